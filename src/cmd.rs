@@ -1,0 +1,347 @@
+//! The one place processes are spawned. Every command can be printed exactly as it could
+//! be pasted into a shell (`-v`), a step's output goes to a log file that a failure points
+//! to (with its last lines), and "program not found" becomes our own error with a hint.
+//! A non-zero exit is an error unless the caller asks for the status.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use crate::error::{Error, Result};
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(1);
+
+pub const QUIET: u8 = 0;
+pub const NORMAL: u8 = 1;
+pub const VERBOSE: u8 = 2;
+
+/// Set once by `main`: `-q` is 0, default 1, `-v` 2.
+pub fn set_verbosity(level: u8) {
+    VERBOSITY.store(level, Ordering::Relaxed);
+}
+
+pub fn verbosity() -> u8 {
+    VERBOSITY.load(Ordering::Relaxed)
+}
+
+/// How many lines of a failed step's log are shown.
+const TAIL_LINES: usize = 30;
+
+#[derive(Clone, Debug)]
+pub struct Cmd {
+    program: OsString,
+    args: Vec<OsString>,
+    envs: Vec<(OsString, OsString)>,
+    env_clear: bool,
+    cwd: Option<PathBuf>,
+    stdin: Option<Vec<u8>>,
+    missing_hint: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Output {
+    pub status: ExitStatus,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+}
+
+impl Output {
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+impl Cmd {
+    pub fn new(program: impl AsRef<OsStr>) -> Cmd {
+        Cmd {
+            program: program.as_ref().to_owned(),
+            args: Vec::new(),
+            envs: Vec::new(),
+            env_clear: false,
+            cwd: None,
+            stdin: None,
+            missing_hint: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
+        self.args.push(arg.as_ref().to_owned());
+        self
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
+        self.envs.push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self
+    }
+
+    /// Start from an empty environment: only variables given with `env` are passed.
+    pub fn env_clear(mut self) -> Cmd {
+        self.env_clear = true;
+        self
+    }
+
+    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Cmd {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
+        self.stdin = Some(bytes.into());
+        self
+    }
+
+    /// What to tell the user when the program does not exist (e.g. the package name).
+    pub fn missing_hint(mut self, hint: impl Into<String>) -> Cmd {
+        self.missing_hint = Some(hint.into());
+        self
+    }
+
+    pub fn program(&self) -> &OsStr {
+        &self.program
+    }
+
+    /// The command as it can be pasted into a POSIX shell.
+    pub fn display(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(dir) = &self.cwd {
+            parts.push(format!("cd {} &&", quote(dir.as_os_str())));
+        }
+        if self.env_clear {
+            parts.push("env -i".to_string());
+        }
+        for (k, v) in &self.envs {
+            parts.push(format!("{}={}", k.to_string_lossy(), quote(v)));
+        }
+        parts.push(quote(&self.program));
+        parts.extend(self.args.iter().map(|a| quote(a)));
+        parts.join(" ")
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.program);
+        command.args(&self.args);
+        if self.env_clear {
+            command.env_clear();
+        }
+        for (k, v) in &self.envs {
+            command.env(k, v);
+        }
+        if let Some(dir) = &self.cwd {
+            command.current_dir(dir);
+        }
+        command
+    }
+
+    fn spawn_error(&self, err: std::io::Error) -> Error {
+        if err.kind() == std::io::ErrorKind::NotFound {
+            Error::ProgramNotFound {
+                program: self.program.to_string_lossy().into_owned(),
+                help: self
+                    .missing_hint
+                    .clone()
+                    .unwrap_or_else(|| "install it or put it on PATH".to_string()),
+            }
+        } else {
+            Error::CommandFailed {
+                command: self.display(),
+                status: format!("could not start: {err}"),
+                log: None,
+                tail: String::new(),
+            }
+        }
+    }
+
+    fn announce(&self) {
+        if verbosity() >= VERBOSE {
+            eprintln!("+ {}", self.display());
+        }
+    }
+
+    /// Runs to completion, capturing stdout and stderr, and returns them whatever the
+    /// exit status.
+    pub fn output_any_status(&self) -> Result<Output> {
+        self.announce();
+        let mut command = self.command();
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+        command.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        if let Some(bytes) = &self.stdin {
+            let mut stdin = child.stdin.take().expect("stdin was piped");
+            let bytes = bytes.clone();
+            // A child that exits without reading its input must not make us fail.
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(&bytes);
+            });
+        }
+        let output = child.wait_with_output().map_err(|e| self.spawn_error(e))?;
+        Ok(Output { status: output.status, stdout: output.stdout, stderr: output.stderr })
+    }
+
+    /// Runs to completion; a non-zero exit is an error carrying the captured stderr.
+    pub fn output(&self) -> Result<Output> {
+        let output = self.output_any_status()?;
+        if !output.status.success() {
+            return Err(Error::CommandFailed {
+                command: self.display(),
+                status: describe_status(output.status),
+                log: None,
+                tail: tail(&format!("{}{}", output.stdout_text(), output.stderr_text()), TAIL_LINES),
+            });
+        }
+        Ok(output)
+    }
+
+    /// Runs one step of a longer job with stdout and stderr written to `log` (streamed to
+    /// stderr too under `-v`). On failure the error shows the log's last lines and path.
+    pub fn run_logged(&self, log: &Path) -> Result<()> {
+        let status = self.status_logged(log)?;
+        if !status.success() {
+            return Err(Error::CommandFailed {
+                command: self.display(),
+                status: describe_status(status),
+                log: Some(log.to_path_buf()),
+                tail: log_tail(log),
+            });
+        }
+        Ok(())
+    }
+
+    /// Like `run_logged`, but returns the exit status instead of failing on it.
+    pub fn status_logged(&self, log: &Path) -> Result<ExitStatus> {
+        self.announce();
+        if let Some(dir) = log.parent() {
+            std::fs::create_dir_all(dir).map_err(Error::io("cannot create the log directory", dir))?;
+        }
+        let mut file = File::create(log).map_err(Error::io("cannot create the log file", log))?;
+        let _ = writeln!(file, "$ {}", self.display());
+        let mut command = self.command();
+        command.stdin(Stdio::null());
+        if verbosity() >= VERBOSE {
+            command.stdout(Stdio::piped()).stderr(Stdio::piped());
+            let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+            let out = child.stdout.take().expect("piped");
+            let err = child.stderr.take().expect("piped");
+            let file = std::sync::Mutex::new(file);
+            std::thread::scope(|scope| {
+                scope.spawn(|| tee(out, &file));
+                scope.spawn(|| tee(err, &file));
+            });
+            child.wait().map_err(|e| self.spawn_error(e))
+        } else {
+            let clone = file.try_clone().map_err(Error::io("cannot write the log file", log))?;
+            command.stdout(Stdio::from(clone)).stderr(Stdio::from(file));
+            command.status().map_err(|e| self.spawn_error(e))
+        }
+    }
+
+    /// Runs with the child's stdin, stdout and stderr connected to ours.
+    pub fn status_inherited(&self) -> Result<ExitStatus> {
+        self.announce();
+        self.command().status().map_err(|e| self.spawn_error(e))
+    }
+}
+
+fn tee(mut from: impl Read, file: &std::sync::Mutex<File>) {
+    let mut buf = [0u8; 8192];
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        let _ = std::io::stderr().write_all(&buf[..n]);
+        let _ = file.lock().map(|mut f| f.write_all(&buf[..n]));
+    }
+}
+
+pub fn describe_status(status: ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(code), _) => format!("exit status {code}"),
+        (None, Some(signal)) => format!("killed by signal {signal}{}", signal_name(signal)),
+        _ => status.to_string(),
+    }
+}
+
+fn signal_name(signal: i32) -> &'static str {
+    match signal {
+        4 => " (SIGILL: an instruction this CPU does not have)",
+        6 => " (SIGABRT)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV)",
+        _ => "",
+    }
+}
+
+fn quote(s: &OsStr) -> String {
+    let s = s.to_string_lossy();
+    shlex::try_quote(&s).map(|q| q.into_owned()).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+pub fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+pub fn log_tail(log: &Path) -> String {
+    std::fs::read(log)
+        .map(|bytes| tail(&String::from_utf8_lossy(&bytes), TAIL_LINES))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_is_pasteable() {
+        let cmd = Cmd::new("cc").args(["-DMSG=a b", "x.c"]).env("SOURCE_DATE_EPOCH", "0").current_dir("/tmp/my dir");
+        assert_eq!(cmd.display(), "cd '/tmp/my dir' && SOURCE_DATE_EPOCH=0 cc '-DMSG=a b' x.c");
+    }
+
+    #[test]
+    fn missing_program_is_our_error_with_hint() {
+        let err = Cmd::new("muslbuild-no-such-program").missing_hint("apt-get install nothing").output().unwrap_err();
+        match err {
+            Error::ProgramNotFound { program, help } => {
+                assert_eq!(program, "muslbuild-no-such-program");
+                assert_eq!(help, "apt-get install nothing");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn failed_logged_step_points_to_its_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("step.log");
+        let err = Cmd::new("sh").args(["-c", "echo first; echo last >&2; exit 3"]).run_logged(&log).unwrap_err();
+        match err {
+            Error::CommandFailed { status, log: Some(path), tail, .. } => {
+                assert_eq!(status, "exit status 3");
+                assert_eq!(path, log);
+                assert!(tail.ends_with("first\nlast"), "{tail}");
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn tail_keeps_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a", 5), "a");
+    }
+}

@@ -1,0 +1,130 @@
+//! The one reader of the process environment. Everything else takes an `Env` value, so
+//! tests can hand in their own and nothing depends on what the calling shell exported.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use crate::target::Target;
+
+#[derive(Clone, Debug, Default)]
+pub struct Env {
+    vars: BTreeMap<String, OsString>,
+    pub cwd: PathBuf,
+}
+
+impl Env {
+    pub fn from_process() -> Env {
+        Env {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
+                .collect(),
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        }
+    }
+
+    /// An environment with only the given variables (tests, and the empty `--run` env).
+    pub fn from_vars<I, K, V>(vars: I, cwd: PathBuf) -> Env
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<OsString>,
+    {
+        Env { vars: vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect(), cwd }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&OsString> {
+        self.vars.get(key).filter(|v| !v.is_empty())
+    }
+
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(|v| v.to_str())
+    }
+
+    pub fn is_true(&self, key: &str) -> bool {
+        matches!(self.get_str(key), Some(v) if !matches!(v, "0" | "false" | "no" | "off"))
+    }
+
+    pub fn path(&self) -> Option<&OsString> {
+        self.get("PATH")
+    }
+
+    /// Looks a tool variable up the way cc-rs does, most specific first:
+    /// `CC_aarch64-unknown-linux-musl`, `CC_aarch64_unknown_linux_musl`, `TARGET_CC`
+    /// (or `HOST_CC` for the host arch), then `CC`. Returns the variable's name too, for
+    /// `toolchain list`.
+    pub fn tool_var(&self, tool: &str, target: Target, host: Option<Target>) -> Option<(String, &OsString)> {
+        let triple = target.rust_triple();
+        let kind = if host == Some(target) { "HOST" } else { "TARGET" };
+        let names = [
+            format!("{tool}_{triple}"),
+            format!("{tool}_{}", triple.replace('-', "_")),
+            format!("{kind}_{tool}"),
+            tool.to_string(),
+        ];
+        names.into_iter().find_map(|name| {
+            let value = self.get(&name)?;
+            Some((name, value))
+        })
+    }
+
+    /// The cache root: `$MUSLBUILD_HOME`, else `$XDG_CACHE_HOME/muslbuild`, else
+    /// `~/.cache/muslbuild`.
+    pub fn cache_root(&self) -> PathBuf {
+        if let Some(home) = self.get("MUSLBUILD_HOME") {
+            return PathBuf::from(home);
+        }
+        if let Some(xdg) = self.get("XDG_CACHE_HOME") {
+            return PathBuf::from(xdg).join("muslbuild");
+        }
+        let home = self.get("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+        home.join(".cache").join("muslbuild")
+    }
+
+    /// Splits a flags variable (`CFLAGS`, `LDFLAGS`) the way a POSIX shell would.
+    pub fn flags(&self, key: &str) -> Vec<String> {
+        self.get_str(key).and_then(shlex::split).unwrap_or_default()
+    }
+
+    /// `SOURCE_DATE_EPOCH` if set, else 0: outputs must not depend on when they were built.
+    pub fn source_date_epoch(&self) -> u64 {
+        self.get_str("SOURCE_DATE_EPOCH").and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> Env {
+        Env::from_vars(vars.iter().map(|(k, v)| (*k, *v)), PathBuf::from("/"))
+    }
+
+    #[test]
+    fn tool_var_prefers_the_most_specific() {
+        let e = env(&[
+            ("CC", "cc"),
+            ("TARGET_CC", "target-cc"),
+            ("CC_aarch64_unknown_linux_musl", "underscored"),
+        ]);
+        let (name, value) = e.tool_var("CC", Target::Aarch64, Some(Target::X86_64)).unwrap();
+        assert_eq!((name.as_str(), value.to_str().unwrap()), ("CC_aarch64_unknown_linux_musl", "underscored"));
+        let (name, _) = e.tool_var("CC", Target::Armv7, Some(Target::X86_64)).unwrap();
+        assert_eq!(name, "TARGET_CC");
+        let (name, _) = e.tool_var("CC", Target::X86_64, Some(Target::X86_64)).unwrap();
+        assert_eq!(name, "CC");
+        assert!(env(&[("CC", "")]).tool_var("CC", Target::X86_64, None).is_none());
+    }
+
+    #[test]
+    fn cache_root_order() {
+        assert_eq!(env(&[("MUSLBUILD_HOME", "/m"), ("XDG_CACHE_HOME", "/x")]).cache_root(), PathBuf::from("/m"));
+        assert_eq!(env(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]).cache_root(), PathBuf::from("/x/muslbuild"));
+        assert_eq!(env(&[("HOME", "/h")]).cache_root(), PathBuf::from("/h/.cache/muslbuild"));
+    }
+
+    #[test]
+    fn flags_split_like_a_shell() {
+        assert_eq!(env(&[("CFLAGS", "-O2 -DX='a b'")]).flags("CFLAGS"), vec!["-O2", "-DX=a b"]);
+    }
+}

@@ -1,0 +1,121 @@
+//! One error type whose variants carry the facts. `main` prints `muslbuild: error: …`,
+//! then the `help:` line, and exits with `exit_code()` (documented in the README).
+
+use std::path::PathBuf;
+
+use crate::target::{Target, TargetParseError};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Exit codes, documented in the README's table. Stable: scripts depend on them.
+pub mod exit {
+    pub const INTERNAL: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const INPUT: u8 = 3;
+    pub const COMPILE: u8 = 4;
+    pub const VERIFY: u8 = 5;
+    pub const NO_TOOLCHAIN: u8 = 6;
+    pub const RUN: u8 = 7;
+    pub const IO: u8 = 8;
+    pub const DOWNLOAD: u8 = 9;
+    pub const LIBRARY: u8 = 10;
+    pub const CONFIG: u8 = 11;
+    pub const MISSING_PROGRAM: u8 = 12;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String, String),
+
+    #[error(transparent)]
+    Target(#[from] TargetParseError),
+
+    #[error("source file `{}` does not exist", path.display())]
+    MissingSource { path: PathBuf },
+
+    #[error("`{}` is not a C source file", path.display())]
+    NotCSource { path: PathBuf },
+
+    #[error("{stage} `{name}` for {target} failed")]
+    Compile { stage: &'static str, name: String, target: Target, log: PathBuf, tail: String },
+
+    #[error("`{}` is not a usable {} executable: {reason}", path.display(), target.map_or("Linux".to_string(), |t| t.to_string()))]
+    Verify { path: PathBuf, target: Option<Target>, reason: String, help: String },
+
+    #[error("no usable musl toolchain for {target} (looked for: {looked_for})")]
+    NoToolchain { target: Target, looked_for: String, help: String },
+
+    #[error("`{program}` was not found")]
+    ProgramNotFound { program: String, help: String },
+
+    #[error("`{command}` failed: {status}")]
+    CommandFailed { command: String, status: String, log: Option<PathBuf>, tail: String },
+
+    #[error("{target} artifact `{}` {outcome}", path.display())]
+    Run { target: Target, path: PathBuf, outcome: String },
+
+    #[error("{what} `{}`: {source}", path.display())]
+    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+}
+
+impl Error {
+    pub fn io(what: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::Io { what, path, source }
+    }
+
+    pub fn usage(message: impl Into<String>, help: impl Into<String>) -> Error {
+        Error::Usage(message.into(), help.into())
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(..) | Error::Target(_) => exit::USAGE,
+            Error::MissingSource { .. } | Error::NotCSource { .. } => exit::INPUT,
+            Error::Compile { .. } => exit::COMPILE,
+            Error::Verify { .. } => exit::VERIFY,
+            Error::NoToolchain { .. } => exit::NO_TOOLCHAIN,
+            Error::ProgramNotFound { .. } => exit::MISSING_PROGRAM,
+            Error::CommandFailed { .. } => exit::INTERNAL,
+            Error::Run { .. } => exit::RUN,
+            Error::Io { .. } => exit::IO,
+        }
+    }
+
+    /// Text shown after the one-line error: output the user needs to see (compiler
+    /// diagnostics, a log tail), then never more than a few lines.
+    pub fn details(&self) -> Option<String> {
+        match self {
+            Error::Compile { tail, .. } | Error::CommandFailed { tail, .. } if !tail.is_empty() => {
+                Some(tail.clone())
+            }
+            _ => None,
+        }
+    }
+
+    pub fn help(&self) -> String {
+        match self {
+            Error::Usage(_, help) => help.clone(),
+            Error::Target(e) => e.help(),
+            Error::MissingSource { .. } => "check the path; muslbuild takes `.c` files, a Go package folder, or a muslbuild.toml project".into(),
+            Error::NotCSource { .. } => "give C sources ending in `.c` (headers are found through -I), or a Go package (`./cmd/server`, `main.go`)".into(),
+            Error::Compile { log, .. } => format!(
+                "the compiler's diagnostics are above; the full log is {} (rerun with -v to see the command line)",
+                log.display()
+            ),
+            Error::Verify { help, .. } | Error::NoToolchain { help, .. } | Error::ProgramNotFound { help, .. } => {
+                help.clone()
+            }
+            Error::CommandFailed { log: Some(log), .. } => format!("the full log is {}", log.display()),
+            Error::CommandFailed { log: None, .. } => "rerun with -v to see the command line".into(),
+            Error::Run { .. } => "the artifact's own output is above; `--run` runs it with an empty environment in an empty directory, as in a FROM scratch image".into(),
+            Error::Io { what, .. } => match *what {
+                "cannot write the output directory" => {
+                    "choose a writable folder with --out-dir DIR".into()
+                }
+                _ => "check that the path exists and that you may read and write it".into(),
+            },
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Probing: can this candidate link a static musl executable for its target? Answered
+//! once per fingerprint and cached in `probes/`, so a warm build spawns no probe at all.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Candidate, Flavor};
+use crate::cache::{self, Cache};
+use crate::cmd::{self, Cmd};
+use crate::error::Result;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum Verdict {
+    Usable { version: String, fingerprint: String },
+    Unusable { version: String, reason: String },
+}
+
+/// Refuses glibc (and uClibc, which also defines `__GLIBC__`) at compile time: a static
+/// glibc binary passes every ELF check but is not what a musl toolchain must produce.
+const PROBE_SOURCE: &str = r#"#include <stdio.h>
+#ifdef __GLIBC__
+#error "this compiler uses glibc, not musl"
+#endif
+int main(void) { puts("muslbuild probe"); return 0; }
+"#;
+
+pub fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
+    let identity = cache::key([
+        candidate.provider.name().as_bytes(),
+        candidate.target.name().as_bytes(),
+        candidate.cc.to_shell_words().as_bytes(),
+        candidate.stamp.as_bytes(),
+    ]);
+    let record = cache.dir("probes").join(format!("{identity}.json"));
+    if let Ok(text) = std::fs::read_to_string(&record)
+        && let Ok(verdict) = serde_json::from_str::<Verdict>(&text)
+    {
+        return Ok(verdict);
+    }
+    let verdict = run_probe(candidate, cache, &identity)?;
+    let json = serde_json::to_vec_pretty(&verdict).expect("verdict serialises");
+    cache::write_atomic(&record, &json)?;
+    Ok(verdict)
+}
+
+fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Verdict> {
+    let version = match version_of(candidate) {
+        Ok(v) => v,
+        Err(reason) => return Ok(Verdict::Unusable { version: "?".into(), reason }),
+    };
+    if cmd::verbosity() >= cmd::NORMAL && candidate.flavor == Flavor::Zig {
+        eprintln!(
+            "muslbuild: checking zig {version} for {} (its first use for a target builds musl, about a minute)",
+            candidate.target
+        );
+    }
+    let dir = cache.temp_dir("probes")?;
+    let source = dir.path().join("probe.c");
+    std::fs::write(&source, PROBE_SOURCE).map_err(crate::error::Error::io("cannot write", &source))?;
+    let exe = dir.path().join("probe");
+    let toolchain = candidate.toolchain(version.clone(), String::new());
+    let output = toolchain
+        .cc
+        .command()
+        .args(toolchain.target_flags())
+        .args(["-Os", "-static"])
+        .arg(&source)
+        .arg("-o")
+        .arg(&exe)
+        .current_dir(dir.path())
+        .output_any_status()?;
+    if !output.status.success() {
+        let text = format!("{}{}", output.stdout_text(), output.stderr_text());
+        let reason = if text.contains("glibc, not musl") {
+            "it links glibc, not musl".to_string()
+        } else {
+            format!("cannot link a static executable: {}", first_error_line(&text))
+        };
+        return Ok(Verdict::Unusable { version, reason });
+    }
+    let report = crate::verify::verify_file(&exe, Some(candidate.target))?;
+    if !report.ok {
+        return Ok(Verdict::Unusable { version, reason: report.problems.join("; ") });
+    }
+    let fingerprint = cache::key([identity.as_bytes(), version.as_bytes()]);
+    Ok(Verdict::Usable { version, fingerprint })
+}
+
+fn first_error_line(text: &str) -> String {
+    text.lines()
+        .find(|l| l.contains("error") || l.contains("cannot find") || l.contains("not found"))
+        .or_else(|| text.lines().next())
+        .unwrap_or("no output")
+        .trim()
+        .chars()
+        .take(200)
+        .collect()
+}
+
+fn version_of(candidate: &Candidate) -> std::result::Result<String, String> {
+    let command = match candidate.flavor {
+        Flavor::Zig => Cmd::new(&candidate.cc.program).arg("version"),
+        Flavor::Gcc => candidate.cc.command().args(["-dumpfullversion", "-dumpversion"]),
+    };
+    let output = command.output().map_err(|e| format!("cannot run it: {e}"))?;
+    let text = output.stdout_text();
+    let line = text.lines().next().unwrap_or("").trim();
+    if line.is_empty() {
+        return Err("it printed no version".into());
+    }
+    Ok(line.to_string())
+}

@@ -1,0 +1,441 @@
+//! ELF checks: is this file a static executable for this target? Pure: it parses bytes
+//! with the `object` crate and never executes what it reads.
+
+use std::path::{Path, PathBuf};
+
+use object::elf;
+use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader};
+use object::{Endianness, FileKind};
+use serde::Serialize;
+
+use crate::cache::sha256_hex;
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+/// What an ELF file is, read from its headers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ElfFacts {
+    pub class64: bool,
+    pub little_endian: bool,
+    pub machine: u16,
+    pub executable: bool,
+    pub interpreter: Option<String>,
+    pub needed: Vec<String>,
+    /// `ET_DYN` with no interpreter and no needed libraries: a static-pie.
+    pub static_pie: bool,
+    pub stripped: bool,
+    pub arm: Option<ArmAttributes>,
+}
+
+/// The `aeabi` build attributes that decide whether an ARM binary runs on a board.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ArmAttributes {
+    pub cpu_arch: Option<u64>,
+    pub cpu_arch_profile: Option<u64>,
+    pub fp_arch: Option<u64>,
+    pub advanced_simd_arch: Option<u64>,
+    pub thumb_isa_use: Option<u64>,
+    pub hard_float: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub path: PathBuf,
+    /// The target the file was checked against (given, or read from the ELF machine).
+    pub target: Option<Target>,
+    pub size: u64,
+    pub sha256: String,
+    pub stripped: bool,
+    pub static_pie: bool,
+    pub ok: bool,
+    pub problems: Vec<String>,
+    #[serde(skip)]
+    help: String,
+}
+
+impl Report {
+    pub fn into_result(self) -> Result<Report> {
+        if self.ok {
+            return Ok(self);
+        }
+        Err(Error::Verify {
+            path: self.path.clone(),
+            target: self.target,
+            reason: self.problems.join("; "),
+            help: self.help.clone(),
+        })
+    }
+}
+
+/// Reads and checks one file. Never fails for what the file contains: that is in the
+/// report; fails only when the file cannot be read.
+pub fn verify_file(path: &Path, target: Option<Target>) -> Result<Report> {
+    let bytes = std::fs::read(path).map_err(Error::io("cannot read", path))?;
+    Ok(verify_bytes(path, &bytes, target))
+}
+
+pub fn verify_bytes(path: &Path, bytes: &[u8], target: Option<Target>) -> Report {
+    let mut report = Report {
+        path: path.to_path_buf(),
+        target,
+        size: bytes.len() as u64,
+        sha256: sha256_hex(bytes),
+        stripped: false,
+        static_pie: false,
+        ok: false,
+        problems: Vec::new(),
+        help: String::new(),
+    };
+    let facts = match read_facts(bytes) {
+        Ok(facts) => facts,
+        Err(reason) => {
+            report.problems.push(reason);
+            report.help = "muslbuild verifies Linux ELF executables; give it the built program, not a source, object or script".into();
+            return report;
+        }
+    };
+    report.stripped = facts.stripped;
+    report.static_pie = facts.static_pie;
+    let target = target.or_else(|| target_of_machine(facts.machine));
+    report.target = target;
+    let (problems, help) = check(&facts, target);
+    report.ok = problems.is_empty();
+    report.problems = problems;
+    report.help = help;
+    report
+}
+
+pub fn target_of_machine(machine: u16) -> Option<Target> {
+    Target::ALL.into_iter().find(|t| t.elf().machine == machine)
+}
+
+fn machine_name(machine: u16) -> String {
+    match machine {
+        m if m == elf::EM_X86_64.0 => "x86-64".into(),
+        m if m == elf::EM_AARCH64.0 => "AArch64".into(),
+        m if m == elf::EM_ARM.0 => "32-bit ARM".into(),
+        m if m == elf::EM_386.0 => "i386".into(),
+        m if m == elf::EM_RISCV.0 => "RISC-V".into(),
+        other => format!("ELF machine {other}"),
+    }
+}
+
+/// Every reason the file would not run as the target's static executable, and the help
+/// for the first one.
+pub fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) {
+    let mut problems = Vec::new();
+    let mut help = String::new();
+    let Some(target) = target else {
+        problems.push(format!("it is a {} file, not one of muslbuild's targets", machine_name(facts.machine)));
+        return (problems, "muslbuild builds for x86_64, aarch64 and armv7; see `muslbuild targets`".into());
+    };
+    let want = target.elf();
+    if (facts.machine, facts.class64, facts.little_endian) != (want.machine, want.class64, want.little_endian) {
+        problems.push(format!(
+            "it is a {}{} binary, not {target}: a {} image would fail with `exec format error`",
+            if facts.class64 { "64-bit " } else { "" },
+            machine_name(facts.machine),
+            target.oci_platform_string()
+        ));
+        help = format!("build it for {target} (`--target {target}`), or verify it with the target it was built for");
+    }
+    if !facts.executable {
+        problems.push("it is not an executable (a relocatable object or shared library)".into());
+    }
+    if let Some(interp) = &facts.interpreter {
+        problems.push(format!(
+            "it is dynamically linked: it needs the interpreter {interp}{}, which a FROM scratch image does not have, so it would fail there with `exec ...: no such file or directory`",
+            if facts.needed.is_empty() { String::new() } else { format!(" and {}", facts.needed.join(", ")) }
+        ));
+    } else if !facts.needed.is_empty() {
+        problems.push(format!(
+            "it needs shared libraries ({}) that a FROM scratch image does not have",
+            facts.needed.join(", ")
+        ));
+    }
+    if (facts.interpreter.is_some() || !facts.needed.is_empty()) && help.is_empty() {
+        help = "link it statically with a musl toolchain: `muslbuild --target <arch> file.c` does (plain `gcc` links glibc dynamically)".into();
+    }
+    if let (Some(arm), Some(cpu)) = (&facts.arm, want.arm_cpu_arch) {
+        let before = problems.len();
+        match arm.cpu_arch {
+            Some(v) if v <= u64::from(cpu) => {}
+            Some(v) => problems.push(format!("it needs a newer ARM architecture (Tag_CPU_arch {v}) than ARMv7-A")),
+            None => {}
+        }
+        if arm.cpu_arch_profile.is_some_and(|p| p == u64::from(b'M')) {
+            problems.push("it is built for a microcontroller (ARM M profile), not ARMv7-A".into());
+        }
+        if arm.advanced_simd_arch.is_some_and(|v| v > 0) {
+            problems.push("it requires NEON, which the linux/arm/v7 baseline (VFPv3-D16) does not guarantee: it would die with SIGILL on boards without it".into());
+        }
+        // 0 none, 1 VFPv1, 2 VFPv2, 4 VFPv3-D16; 3 (VFPv3 with 32 registers) and later
+        // need more than the armhf baseline.
+        if arm.fp_arch.is_some_and(|v| !matches!(v, 0 | 1 | 2 | 4)) {
+            problems.push(format!(
+                "it requires a floating-point unit beyond VFPv3-D16 (Tag_FP_arch {})",
+                arm.fp_arch.unwrap_or_default()
+            ));
+        }
+        if !arm.hard_float {
+            problems.push("it uses the soft-float ABI, not armhf's hard-float ABI".into());
+        }
+        if problems.len() > before && help.is_empty() {
+            help = "build it with muslbuild's armv7 target, which pins ARMv7-A, Thumb-2, VFPv3-D16, hard float".into();
+        }
+    }
+    (problems, help)
+}
+
+pub fn read_facts(bytes: &[u8]) -> std::result::Result<ElfFacts, String> {
+    match FileKind::parse(bytes) {
+        Ok(FileKind::Elf32) => facts::<elf::FileHeader32<Endianness>>(bytes),
+        Ok(FileKind::Elf64) => facts::<elf::FileHeader64<Endianness>>(bytes),
+        _ => Err("it is not an ELF file".to_string()),
+    }
+}
+
+fn facts<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> std::result::Result<ElfFacts, String> {
+    let bad = |e: object::Error| format!("it is a damaged ELF file ({e})");
+    let header = H::parse(bytes).map_err(bad)?;
+    let endian = header.endian().map_err(bad)?;
+    let e_type = header.e_type(endian);
+    let mut interpreter = None;
+    let mut needed = Vec::new();
+    let mut has_dynamic = false;
+    for segment in header.program_headers(endian, bytes).map_err(bad)? {
+        if let Some(interp) = segment.interpreter(endian, bytes).map_err(bad)? {
+            let interp = interp.strip_suffix(&[0]).unwrap_or(interp);
+            interpreter = Some(String::from_utf8_lossy(interp).into_owned());
+        }
+        if let Some(entries) = segment.dynamic(endian, bytes).map_err(bad)? {
+            has_dynamic = true;
+            let strtab = dynamic_strings(header, endian, bytes, entries);
+            for entry in entries {
+                if entry.d_tag(endian) == elf::DT_NEEDED {
+                    let offset = entry.d_val(endian).into();
+                    let name = strtab
+                        .as_ref()
+                        .and_then(|s| s.get(offset as u32).ok())
+                        .map(|n| String::from_utf8_lossy(n).into_owned())
+                        .unwrap_or_else(|| format!("<library at string offset {offset}>"));
+                    needed.push(name);
+                }
+            }
+        }
+    }
+    let sections = header.sections(endian, bytes).map_err(bad)?;
+    let stripped = sections.symbols(endian, bytes, elf::SHT_SYMTAB).map_err(bad)?.is_empty();
+    let machine = header.e_machine(endian).0;
+    let arm = if machine == elf::EM_ARM.0 {
+        let mut attrs = ArmAttributes {
+            hard_float: header.e_flags(endian).0 & elf::EF_ARM_ABI_FLOAT_HARD != 0,
+            ..ArmAttributes::default()
+        };
+        for section in sections.iter() {
+            if section.sh_type(endian) == elf::SHT_ARM_ATTRIBUTES {
+                let data = section.data(endian, bytes).map_err(bad)?;
+                parse_arm_attributes(data, &mut attrs);
+            }
+        }
+        Some(attrs)
+    } else {
+        None
+    };
+    Ok(ElfFacts {
+        class64: header.is_class_64(),
+        little_endian: endian == Endianness::Little,
+        machine,
+        executable: matches!(e_type, elf::ET_EXEC | elf::ET_DYN),
+        static_pie: e_type == elf::ET_DYN && has_dynamic && interpreter.is_none() && needed.is_empty(),
+        interpreter,
+        needed,
+        stripped,
+        arm,
+    })
+}
+
+/// The dynamic string table, found through `DT_STRTAB` (an address) mapped back to a file
+/// offset by the segment that loads it: stripped binaries may have no section headers.
+fn dynamic_strings<'a, H: FileHeader<Endian = Endianness>>(
+    header: &H,
+    endian: Endianness,
+    bytes: &'a [u8],
+    entries: &[H::Dyn],
+) -> Option<object::read::StringTable<'a>> {
+    let find = |tag: elf::DynamicTag| {
+        entries
+            .iter()
+            .find(|e| e.d_tag(endian) == tag)
+            .map(|e| e.d_val(endian).into())
+    };
+    let addr = find(elf::DT_STRTAB)?;
+    let size = find(elf::DT_STRSZ)?;
+    for segment in header.program_headers(endian, bytes).ok()? {
+        let vaddr: u64 = segment.p_vaddr(endian).into();
+        let filesz: u64 = segment.p_filesz(endian).into();
+        if segment.p_type(endian) == elf::PT_LOAD && addr >= vaddr && addr < vaddr + filesz {
+            let offset = segment.p_offset(endian).into() + (addr - vaddr);
+            return Some(object::read::StringTable::new(bytes, offset, offset + size));
+        }
+    }
+    None
+}
+
+fn uleb(data: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut value = 0u64;
+    let mut shift = 0;
+    loop {
+        let byte = *data.get(*pos)?;
+        *pos += 1;
+        if shift < 64 {
+            value |= u64::from(byte & 0x7f) << shift;
+        }
+        if byte & 0x80 == 0 {
+            return Some(value);
+        }
+        shift += 7;
+    }
+}
+
+/// Parses the "aeabi" file-scope attributes of an `.ARM.attributes` section (ARM IHI 0045).
+pub fn parse_arm_attributes(data: &[u8], attrs: &mut ArmAttributes) {
+    if data.first() != Some(&b'A') {
+        return;
+    }
+    let mut pos = 1;
+    while pos + 4 <= data.len() {
+        let len = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
+        let end = (pos + len).min(data.len());
+        if len < 5 {
+            return;
+        }
+        let vendor_start = pos + 4;
+        let Some(nul) = data[vendor_start..end].iter().position(|&b| b == 0) else { return };
+        let vendor = &data[vendor_start..vendor_start + nul];
+        let mut sub = vendor_start + nul + 1;
+        if vendor == b"aeabi" {
+            while sub + 5 <= end {
+                let tag = data[sub];
+                let size = u32::from_le_bytes(data[sub + 1..sub + 5].try_into().unwrap()) as usize;
+                let sub_end = (sub + size).min(end);
+                if size < 5 {
+                    break;
+                }
+                if tag == 1 {
+                    parse_file_attributes(&data[sub + 5..sub_end], attrs);
+                }
+                sub = sub_end;
+            }
+        }
+        pos = end;
+    }
+}
+
+fn parse_file_attributes(data: &[u8], attrs: &mut ArmAttributes) {
+    let mut pos = 0;
+    while pos < data.len() {
+        let Some(tag) = uleb(data, &mut pos) else { return };
+        // Tags 4, 5 and 67 and odd tags above 32 hold strings; 32 holds a number and a
+        // string; the rest hold numbers.
+        let is_string = matches!(tag, 4 | 5 | 67) || (tag > 32 && tag % 2 == 1);
+        if tag == 32 {
+            if uleb(data, &mut pos).is_none() {
+                return;
+            }
+        }
+        if is_string || tag == 32 {
+            match data[pos..].iter().position(|&b| b == 0) {
+                Some(n) => pos += n + 1,
+                None => return,
+            }
+            continue;
+        }
+        let Some(value) = uleb(data, &mut pos) else { return };
+        match tag {
+            6 => attrs.cpu_arch = Some(value),
+            7 => attrs.cpu_arch_profile = Some(value),
+            9 => attrs.thumb_isa_use = Some(value),
+            10 => attrs.fp_arch = Some(value),
+            12 => attrs.advanced_simd_arch = Some(value),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attributes_section(pairs: &[(u8, u8)], cpu_name: &str) -> Vec<u8> {
+        let mut file_attrs = vec![5u8];
+        file_attrs.extend(cpu_name.as_bytes());
+        file_attrs.push(0);
+        for (tag, value) in pairs {
+            file_attrs.extend([*tag, *value]);
+        }
+        let mut sub = vec![1u8];
+        sub.extend(((file_attrs.len() + 5) as u32).to_le_bytes());
+        sub.extend(file_attrs);
+        let mut vendor = b"aeabi\0".to_vec();
+        vendor.extend(sub);
+        let mut out = vec![b'A'];
+        out.extend(((vendor.len() + 4) as u32).to_le_bytes());
+        out.extend(vendor);
+        out
+    }
+
+    #[test]
+    fn arm_attributes_are_read() {
+        let data = attributes_section(&[(6, 10), (7, b'A'), (9, 2), (10, 4), (12, 1)], "7-A");
+        let mut attrs = ArmAttributes::default();
+        parse_arm_attributes(&data, &mut attrs);
+        assert_eq!(attrs.cpu_arch, Some(10));
+        assert_eq!(attrs.cpu_arch_profile, Some(u64::from(b'A')));
+        assert_eq!(attrs.thumb_isa_use, Some(2));
+        assert_eq!(attrs.fp_arch, Some(4));
+        assert_eq!(attrs.advanced_simd_arch, Some(1));
+    }
+
+    fn arm_facts(attrs: ArmAttributes) -> ElfFacts {
+        ElfFacts {
+            class64: false,
+            little_endian: true,
+            machine: elf::EM_ARM.0,
+            executable: true,
+            interpreter: None,
+            needed: vec![],
+            static_pie: false,
+            stripped: true,
+            arm: Some(attrs),
+        }
+    }
+
+    #[test]
+    fn armv7_baseline_accepted_neon_and_soft_float_refused() {
+        let baseline = ArmAttributes {
+            cpu_arch: Some(10),
+            fp_arch: Some(4),
+            advanced_simd_arch: None,
+            hard_float: true,
+            ..Default::default()
+        };
+        assert!(check(&arm_facts(baseline.clone()), Some(Target::Armv7)).0.is_empty());
+        let neon = ArmAttributes { advanced_simd_arch: Some(1), ..baseline.clone() };
+        let (problems, help) = check(&arm_facts(neon), Some(Target::Armv7));
+        assert!(problems[0].contains("NEON"), "{problems:?}");
+        assert!(help.contains("VFPv3-D16"));
+        let soft = ArmAttributes { hard_float: false, ..baseline.clone() };
+        assert!(check(&arm_facts(soft), Some(Target::Armv7)).0[0].contains("soft-float"));
+        let v8 = ArmAttributes { cpu_arch: Some(14), fp_arch: Some(7), ..baseline };
+        assert_eq!(check(&arm_facts(v8), Some(Target::Armv7)).0.len(), 2);
+    }
+
+    #[test]
+    fn not_elf() {
+        let report = verify_bytes(Path::new("hello.c"), b"int main(void){}", None);
+        assert!(!report.ok);
+        assert_eq!(report.problems, vec!["it is not an ELF file"]);
+        assert!(matches!(report.into_result(), Err(Error::Verify { .. })));
+    }
+}
