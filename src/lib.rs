@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod cmd;
 pub mod compile;
+pub mod download;
 pub mod env;
 pub mod error;
 pub mod target;

@@ -1,0 +1,4 @@
+//! One integration test binary, so the suite links once. Each module tests one stage
+//! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
+
+mod support;

@@ -1,0 +1,108 @@
+//! `TestEnv`: a temporary cache, out dir and working folder per test, so tests never
+//! touch the user's cache, and helpers that fail loudly (never skip) when a prerequisite
+//! the CI installs is missing.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct TestEnv {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestEnv {
+    pub fn new() -> TestEnv {
+        TestEnv { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The cache lives in the shared test cache so zig's per-target libc and library
+    /// builds are paid once per run, not once per test; `fresh_cache` gives a private one.
+    pub fn cache(&self) -> PathBuf {
+        shared_cache()
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    /// `muslbuild ARGS` run in this env's folder with its cache.
+    pub fn muslbuild(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_muslbuild"));
+        cmd.current_dir(self.path()).env("MUSLBUILD_HOME", self.cache());
+        for var in ["CC", "TARGET_CC", "HOST_CC", "CFLAGS", "LDFLAGS", "MUSLBUILD_OFFLINE"] {
+            cmd.env_remove(var);
+        }
+        cmd
+    }
+}
+
+pub fn shared_cache() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("muslbuild-test-cache");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn example(name: &str) -> PathBuf {
+    repo_root().join("examples").join(name)
+}
+
+/// Panics with the name of the missing prerequisite: `scripts/setup-test-env.sh`
+/// installs every one of them, so a missing one is a broken setup, never a skip.
+pub fn require(program: &str, package: &str) -> PathBuf {
+    which::which(program).unwrap_or_else(|_| {
+        panic!("prerequisite `{program}` is missing: run scripts/setup-test-env.sh (it installs {package})")
+    })
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Runs and asserts success, printing both streams when it fails.
+pub fn success(cmd: &mut Command) -> Output {
+    let output = cmd.output().expect("spawn");
+    assert!(
+        output.status.success(),
+        "command failed: {:?}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
+        cmd,
+        output.status,
+        stdout(&output),
+        stderr(&output)
+    );
+    output
+}
+
+/// Runs a binary for `qemu` (`qemu-aarch64-static`, …) or natively when `qemu` is None.
+pub fn run_binary(qemu: Option<&str>, binary: &Path, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut cmd = match qemu {
+        Some(q) => {
+            let mut c = Command::new(require(q, "qemu-user-static"));
+            c.arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    cmd.env_clear().stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn binary");
+    child.stdin.take().unwrap().write_all(stdin).ok();
+    child.wait_with_output().unwrap()
+}
