@@ -13,12 +13,16 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::build::Built;
 use crate::cache::{self, Cache};
 use crate::cmd::Cmd;
+use crate::dist::{Artifact, Dist, Verification};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::jobs::Jobs;
 use crate::target::Target;
-use crate::toolchain::{Toolchain, file_stamp, installed_bin_dirs};
+use crate::toolchain::{self, Toolchain, file_stamp, installed_bin_dirs};
+use crate::verify;
 
 /// The oldest Go muslbuild drives: 1.18 is the first that records `GOARM`, `-tags` and
 /// `CGO_ENABLED` in the binary's build info, which is how an artifact's settings are
@@ -1216,6 +1220,125 @@ fn unavailable_module(log: &str) -> Option<String> {
     None
 }
 
+// ---------------------------------------------------------------------------------------
+// The pipeline: every target concurrently within the `-j` budget, verified, into dist/
+// ---------------------------------------------------------------------------------------
+
+/// One Go program for several targets.
+pub struct GoBuild<'a> {
+    pub program: &'a GoProgram,
+    pub targets: &'a [Target],
+    pub go: &'a GoToolchain,
+    pub settings: &'a GoSettings,
+    /// `--cgo`: how to find each target's musl toolchain, and the C side's settings
+    /// (include/lib folders, libraries, CGO_CFLAGS/CGO_LDFLAGS) shared by every target.
+    pub cgo: Option<(&'a toolchain::Request, &'a CgoInputs)>,
+    pub jobs: &'a Jobs,
+}
+
+/// The target-independent half of `Cgo`.
+#[derive(Clone, Debug, Default)]
+pub struct CgoInputs {
+    pub include_dirs: Vec<PathBuf>,
+    pub lib_dirs: Vec<PathBuf>,
+    pub libs: Vec<String>,
+    pub cflags: Vec<String>,
+    pub ldflags: Vec<String>,
+}
+
+/// `go build -p` for each of `concurrent` builds sharing a budget of `total` jobs. The
+/// shares never add up to more than the budget, so acquiring them cannot deadlock.
+pub fn share_of(total: usize, concurrent: usize) -> usize {
+    let concurrent = concurrent.clamp(1, total.max(1));
+    (total / concurrent).max(1)
+}
+
+/// Builds every target; the results come back in the order of `targets`. A target that
+/// fails leaves nothing in `dist/`.
+pub fn build_all(
+    build: &GoBuild<'_>,
+    dist: &Dist,
+    env: &Env,
+    cache: &Cache,
+) -> Vec<(Target, Result<Built>)> {
+    let share = share_of(build.jobs.total(), build.targets.len());
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = build
+            .targets
+            .iter()
+            .map(|&target| {
+                scope.spawn(move || {
+                    let _slots: Vec<_> = (0..share).map(|_| build.jobs.acquire()).collect();
+                    (target, build_one(build, target, share, dist, env, cache))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("build thread panicked"))
+            .collect()
+    })
+}
+
+fn build_one(
+    build: &GoBuild<'_>,
+    target: Target,
+    share: usize,
+    dist: &Dist,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Built> {
+    build.go.check_supports(target)?;
+    let mut settings = build.settings.clone();
+    settings.jobs = Some(settings.jobs.unwrap_or(share));
+    let mut label = build.go.label();
+    if let Some((request, inputs)) = build.cgo {
+        let tc = toolchain::resolve(target, request, env, cache)?;
+        label = format!("{label} + {}", tc.label());
+        settings.cgo = Some(Cgo {
+            toolchain: tc,
+            include_dirs: inputs.include_dirs.clone(),
+            lib_dirs: inputs.lib_dirs.clone(),
+            libs: inputs.libs.clone(),
+            cflags: inputs.cflags.clone(),
+            ldflags: inputs.ldflags.clone(),
+        });
+    }
+    let name = &build.program.name;
+    let staging = dist.staging()?;
+    let staged = staging.path().join(name);
+    let log = cache.dir("logs").join(format!("{name}-{target}.log"));
+    self::build(build.program, target, build.go, &settings, &staged, &log)?;
+    let report = verify::verify_file(&staged, Some(target))?.into_result()?;
+    let path = dist.install(&staged, target, name)?;
+    let artifact = Artifact {
+        name: name.clone(),
+        target: target.name().to_string(),
+        path: Dist::relative_path(target, name),
+        size: report.size,
+        sha256: report.sha256.clone(),
+        toolchain: if settings.cgo.is_some() {
+            "go+cgo".into()
+        } else {
+            "go".into()
+        },
+        toolchain_version: label.clone(),
+        verification: Verification {
+            ok: report.ok,
+            is_static: true,
+            static_pie: report.static_pie,
+            stripped: report.stripped,
+            machine: verify::machine_name(target.elf().machine),
+        },
+    };
+    Ok(Built {
+        target,
+        path,
+        artifact,
+        toolchain: label,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1384,6 +1507,19 @@ mod tests {
         assert_eq!(go_split(&joined).unwrap(), fields);
         assert!(go_split("'open").is_none());
         assert!(go_join(&["a'b\" c".to_string()]).is_err());
+    }
+
+    #[test]
+    fn job_shares_fit_the_budget() {
+        assert_eq!(share_of(2, 3), 1);
+        assert_eq!(share_of(8, 3), 2);
+        assert_eq!(share_of(8, 1), 8);
+        assert_eq!(share_of(1, 3), 1);
+        for total in 1..16 {
+            for n in 1..5 {
+                assert!(share_of(total, n) * n.min(total) <= total);
+            }
+        }
     }
 
     #[test]
