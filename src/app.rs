@@ -160,6 +160,8 @@ fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, env: &Env) -> Result<CProg
     })
 }
 
+type TargetResults = Vec<(Target, Result<Built>)>;
+
 /// A Go command: everything is checked (package, flags, Go itself) before `dist/` is
 /// touched.
 fn build_go_inputs(
@@ -169,7 +171,7 @@ fn build_go_inputs(
     jobs: &Jobs,
     env: &Env,
     cache: &Cache,
-) -> Result<(Dist, Vec<(Target, Result<Built>)>)> {
+) -> Result<(Dist, TargetResults)> {
     let mut program = go::package(&args.inputs, &env.cwd)?;
     if let Some(name) = &args.output {
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {

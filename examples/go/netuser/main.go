@@ -14,7 +14,7 @@ import (
 
 func main() {
 	if u, err := user.Current(); err == nil {
-		fmt.Printf("user: uid=%s\n", u.Uid)
+		fmt.Printf("user: %s uid=%s\n", u.Username, u.Uid)
 	} else {
 		// A scratch image has no /etc/passwd; the pure-Go lookup says so instead of crashing.
 		fmt.Printf("user: uid=%d (%v)\n", os.Getuid(), err)
