@@ -264,7 +264,8 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         little_endian: endian == Endianness::Little,
         machine,
         // A shared library is ET_DYN too, but has no entry point.
-        executable: e_type == elf::ET_EXEC || (e_type == elf::ET_DYN && header.e_entry(endian).into() != 0),
+        executable: e_type == elf::ET_EXEC
+            || (e_type == elf::ET_DYN && header.e_entry(endian).into() != 0),
         static_pie: e_type == elf::ET_DYN
             && has_dynamic
             && interpreter.is_none()
@@ -473,7 +474,13 @@ mod tests {
     /// A minimal ELF64 executable, made byte by byte: header, program headers (PT_LOAD
     /// over the whole file, optional PT_INTERP and PT_DYNAMIC), interpreter string,
     /// dynamic string table and dynamic array.
-    fn elf64(machine: u16, e_type: u16, interp: Option<&str>, needed: &[&str], dynamic: bool) -> Vec<u8> {
+    fn elf64(
+        machine: u16,
+        e_type: u16,
+        interp: Option<&str>,
+        needed: &[&str],
+        dynamic: bool,
+    ) -> Vec<u8> {
         const BASE: u64 = 0x400000;
         let phnum = 1 + usize::from(interp.is_some()) + usize::from(dynamic);
         let data_start = 64 + 56 * 3;
@@ -497,7 +504,11 @@ mod tests {
         }
         let dyn_off = data_start + data.len();
         let mut dyns: Vec<(u64, u64)> = name_offsets.iter().map(|&o| (1, o)).collect();
-        dyns.extend([(5, BASE + strtab_off as u64), (10, strtab.len() as u64), (0, 0)]);
+        dyns.extend([
+            (5, BASE + strtab_off as u64),
+            (10, strtab.len() as u64),
+            (0, 0),
+        ]);
         for (tag, val) in &dyns {
             data.extend(tag.to_le_bytes());
             data.extend(val.to_le_bytes());
@@ -549,19 +560,34 @@ mod tests {
         assert_eq!(report.size, bytes.len() as u64);
         assert_eq!(report.sha256, sha256_hex(&bytes));
         // Without --target, the machine decides the target.
-        assert_eq!(verify_bytes(Path::new("hello"), &bytes, None).target, Some(Target::X86_64));
+        assert_eq!(
+            verify_bytes(Path::new("hello"), &bytes, None).target,
+            Some(Target::X86_64)
+        );
     }
 
     #[test]
     fn dynamic_executable_fails_with_the_scratch_explanation() {
-        let bytes = elf64(X86, 3, Some("/lib64/ld-linux-x86-64.so.2"), &["libc.so.6"], true);
+        let bytes = elf64(
+            X86,
+            3,
+            Some("/lib64/ld-linux-x86-64.so.2"),
+            &["libc.so.6"],
+            true,
+        );
         let facts = read_facts(&bytes).unwrap();
-        assert_eq!(facts.interpreter.as_deref(), Some("/lib64/ld-linux-x86-64.so.2"));
+        assert_eq!(
+            facts.interpreter.as_deref(),
+            Some("/lib64/ld-linux-x86-64.so.2")
+        );
         assert_eq!(facts.needed, vec!["libc.so.6"]);
         let report = verify_bytes(Path::new("hello"), &bytes, Some(Target::X86_64));
         assert!(!report.ok);
         let problem = &report.problems[0];
-        assert!(problem.contains("/lib64/ld-linux-x86-64.so.2 and libc.so.6"), "{problem}");
+        assert!(
+            problem.contains("/lib64/ld-linux-x86-64.so.2 and libc.so.6"),
+            "{problem}"
+        );
         assert!(problem.contains("FROM scratch"), "{problem}");
         assert!(problem.contains("no such file or directory"), "{problem}");
     }
@@ -570,7 +596,10 @@ mod tests {
     fn needed_libraries_without_interpreter_fail() {
         let bytes = elf64(X86, 3, None, &["libz.so.1"], true);
         let report = verify_bytes(Path::new("x"), &bytes, Some(Target::X86_64));
-        assert_eq!(report.problems, vec!["it needs shared libraries (libz.so.1) that a FROM scratch image does not have"]);
+        assert_eq!(
+            report.problems,
+            vec!["it needs shared libraries (libz.so.1) that a FROM scratch image does not have"]
+        );
     }
 
     #[test]
@@ -586,7 +615,11 @@ mod tests {
         let bytes = elf64(AARCH64, 2, None, &[], false);
         let report = verify_bytes(Path::new("x"), &bytes, Some(Target::X86_64));
         assert!(!report.ok);
-        assert!(report.problems[0].contains("64-bit AArch64 binary, not x86_64"), "{:?}", report.problems);
+        assert!(
+            report.problems[0].contains("64-bit AArch64 binary, not x86_64"),
+            "{:?}",
+            report.problems
+        );
         assert!(report.problems[0].contains("exec format error"));
         let err = report.into_result().unwrap_err();
         assert!(err.help().contains("--target x86_64"), "{}", err.help());
@@ -596,14 +629,21 @@ mod tests {
     fn relocatable_object_is_not_an_executable() {
         let bytes = elf64(X86, 1, None, &[], false);
         let report = verify_bytes(Path::new("x.o"), &bytes, Some(Target::X86_64));
-        assert_eq!(report.problems, vec!["it is not an executable (a relocatable object or shared library)"]);
+        assert_eq!(
+            report.problems,
+            vec!["it is not an executable (a relocatable object or shared library)"]
+        );
     }
 
     #[test]
     fn foreign_machine_without_target_is_refused() {
         let bytes = elf64(243, 2, None, &[], false);
         let report = verify_bytes(Path::new("x"), &bytes, None);
-        assert!(report.problems[0].contains("RISC-V"), "{:?}", report.problems);
+        assert!(
+            report.problems[0].contains("RISC-V"),
+            "{:?}",
+            report.problems
+        );
     }
 
     #[test]

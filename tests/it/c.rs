@@ -5,16 +5,25 @@ use std::path::Path;
 
 use crate::support::{TestEnv, example, require, run_binary, stderr, stdout, success};
 
-const TARGETS: [(&str, Option<&str>); 3] =
-    [("x86_64", None), ("aarch64", Some("qemu-aarch64-static")), ("armv7", Some("qemu-arm-static"))];
+const TARGETS: [(&str, Option<&str>); 3] = [
+    ("x86_64", None),
+    ("aarch64", Some("qemu-aarch64-static")),
+    ("armv7", Some("qemu-arm-static")),
+];
 
 fn require_toolchains() {
     require("python3", "python3 with the ziglang package");
     require("musl-gcc", "musl-tools");
     require("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu");
     require("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf");
-    for specs in ["/usr/lib/aarch64-linux-musl/musl-gcc.specs", "/usr/lib/arm-linux-musleabihf/musl-gcc.specs"] {
-        assert!(Path::new(specs).is_file(), "prerequisite {specs} is missing: run scripts/setup-test-env.sh (musl-dev:arm64/armhf)");
+    for specs in [
+        "/usr/lib/aarch64-linux-musl/musl-gcc.specs",
+        "/usr/lib/arm-linux-musleabihf/musl-gcc.specs",
+    ] {
+        assert!(
+            Path::new(specs).is_file(),
+            "prerequisite {specs} is missing: run scripts/setup-test-env.sh (musl-dev:arm64/armhf)"
+        );
     }
 }
 
@@ -23,9 +32,15 @@ fn require_toolchains() {
 fn assert_error(output: &std::process::Output, code: i32, message: &str) -> String {
     let err = stderr(output);
     assert_eq!(output.status.code(), Some(code), "stderr:\n{err}");
-    let first = err.lines().find(|l| l.starts_with("muslbuild: error:")).unwrap_or_else(|| panic!("no error line in:\n{err}"));
+    let first = err
+        .lines()
+        .find(|l| l.starts_with("muslbuild: error:"))
+        .unwrap_or_else(|| panic!("no error line in:\n{err}"));
     assert!(first.contains(message), "expected `{message}` in `{first}`");
-    assert!(err.lines().any(|l| l.starts_with("help: ")), "no help line in:\n{err}");
+    assert!(
+        err.lines().any(|l| l.starts_with("help: ")),
+        "no help line in:\n{err}"
+    );
     err
 }
 
@@ -33,7 +48,11 @@ fn assert_dist_clean(dist: &Path) {
     if let Ok(entries) = std::fs::read_dir(dist) {
         for entry in entries {
             let name = entry.unwrap().file_name();
-            assert!(!name.to_string_lossy().starts_with(".tmp"), "leftover {name:?} in {}", dist.display());
+            assert!(
+                !name.to_string_lossy().starts_with(".tmp"),
+                "leftover {name:?} in {}",
+                dist.display()
+            );
         }
     }
 }
@@ -46,22 +65,43 @@ fn hello_for_every_target_with_every_provider_runs_under_qemu() {
         let out = format!("dist-{provider}");
         let output = success(
             env.muslbuild()
-                .args(["--toolchain", provider, "--target", "all", "--out-dir", &out])
+                .args([
+                    "--toolchain",
+                    provider,
+                    "--target",
+                    "all",
+                    "--out-dir",
+                    &out,
+                ])
                 .arg(example("hello.c")),
         );
         let text = stdout(&output);
         for (target, qemu) in TARGETS {
             let binary = env.path().join(&out).join(target).join("hello");
-            assert!(text.contains(&format!("{out}/{target}/hello")), "no line for {target} in:\n{text}");
+            assert!(
+                text.contains(&format!("{out}/{target}/hello")),
+                "no line for {target} in:\n{text}"
+            );
             let run = run_binary(qemu, &binary, b"");
-            assert_eq!(stdout(&run), "Hello World\n", "{provider} {target}: {}", stderr(&run));
+            assert_eq!(
+                stdout(&run),
+                "Hello World\n",
+                "{provider} {target}: {}",
+                stderr(&run)
+            );
             let size = std::fs::metadata(&binary).unwrap().len();
             println!("hello {target} {provider}: {size} bytes");
             if provider == "zig" && target != "aarch64" {
-                assert!(size <= 8 * 1024, "{target} hello with zig is {size} bytes, goal is <= 8 KiB");
+                assert!(
+                    size <= 8 * 1024,
+                    "{target} hello with zig is {size} bytes, goal is <= 8 KiB"
+                );
             }
         }
-        assert!(text.contains(&format!("{provider} ")), "toolchain not named in:\n{text}");
+        assert!(
+            text.contains(&format!("{provider} ")),
+            "toolchain not named in:\n{text}"
+        );
         assert_dist_clean(&env.path().join(&out));
     }
 }
@@ -74,7 +114,15 @@ fn run_flag_executes_each_artifact_in_an_empty_environment() {
         "envcount.c",
         "#include <stdio.h>\nextern char **environ;\nint main(int argc, char **argv) {\n  int n = 0; while (environ[n]) n++;\n  printf(\"env=%d args=%d last=%s\\n\", n, argc - 1, argv[argc - 1]);\n  return 0;\n}\n",
     );
-    let output = success(env.muslbuild().args(["--target", "x86_64,arm64,armhf", "envcount.c", "--run", "--", "a", "b c"]));
+    let output = success(env.muslbuild().args([
+        "--target",
+        "x86_64,arm64,armhf",
+        "envcount.c",
+        "--run",
+        "--",
+        "a",
+        "b c",
+    ]));
     let text = stdout(&output);
     assert_eq!(text.matches("| env=0 args=2 last=b c").count(), 3, "{text}");
     assert!(text.contains("under qemu-aarch64"), "{text}");
@@ -85,8 +133,15 @@ fn run_flag_executes_each_artifact_in_an_empty_environment() {
 fn run_failure_is_reported_with_its_status() {
     require_toolchains();
     let env = TestEnv::new();
-    env.write("fail.c", "#include <stdio.h>\nint main(void) { puts(\"bad\"); return 3; }\n");
-    let output = env.muslbuild().args(["--target", "aarch64", "fail.c", "--run"]).output().unwrap();
+    env.write(
+        "fail.c",
+        "#include <stdio.h>\nint main(void) { puts(\"bad\"); return 3; }\n",
+    );
+    let output = env
+        .muslbuild()
+        .args(["--target", "aarch64", "fail.c", "--run"])
+        .output()
+        .unwrap();
     assert_error(&output, 7, "exit status 3");
     assert!(stdout(&output).contains("| bad"));
 }
@@ -94,19 +149,37 @@ fn run_failure_is_reported_with_its_status() {
 #[test]
 fn same_source_in_two_folders_gives_identical_bytes() {
     require_toolchains();
-    for (provider, target) in [("zig", "armv7"), ("musl-gcc", "x86_64"), ("musl-gcc", "aarch64")] {
+    for (provider, target) in [
+        ("zig", "armv7"),
+        ("musl-gcc", "x86_64"),
+        ("musl-gcc", "aarch64"),
+    ] {
         let mut digests = Vec::new();
         for _ in 0..2 {
             let env = TestEnv::new();
             std::fs::copy(example("hello.c"), env.path().join("hello.c")).unwrap();
             env.write("inc/greet.h", "#define GREETING __FILE__\n");
             let output = success(env.muslbuild().args([
-                "--toolchain", provider, "--target", target, "-Iinc", "--json", "hello.c",
+                "--toolchain",
+                provider,
+                "--target",
+                target,
+                "-Iinc",
+                "--json",
+                "hello.c",
             ]));
             let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-            digests.push(report["artifacts"][0]["sha256"].as_str().unwrap().to_string());
+            digests.push(
+                report["artifacts"][0]["sha256"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            );
         }
-        assert_eq!(digests[0], digests[1], "{provider} {target} output differs between folders");
+        assert_eq!(
+            digests[0], digests[1],
+            "{provider} {target} output differs between folders"
+        );
     }
 }
 
@@ -114,12 +187,18 @@ fn same_source_in_two_folders_gives_identical_bytes() {
 fn json_report_and_manifest_agree_with_the_files() {
     require_toolchains();
     let env = TestEnv::new();
-    let output = success(env.muslbuild().args(["--json", "-t", "x86_64", "-t", "aarch64", "-o", "greeter"]).arg(example("hello.c")));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is JSON only");
+    let output = success(
+        env.muslbuild()
+            .args(["--json", "-t", "x86_64", "-t", "aarch64", "-o", "greeter"])
+            .arg(example("hello.c")),
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is JSON only");
     let artifacts = report["artifacts"].as_array().unwrap();
     assert_eq!(artifacts.len(), 2);
     let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(env.path().join("dist/manifest.json")).unwrap()).unwrap();
+        serde_json::from_slice(&std::fs::read(env.path().join("dist/manifest.json")).unwrap())
+            .unwrap();
     let sums = std::fs::read_to_string(env.path().join("dist/SHA256SUMS")).unwrap();
     for entry in manifest["artifacts"].as_array().unwrap() {
         let path = entry["path"].as_str().unwrap();
@@ -137,11 +216,21 @@ fn json_report_and_manifest_agree_with_the_files() {
 fn verbose_prints_pasteable_commands_and_quiet_prints_nothing() {
     require_toolchains();
     let env = TestEnv::new();
-    let output = success(env.muslbuild().args(["-v", "--toolchain", "musl-gcc", "-DNAME=\"a b\""]).arg(example("hello.c")));
+    let output = success(
+        env.muslbuild()
+            .args(["-v", "--toolchain", "musl-gcc", "-DNAME=\"a b\""])
+            .arg(example("hello.c")),
+    );
     let err = stderr(&output);
-    let line = err.lines().find(|l| l.starts_with("+ ") && l.contains("-ffunction-sections")).expect("command line");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("+ ") && l.contains("-ffunction-sections"))
+        .expect("command line");
     assert!(line.contains("'-DNAME=\"a b\"'"), "{line}");
-    assert!(line.contains(" -static ") && line.contains(" -s "), "{line}");
+    assert!(
+        line.contains(" -static ") && line.contains(" -s "),
+        "{line}"
+    );
     let output = success(env.muslbuild().args(["-q"]).arg(example("hello.c")));
     assert!(output.stdout.is_empty() && output.stderr.is_empty());
 }
@@ -151,11 +240,24 @@ fn dynamically_linked_gcc_binary_is_rejected_by_verify() {
     let env = TestEnv::new();
     let gcc = require("gcc", "gcc");
     let dynamic = env.path().join("dyn-hello");
-    let status = std::process::Command::new(gcc).arg(example("hello.c")).arg("-o").arg(&dynamic).status().unwrap();
+    let status = std::process::Command::new(gcc)
+        .arg(example("hello.c"))
+        .arg("-o")
+        .arg(&dynamic)
+        .status()
+        .unwrap();
     assert!(status.success());
-    let output = env.muslbuild().arg("verify").arg(&dynamic).output().unwrap();
+    let output = env
+        .muslbuild()
+        .arg("verify")
+        .arg(&dynamic)
+        .output()
+        .unwrap();
     let err = assert_error(&output, 5, "dynamically linked");
-    assert!(err.contains("FROM scratch") && err.contains("no such file or directory"), "{err}");
+    assert!(
+        err.contains("FROM scratch") && err.contains("no such file or directory"),
+        "{err}"
+    );
     assert!(err.contains("ld-linux-x86-64.so.2"), "{err}");
 }
 
@@ -163,18 +265,34 @@ fn dynamically_linked_gcc_binary_is_rejected_by_verify() {
 fn verify_checks_every_file_and_the_architecture() {
     require_toolchains();
     let env = TestEnv::new();
-    success(env.muslbuild().args(["-t", "x86_64,aarch64"]).arg(example("hello.c")));
+    success(
+        env.muslbuild()
+            .args(["-t", "x86_64,aarch64"])
+            .arg(example("hello.c")),
+    );
     let output = env
         .muslbuild()
-        .args(["verify", "--target", "x86_64", "dist/x86_64/hello", "dist/aarch64/hello"])
+        .args([
+            "verify",
+            "--target",
+            "x86_64",
+            "dist/x86_64/hello",
+            "dist/aarch64/hello",
+        ])
         .output()
         .unwrap();
     let err = assert_error(&output, 5, "not x86_64");
     assert!(err.contains("exec format error"), "{err}");
     let text = stdout(&output);
-    assert!(text.contains("ok   dist/x86_64/hello  x86_64 static, stripped"), "{text}");
+    assert!(
+        text.contains("ok   dist/x86_64/hello  x86_64 static, stripped"),
+        "{text}"
+    );
     assert!(text.contains("FAIL dist/aarch64/hello"), "{text}");
-    let output = success(env.muslbuild().args(["verify", "--json", "dist/aarch64/hello"]));
+    let output = success(
+        env.muslbuild()
+            .args(["verify", "--json", "dist/aarch64/hello"]),
+    );
     let reports: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(reports[0]["target"], "aarch64");
     assert_eq!(reports[0]["ok"], true);
@@ -201,7 +319,11 @@ fn build_that_would_link_dynamically_leaves_nothing_in_dist() {
 fn no_strip_keeps_symbols() {
     require_toolchains();
     let env = TestEnv::new();
-    let output = success(env.muslbuild().args(["--no-strip", "--json"]).arg(example("hello.c")));
+    let output = success(
+        env.muslbuild()
+            .args(["--no-strip", "--json"])
+            .arg(example("hello.c")),
+    );
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["artifacts"][0]["verification"]["stripped"], false);
 }
@@ -227,9 +349,16 @@ fn compile_error_shows_the_compilers_diagnostics() {
     require_toolchains();
     let env = TestEnv::new();
     env.write("broken.c", "int main(void) { return missing_variable; }\n");
-    let output = env.muslbuild().args(["--toolchain", "musl-gcc", "broken.c"]).output().unwrap();
+    let output = env
+        .muslbuild()
+        .args(["--toolchain", "musl-gcc", "broken.c"])
+        .output()
+        .unwrap();
     let err = assert_error(&output, 4, "compiling `broken` for x86_64 failed");
-    assert!(err.contains("missing_variable"), "compiler diagnostics missing:\n{err}");
+    assert!(
+        err.contains("missing_variable"),
+        "compiler diagnostics missing:\n{err}"
+    );
     assert!(err.contains(".log"), "log path missing:\n{err}");
     assert_dist_clean(&env.path().join("dist"));
     assert!(!env.path().join("dist/x86_64/broken").exists());
@@ -239,8 +368,15 @@ fn compile_error_shows_the_compilers_diagnostics() {
 fn link_error_is_named_as_such() {
     require_toolchains();
     let env = TestEnv::new();
-    env.write("unlinked.c", "void nowhere(void);\nint main(void) { nowhere(); return 0; }\n");
-    let output = env.muslbuild().args(["--target", "aarch64", "unlinked.c"]).output().unwrap();
+    env.write(
+        "unlinked.c",
+        "void nowhere(void);\nint main(void) { nowhere(); return 0; }\n",
+    );
+    let output = env
+        .muslbuild()
+        .args(["--target", "aarch64", "unlinked.c"])
+        .output()
+        .unwrap();
     let err = assert_error(&output, 4, "linking `unlinked` for aarch64 failed");
     assert!(err.contains("nowhere"), "{err}");
 }
@@ -248,7 +384,12 @@ fn link_error_is_named_as_such() {
 #[test]
 fn unknown_target_lists_the_valid_ones() {
     let env = TestEnv::new();
-    let output = env.muslbuild().args(["--target", "sparc"]).arg(example("hello.c")).output().unwrap();
+    let output = env
+        .muslbuild()
+        .args(["--target", "sparc"])
+        .arg(example("hello.c"))
+        .output()
+        .unwrap();
     let err = assert_error(&output, 2, "unknown target `sparc`");
     assert!(err.contains("x86_64, aarch64, armv7"), "{err}");
 }
@@ -256,11 +397,26 @@ fn unknown_target_lists_the_valid_ones() {
 #[test]
 fn conflicting_options() {
     let env = TestEnv::new();
-    let output = env.muslbuild().args(["--cc", "gcc", "--toolchain", "zig"]).arg(example("hello.c")).output().unwrap();
+    let output = env
+        .muslbuild()
+        .args(["--cc", "gcc", "--toolchain", "zig"])
+        .arg(example("hello.c"))
+        .output()
+        .unwrap();
     assert_error(&output, 2, "--cc and --toolchain cannot be used together");
-    let output = env.muslbuild().arg(example("hello.c")).args(["--", "arg"]).output().unwrap();
+    let output = env
+        .muslbuild()
+        .arg(example("hello.c"))
+        .args(["--", "arg"])
+        .output()
+        .unwrap();
     assert_error(&output, 2, "arguments after `--` are for --run");
-    let output = env.muslbuild().args(["-q", "-v"]).arg(example("hello.c")).output().unwrap();
+    let output = env
+        .muslbuild()
+        .args(["-q", "-v"])
+        .arg(example("hello.c"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
 
@@ -268,7 +424,12 @@ fn conflicting_options() {
 fn unwritable_out_dir() {
     let env = TestEnv::new();
     env.write("file", "");
-    let output = env.muslbuild().args(["--out-dir", "file/dist"]).arg(example("hello.c")).output().unwrap();
+    let output = env
+        .muslbuild()
+        .args(["--out-dir", "file/dist"])
+        .arg(example("hello.c"))
+        .output()
+        .unwrap();
     let err = assert_error(&output, 8, "cannot write the output directory `");
     assert!(err.contains("--out-dir"), "{err}");
 }
@@ -296,7 +457,12 @@ fn no_usable_toolchain_says_how_to_get_one() {
 fn glibc_compiler_override_is_refused_by_the_probe() {
     require_toolchains();
     let env = TestEnv::new();
-    let output = env.muslbuild().args(["--cc", "gcc"]).arg(example("hello.c")).output().unwrap();
+    let output = env
+        .muslbuild()
+        .args(["--cc", "gcc"])
+        .arg(example("hello.c"))
+        .output()
+        .unwrap();
     let err = assert_error(&output, 6, "no usable musl toolchain for x86_64");
     assert!(err.contains("links glibc, not musl"), "{err}");
 }
@@ -321,10 +487,16 @@ fn missing_qemu_is_named_with_its_package() {
 
 fn zig_path() -> String {
     let out = std::process::Command::new("python3")
-        .args(["-c", "import os, ziglang; print(os.path.dirname(ziglang.__file__))"])
+        .args([
+            "-c",
+            "import os, ziglang; print(os.path.dirname(ziglang.__file__))",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "prerequisite: python3 package ziglang (scripts/setup-test-env.sh)");
+    assert!(
+        out.status.success(),
+        "prerequisite: python3 package ziglang (scripts/setup-test-env.sh)"
+    );
     format!("{}/zig", String::from_utf8_lossy(&out.stdout).trim())
 }
 
@@ -338,11 +510,21 @@ fn toolchain_list_shows_every_candidate_and_the_pick() {
     for target in ["x86_64:", "aarch64:", "armv7:"] {
         assert!(text.contains(target), "{text}");
     }
-    assert_eq!(text.lines().filter(|l| l.starts_with("  * ")).count(), 3, "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("  * ")).count(),
+        3,
+        "{text}"
+    );
     assert!(text.contains("zig "), "{text}");
     assert!(text.contains("/usr/bin/musl-gcc"), "{text}");
-    assert!(text.contains("-specs /usr/lib/aarch64-linux-musl/musl-gcc.specs"), "{text}");
-    let output = success(env.muslbuild().args(["toolchain", "list", "--json", "-t", "armv7"]));
+    assert!(
+        text.contains("-specs /usr/lib/aarch64-linux-musl/musl-gcc.specs"),
+        "{text}"
+    );
+    let output = success(
+        env.muslbuild()
+            .args(["toolchain", "list", "--json", "-t", "armv7"]),
+    );
     let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let rows = rows.as_array().unwrap();
     assert!(rows.iter().all(|r| r["target"] == "armv7"));
@@ -353,7 +535,15 @@ fn toolchain_list_shows_every_candidate_and_the_pick() {
 fn targets_table_names_every_scheme() {
     let env = TestEnv::new();
     let text = stdout(&success(env.muslbuild().arg("targets")));
-    for needle in ["armv7l-linux-musleabihf", "arm-linux-musleabihf", "armv7-unknown-linux-musleabihf", "linux/arm/v7", "arm GOARM=7", "aarch64-unknown-linux-musl", "linux/amd64"] {
+    for needle in [
+        "armv7l-linux-musleabihf",
+        "arm-linux-musleabihf",
+        "armv7-unknown-linux-musleabihf",
+        "linux/arm/v7",
+        "arm GOARM=7",
+        "aarch64-unknown-linux-musl",
+        "linux/amd64",
+    ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
 }
@@ -362,7 +552,11 @@ fn targets_table_names_every_scheme() {
 fn jobs_budget_of_one_still_builds_every_target() {
     require_toolchains();
     let env = TestEnv::new();
-    success(env.muslbuild().args(["-j", "1", "--target", "all", "--toolchain", "musl-gcc"]).arg(example("hello.c")));
+    success(
+        env.muslbuild()
+            .args(["-j", "1", "--target", "all", "--toolchain", "musl-gcc"])
+            .arg(example("hello.c")),
+    );
     for (target, _) in TARGETS {
         assert!(env.path().join("dist").join(target).join("hello").is_file());
     }
