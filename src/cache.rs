@@ -78,8 +78,11 @@ pub fn publish_dir(temp: tempfile::TempDir, dest: &Path, record: &str) -> Result
 /// sees the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    // tempfile creates 0600; outputs are meant to be read by others (a registry, a
+    // rootless tool under another user), so ask for what a plain create would give.
     let mut temp = tempfile::Builder::new()
         .prefix(".tmp-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
         .tempfile_in(dir)
         .map_err(Error::io("cannot write into", dir))?;
     temp.write_all(bytes).map_err(Error::io("cannot write", path))?;
@@ -152,5 +155,7 @@ mod tests {
         write_atomic(&path, b"two").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"two");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o044, 0o044, "readable by others");
     }
 }

@@ -16,7 +16,7 @@ use crate::image::ImageSpec;
 use crate::image::dockerfile::{self, Copies};
 use crate::image::essentials;
 use crate::image::layer::{Entry, EntryKind, Tree, normalize};
-use crate::image::layout::{write_archive, write_layout};
+use crate::image::layout::{check_layout_dir, prepare_archive, write_archive, write_layout};
 use crate::image::oci::{self, BlobRef, ImageConfig, ImageInput, PlatformImage};
 use crate::target::Target;
 
@@ -470,11 +470,15 @@ pub fn run(args: &ImageArgs, base: ImageSpec, env: &Env) -> Result<ImageReport> 
         .as_ref()
         .map(|p| env.cwd.join(p))
         .unwrap_or_else(|| out_dir.join("image"));
-    write_layout(&layout_dir, &image)?;
     let archive = spec.oci_archive.as_ref().map(|p| env.cwd.join(p));
+    // Every destination is checked before the first is written, so a bad path leaves
+    // nothing behind; then the one-file archive goes first, the layout after it.
+    check_layout_dir(&layout_dir)?;
     if let Some(archive) = &archive {
+        prepare_archive(archive)?;
         write_archive(archive, &image, epoch)?;
     }
+    write_layout(&layout_dir, &image)?;
     let dockerfile = if spec.dockerfile.unwrap_or(true) {
         let rootfs = if essentials.paths().next().is_some() {
             write_rootfs(&out_dir.join(ROOTFS), &essentials)?;

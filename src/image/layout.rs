@@ -20,10 +20,9 @@ pub const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 
 const WRITE_LAYOUT: &str = "cannot write the OCI layout";
 
-/// Writes the image into `dir`, creating it if needed. An existing layout keeps its other
-/// tags (as `skopeo copy` into `oci:DIR:TAG` does); the entry with our tag is replaced.
-/// A folder that has files but is not an OCI layout is refused, never written into.
-pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
+/// Checks, without writing, that `dir` may become (or already is) an OCI layout, so
+/// every destination is checked before any is written.
+pub fn check_layout_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
         let is_layout = dir.join("oci-layout").is_file();
         let empty = std::fs::read_dir(dir)
@@ -37,6 +36,14 @@ pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
             });
         }
     }
+    Ok(())
+}
+
+/// Writes the image into `dir`, creating it if needed. An existing layout keeps its other
+/// tags (as `skopeo copy` into `oci:DIR:TAG` does); the entry with our tag is replaced.
+/// A folder that has files but is not an OCI layout is refused, never written into.
+pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
+    check_layout_dir(dir)?;
     let blob_dir = dir.join("blobs").join("sha256");
     std::fs::create_dir_all(&blob_dir).map_err(Error::io(WRITE_LAYOUT, &blob_dir))?;
 
@@ -74,10 +81,7 @@ pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
 /// timestamp and owner 0, written beside `path` and renamed into place.
 pub fn write_archive(path: &Path, image: &Image, mtime: u64) -> Result<()> {
     let bytes = archive_bytes(image, mtime);
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(Error::io("cannot write the OCI archive", parent))?;
-    }
+    prepare_archive(path)?;
     write_atomic(path, &bytes).map_err(|e| match e {
         Error::Io {
             path: p, source, ..
@@ -88,6 +92,20 @@ pub fn write_archive(path: &Path, image: &Image, mtime: u64) -> Result<()> {
         },
         other => other,
     })
+}
+
+/// Creates the archive's folder and proves it writable, before anything is written.
+pub fn prepare_archive(path: &Path) -> Result<()> {
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(Error::io("cannot write the OCI archive", parent))?;
+    tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(parent)
+        .map_err(Error::io("cannot write the OCI archive", path))?;
+    Ok(())
 }
 
 pub fn archive_bytes(image: &Image, mtime: u64) -> Vec<u8> {
