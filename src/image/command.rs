@@ -405,14 +405,19 @@ fn essentials_tree(spec: &ImageSpec, env: &Env) -> Result<Tree> {
 /// Builds the image the spec describes from the dist folder and writes it out.
 pub fn run(args: &ImageArgs, base: ImageSpec, env: &Env) -> Result<ImageReport> {
     let spec = args.apply(base)?;
-    let out_dir = env.cwd.join(&args.out_dir);
+    make(&spec, &env.cwd.join(&args.out_dir), env)
+}
+
+/// The image a spec describes, from the artifacts recorded in `out_dir`: what
+/// `muslbuild build` calls for a project's `[image]` once its artifacts are in dist.
+pub fn make(spec: &ImageSpec, out_dir: &Path, env: &Env) -> Result<ImageReport> {
     let manifest_path = out_dir.join("manifest.json");
-    let dist = read_dist_manifest(&out_dir)?;
-    let plan = plan(&spec, &dist, &manifest_path)?;
-    let config = runtime_config(&spec, &plan)?;
+    let dist = read_dist_manifest(out_dir)?;
+    let plan = plan(spec, &dist, &manifest_path)?;
+    let config = runtime_config(spec, &plan)?;
     let tag = spec.tag.clone().unwrap_or_else(|| "latest".into());
     oci::validate_tag(&tag)?;
-    let essentials = essentials_tree(&spec, env)?;
+    let essentials = essentials_tree(spec, env)?;
     let epoch = env.source_date_epoch();
 
     let mut platforms = Vec::new();

@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
-pub use command::{ImageArgs, ImageReport, run};
+pub use command::{ImageArgs, ImageReport, make, run};
 pub use oci::{Image, ImageConfig, ImageInput, build};
 
 /// What an image holds and how it runs: the `[image]` section of `muslbuild.toml` and
