@@ -39,25 +39,54 @@ pub enum Error {
     NotCSource { path: PathBuf },
 
     #[error("{stage} `{name}` for {target} failed")]
-    Compile { stage: &'static str, name: String, target: Target, log: PathBuf, tail: String },
+    Compile {
+        stage: &'static str,
+        name: String,
+        target: Target,
+        log: PathBuf,
+        tail: String,
+    },
 
     #[error("`{}` is not a usable {} executable: {reason}", path.display(), target.map_or("Linux".to_string(), |t| t.to_string()))]
-    Verify { path: PathBuf, target: Option<Target>, reason: String, help: String },
+    Verify {
+        path: PathBuf,
+        target: Option<Target>,
+        reason: String,
+        help: String,
+    },
 
     #[error("no usable musl toolchain for {target} (looked for: {looked_for})")]
-    NoToolchain { target: Target, looked_for: String, help: String },
+    NoToolchain {
+        target: Target,
+        looked_for: String,
+        help: String,
+    },
 
     #[error("`{program}` was not found")]
     ProgramNotFound { program: String, help: String },
 
     #[error("`{command}` failed: {status}")]
-    CommandFailed { command: String, status: String, log: Option<PathBuf>, tail: String },
+    CommandFailed {
+        command: String,
+        status: String,
+        log: Option<PathBuf>,
+        tail: String,
+    },
 
     #[error("{target} artifact `{}` {outcome}", path.display())]
-    Run { target: Target, path: PathBuf, outcome: String },
+    Run {
+        target: Target,
+        path: PathBuf,
+        outcome: String,
+    },
 
     #[error("artifact `{name}` for {target} is not in `{}`", manifest.display())]
-    MissingArtifact { name: String, target: Target, manifest: PathBuf, help: String },
+    MissingArtifact {
+        name: String,
+        target: Target,
+        manifest: PathBuf,
+        help: String,
+    },
 
     /// The dist folder does not hold what `muslbuild image` needs.
     #[error("{message}")]
@@ -68,11 +97,18 @@ pub enum Error {
     ImageContent { message: String, help: String },
 
     #[error("{what} `{}`: {source}", path.display())]
-    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl Error {
-    pub fn io(what: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub fn io(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { what, path, source }
     }

@@ -6,65 +6,44 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use crate::support::{TestEnv, example, require, run_binary, stderr, stdout, success};
+use crate::support::{
+    TestEnv, example, require, run_binary, shared_cache, stderr, stdout, success,
+};
 
 const TAG: &str = "hello:1.0";
 
-/// (target, dist folder, skopeo --override-arch, --override-variant, qemu)
+/// (target = dist folder, skopeo --override-arch, --override-variant, qemu)
 const PLATFORMS: [(&str, &str, Option<&str>, Option<&str>); 3] = [
     ("x86_64", "amd64", None, None),
     ("aarch64", "arm64", None, Some("qemu-aarch64-static")),
     ("armv7", "arm", Some("v7"), Some("qemu-arm-static")),
 ];
 
-/// dist/ with hello for all three targets and a manifest in `dist.rs`'s format, built
-/// once per test run with Debian's musl toolchains (musl-gcc, GNU cross gcc + musl
-/// specs), the same ones `muslbuild` itself falls back to.
+/// dist/ with hello for all three targets, built once per test run by
+/// `muslbuild --target all examples/hello.c` (toolchain `auto`, the shared test cache).
 fn hello_dist() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
-        let dist = Path::new(env!("CARGO_TARGET_TMPDIR")).join("image-hello-dist");
-        let _ = std::fs::remove_dir_all(&dist);
-        let source = example("hello.c");
-        let mut artifacts = Vec::new();
-        for (target, ..) in PLATFORMS {
-            let out = dist.join(target).join("hello");
-            std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-            let mut cc = match target {
-                "x86_64" => Command::new(require("musl-gcc", "musl-tools")),
-                "aarch64" => {
-                    let mut c = Command::new(require("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu"));
-                    c.args(["-specs", &specs("/usr/lib/aarch64-linux-musl/musl-gcc.specs", "musl-dev:arm64")]);
-                    c
-                }
-                _ => {
-                    let mut c = Command::new(require("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf"));
-                    c.args(["-specs", &specs("/usr/lib/arm-linux-musleabihf/musl-gcc.specs", "musl-dev:armhf")]);
-                    c.args(["-march=armv7-a", "-mfpu=vfpv3-d16", "-mfloat-abi=hard", "-mthumb"]);
-                    c
-                }
-            };
-            success(cc.args(["-static", "-Os", "-s", "-o"]).arg(&out).arg(&source));
-            let bytes = std::fs::read(&out).unwrap();
-            artifacts.push(serde_json::json!({
-                "name": "hello", "target": target, "path": format!("{target}/hello"),
-                "size": bytes.len(), "sha256": muslbuild::cache::sha256_hex(&bytes),
-                "toolchain": "musl-gcc", "toolchain_version": "",
-                "verification": {"ok": true, "static": true, "static_pie": false, "stripped": true, "machine": target},
-            }));
+        let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("image-hello");
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap();
+        let mut build = Command::new(env!("CARGO_BIN_EXE_muslbuild"));
+        build
+            .current_dir(&work)
+            .env("MUSLBUILD_HOME", shared_cache());
+        for var in [
+            "CC",
+            "TARGET_CC",
+            "HOST_CC",
+            "CFLAGS",
+            "LDFLAGS",
+            "SOURCE_DATE_EPOCH",
+        ] {
+            build.env_remove(var);
         }
-        let manifest = serde_json::json!({ "artifacts": artifacts });
-        std::fs::write(dist.join("manifest.json"), serde_json::to_vec_pretty(&manifest).unwrap()).unwrap();
-        dist
+        success(build.args(["--target", "all"]).arg(example("hello.c")));
+        work.join("dist")
     })
-}
-
-fn specs(path: &str, package: &str) -> String {
-    assert!(
-        Path::new(path).is_file(),
-        "prerequisite `{path}` is missing: run scripts/setup-test-env.sh (it installs {package})"
-    );
-    path.to_string()
 }
 
 /// A test folder with its own copy of the hello dist.
