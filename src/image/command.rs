@@ -180,7 +180,7 @@ struct DistManifest {
 }
 
 pub fn read_dist_manifest(out_dir: &Path) -> Result<Vec<DistArtifact>> {
-    let path = out_dir.join("manifest.json");
+    let path = out_dir.join(crate::dist::MANIFEST);
     let bytes = std::fs::read(&path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::ImageInput {
             message: format!("`{}` does not exist", path.display()),
@@ -411,7 +411,7 @@ pub fn run(args: &ImageArgs, base: ImageSpec, env: &Env) -> Result<ImageReport> 
 /// The image a spec describes, from the artifacts recorded in `out_dir`: what
 /// `muslbuild build` calls for a project's `[image]` once its artifacts are in dist.
 pub fn make(spec: &ImageSpec, out_dir: &Path, env: &Env) -> Result<ImageReport> {
-    let manifest_path = out_dir.join("manifest.json");
+    let manifest_path = out_dir.join(crate::dist::MANIFEST);
     let dist = read_dist_manifest(out_dir)?;
     let plan = plan(spec, &dist, &manifest_path)?;
     let config = runtime_config(spec, &plan)?;
