@@ -259,8 +259,20 @@ fn hello_image_validates_unpacks_and_runs_on_every_platform() {
 
 #[test]
 fn two_folders_give_the_same_bytes() {
-    let one = env_with_dist();
-    let two = env_with_dist();
+    // The whole pipeline, source to image, in two folders: different absolute paths must
+    // not reach the artifacts or the image.
+    let build_in = |env: &TestEnv| {
+        std::fs::create_dir(env.path().join("src")).unwrap();
+        std::fs::copy(example("hello.c"), env.path().join("src/hello.c")).unwrap();
+        success(
+            env.muslbuild()
+                .args(["-q", "--target", "all", "src/hello.c"])
+                .env_remove("SOURCE_DATE_EPOCH"),
+        );
+    };
+    let (one, two) = (TestEnv::new(), TestEnv::new());
+    build_in(&one);
+    build_in(&two);
     assert_ne!(one.path(), two.path());
     let args = [
         "--tag",
@@ -281,6 +293,14 @@ fn two_folders_give_the_same_bytes() {
     assert_eq!(a["index"], b["index"]);
     assert_eq!(a["platforms"], b["platforms"]);
     let read = |env: &TestEnv, p: &str| std::fs::read(env.path().join(p)).unwrap();
+    for (target, ..) in PLATFORMS {
+        let artifact = format!("dist/{target}/hello");
+        assert_eq!(
+            read(&one, &artifact),
+            read(&two, &artifact),
+            "{artifact} differs between the folders"
+        );
+    }
     assert_eq!(
         read(&one, "dist/image/index.json"),
         read(&two, "dist/image/index.json")
