@@ -44,6 +44,12 @@ pub fn check_layout_dir(dir: &Path) -> Result<()> {
 /// A folder that has files but is not an OCI layout is refused, never written into.
 pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
     check_layout_dir(dir)?;
+    std::fs::create_dir_all(dir).map_err(Error::io(WRITE_LAYOUT, dir))?;
+    // Two runs writing one layout would each keep only its own tag and collect the
+    // other's blobs; a lock on the folder itself serialises them without adding a file
+    // that OCI tools would see.
+    let lock = std::fs::File::open(dir).map_err(Error::io(WRITE_LAYOUT, dir))?;
+    lock.lock().map_err(Error::io(WRITE_LAYOUT, dir))?;
     let blob_dir = dir.join("blobs").join("sha256");
     std::fs::create_dir_all(&blob_dir).map_err(Error::io(WRITE_LAYOUT, &blob_dir))?;
 
@@ -74,6 +80,7 @@ pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
     write_atomic(&index_path, &index).map_err(retag)?;
 
     remove_unreferenced(dir, &index);
+    drop(lock);
     Ok(())
 }
 
