@@ -307,6 +307,33 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_writers_keep_both_tags_and_their_blobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("image");
+        let images: Vec<Image> = (0..4)
+            .map(|i| image(&format!("t{i}"), format!("{i}").as_bytes()))
+            .collect();
+        std::thread::scope(|scope| {
+            for img in &images {
+                let out = &out;
+                scope.spawn(move || {
+                    for _ in 0..5 {
+                        write_layout(out, img).unwrap();
+                    }
+                });
+            }
+        });
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
+        assert_eq!(index["manifests"].as_array().unwrap().len(), 4);
+        let expected: BTreeSet<String> = images
+            .iter()
+            .flat_map(|i| i.blobs.keys().cloned())
+            .collect();
+        assert_eq!(blob_names(&out), expected);
+    }
+
+    #[test]
     fn refuses_a_folder_that_is_not_a_layout() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("precious.txt"), b"x").unwrap();
