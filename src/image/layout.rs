@@ -21,15 +21,19 @@ pub const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 const WRITE_LAYOUT: &str = "cannot write the OCI layout";
 
 /// Checks, without writing, that `dir` may become (or already is) an OCI layout, so
-/// every destination is checked before any is written.
+/// every destination is checked before any is written. A folder holding only a layout's
+/// own names (a layout being made, or one a crash left half made) counts as a layout.
 pub fn check_layout_dir(dir: &Path) -> Result<()> {
-    if dir.exists() {
-        let is_layout = dir.join("oci-layout").is_file();
-        let empty = std::fs::read_dir(dir)
-            .map_err(Error::io(WRITE_LAYOUT, dir))?
-            .next()
-            .is_none();
-        if !is_layout && !empty {
+    if !dir.exists() || dir.join("oci-layout").is_file() {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(Error::io(WRITE_LAYOUT, dir))?;
+    for entry in entries {
+        let name = entry.map_err(Error::io(WRITE_LAYOUT, dir))?.file_name();
+        let name = name.to_string_lossy();
+        if !matches!(name.as_ref(), "blobs" | "index.json" | "oci-layout")
+            && !name.starts_with(".tmp-")
+        {
             return Err(Error::ImageContent {
                 message: format!("`{}` exists and is not an OCI image layout", dir.display()),
                 help: "give --oci-layout an empty or new folder, or an existing OCI layout; muslbuild does not write into other folders".into(),
@@ -50,6 +54,12 @@ pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
     // that OCI tools would see.
     let lock = std::fs::File::open(dir).map_err(Error::io(WRITE_LAYOUT, dir))?;
     lock.lock().map_err(Error::io(WRITE_LAYOUT, dir))?;
+    check_layout_dir(dir)?;
+    // `oci-layout` first: from now on the folder says what it is.
+    let layout = dir.join("oci-layout");
+    if std::fs::read(&layout).ok().as_deref() != Some(OCI_LAYOUT) {
+        write_atomic(&layout, OCI_LAYOUT).map_err(retag)?;
+    }
     let blob_dir = dir.join("blobs").join("sha256");
     std::fs::create_dir_all(&blob_dir).map_err(Error::io(WRITE_LAYOUT, &blob_dir))?;
 
@@ -62,11 +72,6 @@ pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
             write_atomic(&path, bytes).map_err(retag)?;
         }
     }
-    let layout = dir.join("oci-layout");
-    if std::fs::read(&layout).ok().as_deref() != Some(OCI_LAYOUT) {
-        write_atomic(&layout, OCI_LAYOUT).map_err(retag)?;
-    }
-
     let index_path = dir.join("index.json");
     let mut manifests = other_tags(&index_path, &image.tag)?;
     let ours: oci_spec::image::ImageIndex =
