@@ -17,7 +17,8 @@ Examples:
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
-12 a required program is missing, 13 image cannot be made as asked. See the README for the full table.";
+12 a required program is missing, 13 the image cannot be made as asked.
+See the README for the full table.";
 
 #[derive(Debug, Parser)]
 #[command(
