@@ -9,7 +9,8 @@
 //! final stage is `FROM muslbuild-${TARGETARCH}${TARGETVARIANT}`. BuildKit builds only
 //! the stage the final one names, once per requested platform, so each platform's image
 //! holds exactly its own binaries — nothing runs, so no QEMU is needed. `linux/arm64/v8`
-//! (a spelling some tools use) gets an alias stage.
+//! (a spelling some tools use) gets an alias stage. Docker's own build-check docs show
+//! the same `FROM build_${TARGETARCH}` pattern.
 
 use crate::image::oci::ImageConfig;
 use crate::target::Target;
