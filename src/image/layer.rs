@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::path::PathBuf;
 
 use flate2::{Compression, GzBuilder};
 
@@ -25,6 +26,22 @@ pub struct Entry {
     pub mode: u32,
     pub uid: u64,
     pub gid: u64,
+}
+
+/// Where a file's bytes come from when a caller builds an image from a list of files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileSource {
+    Bytes(Vec<u8>),
+    Path(PathBuf),
+}
+
+/// One file of an image, as a library caller describes it: absolute path in the image,
+/// content, mode. Owner is always 0:0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageFile {
+    pub path: String,
+    pub source: FileSource,
+    pub mode: u32,
 }
 
 /// The layer's file tree, keyed by its path inside the image without the leading `/`
@@ -91,6 +108,31 @@ impl Tree {
                 Ok(())
             }
         }
+    }
+
+    /// A tree of the given files (and their parent folders).
+    pub fn from_files(files: &[ImageFile]) -> Result<Tree> {
+        let mut tree = Tree::new();
+        for file in files {
+            tree.add_file(file)?;
+        }
+        Ok(tree)
+    }
+
+    pub fn add_file(&mut self, file: &ImageFile) -> Result<()> {
+        let bytes = match &file.source {
+            FileSource::Bytes(bytes) => bytes.clone(),
+            FileSource::Path(path) => {
+                std::fs::read(path).map_err(Error::io("cannot read", path))?
+            }
+        };
+        let entry = Entry {
+            kind: EntryKind::File(bytes),
+            mode: file.mode,
+            uid: 0,
+            gid: 0,
+        };
+        self.insert(&file.path, entry, &format!("`{}`", file.path))
     }
 
     pub fn contains(&self, image_path: &str) -> bool {
@@ -263,6 +305,40 @@ mod tests {
             .insert("/etc/passwd/x", file(b"q", 0o755), "artifact `x`")
             .unwrap_err();
         assert!(err.to_string().contains("needs it to be a folder"), "{err}");
+    }
+
+    #[test]
+    fn from_files_reads_paths_and_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let on_disk = dir.path().join("tool");
+        std::fs::write(&on_disk, b"elf").unwrap();
+        let tree = Tree::from_files(&[
+            ImageFile {
+                path: "/usr/bin/tool".into(),
+                source: FileSource::Path(on_disk),
+                mode: 0o755,
+            },
+            ImageFile {
+                path: "/etc/motd".into(),
+                source: FileSource::Bytes(b"hi".to_vec()),
+                mode: 0o644,
+            },
+        ])
+        .unwrap();
+        assert_eq!(
+            tree.get("/usr/bin/tool").unwrap().kind,
+            EntryKind::File(b"elf".to_vec())
+        );
+        assert_eq!(tree.get("/etc/motd").unwrap().mode, 0o644);
+        let missing = ImageFile {
+            path: "/x".into(),
+            source: FileSource::Path(dir.path().join("nope")),
+            mode: 0o755,
+        };
+        assert!(matches!(
+            Tree::from_files(&[missing]),
+            Err(Error::Io { .. })
+        ));
     }
 
     #[test]

@@ -9,6 +9,30 @@
 //! - `command`: `muslbuild image`: `dist/manifest.json` + `ImageSpec` -> all of the above.
 //!
 //! Nothing here spawns a process or reads the environment; the command takes an `Env`.
+//!
+//! As a library, without `dist/`:
+//!
+//! ```no_run
+//! use muslbuild::image::{FileSource, ImageConfig, ImageFile, ImageInput, Tree, build, write_layout};
+//! use muslbuild::target::Target;
+//!
+//! let hello = |dir: &str| ImageFile {
+//!     path: "/hello".into(),
+//!     source: FileSource::Path(format!("dist/{dir}/hello").into()),
+//!     mode: 0o755,
+//! };
+//! let image = build(&ImageInput {
+//!     platforms: vec![
+//!         (Target::X86_64, Tree::from_files(&[hello("x86_64")])?),
+//!         (Target::Armv7, Tree::from_files(&[hello("armv7")])?),
+//!     ],
+//!     config: ImageConfig { entrypoint: Some(vec!["/hello".into()]), ..ImageConfig::default() },
+//!     tag: "hello:1.0".into(),
+//!     epoch: 0,
+//! })?;
+//! write_layout("dist/image".as_ref(), &image)?;
+//! # Ok::<(), muslbuild::error::Error>(())
+//! ```
 
 pub mod command;
 pub mod dockerfile;
@@ -23,6 +47,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 pub use command::{ImageArgs, ImageReport, make, run};
+pub use layer::{FileSource, ImageFile, Tree};
+pub use layout::{write_archive, write_layout};
 pub use oci::{Image, ImageConfig, ImageInput, build};
 
 /// What an image holds and how it runs: the `[image]` section of `muslbuild.toml` and
