@@ -2,4 +2,5 @@
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
 mod c;
+mod image;
 mod support;
