@@ -2,3 +2,5 @@
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
 mod support;
+mod http;
+mod install;
