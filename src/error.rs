@@ -38,34 +38,74 @@ pub enum Error {
     NotCSource { path: PathBuf },
 
     #[error("{stage} `{name}` for {target} failed")]
-    Compile { stage: &'static str, name: String, target: Target, log: PathBuf, tail: String },
+    Compile {
+        stage: &'static str,
+        name: String,
+        target: Target,
+        log: PathBuf,
+        tail: String,
+    },
 
     #[error("`{}` is not a usable {} executable: {reason}", path.display(), target.map_or("Linux".to_string(), |t| t.to_string()))]
-    Verify { path: PathBuf, target: Option<Target>, reason: String, help: String },
+    Verify {
+        path: PathBuf,
+        target: Option<Target>,
+        reason: String,
+        help: String,
+    },
 
     #[error("no usable musl toolchain for {target} (looked for: {looked_for})")]
-    NoToolchain { target: Target, looked_for: String, help: String },
+    NoToolchain {
+        target: Target,
+        looked_for: String,
+        help: String,
+    },
 
     #[error("`{program}` was not found")]
     ProgramNotFound { program: String, help: String },
 
     #[error("`{command}` failed: {status}")]
-    CommandFailed { command: String, status: String, log: Option<PathBuf>, tail: String },
+    CommandFailed {
+        command: String,
+        status: String,
+        log: Option<PathBuf>,
+        tail: String,
+    },
 
     #[error("{target} artifact `{}` {outcome}", path.display())]
-    Run { target: Target, path: PathBuf, outcome: String },
+    Run {
+        target: Target,
+        path: PathBuf,
+        outcome: String,
+    },
 
     #[error("{what} `{}`: {source}", path.display())]
-    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("checksum mismatch for {url}: expected sha256 {expected}, got {actual}")]
-    ChecksumMismatch { url: String, expected: String, actual: String },
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
 
     #[error("cannot download {url}: {reason}")]
-    Download { url: String, reason: String, help: String },
+    Download {
+        url: String,
+        reason: String,
+        help: String,
+    },
 
     #[error("refusing to unpack `{}`: entry `{entry}` {reason}", archive.display())]
-    UnsafeArchive { archive: PathBuf, entry: String, reason: String },
+    UnsafeArchive {
+        archive: PathBuf,
+        entry: String,
+        reason: String,
+    },
 
     #[error("toolchain manifest `{}`: {reason}", path.display())]
     Manifest { path: PathBuf, reason: String },
@@ -78,7 +118,10 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn io(what: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub fn io(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { what, path, source }
     }

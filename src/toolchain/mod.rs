@@ -34,7 +34,10 @@ pub struct Tool {
 
 impl Tool {
     pub fn new(program: impl Into<PathBuf>) -> Tool {
-        Tool { program: program.into(), args: Vec::new() }
+        Tool {
+            program: program.into(),
+            args: Vec::new(),
+        }
     }
 
     pub fn with_args<I, S>(mut self, args: I) -> Tool
@@ -56,7 +59,9 @@ impl Tool {
             .chain(self.args.iter().map(|a| a.as_os_str()))
             .map(|s| {
                 let s = s.to_string_lossy();
-                shlex::try_quote(&s).map(|q| q.into_owned()).unwrap_or_else(|_| s.into_owned())
+                shlex::try_quote(&s)
+                    .map(|q| q.into_owned())
+                    .unwrap_or_else(|_| s.into_owned())
             })
             .collect::<Vec<_>>()
             .join(" ")
@@ -185,22 +190,40 @@ pub fn resolve(target: Target, request: &Request, env: &Env, cache: &Cache) -> R
 }
 
 /// `resolve` among what is already on the machine, installing nothing.
-pub fn resolve_found(target: Target, request: &Request, env: &Env, cache: &Cache) -> Result<Toolchain> {
+pub fn resolve_found(
+    target: Target,
+    request: &Request,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Toolchain> {
     let all = candidates(target, request, env, cache);
     let allowed: Vec<&Candidate> = all.iter().filter(|c| allows(request, c)).collect();
     let mut rejected = Vec::new();
     for candidate in &allowed {
         match probe(candidate, cache)? {
-            Verdict::Usable { version, fingerprint } => return Ok(candidate.toolchain(version, fingerprint)),
-            Verdict::Unusable { reason, .. } => rejected.push(format!("{} ({reason})", candidate.describe())),
+            Verdict::Usable {
+                version,
+                fingerprint,
+            } => return Ok(candidate.toolchain(version, fingerprint)),
+            Verdict::Unusable { reason, .. } => {
+                rejected.push(format!("{} ({reason})", candidate.describe()))
+            }
         }
     }
     let looked_for = if rejected.is_empty() {
         discover::looked_for(target, request)
     } else {
-        format!("{}; found but unusable: {}", discover::looked_for(target, request), rejected.join(", "))
+        format!(
+            "{}; found but unusable: {}",
+            discover::looked_for(target, request),
+            rejected.join(", ")
+        )
     };
-    Err(Error::NoToolchain { target, looked_for, help: no_toolchain_help(target, request) })
+    Err(Error::NoToolchain {
+        target,
+        looked_for,
+        help: no_toolchain_help(target, request),
+    })
 }
 
 fn allows(request: &Request, candidate: &Candidate) -> bool {
@@ -239,7 +262,9 @@ pub fn no_toolchain_help(target: Target, request: &Request) -> String {
 /// Hidden names are an install's or a removal's temporary folders: a process killed
 /// between writing the record and the rename leaves one that looks complete.
 pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else {
+        return Vec::new();
+    };
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
@@ -254,7 +279,11 @@ pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
 
 /// The `zig` of every zig installed in the cache.
 pub fn installed_zigs(cache: &Cache) -> Vec<PathBuf> {
-    installed_bin_dirs(cache).into_iter().map(|dir| dir.join("zig")).filter(|p| p.is_file()).collect()
+    installed_bin_dirs(cache)
+        .into_iter()
+        .map(|dir| dir.join("zig"))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 pub(crate) fn file_stamp(path: &Path) -> String {
@@ -274,14 +303,23 @@ mod tests {
     #[test]
     fn choices_parse() {
         assert_eq!("auto".parse::<Choice>().unwrap(), Choice::Auto);
-        assert_eq!("zig".parse::<Choice>().unwrap(), Choice::Provider(Provider::Zig));
-        assert_eq!("./cc".parse::<Choice>().unwrap(), Choice::Path(PathBuf::from("./cc")));
+        assert_eq!(
+            "zig".parse::<Choice>().unwrap(),
+            Choice::Provider(Provider::Zig)
+        );
+        assert_eq!(
+            "./cc".parse::<Choice>().unwrap(),
+            Choice::Path(PathBuf::from("./cc"))
+        );
         assert!(matches!("clang".parse::<Choice>(), Err(Error::Usage(..))));
     }
 
     #[test]
     fn help_names_concrete_commands() {
-        let request = Request { choice: Choice::Auto, cc: None };
+        let request = Request {
+            choice: Choice::Auto,
+            cc: None,
+        };
         let help = no_toolchain_help(Target::Aarch64, &request);
         assert!(help.contains("pip install ziglang"), "{help}");
         assert!(help.contains("dpkg --add-architecture arm64"), "{help}");

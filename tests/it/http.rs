@@ -65,11 +65,20 @@ impl Server {
                 }
             })
         };
-        Server { addr, state, stop, thread: Some(thread) }
+        Server {
+            addr,
+            state,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     pub fn add(&self, path: &str, bytes: Vec<u8>) -> String {
-        self.state.lock().unwrap().files.insert(path.to_string(), bytes);
+        self.state
+            .lock()
+            .unwrap()
+            .files
+            .insert(path.to_string(), bytes);
         self.url(path)
     }
 
@@ -82,11 +91,21 @@ impl Server {
     }
 
     pub fn fault(&self, path: &str, fault: Fault) {
-        self.state.lock().unwrap().faults.insert(path.to_string(), fault);
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .insert(path.to_string(), fault);
     }
 
     pub fn requests(&self, path: &str) -> u32 {
-        self.state.lock().unwrap().requests.get(path).copied().unwrap_or(0)
+        self.state
+            .lock()
+            .unwrap()
+            .requests
+            .get(path)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Every `Range` header received, in order.
@@ -110,7 +129,12 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    let path = line.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+    let path = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .trim_start_matches('/')
+        .to_string();
     let mut range_start = None;
     loop {
         let mut header = String::new();
@@ -121,7 +145,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
             && name.trim().eq_ignore_ascii_case("range")
         {
             let value = value.trim().to_string();
-            range_start = value.strip_prefix("bytes=").and_then(|v| v.split('-').next()).and_then(|v| v.parse::<usize>().ok());
+            range_start = value
+                .strip_prefix("bytes=")
+                .and_then(|v| v.split('-').next())
+                .and_then(|v| v.parse::<usize>().ok());
             state.lock().unwrap().ranges.push(value);
         }
     }
@@ -160,7 +187,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
             body.len(),
             body.len() - s
         ),
-        None => format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n", body.len()),
+        None => format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n",
+            body.len()
+        ),
     };
     out.write_all(head.as_bytes())?;
     let body = &body[start.unwrap_or(0)..];
