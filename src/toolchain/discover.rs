@@ -139,17 +139,17 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
     let installed = installed_bin_dirs(cache);
     for prefix in target.musl_cross_prefixes() {
         let name = format!("{prefix}-gcc");
-        let on_path = find(&name).map(|p| (p, "PATH".to_string()));
+        // Only PATH can hold the distribution's wrapper; a set in the cache was installed
+        // as musl-cross from the manifest.
+        let on_path = find(&name)
+            .filter(|p| !is_distro_wrapper(p))
+            .map(|p| (p, "PATH".to_string()));
         let in_cache = installed
             .iter()
             .map(|dir| dir.join(&name))
             .find(|p| p.is_file())
             .map(|p| (p, "the muslbuild cache".to_string()));
-        for (gcc, origin) in on_path
-            .into_iter()
-            .chain(in_cache)
-            .filter(|(gcc, _)| !is_distro_wrapper(gcc))
-        {
+        for (gcc, origin) in on_path.into_iter().chain(in_cache) {
             let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
             let (ar, ranlib) = (tool("ar"), tool("ranlib"));
             found.push(Candidate::new(

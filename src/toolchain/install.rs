@@ -291,6 +291,9 @@ pub fn install_entry(
             dest.display()
         );
     }
+    let toolchains = cache.dir("toolchains");
+    std::fs::create_dir_all(&toolchains)
+        .map_err(Error::io("cannot create the cache directory", &toolchains))?;
     let temp = tempfile::Builder::new()
         .prefix(&format!(".tmp-{}-", entry.name))
         .tempdir_in(cache.dir("toolchains"))
