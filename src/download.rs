@@ -335,9 +335,16 @@ fn attempt_once(
                 if let Some(bar) = &bar {
                     bar.abandon();
                 }
-                return Err(Failure::Retry(format!(
-                    "the transfer broke off after {written} bytes: {e}"
-                )));
+                let timed_out =
+                    e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timeout");
+                return Err(Failure::Retry(if timed_out {
+                    format!(
+                        "timed out: no data for {:.1}s after {written} bytes",
+                        settings.timeout.as_secs_f64()
+                    )
+                } else {
+                    format!("the transfer broke off after {written} bytes: {e}")
+                }));
             }
         };
         if size.is_some_and(|size| written + n as u64 > size) {
