@@ -382,6 +382,8 @@ mod tests {
 
     use tar::EntryType as T;
 
+    type Case<'a> = (&'a [(&'a str, T, &'a str, &'a [u8])], &'a str);
+
     #[test]
     fn strips_root_and_sanitises_modes() {
         let (dir, result) = try_unpack(
@@ -412,7 +414,7 @@ mod tests {
 
     #[test]
     fn refuses_hostile_entries() {
-        let cases: &[(&[(&str, T, &str, &[u8])], &str)] = &[
+        let cases: &[Case] = &[
             (&[("a/../../evil", T::Regular, "", b"x")], "`..`"),
             (&[("/tmp/evil", T::Regular, "", b"x")], "absolute"),
             (&[("up", T::Symlink, "../..", b"")], "leaves"),

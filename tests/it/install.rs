@@ -300,8 +300,7 @@ fn installs_from_loopback_then_builds_and_runs_hello_for_aarch64() {
 
     // The installed set is listed with its source and hash.
     let list = success(
-        &mut f
-            .muslbuild()
+        f.muslbuild()
             .args(["toolchain", "list", "--target", "aarch64"]),
     );
     let text = stdout(&list);
@@ -313,7 +312,7 @@ fn installs_from_loopback_then_builds_and_runs_hello_for_aarch64() {
     );
 
     // A second install is a no-op; nothing is fetched again.
-    success(&mut f.muslbuild().args([
+    success(f.muslbuild().args([
         "toolchain",
         "install",
         "aarch64",
@@ -327,7 +326,7 @@ fn installs_from_loopback_then_builds_and_runs_hello_for_aarch64() {
     assert_eq!(f.server.requests(ARCHIVE), 1);
 
     // Removed, it is gone.
-    success(&mut f.muslbuild().args(["toolchain", "remove", "aarch64"]));
+    success(f.muslbuild().args(["toolchain", "remove", "aarch64"]));
     assert!(f.installed().is_empty());
 }
 
@@ -774,7 +773,7 @@ fn prune_clears_leftovers_of_killed_installs() {
     std::fs::create_dir_all(&downloads).unwrap();
     std::fs::write(downloads.join(format!("{ARCHIVE}.part")), b"partial").unwrap();
     f.assert_nothing_installed();
-    success(&mut f.muslbuild().args(["toolchain", "prune"]));
+    success(f.muslbuild().args(["toolchain", "prune"]));
     assert!(!stale.exists());
     assert!(!downloads.join(format!("{ARCHIVE}.part")).exists());
 }
