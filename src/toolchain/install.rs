@@ -138,9 +138,9 @@ pub fn install(
         }) {
             continue;
         }
-        let entry = choose(&manifest, want, options)?;
-        let outcome = install_entry(
-            entry,
+        let entries = choose(&manifest, want, options)?;
+        let outcome = install_first(
+            &entries,
             options.from.as_deref(),
             options.sha256.as_deref(),
             &settings,
@@ -152,7 +152,14 @@ pub fn install(
     Ok(outcomes)
 }
 
-fn choose<'m>(manifest: &'m Manifest, want: Want, options: &InstallOptions) -> Result<&'m Entry> {
+/// The entries to try for `want`, best first: with `--from`, the one entry the file is;
+/// else every verified entry in manifest order (a later one is the fallback when an
+/// earlier one cannot be fetched).
+fn choose<'m>(
+    manifest: &'m Manifest,
+    want: Want,
+    options: &InstallOptions,
+) -> Result<Vec<&'m Entry>> {
     let host = Target::host();
     let candidates = manifest.candidates(want, host, options.provider);
     if candidates.is_empty() {
@@ -176,19 +183,24 @@ fn choose<'m>(manifest: &'m Manifest, want: Want, options: &InstallOptions) -> R
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         if let Some(entry) = candidates.iter().find(|e| e.file_name() == name) {
-            return Ok(entry);
+            return Ok(vec![entry]);
         }
         if options.sha256.is_some() {
-            return Ok(candidates[0]);
+            return Ok(vec![candidates[0]]);
         }
         if let Some(entry) = candidates.iter().find(|e| e.verified()) {
-            return Ok(entry);
+            return Ok(vec![entry]);
         }
-        return Ok(candidates[0]);
+        return Ok(vec![candidates[0]]);
     }
-    match candidates.iter().find(|e| e.verified()) {
-        Some(entry) => Ok(entry),
-        None => {
+    let verified: Vec<&Entry> = candidates
+        .iter()
+        .copied()
+        .filter(|e| e.verified())
+        .collect();
+    match verified.is_empty() {
+        false => Ok(verified),
+        true => {
             let entry = candidates[0];
             Err(Error::Unverified {
                 what: format!(
@@ -204,6 +216,41 @@ fn choose<'m>(manifest: &'m Manifest, want: Want, options: &InstallOptions) -> R
             })
         }
     }
+}
+
+/// Installs the first of `entries` that can be fetched: a download failure (exit 9) of
+/// one is reported and the next is tried; the first failure is returned if all fail.
+fn install_first(
+    entries: &[&Entry],
+    from: Option<&Path>,
+    sha256: Option<&str>,
+    settings: &Settings,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Outcome> {
+    let mut first_error = None;
+    for (i, entry) in entries.iter().enumerate() {
+        match install_entry(entry, from, sha256, settings, env, cache) {
+            Ok(outcome) => return Ok(outcome),
+            Err(err) if err.exit_code() == crate::error::exit::DOWNLOAD => {
+                if let Some(next) = entries.get(i + 1) {
+                    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                        eprintln!(
+                            "muslbuild: {err}; trying {} {} ({}) instead",
+                            next.provider.name(),
+                            next.version,
+                            next.source()
+                        );
+                    }
+                    first_error.get_or_insert(err);
+                } else {
+                    return Err(first_error.unwrap_or(err));
+                }
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Err(first_error.unwrap_or_else(|| Error::usage("no toolchain to install", "name a target")))
 }
 
 /// Installs one manifest entry (once, under its lock).
@@ -591,13 +638,14 @@ pub fn list_installed(cache: &Cache) -> Vec<String> {
 
 /// Called when `resolve` found nothing usable: installs the first verified manifest entry
 /// for `target` (of the provider `request` asks for), unless offline, where the error
-/// says what to install. Returns the record of the installed toolchain.
+/// says what to install. Returns the record of the installed toolchain, or None when the
+/// manifest has nothing verified to offer (the caller's own error then stands).
 pub fn ensure_installed(
     target: Target,
     request: &Request,
     env: &Env,
     cache: &Cache,
-) -> Result<Record> {
+) -> Result<Option<Record>> {
     let provider = match &request.choice {
         _ if request.cc.is_some() => None,
         Choice::Auto => None,
@@ -611,7 +659,10 @@ pub fn ensure_installed(
         ..InstallOptions::default()
     };
     let manifest = load_manifest(None, env)?;
-    let entry = choose(&manifest, Want::Target(target), &options)?;
+    let Ok(entries) = choose(&manifest, Want::Target(target), &options) else {
+        return Ok(None);
+    };
+    let entry = entries[0];
     if settings.offline {
         let provider = provider
             .map(|p| format!(" --provider {}", p.name()))
@@ -636,7 +687,9 @@ pub fn ensure_installed(
             cache.dir("toolchains").display()
         );
     }
-    Ok(install_entry(entry, None, None, &settings, env, cache)?.record)
+    Ok(Some(
+        install_first(&entries, None, None, &settings, env, cache)?.record,
+    ))
 }
 
 /// Whether `resolve` may fall back to installing: not with `--cc` or a compiler path, nor
@@ -949,7 +1002,16 @@ mod tests {
                 &InstallOptions::default(),
             )
             .unwrap();
-            assert!(zig.verified());
+            assert!(zig.iter().all(|e| e.verified()) && zig[0].provider == Kind::Zig);
+            // aarch64: the verified musl.cc set first, zig as the fallback.
+            let both = choose(
+                &manifest,
+                Want::Target(Target::Aarch64),
+                &InstallOptions::default(),
+            )
+            .unwrap();
+            let kinds: Vec<Kind> = both.iter().map(|e| e.provider).collect();
+            assert_eq!(kinds, vec![Kind::MuslCross, Kind::Zig]);
         }
     }
 }

@@ -181,9 +181,11 @@ pub struct Request {
 /// manifest (said on stderr) and tries again; offline, the error says what to install.
 pub fn resolve(target: Target, request: &Request, env: &Env, cache: &Cache) -> Result<Toolchain> {
     match resolve_found(target, request, env, cache) {
-        Err(Error::NoToolchain { .. }) if install::may_auto_install(request) => {
-            install::ensure_installed(target, request, env, cache)?;
-            resolve_found(target, request, env, cache)
+        Err(err @ Error::NoToolchain { .. }) if install::may_auto_install(request) => {
+            match install::ensure_installed(target, request, env, cache)? {
+                Some(_) => resolve_found(target, request, env, cache),
+                None => Err(err),
+            }
         }
         other => other,
     }

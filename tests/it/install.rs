@@ -777,3 +777,28 @@ fn prune_clears_leftovers_of_killed_installs() {
     assert!(!stale.exists());
     assert!(!downloads.join(format!("{ARCHIVE}.part")).exists());
 }
+
+#[test]
+fn a_failing_entry_falls_back_to_the_next_verified_one() {
+    let f = Fixture::new();
+    let archive = good_archive();
+    let url = f.server.add(ARCHIVE, archive.clone());
+    let good = f.manifest(&sha256(&archive), archive.len() as u64, &url);
+    let text = std::fs::read_to_string(&good).unwrap();
+    let broken = text
+        .replace(ENTRY, "musl-cross-gone")
+        .replace(&url, &f.server.url("gone.tgz"));
+    f.env.write("manifest.toml", &format!("{broken}\n{text}"));
+    let output = f
+        .muslbuild()
+        .args(["toolchain", "install", "aarch64"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("HTTP 404") && err.contains("instead"),
+        "the fallback must be reported:\n{err}"
+    );
+    assert_eq!(f.installed(), vec![ENTRY.to_string()]);
+}
