@@ -443,14 +443,32 @@ fn no_usable_toolchain_says_how_to_get_one() {
         .muslbuild()
         .env("PATH", &empty)
         .env("MUSLBUILD_HOME", env.path().join("cache"))
+        .env("MUSLBUILD_OFFLINE", "1")
         .args(["--target", "aarch64"])
         .arg(example("hello.c"))
         .output()
         .unwrap();
     let err = assert_error(&output, 6, "no usable musl toolchain for aarch64");
     assert!(err.contains("aarch64-linux-musl-gcc"), "{err}");
+    assert!(err.contains("muslbuild toolchain install aarch64"), "{err}");
+    // With an explicit provider nothing is installed automatically: the help names the
+    // packages and commands that provide one.
+    let output = env
+        .muslbuild()
+        .env("PATH", &empty)
+        .env("MUSLBUILD_HOME", env.path().join("cache"))
+        .args(["--target", "aarch64", "--toolchain", "musl-gcc"])
+        .arg(example("hello.c"))
+        .output()
+        .unwrap();
+    let err = assert_error(&output, 6, "no usable musl toolchain for aarch64");
     assert!(err.contains("pip install ziglang"), "{err}");
     assert!(err.contains("musl-dev:arm64"), "{err}");
+    let cache = muslbuild::cache::Cache::new(env.path().join("cache"));
+    assert!(
+        muslbuild::toolchain::installed_bin_dirs(&cache).is_empty(),
+        "nothing may be installed"
+    );
 }
 
 #[test]
