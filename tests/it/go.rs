@@ -347,7 +347,10 @@ fn no_go_installed_is_a_clear_error() {
         err.contains("muslbuild: error: no Go toolchain found"),
         "{err}"
     );
-    assert!(err.contains("help: install Go 1.18 or newer"), "{err}");
+    assert!(
+        err.contains("help: install Go 1.18 or newer: `muslbuild toolchain install go`"),
+        "{err}"
+    );
 
     let out = failure(
         muslbuild(&env)
