@@ -102,6 +102,36 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+
+    #[error("checksum mismatch for {url}: expected sha256 {expected}, got {actual}")]
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("cannot download {url}: {reason}")]
+    Download {
+        url: String,
+        reason: String,
+        help: String,
+    },
+
+    #[error("refusing to unpack `{}`: entry `{entry}` {reason}", archive.display())]
+    UnsafeArchive {
+        archive: PathBuf,
+        entry: String,
+        reason: String,
+    },
+
+    #[error("toolchain manifest `{}`: {reason}", path.display())]
+    Manifest { path: PathBuf, reason: String },
+
+    #[error("{what} has no published sha256 that muslbuild could verify ({url})")]
+    Unverified { what: String, url: String },
+
+    #[error("muslbuild is offline and {what} is not in the cache")]
+    Offline { what: String, help: String },
 }
 
 impl Error {
@@ -130,6 +160,12 @@ impl Error {
             Error::Io { .. } => exit::IO,
             Error::MissingArtifact { .. } | Error::ImageInput { .. } => exit::INPUT,
             Error::ImageContent { .. } => exit::IMAGE,
+            Error::ChecksumMismatch { .. }
+            | Error::Download { .. }
+            | Error::UnsafeArchive { .. }
+            | Error::Unverified { .. }
+            | Error::Offline { .. } => exit::DOWNLOAD,
+            Error::Manifest { .. } => exit::CONFIG,
         }
     }
 
@@ -159,9 +195,13 @@ impl Error {
             | Error::ProgramNotFound { help, .. }
             | Error::MissingArtifact { help, .. }
             | Error::ImageInput { help, .. }
-            | Error::ImageContent { help, .. } => {
-                help.clone()
-            }
+            | Error::ImageContent { help, .. }
+            | Error::Download { help, .. }
+            | Error::Offline { help, .. } => help.clone(),
+            Error::ChecksumMismatch { .. } => "the file was deleted; if the server or mirror is right and the manifest is stale, check the new file yourself and install it with `muslbuild toolchain install TARGET --from FILE --sha256 HASH`".into(),
+            Error::UnsafeArchive { .. } => "nothing was installed; the archive is malformed or hostile: get it from its official source".into(),
+            Error::Manifest { .. } => "fix the manifest (docs/toolchains.md describes its format) or drop --manifest / MUSLBUILD_MANIFEST to use the built-in one".into(),
+            Error::Unverified { .. } => "download it yourself, check it against the publisher's checksum, then `muslbuild toolchain install TARGET --from FILE --sha256 HASH`; or pick a verified provider (`--provider zig`)".into(),
             Error::CommandFailed { log: Some(log), .. } => format!("the full log is {}", log.display()),
             Error::CommandFailed { log: None, .. } => "rerun with -v to see the command line".into(),
             Error::Run { .. } => "the artifact's own output is above; `--run` runs it with an empty environment in an empty directory, as in a FROM scratch image".into(),

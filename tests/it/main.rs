@@ -3,4 +3,6 @@
 
 mod c;
 mod image;
+mod http;
+mod install;
 mod support;
