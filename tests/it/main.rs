@@ -2,7 +2,7 @@
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
 mod c;
-mod image;
 mod http;
+mod image;
 mod install;
 mod support;
