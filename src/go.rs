@@ -743,6 +743,14 @@ pub fn build(
         Ok(()) => Ok(()),
         Err(Error::CommandFailed { tail, .. }) => {
             let text = std::fs::read_to_string(log).unwrap_or_else(|_| tail.clone());
+            if let Some(need) = required_go(&text) {
+                return Err(Error::GoTooOld {
+                    version: go.version.clone(),
+                    path: go.go.clone(),
+                    need,
+                    purpose: format!("for `{}` (its go.mod asks for it)", program.name),
+                });
+            }
             if let Some(module) = unavailable_module(&text) {
                 return Err(Error::GoModuleUnavailable {
                     module,
@@ -1176,6 +1184,18 @@ pub fn go_join(fields: &[String]) -> Result<String> {
     Ok(out.join(" "))
 }
 
+/// `go: go.mod requires go >= 1.30 (running go 1.27.3; GOTOOLCHAIN=local)`: the version
+/// asked for, when Go may not fetch a newer toolchain itself.
+fn required_go(log: &str) -> Option<String> {
+    log.lines().find_map(|line| {
+        let rest = line.split("requires go >= ").nth(1)?;
+        rest.split([' ', ')', ';'])
+            .next()
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    })
+}
+
 /// The module a failed build could not download, from Go's own messages.
 fn unavailable_module(log: &str) -> Option<String> {
     let mut downloading = None;
@@ -1556,6 +1576,13 @@ mod tests {
         };
         let err = old.check_supports(Target::Armv7).unwrap_err();
         assert!(err.to_string().contains("too old for armv7"), "{err}");
+    }
+
+    #[test]
+    fn go_mod_asking_for_a_newer_go_is_told() {
+        let log = "go: go.mod requires go >= 1.30.1 (running go 1.27.3; GOTOOLCHAIN=local)\n";
+        assert_eq!(required_go(log).as_deref(), Some("1.30.1"));
+        assert_eq!(required_go("main.go:1: syntax error"), None);
     }
 
     #[test]

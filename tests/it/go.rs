@@ -391,3 +391,18 @@ fn identical_inputs_give_identical_bytes() {
     let two = std::fs::read(env.path().join("two/armv7/hello")).unwrap();
     assert!(one == two, "two builds of the same inputs differ");
 }
+
+#[test]
+fn go_mod_asking_for_a_newer_go_is_a_toolchain_error() {
+    let env = TestEnv::new();
+    env.write("future/go.mod", "module example.com/future\n\ngo 1.99\n");
+    env.write("future/main.go", "package main\n\nfunc main() {}\n");
+    let out = failure(muslbuild(&env).args(["--offline", "--target", "x86_64", "future"]));
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(6), "{err}");
+    assert!(
+        err.contains("too old for `future` (its go.mod asks for it)"),
+        "{err}"
+    );
+    assert!(err.contains("needs go1.99 or newer"), "{err}");
+}
