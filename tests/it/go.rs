@@ -151,22 +151,36 @@ fn net_and_user_program_is_dynamic_with_plain_go_build_and_static_with_muslbuild
 #[test]
 fn cgo_program_is_static_on_every_target_and_runs() {
     let env = TestEnv::new();
-    let out = success(
-        muslbuild(&env)
-            .args(["--cgo", "--target", "all", "--run"])
-            .arg(example("go/cgo")),
-    );
-    let text = stdout(&out);
-    assert_eq!(text.matches("static, stripped").count(), 3, "{text}");
-    assert_eq!(
-        text.matches("cgo: 40+2=42 libc=musl").count(),
-        3,
-        "every target must run the C function linked against musl:\n{text}"
-    );
-    // (Go leaves -ldflags out of the build info under -trimpath; the ELF checks above
-    // are what prove the external link was static.)
-    let info = go_version_m(&env.path().join("dist/aarch64/cgoadd"));
-    assert!(info.contains("CGO_ENABLED=1"), "{info}");
+    // auto (zig here) and the distribution's musl (musl-gcc; GNU cross gcc + musl specs).
+    for toolchain in ["auto", "musl-gcc"] {
+        let out = success(
+            muslbuild(&env)
+                .args([
+                    "--cgo",
+                    "--target",
+                    "all",
+                    "--run",
+                    "--toolchain",
+                    toolchain,
+                ])
+                .args(["--out-dir", toolchain])
+                .arg(example("go/cgo")),
+        );
+        let text = stdout(&out);
+        assert_eq!(text.matches("static, stripped").count(), 3, "{text}");
+        assert_eq!(
+            text.matches("cgo: 40+2=42 libc=musl").count(),
+            3,
+            "every target must run the C function linked against musl:\n{text}"
+        );
+        if toolchain == "musl-gcc" {
+            assert_eq!(text.matches("+ musl-gcc ").count(), 3, "{text}");
+        }
+        // (Go leaves -ldflags out of the build info under -trimpath; the ELF checks
+        // above are what prove the external link was static.)
+        let info = go_version_m(&env.path().join(toolchain).join("aarch64/cgoadd"));
+        assert!(info.contains("CGO_ENABLED=1"), "{info}");
+    }
 }
 
 #[test]
