@@ -28,14 +28,20 @@ bench() {
   local out=$work/dist-$example-$target
   # Warm-up: fills the Go build cache and muslbuild's probe records; captures the command.
   local direct
-  direct=$("$muslbuild" -v -t "$target" --out-dir "$out" "$src" 2>&1 >/dev/null | grep -m1 '^+ cd .* go build ' | sed 's/^+ //')
+  direct=$("$muslbuild" -v -t "$target" --out-dir "$out" "$src" 2>&1 >/dev/null | grep -m1 '^+ cd .*/go build ' | sed 's/^+ //')
   [ -n "$direct" ] || { echo "benches/go.sh: no go build line in muslbuild -v output" >&2; exit 1; }
   direct=$(printf '%s' "$direct" | sed -E "s# -o [^ ]+ # -o $work/direct-$example-$target #")
   (eval "$direct")
   local m=() d=() i t0
+  # Alternate which one goes first, so neither always runs right after the other.
   for ((i = 0; i < runs; i++)); do
-    t0=$(now); "$muslbuild" -q -t "$target" --out-dir "$out" "$src"; m+=($(( $(now) - t0 )))
-    t0=$(now); (eval "$direct"); d+=($(( $(now) - t0 )))
+    if ((i % 2)); then
+      t0=$(now); (eval "$direct"); d+=($(( $(now) - t0 )))
+      t0=$(now); "$muslbuild" -q -t "$target" --out-dir "$out" "$src"; m+=($(( $(now) - t0 )))
+    else
+      t0=$(now); "$muslbuild" -q -t "$target" --out-dir "$out" "$src"; m+=($(( $(now) - t0 )))
+      t0=$(now); (eval "$direct"); d+=($(( $(now) - t0 )))
+    fi
   done
   local mm dm
   mm=$(printf '%s\n' "${m[@]}" | median)
