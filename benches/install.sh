@@ -86,7 +86,7 @@ for i in $(seq $runs); do
 
   rm -rf "$work/home"
   t0=$(now)
-  MUSLBUILD_HOME=$work/home MUSLBUILD_MANIFEST=$work/manifest.toml "$muslbuild" -q toolchain install aarch64 --provider musl-cross >/dev/null
+  MUSLBUILD_HOME=$work/home MUSLBUILD_MANIFEST=$work/manifest.toml "$muslbuild" toolchain install aarch64 --provider musl-cross -q >/dev/null
   t1=$(now)
   install_times+=("$(calc "$t1 - $t0")")
 done

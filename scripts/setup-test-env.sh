@@ -22,7 +22,7 @@ apt_packages=(
   qemu-user-static
   skopeo umoci
   make m4 autoconf automake autotools-dev pkg-config ncurses-bin file
-  dpkg-dev
+  dpkg-dev curl
 )
 
 need_root
