@@ -36,6 +36,7 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
         Some(Command::Toolchain(ToolchainCommand::List(args))) => {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
         }
+        Some(Command::Image(args)) => image(&cli.global, args, &env),
         Some(Command::Toolchain(ToolchainCommand::Install(args))) => {
             install_toolchains(&cli.global, args, &env, &cache)
         }
@@ -52,6 +53,19 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
         }
         None => build_inputs(&cli.global, &cli.build, &env, &cache),
     }
+}
+
+fn image(global: &GlobalArgs, args: &crate::image::ImageArgs, env: &Env) -> Result<()> {
+    let report = crate::image::run(args, crate::image::ImageSpec::default(), env)?;
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
+    } else if !global.quiet {
+        print!("{}", report.human());
+    }
+    Ok(())
 }
 
 fn parse_targets(args: &TargetArgs) -> Result<Vec<Target>> {

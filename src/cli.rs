@@ -11,12 +11,15 @@ Examples:
   muslbuild -t x86_64,armv7 -o server -Iinclude -DNDEBUG src/*.c -lm
   muslbuild verify dist/armv7/hello --target armv7
   muslbuild toolchain list                      what each target would be built with
+  muslbuild image --tag hello:1.0 --oci-archive dist/hello.tar
+                                                multi-arch FROM scratch image of dist/
   muslbuild toolchain install aarch64 armv7     download, verify and install toolchains
   muslbuild targets                             every accepted target name
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
-9 a download or its verification failed, 12 a required program is missing. See the README for the full table.";
+9 download or checksum failure, 12 a required program is missing,
+13 the image cannot be made as asked. See the README for the full table.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -156,6 +159,10 @@ pub enum Command {
     /// Find, probe and list toolchains
     #[command(subcommand)]
     Toolchain(ToolchainCommand),
+
+    /// Pack the artifacts in dist/ into a FROM-scratch multi-arch OCI image (layout folder,
+    /// optionally an oci-archive) and write dist/Dockerfile for docker buildx
+    Image(Box<crate::image::ImageArgs>),
 }
 
 #[derive(Debug, Args)]

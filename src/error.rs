@@ -21,6 +21,7 @@ pub mod exit {
     pub const LIBRARY: u8 = 10;
     pub const CONFIG: u8 = 11;
     pub const MISSING_PROGRAM: u8 = 12;
+    pub const IMAGE: u8 = 13;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +79,22 @@ pub enum Error {
         path: PathBuf,
         outcome: String,
     },
+
+    #[error("artifact `{name}` for {target} is not in `{}`", manifest.display())]
+    MissingArtifact {
+        name: String,
+        target: Target,
+        manifest: PathBuf,
+        help: String,
+    },
+
+    /// The dist folder does not hold what `muslbuild image` needs.
+    #[error("{message}")]
+    ImageInput { message: String, help: String },
+
+    /// The image cannot be made as asked: clashing paths, a missing host CA bundle.
+    #[error("{message}")]
+    ImageContent { message: String, help: String },
 
     #[error("{what} `{}`: {source}", path.display())]
     Io {
@@ -141,6 +158,8 @@ impl Error {
             Error::CommandFailed { .. } => exit::INTERNAL,
             Error::Run { .. } => exit::RUN,
             Error::Io { .. } => exit::IO,
+            Error::MissingArtifact { .. } | Error::ImageInput { .. } => exit::INPUT,
+            Error::ImageContent { .. } => exit::IMAGE,
             Error::ChecksumMismatch { .. }
             | Error::Download { .. }
             | Error::UnsafeArchive { .. }
@@ -174,6 +193,9 @@ impl Error {
             Error::Verify { help, .. }
             | Error::NoToolchain { help, .. }
             | Error::ProgramNotFound { help, .. }
+            | Error::MissingArtifact { help, .. }
+            | Error::ImageInput { help, .. }
+            | Error::ImageContent { help, .. }
             | Error::Download { help, .. }
             | Error::Offline { help, .. } => help.clone(),
             Error::ChecksumMismatch { .. } => "the file was deleted; if the server or mirror is right and the manifest is stale, check the new file yourself and install it with `muslbuild toolchain install TARGET --from FILE --sha256 HASH`".into(),
@@ -187,6 +209,8 @@ impl Error {
                 "cannot write the output directory" => {
                     "choose a writable folder with --out-dir DIR".into()
                 }
+                "cannot write the OCI layout" => "choose a writable folder with --oci-layout DIR".into(),
+                "cannot write the OCI archive" => "choose a writable path with --oci-archive FILE".into(),
                 _ => "check that the path exists and that you may read and write it".into(),
             },
         }

@@ -177,7 +177,8 @@ prefix = "aarch64-linux-musl"
             .env("MUSLBUILD_MANIFEST", self.env.path().join("manifest.toml"))
             .env("MUSLBUILD_HTTP_TIMEOUT", "2")
             .env("MUSLBUILD_HTTP_RETRIES", "2")
-            .env_remove("MUSLBUILD_MIRROR");
+            .env_remove("MUSLBUILD_MIRROR")
+            .env_remove("MUSLBUILD_OFFLINE");
         cmd
     }
 

@@ -1,6 +1,8 @@
 //! One integration test binary, so the suite links once. Each module tests one stage
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
+mod c;
 mod http;
+mod image;
 mod install;
 mod support;
