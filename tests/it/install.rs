@@ -119,8 +119,10 @@ fn tar_gz(entries: &[TarEntry]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
+/// The same bytes every time (fixed mtimes), so it is built once per test run.
 fn good_archive() -> Vec<u8> {
-    tar_gz(&toolchain_entries())
+    static GOOD: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    GOOD.get_or_init(|| tar_gz(&toolchain_entries())).clone()
 }
 
 struct Fixture {
