@@ -805,3 +805,37 @@ fn a_failing_entry_falls_back_to_the_next_verified_one() {
     );
     assert_eq!(f.installed(), vec![ENTRY.to_string()]);
 }
+
+#[test]
+fn doctor_says_what_is_missing_and_how_to_fix_it() {
+    let f = Fixture::new();
+    f.serve(&good_archive(), None, None);
+    // Nothing on PATH: no compiler, no zig, no qemu, no go.
+    let empty = f.env.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let doctor = || {
+        let output = success(
+            f.muslbuild()
+                .env("PATH", &empty)
+                .env_remove("GOROOT")
+                .args(["toolchain", "doctor"]),
+        );
+        stdout(&output)
+    };
+    let text = doctor();
+    assert!(
+        text.contains("missing: no usable toolchain; fix: `muslbuild toolchain install aarch64`"),
+        "{text}"
+    );
+    assert!(text.contains("apt-get install qemu-user-static"), "{text}");
+    assert!(text.contains("muslbuild toolchain install go"), "{text}");
+
+    success(f.muslbuild().args(["toolchain", "install", "aarch64"]));
+    let text = doctor();
+    let aarch64 = text.split("aarch64:").nth(1).unwrap_or_default();
+    assert!(aarch64.contains("auto musl-cross"), "{text}");
+    assert!(
+        text.contains(ENTRY),
+        "the installed toolchain is listed:\n{text}"
+    );
+}
