@@ -839,3 +839,28 @@ fn doctor_says_what_is_missing_and_how_to_fix_it() {
         "the installed toolchain is listed:\n{text}"
     );
 }
+
+#[test]
+fn redirects_are_followed_but_bounded() {
+    let f = Fixture::new();
+    let archive = good_archive();
+    f.serve(&archive, None, None);
+    f.server.add("moved/real.tgz", archive);
+    f.server
+        .fault(ARCHIVE, Fault::Redirect("moved/real.tgz".into()));
+    let output = f.install();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(f.server.requests("moved/real.tgz"), 1);
+
+    let g = Fixture::new();
+    g.serve(&good_archive(), None, None);
+    g.server.fault(ARCHIVE, Fault::Redirect("loop".into()));
+    g.server.fault("loop", Fault::Redirect(ARCHIVE.into()));
+    assert_download_error(&g.install(), "redirect");
+    assert!(
+        g.server.requests(ARCHIVE) <= 10,
+        "redirects must be bounded"
+    );
+    g.assert_nothing_installed();
+    g.rerun_succeeds();
+}
