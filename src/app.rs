@@ -606,7 +606,10 @@ fn toolchain_list(
         version: String,
         usable: bool,
         reason: Option<String>,
+        /// What `--toolchain auto` picks (C toolchains only).
         auto: bool,
+        /// What a build uses: the `auto` pick for C, the first usable Go for Go.
+        used: bool,
     }
     let targets = if targets.targets.is_empty() {
         Target::ALL.to_vec()
@@ -635,6 +638,7 @@ fn toolchain_list(
                 usable,
                 reason,
                 auto,
+                used: auto,
             });
         }
         if !picked {
@@ -647,6 +651,7 @@ fn toolchain_list(
                 usable: false,
                 reason: Some(toolchain::no_toolchain_help(target, &request)),
                 auto: false,
+                used: false,
             });
         }
         // Go builds every target with the same `go`; listed per target because a
@@ -662,8 +667,8 @@ fn toolchain_list(
                         .map(|()| g)
                         .map_err(|e| e.to_string())
                 });
-            let auto = checked.is_ok() && !picked_go;
-            picked_go |= auto;
+            let used = checked.is_ok() && !picked_go;
+            picked_go |= used;
             rows.push(Row {
                 target,
                 provider: "go".into(),
@@ -676,7 +681,8 @@ fn toolchain_list(
                     .unwrap_or_else(|_| "?".into()),
                 usable: checked.is_ok(),
                 reason: checked.err(),
-                auto,
+                auto: false,
+                used,
             });
         }
         if !picked_go {
@@ -693,6 +699,7 @@ fn toolchain_list(
                 usable: false,
                 reason: Some(reason),
                 auto: false,
+                used: false,
             });
         }
     }
@@ -704,7 +711,9 @@ fn toolchain_list(
         return Ok(());
     }
     let mut current = None;
-    for r in &rows {
+    // Go builds every target with the same `go`: shown once, after the C toolchains.
+    let (go_rows, c_rows): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.provider == "go");
+    for r in c_rows {
         if current != Some(r.target) {
             println!("{}:", r.target);
             current = Some(r.target);
@@ -712,13 +721,6 @@ fn toolchain_list(
         if r.provider == "none" {
             println!(
                 "    no usable toolchain — {}",
-                r.reason.as_deref().unwrap_or_default()
-            );
-            continue;
-        }
-        if r.provider == "go" && r.command.is_empty() {
-            println!(
-                "    no usable Go — {}",
                 r.reason.as_deref().unwrap_or_default()
             );
             continue;
@@ -733,7 +735,39 @@ fn toolchain_list(
             r.provider, r.version, r.command, r.origin
         );
     }
-    println!("\n* = what --toolchain auto uses (C and --cgo), and the Go that Go packages use");
+    println!("\n* = what --toolchain auto uses (C, and the C side of --cgo)");
+    let first = go_rows.first().map(|r| r.target);
+    let mut problems = Vec::new();
+    println!("\ngo (Go packages, every target):");
+    for r in &go_rows {
+        if Some(r.target) != first {
+            // Only a target that needs a newer Go differs from the first one.
+            if let (false, Some(reason)) = (r.usable, &r.reason) {
+                problems.push(format!("{}: {reason}", r.target));
+            }
+            continue;
+        }
+        if r.command.is_empty() {
+            println!(
+                "    no usable Go — {}",
+                r.reason.as_deref().unwrap_or_default()
+            );
+            continue;
+        }
+        let verdict = match &r.reason {
+            None if r.used => "usable (used)".to_string(),
+            None => "usable".to_string(),
+            Some(reason) => format!("unusable: {reason}"),
+        };
+        println!(
+            "    {:<10} {}  [{}] {verdict}",
+            r.version, r.command, r.origin
+        );
+    }
+    problems.dedup();
+    for problem in problems {
+        println!("    {problem}");
+    }
     let installed = toolchain_install::list_installed(cache);
     if !installed.is_empty() {
         println!("\ninstalled in {}:", cache.dir("toolchains").display());

@@ -385,8 +385,9 @@ fn toolchain_list_shows_go_and_its_version() {
     ));
     let line = text
         .lines()
-        .find(|l| l.contains(" go ") && l.trim_start().starts_with('*'))
-        .unwrap_or_else(|| panic!("no picked go line:\n{text}"));
+        .find(|l| l.contains("(used)"))
+        .unwrap_or_else(|| panic!("no used go line:\n{text}"));
+    assert!(text.contains("go (Go packages, every target):"), "{text}");
     assert!(line.contains(version.trim()), "{line}");
 }
 
