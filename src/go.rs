@@ -1520,6 +1520,62 @@ mod tests {
     }
 
     #[test]
+    fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
+        use crate::toolchain::{Flavor, Provider, Tool};
+        let zig = Toolchain {
+            target: Target::Armv7,
+            provider: Provider::Zig,
+            flavor: Flavor::Zig,
+            origin: "PATH".into(),
+            cc: Tool::new("/opt/my zig/zig").with_args(["cc", "-target", "arm-linux-musleabihf"]),
+            ar: Tool::new("/opt/my zig/zig").with_args(["ar"]),
+            ranlib: Tool::new("/opt/my zig/zig").with_args(["ranlib"]),
+            version: "0.17.1".into(),
+            fingerprint: String::new(),
+        };
+        let settings = GoSettings {
+            ldflags: vec!["-extldflags=-Wl,-z,now".into()],
+            cgo: Some(Cgo {
+                toolchain: zig.clone(),
+                include_dirs: vec![PathBuf::from("/p/include")],
+                lib_dirs: vec![PathBuf::from("/p/lib")],
+                libs: vec!["z".into()],
+                cflags: vec!["-DUSER".into()],
+                ldflags: vec![],
+            }),
+            ..GoSettings::default()
+        };
+        let text = shown(&settings, Target::Armv7);
+        let cpu = zig.target_flags().join(" ");
+        // Go splits CC itself; a path with a space survives in Go's quoting.
+        assert!(
+            text.contains(&format!(
+                "CC=''\"'\"'/opt/my zig/zig'\"'\"' cc -target arm-linux-musleabihf {cpu}'"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("CGO_ENABLED=1"), "{text}");
+        assert!(
+            text.contains("CGO_CFLAGS='-O2 -I/p/include -DUSER'"),
+            "{text}"
+        );
+        assert!(text.contains("CGO_LDFLAGS='-O2 -L/p/lib -lz'"), "{text}");
+        assert!(
+            text.contains(r#""-ldflags=-s -w -buildid= -linkmode=external '-extldflags=-static -s -Wl,-z,now'""#),
+            "{text}"
+        );
+        // Without --cgo, -extldflags has no linker to go to.
+        let pure = GoSettings {
+            ldflags: vec!["-extldflags=-static".into()],
+            ..GoSettings::default()
+        };
+        assert!(matches!(
+            command(&program(), Target::X86_64, &go(), &pure, Path::new("/o")),
+            Err(Error::GoFlagRefused { .. })
+        ));
+    }
+
+    #[test]
     fn go_quoting_round_trips() {
         let fields = vec![
             "-X".to_string(),
