@@ -374,6 +374,10 @@ pub struct GoProgram {
     pub go_directive: Option<String>,
     /// `vendor/modules.txt` exists at the module root: build with `-mod=vendor`.
     pub vendored: bool,
+    /// The first file that imports "C": without `--cgo` such a package usually cannot
+    /// build, and Go's own message ("build constraints exclude all Go files") does not
+    /// say why.
+    pub cgo_file: Option<String>,
 }
 
 /// Whether `input` names Go: a `.go` file, or a folder holding `.go` files or a `go.mod`.
@@ -457,6 +461,7 @@ pub fn package(inputs: &[PathBuf], cwd: &Path) -> Result<GoProgram> {
         package: vec![package],
         module,
         go_directive,
+        cgo_file: cgo_file(&files),
     })
 }
 
@@ -505,6 +510,7 @@ fn files_package(inputs: &[PathBuf], cwd: &Path) -> Result<GoProgram> {
         package: names,
         module,
         go_directive,
+        cgo_file: cgo_file(&files),
     })
 }
 
@@ -541,6 +547,17 @@ fn go_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+fn cgo_file(files: &[PathBuf]) -> Option<String> {
+    files.iter().find_map(|file| {
+        let text = std::fs::read_to_string(file).ok()?;
+        let imports_c = text.lines().any(|l| {
+            let l = l.trim();
+            l == "import \"C\"" || l == "\"C\""
+        });
+        imports_c.then(|| file.file_name()?.to_str().map(str::to_string))?
+    })
 }
 
 fn check_main(input: &Path, files: &[PathBuf]) -> Result<()> {
@@ -760,16 +777,23 @@ pub fn build(
                     log: log.to_path_buf(),
                 });
             }
+            let note = match (&settings.cgo, &program.cgo_file) {
+                (None, Some(file)) => format!(
+                    "muslbuild: `{file}` imports \"C\" (cgo), and cgo is off: build it with --cgo\n"
+                ),
+                _ => String::new(),
+            };
             Err(Error::Compile {
                 stage: "building",
                 name: program.name.clone(),
                 target,
                 log: log.to_path_buf(),
-                tail: tail
-                    .lines()
-                    .filter(|l| !l.starts_with("$ "))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                tail: note
+                    + &tail
+                        .lines()
+                        .filter(|l| !l.starts_with("$ "))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
             })
         }
         Err(other) => Err(other),
@@ -1376,6 +1400,7 @@ mod tests {
             module: Some("example.com/app".into()),
             go_directive: Some("1.21".into()),
             vendored: false,
+            cgo_file: None,
         }
     }
 

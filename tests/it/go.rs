@@ -307,6 +307,20 @@ fn package_that_does_not_compile_shows_gos_errors() {
             .iter()
             .all(|p| !p.to_string_lossy().contains(".tmp-"))
     );
+
+    // A cgo program without --cgo: Go only says "build constraints exclude all Go
+    // files"; muslbuild says why.
+    let out = failure(
+        muslbuild(&env)
+            .args(["--target", "x86_64"])
+            .arg(example("go/cgo")),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("`main.go` imports \"C\" (cgo), and cgo is off: build it with --cgo"),
+        "{err}"
+    );
 }
 
 #[test]
