@@ -7,6 +7,7 @@ pub mod cache;
 pub mod cli;
 pub mod cmd;
 pub mod compile;
+pub mod config;
 pub mod dist;
 pub mod download;
 pub mod env;
