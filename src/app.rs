@@ -234,6 +234,7 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
             targets: &targets,
             toolchain: &request,
             jobs: &jobs,
+            bypass_cache: false,
         },
         &dist,
         env,

@@ -13,6 +13,7 @@ pub mod download;
 pub mod env;
 pub mod error;
 pub mod image;
+pub mod incremental;
 pub mod jobs;
 pub mod run;
 pub mod target;
