@@ -15,6 +15,7 @@ pub mod error;
 pub mod image;
 pub mod incremental;
 pub mod jobs;
+pub mod project;
 pub mod run;
 pub mod target;
 pub mod toolchain;

@@ -1,0 +1,384 @@
+//! `muslbuild build`: everything a `muslbuild.toml` describes, for every target, through
+//! the same pipelines as single builds (`build` for C, with its cache), then the image.
+//! The whole file is checked (`config`) before anything is built; `--check-reproducible`
+//! builds a second time into a temporary folder, without the build cache, and compares.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::build::{self, Built, CBuild};
+use crate::cache::Cache;
+use crate::config::{self, Project};
+use crate::dist::{Artifact, Dist};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::image::{ImageReport, ImageSpec};
+use crate::jobs::Jobs;
+use crate::target::Target;
+use crate::toolchain::{self, Choice};
+
+/// How `muslbuild build` was asked to run, over what the file says.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Only these artifacts (and no image); empty means everything.
+    pub names: Vec<String>,
+    /// Replaces `[project] targets` when not empty.
+    pub targets: Vec<Target>,
+    /// Replaces `[project] toolchain`.
+    pub toolchain: Option<String>,
+    pub cc: Option<String>,
+    pub jobs: usize,
+    pub check_reproducible: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    C,
+    Go,
+    Vendor,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// A compiler, configure or `go build` ran.
+    Built,
+    /// Restored from the build cache; nothing ran.
+    Cached,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ArtifactReport {
+    pub kind: Kind,
+    pub state: State,
+    #[serde(flatten)]
+    pub artifact: Artifact,
+    /// Absolute path of the file.
+    pub file: PathBuf,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Reproducibility {
+    pub ok: bool,
+    /// What differed: `x86_64/hello`, `image index`.
+    pub differences: Vec<String>,
+}
+
+/// Everything `muslbuild build` did: the human lines and the `--json` document.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub project: PathBuf,
+    pub out_dir: PathBuf,
+    pub targets: Vec<Target>,
+    pub artifacts: Vec<ArtifactReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reproducible: Option<Reproducibility>,
+}
+
+impl Report {
+    pub fn built(&self) -> usize {
+        self.artifacts
+            .iter()
+            .filter(|a| a.state == State::Built)
+            .count()
+    }
+
+    pub fn human(&self, cwd: &Path) -> String {
+        let mut out = String::new();
+        for a in &self.artifacts {
+            let state = match a.state {
+                State::Built => "built ",
+                State::Cached => "cached",
+            };
+            out.push_str(&format!(
+                "{state} {:<28} {:>9}  {}\n",
+                a.file.strip_prefix(cwd).unwrap_or(&a.file).display(),
+                crate::app::human_size(a.artifact.size),
+                a.artifact.toolchain_version_label()
+            ));
+        }
+        if let Some(image) = &self.image {
+            out.push_str(&image.human());
+        }
+        let built = self.built();
+        out.push_str(&format!(
+            "{} artifacts for {} targets: {built} built, {} cached\n",
+            self.artifacts.len(),
+            self.targets.len(),
+            self.artifacts.len() - built
+        ));
+        if let Some(r) = &self.reproducible {
+            if r.ok {
+                out.push_str(
+                    "reproducible: a second build without the cache gave the same bytes\n",
+                );
+            }
+        }
+        out
+    }
+}
+
+impl Artifact {
+    fn toolchain_version_label(&self) -> String {
+        format!("{} {}", self.toolchain, self.toolchain_version)
+    }
+}
+
+/// `muslbuild build` in `project_file`'s folder.
+pub fn run(project_file: &Path, options: &Options, env: &Env, cache: &Cache) -> Result<Report> {
+    let project = config::load(project_file)?;
+    let report = build(&project, options, &project.out_dir, false, env, cache)?;
+    if !options.check_reproducible {
+        return Ok(report);
+    }
+    let temp = tempfile::Builder::new()
+        .prefix("muslbuild-reproducible-")
+        .tempdir()
+        .map_err(Error::io(
+            "cannot create a temporary directory in",
+            std::env::temp_dir(),
+        ))?;
+    let second = build(
+        &project,
+        options,
+        &temp.path().join("dist"),
+        true,
+        env,
+        cache,
+    )?;
+    let differences = compare(&report, &second);
+    let mut report = report;
+    report.reproducible = Some(Reproducibility {
+        ok: differences.is_empty(),
+        differences: differences.clone(),
+    });
+    if !differences.is_empty() {
+        return Err(Error::NotReproducible {
+            what: differences.join(", "),
+            help: "something in the build depends on time, the folder or the machine: check __DATE__/__TIME__ in the sources and flags that embed paths; `cmp -l` on the two files shows where".into(),
+        });
+    }
+    Ok(report)
+}
+
+fn compare(first: &Report, second: &Report) -> Vec<String> {
+    let mut differences = Vec::new();
+    for a in &first.artifacts {
+        let other = second
+            .artifacts
+            .iter()
+            .find(|b| b.artifact.path == a.artifact.path);
+        if other.is_none_or(|b| b.artifact.sha256 != a.artifact.sha256) {
+            differences.push(a.artifact.path.clone());
+        }
+    }
+    if let (Some(a), Some(b)) = (&first.image, &second.image)
+        && a.index.digest != b.index.digest
+    {
+        differences.push("image index".into());
+    }
+    differences
+}
+
+/// The artifacts to build: all, or the named ones (each checked).
+fn selected(project: &Project, names: &[String]) -> Result<Vec<String>> {
+    let all = project.artifact_names();
+    for name in names {
+        if !all.contains(name) {
+            let hint = config::suggest(name, all.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            return Err(Error::usage(
+                format!(
+                    "`{}` builds no artifact named `{name}`",
+                    project.file.display()
+                ),
+                format!("{hint}the artifacts are: {}", all.join(", ")),
+            ));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|n| names.is_empty() || names.contains(n))
+        .collect())
+}
+
+fn targets(project: &Project, options: &Options) -> Result<Vec<Target>> {
+    let targets = if !options.targets.is_empty() {
+        options.targets.clone()
+    } else if !project.targets.is_empty() {
+        project.targets.clone()
+    } else {
+        vec![Target::host().ok_or_else(|| {
+            Error::usage(
+                "this machine's architecture is not a muslbuild target",
+                "set `targets` in [project], or give --target",
+            )
+        })?]
+    };
+    Ok(targets)
+}
+
+fn build(
+    project: &Project,
+    options: &Options,
+    out_dir: &Path,
+    bypass_cache: bool,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Report> {
+    let names = selected(project, &options.names)?;
+    let targets = targets(project, options)?;
+    let choice: Choice = options
+        .toolchain
+        .as_deref()
+        .unwrap_or(&project.toolchain)
+        .parse()?;
+    let request = toolchain::Request {
+        choice,
+        cc: options.cc.clone(),
+    };
+    let image_spec = if options.names.is_empty() {
+        project
+            .image
+            .clone()
+            .map(|spec| image_spec(project, spec, &targets))
+    } else {
+        None
+    };
+    for c in &project.c {
+        if names.contains(&c.program.name) && !c.libs.is_empty() {
+            return Err(not_yet("C libraries (`libs`)", &c.program.name));
+        }
+    }
+    if let Some(go) = project.go.iter().find(|g| names.contains(&g.name)) {
+        return Err(not_yet("Go programs", &go.name));
+    }
+    if let Some(v) = project.vendor.first() {
+        return Err(not_yet("vendored projects", &v.name));
+    }
+
+    let jobs = Jobs::new(options.jobs.max(1));
+    let dist = Dist::prepare(out_dir)?;
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    let mut keep = |kind: Kind, results: Vec<(Target, Result<Built>)>, reports: &mut Vec<_>| {
+        for (_, result) in results {
+            match result {
+                Ok(b) => reports.push(ArtifactReport {
+                    kind,
+                    state: if b.cached {
+                        State::Cached
+                    } else {
+                        State::Built
+                    },
+                    artifact: b.artifact,
+                    file: b.path,
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+    };
+    for c in project.c.iter().filter(|c| names.contains(&c.program.name)) {
+        let mut program = c.program.clone();
+        program.source_date_epoch = env.source_date_epoch();
+        let results = build::build_c(
+            &CBuild {
+                program: &program,
+                targets: &targets,
+                toolchain: &request,
+                jobs: &jobs,
+                bypass_cache,
+            },
+            &dist,
+            env,
+            cache,
+        );
+        keep(Kind::C, results, &mut reports);
+    }
+    let artifacts: Vec<Artifact> = reports.iter().map(|r| r.artifact.clone()).collect();
+    dist.record(&artifacts)?;
+    if let Some(first) = errors.into_iter().reduce(|first, other| {
+        crate::print_error(&other);
+        first
+    }) {
+        return Err(first);
+    }
+
+    let image = match image_spec {
+        Some(mut spec) => {
+            if out_dir != project.out_dir {
+                // The comparison build writes its image beside its own artifacts.
+                spec.oci_layout = Some(out_dir.join("image"));
+                spec.oci_archive = None;
+            }
+            Some(crate::image::make(&spec, out_dir, env)?)
+        }
+        None => None,
+    };
+    Ok(Report {
+        project: project.file.clone(),
+        out_dir: out_dir.to_path_buf(),
+        targets,
+        artifacts: reports,
+        image,
+        reproducible: None,
+    })
+}
+
+/// The project's `[image]` with its defaults: the project's artifacts (not whatever
+/// else an older build left in dist) for the project's targets, paths from the project
+/// folder.
+fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Target]) -> ImageSpec {
+    if spec.artifacts.is_empty() {
+        spec.artifacts = project.artifact_names();
+    }
+    if spec.targets.is_empty() {
+        spec.targets = targets.iter().map(|t| t.name().to_string()).collect();
+    }
+    spec.oci_layout = spec.oci_layout.map(|p| project.root.join(p));
+    spec.oci_archive = spec.oci_archive.map(|p| project.root.join(p));
+    spec
+}
+
+fn not_yet(what: &str, name: &str) -> Error {
+    Error::usage(
+        format!("`{name}` needs {what}, which this muslbuild cannot build from a project yet"),
+        "build it with its own command for now",
+    )
+}
+
+/// `muslbuild init`: a commented starter file (and `hello.c` for it to build, when the
+/// folder has none); never overwrites.
+pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
+    let file = dir.join(config::FILE_NAME);
+    if file.exists() {
+        return Err(Error::usage(
+            format!("`{}` already exists", file.display()),
+            "muslbuild init never overwrites; edit the file, or remove it first",
+        ));
+    }
+    let mut written = Vec::new();
+    let hello = dir.join("hello.c");
+    if !hello.exists() {
+        crate::cache::write_atomic(&hello, HELLO.as_bytes())?;
+        written.push(hello);
+    }
+    // `create_new` so that a file appearing meanwhile is still never overwritten.
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .map_err(Error::io("cannot write", &file))?;
+    f.write_all(config::STARTER.as_bytes())
+        .map_err(Error::io("cannot write", &file))?;
+    written.push(file);
+    Ok(written)
+}
+
+const HELLO: &str = "#include <stdio.h>\n\nint main(void) {\n    puts(\"hello from a static binary\");\n    return 0;\n}\n";
