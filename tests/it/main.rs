@@ -5,4 +5,5 @@ mod c;
 mod http;
 mod image;
 mod install;
+mod project;
 mod support;
