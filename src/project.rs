@@ -111,8 +111,10 @@ impl Report {
             self.targets.len(),
             self.artifacts.len() - built
         ));
-        if let Some(r) = &self.reproducible {
-            if r.ok {
+        if let Some(r) = &self.reproducible
+            && r.ok
+        {
+            {
                 out.push_str(
                     "reproducible: a second build without the cache gave the same bytes\n",
                 );
