@@ -21,8 +21,9 @@ pub struct Built {
     pub target: Target,
     pub path: PathBuf,
     pub artifact: Artifact,
-    pub toolchain: Toolchain,
-    /// Restored from the build cache: no compiler ran.
+    /// What built it, for the summary line: `zig 0.17.1`, `go 1.27.3 + zig 0.17.1`.
+    pub toolchain: String,
+    /// Restored from the build cache: no compiler, configure or `go build` ran.
     pub cached: bool,
 }
 
@@ -137,7 +138,7 @@ fn build_one(
         target,
         path,
         artifact,
-        toolchain,
+        toolchain: toolchain.label(),
         cached,
     })
 }

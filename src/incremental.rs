@@ -95,7 +95,34 @@ pub fn restore(cached: &Path, staged: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Files whose mere presence in a Go package folder changes a build.
+const SOURCE_EXTENSIONS: &[&str] = &[
+    "go", "c", "h", "s", "S", "syso", "cc", "cpp", "cxx", "hh", "hpp", "m",
+];
+
+/// A file's content hash; for a folder, the hash of the sorted names of its source files,
+/// so that a file added to a Go package folder (which no recorded file mentions) is
+/// noticed, while `dist/` appearing beside them is not.
 pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    if path.is_dir() {
+        let mut names: Vec<String> = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let path = entry?.path();
+            if path
+                .extension()
+                .is_some_and(|e| SOURCE_EXTENSIONS.iter().any(|s| e == *s))
+            {
+                names.push(
+                    path.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+        names.sort();
+        return Ok(cache::key(names));
+    }
     Ok(cache::sha256_hex(&std::fs::read(path)?))
 }
 

@@ -12,6 +12,7 @@ pub mod dist;
 pub mod download;
 pub mod env;
 pub mod error;
+pub mod go;
 pub mod image;
 pub mod incremental;
 pub mod jobs;
