@@ -105,6 +105,7 @@ fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, cache: &Cac
         cc: None,
         jobs: args.jobs.unwrap_or_else(Jobs::default_count),
         check_reproducible: args.check_reproducible,
+        offline: global.offline,
     };
     let report = crate::project::run(&file, &options, env, cache).map_err(|e| match e {
         // Positions read best as the user would type the path: `muslbuild.toml:3:9`.

@@ -13,6 +13,7 @@ use crate::config::{self, Project};
 use crate::dist::{Artifact, Dist};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::go;
 use crate::image::{ImageReport, ImageSpec};
 use crate::jobs::Jobs;
 use crate::target::Target;
@@ -30,6 +31,8 @@ pub struct Options {
     pub cc: Option<String>,
     pub jobs: usize,
     pub check_reproducible: bool,
+    /// `--offline`: Go downloads no modules either.
+    pub offline: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -257,9 +260,7 @@ fn build(
             return Err(not_yet("C libraries (`libs`)", &c.program.name));
         }
     }
-    if let Some(go) = project.go.iter().find(|g| names.contains(&g.name)) {
-        return Err(not_yet("Go programs", &go.name));
-    }
+    let go_programs = go_programs(project, &names, &targets, options, env, cache)?;
     if let Some(v) = project.vendor.first() {
         return Err(not_yet("vendored projects", &v.name));
     }
@@ -302,6 +303,24 @@ fn build(
         );
         keep(Kind::C, results, &mut reports);
     }
+    for (program, settings, cgo) in &go_programs {
+        let (go, settings) = (&settings.0, &settings.1);
+        let results = go::build_all(
+            &go::GoBuild {
+                program,
+                targets: &targets,
+                go,
+                settings,
+                cgo: cgo.as_ref().map(|inputs| (&request, inputs)),
+                jobs: &jobs,
+                bypass_cache,
+            },
+            &dist,
+            env,
+            cache,
+        );
+        keep(Kind::Go, results, &mut reports);
+    }
     let artifacts: Vec<Artifact> = reports.iter().map(|r| r.artifact.clone()).collect();
     dist.record(&artifacts)?;
     if let Some(first) = errors.into_iter().reduce(|first, other| {
@@ -330,6 +349,62 @@ fn build(
         image,
         reproducible: None,
     })
+}
+
+type GoPlan = (
+    go::GoProgram,
+    (go::GoToolchain, go::GoSettings),
+    Option<go::CgoInputs>,
+);
+
+/// Every selected Go program read and its flags checked, before anything is built.
+fn go_programs(
+    project: &Project,
+    names: &[String],
+    targets: &[Target],
+    options: &Options,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Vec<GoPlan>> {
+    let selected: Vec<_> = project
+        .go
+        .iter()
+        .filter(|g| names.contains(&g.name))
+        .collect();
+    if selected.is_empty() {
+        return Ok(Vec::new());
+    }
+    let toolchain = go::resolve(None, env, cache)?;
+    let mut plans = Vec::new();
+    for g in selected {
+        if !g.libs.is_empty() {
+            return Err(not_yet("C libraries for cgo (`libs`)", &g.name));
+        }
+        let mut program = go::package(std::slice::from_ref(&g.package), &project.root)?;
+        program.name = g.name.clone();
+        let mut settings = go::GoSettings::from_env(env, cache);
+        settings.ldflags = g.ldflags.clone();
+        settings.tags = g.tags.clone();
+        settings.offline = options.offline || env.offline();
+        settings.no_strip = !g.strip;
+        for &target in targets {
+            toolchain.check_supports(target)?;
+        }
+        go::command(
+            &program,
+            targets[0],
+            &toolchain,
+            &settings,
+            Path::new("check"),
+        )?;
+        let cgo = g.cgo.then(|| go::CgoInputs {
+            cflags: env.flags("CGO_CFLAGS"),
+            ldflags: env.flags("CGO_LDFLAGS"),
+            ..go::CgoInputs::default()
+        });
+        plans.push((program, (toolchain.clone(), settings), cgo));
+    }
+    Ok(plans)
 }
 
 /// The project's `[image]` with its defaults: the project's artifacts (not whatever

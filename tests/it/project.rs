@@ -33,9 +33,13 @@ defines = ["GREETING=\"hi\""]
 [c.count]
 sources = ["src/count.c"]
 
+[go.server]
+package = "./cmd/server"
+ldflags = ["-X main.version=1.0"]
+
 [image]
 tag = "demo:1.0"
-artifacts = ["hello", "greet=/bin/greet", "count=/bin/count"]
+artifacts = ["hello", "greet=/bin/greet", "count=/bin/count", "server=/bin/server"]
 entrypoint = ["/hello"]
 "#;
 
@@ -56,6 +60,11 @@ fn write_project(env: &TestEnv) {
     env.write(
         "src/name.c",
         "#include \"name.h\"\nconst char *name(void) { return WHO; }\n",
+    );
+    env.write("go.mod", "module example.com/demo\n\ngo 1.21\n");
+    env.write(
+        "cmd/server/main.go",
+        "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"server\", version) }\n",
     );
     env.write(
         "src/count.c",
@@ -152,6 +161,7 @@ fn unpack_and_run(
         ("hello", "hello from the project\n"),
         ("bin/greet", "hi world\n"),
         ("bin/count", "0\n"),
+        ("bin/server", "server 1.0\n"),
     ] {
         let output = run_binary(qemu, &rootfs.join(file), b"");
         assert_eq!(stdout(&output), want, "{arch} {file}: {}", stderr(&output));
@@ -163,7 +173,7 @@ fn project_builds_everything_then_rebuilds_only_what_changed() {
     let env = TestEnv::new();
     write_project(&env);
     let first = build(&env, &[]);
-    assert_eq!(first["artifacts"].as_array().unwrap().len(), 9);
+    assert_eq!(first["artifacts"].as_array().unwrap().len(), 12);
     for a in first["artifacts"].as_array().unwrap() {
         assert_eq!(a["verification"]["static"], true, "{a}");
         assert!(
@@ -216,7 +226,10 @@ fn project_builds_everything_then_rebuilds_only_what_changed() {
 
     // Nothing changed: no compiler ran, the same bytes and the same image.
     let noop = build(&env, &[]);
-    assert_eq!(states(&noop), all(&["hello", "greet", "count"], "cached"));
+    assert_eq!(
+        states(&noop),
+        all(&["hello", "greet", "count", "server"], "cached")
+    );
     assert_eq!(hashes(&noop), hashes(&first));
     assert_eq!(
         noop["image"]["index"]["digest"],
@@ -229,7 +242,7 @@ fn project_builds_everything_then_rebuilds_only_what_changed() {
         "#include <stdio.h>\nint main(int argc, char **argv) { (void)argv; printf(\"%d args\\n\", argc - 1); return 0; }\n",
     );
     let one = build(&env, &[]);
-    let mut want = all(&["hello", "greet"], "cached");
+    let mut want = all(&["hello", "greet", "server"], "cached");
     want.extend(all(&["count"], "built"));
     assert_eq!(states(&one), want);
     assert_ne!(
@@ -243,11 +256,27 @@ fn project_builds_everything_then_rebuilds_only_what_changed() {
         "const char *name(void);\n#define WHO \"project\"\n",
     );
     let header = build(&env, &[]);
-    let mut want = all(&["hello", "count"], "cached");
+    let mut want = all(&["hello", "count", "server"], "cached");
     want.extend(all(&["greet"], "built"));
     assert_eq!(states(&header), want);
     let greet = run_binary(None, &env.path().join("dist/x86_64/greet"), b"");
     assert_eq!(stdout(&greet), "hi project\n");
+
+    // A Go file changed: only the Go program is rebuilt; a new file in its package too.
+    env.write(
+        "cmd/server/main.go",
+        "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"server\", version, extra) }\n",
+    );
+    env.write(
+        "cmd/server/extra.go",
+        "package main\n\nconst extra = \"+\"\n",
+    );
+    let go_change = build(&env, &[]);
+    let mut want = all(&["hello", "greet", "count"], "cached");
+    want.extend(all(&["server"], "built"));
+    assert_eq!(states(&go_change), want);
+    let server = run_binary(None, &env.path().join("dist/x86_64/server"), b"");
+    assert_eq!(stdout(&server), "server 1.0 +\n");
 
     // One artifact by name: no image.
     let named = build(&env, &["hello"]);
@@ -259,11 +288,11 @@ fn project_builds_everything_then_rebuilds_only_what_changed() {
     let text = stdout(&output);
     assert_eq!(
         text.lines().filter(|l| l.starts_with("cached ")).count(),
-        9,
+        12,
         "{text}"
     );
     assert!(
-        text.contains("9 artifacts for 3 targets: 0 built, 9 cached"),
+        text.contains("12 artifacts for 3 targets: 0 built, 12 cached"),
         "{text}"
     );
 }
@@ -350,7 +379,8 @@ fn config_error(files: &[(&str, &str)], toml: &str) -> (String, String) {
 #[test]
 fn every_config_error_has_its_position_and_exit_code() {
     let c = [("a.c", "int main(void){return 0;}\n")];
-    let cases: Vec<(&[(&str, &str)], &str, &str, &str)> = vec![
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             &c,
             "[c.a]\nsources = [\"a.c\"\n",
