@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::build::{self, Built, CBuild};
 use crate::cache::Cache;
@@ -43,7 +43,7 @@ pub enum Kind {
     Vendor,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum State {
     /// A compiler, configure or `go build` ran.
@@ -69,6 +69,37 @@ pub struct Reproducibility {
     pub differences: Vec<String>,
 }
 
+/// The image, made now or found unchanged in its layout.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ImageOutcome {
+    pub state: State,
+    /// The image index digest, `sha256:…`.
+    pub digest: String,
+    /// `muslbuild image`'s report (index, per-platform manifests, layers, sizes, paths).
+    #[serde(flatten)]
+    pub report: serde_json::Value,
+    #[serde(skip_serializing, default)]
+    human: String,
+}
+
+impl ImageOutcome {
+    fn made(report: &ImageReport) -> ImageOutcome {
+        ImageOutcome {
+            state: State::Built,
+            digest: report.index.digest.clone(),
+            report: serde_json::to_value(report).expect("image report serialises"),
+            human: report.human(),
+        }
+    }
+}
+
+/// What the image record in the cache holds: the outcome, with its human lines.
+#[derive(Serialize, Deserialize)]
+struct ImageRecord {
+    outcome: ImageOutcome,
+    human: String,
+}
+
 /// Everything `muslbuild build` did: the human lines and the `--json` document.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -77,7 +108,7 @@ pub struct Report {
     pub targets: Vec<Target>,
     pub artifacts: Vec<ArtifactReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageReport>,
+    pub image: Option<ImageOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reproducible: Option<Reproducibility>,
 }
@@ -105,7 +136,10 @@ impl Report {
             ));
         }
         if let Some(image) = &self.image {
-            out.push_str(&image.human());
+            if image.state == State::Cached {
+                out.push_str("cached ");
+            }
+            out.push_str(&image.human);
         }
         let built = self.built();
         out.push_str(&format!(
@@ -182,7 +216,7 @@ fn compare(first: &Report, second: &Report) -> Vec<String> {
         }
     }
     if let (Some(a), Some(b)) = (&first.image, &second.image)
-        && a.index.digest != b.index.digest
+        && a.digest != b.digest
     {
         differences.push("image index".into());
     }
@@ -337,7 +371,7 @@ fn build(
                 spec.oci_layout = Some(out_dir.join("image"));
                 spec.oci_archive = None;
             }
-            Some(crate::image::make(&spec, out_dir, env)?)
+            Some(make_image(&spec, out_dir, bypass_cache, env, cache)?)
         }
         None => None,
     };
@@ -349,6 +383,102 @@ fn build(
         image,
         reproducible: None,
     })
+}
+
+/// `image::make`, skipped when the same artifacts and settings made the image now in
+/// the layout (compressing megabytes of Go binaries at level 9 is most of a no-op
+/// rebuild's time otherwise). The key covers the spec, the dist manifest (every
+/// artifact's sha256), `SOURCE_DATE_EPOCH`, and the size and mtime of the host files the
+/// essentials copy.
+fn make_image(
+    spec: &ImageSpec,
+    out_dir: &Path,
+    bypass_cache: bool,
+    env: &Env,
+    cache: &Cache,
+) -> Result<ImageOutcome> {
+    let manifest = std::fs::read(out_dir.join(crate::dist::MANIFEST)).unwrap_or_default();
+    let mut parts = vec![
+        crate::incremental::LOGIC.as_bytes().to_vec(),
+        format!("{spec:?}").into_bytes(),
+        out_dir.display().to_string().into_bytes(),
+        manifest,
+        env.source_date_epoch().to_string().into_bytes(),
+    ];
+    let mut host_files: Vec<PathBuf> = Vec::new();
+    if spec.ca_certs {
+        host_files.extend(env.get("SSL_CERT_FILE").map(PathBuf::from));
+        host_files.extend(
+            crate::image::essentials::HOST_CA_BUNDLES
+                .iter()
+                .map(PathBuf::from),
+        );
+    }
+    if spec.zoneinfo {
+        host_files.push(crate::image::essentials::HOST_ZONEINFO.into());
+    }
+    for file in host_files {
+        let stamp = std::fs::metadata(&file)
+            .map(|m| format!("{:?} {}", m.modified().ok(), m.len()))
+            .unwrap_or_default();
+        parts.push(format!("{} {stamp}", file.display()).into_bytes());
+    }
+    let key = crate::cache::key(parts);
+    let record_path = cache
+        .dir("builds")
+        .join(format!("image-{}.json", &key[..32]));
+    if !bypass_cache
+        && let Some(record) = std::fs::read(&record_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<ImageRecord>(&b).ok())
+        && image_in_place(&record.outcome)
+    {
+        let mut outcome = record.outcome;
+        outcome.state = State::Cached;
+        outcome.human = record.human;
+        return Ok(outcome);
+    }
+    let report = crate::image::make(spec, out_dir, env)?;
+    let outcome = ImageOutcome::made(&report);
+    if !bypass_cache {
+        std::fs::create_dir_all(cache.dir("builds")).map_err(Error::io(
+            "cannot create the cache directory",
+            cache.dir("builds"),
+        ))?;
+        let record = ImageRecord {
+            outcome: outcome.clone(),
+            human: outcome.human.clone(),
+        };
+        crate::cache::write_atomic(
+            &record_path,
+            &serde_json::to_vec(&record).expect("record serialises"),
+        )?;
+    }
+    Ok(outcome)
+}
+
+/// Whether what a recorded image wrote is still there: the layout's `index.json` names
+/// the index, whose blob exists, and the archive and Dockerfile exist.
+fn image_in_place(outcome: &ImageOutcome) -> bool {
+    let path = |key: &str| {
+        outcome
+            .report
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(PathBuf::from)
+    };
+    let Some(layout) = path("oci_layout") else {
+        return false;
+    };
+    let index = std::fs::read_to_string(layout.join("index.json")).unwrap_or_default();
+    let blob = layout
+        .join("blobs/sha256")
+        .join(outcome.digest.trim_start_matches("sha256:"));
+    index.contains(&outcome.digest)
+        && blob.is_file()
+        && ["oci_archive", "dockerfile"]
+            .iter()
+            .all(|k| path(k).is_none_or(|p| p.is_file()))
 }
 
 type GoPlan = (
