@@ -162,8 +162,13 @@ impl Report {
 }
 
 impl Artifact {
+    /// `zig 0.17.1`; Go records its version as `go 1.27.3` already.
     fn toolchain_version_label(&self) -> String {
-        format!("{} {}", self.toolchain, self.toolchain_version)
+        if self.toolchain_version.starts_with(&self.toolchain) {
+            self.toolchain_version.clone()
+        } else {
+            format!("{} {}", self.toolchain, self.toolchain_version)
+        }
     }
 }
 

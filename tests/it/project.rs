@@ -287,10 +287,13 @@ fn project_builds_everything_then_rebuilds_only_what_changed() {
     let output = success(env.muslbuild().arg("build"));
     let text = stdout(&output);
     assert_eq!(
-        text.lines().filter(|l| l.starts_with("cached ")).count(),
+        text.lines()
+            .filter(|l| l.starts_with("cached dist/"))
+            .count(),
         12,
         "{text}"
     );
+    assert!(text.contains("cached image demo:1.0"), "{text}");
     assert!(
         text.contains("12 artifacts for 3 targets: 0 built, 12 cached"),
         "{text}"
