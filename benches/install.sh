@@ -70,11 +70,17 @@ calc() { awk "BEGIN { printf \"%.2f\", $1 }"; }
 best() { sort -g | head -1; }
 runs=3
 
-curl_times=() manual_times=() install_times=()
+curl_times=() verified_times=() manual_times=() download_times=() install_times=()
 for i in $(seq $runs); do
   rm -f "$work/curl.out"
   t0=$(now); curl -sf -o "$work/curl.out" "$url"; t1=$(now)
   curl_times+=("$(calc "$t1 - $t0")")
+
+  t0=$(now)
+  curl -sf -o "$work/curl.out" "$url"
+  echo "$sha  $work/curl.out" | sha256sum -c --quiet
+  t1=$(now)
+  verified_times+=("$(calc "$t1 - $t0")")
 
   rm -rf "$work/manual"; mkdir -p "$work/manual"
   t0=$(now)
@@ -86,21 +92,28 @@ for i in $(seq $runs); do
 
   rm -rf "$work/home"
   t0=$(now)
-  MUSLBUILD_HOME=$work/home MUSLBUILD_MANIFEST=$work/manifest.toml "$muslbuild" -q toolchain install aarch64 --provider musl-cross >/dev/null
+  MUSLBUILD_HOME=$work/home MUSLBUILD_MANIFEST=$work/manifest.toml "$muslbuild" toolchain install aarch64 --provider musl-cross >/dev/null 2>"$work/install.err"
   t1=$(now)
   install_times+=("$(calc "$t1 - $t0")")
+  # muslbuild reports its download phase (fetch + inline sha256 + fsync) on stderr.
+  download_times+=("$(sed -n 's/.*downloaded .* in \([0-9.]*\)s .*/\1/p' "$work/install.err")")
 done
 curl_t=$(printf '%s\n' "${curl_times[@]}" | best)
 manual_t=$(printf '%s\n' "${manual_times[@]}" | best)
+verified_t=$(printf '%s\n' "${verified_times[@]}" | best)
+download_t=$(printf '%s\n' "${download_times[@]}" | best)
 install_t=$(printf '%s\n' "${install_times[@]}" | best)
 mbps() { calc "$bytes / 1048576 / $1"; }
 
 echo "archive: $((bytes / 1048576)) MiB over 127.0.0.1 (best of $runs)"
-printf '  curl download only          %6.2fs  %7s MiB/s\n' "$curl_t" "$(mbps "$curl_t")"
-printf '  curl + sha256sum + tar x    %6.2fs  %7s MiB/s\n' "$manual_t" "$(mbps "$manual_t")"
-printf '  muslbuild toolchain install %6.2fs  %7s MiB/s  (download + sha256 + unpack + publish)\n' "$install_t" "$(mbps "$install_t")"
-echo "  ratio muslbuild/curl download:        $(calc "$curl_t / $install_t")"
-echo "  ratio muslbuild/curl+sha256sum+tar:   $(calc "$manual_t / $install_t")"
+printf '  curl download only             %6.2fs  %7s MiB/s\n' "$curl_t" "$(mbps "$curl_t")"
+printf '  curl + sha256sum               %6.2fs  %7s MiB/s\n' "$verified_t" "$(mbps "$verified_t")"
+printf '  muslbuild download (+ sha256)  %6.2fs  %7s MiB/s\n' "$download_t" "$(mbps "$download_t")"
+printf '  curl + sha256sum + tar x       %6.2fs  %7s MiB/s\n' "$manual_t" "$(mbps "$manual_t")"
+printf '  muslbuild toolchain install    %6.2fs  %7s MiB/s  (download + sha256 + unpack + publish)\n' "$install_t" "$(mbps "$install_t")"
+echo "  ratio muslbuild download / curl download:         $(calc "$curl_t / $download_t")"
+echo "  ratio muslbuild download / curl + sha256sum:      $(calc "$verified_t / $download_t")"
+echo "  ratio muslbuild install  / curl + sha256sum + tar: $(calc "$manual_t / $install_t")"
 
 # A build with the toolchain installed: offline, so any download attempt would fail.
 kill "$server_pid"; server_pid=

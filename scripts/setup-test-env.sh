@@ -23,7 +23,7 @@ apt_packages=(
   skopeo umoci
   ca-certificates tzdata
   make m4 autoconf automake autotools-dev pkg-config ncurses-bin file
-  dpkg-dev
+  dpkg-dev curl
 )
 
 need_root

@@ -27,6 +27,8 @@ pub enum Fault {
     TruncateOnce(usize),
     /// Send the body at about this many bytes per second.
     Throttle(usize),
+    /// Answer 302 with `Location: /<path>`.
+    Redirect(String),
 }
 
 #[derive(Default)]
@@ -167,6 +169,12 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
         (state.files.get(&path).cloned(), fault)
     };
     let mut out = stream;
+    if let Fault::Redirect(to) = &fault {
+        return out.write_all(
+            format!("HTTP/1.1 302 Found\r\nLocation: /{to}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        );
+    }
     let body = match (body, &fault) {
         (_, Fault::NotFound) | (None, _) => {
             return out.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found");

@@ -119,8 +119,10 @@ fn tar_gz(entries: &[TarEntry]) -> Vec<u8> {
     gz.finish().unwrap()
 }
 
+/// The same bytes every time (fixed mtimes), so it is built once per test run.
 fn good_archive() -> Vec<u8> {
-    tar_gz(&toolchain_entries())
+    static GOOD: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    GOOD.get_or_init(|| tar_gz(&toolchain_entries())).clone()
 }
 
 struct Fixture {
@@ -802,4 +804,63 @@ fn a_failing_entry_falls_back_to_the_next_verified_one() {
         "the fallback must be reported:\n{err}"
     );
     assert_eq!(f.installed(), vec![ENTRY.to_string()]);
+}
+
+#[test]
+fn doctor_says_what_is_missing_and_how_to_fix_it() {
+    let f = Fixture::new();
+    f.serve(&good_archive(), None, None);
+    // Nothing on PATH: no compiler, no zig, no qemu, no go.
+    let empty = f.env.path().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let doctor = || {
+        let output = success(
+            f.muslbuild()
+                .env("PATH", &empty)
+                .env_remove("GOROOT")
+                .args(["toolchain", "doctor"]),
+        );
+        stdout(&output)
+    };
+    let text = doctor();
+    assert!(
+        text.contains("missing: no usable toolchain; fix: `muslbuild toolchain install aarch64`"),
+        "{text}"
+    );
+    assert!(text.contains("apt-get install qemu-user-static"), "{text}");
+    assert!(text.contains("muslbuild toolchain install go"), "{text}");
+
+    success(f.muslbuild().args(["toolchain", "install", "aarch64"]));
+    let text = doctor();
+    let aarch64 = text.split("aarch64:").nth(1).unwrap_or_default();
+    assert!(aarch64.contains("auto musl-cross"), "{text}");
+    assert!(
+        text.contains(ENTRY),
+        "the installed toolchain is listed:\n{text}"
+    );
+}
+
+#[test]
+fn redirects_are_followed_but_bounded() {
+    let f = Fixture::new();
+    let archive = good_archive();
+    f.serve(&archive, None, None);
+    f.server.add("moved/real.tgz", archive);
+    f.server
+        .fault(ARCHIVE, Fault::Redirect("moved/real.tgz".into()));
+    let output = f.install();
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(f.server.requests("moved/real.tgz"), 1);
+
+    let g = Fixture::new();
+    g.serve(&good_archive(), None, None);
+    g.server.fault(ARCHIVE, Fault::Redirect("loop".into()));
+    g.server.fault("loop", Fault::Redirect(ARCHIVE.into()));
+    assert_download_error(&g.install(), "redirect");
+    assert!(
+        g.server.requests(ARCHIVE) <= 10,
+        "redirects must be bounded"
+    );
+    g.assert_nothing_installed();
+    g.rerun_succeeds();
 }
