@@ -70,10 +70,11 @@ fn build_one(
     cache: &Cache,
 ) -> Result<Built> {
     let toolchain = toolchain::resolve(target, build.toolchain, env, cache)?;
-    let name = &build.program.name;
+    let program = build.program.clone();
+    let name = &program.name;
     let staging = dist.staging()?;
     let staged = staging.path().join(name);
-    let key = key(build.program, &toolchain)?;
+    let key = key(&program, &toolchain)?;
     let slot = Slot::new(cache, name, target, &key);
     let cached = match slot.lookup().filter(|_| !build.bypass_cache) {
         Some(file) => {
@@ -86,11 +87,11 @@ fn build_one(
     if !cached {
         let log = cache.dir("logs").join(format!("{name}-{target}.log"));
         let depfile = staging.path().join(".deps.d");
-        let cmd = compile::command(build.program, &toolchain, &staged)
+        let cmd = compile::command(&program, &toolchain, &staged)
             .arg("-MD")
             .arg("-MF")
             .arg(&depfile);
-        compile::run(cmd, build.program, &toolchain, &log)?;
+        compile::run(cmd, &program, &toolchain, &log)?;
         // With several sources one depfile holds only the last one's; the others get a
         // preprocessor-only pass of their own.
         deps = read_depfile(&depfile, env)?;
@@ -102,13 +103,13 @@ fn build_one(
             .expect("a program has sources");
         for (i, source) in others.iter().enumerate() {
             let depfile = staging.path().join(format!(".deps-{i}.d"));
-            let mut one = build.program.clone();
+            let mut one = program.clone();
             one.sources = vec![source.clone()];
             let cmd = compile::command(&one, &toolchain, std::path::Path::new("/dev/null"))
                 .arg("-M")
                 .arg("-MF")
                 .arg(&depfile);
-            compile::run(cmd, build.program, &toolchain, &deps_log)?;
+            compile::run(cmd, &program, &toolchain, &deps_log)?;
             deps.extend(read_depfile(&depfile, env)?);
         }
     }
