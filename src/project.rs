@@ -277,11 +277,14 @@ fn build(
 ) -> Result<Report> {
     let names = selected(project, &options.names)?;
     let targets = targets(project, options)?;
-    let choice: Choice = options
-        .toolchain
-        .as_deref()
-        .unwrap_or(&project.toolchain)
-        .parse()?;
+    let choice: Choice = match &options.toolchain {
+        Some(flag) => flag.parse()?,
+        // A compiler path in the file is relative to the file's folder.
+        None => match project.toolchain.parse()? {
+            Choice::Path(path) => Choice::Path(project.root.join(path)),
+            other => other,
+        },
+    };
     let request = toolchain::Request {
         choice,
         cc: options.cc.clone(),
