@@ -31,7 +31,6 @@ Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
                   prove each one is static and of the right architecture, and write them to dist/<target>/<name>.\n\
                   Toolchains are found automatically (musl-cross gcc, zig, or the distribution's musl-gcc).",
     after_help = EXAMPLES,
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -314,6 +313,16 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_may_come_before_a_subcommand() {
+        let cli = Cli::try_parse_from(["muslbuild", "-q", "targets"]).unwrap();
+        assert!(cli.global.quiet);
+        assert!(matches!(cli.command, Some(Command::Targets)));
+        assert!(cli.build.inputs.is_empty());
+        let cli = Cli::try_parse_from(["muslbuild", "-v", "toolchain", "list"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Toolchain(_))));
     }
 
     #[test]
