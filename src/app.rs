@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::build::{self, Built, CBuild};
 use crate::cache::Cache;
 use crate::cli::{
-    BuildArgs, Cli, Command, GlobalArgs, TargetArgs, ToolchainArgs, ToolchainCommand,
+    BuildArgs, Cli, Command, GlobalArgs, ProjectArgs, TargetArgs, ToolchainArgs, ToolchainCommand,
     ToolchainInstallArgs, ToolchainManifestArgs, ToolchainRemoveArgs, VerifyArgs,
 };
 use crate::compile::CProgram;
@@ -38,6 +38,18 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
         }
         Some(Command::Image(args)) => image(&cli.global, args, &env),
+        Some(Command::Build(args)) => build_project(&cli.global, args, &env, &cache),
+        Some(Command::Init) => {
+            for path in crate::project::init(&env.cwd)? {
+                if !cli.global.quiet {
+                    println!("wrote {}", display_path(&env, &path));
+                }
+            }
+            if !cli.global.quiet {
+                println!("next: muslbuild build");
+            }
+            Ok(())
+        }
         Some(Command::Toolchain(ToolchainCommand::Install(args))) => {
             install_toolchains(&cli.global, args, &env, &cache)
         }
@@ -52,8 +64,78 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
             print!("{}", toolchain_install::doctor(&manifest, &env, &cache)?);
             Ok(())
         }
+        // `muslbuild` alone in a project folder builds the project.
+        None if cli.build.inputs.is_empty() && crate::config::find(&env.cwd).is_some() => {
+            let args = ProjectArgs {
+                file: crate::config::FILE_NAME.into(),
+                targets: cli.build.targets.targets.clone(),
+                jobs: cli.build.jobs,
+                ..ProjectArgs::default()
+            };
+            build_project(&cli.global, &args, &env, &cache)
+        }
         None => build_inputs(&cli.global, &cli.build, &env, &cache),
     }
+}
+
+fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, cache: &Cache) -> Result<()> {
+    let file = absolute(env, &args.file);
+    if !file.is_file() {
+        return Err(Error::usage(
+            format!("`{}` does not exist", args.file.display()),
+            "run `muslbuild init` to write a starter muslbuild.toml, or point --file at one",
+        ));
+    }
+    let mut targets = Vec::new();
+    if !args.targets.is_empty() {
+        targets = parse_targets(&TargetArgs {
+            targets: args.targets.clone(),
+        })?;
+    }
+    if args.jobs == Some(0) {
+        return Err(Error::usage(
+            "-j 0 allows no work at all",
+            "give -j 1 or more (default: the number of CPUs)",
+        ));
+    }
+    let options = crate::project::Options {
+        names: args.names.clone(),
+        targets,
+        toolchain: args.toolchain.clone(),
+        cc: None,
+        jobs: args.jobs.unwrap_or_else(Jobs::default_count),
+        check_reproducible: args.check_reproducible,
+        offline: global.offline,
+    };
+    let report = crate::project::run(&file, &options, env, cache).map_err(|e| match e {
+        // Positions read best as the user would type the path: `muslbuild.toml:3:9`.
+        Error::Config {
+            file,
+            line,
+            column,
+            message,
+            help,
+        } => Error::Config {
+            file: file
+                .strip_prefix(&env.cwd)
+                .map(Path::to_path_buf)
+                .unwrap_or(file),
+            line,
+            column,
+            message,
+            help,
+        },
+        other => other,
+    })?;
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
+    } else if !global.quiet {
+        print!("{}", report.human(&env.cwd));
+    }
+    Ok(())
 }
 
 fn image(global: &GlobalArgs, args: &crate::image::ImageArgs, env: &Env) -> Result<()> {
@@ -281,6 +363,7 @@ fn build_go_inputs(
             // Filled per target once `--lib` builds C libraries (the libs work).
             libraries: &std::collections::BTreeMap::new(),
             jobs,
+            bypass_cache: false,
         },
         &dist,
         env,
@@ -336,6 +419,7 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
                 targets: &targets,
                 toolchain: &request,
                 jobs: &jobs,
+                bypass_cache: false,
             },
             &dist,
             env,

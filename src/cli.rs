@@ -14,11 +14,12 @@ Examples:
   muslbuild image --tag hello:1.0 --oci-archive dist/hello.tar
                                                 multi-arch FROM scratch image of dist/
   muslbuild toolchain install aarch64 armv7     download, verify and install toolchains
+  muslbuild init && muslbuild build             a muslbuild.toml project: every artifact, every target, the image
   muslbuild targets                             every accepted target name
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
-9 download or checksum failure, 12 a required program is missing,
+9 download or checksum failure, 11 muslbuild.toml is invalid, 12 a required program is missing,
 13 the image cannot be made as asked. See the README for the full table.";
 
 #[derive(Debug, Parser)]
@@ -30,7 +31,6 @@ Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
                   prove each one is static and of the right architecture, and write them to dist/<target>/<name>.\n\
                   Toolchains are found automatically (musl-cross gcc, zig, or the distribution's musl-gcc).",
     after_help = EXAMPLES,
-    args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -178,9 +178,50 @@ pub enum Command {
     #[command(subcommand)]
     Toolchain(ToolchainCommand),
 
+    /// Build everything muslbuild.toml describes (or the named artifacts) for every
+    /// target, then its [image]; unchanged artifacts come from the build cache
+    Build(ProjectArgs),
+
+    /// Write a commented starter muslbuild.toml (never overwrites)
+    Init,
+
     /// Pack the artifacts in dist/ into a FROM-scratch multi-arch OCI image (layout folder,
     /// optionally an oci-archive) and write dist/Dockerfile for docker buildx
     Image(Box<crate::image::ImageArgs>),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProjectArgs {
+    /// Only these artifacts (no image); default: everything, then the image
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    /// The project file
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        default_value = "muslbuild.toml"
+    )]
+    pub file: PathBuf,
+
+    /// Targets instead of the file's [project] targets
+    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Toolchain instead of the file's [project] toolchain: auto, musl-cross, zig,
+    /// musl-gcc, or a path to a compiler
+    #[arg(long, value_name = "auto|musl-cross|zig|musl-gcc|PATH")]
+    pub toolchain: Option<String>,
+
+    /// Build at most N things at once (default: the number of CPUs)
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Build a second time into a temporary folder, without the build cache, and fail
+    /// unless every artifact and the image index are byte for byte the same
+    #[arg(long)]
+    pub check_reproducible: bool,
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +313,16 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_may_come_before_a_subcommand() {
+        let cli = Cli::try_parse_from(["muslbuild", "-q", "targets"]).unwrap();
+        assert!(cli.global.quiet);
+        assert!(matches!(cli.command, Some(Command::Targets)));
+        assert!(cli.build.inputs.is_empty());
+        let cli = Cli::try_parse_from(["muslbuild", "-v", "toolchain", "list"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Toolchain(_))));
     }
 
     #[test]

@@ -113,6 +113,23 @@ impl Cmd {
         self
     }
 
+    /// The same program, environment and folder with other arguments: a sibling command
+    /// (`go list` beside `go build`) that must see exactly what the first one sees.
+    pub fn with_args<I, S>(&self, args: I) -> Cmd
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Cmd {
+            args: args.into_iter().map(|a| a.as_ref().to_owned()).collect(),
+            ..self.clone()
+        }
+    }
+
+    pub fn get_args(&self) -> &[OsString] {
+        &self.args
+    }
+
     pub fn program(&self) -> &OsStr {
         &self.program
     }

@@ -70,7 +70,12 @@ pub fn command(program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd 
 /// Compiles and links `program` into `output`; on failure the error carries the
 /// compiler's own diagnostics and the log's path.
 pub fn compile(program: &CProgram, toolchain: &Toolchain, output: &Path, log: &Path) -> Result<()> {
-    match command(program, toolchain, output).run_logged(log) {
+    run(command(program, toolchain, output), program, toolchain, log)
+}
+
+/// Runs a compiler command for `program` (the link itself, or a dependency scan).
+pub fn run(cmd: Cmd, program: &CProgram, toolchain: &Toolchain, log: &Path) -> Result<()> {
+    match cmd.run_logged(log) {
         Ok(()) => Ok(()),
         Err(Error::CommandFailed { tail, .. }) => Err(Error::Compile {
             stage: if is_link_failure(&tail) {

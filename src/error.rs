@@ -162,6 +162,29 @@ pub enum Error {
 
     #[error("muslbuild is offline and {what} is not in the cache")]
     Offline { what: String, help: String },
+
+    /// A problem in `muslbuild.toml`, found before anything is built; `line`/`column` are
+    /// 1-based, 0 when the problem is the file as a whole.
+    #[error("{}{}: {message}", file.display(), position(*line, *column))]
+    Config {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        help: String,
+    },
+
+    /// `--check-reproducible` found two builds that differ.
+    #[error("the build is not reproducible: {what} differs between two builds")]
+    NotReproducible { what: String, help: String },
+}
+
+fn position(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}:{column}")
+    }
 }
 
 impl Error {
@@ -199,7 +222,8 @@ impl Error {
             | Error::UnsafeArchive { .. }
             | Error::Unverified { .. }
             | Error::Offline { .. } => exit::DOWNLOAD,
-            Error::Manifest { .. } => exit::CONFIG,
+            Error::Manifest { .. } | Error::Config { .. } => exit::CONFIG,
+            Error::NotReproducible { .. } => exit::VERIFY,
         }
     }
 
@@ -231,6 +255,8 @@ impl Error {
             | Error::ImageInput { help, .. }
             | Error::ImageContent { help, .. }
             | Error::Download { help, .. }
+            | Error::Config { help, .. }
+            | Error::NotReproducible { help, .. }
             | Error::Offline { help, .. } => help.clone(),
             Error::ChecksumMismatch { .. } => "the file was deleted; if the server or mirror is right and the manifest is stale, check the new file yourself and install it with `muslbuild toolchain install TARGET --from FILE --sha256 HASH`".into(),
             Error::UnsafeArchive { .. } => "nothing was installed; the archive is malformed or hostile: get it from its official source".into(),

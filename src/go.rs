@@ -20,6 +20,7 @@ use crate::cmd::Cmd;
 use crate::dist::{Artifact, Dist, Verification};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::incremental::{self, Slot};
 use crate::jobs::Jobs;
 use crate::target::Target;
 use crate::toolchain::{self, Toolchain, file_stamp};
@@ -1279,6 +1280,9 @@ pub struct GoBuild<'a> {
     /// include and lib folders and `-l` names, linked after the user's own.
     pub libraries: &'a BTreeMap<Target, CgoInputs>,
     pub jobs: &'a Jobs,
+    /// Build even when the cache has the artifact, and do not record it
+    /// (`--check-reproducible`'s second build).
+    pub bypass_cache: bool,
 }
 
 /// The target-independent half of `Cgo`.
@@ -1356,9 +1360,27 @@ fn build_one(
     let name = &build.program.name;
     let staging = dist.staging()?;
     let staged = staging.path().join(name);
-    let log = cache.dir("logs").join(format!("{name}-{target}.log"));
-    self::build(build.program, target, build.go, &settings, &staged, &log)?;
+    let key = cache_key(build.program, target, build.go, &settings)?;
+    let slot = Slot::new(cache, name, target, &key);
+    let cached = match slot.lookup().filter(|_| !build.bypass_cache) {
+        Some(file) => {
+            incremental::restore(&file, &staged)?;
+            true
+        }
+        None => false,
+    };
+    let mut deps = Vec::new();
+    if !cached {
+        let log = cache.dir("logs").join(format!("{name}-{target}.log"));
+        self::build(build.program, target, build.go, &settings, &staged, &log)?;
+        if !build.bypass_cache {
+            deps = list_deps(build.program, target, build.go, &settings, cache)?;
+        }
+    }
     let report = verify::verify_file(&staged, Some(target))?.into_result()?;
+    if !cached && !build.bypass_cache {
+        slot.store(cache, &staged, &deps)?;
+    }
     let path = dist.install(&staged, target, name)?;
     let artifact = Artifact {
         name: name.clone(),
@@ -1385,7 +1407,120 @@ fn build_one(
         path,
         artifact,
         toolchain: label,
+        cached,
     })
+}
+
+/// What decides a Go artifact before `go build` runs: the exact command and its
+/// environment (flags, tags, GOARCH, cgo's compiler), Go itself, the C toolchain for
+/// cgo, and the module files that pin every dependency. The packages' own files are
+/// recorded after the build (`list_deps`) and checked on lookup, so a warm build spawns
+/// no `go` at all.
+fn cache_key(
+    program: &GoProgram,
+    target: Target,
+    go: &GoToolchain,
+    settings: &GoSettings,
+) -> Result<String> {
+    let mut settings = settings.clone();
+    // `-p` changes how fast, not what.
+    settings.jobs = None;
+    let command = command(program, target, go, &settings, Path::new("OUT"))?.display();
+    let mut parts = vec![
+        incremental::LOGIC.to_string(),
+        "go".into(),
+        target.name().into(),
+        go.version.clone(),
+        go.go.display().to_string(),
+        command,
+    ];
+    if let Some(cgo) = &settings.cgo {
+        parts.push(cgo.toolchain.fingerprint.clone());
+    }
+    for file in ["go.mod", "go.sum", "go.work", "vendor/modules.txt"] {
+        let path = program.dir.join(file);
+        parts.push(file.into());
+        parts.push(incremental::file_sha256(&path).unwrap_or_default());
+    }
+    Ok(cache::key(parts))
+}
+
+/// Every file the build read outside Go's own standard library (package folders and
+/// their Go, C, assembly and embedded files), from `go list -deps` with the build's own
+/// environment and tags.
+fn list_deps(
+    program: &GoProgram,
+    target: Target,
+    go: &GoToolchain,
+    settings: &GoSettings,
+    cache: &Cache,
+) -> Result<Vec<PathBuf>> {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Package {
+        dir: Option<PathBuf>,
+        #[serde(default)]
+        standard: bool,
+        #[serde(flatten)]
+        files: std::collections::BTreeMap<String, serde_json::Value>,
+    }
+    const FIELDS: &str =
+        "Dir,Standard,GoFiles,CgoFiles,CFiles,CXXFiles,HFiles,SFiles,SysoFiles,EmbedFiles";
+    let build = command(program, target, go, settings, Path::new("OUT"))?;
+    let mut args: Vec<OsString> = vec![
+        "list".into(),
+        "-deps".into(),
+        format!("-json={FIELDS}").into(),
+    ];
+    args.extend(
+        build
+            .get_args()
+            .iter()
+            .filter(|a| {
+                let a = a.to_string_lossy();
+                a.starts_with("-tags=") || a.starts_with("-mod=")
+            })
+            .cloned(),
+    );
+    args.extend(program.package.iter().cloned());
+    let log = cache
+        .dir("logs")
+        .join(format!("{}-{target}.deps.log", program.name));
+    let output = build.with_args(args).output().map_err(|e| match e {
+        Error::CommandFailed {
+            command,
+            status,
+            tail,
+            ..
+        } => Error::CommandFailed {
+            command,
+            status,
+            log: Some(log),
+            tail,
+        },
+        other => other,
+    })?;
+    let mut deps = Vec::new();
+    for package in serde_json::Deserializer::from_slice(&output.stdout).into_iter::<Package>() {
+        let package = package.map_err(|e| Error::CommandFailed {
+            command: "go list -deps -json".into(),
+            status: format!("unreadable output: {e}"),
+            log: None,
+            tail: String::new(),
+        })?;
+        let (Some(dir), false) = (package.dir, package.standard) else {
+            continue;
+        };
+        for names in package.files.values() {
+            for name in names.as_array().into_iter().flatten() {
+                if let Some(name) = name.as_str() {
+                    deps.push(dir.join(name));
+                }
+            }
+        }
+        deps.push(dir);
+    }
+    Ok(deps)
 }
 
 #[cfg(test)]

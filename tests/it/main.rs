@@ -6,4 +6,5 @@ mod go;
 mod http;
 mod image;
 mod install;
+mod project;
 mod support;

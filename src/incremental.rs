@@ -1,0 +1,203 @@
+//! The build cache in `<cache>/builds/`: one verified artifact per (inputs key, target).
+//! The key covers what is known before building (the exact command line, the sources'
+//! contents, the toolchain fingerprint, library prefixes whose names carry their keys);
+//! what is only known after (the headers a compiler read, from its depfile) is recorded in
+//! the entry with each file's sha256 and checked on every lookup. A hit spawns nothing:
+//! the artifact is copied into dist's staging, verified again, and renamed into place.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::{self, Cache};
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+/// Bumped when what a key covers changes, so old entries are not reused.
+pub const LOGIC: &str = "muslbuild-builds-1";
+
+const ARTIFACT: &str = "artifact";
+const DEPS: &str = "deps.json";
+
+/// A file the build read, and its content's sha256 at the time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dep {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+/// Where one artifact's cache entry lives.
+pub struct Slot {
+    dir: PathBuf,
+    lock: String,
+}
+
+impl Slot {
+    pub fn new(cache: &Cache, name: &str, target: Target, key: &str) -> Slot {
+        Slot {
+            dir: cache
+                .dir("builds")
+                .join(format!("{name}-{target}-{}", &key[..32])),
+            lock: format!("build-{}", &key[..32]),
+        }
+    }
+
+    /// The cached artifact, if the entry is complete and every file it depends on still
+    /// has the recorded contents.
+    pub fn lookup(&self) -> Option<PathBuf> {
+        if !cache::is_complete(&self.dir) {
+            return None;
+        }
+        let deps: Vec<Dep> =
+            serde_json::from_slice(&std::fs::read(self.dir.join(DEPS)).ok()?).ok()?;
+        for dep in &deps {
+            if file_sha256(&dep.path).ok()? != dep.sha256 {
+                return None;
+            }
+        }
+        Some(self.dir.join(ARTIFACT))
+    }
+
+    /// Records a verified artifact and what it was built from, replacing an older entry.
+    pub fn store(&self, cache: &Cache, artifact: &Path, deps: &[PathBuf]) -> Result<()> {
+        let mut recorded = Vec::new();
+        for path in deps {
+            // A file that vanished since the build (a generated header) cannot be
+            // checked later: do not cache what could not be checked.
+            let Ok(sha256) = file_sha256(path) else {
+                return Ok(());
+            };
+            recorded.push(Dep {
+                path: path.clone(),
+                sha256,
+            });
+        }
+        recorded.sort_by(|a, b| a.path.cmp(&b.path));
+        recorded.dedup();
+        let _lock = cache.lock(&self.lock)?;
+        let temp = cache.temp_dir("builds")?;
+        let copy = temp.path().join(ARTIFACT);
+        std::fs::copy(artifact, &copy).map_err(Error::io("cannot write", &copy))?;
+        let deps_path = temp.path().join(DEPS);
+        std::fs::write(
+            &deps_path,
+            serde_json::to_vec_pretty(&recorded).expect("deps serialise"),
+        )
+        .map_err(Error::io("cannot write", &deps_path))?;
+        cache::publish_dir(temp, &self.dir, LOGIC)
+    }
+}
+
+/// Copies a cached artifact to `staged` (in dist's staging folder, so that installing
+/// it is still a rename and dist never shares an inode with the cache).
+pub fn restore(cached: &Path, staged: &Path) -> Result<()> {
+    std::fs::copy(cached, staged).map_err(Error::io("cannot write", staged))?;
+    Ok(())
+}
+
+/// Files whose mere presence in a Go package folder changes a build.
+const SOURCE_EXTENSIONS: &[&str] = &[
+    "go", "c", "h", "s", "S", "syso", "cc", "cpp", "cxx", "hh", "hpp", "m",
+];
+
+/// A file's content hash; for a folder, the hash of the sorted names of its source files,
+/// so that a file added to a Go package folder (which no recorded file mentions) is
+/// noticed, while `dist/` appearing beside them is not.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+    if path.is_dir() {
+        let mut names: Vec<String> = Vec::new();
+        for entry in std::fs::read_dir(path)? {
+            let path = entry?.path();
+            if path
+                .extension()
+                .is_some_and(|e| SOURCE_EXTENSIONS.iter().any(|s| e == *s))
+            {
+                names.push(
+                    path.file_name()
+                        .unwrap_or_default()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+        names.sort();
+        return Ok(cache::key(names));
+    }
+    Ok(cache::sha256_hex(&std::fs::read(path)?))
+}
+
+/// The prerequisites in a Make-style depfile (`out.o: a.c a.h \` …), relative paths taken
+/// from `cwd`, which is where the compiler ran.
+pub fn parse_depfile(text: &str, cwd: &Path) -> Vec<PathBuf> {
+    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+    let mut deps = Vec::new();
+    for line in joined.lines() {
+        // The target is everything up to the first `: ` (a path may contain `:` itself).
+        let Some(pos) = line.find(": ") else { continue };
+        let mut word = String::new();
+        let mut chars = line[pos + 2..].chars().peekable();
+        let mut push = |word: &mut String| {
+            if !word.is_empty() {
+                deps.push(cwd.join(std::mem::take(word)));
+            }
+        };
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' if chars.peek() == Some(&' ') => {
+                    word.push(' ');
+                    chars.next();
+                }
+                '$' if chars.peek() == Some(&'$') => {
+                    word.push('$');
+                    chars.next();
+                }
+                ' ' | '\t' => push(&mut word),
+                _ => word.push(c),
+            }
+        }
+        push(&mut word);
+    }
+    deps.sort();
+    deps.dedup();
+    deps
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depfiles_parse_with_continuations_and_escapes() {
+        let text = "/tmp/zig/x-a.o: a.c /usr/include/stdio.h \\\n  inc/my\\ header.h b.h\n";
+        assert_eq!(
+            parse_depfile(text, Path::new("/w")),
+            vec![
+                PathBuf::from("/usr/include/stdio.h"),
+                PathBuf::from("/w/a.c"),
+                PathBuf::from("/w/b.h"),
+                PathBuf::from("/w/inc/my header.h"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_entry_is_a_hit_until_a_dependency_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("cache"));
+        let header = dir.path().join("a.h");
+        std::fs::write(&header, "#define A 1\n").unwrap();
+        let artifact = dir.path().join("hello");
+        std::fs::write(&artifact, b"\x7fELF").unwrap();
+        let key = cache::key(["x"]);
+        let slot = Slot::new(&cache, "hello", Target::X86_64, &key);
+        assert!(slot.lookup().is_none());
+        slot.store(&cache, &artifact, std::slice::from_ref(&header))
+            .unwrap();
+        let hit = slot.lookup().unwrap();
+        assert_eq!(std::fs::read(hit).unwrap(), b"\x7fELF");
+        std::fs::write(&header, "#define A 2\n").unwrap();
+        assert!(slot.lookup().is_none());
+        std::fs::remove_file(&header).unwrap();
+        assert!(slot.lookup().is_none());
+    }
+}

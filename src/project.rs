@@ -1,0 +1,599 @@
+//! `muslbuild build`: everything a `muslbuild.toml` describes, for every target, through
+//! the same pipelines as single builds (`build` for C, with its cache), then the image.
+//! The whole file is checked (`config`) before anything is built; `--check-reproducible`
+//! builds a second time into a temporary folder, without the build cache, and compares.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::build::{self, Built, CBuild};
+use crate::cache::Cache;
+use crate::config::{self, Project};
+use crate::dist::{Artifact, Dist};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::go;
+use crate::image::{ImageReport, ImageSpec};
+use crate::jobs::Jobs;
+use crate::target::Target;
+use crate::toolchain::{self, Choice};
+
+/// How `muslbuild build` was asked to run, over what the file says.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Only these artifacts (and no image); empty means everything.
+    pub names: Vec<String>,
+    /// Replaces `[project] targets` when not empty.
+    pub targets: Vec<Target>,
+    /// Replaces `[project] toolchain`.
+    pub toolchain: Option<String>,
+    pub cc: Option<String>,
+    pub jobs: usize,
+    pub check_reproducible: bool,
+    /// `--offline`: Go downloads no modules either.
+    pub offline: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    C,
+    Go,
+    Vendor,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// A compiler, configure or `go build` ran.
+    Built,
+    /// Restored from the build cache; nothing ran.
+    Cached,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ArtifactReport {
+    pub kind: Kind,
+    pub state: State,
+    #[serde(flatten)]
+    pub artifact: Artifact,
+    /// Absolute path of the file.
+    pub file: PathBuf,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Reproducibility {
+    pub ok: bool,
+    /// What differed: `x86_64/hello`, `image index`.
+    pub differences: Vec<String>,
+}
+
+/// The image, made now or found unchanged in its layout.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ImageOutcome {
+    pub state: State,
+    /// The image index digest, `sha256:…`.
+    pub digest: String,
+    /// `muslbuild image`'s report (index, per-platform manifests, layers, sizes, paths).
+    #[serde(flatten)]
+    pub report: serde_json::Value,
+    #[serde(skip_serializing, default)]
+    human: String,
+}
+
+impl ImageOutcome {
+    fn made(report: &ImageReport) -> ImageOutcome {
+        ImageOutcome {
+            state: State::Built,
+            digest: report.index.digest.clone(),
+            report: serde_json::to_value(report).expect("image report serialises"),
+            human: report.human(),
+        }
+    }
+}
+
+/// What the image record in the cache holds: the outcome, with its human lines.
+#[derive(Serialize, Deserialize)]
+struct ImageRecord {
+    outcome: ImageOutcome,
+    human: String,
+}
+
+/// Everything `muslbuild build` did: the human lines and the `--json` document.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub project: PathBuf,
+    pub out_dir: PathBuf,
+    pub targets: Vec<Target>,
+    pub artifacts: Vec<ArtifactReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageOutcome>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reproducible: Option<Reproducibility>,
+}
+
+impl Report {
+    pub fn built(&self) -> usize {
+        self.artifacts
+            .iter()
+            .filter(|a| a.state == State::Built)
+            .count()
+    }
+
+    pub fn human(&self, cwd: &Path) -> String {
+        let mut out = String::new();
+        for a in &self.artifacts {
+            let state = match a.state {
+                State::Built => "built ",
+                State::Cached => "cached",
+            };
+            out.push_str(&format!(
+                "{state} {:<28} {:>9}  {}\n",
+                a.file.strip_prefix(cwd).unwrap_or(&a.file).display(),
+                crate::app::human_size(a.artifact.size),
+                a.artifact.toolchain_version_label()
+            ));
+        }
+        if let Some(image) = &self.image {
+            if image.state == State::Cached {
+                out.push_str("cached ");
+            }
+            out.push_str(&image.human);
+        }
+        let built = self.built();
+        out.push_str(&format!(
+            "{} artifacts for {} targets: {built} built, {} cached\n",
+            self.artifacts.len(),
+            self.targets.len(),
+            self.artifacts.len() - built
+        ));
+        if let Some(r) = &self.reproducible
+            && r.ok
+        {
+            {
+                out.push_str(
+                    "reproducible: a second build without the cache gave the same bytes\n",
+                );
+            }
+        }
+        out
+    }
+}
+
+impl Artifact {
+    /// `zig 0.17.1`; Go records its version as `go 1.27.3` already.
+    fn toolchain_version_label(&self) -> String {
+        if self.toolchain_version.starts_with(&self.toolchain) {
+            self.toolchain_version.clone()
+        } else {
+            format!("{} {}", self.toolchain, self.toolchain_version)
+        }
+    }
+}
+
+/// `muslbuild build` in `project_file`'s folder.
+pub fn run(project_file: &Path, options: &Options, env: &Env, cache: &Cache) -> Result<Report> {
+    let project = config::load(project_file)?;
+    let report = build(&project, options, &project.out_dir, false, env, cache)?;
+    if !options.check_reproducible {
+        return Ok(report);
+    }
+    let temp = tempfile::Builder::new()
+        .prefix("muslbuild-reproducible-")
+        .tempdir()
+        .map_err(Error::io(
+            "cannot create a temporary directory in",
+            std::env::temp_dir(),
+        ))?;
+    let second = build(
+        &project,
+        options,
+        &temp.path().join("dist"),
+        true,
+        env,
+        cache,
+    )?;
+    let differences = compare(&report, &second);
+    let mut report = report;
+    report.reproducible = Some(Reproducibility {
+        ok: differences.is_empty(),
+        differences: differences.clone(),
+    });
+    if !differences.is_empty() {
+        return Err(Error::NotReproducible {
+            what: differences.join(", "),
+            help: "something in the build depends on time, the folder or the machine: check __DATE__/__TIME__ in the sources and flags that embed paths; `cmp -l` on the two files shows where".into(),
+        });
+    }
+    Ok(report)
+}
+
+fn compare(first: &Report, second: &Report) -> Vec<String> {
+    let mut differences = Vec::new();
+    for a in &first.artifacts {
+        let other = second
+            .artifacts
+            .iter()
+            .find(|b| b.artifact.path == a.artifact.path);
+        if other.is_none_or(|b| b.artifact.sha256 != a.artifact.sha256) {
+            differences.push(a.artifact.path.clone());
+        }
+    }
+    if let (Some(a), Some(b)) = (&first.image, &second.image)
+        && a.digest != b.digest
+    {
+        differences.push("image index".into());
+    }
+    differences
+}
+
+/// The artifacts to build: all, or the named ones (each checked).
+fn selected(project: &Project, names: &[String]) -> Result<Vec<String>> {
+    let all = project.artifact_names();
+    for name in names {
+        if !all.contains(name) {
+            let hint = config::suggest(name, all.iter().map(String::as_str))
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            return Err(Error::usage(
+                format!(
+                    "`{}` builds no artifact named `{name}`",
+                    project.file.display()
+                ),
+                format!("{hint}the artifacts are: {}", all.join(", ")),
+            ));
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|n| names.is_empty() || names.contains(n))
+        .collect())
+}
+
+fn targets(project: &Project, options: &Options) -> Result<Vec<Target>> {
+    let targets = if !options.targets.is_empty() {
+        options.targets.clone()
+    } else if !project.targets.is_empty() {
+        project.targets.clone()
+    } else {
+        vec![Target::host().ok_or_else(|| {
+            Error::usage(
+                "this machine's architecture is not a muslbuild target",
+                "set `targets` in [project], or give --target",
+            )
+        })?]
+    };
+    Ok(targets)
+}
+
+fn build(
+    project: &Project,
+    options: &Options,
+    out_dir: &Path,
+    bypass_cache: bool,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Report> {
+    let names = selected(project, &options.names)?;
+    let targets = targets(project, options)?;
+    let choice: Choice = match &options.toolchain {
+        Some(flag) => flag.parse()?,
+        // A compiler path in the file is relative to the file's folder.
+        None => match project.toolchain.parse()? {
+            Choice::Path(path) => Choice::Path(project.root.join(path)),
+            other => other,
+        },
+    };
+    let request = toolchain::Request {
+        choice,
+        cc: options.cc.clone(),
+    };
+    let image_spec = if options.names.is_empty() {
+        project
+            .image
+            .clone()
+            .map(|spec| image_spec(project, spec, &targets))
+    } else {
+        None
+    };
+    for c in &project.c {
+        if names.contains(&c.program.name) && !c.libs.is_empty() {
+            return Err(not_yet("C libraries (`libs`)", &c.program.name));
+        }
+    }
+    let go_programs = go_programs(project, &names, &targets, options, env, cache)?;
+    if let Some(v) = project.vendor.first() {
+        return Err(not_yet("vendored projects", &v.name));
+    }
+
+    let jobs = Jobs::new(options.jobs.max(1));
+    let dist = Dist::prepare(out_dir)?;
+    let mut reports = Vec::new();
+    let mut errors = Vec::new();
+    let mut keep = |kind: Kind, results: Vec<(Target, Result<Built>)>, reports: &mut Vec<_>| {
+        for (_, result) in results {
+            match result {
+                Ok(b) => reports.push(ArtifactReport {
+                    kind,
+                    state: if b.cached {
+                        State::Cached
+                    } else {
+                        State::Built
+                    },
+                    artifact: b.artifact,
+                    file: b.path,
+                }),
+                Err(e) => errors.push(e),
+            }
+        }
+    };
+    for c in project.c.iter().filter(|c| names.contains(&c.program.name)) {
+        let mut program = c.program.clone();
+        program.source_date_epoch = env.source_date_epoch();
+        let results = build::build_c(
+            &CBuild {
+                program: &program,
+                targets: &targets,
+                toolchain: &request,
+                jobs: &jobs,
+                bypass_cache,
+            },
+            &dist,
+            env,
+            cache,
+        );
+        keep(Kind::C, results, &mut reports);
+    }
+    for (program, settings, cgo) in &go_programs {
+        let (go, settings) = (&settings.0, &settings.1);
+        let results = go::build_all(
+            &go::GoBuild {
+                program,
+                targets: &targets,
+                go,
+                settings,
+                cgo: cgo.as_ref().map(|inputs| (&request, inputs)),
+                jobs: &jobs,
+                bypass_cache,
+            },
+            &dist,
+            env,
+            cache,
+        );
+        keep(Kind::Go, results, &mut reports);
+    }
+    let artifacts: Vec<Artifact> = reports.iter().map(|r| r.artifact.clone()).collect();
+    dist.record(&artifacts)?;
+    if let Some(first) = errors.into_iter().reduce(|first, other| {
+        crate::print_error(&other);
+        first
+    }) {
+        return Err(first);
+    }
+
+    let image = match image_spec {
+        Some(mut spec) => {
+            if out_dir != project.out_dir {
+                // The comparison build writes its image beside its own artifacts.
+                spec.oci_layout = Some(out_dir.join("image"));
+                spec.oci_archive = None;
+            }
+            Some(make_image(&spec, out_dir, bypass_cache, env, cache)?)
+        }
+        None => None,
+    };
+    Ok(Report {
+        project: project.file.clone(),
+        out_dir: out_dir.to_path_buf(),
+        targets,
+        artifacts: reports,
+        image,
+        reproducible: None,
+    })
+}
+
+/// `image::make`, skipped when the same artifacts and settings made the image now in
+/// the layout (compressing megabytes of Go binaries at level 9 is most of a no-op
+/// rebuild's time otherwise). The key covers the spec, the dist manifest (every
+/// artifact's sha256), `SOURCE_DATE_EPOCH`, and the size and mtime of the host files the
+/// essentials copy.
+fn make_image(
+    spec: &ImageSpec,
+    out_dir: &Path,
+    bypass_cache: bool,
+    env: &Env,
+    cache: &Cache,
+) -> Result<ImageOutcome> {
+    let manifest = std::fs::read(out_dir.join(crate::dist::MANIFEST)).unwrap_or_default();
+    let mut parts = vec![
+        crate::incremental::LOGIC.as_bytes().to_vec(),
+        format!("{spec:?}").into_bytes(),
+        out_dir.display().to_string().into_bytes(),
+        manifest,
+        env.source_date_epoch().to_string().into_bytes(),
+    ];
+    let mut host_files: Vec<PathBuf> = Vec::new();
+    if spec.ca_certs {
+        host_files.extend(env.get("SSL_CERT_FILE").map(PathBuf::from));
+        host_files.extend(
+            crate::image::essentials::HOST_CA_BUNDLES
+                .iter()
+                .map(PathBuf::from),
+        );
+    }
+    if spec.zoneinfo {
+        host_files.push(crate::image::essentials::HOST_ZONEINFO.into());
+    }
+    for file in host_files {
+        let stamp = std::fs::metadata(&file)
+            .map(|m| format!("{:?} {}", m.modified().ok(), m.len()))
+            .unwrap_or_default();
+        parts.push(format!("{} {stamp}", file.display()).into_bytes());
+    }
+    let key = crate::cache::key(parts);
+    let record_path = cache
+        .dir("builds")
+        .join(format!("image-{}.json", &key[..32]));
+    if !bypass_cache
+        && let Some(record) = std::fs::read(&record_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<ImageRecord>(&b).ok())
+        && image_in_place(&record.outcome)
+    {
+        let mut outcome = record.outcome;
+        outcome.state = State::Cached;
+        outcome.human = record.human;
+        return Ok(outcome);
+    }
+    let report = crate::image::make(spec, out_dir, env)?;
+    let outcome = ImageOutcome::made(&report);
+    if !bypass_cache {
+        std::fs::create_dir_all(cache.dir("builds")).map_err(Error::io(
+            "cannot create the cache directory",
+            cache.dir("builds"),
+        ))?;
+        let record = ImageRecord {
+            outcome: outcome.clone(),
+            human: outcome.human.clone(),
+        };
+        crate::cache::write_atomic(
+            &record_path,
+            &serde_json::to_vec(&record).expect("record serialises"),
+        )?;
+    }
+    Ok(outcome)
+}
+
+/// Whether what a recorded image wrote is still there: the layout's `index.json` names
+/// the index, whose blob exists, and the archive and Dockerfile exist.
+fn image_in_place(outcome: &ImageOutcome) -> bool {
+    let path = |key: &str| {
+        outcome
+            .report
+            .get(key)
+            .and_then(|v| v.as_str())
+            .map(PathBuf::from)
+    };
+    let Some(layout) = path("oci_layout") else {
+        return false;
+    };
+    let index = std::fs::read_to_string(layout.join("index.json")).unwrap_or_default();
+    let blob = layout
+        .join("blobs/sha256")
+        .join(outcome.digest.trim_start_matches("sha256:"));
+    index.contains(&outcome.digest)
+        && blob.is_file()
+        && ["oci_archive", "dockerfile"]
+            .iter()
+            .all(|k| path(k).is_none_or(|p| p.is_file()))
+}
+
+type GoPlan = (
+    go::GoProgram,
+    (go::GoToolchain, go::GoSettings),
+    Option<go::CgoInputs>,
+);
+
+/// Every selected Go program read and its flags checked, before anything is built.
+fn go_programs(
+    project: &Project,
+    names: &[String],
+    targets: &[Target],
+    options: &Options,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Vec<GoPlan>> {
+    let selected: Vec<_> = project
+        .go
+        .iter()
+        .filter(|g| names.contains(&g.name))
+        .collect();
+    if selected.is_empty() {
+        return Ok(Vec::new());
+    }
+    let toolchain = go::resolve(None, env, cache)?;
+    let mut plans = Vec::new();
+    for g in selected {
+        if !g.libs.is_empty() {
+            return Err(not_yet("C libraries for cgo (`libs`)", &g.name));
+        }
+        let mut program = go::package(std::slice::from_ref(&g.package), &project.root)?;
+        program.name = g.name.clone();
+        let mut settings = go::GoSettings::from_env(env, cache);
+        settings.ldflags = g.ldflags.clone();
+        settings.tags = g.tags.clone();
+        settings.offline = options.offline || env.offline();
+        settings.no_strip = !g.strip;
+        for &target in targets {
+            toolchain.check_supports(target)?;
+        }
+        go::command(
+            &program,
+            targets[0],
+            &toolchain,
+            &settings,
+            Path::new("check"),
+        )?;
+        let cgo = g.cgo.then(|| go::CgoInputs {
+            cflags: env.flags("CGO_CFLAGS"),
+            ldflags: env.flags("CGO_LDFLAGS"),
+            ..go::CgoInputs::default()
+        });
+        plans.push((program, (toolchain.clone(), settings), cgo));
+    }
+    Ok(plans)
+}
+
+/// The project's `[image]` with its defaults: the project's artifacts (not whatever
+/// else an older build left in dist) for the project's targets, paths from the project
+/// folder.
+fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Target]) -> ImageSpec {
+    if spec.artifacts.is_empty() {
+        spec.artifacts = project.artifact_names();
+    }
+    if spec.targets.is_empty() {
+        spec.targets = targets.iter().map(|t| t.name().to_string()).collect();
+    }
+    spec.oci_layout = spec.oci_layout.map(|p| project.root.join(p));
+    spec.oci_archive = spec.oci_archive.map(|p| project.root.join(p));
+    spec
+}
+
+fn not_yet(what: &str, name: &str) -> Error {
+    Error::usage(
+        format!("`{name}` needs {what}, which this muslbuild cannot build from a project yet"),
+        "build it with its own command for now",
+    )
+}
+
+/// `muslbuild init`: a commented starter file (and `hello.c` for it to build, when the
+/// folder has none); never overwrites.
+pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
+    let file = dir.join(config::FILE_NAME);
+    if file.exists() {
+        return Err(Error::usage(
+            format!("`{}` already exists", file.display()),
+            "muslbuild init never overwrites; edit the file, or remove it first",
+        ));
+    }
+    let mut written = Vec::new();
+    let hello = dir.join("hello.c");
+    if !hello.exists() {
+        crate::cache::write_atomic(&hello, HELLO.as_bytes())?;
+        written.push(hello);
+    }
+    // `create_new` so that a file appearing meanwhile is still never overwritten.
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&file)
+        .map_err(Error::io("cannot write", &file))?;
+    f.write_all(config::STARTER.as_bytes())
+        .map_err(Error::io("cannot write", &file))?;
+    written.push(file);
+    Ok(written)
+}
+
+const HELLO: &str = "#include <stdio.h>\n\nint main(void) {\n    puts(\"hello from a static binary\");\n    return 0;\n}\n";

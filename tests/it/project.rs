@@ -1,0 +1,466 @@
+//! `muslbuild build` from a muslbuild.toml: several programs for three targets and an
+//! image, checked with skopeo and umoci and run; incremental rebuilds asserted on the
+//! report (built or cached per artifact and target); reproducibility across two folders;
+//! every config error with its position and exit code 11.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{TestEnv, require, run_binary, stderr, stdout, success};
+
+const TAG: &str = "demo:1.0";
+
+/// (target, skopeo --override-arch, --override-variant, qemu)
+const PLATFORMS: [(&str, &str, Option<&str>, Option<&str>); 3] = [
+    ("x86_64", "amd64", None, None),
+    ("aarch64", "arm64", None, Some("qemu-aarch64-static")),
+    ("armv7", "arm", Some("v7"), Some("qemu-arm-static")),
+];
+
+const PROJECT: &str = r#"
+[project]
+targets = ["x86_64", "aarch64", "armv7"]
+
+[c.hello]
+sources = ["src/hello.c"]
+
+[c.greet]
+sources = ["src/greet.c", "src/name.c"]
+include = ["include"]
+defines = ["GREETING=\"hi\""]
+
+[c.count]
+sources = ["src/count.c"]
+
+[go.server]
+package = "./cmd/server"
+ldflags = ["-X main.version=1.0"]
+
+[image]
+tag = "demo:1.0"
+artifacts = ["hello", "greet=/bin/greet", "count=/bin/count", "server=/bin/server"]
+entrypoint = ["/hello"]
+"#;
+
+fn write_project(env: &TestEnv) {
+    env.write("muslbuild.toml", PROJECT);
+    env.write(
+        "src/hello.c",
+        "#include <stdio.h>\nint main(void) { puts(\"hello from the project\"); return 0; }\n",
+    );
+    env.write(
+        "include/name.h",
+        "const char *name(void);\n#define WHO \"world\"\n",
+    );
+    env.write(
+        "src/greet.c",
+        "#include <stdio.h>\n#include \"name.h\"\nint main(void) { printf(\"%s %s\\n\", GREETING, name()); return 0; }\n",
+    );
+    env.write(
+        "src/name.c",
+        "#include \"name.h\"\nconst char *name(void) { return WHO; }\n",
+    );
+    env.write("go.mod", "module example.com/demo\n\ngo 1.21\n");
+    env.write(
+        "cmd/server/main.go",
+        "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"server\", version) }\n",
+    );
+    env.write(
+        "src/count.c",
+        "#include <stdio.h>\nint main(int argc, char **argv) { (void)argv; printf(\"%d\\n\", argc - 1); return 0; }\n",
+    );
+}
+
+fn build(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let output = success(
+        env.muslbuild()
+            .arg("build")
+            .arg("--json")
+            .args(args)
+            .env_remove("SOURCE_DATE_EPOCH"),
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json report: {e}\n{}", stdout(&output)))
+}
+
+/// `name/target` -> `built` | `cached`.
+fn states(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                format!(
+                    "{}/{}",
+                    a["name"].as_str().unwrap(),
+                    a["target"].as_str().unwrap()
+                ),
+                a["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn hashes(report: &serde_json::Value) -> BTreeMap<String, String> {
+    report["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn all(names: &[&str], state: &str) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    for name in names {
+        for (target, ..) in PLATFORMS {
+            map.insert(format!("{name}/{target}"), state.to_string());
+        }
+    }
+    map
+}
+
+fn skopeo() -> Command {
+    Command::new(require("skopeo", "skopeo"))
+}
+
+fn unpack_and_run(
+    env: &TestEnv,
+    layout: &Path,
+    arch: &str,
+    variant: Option<&str>,
+    qemu: Option<&str>,
+) {
+    let single = env.path().join(format!("single-{arch}"));
+    let bundle = env.path().join(format!("bundle-{arch}"));
+    let mut copy = skopeo();
+    copy.args(["--override-arch", arch]);
+    if let Some(v) = variant {
+        copy.args(["--override-variant", v]);
+    }
+    success(
+        copy.arg("copy")
+            .arg(format!("oci:{}:{TAG}", layout.display()))
+            .arg(format!("oci:{}:{TAG}", single.display())),
+    );
+    success(
+        Command::new(require("umoci", "umoci"))
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!("{}:{TAG}", single.display()))
+            .arg(&bundle),
+    );
+    let rootfs = bundle.join("rootfs");
+    for (file, want) in [
+        ("hello", "hello from the project\n"),
+        ("bin/greet", "hi world\n"),
+        ("bin/count", "0\n"),
+        ("bin/server", "server 1.0\n"),
+    ] {
+        let output = run_binary(qemu, &rootfs.join(file), b"");
+        assert_eq!(stdout(&output), want, "{arch} {file}: {}", stderr(&output));
+    }
+}
+
+#[test]
+fn project_builds_everything_then_rebuilds_only_what_changed() {
+    let env = TestEnv::new();
+    write_project(&env);
+    let first = build(&env, &[]);
+    assert_eq!(first["artifacts"].as_array().unwrap().len(), 12);
+    for a in first["artifacts"].as_array().unwrap() {
+        assert_eq!(a["verification"]["static"], true, "{a}");
+        assert!(
+            env.path()
+                .join("dist")
+                .join(a["path"].as_str().unwrap())
+                .is_file()
+        );
+    }
+
+    // The image: an index over three platforms, each unpacked and run.
+    let layout = env.path().join("dist/image");
+    let index = serde_json::from_slice::<serde_json::Value>(
+        &success(
+            skopeo()
+                .args(["inspect", "--raw"])
+                .arg(format!("oci:{}:{TAG}", layout.display())),
+        )
+        .stdout,
+    )
+    .unwrap();
+    let platforms: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let p = &m["platform"];
+            match p["variant"].as_str() {
+                Some(v) => format!(
+                    "{}/{}/{v}",
+                    p["os"].as_str().unwrap(),
+                    p["architecture"].as_str().unwrap()
+                ),
+                None => format!(
+                    "{}/{}",
+                    p["os"].as_str().unwrap(),
+                    p["architecture"].as_str().unwrap()
+                ),
+            }
+        })
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64", "linux/arm/v7"]);
+    assert_eq!(
+        first["image"]["index"]["digest"].as_str().unwrap().len(),
+        71
+    );
+    for (_, arch, variant, qemu) in PLATFORMS {
+        unpack_and_run(&env, &layout, arch, variant, qemu);
+    }
+
+    // Nothing changed: no compiler ran, the same bytes and the same image.
+    let noop = build(&env, &[]);
+    assert_eq!(
+        states(&noop),
+        all(&["hello", "greet", "count", "server"], "cached")
+    );
+    assert_eq!(hashes(&noop), hashes(&first));
+    assert_eq!(
+        noop["image"]["index"]["digest"],
+        first["image"]["index"]["digest"]
+    );
+
+    // One .c file changed: that artifact alone is rebuilt, for every target.
+    env.write(
+        "src/count.c",
+        "#include <stdio.h>\nint main(int argc, char **argv) { (void)argv; printf(\"%d args\\n\", argc - 1); return 0; }\n",
+    );
+    let one = build(&env, &[]);
+    let mut want = all(&["hello", "greet", "server"], "cached");
+    want.extend(all(&["count"], "built"));
+    assert_eq!(states(&one), want);
+    assert_ne!(
+        one["image"]["index"]["digest"],
+        first["image"]["index"]["digest"]
+    );
+
+    // A header only the depfile knows about: greet (which includes it) is rebuilt.
+    env.write(
+        "include/name.h",
+        "const char *name(void);\n#define WHO \"project\"\n",
+    );
+    let header = build(&env, &[]);
+    let mut want = all(&["hello", "count", "server"], "cached");
+    want.extend(all(&["greet"], "built"));
+    assert_eq!(states(&header), want);
+    let greet = run_binary(None, &env.path().join("dist/x86_64/greet"), b"");
+    assert_eq!(stdout(&greet), "hi project\n");
+
+    // A Go file changed: only the Go program is rebuilt; a new file in its package too.
+    env.write(
+        "cmd/server/main.go",
+        "package main\n\nimport \"fmt\"\n\nvar version = \"dev\"\n\nfunc main() { fmt.Println(\"server\", version, extra) }\n",
+    );
+    env.write(
+        "cmd/server/extra.go",
+        "package main\n\nconst extra = \"+\"\n",
+    );
+    let go_change = build(&env, &[]);
+    let mut want = all(&["hello", "greet", "count"], "cached");
+    want.extend(all(&["server"], "built"));
+    assert_eq!(states(&go_change), want);
+    let server = run_binary(None, &env.path().join("dist/x86_64/server"), b"");
+    assert_eq!(stdout(&server), "server 1.0 +\n");
+
+    // One artifact by name: no image.
+    let named = build(&env, &["hello"]);
+    assert_eq!(states(&named), all(&["hello"], "cached"));
+    assert!(named.get("image").is_none());
+
+    // The human report says the same per artifact and target.
+    let output = success(env.muslbuild().arg("build"));
+    let text = stdout(&output);
+    assert_eq!(
+        text.lines()
+            .filter(|l| l.starts_with("cached dist/"))
+            .count(),
+        12,
+        "{text}"
+    );
+    assert!(text.contains("cached image demo:1.0"), "{text}");
+    assert!(
+        text.contains("12 artifacts for 3 targets: 0 built, 12 cached"),
+        "{text}"
+    );
+}
+
+#[test]
+fn two_folders_give_the_same_bytes_and_check_reproducible_passes() {
+    let a = TestEnv::new();
+    let b = TestEnv::new();
+    write_project(&a);
+    write_project(&b);
+    let ra = build(&a, &[]);
+    let rb = build(&b, &["--check-reproducible"]);
+    assert_eq!(hashes(&ra), hashes(&rb));
+    assert_eq!(
+        ra["image"]["index"]["digest"],
+        rb["image"]["index"]["digest"]
+    );
+    assert_eq!(rb["reproducible"]["ok"], true, "{rb}");
+    for (path, _) in hashes(&ra) {
+        assert_eq!(
+            std::fs::read(a.path().join("dist").join(&path)).unwrap(),
+            std::fs::read(b.path().join("dist").join(&path)).unwrap(),
+            "{path}"
+        );
+    }
+    // The comparison build left nothing in the project's dist but the real artifacts.
+    let names: Vec<String> = std::fs::read_dir(b.path().join("dist"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".tmp"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[test]
+fn init_writes_a_starter_that_builds_and_never_overwrites() {
+    let env = TestEnv::new();
+    let output = success(env.muslbuild().arg("init"));
+    assert!(stdout(&output).contains("muslbuild.toml"));
+    let text = std::fs::read_to_string(env.path().join("muslbuild.toml")).unwrap();
+    assert!(
+        text.contains("[c.hello]") && text.contains("# [image]"),
+        "{text}"
+    );
+
+    // `muslbuild` alone in the folder builds the project.
+    let output = success(env.muslbuild().args(["--target", "x86_64", "--json"]));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(states(&report).len(), 1, "{report}");
+    let run = run_binary(None, &env.path().join("dist/x86_64/hello"), b"");
+    assert_eq!(stdout(&run), "hello from a static binary\n");
+
+    env.write("muslbuild.toml", "# mine\n");
+    let output = env.muslbuild().arg("init").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("already exists"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path().join("muslbuild.toml")).unwrap(),
+        "# mine\n"
+    );
+}
+
+/// (file contents, `file:line:col: message` start, help start)
+fn config_error(files: &[(&str, &str)], toml: &str) -> (String, String) {
+    let env = TestEnv::new();
+    for (name, text) in files {
+        env.write(name, text);
+    }
+    env.write("muslbuild.toml", toml);
+    let output = env.muslbuild().arg("build").output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(11), "{err}");
+    assert!(!env.path().join("dist").exists(), "nothing is built: {err}");
+    let mut lines = err.lines();
+    let first = lines.next().unwrap().to_string();
+    let help = lines.next().unwrap_or_default().to_string();
+    (first, help)
+}
+
+#[test]
+fn every_config_error_has_its_position_and_exit_code() {
+    let c = [("a.c", "int main(void){return 0;}\n")];
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            &c,
+            "[c.a]\nsources = [\"a.c\"\n",
+            "muslbuild: error: muslbuild.toml:2:",
+            "help: fix the TOML",
+        ),
+        (
+            &c,
+            "[c.a]\nsource = [\"a.c\"]\n",
+            "muslbuild: error: muslbuild.toml:2:1: unknown key `source`",
+            "help: did you mean `sources`?",
+        ),
+        (
+            &c,
+            "[projet]\ntargets = [\"all\"]\n",
+            "muslbuild: error: muslbuild.toml:1:2: unknown key `projet`",
+            "help: did you mean `project`?",
+        ),
+        (
+            &[("x/Makefile", ""), ("y/Makefile", "")],
+            "[lib.x]\npath = \"x\"\ndeps = [\"y\"]\n[lib.y]\npath = \"y\"\ndeps = [\"x\"]\n",
+            "muslbuild: error: muslbuild.toml:1:6: library dependency cycle: x -> y -> x",
+            "help: a library cannot depend on itself",
+        ),
+        (
+            &[("a.c", ""), ("b.c", "")],
+            "[c.a]\nsources = [\"a.c\"]\n[c.b]\nsources = [\"b.c\"]\n[vendor.tool]\npath = \".\"\nprograms = [\"a\"]\n",
+            "muslbuild: error: muslbuild.toml:7:13: artifact `a` is named twice",
+            "help: it is first named at line 1, column 4",
+        ),
+        (
+            &c,
+            "[c.a]\nsources = [\"a.c\"]\n[image]\nartifacts = [\"b\"]\n",
+            "muslbuild: error: muslbuild.toml:4:14: the image ships artifact `b`, which this file does not build",
+            "help: the artifacts are: a",
+        ),
+        (
+            &c,
+            "[c.a]\nsources = [\"a.c\"]\nlibs = [\"zlb\"]\n",
+            "muslbuild: error: muslbuild.toml:3:9: unknown library `zlb`",
+            "help: did you mean `zlib`?",
+        ),
+        (
+            &c,
+            "[project]\ntargets = [\"sparc\"]\n[c.a]\nsources = [\"a.c\"]\n",
+            "muslbuild: error: muslbuild.toml:2:12:",
+            "help: targets are",
+        ),
+        (
+            &c,
+            "[c.a]\nsources = [\"b.c\"]\n",
+            "muslbuild: error: muslbuild.toml:2:12: source file `b.c` does not exist",
+            "help: paths are relative",
+        ),
+    ];
+    for (files, toml, message, help) in cases {
+        let (first, second) = config_error(files, toml);
+        assert!(
+            first.starts_with(message),
+            "{toml}\n  got: {first}\n want: {message}"
+        );
+        assert!(
+            second.starts_with(help),
+            "{toml}\n  got: {second}\n want: {help}"
+        );
+    }
+}
+
+#[test]
+fn unknown_artifact_name_is_a_usage_error() {
+    let env = TestEnv::new();
+    write_project(&env);
+    let output = env.muslbuild().args(["build", "helo"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("did you mean `hello`?"),
+        "{}",
+        stderr(&output)
+    );
+}
