@@ -1372,9 +1372,19 @@ fn build_one(
     let mut deps = Vec::new();
     if !cached {
         let log = cache.dir("logs").join(format!("{name}-{target}.log"));
-        self::build(build.program, target, build.go, &settings, &staged, &log)?;
-        if !build.bypass_cache {
-            deps = list_deps(build.program, target, build.go, &settings, cache)?;
+        // `go list -deps` does not depend on the build's output: running it beside the
+        // build hides most of its cost (it loads every package again) behind the link.
+        let (built, listed) = std::thread::scope(|scope| {
+            let listing = (!build.bypass_cache).then(|| {
+                scope.spawn(|| list_deps(build.program, target, build.go, &settings, cache))
+            });
+            let built = self::build(build.program, target, build.go, &settings, &staged, &log);
+            let listed = listing.map(|h| h.join().expect("go list thread panicked"));
+            (built, listed)
+        });
+        built?;
+        if let Some(listed) = listed {
+            deps = listed?;
         }
     }
     let report = verify::verify_file(&staged, Some(target))?.into_result()?;

@@ -219,6 +219,8 @@ fn vendored_module_builds_offline_with_mod_vendor() {
     let env = TestEnv::new();
     let out = success(
         muslbuild(&env)
+            // A private cache, so the artifact cache cannot answer and `go build` runs.
+            .env("MUSLBUILD_HOME", env.path().join("cache"))
             .args(["--offline", "--target", "aarch64", "-v", "--run"])
             .arg(example("go/vendored").join("cmd/greeter")),
     );
@@ -410,8 +412,10 @@ fn identical_inputs_give_identical_bytes() {
     let env = TestEnv::new();
     let hello = example("go/hello");
     for out in ["one", "two"] {
+        // Separate private caches: both builds run `go build`, neither is a cache copy.
         success(
             muslbuild(&env)
+                .env("MUSLBUILD_HOME", env.path().join(format!("cache-{out}")))
                 .args(["--target", "armv7", "--out-dir", out])
                 .arg(&hello),
         );
