@@ -8,6 +8,7 @@ pub mod compile;
 pub mod download;
 pub mod env;
 pub mod error;
+pub mod libs;
 pub mod target;
 pub mod toolchain;
 pub mod verify;
