@@ -5,6 +5,7 @@
 //! Targets build in parallel within the `-j` budget.
 
 pub mod build;
+pub mod commands;
 pub mod recipe;
 pub mod source;
 

@@ -2,3 +2,4 @@
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
 mod support;
+mod libs;
