@@ -149,8 +149,8 @@ impl Error {
                     if dirs.is_empty() { "no source folders".to_string() } else { dirs.join(", ") }
                 )
             }
-            Error::LibraryBuild { log, command, .. } => format!(
-                "the last lines of the log are above; the full log is {} (the step was: {command})",
+            Error::LibraryBuild { log, .. } => format!(
+                "the last lines of the log are above; the full log (with the command line) is {}; rerun with -v to stream every step",
                 log.display()
             ),
             Error::MissingHostTool { package, .. } => format!("install it: apt-get install {package}"),

@@ -399,7 +399,8 @@ impl Runner<'_> {
                 step: step.to_string(),
                 command,
                 log,
-                tail,
+                // The log's first line is the (long) command itself; the help points to it.
+                tail: tail.lines().filter(|l| !l.starts_with("$ ")).collect::<Vec<_>>().join("\n"),
             },
             other => other,
         })

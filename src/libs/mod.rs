@@ -73,6 +73,8 @@ pub enum State {
 /// One line of the build report: a library for a target, built or taken from the cache.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// `ncurses 6.4`, `greet (vendored)`.
+    pub label: String,
     pub name: String,
     pub version: String,
     pub target: Target,
@@ -223,9 +225,8 @@ pub fn prepare(request: &Request, toolchains: &[Toolchain], env: &Env, cache: &C
                         }
                         if cmd::verbosity() >= cmd::NORMAL {
                             eprintln!(
-                                "muslbuild: building library {} {} for {} ({}, make -j{make_jobs}); logs in {}",
-                                job.recipe.name,
-                                job.recipe.version,
+                                "muslbuild: building library {} for {} ({}, make -j{make_jobs}); logs in {}",
+                                job.recipe.label(),
                                 job.target(),
                                 job.toolchain.label(),
                                 job.log_dir(cache).display()
@@ -263,6 +264,7 @@ pub fn prepare(request: &Request, toolchains: &[Toolchain], env: &Env, cache: &C
 
 fn outcome(job: &Job, state: State) -> Outcome {
     Outcome {
+        label: job.recipe.label(),
         name: job.recipe.name.clone(),
         version: job.recipe.version.clone(),
         target: job.target(),

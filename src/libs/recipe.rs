@@ -194,6 +194,15 @@ impl Recipe {
         if self.exports.libs.is_empty() { vec![self.name.clone()] } else { self.exports.libs.clone() }
     }
 
+    /// `ncurses 6.4`, or `greet (vendored)`: how reports name it.
+    pub fn label(&self) -> String {
+        if self.is_vendored() && self.version == unversioned() {
+            format!("{} (vendored)", self.name)
+        } else {
+            format!("{} {}", self.name, self.version)
+        }
+    }
+
     pub fn is_vendored(&self) -> bool {
         self.path.is_some()
     }
