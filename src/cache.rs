@@ -36,7 +36,8 @@ impl Cache {
     /// processes building the same entry serialise here; the second finds it complete.
     pub fn lock(&self, name: &str) -> Result<File> {
         let dir = self.dir("locks");
-        std::fs::create_dir_all(&dir).map_err(Error::io("cannot create the cache directory", &dir))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(Error::io("cannot create the cache directory", &dir))?;
         let path = dir.join(format!("{name}.lock"));
         let file = File::create(&path).map_err(Error::io("cannot create the lock file", &path))?;
         file.lock().map_err(Error::io("cannot lock", &path))?;
@@ -47,7 +48,8 @@ impl Cache {
     /// place, removed on drop unless published.
     pub fn temp_dir(&self, kind: &str) -> Result<tempfile::TempDir> {
         let dir = self.dir(kind);
-        std::fs::create_dir_all(&dir).map_err(Error::io("cannot create the cache directory", &dir))?;
+        std::fs::create_dir_all(&dir)
+            .map_err(Error::io("cannot create the cache directory", &dir))?;
         tempfile::Builder::new()
             .prefix(".tmp-")
             .tempdir_in(&dir)
@@ -65,25 +67,44 @@ pub fn publish_dir(temp: tempfile::TempDir, dest: &Path, record: &str) -> Result
     let record_path = temp.path().join(COMPLETE);
     std::fs::write(&record_path, record).map_err(Error::io("cannot write", &record_path))?;
     if dest.exists() {
-        std::fs::remove_dir_all(dest).map_err(Error::io("cannot remove the stale cache entry", dest))?;
+        std::fs::remove_dir_all(dest)
+            .map_err(Error::io("cannot remove the stale cache entry", dest))?;
     }
     let temp = temp.keep();
     std::fs::rename(&temp, dest).map_err(|source| {
         let _ = std::fs::remove_dir_all(&temp);
-        Error::Io { what: "cannot move into place", path: dest.to_path_buf(), source }
+        Error::Io {
+            what: "cannot move into place",
+            path: dest.to_path_buf(),
+            source,
+        }
     })
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a reader
 /// sees the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(Error::io("cannot write into", dir))?;
-    temp.write_all(bytes).map_err(Error::io("cannot write", path))?;
-    temp.persist(path).map_err(|e| Error::Io { what: "cannot write", path: path.to_path_buf(), source: e.error })?;
+    temp.write_all(bytes)
+        .map_err(Error::io("cannot write", path))?;
+    // tempfile creates files 0600; outputs are meant to be read by others (and copied
+    // into images) like any file the user's umask would allow.
+    use std::os::unix::fs::PermissionsExt;
+    temp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(Error::io("cannot write", path))?;
+    temp.persist(path).map_err(|e| Error::Io {
+        what: "cannot write",
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
     Ok(())
 }
 
@@ -132,7 +153,10 @@ mod tests {
         assert!(!is_complete(&dest));
         publish_dir(temp, &dest, "done").unwrap();
         assert!(is_complete(&dest));
-        let names: Vec<_> = std::fs::read_dir(cache.dir("libs")).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(cache.dir("libs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("entry")]);
     }
 

@@ -80,12 +80,14 @@ impl Cmd {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        self.args.extend(args.into_iter().map(|a| a.as_ref().to_owned()));
+        self.args
+            .extend(args.into_iter().map(|a| a.as_ref().to_owned()));
         self
     }
 
     pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
-        self.envs.push((key.as_ref().to_owned(), value.as_ref().to_owned()));
+        self.envs
+            .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
         self
     }
 
@@ -178,7 +180,11 @@ impl Cmd {
         self.announce();
         let mut command = self.command();
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        command.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        command.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
         if let Some(bytes) = &self.stdin {
             let mut stdin = child.stdin.take().expect("stdin was piped");
@@ -189,7 +195,11 @@ impl Cmd {
             });
         }
         let output = child.wait_with_output().map_err(|e| self.spawn_error(e))?;
-        Ok(Output { status: output.status, stdout: output.stdout, stderr: output.stderr })
+        Ok(Output {
+            status: output.status,
+            stdout: output.stdout,
+            stderr: output.stderr,
+        })
     }
 
     /// Runs to completion; a non-zero exit is an error carrying the captured stderr.
@@ -200,7 +210,10 @@ impl Cmd {
                 command: self.display(),
                 status: describe_status(output.status),
                 log: None,
-                tail: tail(&format!("{}{}", output.stdout_text(), output.stderr_text()), TAIL_LINES),
+                tail: tail(
+                    &format!("{}{}", output.stdout_text(), output.stderr_text()),
+                    TAIL_LINES,
+                ),
             });
         }
         Ok(output)
@@ -225,7 +238,8 @@ impl Cmd {
     pub fn status_logged(&self, log: &Path) -> Result<ExitStatus> {
         self.announce();
         if let Some(dir) = log.parent() {
-            std::fs::create_dir_all(dir).map_err(Error::io("cannot create the log directory", dir))?;
+            std::fs::create_dir_all(dir)
+                .map_err(Error::io("cannot create the log directory", dir))?;
         }
         let mut file = File::create(log).map_err(Error::io("cannot create the log file", log))?;
         let _ = writeln!(file, "$ {}", self.display());
@@ -243,7 +257,9 @@ impl Cmd {
             });
             child.wait().map_err(|e| self.spawn_error(e))
         } else {
-            let clone = file.try_clone().map_err(Error::io("cannot write the log file", log))?;
+            let clone = file
+                .try_clone()
+                .map_err(Error::io("cannot write the log file", log))?;
             command.stdout(Stdio::from(clone)).stderr(Stdio::from(file));
             command.status().map_err(|e| self.spawn_error(e))
         }
@@ -288,7 +304,9 @@ fn signal_name(signal: i32) -> &'static str {
 
 fn quote(s: &OsStr) -> String {
     let s = s.to_string_lossy();
-    shlex::try_quote(&s).map(|q| q.into_owned()).unwrap_or_else(|_| format!("{s:?}"))
+    shlex::try_quote(&s)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| format!("{s:?}"))
 }
 
 pub fn tail(text: &str, lines: usize) -> String {
@@ -308,13 +326,22 @@ mod tests {
 
     #[test]
     fn display_is_pasteable() {
-        let cmd = Cmd::new("cc").args(["-DMSG=a b", "x.c"]).env("SOURCE_DATE_EPOCH", "0").current_dir("/tmp/my dir");
-        assert_eq!(cmd.display(), "cd '/tmp/my dir' && SOURCE_DATE_EPOCH=0 cc '-DMSG=a b' x.c");
+        let cmd = Cmd::new("cc")
+            .args(["-DMSG=a b", "x.c"])
+            .env("SOURCE_DATE_EPOCH", "0")
+            .current_dir("/tmp/my dir");
+        assert_eq!(
+            cmd.display(),
+            "cd '/tmp/my dir' && SOURCE_DATE_EPOCH=0 cc '-DMSG=a b' x.c"
+        );
     }
 
     #[test]
     fn missing_program_is_our_error_with_hint() {
-        let err = Cmd::new("muslbuild-no-such-program").missing_hint("apt-get install nothing").output().unwrap_err();
+        let err = Cmd::new("muslbuild-no-such-program")
+            .missing_hint("apt-get install nothing")
+            .output()
+            .unwrap_err();
         match err {
             Error::ProgramNotFound { program, help } => {
                 assert_eq!(program, "muslbuild-no-such-program");
@@ -328,9 +355,17 @@ mod tests {
     fn failed_logged_step_points_to_its_log() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("step.log");
-        let err = Cmd::new("sh").args(["-c", "echo first; echo last >&2; exit 3"]).run_logged(&log).unwrap_err();
+        let err = Cmd::new("sh")
+            .args(["-c", "echo first; echo last >&2; exit 3"])
+            .run_logged(&log)
+            .unwrap_err();
         match err {
-            Error::CommandFailed { status, log: Some(path), tail, .. } => {
+            Error::CommandFailed {
+                status,
+                log: Some(path),
+                tail,
+                ..
+            } => {
                 assert_eq!(status, "exit status 3");
                 assert_eq!(path, log);
                 assert!(tail.ends_with("first\nlast"), "{tail}");

@@ -31,7 +31,11 @@ pub const SIZE_FLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections
 pub const LINK_FLAGS: &[&str] = &["-static", "-Wl,--gc-sections"];
 
 pub fn command(program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd {
-    let mut cmd = toolchain.cc.command().args(toolchain.target_flags()).args(SIZE_FLAGS);
+    let mut cmd = toolchain
+        .cc
+        .command()
+        .args(toolchain.target_flags())
+        .args(SIZE_FLAGS);
     for dir in &program.prefix_maps {
         cmd = cmd.arg(format!("-ffile-prefix-map={}=.", dir.display()));
     }
@@ -41,7 +45,10 @@ pub fn command(program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd 
     for define in &program.defines {
         cmd = cmd.arg(format!("-D{define}"));
     }
-    cmd = cmd.args(&program.cflags).args(&program.sources).args(LINK_FLAGS);
+    cmd = cmd
+        .args(&program.cflags)
+        .args(&program.sources)
+        .args(LINK_FLAGS);
     if program.strip {
         cmd = cmd.arg("-s");
     }
@@ -52,7 +59,9 @@ pub fn command(program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd 
     for lib in &program.libs {
         cmd = cmd.arg(format!("-l{lib}"));
     }
-    cmd.arg("-o").arg(output).env("SOURCE_DATE_EPOCH", program.source_date_epoch.to_string())
+    cmd.arg("-o")
+        .arg(output)
+        .env("SOURCE_DATE_EPOCH", program.source_date_epoch.to_string())
 }
 
 /// Compiles and links `program` into `output`; on failure the error carries the
@@ -61,11 +70,19 @@ pub fn compile(program: &CProgram, toolchain: &Toolchain, output: &Path, log: &P
     match command(program, toolchain, output).run_logged(log) {
         Ok(()) => Ok(()),
         Err(Error::CommandFailed { tail, .. }) => Err(Error::Compile {
-            stage: if is_link_failure(&tail) { "linking" } else { "compiling" },
+            stage: if is_link_failure(&tail) {
+                "linking"
+            } else {
+                "compiling"
+            },
             name: program.name.clone(),
             target: toolchain.target,
             log: log.to_path_buf(),
-            tail: tail.lines().filter(|l| !l.starts_with("$ ")).collect::<Vec<_>>().join("\n"),
+            tail: tail
+                .lines()
+                .filter(|l| !l.starts_with("$ "))
+                .collect::<Vec<_>>()
+                .join("\n"),
         }),
         Err(other) => Err(other),
     }
@@ -87,7 +104,9 @@ mod tests {
 
     #[test]
     fn link_failures_are_told_apart() {
-        assert!(is_link_failure("/usr/bin/ld: x.o: undefined reference to `foo'"));
+        assert!(is_link_failure(
+            "/usr/bin/ld: x.o: undefined reference to `foo'"
+        ));
         assert!(is_link_failure("ld.lld: error: undefined symbol: foo"));
         assert!(!is_link_failure("x.c:1:1: error: expected ';'"));
     }

@@ -30,7 +30,13 @@ impl Env {
         K: Into<String>,
         V: Into<OsString>,
     {
-        Env { vars: vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect(), cwd }
+        Env {
+            vars: vars
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            cwd,
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&OsString> {
@@ -53,9 +59,18 @@ impl Env {
     /// `CC_aarch64-unknown-linux-musl`, `CC_aarch64_unknown_linux_musl`, `TARGET_CC`
     /// (or `HOST_CC` for the host arch), then `CC`. Returns the variable's name too, for
     /// `toolchain list`.
-    pub fn tool_var(&self, tool: &str, target: Target, host: Option<Target>) -> Option<(String, &OsString)> {
+    pub fn tool_var(
+        &self,
+        tool: &str,
+        target: Target,
+        host: Option<Target>,
+    ) -> Option<(String, &OsString)> {
         let triple = target.rust_triple();
-        let kind = if host == Some(target) { "HOST" } else { "TARGET" };
+        let kind = if host == Some(target) {
+            "HOST"
+        } else {
+            "TARGET"
+        };
         let names = [
             format!("{tool}_{triple}"),
             format!("{tool}_{}", triple.replace('-', "_")),
@@ -77,7 +92,10 @@ impl Env {
         if let Some(xdg) = self.get("XDG_CACHE_HOME") {
             return PathBuf::from(xdg).join("muslbuild");
         }
-        let home = self.get("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/tmp"));
+        let home = self
+            .get("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
         home.join(".cache").join("muslbuild")
     }
 
@@ -90,7 +108,12 @@ impl Env {
     /// separated by `:` like `PATH`.
     pub fn source_dirs(&self) -> Vec<PathBuf> {
         self.get("MUSLBUILD_SOURCE_DIRS")
-            .map(|v| std::env::split_paths(v).filter(|p| !p.as_os_str().is_empty()).map(|p| self.cwd.join(p)).collect())
+            .map(|v| {
+                std::env::split_paths(v)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(|p| self.cwd.join(p))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -110,15 +133,24 @@ impl Env {
     /// Everything else (CFLAGS, PKG_CONFIG_PATH, MAKEFLAGS…) is left out so that nothing
     /// from the host leaks into a cross build.
     pub fn passthrough_for_builds(&self) -> Vec<(String, OsString)> {
-        ["PATH", "HOME", "TMPDIR", "XDG_CACHE_HOME", "ZIG_GLOBAL_CACHE_DIR", "ZIG_LOCAL_CACHE_DIR"]
-            .into_iter()
-            .filter_map(|k| Some((k.to_string(), self.get(k)?.clone())))
-            .collect()
+        [
+            "PATH",
+            "HOME",
+            "TMPDIR",
+            "XDG_CACHE_HOME",
+            "ZIG_GLOBAL_CACHE_DIR",
+            "ZIG_LOCAL_CACHE_DIR",
+        ]
+        .into_iter()
+        .filter_map(|k| Some((k.to_string(), self.get(k)?.clone())))
+        .collect()
     }
 
     /// `SOURCE_DATE_EPOCH` if set, else 0: outputs must not depend on when they were built.
     pub fn source_date_epoch(&self) -> u64 {
-        self.get_str("SOURCE_DATE_EPOCH").and_then(|v| v.parse().ok()).unwrap_or(0)
+        self.get_str("SOURCE_DATE_EPOCH")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
     }
 }
 
@@ -137,31 +169,66 @@ mod tests {
             ("TARGET_CC", "target-cc"),
             ("CC_aarch64_unknown_linux_musl", "underscored"),
         ]);
-        let (name, value) = e.tool_var("CC", Target::Aarch64, Some(Target::X86_64)).unwrap();
-        assert_eq!((name.as_str(), value.to_str().unwrap()), ("CC_aarch64_unknown_linux_musl", "underscored"));
-        let (name, _) = e.tool_var("CC", Target::Armv7, Some(Target::X86_64)).unwrap();
+        let (name, value) = e
+            .tool_var("CC", Target::Aarch64, Some(Target::X86_64))
+            .unwrap();
+        assert_eq!(
+            (name.as_str(), value.to_str().unwrap()),
+            ("CC_aarch64_unknown_linux_musl", "underscored")
+        );
+        let (name, _) = e
+            .tool_var("CC", Target::Armv7, Some(Target::X86_64))
+            .unwrap();
         assert_eq!(name, "TARGET_CC");
-        let (name, _) = e.tool_var("CC", Target::X86_64, Some(Target::X86_64)).unwrap();
+        let (name, _) = e
+            .tool_var("CC", Target::X86_64, Some(Target::X86_64))
+            .unwrap();
         assert_eq!(name, "CC");
-        assert!(env(&[("CC", "")]).tool_var("CC", Target::X86_64, None).is_none());
+        assert!(
+            env(&[("CC", "")])
+                .tool_var("CC", Target::X86_64, None)
+                .is_none()
+        );
     }
 
     #[test]
     fn cache_root_order() {
-        assert_eq!(env(&[("MUSLBUILD_HOME", "/m"), ("XDG_CACHE_HOME", "/x")]).cache_root(), PathBuf::from("/m"));
-        assert_eq!(env(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]).cache_root(), PathBuf::from("/x/muslbuild"));
-        assert_eq!(env(&[("HOME", "/h")]).cache_root(), PathBuf::from("/h/.cache/muslbuild"));
+        assert_eq!(
+            env(&[("MUSLBUILD_HOME", "/m"), ("XDG_CACHE_HOME", "/x")]).cache_root(),
+            PathBuf::from("/m")
+        );
+        assert_eq!(
+            env(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")]).cache_root(),
+            PathBuf::from("/x/muslbuild")
+        );
+        assert_eq!(
+            env(&[("HOME", "/h")]).cache_root(),
+            PathBuf::from("/h/.cache/muslbuild")
+        );
     }
 
     #[test]
     fn source_dirs_split_like_path() {
-        let e = Env::from_vars([("MUSLBUILD_SOURCE_DIRS", "/a:rel::/b")], PathBuf::from("/w"));
-        assert_eq!(e.source_dirs(), vec![PathBuf::from("/a"), PathBuf::from("/w/rel"), PathBuf::from("/b")]);
+        let e = Env::from_vars(
+            [("MUSLBUILD_SOURCE_DIRS", "/a:rel::/b")],
+            PathBuf::from("/w"),
+        );
+        assert_eq!(
+            e.source_dirs(),
+            vec![
+                PathBuf::from("/a"),
+                PathBuf::from("/w/rel"),
+                PathBuf::from("/b")
+            ]
+        );
         assert!(env(&[]).source_dirs().is_empty());
     }
 
     #[test]
     fn flags_split_like_a_shell() {
-        assert_eq!(env(&[("CFLAGS", "-O2 -DX='a b'")]).flags("CFLAGS"), vec!["-O2", "-DX=a b"]);
+        assert_eq!(
+            env(&[("CFLAGS", "-O2 -DX='a b'")]).flags("CFLAGS"),
+            vec!["-O2", "-DX=a b"]
+        );
     }
 }

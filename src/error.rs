@@ -38,47 +38,104 @@ pub enum Error {
     NotCSource { path: PathBuf },
 
     #[error("{stage} `{name}` for {target} failed")]
-    Compile { stage: &'static str, name: String, target: Target, log: PathBuf, tail: String },
+    Compile {
+        stage: &'static str,
+        name: String,
+        target: Target,
+        log: PathBuf,
+        tail: String,
+    },
 
     #[error("`{}` is not a usable {} executable: {reason}", path.display(), target.map_or("Linux".to_string(), |t| t.to_string()))]
-    Verify { path: PathBuf, target: Option<Target>, reason: String, help: String },
+    Verify {
+        path: PathBuf,
+        target: Option<Target>,
+        reason: String,
+        help: String,
+    },
 
     #[error("no usable musl toolchain for {target} (looked for: {looked_for})")]
-    NoToolchain { target: Target, looked_for: String, help: String },
+    NoToolchain {
+        target: Target,
+        looked_for: String,
+        help: String,
+    },
 
     #[error("`{program}` was not found")]
     ProgramNotFound { program: String, help: String },
 
     #[error("`{command}` failed: {status}")]
-    CommandFailed { command: String, status: String, log: Option<PathBuf>, tail: String },
+    CommandFailed {
+        command: String,
+        status: String,
+        log: Option<PathBuf>,
+        tail: String,
+    },
 
     #[error("{target} artifact `{}` {outcome}", path.display())]
-    Run { target: Target, path: PathBuf, outcome: String },
+    Run {
+        target: Target,
+        path: PathBuf,
+        outcome: String,
+    },
 
     #[error("{what} `{}`: {source}", path.display())]
-    Io { what: &'static str, path: PathBuf, source: std::io::Error },
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
 
     #[error("unknown library `{name}`")]
     UnknownLibrary { name: String, known: Vec<String> },
 
     #[error("invalid library description {origin}: {reason}")]
-    LibrarySpec { origin: String, reason: String, help: String },
+    LibrarySpec {
+        origin: String,
+        reason: String,
+        help: String,
+    },
 
     #[error("`{}` is not the {library} source muslbuild expects: sha256 {actual}, expected {expected}", path.display())]
-    SourceChecksum { library: String, path: PathBuf, expected: String, actual: String },
+    SourceChecksum {
+        library: String,
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
 
     #[error("no source archive for {library} (`{file}`, sha256 {sha256})")]
-    SourceNotFound { library: String, file: String, sha256: String, looked_in: Vec<PathBuf>, reason: String },
+    SourceNotFound {
+        library: String,
+        file: String,
+        sha256: String,
+        looked_in: Vec<PathBuf>,
+        reason: String,
+    },
 
     #[error("building library {library} for {target} failed at `{step}`")]
-    LibraryBuild { library: String, target: Target, step: String, command: String, log: PathBuf, tail: String },
+    LibraryBuild {
+        library: String,
+        target: Target,
+        step: String,
+        command: String,
+        log: PathBuf,
+        tail: String,
+    },
 
     #[error("`{tool}` is needed to build {needed_by} but was not found")]
-    MissingHostTool { tool: String, package: String, needed_by: String },
+    MissingHostTool {
+        tool: String,
+        package: String,
+        needed_by: String,
+    },
 }
 
 impl Error {
-    pub fn io(what: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub fn io(
+        what: &'static str,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { what, path, source }
     }
@@ -111,7 +168,9 @@ impl Error {
     /// diagnostics, a log tail), then never more than a few lines.
     pub fn details(&self) -> Option<String> {
         match self {
-            Error::Compile { tail, .. } | Error::CommandFailed { tail, .. } | Error::LibraryBuild { tail, .. }
+            Error::Compile { tail, .. }
+            | Error::CommandFailed { tail, .. }
+            | Error::LibraryBuild { tail, .. }
                 if !tail.is_empty() =>
             {
                 Some(tail.clone())

@@ -1,14 +1,31 @@
-//! muslbuild: static, tiny Linux executables from C and Go sources for several
-//! architectures at once, verified, and packed into FROM-scratch OCI images.
-//! `ARCHITECTURE.md` is the code map.
+//! muslbuild: static, tiny Linux executables from C sources for several architectures at
+//! once, verified, and written to `dist/`. `ARCHITECTURE.md` is the code map.
 
+pub mod app;
+pub mod build;
 pub mod cache;
+pub mod cli;
 pub mod cmd;
 pub mod compile;
+pub mod dist;
 pub mod download;
 pub mod env;
 pub mod error;
+pub mod jobs;
 pub mod libs;
+pub mod run;
 pub mod target;
 pub mod toolchain;
 pub mod verify;
+
+/// `muslbuild: error: …`, the tool's own output (diagnostics, a log tail) if any, then
+/// `help: …`. Never a backtrace or a `Debug` dump.
+pub fn print_error(err: &error::Error) {
+    eprintln!("muslbuild: error: {err}");
+    if let Some(details) = err.details() {
+        for line in details.lines() {
+            eprintln!("  {line}");
+        }
+    }
+    eprintln!("help: {}", err.help());
+}

@@ -130,7 +130,7 @@ impl Target {
 
     pub fn zig_cpu_flags(self) -> &'static [&'static str] {
         match self {
-            Target::Armv7 => &["-mcpu=generic+v7a+vfp3d16+thumb2-neon"],
+            Target::Armv7 => &["-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon"],
             _ => &[],
         }
     }
@@ -196,7 +196,12 @@ impl Target {
     /// Every spelling accepted on the command line, for `muslbuild targets` and errors.
     pub fn aliases(self) -> &'static [&'static str] {
         match self {
-            Target::X86_64 => &["amd64", "linux/amd64", "x86_64-linux-musl", "x86_64-unknown-linux-musl"],
+            Target::X86_64 => &[
+                "amd64",
+                "linux/amd64",
+                "x86_64-linux-musl",
+                "x86_64-unknown-linux-musl",
+            ],
             Target::Aarch64 => &[
                 "arm64",
                 "linux/arm64",
@@ -227,7 +232,9 @@ impl Target {
             }
         }
         if targets.is_empty() {
-            return Err(TargetParseError { name: value.to_string() });
+            return Err(TargetParseError {
+                name: value.to_string(),
+            });
         }
         Ok(targets)
     }
@@ -265,7 +272,9 @@ impl FromStr for Target {
     type Err = TargetParseError;
 
     fn from_str(name: &str) -> Result<Target, TargetParseError> {
-        let err = || TargetParseError { name: name.to_string() };
+        let err = || TargetParseError {
+            name: name.to_string(),
+        };
         let lower = name.trim().to_ascii_lowercase();
         // Short names and OCI platforms are not triples; everything else goes through
         // target-lexicon so that any spelling of a musl Linux triple is understood.
@@ -283,7 +292,13 @@ impl FromStr for Target {
         if lower.contains('/') {
             return Err(err());
         }
-        let triple = Triple::from_str(&lower).map_err(|_| err())?;
+        // musl-cross names the armhf set `armv7l-…`, after `uname -m`; target-lexicon
+        // only knows `armv7`.
+        let lexicon_name = match lower.strip_prefix("armv7l-") {
+            Some(rest) => format!("armv7-{rest}"),
+            None => lower.clone(),
+        };
+        let triple = Triple::from_str(&lexicon_name).map_err(|_| err())?;
         if triple.operating_system != OperatingSystem::Linux {
             return Err(err());
         }
@@ -291,7 +306,9 @@ impl FromStr for Target {
             (Architecture::X86_64, Environment::Musl) => Ok(Target::X86_64),
             (Architecture::Aarch64(_), Environment::Musl) => Ok(Target::Aarch64),
             (
-                Architecture::Arm(ArmArchitecture::Armv7 | ArmArchitecture::Armv7a | ArmArchitecture::Arm),
+                Architecture::Arm(
+                    ArmArchitecture::Armv7 | ArmArchitecture::Armv7a | ArmArchitecture::Arm,
+                ),
                 Environment::Musleabihf,
             ) => Ok(Target::Armv7),
             _ => Err(err()),
@@ -315,7 +332,11 @@ mod tests {
         for target in Target::ALL {
             for alias in target.aliases() {
                 assert_eq!(alias.parse::<Target>(), Ok(target), "alias {alias}");
-                assert_eq!(alias.to_uppercase().parse::<Target>(), Ok(target), "alias {alias} upper");
+                assert_eq!(
+                    alias.to_uppercase().parse::<Target>(),
+                    Ok(target),
+                    "alias {alias} upper"
+                );
             }
             assert_eq!(target.rust_triple().parse::<Target>(), Ok(target));
             assert_eq!(target.gnu_triple().parse::<Target>(), Ok(target));

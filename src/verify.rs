@@ -109,7 +109,7 @@ pub fn target_of_machine(machine: u16) -> Option<Target> {
     Target::ALL.into_iter().find(|t| t.elf().machine == machine)
 }
 
-fn machine_name(machine: u16) -> String {
+pub fn machine_name(machine: u16) -> String {
     match machine {
         m if m == elf::EM_X86_64.0 => "x86-64".into(),
         m if m == elf::EM_AARCH64.0 => "AArch64".into(),
@@ -126,18 +126,28 @@ pub fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) 
     let mut problems = Vec::new();
     let mut help = String::new();
     let Some(target) = target else {
-        problems.push(format!("it is a {} file, not one of muslbuild's targets", machine_name(facts.machine)));
-        return (problems, "muslbuild builds for x86_64, aarch64 and armv7; see `muslbuild targets`".into());
+        problems.push(format!(
+            "it is a {} file, not one of muslbuild's targets",
+            machine_name(facts.machine)
+        ));
+        return (
+            problems,
+            "muslbuild builds for x86_64, aarch64 and armv7; see `muslbuild targets`".into(),
+        );
     };
     let want = target.elf();
-    if (facts.machine, facts.class64, facts.little_endian) != (want.machine, want.class64, want.little_endian) {
+    if (facts.machine, facts.class64, facts.little_endian)
+        != (want.machine, want.class64, want.little_endian)
+    {
         problems.push(format!(
             "it is a {}{} binary, not {target}: a {} image would fail with `exec format error`",
             if facts.class64 { "64-bit " } else { "" },
             machine_name(facts.machine),
             target.oci_platform_string()
         ));
-        help = format!("build it for {target} (`--target {target}`), or verify it with the target it was built for");
+        help = format!(
+            "build it for {target} (`--target {target}`), or verify it with the target it was built for"
+        );
     }
     if !facts.executable {
         problems.push("it is not an executable (a relocatable object or shared library)".into());
@@ -160,7 +170,9 @@ pub fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) 
         let before = problems.len();
         match arm.cpu_arch {
             Some(v) if v <= u64::from(cpu) => {}
-            Some(v) => problems.push(format!("it needs a newer ARM architecture (Tag_CPU_arch {v}) than ARMv7-A")),
+            Some(v) => problems.push(format!(
+                "it needs a newer ARM architecture (Tag_CPU_arch {v}) than ARMv7-A"
+            )),
             None => {}
         }
         if arm.cpu_arch_profile.is_some_and(|p| p == u64::from(b'M')) {
@@ -195,7 +207,9 @@ pub fn read_facts(bytes: &[u8]) -> std::result::Result<ElfFacts, String> {
     }
 }
 
-fn facts<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> std::result::Result<ElfFacts, String> {
+fn facts<H: FileHeader<Endian = Endianness>>(
+    bytes: &[u8],
+) -> std::result::Result<ElfFacts, String> {
     let bad = |e: object::Error| format!("it is a damaged ELF file ({e})");
     let header = H::parse(bytes).map_err(bad)?;
     let endian = header.endian().map_err(bad)?;
@@ -225,7 +239,10 @@ fn facts<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> std::result::Resul
         }
     }
     let sections = header.sections(endian, bytes).map_err(bad)?;
-    let stripped = sections.symbols(endian, bytes, elf::SHT_SYMTAB).map_err(bad)?.is_empty();
+    let stripped = sections
+        .symbols(endian, bytes, elf::SHT_SYMTAB)
+        .map_err(bad)?
+        .is_empty();
     let machine = header.e_machine(endian).0;
     let arm = if machine == elf::EM_ARM.0 {
         let mut attrs = ArmAttributes {
@@ -247,7 +264,10 @@ fn facts<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> std::result::Resul
         little_endian: endian == Endianness::Little,
         machine,
         executable: matches!(e_type, elf::ET_EXEC | elf::ET_DYN),
-        static_pie: e_type == elf::ET_DYN && has_dynamic && interpreter.is_none() && needed.is_empty(),
+        static_pie: e_type == elf::ET_DYN
+            && has_dynamic
+            && interpreter.is_none()
+            && needed.is_empty(),
         interpreter,
         needed,
         stripped,
@@ -311,7 +331,9 @@ pub fn parse_arm_attributes(data: &[u8], attrs: &mut ArmAttributes) {
             return;
         }
         let vendor_start = pos + 4;
-        let Some(nul) = data[vendor_start..end].iter().position(|&b| b == 0) else { return };
+        let Some(nul) = data[vendor_start..end].iter().position(|&b| b == 0) else {
+            return;
+        };
         let vendor = &data[vendor_start..vendor_start + nul];
         let mut sub = vendor_start + nul + 1;
         if vendor == b"aeabi" {
@@ -335,14 +357,14 @@ pub fn parse_arm_attributes(data: &[u8], attrs: &mut ArmAttributes) {
 fn parse_file_attributes(data: &[u8], attrs: &mut ArmAttributes) {
     let mut pos = 0;
     while pos < data.len() {
-        let Some(tag) = uleb(data, &mut pos) else { return };
+        let Some(tag) = uleb(data, &mut pos) else {
+            return;
+        };
         // Tags 4, 5 and 67 and odd tags above 32 hold strings; 32 holds a number and a
         // string; the rest hold numbers.
         let is_string = matches!(tag, 4 | 5 | 67) || (tag > 32 && tag % 2 == 1);
-        if tag == 32 {
-            if uleb(data, &mut pos).is_none() {
-                return;
-            }
+        if tag == 32 && uleb(data, &mut pos).is_none() {
+            return;
         }
         if is_string || tag == 32 {
             match data[pos..].iter().position(|&b| b == 0) {
@@ -351,7 +373,9 @@ fn parse_file_attributes(data: &[u8], attrs: &mut ArmAttributes) {
             }
             continue;
         }
-        let Some(value) = uleb(data, &mut pos) else { return };
+        let Some(value) = uleb(data, &mut pos) else {
+            return;
+        };
         match tag {
             6 => attrs.cpu_arch = Some(value),
             7 => attrs.cpu_arch_profile = Some(value),
@@ -420,14 +444,28 @@ mod tests {
             hard_float: true,
             ..Default::default()
         };
-        assert!(check(&arm_facts(baseline.clone()), Some(Target::Armv7)).0.is_empty());
-        let neon = ArmAttributes { advanced_simd_arch: Some(1), ..baseline.clone() };
+        assert!(
+            check(&arm_facts(baseline.clone()), Some(Target::Armv7))
+                .0
+                .is_empty()
+        );
+        let neon = ArmAttributes {
+            advanced_simd_arch: Some(1),
+            ..baseline.clone()
+        };
         let (problems, help) = check(&arm_facts(neon), Some(Target::Armv7));
         assert!(problems[0].contains("NEON"), "{problems:?}");
         assert!(help.contains("VFPv3-D16"));
-        let soft = ArmAttributes { hard_float: false, ..baseline.clone() };
+        let soft = ArmAttributes {
+            hard_float: false,
+            ..baseline.clone()
+        };
         assert!(check(&arm_facts(soft), Some(Target::Armv7)).0[0].contains("soft-float"));
-        let v8 = ArmAttributes { cpu_arch: Some(14), fp_arch: Some(7), ..baseline };
+        let v8 = ArmAttributes {
+            cpu_arch: Some(14),
+            fp_arch: Some(7),
+            ..baseline
+        };
         assert_eq!(check(&arm_facts(v8), Some(Target::Armv7)).0.len(), 2);
     }
 

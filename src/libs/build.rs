@@ -44,7 +44,10 @@ impl Job {
     }
 
     pub fn log_dir(&self, cache: &Cache) -> PathBuf {
-        cache.dir("logs").join("libs").join(self.prefix.file_name().expect("prefix has a name"))
+        cache
+            .dir("logs")
+            .join("libs")
+            .join(self.prefix.file_name().expect("prefix has a name"))
     }
 }
 
@@ -71,16 +74,26 @@ pub fn package_for(tool: &str) -> &str {
 
 /// Finds every host program the given recipes need, or names the first missing one with
 /// its package, before anything starts.
-pub fn check_host_tools<'a>(recipes: impl IntoIterator<Item = &'a Recipe>, env: &Env) -> Result<HostTools> {
+pub fn check_host_tools<'a>(
+    recipes: impl IntoIterator<Item = &'a Recipe>,
+    env: &Env,
+) -> Result<HostTools> {
     let path = env.path().cloned().unwrap_or_default();
-    let find = |name: &str| -> Option<PathBuf> { which::which_in(name, Some(&path), &env.cwd).ok() };
+    let find =
+        |name: &str| -> Option<PathBuf> { which::which_in(name, Some(&path), &env.cwd).ok() };
     let missing = |tool: &str, by: &str| Error::MissingHostTool {
         tool: tool.to_string(),
         package: package_for(tool).to_string(),
         needed_by: by.to_string(),
     };
-    let mut host = HostTools { build_triple: build_triple(), ..HostTools::default() };
-    let make_name = env.make().map(|m| m.to_string_lossy().into_owned()).unwrap_or_else(|| "make".into());
+    let mut host = HostTools {
+        build_triple: build_triple(),
+        ..HostTools::default()
+    };
+    let make_name = env
+        .make()
+        .map(|m| m.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "make".into());
     let mut make = None;
     for recipe in recipes {
         let by = format!("library {}", recipe.name);
@@ -88,7 +101,9 @@ pub fn check_host_tools<'a>(recipes: impl IntoIterator<Item = &'a Recipe>, env: 
             make = Some(find(&make_name).ok_or_else(|| missing(&make_name, &by))?);
         }
         if !recipe.sources.is_empty() {
-            host.tools.entry("tar".into()).or_insert(find("tar").ok_or_else(|| missing("tar", &by))?);
+            host.tools
+                .entry("tar".into())
+                .or_insert(find("tar").ok_or_else(|| missing("tar", &by))?);
         }
         for source in &recipe.sources {
             let decompressor = match source.file.rsplit('.').next() {
@@ -101,10 +116,14 @@ pub fn check_host_tools<'a>(recipes: impl IntoIterator<Item = &'a Recipe>, env: 
             host.tools.insert(decompressor.into(), found);
         }
         if recipe.build == BuildSystem::Cmake {
-            host.tools.insert("cmake".into(), find("cmake").ok_or_else(|| missing("cmake", &by))?);
+            host.tools.insert(
+                "cmake".into(),
+                find("cmake").ok_or_else(|| missing("cmake", &by))?,
+            );
         }
         for tool in &recipe.host_tools {
-            host.tools.insert(tool.clone(), find(tool).ok_or_else(|| missing(tool, &by))?);
+            host.tools
+                .insert(tool.clone(), find(tool).ok_or_else(|| missing(tool, &by))?);
         }
         if recipe.build == BuildSystem::Autotools
             && recipe.path.is_none()
@@ -115,11 +134,16 @@ pub fn check_host_tools<'a>(recipes: impl IntoIterator<Item = &'a Recipe>, env: 
         if host.build_cc.is_none() {
             host.build_cc = match env.build_cc() {
                 Some(cc) => Some(cc.to_string_lossy().into_owned()),
-                None => find("cc").or_else(|| find("gcc")).map(|p| p.display().to_string()),
+                None => find("cc")
+                    .or_else(|| find("gcc"))
+                    .map(|p| p.display().to_string()),
             };
         }
         if recipe.needs_build_cc && host.build_cc.is_none() {
-            return Err(missing("cc", &format!("{by} (a host C compiler for its build-time generators)")));
+            return Err(missing(
+                "cc",
+                &format!("{by} (a host C compiler for its build-time generators)"),
+            ));
         }
     }
     host.make = make.unwrap_or_else(|| PathBuf::from(make_name));
@@ -159,7 +183,13 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     let work = cache.temp_dir("libs")?;
     let src = prepare_tree(job, work.path(), &logs)?;
     let stage = work.path().join("stage");
-    let runner = Runner { job, settings, src: &src, stage: &stage, logs: &logs };
+    let runner = Runner {
+        job,
+        settings,
+        src: &src,
+        stage: &stage,
+        logs: &logs,
+    };
     match job.recipe.build {
         BuildSystem::Autotools | BuildSystem::Configure => runner.configure_make()?,
         BuildSystem::Make => runner.make_only()?,
@@ -179,7 +209,8 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     finish_prefix(job, &staged, &logs)?;
     let entry = cache.temp_dir("libs")?;
     std::fs::remove_dir(entry.path()).map_err(Error::io("cannot prepare", entry.path()))?;
-    std::fs::rename(&staged, entry.path()).map_err(Error::io("cannot move into place", entry.path()))?;
+    std::fs::rename(&staged, entry.path())
+        .map_err(Error::io("cannot move into place", entry.path()))?;
     let record = serde_json::json!({
         "name": job.recipe.name,
         "version": job.recipe.version,
@@ -188,7 +219,11 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
         "key": job.key,
         "libs": job.recipe.link_names(),
     });
-    cache::publish_dir(entry, &job.prefix, &serde_json::to_string_pretty(&record).expect("json"))?;
+    cache::publish_dir(
+        entry,
+        &job.prefix,
+        &serde_json::to_string_pretty(&record).expect("json"),
+    )?;
     Ok(true)
 }
 
@@ -204,7 +239,11 @@ fn prepare_tree(job: &Job, work: &Path, logs: &Path) -> Result<PathBuf> {
         None => {
             let mut main = None;
             for (i, archive) in job.archives.iter().enumerate() {
-                let dir = source::unpack(archive, &work.join(format!("src{i}")), &logs.join("unpack.log"))?;
+                let dir = source::unpack(
+                    archive,
+                    &work.join(format!("src{i}")),
+                    &logs.join("unpack.log"),
+                )?;
                 main.get_or_insert(dir);
             }
             main.expect("a recipe with archives has at least one")
@@ -225,9 +264,16 @@ pub fn refresh_config_scripts(src: &Path, target: Target, log: &Path) -> Result<
     let mut replaced = Vec::new();
     let misc = Path::new(AUTOTOOLS_MISC);
     for sub in found {
-        let verdict = Cmd::new("sh").arg(&sub).arg(target.gnu_triple()).output_any_status()?;
+        let verdict = Cmd::new("sh")
+            .arg(&sub)
+            .arg(target.gnu_triple())
+            .output_any_status()?;
         if verdict.status.success() {
-            notes.push_str(&format!("{}: knows {}\n", sub.display(), target.gnu_triple()));
+            notes.push_str(&format!(
+                "{}: knows {}\n",
+                sub.display(),
+                target.gnu_triple()
+            ));
             continue;
         }
         let fresh = misc.join("config.sub");
@@ -235,13 +281,18 @@ pub fn refresh_config_scripts(src: &Path, target: Target, log: &Path) -> Result<
             return Err(Error::MissingHostTool {
                 tool: fresh.display().to_string(),
                 package: "autotools-dev".into(),
-                needed_by: format!("{} (its config.sub does not know {})", sub.display(), target.gnu_triple()),
+                needed_by: format!(
+                    "{} (its config.sub does not know {})",
+                    sub.display(),
+                    target.gnu_triple()
+                ),
             });
         }
         std::fs::copy(&fresh, &sub).map_err(Error::io("cannot replace", &sub))?;
         let guess = sub.with_file_name("config.guess");
         if guess.is_file() && misc.join("config.guess").is_file() {
-            std::fs::copy(misc.join("config.guess"), &guess).map_err(Error::io("cannot replace", &guess))?;
+            std::fs::copy(misc.join("config.guess"), &guess)
+                .map_err(Error::io("cannot replace", &guess))?;
         }
         notes.push_str(&format!(
             "{}: rejected {}; replaced from {}\n",
@@ -295,7 +346,9 @@ fn finish_prefix(job: &Job, staged: &Path, logs: &Path) -> Result<()> {
                 step: "install".into(),
                 command: "install".into(),
                 log: logs.join("install.log"),
-                tail: format!("the install step did not produce lib/lib{lib}.a (exported as -l{lib})"),
+                tail: format!(
+                    "the install step did not produce lib/lib{lib}.a (exported as -l{lib})"
+                ),
             });
         }
     }
@@ -314,18 +367,33 @@ pub fn cross_env(job: &Job, host: &HostTools, env: &Env) -> Vec<(String, OsStrin
     set("RANLIB", tc.ranlib.to_shell_words());
     set("STRIP", strip_for(tc));
     set("CFLAGS", LIB_CFLAGS.join(" "));
-    let quote = |p: &Path| shlex::try_quote(&p.display().to_string()).map(|q| q.into_owned()).unwrap_or_default();
-    let cppflags: Vec<String> = job.dep_prefixes.iter().map(|p| format!("-I{}", quote(&p.join("include")))).collect();
+    let quote = |p: &Path| {
+        shlex::try_quote(&p.display().to_string())
+            .map(|q| q.into_owned())
+            .unwrap_or_default()
+    };
+    let cppflags: Vec<String> = job
+        .dep_prefixes
+        .iter()
+        .map(|p| format!("-I{}", quote(&p.join("include"))))
+        .collect();
     set("CPPFLAGS", cppflags.join(" "));
     let mut ldflags: Vec<String> = LIB_LDFLAGS.iter().map(|s| s.to_string()).collect();
-    ldflags.extend(job.dep_prefixes.iter().map(|p| format!("-L{}", quote(&p.join("lib")))));
+    ldflags.extend(
+        job.dep_prefixes
+            .iter()
+            .map(|p| format!("-L{}", quote(&p.join("lib")))),
+    );
     set("LDFLAGS", ldflags.join(" "));
     if let Some(cc) = &host.build_cc {
         set("CC_FOR_BUILD", cc.clone());
         set("BUILD_CC", cc.clone());
         set("HOSTCC", cc.clone());
     }
-    set("PKG_CONFIG_LIBDIR", pkg_config_libdir(&job.prefix, &job.dep_prefixes));
+    set(
+        "PKG_CONFIG_LIBDIR",
+        pkg_config_libdir(&job.prefix, &job.dep_prefixes),
+    );
     set("PKG_CONFIG_PATH", String::new());
     // Debian's autoconf site defaults describe the host, not the target.
     set("CONFIG_SITE", "/dev/null".into());
@@ -400,7 +468,11 @@ impl Runner<'_> {
                 command,
                 log,
                 // The log's first line is the (long) command itself; the help points to it.
-                tail: tail.lines().filter(|l| !l.starts_with("$ ")).collect::<Vec<_>>().join("\n"),
+                tail: tail
+                    .lines()
+                    .filter(|l| !l.starts_with("$ "))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
             },
             other => other,
         })
@@ -415,7 +487,11 @@ impl Runner<'_> {
                 break;
             };
             let name = &out[start + "{host_tool:".len()..start + len];
-            let path = host.tools.get(name).map(|p| p.display().to_string()).unwrap_or_else(|| name.to_string());
+            let path = host
+                .tools
+                .get(name)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| name.to_string());
             out.replace_range(start..start + len + 1, &path);
         }
         out
@@ -434,7 +510,10 @@ impl Runner<'_> {
 
     fn configure_make(&self) -> Result<()> {
         let recipe = &self.job.recipe;
-        let mut configure = self.cmd("sh").arg("./configure").arg(format!("--prefix={}", self.job.prefix.display()));
+        let mut configure = self
+            .cmd("sh")
+            .arg("./configure")
+            .arg(format!("--prefix={}", self.job.prefix.display()));
         if recipe.build == BuildSystem::Autotools {
             configure = configure
                 .arg(format!("--host={}", self.job.target().gnu_triple()))
@@ -485,7 +564,12 @@ impl Runner<'_> {
         let recipe = &self.job.recipe;
         let tc = &self.job.toolchain;
         let build = self.src.join("muslbuild-cmake");
-        let mut roots = self.job.dep_prefixes.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+        let mut roots = self
+            .job
+            .dep_prefixes
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>();
         roots.push(self.job.prefix.display().to_string());
         let processor = match self.job.target() {
             Target::X86_64 => "x86_64",
@@ -502,19 +586,40 @@ impl Runner<'_> {
             .arg(format!("-DCMAKE_SYSTEM_PROCESSOR={processor}"))
             .arg("-DCMAKE_BUILD_TYPE=MinSizeRel")
             .arg("-DBUILD_SHARED_LIBS=OFF")
-            .arg(format!("-DCMAKE_INSTALL_PREFIX={}", self.job.prefix.display()))
+            .arg(format!(
+                "-DCMAKE_INSTALL_PREFIX={}",
+                self.job.prefix.display()
+            ))
             .arg("-DCMAKE_INSTALL_LIBDIR=lib")
             .arg(format!("-DCMAKE_FIND_ROOT_PATH={}", roots.join(";")))
             .arg("-DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER")
             .arg("-DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY")
             .arg("-DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY")
             .arg("-DCMAKE_FIND_ROOT_PATH_MODE_PACKAGE=ONLY")
-            .args(tc.ar.args.is_empty().then(|| format!("-DCMAKE_AR={}", tc.ar.program.display())))
+            .args(
+                tc.ar
+                    .args
+                    .is_empty()
+                    .then(|| format!("-DCMAKE_AR={}", tc.ar.program.display())),
+            )
             .args(recipe.configure.args.iter().map(|a| self.expand(a)));
         self.step("configure", configure)?;
         let jobs = self.settings.make_jobs.max(1);
-        self.step("make", self.cmd("cmake").arg("--build").arg(&build).arg("-j").arg(jobs.to_string()))?;
-        self.step("install", self.cmd("cmake").arg("--install").arg(&build).env("DESTDIR", self.stage))
+        self.step(
+            "make",
+            self.cmd("cmake")
+                .arg("--build")
+                .arg(&build)
+                .arg("-j")
+                .arg(jobs.to_string()),
+        )?;
+        self.step(
+            "install",
+            self.cmd("cmake")
+                .arg("--install")
+                .arg(&build)
+                .env("DESTDIR", self.stage),
+        )
     }
 }
 
@@ -539,19 +644,35 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.path().join("old/config.guess"), "#!/bin/sh\nexit 1\n").unwrap();
-        std::fs::write(dir.path().join("new/config.sub"), "#!/bin/sh\necho \"$1\"\n").unwrap();
+        std::fs::write(
+            dir.path().join("new/config.sub"),
+            "#!/bin/sh\necho \"$1\"\n",
+        )
+        .unwrap();
         let log = dir.path().join("log");
         let replaced = refresh_config_scripts(dir.path(), Target::Armv7, &log).unwrap();
         assert_eq!(replaced, vec![dir.path().join("old/config.sub")]);
         let fresh = std::fs::read(Path::new(AUTOTOOLS_MISC).join("config.sub")).unwrap();
-        assert_eq!(std::fs::read(dir.path().join("old/config.sub")).unwrap(), fresh);
-        assert_ne!(std::fs::read(dir.path().join("old/config.guess")).unwrap(), b"#!/bin/sh\nexit 1\n");
-        assert_eq!(std::fs::read(dir.path().join("new/config.sub")).unwrap(), b"#!/bin/sh\necho \"$1\"\n");
+        assert_eq!(
+            std::fs::read(dir.path().join("old/config.sub")).unwrap(),
+            fresh
+        );
+        assert_ne!(
+            std::fs::read(dir.path().join("old/config.guess")).unwrap(),
+            b"#!/bin/sh\nexit 1\n"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("new/config.sub")).unwrap(),
+            b"#!/bin/sh\necho \"$1\"\n"
+        );
     }
 
     #[test]
     fn pkg_config_is_confined_to_the_prefixes() {
-        let dirs = pkg_config_libdir(Path::new("/c/libs/readline"), &[PathBuf::from("/c/libs/ncurses")]);
+        let dirs = pkg_config_libdir(
+            Path::new("/c/libs/readline"),
+            &[PathBuf::from("/c/libs/ncurses")],
+        );
         assert_eq!(
             dirs,
             "/c/libs/ncurses/lib/pkgconfig:/c/libs/ncurses/share/pkgconfig:/c/libs/readline/lib/pkgconfig:/c/libs/readline/share/pkgconfig"
@@ -561,7 +682,10 @@ mod tests {
 
     #[test]
     fn missing_host_tool_names_its_package() {
-        let recipe = super::super::recipe::Catalog::new(Vec::new()).get("ncurses").unwrap().clone();
+        let recipe = super::super::recipe::Catalog::new(Vec::new())
+            .get("ncurses")
+            .unwrap()
+            .clone();
         let env = Env::from_vars([("PATH", "/nonexistent")], PathBuf::from("/"));
         match check_host_tools([&recipe], &env) {
             Err(Error::MissingHostTool { tool, package, .. }) => {

@@ -41,8 +41,12 @@ impl LibOptions {
                 names.push(recipe.name.clone());
             }
         }
-        let request =
-            Request { names, vendored, source_dirs: super::source_dirs(&self.source_dirs, env), jobs: jobs.max(1) };
+        let request = Request {
+            names,
+            vendored,
+            source_dirs: super::source_dirs(&self.source_dirs, env),
+            jobs: jobs.max(1),
+        };
         super::check_names(&request)?;
         Ok(request)
     }
@@ -68,16 +72,27 @@ pub fn build(
 ) -> Result<Prepared> {
     let request = options.request(env, jobs)?;
     if request.names.is_empty() {
-        return Err(Error::usage("no library named", "name one: `muslbuild lib build readline --target armv7`"));
+        return Err(Error::usage(
+            "no library named",
+            "name one: `muslbuild lib build readline --target armv7`",
+        ));
     }
     super::prepare(&request, toolchains, env, cache)
 }
 
 /// `muslbuild lib env`: builds (or finds) the libraries for one toolchain and returns the
 /// `export KEY=value` lines.
-pub fn env_lines(options: &LibOptions, toolchain: &Toolchain, env: &Env, cache: &Cache, jobs: usize) -> Result<String> {
+pub fn env_lines(
+    options: &LibOptions,
+    toolchain: &Toolchain,
+    env: &Env,
+    cache: &Cache,
+    jobs: usize,
+) -> Result<String> {
     let prepared = build(options, std::slice::from_ref(toolchain), env, cache, jobs)?;
-    let set = prepared.link_set(toolchain.target).expect("a link set per toolchain");
+    let set = prepared
+        .link_set(toolchain.target)
+        .expect("a link set per toolchain");
     Ok(super::env_lines(set, toolchain))
 }
 

@@ -86,7 +86,10 @@ pub struct Outcome {
 impl Outcome {
     pub fn line(&self) -> String {
         match &self.state {
-            State::Cached => format!("library {} {} for {}: cached", self.name, self.version, self.target),
+            State::Cached => format!(
+                "library {} {} for {}: cached",
+                self.name, self.version, self.target
+            ),
             State::Built { seconds } => {
                 format!(
                     "library {} {} for {}: built in {seconds:.1}s ({})",
@@ -107,23 +110,40 @@ pub struct Prepared {
 
 impl Prepared {
     pub fn link_set(&self, target: Target) -> Option<&LinkSet> {
-        self.link_sets.iter().find(|(t, _)| *t == target).map(|(_, s)| s)
+        self.link_sets
+            .iter()
+            .find(|(t, _)| *t == target)
+            .map(|(_, s)| s)
     }
 }
 
 /// The jobs for one toolchain, dependencies first, with their keys and prefixes.
-pub fn plan(catalog: &Catalog, names: &[String], toolchain: &Toolchain, cache: &Cache) -> Result<Vec<Job>> {
+pub fn plan(
+    catalog: &Catalog,
+    names: &[String],
+    toolchain: &Toolchain,
+    cache: &Cache,
+) -> Result<Vec<Job>> {
     let recipes = catalog.closure(names)?;
     let mut jobs: Vec<Job> = Vec::new();
     for recipe in recipes {
         let content = match &recipe.path {
             Some(dir) => source::hash_folder(dir)?,
-            None => recipe.sources.iter().map(|s| s.sha256.to_ascii_lowercase()).collect::<Vec<_>>().join(","),
+            None => recipe
+                .sources
+                .iter()
+                .map(|s| s.sha256.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(","),
         };
         let closure = catalog.closure(&recipe.deps)?;
         let dep_jobs: Vec<&Job> = closure
             .iter()
-            .map(|r| jobs.iter().find(|j| j.recipe.name == r.name).expect("dependencies are planned first"))
+            .map(|r| {
+                jobs.iter()
+                    .find(|j| j.recipe.name == r.name)
+                    .expect("dependencies are planned first")
+            })
             .collect();
         let recipe_json = serde_json::to_string(recipe).expect("recipes serialise");
         let mut parts: Vec<String> = vec![
@@ -170,7 +190,12 @@ fn link_set(jobs: &[Job]) -> LinkSet {
 /// Makes sure every requested library (and its dependencies) exists for every toolchain:
 /// cached prefixes are taken as they are; the others are checked (host tools, sources)
 /// before anything starts, then built, targets in parallel.
-pub fn prepare(request: &Request, toolchains: &[Toolchain], env: &Env, cache: &Cache) -> Result<Prepared> {
+pub fn prepare(
+    request: &Request,
+    toolchains: &[Toolchain],
+    env: &Env,
+    cache: &Cache,
+) -> Result<Prepared> {
     let catalog = request.catalog();
     let mut plans = Vec::new();
     for tc in toolchains {
@@ -183,7 +208,11 @@ pub fn prepare(request: &Request, toolchains: &[Toolchain], env: &Env, cache: &C
 
     let mut pending: Vec<Vec<Job>> = Vec::new();
     for jobs in &plans {
-        let todo: Vec<Job> = jobs.iter().filter(|j| !cache::is_complete(&j.prefix)).cloned().collect();
+        let todo: Vec<Job> = jobs
+            .iter()
+            .filter(|j| !cache::is_complete(&j.prefix))
+            .cloned()
+            .collect();
         for job in jobs.iter().filter(|j| cache::is_complete(&j.prefix)) {
             let outcome = outcome(job, State::Cached);
             report(&outcome);
@@ -254,7 +283,10 @@ pub fn prepare(request: &Request, toolchains: &[Toolchain], env: &Env, cache: &C
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().expect("library build thread panicked")).collect()
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("library build thread panicked"))
+            .collect()
     });
     for result in results {
         prepared.outcomes.extend(result?);
@@ -295,12 +327,22 @@ pub fn list(catalog: &Catalog) -> String {
             r.name.clone(),
             r.version.clone(),
             r.build.name().into(),
-            if r.deps.is_empty() { "-".into() } else { r.deps.join(",") },
-            r.link_names().iter().map(|l| format!("-l{l}")).collect::<Vec<_>>().join(" "),
+            if r.deps.is_empty() {
+                "-".into()
+            } else {
+                r.deps.join(",")
+            },
+            r.link_names()
+                .iter()
+                .map(|l| format!("-l{l}"))
+                .collect::<Vec<_>>()
+                .join(" "),
             r.description.clone(),
         ]);
     }
-    let widths: Vec<usize> = (0..5).map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
     let mut out = String::new();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {
@@ -318,9 +360,17 @@ pub fn list(catalog: &Catalog) -> String {
 /// `muslbuild lib env`: the variables another build system needs to compile and link
 /// against the prefixes with the same toolchain, as `export KEY='value'` lines.
 pub fn env_lines(set: &LinkSet, toolchain: &Toolchain) -> String {
-    let q = |s: &str| shlex::try_quote(s).map(|q| q.into_owned()).unwrap_or_else(|_| s.to_string());
+    let q = |s: &str| {
+        shlex::try_quote(s)
+            .map(|q| q.into_owned())
+            .unwrap_or_else(|_| s.to_string())
+    };
     let path = |p: &Path| q(&p.display().to_string());
-    let cppflags: Vec<String> = set.include_dirs.iter().map(|d| format!("-I{}", path(d))).collect();
+    let cppflags: Vec<String> = set
+        .include_dirs
+        .iter()
+        .map(|d| format!("-I{}", path(d)))
+        .collect();
     let mut ldflags: Vec<String> = build::LIB_LDFLAGS.iter().map(|s| s.to_string()).collect();
     ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
     let libs: Vec<String> = set.libs.iter().map(|l| format!("-l{l}")).collect();
@@ -337,13 +387,20 @@ pub fn env_lines(set: &LinkSet, toolchain: &Toolchain) -> String {
         ("PKG_CONFIG_PATH", String::new()),
         ("MUSLBUILD_HOST", toolchain.target.gnu_triple().to_string()),
     ];
-    vars.iter().map(|(k, v)| format!("export {k}={}\n", q(v))).collect()
+    vars.iter()
+        .map(|(k, v)| format!("export {k}={}\n", q(v)))
+        .collect()
 }
 
 /// The library names in a `--lib` value: repeatable and comma-separated.
 pub fn split_names(values: &[String]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for name in values.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|n| !n.is_empty()) {
+    for name in values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
         if !names.iter().any(|n| n == name) {
             names.push(name.to_string());
         }
@@ -353,7 +410,11 @@ pub fn split_names(values: &[String]) -> Vec<String> {
 
 /// Source folders: the flag's, then the environment's.
 pub fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
-    flags.iter().map(|d| env.cwd.join(d)).chain(env.source_dirs()).collect()
+    flags
+        .iter()
+        .map(|d| env.cwd.join(d))
+        .chain(env.source_dirs())
+        .collect()
 }
 
 /// Fails early, with the known names, if a requested library does not exist.
@@ -362,7 +423,10 @@ pub fn check_names(request: &Request) -> Result<()> {
 }
 
 pub fn unknown(name: &str, catalog: &Catalog) -> Error {
-    Error::UnknownLibrary { name: name.to_string(), known: catalog.all().map(|r| r.name.clone()).collect() }
+    Error::UnknownLibrary {
+        name: name.to_string(),
+        known: catalog.all().map(|r| r.name.clone()).collect(),
+    }
 }
 
 #[cfg(test)]
@@ -393,7 +457,10 @@ mod tests {
         let b = plan(&catalog, &names, &toolchain(Target::X86_64, "f1"), &cache).unwrap();
         let c = plan(&catalog, &names, &toolchain(Target::X86_64, "f2"), &cache).unwrap();
         let d = plan(&catalog, &names, &toolchain(Target::Aarch64, "f1"), &cache).unwrap();
-        assert_eq!(a.iter().map(|j| &j.recipe.name).collect::<Vec<_>>(), ["ncurses", "readline"]);
+        assert_eq!(
+            a.iter().map(|j| &j.recipe.name).collect::<Vec<_>>(),
+            ["ncurses", "readline"]
+        );
         assert_eq!(a[1].key, b[1].key);
         assert_ne!(a[1].key, c[1].key);
         assert_ne!(a[1].key, d[1].key);
@@ -403,15 +470,26 @@ mod tests {
         // A changed dependency changes its dependents' keys.
         let mut patched = catalog.get("ncurses").unwrap().clone();
         patched.configure.args.push("--enable-something".into());
-        let e = plan(&Catalog::new(vec![patched]), &names, &toolchain(Target::X86_64, "f1"), &cache).unwrap();
+        let e = plan(
+            &Catalog::new(vec![patched]),
+            &names,
+            &toolchain(Target::X86_64, "f1"),
+            &cache,
+        )
+        .unwrap();
         assert_ne!(a[1].key, e[1].key);
     }
 
     #[test]
     fn link_order_puts_dependents_first() {
         let cache = Cache::new(PathBuf::from("/c"));
-        let jobs =
-            plan(&Catalog::new(Vec::new()), &["readline".into()], &toolchain(Target::Armv7, "f"), &cache).unwrap();
+        let jobs = plan(
+            &Catalog::new(Vec::new()),
+            &["readline".into()],
+            &toolchain(Target::Armv7, "f"),
+            &cache,
+        )
+        .unwrap();
         let set = link_set(&jobs);
         assert_eq!(set.libs, ["readline", "history", "ncursesw", "tinfow"]);
         assert_eq!(set.include_dirs.len(), 2);
@@ -419,14 +497,18 @@ mod tests {
 
     #[test]
     fn names_split_and_dedupe() {
-        assert_eq!(split_names(&["readline,zlib".into(), "zlib".into(), " ".into()]), ["readline", "zlib"]);
+        assert_eq!(
+            split_names(&["readline,zlib".into(), "zlib".into(), " ".into()]),
+            ["readline", "zlib"]
+        );
     }
 
     #[test]
     fn list_shows_versions_and_deps() {
         let text = list(&Catalog::new(Vec::new()));
         assert!(
-            text.lines().any(|l| l.starts_with("readline") && l.contains("8.2") && l.contains("ncurses")),
+            text.lines()
+                .any(|l| l.starts_with("readline") && l.contains("8.2") && l.contains("ncurses")),
             "{text}"
         );
         assert!(text.contains("-lz"), "{text}");
@@ -441,12 +523,23 @@ mod tests {
             prefixes: vec![PathBuf::from("/c/libs/a")],
         };
         let text = env_lines(&set, &toolchain(Target::Armv7, "f"));
-        assert!(text.contains("export CPPFLAGS=-I/c/libs/a/include\n"), "{text}");
-        assert!(text.contains("export LDFLAGS='-static -Os -L/c/libs/a/lib'\n"), "{text}");
         assert!(
-            text.contains("export PKG_CONFIG_LIBDIR=/c/libs/a/lib/pkgconfig:/c/libs/a/share/pkgconfig\n"),
+            text.contains("export CPPFLAGS=-I/c/libs/a/include\n"),
             "{text}"
         );
-        assert!(text.contains("-mfpu=vfpv3-d16") || text.contains("-march=armv7-a"), "{text}");
+        assert!(
+            text.contains("export LDFLAGS='-static -Os -L/c/libs/a/lib'\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "export PKG_CONFIG_LIBDIR=/c/libs/a/lib/pkgconfig:/c/libs/a/share/pkgconfig\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("-mfpu=vfpv3-d16") || text.contains("-march=armv7-a"),
+            "{text}"
+        );
     }
 }

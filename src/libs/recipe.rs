@@ -46,7 +46,9 @@ impl BuildSystem {
             Some(BuildSystem::Autotools)
         } else if dir.join("CMakeLists.txt").is_file() {
             Some(BuildSystem::Cmake)
-        } else if dir.join("Makefile").is_file() || dir.join("makefile").is_file() || dir.join("GNUmakefile").is_file()
+        } else if dir.join("Makefile").is_file()
+            || dir.join("makefile").is_file()
+            || dir.join("GNUmakefile").is_file()
         {
             Some(BuildSystem::Make)
         } else {
@@ -64,7 +66,9 @@ impl FromStr for BuildSystem {
             "configure" => Ok(BuildSystem::Configure),
             "make" => Ok(BuildSystem::Make),
             "cmake" => Ok(BuildSystem::Cmake),
-            other => Err(format!("unknown build system `{other}` (use autotools, configure, make or cmake)")),
+            other => Err(format!(
+                "unknown build system `{other}` (use autotools, configure, make or cmake)"
+            )),
         }
     }
 }
@@ -168,17 +172,25 @@ impl Recipe {
             help: "see docs/libraries.md for the recipe format".into(),
         };
         if !valid_name(&self.name) {
-            return Err(bad(format!("`{}` is not a library name (letters, digits, `-`, `_`, `+`, `.`)", self.name)));
+            return Err(bad(format!(
+                "`{}` is not a library name (letters, digits, `-`, `_`, `+`, `.`)",
+                self.name
+            )));
         }
         if self.sources.is_empty() == self.path.is_none() {
-            return Err(bad("a library needs either `sources` (archives) or `path` (a folder), not both".into()));
+            return Err(bad(
+                "a library needs either `sources` (archives) or `path` (a folder), not both".into(),
+            ));
         }
         for source in &self.sources {
             if source.sha256.len() != 64 || !source.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(bad(format!("`{}` has no valid sha256", source.file)));
             }
             if source.file.contains('/') {
-                return Err(bad(format!("source file name `{}` must not contain `/`", source.file)));
+                return Err(bad(format!(
+                    "source file name `{}` must not contain `/`",
+                    source.file
+                )));
             }
         }
         for link in self.symlinks.keys() {
@@ -191,7 +203,11 @@ impl Recipe {
 
     /// What a consumer links, `-l` names: the exports, or the library's own name.
     pub fn link_names(&self) -> Vec<String> {
-        if self.exports.libs.is_empty() { vec![self.name.clone()] } else { self.exports.libs.clone() }
+        if self.exports.libs.is_empty() {
+            vec![self.name.clone()]
+        } else {
+            self.exports.libs.clone()
+        }
     }
 
     /// `ncurses 6.4`, or `greet (vendored)`: how reports name it.
@@ -211,7 +227,9 @@ impl Recipe {
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'.'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'.'))
         && !name.starts_with('.')
 }
 
@@ -219,7 +237,9 @@ fn valid_name(name: &str) -> bool {
 pub fn built_in() -> Vec<Recipe> {
     BUILT_IN
         .iter()
-        .map(|(file, text)| Recipe::parse(text, &format!("recipes/{file}")).expect("built-in recipes parse"))
+        .map(|(file, text)| {
+            Recipe::parse(text, &format!("recipes/{file}")).expect("built-in recipes parse")
+        })
         .collect()
 }
 
@@ -234,7 +254,9 @@ pub fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         help: "write --vendor-lib NAME=DIR or NAME=DIR:autotools|configure|make|cmake, or describe it in a --lib-file TOML".into(),
     }
     };
-    let (name, rest) = value.split_once('=').ok_or_else(|| usage("expected NAME=DIR"))?;
+    let (name, rest) = value
+        .split_once('=')
+        .ok_or_else(|| usage("expected NAME=DIR"))?;
     let (dir, build) = match rest.rsplit_once(':') {
         Some((dir, build)) if build.parse::<BuildSystem>().is_ok() => {
             (dir, Some(build.parse::<BuildSystem>().unwrap()))
@@ -302,7 +324,11 @@ pub fn parse_lib_file(path: &Path) -> Result<Vec<Recipe>> {
             if !dir.is_dir() {
                 return Err(Error::LibrarySpec {
                     origin,
-                    reason: format!("library `{}`: `{}` is not a folder", recipe.name, dir.display()),
+                    reason: format!(
+                        "library `{}`: `{}` is not a folder",
+                        recipe.name,
+                        dir.display()
+                    ),
                     help: "a `path` is relative to the TOML file's folder".into(),
                 });
             }
@@ -322,7 +348,10 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(vendored: Vec<Recipe>) -> Catalog {
-        let mut recipes: BTreeMap<String, Recipe> = built_in().into_iter().map(|r| (r.name.clone(), r)).collect();
+        let mut recipes: BTreeMap<String, Recipe> = built_in()
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect();
         for recipe in vendored {
             recipes.insert(recipe.name.clone(), recipe);
         }
@@ -350,7 +379,12 @@ impl Catalog {
         Ok(order)
     }
 
-    fn visit<'a>(&'a self, name: &str, visiting: &mut Vec<String>, order: &mut Vec<&'a Recipe>) -> Result<()> {
+    fn visit<'a>(
+        &'a self,
+        name: &str,
+        visiting: &mut Vec<String>,
+        order: &mut Vec<&'a Recipe>,
+    ) -> Result<()> {
         if order.iter().any(|r| r.name == name) {
             return Ok(());
         }
@@ -381,11 +415,28 @@ mod tests {
     fn built_in_recipes_parse_and_pin_the_known_hashes() {
         let catalog = Catalog::new(Vec::new());
         let ncurses = catalog.get("ncurses").unwrap();
-        assert_eq!(ncurses.sources[0].sha256, "6931283d9ac87c5073f30b6290c4c75f21632bb4fc3603ac8100812bed248159");
-        assert!(ncurses.configure.args.iter().any(|a| a.starts_with("--with-fallbacks=linux,vt100")));
-        assert!(ncurses.configure.args.contains(&"--disable-stripping".to_string()));
+        assert_eq!(
+            ncurses.sources[0].sha256,
+            "6931283d9ac87c5073f30b6290c4c75f21632bb4fc3603ac8100812bed248159"
+        );
+        assert!(
+            ncurses
+                .configure
+                .args
+                .iter()
+                .any(|a| a.starts_with("--with-fallbacks=linux,vt100"))
+        );
+        assert!(
+            ncurses
+                .configure
+                .args
+                .contains(&"--disable-stripping".to_string())
+        );
         let readline = catalog.get("readline").unwrap();
-        assert_eq!(readline.sources[0].sha256, "3feb7171f16a84ee82ca18a36d7b9be109a52c04f492a053331d7d1095007c35");
+        assert_eq!(
+            readline.sources[0].sha256,
+            "3feb7171f16a84ee82ca18a36d7b9be109a52c04f492a053331d7d1095007c35"
+        );
         assert_eq!(catalog.get("zlib").unwrap().version, "1.3.1");
     }
 
@@ -416,7 +467,8 @@ mod tests {
     #[test]
     fn cycles_are_reported() {
         let dir = tempfile::tempdir().unwrap();
-        let mut a = parse_vendor_flag(&format!("a={}:make", dir.path().display()), Path::new("/")).unwrap();
+        let mut a =
+            parse_vendor_flag(&format!("a={}:make", dir.path().display()), Path::new("/")).unwrap();
         let mut b = a.clone();
         b.name = "b".into();
         a.deps = vec!["b".into()];
@@ -430,14 +482,21 @@ mod tests {
     fn vendor_flag_forms() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("Makefile"), "all:\n").unwrap();
-        let r = parse_vendor_flag(&format!("foo={}", dir.path().display()), Path::new("/")).unwrap();
+        let r =
+            parse_vendor_flag(&format!("foo={}", dir.path().display()), Path::new("/")).unwrap();
         assert_eq!((r.name.as_str(), r.build), ("foo", BuildSystem::Make));
-        let r = parse_vendor_flag(&format!("foo={}:cmake", dir.path().display()), Path::new("/")).unwrap();
+        let r = parse_vendor_flag(
+            &format!("foo={}:cmake", dir.path().display()),
+            Path::new("/"),
+        )
+        .unwrap();
         assert_eq!(r.build, BuildSystem::Cmake);
         assert_eq!(r.link_names(), ["foo"]);
         assert!(parse_vendor_flag("foo", Path::new("/")).is_err());
         assert!(parse_vendor_flag("foo=/no/such/dir", Path::new("/")).is_err());
-        assert!(parse_vendor_flag(&format!("../x={}", dir.path().display()), Path::new("/")).is_err());
+        assert!(
+            parse_vendor_flag(&format!("../x={}", dir.path().display()), Path::new("/")).is_err()
+        );
     }
 
     #[test]
@@ -451,7 +510,10 @@ mod tests {
         )
         .unwrap();
         let recipes = parse_lib_file(&file).unwrap();
-        assert_eq!(recipes[0].path.as_deref(), Some(dir.path().join("vendor").as_path()));
+        assert_eq!(
+            recipes[0].path.as_deref(),
+            Some(dir.path().join("vendor").as_path())
+        );
         assert_eq!(recipes[0].deps, ["zlib"]);
     }
 

@@ -12,17 +12,26 @@ use crate::cache::{self, Cache};
 use crate::cmd::Cmd;
 use crate::error::{Error, Result};
 
-const ARCHIVE_SUFFIXES: &[&str] = &[".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar"];
+const ARCHIVE_SUFFIXES: &[&str] = &[
+    ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar",
+];
 
 /// Returns the path of a verified copy of `spec` in the cache.
-pub fn obtain(library: &str, spec: &SourceSpec, source_dirs: &[PathBuf], cache: &Cache) -> Result<PathBuf> {
+pub fn obtain(
+    library: &str,
+    spec: &SourceSpec,
+    source_dirs: &[PathBuf],
+    cache: &Cache,
+) -> Result<PathBuf> {
     let sha = spec.sha256.to_ascii_lowercase();
     let cached = cache.dir("sources").join(&sha);
     if cached.is_file() {
         return Ok(cached);
     }
-    std::fs::create_dir_all(cache.dir("sources"))
-        .map_err(Error::io("cannot create the cache directory", cache.dir("sources")))?;
+    std::fs::create_dir_all(cache.dir("sources")).map_err(Error::io(
+        "cannot create the cache directory",
+        cache.dir("sources"),
+    ))?;
 
     // By name first: a file with the upstream name is meant to be this source, so a
     // mismatch is an error, not a reason to look further.
@@ -61,13 +70,26 @@ pub fn obtain(library: &str, spec: &SourceSpec, source_dirs: &[PathBuf], cache: 
         }
     }
     if spec.urls.is_empty() {
-        return Err(not_found(library, spec, source_dirs, "the recipe has no URL".into()));
+        return Err(not_found(
+            library,
+            spec,
+            source_dirs,
+            "the recipe has no URL".into(),
+        ));
     }
-    let expected = crate::download::Expected { sha256: &sha, size: None };
+    let expected = crate::download::Expected {
+        sha256: &sha,
+        size: None,
+    };
     match crate::download::fetch_verified(&spec.urls, &expected, &cached) {
         Ok(()) => Ok(cached),
         Err(err @ Error::SourceChecksum { .. }) => Err(err),
-        Err(err) => Err(not_found(library, spec, source_dirs, format!("downloading failed: {err}"))),
+        Err(err) => Err(not_found(
+            library,
+            spec,
+            source_dirs,
+            format!("downloading failed: {err}"),
+        )),
     }
 }
 
@@ -83,10 +105,16 @@ fn not_found(library: &str, spec: &SourceSpec, source_dirs: &[PathBuf], reason: 
 
 fn copy_into_cache(from: &Path, to: &Path) -> Result<()> {
     let dir = to.parent().expect("cache path has a parent");
-    let temp =
-        tempfile::Builder::new().prefix(".tmp-").tempfile_in(dir).map_err(Error::io("cannot write into", dir))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(Error::io("cannot write into", dir))?;
     std::fs::copy(from, temp.path()).map_err(Error::io("cannot copy", from))?;
-    temp.persist(to).map_err(|e| Error::Io { what: "cannot write", path: to.to_path_buf(), source: e.error })?;
+    temp.persist(to).map_err(|e| Error::Io {
+        what: "cannot write",
+        path: to.to_path_buf(),
+        source: e.error,
+    })?;
     Ok(())
 }
 
@@ -95,7 +123,9 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
-        let n = file.read(&mut buf).map_err(Error::io("cannot read", path))?;
+        let n = file
+            .read(&mut buf)
+            .map_err(Error::io("cannot read", path))?;
         if n == 0 {
             break;
         }
@@ -195,7 +225,11 @@ mod tests {
     use super::*;
 
     fn spec(file: &str, bytes: &[u8]) -> SourceSpec {
-        SourceSpec { file: file.into(), urls: Vec::new(), sha256: cache::sha256_hex(bytes) }
+        SourceSpec {
+            file: file.into(),
+            urls: Vec::new(),
+            sha256: cache::sha256_hex(bytes),
+        }
     }
 
     #[test]
@@ -205,11 +239,20 @@ mod tests {
         let dir = root.path().join("mirror");
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("foo_1.0.orig.tar.gz"), b"genuine").unwrap();
-        let got = obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), std::slice::from_ref(&dir), &cache).unwrap();
+        let got = obtain(
+            "foo",
+            &spec("foo-1.0.tar.gz", b"genuine"),
+            std::slice::from_ref(&dir),
+            &cache,
+        )
+        .unwrap();
         assert_eq!(std::fs::read(&got).unwrap(), b"genuine");
         // Now cached: the folder is not needed any more.
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), &[], &cache).unwrap(), got);
+        assert_eq!(
+            obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), &[], &cache).unwrap(),
+            got
+        );
     }
 
     #[test]
@@ -219,7 +262,13 @@ mod tests {
         let dir = root.path().join("mirror");
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("foo-1.0.tar.gz"), b"tampered").unwrap();
-        let err = obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), std::slice::from_ref(&dir), &cache).unwrap_err();
+        let err = obtain(
+            "foo",
+            &spec("foo-1.0.tar.gz", b"genuine"),
+            std::slice::from_ref(&dir),
+            &cache,
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::SourceChecksum { .. }), "{err:?}");
         assert_eq!(std::fs::read_dir(cache.dir("sources")).unwrap().count(), 0);
     }
@@ -228,7 +277,13 @@ mod tests {
     fn missing_source_names_the_folders() {
         let root = tempfile::tempdir().unwrap();
         let cache = Cache::new(root.path().join("cache"));
-        let err = obtain("foo", &spec("foo-1.0.tar.gz", b"x"), &[root.path().to_path_buf()], &cache).unwrap_err();
+        let err = obtain(
+            "foo",
+            &spec("foo-1.0.tar.gz", b"x"),
+            &[root.path().to_path_buf()],
+            &cache,
+        )
+        .unwrap_err();
         assert!(matches!(err, Error::SourceNotFound { .. }), "{err:?}");
         assert!(err.help().contains(&root.path().display().to_string()));
     }

@@ -26,7 +26,15 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    fn new(target: Target, provider: Provider, flavor: Flavor, origin: impl Into<String>, cc: Tool, ar: Tool, ranlib: Tool) -> Candidate {
+    fn new(
+        target: Target,
+        provider: Provider,
+        flavor: Flavor,
+        origin: impl Into<String>,
+        cc: Tool,
+        ar: Tool,
+        ranlib: Tool,
+    ) -> Candidate {
         let mut stamp = file_stamp(&cc.program);
         for arg in &cc.args {
             // A specs file is part of the compiler.
@@ -36,11 +44,25 @@ impl Candidate {
                 stamp.push_str(&file_stamp(path));
             }
         }
-        Candidate { target, provider, flavor, origin: origin.into(), cc, ar, ranlib, stamp }
+        Candidate {
+            target,
+            provider,
+            flavor,
+            origin: origin.into(),
+            cc,
+            ar,
+            ranlib,
+            stamp,
+        }
     }
 
     pub fn describe(&self) -> String {
-        format!("{} `{}` from {}", self.provider, self.cc.to_shell_words(), self.origin)
+        format!(
+            "{} `{}` from {}",
+            self.provider,
+            self.cc.to_shell_words(),
+            self.origin
+        )
     }
 
     pub fn toolchain(&self, version: String, fingerprint: String) -> Toolchain {
@@ -68,20 +90,29 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
     // 1. Overrides.
     let override_cc = match (&request.cc, &request.choice) {
         (Some(cc), _) => Some(("--cc".to_string(), OsString::from(cc))),
-        (None, super::Choice::Path(p)) => Some(("--toolchain".to_string(), p.clone().into_os_string())),
-        _ => env.tool_var("CC", target, host).map(|(name, value)| (format!("${name}"), value.clone())),
+        (None, super::Choice::Path(p)) => {
+            Some(("--toolchain".to_string(), p.clone().into_os_string()))
+        }
+        _ => env
+            .tool_var("CC", target, host)
+            .map(|(name, value)| (format!("${name}"), value.clone())),
     };
     if let Some((origin, value)) = override_cc {
         let words = shlex::split(&value.to_string_lossy()).unwrap_or_default();
         if let Some((program, args)) = words.split_first() {
             let program = resolve_program(program, &find, &env.cwd);
-            let flavor = if program.file_name().is_some_and(|n| n == "zig") { Flavor::Zig } else { Flavor::Gcc };
+            let flavor = if program.file_name().is_some_and(|n| n == "zig") {
+                Flavor::Zig
+            } else {
+                Flavor::Gcc
+            };
             let cc = Tool::new(program.clone()).with_args(args.iter().cloned());
             let sibling = |tool: &str| -> Tool {
                 if let Some((_, value)) = env.tool_var(&tool.to_ascii_uppercase(), target, host) {
                     let words = shlex::split(&value.to_string_lossy()).unwrap_or_default();
                     if let Some((p, a)) = words.split_first() {
-                        return Tool::new(resolve_program(p, &find, &env.cwd)).with_args(a.iter().cloned());
+                        return Tool::new(resolve_program(p, &find, &env.cwd))
+                            .with_args(a.iter().cloned());
                     }
                 }
                 if flavor == Flavor::Zig {
@@ -90,7 +121,15 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
                 sibling_tool(&program, tool).unwrap_or_else(|| Tool::new(tool))
             };
             let (ar, ranlib) = (sibling("ar"), sibling("ranlib"));
-            found.push(Candidate::new(target, Provider::Override, flavor, origin, cc, ar, ranlib));
+            found.push(Candidate::new(
+                target,
+                Provider::Override,
+                flavor,
+                origin,
+                cc,
+                ar,
+                ranlib,
+            ));
         }
     }
 
@@ -104,10 +143,22 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
             .map(|dir| dir.join(&name))
             .find(|p| p.is_file())
             .map(|p| (p, "the muslbuild cache".to_string()));
-        for (gcc, origin) in on_path.into_iter().chain(in_cache) {
+        for (gcc, origin) in on_path
+            .into_iter()
+            .chain(in_cache)
+            .filter(|(gcc, _)| !is_distro_wrapper(gcc))
+        {
             let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
             let (ar, ranlib) = (tool("ar"), tool("ranlib"));
-            found.push(Candidate::new(target, Provider::MuslCross, Flavor::Gcc, origin, Tool::new(&gcc), ar, ranlib));
+            found.push(Candidate::new(
+                target,
+                Provider::MuslCross,
+                Flavor::Gcc,
+                origin,
+                Tool::new(&gcc),
+                ar,
+                ranlib,
+            ));
         }
     }
 
@@ -120,14 +171,30 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
         let cc = Tool::new(&zig).with_args(["cc", "-target", target.zig_triple()]);
         let ar = Tool::new(&zig).with_args(["ar"]);
         let ranlib = Tool::new(&zig).with_args(["ranlib"]);
-        found.push(Candidate::new(target, Provider::Zig, Flavor::Zig, origin, cc, ar, ranlib));
+        found.push(Candidate::new(
+            target,
+            Provider::Zig,
+            Flavor::Zig,
+            origin,
+            cc,
+            ar,
+            ranlib,
+        ));
     }
 
     // 4. The distribution's musl.
     if host == Some(target)
         && let Some(musl_gcc) = find("musl-gcc")
     {
-        found.push(Candidate::new(target, Provider::MuslGcc, Flavor::Gcc, "PATH", Tool::new(musl_gcc), Tool::new("ar"), Tool::new("ranlib")));
+        found.push(Candidate::new(
+            target,
+            Provider::MuslGcc,
+            Flavor::Gcc,
+            "PATH",
+            Tool::new(musl_gcc),
+            Tool::new("ar"),
+            Tool::new("ranlib"),
+        ));
     }
     let specs = debian_musl_specs(target);
     let gnu_gcc = format!("{}-gcc", target.debian_gnu_prefix());
@@ -135,7 +202,15 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
         let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
         let (ar, ranlib) = (tool("ar"), tool("ranlib"));
         let cc = Tool::new(&gcc).with_args([OsString::from("-specs"), specs.into_os_string()]);
-        found.push(Candidate::new(target, Provider::MuslGcc, Flavor::Gcc, "PATH + musl-dev specs", cc, ar, ranlib));
+        found.push(Candidate::new(
+            target,
+            Provider::MuslGcc,
+            Flavor::Gcc,
+            "PATH + musl-dev specs",
+            cc,
+            ar,
+            ranlib,
+        ));
     }
     found
 }
@@ -145,19 +220,29 @@ pub fn looked_for(target: Target, request: &Request) -> String {
     if let Some(cc) = &request.cc {
         return format!("--cc {cc}");
     }
-    let prefixes: Vec<String> = target.musl_cross_prefixes().iter().map(|p| format!("{p}-gcc")).collect();
+    let prefixes: Vec<String> = target
+        .musl_cross_prefixes()
+        .iter()
+        .map(|p| format!("{p}-gcc"))
+        .collect();
     format!(
         "$CC_{} / $TARGET_CC / $CC; {} on PATH or in the cache; zig on PATH or in Python's ziglang; {}{}-gcc with {}",
         target.rust_triple().replace('-', "_"),
         prefixes.join(", "),
-        if Target::host() == Some(target) { "musl-gcc; " } else { "" },
+        if Target::host() == Some(target) {
+            "musl-gcc; "
+        } else {
+            ""
+        },
         target.debian_gnu_prefix(),
         debian_musl_specs(target).display()
     )
 }
 
 pub fn debian_musl_specs(target: Target) -> PathBuf {
-    Path::new("/usr/lib").join(target.debian_musl_multiarch()).join("musl-gcc.specs")
+    Path::new("/usr/lib")
+        .join(target.debian_musl_multiarch())
+        .join("musl-gcc.specs")
 }
 
 fn resolve_program(program: &str, find: &dyn Fn(&str) -> Option<PathBuf>, cwd: &Path) -> PathBuf {
@@ -168,10 +253,25 @@ fn resolve_program(program: &str, find: &dyn Fn(&str) -> Option<PathBuf>, cwd: &
     }
 }
 
+/// Debian's `musl-dev` installs `aarch64-linux-musl-gcc` as a two-line script around the
+/// GNU cross gcc and musl's specs file: that is the distribution's musl (step 4), not a
+/// musl-cross set, and must not jump ahead of zig in the order.
+fn is_distro_wrapper(gcc: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; 512];
+    let Ok(mut file) = std::fs::File::open(gcc) else {
+        return false;
+    };
+    let n = file.read(&mut head).unwrap_or(0);
+    head.starts_with(b"#!") && head[..n].windows(14).any(|w| w == b"musl-gcc.specs")
+}
+
 /// `aarch64-linux-musl-gcc` -> `aarch64-linux-musl-ar` beside it, if it exists.
 fn sibling_tool(cc: &Path, tool: &str) -> Option<Tool> {
     let name = cc.file_name()?.to_str()?;
-    let stem = name.strip_suffix("-gcc").or_else(|| name.strip_suffix("-cc"))?;
+    let stem = name
+        .strip_suffix("-gcc")
+        .or_else(|| name.strip_suffix("-cc"))?;
     let sibling = cc.with_file_name(format!("{stem}-{tool}"));
     sibling.is_file().then(|| Tool::new(sibling))
 }
@@ -179,11 +279,19 @@ fn sibling_tool(cc: &Path, tool: &str) -> Option<Tool> {
 /// The `zig` binary inside Python's `ziglang` package. Asking Python costs a process
 /// start, so the answer is cached by the interpreter's stamp; only found paths are cached,
 /// so installing the package later is noticed.
-fn python_ziglang(env: &Env, cache: &Cache, find: &dyn Fn(&str) -> Option<PathBuf>) -> Option<PathBuf> {
+fn python_ziglang(
+    env: &Env,
+    cache: &Cache,
+    find: &dyn Fn(&str) -> Option<PathBuf>,
+) -> Option<PathBuf> {
     let python = find("python3")?;
-    let record = cache
-        .dir("probes")
-        .join(format!("ziglang-{}", &crate::cache::key([python.as_os_str().as_encoded_bytes(), file_stamp(&python).as_bytes()])[..16]));
+    let record = cache.dir("probes").join(format!(
+        "ziglang-{}",
+        &crate::cache::key([
+            python.as_os_str().as_encoded_bytes(),
+            file_stamp(&python).as_bytes()
+        ])[..16]
+    ));
     if let Ok(text) = std::fs::read_to_string(&record) {
         let zig = PathBuf::from(text.trim());
         if zig.is_file() {
@@ -191,7 +299,10 @@ fn python_ziglang(env: &Env, cache: &Cache, find: &dyn Fn(&str) -> Option<PathBu
         }
     }
     let output = Cmd::new(&python)
-        .args(["-c", "import os, ziglang; print(os.path.dirname(ziglang.__file__))"])
+        .args([
+            "-c",
+            "import os, ziglang; print(os.path.dirname(ziglang.__file__))",
+        ])
         .env_clear()
         .env("PATH", env.path().cloned().unwrap_or_default())
         .output_any_status()

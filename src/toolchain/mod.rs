@@ -31,7 +31,10 @@ pub struct Tool {
 
 impl Tool {
     pub fn new(program: impl Into<PathBuf>) -> Tool {
-        Tool { program: program.into(), args: Vec::new() }
+        Tool {
+            program: program.into(),
+            args: Vec::new(),
+        }
     }
 
     pub fn with_args<I, S>(mut self, args: I) -> Tool
@@ -53,7 +56,9 @@ impl Tool {
             .chain(self.args.iter().map(|a| a.as_os_str()))
             .map(|s| {
                 let s = s.to_string_lossy();
-                shlex::try_quote(&s).map(|q| q.into_owned()).unwrap_or_else(|_| s.into_owned())
+                shlex::try_quote(&s)
+                    .map(|q| q.into_owned())
+                    .unwrap_or_else(|_| s.into_owned())
             })
             .collect::<Vec<_>>()
             .join(" ")
@@ -174,16 +179,29 @@ pub fn resolve(target: Target, request: &Request, env: &Env, cache: &Cache) -> R
     let mut rejected = Vec::new();
     for candidate in &allowed {
         match probe(candidate, cache)? {
-            Verdict::Usable { version, fingerprint } => return Ok(candidate.toolchain(version, fingerprint)),
-            Verdict::Unusable { reason, .. } => rejected.push(format!("{} ({reason})", candidate.describe())),
+            Verdict::Usable {
+                version,
+                fingerprint,
+            } => return Ok(candidate.toolchain(version, fingerprint)),
+            Verdict::Unusable { reason, .. } => {
+                rejected.push(format!("{} ({reason})", candidate.describe()))
+            }
         }
     }
     let looked_for = if rejected.is_empty() {
         discover::looked_for(target, request)
     } else {
-        format!("{}; found but unusable: {}", discover::looked_for(target, request), rejected.join(", "))
+        format!(
+            "{}; found but unusable: {}",
+            discover::looked_for(target, request),
+            rejected.join(", ")
+        )
     };
-    Err(Error::NoToolchain { target, looked_for, help: no_toolchain_help(target, request) })
+    Err(Error::NoToolchain {
+        target,
+        looked_for,
+        help: no_toolchain_help(target, request),
+    })
 }
 
 fn allows(request: &Request, candidate: &Candidate) -> bool {
@@ -220,7 +238,9 @@ pub fn no_toolchain_help(target: Target, request: &Request) -> String {
 
 /// The bin directories of toolchains installed in the cache (complete entries only).
 pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else {
+        return Vec::new();
+    };
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -249,14 +269,23 @@ mod tests {
     #[test]
     fn choices_parse() {
         assert_eq!("auto".parse::<Choice>().unwrap(), Choice::Auto);
-        assert_eq!("zig".parse::<Choice>().unwrap(), Choice::Provider(Provider::Zig));
-        assert_eq!("./cc".parse::<Choice>().unwrap(), Choice::Path(PathBuf::from("./cc")));
+        assert_eq!(
+            "zig".parse::<Choice>().unwrap(),
+            Choice::Provider(Provider::Zig)
+        );
+        assert_eq!(
+            "./cc".parse::<Choice>().unwrap(),
+            Choice::Path(PathBuf::from("./cc"))
+        );
         assert!(matches!("clang".parse::<Choice>(), Err(Error::Usage(..))));
     }
 
     #[test]
     fn help_names_concrete_commands() {
-        let request = Request { choice: Choice::Auto, cc: None };
+        let request = Request {
+            choice: Choice::Auto,
+            cc: None,
+        };
         let help = no_toolchain_help(Target::Aarch64, &request);
         assert!(help.contains("pip install ziglang"), "{help}");
         assert!(help.contains("dpkg --add-architecture arm64"), "{help}");

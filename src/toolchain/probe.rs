@@ -11,8 +11,14 @@ use crate::error::Result;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
 pub enum Verdict {
-    Usable { version: String, fingerprint: String },
-    Unusable { version: String, reason: String },
+    Usable {
+        version: String,
+        fingerprint: String,
+    },
+    Unusable {
+        version: String,
+        reason: String,
+    },
 }
 
 /// Refuses glibc (and uClibc, which also defines `__GLIBC__`) at compile time: a static
@@ -30,6 +36,12 @@ pub fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
         candidate.target.name().as_bytes(),
         candidate.cc.to_shell_words().as_bytes(),
         candidate.stamp.as_bytes(),
+        // The CPU-pinning flags are part of what is probed: a change must re-probe.
+        candidate
+            .toolchain(String::new(), String::new())
+            .target_flags()
+            .join(" ")
+            .as_bytes(),
     ]);
     let record = cache.dir("probes").join(format!("{identity}.json"));
     if let Ok(text) = std::fs::read_to_string(&record)
@@ -46,7 +58,12 @@ pub fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
 fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Verdict> {
     let version = match version_of(candidate) {
         Ok(v) => v,
-        Err(reason) => return Ok(Verdict::Unusable { version: "?".into(), reason }),
+        Err(reason) => {
+            return Ok(Verdict::Unusable {
+                version: "?".into(),
+                reason,
+            });
+        }
     };
     if cmd::verbosity() >= cmd::NORMAL && candidate.flavor == Flavor::Zig {
         eprintln!(
@@ -56,7 +73,8 @@ fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Ver
     }
     let dir = cache.temp_dir("probes")?;
     let source = dir.path().join("probe.c");
-    std::fs::write(&source, PROBE_SOURCE).map_err(crate::error::Error::io("cannot write", &source))?;
+    std::fs::write(&source, PROBE_SOURCE)
+        .map_err(crate::error::Error::io("cannot write", &source))?;
     let exe = dir.path().join("probe");
     let toolchain = candidate.toolchain(version.clone(), String::new());
     let output = toolchain
@@ -74,16 +92,25 @@ fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Ver
         let reason = if text.contains("glibc, not musl") {
             "it links glibc, not musl".to_string()
         } else {
-            format!("cannot link a static executable: {}", first_error_line(&text))
+            format!(
+                "cannot link a static executable: {}",
+                first_error_line(&text)
+            )
         };
         return Ok(Verdict::Unusable { version, reason });
     }
     let report = crate::verify::verify_file(&exe, Some(candidate.target))?;
     if !report.ok {
-        return Ok(Verdict::Unusable { version, reason: report.problems.join("; ") });
+        return Ok(Verdict::Unusable {
+            version,
+            reason: report.problems.join("; "),
+        });
     }
     let fingerprint = cache::key([identity.as_bytes(), version.as_bytes()]);
-    Ok(Verdict::Usable { version, fingerprint })
+    Ok(Verdict::Usable {
+        version,
+        fingerprint,
+    })
 }
 
 fn first_error_line(text: &str) -> String {
@@ -100,9 +127,14 @@ fn first_error_line(text: &str) -> String {
 fn version_of(candidate: &Candidate) -> std::result::Result<String, String> {
     let command = match candidate.flavor {
         Flavor::Zig => Cmd::new(&candidate.cc.program).arg("version"),
-        Flavor::Gcc => candidate.cc.command().args(["-dumpfullversion", "-dumpversion"]),
+        Flavor::Gcc => candidate
+            .cc
+            .command()
+            .args(["-dumpfullversion", "-dumpversion"]),
     };
-    let output = command.output().map_err(|e| format!("cannot run it: {e}"))?;
+    let output = command
+        .output()
+        .map_err(|e| format!("cannot run it: {e}"))?;
     let text = output.stdout_text();
     let line = text.lines().next().unwrap_or("").trim();
     if line.is_empty() {

@@ -9,13 +9,20 @@ use std::process::Command;
 
 use crate::support::{TestEnv, example, repo_root, require, run_binary, stderr, stdout, success};
 
-const ALL: [(&str, Option<&str>); 3] =
-    [("x86_64", None), ("aarch64", Some("qemu-aarch64-static")), ("armv7", Some("qemu-arm-static"))];
+const ALL: [(&str, Option<&str>); 3] = [
+    ("x86_64", None),
+    ("aarch64", Some("qemu-aarch64-static")),
+    ("armv7", Some("qemu-arm-static")),
+];
 
 /// The Debian source packages `scripts/setup-test-env.sh` downloads.
 fn test_sources() -> PathBuf {
     let dir = repo_root().join("target/test-sources");
-    for file in ["ncurses_6.4.orig.tar.gz", "readline_8.2.orig.tar.gz", "zlib_1.2.13.dfsg.orig.tar.bz2"] {
+    for file in [
+        "ncurses_6.4.orig.tar.gz",
+        "readline_8.2.orig.tar.gz",
+        "zlib_1.2.13.dfsg.orig.tar.bz2",
+    ] {
         assert!(
             dir.join(file).is_file(),
             "prerequisite {} is missing: run scripts/setup-test-env.sh (it downloads Debian's ncurses, readline and zlib sources)",
@@ -30,20 +37,34 @@ fn qemu_for(target: &str) -> Option<&'static str> {
 }
 
 fn built_lines(stderr: &str) -> Vec<&str> {
-    stderr.lines().filter(|l| l.contains(": built in")).collect()
+    stderr
+        .lines()
+        .filter(|l| l.contains(": built in"))
+        .collect()
 }
 
 fn run_readline_everywhere(toolchain: &str, targets: &[&str]) {
     let env = TestEnv::new();
     let list = targets.join(",");
-    let args = ["--target", &list, "--toolchain", toolchain, "--lib", "readline", "--source-dir"];
+    let args = [
+        "--target",
+        &list,
+        "--toolchain",
+        toolchain,
+        "--lib",
+        "readline",
+        "--source-dir",
+    ];
     let mut cold = env.muslbuild();
     cold.args(args).arg(test_sources()).arg(example("repl.c"));
     success(&mut cold);
     for target in targets {
         let binary = env.path().join("dist").join(target).join("repl");
         let output = run_binary(qemu_for(target), &binary, b"hello from muslbuild\n");
-        assert!(output.status.success(), "{target} ({toolchain}): {output:?}");
+        assert!(
+            output.status.success(),
+            "{target} ({toolchain}): {output:?}"
+        );
         assert!(
             stdout(&output).contains("echo: hello from muslbuild"),
             "{target} ({toolchain}) did not echo the line: {}",
@@ -59,10 +80,16 @@ fn run_readline_everywhere(toolchain: &str, targets: &[&str]) {
     for target in targets {
         for lib in ["ncurses 6.4", "readline 8.2"] {
             let line = format!("library {lib} for {target}: cached");
-            assert!(text.contains(&line), "warm build did not report `{line}`:\n{text}");
+            assert!(
+                text.contains(&line),
+                "warm build did not report `{line}`:\n{text}"
+            );
         }
     }
-    assert!(built_lines(&text).is_empty(), "warm build rebuilt libraries:\n{text}");
+    assert!(
+        built_lines(&text).is_empty(),
+        "warm build rebuilt libraries:\n{text}"
+    );
 }
 
 #[test]
@@ -83,7 +110,15 @@ fn ncurses_fallbacks_work_without_a_terminfo_database() {
     let env = TestEnv::new();
     success(
         env.muslbuild()
-            .args(["--target", "x86_64,aarch64", "--toolchain", "musl-gcc", "--lib", "ncurses", "--source-dir"])
+            .args([
+                "--target",
+                "x86_64,aarch64",
+                "--toolchain",
+                "musl-gcc",
+                "--lib",
+                "ncurses",
+                "--source-dir",
+            ])
             .arg(test_sources())
             .arg(example("term.c")),
     );
@@ -104,7 +139,11 @@ fn ncurses_fallbacks_work_without_a_terminfo_database() {
             .current_dir(empty.path());
         let output = cmd.output().unwrap();
         assert!(output.status.success(), "{target}: {output:?}");
-        assert_eq!(stdout(&output).trim(), "xterm-256color colors=256", "{target}");
+        assert_eq!(
+            stdout(&output).trim(),
+            "xterm-256color colors=256",
+            "{target}"
+        );
     }
 }
 
@@ -138,21 +177,40 @@ libs = ["z"]
     );
     success(
         env.muslbuild()
-            .args(["--target", "all", "--toolchain", "musl-gcc", "--lib-file", "zlib.toml"])
+            .args([
+                "--target",
+                "all",
+                "--toolchain",
+                "musl-gcc",
+                "--lib-file",
+                "zlib.toml",
+            ])
             .arg(example("zpipe.c")),
     );
-    let input: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8 ^ (i / 997) as u8).collect();
+    let input: Vec<u8> = (0..200_000u32)
+        .map(|i| (i % 251) as u8 ^ (i / 997) as u8)
+        .collect();
     for (target, qemu) in ALL {
-        let output = run_binary(qemu, &env.path().join("dist").join(target).join("zpipe"), &input);
+        let output = run_binary(
+            qemu,
+            &env.path().join("dist").join(target).join("zpipe"),
+            &input,
+        );
         assert!(output.status.success(), "{target}: {output:?}");
         let text = stdout(&output);
-        assert!(text.starts_with("zlib 1.2.13: 200000 bytes") && text.trim_end().ends_with("ok"), "{target}: {text}");
+        assert!(
+            text.starts_with("zlib 1.2.13: 200000 bytes") && text.trim_end().ends_with("ok"),
+            "{target}: {text}"
+        );
     }
 }
 
 fn write_greet_fixture(env: &TestEnv, message: &str) -> PathBuf {
     env.write("greet/greet.h", "const char *greet(void);\n");
-    env.write("greet/greet.c", &format!("#include \"greet.h\"\nconst char *greet(void) {{ return \"{message}\"; }}\n"));
+    env.write(
+        "greet/greet.c",
+        &format!("#include \"greet.h\"\nconst char *greet(void) {{ return \"{message}\"; }}\n"),
+    );
     env.write(
         "greet/Makefile",
         "CC ?= cc\nAR ?= ar\nPREFIX ?= /usr/local\n\nlibgreet.a: greet.o\n\t$(AR) rcs $@ greet.o\n\n\
@@ -160,7 +218,10 @@ fn write_greet_fixture(env: &TestEnv, message: &str) -> PathBuf {
          install: libgreet.a\n\tmkdir -p $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include\n\
          \tcp libgreet.a $(DESTDIR)$(PREFIX)/lib/\n\tcp greet.h $(DESTDIR)$(PREFIX)/include/\n",
     );
-    env.write("hello_greet.c", "#include <stdio.h>\n#include <greet.h>\nint main(void) { puts(greet()); return 0; }\n")
+    env.write(
+        "hello_greet.c",
+        "#include <stdio.h>\n#include <greet.h>\nint main(void) { puts(greet()); return 0; }\n",
+    )
 }
 
 #[test]
@@ -170,7 +231,14 @@ fn vendored_make_library_builds_per_target_and_links() {
     let run = |env: &TestEnv| {
         let output = success(
             env.muslbuild()
-                .args(["--target", "all", "--toolchain", "musl-gcc", "--vendor-lib", "greet=greet:make"])
+                .args([
+                    "--target",
+                    "all",
+                    "--toolchain",
+                    "musl-gcc",
+                    "--vendor-lib",
+                    "greet=greet:make",
+                ])
                 .arg(&main),
         );
         stderr(&output)
@@ -178,8 +246,16 @@ fn vendored_make_library_builds_per_target_and_links() {
     let first = run(&env);
     assert_eq!(built_lines(&first).len(), 3, "{first}");
     for (target, qemu) in ALL {
-        let output = run_binary(qemu, &env.path().join("dist").join(target).join("hello_greet"), b"");
-        assert_eq!(stdout(&output).trim(), "hello from a vendored library", "{target}");
+        let output = run_binary(
+            qemu,
+            &env.path().join("dist").join(target).join("hello_greet"),
+            b"",
+        );
+        assert_eq!(
+            stdout(&output).trim(),
+            "hello from a vendored library",
+            "{target}"
+        );
     }
     assert!(built_lines(&run(&env)).is_empty());
 
@@ -194,12 +270,22 @@ fn vendored_make_library_builds_per_target_and_links() {
 #[test]
 fn unknown_library_is_refused_with_the_known_names() {
     let env = TestEnv::new();
-    let output =
-        env.muslbuild().args(["--target", "x86_64", "--lib", "readlin"]).arg(example("hello.c")).output().unwrap();
+    let output = env
+        .muslbuild()
+        .args(["--target", "x86_64", "--lib", "readlin"])
+        .arg(example("hello.c"))
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(10), "{output:?}");
     let text = stderr(&output);
-    assert!(text.contains("muslbuild: error: unknown library `readlin`"), "{text}");
-    assert!(text.contains("help: known libraries: ncurses, readline, zlib"), "{text}");
+    assert!(
+        text.contains("muslbuild: error: unknown library `readlin`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("help: known libraries: ncurses, readline, zlib"),
+        "{text}"
+    );
 }
 
 fn private_cache(env: &TestEnv) -> PathBuf {
@@ -209,8 +295,14 @@ fn private_cache(env: &TestEnv) -> PathBuf {
 }
 
 fn complete_entries(cache: &Path, kind: &str) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(cache.join(kind)) else { return Vec::new() };
-    entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.join(".muslbuild-complete").exists()).collect()
+    let Ok(entries) = std::fs::read_dir(cache.join(kind)) else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.join(".muslbuild-complete").exists())
+        .collect()
 }
 
 #[test]
@@ -225,17 +317,37 @@ fn tampered_archive_is_never_built() {
     let output = env
         .muslbuild()
         .env("MUSLBUILD_HOME", &cache)
-        .args(["lib", "build", "ncurses", "--target", "x86_64", "--toolchain", "musl-gcc", "--source-dir"])
+        .args([
+            "lib",
+            "build",
+            "ncurses",
+            "--target",
+            "x86_64",
+            "--toolchain",
+            "musl-gcc",
+            "--source-dir",
+        ])
         .arg(&mirror)
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(10), "{output:?}");
     let text = stderr(&output);
-    assert!(text.contains("is not the ncurses source muslbuild expects"), "{text}");
-    assert!(text.contains("expected 6931283d9ac87c5073f30b6290c4c75f21632bb4fc3603ac8100812bed248159"), "{text}");
-    assert!(!text.contains("building library"), "it started a build:\n{text}");
+    assert!(
+        text.contains("is not the ncurses source muslbuild expects"),
+        "{text}"
+    );
+    assert!(
+        text.contains("expected 6931283d9ac87c5073f30b6290c4c75f21632bb4fc3603ac8100812bed248159"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("building library"),
+        "it started a build:\n{text}"
+    );
     assert!(complete_entries(&cache, "libs").is_empty());
-    let sources: Vec<_> = std::fs::read_dir(cache.join("sources")).map(|d| d.collect()).unwrap_or_default();
+    let sources: Vec<_> = std::fs::read_dir(cache.join("sources"))
+        .map(|d| d.collect())
+        .unwrap_or_default();
     assert!(sources.is_empty(), "the tampered archive reached the cache");
 }
 
@@ -248,18 +360,40 @@ fn configure_failure_shows_the_log_tail() {
     );
     let output = env
         .muslbuild()
-        .args(["--target", "x86_64", "--toolchain", "musl-gcc", "--vendor-lib", "broken=broken:autotools"])
+        .args([
+            "--target",
+            "x86_64",
+            "--toolchain",
+            "musl-gcc",
+            "--vendor-lib",
+            "broken=broken:autotools",
+        ])
         .arg(example("hello.c"))
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(10), "{output:?}");
     let text = stderr(&output);
-    assert!(text.contains("muslbuild: error: building library broken for x86_64 failed at `configure`"), "{text}");
-    assert!(text.contains("configure: error: frobnicator 2.0 is required"), "{text}");
-    let log =
-        text.lines().find_map(|l| l.split("the full log is ").nth(1)).expect("a log path").split(' ').next().unwrap();
+    assert!(
+        text.contains("muslbuild: error: building library broken for x86_64 failed at `configure`"),
+        "{text}"
+    );
+    assert!(
+        text.contains("configure: error: frobnicator 2.0 is required"),
+        "{text}"
+    );
+    let log = text
+        .lines()
+        .find_map(|l| l.split("the full log is ").nth(1))
+        .expect("a log path")
+        .split(' ')
+        .next()
+        .unwrap();
     assert!(Path::new(log).is_file(), "{log}");
-    assert!(std::fs::read_to_string(log).unwrap().contains("checking for a working frobnicator... no"));
+    assert!(
+        std::fs::read_to_string(log)
+            .unwrap()
+            .contains("checking for a working frobnicator... no")
+    );
     assert!(!env.path().join("dist/x86_64/hello").exists());
 }
 
@@ -269,28 +403,56 @@ fn missing_host_tool_is_named_before_anything_starts() {
     // A PATH like the real one but without ncurses-bin's tic/infocmp.
     let bin = env.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
-    for entry in std::fs::read_dir("/usr/bin").unwrap().filter_map(|e| e.ok()) {
+    for entry in std::fs::read_dir("/usr/bin")
+        .unwrap()
+        .filter_map(|e| e.ok())
+    {
         let name = entry.file_name();
         if name != "tic" && name != "infocmp" {
             std::os::unix::fs::symlink(entry.path(), bin.join(&name)).unwrap();
         }
     }
     let mut path = vec![bin];
-    let usr_dirs = [Path::new("/usr/bin"), Path::new("/bin"), Path::new("/usr/sbin"), Path::new("/sbin")];
-    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()).filter(|p| !usr_dirs.contains(&p.as_path())));
+    let usr_dirs = [
+        Path::new("/usr/bin"),
+        Path::new("/bin"),
+        Path::new("/usr/sbin"),
+        Path::new("/sbin"),
+    ];
+    path.extend(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap())
+            .filter(|p| !usr_dirs.contains(&p.as_path())),
+    );
     let cache = private_cache(&env);
     let output = env
         .muslbuild()
         .env("PATH", std::env::join_paths(path).unwrap())
         .env("MUSLBUILD_HOME", &cache)
-        .args(["lib", "build", "ncurses", "--target", "x86_64", "--toolchain", "musl-gcc", "--source-dir"])
+        .args([
+            "lib",
+            "build",
+            "ncurses",
+            "--target",
+            "x86_64",
+            "--toolchain",
+            "musl-gcc",
+            "--source-dir",
+        ])
         .arg(test_sources())
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(12), "{output:?}");
     let text = stderr(&output);
-    assert!(text.contains("muslbuild: error: `tic` is needed to build library ncurses but was not found"), "{text}");
-    assert!(text.contains("help: install it: apt-get install ncurses-bin"), "{text}");
+    assert!(
+        text.contains(
+            "muslbuild: error: `tic` is needed to build library ncurses but was not found"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("help: install it: apt-get install ncurses-bin"),
+        "{text}"
+    );
     assert!(!text.contains("building library"), "{text}");
     assert!(complete_entries(&cache, "libs").is_empty());
 }
@@ -300,21 +462,56 @@ fn lib_list_and_env() {
     let env = TestEnv::new();
     let output = success(env.muslbuild().args(["lib", "list"]));
     let text = stdout(&output);
-    assert!(text.lines().any(|l| l.starts_with("ncurses") && l.contains("6.4")), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("readline") && l.contains("8.2") && l.contains("ncurses")), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("zlib") && l.contains("1.3.1")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("ncurses") && l.contains("6.4")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("readline") && l.contains("8.2") && l.contains("ncurses")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("zlib") && l.contains("1.3.1")),
+        "{text}"
+    );
 
     let output = success(
         env.muslbuild()
-            .args(["lib", "env", "ncurses", "--target", "aarch64", "--toolchain", "musl-gcc", "--source-dir"])
+            .args([
+                "lib",
+                "env",
+                "ncurses",
+                "--target",
+                "aarch64",
+                "--toolchain",
+                "musl-gcc",
+                "--source-dir",
+            ])
             .arg(test_sources()),
     );
     let text = stdout(&output);
-    for key in ["CC", "CFLAGS", "CPPFLAGS", "LDFLAGS", "LIBS", "PKG_CONFIG_LIBDIR"] {
-        assert!(text.lines().any(|l| l.starts_with(&format!("export {key}="))), "no {key}:\n{text}");
+    for key in [
+        "CC",
+        "CFLAGS",
+        "CPPFLAGS",
+        "LDFLAGS",
+        "LIBS",
+        "PKG_CONFIG_LIBDIR",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("export {key}="))),
+            "no {key}:\n{text}"
+        );
     }
     assert!(text.contains("-lncursesw -ltinfow"), "{text}");
-    let libdir = text.lines().find_map(|l| l.strip_prefix("export PKG_CONFIG_LIBDIR=")).unwrap();
+    let libdir = text
+        .lines()
+        .find_map(|l| l.strip_prefix("export PKG_CONFIG_LIBDIR="))
+        .unwrap();
     assert!(!libdir.contains("/usr/"), "{libdir}");
     let pc = libdir.trim_matches('\'').split(':').next().unwrap();
     assert!(Path::new(pc).join("ncursesw.pc").is_file(), "{pc}");

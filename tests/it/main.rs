@@ -1,5 +1,5 @@
 //! One integration test binary, so the suite links once. Each module tests one stage
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
-mod support;
 mod libs;
+mod support;

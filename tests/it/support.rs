@@ -13,7 +13,9 @@ pub struct TestEnv {
 
 impl TestEnv {
     pub fn new() -> TestEnv {
-        TestEnv { dir: tempfile::tempdir().expect("temp dir") }
+        TestEnv {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -38,8 +40,16 @@ impl TestEnv {
     /// `muslbuild ARGS` run in this env's folder with its cache.
     pub fn muslbuild(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_muslbuild"));
-        cmd.current_dir(self.path()).env("MUSLBUILD_HOME", self.cache());
-        for var in ["CC", "TARGET_CC", "HOST_CC", "CFLAGS", "LDFLAGS", "MUSLBUILD_OFFLINE"] {
+        cmd.current_dir(self.path())
+            .env("MUSLBUILD_HOME", self.cache());
+        for var in [
+            "CC",
+            "TARGET_CC",
+            "HOST_CC",
+            "CFLAGS",
+            "LDFLAGS",
+            "MUSLBUILD_OFFLINE",
+        ] {
             cmd.env_remove(var);
         }
         cmd
@@ -101,7 +111,10 @@ pub fn run_binary(qemu: Option<&str>, binary: &Path, stdin: &[u8]) -> Output {
         }
         None => Command::new(binary),
     };
-    cmd.env_clear().stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    cmd.env_clear()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().expect("spawn binary");
     child.stdin.take().unwrap().write_all(stdin).ok();
     child.wait_with_output().unwrap()

@@ -1,0 +1,657 @@
+//! Turns a parsed command line into work and prints the results. Human output goes to
+//! stdout (one line per artifact), progress and errors to stderr, `--json` replaces the
+//! human output with one JSON document on stdout.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::build::{self, Built, CBuild};
+use crate::cache::Cache;
+use crate::cli::{
+    BuildArgs, Cli, Command, GlobalArgs, LibArgs, LibCommand, TargetArgs, ToolchainArgs,
+    ToolchainCommand, VerifyArgs,
+};
+use crate::compile::CProgram;
+use crate::dist::{Artifact, Dist};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::jobs::Jobs;
+use crate::libs::{self, commands::LibOptions};
+use crate::run::{RunOutcome, run_artifact};
+use crate::target::Target;
+use crate::toolchain::{self, Choice, Verdict};
+use crate::verify;
+
+pub fn run(cli: Cli, env: Env) -> Result<()> {
+    let cache = Cache::new(env.cache_root());
+    match &cli.command {
+        Some(Command::Targets) => targets(&cli.global),
+        Some(Command::Verify(args)) => verify_files(&cli.global, args, &env),
+        Some(Command::Toolchain(ToolchainCommand::List(args))) => {
+            toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
+        }
+        Some(Command::Lib(command)) => lib_command(&cli.global, command, &env, &cache),
+        None => build_inputs(&cli.global, &cli.build, &env, &cache),
+    }
+}
+
+fn lib_options(args: &LibArgs, names: &[String]) -> LibOptions {
+    let mut libs = args.libs.clone();
+    libs.extend(names.iter().cloned());
+    LibOptions {
+        libs,
+        vendor_libs: args.vendor_libs.clone(),
+        lib_files: args.lib_files.clone(),
+        source_dirs: args.source_dirs.clone(),
+    }
+}
+
+fn job_count(jobs: Option<usize>) -> Result<usize> {
+    if jobs == Some(0) {
+        return Err(Error::usage(
+            "-j 0 allows no work at all",
+            "give -j 1 or more (default: the number of CPUs)",
+        ));
+    }
+    Ok(jobs.unwrap_or_else(Jobs::default_count))
+}
+
+fn resolve_all(
+    targets: &[Target],
+    request: &toolchain::Request,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Vec<toolchain::Toolchain>> {
+    targets
+        .iter()
+        .map(|&t| toolchain::resolve(t, request, env, cache))
+        .collect()
+}
+
+/// `muslbuild lib list|build|env`.
+fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cache) -> Result<()> {
+    match command {
+        LibCommand::List(args) => {
+            let text = libs::commands::list(&lib_options(&args.libs, &[]), env)?;
+            if !global.quiet {
+                print!("{text}");
+            }
+            Ok(())
+        }
+        LibCommand::Build(args) => {
+            let options = lib_options(&args.libs, &args.names);
+            let targets = parse_targets(&args.targets)?;
+            let request = toolchain_request(&args.toolchain)?;
+            let jobs = job_count(args.jobs)?;
+            options.request(env, jobs)?;
+            let toolchains = resolve_all(&targets, &request, env, cache)?;
+            let prepared = libs::commands::build(&options, &toolchains, env, cache, jobs)?;
+            if global.json {
+                let rows: Vec<_> = prepared
+                    .outcomes
+                    .iter()
+                    .map(|o| {
+                        serde_json::json!({
+                            "library": o.name,
+                            "version": o.version,
+                            "target": o.target,
+                            "toolchain": o.toolchain,
+                            "state": if o.state == libs::State::Cached { "cached" } else { "built" },
+                            "prefix": o.prefix,
+                        })
+                    })
+                    .collect();
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&rows).expect("rows serialise")
+                );
+            } else if !global.quiet {
+                for o in &prepared.outcomes {
+                    println!("{:<8} {:<24} {}", o.target, o.label, o.prefix.display());
+                }
+            }
+            Ok(())
+        }
+        LibCommand::Env(args) => {
+            let options = lib_options(&args.libs, &args.names);
+            let targets = parse_targets(&args.targets)?;
+            if targets.len() != 1 {
+                return Err(Error::usage(
+                    "`lib env` prints the variables for one target",
+                    "give a single --target (x86_64, aarch64 or armv7)",
+                ));
+            }
+            let request = toolchain_request(&args.toolchain)?;
+            let jobs = job_count(args.jobs)?;
+            options.request(env, jobs)?;
+            let toolchain = toolchain::resolve(targets[0], &request, env, cache)?;
+            print!(
+                "{}",
+                libs::commands::env_lines(&options, &toolchain, env, cache, jobs)?
+            );
+            Ok(())
+        }
+    }
+}
+
+fn parse_targets(args: &TargetArgs) -> Result<Vec<Target>> {
+    let mut targets = Vec::new();
+    for value in &args.targets {
+        for target in Target::parse_list(value)? {
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+        }
+    }
+    if targets.is_empty() {
+        let host = Target::host().ok_or_else(|| {
+            Error::usage(
+                "this machine's architecture is not a muslbuild target",
+                "choose one with --target x86_64|aarch64|armv7",
+            )
+        })?;
+        targets.push(host);
+    }
+    Ok(targets)
+}
+
+fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::Request> {
+    let choice: Choice = args.toolchain.parse()?;
+    if args.cc.is_some() && choice != Choice::Auto {
+        return Err(Error::usage(
+            "--cc and --toolchain cannot be used together",
+            "--cc names one compiler for every target; --toolchain picks a provider (auto, musl-cross, zig, musl-gcc) — give one of them",
+        ));
+    }
+    Ok(toolchain::Request {
+        choice,
+        cc: args.cc.clone(),
+    })
+}
+
+fn absolute(env: &Env, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        env.cwd.join(path)
+    }
+}
+
+/// Checks every input before anything is built: all must exist and be C sources.
+fn c_sources(inputs: &[PathBuf], env: &Env) -> Result<Vec<PathBuf>> {
+    if inputs.is_empty() {
+        return Err(Error::usage(
+            "nothing to build: no input files given",
+            "give C sources, e.g. `muslbuild --target aarch64 hello.c`; `muslbuild --help` lists the commands",
+        ));
+    }
+    let mut sources = Vec::new();
+    for input in inputs {
+        let path = absolute(env, input);
+        if !path.exists() {
+            return Err(Error::MissingSource {
+                path: input.clone(),
+            });
+        }
+        if path.is_dir() || path.extension().is_none_or(|e| e != "c") {
+            return Err(Error::NotCSource {
+                path: input.clone(),
+            });
+        }
+        sources.push(path);
+    }
+    Ok(sources)
+}
+
+fn split_flags(values: &[String], what: &str) -> Result<Vec<String>> {
+    let mut flags = Vec::new();
+    for value in values {
+        flags.extend(shlex::split(value).ok_or_else(|| {
+            Error::usage(
+                format!("{what} `{value}` has an unbalanced quote"),
+                "quote flags the way a POSIX shell would",
+            )
+        })?);
+    }
+    Ok(flags)
+}
+
+fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, env: &Env) -> Result<CProgram> {
+    let name = match &args.output {
+        Some(name) if name.is_empty() || name.contains('/') || name == "." || name == ".." => {
+            return Err(Error::usage(
+                format!("-o `{name}` is not a file name"),
+                "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
+            ));
+        }
+        Some(name) => name.clone(),
+        None => sources[0]
+            .file_stem()
+            .expect("a .c file has a stem")
+            .to_string_lossy()
+            .into_owned(),
+    };
+    let mut cflags = env.flags("CFLAGS");
+    cflags.extend(split_flags(&args.cflags, "--cflags")?);
+    let mut ldflags = env.flags("LDFLAGS");
+    ldflags.extend(split_flags(&args.ldflags, "--ldflags")?);
+    let mut prefix_maps = vec![env.cwd.clone()];
+    for source in &sources {
+        let dir = source
+            .parent()
+            .expect("absolute path has a parent")
+            .to_path_buf();
+        if !prefix_maps.contains(&dir) {
+            prefix_maps.push(dir);
+        }
+    }
+    Ok(CProgram {
+        name,
+        sources,
+        include_dirs: args.include.iter().map(|p| absolute(env, p)).collect(),
+        defines: args.define.clone(),
+        lib_dirs: args.lib_dir.iter().map(|p| absolute(env, p)).collect(),
+        libs: args.link.clone(),
+        cflags,
+        ldflags,
+        strip: !args.no_strip,
+        prefix_maps,
+        source_date_epoch: env.source_date_epoch(),
+    })
+}
+
+#[derive(Serialize)]
+struct BuildReport<'a> {
+    artifacts: Vec<ArtifactReport<'a>>,
+}
+
+#[derive(Serialize)]
+struct ArtifactReport<'a> {
+    #[serde(flatten)]
+    artifact: &'a Artifact,
+    /// Absolute path of the file.
+    file: &'a Path,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a RunOutcome>,
+}
+
+fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache) -> Result<()> {
+    if !args.run && !args.run_args.is_empty() {
+        return Err(Error::usage(
+            "arguments after `--` are for --run, which was not given",
+            "add --run to run each artifact with them",
+        ));
+    }
+    let targets = parse_targets(&args.targets)?;
+    let request = toolchain_request(&args.toolchain)?;
+    let sources = c_sources(&args.inputs, env)?;
+    let program = c_program(args, sources, env)?;
+    if args.jobs == Some(0) {
+        return Err(Error::usage(
+            "-j 0 allows no work at all",
+            "give -j 1 or more (default: the number of CPUs)",
+        ));
+    }
+    let jobs = Jobs::new(args.jobs.unwrap_or_else(Jobs::default_count));
+    // Libraries first, for every target, before anything reaches dist/.
+    let lib_options = lib_options(&args.libs, &[]);
+    let libraries = if lib_options.is_empty() {
+        None
+    } else {
+        lib_options.request(env, jobs.total())?;
+        let toolchains = resolve_all(&targets, &request, env, cache)?;
+        libs::commands::prepare_programs(&lib_options, &toolchains, env, cache, jobs.total())?
+    };
+    let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
+    let results = build::build_c(
+        &CBuild {
+            program: &program,
+            targets: &targets,
+            toolchain: &request,
+            jobs: &jobs,
+            libraries: libraries.as_ref(),
+        },
+        &dist,
+        env,
+        cache,
+    );
+
+    let mut built: Vec<Built> = Vec::new();
+    let mut errors = Vec::new();
+    for (_, result) in results {
+        match result {
+            Ok(b) => built.push(b),
+            Err(e) => errors.push(e),
+        }
+    }
+    let artifacts: Vec<Artifact> = built.iter().map(|b| b.artifact.clone()).collect();
+    dist.record(&artifacts)?;
+
+    let human = !global.json && !global.quiet;
+    if human {
+        for b in &built {
+            println!(
+                "{:<24} {:>9}  {}  ({})",
+                display_path(env, &b.path),
+                human_size(b.artifact.size),
+                b.toolchain.label(),
+                describe_verification(&b.artifact)
+            );
+        }
+    }
+
+    let mut runs = Vec::new();
+    if args.run && errors.is_empty() {
+        for b in &built {
+            let outcome = run_artifact(&b.path, b.target, &args.run_args, env)?;
+            if human {
+                print_run(env, b, &outcome);
+            }
+            runs.push(outcome);
+        }
+    }
+
+    if global.json {
+        let report = BuildReport {
+            artifacts: built
+                .iter()
+                .enumerate()
+                .map(|(i, b)| ArtifactReport {
+                    artifact: &b.artifact,
+                    file: &b.path,
+                    run: runs.get(i),
+                })
+                .collect(),
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
+    }
+
+    if let Some(first) = errors.into_iter().reduce(|first, other| {
+        crate::print_error(&other);
+        first
+    }) {
+        return Err(first);
+    }
+    if let Some((b, outcome)) = built.iter().zip(&runs).find(|(_, o)| !o.success()) {
+        return Err(Error::Run {
+            target: b.target,
+            path: b.path.clone(),
+            outcome: outcome.status.clone(),
+        });
+    }
+    Ok(())
+}
+
+fn print_run(env: &Env, built: &Built, outcome: &RunOutcome) {
+    let how = match &outcome.runner {
+        Some(qemu) => format!(
+            " under {}",
+            qemu.file_name().unwrap_or_default().to_string_lossy()
+        ),
+        None => String::new(),
+    };
+    println!(
+        "run {}{how}: {}",
+        display_path(env, &built.path),
+        outcome.status
+    );
+    for line in outcome.stdout.lines() {
+        println!("  | {line}");
+    }
+    for line in outcome.stderr.lines() {
+        println!("  ! {line}");
+    }
+}
+
+fn describe_verification(artifact: &Artifact) -> String {
+    let v = &artifact.verification;
+    let linking = if v.static_pie { "static-pie" } else { "static" };
+    let symbols = if v.stripped {
+        "stripped"
+    } else {
+        "not stripped"
+    };
+    format!("{} {linking}, {symbols}", v.machine)
+}
+
+fn display_path(env: &Env, path: &Path) -> String {
+    path.strip_prefix(&env.cwd)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+pub fn human_size(bytes: u64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+fn targets(global: &GlobalArgs) -> Result<()> {
+    #[derive(Serialize)]
+    struct Row {
+        target: Target,
+        aliases: &'static [&'static str],
+        gnu: &'static str,
+        musl_cross: &'static [&'static str],
+        zig: &'static str,
+        rust: &'static str,
+        goarch: &'static str,
+        goarm: Option<&'static str>,
+        oci: String,
+        elf_machine: String,
+    }
+    let rows: Vec<Row> = Target::ALL
+        .iter()
+        .map(|&t| Row {
+            target: t,
+            aliases: t.aliases(),
+            gnu: t.gnu_triple(),
+            musl_cross: t.musl_cross_prefixes(),
+            zig: t.zig_triple(),
+            rust: t.rust_triple(),
+            goarch: t.go_arch().0,
+            goarm: t.go_arch().1,
+            oci: t.oci_platform_string(),
+            elf_machine: verify::machine_name(t.elf().machine),
+        })
+        .collect();
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialise")
+        );
+        return Ok(());
+    }
+    println!(
+        "{:<8} {:<24} {:<21} {:<31} {:<17} {:<13} {:<8}",
+        "TARGET", "GNU / musl-cross", "zig -target", "Rust", "Go", "OCI", "ELF"
+    );
+    for r in &rows {
+        let go = match r.goarm {
+            Some(arm) => format!("{} GOARM={arm}", r.goarch),
+            None => r.goarch.to_string(),
+        };
+        println!(
+            "{:<8} {:<24} {:<21} {:<31} {:<17} {:<13} {:<8}",
+            r.target.name(),
+            r.gnu,
+            r.zig,
+            r.rust,
+            go,
+            r.oci,
+            r.elf_machine
+        );
+    }
+    println!();
+    for r in &rows {
+        println!("{:<8} also: {}", r.target.name(), r.aliases.join(", "));
+    }
+    println!(
+        "\narmv7 means ARMv7-A, Thumb-2, VFPv3-D16, hard float, no NEON (Debian armhf, linux/arm/v7)."
+    );
+    Ok(())
+}
+
+fn verify_files(global: &GlobalArgs, args: &VerifyArgs, env: &Env) -> Result<()> {
+    let target = args
+        .target
+        .as_deref()
+        .map(str::parse::<Target>)
+        .transpose()?;
+    let mut reports = Vec::new();
+    for file in &args.files {
+        let path = absolute(env, file);
+        if !path.is_file() {
+            return Err(Error::Io {
+                what: "cannot read",
+                path: file.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let mut report = verify::verify_file(&path, target)?;
+        report.path = file.clone();
+        reports.push(report);
+    }
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).expect("reports serialise")
+        );
+    } else if !global.quiet {
+        for r in &reports {
+            let verdict = if r.ok { "ok  " } else { "FAIL" };
+            let target = r.target.map_or("?".to_string(), |t| t.to_string());
+            let linking = if r.static_pie { "static-pie" } else { "static" };
+            let symbols = if r.stripped {
+                "stripped"
+            } else {
+                "not stripped"
+            };
+            if r.ok {
+                println!(
+                    "{verdict} {}  {target} {linking}, {symbols}, {}  sha256:{}",
+                    r.path.display(),
+                    human_size(r.size),
+                    r.sha256
+                );
+            } else {
+                println!("{verdict} {}  {}", r.path.display(), r.problems.join("; "));
+            }
+        }
+    }
+    let mut failures = reports
+        .into_iter()
+        .filter(|r| !r.ok)
+        .map(|r| r.into_result().unwrap_err());
+    match failures.next() {
+        None => Ok(()),
+        Some(first) => {
+            for other in failures {
+                crate::print_error(&other);
+            }
+            Err(first)
+        }
+    }
+}
+
+fn toolchain_list(
+    global: &GlobalArgs,
+    targets: &TargetArgs,
+    args: &ToolchainArgs,
+    env: &Env,
+    cache: &Cache,
+) -> Result<()> {
+    #[derive(Serialize)]
+    struct Row {
+        target: Target,
+        provider: String,
+        origin: String,
+        command: String,
+        version: String,
+        usable: bool,
+        reason: Option<String>,
+        auto: bool,
+    }
+    let targets = if targets.targets.is_empty() {
+        Target::ALL.to_vec()
+    } else {
+        parse_targets(targets)?
+    };
+    let request = toolchain_request(args)?;
+    let mut rows = Vec::new();
+    for target in targets {
+        let mut picked = false;
+        for candidate in toolchain::candidates(target, &request, env, cache) {
+            let verdict = toolchain::probe(&candidate, cache)?;
+            let (version, usable, reason) = match verdict {
+                Verdict::Usable { version, .. } => (version, true, None),
+                Verdict::Unusable { version, reason } => (version, false, Some(reason)),
+            };
+            let auto = usable && !picked;
+            picked |= auto;
+            rows.push(Row {
+                target,
+                provider: candidate.provider.name().to_string(),
+                origin: candidate.origin.clone(),
+                command: candidate.cc.to_shell_words(),
+                version,
+                usable,
+                reason,
+                auto,
+            });
+        }
+        if !picked {
+            rows.push(Row {
+                target,
+                provider: "none".into(),
+                origin: String::new(),
+                command: String::new(),
+                version: String::new(),
+                usable: false,
+                reason: Some(toolchain::no_toolchain_help(target, &request)),
+                auto: false,
+            });
+        }
+    }
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).expect("rows serialise")
+        );
+        return Ok(());
+    }
+    let mut current = None;
+    for r in &rows {
+        if current != Some(r.target) {
+            println!("{}:", r.target);
+            current = Some(r.target);
+        }
+        if r.provider == "none" {
+            println!(
+                "    no usable toolchain — {}",
+                r.reason.as_deref().unwrap_or_default()
+            );
+            continue;
+        }
+        let mark = if r.auto { "*" } else { " " };
+        let verdict = match &r.reason {
+            None => "usable".to_string(),
+            Some(reason) => format!("unusable: {reason}"),
+        };
+        println!(
+            "  {mark} {:<10} {:<8} {}  [{}] {verdict}",
+            r.provider, r.version, r.command, r.origin
+        );
+    }
+    println!("\n* = what --toolchain auto uses");
+    Ok(())
+}

@@ -1,0 +1,316 @@
+//! Clap definitions only; `app` turns them into work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  muslbuild --target aarch64 hello.c            dist/aarch64/hello, static, verified
+  muslbuild --target all hello.c --run          build for x86_64, aarch64, armv7 and run each (qemu)
+  muslbuild -t x86_64,armv7 -o server -Iinclude -DNDEBUG src/*.c -lm
+  muslbuild verify dist/armv7/hello --target armv7
+  muslbuild --target all --lib readline repl.c  ncurses + readline built per target (cached), linked statically
+  muslbuild lib list                            the library recipes
+  muslbuild toolchain list                      what each target would be built with
+  muslbuild targets                             every accepted target name
+
+Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
+5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
+10 a library could not be built, 12 a required program is missing. See the README for the full table.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "muslbuild",
+    version,
+    about = "Build fully static, tiny Linux executables for x86_64, aarch64 and armv7 at once",
+    long_about = "Build fully static, tiny Linux executables from C sources for x86_64, aarch64 and armv7 at once,\n\
+                  prove each one is static and of the right architecture, and write them to dist/<target>/<name>.\n\
+                  Toolchains are found automatically (musl-cross gcc, zig, or the distribution's musl-gcc).",
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Print every command run (copy-pastable) and stream build logs
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print only errors
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    /// Print a machine-readable JSON report on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct TargetArgs {
+    /// Target(s): x86_64, aarch64, armv7, `all`, or any alias (amd64, arm64, armhf,
+    /// linux/arm/v7, GNU/Rust triples); comma-separated or repeated. Default: this machine's
+    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ToolchainArgs {
+    /// Which toolchain to use: auto, musl-cross, zig, musl-gcc, or a path to a compiler
+    #[arg(
+        long,
+        value_name = "auto|musl-cross|zig|musl-gcc|PATH",
+        default_value = "auto"
+    )]
+    pub toolchain: String,
+
+    /// Use this C compiler (with arguments, e.g. "zig cc -target aarch64-linux-musl") for every target
+    #[arg(long, value_name = "CC")]
+    pub cc: Option<String>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct BuildArgs {
+    /// C source files (`.c`)
+    #[arg(value_name = "INPUT")]
+    pub inputs: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+
+    /// Build at most N things at once (default: the number of CPUs)
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Name of the executable (default: the first source's file name without `.c`)
+    #[arg(short = 'o', long = "output", value_name = "NAME")]
+    pub output: Option<String>,
+
+    /// Where artifacts go: DIR/<target>/<name>, DIR/manifest.json, DIR/SHA256SUMS
+    #[arg(long, value_name = "DIR", default_value = "dist")]
+    pub out_dir: PathBuf,
+
+    /// Add a header search directory
+    #[arg(short = 'I', value_name = "DIR")]
+    pub include: Vec<PathBuf>,
+
+    /// Define a macro (NAME or NAME=VALUE)
+    #[arg(short = 'D', value_name = "NAME[=VALUE]")]
+    pub define: Vec<String>,
+
+    /// Add a library search directory
+    #[arg(short = 'L', value_name = "DIR")]
+    pub lib_dir: Vec<PathBuf>,
+
+    /// Link a library (-lm)
+    #[arg(short = 'l', value_name = "LIB")]
+    pub link: Vec<String>,
+
+    /// Extra compiler flags, after $CFLAGS (split like a shell would)
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub cflags: Vec<String>,
+
+    /// Extra linker flags, after $LDFLAGS (split like a shell would)
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub ldflags: Vec<String>,
+
+    /// Keep symbols (default: stripped at link time)
+    #[arg(long)]
+    pub no_strip: bool,
+
+    #[command(flatten)]
+    pub libs: LibArgs,
+
+    /// Run each artifact after the build (qemu-user for foreign targets), with an empty
+    /// environment in an empty directory; arguments after `--` are passed to it
+    #[arg(long)]
+    pub run: bool,
+
+    /// Arguments for --run
+    #[arg(last = true, value_name = "ARGS")]
+    pub run_args: Vec<String>,
+}
+
+/// C libraries built per target and linked statically (docs/libraries.md).
+#[derive(Debug, Args, Clone, Default)]
+pub struct LibArgs {
+    /// Build these libraries (and their dependencies) for each target and link them:
+    /// ncurses, readline, zlib; comma-separated or repeated
+    #[arg(long = "lib", value_name = "NAME")]
+    pub libs: Vec<String>,
+
+    /// A vendored library: a folder built with its own build system (guessed when not
+    /// given), linked as -lNAME
+    #[arg(
+        long = "vendor-lib",
+        value_name = "NAME=DIR[:autotools|configure|make|cmake]"
+    )]
+    pub vendor_libs: Vec<String>,
+
+    /// A TOML file of [[library]] tables in the recipe format (vendored libraries with
+    /// dependencies, arguments, link names)
+    #[arg(long = "lib-file", value_name = "FILE")]
+    pub lib_files: Vec<PathBuf>,
+
+    /// A folder of source archives, found by name or sha256 (offline builds; also
+    /// $MUSLBUILD_SOURCE_DIRS)
+    #[arg(long = "source-dir", value_name = "DIR")]
+    pub source_dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LibCommand {
+    /// List the library recipes: versions, build systems, dependencies, link names
+    List(LibListArgs),
+
+    /// Build libraries for each target into the cache (without a program)
+    Build(LibBuildArgs),
+
+    /// Build (or find) libraries for one target and print CC, CFLAGS, LDFLAGS,
+    /// PKG_CONFIG_LIBDIR… as `export` lines for another build system
+    Env(LibBuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LibListArgs {
+    #[command(flatten)]
+    pub libs: LibArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LibBuildArgs {
+    /// Library names (also --lib)
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+
+    /// Build at most N things at once (default: the number of CPUs)
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    #[command(flatten)]
+    pub libs: LibArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every target and its names in each scheme (GNU, zig, Rust, Go, OCI, ELF)
+    Targets,
+
+    /// Check that files are static executables of the right architecture
+    Verify(VerifyArgs),
+
+    /// Find, probe and list toolchains
+    #[command(subcommand)]
+    Toolchain(ToolchainCommand),
+
+    /// Build C libraries (ncurses, readline, zlib, vendored) per target
+    #[command(subcommand)]
+    Lib(LibCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// ELF files to check
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Expected target (default: whatever the ELF header says, checked for being static)
+    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ToolchainCommand {
+    /// Show every toolchain found per target, its version and probe verdict, and which
+    /// one `--toolchain auto` would use
+    List(ToolchainListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ToolchainListArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn short_flags_take_attached_values() {
+        let cli = Cli::try_parse_from([
+            "muslbuild",
+            "-Iinc",
+            "-DX=1",
+            "-lm",
+            "-Llib",
+            "-t",
+            "arm64",
+            "a.c",
+            "--",
+            "x",
+        ])
+        .unwrap();
+        assert_eq!(cli.build.include, vec![PathBuf::from("inc")]);
+        assert_eq!(cli.build.define, vec!["X=1"]);
+        assert_eq!(cli.build.link, vec!["m"]);
+        assert_eq!(cli.build.lib_dir, vec![PathBuf::from("lib")]);
+        assert_eq!(cli.build.targets.targets, vec!["arm64"]);
+        assert_eq!(cli.build.run_args, vec!["x"]);
+    }
+
+    #[test]
+    fn library_flags_and_commands_parse() {
+        let cli = Cli::try_parse_from([
+            "muslbuild",
+            "--lib",
+            "readline,zlib",
+            "--vendor-lib",
+            "greet=vendor/greet:make",
+            "--source-dir",
+            "src",
+            "a.c",
+        ])
+        .unwrap();
+        assert_eq!(cli.build.libs.libs, vec!["readline,zlib"]);
+        assert_eq!(cli.build.libs.vendor_libs, vec!["greet=vendor/greet:make"]);
+        let cli = Cli::try_parse_from(["muslbuild", "lib", "env", "readline", "--target", "armv7"])
+            .unwrap();
+        match cli.command {
+            Some(Command::Lib(LibCommand::Env(args))) => {
+                assert_eq!(args.names, vec!["readline"]);
+                assert_eq!(args.targets.targets, vec!["armv7"]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
