@@ -383,9 +383,9 @@ fn configure_failure_shows_the_log_tail() {
     );
     let log = text
         .lines()
-        .find_map(|l| l.split("the full log is ").nth(1))
+        .find_map(|l| l.split("the full log (with the command line) is ").nth(1))
         .expect("a log path")
-        .split(' ')
+        .split(';')
         .next()
         .unwrap();
     assert!(Path::new(log).is_file(), "{log}");
