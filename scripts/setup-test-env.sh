@@ -22,6 +22,7 @@ apt_packages=(
   qemu-user-static
   skopeo umoci
   make m4 autoconf automake autotools-dev pkg-config ncurses-bin file
+  gcc tar gzip bzip2 xz-utils
   dpkg-dev
 )
 

@@ -86,16 +86,11 @@ pub struct Outcome {
 impl Outcome {
     pub fn line(&self) -> String {
         match &self.state {
-            State::Cached => format!(
-                "library {} {} for {}: cached",
-                self.name, self.version, self.target
+            State::Cached => format!("library {} for {}: cached", self.label, self.target),
+            State::Built { seconds } => format!(
+                "library {} for {}: built in {seconds:.1}s ({})",
+                self.label, self.target, self.toolchain
             ),
-            State::Built { seconds } => {
-                format!(
-                    "library {} {} for {}: built in {seconds:.1}s ({})",
-                    self.name, self.version, self.target, self.toolchain
-                )
-            }
         }
     }
 }

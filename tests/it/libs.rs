@@ -517,3 +517,69 @@ fn lib_list_and_env() {
     assert!(Path::new(pc).join("ncursesw.pc").is_file(), "{pc}");
     assert!(Path::new(pc).join("tinfo.pc").exists(), "{pc}");
 }
+
+#[test]
+fn a_killed_build_leaves_nothing_that_counts_as_built() {
+    let env = TestEnv::new();
+    let marker = env.path().join("may-finish");
+    let started = env.path().join("started");
+    env.write("slow/slow.c", "int slow(void) { return 42; }\n");
+    env.write(
+        "slow/configure",
+        &format!(
+            "#!/bin/sh\nif [ ! -f '{marker}' ]; then touch '{started}'; sleep 20; fi\n\
+             for a in \"$@\"; do case $a in --prefix=*) prefix=${{a#--prefix=}};; esac; done\n\
+             printf 'libslow.a: slow.c\\n\\t$(CC) $(CFLAGS) -c slow.c -o slow.o && $(AR) rcs libslow.a slow.o\\n\
+             install: libslow.a\\n\\tmkdir -p $(DESTDIR)%s/lib && cp libslow.a $(DESTDIR)%s/lib/\\n' \"$prefix\" \"$prefix\" > Makefile\n",
+            marker = marker.display(),
+            started = started.display()
+        ),
+    );
+    let args = [
+        "lib",
+        "build",
+        "--vendor-lib",
+        "slow=slow:autotools",
+        "--target",
+        "x86_64",
+        "--toolchain",
+        "musl-gcc",
+    ];
+    let cache = private_cache(&env);
+    let mut child = env
+        .muslbuild()
+        .env("MUSLBUILD_HOME", &cache)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the vendored configure never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL: no cleanup code runs
+    child.wait().unwrap();
+    let complete: Vec<_> = complete_entries(&env.cache(), "libs")
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("slow-")
+        })
+        .collect();
+    assert!(complete.is_empty(), "{complete:?}");
+
+    std::fs::write(&marker, "").unwrap();
+    let output = success(env.muslbuild().env("MUSLBUILD_HOME", &cache).args(args));
+    let text = stderr(&output);
+    assert!(
+        text.contains("library slow (vendored) for x86_64: built in"),
+        "{text}"
+    );
+}
