@@ -85,7 +85,7 @@ ratios=()
 for i in $(seq "$runs"); do
   rm -rf "$work/cache" "$work/script"
   start=$(now)
-  MUSLBUILD_HOME=$work/cache "$bin" -q lib build readline --target all --toolchain musl-gcc -j2 \
+  MUSLBUILD_HOME=$work/cache "$bin" lib build readline -q --target all --toolchain musl-gcc -j2 \
     --source-dir "$sources" >/dev/null
   mid=$(now)
   script_build "$work/script"

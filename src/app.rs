@@ -88,23 +88,9 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
             let toolchains = resolve_all(&targets, &request, env, cache)?;
             let prepared = libs::commands::build(&options, &toolchains, env, cache, jobs)?;
             if global.json {
-                let rows: Vec<_> = prepared
-                    .outcomes
-                    .iter()
-                    .map(|o| {
-                        serde_json::json!({
-                            "library": o.name,
-                            "version": o.version,
-                            "target": o.target,
-                            "toolchain": o.toolchain,
-                            "state": if o.state == libs::State::Cached { "cached" } else { "built" },
-                            "prefix": o.prefix,
-                        })
-                    })
-                    .collect();
                 println!(
                     "{}",
-                    serde_json::to_string_pretty(&rows).expect("rows serialise")
+                    serde_json::to_string_pretty(&prepared.outcomes).expect("outcomes serialise")
                 );
             } else if !global.quiet {
                 for o in &prepared.outcomes {
@@ -264,6 +250,9 @@ fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, env: &Env) -> Result<CProg
 #[derive(Serialize)]
 struct BuildReport<'a> {
     artifacts: Vec<ArtifactReport<'a>>,
+    /// `--lib`: each library per target, built or taken from the cache.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    libraries: &'a [libs::Outcome],
 }
 
 #[derive(Serialize)]
@@ -363,6 +352,7 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
                     run: runs.get(i),
                 })
                 .collect(),
+            libraries: libraries.as_ref().map_or(&[], |p| p.outcomes.as_slice()),
         };
         println!(
             "{}",

@@ -64,21 +64,24 @@ impl LinkSet {
     }
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
 pub enum State {
     Built { seconds: f64 },
     Cached,
 }
 
 /// One line of the build report: a library for a target, built or taken from the cache.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct Outcome {
     /// `ncurses 6.4`, `greet (vendored)`.
+    #[serde(skip)]
     pub label: String,
     pub name: String,
     pub version: String,
     pub target: Target,
     pub toolchain: String,
+    #[serde(flatten)]
     pub state: State,
     pub prefix: PathBuf,
 }

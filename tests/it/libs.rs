@@ -259,6 +259,21 @@ fn vendored_make_library_builds_per_target_and_links() {
     }
     assert!(built_lines(&run(&env)).is_empty());
 
+    // The JSON report says the same, per library and target.
+    let output = success(
+        env.muslbuild()
+            .args(["--json", "--target", "all", "--toolchain", "musl-gcc"])
+            .args(["--vendor-lib", "greet=greet:make"])
+            .arg(&main),
+    );
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let libraries = report["libraries"].as_array().expect("a libraries array");
+    assert_eq!(libraries.len(), 3, "{report}");
+    for lib in libraries {
+        assert_eq!(lib["name"], "greet", "{lib}");
+        assert_eq!(lib["state"], "cached", "{lib}");
+    }
+
     // Editing the vendored folder changes its key: rebuilt for every target.
     write_greet_fixture(&env, "edited");
     let third = run(&env);
