@@ -21,6 +21,7 @@ apt_packages=(
   musl-dev:arm64 musl-dev:armhf
   qemu-user-static
   skopeo umoci
+  ca-certificates tzdata
   make m4 autoconf automake autotools-dev pkg-config ncurses-bin file
   gcc tar gzip bzip2 xz-utils
   dpkg-dev

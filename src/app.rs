@@ -10,21 +10,27 @@ use crate::build::{self, Built, CBuild};
 use crate::cache::Cache;
 use crate::cli::{
     BuildArgs, Cli, Command, GlobalArgs, LibArgs, LibCommand, TargetArgs, ToolchainArgs,
-    ToolchainCommand, VerifyArgs,
+    ToolchainCommand, ToolchainInstallArgs, ToolchainManifestArgs, ToolchainRemoveArgs, VerifyArgs,
 };
 use crate::compile::CProgram;
 use crate::dist::{Artifact, Dist};
+use crate::download;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::jobs::Jobs;
 use crate::libs::{self, commands::LibOptions};
 use crate::run::{RunOutcome, run_artifact};
 use crate::target::Target;
+use crate::toolchain::install::{self as toolchain_install, InstallOptions};
+use crate::toolchain::manifest::{Kind, Want};
 use crate::toolchain::{self, Choice, Verdict};
 use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
     let cache = Cache::new(env.cache_root());
+    let mut settings = download::Settings::from_env(&env);
+    settings.offline |= cli.global.offline;
+    download::configure(settings);
     match &cli.command {
         Some(Command::Targets) => targets(&cli.global),
         Some(Command::Verify(args)) => verify_files(&cli.global, args, &env),
@@ -32,6 +38,21 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
         }
         Some(Command::Lib(command)) => lib_command(&cli.global, command, &env, &cache),
+        Some(Command::Image(args)) => image(&cli.global, args, &env),
+        Some(Command::Toolchain(ToolchainCommand::Install(args))) => {
+            install_toolchains(&cli.global, args, &env, &cache)
+        }
+        Some(Command::Toolchain(ToolchainCommand::Remove(args))) => {
+            remove_toolchains(&cli.global, args, &cache)
+        }
+        Some(Command::Toolchain(ToolchainCommand::Prune(args))) => {
+            prune_toolchains(&cli.global, args, &env, &cache)
+        }
+        Some(Command::Toolchain(ToolchainCommand::Doctor(args))) => {
+            let manifest = toolchain_install::load_manifest(args.manifest.as_deref(), &env)?;
+            print!("{}", toolchain_install::doctor(&manifest, &env, &cache)?);
+            Ok(())
+        }
         None => build_inputs(&cli.global, &cli.build, &env, &cache),
     }
 }
@@ -119,6 +140,19 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
             Ok(())
         }
     }
+}
+
+fn image(global: &GlobalArgs, args: &crate::image::ImageArgs, env: &Env) -> Result<()> {
+    let report = crate::image::run(args, crate::image::ImageSpec::default(), env)?;
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
+    } else if !global.quiet {
+        print!("{}", report.human());
+    }
+    Ok(())
 }
 
 fn parse_targets(args: &TargetArgs) -> Result<Vec<Target>> {
@@ -643,5 +677,83 @@ fn toolchain_list(
         );
     }
     println!("\n* = what --toolchain auto uses");
+    let installed = toolchain_install::list_installed(cache);
+    if !installed.is_empty() {
+        println!("\ninstalled in {}:", cache.dir("toolchains").display());
+        for line in installed {
+            println!("  {line}");
+        }
+    }
+    Ok(())
+}
+
+fn install_toolchains(
+    global: &GlobalArgs,
+    args: &ToolchainInstallArgs,
+    env: &Env,
+    cache: &Cache,
+) -> Result<()> {
+    let mut wants = Vec::new();
+    for value in &args.targets {
+        for want in Want::parse_list(value)? {
+            if !wants.contains(&want) {
+                wants.push(want);
+            }
+        }
+    }
+    let options = InstallOptions {
+        provider: args.provider.as_deref().map(Kind::parse).transpose()?,
+        from: args.from.as_ref().map(|p| absolute(env, p)),
+        sha256: args.sha256.clone(),
+        manifest: args.manifest.manifest.as_ref().map(|p| absolute(env, p)),
+    };
+    let outcomes = toolchain_install::install(&wants, &options, env, cache)?;
+    if global.json {
+        let records: Vec<_> = outcomes.iter().map(|o| &o.record).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&records).expect("records serialise")
+        );
+        return Ok(());
+    }
+    for outcome in outcomes {
+        let state = if outcome.fresh {
+            "installed"
+        } else {
+            "already installed"
+        };
+        println!("{state}: {}", outcome.record.describe());
+    }
+    Ok(())
+}
+
+fn remove_toolchains(global: &GlobalArgs, args: &ToolchainRemoveArgs, cache: &Cache) -> Result<()> {
+    let provider = args.provider.as_deref().map(Kind::parse).transpose()?;
+    let removed = toolchain_install::remove(&args.names, provider, cache)?;
+    if removed.is_empty() && !global.quiet {
+        eprintln!(
+            "muslbuild: no installed toolchain matched; `muslbuild toolchain list` shows them"
+        );
+    }
+    for record in removed {
+        println!("removed: {} ({})", record.name, record.dir.display());
+    }
+    Ok(())
+}
+
+fn prune_toolchains(
+    global: &GlobalArgs,
+    args: &ToolchainManifestArgs,
+    env: &Env,
+    cache: &Cache,
+) -> Result<()> {
+    let manifest = toolchain_install::load_manifest(args.manifest.as_deref(), env)?;
+    let removed = toolchain_install::prune(&manifest, cache)?;
+    if removed.is_empty() && !global.quiet {
+        eprintln!("muslbuild: nothing to prune");
+    }
+    for path in removed {
+        println!("removed: {}", path.display());
+    }
     Ok(())
 }

@@ -13,11 +13,15 @@ Examples:
   muslbuild --target all --lib readline repl.c  ncurses + readline built per target (cached), linked statically
   muslbuild lib list                            the library recipes
   muslbuild toolchain list                      what each target would be built with
+  muslbuild image --tag hello:1.0 --oci-archive dist/hello.tar
+                                                multi-arch FROM scratch image of dist/
+  muslbuild toolchain install aarch64 armv7     download, verify and install toolchains
   muslbuild targets                             every accepted target name
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
-10 a library could not be built, 12 a required program is missing. See the README for the full table.";
+9 download or checksum failure, 10 a library could not be built, 12 a required program
+is missing, 13 the image cannot be made as asked. See the README for the full table.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +59,10 @@ pub struct GlobalArgs {
     /// Print a machine-readable JSON report on stdout
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Never download: use only installed toolchains and cached files (also MUSLBUILD_OFFLINE=1)
+    #[arg(long, global = true)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -226,6 +234,10 @@ pub enum Command {
     /// Build C libraries (ncurses, readline, zlib, vendored) per target
     #[command(subcommand)]
     Lib(LibCommand),
+
+    /// Pack the artifacts in dist/ into a FROM-scratch multi-arch OCI image (layout folder,
+    /// optionally an oci-archive) and write dist/Dockerfile for docker buildx
+    Image(Box<crate::image::ImageArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -244,6 +256,60 @@ pub enum ToolchainCommand {
     /// Show every toolchain found per target, its version and probe verdict, and which
     /// one `--toolchain auto` would use
     List(ToolchainListArgs),
+
+    /// Download, verify (sha256) and install toolchains into the cache
+    Install(ToolchainInstallArgs),
+
+    /// Remove installed toolchains, by name or by target
+    Remove(ToolchainRemoveArgs),
+
+    /// Delete leftovers of interrupted installs, partial downloads, and installed
+    /// toolchains the manifest no longer lists
+    Prune(ToolchainManifestArgs),
+
+    /// Explain, per target, what works, what is missing, and the command that fixes it
+    Doctor(ToolchainManifestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ToolchainInstallArgs {
+    /// Target(s) to install a toolchain for (x86_64, aarch64, armv7, all), or `go`
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Which kind of toolchain: musl-cross (GCC sets) or zig (one install for every target)
+    #[arg(long, value_name = "musl-cross|zig", value_parser = ["musl-cross", "zig"])]
+    pub provider: Option<String>,
+
+    /// Install this local archive instead of downloading (checked against the manifest's
+    /// sha256, or --sha256)
+    #[arg(long, value_name = "ARCHIVE")]
+    pub from: Option<PathBuf>,
+
+    /// The sha256 the --from archive must have
+    #[arg(long, value_name = "HEX", requires = "from")]
+    pub sha256: Option<String>,
+
+    #[command(flatten)]
+    pub manifest: ToolchainManifestArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolchainRemoveArgs {
+    /// Installed toolchain names (as `toolchain list` shows them) or targets
+    #[arg(required = true, value_name = "NAME|TARGET")]
+    pub names: Vec<String>,
+
+    /// Only remove toolchains of this kind
+    #[arg(long, value_name = "musl-cross|zig|go", value_parser = ["musl-cross", "zig", "go"])]
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ToolchainManifestArgs {
+    /// Toolchain manifest to use instead of the built-in one (also MUSLBUILD_MANIFEST)
+    #[arg(long, value_name = "FILE")]
+    pub manifest: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

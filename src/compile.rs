@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cmd::Cmd;
 use crate::error::{Error, Result};
-use crate::toolchain::Toolchain;
+use crate::toolchain::{Flavor, Toolchain};
 
 /// One C program as the user described it; paths are absolute.
 #[derive(Clone, Debug, Default)]
@@ -51,6 +51,9 @@ pub fn command(program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd 
         .args(LINK_FLAGS);
     if program.strip {
         cmd = cmd.arg("-s");
+    } else if toolchain.flavor == Flavor::Zig {
+        // zig drops the symbol table by itself at -Os; only -g makes it keep symbols.
+        cmd = cmd.arg("-g");
     }
     for dir in &program.lib_dirs {
         cmd = cmd.arg("-L").arg(dir);

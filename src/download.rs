@@ -1,8 +1,21 @@
 //! Downloads: a URL to a file, verified by sha256 (and size) before anyone may use it.
 //! Owned by the toolchain-install work (issue 3); the library sources (issue 4) use it too.
+//!
+//! The shape follows rustup: fetch into `<dest>.part` beside the destination, hash while
+//! writing, compare, then rename. A `.part` left by a killed process is resumed with a
+//! `Range` request; it never counts as the file. Connection errors, timeouts, truncated
+//! bodies and 5xx answers are retried with backoff; 4xx answers move on to the next URL.
 
-use std::path::Path;
+use std::fs::{File, OpenOptions};
+use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::Duration;
 
+use sha2::{Digest, Sha256};
+
+use crate::cache::hex;
+use crate::env::Env;
 use crate::error::{Error, Result};
 
 /// What the caller knows of the file to fetch.
@@ -12,12 +25,518 @@ pub struct Expected<'a> {
     pub size: Option<u64>,
 }
 
+/// How downloads behave; `main` sets it once from the environment (`configure`).
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Base URLs tried before each file's own URLs (`MUSLBUILD_MIRROR`).
+    pub mirrors: Vec<String>,
+    /// Refuse to touch the network (`--offline`, `MUSLBUILD_OFFLINE=1`).
+    pub offline: bool,
+    /// Connect timeout, and the longest a read may wait for a byte.
+    pub timeout: Duration,
+    /// Attempts per URL after the first.
+    pub retries: u32,
+    pub max_redirects: u32,
+    /// Draw a progress bar (only when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            mirrors: Vec::new(),
+            offline: false,
+            timeout: Duration::from_secs(30),
+            retries: 4,
+            max_redirects: 8,
+            progress: false,
+        }
+    }
+}
+
+impl Settings {
+    pub fn from_env(env: &Env) -> Settings {
+        let default = Settings::default();
+        Settings {
+            mirrors: env.mirrors(),
+            offline: env.offline(),
+            timeout: env.http_timeout().unwrap_or(default.timeout),
+            retries: env.http_retries().unwrap_or(default.retries),
+            max_redirects: default.max_redirects,
+            progress: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+
+/// Sets the process-wide settings `fetch_verified` uses; the first call wins.
+pub fn configure(settings: Settings) {
+    let _ = SETTINGS.set(settings);
+}
+
+pub fn settings() -> Settings {
+    SETTINGS.get().cloned().unwrap_or_default()
+}
+
 /// Downloads `urls` (primary first, then mirrors) to `dest`, which appears by rename only
 /// once its sha256 (and size, when known) match.
 pub fn fetch_verified(urls: &[String], expected: &Expected<'_>, dest: &Path) -> Result<()> {
-    let _ = (expected, dest);
-    Err(Error::usage(
-        format!("downloading is not implemented yet ({})", urls.join(", ")),
-        "put the file in a --source-dir folder",
-    ))
+    fetch_verified_with(urls, expected, dest, &settings())
+}
+
+pub fn fetch_verified_with(
+    urls: &[String],
+    expected: &Expected<'_>,
+    dest: &Path,
+    settings: &Settings,
+) -> Result<()> {
+    let want = expected.sha256.to_ascii_lowercase();
+    if want.len() != 64 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::usage(
+            format!("`{}` is not a sha256 (64 hex digits)", expected.sha256),
+            "give the file's sha256 as printed by `sha256sum`",
+        ));
+    }
+    let name = file_name(dest);
+    let dir = dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(Error::io("cannot create the download directory", dir))?;
+
+    // Two processes fetching the same file: the second waits, then finds it in place.
+    let lock_path = with_suffix(dest, ".lock");
+    let lock =
+        File::create(&lock_path).map_err(Error::io("cannot create the lock file", &lock_path))?;
+    lock.lock().map_err(Error::io("cannot lock", &lock_path))?;
+
+    if dest.is_file() {
+        if sha256_file(dest)? == want {
+            return Ok(());
+        }
+        std::fs::remove_file(dest).map_err(Error::io("cannot remove the stale download", dest))?;
+    }
+    let candidates = candidate_urls(urls, &settings.mirrors);
+    if settings.offline {
+        return Err(Error::Offline {
+            what: format!("`{name}`"),
+            help: format!(
+                "run once without --offline / MUSLBUILD_OFFLINE to fetch it from {}, or put the file (sha256 {want}) at {}",
+                candidates.first().map(String::as_str).unwrap_or("its URL"),
+                dest.display()
+            ),
+        });
+    }
+    if candidates.is_empty() {
+        return Err(Error::Download {
+            url: name,
+            reason: "no URL to fetch it from".into(),
+            help: "add a URL or a mirror".into(),
+        });
+    }
+
+    let part = with_suffix(dest, ".part");
+    let agent = agent(settings);
+    let mut errors = Vec::new();
+    for url in &candidates {
+        match fetch_one(&agent, url, &want, expected.size, &part, settings) {
+            Ok(()) => {
+                std::fs::rename(&part, dest)
+                    .map_err(Error::io("cannot move the download into place", dest))?;
+                return Ok(());
+            }
+            Err(err) => {
+                if crate::cmd::verbosity() >= crate::cmd::NORMAL && candidates.len() > 1 {
+                    eprintln!("muslbuild: {err}");
+                }
+                errors.push(err);
+            }
+        }
+    }
+    // A checksum mismatch is the most important thing to report: someone served bytes
+    // that are not the file.
+    let pos = errors
+        .iter()
+        .position(|e| matches!(e, Error::ChecksumMismatch { .. }))
+        .unwrap_or(errors.len() - 1);
+    Err(errors.swap_remove(pos))
+}
+
+/// The mirrors' URLs for each file (`<mirror>/<file name>`), then the file's own URLs.
+pub fn candidate_urls(urls: &[String], mirrors: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for mirror in mirrors {
+        for url in urls {
+            if let Some(name) = url.rsplit('/').next().filter(|n| !n.is_empty()) {
+                let candidate = format!("{}/{name}", mirror.trim_end_matches('/'));
+                if !out.contains(&candidate) {
+                    out.push(candidate);
+                }
+            }
+        }
+    }
+    for url in urls {
+        if !out.contains(url) {
+            out.push(url.clone());
+        }
+    }
+    out
+}
+
+fn agent(settings: &Settings) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(settings.max_redirects)
+        .timeout_connect(Some(settings.timeout))
+        .timeout_per_read(Some(settings.timeout))
+        .user_agent(concat!("muslbuild/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .new_agent()
+}
+
+/// Why one attempt failed: worth another try (the partial file is kept for a resume), or
+/// not.
+enum Failure {
+    Retry(String),
+    Fatal(Error),
+}
+
+fn fetch_one(
+    agent: &ureq::Agent,
+    url: &str,
+    want: &str,
+    size: Option<u64>,
+    part: &Path,
+    settings: &Settings,
+) -> Result<()> {
+    let mut attempt = 0;
+    loop {
+        match attempt_once(agent, url, want, size, part, settings) {
+            Ok(()) => return Ok(()),
+            Err(Failure::Fatal(err)) => return Err(err),
+            Err(Failure::Retry(reason)) if attempt < settings.retries => {
+                let delay =
+                    Duration::from_millis(250u64 << attempt.min(5)).min(Duration::from_secs(8));
+                if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                    eprintln!(
+                        "muslbuild: {url}: {reason}; retrying in {:.1}s",
+                        delay.as_secs_f64()
+                    );
+                }
+                std::thread::sleep(delay);
+                attempt += 1;
+            }
+            Err(Failure::Retry(reason)) => {
+                return Err(Error::Download {
+                    url: url.to_string(),
+                    reason: format!("{reason} (gave up after {} attempts)", attempt + 1),
+                    help: "check the network or the server; set MUSLBUILD_MIRROR=URL to fetch from a mirror, or rerun later (a partial download is resumed)".into(),
+                });
+            }
+        }
+    }
+}
+
+fn attempt_once(
+    agent: &ureq::Agent,
+    url: &str,
+    want: &str,
+    size: Option<u64>,
+    part: &Path,
+    settings: &Settings,
+) -> Result<(), Failure> {
+    let io_fatal = |what: &'static str| {
+        let path = part.to_path_buf();
+        move |e: std::io::Error| {
+            Failure::Fatal(Error::Io {
+                what,
+                path,
+                source: e,
+            })
+        }
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(part)
+        .map_err(io_fatal("cannot write"))?;
+    let mut have = file.metadata().map_err(io_fatal("cannot read"))?.len();
+    if size.is_some_and(|size| have > size) {
+        file.set_len(0).map_err(io_fatal("cannot write"))?;
+        have = 0;
+    }
+    let mut request = agent.get(url);
+    if have > 0 {
+        request = request.header("Range", format!("bytes={have}-"));
+    }
+    let response = request.call().map_err(|e| classify(url, e))?;
+    let status = response.status().as_u16();
+    let start = match status {
+        200 => 0,
+        206 => match content_range_start(
+            response
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok()),
+        ) {
+            Some(start) if start == have => have,
+            _ => {
+                file.set_len(0).map_err(io_fatal("cannot write"))?;
+                return Err(Failure::Retry(
+                    "the server answered the range request with another range".into(),
+                ));
+            }
+        },
+        416 => {
+            file.set_len(0).map_err(io_fatal("cannot write"))?;
+            return Err(Failure::Retry(
+                "the server refused to resume the partial download".into(),
+            ));
+        }
+        408 | 429 | 500..=599 => return Err(Failure::Retry(format!("HTTP {status}"))),
+        _ => {
+            return Err(Failure::Fatal(Error::Download {
+                url: url.to_string(),
+                reason: format!("HTTP {status}{}", response.status().canonical_reason().map(|r| format!(" {r}")).unwrap_or_default()),
+                help: "check the URL; set MUSLBUILD_MIRROR=URL to fetch from a mirror that has the file".into(),
+            }));
+        }
+    };
+
+    let mut hasher = Sha256::new();
+    if start > 0 {
+        // Resuming: the bytes already on disk are part of the hash.
+        file.seek(SeekFrom::Start(0))
+            .map_err(io_fatal("cannot read"))?;
+        let mut reader = (&mut file).take(start);
+        std::io::copy(&mut reader, &mut HashWriter(&mut hasher))
+            .map_err(io_fatal("cannot read"))?;
+    } else {
+        file.set_len(0).map_err(io_fatal("cannot write"))?;
+    }
+    file.seek(SeekFrom::Start(start))
+        .map_err(io_fatal("cannot write"))?;
+
+    let total = size.or_else(|| response.body().content_length().map(|n| n + start));
+    let bar = progress_bar(settings, url, total, start);
+    let mut body = response.into_body().into_reader();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut written = start;
+    loop {
+        let n = match body.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let _ = file.sync_data();
+                if let Some(bar) = &bar {
+                    bar.abandon();
+                }
+                let timed_out =
+                    e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timeout");
+                return Err(Failure::Retry(if timed_out {
+                    format!(
+                        "timed out: no data for {:.1}s after {written} bytes",
+                        settings.timeout.as_secs_f64()
+                    )
+                } else {
+                    format!("the transfer broke off after {written} bytes: {e}")
+                }));
+            }
+        };
+        if size.is_some_and(|size| written + n as u64 > size) {
+            drop(file);
+            let _ = std::fs::remove_file(part);
+            return Err(Failure::Fatal(Error::Download {
+                url: url.to_string(),
+                reason: format!(
+                    "the server sent more than the expected {} bytes",
+                    size.unwrap_or(0)
+                ),
+                help:
+                    "the file on the server is not the one the manifest lists; use another mirror"
+                        .into(),
+            }));
+        }
+        hasher.update(&buf[..n]);
+        file.write_all(&buf[..n])
+            .map_err(io_fatal("cannot write"))?;
+        written += n as u64;
+        if let Some(bar) = &bar {
+            bar.set_position(written);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(size) = size.filter(|&size| written < size) {
+        return Err(Failure::Retry(format!(
+            "the body ended after {written} of {size} bytes"
+        )));
+    }
+    file.sync_all().map_err(io_fatal("cannot write"))?;
+    drop(file);
+    let actual = hex(&hasher.finalize());
+    if actual != want {
+        let _ = std::fs::remove_file(part);
+        return Err(Failure::Fatal(Error::ChecksumMismatch {
+            url: url.to_string(),
+            expected: want.to_string(),
+            actual,
+        }));
+    }
+    Ok(())
+}
+
+fn classify(url: &str, err: ureq::Error) -> Failure {
+    match err {
+        ureq::Error::Timeout(what) => Failure::Retry(format!("timed out ({what})")),
+        ureq::Error::Io(e) => Failure::Retry(e.to_string()),
+        ureq::Error::ConnectionFailed => Failure::Retry("connection failed".into()),
+        ureq::Error::HostNotFound => Failure::Retry("host not found".into()),
+        ureq::Error::Protocol(e) => Failure::Retry(format!("protocol error: {e}")),
+        other => Failure::Fatal(Error::Download {
+            url: url.to_string(),
+            reason: other.to_string(),
+            help: "check the URL; set MUSLBUILD_MIRROR=URL to fetch from a mirror".into(),
+        }),
+    }
+}
+
+/// `bytes 100-199/200` -> 100.
+fn content_range_start(value: Option<&str>) -> Option<u64> {
+    let range = value?.trim().strip_prefix("bytes ")?;
+    range.split('-').next()?.trim().parse().ok()
+}
+
+fn progress_bar(
+    settings: &Settings,
+    url: &str,
+    total: Option<u64>,
+    start: u64,
+) -> Option<indicatif::ProgressBar> {
+    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+        let size = total
+            .map(|t| format!(" ({:.1} MB)", t as f64 / 1e6))
+            .unwrap_or_default();
+        let resume = if start > 0 {
+            format!(", resuming at {start} bytes")
+        } else {
+            String::new()
+        };
+        eprintln!("muslbuild: downloading {url}{size}{resume}");
+    }
+    if !settings.progress || crate::cmd::verbosity() < crate::cmd::NORMAL {
+        return None;
+    }
+    let bar = match total {
+        Some(total) => indicatif::ProgressBar::new(total),
+        None => indicatif::ProgressBar::no_length(),
+    };
+    let style = indicatif::ProgressStyle::with_template(
+        "  {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+    )
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_position(start);
+    Some(bar)
+}
+
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The sha256 of a file, read in large chunks.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut HashWriter(&mut hasher))
+        .map_err(Error::io("cannot read", path))?;
+    Ok(hex(&hasher.finalize()))
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirrors_come_first_with_the_file_name() {
+        let urls = vec!["https://ziglang.org/download/0.1/zig.tar.xz".to_string()];
+        let got = candidate_urls(&urls, &["http://127.0.0.1:9/m/".to_string()]);
+        assert_eq!(
+            got,
+            vec![
+                "http://127.0.0.1:9/m/zig.tar.xz".to_string(),
+                urls[0].clone()
+            ]
+        );
+    }
+
+    #[test]
+    fn content_range_parses() {
+        assert_eq!(content_range_start(Some("bytes 100-199/200")), Some(100));
+        assert_eq!(content_range_start(Some("bytes */200")), None);
+        assert_eq!(content_range_start(None), None);
+    }
+
+    #[test]
+    fn bad_hash_is_a_usage_error_before_any_io() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = fetch_verified_with(
+            &[],
+            &Expected {
+                sha256: "xyz",
+                size: None,
+            },
+            &dir.path().join("f"),
+            &Settings::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Usage(..)));
+    }
+
+    #[test]
+    fn offline_refuses_and_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            offline: true,
+            ..Settings::default()
+        };
+        let err = fetch_verified_with(
+            &["http://127.0.0.1:9/f.tgz".into()],
+            &Expected {
+                sha256: &"a".repeat(64),
+                size: None,
+            },
+            &dir.path().join("f.tgz"),
+            &settings,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Offline { .. }), "{err:?}");
+        assert_eq!(err.exit_code(), crate::error::exit::DOWNLOAD);
+    }
 }

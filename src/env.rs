@@ -104,6 +104,41 @@ impl Env {
         self.get_str(key).and_then(shlex::split).unwrap_or_default()
     }
 
+    /// `MUSLBUILD_OFFLINE=1`: nothing is downloaded; what is missing is an error that says
+    /// what to fetch.
+    pub fn offline(&self) -> bool {
+        self.is_true("MUSLBUILD_OFFLINE")
+    }
+
+    /// `MUSLBUILD_MIRROR`: base URLs (separated by commas or spaces) tried before the
+    /// manifest's own URLs.
+    pub fn mirrors(&self) -> Vec<String> {
+        self.get_str("MUSLBUILD_MIRROR")
+            .map(|v| {
+                v.split([',', ' '])
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `MUSLBUILD_MANIFEST`: a toolchain manifest to use instead of the built-in one.
+    pub fn manifest(&self) -> Option<PathBuf> {
+        self.get("MUSLBUILD_MANIFEST").map(|p| self.cwd.join(p))
+    }
+
+    /// `MUSLBUILD_HTTP_TIMEOUT`: seconds before a connect or a silent read gives up.
+    pub fn http_timeout(&self) -> Option<std::time::Duration> {
+        let secs: f64 = self.get_str("MUSLBUILD_HTTP_TIMEOUT")?.parse().ok()?;
+        (secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs))
+    }
+
+    /// `MUSLBUILD_HTTP_RETRIES`: attempts per URL after the first.
+    pub fn http_retries(&self) -> Option<u32> {
+        self.get_str("MUSLBUILD_HTTP_RETRIES")?.parse().ok()
+    }
+
     /// `MUSLBUILD_SOURCE_DIRS`: folders of source archives for offline library builds,
     /// separated by `:` like `PATH`.
     pub fn source_dirs(&self) -> Vec<PathBuf> {
@@ -205,6 +240,22 @@ mod tests {
             env(&[("HOME", "/h")]).cache_root(),
             PathBuf::from("/h/.cache/muslbuild")
         );
+    }
+
+    #[test]
+    fn download_settings() {
+        let e = env(&[
+            ("MUSLBUILD_MIRROR", "http://a/x, http://b"),
+            ("MUSLBUILD_OFFLINE", "1"),
+            ("MUSLBUILD_HTTP_TIMEOUT", "0.5"),
+        ]);
+        assert_eq!(e.mirrors(), vec!["http://a/x", "http://b"]);
+        assert!(e.offline());
+        assert_eq!(
+            e.http_timeout(),
+            Some(std::time::Duration::from_millis(500))
+        );
+        assert!(!env(&[("MUSLBUILD_OFFLINE", "0")]).offline());
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod exit {
     pub const LIBRARY: u8 = 10;
     pub const CONFIG: u8 = 11;
     pub const MISSING_PROGRAM: u8 = 12;
+    pub const IMAGE: u8 = 13;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,12 +80,58 @@ pub enum Error {
         outcome: String,
     },
 
+    #[error("artifact `{name}` for {target} is not in `{}`", manifest.display())]
+    MissingArtifact {
+        name: String,
+        target: Target,
+        manifest: PathBuf,
+        help: String,
+    },
+
+    /// The dist folder does not hold what `muslbuild image` needs.
+    #[error("{message}")]
+    ImageInput { message: String, help: String },
+
+    /// The image cannot be made as asked: clashing paths, a missing host CA bundle.
+    #[error("{message}")]
+    ImageContent { message: String, help: String },
+
     #[error("{what} `{}`: {source}", path.display())]
     Io {
         what: &'static str,
         path: PathBuf,
         source: std::io::Error,
     },
+
+    #[error("checksum mismatch for {url}: expected sha256 {expected}, got {actual}")]
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("cannot download {url}: {reason}")]
+    Download {
+        url: String,
+        reason: String,
+        help: String,
+    },
+
+    #[error("refusing to unpack `{}`: entry `{entry}` {reason}", archive.display())]
+    UnsafeArchive {
+        archive: PathBuf,
+        entry: String,
+        reason: String,
+    },
+
+    #[error("toolchain manifest `{}`: {reason}", path.display())]
+    Manifest { path: PathBuf, reason: String },
+
+    #[error("{what} has no published sha256 that muslbuild could verify ({url})")]
+    Unverified { what: String, url: String },
+
+    #[error("muslbuild is offline and {what} is not in the cache")]
+    Offline { what: String, help: String },
 
     #[error("unknown library `{name}`")]
     UnknownLibrary { name: String, known: Vec<String> },
@@ -104,11 +151,10 @@ pub enum Error {
         actual: String,
     },
 
-    #[error("no source archive for {library} (`{file}`, sha256 {sha256})")]
+    #[error("no source archive for {library} ({archive})")]
     SourceNotFound {
         library: String,
-        file: String,
-        sha256: String,
+        archive: String,
         looked_in: Vec<PathBuf>,
         reason: String,
     },
@@ -118,7 +164,6 @@ pub enum Error {
         library: String,
         target: Target,
         step: String,
-        command: String,
         log: PathBuf,
         tail: String,
     },
@@ -155,6 +200,14 @@ impl Error {
             Error::CommandFailed { .. } => exit::INTERNAL,
             Error::Run { .. } => exit::RUN,
             Error::Io { .. } => exit::IO,
+            Error::MissingArtifact { .. } | Error::ImageInput { .. } => exit::INPUT,
+            Error::ImageContent { .. } => exit::IMAGE,
+            Error::ChecksumMismatch { .. }
+            | Error::Download { .. }
+            | Error::UnsafeArchive { .. }
+            | Error::Unverified { .. }
+            | Error::Offline { .. } => exit::DOWNLOAD,
+            Error::Manifest { .. } => exit::CONFIG,
             Error::UnknownLibrary { .. }
             | Error::LibrarySpec { .. }
             | Error::SourceChecksum { .. }
@@ -189,9 +242,18 @@ impl Error {
                 "the compiler's diagnostics are above; the full log is {} (rerun with -v to see the command line)",
                 log.display()
             ),
-            Error::Verify { help, .. } | Error::NoToolchain { help, .. } | Error::ProgramNotFound { help, .. } => {
-                help.clone()
-            }
+            Error::Verify { help, .. }
+            | Error::NoToolchain { help, .. }
+            | Error::ProgramNotFound { help, .. }
+            | Error::MissingArtifact { help, .. }
+            | Error::ImageInput { help, .. }
+            | Error::ImageContent { help, .. }
+            | Error::Download { help, .. }
+            | Error::Offline { help, .. } => help.clone(),
+            Error::ChecksumMismatch { .. } => "the file was deleted; if the server or mirror is right and the manifest is stale, check the new file yourself and install it with `muslbuild toolchain install TARGET --from FILE --sha256 HASH`".into(),
+            Error::UnsafeArchive { .. } => "nothing was installed; the archive is malformed or hostile: get it from its official source".into(),
+            Error::Manifest { .. } => "fix the manifest (docs/toolchains.md describes its format) or drop --manifest / MUSLBUILD_MANIFEST to use the built-in one".into(),
+            Error::Unverified { .. } => "download it yourself, check it against the publisher's checksum, then `muslbuild toolchain install TARGET --from FILE --sha256 HASH`; or pick a verified provider (`--provider zig`)".into(),
             Error::CommandFailed { log: Some(log), .. } => format!("the full log is {}", log.display()),
             Error::CommandFailed { log: None, .. } => "rerun with -v to see the command line".into(),
             Error::Run { .. } => "the artifact's own output is above; `--run` runs it with an empty environment in an empty directory, as in a FROM scratch image".into(),
@@ -201,22 +263,32 @@ impl Error {
             ),
             Error::LibrarySpec { help, .. } => help.clone(),
             Error::SourceChecksum { .. } => "the archive was changed or is another release; it was not built. Delete it, or put the genuine upstream archive in the --source-dir folder".into(),
-            Error::SourceNotFound { looked_in, reason, .. } => {
+            Error::SourceNotFound {
+                looked_in, reason, ..
+            } => {
                 let dirs: Vec<String> = looked_in.iter().map(|d| d.display().to_string()).collect();
                 format!(
                     "{reason}; looked in: {}. Put the archive (any name, matched by sha256) in a folder given with --source-dir DIR or MUSLBUILD_SOURCE_DIRS",
-                    if dirs.is_empty() { "no source folders".to_string() } else { dirs.join(", ") }
+                    if dirs.is_empty() {
+                        "no source folders".to_string()
+                    } else {
+                        dirs.join(", ")
+                    }
                 )
             }
             Error::LibraryBuild { log, .. } => format!(
                 "the last lines of the log are above; the full log (with the command line) is {}; rerun with -v to stream every step",
                 log.display()
             ),
-            Error::MissingHostTool { package, .. } => format!("install it: apt-get install {package}"),
+            Error::MissingHostTool { package, .. } => {
+                format!("install it: apt-get install {package}")
+            }
             Error::Io { what, .. } => match *what {
                 "cannot write the output directory" => {
                     "choose a writable folder with --out-dir DIR".into()
                 }
+                "cannot write the OCI layout" => "choose a writable folder with --oci-layout DIR".into(),
+                "cannot write the OCI archive" => "choose a writable path with --oci-archive FILE".into(),
                 _ => "check that the path exists and that you may read and write it".into(),
             },
         }

@@ -4,6 +4,11 @@ use clap::Parser;
 use muslbuild::{app, cli::Cli, cmd, env::Env, print_error};
 
 fn main() -> ExitCode {
+    // `muslbuild … | head` must end quietly like any Unix tool, not panic in println!.
+    // SAFETY: called first, before any thread exists; SIG_DFL is always a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     cmd::set_verbosity(match (cli.global.quiet, cli.global.verbose) {
         (true, _) => cmd::QUIET,

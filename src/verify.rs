@@ -263,7 +263,9 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         class64: header.is_class_64(),
         little_endian: endian == Endianness::Little,
         machine,
-        executable: matches!(e_type, elf::ET_EXEC | elf::ET_DYN),
+        // A shared library is ET_DYN too, but has no entry point.
+        executable: e_type == elf::ET_EXEC
+            || (e_type == elf::ET_DYN && header.e_entry(endian).into() != 0),
         static_pie: e_type == elf::ET_DYN
             && has_dynamic
             && interpreter.is_none()
@@ -467,6 +469,181 @@ mod tests {
             ..baseline
         };
         assert_eq!(check(&arm_facts(v8), Some(Target::Armv7)).0.len(), 2);
+    }
+
+    /// A minimal ELF64 executable, made byte by byte: header, program headers (PT_LOAD
+    /// over the whole file, optional PT_INTERP and PT_DYNAMIC), interpreter string,
+    /// dynamic string table and dynamic array.
+    fn elf64(
+        machine: u16,
+        e_type: u16,
+        interp: Option<&str>,
+        needed: &[&str],
+        dynamic: bool,
+    ) -> Vec<u8> {
+        const BASE: u64 = 0x400000;
+        let phnum = 1 + usize::from(interp.is_some()) + usize::from(dynamic);
+        let data_start = 64 + 56 * 3;
+        let mut data = Vec::new();
+        let interp_off = data_start + data.len();
+        if let Some(i) = interp {
+            data.extend(i.as_bytes());
+            data.push(0);
+        }
+        let strtab_off = data_start + data.len();
+        let mut strtab = vec![0u8];
+        let mut name_offsets = Vec::new();
+        for name in needed {
+            name_offsets.push(strtab.len() as u64);
+            strtab.extend(name.as_bytes());
+            strtab.push(0);
+        }
+        data.extend(&strtab);
+        while (data_start + data.len()) % 8 != 0 {
+            data.push(0);
+        }
+        let dyn_off = data_start + data.len();
+        let mut dyns: Vec<(u64, u64)> = name_offsets.iter().map(|&o| (1, o)).collect();
+        dyns.extend([
+            (5, BASE + strtab_off as u64),
+            (10, strtab.len() as u64),
+            (0, 0),
+        ]);
+        for (tag, val) in &dyns {
+            data.extend(tag.to_le_bytes());
+            data.extend(val.to_le_bytes());
+        }
+        let total = (data_start + data.len()) as u64;
+        let mut out = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        out.extend(e_type.to_le_bytes());
+        out.extend(machine.to_le_bytes());
+        out.extend(1u32.to_le_bytes());
+        out.extend((BASE + 0x100).to_le_bytes());
+        out.extend(64u64.to_le_bytes());
+        out.extend(0u64.to_le_bytes());
+        out.extend(0u32.to_le_bytes());
+        for v in [64u16, 56, phnum as u16, 64, 0, 0] {
+            out.extend(v.to_le_bytes());
+        }
+        let mut phdr = |p_type: u32, offset: u64, size: u64| {
+            out.extend(p_type.to_le_bytes());
+            out.extend(5u32.to_le_bytes());
+            out.extend(offset.to_le_bytes());
+            out.extend((BASE + offset).to_le_bytes());
+            out.extend((BASE + offset).to_le_bytes());
+            out.extend(size.to_le_bytes());
+            out.extend(size.to_le_bytes());
+            out.extend(8u64.to_le_bytes());
+        };
+        phdr(1, 0, total);
+        if let Some(i) = interp {
+            phdr(3, interp_off as u64, i.len() as u64 + 1);
+        }
+        if dynamic {
+            phdr(2, dyn_off as u64, (dyns.len() * 16) as u64);
+        }
+        out.resize(data_start, 0);
+        out.extend(data);
+        out
+    }
+
+    const X86: u16 = 62;
+    const AARCH64: u16 = 183;
+
+    #[test]
+    fn static_executable_passes() {
+        let bytes = elf64(X86, 2, None, &[], false);
+        let report = verify_bytes(Path::new("hello"), &bytes, Some(Target::X86_64));
+        assert!(report.ok, "{:?}", report.problems);
+        assert!(report.stripped);
+        assert!(!report.static_pie);
+        assert_eq!(report.size, bytes.len() as u64);
+        assert_eq!(report.sha256, sha256_hex(&bytes));
+        // Without --target, the machine decides the target.
+        assert_eq!(
+            verify_bytes(Path::new("hello"), &bytes, None).target,
+            Some(Target::X86_64)
+        );
+    }
+
+    #[test]
+    fn dynamic_executable_fails_with_the_scratch_explanation() {
+        let bytes = elf64(
+            X86,
+            3,
+            Some("/lib64/ld-linux-x86-64.so.2"),
+            &["libc.so.6"],
+            true,
+        );
+        let facts = read_facts(&bytes).unwrap();
+        assert_eq!(
+            facts.interpreter.as_deref(),
+            Some("/lib64/ld-linux-x86-64.so.2")
+        );
+        assert_eq!(facts.needed, vec!["libc.so.6"]);
+        let report = verify_bytes(Path::new("hello"), &bytes, Some(Target::X86_64));
+        assert!(!report.ok);
+        let problem = &report.problems[0];
+        assert!(
+            problem.contains("/lib64/ld-linux-x86-64.so.2 and libc.so.6"),
+            "{problem}"
+        );
+        assert!(problem.contains("FROM scratch"), "{problem}");
+        assert!(problem.contains("no such file or directory"), "{problem}");
+    }
+
+    #[test]
+    fn needed_libraries_without_interpreter_fail() {
+        let bytes = elf64(X86, 3, None, &["libz.so.1"], true);
+        let report = verify_bytes(Path::new("x"), &bytes, Some(Target::X86_64));
+        assert_eq!(
+            report.problems,
+            vec!["it needs shared libraries (libz.so.1) that a FROM scratch image does not have"]
+        );
+    }
+
+    #[test]
+    fn static_pie_is_accepted() {
+        let bytes = elf64(AARCH64, 3, None, &[], true);
+        let report = verify_bytes(Path::new("x"), &bytes, Some(Target::Aarch64));
+        assert!(report.ok, "{:?}", report.problems);
+        assert!(report.static_pie);
+    }
+
+    #[test]
+    fn wrong_architecture_fails() {
+        let bytes = elf64(AARCH64, 2, None, &[], false);
+        let report = verify_bytes(Path::new("x"), &bytes, Some(Target::X86_64));
+        assert!(!report.ok);
+        assert!(
+            report.problems[0].contains("64-bit AArch64 binary, not x86_64"),
+            "{:?}",
+            report.problems
+        );
+        assert!(report.problems[0].contains("exec format error"));
+        let err = report.into_result().unwrap_err();
+        assert!(err.help().contains("--target x86_64"), "{}", err.help());
+    }
+
+    #[test]
+    fn relocatable_object_is_not_an_executable() {
+        let bytes = elf64(X86, 1, None, &[], false);
+        let report = verify_bytes(Path::new("x.o"), &bytes, Some(Target::X86_64));
+        assert_eq!(
+            report.problems,
+            vec!["it is not an executable (a relocatable object or shared library)"]
+        );
+    }
+
+    #[test]
+    fn foreign_machine_without_target_is_refused() {
+        let bytes = elf64(243, 2, None, &[], false);
+        let report = verify_bytes(Path::new("x"), &bytes, None);
+        assert!(
+            report.problems[0].contains("RISC-V"),
+            "{:?}",
+            report.problems
+        );
     }
 
     #[test]

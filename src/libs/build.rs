@@ -201,7 +201,6 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
             library: job.recipe.name.clone(),
             target: job.target(),
             step: "install".into(),
-            command: "install".into(),
             log: logs.join("install.log"),
             tail: format!("nothing was installed under {}", job.prefix.display()),
         });
@@ -344,7 +343,6 @@ fn finish_prefix(job: &Job, staged: &Path, logs: &Path) -> Result<()> {
                 library: job.recipe.name.clone(),
                 target: job.target(),
                 step: "install".into(),
-                command: "install".into(),
                 log: logs.join("install.log"),
                 tail: format!(
                     "the install step did not produce lib/lib{lib}.a (exported as -l{lib})"
@@ -461,11 +459,10 @@ impl Runner<'_> {
     fn step(&self, step: &str, cmd: Cmd) -> Result<()> {
         let log = self.logs.join(format!("{step}.log"));
         cmd.run_logged(&log).map_err(|err| match err {
-            Error::CommandFailed { command, tail, .. } => Error::LibraryBuild {
+            Error::CommandFailed { tail, .. } => Error::LibraryBuild {
                 library: self.job.recipe.name.clone(),
                 target: self.job.target(),
                 step: step.to_string(),
-                command,
                 log,
                 // The log's first line is the (long) command itself; the help points to it.
                 tail: tail

@@ -83,7 +83,8 @@ pub fn obtain(
     };
     match crate::download::fetch_verified(&spec.urls, &expected, &cached) {
         Ok(()) => Ok(cached),
-        Err(err @ Error::SourceChecksum { .. }) => Err(err),
+        // A server that serves other bytes is worth its own error, not "not found".
+        Err(err @ Error::ChecksumMismatch { .. }) => Err(err),
         Err(err) => Err(not_found(
             library,
             spec,
@@ -96,8 +97,7 @@ pub fn obtain(
 fn not_found(library: &str, spec: &SourceSpec, source_dirs: &[PathBuf], reason: String) -> Error {
     Error::SourceNotFound {
         library: library.to_string(),
-        file: spec.file.clone(),
-        sha256: spec.sha256.clone(),
+        archive: format!("`{}`, sha256 {}", spec.file, spec.sha256),
         looked_in: source_dirs.to_vec(),
         reason,
     }

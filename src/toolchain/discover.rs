@@ -5,7 +5,9 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::{Flavor, Provider, Request, Tool, Toolchain, file_stamp, installed_bin_dirs};
+use super::{
+    Flavor, Provider, Request, Tool, Toolchain, file_stamp, installed_bin_dirs, installed_zigs,
+};
 use crate::cache::Cache;
 use crate::cmd::Cmd;
 use crate::env::Env;
@@ -137,17 +139,17 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
     let installed = installed_bin_dirs(cache);
     for prefix in target.musl_cross_prefixes() {
         let name = format!("{prefix}-gcc");
-        let on_path = find(&name).map(|p| (p, "PATH".to_string()));
+        // Only PATH can hold the distribution's wrapper; a set in the cache was installed
+        // as musl-cross from the manifest.
+        let on_path = find(&name)
+            .filter(|p| !is_distro_wrapper(p))
+            .map(|p| (p, "PATH".to_string()));
         let in_cache = installed
             .iter()
             .map(|dir| dir.join(&name))
             .find(|p| p.is_file())
             .map(|p| (p, "the muslbuild cache".to_string()));
-        for (gcc, origin) in on_path
-            .into_iter()
-            .chain(in_cache)
-            .filter(|(gcc, _)| !is_distro_wrapper(gcc))
-        {
+        for (gcc, origin) in on_path.into_iter().chain(in_cache) {
             let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
             let (ar, ranlib) = (tool("ar"), tool("ranlib"));
             found.push(Candidate::new(
@@ -162,11 +164,16 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
         }
     }
 
-    // 3. zig: on PATH, then the one inside Python's `ziglang` package.
+    // 3. zig: on PATH, the one inside Python's `ziglang` package, then installed ones.
     let zigs = find("zig")
         .map(|p| (p, "PATH".to_string()))
         .into_iter()
-        .chain(python_ziglang(env, cache, &find).map(|p| (p, "python3 -m ziglang".to_string())));
+        .chain(python_ziglang(env, cache, &find).map(|p| (p, "python3 -m ziglang".to_string())))
+        .chain(
+            installed_zigs(cache)
+                .into_iter()
+                .map(|p| (p, "the muslbuild cache".to_string())),
+        );
     for (zig, origin) in zigs {
         let cc = Tool::new(&zig).with_args(["cc", "-target", target.zig_triple()]);
         let ar = Tool::new(&zig).with_args(["ar"]);
@@ -226,7 +233,7 @@ pub fn looked_for(target: Target, request: &Request) -> String {
         .map(|p| format!("{p}-gcc"))
         .collect();
     format!(
-        "$CC_{} / $TARGET_CC / $CC; {} on PATH or in the cache; zig on PATH or in Python's ziglang; {}{}-gcc with {}",
+        "$CC_{} / $TARGET_CC / $CC; {} on PATH or in the cache; zig on PATH, in Python's ziglang or in the cache; {}{}-gcc with {}",
         target.rust_triple().replace('-', "_"),
         prefixes.join(", "),
         if Target::host() == Some(target) {

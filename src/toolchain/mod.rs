@@ -4,7 +4,10 @@
 //! link a static musl executable for that target.
 
 mod discover;
+pub mod install;
+pub mod manifest;
 mod probe;
+pub mod unpack;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -173,7 +176,28 @@ pub struct Request {
 
 /// Resolves the toolchain for `target`: the first candidate (in the design's order) that
 /// `choice` allows and that passes the probe.
+///
+/// When none works and `request` allows it, installs the first verified toolchain of the
+/// manifest (said on stderr) and tries again; offline, the error says what to install.
 pub fn resolve(target: Target, request: &Request, env: &Env, cache: &Cache) -> Result<Toolchain> {
+    match resolve_found(target, request, env, cache) {
+        Err(err @ Error::NoToolchain { .. }) if install::may_auto_install(request) => {
+            match install::ensure_installed(target, request, env, cache)? {
+                Some(_) => resolve_found(target, request, env, cache),
+                None => Err(err),
+            }
+        }
+        other => other,
+    }
+}
+
+/// `resolve` among what is already on the machine, installing nothing.
+pub fn resolve_found(
+    target: Target,
+    request: &Request,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Toolchain> {
     let all = candidates(target, request, env, cache);
     let allowed: Vec<&Candidate> = all.iter().filter(|c| allows(request, c)).collect();
     let mut rejected = Vec::new();
@@ -237,12 +261,15 @@ pub fn no_toolchain_help(target: Target, request: &Request) -> String {
 }
 
 /// The bin directories of toolchains installed in the cache (complete entries only).
+/// Hidden names are an install's or a removal's temporary folders: a process killed
+/// between writing the record and the rename leaves one that looks complete.
 pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else {
         return Vec::new();
     };
     let mut dirs: Vec<PathBuf> = entries
         .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| e.path())
         .filter(|p| crate::cache::is_complete(p))
         .map(|p| p.join("bin"))
@@ -250,6 +277,15 @@ pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
+}
+
+/// The `zig` of every zig installed in the cache.
+pub fn installed_zigs(cache: &Cache) -> Vec<PathBuf> {
+    installed_bin_dirs(cache)
+        .into_iter()
+        .map(|dir| dir.join("zig"))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 pub(crate) fn file_stamp(path: &Path) -> String {

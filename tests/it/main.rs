@@ -1,5 +1,9 @@
 //! One integration test binary, so the suite links once. Each module tests one stage
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
+mod c;
+mod http;
+mod image;
+mod install;
 mod libs;
 mod support;

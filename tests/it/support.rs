@@ -48,10 +48,14 @@ impl TestEnv {
             "HOST_CC",
             "CFLAGS",
             "LDFLAGS",
-            "MUSLBUILD_OFFLINE",
+            "MUSLBUILD_MANIFEST",
+            "MUSLBUILD_MIRROR",
         ] {
             cmd.env_remove(var);
         }
+        // Tests never reach past 127.0.0.1: a test that downloads points the manifest at
+        // its own loopback server and turns this off.
+        cmd.env("MUSLBUILD_OFFLINE", "1");
         cmd
     }
 }

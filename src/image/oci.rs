@@ -1,0 +1,461 @@
+//! The OCI objects of a multi-arch image, built in memory from one file tree per target:
+//! per platform a layer, a config and a manifest; over them an image index; and the
+//! layout's `index.json`, which names that index with `org.opencontainers.image.ref.name`.
+//! Every JSON blob goes through `canonical_json`, so equal inputs give equal digests.
+
+use std::collections::{BTreeMap, HashMap};
+
+use oci_spec::image::{
+    ANNOTATION_REF_NAME, Arch, Config, ConfigBuilder, Descriptor, DescriptorBuilder,
+    ImageConfigurationBuilder, ImageIndexBuilder, ImageManifestBuilder, MediaType, Os,
+    PlatformBuilder, RootFsBuilder, SCHEMA_VERSION,
+};
+use serde::Serialize;
+
+use crate::cache::sha256_hex;
+use crate::error::{Error, Result};
+use crate::image::layer::{Tree, gzip};
+use crate::target::Target;
+
+/// The runtime settings every platform's image config carries.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImageConfig {
+    pub entrypoint: Option<Vec<String>>,
+    pub cmd: Option<Vec<String>>,
+    /// `KEY=value`, in the order given.
+    pub env: Vec<String>,
+    pub working_dir: Option<String>,
+    /// `8080/tcp`, `53/udp`.
+    pub exposed_ports: Vec<String>,
+    pub labels: BTreeMap<String, String>,
+    pub user: Option<String>,
+}
+
+/// What to pack: a file tree per target, one config, the tag, the timestamp.
+#[derive(Clone, Debug)]
+pub struct ImageInput {
+    pub platforms: Vec<(Target, Tree)>,
+    pub config: ImageConfig,
+    /// Written as `org.opencontainers.image.ref.name` on the index in `index.json`.
+    pub tag: String,
+    /// Seconds since the epoch: file mtimes in the layer and the config's `created`.
+    pub epoch: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BlobRef {
+    pub digest: String,
+    pub size: u64,
+}
+
+impl BlobRef {
+    fn of(bytes: &[u8]) -> BlobRef {
+        BlobRef {
+            digest: format!("sha256:{}", sha256_hex(bytes)),
+            size: bytes.len() as u64,
+        }
+    }
+}
+
+/// What one platform's image is made of, for reports and tests.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlatformImage {
+    pub target: Target,
+    pub platform: String,
+    pub manifest: BlobRef,
+    pub config: BlobRef,
+    pub layer: BlobRef,
+    /// sha256 of the uncompressed layer tar (the config's `rootfs.diff_ids`).
+    pub diff_id: String,
+    /// manifest + config + layer: what a registry stores and a pull downloads.
+    pub total_size: u64,
+}
+
+/// A finished image: every blob by hex digest, and the `index.json` that names it.
+#[derive(Clone, Debug)]
+pub struct Image {
+    pub tag: String,
+    /// The multi-arch image index, the digest a registry would show for the tag.
+    pub index: BlobRef,
+    pub platforms: Vec<PlatformImage>,
+    pub blobs: BTreeMap<String, Vec<u8>>,
+    /// The layout's top-level `index.json`.
+    pub index_json: Vec<u8>,
+}
+
+impl Image {
+    pub fn platform(&self, target: Target) -> Option<&PlatformImage> {
+        self.platforms.iter().find(|p| p.target == target)
+    }
+}
+
+pub fn build(input: &ImageInput) -> Result<Image> {
+    validate_tag(&input.tag)?;
+    let mut platforms: Vec<&(Target, Tree)> = input.platforms.iter().collect();
+    platforms.sort_by_key(|(target, _)| *target);
+    if let Some(w) = platforms.windows(2).find(|w| w[0].0 == w[1].0) {
+        return Err(Error::usage(
+            format!("{} is in the image twice", w[0].0),
+            "name each target once",
+        ));
+    }
+    if platforms.is_empty() {
+        return Err(Error::usage(
+            "the image has no platforms",
+            "build at least one target first",
+        ));
+    }
+
+    let mut blobs = BTreeMap::new();
+    let mut add = |bytes: Vec<u8>| -> BlobRef {
+        let blob = BlobRef::of(&bytes);
+        blobs.insert(blob.digest["sha256:".len()..].to_string(), bytes);
+        blob
+    };
+
+    let mut images = Vec::new();
+    let mut manifest_descriptors = Vec::new();
+    for (target, tree) in platforms {
+        let tar = tree.to_tar(input.epoch);
+        let diff_id = format!("sha256:{}", sha256_hex(&tar));
+        let layer = add(gzip(&tar));
+        let config = add(canonical_json(&image_config(
+            *target,
+            &input.config,
+            &diff_id,
+            input.epoch,
+        )?)?);
+        let manifest = ImageManifestBuilder::default()
+            .schema_version(SCHEMA_VERSION)
+            .media_type(MediaType::ImageManifest)
+            .config(descriptor(MediaType::ImageConfig, &config)?)
+            .layers(vec![descriptor(MediaType::ImageLayerGzip, &layer)?])
+            .build()
+            .map_err(internal)?;
+        let manifest = add(canonical_json(&manifest)?);
+        let (arch, variant) = target.oci_platform();
+        let mut platform = PlatformBuilder::default()
+            .architecture(Arch::from(arch))
+            .os(Os::Linux);
+        if let Some(variant) = variant {
+            platform = platform.variant(variant);
+        }
+        let mut desc = descriptor(MediaType::ImageManifest, &manifest)?;
+        desc.set_platform(Some(platform.build().map_err(internal)?));
+        manifest_descriptors.push(desc);
+        images.push(PlatformImage {
+            target: *target,
+            platform: target.oci_platform_string(),
+            total_size: manifest.size + config.size + layer.size,
+            manifest,
+            config,
+            layer,
+            diff_id,
+        });
+    }
+
+    let index = ImageIndexBuilder::default()
+        .schema_version(SCHEMA_VERSION)
+        .media_type(MediaType::ImageIndex)
+        .manifests(manifest_descriptors)
+        .build()
+        .map_err(internal)?;
+    let index = add(canonical_json(&index)?);
+
+    let mut top = descriptor(MediaType::ImageIndex, &index)?;
+    top.set_annotations(Some(HashMap::from([(
+        ANNOTATION_REF_NAME.to_string(),
+        input.tag.clone(),
+    )])));
+    let index_json = index_json(vec![top])?;
+
+    Ok(Image {
+        tag: input.tag.clone(),
+        index,
+        platforms: images,
+        blobs,
+        index_json,
+    })
+}
+
+/// The layout's `index.json` over the given descriptors.
+pub fn index_json(manifests: Vec<Descriptor>) -> Result<Vec<u8>> {
+    let index = ImageIndexBuilder::default()
+        .schema_version(SCHEMA_VERSION)
+        .media_type(MediaType::ImageIndex)
+        .manifests(manifests)
+        .build()
+        .map_err(internal)?;
+    canonical_json(&index)
+}
+
+fn image_config(
+    target: Target,
+    config: &ImageConfig,
+    diff_id: &str,
+    epoch: u64,
+) -> Result<oci_spec::image::ImageConfiguration> {
+    let (arch, variant) = target.oci_platform();
+    let mut builder = ImageConfigurationBuilder::default()
+        .created(rfc3339(epoch))
+        .architecture(Arch::from(arch))
+        .os(Os::Linux)
+        .config(runtime_config(config)?)
+        .rootfs(
+            RootFsBuilder::default()
+                .typ("layers")
+                .diff_ids(vec![diff_id.to_string()])
+                .build()
+                .map_err(internal)?,
+        );
+    if let Some(variant) = variant {
+        builder = builder.variant(variant);
+    }
+    builder.build().map_err(internal)
+}
+
+fn runtime_config(config: &ImageConfig) -> Result<Config> {
+    let mut builder = ConfigBuilder::default();
+    if let Some(entrypoint) = &config.entrypoint {
+        builder = builder.entrypoint(entrypoint.clone());
+    }
+    if let Some(cmd) = &config.cmd {
+        builder = builder.cmd(cmd.clone());
+    }
+    if !config.env.is_empty() {
+        builder = builder.env(config.env.clone());
+    }
+    if let Some(dir) = &config.working_dir {
+        builder = builder.working_dir(dir.clone());
+    }
+    if !config.exposed_ports.is_empty() {
+        builder = builder.exposed_ports(config.exposed_ports.clone());
+    }
+    if !config.labels.is_empty() {
+        builder = builder.labels(
+            config
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>(),
+        );
+    }
+    if let Some(user) = &config.user {
+        builder = builder.user(user.clone());
+    }
+    builder.build().map_err(internal)
+}
+
+fn descriptor(media_type: MediaType, blob: &BlobRef) -> Result<Descriptor> {
+    DescriptorBuilder::default()
+        .media_type(media_type)
+        .digest(
+            blob.digest
+                .parse::<oci_spec::image::Digest>()
+                .map_err(internal)?,
+        )
+        .size(blob.size)
+        .build()
+        .map_err(internal)
+}
+
+/// Compact JSON with every object's keys sorted. `oci-spec` keeps labels, annotations and
+/// exposed ports in `HashMap`s, whose order changes from run to run; sorting here is
+/// what makes the digests repeat.
+pub fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    fn sort(value: serde_json::Value) -> serde_json::Value {
+        match value {
+            serde_json::Value::Object(map) => {
+                let sorted: BTreeMap<String, serde_json::Value> =
+                    map.into_iter().map(|(k, v)| (k, sort(v))).collect();
+                serde_json::Value::Object(sorted.into_iter().collect())
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.into_iter().map(sort).collect())
+            }
+            other => other,
+        }
+    }
+    let value = serde_json::to_value(value).map_err(internal)?;
+    serde_json::to_vec(&sort(value)).map_err(internal)
+}
+
+/// `1970-01-01T00:00:00Z` for 0: the config's `created`, from `SOURCE_DATE_EPOCH`.
+pub fn rfc3339(epoch: u64) -> String {
+    let days = (epoch / 86_400) as i64;
+    let secs = epoch % 86_400;
+    // Howard Hinnant's days-to-civil: exact for every date a u64 of seconds can reach
+    // that anyone will set SOURCE_DATE_EPOCH to.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// A tag as `oci:DIR:TAG`, umoci and podman accept it: the reference grammar's characters,
+/// no whitespace, at most 128 characters for the tag part.
+pub fn validate_tag(tag: &str) -> Result<()> {
+    let ok = !tag.is_empty()
+        && tag.len() <= 255
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-:/@+".contains(c))
+        && tag
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(
+            format!("`{tag}` is not a valid image tag"),
+            "use letters, digits and `._-:/@`, starting with a letter or digit, e.g. --tag hello:1.0",
+        ))
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::ImageContent {
+        message: format!("cannot build the OCI image: {e}"),
+        help: "this is a bug in muslbuild; please report it".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::layer::{Entry, EntryKind};
+
+    fn tree(content: &[u8]) -> Tree {
+        let mut tree = Tree::new();
+        tree.insert(
+            "/hello",
+            Entry {
+                kind: EntryKind::File(content.to_vec()),
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+            },
+            "hello",
+        )
+        .unwrap();
+        tree
+    }
+
+    fn input() -> ImageInput {
+        ImageInput {
+            platforms: vec![
+                (Target::Armv7, tree(b"arm")),
+                (Target::X86_64, tree(b"x86")),
+                (Target::Aarch64, tree(b"a64")),
+            ],
+            config: ImageConfig {
+                entrypoint: Some(vec!["/hello".into()]),
+                exposed_ports: vec!["8080/tcp".into(), "53/udp".into(), "443/tcp".into()],
+                labels: (0..20)
+                    .map(|i| (format!("l{i}"), format!("v{i}")))
+                    .collect(),
+                ..ImageConfig::default()
+            },
+            tag: "hello:1.0".into(),
+            epoch: 0,
+        }
+    }
+
+    fn json(bytes: &[u8]) -> serde_json::Value {
+        serde_json::from_slice(bytes).unwrap()
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+    }
+
+    #[test]
+    fn same_input_same_bytes() {
+        // Labels and ports sit in HashMaps inside oci-spec; many entries make a
+        // different iteration order between the two builds all but certain.
+        let one = build(&input()).unwrap();
+        let two = build(&input()).unwrap();
+        assert_eq!(one.index_json, two.index_json);
+        assert_eq!(one.blobs, two.blobs);
+        let mut other = input();
+        other.epoch = 1;
+        assert_ne!(build(&other).unwrap().index, one.index);
+    }
+
+    #[test]
+    fn index_lists_platforms_in_target_order_with_variants() {
+        let image = build(&input()).unwrap();
+        let top = json(&image.index_json);
+        assert_eq!(
+            top["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+            "hello:1.0"
+        );
+        assert_eq!(
+            top["manifests"][0]["mediaType"],
+            "application/vnd.oci.image.index.v1+json"
+        );
+        assert_eq!(top["manifests"][0]["digest"], image.index.digest.as_str());
+        let index = json(&image.blobs[&image.index.digest[7..]]);
+        let platforms: Vec<_> = index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["platform"].clone())
+            .collect();
+        assert_eq!(
+            platforms,
+            vec![
+                serde_json::json!({"architecture": "amd64", "os": "linux"}),
+                serde_json::json!({"architecture": "arm64", "os": "linux"}),
+                serde_json::json!({"architecture": "arm", "os": "linux", "variant": "v7"}),
+            ]
+        );
+    }
+
+    #[test]
+    fn config_carries_settings_and_diff_id() {
+        let image = build(&input()).unwrap();
+        let arm = image.platform(Target::Armv7).unwrap();
+        let config = json(&image.blobs[&arm.config.digest[7..]]);
+        assert_eq!(config["architecture"], "arm");
+        assert_eq!(config["variant"], "v7");
+        assert_eq!(config["created"], "1970-01-01T00:00:00Z");
+        assert_eq!(config["rootfs"]["diff_ids"][0], arm.diff_id.as_str());
+        assert_eq!(config["config"]["Entrypoint"][0], "/hello");
+        assert_eq!(
+            config["config"]["ExposedPorts"]["53/udp"],
+            serde_json::json!({})
+        );
+        let manifest = json(&image.blobs[&arm.manifest.digest[7..]]);
+        assert_eq!(
+            manifest["layers"][0]["mediaType"],
+            "application/vnd.oci.image.layer.v1.tar+gzip"
+        );
+        assert_eq!(manifest["layers"][0]["size"], arm.layer.size);
+    }
+
+    #[test]
+    fn tags() {
+        for good in ["latest", "hello:1.0", "ghcr.io/me/hello:v1"] {
+            validate_tag(good).unwrap();
+        }
+        for bad in ["", "a b", ":x", "héllo"] {
+            assert!(validate_tag(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,522 @@
+//! `muslbuild image` against real tools: the hello example built for x86_64, aarch64 and
+//! armv7, packed into one multi-arch image, then checked with skopeo, unpacked with umoci
+//! and run (natively or in a chroot for x86_64, qemu-user for the others).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use crate::support::{
+    TestEnv, example, require, run_binary, shared_cache, stderr, stdout, success,
+};
+
+const TAG: &str = "hello:1.0";
+
+/// (target = dist folder, skopeo --override-arch, --override-variant, qemu)
+const PLATFORMS: [(&str, &str, Option<&str>, Option<&str>); 3] = [
+    ("x86_64", "amd64", None, None),
+    ("aarch64", "arm64", None, Some("qemu-aarch64-static")),
+    ("armv7", "arm", Some("v7"), Some("qemu-arm-static")),
+];
+
+/// dist/ with hello for all three targets, built once per test run by
+/// `muslbuild --target all examples/hello.c` (toolchain `auto`, the shared test cache).
+fn hello_dist() -> &'static Path {
+    static DIST: OnceLock<PathBuf> = OnceLock::new();
+    DIST.get_or_init(|| {
+        let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("image-hello");
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap();
+        let mut build = Command::new(env!("CARGO_BIN_EXE_muslbuild"));
+        build
+            .current_dir(&work)
+            .env("MUSLBUILD_HOME", shared_cache());
+        for var in [
+            "CC",
+            "TARGET_CC",
+            "HOST_CC",
+            "CFLAGS",
+            "LDFLAGS",
+            "SOURCE_DATE_EPOCH",
+        ] {
+            build.env_remove(var);
+        }
+        success(build.args(["--target", "all"]).arg(example("hello.c")));
+        work.join("dist")
+    })
+}
+
+/// A test folder with its own copy of the hello dist.
+fn env_with_dist() -> TestEnv {
+    let env = TestEnv::new();
+    copy_dir(hello_dist(), &env.path().join("dist"));
+    env
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+fn image(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let output = success(
+        env.muslbuild()
+            .arg("image")
+            .arg("--json")
+            .args(args)
+            .env_remove("SOURCE_DATE_EPOCH"),
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json report: {e}\n{}", stdout(&output)))
+}
+
+fn skopeo() -> Command {
+    Command::new(require("skopeo", "skopeo"))
+}
+
+fn json_of(cmd: &mut Command) -> serde_json::Value {
+    serde_json::from_slice(&success(cmd).stdout).unwrap()
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+}
+
+/// skopeo picks one platform out of the index (`--override-arch`), umoci unpacks that.
+/// umoci alone cannot: it refuses a tag that resolves to several manifests ("tag is
+/// ambiguous"), which is what a multi-arch index is.
+fn unpack(env: &TestEnv, layout: &Path, arch: &str, variant: Option<&str>) -> PathBuf {
+    let single = env.path().join(format!("single-{arch}"));
+    let bundle = env.path().join(format!("bundle-{arch}"));
+    let mut copy = skopeo();
+    copy.args(["--override-arch", arch]);
+    if let Some(v) = variant {
+        copy.args(["--override-variant", v]);
+    }
+    success(
+        copy.arg("copy")
+            .arg(format!("oci:{}:{TAG}", layout.display()))
+            .arg(format!("oci:{}:{TAG}", single.display())),
+    );
+    success(
+        Command::new(require("umoci", "umoci"))
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!("{}:{TAG}", single.display()))
+            .arg(&bundle),
+    );
+    bundle
+}
+
+#[test]
+fn hello_image_validates_unpacks_and_runs_on_every_platform() {
+    let env = env_with_dist();
+    let report = image(&env, &["--tag", TAG, "--oci-archive", "dist/hello.tar"]);
+    let layout = env.path().join("dist/image");
+
+    // index.json names exactly one image index, by tag.
+    let top = json_of(
+        skopeo()
+            .args(["inspect", "--raw"])
+            .arg(format!("oci:{}", layout.display())),
+    );
+    assert_eq!(top["mediaType"], "application/vnd.oci.image.index.v1+json");
+    let by_tag = json_of(
+        skopeo()
+            .args(["inspect", "--raw"])
+            .arg(format!("oci:{}:{TAG}", layout.display())),
+    );
+    assert_eq!(top, by_tag);
+    let platforms: Vec<String> = top["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let p = &m["platform"];
+            format!(
+                "{}/{}{}",
+                p["os"].as_str().unwrap(),
+                p["architecture"].as_str().unwrap(),
+                p["variant"]
+                    .as_str()
+                    .map(|v| format!("/{v}"))
+                    .unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        platforms,
+        vec!["linux/amd64", "linux/arm64", "linux/arm/v7"]
+    );
+    let layout_index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(layout.join("index.json")).unwrap()).unwrap();
+    assert_eq!(
+        layout_index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"],
+        TAG
+    );
+    assert_eq!(
+        layout_index["manifests"][0]["digest"],
+        report["index"]["digest"]
+    );
+
+    for (i, (target, arch, variant, qemu)) in PLATFORMS.into_iter().enumerate() {
+        let ours = &report["platforms"][i];
+        assert_eq!(ours["target"], target);
+
+        let mut inspect = skopeo();
+        inspect.args(["--override-arch", arch]);
+        if let Some(v) = variant {
+            inspect.args(["--override-variant", v]);
+        }
+        let info = json_of(
+            inspect
+                .arg("inspect")
+                .arg(format!("oci:{}:{TAG}", layout.display())),
+        );
+        assert_eq!(info["Architecture"], arch);
+        assert_eq!(
+            info["Layers"][0], ours["layer"]["digest"],
+            "{target}: skopeo picked another platform's layer"
+        );
+
+        let bundle = unpack(&env, &layout, arch, variant);
+        let runtime: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
+        assert_eq!(runtime["process"]["args"], serde_json::json!(["/hello"]));
+        let rootfs = bundle.join("rootfs");
+        let names: Vec<String> = std::fs::read_dir(&rootfs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            vec!["hello"],
+            "{target}: a scratch image holds only the artifact"
+        );
+
+        let output = match qemu {
+            None if is_root() => success(
+                Command::new(require("chroot", "coreutils"))
+                    .arg(&rootfs)
+                    .arg("/hello")
+                    .env_clear(),
+            ),
+            None => run_binary(None, &rootfs.join("hello"), b""),
+            Some(q) => run_binary(Some(q), &rootfs.join("hello"), b""),
+        };
+        assert_eq!(
+            stdout(&output),
+            "Hello World\n",
+            "{target}: {}",
+            stderr(&output)
+        );
+
+        println!(
+            "hello image {:<13} layer {:>5} bytes, manifest {} + config {} + layer = {} bytes",
+            ours["platform"].as_str().unwrap(),
+            ours["layer"]["size"],
+            ours["manifest"]["size"],
+            ours["config"]["size"],
+            ours["total_size"]
+        );
+    }
+    let x86_total = report["platforms"][0]["total_size"].as_u64().unwrap();
+    println!(
+        "hello image index {} ({} bytes); index.json {} bytes",
+        report["index"]["digest"].as_str().unwrap(),
+        report["index"]["size"],
+        std::fs::metadata(layout.join("index.json")).unwrap().len()
+    );
+    assert!(
+        x86_total < 10 * 1024,
+        "the whole x86_64 hello image is {x86_total} bytes, over the 10 KB goal"
+    );
+
+    // The oci-archive is the same image.
+    let archive = format!(
+        "oci-archive:{}",
+        env.path().join("dist/hello.tar").display()
+    );
+    let from_archive = json_of(skopeo().args(["inspect", "--raw"]).arg(&archive));
+    assert_eq!(from_archive, top);
+    let info = json_of(
+        skopeo()
+            .args(["--override-arch", "arm64", "inspect"])
+            .arg(format!("{archive}:{TAG}")),
+    );
+    assert_eq!(info["Layers"][0], report["platforms"][1]["layer"]["digest"]);
+}
+
+#[test]
+fn two_folders_give_the_same_bytes() {
+    // The whole pipeline, source to image, in two folders: different absolute paths must
+    // not reach the artifacts or the image.
+    let build_in = |env: &TestEnv| {
+        std::fs::create_dir(env.path().join("src")).unwrap();
+        std::fs::copy(example("hello.c"), env.path().join("src/hello.c")).unwrap();
+        success(
+            env.muslbuild()
+                .args(["-q", "--target", "all", "src/hello.c"])
+                .env_remove("SOURCE_DATE_EPOCH"),
+        );
+    };
+    let (one, two) = (TestEnv::new(), TestEnv::new());
+    build_in(&one);
+    build_in(&two);
+    assert_ne!(one.path(), two.path());
+    let args = [
+        "--tag",
+        TAG,
+        "--oci-archive",
+        "out/hello.tar",
+        "--label",
+        "b=2",
+        "--label",
+        "a=1",
+        "--port",
+        "8080",
+        "--port",
+        "53/udp",
+    ];
+    let a = image(&one, &args);
+    let b = image(&two, &args);
+    assert_eq!(a["index"], b["index"]);
+    assert_eq!(a["platforms"], b["platforms"]);
+    let read = |env: &TestEnv, p: &str| std::fs::read(env.path().join(p)).unwrap();
+    for (target, ..) in PLATFORMS {
+        let artifact = format!("dist/{target}/hello");
+        assert_eq!(
+            read(&one, &artifact),
+            read(&two, &artifact),
+            "{artifact} differs between the folders"
+        );
+    }
+    assert_eq!(
+        read(&one, "dist/image/index.json"),
+        read(&two, "dist/image/index.json")
+    );
+    assert_eq!(read(&one, "out/hello.tar"), read(&two, "out/hello.tar"));
+    assert_eq!(read(&one, "dist/Dockerfile"), read(&two, "dist/Dockerfile"));
+    println!(
+        "reproducible hello index: {}",
+        a["index"]["digest"].as_str().unwrap()
+    );
+
+    // A rebuild in place changes nothing either, and leaves no stray blobs behind.
+    let again = image(&one, &args);
+    assert_eq!(again["index"], a["index"]);
+    let blobs = std::fs::read_dir(one.path().join("dist/image/blobs/sha256"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        blobs,
+        1 + 3 * 3,
+        "one index + (manifest, config, layer) per platform"
+    );
+
+    // SOURCE_DATE_EPOCH moves mtimes and `created`, identically in both folders.
+    let epoch = |env: &TestEnv| {
+        let out = success(
+            env.muslbuild()
+                .args(["image", "--json", "--oci-layout", "epoch"])
+                .env("SOURCE_DATE_EPOCH", "1700000000"),
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let (ea, eb) = (epoch(&one), epoch(&two));
+    assert_eq!(ea["index"], eb["index"]);
+    assert_ne!(ea["index"], image(&one, &[])["index"]);
+    let config = &ea["platforms"][0]["config"]["digest"].as_str().unwrap()["sha256:".len()..];
+    let config: serde_json::Value =
+        serde_json::from_slice(&read(&one, &format!("epoch/blobs/sha256/{config}"))).unwrap();
+    assert_eq!(config["created"], "2023-11-14T22:13:20Z");
+}
+
+#[test]
+fn scratch_essentials_and_settings() {
+    let env = env_with_dist();
+    let report = image(
+        &env,
+        &[
+            "--tag",
+            TAG,
+            "--target",
+            "x86_64",
+            "--artifact",
+            "hello=/usr/local/bin/hello",
+            "--ca-certs",
+            "--passwd",
+            "--zoneinfo",
+            "--env",
+            "TZ=Europe/Paris",
+            "--workdir",
+            "/tmp",
+            "--port",
+            "8080",
+            "--label",
+            "org.opencontainers.image.title=hello",
+            "--cmd",
+            "--greeting",
+            "--cmd",
+            "hi",
+        ],
+    );
+    assert_eq!(report["platforms"].as_array().unwrap().len(), 1);
+    let layout = env.path().join("dist/image");
+    let config = json_of(
+        skopeo()
+            .args(["inspect", "--config"])
+            .arg(format!("oci:{}:{TAG}", layout.display())),
+    );
+    let c = &config["config"];
+    assert_eq!(c["Entrypoint"], serde_json::json!(["/usr/local/bin/hello"]));
+    assert_eq!(c["Cmd"], serde_json::json!(["--greeting", "hi"]));
+    assert_eq!(c["Env"], serde_json::json!(["TZ=Europe/Paris"]));
+    assert_eq!(c["WorkingDir"], "/tmp");
+    assert_eq!(c["User"], "65532:65532");
+    assert_eq!(c["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
+    assert_eq!(c["Labels"]["org.opencontainers.image.title"], "hello");
+
+    let rootfs = unpack(&env, &layout, "amd64", None).join("rootfs");
+    assert_eq!(
+        std::fs::read(rootfs.join("etc/ssl/certs/ca-certificates.crt")).unwrap(),
+        std::fs::read("/etc/ssl/certs/ca-certificates.crt").unwrap()
+    );
+    let passwd = std::fs::read_to_string(rootfs.join("etc/passwd")).unwrap();
+    assert!(passwd.contains("nonroot:x:65532:65532:"), "{passwd}");
+    assert!(
+        std::fs::read_to_string(rootfs.join("etc/group"))
+            .unwrap()
+            .contains("nonroot:x:65532:")
+    );
+    assert!(
+        std::fs::read(rootfs.join("usr/share/zoneinfo/Europe/Paris"))
+            .unwrap()
+            .starts_with(b"TZif")
+    );
+    let output = run_binary(None, &rootfs.join("usr/local/bin/hello"), b"");
+    assert_eq!(stdout(&output), "Hello World\n");
+
+    // The buildx Dockerfile copies the same essentials from dist/rootfs.
+    let dockerfile = std::fs::read_to_string(env.path().join("dist/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains(r#"COPY ["rootfs/","/"]"#),
+        "{dockerfile}"
+    );
+    assert!(
+        dockerfile.contains(r#"COPY ["x86_64/hello","/usr/local/bin/hello"]"#),
+        "{dockerfile}"
+    );
+    assert!(env.path().join("dist/rootfs/etc/passwd").is_file());
+    println!(
+        "hello + CA bundle + passwd + zoneinfo: layer {} bytes",
+        report["platforms"][0]["layer"]["size"]
+    );
+}
+
+#[test]
+fn dockerfile_copies_files_that_exist_in_dist() {
+    let env = env_with_dist();
+    image(&env, &[]);
+    let dist = env.path().join("dist");
+    let dockerfile = std::fs::read_to_string(dist.join("Dockerfile")).unwrap();
+    let mut sources = 0;
+    for line in dockerfile.lines().filter(|l| l.starts_with("COPY ")) {
+        let args: Vec<String> = serde_json::from_str(&line["COPY ".len()..]).unwrap();
+        assert!(
+            dist.join(&args[0]).exists(),
+            "the Dockerfile copies `{}`, which is not in dist/",
+            args[0]
+        );
+        sources += 1;
+    }
+    assert_eq!(sources, 3);
+    for stage in ["muslbuild-amd64", "muslbuild-arm64", "muslbuild-armv7"] {
+        assert!(
+            dockerfile.contains(&format!("FROM scratch AS {stage}\n")),
+            "{dockerfile}"
+        );
+    }
+    assert!(dockerfile.contains("FROM muslbuild-${TARGETARCH}${TARGETVARIANT}\n"));
+}
+
+fn failure(env: &TestEnv, args: &[&str]) -> (i32, String) {
+    let output = env.muslbuild().arg("image").args(args).output().unwrap();
+    assert!(
+        !output.status.success(),
+        "expected failure, got success: {}",
+        stdout(&output)
+    );
+    let err = stderr(&output);
+    assert!(err.starts_with("muslbuild: error: "), "{err}");
+    assert!(err.lines().any(|l| l.starts_with("help: ")), "{err}");
+    (output.status.code().unwrap(), err)
+}
+
+#[test]
+fn errors_are_clear_and_write_nothing() {
+    let env = env_with_dist();
+
+    let (code, err) = failure(&env, &["--artifact", "nope"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("artifact `nope` for x86_64 is not in"),
+        "{err}"
+    );
+    assert!(err.contains("it lists for x86_64: hello"), "{err}");
+
+    // A layout folder that cannot be created: its parent is a file.
+    std::fs::write(env.path().join("file"), b"").unwrap();
+    let (code, err) = failure(&env, &["--oci-layout", "file/image"]);
+    assert_eq!(code, 8, "{err}");
+    assert!(err.contains("cannot write the OCI layout"), "{err}");
+    let (code, err) = failure(&env, &["--oci-archive", "file/hello.tar"]);
+    assert_eq!(code, 8, "{err}");
+    assert!(err.contains("cannot write the OCI archive"), "{err}");
+
+    // A folder with other files in it is never written into.
+    std::fs::create_dir(env.path().join("mine")).unwrap();
+    std::fs::write(env.path().join("mine/notes.txt"), b"keep").unwrap();
+    let (code, err) = failure(&env, &["--oci-layout", "mine"]);
+    assert_eq!(code, 13, "{err}");
+    assert!(err.contains("is not an OCI image layout"), "{err}");
+    assert_eq!(
+        std::fs::read_dir(env.path().join("mine")).unwrap().count(),
+        1
+    );
+
+    // An artifact changed after it was verified and recorded.
+    std::fs::write(
+        env.path().join("dist/armv7/hello"),
+        b"not the verified binary",
+    )
+    .unwrap();
+    let (code, err) = failure(&env, &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("changed since it was built"), "{err}");
+
+    // Flags that make no sense.
+    let (code, err) = failure(&env, &["--port", "http"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _) = failure(&env, &["--tag", "has space"]);
+    assert_eq!(code, 2);
+
+    // None of the failures above left an image or a Dockerfile behind.
+    assert!(!env.path().join("dist/image").exists());
+    assert!(!env.path().join("dist/Dockerfile").exists());
+
+    let empty = TestEnv::new();
+    let (code, err) = failure(&empty, &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("manifest.json` does not exist"), "{err}");
+}
