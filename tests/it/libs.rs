@@ -100,9 +100,10 @@ fn readline_repl_echoes_on_every_target_with_gnu_cross_and_musl_specs() {
 }
 
 #[test]
-fn readline_repl_echoes_with_zig() {
+fn readline_repl_echoes_on_every_target_with_zig() {
     require("qemu-aarch64-static", "qemu-user-static");
-    run_readline_everywhere("zig", &["x86_64", "aarch64"]);
+    require("qemu-arm-static", "qemu-user-static");
+    run_readline_everywhere("zig", &["x86_64", "aarch64", "armv7"]);
 }
 
 #[test]
