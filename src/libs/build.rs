@@ -165,7 +165,22 @@ pub struct Settings<'a> {
     pub cache: &'a Cache,
     pub env: &'a Env,
     pub host: &'a HostTools,
-    pub make_jobs: usize,
+    /// The `-j` budget shared by every target building at the moment.
+    pub budget: usize,
+    /// How many targets are building right now (their chains not finished).
+    pub active: &'a std::sync::atomic::AtomicUsize,
+}
+
+impl Settings<'_> {
+    /// This target's share of the budget, asked when a step starts: a target whose
+    /// neighbours have finished gets their share too.
+    pub fn make_jobs(&self) -> usize {
+        let active = self
+            .active
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(1);
+        (self.budget / active).max(1)
+    }
 }
 
 /// Builds `job` unless its prefix is already complete; returns whether it built.
@@ -495,7 +510,7 @@ impl Runner<'_> {
     }
 
     fn make(&self) -> Cmd {
-        let jobs = self.settings.make_jobs.max(1);
+        let jobs = self.settings.make_jobs();
         self.cmd(&self.settings.host.make)
             .arg(format!("-j{jobs}"))
             .args(self.job.recipe.make.args.iter().map(|a| self.expand(a)))
@@ -601,7 +616,7 @@ impl Runner<'_> {
             )
             .args(recipe.configure.args.iter().map(|a| self.expand(a)));
         self.step("configure", configure)?;
-        let jobs = self.settings.make_jobs.max(1);
+        let jobs = self.settings.make_jobs();
         self.step(
             "make",
             self.cmd("cmake")

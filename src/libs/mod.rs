@@ -10,7 +10,7 @@ pub mod recipe;
 pub mod source;
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 pub use build::Job;
@@ -235,16 +235,26 @@ pub fn prepare(
     }
 
     let budget = request.jobs.max(1);
-    let make_jobs = (budget / pending.len()).max(1);
+    let active = AtomicUsize::new(pending.len());
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<Outcome>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = pending
-            .iter()
-            .map(|jobs| {
-                let host = &host;
-                let failed = &failed;
-                scope.spawn(move || {
-                    let settings = build::Settings { cache, env, host, make_jobs };
+        let handles: Vec<_> =
+            pending
+                .iter()
+                .map(|jobs| {
+                    let host = &host;
+                    let failed = &failed;
+                    let active = &active;
+                    scope.spawn(move || {
+                    let settings = build::Settings { cache, env, host, budget, active };
+                    // The other targets' share of -j grows when this one is done.
+                    struct Done<'a>(&'a AtomicUsize);
+                    impl Drop for Done<'_> {
+                        fn drop(&mut self) {
+                            self.0.fetch_sub(1, Ordering::Relaxed);
+                        }
+                    }
+                    let _done = Done(active);
                     let mut outcomes = Vec::new();
                     for job in jobs {
                         if failed.load(Ordering::Relaxed) {
@@ -252,10 +262,11 @@ pub fn prepare(
                         }
                         if cmd::verbosity() >= cmd::NORMAL {
                             eprintln!(
-                                "muslbuild: building library {} for {} ({}, make -j{make_jobs}); logs in {}",
+                                "muslbuild: building library {} for {} ({}, make -j{}); logs in {}",
                                 job.recipe.label(),
                                 job.target(),
                                 job.toolchain.label(),
+                                settings.make_jobs(),
                                 job.log_dir(cache).display()
                             );
                         }
@@ -279,8 +290,8 @@ pub fn prepare(
                     }
                     Ok(outcomes)
                 })
-            })
-            .collect();
+                })
+                .collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("library build thread panicked"))
