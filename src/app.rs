@@ -17,6 +17,7 @@ use crate::dist::{Artifact, Dist};
 use crate::download;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::go;
 use crate::jobs::Jobs;
 use crate::libs::{self, commands::LibOptions};
 use crate::run::{RunOutcome, run_artifact};
@@ -281,6 +282,98 @@ fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, env: &Env) -> Result<CProg
     })
 }
 
+type TargetResults = Vec<(Target, Result<Built>)>;
+
+/// A Go command: everything is checked (package, flags, Go itself) before `dist/` is
+/// touched.
+fn build_go_inputs(
+    global: &GlobalArgs,
+    args: &BuildArgs,
+    targets: &[Target],
+    request: &toolchain::Request,
+    jobs: &Jobs,
+    env: &Env,
+    cache: &Cache,
+) -> Result<(Dist, TargetResults)> {
+    let mut program = go::package(&args.inputs, &env.cwd)?;
+    if let Some(name) = &args.output {
+        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
+            return Err(Error::usage(
+                format!("-o `{name}` is not a file name"),
+                "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
+            ));
+        }
+        program.name = name.clone();
+    }
+    let c_flags_given = !args.include.is_empty()
+        || !args.define.is_empty()
+        || !args.lib_dir.is_empty()
+        || !args.link.is_empty()
+        || !args.cflags.is_empty();
+    if c_flags_given && !args.cgo {
+        return Err(Error::usage(
+            "-I, -D, -L, -l and --cflags only apply to the C part of a Go program",
+            "add --cgo if the program contains C (import \"C\"); pure Go needs none of them",
+        ));
+    }
+    let mut settings = go::GoSettings::from_env(env, cache);
+    settings.ldflags = args.ldflags.clone();
+    settings.tags = args.tags.clone();
+    settings.go_args = args
+        .goflags
+        .iter()
+        .map(|v| {
+            go::go_split(v).ok_or_else(|| {
+                Error::usage(
+                    format!("--goflags `{v}` has an unbalanced quote"),
+                    "quote values with spaces: --goflags \"-gcflags='all=-N -l'\"",
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    settings.offline = global.offline || env.offline();
+    settings.no_strip = args.no_strip;
+    let go_toolchain = go::resolve(args.toolchain.go.as_deref(), env, cache)?;
+    // Refuse bad flags before anything is created.
+    go::command(
+        &program,
+        targets[0],
+        &go_toolchain,
+        &settings,
+        Path::new("check"),
+    )?;
+    let cgo_inputs = go::CgoInputs {
+        include_dirs: args.include.iter().map(|p| absolute(env, p)).collect(),
+        lib_dirs: args.lib_dir.iter().map(|p| absolute(env, p)).collect(),
+        libs: args.link.clone(),
+        cflags: {
+            let mut flags = env.flags("CGO_CFLAGS");
+            flags.extend(args.define.iter().map(|d| format!("-D{d}")));
+            flags.extend(split_flags(&args.cflags, "--cflags")?);
+            flags
+        },
+        ldflags: env.flags("CGO_LDFLAGS"),
+    };
+    let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
+    let results = go::build_all(
+        &go::GoBuild {
+            program: &program,
+            targets,
+            go: &go_toolchain,
+            settings: &settings,
+            cgo: args.cgo.then_some((request, &cgo_inputs)),
+            jobs,
+        },
+        &dist,
+        env,
+        cache,
+    );
+    Ok((dist, results))
+}
+
 #[derive(Serialize)]
 struct BuildReport<'a> {
     artifacts: Vec<ArtifactReport<'a>>,
@@ -308,8 +401,6 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
     }
     let targets = parse_targets(&args.targets)?;
     let request = toolchain_request(&args.toolchain)?;
-    let sources = c_sources(&args.inputs, env)?;
-    let program = c_program(args, sources, env)?;
     if args.jobs == Some(0) {
         return Err(Error::usage(
             "-j 0 allows no work at all",
@@ -317,28 +408,50 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
         ));
     }
     let jobs = Jobs::new(args.jobs.unwrap_or_else(Jobs::default_count));
-    // Libraries first, for every target, before anything reaches dist/.
+    let is_go = args
+        .inputs
+        .first()
+        .is_some_and(|input| go::is_go_input(input, &env.cwd));
     let lib_options = lib_options(&args.libs, &[]);
-    let libraries = if lib_options.is_empty() {
-        None
+    if is_go && !lib_options.is_empty() {
+        return Err(Error::usage(
+            "--lib, --vendor-lib and --lib-file build C libraries for C programs, not Go packages",
+            "for cgo, build them with `muslbuild lib build NAME --target T` and use `muslbuild lib env` for CGO_CFLAGS/CGO_LDFLAGS",
+        ));
+    }
+    let mut libraries = None;
+    let (dist, results) = if is_go {
+        build_go_inputs(global, args, &targets, &request, &jobs, env, cache)?
     } else {
-        lib_options.request(env, jobs.total())?;
-        let toolchains = resolve_all(&targets, &request, env, cache)?;
-        libs::commands::prepare_programs(&lib_options, &toolchains, env, cache, jobs.total())?
+        let sources = c_sources(&args.inputs, env)?;
+        let program = c_program(args, sources, env)?;
+        // Libraries first, for every target, before anything reaches dist/.
+        if !lib_options.is_empty() {
+            lib_options.request(env, jobs.total())?;
+            let toolchains = resolve_all(&targets, &request, env, cache)?;
+            libraries = libs::commands::prepare_programs(
+                &lib_options,
+                &toolchains,
+                env,
+                cache,
+                jobs.total(),
+            )?;
+        }
+        let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
+        let results = build::build_c(
+            &CBuild {
+                program: &program,
+                targets: &targets,
+                toolchain: &request,
+                jobs: &jobs,
+                libraries: libraries.as_ref(),
+            },
+            &dist,
+            env,
+            cache,
+        );
+        (dist, results)
     };
-    let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
-    let results = build::build_c(
-        &CBuild {
-            program: &program,
-            targets: &targets,
-            toolchain: &request,
-            jobs: &jobs,
-            libraries: libraries.as_ref(),
-        },
-        &dist,
-        env,
-        cache,
-    );
 
     let mut built: Vec<Built> = Vec::new();
     let mut errors = Vec::new();
@@ -358,7 +471,7 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
                 "{:<24} {:>9}  {}  ({})",
                 display_path(env, &b.path),
                 human_size(b.artifact.size),
-                b.toolchain.label(),
+                b.toolchain,
                 describe_verification(&b.artifact)
             );
         }
@@ -611,6 +724,7 @@ fn toolchain_list(
         parse_targets(targets)?
     };
     let request = toolchain_request(args)?;
+    let gos = go::list(args.go.as_deref(), env, cache);
     let mut rows = Vec::new();
     for target in targets {
         let mut picked = false;
@@ -645,6 +759,52 @@ fn toolchain_list(
                 auto: false,
             });
         }
+        // Go builds every target with the same `go`; listed per target because a
+        // target may need a newer Go than another.
+        let mut picked_go = false;
+        for listing in &gos {
+            let checked = listing
+                .toolchain
+                .as_ref()
+                .map_err(Clone::clone)
+                .and_then(|g| {
+                    g.check_supports(target)
+                        .map(|()| g)
+                        .map_err(|e| e.to_string())
+                });
+            let auto = checked.is_ok() && !picked_go;
+            picked_go |= auto;
+            rows.push(Row {
+                target,
+                provider: "go".into(),
+                origin: listing.origin.clone(),
+                command: listing.program.display().to_string(),
+                version: listing
+                    .toolchain
+                    .as_ref()
+                    .map(|g| g.version.clone())
+                    .unwrap_or_else(|_| "?".into()),
+                usable: checked.is_ok(),
+                reason: checked.err(),
+                auto,
+            });
+        }
+        if !picked_go {
+            let reason = match go::resolve(args.go.as_deref(), env, cache) {
+                Err(e) => format!("{e}; {}", e.help()),
+                Ok(_) => "no usable Go".into(),
+            };
+            rows.push(Row {
+                target,
+                provider: "go".into(),
+                origin: String::new(),
+                command: String::new(),
+                version: String::new(),
+                usable: false,
+                reason: Some(reason),
+                auto: false,
+            });
+        }
     }
     if global.json {
         println!(
@@ -666,6 +826,13 @@ fn toolchain_list(
             );
             continue;
         }
+        if r.provider == "go" && r.command.is_empty() {
+            println!(
+                "    no usable Go — {}",
+                r.reason.as_deref().unwrap_or_default()
+            );
+            continue;
+        }
         let mark = if r.auto { "*" } else { " " };
         let verdict = match &r.reason {
             None => "usable".to_string(),
@@ -676,7 +843,7 @@ fn toolchain_list(
             r.provider, r.version, r.command, r.origin
         );
     }
-    println!("\n* = what --toolchain auto uses");
+    println!("\n* = what --toolchain auto uses (C and --cgo), and the Go that Go packages use");
     let installed = toolchain_install::list_installed(cache);
     if !installed.is_empty() {
         println!("\ninstalled in {}:", cache.dir("toolchains").display());

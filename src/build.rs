@@ -11,14 +11,15 @@ use crate::env::Env;
 use crate::error::Result;
 use crate::jobs::Jobs;
 use crate::target::Target;
-use crate::toolchain::{self, Toolchain};
+use crate::toolchain;
 use crate::verify;
 
 pub struct Built {
     pub target: Target,
     pub path: PathBuf,
     pub artifact: Artifact,
-    pub toolchain: Toolchain,
+    /// What built it, for the summary line: `zig 0.17.1`, `go 1.27.3 + zig 0.17.1`.
+    pub toolchain: String,
 }
 
 pub struct CBuild<'a> {
@@ -95,6 +96,6 @@ fn build_one(
         target,
         path,
         artifact,
-        toolchain,
+        toolchain: toolchain.label(),
     })
 }

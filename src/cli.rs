@@ -86,11 +86,16 @@ pub struct ToolchainArgs {
     /// Use this C compiler (with arguments, e.g. "zig cc -target aarch64-linux-musl") for every target
     #[arg(long, value_name = "CC")]
     pub cc: Option<String>,
+
+    /// Use this Go: the `go` binary or its GOROOT (default: $GOROOT, then `go` on PATH)
+    #[arg(long = "go", value_name = "PATH")]
+    pub go: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct BuildArgs {
-    /// C source files (`.c`)
+    /// C source files (`.c`), or one Go command: a folder (`.`, `./cmd/server`) or its
+    /// `.go` files
     #[arg(value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
 
@@ -142,6 +147,19 @@ pub struct BuildArgs {
 
     #[command(flatten)]
     pub libs: LibArgs,
+
+    /// Go: the program contains C; build it with CGO_ENABLED=1, the target's musl
+    /// toolchain as CC and a static external link (-I/-L/-l/-D/--cflags feed cgo)
+    #[arg(long)]
+    pub cgo: bool,
+
+    /// Go: build tags, added to netgo,osusergo (comma-separated)
+    #[arg(long, value_name = "TAGS")]
+    pub tags: Vec<String>,
+
+    /// Go: extra `go build` flags, after muslbuild's and $GOFLAGS (e.g. "-gcflags=-B")
+    #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
+    pub goflags: Vec<String>,
 
     /// Run each artifact after the build (qemu-user for foreign targets), with an empty
     /// environment in an empty directory; arguments after `--` are passed to it

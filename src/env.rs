@@ -104,6 +104,25 @@ impl Env {
         self.get_str(key).and_then(shlex::split).unwrap_or_default()
     }
 
+    /// `GOFLAGS`: muslbuild merges the user's `-ldflags`/`-tags` from it with its own
+    /// instead of letting one clobber the other.
+    pub fn goflags(&self) -> Option<&str> {
+        self.get_str("GOFLAGS")
+    }
+
+    /// `GOROOT`: a Go installation to use when `--go` is not given.
+    pub fn goroot(&self) -> Option<PathBuf> {
+        self.get("GOROOT").map(PathBuf::from)
+    }
+
+    /// Whether `go` can find its build cache by itself (`GOCACHE`, `XDG_CACHE_HOME` or
+    /// `HOME`); without one it refuses to build, so muslbuild gives it a folder.
+    pub fn has_go_cache_dir(&self) -> bool {
+        ["GOCACHE", "XDG_CACHE_HOME", "HOME"]
+            .iter()
+            .any(|k| self.get(k).is_some())
+    }
+
     /// `MUSLBUILD_OFFLINE=1`: nothing is downloaded; what is missing is an error that says
     /// what to fetch.
     pub fn offline(&self) -> bool {

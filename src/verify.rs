@@ -25,6 +25,9 @@ pub struct ElfFacts {
     pub static_pie: bool,
     pub stripped: bool,
     pub arm: Option<ArmAttributes>,
+    /// Linked by Go's own linker from pure Go (a `.go.buildinfo` section and no
+    /// `.ARM.attributes`): no C code, so no C float ABI to match.
+    pub pure_go: bool,
 }
 
 /// The `aeabi` build attributes that decide whether an ARM binary runs on a board.
@@ -189,7 +192,9 @@ pub fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) 
                 arm.fp_arch.unwrap_or_default()
             ));
         }
-        if !arm.hard_float {
+        // Go's internal linker never sets the EABI float flag; GOARM=7 code uses VFP
+        // itself and calls no C, so the C ABI flag says nothing about it.
+        if !arm.hard_float && !facts.pure_go {
             problems.push("it uses the soft-float ABI, not armhf's hard-float ABI".into());
         }
         if problems.len() > before && help.is_empty() {
@@ -244,6 +249,13 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         .map_err(bad)?
         .is_empty();
     let machine = header.e_machine(endian).0;
+    let mut go_buildinfo = false;
+    let mut arm_attributes = false;
+    for section in sections.iter() {
+        let name = sections.section_name(endian, section).unwrap_or_default();
+        go_buildinfo |= name == b".go.buildinfo";
+        arm_attributes |= section.sh_type(endian) == elf::SHT_ARM_ATTRIBUTES;
+    }
     let arm = if machine == elf::EM_ARM.0 {
         let mut attrs = ArmAttributes {
             hard_float: header.e_flags(endian).0 & elf::EF_ARM_ABI_FLOAT_HARD != 0,
@@ -274,6 +286,7 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         needed,
         stripped,
         arm,
+        pure_go: go_buildinfo && !arm_attributes,
     })
 }
 
@@ -434,6 +447,7 @@ mod tests {
             static_pie: false,
             stripped: true,
             arm: Some(attrs),
+            pure_go: false,
         }
     }
 
@@ -462,7 +476,19 @@ mod tests {
             hard_float: false,
             ..baseline.clone()
         };
-        assert!(check(&arm_facts(soft), Some(Target::Armv7)).0[0].contains("soft-float"));
+        assert!(check(&arm_facts(soft.clone()), Some(Target::Armv7)).0[0].contains("soft-float"));
+        let go = ElfFacts {
+            pure_go: true,
+            ..arm_facts(ArmAttributes {
+                cpu_arch: None,
+                fp_arch: None,
+                ..soft
+            })
+        };
+        assert!(
+            check(&go, Some(Target::Armv7)).0.is_empty(),
+            "pure Go has no float ABI flag"
+        );
         let v8 = ArmAttributes {
             cpu_arch: Some(14),
             fp_arch: Some(7),
