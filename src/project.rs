@@ -338,6 +338,7 @@ fn build(
                 toolchain: &request,
                 jobs: &jobs,
                 bypass_cache,
+                libraries: None,
             },
             &dist,
             env,
