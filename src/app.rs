@@ -377,7 +377,7 @@ fn build_go_inputs(
     jobs: &Jobs,
     env: &Env,
     cache: &Cache,
-) -> Result<(Dist, TargetResults)> {
+) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
     let mut program = go::package(&args.inputs, &env.cwd)?;
     if let Some(name) = &args.output {
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
@@ -440,6 +440,27 @@ fn build_go_inputs(
         },
         ldflags: env.flags("CGO_LDFLAGS"),
     };
+    // cgo's C libraries (`--lib`), per target, before anything reaches dist/.
+    let lib_options = lib_options(&args.libs, &[]);
+    let mut libraries = std::collections::BTreeMap::new();
+    let mut prepared = None;
+    if args.cgo && !lib_options.is_empty() {
+        lib_options.request(env, jobs.total())?;
+        let toolchains = resolve_all(targets, request, env, cache)?;
+        prepared =
+            libs::commands::prepare_programs(&lib_options, &toolchains, env, cache, jobs.total())?;
+        for (target, set) in prepared.iter().flat_map(|p| p.link_sets.iter()) {
+            libraries.insert(
+                *target,
+                go::CgoInputs {
+                    include_dirs: set.include_dirs.clone(),
+                    lib_dirs: set.lib_dirs.clone(),
+                    libs: set.libs.clone(),
+                    ..go::CgoInputs::default()
+                },
+            );
+        }
+    }
     let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
     let results = go::build_all(
         &go::GoBuild {
@@ -448,8 +469,7 @@ fn build_go_inputs(
             go: &go_toolchain,
             settings: &settings,
             cgo: args.cgo.then_some((request, &cgo_inputs)),
-            // Filled per target once `--lib` builds C libraries (the libs work).
-            libraries: &std::collections::BTreeMap::new(),
+            libraries: &libraries,
             jobs,
             bypass_cache: false,
         },
@@ -457,7 +477,7 @@ fn build_go_inputs(
         env,
         cache,
     );
-    Ok((dist, results))
+    Ok((dist, results, prepared))
 }
 
 #[derive(Serialize)]
@@ -499,15 +519,18 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
         .first()
         .is_some_and(|input| go::is_go_input(input, &env.cwd));
     let lib_options = lib_options(&args.libs, &[]);
-    if is_go && !lib_options.is_empty() {
+    if is_go && !lib_options.is_empty() && !args.cgo {
         return Err(Error::usage(
-            "--lib, --vendor-lib and --lib-file build C libraries for C programs, not Go packages",
-            "for cgo, build them with `muslbuild lib build NAME --target T` and use `muslbuild lib env` for CGO_CFLAGS/CGO_LDFLAGS",
+            "--lib, --vendor-lib and --lib-file build C libraries, which only the C part of a Go program (cgo) can link",
+            "add --cgo if the program calls C through `import \"C\"`",
         ));
     }
     let mut libraries = None;
     let (dist, results) = if is_go {
-        build_go_inputs(global, args, &targets, &request, &jobs, env, cache)?
+        let (dist, results, prepared) =
+            build_go_inputs(global, args, &targets, &request, &jobs, env, cache)?;
+        libraries = prepared;
+        (dist, results)
     } else {
         let sources = c_sources(&args.inputs, env)?;
         let program = c_program(args, sources, env)?;

@@ -439,3 +439,50 @@ fn go_mod_asking_for_a_newer_go_is_a_toolchain_error() {
     );
     assert!(err.contains("needs go1.99 or newer"), "{err}");
 }
+
+/// `--cgo` with a C library muslbuild builds per target: Debian's zlib tarball (repacked,
+/// so it comes in as a vendored library, like in `libs.rs`) linked into a Go program.
+#[test]
+fn cgo_program_links_a_muslbuild_c_library() {
+    let env = TestEnv::new();
+    let tarball =
+        crate::support::repo_root().join("target/test-sources/zlib_1.2.13.dfsg.orig.tar.bz2");
+    assert!(
+        tarball.is_file(),
+        "prerequisite {} is missing: run scripts/setup-test-env.sh",
+        tarball.display()
+    );
+    assert!(
+        Command::new("tar")
+            .arg("-xjf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(env.path())
+            .status()
+            .unwrap()
+            .success()
+    );
+    env.write(
+        "zlib.toml",
+        "[[library]]\nname = \"zlib\"\nversion = \"1.2.13\"\nbuild = \"configure\"\npath = \"zlib-1.2.13.dfsg\"\n[library.configure]\nargs = [\"--static\"]\n[library.make]\ntargets = [\"libz.a\"]\n[library.exports]\nlibs = [\"z\"]\n",
+    );
+    env.write("cgz/go.mod", "module example.com/cgz\n\ngo 1.18\n");
+    env.write(
+        "cgz/main.go",
+        "package main\n\n// #include <zlib.h>\nimport \"C\"\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"zlib\", C.GoString(C.zlibVersion())) }\n",
+    );
+    let out = success(muslbuild(&env).args([
+        "--cgo",
+        "--toolchain",
+        "musl-gcc",
+        "--lib-file",
+        "zlib.toml",
+        "--target",
+        "all",
+        "--run",
+        "cgz",
+    ]));
+    let text = stdout(&out);
+    assert_eq!(text.matches("static, stripped").count(), 3, "{text}");
+    assert_eq!(text.matches("| zlib 1.2.13").count(), 3, "{text}");
+}
