@@ -267,13 +267,14 @@ fn offline_module_that_needs_the_network_is_named() {
 #[test]
 fn folder_that_is_not_a_go_package_is_refused() {
     let env = TestEnv::new();
-    env.write("lib/go.mod", "module example.com/lib\n\ngo 1.18\n");
-    env.write("lib/lib.go", "package lib\n\nfunc X() {}\n");
-    let out = failure(muslbuild(&env).arg("lib"));
+    // (`lib` itself would be the `muslbuild lib` subcommand.)
+    env.write("golib/go.mod", "module example.com/golib\n\ngo 1.18\n");
+    env.write("golib/lib.go", "package golib\n\nfunc X() {}\n");
+    let out = failure(muslbuild(&env).arg("golib"));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("`lib` is not a Go command package"), "{err}");
-    assert!(err.contains("library package `lib`"), "{err}");
+    assert!(err.contains("`golib` is not a Go command package"), "{err}");
+    assert!(err.contains("library package `golib`"), "{err}");
     assert!(err.contains("help: "), "{err}");
 
     env.write("empty/go.mod", "module example.com/empty\n");
