@@ -48,6 +48,9 @@ def compiler_command(muslbuild, toolchain, work, define):
         key, value = words.pop(0).split("=", 1)
         env[key] = value
     words[words.index("-o") + 1] = os.path.join(work, "direct-hello")
+    if "-MF" in words:
+        # muslbuild records the headers through a depfile; the direct command writes one too.
+        words[words.index("-MF") + 1] = os.path.join(work, "direct-hello.d")
     return words, env
 
 
