@@ -23,6 +23,7 @@ apt_packages=(
   skopeo umoci
   ca-certificates tzdata
   make m4 autoconf automake autotools-dev pkg-config ncurses-bin file
+  gcc tar gzip bzip2 xz-utils
   dpkg-dev curl
 )
 

@@ -9,8 +9,9 @@ use serde::Serialize;
 use crate::build::{self, Built, CBuild};
 use crate::cache::Cache;
 use crate::cli::{
-    BuildArgs, Cli, Command, GlobalArgs, ProjectArgs, TargetArgs, ToolchainArgs, ToolchainCommand,
-    ToolchainInstallArgs, ToolchainManifestArgs, ToolchainRemoveArgs, VerifyArgs,
+    BuildArgs, Cli, Command, GlobalArgs, LibArgs, LibCommand, ProjectArgs, TargetArgs,
+    ToolchainArgs, ToolchainCommand, ToolchainInstallArgs, ToolchainManifestArgs,
+    ToolchainRemoveArgs, VerifyArgs,
 };
 use crate::compile::CProgram;
 use crate::dist::{Artifact, Dist};
@@ -19,6 +20,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::go;
 use crate::jobs::Jobs;
+use crate::libs::{self, commands::LibOptions};
 use crate::run::{RunOutcome, run_artifact};
 use crate::target::Target;
 use crate::toolchain::install::{self as toolchain_install, InstallOptions};
@@ -37,6 +39,7 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
         Some(Command::Toolchain(ToolchainCommand::List(args))) => {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
         }
+        Some(Command::Lib(command)) => lib_command(&cli.global, command, &env, &cache),
         Some(Command::Image(args)) => image(&cli.global, args, &env),
         Some(Command::Build(args)) => build_project(&cli.global, args, &env, &cache),
         Some(Command::Init) => {
@@ -75,6 +78,91 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
             build_project(&cli.global, &args, &env, &cache)
         }
         None => build_inputs(&cli.global, &cli.build, &env, &cache),
+    }
+}
+
+fn lib_options(args: &LibArgs, names: &[String]) -> LibOptions {
+    let mut libs = args.libs.clone();
+    libs.extend(names.iter().cloned());
+    LibOptions {
+        libs,
+        vendor_libs: args.vendor_libs.clone(),
+        lib_files: args.lib_files.clone(),
+        source_dirs: args.source_dirs.clone(),
+    }
+}
+
+fn job_count(jobs: Option<usize>) -> Result<usize> {
+    if jobs == Some(0) {
+        return Err(Error::usage(
+            "-j 0 allows no work at all",
+            "give -j 1 or more (default: the number of CPUs)",
+        ));
+    }
+    Ok(jobs.unwrap_or_else(Jobs::default_count))
+}
+
+fn resolve_all(
+    targets: &[Target],
+    request: &toolchain::Request,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Vec<toolchain::Toolchain>> {
+    targets
+        .iter()
+        .map(|&t| toolchain::resolve(t, request, env, cache))
+        .collect()
+}
+
+/// `muslbuild lib list|build|env`.
+fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cache) -> Result<()> {
+    match command {
+        LibCommand::List(args) => {
+            let text = libs::commands::list(&lib_options(&args.libs, &[]), env)?;
+            if !global.quiet {
+                print!("{text}");
+            }
+            Ok(())
+        }
+        LibCommand::Build(args) => {
+            let options = lib_options(&args.libs, &args.names);
+            let targets = parse_targets(&args.targets)?;
+            let request = toolchain_request(&args.toolchain)?;
+            let jobs = job_count(args.jobs)?;
+            options.request(env, jobs)?;
+            let toolchains = resolve_all(&targets, &request, env, cache)?;
+            let prepared = libs::commands::build(&options, &toolchains, env, cache, jobs)?;
+            if global.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&prepared.outcomes).expect("outcomes serialise")
+                );
+            } else if !global.quiet {
+                for o in &prepared.outcomes {
+                    println!("{:<8} {:<24} {}", o.target, o.label, o.prefix.display());
+                }
+            }
+            Ok(())
+        }
+        LibCommand::Env(args) => {
+            let options = lib_options(&args.libs, &args.names);
+            let targets = parse_targets(&args.targets)?;
+            if targets.len() != 1 {
+                return Err(Error::usage(
+                    "`lib env` prints the variables for one target",
+                    "give a single --target (x86_64, aarch64 or armv7)",
+                ));
+            }
+            let request = toolchain_request(&args.toolchain)?;
+            let jobs = job_count(args.jobs)?;
+            options.request(env, jobs)?;
+            let toolchain = toolchain::resolve(targets[0], &request, env, cache)?;
+            print!(
+                "{}",
+                libs::commands::env_lines(&options, &toolchain, env, cache, jobs)?
+            );
+            Ok(())
+        }
     }
 }
 
@@ -373,6 +461,9 @@ fn build_go_inputs(
 #[derive(Serialize)]
 struct BuildReport<'a> {
     artifacts: Vec<ArtifactReport<'a>>,
+    /// `--lib`: each library per target, built or taken from the cache.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    libraries: &'a [libs::Outcome],
 }
 
 #[derive(Serialize)]
@@ -405,11 +496,31 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
         .inputs
         .first()
         .is_some_and(|input| go::is_go_input(input, &env.cwd));
+    let lib_options = lib_options(&args.libs, &[]);
+    if is_go && !lib_options.is_empty() {
+        return Err(Error::usage(
+            "--lib, --vendor-lib and --lib-file build C libraries for C programs, not Go packages",
+            "for cgo, build them with `muslbuild lib build NAME --target T` and use `muslbuild lib env` for CGO_CFLAGS/CGO_LDFLAGS",
+        ));
+    }
+    let mut libraries = None;
     let (dist, results) = if is_go {
         build_go_inputs(global, args, &targets, &request, &jobs, env, cache)?
     } else {
         let sources = c_sources(&args.inputs, env)?;
         let program = c_program(args, sources, env)?;
+        // Libraries first, for every target, before anything reaches dist/.
+        if !lib_options.is_empty() {
+            lib_options.request(env, jobs.total())?;
+            let toolchains = resolve_all(&targets, &request, env, cache)?;
+            libraries = libs::commands::prepare_programs(
+                &lib_options,
+                &toolchains,
+                env,
+                cache,
+                jobs.total(),
+            )?;
+        }
         let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
         let results = build::build_c(
             &CBuild {
@@ -418,6 +529,7 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
                 toolchain: &request,
                 jobs: &jobs,
                 bypass_cache: false,
+                libraries: libraries.as_ref(),
             },
             &dist,
             env,
@@ -472,6 +584,7 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
                     run: runs.get(i),
                 })
                 .collect(),
+            libraries: libraries.as_ref().map_or(&[], |p| p.outcomes.as_slice()),
         };
         println!(
             "{}",

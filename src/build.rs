@@ -35,6 +35,8 @@ pub struct CBuild<'a> {
     /// Build even when the cache has the artifact, and do not record it
     /// (`--check-reproducible`'s second build).
     pub bypass_cache: bool,
+    /// Per-target library prefixes (`--lib`), already built.
+    pub libraries: Option<&'a crate::libs::Prepared>,
 }
 
 /// Builds every target; the results come back in the order of `targets`.
@@ -70,7 +72,10 @@ fn build_one(
     cache: &Cache,
 ) -> Result<Built> {
     let toolchain = toolchain::resolve(target, build.toolchain, env, cache)?;
-    let program = build.program.clone();
+    let mut program = build.program.clone();
+    if let Some(set) = build.libraries.and_then(|p| p.link_set(target)) {
+        program.link_libraries(set);
+    }
     let name = &program.name;
     let staging = dist.staging()?;
     let staged = staging.path().join(name);
@@ -96,8 +101,7 @@ fn build_one(
         // preprocessor-only pass of their own.
         deps = read_depfile(&depfile, env)?;
         let deps_log = cache.dir("logs").join(format!("{name}-{target}.deps.log"));
-        let (_, others) = build
-            .program
+        let (_, others) = program
             .sources
             .split_last()
             .expect("a program has sources");

@@ -10,6 +10,8 @@ Examples:
   muslbuild --target all hello.c --run          build for x86_64, aarch64, armv7 and run each (qemu)
   muslbuild -t x86_64,armv7 -o server -Iinclude -DNDEBUG src/*.c -lm
   muslbuild verify dist/armv7/hello --target armv7
+  muslbuild --target all --lib readline repl.c  ncurses + readline built per target (cached), linked statically
+  muslbuild lib list                            the library recipes
   muslbuild toolchain list                      what each target would be built with
   muslbuild image --tag hello:1.0 --oci-archive dist/hello.tar
                                                 multi-arch FROM scratch image of dist/
@@ -19,8 +21,8 @@ Examples:
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
-9 download or checksum failure, 11 muslbuild.toml is invalid, 12 a required program is missing,
-13 the image cannot be made as asked. See the README for the full table.";
+9 download or checksum failure, 10 a library could not be built, 11 muslbuild.toml is invalid,
+12 a required program is missing, 13 the image cannot be made as asked. See the README for the full table.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -143,6 +145,9 @@ pub struct BuildArgs {
     #[arg(long)]
     pub no_strip: bool,
 
+    #[command(flatten)]
+    pub libs: LibArgs,
+
     /// Go: the program contains C; build it with CGO_ENABLED=1, the target's musl
     /// toolchain as CC and a static external link (-I/-L/-l/-D/--cflags feed cgo)
     #[arg(long)]
@@ -166,6 +171,72 @@ pub struct BuildArgs {
     pub run_args: Vec<String>,
 }
 
+/// C libraries built per target and linked statically (docs/libraries.md).
+#[derive(Debug, Args, Clone, Default)]
+pub struct LibArgs {
+    /// Build these libraries (and their dependencies) for each target and link them:
+    /// ncurses, readline, zlib; comma-separated or repeated
+    #[arg(long = "lib", value_name = "NAME")]
+    pub libs: Vec<String>,
+
+    /// A vendored library: a folder built with its own build system (guessed when not
+    /// given), linked as -lNAME
+    #[arg(
+        long = "vendor-lib",
+        value_name = "NAME=DIR[:autotools|configure|make|cmake]"
+    )]
+    pub vendor_libs: Vec<String>,
+
+    /// A TOML file of [[library]] tables in the recipe format (vendored libraries with
+    /// dependencies, arguments, link names)
+    #[arg(long = "lib-file", value_name = "FILE")]
+    pub lib_files: Vec<PathBuf>,
+
+    /// A folder of source archives, found by name or sha256 (offline builds; also
+    /// $MUSLBUILD_SOURCE_DIRS)
+    #[arg(long = "source-dir", value_name = "DIR")]
+    pub source_dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LibCommand {
+    /// List the library recipes: versions, build systems, dependencies, link names
+    List(LibListArgs),
+
+    /// Build libraries for each target into the cache (without a program)
+    Build(LibBuildArgs),
+
+    /// Build (or find) libraries for one target and print CC, CFLAGS, LDFLAGS,
+    /// PKG_CONFIG_LIBDIR… as `export` lines for another build system
+    Env(LibBuildArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LibListArgs {
+    #[command(flatten)]
+    pub libs: LibArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LibBuildArgs {
+    /// Library names (also --lib)
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    #[command(flatten)]
+    pub toolchain: ToolchainArgs,
+
+    /// Build at most N things at once (default: the number of CPUs)
+    #[arg(short = 'j', long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    #[command(flatten)]
+    pub libs: LibArgs,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List every target and its names in each scheme (GNU, zig, Rust, Go, OCI, ELF)
@@ -184,6 +255,9 @@ pub enum Command {
 
     /// Write a commented starter muslbuild.toml (never overwrites)
     Init,
+    /// Build C libraries (ncurses, readline, zlib, vendored) per target
+    #[command(subcommand)]
+    Lib(LibCommand),
 
     /// Pack the artifacts in dist/ into a FROM-scratch multi-arch OCI image (layout folder,
     /// optionally an oci-archive) and write dist/Dockerfile for docker buildx
@@ -346,5 +420,31 @@ mod tests {
         assert_eq!(cli.build.lib_dir, vec![PathBuf::from("lib")]);
         assert_eq!(cli.build.targets.targets, vec!["arm64"]);
         assert_eq!(cli.build.run_args, vec!["x"]);
+    }
+
+    #[test]
+    fn library_flags_and_commands_parse() {
+        let cli = Cli::try_parse_from([
+            "muslbuild",
+            "--lib",
+            "readline,zlib",
+            "--vendor-lib",
+            "greet=vendor/greet:make",
+            "--source-dir",
+            "src",
+            "a.c",
+        ])
+        .unwrap();
+        assert_eq!(cli.build.libs.libs, vec!["readline,zlib"]);
+        assert_eq!(cli.build.libs.vendor_libs, vec!["greet=vendor/greet:make"]);
+        let cli = Cli::try_parse_from(["muslbuild", "lib", "env", "readline", "--target", "armv7"])
+            .unwrap();
+        match cli.command {
+            Some(Command::Lib(LibCommand::Env(args))) => {
+                assert_eq!(args.names, vec!["readline"]);
+                assert_eq!(args.targets.targets, vec!["armv7"]);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
     }
 }

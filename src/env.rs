@@ -158,6 +158,48 @@ impl Env {
         self.get_str("MUSLBUILD_HTTP_RETRIES")?.parse().ok()
     }
 
+    /// `MUSLBUILD_SOURCE_DIRS`: folders of source archives for offline library builds,
+    /// separated by `:` like `PATH`.
+    pub fn source_dirs(&self) -> Vec<PathBuf> {
+        self.get("MUSLBUILD_SOURCE_DIRS")
+            .map(|v| {
+                std::env::split_paths(v)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .map(|p| self.cwd.join(p))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The host C compiler for build-time generators: `CC_FOR_BUILD`, then `BUILD_CC`, as
+    /// autoconf and ncurses name it.
+    pub fn build_cc(&self) -> Option<&OsString> {
+        self.get("CC_FOR_BUILD").or_else(|| self.get("BUILD_CC"))
+    }
+
+    /// `MAKE`, the usual way to name GNU make where it is not `make` (`gmake`).
+    pub fn make(&self) -> Option<&OsString> {
+        self.get("MAKE")
+    }
+
+    /// Variables a library build inherits: what finds programs and where compilers keep
+    /// their caches (zig's lives under `HOME`/`XDG_CACHE_HOME` unless told otherwise).
+    /// Everything else (CFLAGS, PKG_CONFIG_PATH, MAKEFLAGS…) is left out so that nothing
+    /// from the host leaks into a cross build.
+    pub fn passthrough_for_builds(&self) -> Vec<(String, OsString)> {
+        [
+            "PATH",
+            "HOME",
+            "TMPDIR",
+            "XDG_CACHE_HOME",
+            "ZIG_GLOBAL_CACHE_DIR",
+            "ZIG_LOCAL_CACHE_DIR",
+        ]
+        .into_iter()
+        .filter_map(|k| Some((k.to_string(), self.get(k)?.clone())))
+        .collect()
+    }
+
     /// `SOURCE_DATE_EPOCH` if set, else 0: outputs must not depend on when they were built.
     pub fn source_date_epoch(&self) -> u64 {
         self.get_str("SOURCE_DATE_EPOCH")
@@ -233,6 +275,23 @@ mod tests {
             Some(std::time::Duration::from_millis(500))
         );
         assert!(!env(&[("MUSLBUILD_OFFLINE", "0")]).offline());
+    }
+
+    #[test]
+    fn source_dirs_split_like_path() {
+        let e = Env::from_vars(
+            [("MUSLBUILD_SOURCE_DIRS", "/a:rel::/b")],
+            PathBuf::from("/w"),
+        );
+        assert_eq!(
+            e.source_dirs(),
+            vec![
+                PathBuf::from("/a"),
+                PathBuf::from("/w/rel"),
+                PathBuf::from("/b")
+            ]
+        );
+        assert!(env(&[]).source_dirs().is_empty());
     }
 
     #[test]

@@ -163,6 +163,47 @@ pub enum Error {
     #[error("muslbuild is offline and {what} is not in the cache")]
     Offline { what: String, help: String },
 
+    #[error("unknown library `{name}`")]
+    UnknownLibrary { name: String, known: Vec<String> },
+
+    #[error("invalid library description {origin}: {reason}")]
+    LibrarySpec {
+        origin: String,
+        reason: String,
+        help: String,
+    },
+
+    #[error("`{}` is not the {library} source muslbuild expects: sha256 {actual}, expected {expected}", path.display())]
+    SourceChecksum {
+        library: String,
+        path: PathBuf,
+        expected: String,
+        actual: String,
+    },
+
+    #[error("no source archive for {library} ({archive})")]
+    SourceNotFound {
+        library: String,
+        archive: String,
+        looked_in: Vec<PathBuf>,
+        reason: String,
+    },
+
+    #[error("building library {library} for {target} failed at `{step}`")]
+    LibraryBuild {
+        library: String,
+        target: Target,
+        step: String,
+        log: PathBuf,
+        tail: String,
+    },
+
+    #[error("`{tool}` is needed to build {needed_by} but was not found")]
+    MissingHostTool {
+        tool: String,
+        package: String,
+        needed_by: String,
+    },
     /// A problem in `muslbuild.toml`, found before anything is built; `line`/`column` are
     /// 1-based, 0 when the problem is the file as a whole.
     #[error("{}{}: {message}", file.display(), position(*line, *column))]
@@ -222,6 +263,12 @@ impl Error {
             | Error::UnsafeArchive { .. }
             | Error::Unverified { .. }
             | Error::Offline { .. } => exit::DOWNLOAD,
+                        Error::UnknownLibrary { .. }
+            | Error::LibrarySpec { .. }
+            | Error::SourceChecksum { .. }
+            | Error::SourceNotFound { .. }
+            | Error::LibraryBuild { .. } => exit::LIBRARY,
+            Error::MissingHostTool { .. } => exit::MISSING_PROGRAM,
             Error::Manifest { .. } | Error::Config { .. } => exit::CONFIG,
             Error::NotReproducible { .. } => exit::VERIFY,
         }
@@ -231,7 +278,11 @@ impl Error {
     /// diagnostics, a log tail), then never more than a few lines.
     pub fn details(&self) -> Option<String> {
         match self {
-            Error::Compile { tail, .. } | Error::CommandFailed { tail, .. } if !tail.is_empty() => {
+            Error::Compile { tail, .. }
+            | Error::CommandFailed { tail, .. }
+            | Error::LibraryBuild { tail, .. }
+                if !tail.is_empty() =>
+            {
                 Some(tail.clone())
             }
             _ => None,
@@ -265,6 +316,32 @@ impl Error {
             Error::CommandFailed { log: Some(log), .. } => format!("the full log is {}", log.display()),
             Error::CommandFailed { log: None, .. } => "rerun with -v to see the command line".into(),
             Error::Run { .. } => "the artifact's own output is above; `--run` runs it with an empty environment in an empty directory, as in a FROM scratch image".into(),
+            Error::UnknownLibrary { known, .. } => format!(
+                "known libraries: {}; `muslbuild lib list` describes them, and --vendor-lib NAME=DIR builds your own",
+                known.join(", ")
+            ),
+            Error::LibrarySpec { help, .. } => help.clone(),
+            Error::SourceChecksum { .. } => "the archive was changed or is another release; it was not built. Delete it, or put the genuine upstream archive in the --source-dir folder".into(),
+            Error::SourceNotFound {
+                looked_in, reason, ..
+            } => {
+                let dirs: Vec<String> = looked_in.iter().map(|d| d.display().to_string()).collect();
+                format!(
+                    "{reason}; looked in: {}. Put the archive (any name, matched by sha256) in a folder given with --source-dir DIR or MUSLBUILD_SOURCE_DIRS",
+                    if dirs.is_empty() {
+                        "no source folders".to_string()
+                    } else {
+                        dirs.join(", ")
+                    }
+                )
+            }
+            Error::LibraryBuild { log, .. } => format!(
+                "the last lines of the log are above; the full log (with the command line) is {}; rerun with -v to stream every step",
+                log.display()
+            ),
+            Error::MissingHostTool { package, .. } => {
+                format!("install it: apt-get install {package}")
+            }
             Error::NotGoPackage { .. } => "give a folder whose .go files say `package main` (`./cmd/server`, `.` with a go.mod), or the main .go files themselves".into(),
             Error::NoGo { help, .. } | Error::GoFlagRefused { help, .. } => help.clone(),
             Error::GoTooOld { need, .. } => format!(

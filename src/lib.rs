@@ -16,6 +16,7 @@ pub mod go;
 pub mod image;
 pub mod incremental;
 pub mod jobs;
+pub mod libs;
 pub mod project;
 pub mod run;
 pub mod target;

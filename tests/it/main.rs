@@ -6,5 +6,6 @@ mod go;
 mod http;
 mod image;
 mod install;
+mod libs;
 mod project;
 mod support;

@@ -1,0 +1,554 @@
+//! C libraries per target: recipes (data) -> verified sources -> one cached prefix per
+//! (recipe, target, toolchain). A prefix's key hashes the recipe, its sources (or the
+//! vendored folder's contents), the toolchain fingerprint, the target and its
+//! dependencies' keys; a warm build only checks completion records and spawns nothing.
+//! Targets build in parallel within the `-j` budget.
+
+pub mod build;
+pub mod commands;
+pub mod recipe;
+pub mod source;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
+
+pub use build::Job;
+pub use recipe::{BuildSystem, Catalog, Recipe};
+
+use crate::cache::{self, Cache};
+use crate::cmd;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::target::Target;
+use crate::toolchain::Toolchain;
+
+/// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
+const BUILD_LOGIC: &str = "muslbuild-libs-1";
+
+/// What a build asks for: library names, and the vendored libraries it declares.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub names: Vec<String>,
+    pub vendored: Vec<Recipe>,
+    /// `--source-dir`, then `MUSLBUILD_SOURCE_DIRS`.
+    pub source_dirs: Vec<PathBuf>,
+    /// The `-j` budget shared by all targets.
+    pub jobs: usize,
+}
+
+impl Request {
+    pub fn catalog(&self) -> Catalog {
+        Catalog::new(self.vendored.clone())
+    }
+}
+
+/// What a consumer of the libraries needs for one target, in link order.
+#[derive(Clone, Debug, Default)]
+pub struct LinkSet {
+    pub include_dirs: Vec<PathBuf>,
+    pub lib_dirs: Vec<PathBuf>,
+    /// `-l` names: dependents before their dependencies.
+    pub libs: Vec<String>,
+    pub prefixes: Vec<PathBuf>,
+}
+
+impl LinkSet {
+    pub fn pkg_config_libdir(&self) -> String {
+        let mut dirs = Vec::new();
+        for p in &self.prefixes {
+            dirs.push(p.join("lib/pkgconfig").display().to_string());
+            dirs.push(p.join("share/pkgconfig").display().to_string());
+        }
+        dirs.join(":")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum State {
+    Built { seconds: f64 },
+    Cached,
+}
+
+/// One line of the build report: a library for a target, built or taken from the cache.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Outcome {
+    /// `ncurses 6.4`, `greet (vendored)`.
+    #[serde(skip)]
+    pub label: String,
+    pub name: String,
+    pub version: String,
+    pub target: Target,
+    pub toolchain: String,
+    #[serde(flatten)]
+    pub state: State,
+    pub prefix: PathBuf,
+}
+
+impl Outcome {
+    pub fn line(&self) -> String {
+        match &self.state {
+            State::Cached => format!("library {} for {}: cached", self.label, self.target),
+            State::Built { seconds } => format!(
+                "library {} for {}: built in {seconds:.1}s ({})",
+                self.label, self.target, self.toolchain
+            ),
+        }
+    }
+}
+
+/// The result of preparing libraries for every target.
+#[derive(Clone, Debug, Default)]
+pub struct Prepared {
+    /// Per toolchain, in the order given.
+    pub link_sets: Vec<(Target, LinkSet)>,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl Prepared {
+    pub fn link_set(&self, target: Target) -> Option<&LinkSet> {
+        self.link_sets
+            .iter()
+            .find(|(t, _)| *t == target)
+            .map(|(_, s)| s)
+    }
+}
+
+/// The jobs for one toolchain, dependencies first, with their keys and prefixes.
+pub fn plan(
+    catalog: &Catalog,
+    names: &[String],
+    toolchain: &Toolchain,
+    cache: &Cache,
+) -> Result<Vec<Job>> {
+    let recipes = catalog.closure(names)?;
+    let mut jobs: Vec<Job> = Vec::new();
+    for recipe in recipes {
+        let content = match &recipe.path {
+            Some(dir) => source::hash_folder(dir)?,
+            None => recipe
+                .sources
+                .iter()
+                .map(|s| s.sha256.to_ascii_lowercase())
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        let closure = catalog.closure(&recipe.deps)?;
+        let dep_jobs: Vec<&Job> = closure
+            .iter()
+            .map(|r| {
+                jobs.iter()
+                    .find(|j| j.recipe.name == r.name)
+                    .expect("dependencies are planned first")
+            })
+            .collect();
+        let recipe_json = serde_json::to_string(recipe).expect("recipes serialise");
+        let mut parts: Vec<String> = vec![
+            BUILD_LOGIC.into(),
+            recipe_json,
+            content,
+            toolchain.fingerprint.clone(),
+            toolchain.target.name().into(),
+        ];
+        parts.extend(dep_jobs.iter().map(|j| j.key.clone()));
+        let key = cache::key(parts);
+        let prefix = cache.dir("libs").join(format!(
+            "{}-{}-{}-{}",
+            recipe.name,
+            recipe.version,
+            toolchain.target.name(),
+            &key[..16]
+        ));
+        jobs.push(Job {
+            recipe: recipe.clone(),
+            toolchain: toolchain.clone(),
+            key,
+            prefix,
+            dep_prefixes: dep_jobs.iter().map(|j| j.prefix.clone()).collect(),
+            archives: Vec::new(),
+        });
+    }
+    Ok(jobs)
+}
+
+fn link_set(jobs: &[Job]) -> LinkSet {
+    let mut set = LinkSet::default();
+    for job in jobs.iter().rev() {
+        set.libs.extend(job.recipe.link_names());
+    }
+    for job in jobs {
+        set.include_dirs.push(job.prefix.join("include"));
+        set.lib_dirs.push(job.prefix.join("lib"));
+        set.prefixes.push(job.prefix.clone());
+    }
+    set
+}
+
+/// Makes sure every requested library (and its dependencies) exists for every toolchain:
+/// cached prefixes are taken as they are; the others are checked (host tools, sources)
+/// before anything starts, then built, targets in parallel.
+pub fn prepare(
+    request: &Request,
+    toolchains: &[Toolchain],
+    env: &Env,
+    cache: &Cache,
+) -> Result<Prepared> {
+    let catalog = request.catalog();
+    let mut plans = Vec::new();
+    for tc in toolchains {
+        plans.push(plan(&catalog, &request.names, tc, cache)?);
+    }
+    let mut prepared = Prepared::default();
+    for (tc, jobs) in toolchains.iter().zip(&plans) {
+        prepared.link_sets.push((tc.target, link_set(jobs)));
+    }
+
+    let mut pending: Vec<Vec<Job>> = Vec::new();
+    for jobs in &plans {
+        let todo: Vec<Job> = jobs
+            .iter()
+            .filter(|j| !cache::is_complete(&j.prefix))
+            .cloned()
+            .collect();
+        for job in jobs.iter().filter(|j| cache::is_complete(&j.prefix)) {
+            let outcome = outcome(job, State::Cached);
+            report(&outcome);
+            prepared.outcomes.push(outcome);
+        }
+        if !todo.is_empty() {
+            pending.push(todo);
+        }
+    }
+    if pending.is_empty() {
+        return Ok(prepared);
+    }
+
+    let host = build::check_host_tools(pending.iter().flatten().map(|j| &j.recipe), env)?;
+    for job in pending.iter_mut().flatten() {
+        job.archives = job
+            .recipe
+            .sources
+            .iter()
+            .map(|s| source::obtain(&job.recipe.name, s, &request.source_dirs, cache))
+            .collect::<Result<_>>()?;
+    }
+
+    let budget = request.jobs.max(1);
+    let active = AtomicUsize::new(pending.len());
+    let failed = AtomicBool::new(false);
+    let results: Vec<Result<Vec<Outcome>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            pending
+                .iter()
+                .map(|jobs| {
+                    let host = &host;
+                    let failed = &failed;
+                    let active = &active;
+                    scope.spawn(move || {
+                    let settings = build::Settings { cache, env, host, budget, active };
+                    // The other targets' share of -j grows when this one is done.
+                    struct Done<'a>(&'a AtomicUsize);
+                    impl Drop for Done<'_> {
+                        fn drop(&mut self) {
+                            self.0.fetch_sub(1, Ordering::Relaxed);
+                        }
+                    }
+                    let _done = Done(active);
+                    let mut outcomes = Vec::new();
+                    for job in jobs {
+                        if failed.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        if cmd::verbosity() >= cmd::NORMAL {
+                            eprintln!(
+                                "muslbuild: building library {} for {} ({}, make -j{}); logs in {}",
+                                job.recipe.label(),
+                                job.target(),
+                                job.toolchain.label(),
+                                settings.make_jobs(),
+                                job.log_dir(cache).display()
+                            );
+                        }
+                        let start = Instant::now();
+                        match build::build(job, &settings) {
+                            Ok(built) => {
+                                let state = if built {
+                                    State::Built { seconds: start.elapsed().as_secs_f64() }
+                                } else {
+                                    State::Cached
+                                };
+                                let outcome = outcome(job, state);
+                                report(&outcome);
+                                outcomes.push(outcome);
+                            }
+                            Err(err) => {
+                                failed.store(true, Ordering::Relaxed);
+                                return Err(err);
+                            }
+                        }
+                    }
+                    Ok(outcomes)
+                })
+                })
+                .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("library build thread panicked"))
+            .collect()
+    });
+    for result in results {
+        prepared.outcomes.extend(result?);
+    }
+    Ok(prepared)
+}
+
+fn outcome(job: &Job, state: State) -> Outcome {
+    Outcome {
+        label: job.recipe.label(),
+        name: job.recipe.name.clone(),
+        version: job.recipe.version.clone(),
+        target: job.target(),
+        toolchain: job.toolchain.label(),
+        state,
+        prefix: job.prefix.clone(),
+    }
+}
+
+fn report(outcome: &Outcome) {
+    if cmd::verbosity() >= cmd::NORMAL {
+        eprintln!("muslbuild: {}", outcome.line());
+    }
+}
+
+/// `muslbuild lib list`: one line per recipe.
+pub fn list(catalog: &Catalog) -> String {
+    let mut rows = vec![[
+        "NAME".to_string(),
+        "VERSION".into(),
+        "BUILD".into(),
+        "DEPS".into(),
+        "LINKS".into(),
+        "DESCRIPTION".into(),
+    ]];
+    for r in catalog.all() {
+        rows.push([
+            r.name.clone(),
+            r.version.clone(),
+            r.build.name().into(),
+            if r.deps.is_empty() {
+                "-".into()
+            } else {
+                r.deps.join(",")
+            },
+            r.link_names()
+                .iter()
+                .map(|l| format!("-l{l}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            r.description.clone(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < 5 {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            } else {
+                out.push_str(cell);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `muslbuild lib env`: the variables another build system needs to compile and link
+/// against the prefixes with the same toolchain, as `export KEY='value'` lines.
+pub fn env_lines(set: &LinkSet, toolchain: &Toolchain) -> String {
+    let q = |s: &str| {
+        shlex::try_quote(s)
+            .map(|q| q.into_owned())
+            .unwrap_or_else(|_| s.to_string())
+    };
+    let path = |p: &Path| q(&p.display().to_string());
+    let cppflags: Vec<String> = set
+        .include_dirs
+        .iter()
+        .map(|d| format!("-I{}", path(d)))
+        .collect();
+    let mut ldflags: Vec<String> = build::LIB_LDFLAGS.iter().map(|s| s.to_string()).collect();
+    ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
+    let libs: Vec<String> = set.libs.iter().map(|l| format!("-l{l}")).collect();
+    let vars = [
+        ("CC", build::cc_words(toolchain)),
+        ("AR", toolchain.ar.to_shell_words()),
+        ("RANLIB", toolchain.ranlib.to_shell_words()),
+        ("STRIP", build::strip_for(toolchain)),
+        ("CFLAGS", build::LIB_CFLAGS.join(" ")),
+        ("CPPFLAGS", cppflags.join(" ")),
+        ("LDFLAGS", ldflags.join(" ")),
+        ("LIBS", libs.join(" ")),
+        ("PKG_CONFIG_LIBDIR", set.pkg_config_libdir()),
+        ("PKG_CONFIG_PATH", String::new()),
+        ("MUSLBUILD_HOST", toolchain.target.gnu_triple().to_string()),
+    ];
+    vars.iter()
+        .map(|(k, v)| format!("export {k}={}\n", q(v)))
+        .collect()
+}
+
+/// The library names in a `--lib` value: repeatable and comma-separated.
+pub fn split_names(values: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// Source folders: the flag's, then the environment's.
+pub fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
+    flags
+        .iter()
+        .map(|d| env.cwd.join(d))
+        .chain(env.source_dirs())
+        .collect()
+}
+
+/// Fails early, with the known names, if a requested library does not exist.
+pub fn check_names(request: &Request) -> Result<()> {
+    request.catalog().closure(&request.names).map(|_| ())
+}
+
+pub fn unknown(name: &str, catalog: &Catalog) -> Error {
+    Error::UnknownLibrary {
+        name: name.to_string(),
+        known: catalog.all().map(|r| r.name.clone()).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::toolchain::{Flavor, Provider, Tool};
+
+    fn toolchain(target: Target, fingerprint: &str) -> Toolchain {
+        Toolchain {
+            target,
+            provider: Provider::MuslGcc,
+            flavor: Flavor::Gcc,
+            origin: "test".into(),
+            cc: Tool::new("/usr/bin/musl-gcc"),
+            ar: Tool::new("ar"),
+            ranlib: Tool::new("ranlib"),
+            version: "12".into(),
+            fingerprint: fingerprint.into(),
+        }
+    }
+
+    #[test]
+    fn keys_depend_on_target_toolchain_and_dependencies() {
+        let cache = Cache::new(PathBuf::from("/c"));
+        let catalog = Catalog::new(Vec::new());
+        let names = vec!["readline".to_string()];
+        let a = plan(&catalog, &names, &toolchain(Target::X86_64, "f1"), &cache).unwrap();
+        let b = plan(&catalog, &names, &toolchain(Target::X86_64, "f1"), &cache).unwrap();
+        let c = plan(&catalog, &names, &toolchain(Target::X86_64, "f2"), &cache).unwrap();
+        let d = plan(&catalog, &names, &toolchain(Target::Aarch64, "f1"), &cache).unwrap();
+        assert_eq!(
+            a.iter().map(|j| &j.recipe.name).collect::<Vec<_>>(),
+            ["ncurses", "readline"]
+        );
+        assert_eq!(a[1].key, b[1].key);
+        assert_ne!(a[1].key, c[1].key);
+        assert_ne!(a[1].key, d[1].key);
+        assert_eq!(a[1].dep_prefixes, vec![a[0].prefix.clone()]);
+        assert!(a[1].prefix.starts_with("/c/libs"));
+
+        // A changed dependency changes its dependents' keys.
+        let mut patched = catalog.get("ncurses").unwrap().clone();
+        patched.configure.args.push("--enable-something".into());
+        let e = plan(
+            &Catalog::new(vec![patched]),
+            &names,
+            &toolchain(Target::X86_64, "f1"),
+            &cache,
+        )
+        .unwrap();
+        assert_ne!(a[1].key, e[1].key);
+    }
+
+    #[test]
+    fn link_order_puts_dependents_first() {
+        let cache = Cache::new(PathBuf::from("/c"));
+        let jobs = plan(
+            &Catalog::new(Vec::new()),
+            &["readline".into()],
+            &toolchain(Target::Armv7, "f"),
+            &cache,
+        )
+        .unwrap();
+        let set = link_set(&jobs);
+        assert_eq!(set.libs, ["readline", "history", "ncursesw", "tinfow"]);
+        assert_eq!(set.include_dirs.len(), 2);
+    }
+
+    #[test]
+    fn names_split_and_dedupe() {
+        assert_eq!(
+            split_names(&["readline,zlib".into(), "zlib".into(), " ".into()]),
+            ["readline", "zlib"]
+        );
+    }
+
+    #[test]
+    fn list_shows_versions_and_deps() {
+        let text = list(&Catalog::new(Vec::new()));
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("readline") && l.contains("8.2") && l.contains("ncurses")),
+            "{text}"
+        );
+        assert!(text.contains("-lz"), "{text}");
+    }
+
+    #[test]
+    fn env_lines_are_shell_ready() {
+        let set = LinkSet {
+            include_dirs: vec![PathBuf::from("/c/libs/a/include")],
+            lib_dirs: vec![PathBuf::from("/c/libs/a/lib")],
+            libs: vec!["z".into()],
+            prefixes: vec![PathBuf::from("/c/libs/a")],
+        };
+        let text = env_lines(&set, &toolchain(Target::Armv7, "f"));
+        assert!(
+            text.contains("export CPPFLAGS=-I/c/libs/a/include\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("export LDFLAGS='-static -Os -L/c/libs/a/lib'\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "export PKG_CONFIG_LIBDIR=/c/libs/a/lib/pkgconfig:/c/libs/a/share/pkgconfig\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("-mfpu=vfpv3-d16") || text.contains("-march=armv7-a"),
+            "{text}"
+        );
+    }
+}

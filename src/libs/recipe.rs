@@ -1,0 +1,524 @@
+//! Recipes: what a library is (name, version, sources, build system, arguments,
+//! dependencies, exports), as data. The built-in ones live in `recipes/` and are embedded;
+//! a project's vendored libraries use the same struct with a folder instead of archives.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+const BUILT_IN: &[(&str, &str)] = &[
+    ("ncurses.toml", include_str!("../../recipes/ncurses.toml")),
+    ("readline.toml", include_str!("../../recipes/readline.toml")),
+    ("zlib.toml", include_str!("../../recipes/zlib.toml")),
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BuildSystem {
+    /// An autoconf `./configure`: `--host`, `--build`, `--prefix`, `DESTDIR` install.
+    Autotools,
+    /// A hand-written `./configure` that takes `--prefix` but not `--host` (zlib); the
+    /// compiler comes from `CC`/`AR`/`RANLIB` in the environment.
+    Configure,
+    /// A plain Makefile: `make CC=… AR=… CFLAGS=…`, then `make install PREFIX=…`.
+    Make,
+    /// CMake with a toolchain given by `CMAKE_C_COMPILER` and friends.
+    Cmake,
+}
+
+impl BuildSystem {
+    pub fn name(self) -> &'static str {
+        match self {
+            BuildSystem::Autotools => "autotools",
+            BuildSystem::Configure => "configure",
+            BuildSystem::Make => "make",
+            BuildSystem::Cmake => "cmake",
+        }
+    }
+
+    /// Guesses from the files a folder has: an autoconf script wins over a Makefile.
+    pub fn detect(dir: &Path) -> Option<BuildSystem> {
+        if dir.join("configure").is_file() {
+            Some(BuildSystem::Autotools)
+        } else if dir.join("CMakeLists.txt").is_file() {
+            Some(BuildSystem::Cmake)
+        } else if dir.join("Makefile").is_file()
+            || dir.join("makefile").is_file()
+            || dir.join("GNUmakefile").is_file()
+        {
+            Some(BuildSystem::Make)
+        } else {
+            None
+        }
+    }
+}
+
+impl FromStr for BuildSystem {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<BuildSystem, String> {
+        match s {
+            "autotools" | "autoconf" => Ok(BuildSystem::Autotools),
+            "configure" => Ok(BuildSystem::Configure),
+            "make" => Ok(BuildSystem::Make),
+            "cmake" => Ok(BuildSystem::Cmake),
+            other => Err(format!(
+                "unknown build system `{other}` (use autotools, configure, make or cmake)"
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// The upstream file name; also the first thing looked for in source folders.
+    pub file: String,
+    pub urls: Vec<String>,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigureSpec {
+    /// Arguments after the ones muslbuild passes (`--prefix`, `--host`, …). Placeholders:
+    /// `{prefix}`, `{build_cc}`, `{host_tool:NAME}` (the host program's full path).
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MakeSpec {
+    /// What `make` builds; empty means its default target.
+    #[serde(default)]
+    pub targets: Vec<String>,
+    /// What installs it; empty means `install`.
+    #[serde(default)]
+    pub install_targets: Vec<String>,
+    /// Extra `VAR=value` arguments for every make call.
+    #[serde(default)]
+    pub args: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exports {
+    /// Link names (`-l<name>`), in link order.
+    #[serde(default)]
+    pub libs: Vec<String>,
+    #[serde(default)]
+    pub pkg_config: Vec<String>,
+    #[serde(default)]
+    pub headers: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipe {
+    pub name: String,
+    #[serde(default = "unversioned")]
+    pub version: String,
+    #[serde(default)]
+    pub description: String,
+    pub build: BuildSystem,
+    #[serde(default)]
+    pub deps: Vec<String>,
+    #[serde(default)]
+    pub sources: Vec<SourceSpec>,
+    /// A vendored library's folder (absolute once loaded) instead of `sources`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// Programs the build runs on the build machine, checked before anything starts.
+    #[serde(default)]
+    pub host_tools: Vec<String>,
+    /// Whether the build runs generators compiled for the build machine.
+    #[serde(default)]
+    pub needs_build_cc: bool,
+    #[serde(default)]
+    pub configure: ConfigureSpec,
+    #[serde(default)]
+    pub make: MakeSpec,
+    #[serde(default)]
+    pub exports: Exports,
+    /// Compatibility names created in the prefix after install: path -> link target.
+    #[serde(default)]
+    pub symlinks: BTreeMap<String, String>,
+}
+
+fn unversioned() -> String {
+    "vendored".to_string()
+}
+
+impl Recipe {
+    pub fn parse(text: &str, origin: &str) -> Result<Recipe> {
+        let recipe: Recipe = toml::from_str(text).map_err(|e| Error::LibrarySpec {
+            origin: origin.to_string(),
+            reason: e.message().to_string(),
+            help: "see docs/libraries.md for the recipe format".into(),
+        })?;
+        recipe.validate(origin)?;
+        Ok(recipe)
+    }
+
+    fn validate(&self, origin: &str) -> Result<()> {
+        let bad = |reason: String| Error::LibrarySpec {
+            origin: origin.to_string(),
+            reason,
+            help: "see docs/libraries.md for the recipe format".into(),
+        };
+        if !valid_name(&self.name) {
+            return Err(bad(format!(
+                "`{}` is not a library name (letters, digits, `-`, `_`, `+`, `.`)",
+                self.name
+            )));
+        }
+        if self.sources.is_empty() == self.path.is_none() {
+            return Err(bad(
+                "a library needs either `sources` (archives) or `path` (a folder), not both".into(),
+            ));
+        }
+        for source in &self.sources {
+            if source.sha256.len() != 64 || !source.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad(format!("`{}` has no valid sha256", source.file)));
+            }
+            if source.file.contains('/') {
+                return Err(bad(format!(
+                    "source file name `{}` must not contain `/`",
+                    source.file
+                )));
+            }
+        }
+        for link in self.symlinks.keys() {
+            if Path::new(link).is_absolute() || link.split('/').any(|c| c == "..") {
+                return Err(bad(format!("symlink `{link}` must stay inside the prefix")));
+            }
+        }
+        Ok(())
+    }
+
+    /// What a consumer links, `-l` names: the exports, or the library's own name.
+    pub fn link_names(&self) -> Vec<String> {
+        if self.exports.libs.is_empty() {
+            vec![self.name.clone()]
+        } else {
+            self.exports.libs.clone()
+        }
+    }
+
+    /// `ncurses 6.4`, or `greet (vendored)`: how reports name it.
+    pub fn label(&self) -> String {
+        if self.is_vendored() && self.version == unversioned() {
+            format!("{} (vendored)", self.name)
+        } else {
+            format!("{} {}", self.name, self.version)
+        }
+    }
+
+    pub fn is_vendored(&self) -> bool {
+        self.path.is_some()
+    }
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'.'))
+        && !name.starts_with('.')
+}
+
+/// The built-in recipes.
+pub fn built_in() -> Vec<Recipe> {
+    BUILT_IN
+        .iter()
+        .map(|(file, text)| {
+            Recipe::parse(text, &format!("recipes/{file}")).expect("built-in recipes parse")
+        })
+        .collect()
+}
+
+/// `--vendor-lib NAME=DIR[:BUILD]`: a folder built with its own build system (guessed
+/// from its files when not given), linked as `-lNAME`.
+pub fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
+    let origin = format!("`--vendor-lib {value}`");
+    let usage = |reason: &str| {
+        Error::LibrarySpec {
+        origin: origin.clone(),
+        reason: reason.to_string(),
+        help: "write --vendor-lib NAME=DIR or NAME=DIR:autotools|configure|make|cmake, or describe it in a --lib-file TOML".into(),
+    }
+    };
+    let (name, rest) = value
+        .split_once('=')
+        .ok_or_else(|| usage("expected NAME=DIR"))?;
+    let (dir, build) = match rest.rsplit_once(':') {
+        Some((dir, build)) if build.parse::<BuildSystem>().is_ok() => {
+            (dir, Some(build.parse::<BuildSystem>().unwrap()))
+        }
+        _ => (rest, None),
+    };
+    if dir.is_empty() {
+        return Err(usage("the folder is empty"));
+    }
+    let dir = cwd.join(dir);
+    if !dir.is_dir() {
+        return Err(usage(&format!("`{}` is not a folder", dir.display())));
+    }
+    let build = match build.or_else(|| BuildSystem::detect(&dir)) {
+        Some(b) => b,
+        None => {
+            return Err(usage(
+                "cannot tell its build system (no configure, CMakeLists.txt or Makefile); add :make, :autotools, :configure or :cmake",
+            ));
+        }
+    };
+    let recipe = Recipe {
+        name: name.to_string(),
+        version: unversioned(),
+        description: format!("vendored from {}", dir.display()),
+        build,
+        deps: Vec::new(),
+        sources: Vec::new(),
+        path: Some(dir),
+        host_tools: Vec::new(),
+        needs_build_cc: false,
+        configure: ConfigureSpec::default(),
+        make: MakeSpec::default(),
+        exports: Exports::default(),
+        symlinks: BTreeMap::new(),
+    };
+    recipe.validate(&origin)?;
+    Ok(recipe)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LibFile {
+    #[serde(default)]
+    library: Vec<toml::Value>,
+}
+
+/// A TOML file of `[[library]]` tables in the recipe format; a `path` is relative to the
+/// file's folder. The project file (muslbuild.toml) reuses `Recipe` the same way.
+pub fn parse_lib_file(path: &Path) -> Result<Vec<Recipe>> {
+    let text = std::fs::read_to_string(path).map_err(Error::io("cannot read", path))?;
+    let origin = format!("in `{}`", path.display());
+    let file: LibFile = toml::from_str(&text).map_err(|e| Error::LibrarySpec {
+        origin: origin.clone(),
+        reason: e.message().to_string(),
+        help: "the file holds [[library]] tables in the recipe format (docs/libraries.md)".into(),
+    })?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    let mut recipes = Vec::new();
+    for value in file.library {
+        let text = toml::to_string(&value).expect("a TOML value serialises");
+        let mut recipe = Recipe::parse(&text, &origin)?;
+        if let Some(dir) = &recipe.path {
+            let dir = base.join(dir);
+            if !dir.is_dir() {
+                return Err(Error::LibrarySpec {
+                    origin,
+                    reason: format!(
+                        "library `{}`: `{}` is not a folder",
+                        recipe.name,
+                        dir.display()
+                    ),
+                    help: "a `path` is relative to the TOML file's folder".into(),
+                });
+            }
+            recipe.path = Some(dir);
+        }
+        recipes.push(recipe);
+    }
+    Ok(recipes)
+}
+
+/// The recipes a build may use: the built-in ones, then vendored ones (which may shadow a
+/// built-in name, e.g. a project's own patched zlib).
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    recipes: BTreeMap<String, Recipe>,
+}
+
+impl Catalog {
+    pub fn new(vendored: Vec<Recipe>) -> Catalog {
+        let mut recipes: BTreeMap<String, Recipe> = built_in()
+            .into_iter()
+            .map(|r| (r.name.clone(), r))
+            .collect();
+        for recipe in vendored {
+            recipes.insert(recipe.name.clone(), recipe);
+        }
+        Catalog { recipes }
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &Recipe> {
+        self.recipes.values()
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Recipe> {
+        self.recipes.get(name).ok_or_else(|| Error::UnknownLibrary {
+            name: name.to_string(),
+            known: self.recipes.keys().cloned().collect(),
+        })
+    }
+
+    /// `names` and everything they depend on, dependencies first.
+    pub fn closure(&self, names: &[String]) -> Result<Vec<&Recipe>> {
+        let mut order: Vec<&Recipe> = Vec::new();
+        let mut visiting: Vec<String> = Vec::new();
+        for name in names {
+            self.visit(name, &mut visiting, &mut order)?;
+        }
+        Ok(order)
+    }
+
+    fn visit<'a>(
+        &'a self,
+        name: &str,
+        visiting: &mut Vec<String>,
+        order: &mut Vec<&'a Recipe>,
+    ) -> Result<()> {
+        if order.iter().any(|r| r.name == name) {
+            return Ok(());
+        }
+        if visiting.iter().any(|n| n == name) {
+            visiting.push(name.to_string());
+            return Err(Error::LibrarySpec {
+                origin: format!("for `{name}`"),
+                reason: format!("dependency cycle {}", visiting.join(" -> ")),
+                help: "remove one of the `deps` entries".into(),
+            });
+        }
+        let recipe = self.get(name)?;
+        visiting.push(name.to_string());
+        for dep in &recipe.deps {
+            self.visit(dep, visiting, order)?;
+        }
+        visiting.pop();
+        order.push(recipe);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_recipes_parse_and_pin_the_known_hashes() {
+        let catalog = Catalog::new(Vec::new());
+        let ncurses = catalog.get("ncurses").unwrap();
+        assert_eq!(
+            ncurses.sources[0].sha256,
+            "6931283d9ac87c5073f30b6290c4c75f21632bb4fc3603ac8100812bed248159"
+        );
+        assert!(
+            ncurses
+                .configure
+                .args
+                .iter()
+                .any(|a| a.starts_with("--with-fallbacks=linux,vt100"))
+        );
+        assert!(
+            ncurses
+                .configure
+                .args
+                .contains(&"--disable-stripping".to_string())
+        );
+        let readline = catalog.get("readline").unwrap();
+        assert_eq!(
+            readline.sources[0].sha256,
+            "3feb7171f16a84ee82ca18a36d7b9be109a52c04f492a053331d7d1095007c35"
+        );
+        assert_eq!(catalog.get("zlib").unwrap().version, "1.3.1");
+    }
+
+    #[test]
+    fn closure_puts_dependencies_first() {
+        let catalog = Catalog::new(Vec::new());
+        let names: Vec<&str> = catalog
+            .closure(&["readline".into(), "zlib".into(), "ncurses".into()])
+            .unwrap()
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(names, ["ncurses", "readline", "zlib"]);
+    }
+
+    #[test]
+    fn unknown_library_lists_the_known_ones() {
+        let catalog = Catalog::new(Vec::new());
+        match catalog.closure(&["readlin".into()]) {
+            Err(Error::UnknownLibrary { name, known }) => {
+                assert_eq!(name, "readlin");
+                assert!(known.contains(&"readline".to_string()));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn cycles_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a =
+            parse_vendor_flag(&format!("a={}:make", dir.path().display()), Path::new("/")).unwrap();
+        let mut b = a.clone();
+        b.name = "b".into();
+        a.deps = vec!["b".into()];
+        b.deps = vec!["a".into()];
+        let catalog = Catalog::new(vec![a, b]);
+        let err = catalog.closure(&["a".into()]).unwrap_err().to_string();
+        assert!(err.contains("a -> b -> a"), "{err}");
+    }
+
+    #[test]
+    fn vendor_flag_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Makefile"), "all:\n").unwrap();
+        let r =
+            parse_vendor_flag(&format!("foo={}", dir.path().display()), Path::new("/")).unwrap();
+        assert_eq!((r.name.as_str(), r.build), ("foo", BuildSystem::Make));
+        let r = parse_vendor_flag(
+            &format!("foo={}:cmake", dir.path().display()),
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(r.build, BuildSystem::Cmake);
+        assert_eq!(r.link_names(), ["foo"]);
+        assert!(parse_vendor_flag("foo", Path::new("/")).is_err());
+        assert!(parse_vendor_flag("foo=/no/such/dir", Path::new("/")).is_err());
+        assert!(
+            parse_vendor_flag(&format!("../x={}", dir.path().display()), Path::new("/")).is_err()
+        );
+    }
+
+    #[test]
+    fn lib_file_paths_are_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("vendor")).unwrap();
+        let file = dir.path().join("libs.toml");
+        std::fs::write(
+            &file,
+            "[[library]]\nname = \"foo\"\nbuild = \"make\"\npath = \"vendor\"\ndeps = [\"zlib\"]\n[library.exports]\nlibs = [\"foo\"]\n",
+        )
+        .unwrap();
+        let recipes = parse_lib_file(&file).unwrap();
+        assert_eq!(
+            recipes[0].path.as_deref(),
+            Some(dir.path().join("vendor").as_path())
+        );
+        assert_eq!(recipes[0].deps, ["zlib"]);
+    }
+
+    #[test]
+    fn a_recipe_needs_sources_or_a_folder() {
+        assert!(Recipe::parse("name = \"x\"\nbuild = \"make\"\n", "test").is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! Source archives: found in the cache (`sources/<sha256>`), in local folders (by file
+//! name, then by content hash), or downloaded; always verified by sha256 before use. An
+//! archive whose hash does not match is an error, never a build.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::recipe::SourceSpec;
+use crate::cache::{self, Cache};
+use crate::cmd::Cmd;
+use crate::error::{Error, Result};
+
+const ARCHIVE_SUFFIXES: &[&str] = &[
+    ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar",
+];
+
+/// Returns the path of a verified copy of `spec` in the cache.
+pub fn obtain(
+    library: &str,
+    spec: &SourceSpec,
+    source_dirs: &[PathBuf],
+    cache: &Cache,
+) -> Result<PathBuf> {
+    let sha = spec.sha256.to_ascii_lowercase();
+    let cached = cache.dir("sources").join(&sha);
+    if cached.is_file() {
+        return Ok(cached);
+    }
+    std::fs::create_dir_all(cache.dir("sources")).map_err(Error::io(
+        "cannot create the cache directory",
+        cache.dir("sources"),
+    ))?;
+
+    // By name first: a file with the upstream name is meant to be this source, so a
+    // mismatch is an error, not a reason to look further.
+    for dir in source_dirs {
+        let candidate = dir.join(&spec.file);
+        if candidate.is_file() {
+            let actual = sha256_file(&candidate)?;
+            if actual != sha {
+                return Err(Error::SourceChecksum {
+                    library: library.to_string(),
+                    path: candidate,
+                    expected: sha,
+                    actual,
+                });
+            }
+            copy_into_cache(&candidate, &cached)?;
+            return Ok(cached);
+        }
+    }
+    // Then by content: mirrors rename files (Debian's `ncurses_6.4.orig.tar.gz`).
+    for dir in source_dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if !ARCHIVE_SUFFIXES.iter().any(|s| name.ends_with(s)) || !path.is_file() {
+                continue;
+            }
+            if sha256_file(&path)? == sha {
+                copy_into_cache(&path, &cached)?;
+                return Ok(cached);
+            }
+        }
+    }
+    if spec.urls.is_empty() {
+        return Err(not_found(
+            library,
+            spec,
+            source_dirs,
+            "the recipe has no URL".into(),
+        ));
+    }
+    let expected = crate::download::Expected {
+        sha256: &sha,
+        size: None,
+    };
+    match crate::download::fetch_verified(&spec.urls, &expected, &cached) {
+        Ok(()) => Ok(cached),
+        // A server that serves other bytes is worth its own error, not "not found".
+        Err(err @ Error::ChecksumMismatch { .. }) => Err(err),
+        Err(err) => Err(not_found(
+            library,
+            spec,
+            source_dirs,
+            format!("downloading failed: {err}"),
+        )),
+    }
+}
+
+fn not_found(library: &str, spec: &SourceSpec, source_dirs: &[PathBuf], reason: String) -> Error {
+    Error::SourceNotFound {
+        library: library.to_string(),
+        archive: format!("`{}`, sha256 {}", spec.file, spec.sha256),
+        looked_in: source_dirs.to_vec(),
+        reason,
+    }
+}
+
+fn copy_into_cache(from: &Path, to: &Path) -> Result<()> {
+    let dir = to.parent().expect("cache path has a parent");
+    let temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(Error::io("cannot write into", dir))?;
+    std::fs::copy(from, temp.path()).map_err(Error::io("cannot copy", from))?;
+    temp.persist(to).map_err(|e| Error::Io {
+        what: "cannot write",
+        path: to.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+pub fn sha256_file(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(Error::io("cannot read", path))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(cache::hex(&hasher.finalize()))
+}
+
+/// Unpacks `archive` into `dest` and returns the folder holding the sources (the
+/// archive's single top-level folder, as release tarballs have).
+pub fn unpack(archive: &Path, dest: &Path, log: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dest).map_err(Error::io("cannot create", dest))?;
+    // GNU tar picks the decompressor from the contents, so cached files need no suffix.
+    Cmd::new("tar")
+        .arg("-xf")
+        .arg(archive)
+        .arg("-C")
+        .arg(dest)
+        .arg("--no-same-owner")
+        .missing_hint("install it: apt-get install tar")
+        .run_logged(log)?;
+    let entries: Vec<PathBuf> = std::fs::read_dir(dest)
+        .map_err(Error::io("cannot read", dest))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .collect();
+    match entries.as_slice() {
+        [single] if single.is_dir() => Ok(single.clone()),
+        _ => Ok(dest.to_path_buf()),
+    }
+}
+
+/// A hash of a vendored folder's contents (relative paths, file bytes, the executable
+/// bit, symlink targets), so editing a file rebuilds the library. `.git` is skipped.
+pub fn hash_folder(dir: &Path) -> Result<String> {
+    let mut hasher = Sha256::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(rel) = stack.pop() {
+        let abs = dir.join(&rel);
+        let mut entries: Vec<_> = std::fs::read_dir(&abs)
+            .map_err(Error::io("cannot read", &abs))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name() != ".git")
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        // Subfolders are pushed in reverse so they pop in name order.
+        let mut subdirs = Vec::new();
+        for entry in entries {
+            let rel_path = rel.join(entry.file_name());
+            let path = entry.path();
+            let meta = std::fs::symlink_metadata(&path).map_err(Error::io("cannot read", &path))?;
+            let name = rel_path.to_string_lossy().into_owned();
+            if meta.file_type().is_symlink() {
+                let target = std::fs::read_link(&path).map_err(Error::io("cannot read", &path))?;
+                hasher.update(format!("L {name}\0{}\0", target.display()));
+            } else if meta.is_dir() {
+                hasher.update(format!("D {name}\0"));
+                subdirs.push(rel_path);
+            } else {
+                use std::os::unix::fs::PermissionsExt;
+                let exec = meta.permissions().mode() & 0o111 != 0;
+                let bytes = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
+                hasher.update(format!("F {name}\0{exec}\0{}\0", bytes.len()));
+                hasher.update(&bytes);
+            }
+        }
+        stack.extend(subdirs.into_iter().rev());
+    }
+    Ok(cache::hex(&hasher.finalize()))
+}
+
+/// Copies a vendored folder (without `.git`) so builds never write into the user's tree.
+pub fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(Error::io("cannot create", to))?;
+    for entry in std::fs::read_dir(from).map_err(Error::io("cannot read", from))? {
+        let entry = entry.map_err(Error::io("cannot read", from))?;
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        let meta = std::fs::symlink_metadata(&src).map_err(Error::io("cannot read", &src))?;
+        if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&src).map_err(Error::io("cannot read", &src))?;
+            std::os::unix::fs::symlink(&target, &dst).map_err(Error::io("cannot create", &dst))?;
+        } else if meta.is_dir() {
+            copy_folder(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).map_err(Error::io("cannot copy", &src))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(file: &str, bytes: &[u8]) -> SourceSpec {
+        SourceSpec {
+            file: file.into(),
+            urls: Vec::new(),
+            sha256: cache::sha256_hex(bytes),
+        }
+    }
+
+    #[test]
+    fn found_by_name_or_by_hash_and_cached() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().join("cache"));
+        let dir = root.path().join("mirror");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("foo_1.0.orig.tar.gz"), b"genuine").unwrap();
+        let got = obtain(
+            "foo",
+            &spec("foo-1.0.tar.gz", b"genuine"),
+            std::slice::from_ref(&dir),
+            &cache,
+        )
+        .unwrap();
+        assert_eq!(std::fs::read(&got).unwrap(), b"genuine");
+        // Now cached: the folder is not needed any more.
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(
+            obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), &[], &cache).unwrap(),
+            got
+        );
+    }
+
+    #[test]
+    fn a_tampered_file_is_refused_and_not_cached() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().join("cache"));
+        let dir = root.path().join("mirror");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("foo-1.0.tar.gz"), b"tampered").unwrap();
+        let err = obtain(
+            "foo",
+            &spec("foo-1.0.tar.gz", b"genuine"),
+            std::slice::from_ref(&dir),
+            &cache,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::SourceChecksum { .. }), "{err:?}");
+        assert_eq!(std::fs::read_dir(cache.dir("sources")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn missing_source_names_the_folders() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().join("cache"));
+        let err = obtain(
+            "foo",
+            &spec("foo-1.0.tar.gz", b"x"),
+            &[root.path().to_path_buf()],
+            &cache,
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::SourceNotFound { .. }), "{err:?}");
+        assert!(err.help().contains(&root.path().display().to_string()));
+    }
+
+    #[test]
+    fn folder_hash_sees_content_changes_but_not_git() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/a.c"), "int a;").unwrap();
+        let first = hash_folder(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        std::fs::write(dir.path().join(".git/HEAD"), "x").unwrap();
+        assert_eq!(hash_folder(dir.path()).unwrap(), first);
+        std::fs::write(dir.path().join("src/a.c"), "int b;").unwrap();
+        assert_ne!(hash_folder(dir.path()).unwrap(), first);
+    }
+}
