@@ -101,10 +101,7 @@ fn build_one(
         // preprocessor-only pass of their own.
         deps = read_depfile(&depfile, env)?;
         let deps_log = cache.dir("logs").join(format!("{name}-{target}.deps.log"));
-        let (_, others) = program
-            .sources
-            .split_last()
-            .expect("a program has sources");
+        let (_, others) = program.sources.split_last().expect("a program has sources");
         for (i, source) in others.iter().enumerate() {
             let depfile = staging.path().join(format!(".deps-{i}.d"));
             let mut one = program.clone();

@@ -263,7 +263,7 @@ impl Error {
             | Error::UnsafeArchive { .. }
             | Error::Unverified { .. }
             | Error::Offline { .. } => exit::DOWNLOAD,
-                        Error::UnknownLibrary { .. }
+            Error::UnknownLibrary { .. }
             | Error::LibrarySpec { .. }
             | Error::SourceChecksum { .. }
             | Error::SourceNotFound { .. }
