@@ -112,8 +112,6 @@ struct RawGo {
     ldflags: Vec<String>,
     #[serde(default)]
     cgo: bool,
-    #[serde(default)]
-    libs: Vec<Spanned<String>>,
     #[serde(default = "yes")]
     strip: bool,
 }
@@ -244,7 +242,6 @@ pub struct GoArtifact {
     pub tags: Vec<String>,
     pub ldflags: Vec<String>,
     pub cgo: bool,
-    pub libs: Vec<String>,
     pub strip: bool,
 }
 
@@ -483,23 +480,12 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 "`package` is the package's folder relative to muslbuild.toml, e.g. \"./cmd/server\"",
             ));
         }
-        if !decl.libs.is_empty() && !decl.cgo {
-            return Err(at.error(
-                decl.libs[0].span(),
-                format!("Go program `{}` lists C libraries without cgo", name.get_ref()),
-                "add `cgo = true` if the program contains C (import \"C\"); pure Go needs no C libraries",
-            ));
-        }
-        for lib in &decl.libs {
-            known_lib(lib)?;
-        }
         go.push(GoArtifact {
             name: name.get_ref().clone(),
             package,
             tags: decl.tags.clone(),
             ldflags: decl.ldflags.clone(),
             cgo: decl.cgo,
-            libs: decl.libs.iter().map(|l| l.get_ref().clone()).collect(),
             strip: decl.strip,
         });
     }

@@ -581,9 +581,6 @@ fn go_programs(
     let toolchain = go::resolve(None, env, cache)?;
     let mut plans = Vec::new();
     for g in selected {
-        if !g.libs.is_empty() {
-            return Err(not_yet("C libraries for cgo (`libs`)", &g.name));
-        }
         let mut program = go::package(std::slice::from_ref(&g.package), &project.root)?;
         program.name = g.name.clone();
         let mut settings = go::GoSettings::from_env(env, cache);
