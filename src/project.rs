@@ -623,13 +623,6 @@ fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Target]) -> Ima
     spec
 }
 
-fn not_yet(what: &str, name: &str) -> Error {
-    Error::usage(
-        format!("`{name}` needs {what}, which this muslbuild cannot build from a project yet"),
-        "build it with its own command for now",
-    )
-}
-
 /// `muslbuild init`: a commented starter file (and `hello.c` for it to build, when the
 /// folder has none); never overwrites.
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
