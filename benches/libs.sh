@@ -58,7 +58,7 @@ script_build() {
         BUILD_CC=cc ./configure --prefix="$p" --host="$(host_for $t)" --build=x86_64-pc-linux-gnu \
         --enable-widec --without-shared --with-normal --without-debug --without-profile --without-cxx \
         --without-cxx-binding --without-ada --without-manpages --without-progs --without-tests \
-        --disable-stripping --with-termlib --disable-db-install --enable-overwrite --disable-home-terminfo \
+        --disable-stripping --with-termlib --disable-db-install --enable-overwrite \
         --enable-pc-files --with-pkg-config-libdir="$p/lib/pkgconfig" \
         --with-fallbacks=linux,vt100,vt220,xterm,xterm-256color,screen,screen-256color,tmux,tmux-256color \
         --with-tic-path=/usr/bin/tic --with-infocmp-path=/usr/bin/infocmp --with-build-cc=cc \

@@ -81,6 +81,66 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
     }
 }
 
+fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, cache: &Cache) -> Result<()> {
+    let file = absolute(env, &args.file);
+    if !file.is_file() {
+        return Err(Error::usage(
+            format!("`{}` does not exist", args.file.display()),
+            "run `muslbuild init` to write a starter muslbuild.toml, or point --file at one",
+        ));
+    }
+    let mut targets = Vec::new();
+    if !args.targets.is_empty() {
+        targets = parse_targets(&TargetArgs {
+            targets: args.targets.clone(),
+        })?;
+    }
+    if args.jobs == Some(0) {
+        return Err(Error::usage(
+            "-j 0 allows no work at all",
+            "give -j 1 or more (default: the number of CPUs)",
+        ));
+    }
+    let options = crate::project::Options {
+        names: args.names.clone(),
+        targets,
+        toolchain: args.toolchain.clone(),
+        cc: None,
+        jobs: args.jobs.unwrap_or_else(Jobs::default_count),
+        check_reproducible: args.check_reproducible,
+        offline: global.offline,
+    };
+    let report = crate::project::run(&file, &options, env, cache).map_err(|e| match e {
+        // Positions read best as the user would type the path: `muslbuild.toml:3:9`.
+        Error::Config {
+            file,
+            line,
+            column,
+            message,
+            help,
+        } => Error::Config {
+            file: file
+                .strip_prefix(&env.cwd)
+                .map(Path::to_path_buf)
+                .unwrap_or(file),
+            line,
+            column,
+            message,
+            help,
+        },
+        other => other,
+    })?;
+    if global.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("report serialises")
+        );
+    } else if !global.quiet {
+        print!("{}", report.human(&env.cwd));
+    }
+    Ok(())
+}
+
 fn lib_options(args: &LibArgs, names: &[String]) -> LibOptions {
     let mut libs = args.libs.clone();
     libs.extend(names.iter().cloned());
@@ -164,66 +224,6 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
             Ok(())
         }
     }
-}
-
-fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, cache: &Cache) -> Result<()> {
-    let file = absolute(env, &args.file);
-    if !file.is_file() {
-        return Err(Error::usage(
-            format!("`{}` does not exist", args.file.display()),
-            "run `muslbuild init` to write a starter muslbuild.toml, or point --file at one",
-        ));
-    }
-    let mut targets = Vec::new();
-    if !args.targets.is_empty() {
-        targets = parse_targets(&TargetArgs {
-            targets: args.targets.clone(),
-        })?;
-    }
-    if args.jobs == Some(0) {
-        return Err(Error::usage(
-            "-j 0 allows no work at all",
-            "give -j 1 or more (default: the number of CPUs)",
-        ));
-    }
-    let options = crate::project::Options {
-        names: args.names.clone(),
-        targets,
-        toolchain: args.toolchain.clone(),
-        cc: None,
-        jobs: args.jobs.unwrap_or_else(Jobs::default_count),
-        check_reproducible: args.check_reproducible,
-        offline: global.offline,
-    };
-    let report = crate::project::run(&file, &options, env, cache).map_err(|e| match e {
-        // Positions read best as the user would type the path: `muslbuild.toml:3:9`.
-        Error::Config {
-            file,
-            line,
-            column,
-            message,
-            help,
-        } => Error::Config {
-            file: file
-                .strip_prefix(&env.cwd)
-                .map(Path::to_path_buf)
-                .unwrap_or(file),
-            line,
-            column,
-            message,
-            help,
-        },
-        other => other,
-    })?;
-    if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("report serialises")
-        );
-    } else if !global.quiet {
-        print!("{}", report.human(&env.cwd));
-    }
-    Ok(())
 }
 
 fn image(global: &GlobalArgs, args: &crate::image::ImageArgs, env: &Env) -> Result<()> {

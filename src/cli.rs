@@ -21,8 +21,9 @@ Examples:
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
-9 download or checksum failure, 10 a library could not be built, 11 muslbuild.toml is invalid,
-12 a required program is missing, 13 the image cannot be made as asked. See the README for the full table.";
+9 download or checksum failure, 10 a library could not be built, 11 muslbuild.toml is
+invalid, 12 a required program is missing, 13 the image cannot be made as asked.
+See the README for the full table.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -255,6 +256,7 @@ pub enum Command {
 
     /// Write a commented starter muslbuild.toml (never overwrites)
     Init,
+
     /// Build C libraries (ncurses, readline, zlib, vendored) per target
     #[command(subcommand)]
     Lib(LibCommand),

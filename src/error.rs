@@ -163,6 +163,21 @@ pub enum Error {
     #[error("muslbuild is offline and {what} is not in the cache")]
     Offline { what: String, help: String },
 
+    /// A problem in `muslbuild.toml`, found before anything is built; `line`/`column` are
+    /// 1-based, 0 when the problem is the file as a whole.
+    #[error("{}{}: {message}", file.display(), position(*line, *column))]
+    Config {
+        file: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        help: String,
+    },
+
+    /// `--check-reproducible` found two builds that differ.
+    #[error("the build is not reproducible: {what} differs between two builds")]
+    NotReproducible { what: String, help: String },
+
     #[error("unknown library `{name}`")]
     UnknownLibrary { name: String, known: Vec<String> },
 
@@ -204,20 +219,6 @@ pub enum Error {
         package: String,
         needed_by: String,
     },
-    /// A problem in `muslbuild.toml`, found before anything is built; `line`/`column` are
-    /// 1-based, 0 when the problem is the file as a whole.
-    #[error("{}{}: {message}", file.display(), position(*line, *column))]
-    Config {
-        file: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-        help: String,
-    },
-
-    /// `--check-reproducible` found two builds that differ.
-    #[error("the build is not reproducible: {what} differs between two builds")]
-    NotReproducible { what: String, help: String },
 }
 
 fn position(line: usize, column: usize) -> String {
@@ -263,14 +264,14 @@ impl Error {
             | Error::UnsafeArchive { .. }
             | Error::Unverified { .. }
             | Error::Offline { .. } => exit::DOWNLOAD,
+            Error::Manifest { .. } | Error::Config { .. } => exit::CONFIG,
+            Error::NotReproducible { .. } => exit::VERIFY,
             Error::UnknownLibrary { .. }
             | Error::LibrarySpec { .. }
             | Error::SourceChecksum { .. }
             | Error::SourceNotFound { .. }
             | Error::LibraryBuild { .. } => exit::LIBRARY,
             Error::MissingHostTool { .. } => exit::MISSING_PROGRAM,
-            Error::Manifest { .. } | Error::Config { .. } => exit::CONFIG,
-            Error::NotReproducible { .. } => exit::VERIFY,
         }
     }
 

@@ -1003,7 +1003,8 @@ mod tests {
             )
             .unwrap();
             assert!(zig.iter().all(|e| e.verified()) && zig[0].provider == Kind::Zig);
-            // aarch64: the verified musl.cc set first, zig as the fallback.
+            // aarch64: zig first (the manifest's order), the verified musl.cc set as the
+            // fallback when PyPI cannot be reached.
             let both = choose(
                 &manifest,
                 Want::Target(Target::Aarch64),
@@ -1011,7 +1012,7 @@ mod tests {
             )
             .unwrap();
             let kinds: Vec<Kind> = both.iter().map(|e| e.provider).collect();
-            assert_eq!(kinds, vec![Kind::MuslCross, Kind::Zig]);
+            assert_eq!(kinds, vec![Kind::Zig, Kind::MuslCross]);
         }
     }
 }

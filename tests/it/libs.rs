@@ -146,6 +146,32 @@ fn ncurses_fallbacks_work_without_a_terminfo_database() {
             "{target}"
         );
     }
+
+    // A terminfo database, when there is one, still comes before the fallbacks.
+    let tic = require("tic", "ncurses-bin");
+    let source = env.write(
+        "custom.ti",
+        "xterm-256color|muslbuild test entry,\n\tcolors#88, cols#80, lines#24,\n",
+    );
+    let db = env.path().join("terminfo");
+    let status = Command::new(tic)
+        .arg("-o")
+        .arg(&db)
+        .arg(&source)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = Command::new(env.path().join("dist/x86_64/term"))
+        .env_clear()
+        .env("TERMINFO", &db)
+        .current_dir(empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        stdout(&output).trim(),
+        "xterm-256color colors=88",
+        "{output:?}"
+    );
 }
 
 /// Debian's zlib tarball is repacked (not the upstream bytes the recipe pins), so it comes
