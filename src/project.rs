@@ -409,6 +409,7 @@ fn build(
                 go,
                 settings,
                 cgo: cgo.as_ref().map(|inputs| (&request, inputs)),
+                libraries: &std::collections::BTreeMap::new(),
                 jobs: &jobs,
                 bypass_cache,
             },

@@ -219,6 +219,8 @@ fn vendored_module_builds_offline_with_mod_vendor() {
     let env = TestEnv::new();
     let out = success(
         muslbuild(&env)
+            // A private cache, so the artifact cache cannot answer and `go build` runs.
+            .env("MUSLBUILD_HOME", env.path().join("cache"))
             .args(["--offline", "--target", "aarch64", "-v", "--run"])
             .arg(example("go/vendored").join("cmd/greeter")),
     );
@@ -265,13 +267,14 @@ fn offline_module_that_needs_the_network_is_named() {
 #[test]
 fn folder_that_is_not_a_go_package_is_refused() {
     let env = TestEnv::new();
-    env.write("lib/go.mod", "module example.com/lib\n\ngo 1.18\n");
-    env.write("lib/lib.go", "package lib\n\nfunc X() {}\n");
-    let out = failure(muslbuild(&env).arg("lib"));
+    // (`lib` itself would be the `muslbuild lib` subcommand.)
+    env.write("golib/go.mod", "module example.com/golib\n\ngo 1.18\n");
+    env.write("golib/lib.go", "package golib\n\nfunc X() {}\n");
+    let out = failure(muslbuild(&env).arg("golib"));
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(3), "{err}");
-    assert!(err.contains("`lib` is not a Go command package"), "{err}");
-    assert!(err.contains("library package `lib`"), "{err}");
+    assert!(err.contains("`golib` is not a Go command package"), "{err}");
+    assert!(err.contains("library package `golib`"), "{err}");
     assert!(err.contains("help: "), "{err}");
 
     env.write("empty/go.mod", "module example.com/empty\n");
@@ -306,6 +309,20 @@ fn package_that_does_not_compile_shows_gos_errors() {
         files_under(&env.path().join("dist"))
             .iter()
             .all(|p| !p.to_string_lossy().contains(".tmp-"))
+    );
+
+    // A cgo program without --cgo: Go only says "build constraints exclude all Go
+    // files"; muslbuild says why.
+    let out = failure(
+        muslbuild(&env)
+            .args(["--target", "x86_64"])
+            .arg(example("go/cgo")),
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("`main.go` imports \"C\" (cgo), and cgo is off: build it with --cgo"),
+        "{err}"
     );
 }
 
@@ -385,8 +402,9 @@ fn toolchain_list_shows_go_and_its_version() {
     ));
     let line = text
         .lines()
-        .find(|l| l.contains(" go ") && l.trim_start().starts_with('*'))
-        .unwrap_or_else(|| panic!("no picked go line:\n{text}"));
+        .find(|l| l.contains("(used)"))
+        .unwrap_or_else(|| panic!("no used go line:\n{text}"));
+    assert!(text.contains("go (Go packages, every target):"), "{text}");
     assert!(line.contains(version.trim()), "{line}");
 }
 
@@ -395,8 +413,10 @@ fn identical_inputs_give_identical_bytes() {
     let env = TestEnv::new();
     let hello = example("go/hello");
     for out in ["one", "two"] {
+        // Separate private caches: both builds run `go build`, neither is a cache copy.
         success(
             muslbuild(&env)
+                .env("MUSLBUILD_HOME", env.path().join(format!("cache-{out}")))
                 .args(["--target", "armv7", "--out-dir", out])
                 .arg(&hello),
         );
@@ -419,4 +439,51 @@ fn go_mod_asking_for_a_newer_go_is_a_toolchain_error() {
         "{err}"
     );
     assert!(err.contains("needs go1.99 or newer"), "{err}");
+}
+
+/// `--cgo` with a C library muslbuild builds per target: Debian's zlib tarball (repacked,
+/// so it comes in as a vendored library, like in `libs.rs`) linked into a Go program.
+#[test]
+fn cgo_program_links_a_muslbuild_c_library() {
+    let env = TestEnv::new();
+    let tarball =
+        crate::support::repo_root().join("target/test-sources/zlib_1.2.13.dfsg.orig.tar.bz2");
+    assert!(
+        tarball.is_file(),
+        "prerequisite {} is missing: run scripts/setup-test-env.sh",
+        tarball.display()
+    );
+    assert!(
+        Command::new("tar")
+            .arg("-xjf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(env.path())
+            .status()
+            .unwrap()
+            .success()
+    );
+    env.write(
+        "zlib.toml",
+        "[[library]]\nname = \"zlib\"\nversion = \"1.2.13\"\nbuild = \"configure\"\npath = \"zlib-1.2.13.dfsg\"\n[library.configure]\nargs = [\"--static\"]\n[library.make]\ntargets = [\"libz.a\"]\n[library.exports]\nlibs = [\"z\"]\n",
+    );
+    env.write("cgz/go.mod", "module example.com/cgz\n\ngo 1.18\n");
+    env.write(
+        "cgz/main.go",
+        "package main\n\n// #include <zlib.h>\nimport \"C\"\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"zlib\", C.GoString(C.zlibVersion())) }\n",
+    );
+    let out = success(muslbuild(&env).args([
+        "--cgo",
+        "--toolchain",
+        "musl-gcc",
+        "--lib-file",
+        "zlib.toml",
+        "--target",
+        "all",
+        "--run",
+        "cgz",
+    ]));
+    let text = stdout(&out);
+    assert_eq!(text.matches("static, stripped").count(), 3, "{text}");
+    assert_eq!(text.matches("| zlib 1.2.13").count(), 3, "{text}");
 }
