@@ -112,6 +112,9 @@ struct RawGo {
     ldflags: Vec<String>,
     #[serde(default)]
     cgo: bool,
+    /// C libraries for the cgo part, built per target like a C program's.
+    #[serde(default)]
+    libs: Vec<Spanned<String>>,
     #[serde(default = "yes")]
     strip: bool,
 }
@@ -242,6 +245,7 @@ pub struct GoArtifact {
     pub tags: Vec<String>,
     pub ldflags: Vec<String>,
     pub cgo: bool,
+    pub libs: Vec<String>,
     pub strip: bool,
 }
 
@@ -480,12 +484,26 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 "`package` is the package's folder relative to muslbuild.toml, e.g. \"./cmd/server\"",
             ));
         }
+        if !decl.libs.is_empty() && !decl.cgo {
+            return Err(at.error(
+                decl.libs[0].span(),
+                format!(
+                    "Go program `{}` lists C libraries without cgo",
+                    name.get_ref()
+                ),
+                "add `cgo = true`: C libraries are linked into the cgo part of a program",
+            ));
+        }
+        for lib in &decl.libs {
+            known_lib(lib)?;
+        }
         go.push(GoArtifact {
             name: name.get_ref().clone(),
             package,
             tags: decl.tags.clone(),
             ldflags: decl.ldflags.clone(),
             cgo: decl.cgo,
+            libs: decl.libs.iter().map(|l| l.get_ref().clone()).collect(),
             strip: decl.strip,
         });
     }
@@ -898,6 +916,17 @@ mod tests {
         let (_d, r) = project(&[], "[c.a]\nsources = [\"nope.c\"]\n");
         let (line, column, _, _) = config_error(r);
         assert_eq!((line, column), (2, 12));
+    }
+
+    #[test]
+    fn go_libraries_need_cgo() {
+        let (_d, r) = project(
+            &[("cmd/x/main.go", "package main")],
+            "[go.x]\npackage = \"cmd/x\"\nlibs = [\"zlib\"]\n",
+        );
+        let (line, column, message, _) = config_error(r);
+        assert_eq!((line, column), (3, 9));
+        assert!(message.contains("without cgo"), "{message}");
     }
 
     #[test]

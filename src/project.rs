@@ -3,6 +3,7 @@
 //! The whole file is checked (`config`) before anything is built; `--check-reproducible`
 //! builds a second time into a temporary folder, without the build cache, and compares.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -167,9 +168,9 @@ impl Report {
 }
 
 impl Artifact {
-    /// `zig 0.17.1`; Go records its version as `go 1.27.3` already.
+    /// `zig 0.17.1`; Go records its version as `go 1.27.3` (`+ zig 0.17.1` with cgo).
     fn toolchain_version_label(&self) -> String {
-        if self.toolchain_version.starts_with(&self.toolchain) {
+        if self.toolchain_version.starts_with(&self.toolchain) || self.toolchain.starts_with("go") {
             self.toolchain_version.clone()
         } else {
             format!("{} {}", self.toolchain, self.toolchain_version)
@@ -302,6 +303,7 @@ fn build(
     } else {
         None
     };
+    let go_programs = go_programs(project, &names, &targets, options, env, cache)?;
     // Libraries and vendored projects first, for every target, before anything reaches
     // dist/: a prefix that is already built costs a completion check.
     let wants_toolchains = project
@@ -311,7 +313,11 @@ fn build(
         || project
             .vendor
             .iter()
-            .any(|v| v.programs.iter().any(|p| names.contains(p)));
+            .any(|v| v.programs.iter().any(|p| names.contains(p)))
+        || project
+            .go
+            .iter()
+            .any(|g| names.contains(&g.name) && !g.libs.is_empty());
     let toolchains = if wants_toolchains {
         targets
             .iter()
@@ -340,6 +346,41 @@ fn build(
         }
         c_libraries.push(Some(prepared));
     }
+    // cgo's C libraries, per Go program and target.
+    let mut go_libraries: Vec<BTreeMap<Target, go::CgoInputs>> = Vec::new();
+    for (program, ..) in &go_programs {
+        let g = project
+            .go
+            .iter()
+            .find(|g| g.name == program.name)
+            .expect("planned from the project");
+        let mut map = BTreeMap::new();
+        if !g.libs.is_empty() {
+            let request = lib_request(project, g.libs.clone(), None, options.jobs, env);
+            libs::check_names(&request)?;
+            let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+            for (target, set) in &prepared.link_sets {
+                map.insert(
+                    *target,
+                    go::CgoInputs {
+                        include_dirs: set.include_dirs.clone(),
+                        lib_dirs: set.lib_dirs.clone(),
+                        libs: set.libs.clone(),
+                        ..go::CgoInputs::default()
+                    },
+                );
+            }
+            for o in prepared.outcomes {
+                if !libraries
+                    .iter()
+                    .any(|l| l.name == o.name && l.target == o.target)
+                {
+                    libraries.push(o);
+                }
+            }
+        }
+        go_libraries.push(map);
+    }
     let mut vendor_builds = Vec::new();
     for v in &project.vendor {
         if !v.programs.iter().any(|p| names.contains(p)) {
@@ -356,7 +397,6 @@ fn build(
         let prepared = libs::prepare(&request, &toolchains, env, cache)?;
         vendor_builds.push((v, prepared));
     }
-    let go_programs = go_programs(project, &names, &targets, options, env, cache)?;
 
     let jobs = Jobs::new(options.jobs.max(1));
     let dist = Dist::prepare(out_dir)?;
@@ -400,7 +440,7 @@ fn build(
         );
         keep(Kind::C, results, &mut reports);
     }
-    for (program, settings, cgo) in &go_programs {
+    for ((program, settings, cgo), libraries) in go_programs.iter().zip(&go_libraries) {
         let (go, settings) = (&settings.0, &settings.1);
         let results = go::build_all(
             &go::GoBuild {
@@ -409,7 +449,7 @@ fn build(
                 go,
                 settings,
                 cgo: cgo.as_ref().map(|inputs| (&request, inputs)),
-                libraries: &std::collections::BTreeMap::new(),
+                libraries,
                 jobs: &jobs,
                 bypass_cache,
             },
