@@ -79,11 +79,12 @@ fn build_one(
     let name = &program.name;
     let staging = dist.staging()?;
     let staged = staging.path().join(name);
-    let key = key(&program, &toolchain)?;
+    let (key, command) = key(&program, &toolchain)?;
     let slot = Slot::new(cache, name, target, &key);
     let cached = match slot.lookup().filter(|_| !build.bypass_cache) {
         Some(file) => {
             incremental::restore(&file, &staged)?;
+            incremental::report_hit(name, target, &command);
             true
         }
         None => false,
@@ -101,11 +102,7 @@ fn build_one(
         // preprocessor-only pass of their own.
         deps = read_depfile(&depfile, env)?;
         let deps_log = cache.dir("logs").join(format!("{name}-{target}.deps.log"));
-        let (_, others) = build
-            .program
-            .sources
-            .split_last()
-            .expect("a program has sources");
+        let (_, others) = program.sources.split_last().expect("a program has sources");
         for (i, source) in others.iter().enumerate() {
             let depfile = staging.path().join(format!(".deps-{i}.d"));
             let mut one = program.clone();
@@ -152,19 +149,19 @@ fn build_one(
 /// What decides the artifact before the compiler runs: the exact command line (flags,
 /// include and library folders, whose cached prefixes are named by their keys), the
 /// sources' contents, the toolchain's fingerprint and the target.
-fn key(program: &CProgram, toolchain: &Toolchain) -> Result<String> {
+fn key(program: &CProgram, toolchain: &Toolchain) -> Result<(String, String)> {
     let command = compile::command(program, toolchain, std::path::Path::new("OUT")).display();
     let mut parts = vec![
         incremental::LOGIC.to_string(),
         toolchain.target.name().to_string(),
         toolchain.fingerprint.clone(),
-        command,
+        command.clone(),
     ];
     for source in &program.sources {
         parts.push(source.display().to_string());
         parts.push(incremental::file_sha256(source).map_err(Error::io("cannot read", source))?);
     }
-    Ok(crate::cache::key(parts))
+    Ok((crate::cache::key(parts), command))
 }
 
 fn read_depfile(path: &std::path::Path, env: &Env) -> Result<Vec<PathBuf>> {

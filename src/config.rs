@@ -21,10 +21,32 @@ pub const FILE_NAME: &str = "muslbuild.toml";
 /// Library names muslbuild has recipes for; a `libs` entry must be one of these or a
 /// `[lib.NAME]` of the project.
 pub fn recipe_names() -> Vec<String> {
-    ["ncurses", "readline", "zlib"]
-        .iter()
-        .map(|s| s.to_string())
+    crate::libs::recipe::built_in()
+        .into_iter()
+        .map(|r| r.name)
         .collect()
+}
+
+/// A folder built with its own build system must say which, or show it.
+fn check_buildable(
+    name: &Spanned<String>,
+    dir: &Path,
+    build: &Option<Spanned<String>>,
+    at: &Positions<'_>,
+) -> Result<()> {
+    match build {
+        Some(build) => check_build_system(build, at),
+        None if crate::libs::BuildSystem::detect(dir).is_some() => Ok(()),
+        None => Err(at.error(
+            name.span(),
+            format!(
+                "cannot tell how to build `{}` (no configure, CMakeLists.txt or Makefile in {})",
+                name.get_ref(),
+                dir.display()
+            ),
+            "add `build = \"autotools\"` (or configure, make, cmake)",
+        )),
+    }
 }
 
 // -----------------------------------------------------------------------------------
@@ -90,6 +112,7 @@ struct RawGo {
     ldflags: Vec<String>,
     #[serde(default)]
     cgo: bool,
+    /// C libraries for the cgo part, built per target like a C program's.
     #[serde(default)]
     libs: Vec<Spanned<String>>,
     #[serde(default = "yes")]
@@ -169,6 +192,9 @@ pub struct ExportsDecl {
     pub pkg_config: Vec<String>,
     #[serde(default)]
     pub headers: Vec<String>,
+    /// Not a key of `[lib.NAME]`: filled from a `[vendor.NAME]`'s `programs`.
+    #[serde(skip)]
+    pub programs: Vec<String>,
 }
 
 /// Only the positions of `[image] artifacts`, read in a second pass so `ImageSpec` stays
@@ -370,10 +396,10 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
         for dep in &decl.deps {
             known_lib(dep)?;
         }
-        if let Some(build) = &decl.build {
-            check_build_system(build, &at)?;
-        }
         let dir = root.join(decl.path.get_ref());
+        if dir.is_dir() {
+            check_buildable(name, &dir, &decl.build, &at)?;
+        }
         if !dir.is_dir() {
             return Err(at.error(
                 decl.path.span(),
@@ -461,8 +487,11 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
         if !decl.libs.is_empty() && !decl.cgo {
             return Err(at.error(
                 decl.libs[0].span(),
-                format!("Go program `{}` lists C libraries without cgo", name.get_ref()),
-                "add `cgo = true` if the program contains C (import \"C\"); pure Go needs no C libraries",
+                format!(
+                    "Go program `{}` lists C libraries without cgo",
+                    name.get_ref()
+                ),
+                "add `cgo = true`: C libraries are linked into the cgo part of a program",
             ));
         }
         for lib in &decl.libs {
@@ -490,9 +519,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 "`path` is relative to the folder of muslbuild.toml",
             ));
         }
-        if let Some(build) = &decl.build {
-            check_build_system(build, &at)?;
-        }
+        check_buildable(name, &path, &decl.build, &at)?;
         for lib in &decl.libs {
             known_lib(lib)?;
         }
@@ -889,6 +916,17 @@ mod tests {
         let (_d, r) = project(&[], "[c.a]\nsources = [\"nope.c\"]\n");
         let (line, column, _, _) = config_error(r);
         assert_eq!((line, column), (2, 12));
+    }
+
+    #[test]
+    fn go_libraries_need_cgo() {
+        let (_d, r) = project(
+            &[("cmd/x/main.go", "package main")],
+            "[go.x]\npackage = \"cmd/x\"\nlibs = [\"zlib\"]\n",
+        );
+        let (line, column, message, _) = config_error(r);
+        assert_eq!((line, column), (3, 9));
+        assert!(message.contains("without cgo"), "{message}");
     }
 
     #[test]

@@ -1360,11 +1360,12 @@ fn build_one(
     let name = &build.program.name;
     let staging = dist.staging()?;
     let staged = staging.path().join(name);
-    let key = cache_key(build.program, target, build.go, &settings)?;
+    let (key, command) = cache_key(build.program, target, build.go, &settings)?;
     let slot = Slot::new(cache, name, target, &key);
     let cached = match slot.lookup().filter(|_| !build.bypass_cache) {
         Some(file) => {
             incremental::restore(&file, &staged)?;
+            incremental::report_hit(name, target, &command);
             true
         }
         None => false,
@@ -1431,7 +1432,7 @@ fn cache_key(
     target: Target,
     go: &GoToolchain,
     settings: &GoSettings,
-) -> Result<String> {
+) -> Result<(String, String)> {
     let mut settings = settings.clone();
     // `-p` changes how fast, not what.
     settings.jobs = None;
@@ -1442,7 +1443,7 @@ fn cache_key(
         target.name().into(),
         go.version.clone(),
         go.go.display().to_string(),
-        command,
+        command.clone(),
     ];
     if let Some(cgo) = &settings.cgo {
         parts.push(cgo.toolchain.fingerprint.clone());
@@ -1452,7 +1453,7 @@ fn cache_key(
         parts.push(file.into());
         parts.push(incremental::file_sha256(&path).unwrap_or_default());
     }
-    Ok(cache::key(parts))
+    Ok((cache::key(parts), command))
 }
 
 /// Every file the build read outside Go's own standard library (package folders and

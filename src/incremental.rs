@@ -88,6 +88,14 @@ impl Slot {
     }
 }
 
+/// Under `-v`, says which command a restored artifact was built by, so the command line
+/// stays visible on a warm build too.
+pub fn report_hit(name: &str, target: Target, command: &str) {
+    if crate::cmd::verbosity() >= crate::cmd::VERBOSE {
+        eprintln!("muslbuild: {name} for {target} from the build cache, built by:\n  {command}");
+    }
+}
+
 /// Copies a cached artifact to `staged` (in dist's staging folder, so that installing
 /// it is still a rename and dist never shares an inode with the cache).
 pub fn restore(cached: &Path, staged: &Path) -> Result<()> {

@@ -3,6 +3,7 @@
 //! The whole file is checked (`config`) before anything is built; `--check-reproducible`
 //! builds a second time into a temporary folder, without the build cache, and compares.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,8 @@ use crate::error::{Error, Result};
 use crate::go;
 use crate::image::{ImageReport, ImageSpec};
 use crate::jobs::Jobs;
+use crate::libs::recipe::{ConfigureSpec, Exports, MakeSpec};
+use crate::libs::{self, BuildSystem, Recipe};
 use crate::target::Target;
 use crate::toolchain::{self, Choice};
 
@@ -109,6 +112,9 @@ pub struct Report {
     pub artifacts: Vec<ArtifactReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<ImageOutcome>,
+    /// The C libraries (recipes and vendored) the artifacts link, per target.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub libraries: Vec<libs::Outcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reproducible: Option<Reproducibility>,
 }
@@ -162,9 +168,9 @@ impl Report {
 }
 
 impl Artifact {
-    /// `zig 0.17.1`; Go records its version as `go 1.27.3` already.
+    /// `zig 0.17.1`; Go records its version as `go 1.27.3` (`+ zig 0.17.1` with cgo).
     fn toolchain_version_label(&self) -> String {
-        if self.toolchain_version.starts_with(&self.toolchain) {
+        if self.toolchain_version.starts_with(&self.toolchain) || self.toolchain.starts_with("go") {
             self.toolchain_version.clone()
         } else {
             format!("{} {}", self.toolchain, self.toolchain_version)
@@ -297,14 +303,99 @@ fn build(
     } else {
         None
     };
-    for c in &project.c {
-        if names.contains(&c.program.name) && !c.libs.is_empty() {
-            return Err(not_yet("C libraries (`libs`)", &c.program.name));
-        }
-    }
     let go_programs = go_programs(project, &names, &targets, options, env, cache)?;
-    if let Some(v) = project.vendor.first() {
-        return Err(not_yet("vendored projects", &v.name));
+    // Libraries and vendored projects first, for every target, before anything reaches
+    // dist/: a prefix that is already built costs a completion check.
+    let wants_toolchains = project
+        .c
+        .iter()
+        .any(|c| names.contains(&c.program.name) && !c.libs.is_empty())
+        || project
+            .vendor
+            .iter()
+            .any(|v| v.programs.iter().any(|p| names.contains(p)))
+        || project
+            .go
+            .iter()
+            .any(|g| names.contains(&g.name) && !g.libs.is_empty());
+    let toolchains = if wants_toolchains {
+        targets
+            .iter()
+            .map(|&t| toolchain::resolve(t, &request, env, cache))
+            .collect::<Result<Vec<_>>>()?
+    } else {
+        Vec::new()
+    };
+    let mut libraries: Vec<libs::Outcome> = Vec::new();
+    let mut c_libraries: Vec<Option<libs::Prepared>> = Vec::new();
+    for c in &project.c {
+        if !names.contains(&c.program.name) || c.libs.is_empty() {
+            c_libraries.push(None);
+            continue;
+        }
+        let request = lib_request(project, c.libs.clone(), None, options.jobs, env);
+        libs::check_names(&request)?;
+        let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+        for o in &prepared.outcomes {
+            if !libraries
+                .iter()
+                .any(|l| l.name == o.name && l.target == o.target)
+            {
+                libraries.push(o.clone());
+            }
+        }
+        c_libraries.push(Some(prepared));
+    }
+    // cgo's C libraries, per Go program and target.
+    let mut go_libraries: Vec<BTreeMap<Target, go::CgoInputs>> = Vec::new();
+    for (program, ..) in &go_programs {
+        let g = project
+            .go
+            .iter()
+            .find(|g| g.name == program.name)
+            .expect("planned from the project");
+        let mut map = BTreeMap::new();
+        if !g.libs.is_empty() {
+            let request = lib_request(project, g.libs.clone(), None, options.jobs, env);
+            libs::check_names(&request)?;
+            let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+            for (target, set) in &prepared.link_sets {
+                map.insert(
+                    *target,
+                    go::CgoInputs {
+                        include_dirs: set.include_dirs.clone(),
+                        lib_dirs: set.lib_dirs.clone(),
+                        libs: set.libs.clone(),
+                        ..go::CgoInputs::default()
+                    },
+                );
+            }
+            for o in prepared.outcomes {
+                if !libraries
+                    .iter()
+                    .any(|l| l.name == o.name && l.target == o.target)
+                {
+                    libraries.push(o);
+                }
+            }
+        }
+        go_libraries.push(map);
+    }
+    let mut vendor_builds = Vec::new();
+    for v in &project.vendor {
+        if !v.programs.iter().any(|p| names.contains(p)) {
+            continue;
+        }
+        let request = lib_request(
+            project,
+            vec![v.name.clone()],
+            Some(vendor_recipe(v)),
+            options.jobs,
+            env,
+        );
+        libs::check_names(&request)?;
+        let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+        vendor_builds.push((v, prepared));
     }
 
     let jobs = Jobs::new(options.jobs.max(1));
@@ -328,7 +419,10 @@ fn build(
             }
         }
     };
-    for c in project.c.iter().filter(|c| names.contains(&c.program.name)) {
+    for (c, prepared) in project.c.iter().zip(&c_libraries) {
+        if !names.contains(&c.program.name) {
+            continue;
+        }
         let mut program = c.program.clone();
         program.source_date_epoch = env.source_date_epoch();
         let results = build::build_c(
@@ -338,7 +432,7 @@ fn build(
                 toolchain: &request,
                 jobs: &jobs,
                 bypass_cache,
-                libraries: None,
+                libraries: prepared.as_ref(),
             },
             &dist,
             env,
@@ -346,7 +440,7 @@ fn build(
         );
         keep(Kind::C, results, &mut reports);
     }
-    for (program, settings, cgo) in &go_programs {
+    for ((program, settings, cgo), libraries) in go_programs.iter().zip(&go_libraries) {
         let (go, settings) = (&settings.0, &settings.1);
         let results = go::build_all(
             &go::GoBuild {
@@ -355,7 +449,7 @@ fn build(
                 go,
                 settings,
                 cgo: cgo.as_ref().map(|inputs| (&request, inputs)),
-                libraries: &std::collections::BTreeMap::new(),
+                libraries,
                 jobs: &jobs,
                 bypass_cache,
             },
@@ -364,6 +458,16 @@ fn build(
             cache,
         );
         keep(Kind::Go, results, &mut reports);
+    }
+    for (v, prepared) in &vendor_builds {
+        for tc in &toolchains {
+            for program in v.programs.iter().filter(|p| names.contains(p)) {
+                match install_vendored(v, program, tc, prepared, &dist) {
+                    Ok(report) => reports.push(report),
+                    Err(e) => errors.push(e),
+                }
+            }
+        }
     }
     let artifacts: Vec<Artifact> = reports.iter().map(|r| r.artifact.clone()).collect();
     dist.record(&artifacts)?;
@@ -391,6 +495,7 @@ fn build(
         targets,
         artifacts: reports,
         image,
+        libraries,
         reproducible: None,
     })
 }
@@ -517,9 +622,6 @@ fn go_programs(
     let toolchain = go::resolve(None, env, cache)?;
     let mut plans = Vec::new();
     for g in selected {
-        if !g.libs.is_empty() {
-            return Err(not_yet("C libraries for cgo (`libs`)", &g.name));
-        }
         let mut program = go::package(std::slice::from_ref(&g.package), &project.root)?;
         program.name = g.name.clone();
         let mut settings = go::GoSettings::from_env(env, cache);
@@ -562,13 +664,6 @@ fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Target]) -> Ima
     spec
 }
 
-fn not_yet(what: &str, name: &str) -> Error {
-    Error::usage(
-        format!("`{name}` needs {what}, which this muslbuild cannot build from a project yet"),
-        "build it with its own command for now",
-    )
-}
-
 /// `muslbuild init`: a commented starter file (and `hello.c` for it to build, when the
 /// folder has none); never overwrites.
 pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
@@ -599,3 +694,183 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 const HELLO: &str = "#include <stdio.h>\n\nint main(void) {\n    puts(\"hello from a static binary\");\n    return 0;\n}\n";
+
+// -----------------------------------------------------------------------------------
+// Libraries and vendored projects (src/libs)
+// -----------------------------------------------------------------------------------
+
+/// The project's `[lib.NAME]` tables as recipes.
+fn lib_recipes(project: &Project) -> Vec<Recipe> {
+    project
+        .libs
+        .iter()
+        .map(|(name, decl)| {
+            recipe(
+                name,
+                decl.path.get_ref(),
+                decl.build.as_ref().map(|b| b.get_ref().as_str()),
+                RecipeExtras {
+                    version: decl.version.clone(),
+                    description: decl.description.clone(),
+                    deps: decl.deps.iter().map(|d| d.get_ref().clone()).collect(),
+                    host_tools: decl.host_tools.clone(),
+                    needs_build_cc: decl.needs_build_cc,
+                    configure_args: decl.configure.args.clone(),
+                    make: decl.make.clone(),
+                    exports: decl.exports.clone(),
+                    symlinks: decl.symlinks.clone(),
+                },
+            )
+        })
+        .collect()
+}
+
+struct RecipeExtras {
+    version: Option<String>,
+    description: String,
+    deps: Vec<String>,
+    host_tools: Vec<String>,
+    needs_build_cc: bool,
+    configure_args: Vec<String>,
+    make: config::MakeDecl,
+    exports: config::ExportsDecl,
+    symlinks: std::collections::BTreeMap<String, String>,
+}
+
+fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) -> Recipe {
+    Recipe {
+        name: name.to_string(),
+        version: extras.version.unwrap_or_else(|| "vendored".into()),
+        description: if extras.description.is_empty() {
+            format!("vendored from {}", path.display())
+        } else {
+            extras.description
+        },
+        // config checked both: a valid name, or a folder whose build system shows.
+        build: build
+            .and_then(|b| b.parse().ok())
+            .or_else(|| BuildSystem::detect(path))
+            .unwrap_or(BuildSystem::Make),
+        deps: extras.deps,
+        sources: Vec::new(),
+        path: Some(path.to_path_buf()),
+        host_tools: extras.host_tools,
+        needs_build_cc: extras.needs_build_cc,
+        configure: ConfigureSpec {
+            args: extras.configure_args,
+        },
+        make: MakeSpec {
+            targets: extras.make.targets,
+            install_targets: extras.make.install_targets,
+            args: extras.make.args,
+        },
+        exports: Exports {
+            libs: extras.exports.libs,
+            pkg_config: extras.exports.pkg_config,
+            headers: extras.exports.headers,
+            programs: extras.exports.programs,
+        },
+        symlinks: extras.symlinks,
+    }
+}
+
+fn vendor_recipe(v: &config::VendorProject) -> Recipe {
+    recipe(
+        &v.name,
+        &v.path,
+        v.build.as_deref(),
+        RecipeExtras {
+            version: None,
+            description: String::new(),
+            deps: v.libs.clone(),
+            host_tools: Vec::new(),
+            needs_build_cc: false,
+            configure_args: v.configure_args.clone(),
+            make: v.make.clone(),
+            exports: config::ExportsDecl {
+                programs: v.programs.clone(),
+                ..config::ExportsDecl::default()
+            },
+            symlinks: Default::default(),
+        },
+    )
+}
+
+/// One installed program of a vendored project, for one target: from the project's
+/// prefix (`bin/` or `sbin/`) through staging and verification into dist.
+fn install_vendored(
+    v: &config::VendorProject,
+    program: &str,
+    tc: &toolchain::Toolchain,
+    prepared: &libs::Prepared,
+    dist: &Dist,
+) -> Result<ArtifactReport> {
+    let target = tc.target;
+    let outcome = prepared
+        .outcomes
+        .iter()
+        .find(|o| o.name == v.name && o.target == target)
+        .expect("prepare reports every library for every toolchain");
+    let found = ["bin", "sbin"]
+        .iter()
+        .map(|d| outcome.prefix.join(d).join(program))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::ImageInput {
+            message: format!(
+                "vendored project `{}` installed no program `{program}` for {target}",
+                v.name
+            ),
+            help: format!(
+                "looked in {}/bin and sbin; check `programs` against what its install step installs",
+                outcome.prefix.display()
+            ),
+        })?;
+    let staging = dist.staging()?;
+    let staged = staging.path().join(program);
+    crate::incremental::restore(&found, &staged)?;
+    let report = crate::verify::verify_file(&staged, Some(target))?.into_result()?;
+    let file = dist.install(&staged, target, program)?;
+    Ok(ArtifactReport {
+        kind: Kind::Vendor,
+        state: match outcome.state {
+            libs::State::Cached => State::Cached,
+            libs::State::Built { .. } => State::Built,
+        },
+        artifact: Artifact {
+            name: program.to_string(),
+            target: target.name().to_string(),
+            path: Dist::relative_path(target, program),
+            size: report.size,
+            sha256: report.sha256.clone(),
+            toolchain: tc.provider.name().to_string(),
+            toolchain_version: tc.version.clone(),
+            verification: crate::dist::Verification {
+                ok: report.ok,
+                is_static: true,
+                static_pie: report.static_pie,
+                stripped: report.stripped,
+                machine: crate::verify::machine_name(target.elf().machine),
+            },
+        },
+        file,
+    })
+}
+
+fn lib_request(
+    project: &Project,
+    names: Vec<String>,
+    extra: Option<Recipe>,
+    jobs: usize,
+    env: &Env,
+) -> libs::Request {
+    let mut vendored = lib_recipes(project);
+    vendored.extend(extra);
+    let mut source_dirs = project.source_dirs.clone();
+    source_dirs.extend(env.source_dirs());
+    libs::Request {
+        names,
+        vendored,
+        source_dirs,
+        jobs: jobs.max(1),
+    }
+}

@@ -365,6 +365,20 @@ fn finish_prefix(job: &Job, staged: &Path, logs: &Path) -> Result<()> {
             });
         }
     }
+    for program in &job.recipe.exports.programs {
+        if !["bin", "sbin"]
+            .iter()
+            .any(|d| staged.join(d).join(program).is_file())
+        {
+            return Err(Error::LibraryBuild {
+                library: job.recipe.name.clone(),
+                target: job.target(),
+                step: "install".into(),
+                log: logs.join("install.log"),
+                tail: format!("the install step did not produce bin/{program} or sbin/{program}"),
+            });
+        }
+    }
     Ok(())
 }
 

@@ -115,6 +115,11 @@ pub struct Exports {
     pub pkg_config: Vec<String>,
     #[serde(default)]
     pub headers: Vec<String>,
+    /// Installed executables (in `bin/` or `sbin/`): a vendored project whose programs
+    /// are artifacts (`[vendor.NAME]` in muslbuild.toml). A recipe with programs and no
+    /// `libs` exports no library.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub programs: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -203,7 +208,9 @@ impl Recipe {
 
     /// What a consumer links, `-l` names: the exports, or the library's own name.
     pub fn link_names(&self) -> Vec<String> {
-        if self.exports.libs.is_empty() {
+        if self.exports.libs.is_empty() && !self.exports.programs.is_empty() {
+            Vec::new()
+        } else if self.exports.libs.is_empty() {
             vec![self.name.clone()]
         } else {
             self.exports.libs.clone()

@@ -464,3 +464,121 @@ fn unknown_artifact_name_is_a_usage_error() {
         stderr(&output)
     );
 }
+
+const LIBS_PROJECT: &str = r#"
+[project]
+targets = ["x86_64", "aarch64", "armv7"]
+source-dirs = ["SOURCES"]
+
+[c.repl]
+sources = ["src/repl.c"]
+libs = ["readline"]
+
+[vendor.tool]
+path = "vendor/tool"
+libs = ["readline"]
+programs = ["toold", "toolctl"]
+
+[image]
+tag = "demo:1.0"
+"#;
+
+const TOOL_MAKEFILE: &str = "PREFIX ?= /usr/local
+all: toold toolctl
+toold: toold.c
+\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ toold.c
+toolctl: toolctl.c
+\t$(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -o $@ toolctl.c -lreadline -lncursesw -ltinfow
+install: all
+\tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+\tcp toold $(DESTDIR)$(PREFIX)/sbin/toold
+\tcp toolctl $(DESTDIR)$(PREFIX)/bin/toolctl
+";
+
+fn write_libs_project(env: &TestEnv) {
+    let sources = crate::support::repo_root().join("target/test-sources");
+    assert!(
+        sources.join("readline_8.2.orig.tar.gz").is_file(),
+        "prerequisite {} is missing: run scripts/setup-test-env.sh",
+        sources.display()
+    );
+    env.write(
+        "muslbuild.toml",
+        &LIBS_PROJECT.replace("SOURCES", &sources.display().to_string()),
+    );
+    env.write(
+        "src/repl.c",
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <readline/readline.h>\n#include <readline/history.h>\nint main(void) { char *l; while ((l = readline(\"\"))) { add_history(l); printf(\"[%s]\\n\", l); free(l); } return 0; }\n",
+    );
+    env.write("vendor/tool/Makefile", TOOL_MAKEFILE);
+    env.write(
+        "vendor/tool/toold.c",
+        "#include <stdio.h>\nint main(void) { puts(\"toold up\"); return 0; }\n",
+    );
+    env.write(
+        "vendor/tool/toolctl.c",
+        "#include <stdio.h>\n#include <readline/readline.h>\nint main(void) { printf(\"toolctl readline %s\\n\", rl_library_version); return 0; }\n",
+    );
+}
+
+#[test]
+fn readline_and_a_vendored_project_build_run_cache_and_reproduce() {
+    let a = TestEnv::new();
+    write_libs_project(&a);
+    let first = build(&a, &[]);
+    assert_eq!(first["artifacts"].as_array().unwrap().len(), 9, "{first}");
+    let kinds: Vec<&str> = first["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "vendor").count(), 6);
+    assert!(
+        first["libraries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["name"] == "readline"),
+        "{first}"
+    );
+    for (target, _, _, qemu) in PLATFORMS {
+        let dist = a.path().join("dist").join(target);
+        let repl = run_binary(qemu, &dist.join("repl"), b"one\ntwo\n");
+        assert!(
+            stdout(&repl).contains("[one]") && stdout(&repl).contains("[two]"),
+            "{target}: {}{}",
+            stdout(&repl),
+            stderr(&repl)
+        );
+        let tool = run_binary(qemu, &dist.join("toolctl"), b"");
+        assert_eq!(stdout(&tool), "toolctl readline 8.2\n", "{target}");
+        let daemon = run_binary(qemu, &dist.join("toold"), b"");
+        assert_eq!(stdout(&daemon), "toold up\n", "{target}");
+    }
+
+    // Nothing changed: no compiler, no configure, no make.
+    let noop = build(&a, &[]);
+    assert_eq!(states(&noop), all(&["repl", "toold", "toolctl"], "cached"));
+
+    // The vendored project changed: its programs are rebuilt, repl is not.
+    a.write(
+        "vendor/tool/toold.c",
+        "#include <stdio.h>\nint main(void) { puts(\"toold 2\"); return 0; }\n",
+    );
+    let changed = build(&a, &[]);
+    let mut want = all(&["repl"], "cached");
+    want.extend(all(&["toold", "toolctl"], "built"));
+    assert_eq!(states(&changed), want);
+
+    // Another folder, byte for byte (C with readline, the vendored programs, the image).
+    let b = TestEnv::new();
+    write_libs_project(&b);
+    b.write(
+        "vendor/tool/toold.c",
+        "#include <stdio.h>\nint main(void) { puts(\"toold 2\"); return 0; }\n",
+    );
+    let other = build(&b, &[]);
+    assert_eq!(hashes(&other), hashes(&changed));
+    assert_eq!(other["image"]["digest"], changed["image"]["digest"]);
+}

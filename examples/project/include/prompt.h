@@ -1,0 +1,1 @@
+#define PROMPT "repl> "
