@@ -81,14 +81,8 @@ fn build_one(
     let staged = staging.path().join(name);
     let (key, command) = key(&program, &toolchain)?;
     let slot = Slot::new(cache, name, target, &key);
-    let cached = match slot.lookup().filter(|_| !build.bypass_cache) {
-        Some(file) => {
-            incremental::restore(&file, &staged)?;
-            incremental::report_hit(name, target, &command);
-            true
-        }
-        None => false,
-    };
+    let cached =
+        incremental::restore_hit(&slot, build.bypass_cache, &staged, (name, target), &command)?;
     let mut deps = Vec::new();
     if !cached {
         let log = cache.dir("logs").join(format!("{name}-{target}.log"));

@@ -90,7 +90,26 @@ impl Slot {
 
 /// Under `-v`, says which command a restored artifact was built by, so the command line
 /// stays visible on a warm build too.
-pub fn report_hit(name: &str, target: Target, command: &str) {
+/// On a hit (and unless the caller bypasses the cache), copies the cached artifact to
+/// `staged` and says so under `-v`; returns whether it did.
+pub fn restore_hit(
+    slot: &Slot,
+    bypass: bool,
+    staged: &Path,
+    (name, target): (&str, Target),
+    command: &str,
+) -> Result<bool> {
+    match slot.lookup().filter(|_| !bypass) {
+        Some(file) => {
+            restore(&file, staged)?;
+            report_hit(name, target, command);
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+fn report_hit(name: &str, target: Target, command: &str) {
     if crate::cmd::verbosity() >= crate::cmd::VERBOSE {
         eprintln!("muslbuild: {name} for {target} from the build cache, built by:\n  {command}");
     }
