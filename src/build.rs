@@ -46,21 +46,9 @@ pub fn build_c(
     env: &Env,
     cache: &Cache,
 ) -> Vec<(Target, Result<Built>)> {
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = build
-            .targets
-            .iter()
-            .map(|&target| {
-                scope.spawn(move || {
-                    let _slot = build.jobs.acquire();
-                    (target, build_one(build, target, dist, env, cache))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("build thread panicked"))
-            .collect()
+    crate::jobs::per_target(build.targets, |target| {
+        let _slot = build.jobs.acquire();
+        build_one(build, target, dist, env, cache)
     })
 }
 

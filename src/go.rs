@@ -1269,21 +1269,9 @@ pub fn build_all(
     cache: &Cache,
 ) -> Vec<(Target, Result<Built>)> {
     let share = share_of(build.jobs.total(), build.targets.len());
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = build
-            .targets
-            .iter()
-            .map(|&target| {
-                scope.spawn(move || {
-                    let _slots: Vec<_> = (0..share).map(|_| build.jobs.acquire()).collect();
-                    (target, build_one(build, target, share, dist, env, cache))
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("build thread panicked"))
-            .collect()
+    crate::jobs::per_target(build.targets, |target| {
+        let _slots: Vec<_> = (0..share).map(|_| build.jobs.acquire()).collect();
+        build_one(build, target, share, dist, env, cache)
     })
 }
 

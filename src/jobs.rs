@@ -3,6 +3,8 @@
 
 use std::sync::{Condvar, Mutex};
 
+use crate::target::Target;
+
 pub struct Jobs {
     free: Mutex<usize>,
     released: Condvar,
@@ -50,6 +52,28 @@ impl Drop for Slot<'_> {
         *self.jobs.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.jobs.released.notify_one();
     }
+}
+
+/// Runs `work` for every target on its own scoped thread (each takes its slots from the
+/// budget itself) and returns the results in the order of `targets`.
+pub fn per_target<T, F>(targets: &[Target], work: F) -> Vec<(Target, T)>
+where
+    T: Send,
+    F: Fn(Target) -> T + Sync,
+{
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = targets
+            .iter()
+            .map(|&target| {
+                let work = &work;
+                scope.spawn(move || (target, work(target)))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("build thread panicked"))
+            .collect()
+    })
 }
 
 #[cfg(test)]
