@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use crate::support::{
-    TestEnv, example, require, run_binary, shared_cache, stderr, stdout, success,
+    TestEnv, example, require, run_binary, shared_cache, stderr, stdout, success, unpack_platform,
 };
 
 const TAG: &str = "hello:1.0";
@@ -93,31 +93,6 @@ fn is_root() -> bool {
         .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
 }
 
-/// skopeo picks one platform out of the index (`--override-arch`), umoci unpacks that.
-/// umoci alone cannot: it refuses a tag that resolves to several manifests ("tag is
-/// ambiguous"), which is what a multi-arch index is.
-fn unpack(env: &TestEnv, layout: &Path, arch: &str, variant: Option<&str>) -> PathBuf {
-    let single = env.path().join(format!("single-{arch}"));
-    let bundle = env.path().join(format!("bundle-{arch}"));
-    let mut copy = skopeo();
-    copy.args(["--override-arch", arch]);
-    if let Some(v) = variant {
-        copy.args(["--override-variant", v]);
-    }
-    success(
-        copy.arg("copy")
-            .arg(format!("oci:{}:{TAG}", layout.display()))
-            .arg(format!("oci:{}:{TAG}", single.display())),
-    );
-    success(
-        Command::new(require("umoci", "umoci"))
-            .args(["unpack", "--rootless", "--image"])
-            .arg(format!("{}:{TAG}", single.display()))
-            .arg(&bundle),
-    );
-    bundle
-}
-
 #[test]
 fn hello_image_validates_unpacks_and_runs_on_every_platform() {
     let env = env_with_dist();
@@ -189,7 +164,7 @@ fn hello_image_validates_unpacks_and_runs_on_every_platform() {
             "{target}: skopeo picked another platform's layer"
         );
 
-        let bundle = unpack(&env, &layout, arch, variant);
+        let bundle = unpack_platform(&env, &layout, TAG, arch, variant);
         let runtime: serde_json::Value =
             serde_json::from_slice(&std::fs::read(bundle.join("config.json")).unwrap()).unwrap();
         assert_eq!(runtime["process"]["args"], serde_json::json!(["/hello"]));
@@ -387,7 +362,7 @@ fn scratch_essentials_and_settings() {
     assert_eq!(c["ExposedPorts"], serde_json::json!({"8080/tcp": {}}));
     assert_eq!(c["Labels"]["org.opencontainers.image.title"], "hello");
 
-    let rootfs = unpack(&env, &layout, "amd64", None).join("rootfs");
+    let rootfs = unpack_platform(&env, &layout, TAG, "amd64", None).join("rootfs");
     assert_eq!(
         std::fs::read(rootfs.join("etc/ssl/certs/ca-certificates.crt")).unwrap(),
         std::fs::read("/etc/ssl/certs/ca-certificates.crt").unwrap()

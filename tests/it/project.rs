@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{TestEnv, require, run_binary, stderr, stdout, success};
+use crate::support::{TestEnv, require, run_binary, stderr, stdout, success, unpack_platform};
 
 const TAG: &str = "demo:1.0";
 
@@ -138,24 +138,7 @@ fn unpack_and_run(
     variant: Option<&str>,
     qemu: Option<&str>,
 ) {
-    let single = env.path().join(format!("single-{arch}"));
-    let bundle = env.path().join(format!("bundle-{arch}"));
-    let mut copy = skopeo();
-    copy.args(["--override-arch", arch]);
-    if let Some(v) = variant {
-        copy.args(["--override-variant", v]);
-    }
-    success(
-        copy.arg("copy")
-            .arg(format!("oci:{}:{TAG}", layout.display()))
-            .arg(format!("oci:{}:{TAG}", single.display())),
-    );
-    success(
-        Command::new(require("umoci", "umoci"))
-            .args(["unpack", "--rootless", "--image"])
-            .arg(format!("{}:{TAG}", single.display()))
-            .arg(&bundle),
-    );
+    let bundle = unpack_platform(env, layout, TAG, arch, variant);
     let rootfs = bundle.join("rootfs");
     for (file, want) in [
         ("hello", "hello from the project\n"),

@@ -123,3 +123,34 @@ pub fn run_binary(qemu: Option<&str>, binary: &Path, stdin: &[u8]) -> Output {
     child.stdin.take().unwrap().write_all(stdin).ok();
     child.wait_with_output().unwrap()
 }
+
+/// One platform of a multi-arch OCI layout, unpacked by umoci into a bundle folder.
+/// skopeo picks the platform first (`--override-arch`): umoci refuses a tag that
+/// resolves to several manifests ("tag is ambiguous"), which is what an index is.
+pub fn unpack_platform(
+    env: &TestEnv,
+    layout: &Path,
+    tag: &str,
+    arch: &str,
+    variant: Option<&str>,
+) -> PathBuf {
+    let single = env.path().join(format!("single-{arch}"));
+    let bundle = env.path().join(format!("bundle-{arch}"));
+    let mut copy = Command::new(require("skopeo", "skopeo"));
+    copy.args(["--override-arch", arch]);
+    if let Some(v) = variant {
+        copy.args(["--override-variant", v]);
+    }
+    success(
+        copy.arg("copy")
+            .arg(format!("oci:{}:{tag}", layout.display()))
+            .arg(format!("oci:{}:{tag}", single.display())),
+    );
+    success(
+        Command::new(require("umoci", "umoci"))
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!("{}:{tag}", single.display()))
+            .arg(&bundle),
+    );
+    bundle
+}
