@@ -200,21 +200,23 @@ fn choose<'m>(
         .collect();
     match verified.is_empty() {
         false => Ok(verified),
-        true => {
-            let entry = candidates[0];
-            Err(Error::Unverified {
-                what: format!(
-                    "{} {} for {want} ({})",
-                    entry.provider.name(),
-                    entry.version,
-                    entry
-                        .unverified
-                        .as_deref()
-                        .unwrap_or("no sha256 in the manifest")
-                ),
-                url: entry.source(),
-            })
-        }
+        true => Err(unverified(candidates[0], &format!(" for {want}"))),
+    }
+}
+
+/// The refusal of an entry whose sha256 cannot be known.
+fn unverified(entry: &Entry, what_for: &str) -> Error {
+    Error::Unverified {
+        what: format!(
+            "{} {}{what_for} ({})",
+            entry.provider.name(),
+            entry.version,
+            entry
+                .unverified
+                .as_deref()
+                .unwrap_or("no sha256 in the manifest")
+        ),
+        url: entry.source(),
     }
 }
 
@@ -278,18 +280,7 @@ pub fn install_entry(
     {
         Some(sha) => sha,
         None => {
-            return Err(Error::Unverified {
-                what: format!(
-                    "{} {} ({})",
-                    entry.provider.name(),
-                    entry.version,
-                    entry
-                        .unverified
-                        .as_deref()
-                        .unwrap_or("no sha256 in the manifest")
-                ),
-                url: entry.source(),
-            });
+            return Err(unverified(entry, ""));
         }
     };
     // The manifest's size belongs to the manifest's file only.
