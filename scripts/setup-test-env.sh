@@ -22,7 +22,8 @@ apt_packages=(
   qemu-user-static
   skopeo umoci
   ca-certificates tzdata
-  make m4 autoconf automake autotools-dev pkg-config ncurses-bin file
+  make m4 autoconf automake autotools-dev libtool pkg-config ncurses-bin file
+  flex bison texinfo
   gcc tar gzip bzip2 xz-utils
   dpkg-dev curl
 )
@@ -34,16 +35,11 @@ for arch in arm64 armhf; do
   dpkg --print-foreign-architectures | grep -qx "$arch" || dpkg --add-architecture "$arch"
 done
 
-# Restrict the stock sources to the native + foreign architectures Debian actually serves,
-# and add the deb-src entry for the library sources.
+# The library and corpus sources come from Debian's source packages: add deb-src entries
+# for the archives this machine is already configured with (never a host of our own).
 if [ ! -f /etc/apt/sources.list.d/muslbuild-src.sources ]; then
-  cat > /etc/apt/sources.list.d/muslbuild-src.sources <<'SRC'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SRC
+  python3 "$here/scripts/deb-src-entries.py" > /etc/apt/sources.list.d/muslbuild-src.sources.tmp
+  mv /etc/apt/sources.list.d/muslbuild-src.sources.tmp /etc/apt/sources.list.d/muslbuild-src.sources
 fi
 
 # A mirror mid-sync answers with a short index now and then (seen for bookworm-security's
@@ -57,9 +53,12 @@ python3 -m pip install --quiet --disable-pip-version-check 'ziglang==0.17.1' 'go
 mkdir -p "$sources_dir"
 (
   cd "$sources_dir"
-  if ! ls ncurses_*.orig.tar.gz readline_*.orig.tar.gz zlib_*.orig.tar.* >/dev/null 2>&1; then
-    apt-get source --download-only ncurses readline zlib >/dev/null
-  fi
+  # The libraries, and the corpus of real programs the vendored-project tests build.
+  for package in ncurses readline zlib lua5.4 sqlite3 htop less; do
+    if ! ls "${package}"_*.orig.tar.* >/dev/null 2>&1; then
+      apt-get source --download-only "$package" >/dev/null
+    fi
+  done
 )
 
 echo "setup-test-env: ok (sources in $sources_dir)"
