@@ -304,7 +304,9 @@ pub fn refresh_config_scripts(src: &Path, target: Target, log: &Path) -> Result<
         }
         std::fs::copy(&fresh, &sub).map_err(Error::io("cannot replace", &sub))?;
         let guess = sub.with_file_name("config.guess");
-        if guess.is_file() && misc.join("config.guess").is_file() {
+        if std::fs::symlink_metadata(&guess).is_ok_and(|m| m.is_file())
+            && misc.join("config.guess").is_file()
+        {
             std::fs::copy(misc.join("config.guess"), &guess)
                 .map_err(Error::io("cannot replace", &guess))?;
         }

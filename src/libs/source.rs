@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::recipe::SourceSpec;
 use crate::cache::{self, Cache};
-use crate::cmd::Cmd;
 use crate::error::{Error, Result};
+use crate::toolchain::unpack::{self, Format, Limits};
 
 const ARCHIVE_SUFFIXES: &[&str] = &[
     ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar",
@@ -135,25 +135,35 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 }
 
 /// Unpacks `archive` into `dest` and returns the folder holding the sources (the
-/// archive's single top-level folder, as release tarballs have).
+/// archive's single top-level folder, as release tarballs have). It goes through the
+/// toolchain unpacker's checks (no escaping paths or links, no devices, caps), and a
+/// cached archive is hashed again while it is read: `sources/<sha256>` is named by its
+/// hash, so a file changed since it was verified fails here and is never built.
 pub fn unpack(archive: &Path, dest: &Path, log: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dest).map_err(Error::io("cannot create", dest))?;
-    // GNU tar picks the decompressor from the contents, so cached files need no suffix.
-    Cmd::new("tar")
-        .arg("-xf")
-        .arg(archive)
-        .arg("-C")
-        .arg(dest)
-        .arg("--no-same-owner")
-        .missing_hint("install it: apt-get install tar")
-        .run_logged(log)?;
+    let expected = archive
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()));
+    let format = Format::sniff(archive)?;
+    let _ = std::fs::write(
+        log,
+        format!(
+            "unpacking {} ({format:?}) into {}\n",
+            archive.display(),
+            dest.display()
+        ),
+    );
+    unpack::unpack_checked(archive, format, "", dest, expected, Limits::default())?;
     let entries: Vec<PathBuf> = std::fs::read_dir(dest)
         .map_err(Error::io("cannot read", dest))?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .collect();
     match entries.as_slice() {
-        [single] if single.is_dir() => Ok(single.clone()),
+        [single] if std::fs::symlink_metadata(single).is_ok_and(|m| m.is_dir()) => {
+            Ok(single.clone())
+        }
         _ => Ok(dest.to_path_buf()),
     }
 }
