@@ -30,6 +30,7 @@ use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
     let cache = Cache::new(env.cache_root());
+    cache.check_folders()?;
     let mut settings = download::Settings::from_env(&env);
     settings.offline |= cli.global.offline;
     download::configure(settings);

@@ -25,8 +25,22 @@ pub fn obtain(
 ) -> Result<PathBuf> {
     let sha = spec.sha256.to_ascii_lowercase();
     let cached = cache.dir("sources").join(&sha);
-    if cached.is_file() {
-        return Ok(cached);
+    if std::fs::symlink_metadata(&cached).is_ok_and(|m| m.is_file()) {
+        // The cache is a copy, not an authority: the name is the hash it must have.
+        let actual = sha256_file(&cached)?;
+        if actual == sha {
+            return Ok(cached);
+        }
+        cache::warn_once(
+            &cached,
+            &cache::Damage {
+                file: cached.clone(),
+                reason: format!("has sha256 {actual}, not the {sha} it is named by"),
+            },
+        );
+        std::fs::remove_file(&cached).map_err(Error::io("cannot remove", &cached))?;
+    } else if std::fs::symlink_metadata(&cached).is_ok() {
+        std::fs::remove_file(&cached).map_err(Error::io("cannot remove", &cached))?;
     }
     std::fs::create_dir_all(cache.dir("sources")).map_err(Error::io(
         "cannot create the cache directory",
@@ -263,6 +277,24 @@ mod tests {
             obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), &[], &cache).unwrap(),
             got
         );
+    }
+
+    #[test]
+    fn a_replaced_cached_archive_is_discarded_and_fetched_again() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().join("cache"));
+        let dir = root.path().join("mirror");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("foo-1.0.tar.gz"), b"genuine").unwrap();
+        let spec = spec("foo-1.0.tar.gz", b"genuine");
+        let got = obtain("foo", &spec, std::slice::from_ref(&dir), &cache).unwrap();
+        std::fs::write(&got, b"replaced").unwrap();
+        let again = obtain("foo", &spec, std::slice::from_ref(&dir), &cache).unwrap();
+        assert_eq!(std::fs::read(again).unwrap(), b"genuine");
+        std::fs::write(&got, b"replaced").unwrap();
+        let err = obtain("foo", &spec, &[], &cache).unwrap_err();
+        assert!(matches!(err, Error::SourceNotFound { .. }), "{err:?}");
+        assert!(!got.exists(), "the replaced archive stayed in the cache");
     }
 
     #[test]
