@@ -494,7 +494,8 @@ mod tests {
     fn every_kind_of_tampering_is_named() {
         let root = tempfile::tempdir().unwrap();
         let cache = Cache::new(root.path().to_path_buf());
-        let cases: &[(&str, fn(&Path))] = &[
+        type Tamper = fn(&Path);
+        let cases: &[(&str, Tamper)] = &[
             ("changed its content", |e| {
                 std::fs::write(e.join("lib/libx.a"), b"!<arch>\ny").unwrap()
             }),
