@@ -36,6 +36,9 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
     download::configure(settings);
     match &cli.command {
         Some(Command::Targets) => targets(&cli.global),
+        Some(Command::Cache(crate::cli::CacheCommand::Verify)) => {
+            crate::cache_verify::command(&cli.global, &cache)
+        }
         Some(Command::Verify(args)) => verify_files(&cli.global, args, &env),
         Some(Command::Toolchain(ToolchainCommand::List(args))) => {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
