@@ -425,11 +425,12 @@ name = "greet"
 version = "1.0"
 build = "make"
 
-[[sources]]
+[[library.sources]]
 file = "greet-1.0.tar.gz"
+urls = []
 sha256 = "{}"
 
-[exports]
+[library.exports]
 libs = ["greet"]
 headers = ["greet.h"]
 "#,
