@@ -184,3 +184,32 @@ fn version_of(candidate: &Candidate) -> std::result::Result<String, String> {
     }
     Ok(line.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edited_record_is_not_believed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("id.json");
+        let unusable = Verdict::Unusable {
+            version: "12".into(),
+            reason: "it links glibc, not musl".into(),
+        };
+        let record = Record {
+            check: record_check("id", &unusable),
+            verdict: unusable.clone(),
+        };
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+        assert_eq!(read_record(&path, "id"), Some(unusable.clone()));
+        // The same record under another candidate's identity is not that candidate's.
+        assert_eq!(read_record(&path, "other"), None);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"unusable\"", "\"usable\"")
+            .replace("\"reason\"", "\"fingerprint\"");
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(read_record(&path, "id"), None);
+    }
+}
