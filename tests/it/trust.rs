@@ -559,6 +559,7 @@ fn cache_tampering_is_detected_and_never_used() {
     greet_library(&env, &gzip(&tar(&greet_sources(genuine))));
     let mut detected = 0;
     let tried = 4;
+    // (A tampered toolchain is the fifth case, in its own test below.)
 
     // 1. libs/: a string edited in the cached libgreet.a.
     let first = build_greet(&env, &home, "x86_64");
@@ -584,17 +585,21 @@ fn cache_tampering_is_detected_and_never_used() {
 
     // 2. builds/: a byte flipped in a cached build output.
     let built = std::fs::read(&binary).unwrap();
-    let slot = std::fs::read_dir(home.join("builds"))
+    // (The source edit above left two slots with these bytes: damage both.)
+    let slots: Vec<PathBuf> = std::fs::read_dir(home.join("builds"))
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| std::fs::read(p.join("artifact")).is_ok_and(|b| b == built))
-        .expect("the build output is cached");
-    let artifact = slot.join("artifact");
-    let mut bytes = std::fs::read(&artifact).unwrap();
-    let at = bytes.len() / 2;
-    bytes[at] ^= 0xff;
-    std::fs::write(&artifact, bytes).unwrap();
+        .filter(|p| std::fs::read(p.join("artifact")).is_ok_and(|b| b == built))
+        .collect();
+    assert!(!slots.is_empty(), "the build output is cached");
+    for slot in &slots {
+        let artifact = slot.join("artifact");
+        let mut bytes = std::fs::read(&artifact).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0xff;
+        std::fs::write(&artifact, bytes).unwrap();
+    }
     assert_verify_names(&env, &home, "artifact");
     std::fs::remove_dir_all(env.path().join("dist")).unwrap();
     let output = build_greet(&env, &home, "x86_64");
@@ -607,6 +612,17 @@ fn cache_tampering_is_detected_and_never_used() {
         "the flipped byte was used"
     );
     detected += 1;
+    // The slot this build used was made again; the other stays damaged until a build
+    // uses it (or it is removed, as here).
+    for slot in &slots {
+        if muslbuild::cache::check_entry(slot, muslbuild::cache::Depth::Contents).is_err() {
+            std::fs::remove_dir_all(slot).unwrap();
+        }
+    }
+    assert!(
+        slots.iter().any(|s| s.exists()),
+        "the used slot was replaced"
+    );
 
     // 3. sources/: the cached archive replaced; the next unpack (another target) must
     // not build it. The genuine one is still in src/, so it is fetched again.
@@ -753,4 +769,69 @@ fn glibc_static_is_refused_and_musl_from_every_toolchain_passes() {
             );
         }
     }
+}
+
+#[test]
+fn a_tampered_toolchain_is_named_and_installed_again() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let bytes = gzip(&tar(&base_entries()));
+    let archive = env.path().join("good.tar.gz");
+    std::fs::write(&archive, &bytes).unwrap();
+    let output = install_from(&env, &home, &archive, &bytes);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let gcc = home.join("toolchains/musl-cross-trust-x86_64/bin/x86_64-linux-musl-gcc");
+    edit(&gcc, b"exit 1", b"exit 0");
+    assert_verify_names(&env, &home, "bin/x86_64-linux-musl-gcc");
+    // The damaged entry does not count as installed: the next install replaces it.
+    let output = install_from(&env, &home, &archive, &bytes);
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert_warned(&err, "bin/x86_64-linux-musl-gcc");
+    assert_eq!(std::fs::read(&gcc).unwrap(), b"#!/bin/sh\nexit 1\n");
+    success(
+        env.muslbuild()
+            .env("MUSLBUILD_HOME", &home)
+            .args(["cache", "verify"]),
+    );
+}
+
+#[test]
+fn cache_folders_writable_by_others_or_linked_out_are_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let outside = env.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(&home).unwrap();
+    std::os::unix::fs::symlink(&outside, home.join("libs")).unwrap();
+    let run = || {
+        env.muslbuild()
+            .env("MUSLBUILD_HOME", &home)
+            .args(["--target", "x86_64", "--toolchain", "musl-gcc"])
+            .arg(example("hello.c"))
+            .output()
+            .unwrap()
+    };
+    let output = run();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(8), "{err}");
+    assert!(
+        err.contains("libs") && err.contains("linked out of the cache") && err.contains("help:"),
+        "{err}"
+    );
+    std::fs::remove_file(home.join("libs")).unwrap();
+    std::fs::create_dir(home.join("builds")).unwrap();
+    std::fs::set_permissions(home.join("builds"), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let output = run();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(8), "{err}");
+    assert!(
+        err.contains("writable by others") && err.contains("chmod go-w"),
+        "{err}"
+    );
+    assert!(!env.path().join("dist").exists(), "it built anyway");
+    std::fs::set_permissions(home.join("builds"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let output = run();
+    assert!(output.status.success(), "{}", stderr(&output));
 }
