@@ -19,16 +19,22 @@ pub struct Finding {
     pub problem: String,
 }
 
+#[derive(Clone, Debug, Serialize)]
+pub struct Checked {
+    pub kind: &'static str,
+    pub entries: usize,
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
     /// Entries checked, per kind (`toolchains`, `libs`, `builds`, `sources`, `probes`).
-    pub checked: Vec<(String, usize)>,
+    pub checked: Vec<Checked>,
     pub damaged: Vec<Finding>,
 }
 
 impl Report {
     pub fn total(&self) -> usize {
-        self.checked.iter().map(|(_, n)| n).sum()
+        self.checked.iter().map(|c| c.entries).sum()
     }
 
     /// Ok when nothing is damaged; otherwise the error that names the first.
@@ -62,7 +68,10 @@ pub fn verify(cache: &Cache) -> Report {
                 });
             }
         }
-        report.checked.push((kind.to_string(), count));
+        report.checked.push(Checked {
+            kind,
+            entries: count,
+        });
     }
     let mut sources = 0;
     for path in visible(&cache.dir("sources")) {
@@ -87,7 +96,10 @@ pub fn verify(cache: &Cache) -> Report {
             problem,
         });
     }
-    report.checked.push(("sources".to_string(), sources));
+    report.checked.push(Checked {
+        kind: "sources",
+        entries: sources,
+    });
     let mut probes = 0;
     for path in visible(&cache.dir("probes")) {
         let Some(identity) = path
@@ -112,7 +124,10 @@ pub fn verify(cache: &Cache) -> Report {
             }
         }
     }
-    report.checked.push(("probes".to_string(), probes));
+    report.checked.push(Checked {
+        kind: "probes",
+        entries: probes,
+    });
     report
 }
 
@@ -158,7 +173,7 @@ pub fn render(report: &Report) -> String {
     let kinds: Vec<String> = report
         .checked
         .iter()
-        .map(|(kind, n)| format!("{kind} {n}"))
+        .map(|c| format!("{} {}", c.kind, c.entries))
         .collect();
     out.push_str(&format!(
         "checked {} entries ({}): {} damaged\n",
