@@ -220,12 +220,14 @@ fn walk(dir: &Path) -> std::io::Result<Vec<(String, PathBuf, std::fs::Metadata)>
             if meta.is_dir() {
                 stack.push(rel_path.clone());
             }
-            let name = rel_path.to_str().map(str::to_string).ok_or_else(|| {
-                std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("`{}` is not UTF-8", path.display()),
-                )
-            })?;
+            // JSON keys are strings: a name that is not UTF-8 is kept as its hex bytes.
+            let name = match rel_path.to_str() {
+                Some(name) => name.to_string(),
+                None => {
+                    use std::os::unix::ffi::OsStrExt;
+                    format!("\0hex:{}", hex(rel_path.as_os_str().as_bytes()))
+                }
+            };
             out.push((name, path, meta));
         }
     }
@@ -576,6 +578,21 @@ mod tests {
         );
         published(&cache);
         assert!(is_complete(&entry) && elsewhere.join("keep").exists());
+    }
+
+    #[test]
+    fn names_that_are_not_utf8_are_recorded() {
+        use std::os::unix::ffi::OsStrExt;
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().to_path_buf());
+        let temp = cache.temp_dir("libs").unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"caf\xe9.h");
+        std::fs::write(temp.path().join(odd), b"x").unwrap();
+        let dest = cache.dir("libs").join("odd");
+        publish_dir(temp, &dest, "done").unwrap();
+        check_entry(&dest, Depth::Contents).unwrap();
+        std::fs::write(dest.join(odd), b"y").unwrap();
+        assert!(check_entry(&dest, Depth::Stamps).is_err());
     }
 
     #[test]
