@@ -8,14 +8,11 @@
 //! reinstalled) and replaced. `muslbuild cache verify` hashes everything.
 //! Also the atomic file write that `dist/` uses.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-use serde::{Deserialize, Serialize};
 
 use sha2::{Digest, Sha256};
 
@@ -24,7 +21,7 @@ use crate::error::{Error, Result};
 /// The file whose presence makes a cache directory count as complete.
 pub const COMPLETE: &str = ".muslbuild-complete";
 
-/// The file listing what a published entry holds (`Contents`), beside `COMPLETE`.
+/// The file listing what a published entry holds (`CONTENTS_HEADER`), beside `COMPLETE`.
 pub const CONTENTS: &str = ".muslbuild-contents";
 
 /// The folders of the cache that hold entries.
@@ -175,24 +172,75 @@ pub enum Depth {
 }
 
 /// One file of an entry as it was published.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 struct Item {
     /// `f` file, `l` symlink, `d` folder.
     kind: char,
     mode: u32,
     size: u64,
-    /// The content's sha256 for a file, the target for a symlink.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// The content's sha256 for a file, the target for a symlink (escaped), `-` else.
     content: String,
     /// inode, mtime and ctime in nanoseconds: a write or a chmod changes one of them,
-    /// and none of them can be set back by a user (ctime) without the clock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    stamp: Option<(u64, i64, i64)>,
+    /// and none of them can be set back by a user (ctime) without the clock. Files only.
+    stamp: (u64, i64, i64),
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Contents {
-    files: BTreeMap<String, Item>,
+/// The first line of a contents record. The rest is one line per file, sorted by name,
+/// tab-separated: kind, mode (octal), size, inode, mtime ns, ctime ns, content, name. A
+/// plain format because a zig toolchain has 20,000 files and every use reads it.
+const CONTENTS_HEADER: &str = "muslbuild-contents 1";
+
+/// Names and link targets with `%`, tab, CR and LF escaped, so each file is one line.
+fn escape(text: &str) -> String {
+    if !text.contains(['%', '\t', '\n', '\r']) {
+        return text.to_string();
+    }
+    text.replace('%', "%25")
+        .replace('\t', "%09")
+        .replace('\n', "%0A")
+        .replace('\r', "%0D")
+}
+
+fn format_line(name: &str, item: &Item) -> String {
+    let (ino, mtime, ctime) = item.stamp;
+    format!(
+        "{}\t{:o}\t{}\t{ino}\t{mtime}\t{ctime}\t{}\t{name}\n",
+        item.kind, item.mode, item.size, item.content
+    )
+}
+
+/// The recorded files, in name order, or None when the record is not one.
+fn parse_contents(text: &str) -> Option<Vec<(&str, Item)>> {
+    let mut lines = text.lines();
+    if lines.next()? != CONTENTS_HEADER {
+        return None;
+    }
+    let mut out = Vec::new();
+    for line in lines {
+        let mut fields = line.splitn(8, '\t');
+        let mut next = || fields.next();
+        let kind = next()?.chars().next()?;
+        let mode = u32::from_str_radix(next()?, 8).ok()?;
+        let size = next()?.parse().ok()?;
+        let stamp = (
+            next()?.parse().ok()?,
+            next()?.parse().ok()?,
+            next()?.parse().ok()?,
+        );
+        let content = next()?.to_string();
+        let name = next()?;
+        out.push((
+            name,
+            Item {
+                kind,
+                mode,
+                size,
+                content,
+                stamp,
+            },
+        ));
+    }
+    Some(out)
 }
 
 fn stamp_of(meta: &std::fs::Metadata) -> (u64, i64, i64) {
@@ -203,76 +251,94 @@ fn stamp_of(meta: &std::fs::Metadata) -> (u64, i64, i64) {
     )
 }
 
-/// Every file, symlink and folder under `dir` (relative names, not following links),
-/// without the contents record itself.
+/// Every file, symlink and folder under `dir` (escaped relative names, in name order,
+/// not following links), without the contents record itself.
 fn walk(dir: &Path) -> std::io::Result<Vec<(String, PathBuf, std::fs::Metadata)>> {
     let mut out = Vec::new();
-    let mut stack = vec![PathBuf::new()];
-    while let Some(rel) = stack.pop() {
-        for entry in std::fs::read_dir(dir.join(&rel))? {
+    let mut stack = vec![(String::new(), dir.to_path_buf())];
+    while let Some((rel, abs)) = stack.pop() {
+        for entry in std::fs::read_dir(&abs)? {
             let entry = entry?;
-            let rel_path = rel.join(entry.file_name());
-            if rel_path.as_os_str() == CONTENTS {
-                continue;
-            }
-            let path = entry.path();
-            let meta = std::fs::symlink_metadata(&path)?;
-            if meta.is_dir() {
-                stack.push(rel_path.clone());
-            }
-            // JSON keys are strings: a name that is not UTF-8 is kept as its hex bytes.
-            let name = match rel_path.to_str() {
-                Some(name) => name.to_string(),
+            let file_name = entry.file_name();
+            // One line per file: a name that is not UTF-8 is recorded as its hex bytes.
+            let part = match file_name.to_str() {
+                Some(part) => escape(part),
                 None => {
                     use std::os::unix::ffi::OsStrExt;
-                    format!("\0hex:{}", hex(rel_path.as_os_str().as_bytes()))
+                    format!("%hex:{}", hex(file_name.as_bytes()))
                 }
             };
+            let name = if rel.is_empty() {
+                part
+            } else {
+                format!("{rel}/{part}")
+            };
+            if name == CONTENTS {
+                continue;
+            }
+            // `DirEntry::metadata` is an `fstatat` on the open folder, never following.
+            let meta = entry.metadata()?;
+            let path = entry.path();
+            if meta.is_dir() {
+                stack.push((name.clone(), path.clone()));
+            }
             out.push((name, path, meta));
         }
     }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
 }
 
-fn item_of(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Item> {
-    let kind = if meta.file_type().is_symlink() {
+fn kind_of(meta: &std::fs::Metadata) -> char {
+    if meta.file_type().is_symlink() {
         'l'
     } else if meta.is_dir() {
         'd'
     } else if meta.is_file() {
         'f'
     } else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!(
-                "`{}` is neither a file, a folder nor a symlink",
-                path.display()
-            ),
-        ));
-    };
+        '?'
+    }
+}
+
+fn item_of(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Item> {
+    let kind = kind_of(meta);
     let content = match kind {
         'f' => file_sha256(path)?,
-        'l' => std::fs::read_link(path)?.to_string_lossy().into_owned(),
-        _ => String::new(),
+        'l' => escape(&std::fs::read_link(path)?.to_string_lossy()),
+        'd' => "-".to_string(),
+        _ => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "`{}` is neither a file, a folder nor a symlink",
+                    path.display()
+                ),
+            ));
+        }
     };
     Ok(Item {
         kind,
         mode: meta.mode() & 0o7777,
-        size: if kind == 'd' { 0 } else { meta.len() },
+        size: if kind == 'f' { meta.len() } else { 0 },
         content,
-        stamp: (kind == 'f').then(|| stamp_of(meta)),
+        stamp: if kind == 'f' {
+            stamp_of(meta)
+        } else {
+            (0, 0, 0)
+        },
     })
 }
 
 /// Records the contents of a folder about to be published: every file's hash, mode and
 /// stamp. Nothing in the cache is left writable by others.
 fn record_contents(dir: &Path) -> Result<()> {
-    let mut files = BTreeMap::new();
     let io = |e| Error::Io {
         what: "cannot record the contents of",
         path: dir.to_path_buf(),
         source: e,
     };
+    let mut text = format!("{CONTENTS_HEADER}\n");
     for (name, path, meta) in walk(dir).map_err(io)? {
         let mut meta = meta;
         if !meta.file_type().is_symlink() && meta.mode() & 0o022 != 0 {
@@ -281,11 +347,10 @@ fn record_contents(dir: &Path) -> Result<()> {
                 .map_err(Error::io("cannot set the mode of", &path))?;
             meta = std::fs::symlink_metadata(&path).map_err(Error::io("cannot read", &path))?;
         }
-        files.insert(name, item_of(&path, &meta).map_err(io)?);
+        text.push_str(&format_line(&name, &item_of(&path, &meta).map_err(io)?));
     }
     let record = dir.join(CONTENTS);
-    let json = serde_json::to_vec(&Contents { files }).expect("contents serialise");
-    std::fs::write(&record, json).map_err(Error::io("cannot write", &record))
+    std::fs::write(&record, text).map_err(Error::io("cannot write", &record))
 }
 
 /// Checks a published entry against its contents record: the entry is a real folder, not
@@ -308,29 +373,24 @@ pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage
         return Err(damage(entry, "is writable by others"));
     }
     let record = entry.join(CONTENTS);
-    let recorded: Contents = std::fs::read(&record)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            damage(
-                &record,
-                "is missing or unreadable (an entry from an older muslbuild, or edited)",
-            )
-        })?;
+    let text = std::fs::read_to_string(&record).unwrap_or_default();
+    let recorded = parse_contents(&text).ok_or_else(|| {
+        damage(
+            &record,
+            "is missing or unreadable (an entry from an older muslbuild, or edited)",
+        )
+    })?;
     let found = walk(entry).map_err(|e| damage(entry, &format!("cannot be read: {e}")))?;
-    let mut seen = 0;
+    let mut want = recorded.iter().peekable();
     for (name, path, meta) in &found {
-        let Some(want) = recorded.files.get(name) else {
+        // Both lists are in name order: names recorded before this one are missing.
+        if let Some((missing, _)) = want.next_if(|(n, _)| *n < name.as_str()) {
+            return Err(damage(&entry.join(missing), "is missing"));
+        }
+        let Some((_, want)) = want.next_if(|(n, _)| *n == name.as_str()) else {
             return Err(damage(path, "was added after the entry was published"));
         };
-        seen += 1;
-        let kind_now = if meta.file_type().is_symlink() {
-            'l'
-        } else if meta.is_dir() {
-            'd'
-        } else {
-            'f'
-        };
+        let kind_now = kind_of(meta);
         if kind_now != want.kind {
             return Err(damage(path, "changed its kind (file, folder or symlink)"));
         }
@@ -350,7 +410,7 @@ pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage
         if kind_now == 'f' && meta.len() != want.size {
             return Err(damage(path, "changed its size since it was published"));
         }
-        if depth == Depth::Stamps && kind_now == 'f' && want.stamp == Some(stamp_of(meta)) {
+        if depth == Depth::Stamps && kind_now == 'f' && want.stamp == stamp_of(meta) {
             continue;
         }
         let now = item_of(path, meta).map_err(|e| damage(path, &format!("cannot be read: {e}")))?;
@@ -365,15 +425,7 @@ pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage
             ));
         }
     }
-    if seen != recorded.files.len() {
-        let present: std::collections::HashSet<&str> =
-            found.iter().map(|(name, _, _)| name.as_str()).collect();
-        let missing = recorded
-            .files
-            .keys()
-            .find(|name| !present.contains(name.as_str()))
-            .cloned()
-            .unwrap_or_default();
+    if let Some((missing, _)) = want.next() {
         return Err(damage(&entry.join(missing), "is missing"));
     }
     Ok(())
