@@ -112,9 +112,19 @@ pub fn verify(cache: &Cache) -> Report {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
-        // Other records live here too (the Go discovery's); only probe verdicts are
-        // checked, and an older verdict without a check is simply probed again.
-        if let Ok(record) = serde_json::from_str::<probe::Record>(&text) {
+        // An older record without a check is simply probed again.
+        if let Some(id) = identity.strip_prefix("go-") {
+            if let Ok(record) = serde_json::from_str::<crate::go::ProbeRecord>(&text) {
+                probes += 1;
+                if !crate::go::probe_record_intact(id, &record) && !record.check.is_empty() {
+                    report.damaged.push(Finding {
+                        entry: path,
+                        problem: "was changed since it was written (its check does not match)"
+                            .into(),
+                    });
+                }
+            }
+        } else if let Ok(record) = serde_json::from_str::<probe::Record>(&text) {
             probes += 1;
             if record.check != probe::record_check(identity, &record.verdict) {
                 report.damaged.push(Finding {
