@@ -460,6 +460,35 @@ pub fn publish_dir(temp: tempfile::TempDir, dest: &Path, record: &str) -> Result
     })
 }
 
+/// A one-line record (`probes/<name>`) followed by a check binding it to its file name,
+/// so an edit is noticed: `read_checked_text` gives the line back only while it holds.
+pub fn checked_text(record: &Path, line: &str) -> String {
+    format!("{line}\ncheck {}\n", text_check(record, line))
+}
+
+fn text_check(record: &Path, line: &str) -> String {
+    let name = record.file_name().unwrap_or_default().as_encoded_bytes();
+    key([b"muslbuild-record-1".as_slice(), name, line.as_bytes()])
+}
+
+/// The line of a `checked_text` record: `Ok(None)` for an older record without a check
+/// (looked up again, quietly), an error when the check fails.
+pub fn read_checked_text<'a>(
+    record: &Path,
+    text: &'a str,
+) -> std::result::Result<Option<&'a str>, Damage> {
+    let mut lines = text.lines();
+    let line = lines.next().unwrap_or_default();
+    match lines.next().and_then(|l| l.strip_prefix("check ")) {
+        Some(check) if check == text_check(record, line) => Ok(Some(line)),
+        Some(_) => Err(Damage {
+            file: record.to_path_buf(),
+            reason: "was changed since it was written (its check does not match)".into(),
+        }),
+        None => Ok(None),
+    }
+}
+
 /// A file's sha256, read in blocks.
 pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     let mut file = File::open(path)?;
@@ -645,6 +674,21 @@ mod tests {
         check_entry(&dest, Depth::Contents).unwrap();
         std::fs::write(dest.join(odd), b"y").unwrap();
         assert!(check_entry(&dest, Depth::Stamps).is_err());
+    }
+
+    #[test]
+    fn checked_text_notices_an_edit() {
+        let record = Path::new("/c/probes/ziglang-0123");
+        let text = checked_text(record, "/usr/lib/python3/ziglang/zig");
+        assert_eq!(
+            read_checked_text(record, &text).unwrap(),
+            Some("/usr/lib/python3/ziglang/zig")
+        );
+        let edited = text.replace("/usr/lib", "/tmp/evil");
+        assert!(read_checked_text(record, &edited).is_err());
+        let moved = Path::new("/c/probes/go-bin-0123");
+        assert!(read_checked_text(moved, &text).is_err());
+        assert_eq!(read_checked_text(record, "/old/format\n").unwrap(), None);
     }
 
     #[test]

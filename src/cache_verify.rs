@@ -102,14 +102,24 @@ pub fn verify(cache: &Cache) -> Report {
     });
     let mut probes = 0;
     for path in visible(&cache.dir("probes")) {
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
         let Some(identity) = path
             .file_name()
             .and_then(|n| n.to_str())
             .and_then(|n| n.strip_suffix(".json"))
         else {
-            continue;
-        };
-        let Ok(text) = std::fs::read_to_string(&path) else {
+            // One-line records (where a program inside a Python package is).
+            if text.lines().nth(1).is_some_and(|l| l.starts_with("check ")) {
+                probes += 1;
+                if let Err(damage) = cache::read_checked_text(&path, &text) {
+                    report.damaged.push(Finding {
+                        entry: path,
+                        problem: damage.reason,
+                    });
+                }
+            }
             continue;
         };
         // An older record without a check is simply probed again.

@@ -835,3 +835,45 @@ fn cache_folders_writable_by_others_or_linked_out_are_refused() {
     let output = run();
     assert!(output.status.success(), "{}", stderr(&output));
 }
+
+#[test]
+fn an_edited_go_probe_record_is_named_and_probed_again() {
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let build = || {
+        env.muslbuild()
+            .env("MUSLBUILD_HOME", &home)
+            .env("GOPROXY", "off")
+            .env("GOTOOLCHAIN", "local")
+            .env_remove("GOFLAGS")
+            .args(["--target", "x86_64"])
+            .arg(example("go/hello"))
+            .output()
+            .unwrap()
+    };
+    let first = build();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let record = std::fs::read_dir(home.join("probes"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with("go-") && name.ends_with(".json")
+        })
+        .expect("the Go probe record");
+    let mut value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    value["goroot"] = serde_json::Value::from(env.path().join("evil-go").display().to_string());
+    std::fs::write(&record, value.to_string()).unwrap();
+    assert_verify_names(&env, &home, &record.display().to_string());
+    let output = build();
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert_warned(&err, &record.display().to_string());
+    success(
+        env.muslbuild()
+            .env("MUSLBUILD_HOME", &home)
+            .args(["cache", "verify"]),
+    );
+}
