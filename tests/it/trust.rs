@@ -529,6 +529,28 @@ fn assert_warned(err: &str, file: &str) {
     );
 }
 
+/// `dist/` holds exactly what `manifest.json` and `SHA256SUMS` say, with those hashes.
+fn assert_dist_consistent(dist: &Path) {
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join("manifest.json")).unwrap()).unwrap();
+    let mut listed: Vec<String> = Vec::new();
+    for artifact in manifest["artifacts"].as_array().unwrap() {
+        let path = artifact["path"].as_str().unwrap();
+        let bytes = std::fs::read(dist.join(path)).unwrap();
+        assert_eq!(
+            artifact["sha256"].as_str().unwrap(),
+            sha256(&bytes),
+            "{path}"
+        );
+        listed.push(format!("{}  {path}", sha256(&bytes)));
+    }
+    let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    let mut sums: Vec<String> = sums.lines().map(str::to_string).collect();
+    listed.sort();
+    sums.sort();
+    assert_eq!(listed, sums, "manifest.json and SHA256SUMS disagree");
+}
+
 fn only(dir: &Path) -> PathBuf {
     let entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -581,6 +603,7 @@ fn cache_tampering_is_detected_and_never_used() {
     assert!(output.status.success(), "{err}");
     assert_warned(&err, "lib/libgreet.a");
     assert_eq!(stdout(&run_binary(None, &binary, b"")).trim(), genuine);
+    assert_dist_consistent(&env.path().join("dist"));
     detected += 1;
 
     // 2. builds/: a byte flipped in a cached build output.
@@ -623,6 +646,7 @@ fn cache_tampering_is_detected_and_never_used() {
         slots.iter().any(|s| s.exists()),
         "the used slot was replaced"
     );
+    assert_dist_consistent(&env.path().join("dist"));
 
     // 3. sources/: the cached archive replaced; the next unpack (another target) must
     // not build it. The genuine one is still in src/, so it is fetched again.
@@ -650,6 +674,7 @@ fn cache_tampering_is_detected_and_never_used() {
         genuine,
         "the replaced archive was built"
     );
+    assert_dist_consistent(&env.path().join("dist"));
     detected += 1;
     success(
         env.muslbuild()
@@ -719,6 +744,7 @@ fn cache_tampering_is_detected_and_never_used() {
     assert!(!env.path().join("dist/x86_64/glibc-hello").exists());
     let manifest = std::fs::read_to_string(env.path().join("dist/manifest.json")).unwrap();
     assert!(!manifest.contains("glibc-hello"), "{manifest}");
+    assert_dist_consistent(&env.path().join("dist"));
 
     eprintln!("cache tampering: {detected} detected of {tried} tried");
     assert_eq!(detected, tried);
