@@ -382,17 +382,17 @@ fn scratch_essentials_and_settings() {
     let output = run_binary(None, &rootfs.join("usr/local/bin/hello"), b"");
     assert_eq!(stdout(&output), "Hello World\n");
 
-    // The buildx Dockerfile copies the same essentials from dist/rootfs.
+    // The buildx Dockerfile copies the same essentials from dist/rootfs/<target>.
     let dockerfile = std::fs::read_to_string(env.path().join("dist/Dockerfile")).unwrap();
     assert!(
-        dockerfile.contains(r#"COPY ["rootfs/","/"]"#),
+        dockerfile.contains(r#"COPY ["rootfs/x86_64/","/"]"#),
         "{dockerfile}"
     );
     assert!(
         dockerfile.contains(r#"COPY ["x86_64/hello","/usr/local/bin/hello"]"#),
         "{dockerfile}"
     );
-    assert!(env.path().join("dist/rootfs/etc/passwd").is_file());
+    assert!(env.path().join("dist/rootfs/x86_64/etc/passwd").is_file());
     println!(
         "hello + CA bundle + passwd + zoneinfo: layer {} bytes",
         report["platforms"][0]["layer"]["size"]
