@@ -305,9 +305,6 @@ fn read_artifact(
             rebuild_hint(target)
         ),
     };
-    if name.contains('/') || beneath::plain_components(name).is_err() {
-        return Err(refused("the artifact name is not a file name".into()));
-    }
     if let Err(Refusal::NotPlain(why)) = beneath::plain_components(&artifact.path) {
         return Err(refused(format!(
             "not a plain path inside the dist folder ({why})"
@@ -411,6 +408,19 @@ struct Plan {
 fn plan(spec: &ImageSpec, dist: &[DistArtifact], manifest_path: &Path) -> Result<Plan> {
     let mut files = BTreeMap::new();
     for artifact in dist {
+        // A name becomes a path in dist, in the image and in the Dockerfile: one plain
+        // file name, or the manifest is not muslbuild's.
+        if artifact.name.contains('/') || beneath::plain_components(&artifact.name).is_err() {
+            return Err(Error::ImageInput {
+                message: format!(
+                    "`{}` lists an artifact named `{}`, which is not a file name",
+                    manifest_path.display(),
+                    artifact.name.escape_debug()
+                ),
+                help: "muslbuild writes only file names there; rebuild to rewrite the manifest"
+                    .into(),
+            });
+        }
         // An entry with a target this version does not know cannot be in the image.
         if let Ok(target) = artifact.target.parse::<Target>() {
             files.insert((target, artifact.name.clone()), artifact.clone());
@@ -529,7 +539,7 @@ pub fn normalize_port(port: &str) -> Result<String> {
         (Ok(n), "tcp" | "udp" | "sctp") if n > 0 => Ok(format!("{n}/{proto}")),
         _ => Err(Error::usage(
             format!("`{port}` is not a port"),
-            "write --port 8080, --port 8080/tcp or --port 53/udp",
+            "a port is 8080, 8080/tcp, 53/udp or 9000/sctp (--port, or `ports` in [image])",
         )),
     }
 }

@@ -235,8 +235,8 @@ pub fn normalize(image_path: &str) -> Result<String> {
     {
         return Err(invalid("it has an empty, `.` or `..` part"));
     }
-    if rest.contains('\0') {
-        return Err(invalid("it contains a NUL byte"));
+    if rest.chars().any(char::is_control) {
+        return Err(invalid("it contains a control character"));
     }
     Ok(rest.to_string())
 }

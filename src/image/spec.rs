@@ -264,7 +264,7 @@ pub fn check_env(env: &str) -> Result<()> {
     if env.split_once('=').is_none_or(|(k, _)| k.is_empty()) {
         return Err(Error::usage(
             format!("environment entry `{env}` is not KEY=VALUE"),
-            "write --env KEY=VALUE",
+            "write KEY=VALUE (--env, or `env` in [image])",
         ));
     }
     Ok(())
@@ -274,7 +274,7 @@ pub fn check_workdir(dir: &str) -> Result<()> {
     if !dir.starts_with('/') {
         return Err(Error::usage(
             format!("working directory `{dir}` is not absolute"),
-            "write --workdir /PATH",
+            "write an absolute path such as /data (--workdir, or `workdir` in [image])",
         ));
     }
     Ok(())
