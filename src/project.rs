@@ -760,7 +760,7 @@ pub fn image(args: &ImageArgs, env: &Env, cache: &Cache) -> Result<ImageReport> 
     // Prepared on first use, per (vendored project, target): a cached install spawns
     // nothing.
     let roots: RefCell<BTreeMap<(String, Target), PathBuf>> = RefCell::default();
-    let vendor_paths = |name: &str, target: Target, source: &str| -> Result<PathBuf> {
+    let vendor_paths = |name: &str, target: Target, source: &str| -> Result<(PathBuf, String)> {
         let key = (name.to_string(), target);
         if !roots.borrow().contains_key(&key) {
             let v = project
@@ -832,13 +832,13 @@ fn vendor_install_root(outcome: &libs::Outcome) -> PathBuf {
 }
 
 /// Where installed path `source` (`/etc/foo.conf`) of vendored project `name` lies on
-/// this machine for `target`.
+/// this machine for `target`: the install's root and the path under it.
 fn vendor_installed_path(
     roots: &BTreeMap<(String, Target), PathBuf>,
     name: &str,
     target: Target,
     source: &str,
-) -> Result<PathBuf> {
+) -> Result<(PathBuf, String)> {
     let root = roots.get(&(name.to_string(), target)).ok_or_else(|| {
         Error::usage(
             format!("vendored project `{name}` is not built for {target}"),
@@ -846,13 +846,13 @@ fn vendor_installed_path(
         )
     })?;
     let relative = source.trim_start_matches('/');
-    let staged = root.join(relative);
     // Until installs are staged (see `vendor_install_root`), the prefix stands for both
     // `/` and `/usr`: `/usr/share/x` was installed as `<prefix>/share/x`.
-    match relative.strip_prefix("usr/") {
-        Some(rest) if !staged.exists() => Ok(root.join(rest)),
-        _ => Ok(staged),
-    }
+    let relative = match relative.strip_prefix("usr/") {
+        Some(rest) if std::fs::symlink_metadata(root.join(relative)).is_err() => rest,
+        _ => relative,
+    };
+    Ok((root.clone(), relative.to_string()))
 }
 
 /// `muslbuild init`: a commented starter file (and `hello.c` for it to build, when the

@@ -548,14 +548,7 @@ pub fn normalize_port(port: &str) -> Result<String> {
 fn essentials_tree(spec: &ImageSpec, env: &Env) -> Result<Tree> {
     let mut tree = Tree::new();
     if spec.ca_certs {
-        let mut candidates: Vec<PathBuf> = env
-            .get("SSL_CERT_FILE")
-            .map(PathBuf::from)
-            .into_iter()
-            .collect();
-        candidates.extend(essentials::HOST_CA_BUNDLES.iter().map(PathBuf::from));
-        let bundle = essentials::find_ca_bundle(&candidates)?;
-        essentials::add_ca_bundle(&mut tree, &bundle)?;
+        essentials::add_ca_bundle(&mut tree, &ca_bundle(env)?)?;
     }
     if spec.passwd {
         essentials::add_passwd(&mut tree)?;
@@ -567,18 +560,30 @@ fn essentials_tree(spec: &ImageSpec, env: &Env) -> Result<Tree> {
 }
 
 /// Where a vendored project's installed path (`/etc/foo.conf`) lies on this machine for
-/// one target: `(vendor, target, installed path)`. The project supplies it; outside a
-/// project there is no vendored project to ask.
-pub type VendorPaths<'a> = &'a dyn Fn(&str, Target, &str) -> Result<PathBuf>;
+/// one target: `(vendor, target, installed path)` -> (the install's root folder, the
+/// path under it). The project supplies it; outside a project there is no vendored
+/// project to ask.
+pub type VendorPaths<'a> = &'a dyn Fn(&str, Target, &str) -> Result<(PathBuf, String)>;
 
 /// For `muslbuild image` outside a project.
-pub fn no_vendored_projects(vendor: &str, _: Target, _: &str) -> Result<PathBuf> {
+pub fn no_vendored_projects(vendor: &str, _: Target, _: &str) -> Result<(PathBuf, String)> {
     Err(Error::usage(
         format!(
             "--vendor-file names vendored project `{vendor}`, but there is no muslbuild.toml here"
         ),
         "run `muslbuild image` in the project folder, whose [vendor.NAME] tables name the vendored projects",
     ))
+}
+
+/// This machine's CA bundle (`SSL_CERT_FILE` first).
+fn ca_bundle(env: &Env) -> Result<PathBuf> {
+    let mut candidates: Vec<PathBuf> = env
+        .get("SSL_CERT_FILE")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    candidates.extend(essentials::HOST_CA_BUNDLES.iter().map(PathBuf::from));
+    essentials::find_ca_bundle(&candidates)
 }
 
 /// Builds the image the spec describes from the dist folder and writes it out: the
@@ -632,7 +637,33 @@ pub fn extras_tree(
         )?;
     }
     for file in &spec.vendor_files {
-        let source = vendor(&file.vendor, target, &file.source)?;
+        let (root, relative) = vendor(&file.vendor, target, &file.source)?;
+        let source = root.join(&relative);
+        // The folders on the way are the install's own, never a link out of it (the
+        // last part, copied as a link, is `add_host`'s business).
+        let mut folder = root.clone();
+        for part in relative
+            .split('/')
+            .collect::<Vec<_>>()
+            .split_last()
+            .map_or(&[][..], |(_, f)| f)
+        {
+            folder.push(part);
+            match std::fs::symlink_metadata(&folder) {
+                Ok(meta) if meta.file_type().is_symlink() => {
+                    return Err(Error::ImageContent {
+                        message: format!(
+                            "`{}` of vendored project `{}` for {target} lies behind a link (`{}`)",
+                            file.source,
+                            file.vendor,
+                            folder.display()
+                        ),
+                        help: "name the path the link points to; muslbuild follows no link out of an install".into(),
+                    });
+                }
+                _ => {}
+            }
+        }
         if std::fs::symlink_metadata(&source).is_err() {
             return Err(Error::ImageContent {
                 message: format!(
@@ -675,6 +706,13 @@ pub fn check_extras(
     vendor: VendorPaths<'_>,
     env: &Env,
 ) -> Result<String> {
+    // The essentials this machine must have; their content is keyed by the caller.
+    if spec.ca_certs {
+        ca_bundle(env)?;
+    }
+    if spec.zoneinfo && !Path::new(essentials::HOST_ZONEINFO).is_dir() {
+        essentials::add_zoneinfo(&mut Tree::new(), Path::new(essentials::HOST_ZONEINFO))?;
+    }
     let bin_dir = spec.bin_dir.as_deref().unwrap_or("/");
     let mut digests = Vec::new();
     for target in targets {

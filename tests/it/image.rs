@@ -778,3 +778,107 @@ fn project_image_errors_stop_the_build_with_their_position() {
         );
     }
 }
+
+#[test]
+fn file_and_folder_flags_and_their_errors() {
+    let env = env_with_dist();
+    env.write("conf/app.conf", "listen 80\n");
+    env.write("conf/extra/a.txt", "a\n");
+    let report = image(
+        &env,
+        &[
+            "--target",
+            "x86_64",
+            "--file",
+            "source=conf/app.conf,path=/etc/app.conf,mode=0600,uid=7,gid=8",
+            "--file",
+            "source=conf/extra,path=/usr/share/extra",
+            "--dir",
+            "/run",
+            "--dir",
+            "path=/var/lib/app,mode=0o700,uid=65532,gid=65532",
+        ],
+    );
+    let layout = env.path().join("dist/image");
+    let owners = layer_owners(
+        &layout,
+        report["platforms"][0]["layer"]["digest"].as_str().unwrap(),
+    );
+    for (path, mode, owner) in [
+        ("etc/app.conf", "-rw-------", "7/8"),
+        ("usr/share/extra/", "drwxr-xr-x", "0/0"),
+        ("usr/share/extra/a.txt", "-rw-r--r--", "0/0"),
+        ("run/", "drwxr-xr-x", "0/0"),
+        ("var/lib/app/", "drwx------", "65532/65532"),
+        ("hello", "-rwxr-xr-x", "0/0"),
+    ] {
+        assert!(
+            owners
+                .iter()
+                .any(|(p, m, o)| p == path && m == mode && o == owner),
+            "no {path} {mode} {owner} in {owners:?}"
+        );
+    }
+    let root = unpack_platform(&env, &layout, "latest", "amd64", None).join("rootfs");
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/app.conf")).unwrap(),
+        "listen 80\n"
+    );
+    assert_eq!(mode(&root.join("var/lib/app")), 0o700);
+    let dockerfile = std::fs::read_to_string(env.path().join("dist/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains(r#"COPY --chown=7:8 ["rootfs/x86_64/etc/app.conf","/etc/app.conf"]"#),
+        "{dockerfile}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path().join("dist/rootfs/x86_64/etc/app.conf")).unwrap(),
+        "listen 80\n"
+    );
+
+    let fresh = env_with_dist();
+    fresh.write("conf/app.conf", "x\n");
+    for (args, code, needle) in [
+        (
+            vec!["--file", "source=conf/nope.conf,path=/etc/x"],
+            13,
+            "image file `",
+        ),
+        (
+            vec!["--file", "source=conf/app.conf"],
+            2,
+            "missing field `path`",
+        ),
+        (
+            vec!["--file", "source=conf/app.conf,path=/etc/x,owner=1"],
+            2,
+            "unknown field `owner`",
+        ),
+        (
+            vec!["--dir", "/var/../etc"],
+            2,
+            "not a valid path in the image",
+        ),
+        (vec!["--dir", "path=/run,mode=99"], 2, "not an octal mode"),
+        (
+            vec![
+                "--passwd",
+                "--file",
+                "source=conf/app.conf,path=/etc/passwd",
+            ],
+            13,
+            "`/etc/passwd` is in the image twice",
+        ),
+        (vec!["--dir", "/run", "--dir", "/run"], 13, "twice"),
+        (
+            vec!["--vendor-file", "vendor=v,source=/etc/v.conf"],
+            2,
+            "no muslbuild.toml here",
+        ),
+    ] {
+        let (got, err) = failure(&fresh, &args);
+        assert_eq!(got, code, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!fresh.path().join("dist/image").exists(), "{args:?}");
+        assert!(!fresh.path().join("dist/Dockerfile").exists(), "{args:?}");
+    }
+}
