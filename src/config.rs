@@ -875,6 +875,9 @@ sources = ["hello.c"]
 # tag = "hello:1.0"
 # artifacts = ["hello"]
 # oci-archive = "dist/hello.tar"
+# files = [{ source = "hello.conf", path = "/etc/hello.conf", mode = "0644" }]
+# vendor-files = [{ vendor = "tool", source = "/etc/tool.conf" }]
+# dirs = [{ path = "/run" }, { path = "/var/lib/tool", mode = "0700", uid = 65532, gid = 65532 }]
 "#;
 
 #[cfg(test)]
