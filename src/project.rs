@@ -1065,3 +1065,24 @@ fn lib_request(
         jobs: jobs.max(1),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendored_paths_are_read_under_their_install_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("share/v")).unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        let roots: BTreeMap<(String, Target), PathBuf> =
+            [(("v".to_string(), Target::X86_64), dir.path().to_path_buf())].into();
+        let at = |source: &str| vendor_installed_path(&roots, "v", Target::X86_64, source);
+        assert_eq!(at("/etc/v.conf").unwrap().1, "etc/v.conf");
+        // Interim: a prefix install has `/usr/share/v` at `<prefix>/share/v`.
+        assert_eq!(at("/usr/share/v").unwrap().1, "share/v");
+        std::fs::create_dir_all(dir.path().join("usr/share/v")).unwrap();
+        assert_eq!(at("/usr/share/v").unwrap().1, "usr/share/v");
+        assert!(vendor_installed_path(&roots, "v", Target::Aarch64, "/etc/v.conf").is_err());
+    }
+}

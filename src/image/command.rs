@@ -1157,6 +1157,32 @@ mod tests {
     }
 
     #[test]
+    fn file_and_folder_flags_read_as_the_project_tables() {
+        let args = ImageArgs {
+            files: vec!["source=conf/a.conf,path=/etc/a.conf,mode=0640,uid=7".into()],
+            vendor_files: vec!["vendor=v,source=/usr/share/v".into()],
+            dirs: vec!["/run".into(), "path=/var/lib/v,mode=0o700,gid=9".into()],
+            ..ImageArgs::default()
+        };
+        let spec = args.apply(ImageSpec::default()).unwrap();
+        assert_eq!(spec.files[0].source, PathBuf::from("conf/a.conf"));
+        assert_eq!(spec.files[0].mode, Some(crate::image::Mode(0o640)));
+        assert_eq!((spec.files[0].uid, spec.files[0].gid), (7, 0));
+        assert_eq!(spec.vendor_files[0].image_path(), "/usr/share/v");
+        assert_eq!(spec.dirs[0].path, "/run");
+        assert_eq!(spec.dirs[1].mode, Some(crate::image::Mode(0o700)));
+        assert_eq!(spec.dirs[1].gid, 9);
+        for bad in ["mode=0755", "path=/x,size=3", "path=/x,uid=-1"] {
+            let args = ImageArgs {
+                dirs: vec![bad.into()],
+                ..ImageArgs::default()
+            };
+            let err = args.apply(ImageSpec::default()).unwrap_err();
+            assert_eq!(err.exit_code(), crate::error::exit::USAGE, "{bad}: {err}");
+        }
+    }
+
+    #[test]
     fn ports_are_normalized() {
         assert_eq!(normalize_port("8080").unwrap(), "8080/tcp");
         assert_eq!(normalize_port("53/UDP").unwrap(), "53/udp");
