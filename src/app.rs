@@ -30,6 +30,7 @@ use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
     let cache = Cache::new(env.cache_root());
+    cache.sweep_dead_temps();
     let mut settings = download::Settings::from_env(&env);
     settings.offline |= cli.global.offline;
     download::configure(settings);
@@ -323,18 +324,20 @@ fn split_flags(values: &[String], what: &str) -> Result<Vec<String>> {
 
 fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, env: &Env) -> Result<CProgram> {
     let name = match &args.output {
-        Some(name) if name.is_empty() || name.contains('/') || name == "." || name == ".." => {
-            return Err(Error::usage(
-                format!("-o `{name}` is not a file name"),
-                "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
-            ));
+        Some(name) => output_name(name)?,
+        None => {
+            let stem = sources[0].file_stem().expect("a .c file has a stem");
+            let name = stem.to_str().ok_or_else(|| {
+                Error::usage(
+                    format!(
+                        "`{}` makes no artifact name: it is not valid UTF-8",
+                        stem.to_string_lossy()
+                    ),
+                    "name the executable with -o NAME",
+                )
+            })?;
+            derived_name(name)?
         }
-        Some(name) => name.clone(),
-        None => sources[0]
-            .file_stem()
-            .expect("a .c file has a stem")
-            .to_string_lossy()
-            .into_owned(),
     };
     let mut cflags = env.flags("CFLAGS");
     cflags.extend(split_flags(&args.cflags, "--cflags")?);
@@ -365,6 +368,29 @@ fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, env: &Env) -> Result<CProg
     })
 }
 
+/// `-o NAME`, checked like every artifact name (`dist::check_name`).
+fn output_name(name: &str) -> Result<String> {
+    crate::dist::check_name(name).map_err(|reason| {
+        Error::usage(
+            format!("-o {name:?} is not a file name: it {reason}"),
+            "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
+        )
+    })?;
+    Ok(name.to_string())
+}
+
+/// A name taken from the input (a source's stem, a Go package's folder), checked like
+/// `-o`.
+fn derived_name(name: &str) -> Result<String> {
+    crate::dist::check_name(name).map_err(|reason| {
+        Error::usage(
+            format!("the artifact name {name:?} (from the input) {reason}"),
+            "name the executable with -o NAME",
+        )
+    })?;
+    Ok(name.to_string())
+}
+
 type TargetResults = Vec<(Target, Result<Built>)>;
 
 /// A Go command: everything is checked (package, flags, Go itself) before `dist/` is
@@ -379,15 +405,10 @@ fn build_go_inputs(
     cache: &Cache,
 ) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
     let mut program = go::package(&args.inputs, &env.cwd)?;
-    if let Some(name) = &args.output {
-        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-            return Err(Error::usage(
-                format!("-o `{name}` is not a file name"),
-                "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
-            ));
-        }
-        program.name = name.clone();
-    }
+    program.name = match &args.output {
+        Some(name) => output_name(name)?,
+        None => derived_name(&program.name)?,
+    };
     let c_flags_given = !args.include.is_empty()
         || !args.define.is_empty()
         || !args.lib_dir.is_empty()

@@ -101,7 +101,6 @@ fn build_one(
     if !cached && !build.bypass_cache {
         slot.store(cache, &staged, &deps)?;
     }
-    let path = dist.install(&staged, target, name)?;
     let facts_machine = target.elf().machine;
     let artifact = Artifact {
         name: name.clone(),
@@ -119,6 +118,7 @@ fn build_one(
             machine: verify::machine_name(facts_machine),
         },
     };
+    let path = dist.install(&staged, &artifact)?;
     Ok(Built {
         target,
         path,

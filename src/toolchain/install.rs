@@ -333,7 +333,7 @@ pub fn install_entry(
     std::fs::create_dir_all(&toolchains)
         .map_err(Error::io("cannot create the cache directory", &toolchains))?;
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".tmp-{}-", entry.name))
+        .prefix(&format!("{}{}-", cache::temp_prefix(&toolchains), entry.name))
         .tempdir_in(cache.dir("toolchains"))
         .map_err(Error::io(
             "cannot create a temporary directory in",
@@ -745,7 +745,7 @@ fn remove_entry(dir: &Path) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let hidden = parent.join(format!(".tmp-{name}-removed-{}", std::process::id()));
+    let hidden = parent.join(format!("{}removed-{name}", cache::temp_prefix(parent)));
     std::fs::rename(dir, &hidden).map_err(Error::io("cannot remove", dir))?;
     std::fs::remove_dir_all(&hidden).map_err(Error::io("cannot remove", &hidden))
 }
@@ -760,6 +760,13 @@ pub fn prune(manifest: &Manifest, cache: &Cache) -> Result<Vec<PathBuf>> {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
+            if let Some(pid) = cache::temp_owner(entry.file_name().as_os_str()) {
+                // `.tmp-<pid>-…`: stale once its process is gone.
+                if cache::sweep_dead_temps_one(&path, pid) {
+                    removed.push(path);
+                }
+                continue;
+            }
             if let Some(rest) = name.strip_prefix(".tmp-") {
                 // `.tmp-<entry>-XXXXXX`: stale unless that entry's install holds its lock.
                 let busy = manifest.entries.iter().any(|e| {
