@@ -43,6 +43,7 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
         Some(Command::Lib(command)) => lib_command(&cli.global, command, &env, &cache),
         Some(Command::Image(args)) => image(&cli.global, args, &env),
         Some(Command::Build(args)) => build_project(&cli.global, args, &env, &cache),
+        Some(Command::Cache(command)) => crate::cache_command::run(&cli.global, command, &cache),
         Some(Command::Init) => {
             for path in crate::project::init(&env.cwd)? {
                 if !cli.global.quiet {

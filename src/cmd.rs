@@ -2,13 +2,22 @@
 //! be pasted into a shell (`-v`), a step's output goes to a log file that a failure points
 //! to (with its last lines), and "program not found" becomes our own error with a hint.
 //! A non-zero exit is an error unless the caller asks for the status.
+//!
+//! Children die with muslbuild: each leads its own process group (so a whole `make` tree
+//! can be killed at once) and gets `PR_SET_PDEATHSIG`; SIGINT/SIGTERM kill every live
+//! group and remove this process's temporary files (`handle_interrupts`); and a forked
+//! reaper, which only waits for its pipe from muslbuild to close, kills the groups still
+//! registered when muslbuild dies of something it cannot catch (`kill -9`).
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::error::{Error, Result};
 
@@ -153,6 +162,22 @@ impl Cmd {
 
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
+        let parent = std::process::id();
+        // SAFETY: only async-signal-safe calls (setpgid, prctl, getppid, _exit) run
+        // between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setpgid(0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                // The parent may have died before the line above took effect.
+                if libc::getppid() as u32 != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
         command.args(&self.args);
         if self.env_clear {
             command.env_clear();
@@ -202,7 +227,7 @@ impl Cmd {
         } else {
             Stdio::null()
         });
-        let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        let (mut child, _tracked) = self.spawn(&mut command)?;
         if let Some(bytes) = &self.stdin {
             let mut stdin = child.stdin.take().expect("stdin was piped");
             let bytes = bytes.clone();
@@ -264,7 +289,7 @@ impl Cmd {
         command.stdin(Stdio::null());
         if verbosity() >= VERBOSE {
             command.stdout(Stdio::piped()).stderr(Stdio::piped());
-            let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+            let (mut child, _tracked) = self.spawn(&mut command)?;
             let out = child.stdout.take().expect("piped");
             let err = child.stderr.take().expect("piped");
             let file = std::sync::Mutex::new(file);
@@ -278,15 +303,187 @@ impl Cmd {
                 .try_clone()
                 .map_err(Error::io("cannot write the log file", log))?;
             command.stdout(Stdio::from(clone)).stderr(Stdio::from(file));
-            command.status().map_err(|e| self.spawn_error(e))
+            let (mut child, _tracked) = self.spawn(&mut command)?;
+            child.wait().map_err(|e| self.spawn_error(e))
         }
     }
 
     /// Runs with the child's stdin, stdout and stderr connected to ours.
     pub fn status_inherited(&self) -> Result<ExitStatus> {
         self.announce();
-        self.command().status().map_err(|e| self.spawn_error(e))
+        let (mut child, _tracked) = self.spawn(&mut self.command())?;
+        child.wait().map_err(|e| self.spawn_error(e))
     }
+
+    /// Starts the child and registers its process group until the guard is dropped
+    /// (after the caller has waited for it).
+    fn spawn(&self, command: &mut Command) -> Result<(Child, Tracked)> {
+        // The reaper exists before the first child, so that it never holds a child's
+        // pipe ends (it closes every descriptor it inherited).
+        let reaper = reaper();
+        let child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        let pgid = child.id() as i32;
+        if let Ok(mut live) = CHILDREN.lock() {
+            live.push(pgid);
+        }
+        tell_reaper(reaper, pgid);
+        Ok((child, Tracked { pgid, reaper }))
+    }
+}
+
+/// The process groups of the children that have not been waited for yet.
+static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+static REAPER: OnceLock<Option<OwnedFd>> = OnceLock::new();
+
+/// A registered child's process group; unregistered on drop.
+struct Tracked {
+    pgid: i32,
+    reaper: Option<i32>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Ok(mut live) = CHILDREN.lock() {
+            live.retain(|&g| g != self.pgid);
+        }
+        tell_reaper(self.reaper, -self.pgid);
+    }
+}
+
+/// The write end of the reaper's pipe, starting the reaper the first time.
+fn reaper() -> Option<i32> {
+    REAPER
+        .get_or_init(start_reaper)
+        .as_ref()
+        .map(|fd| fd.as_raw_fd())
+}
+
+/// Tells the reaper a group to kill if muslbuild dies (`pgid`) or one that is done
+/// (`-pgid`): one 4-byte write, atomic on a pipe.
+fn tell_reaper(reaper: Option<i32>, message: i32) {
+    if let Some(fd) = reaper {
+        let bytes = message.to_ne_bytes();
+        // SAFETY: writes 4 bytes from a live buffer to a descriptor this process owns.
+        unsafe {
+            libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        }
+    }
+}
+
+fn start_reaper() -> Option<OwnedFd> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors; CLOEXEC keeps the write end out of children,
+    // so that only muslbuild's death closes it.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return None;
+    }
+    // SAFETY: the child runs only async-signal-safe calls (`reaper_main`) and never
+    // returns into Rust code.
+    match unsafe { libc::fork() } {
+        0 => unsafe { reaper_main(fds[0]) },
+        -1 => {
+            // SAFETY: both descriptors were just created and are owned here.
+            unsafe {
+                libc::close(fds[0]);
+                libc::close(fds[1]);
+            }
+            None
+        }
+        _ => {
+            // SAFETY: the read end belongs to the reaper now; the write end is ours.
+            unsafe { libc::close(fds[0]) };
+            Some(unsafe { OwnedFd::from_raw_fd(fds[1]) })
+        }
+    }
+}
+
+/// The reaper: collects registered process groups until the pipe closes (muslbuild
+/// exited or was killed), then kills those still registered. Async-signal-safe calls
+/// only, no allocation: it is a fork of a multi-threaded process.
+unsafe fn reaper_main(pipe: i32) -> ! {
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+        // Hold nothing of muslbuild's: no pipe of another child, no terminal, no lock.
+        for fd in 0..pipe {
+            libc::close(fd);
+        }
+        if libc::syscall(libc::SYS_close_range, pipe + 1, u32::MAX, 0) != 0 {
+            for fd in pipe + 1..4096 {
+                libc::close(fd);
+            }
+        }
+        let mut groups = [0i32; 1024];
+        let mut count = 0;
+        let mut message = [0u8; 4];
+        loop {
+            let n = libc::read(pipe, message.as_mut_ptr().cast(), 4);
+            if n == 4 {
+                let value = i32::from_ne_bytes(message);
+                if value > 0 && count < groups.len() {
+                    groups[count] = value;
+                    count += 1;
+                } else if value < 0
+                    && let Some(i) = groups[..count].iter().position(|&g| g == -value)
+                {
+                    groups[i] = groups[count - 1];
+                    count -= 1;
+                }
+            } else if n < 0 && *libc::__errno_location() == libc::EINTR {
+                continue;
+            } else {
+                break;
+            }
+        }
+        for &group in &groups[..count] {
+            libc::kill(-group, libc::SIGKILL);
+        }
+        libc::_exit(0)
+    }
+}
+
+/// Kills every live child's process group (the interrupt handler's first step).
+pub fn kill_children() {
+    let live = CHILDREN.lock().map(|l| l.clone()).unwrap_or_default();
+    for group in live {
+        // SAFETY: sends a signal to a process group this process started and has not
+        // waited for, so the id cannot have been reused.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+}
+
+/// SIGINT and SIGTERM: kill the children, remove this process's temporary files, and
+/// exit with 128 + the signal (130, 143). Called once by `main` before any thread exists:
+/// the signals are blocked in every thread and taken by one waiting thread, so cleanup
+/// runs as ordinary code, not in a signal handler.
+pub fn handle_interrupts() {
+    // SAFETY: plain sigset manipulation on a local set; called before threads exist.
+    let set = unsafe {
+        let mut set = std::mem::zeroed::<libc::sigset_t>();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    };
+    std::thread::spawn(move || {
+        let mut signal = 0;
+        // SAFETY: waits on the set built above, which outlives the call.
+        if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
+            return;
+        }
+        let name = if signal == libc::SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        eprintln!("muslbuild: interrupted by {name}: stopping, removing temporary files");
+        kill_children();
+        crate::cache::remove_own_temps();
+        std::process::exit(128 + signal);
+    });
 }
 
 fn tee(mut from: impl Read, file: &std::sync::Mutex<File>) {

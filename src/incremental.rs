@@ -55,6 +55,7 @@ impl Slot {
                 return None;
             }
         }
+        cache::mark_used(&self.dir);
         Some(self.dir.join(ARTIFACT))
     }
 

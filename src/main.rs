@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    cmd::handle_interrupts();
     let cli = Cli::parse();
     cmd::set_verbosity(match (cli.global.quiet, cli.global.verbose) {
         (true, _) => cmd::QUIET,

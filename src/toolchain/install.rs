@@ -333,7 +333,11 @@ pub fn install_entry(
     std::fs::create_dir_all(&toolchains)
         .map_err(Error::io("cannot create the cache directory", &toolchains))?;
     let temp = tempfile::Builder::new()
-        .prefix(&format!("{}{}-", cache::temp_prefix(&toolchains), entry.name))
+        .prefix(&format!(
+            "{}{}-",
+            cache::temp_prefix(&toolchains),
+            entry.name
+        ))
         .tempdir_in(cache.dir("toolchains"))
         .map_err(Error::io(
             "cannot create a temporary directory in",
