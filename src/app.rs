@@ -779,11 +779,19 @@ fn verify_files(global: &GlobalArgs, args: &VerifyArgs, env: &Env) -> Result<()>
     let mut reports = Vec::new();
     for file in &args.files {
         let path = absolute(env, file);
+        if !path.exists() {
+            return Err(Error::NoSuchFile {
+                path: file.clone(),
+                help:
+                    "check the path: `muslbuild verify` takes executables, e.g. dist/x86_64/hello"
+                        .into(),
+            });
+        }
         if !path.is_file() {
             return Err(Error::Io {
                 what: "cannot read",
                 path: file.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file"),
             });
         }
         let mut report = verify::verify_file(&path, target)?;

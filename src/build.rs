@@ -147,6 +147,6 @@ fn key(program: &CProgram, toolchain: &Toolchain) -> Result<(String, String)> {
 }
 
 fn read_depfile(path: &std::path::Path, env: &Env) -> Result<Vec<PathBuf>> {
-    let text = std::fs::read_to_string(path).map_err(Error::io("cannot read", path))?;
+    let text = std::fs::read(path).map_err(Error::io("cannot read", path))?;
     Ok(incremental::parse_depfile(&text, &env.cwd))
 }

@@ -247,6 +247,37 @@ where
     hex(&hasher.finalize())
 }
 
+/// Serde for a path that need not be UTF-8 (`#[serde(with = "crate::cache::os_path")]`):
+/// a string when it is valid UTF-8, else an array of its bytes; both read back.
+pub mod os_path {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::PathBuf;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Bytes(Vec<u8>),
+    }
+
+    pub fn serialize<S: Serializer>(path: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+        match path.to_str() {
+            Some(text) => Repr::Text(text.to_string()),
+            None => Repr::Bytes(path.as_os_str().as_bytes().to_vec()),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        Ok(match Repr::deserialize(d)? {
+            Repr::Text(text) => PathBuf::from(text),
+            Repr::Bytes(bytes) => PathBuf::from(std::ffi::OsString::from_vec(bytes)),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

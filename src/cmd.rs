@@ -48,7 +48,14 @@ pub struct Cmd {
     cwd: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     missing_hint: Option<String>,
+    /// Arguments from this index on may go into a response file (`@file`) when the
+    /// command line is too long for the kernel (gcc, clang and zig cc read them).
+    response_from: Option<usize>,
 }
+
+/// Above this many bytes of arguments a command that allows it gets a response file:
+/// well below the kernel's limit for one argument (128 KiB) and for all (ARG_MAX).
+const RESPONSE_FILE_ABOVE: usize = 96 * 1024;
 
 #[derive(Debug)]
 pub struct Output {
@@ -76,7 +83,15 @@ impl Cmd {
             cwd: None,
             stdin: None,
             missing_hint: None,
+            response_from: None,
         }
+    }
+
+    /// The arguments added after this call may be passed in a response file (`@file`)
+    /// when the command line is long: only for programs that read them (compilers).
+    pub fn response_file_allowed(mut self) -> Cmd {
+        self.response_from = Some(self.args.len());
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
@@ -129,8 +144,10 @@ impl Cmd {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         Cmd {
-            args: args.into_iter().map(|a| a.as_ref().to_owned()).collect(),
+            response_from: self.response_from.filter(|&i| i <= args.len()),
+            args,
             ..self.clone()
         }
     }
@@ -160,6 +177,32 @@ impl Cmd {
         parts.join(" ")
     }
 
+    /// The arguments to pass, with a response file holding the tail when the command
+    /// line is too long (kept alive by the returned guard until the child has run).
+    fn argv(&self) -> Result<(Vec<OsString>, Option<tempfile::NamedTempFile>)> {
+        let from = match self.response_from {
+            Some(from)
+                if self.args.iter().map(|a| a.len() + 1).sum::<usize>() > RESPONSE_FILE_ABOVE =>
+            {
+                from
+            }
+            _ => return Ok((self.args.clone(), None)),
+        };
+        let dir = std::env::temp_dir();
+        let mut file = tempfile::Builder::new()
+            .prefix(&crate::cache::temp_prefix(&dir))
+            .suffix(".rsp")
+            .tempfile_in(&dir)
+            .map_err(Error::io("cannot write a response file in", &dir))?;
+        file.write_all(&response_file(&self.args[from..]))
+            .map_err(Error::io("cannot write", file.path()))?;
+        let mut argv = self.args[..from].to_vec();
+        let mut at = OsString::from("@");
+        at.push(file.path());
+        argv.push(at);
+        Ok((argv, Some(file)))
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         let parent = std::process::id();
@@ -178,7 +221,6 @@ impl Cmd {
                 Ok(())
             });
         }
-        command.args(&self.args);
         if self.env_clear {
             command.env_clear();
         }
@@ -321,13 +363,22 @@ impl Cmd {
         // The reaper exists before the first child, so that it never holds a child's
         // pipe ends (it closes every descriptor it inherited).
         let reaper = reaper();
+        let (argv, response_file) = self.argv()?;
+        command.args(argv);
         let child = command.spawn().map_err(|e| self.spawn_error(e))?;
         let pgid = child.id() as i32;
         if let Ok(mut live) = CHILDREN.lock() {
             live.push(pgid);
         }
         tell_reaper(reaper, pgid);
-        Ok((child, Tracked { pgid, reaper }))
+        Ok((
+            child,
+            Tracked {
+                pgid,
+                reaper,
+                _response_file: response_file,
+            },
+        ))
     }
 }
 
@@ -339,6 +390,7 @@ static REAPER: OnceLock<Option<OwnedFd>> = OnceLock::new();
 struct Tracked {
     pgid: i32,
     reaper: Option<i32>,
+    _response_file: Option<tempfile::NamedTempFile>,
 }
 
 impl Drop for Tracked {
@@ -486,6 +538,24 @@ pub fn handle_interrupts() {
     });
 }
 
+/// Arguments in the response-file syntax gcc (libiberty) and clang share: separated by
+/// newlines, with every whitespace, quote and backslash escaped by a backslash. Bytes
+/// are written as they are, so non-UTF-8 paths survive.
+fn response_file(args: &[OsString]) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = Vec::new();
+    for arg in args {
+        for &b in arg.as_bytes() {
+            if b.is_ascii_whitespace() || matches!(b, b'\'' | b'"' | b'\\') {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        out.push(b'\n');
+    }
+    out
+}
+
 fn tee(mut from: impl Read, file: &std::sync::Mutex<File>) {
     let mut buf = [0u8; 8192];
     while let Ok(n) = from.read(&mut buf) {
@@ -586,6 +656,18 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn response_files_escape_what_would_split_an_argument() {
+        let args: Vec<OsString> = ["-DMSG=\"a b\"", "x\\y.c", "plain"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(
+            response_file(&args),
+            b"-DMSG=\\\"a\\ b\\\"\nx\\\\y.c\nplain\n"
+        );
     }
 
     #[test]
