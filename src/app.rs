@@ -1058,10 +1058,10 @@ fn install_toolchains(
         return Ok(());
     }
     for outcome in outcomes {
-        let state = if outcome.fresh {
-            "installed"
-        } else {
-            "already installed"
+        let state = match (outcome.fresh, &args.from) {
+            (true, _) => "installed",
+            (false, Some(_)) => "already installed (the --from archive is the same file)",
+            (false, None) => "already installed",
         };
         println!("{state}: {}", outcome.record.describe());
     }

@@ -266,22 +266,42 @@ pub fn install_entry(
 ) -> Result<Outcome> {
     let dest = cache.dir("toolchains").join(&entry.name);
     let _lock = cache.lock(&lock_name(&entry.name))?;
+    let sha256 = sha256
+        .map(str::to_ascii_lowercase)
+        .or_else(|| entry.sha256.clone());
     if cache::is_complete(&dest)
         && let Some(record) = read_record(&dest)
     {
+        if let Some(path) = from {
+            // An explicit archive is never ignored: it is verified, and it is the
+            // installed one or the install is refused.
+            let Some(expected) = &sha256 else {
+                return Err(unverified(entry, ""));
+            };
+            verify_local(path, expected, None)?;
+            if *expected != record.sha256 {
+                return Err(Error::usage(
+                    format!(
+                        "{} is already installed from {} (sha256 {}), and `{}` is another archive (sha256 {expected})",
+                        entry.name,
+                        record.source,
+                        record.sha256,
+                        path.display()
+                    ),
+                    format!(
+                        "to replace it: `muslbuild toolchain remove {}`, then install the archive again",
+                        entry.name
+                    ),
+                ));
+            }
+        }
         return Ok(Outcome {
             record,
             fresh: false,
         });
     }
-    let sha256 = match sha256
-        .map(str::to_ascii_lowercase)
-        .or_else(|| entry.sha256.clone())
-    {
-        Some(sha) => sha,
-        None => {
-            return Err(unverified(entry, ""));
-        }
+    let Some(sha256) = sha256 else {
+        return Err(unverified(entry, ""));
     };
     // The manifest's size belongs to the manifest's file only.
     let size = if sha256 == entry.sha256.clone().unwrap_or_default() {
@@ -303,16 +323,21 @@ pub fn install_entry(
         ),
         None => {
             let path = downloads.join(entry.file_name());
-            download::fetch_verified_with(
+            let settings = Settings {
+                max_size: entry.max_size.unwrap_or(download::DEFAULT_MAX_SIZE),
+                ..settings.clone()
+            };
+            // The record names where the bytes came from: a mirror, when one served them.
+            let served_by = download::fetch_verified_with(
                 &entry.urls,
                 &Expected {
                     sha256: &sha256,
                     size,
                 },
                 &path,
-                settings,
+                &settings,
             )?;
-            (path, entry.source(), true)
+            (path, served_by.unwrap_or_else(|| entry.source()), true)
         }
     };
     let format = from
