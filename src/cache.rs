@@ -139,10 +139,16 @@ pub fn sweep_dead_temps_one(path: &Path, pid: u32) -> bool {
 }
 
 /// Removes this process's temporary entries in every folder it made one in: the
-/// interrupt handler's cleanup, when no destructor will run.
+/// interrupt handler's cleanup, right before it exits, when no destructor will run. The
+/// registry stays locked afterwards, so no thread starts a new temporary entry (every
+/// one asks `temp_prefix` first) between this cleanup and the exit.
 pub fn remove_own_temps() {
     let prefix = format!(".tmp-{}-", std::process::id());
-    let parents = TEMP_PARENTS.lock().map(|p| p.clone()).unwrap_or_default();
+    let Ok(guard) = TEMP_PARENTS.lock() else {
+        return;
+    };
+    let parents = guard.clone();
+    std::mem::forget(guard);
     for parent in parents {
         let Ok(entries) = std::fs::read_dir(&parent) else {
             continue;
