@@ -179,7 +179,7 @@ impl Cmd {
 
     /// The arguments to pass, with a response file holding the tail when the command
     /// line is too long (kept alive by the returned guard until the child has run).
-    fn argv(&self) -> Result<(Vec<OsString>, Option<tempfile::NamedTempFile>)> {
+    fn argv(&self, dir: &Path) -> Result<(Vec<OsString>, Option<tempfile::NamedTempFile>)> {
         let from = match self.response_from {
             Some(from)
                 if self.args.iter().map(|a| a.len() + 1).sum::<usize>() > RESPONSE_FILE_ABOVE =>
@@ -188,12 +188,11 @@ impl Cmd {
             }
             _ => return Ok((self.args.clone(), None)),
         };
-        let dir = std::env::temp_dir();
         let mut file = tempfile::Builder::new()
-            .prefix(&crate::cache::temp_prefix(&dir))
+            .prefix(&crate::cache::temp_prefix(dir))
             .suffix(".rsp")
-            .tempfile_in(&dir)
-            .map_err(Error::io("cannot write a response file in", &dir))?;
+            .tempfile_in(dir)
+            .map_err(Error::io("cannot write a response file in", dir))?;
         file.write_all(&response_file(&self.args[from..]))
             .map_err(Error::io("cannot write", file.path()))?;
         let mut argv = self.args[..from].to_vec();
@@ -269,7 +268,7 @@ impl Cmd {
         } else {
             Stdio::null()
         });
-        let (mut child, _tracked) = self.spawn(&mut command)?;
+        let (mut child, _tracked) = self.spawn(&mut command, None)?;
         if let Some(bytes) = &self.stdin {
             let mut stdin = child.stdin.take().expect("stdin was piped");
             let bytes = bytes.clone();
@@ -331,7 +330,7 @@ impl Cmd {
         command.stdin(Stdio::null());
         if verbosity() >= VERBOSE {
             command.stdout(Stdio::piped()).stderr(Stdio::piped());
-            let (mut child, _tracked) = self.spawn(&mut command)?;
+            let (mut child, _tracked) = self.spawn(&mut command, log.parent())?;
             let out = child.stdout.take().expect("piped");
             let err = child.stderr.take().expect("piped");
             let file = std::sync::Mutex::new(file);
@@ -345,7 +344,7 @@ impl Cmd {
                 .try_clone()
                 .map_err(Error::io("cannot write the log file", log))?;
             command.stdout(Stdio::from(clone)).stderr(Stdio::from(file));
-            let (mut child, _tracked) = self.spawn(&mut command)?;
+            let (mut child, _tracked) = self.spawn(&mut command, log.parent())?;
             child.wait().map_err(|e| self.spawn_error(e))
         }
     }
@@ -353,17 +352,26 @@ impl Cmd {
     /// Runs with the child's stdin, stdout and stderr connected to ours.
     pub fn status_inherited(&self) -> Result<ExitStatus> {
         self.announce();
-        let (mut child, _tracked) = self.spawn(&mut self.command())?;
+        let (mut child, _tracked) = self.spawn(&mut self.command(), None)?;
         child.wait().map_err(|e| self.spawn_error(e))
     }
 
     /// Starts the child and registers its process group until the guard is dropped
-    /// (after the caller has waited for it).
-    fn spawn(&self, command: &mut Command) -> Result<(Child, Tracked)> {
+    /// (after the caller has waited for it). A response file goes into `scratch` (the
+    /// log's folder), else the system's temporary folder.
+    fn spawn(&self, command: &mut Command, scratch: Option<&Path>) -> Result<(Child, Tracked)> {
         // The reaper exists before the first child, so that it never holds a child's
         // pipe ends (it closes every descriptor it inherited).
         let reaper = reaper();
-        let (argv, response_file) = self.argv()?;
+        let system_temp;
+        let scratch = match scratch {
+            Some(dir) => dir,
+            None => {
+                system_temp = std::env::temp_dir();
+                &system_temp
+            }
+        };
+        let (argv, response_file) = self.argv(scratch)?;
         command.args(argv);
         let child = command.spawn().map_err(|e| self.spawn_error(e))?;
         let pgid = child.id() as i32;
