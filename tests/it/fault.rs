@@ -732,3 +732,61 @@ fn a_long_compiler_command_line_goes_through_a_response_file() {
     assert!(text.contains(&format!("/include/{long}/599")), "{text}");
     assert!(text.contains("-DMSG=\\\"a\\ b\\\""), "{text}");
 }
+
+#[test]
+fn kill_9_during_a_library_build_leaves_no_process_and_no_debris() {
+    musl_gcc();
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let started = env.path().join("started");
+    let may_finish = env.path().join("may-finish");
+    // A sleep the test can recognise: a grandchild of muslbuild (configure's child).
+    let sleeper = env.path().join("bin/fault-sleep");
+    std::fs::create_dir_all(sleeper.parent().unwrap()).unwrap();
+    std::fs::copy(require("sleep", "coreutils"), &sleeper).unwrap();
+    env.write("slow/slow.c", "int slow(void) { return 42; }\n");
+    env.write(
+        "slow/configure",
+        &format!(
+            "#!/bin/sh\nif [ ! -f '{may_finish}' ]; then touch '{started}'; '{sleeper}' 30; fi\n\
+             for a in \"$@\"; do case $a in --prefix=*) prefix=${{a#--prefix=}};; esac; done\n\
+             printf 'libslow.a: slow.c\\n\\t$(CC) $(CFLAGS) -c slow.c -o slow.o && $(AR) rcs libslow.a slow.o\\n\
+             install: libslow.a\\n\\tmkdir -p $(DESTDIR)%s/lib && cp libslow.a $(DESTDIR)%s/lib/\\n' \"$prefix\" \"$prefix\" > Makefile\n",
+            may_finish = may_finish.display(),
+            started = started.display(),
+            sleeper = sleeper.display(),
+        ),
+    );
+    let dist = env.path().join("dist");
+    let run = || {
+        let mut cmd = build(&env);
+        cmd.env("MUSLBUILD_HOME", &home)
+            .args(["--vendor-lib", "slow=slow:autotools", "--out-dir"])
+            .arg(&dist)
+            .arg(example("hello.c"));
+        cmd
+    };
+    let child = spawn_quiet(&mut run());
+    let pid = child.id();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !started.exists() {
+        assert!(Instant::now() < deadline, "configure never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    kill(&child, libc::SIGKILL);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), None);
+    assert_no_stray_processes(env.path());
+    assert!(
+        !temps_of(&home.join("libs"), pid).is_empty(),
+        "the killed build should have left its work folder (the next run's debris to sweep)"
+    );
+
+    std::fs::write(&may_finish, "").unwrap();
+    success(&mut run());
+    assert!(
+        temps_of(&home.join("libs"), pid).is_empty(),
+        "the killed build's work folder is still in libs/"
+    );
+    assert_dist_consistent(&dist);
+}
