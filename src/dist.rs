@@ -78,7 +78,12 @@ fn recover(root: &Path) -> Result<()> {
         return Ok(());
     };
     let mut manifest = read_manifest_at(root);
-    if let Ok(journal) = serde_json::from_slice::<Journal>(&bytes) {
+    // A record that does not name `<target>/<name>` inside this folder (a hostile or
+    // damaged dist) settles nothing: only the files of real entries are ever touched.
+    let journal = serde_json::from_slice::<Journal>(&bytes)
+        .ok()
+        .filter(|j| entry_path_is_plain(root, &j.new.path));
+    if let Some(journal) = journal {
         let path = root.join(&journal.new.path);
         let actual = std::fs::read(&path).ok().map(|b| sha256_hex(&b));
         manifest.artifacts.retain(|a| a.path != journal.new.path);
@@ -95,6 +100,16 @@ fn recover(root: &Path) -> Result<()> {
     }
     write_records(root, &mut manifest)?;
     std::fs::remove_file(&journal_path).map_err(Error::io("cannot remove", &journal_path))
+}
+
+/// `path` is `<target>/<name>` for a real target folder (not a link) and a valid name.
+fn entry_path_is_plain(root: &Path, path: &str) -> bool {
+    let Some((target, name)) = path.split_once('/') else {
+        return false;
+    };
+    Target::ALL.iter().any(|t| t.name() == target)
+        && check_name(name).is_ok()
+        && std::fs::symlink_metadata(root.join(target)).is_ok_and(|m| m.is_dir())
 }
 
 fn read_manifest_at(root: &Path) -> Manifest {
@@ -371,6 +386,26 @@ mod tests {
         assert_eq!(dist.read_manifest().artifacts, vec![new.clone()]);
         let sums = std::fs::read_to_string(dist.root().join(CHECKSUMS)).unwrap();
         assert_eq!(sums, format!("{}  x86_64/hello\n", new.sha256));
+    }
+
+    #[test]
+    fn a_forged_journal_touches_nothing_outside_the_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("victim");
+        std::fs::write(&outside, b"keep").unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist")).unwrap();
+        let journal = Journal {
+            new: artifact("x86_64/../../victim", "00"),
+            previous: None,
+        };
+        std::fs::write(
+            dist.root().join(JOURNAL),
+            serde_json::to_vec(&journal).unwrap(),
+        )
+        .unwrap();
+        drop(lock(dist.root()).unwrap());
+        assert_eq!(std::fs::read(&outside).unwrap(), b"keep");
+        assert!(!dist.root().join(JOURNAL).exists());
     }
 
     #[test]
