@@ -53,8 +53,8 @@ pub struct Cmd {
     response_from: Option<usize>,
 }
 
-/// Above this many bytes of arguments a command that allows it gets a response file:
-/// well below the kernel's limit for one argument (128 KiB) and for all (ARG_MAX).
+/// Above this many bytes of arguments a logged command that allows it gets a response
+/// file: well below the kernel's limit for one argument (128 KiB) and for all (ARG_MAX).
 const RESPONSE_FILE_ABOVE: usize = 96 * 1024;
 
 #[derive(Debug)]
@@ -357,21 +357,16 @@ impl Cmd {
     }
 
     /// Starts the child and registers its process group until the guard is dropped
-    /// (after the caller has waited for it). A response file goes into `scratch` (the
-    /// log's folder), else the system's temporary folder.
+    /// (after the caller has waited for it). A response file, when the command allows
+    /// one and is long, goes into `scratch` (the log's folder of a logged step).
     fn spawn(&self, command: &mut Command, scratch: Option<&Path>) -> Result<(Child, Tracked)> {
         // The reaper exists before the first child, so that it never holds a child's
         // pipe ends (it closes every descriptor it inherited).
         let reaper = reaper();
-        let system_temp;
-        let scratch = match scratch {
-            Some(dir) => dir,
-            None => {
-                system_temp = std::env::temp_dir();
-                &system_temp
-            }
+        let (argv, response_file) = match scratch {
+            Some(dir) => self.argv(dir)?,
+            None => (self.args.clone(), None),
         };
-        let (argv, response_file) = self.argv(scratch)?;
         command.args(argv);
         let child = command.spawn().map_err(|e| self.spawn_error(e))?;
         let pgid = child.id() as i32;
