@@ -169,6 +169,8 @@ pub struct Settings<'a> {
     pub budget: usize,
     /// How many targets are building right now (their chains not finished).
     pub active: &'a std::sync::atomic::AtomicUsize,
+    /// This target's progress line.
+    pub progress: &'a crate::progress::Line,
 }
 
 impl Settings<'_> {
@@ -196,6 +198,7 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     }
     std::fs::create_dir_all(&logs).map_err(Error::io("cannot create the log directory", &logs))?;
     let work = cache.temp_dir("libs")?;
+    settings.progress.step(&job.recipe.label(), "unpack");
     let src = prepare_tree(job, work.path(), &logs)?;
     let stage = work.path().join("stage");
     let runner = Runner {
@@ -486,6 +489,7 @@ impl Runner<'_> {
     }
 
     fn step(&self, step: &str, cmd: Cmd) -> Result<()> {
+        self.settings.progress.step(&self.job.recipe.label(), step);
         let log = self.logs.join(format!("{step}.log"));
         cmd.run_logged(&log).map_err(|err| match err {
             Error::CommandFailed { tail, .. } => Error::LibraryBuild {

@@ -20,6 +20,7 @@ use crate::cache::{self, Cache};
 use crate::cmd;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 
@@ -237,17 +238,26 @@ pub fn prepare(
 
     let budget = request.jobs.max(1);
     let active = AtomicUsize::new(pending.len());
+    let board = progress::Board::new(progress::Mode::detect());
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<Outcome>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            pending
-                .iter()
-                .map(|jobs| {
-                    let host = &host;
-                    let failed = &failed;
-                    let active = &active;
-                    scope.spawn(move || {
-                    let settings = build::Settings { cache, env, host, budget, active };
+        let handles: Vec<_> = pending
+            .iter()
+            .map(|jobs| {
+                let host = &host;
+                let failed = &failed;
+                let active = &active;
+                let board = &board;
+                scope.spawn(move || {
+                    let line = board.line(jobs[0].target().name());
+                    let settings = build::Settings {
+                        cache,
+                        env,
+                        host,
+                        budget,
+                        active,
+                        progress: &line,
+                    };
                     // The other targets' share of -j grows when this one is done.
                     struct Done<'a>(&'a AtomicUsize);
                     impl Drop for Done<'_> {
@@ -261,26 +271,26 @@ pub fn prepare(
                         if failed.load(Ordering::Relaxed) {
                             break;
                         }
-                        if cmd::verbosity() >= cmd::NORMAL {
-                            eprintln!(
-                                "muslbuild: building library {} for {} ({}, make -j{}); logs in {}",
-                                job.recipe.label(),
-                                job.target(),
-                                job.toolchain.label(),
-                                settings.make_jobs(),
-                                job.log_dir(cache).display()
-                            );
-                        }
+                        board.println(&format!(
+                            "muslbuild: building library {} for {} ({}, make -j{}); logs in {}",
+                            job.recipe.label(),
+                            job.target(),
+                            job.toolchain.label(),
+                            settings.make_jobs(),
+                            job.log_dir(cache).display()
+                        ));
                         let start = Instant::now();
                         match build::build(job, &settings) {
                             Ok(built) => {
                                 let state = if built {
-                                    State::Built { seconds: start.elapsed().as_secs_f64() }
+                                    State::Built {
+                                        seconds: start.elapsed().as_secs_f64(),
+                                    }
                                 } else {
                                     State::Cached
                                 };
                                 let outcome = outcome(job, state);
-                                report(&outcome);
+                                board.println(&format!("muslbuild: {}", outcome.line()));
                                 outcomes.push(outcome);
                             }
                             Err(err) => {
@@ -291,8 +301,8 @@ pub fn prepare(
                     }
                     Ok(outcomes)
                 })
-                })
-                .collect();
+            })
+            .collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("library build thread panicked"))

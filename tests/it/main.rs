@@ -6,6 +6,7 @@ mod fault;
 mod go;
 mod http;
 mod image;
+mod image_trust;
 mod install;
 mod libs;
 mod project;
