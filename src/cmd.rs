@@ -509,6 +509,21 @@ pub fn kill_children() {
     }
 }
 
+/// Set once an interrupt is being handled: the process then ends with the signal's code,
+/// whatever the build was doing.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Called by `main` before it exits: while an interrupt is being handled, the build's
+/// own failure (its compiler was just killed) must not end the process first with
+/// another code; the handler exits with 130/143 once it has cleaned up.
+pub fn wait_if_interrupted() {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 /// SIGINT and SIGTERM: kill the children, remove this process's temporary files, and
 /// exit with 128 + the signal (130, 143). Called once by `main` before any thread exists:
 /// the signals are blocked in every thread and taken by one waiting thread, so cleanup
@@ -534,6 +549,7 @@ pub fn handle_interrupts() {
         } else {
             "SIGTERM"
         };
+        INTERRUPTED.store(true, Ordering::SeqCst);
         eprintln!("muslbuild: interrupted by {name}: stopping, removing temporary files");
         kill_children();
         crate::cache::remove_own_temps();

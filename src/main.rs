@@ -16,7 +16,9 @@ fn main() -> ExitCode {
         (_, true) => cmd::VERBOSE,
         _ => cmd::NORMAL,
     });
-    match app::run(cli, Env::from_process()) {
+    let result = app::run(cli, Env::from_process());
+    cmd::wait_if_interrupted();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             print_error(&err);
