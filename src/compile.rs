@@ -170,6 +170,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn many_defines_become_a_forced_include_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let defines: Vec<String> = (0..10_000).map(|i| format!("-DNAME{i}=v{i}")).collect();
+        let cmd = Cmd::new("cc")
+            .arg("-Os")
+            .args(&defines)
+            .args(["-DFLAG", "x.c"]);
+        let (moved, header) = defines_in_header(cmd.clone(), dir.path()).unwrap();
+        let header = header.expect("past the limit");
+        let text = std::fs::read_to_string(header.path()).unwrap();
+        assert!(text.starts_with("#define NAME0 v0\n"), "{text}");
+        assert!(text.ends_with("#define NAME9999 v9999\n#define FLAG 1\n"));
+        let args: Vec<_> = moved.get_args().to_vec();
+        assert_eq!(args[0], "-Os");
+        assert_eq!(args[1], "-include");
+        assert_eq!(args[2], header.path().as_os_str());
+        assert_eq!(args[3..], ["x.c"]);
+        // A -U might undo one of them: the order matters, so nothing moves.
+        let (kept, none) = defines_in_header(cmd.arg("-UNAME3"), dir.path()).unwrap();
+        assert!(none.is_none());
+        assert_eq!(kept.get_args().len(), 10_004);
+    }
+
+    #[test]
     fn link_failures_are_told_apart() {
         assert!(is_link_failure(
             "/usr/bin/ld: x.o: undefined reference to `foo'"
