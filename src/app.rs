@@ -30,15 +30,13 @@ use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
     let cache = Cache::new(env.cache_root());
+    cache.sweep_dead_temps();
     cache.check_folders()?;
     let mut settings = download::Settings::from_env(&env);
     settings.offline |= cli.global.offline;
     download::configure(settings);
     match &cli.command {
         Some(Command::Targets) => targets(&cli.global),
-        Some(Command::Cache(crate::cli::CacheCommand::Verify)) => {
-            crate::cache_verify::command(&cli.global, &cache)
-        }
         Some(Command::Verify(args)) => verify_files(&cli.global, args, &env),
         Some(Command::Toolchain(ToolchainCommand::List(args))) => {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
@@ -46,6 +44,7 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
         Some(Command::Lib(command)) => lib_command(&cli.global, command, &env, &cache),
         Some(Command::Image(args)) => image(&cli.global, args, &env, &cache),
         Some(Command::Build(args)) => build_project(&cli.global, args, &env, &cache),
+        Some(Command::Cache(command)) => crate::cache_command::run(&cli.global, command, &cache),
         Some(Command::Init) => {
             for path in crate::project::init(&env.cwd)? {
                 if !cli.global.quiet {
@@ -332,18 +331,20 @@ fn split_flags(values: &[String], what: &str) -> Result<Vec<String>> {
 
 fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, env: &Env) -> Result<CProgram> {
     let name = match &args.output {
-        Some(name) if name.is_empty() || name.contains('/') || name == "." || name == ".." => {
-            return Err(Error::usage(
-                format!("-o `{name}` is not a file name"),
-                "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
-            ));
+        Some(name) => output_name(name)?,
+        None => {
+            let stem = sources[0].file_stem().expect("a .c file has a stem");
+            let name = stem.to_str().ok_or_else(|| {
+                Error::usage(
+                    format!(
+                        "`{}` makes no artifact name: it is not valid UTF-8",
+                        stem.to_string_lossy()
+                    ),
+                    "name the executable with -o NAME",
+                )
+            })?;
+            derived_name(name)?
         }
-        Some(name) => name.clone(),
-        None => sources[0]
-            .file_stem()
-            .expect("a .c file has a stem")
-            .to_string_lossy()
-            .into_owned(),
     };
     let mut cflags = env.flags("CFLAGS");
     cflags.extend(split_flags(&args.cflags, "--cflags")?);
@@ -374,6 +375,29 @@ fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, env: &Env) -> Result<CProg
     })
 }
 
+/// `-o NAME`, checked like every artifact name (`dist::check_name`).
+fn output_name(name: &str) -> Result<String> {
+    crate::dist::check_name(name).map_err(|reason| {
+        Error::usage(
+            format!("-o {name:?} is not a file name: it {reason}"),
+            "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
+        )
+    })?;
+    Ok(name.to_string())
+}
+
+/// A name taken from the input (a source's stem, a Go package's folder), checked like
+/// `-o`.
+fn derived_name(name: &str) -> Result<String> {
+    crate::dist::check_name(name).map_err(|reason| {
+        Error::usage(
+            format!("the artifact name {name:?} (from the input) {reason}"),
+            "name the executable with -o NAME",
+        )
+    })?;
+    Ok(name.to_string())
+}
+
 type TargetResults = Vec<(Target, Result<Built>)>;
 
 /// A Go command: everything is checked (package, flags, Go itself) before `dist/` is
@@ -388,15 +412,10 @@ fn build_go_inputs(
     cache: &Cache,
 ) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
     let mut program = go::package(&args.inputs, &env.cwd)?;
-    if let Some(name) = &args.output {
-        if name.is_empty() || name.contains('/') || name == "." || name == ".." {
-            return Err(Error::usage(
-                format!("-o `{name}` is not a file name"),
-                "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
-            ));
-        }
-        program.name = name.clone();
-    }
+    program.name = match &args.output {
+        Some(name) => output_name(name)?,
+        None => derived_name(&program.name)?,
+    };
     let c_flags_given = !args.include.is_empty()
         || !args.define.is_empty()
         || !args.lib_dir.is_empty()
@@ -766,11 +785,19 @@ fn verify_files(global: &GlobalArgs, args: &VerifyArgs, env: &Env) -> Result<()>
     let mut reports = Vec::new();
     for file in &args.files {
         let path = absolute(env, file);
+        if !path.exists() {
+            return Err(Error::NoSuchFile {
+                path: file.clone(),
+                help:
+                    "check the path: `muslbuild verify` takes executables, e.g. dist/x86_64/hello"
+                        .into(),
+            });
+        }
         if !path.is_file() {
             return Err(Error::Io {
                 what: "cannot read",
                 path: file.clone(),
-                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file"),
             });
         }
         let mut report = verify::verify_file(&path, target)?;
@@ -1037,10 +1064,10 @@ fn install_toolchains(
         return Ok(());
     }
     for outcome in outcomes {
-        let state = if outcome.fresh {
-            "installed"
-        } else {
-            "already installed"
+        let state = match (outcome.fresh, &args.from) {
+            (true, _) => "installed",
+            (false, Some(_)) => "already installed (the --from archive is the same file)",
+            (false, None) => "already installed",
         };
         println!("{state}: {}", outcome.record.describe());
     }

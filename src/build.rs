@@ -101,7 +101,6 @@ fn build_one(
     if !cached && !build.bypass_cache {
         slot.store(cache, &staged, &deps)?;
     }
-    let path = dist.install(&staged, target, name)?;
     let facts_machine = target.elf().machine;
     let artifact = Artifact {
         name: name.clone(),
@@ -119,6 +118,7 @@ fn build_one(
             machine: verify::machine_name(facts_machine),
         },
     };
+    let path = dist.install(&staged, &artifact)?;
     Ok(Built {
         target,
         path,
@@ -147,6 +147,6 @@ fn key(program: &CProgram, toolchain: &Toolchain) -> Result<(String, String)> {
 }
 
 fn read_depfile(path: &std::path::Path, env: &Env) -> Result<Vec<PathBuf>> {
-    let text = std::fs::read_to_string(path).map_err(Error::io("cannot read", path))?;
+    let text = std::fs::read(path).map_err(Error::io("cannot read", path))?;
     Ok(incremental::parse_depfile(&text, &env.cwd))
 }

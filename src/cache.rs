@@ -93,9 +93,127 @@ impl Cache {
         std::fs::create_dir_all(&dir)
             .map_err(Error::io("cannot create the cache directory", &dir))?;
         tempfile::Builder::new()
-            .prefix(".tmp-")
+            .prefix(&temp_prefix(&dir))
             .tempdir_in(&dir)
             .map_err(Error::io("cannot create a temporary directory in", &dir))
+    }
+
+    /// Removes what killed processes left behind in every cache folder that holds
+    /// temporary entries. Cheap (one `read_dir` per folder), so every run does it.
+    pub fn sweep_dead_temps(&self) {
+        for kind in TEMP_KINDS {
+            sweep_dead_temps(&self.dir(kind));
+        }
+    }
+}
+
+/// The cache folders in which entries are staged (`<kind>/.tmp-<pid>-*`).
+pub const TEMP_KINDS: &[&str] = &[
+    "builds",
+    "libs",
+    "logs",
+    "probes",
+    "sources",
+    "toolchains",
+    "downloads",
+];
+
+/// Every folder this process made a temporary entry in, so that an interrupt can remove
+/// them (`remove_own_temps`) although no destructor runs.
+static TEMP_PARENTS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// The name prefix of a temporary file or folder made in `parent`: `.tmp-<pid>-`. The
+/// pid tells a later run whether the owner is still alive (`sweep_dead_temps`).
+pub fn temp_prefix(parent: &Path) -> String {
+    if let Ok(mut parents) = TEMP_PARENTS.lock()
+        && !parents.iter().any(|p| p == parent)
+    {
+        parents.push(parent.to_path_buf());
+    }
+    format!(".tmp-{}-", std::process::id())
+}
+
+/// The owner pid of a temporary entry's name (`.tmp-<pid>-…`); `None` for other names.
+pub fn temp_owner(name: &std::ffi::OsStr) -> Option<u32> {
+    let rest = name.to_str()?.strip_prefix(".tmp-")?;
+    let (pid, _) = rest.split_once('-')?;
+    pid.parse().ok()
+}
+
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists; nothing is sent.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Removes `.tmp-<pid>-*` entries of `dir` whose process is gone. Entries without a pid
+/// are left alone: nothing tells whether their owner still runs.
+pub fn sweep_dead_temps(dir: &Path) -> Vec<PathBuf> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if let Some(pid) = temp_owner(&entry.file_name())
+            && sweep_dead_temps_one(&path, pid)
+        {
+            removed.push(path);
+        }
+    }
+    removed
+}
+
+/// Removes the temporary entry `path` owned by `pid` if that process is gone; returns
+/// whether it did.
+pub fn sweep_dead_temps_one(path: &Path, pid: u32) -> bool {
+    if pid == std::process::id() || process_alive(pid) {
+        return false;
+    }
+    let gone = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(path),
+        _ => std::fs::remove_file(path),
+    };
+    gone.is_ok()
+}
+
+/// Removes this process's temporary entries in every folder it made one in: the
+/// interrupt handler's cleanup, right before it exits, when no destructor will run. The
+/// registry stays locked afterwards, so no thread starts a new temporary entry (every
+/// one asks `temp_prefix` first) between this cleanup and the exit.
+pub fn remove_own_temps() {
+    let prefix = format!(".tmp-{}-", std::process::id());
+    let Ok(guard) = TEMP_PARENTS.lock() else {
+        return;
+    };
+    let parents = guard.clone();
+    std::mem::forget(guard);
+    for parent in parents {
+        let Ok(entries) = std::fs::read_dir(&parent) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            if !entry.file_name().to_string_lossy().starts_with(&prefix) {
+                continue;
+            }
+            let path = entry.path();
+            let _ = match entry.file_type() {
+                Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
+                _ => std::fs::remove_file(&path),
+            };
+        }
+    }
+}
+
+/// Notes that a cache entry was just used, for `cache prune`'s least-recently-used
+/// order: the entry folder's mtime is its last use (one `futimens`, no extra file in
+/// the entry).
+pub fn mark_used(entry: &Path) {
+    if let Ok(dir) = File::open(entry) {
+        let _ = dir.set_modified(std::time::SystemTime::now());
     }
 }
 
@@ -512,7 +630,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     let mut temp = tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(&temp_prefix(dir))
         .tempfile_in(dir)
         .map_err(Error::io("cannot write into", dir))?;
     temp.write_all(bytes)
@@ -556,6 +674,37 @@ where
         hasher.update(part);
     }
     hex(&hasher.finalize())
+}
+
+/// Serde for a path that need not be UTF-8 (`#[serde(with = "crate::cache::os_path")]`):
+/// a string when it is valid UTF-8, else an array of its bytes; both read back.
+pub mod os_path {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    use std::path::PathBuf;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Bytes(Vec<u8>),
+    }
+
+    pub fn serialize<S: Serializer>(path: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+        match path.to_str() {
+            Some(text) => Repr::Text(text.to_string()),
+            None => Repr::Bytes(path.as_os_str().as_bytes().to_vec()),
+        }
+        .serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+        Ok(match Repr::deserialize(d)? {
+            Repr::Text(text) => PathBuf::from(text),
+            Repr::Bytes(bytes) => PathBuf::from(std::ffi::OsString::from_vec(bytes)),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -729,6 +878,24 @@ mod tests {
         let cache = Cache::new(root.path().to_path_buf());
         drop(cache.temp_dir("libs").unwrap());
         assert_eq!(std::fs::read_dir(cache.dir("libs")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn temps_of_dead_processes_are_swept_and_live_ones_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().to_path_buf());
+        let mine = cache.temp_dir("libs").unwrap();
+        // pid_max is at most 2^22 on Linux: this pid cannot be running.
+        let dead = cache.dir("libs").join(".tmp-4194305-abc");
+        std::fs::create_dir_all(dead.join("sub")).unwrap();
+        let foreign = cache.dir("libs").join(".tmp-legacy");
+        std::fs::create_dir_all(&foreign).unwrap();
+        cache.sweep_dead_temps();
+        assert!(!dead.exists());
+        assert!(mine.path().is_dir());
+        assert!(foreign.is_dir(), "a name without a pid is left alone");
+        assert_eq!(temp_owner(std::ffi::OsStr::new(".tmp-12-x")), Some(12));
+        assert_eq!(temp_owner(std::ffi::OsStr::new(".tmp-x")), None);
     }
 
     #[test]

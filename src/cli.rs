@@ -18,11 +18,13 @@ Examples:
   muslbuild toolchain install aarch64 armv7     download, verify and install toolchains
   muslbuild init && muslbuild build             a muslbuild.toml project: every artifact, every target, the image
   muslbuild targets                             every accepted target name
+  muslbuild cache stats                         sizes of the cache folders; `cache prune --max-size 2G` bounds them
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
 9 download or checksum failure, 10 a library could not be built, 11 muslbuild.toml is
-invalid, 12 a required program is missing, 13 the image cannot be made as asked.
+invalid, 12 a required program is missing, 13 the image cannot be made as asked,
+130/143 interrupted by SIGINT/SIGTERM (children killed, temporary files removed).
 See the README for the full table.";
 
 #[derive(Debug, Parser)]
@@ -265,16 +267,32 @@ pub enum Command {
     /// optionally an oci-archive) and write dist/Dockerfile for docker buildx
     Image(Box<crate::image::ImageArgs>),
 
-    /// Check the cache (toolchains, sources, libraries, builds, probes)
+    /// Inspect, check and bound the cache (builds, libraries, logs, sources, toolchains)
     #[command(subcommand)]
     Cache(CacheCommand),
 }
 
+/// `muslbuild cache …`; each command lives in `cache_command`.
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
+    /// Show the size of each cache folder
+    Stats,
+
+    /// Keep builds/, libs/ and logs/ under a size bound, removing the least recently
+    /// used entries first
+    Prune(CachePruneArgs),
+
     /// Hash every file of every cache entry and compare it with what the entry recorded
     /// when it was published; names each damaged file (exit 8 when one is)
     Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct CachePruneArgs {
+    /// The bound for builds/, libs/ and logs/ together: bytes, or K/M/G/T (binary
+    /// units); default 5GiB
+    #[arg(long, value_name = "SIZE")]
+    pub max_size: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]

@@ -2,13 +2,22 @@
 //! be pasted into a shell (`-v`), a step's output goes to a log file that a failure points
 //! to (with its last lines), and "program not found" becomes our own error with a hint.
 //! A non-zero exit is an error unless the caller asks for the status.
+//!
+//! Children die with muslbuild: each leads its own process group (so a whole `make` tree
+//! can be killed at once) and gets `PR_SET_PDEATHSIG`; SIGINT/SIGTERM kill every live
+//! group and remove this process's temporary files (`handle_interrupts`); and a forked
+//! reaper, which only waits for its pipe from muslbuild to close, kills the groups still
+//! registered when muslbuild dies of something it cannot catch (`kill -9`).
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::error::{Error, Result};
 
@@ -39,7 +48,14 @@ pub struct Cmd {
     cwd: Option<PathBuf>,
     stdin: Option<Vec<u8>>,
     missing_hint: Option<String>,
+    /// Arguments from this index on may go into a response file (`@file`) when the
+    /// command line is too long for the kernel (gcc, clang and zig cc read them).
+    response_from: Option<usize>,
 }
+
+/// Above this many bytes of arguments a logged command that allows it gets a response
+/// file: well below the kernel's limit for one argument (128 KiB) and for all (ARG_MAX).
+const RESPONSE_FILE_ABOVE: usize = 96 * 1024;
 
 #[derive(Debug)]
 pub struct Output {
@@ -67,7 +83,15 @@ impl Cmd {
             cwd: None,
             stdin: None,
             missing_hint: None,
+            response_from: None,
         }
+    }
+
+    /// The arguments added after this call may be passed in a response file (`@file`)
+    /// when the command line is long: only for programs that read them (compilers).
+    pub fn response_file_allowed(mut self) -> Cmd {
+        self.response_from = Some(self.args.len());
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
@@ -120,8 +144,10 @@ impl Cmd {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         Cmd {
-            args: args.into_iter().map(|a| a.as_ref().to_owned()).collect(),
+            response_from: self.response_from.filter(|&i| i <= args.len()),
+            args,
             ..self.clone()
         }
     }
@@ -151,9 +177,49 @@ impl Cmd {
         parts.join(" ")
     }
 
+    /// The arguments to pass, with a response file holding the tail when the command
+    /// line is too long (kept alive by the returned guard until the child has run).
+    fn argv(&self, dir: &Path) -> Result<(Vec<OsString>, Option<tempfile::NamedTempFile>)> {
+        let from = match self.response_from {
+            Some(from)
+                if self.args.iter().map(|a| a.len() + 1).sum::<usize>() > RESPONSE_FILE_ABOVE =>
+            {
+                from
+            }
+            _ => return Ok((self.args.clone(), None)),
+        };
+        let mut file = tempfile::Builder::new()
+            .prefix(&crate::cache::temp_prefix(dir))
+            .suffix(".rsp")
+            .tempfile_in(dir)
+            .map_err(Error::io("cannot write a response file in", dir))?;
+        file.write_all(&response_file(&self.args[from..]))
+            .map_err(Error::io("cannot write", file.path()))?;
+        let mut argv = self.args[..from].to_vec();
+        let mut at = OsString::from("@");
+        at.push(file.path());
+        argv.push(at);
+        Ok((argv, Some(file)))
+    }
+
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
-        command.args(&self.args);
+        let parent = std::process::id();
+        // SAFETY: only async-signal-safe calls (setpgid, prctl, getppid, _exit) run
+        // between fork and exec.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::setpgid(0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
+                // The parent may have died before the line above took effect.
+                if libc::getppid() as u32 != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
         if self.env_clear {
             command.env_clear();
         }
@@ -202,7 +268,7 @@ impl Cmd {
         } else {
             Stdio::null()
         });
-        let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        let (mut child, _tracked) = self.spawn(&mut command, None)?;
         if let Some(bytes) = &self.stdin {
             let mut stdin = child.stdin.take().expect("stdin was piped");
             let bytes = bytes.clone();
@@ -264,7 +330,7 @@ impl Cmd {
         command.stdin(Stdio::null());
         if verbosity() >= VERBOSE {
             command.stdout(Stdio::piped()).stderr(Stdio::piped());
-            let mut child = command.spawn().map_err(|e| self.spawn_error(e))?;
+            let (mut child, _tracked) = self.spawn(&mut command, log.parent())?;
             let out = child.stdout.take().expect("piped");
             let err = child.stderr.take().expect("piped");
             let file = std::sync::Mutex::new(file);
@@ -278,15 +344,235 @@ impl Cmd {
                 .try_clone()
                 .map_err(Error::io("cannot write the log file", log))?;
             command.stdout(Stdio::from(clone)).stderr(Stdio::from(file));
-            command.status().map_err(|e| self.spawn_error(e))
+            let (mut child, _tracked) = self.spawn(&mut command, log.parent())?;
+            child.wait().map_err(|e| self.spawn_error(e))
         }
     }
 
     /// Runs with the child's stdin, stdout and stderr connected to ours.
     pub fn status_inherited(&self) -> Result<ExitStatus> {
         self.announce();
-        self.command().status().map_err(|e| self.spawn_error(e))
+        let (mut child, _tracked) = self.spawn(&mut self.command(), None)?;
+        child.wait().map_err(|e| self.spawn_error(e))
     }
+
+    /// Starts the child and registers its process group until the guard is dropped
+    /// (after the caller has waited for it). A response file, when the command allows
+    /// one and is long, goes into `scratch` (the log's folder of a logged step).
+    fn spawn(&self, command: &mut Command, scratch: Option<&Path>) -> Result<(Child, Tracked)> {
+        // The reaper exists before the first child, so that it never holds a child's
+        // pipe ends (it closes every descriptor it inherited).
+        let reaper = reaper();
+        let (argv, response_file) = match scratch {
+            Some(dir) => self.argv(dir)?,
+            None => (self.args.clone(), None),
+        };
+        command.args(argv);
+        let child = command.spawn().map_err(|e| self.spawn_error(e))?;
+        let pgid = child.id() as i32;
+        if let Ok(mut live) = CHILDREN.lock() {
+            live.push(pgid);
+        }
+        tell_reaper(reaper, pgid);
+        Ok((
+            child,
+            Tracked {
+                pgid,
+                reaper,
+                _response_file: response_file,
+            },
+        ))
+    }
+}
+
+/// The process groups of the children that have not been waited for yet.
+static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+static REAPER: OnceLock<Option<OwnedFd>> = OnceLock::new();
+
+/// A registered child's process group; unregistered on drop.
+struct Tracked {
+    pgid: i32,
+    reaper: Option<i32>,
+    _response_file: Option<tempfile::NamedTempFile>,
+}
+
+impl Drop for Tracked {
+    fn drop(&mut self) {
+        if let Ok(mut live) = CHILDREN.lock() {
+            live.retain(|&g| g != self.pgid);
+        }
+        tell_reaper(self.reaper, -self.pgid);
+    }
+}
+
+/// The write end of the reaper's pipe, starting the reaper the first time.
+fn reaper() -> Option<i32> {
+    REAPER
+        .get_or_init(start_reaper)
+        .as_ref()
+        .map(|fd| fd.as_raw_fd())
+}
+
+/// Tells the reaper a group to kill if muslbuild dies (`pgid`) or one that is done
+/// (`-pgid`): one 4-byte write, atomic on a pipe.
+fn tell_reaper(reaper: Option<i32>, message: i32) {
+    if let Some(fd) = reaper {
+        let bytes = message.to_ne_bytes();
+        // SAFETY: writes 4 bytes from a live buffer to a descriptor this process owns.
+        unsafe {
+            libc::write(fd, bytes.as_ptr().cast(), bytes.len());
+        }
+    }
+}
+
+fn start_reaper() -> Option<OwnedFd> {
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills two descriptors; CLOEXEC keeps the write end out of children,
+    // so that only muslbuild's death closes it.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        return None;
+    }
+    // SAFETY: the child runs only async-signal-safe calls (`reaper_main`) and never
+    // returns into Rust code.
+    match unsafe { libc::fork() } {
+        0 => unsafe { reaper_main(fds[0]) },
+        -1 => {
+            // SAFETY: both descriptors were just created and are owned here.
+            unsafe {
+                libc::close(fds[0]);
+                libc::close(fds[1]);
+            }
+            None
+        }
+        _ => {
+            // SAFETY: the read end belongs to the reaper now; the write end is ours.
+            unsafe { libc::close(fds[0]) };
+            Some(unsafe { OwnedFd::from_raw_fd(fds[1]) })
+        }
+    }
+}
+
+/// The reaper: collects registered process groups until the pipe closes (muslbuild
+/// exited or was killed), then kills those still registered. Async-signal-safe calls
+/// only, no allocation: it is a fork of a multi-threaded process.
+unsafe fn reaper_main(pipe: i32) -> ! {
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        libc::signal(libc::SIGTERM, libc::SIG_IGN);
+        // Hold nothing of muslbuild's: no pipe of another child, no terminal, no lock.
+        for fd in 0..pipe {
+            libc::close(fd);
+        }
+        if libc::syscall(libc::SYS_close_range, pipe + 1, u32::MAX, 0) != 0 {
+            for fd in pipe + 1..4096 {
+                libc::close(fd);
+            }
+        }
+        let mut groups = [0i32; 1024];
+        let mut count = 0;
+        let mut message = [0u8; 4];
+        loop {
+            let n = libc::read(pipe, message.as_mut_ptr().cast(), 4);
+            if n == 4 {
+                let value = i32::from_ne_bytes(message);
+                if value > 0 && count < groups.len() {
+                    groups[count] = value;
+                    count += 1;
+                } else if value < 0
+                    && let Some(i) = groups[..count].iter().position(|&g| g == -value)
+                {
+                    groups[i] = groups[count - 1];
+                    count -= 1;
+                }
+            } else if n < 0 && *libc::__errno_location() == libc::EINTR {
+                continue;
+            } else {
+                break;
+            }
+        }
+        for &group in &groups[..count] {
+            libc::kill(-group, libc::SIGKILL);
+        }
+        libc::_exit(0)
+    }
+}
+
+/// Kills every live child's process group (the interrupt handler's first step).
+pub fn kill_children() {
+    let live = CHILDREN.lock().map(|l| l.clone()).unwrap_or_default();
+    for group in live {
+        // SAFETY: sends a signal to a process group this process started and has not
+        // waited for, so the id cannot have been reused.
+        unsafe {
+            libc::kill(-group, libc::SIGKILL);
+        }
+    }
+}
+
+/// Set once an interrupt is being handled: the process then ends with the signal's code,
+/// whatever the build was doing.
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Called by `main` before it exits: while an interrupt is being handled, the build's
+/// own failure (its compiler was just killed) must not end the process first with
+/// another code; the handler exits with 130/143 once it has cleaned up.
+pub fn wait_if_interrupted() {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
+/// SIGINT and SIGTERM: kill the children, remove this process's temporary files, and
+/// exit with 128 + the signal (130, 143). Called once by `main` before any thread exists:
+/// the signals are blocked in every thread and taken by one waiting thread, so cleanup
+/// runs as ordinary code, not in a signal handler.
+pub fn handle_interrupts() {
+    // SAFETY: plain sigset manipulation on a local set; called before threads exist.
+    let set = unsafe {
+        let mut set = std::mem::zeroed::<libc::sigset_t>();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, libc::SIGINT);
+        libc::sigaddset(&mut set, libc::SIGTERM);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        set
+    };
+    std::thread::spawn(move || {
+        let mut signal = 0;
+        // SAFETY: waits on the set built above, which outlives the call.
+        if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
+            return;
+        }
+        let name = if signal == libc::SIGINT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        eprintln!("muslbuild: interrupted by {name}: stopping, removing temporary files");
+        kill_children();
+        crate::cache::remove_own_temps();
+        std::process::exit(128 + signal);
+    });
+}
+
+/// Arguments in the response-file syntax gcc (libiberty) and clang share: separated by
+/// newlines, with every whitespace, quote and backslash escaped by a backslash. Bytes
+/// are written as they are, so non-UTF-8 paths survive.
+fn response_file(args: &[OsString]) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = Vec::new();
+    for arg in args {
+        for &b in arg.as_bytes() {
+            if b.is_ascii_whitespace() || matches!(b, b'\'' | b'"' | b'\\') {
+                out.push(b'\\');
+            }
+            out.push(b);
+        }
+        out.push(b'\n');
+    }
+    out
 }
 
 fn tee(mut from: impl Read, file: &std::sync::Mutex<File>) {
@@ -389,6 +675,18 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn response_files_escape_what_would_split_an_argument() {
+        let args: Vec<OsString> = ["-DMSG=\"a b\"", "x\\y.c", "plain"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(
+            response_file(&args),
+            b"-DMSG=\\\"a\\ b\\\"\nx\\\\y.c\nplain\n"
+        );
     }
 
     #[test]

@@ -332,6 +332,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
     // Names: one namespace for every artifact, another for libraries.
     let mut artifacts: BTreeMap<String, Range<usize>> = BTreeMap::new();
     let mut claim = |name: &str, span: Range<usize>| -> Result<()> {
+        crate::dist::check_name(name).map_err(|reason| {
+            at.error(
+                span.clone(),
+                format!("artifact name {name:?} {reason}"),
+                "an artifact name is a file name: letters, digits, `-`, `_`, `.`",
+            )
+        })?;
         check_name(name, "artifact").map_err(|m| {
             at.error(
                 span.clone(),

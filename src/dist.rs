@@ -1,17 +1,138 @@
 //! The output layout: `dist/<target>/<name>`, `dist/manifest.json`, `dist/SHA256SUMS`.
-//! Everything appears by rename: an artifact is staged in `dist/.tmp-*`, verified, then
-//! moved into place; the manifest and checksums are rewritten atomically.
+//! Everything appears by rename: an artifact is staged in `dist/.tmp-<pid>-*`, verified,
+//! then moved into place; the manifest and checksums are rewritten atomically.
+//!
+//! Every change to the folder is one transaction under an exclusive lock on `dist/`
+//! itself (`flock` on the folder): an intent record (`.muslbuild-journal`) names the new
+//! entry and the one it replaces, then the file is renamed into place, then manifest and
+//! checksums are rewritten, then the record is removed. Whoever takes the lock next and
+//! finds a record left by a killed process settles it from the file actually present
+//! (`recover`), so a reader under the lock always sees file, manifest and checksums agree.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::write_atomic;
+use crate::cache::{sha256_hex, write_atomic};
 use crate::error::{Error, Result};
 use crate::target::Target;
 
 pub const MANIFEST: &str = "manifest.json";
 pub const CHECKSUMS: &str = "SHA256SUMS";
+/// The intent record of an unfinished transaction.
+pub const JOURNAL: &str = ".muslbuild-journal";
+
+/// Checks an artifact name, wherever it comes from (`-o`, the project file, a vendored
+/// project's programs): it becomes a file name in `dist/<target>/`, a `SHA256SUMS` line
+/// and an image path, so it must be one plain path component of printable characters.
+/// Returns why the name is refused.
+pub fn check_name(name: &str) -> std::result::Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name == "." || name == ".." {
+        return Err(format!("`{name}` names a folder, not a file"));
+    }
+    if name.contains('/') {
+        return Err("contains `/`: a name is one file name, not a path".into());
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "contains the control character {:?}: it would forge lines in SHA256SUMS and break paths",
+            c
+        ));
+    }
+    Ok(())
+}
+
+/// What a killed transaction left: the entry it was installing and the one it replaced.
+#[derive(Debug, Serialize, Deserialize)]
+struct Journal {
+    new: Artifact,
+    previous: Option<Artifact>,
+}
+
+/// The exclusive lock on a dist folder (released on drop).
+pub struct DistLock {
+    _dir: File,
+}
+
+/// Locks `root` (which must exist) and settles what a killed process left unfinished, so
+/// that the caller reads a consistent manifest, checksums and files. `muslbuild image`
+/// holds it while it reads.
+pub fn lock(root: &Path) -> Result<DistLock> {
+    let dir = File::open(root).map_err(Error::io("cannot read the output directory", root))?;
+    dir.lock()
+        .map_err(Error::io("cannot lock the output directory", root))?;
+    recover(root)?;
+    Ok(DistLock { _dir: dir })
+}
+
+/// Settles an intent record left by a killed process, from the file actually present:
+/// the new entry if its bytes are in place, the previous one if they still are, and
+/// otherwise neither (the unknown file is removed). The caller holds the lock.
+fn recover(root: &Path) -> Result<()> {
+    let journal_path = root.join(JOURNAL);
+    let Ok(bytes) = std::fs::read(&journal_path) else {
+        return Ok(());
+    };
+    let mut manifest = read_manifest_at(root);
+    // A record that does not name `<target>/<name>` inside this folder (a hostile or
+    // damaged dist) settles nothing: only the files of real entries are ever touched.
+    let journal = serde_json::from_slice::<Journal>(&bytes)
+        .ok()
+        .filter(|j| entry_path_is_plain(root, &j.new.path));
+    if let Some(journal) = journal {
+        let path = root.join(&journal.new.path);
+        let actual = std::fs::read(&path).ok().map(|b| sha256_hex(&b));
+        manifest.artifacts.retain(|a| a.path != journal.new.path);
+        match actual {
+            Some(sha) if sha == journal.new.sha256 => manifest.artifacts.push(journal.new),
+            Some(sha) if journal.previous.as_ref().is_some_and(|p| p.sha256 == sha) => {
+                manifest.artifacts.extend(journal.previous)
+            }
+            Some(_) => {
+                std::fs::remove_file(&path).map_err(Error::io("cannot remove", &path))?;
+            }
+            None => {}
+        }
+    }
+    write_records(root, &mut manifest)?;
+    std::fs::remove_file(&journal_path).map_err(Error::io("cannot remove", &journal_path))
+}
+
+/// `path` is `<target>/<name>` for a real target folder (not a link) and a valid name.
+fn entry_path_is_plain(root: &Path, path: &str) -> bool {
+    let Some((target, name)) = path.split_once('/') else {
+        return false;
+    };
+    Target::ALL.iter().any(|t| t.name() == target)
+        && check_name(name).is_ok()
+        && std::fs::symlink_metadata(root.join(target)).is_ok_and(|m| m.is_dir())
+}
+
+fn read_manifest_at(root: &Path) -> Manifest {
+    std::fs::read(root.join(MANIFEST))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or_default()
+}
+
+/// Rewrites manifest and checksums from `manifest` (sorted first); both describe the same
+/// set of files because both come from this one list, under the lock.
+fn write_records(root: &Path, manifest: &mut Manifest) -> Result<()> {
+    manifest.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
+    json.push(b'\n');
+    write_if_changed(&root.join(MANIFEST), &json)?;
+    let sums: String = manifest
+        .artifacts
+        .iter()
+        .map(|a| format!("{}  {}\n", a.sha256, a.path))
+        .collect();
+    write_if_changed(&root.join(CHECKSUMS), sums.as_bytes())
+}
 
 /// One entry of `dist/manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +168,8 @@ pub struct Dist {
 }
 
 impl Dist {
-    /// Creates the folder and proves it is writable before any work starts.
+    /// Creates the folder and proves it is writable before any work starts; removes what
+    /// killed runs left (their staging folders, an unfinished transaction).
     pub fn prepare(root: &Path) -> Result<Dist> {
         let unwritable = |source| Error::Io {
             what: "cannot write the output directory",
@@ -56,9 +178,11 @@ impl Dist {
         };
         std::fs::create_dir_all(root).map_err(unwritable)?;
         tempfile::Builder::new()
-            .prefix(".tmp-")
+            .prefix(&crate::cache::temp_prefix(root))
             .tempfile_in(root)
             .map_err(unwritable)?;
+        crate::cache::sweep_dead_temps(root);
+        drop(lock(root)?);
         Ok(Dist {
             root: root.to_path_buf(),
         })
@@ -72,7 +196,7 @@ impl Dist {
     /// disappears with everything in it unless its files are installed.
     pub fn staging(&self) -> Result<tempfile::TempDir> {
         tempfile::Builder::new()
-            .prefix(".tmp-")
+            .prefix(&crate::cache::temp_prefix(&self.root))
             .tempdir_in(&self.root)
             .map_err(Error::io("cannot write the output directory", &self.root))
     }
@@ -85,48 +209,65 @@ impl Dist {
         self.root.join(target.name()).join(name)
     }
 
-    /// Moves a verified file from staging to `dist/<target>/<name>`.
-    pub fn install(&self, staged: &Path, target: Target, name: &str) -> Result<PathBuf> {
-        let dest = self.artifact_path(target, name);
+    /// Moves a verified file from staging to `dist/<path>` and records `artifact` in the
+    /// manifest and checksums, as one transaction under the dist lock (see the module
+    /// comment): a kill at any point leaves a state the next lock holder settles.
+    pub fn install(&self, staged: &Path, artifact: &Artifact) -> Result<PathBuf> {
+        let dest = self.root.join(&artifact.path);
         let dir = dest.parent().expect("artifact has a folder");
         std::fs::create_dir_all(dir)
             .map_err(Error::io("cannot write the output directory", dir))?;
+        let _lock = lock(&self.root)?;
+        let mut manifest = self.read_manifest();
+        let previous = manifest
+            .artifacts
+            .iter()
+            .find(|a| a.path == artifact.path)
+            .cloned();
         // An identical file is left alone: its mtime stays, and ext4 does not flush on a
         // rename over it (a warm rebuild then costs no disk sync at all).
-        if same_bytes(staged, &dest) {
+        let unchanged = same_bytes(staged, &dest);
+        if unchanged && previous.as_ref() == Some(artifact) {
             let _ = std::fs::remove_file(staged);
             return Ok(dest);
         }
-        std::fs::rename(staged, &dest)
-            .map_err(Error::io("cannot move the artifact into", &dest))?;
+        let journal = Journal {
+            new: artifact.clone(),
+            previous,
+        };
+        write_atomic(
+            &self.root.join(JOURNAL),
+            &serde_json::to_vec(&journal).expect("journal serialises"),
+        )?;
+        if unchanged {
+            let _ = std::fs::remove_file(staged);
+        } else {
+            std::fs::rename(staged, &dest)
+                .map_err(Error::io("cannot move the artifact into", &dest))?;
+        }
+        manifest.artifacts.retain(|a| a.path != artifact.path);
+        manifest.artifacts.push(artifact.clone());
+        write_records(&self.root, &mut manifest)?;
+        let journal_path = self.root.join(JOURNAL);
+        std::fs::remove_file(&journal_path).map_err(Error::io("cannot remove", &journal_path))?;
         Ok(dest)
     }
 
     pub fn read_manifest(&self) -> Manifest {
-        std::fs::read(self.root.join(MANIFEST))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .unwrap_or_default()
+        read_manifest_at(&self.root)
     }
 
-    /// Merges `built` into the manifest (replacing entries of the same target and name,
-    /// dropping entries whose file is gone), then rewrites manifest and checksums.
+    /// Under the dist lock, merges `built` into the manifest (replacing entries of the
+    /// same target and name, dropping entries whose file is gone), then rewrites manifest
+    /// and checksums.
     pub fn record(&self, built: &[Artifact]) -> Result<Manifest> {
+        let _lock = lock(&self.root)?;
         let mut manifest = self.read_manifest();
         manifest.artifacts.retain(|old| {
             !built.iter().any(|new| new.path == old.path) && self.root.join(&old.path).is_file()
         });
         manifest.artifacts.extend(built.iter().cloned());
-        manifest.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
-        json.push(b'\n');
-        write_if_changed(&self.root.join(MANIFEST), &json)?;
-        let sums: String = manifest
-            .artifacts
-            .iter()
-            .map(|a| format!("{}  {}\n", a.sha256, a.path))
-            .collect();
-        write_if_changed(&self.root.join(CHECKSUMS), sums.as_bytes())?;
+        write_records(&self.root, &mut manifest)?;
         Ok(manifest)
     }
 }
@@ -190,6 +331,81 @@ mod tests {
         let sums = std::fs::read_to_string(dist.root().join(CHECKSUMS)).unwrap();
         assert_eq!(sums, "bb  aarch64/hello\ncc  x86_64/hello\n");
         assert_eq!(dist.read_manifest().artifacts, manifest.artifacts);
+    }
+
+    #[test]
+    fn names_are_one_printable_file_name() {
+        assert!(check_name("hello-1.0_x").is_ok());
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "evil\nffff  x86_64/hello",
+            "tab\there",
+            "\u{7f}",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn an_interrupted_install_is_settled_by_the_next_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist")).unwrap();
+        let old = artifact("x86_64/hello", &sha256_hex(b"old"));
+        let staged = dist.root().join("staged");
+        std::fs::write(&staged, b"old").unwrap();
+        dist.install(&staged, &old).unwrap();
+        let new = artifact("x86_64/hello", &sha256_hex(b"new"));
+        // Killed after the rename, before the records: the new file wins.
+        let journal = Journal {
+            new: new.clone(),
+            previous: Some(old.clone()),
+        };
+        std::fs::write(
+            dist.root().join(JOURNAL),
+            serde_json::to_vec(&journal).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(dist.root().join("x86_64/hello"), b"new").unwrap();
+        drop(lock(dist.root()).unwrap());
+        assert_eq!(dist.read_manifest().artifacts, vec![new.clone()]);
+        assert!(!dist.root().join(JOURNAL).exists());
+        // Killed before the rename: the previous entry stays.
+        let journal = Journal {
+            new: artifact("x86_64/hello", &sha256_hex(b"newer")),
+            previous: Some(new.clone()),
+        };
+        std::fs::write(
+            dist.root().join(JOURNAL),
+            serde_json::to_vec(&journal).unwrap(),
+        )
+        .unwrap();
+        drop(lock(dist.root()).unwrap());
+        assert_eq!(dist.read_manifest().artifacts, vec![new.clone()]);
+        let sums = std::fs::read_to_string(dist.root().join(CHECKSUMS)).unwrap();
+        assert_eq!(sums, format!("{}  x86_64/hello\n", new.sha256));
+    }
+
+    #[test]
+    fn a_forged_journal_touches_nothing_outside_the_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = dir.path().join("victim");
+        std::fs::write(&outside, b"keep").unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist")).unwrap();
+        let journal = Journal {
+            new: artifact("x86_64/../../victim", "00"),
+            previous: None,
+        };
+        std::fs::write(
+            dist.root().join(JOURNAL),
+            serde_json::to_vec(&journal).unwrap(),
+        )
+        .unwrap();
+        drop(lock(dist.root()).unwrap());
+        assert_eq!(std::fs::read(&outside).unwrap(), b"keep");
+        assert!(!dist.root().join(JOURNAL).exists());
     }
 
     #[test]

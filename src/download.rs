@@ -37,7 +37,13 @@ pub struct Settings {
     pub max_redirects: u32,
     /// Draw a progress bar (only when stderr is a terminal).
     pub progress: bool,
+    /// The most bytes a file of unknown size may have (a manifest entry's `max-size`):
+    /// an endless body stops here instead of filling the disk.
+    pub max_size: u64,
 }
+
+/// `max_size` when nothing else is said: larger than any toolchain archive.
+pub const DEFAULT_MAX_SIZE: u64 = 512 << 20;
 
 impl Default for Settings {
     fn default() -> Settings {
@@ -48,6 +54,7 @@ impl Default for Settings {
             retries: 4,
             max_redirects: 8,
             progress: false,
+            max_size: DEFAULT_MAX_SIZE,
         }
     }
 }
@@ -62,6 +69,7 @@ impl Settings {
             retries: env.http_retries().unwrap_or(default.retries),
             max_redirects: default.max_redirects,
             progress: std::io::stderr().is_terminal(),
+            max_size: default.max_size,
         }
     }
 }
@@ -80,15 +88,17 @@ pub fn settings() -> Settings {
 /// Downloads `urls` (primary first, then mirrors) to `dest`, which appears by rename only
 /// once its sha256 (and size, when known) match.
 pub fn fetch_verified(urls: &[String], expected: &Expected<'_>, dest: &Path) -> Result<()> {
-    fetch_verified_with(urls, expected, dest, &settings())
+    fetch_verified_with(urls, expected, dest, &settings()).map(|_| ())
 }
 
+/// `fetch_verified` with explicit settings; returns the URL the bytes came from (a
+/// mirror's, when a mirror served them), `None` when `dest` was already there.
 pub fn fetch_verified_with(
     urls: &[String],
     expected: &Expected<'_>,
     dest: &Path,
     settings: &Settings,
-) -> Result<()> {
+) -> Result<Option<String>> {
     let want = expected.sha256.to_ascii_lowercase();
     if want.len() != 64 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Error::usage(
@@ -111,7 +121,7 @@ pub fn fetch_verified_with(
 
     if dest.is_file() {
         if sha256_file(dest)? == want {
-            return Ok(());
+            return Ok(None);
         }
         std::fs::remove_file(dest).map_err(Error::io("cannot remove the stale download", dest))?;
     }
@@ -142,7 +152,7 @@ pub fn fetch_verified_with(
             Ok(()) => {
                 std::fs::rename(&part, dest)
                     .map_err(Error::io("cannot move the download into place", dest))?;
-                return Ok(());
+                return Ok(Some(url.clone()));
             }
             Err(err) => {
                 if crate::cmd::verbosity() >= crate::cmd::NORMAL && candidates.len() > 1 {
@@ -152,13 +162,30 @@ pub fn fetch_verified_with(
             }
         }
     }
-    // A checksum mismatch is the most important thing to report: someone served bytes
-    // that are not the file.
+    Err(report_failures(errors))
+}
+
+/// One error for every URL that failed: a checksum mismatch first (someone served bytes
+/// that are not the file), else the first URL tried (a mirror, when one is set), each
+/// failure named with its own URL.
+fn report_failures(mut errors: Vec<Error>) -> Error {
     let pos = errors
         .iter()
         .position(|e| matches!(e, Error::ChecksumMismatch { .. }))
-        .unwrap_or(errors.len() - 1);
-    Err(errors.swap_remove(pos))
+        .unwrap_or(0);
+    let main = errors.remove(pos);
+    if errors.is_empty() {
+        return main;
+    }
+    let others: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    match main {
+        Error::Download { url, reason, help } => Error::Download {
+            url,
+            reason: format!("{reason}; also {}", others.join("; ")),
+            help,
+        },
+        other => other,
+    }
 }
 
 /// The mirrors' URLs for each file (`<mirror>/<file name>`), then the file's own URLs.
@@ -262,7 +289,8 @@ fn attempt_once(
         .open(part)
         .map_err(io_fatal("cannot write"))?;
     let mut have = file.metadata().map_err(io_fatal("cannot read"))?.len();
-    if size.is_some_and(|size| have > size) {
+    let limit = size.unwrap_or(settings.max_size);
+    if have > limit {
         file.set_len(0).map_err(io_fatal("cannot write"))?;
         have = 0;
     }
@@ -347,18 +375,21 @@ fn attempt_once(
                 }));
             }
         };
-        if size.is_some_and(|size| written + n as u64 > size) {
+        if written + n as u64 > limit {
             drop(file);
             let _ = std::fs::remove_file(part);
             return Err(Failure::Fatal(Error::Download {
                 url: url.to_string(),
-                reason: format!(
-                    "the server sent more than the expected {} bytes",
-                    size.unwrap_or(0)
-                ),
-                help:
-                    "the file on the server is not the one the manifest lists; use another mirror"
-                        .into(),
+                reason: match size {
+                    Some(size) => format!("the server sent more than the expected {size} bytes"),
+                    None => format!(
+                        "the server sent more than {limit} bytes, the most a file of unknown size may have"
+                    ),
+                },
+                help: match size {
+                    Some(_) => "the file on the server is not the one the manifest lists; use another mirror".into(),
+                    None => "give the manifest entry its `size`, or raise its `max-size` (docs/toolchains.md)".into(),
+                },
             }));
         }
         buf.truncate(n);

@@ -38,6 +38,10 @@ pub enum Error {
     #[error("`{}` is not a C source file", path.display())]
     NotCSource { path: PathBuf },
 
+    /// A file named on the command line (not a source) that does not exist.
+    #[error("`{}` does not exist", path.display())]
+    NoSuchFile { path: PathBuf, help: String },
+
     #[error("{stage} `{name}` for {target} failed")]
     Compile {
         stage: &'static str,
@@ -251,7 +255,9 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(..) | Error::Target(_) => exit::USAGE,
-            Error::MissingSource { .. } | Error::NotCSource { .. } => exit::INPUT,
+            Error::MissingSource { .. } | Error::NotCSource { .. } | Error::NoSuchFile { .. } => {
+                exit::INPUT
+            }
             Error::Compile { .. } => exit::COMPILE,
             Error::Verify { .. } => exit::VERIFY,
             Error::NoToolchain { .. } => exit::NO_TOOLCHAIN,
@@ -308,6 +314,7 @@ impl Error {
                 log.display()
             ),
             Error::Verify { help, .. }
+            | Error::NoSuchFile { help, .. }
             | Error::NoToolchain { help, .. }
             | Error::ProgramNotFound { help, .. }
             | Error::MissingArtifact { help, .. }

@@ -1365,7 +1365,6 @@ fn build_one(
     if !cached && !build.bypass_cache {
         slot.store(cache, &staged, &deps)?;
     }
-    let path = dist.install(&staged, target, name)?;
     let artifact = Artifact {
         name: name.clone(),
         target: target.name().to_string(),
@@ -1386,6 +1385,7 @@ fn build_one(
             machine: verify::machine_name(target.elf().machine),
         },
     };
+    let path = dist.install(&staged, &artifact)?;
     Ok(Built {
         target,
         path,

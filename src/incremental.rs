@@ -22,6 +22,7 @@ const DEPS: &str = "deps.json";
 /// A file the build read, and its content's sha256 at the time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dep {
+    #[serde(with = "crate::cache::os_path")]
     pub path: PathBuf,
     pub sha256: String,
 }
@@ -55,6 +56,7 @@ impl Slot {
                 return None;
             }
         }
+        cache::mark_used(&self.dir);
         Some(self.dir.join(ARTIFACT))
     }
 
@@ -155,32 +157,60 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
 
 /// The prerequisites in a Make-style depfile (`out.o: a.c a.h \` …), relative paths taken
 /// from `cwd`, which is where the compiler ran.
-pub fn parse_depfile(text: &str, cwd: &Path) -> Vec<PathBuf> {
-    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+pub fn parse_depfile(text: &[u8], cwd: &Path) -> Vec<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    // Bytes, not text: a path need not be UTF-8.
     let mut deps = Vec::new();
-    for line in joined.lines() {
+    let mut line_start = 0;
+    let mut lines = Vec::new();
+    let mut i = 0;
+    let mut joined = Vec::with_capacity(text.len());
+    while i < text.len() {
+        match (text[i], text.get(i + 1), text.get(i + 2)) {
+            (b'\\', Some(b'\n'), _) => {
+                joined.push(b' ');
+                i += 2;
+            }
+            (b'\\', Some(b'\r'), Some(b'\n')) => {
+                joined.push(b' ');
+                i += 3;
+            }
+            (b, ..) => {
+                joined.push(b);
+                i += 1;
+            }
+        }
+    }
+    for (n, &b) in joined.iter().enumerate() {
+        if b == b'\n' {
+            lines.push(&joined[line_start..n]);
+            line_start = n + 1;
+        }
+    }
+    lines.push(&joined[line_start..]);
+    for line in lines {
         // The target is everything up to the first `: ` (a path may contain `:` itself).
-        let Some(pos) = line.find(": ") else { continue };
-        let mut word = String::new();
-        let mut chars = line[pos + 2..].chars().peekable();
-        let mut push = |word: &mut String| {
+        let Some(pos) = line.windows(2).position(|w| w == b": ") else {
+            continue;
+        };
+        let mut word = Vec::new();
+        let mut push = |word: &mut Vec<u8>| {
             if !word.is_empty() {
-                deps.push(cwd.join(std::mem::take(word)));
+                deps.push(cwd.join(std::ffi::OsStr::from_bytes(&std::mem::take(word))));
             }
         };
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' if chars.peek() == Some(&' ') => {
-                    word.push(' ');
-                    chars.next();
+        let rest = &line[pos + 2..];
+        let mut k = 0;
+        while k < rest.len() {
+            match (rest[k], rest.get(k + 1)) {
+                (b'\\', Some(b' ')) | (b'$', Some(b'$')) => {
+                    word.push(rest[k + 1]);
+                    k += 1;
                 }
-                '$' if chars.peek() == Some(&'$') => {
-                    word.push('$');
-                    chars.next();
-                }
-                ' ' | '\t' => push(&mut word),
-                _ => word.push(c),
+                (b' ' | b'\t' | b'\r', _) => push(&mut word),
+                (b, _) => word.push(b),
             }
+            k += 1;
         }
         push(&mut word);
     }
@@ -197,7 +227,7 @@ mod tests {
     fn depfiles_parse_with_continuations_and_escapes() {
         let text = "/tmp/zig/x-a.o: a.c /usr/include/stdio.h \\\n  inc/my\\ header.h b.h\n";
         assert_eq!(
-            parse_depfile(text, Path::new("/w")),
+            parse_depfile(text.as_bytes(), Path::new("/w")),
             vec![
                 PathBuf::from("/usr/include/stdio.h"),
                 PathBuf::from("/w/a.c"),

@@ -9,13 +9,16 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    cmd::handle_interrupts();
     let cli = Cli::parse();
     cmd::set_verbosity(match (cli.global.quiet, cli.global.verbose) {
         (true, _) => cmd::QUIET,
         (_, true) => cmd::VERBOSE,
         _ => cmd::NORMAL,
     });
-    match app::run(cli, Env::from_process()) {
+    let result = app::run(cli, Env::from_process());
+    cmd::wait_if_interrupted();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             print_error(&err);

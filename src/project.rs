@@ -1020,29 +1020,30 @@ fn install_vendored(
     let staged = staging.path().join(program);
     crate::incremental::restore(&found, &staged)?;
     let report = crate::verify::verify_file(&staged, Some(target))?.into_result()?;
-    let file = dist.install(&staged, target, program)?;
+    let artifact = Artifact {
+        name: program.to_string(),
+        target: target.name().to_string(),
+        path: Dist::relative_path(target, program),
+        size: report.size,
+        sha256: report.sha256.clone(),
+        toolchain: tc.provider.name().to_string(),
+        toolchain_version: tc.version.clone(),
+        verification: crate::dist::Verification {
+            ok: report.ok,
+            is_static: true,
+            static_pie: report.static_pie,
+            stripped: report.stripped,
+            machine: crate::verify::machine_name(target.elf().machine),
+        },
+    };
+    let file = dist.install(&staged, &artifact)?;
     Ok(ArtifactReport {
         kind: Kind::Vendor,
         state: match outcome.state {
             libs::State::Cached => State::Cached,
             libs::State::Built { .. } => State::Built,
         },
-        artifact: Artifact {
-            name: program.to_string(),
-            target: target.name().to_string(),
-            path: Dist::relative_path(target, program),
-            size: report.size,
-            sha256: report.sha256.clone(),
-            toolchain: tc.provider.name().to_string(),
-            toolchain_version: tc.version.clone(),
-            verification: crate::dist::Verification {
-                ok: report.ok,
-                is_static: true,
-                static_pie: report.static_pie,
-                stripped: report.stripped,
-                machine: crate::verify::machine_name(target.elf().machine),
-            },
-        },
+        artifact,
         file,
     })
 }

@@ -847,6 +847,12 @@ pub fn make(
 ) -> Result<ImageReport> {
     spec::check_plain(spec, &[], &env.cwd)?;
     let manifest_path = out_dir.join(crate::dist::MANIFEST);
+    // Builds change dist under its lock: reading under it, the manifest and the files
+    // agree, and an interrupted build's transaction is settled first.
+    let _dist_lock = out_dir
+        .is_dir()
+        .then(|| crate::dist::lock(out_dir))
+        .transpose()?;
     let dist = read_dist_manifest(out_dir)?;
     let plan = plan(spec, &dist, &manifest_path)?;
     let config = runtime_config(spec, &plan)?;

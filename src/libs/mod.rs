@@ -213,6 +213,7 @@ pub fn prepare(
             .cloned()
             .collect();
         for job in jobs.iter().filter(|j| cache::is_complete(&j.prefix)) {
+            cache::mark_used(&job.prefix);
             let outcome = outcome(job, State::Cached);
             report(&outcome);
             prepared.outcomes.push(outcome);

@@ -182,6 +182,10 @@ impl Recipe {
                 self.name
             )));
         }
+        for program in &self.exports.programs {
+            crate::dist::check_name(program)
+                .map_err(|reason| bad(format!("program name {program:?} {reason}")))?;
+        }
         if self.sources.is_empty() == self.path.is_none() {
             return Err(bad(
                 "a library needs either `sources` (archives) or `path` (a folder), not both".into(),

@@ -120,7 +120,7 @@ fn not_found(library: &str, spec: &SourceSpec, source_dirs: &[PathBuf], reason: 
 fn copy_into_cache(from: &Path, to: &Path) -> Result<()> {
     let dir = to.parent().expect("cache path has a parent");
     let temp = tempfile::Builder::new()
-        .prefix(".tmp-")
+        .prefix(&crate::cache::temp_prefix(dir))
         .tempfile_in(dir)
         .map_err(Error::io("cannot write into", dir))?;
     std::fs::copy(from, temp.path()).map_err(Error::io("cannot copy", from))?;

@@ -266,22 +266,42 @@ pub fn install_entry(
 ) -> Result<Outcome> {
     let dest = cache.dir("toolchains").join(&entry.name);
     let _lock = cache.lock(&lock_name(&entry.name))?;
+    let sha256 = sha256
+        .map(str::to_ascii_lowercase)
+        .or_else(|| entry.sha256.clone());
     if cache::is_complete(&dest)
         && let Some(record) = read_record(&dest)
     {
+        if let Some(path) = from {
+            // An explicit archive is never ignored: it is verified, and it is the
+            // installed one or the install is refused.
+            let Some(expected) = &sha256 else {
+                return Err(unverified(entry, ""));
+            };
+            verify_local(path, expected, None)?;
+            if *expected != record.sha256 {
+                return Err(Error::usage(
+                    format!(
+                        "{} is already installed from {} (sha256 {}), and `{}` is another archive (sha256 {expected})",
+                        entry.name,
+                        record.source,
+                        record.sha256,
+                        path.display()
+                    ),
+                    format!(
+                        "to replace it: `muslbuild toolchain remove {}`, then install the archive again",
+                        entry.name
+                    ),
+                ));
+            }
+        }
         return Ok(Outcome {
             record,
             fresh: false,
         });
     }
-    let sha256 = match sha256
-        .map(str::to_ascii_lowercase)
-        .or_else(|| entry.sha256.clone())
-    {
-        Some(sha) => sha,
-        None => {
-            return Err(unverified(entry, ""));
-        }
+    let Some(sha256) = sha256 else {
+        return Err(unverified(entry, ""));
     };
     // The manifest's size belongs to the manifest's file only.
     let size = if sha256 == entry.sha256.clone().unwrap_or_default() {
@@ -303,16 +323,21 @@ pub fn install_entry(
         ),
         None => {
             let path = downloads.join(entry.file_name());
-            download::fetch_verified_with(
+            let settings = Settings {
+                max_size: entry.max_size.unwrap_or(download::DEFAULT_MAX_SIZE),
+                ..settings.clone()
+            };
+            // The record names where the bytes came from: a mirror, when one served them.
+            let served_by = download::fetch_verified_with(
                 &entry.urls,
                 &Expected {
                     sha256: &sha256,
                     size,
                 },
                 &path,
-                settings,
+                &settings,
             )?;
-            (path, entry.source(), true)
+            (path, served_by.unwrap_or_else(|| entry.source()), true)
         }
     };
     let format = from
@@ -333,7 +358,11 @@ pub fn install_entry(
     std::fs::create_dir_all(&toolchains)
         .map_err(Error::io("cannot create the cache directory", &toolchains))?;
     let temp = tempfile::Builder::new()
-        .prefix(&format!(".tmp-{}-", entry.name))
+        .prefix(&format!(
+            "{}{}-",
+            cache::temp_prefix(&toolchains),
+            entry.name
+        ))
         .tempdir_in(cache.dir("toolchains"))
         .map_err(Error::io(
             "cannot create a temporary directory in",
@@ -753,7 +782,7 @@ fn remove_entry(dir: &Path) -> Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let hidden = parent.join(format!(".tmp-{name}-removed-{}", std::process::id()));
+    let hidden = parent.join(format!("{}removed-{name}", cache::temp_prefix(parent)));
     std::fs::rename(dir, &hidden).map_err(Error::io("cannot remove", dir))?;
     std::fs::remove_dir_all(&hidden).map_err(Error::io("cannot remove", &hidden))
 }
@@ -768,6 +797,13 @@ pub fn prune(manifest: &Manifest, cache: &Cache) -> Result<Vec<PathBuf>> {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
+            if let Some(pid) = cache::temp_owner(entry.file_name().as_os_str()) {
+                // `.tmp-<pid>-…`: stale once its process is gone.
+                if cache::sweep_dead_temps_one(&path, pid) {
+                    removed.push(path);
+                }
+                continue;
+            }
             if let Some(rest) = name.strip_prefix(".tmp-") {
                 // `.tmp-<entry>-XXXXXX`: stale unless that entry's install holds its lock.
                 let busy = manifest.entries.iter().any(|e| {

@@ -107,6 +107,10 @@ pub struct Entry {
     pub sha256: Option<String>,
     #[serde(default)]
     pub size: Option<u64>,
+    /// Without a `size`, the most bytes a download may have (`max-size`; default
+    /// `download::DEFAULT_MAX_SIZE`, 512 MiB).
+    #[serde(default, rename = "max-size")]
+    pub max_size: Option<u64>,
     /// Why there is no sha256 (shown when the entry is refused).
     #[serde(default)]
     pub unverified: Option<String>,

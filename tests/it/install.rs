@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use crate::http::{Fault, Server};
 use crate::support::{TestEnv, example, require, run_binary, stderr, stdout, success};
 
-const ARCHIVE: &str = "aarch64-linux-musl-cross.tgz";
-const ENTRY: &str = "musl-cross-test-aarch64";
+pub const ARCHIVE: &str = "aarch64-linux-musl-cross.tgz";
+pub const ENTRY: &str = "musl-cross-test-aarch64";
 const ROOT: &str = "aarch64-linux-musl-cross";
 
 type TarEntry = (String, tar::EntryType, String, Vec<u8>, u32);
 
-fn sha256(bytes: &[u8]) -> String {
+pub fn sha256(bytes: &[u8]) -> String {
     muslbuild::cache::sha256_hex(bytes)
 }
 
@@ -120,19 +120,19 @@ fn tar_gz(entries: &[TarEntry]) -> Vec<u8> {
 }
 
 /// The same bytes every time (fixed mtimes), so it is built once per test run.
-fn good_archive() -> Vec<u8> {
+pub fn good_archive() -> Vec<u8> {
     static GOOD: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     GOOD.get_or_init(|| tar_gz(&toolchain_entries())).clone()
 }
 
-struct Fixture {
-    env: TestEnv,
-    server: Server,
-    home: PathBuf,
+pub struct Fixture {
+    pub env: TestEnv,
+    pub server: Server,
+    pub home: PathBuf,
 }
 
 impl Fixture {
-    fn new() -> Fixture {
+    pub fn new() -> Fixture {
         let env = TestEnv::new();
         let home = env.path().join("home");
         Fixture {
@@ -144,7 +144,7 @@ impl Fixture {
 
     /// Serves `archive` at /ARCHIVE and writes a manifest listing it with `sha` (its
     /// real sha256 unless told otherwise) at the given URL (the server's by default).
-    fn serve(&self, archive: &[u8], sha: Option<&str>, url: Option<&str>) -> PathBuf {
+    pub fn serve(&self, archive: &[u8], sha: Option<&str>, url: Option<&str>) -> PathBuf {
         let served = self.server.add(ARCHIVE, archive.to_vec());
         self.manifest(
             &sha.map(str::to_string).unwrap_or_else(|| sha256(archive)),
@@ -153,7 +153,7 @@ impl Fixture {
         )
     }
 
-    fn manifest(&self, sha: &str, size: u64, url: &str) -> PathBuf {
+    pub fn manifest(&self, sha: &str, size: u64, url: &str) -> PathBuf {
         let text = format!(
             r#"[[toolchain]]
 name = "{ENTRY}"
@@ -173,7 +173,7 @@ prefix = "aarch64-linux-musl"
         self.env.write("manifest.toml", &text)
     }
 
-    fn muslbuild(&self) -> Command {
+    pub fn muslbuild(&self) -> Command {
         let mut cmd = self.env.muslbuild();
         cmd.env("MUSLBUILD_HOME", &self.home)
             .env("MUSLBUILD_MANIFEST", self.env.path().join("manifest.toml"))
@@ -184,7 +184,7 @@ prefix = "aarch64-linux-musl"
         cmd
     }
 
-    fn install(&self) -> Output {
+    pub fn install(&self) -> Output {
         self.muslbuild()
             .args([
                 "toolchain",
@@ -198,7 +198,7 @@ prefix = "aarch64-linux-musl"
     }
 
     /// Toolchain entries that count as installed (visible and complete).
-    fn installed(&self) -> Vec<String> {
+    pub fn installed(&self) -> Vec<String> {
         let Ok(dir) = std::fs::read_dir(self.home.join("toolchains")) else {
             return Vec::new();
         };
@@ -211,7 +211,7 @@ prefix = "aarch64-linux-musl"
         names
     }
 
-    fn assert_nothing_installed(&self) {
+    pub fn assert_nothing_installed(&self) {
         assert_eq!(
             self.installed(),
             Vec::<String>::new(),

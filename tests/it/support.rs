@@ -154,3 +154,61 @@ pub fn unpack_platform(
     );
     bundle
 }
+
+/// The fault suite's invariant: `dist/` holds exactly the files `manifest.json` lists,
+/// each with the sha256 it records, and `SHA256SUMS` lists the same set with the same
+/// hashes. Returns the number of artifacts.
+pub fn assert_dist_consistent(dist: &Path) -> usize {
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dist.join("manifest.json")).expect("dist/manifest.json exists"),
+    )
+    .expect("manifest.json is JSON");
+    let mut listed: Vec<(String, String)> = manifest["artifacts"]
+        .as_array()
+        .expect("manifest has artifacts")
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_string(),
+                a["sha256"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    listed.sort();
+    let sums_text = std::fs::read_to_string(dist.join("SHA256SUMS")).expect("SHA256SUMS exists");
+    let mut sums: Vec<(String, String)> = sums_text
+        .lines()
+        .map(|line| {
+            let (sha, path) = line.split_once("  ").expect("a `SHA  PATH` line");
+            (path.to_string(), sha.to_string())
+        })
+        .collect();
+    sums.sort();
+    assert_eq!(listed, sums, "manifest.json and SHA256SUMS disagree");
+    let mut files = Vec::new();
+    for target in std::fs::read_dir(dist).unwrap().flatten() {
+        let name = target.file_name().to_string_lossy().into_owned();
+        if !target.file_type().unwrap().is_dir()
+            || !["x86_64", "aarch64", "armv7"].contains(&name.as_str())
+        {
+            continue;
+        }
+        for file in std::fs::read_dir(target.path()).unwrap().flatten() {
+            let bytes = std::fs::read(file.path()).unwrap();
+            files.push((
+                format!("{name}/{}", file.file_name().to_string_lossy()),
+                muslbuild::cache::sha256_hex(&bytes),
+            ));
+        }
+    }
+    files.sort();
+    assert_eq!(
+        listed, files,
+        "the files in dist/ are not what manifest.json lists"
+    );
+    assert!(
+        !dist.join(".muslbuild-journal").exists(),
+        "an unsettled transaction is left in dist/"
+    );
+    listed.len()
+}

@@ -1,0 +1,263 @@
+//! `muslbuild cache stats|prune|verify`: what the cache holds, and keeping `builds/`, `libs/`
+//! and `logs/` under a size bound, least recently used first (like ccache's
+//! `max_size`). An entry's last use is its folder's mtime, which a cache hit refreshes
+//! (`cache::mark_used`); the other folders (toolchains, sources) have their own commands.
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::app::human_size;
+use crate::cache::{self, Cache};
+use crate::cli::{CacheCommand, GlobalArgs};
+use crate::error::{Error, Result};
+
+/// The folders `cache stats` reports, in order.
+pub const STATS_KINDS: &[&str] = &["builds", "libs", "logs", "sources", "toolchains"];
+/// The folders `cache prune` keeps under the bound: what builds re-create on demand.
+pub const PRUNED_KINDS: &[&str] = &["builds", "libs", "logs"];
+/// `cache prune` without `--max-size`.
+pub const DEFAULT_MAX_SIZE: &str = "5GiB";
+
+pub fn run(global: &GlobalArgs, command: &CacheCommand, cache: &Cache) -> Result<()> {
+    match command {
+        CacheCommand::Verify => crate::cache_verify::command(global, cache),
+        CacheCommand::Stats => {
+            let stats = stats(cache);
+            if global.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&stats).expect("stats serialise")
+                );
+            } else if !global.quiet {
+                println!("{}", cache.root().display());
+                for f in &stats.folders {
+                    println!(
+                        "  {:<12} {:>10}  {} entries",
+                        format!("{}/", f.name),
+                        human_size(f.bytes),
+                        f.entries
+                    );
+                }
+                println!("  {:<12} {:>10}", "total", human_size(stats.total));
+            }
+            Ok(())
+        }
+        CacheCommand::Prune(args) => {
+            let max = parse_size(args.max_size.as_deref().unwrap_or(DEFAULT_MAX_SIZE))?;
+            let report = prune(cache, max)?;
+            if global.json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).expect("report serialises")
+                );
+            } else if !global.quiet {
+                for path in &report.removed {
+                    println!("removed: {}", path.display());
+                }
+                println!(
+                    "builds/, libs/, logs/: {} (bound {}), {} removed",
+                    human_size(report.after),
+                    human_size(report.max_size),
+                    human_size(report.before - report.after)
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Folder {
+    pub name: &'static str,
+    pub bytes: u64,
+    pub entries: usize,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    pub root: PathBuf,
+    pub folders: Vec<Folder>,
+    pub total: u64,
+}
+
+pub fn stats(cache: &Cache) -> Stats {
+    let folders: Vec<Folder> = STATS_KINDS
+        .iter()
+        .map(|&name| {
+            let entries = entries(&cache.dir(name));
+            Folder {
+                name,
+                bytes: entries.iter().map(|e| e.bytes).sum(),
+                entries: entries.len(),
+            }
+        })
+        .collect();
+    Stats {
+        root: cache.root().to_path_buf(),
+        total: folders.iter().map(|f| f.bytes).sum(),
+        folders,
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PruneReport {
+    pub max_size: u64,
+    pub before: u64,
+    pub after: u64,
+    pub removed: Vec<PathBuf>,
+}
+
+/// Removes the least recently used entries of `builds/`, `libs/` and `logs/` until
+/// together they take at most `max` bytes. Each entry leaves by one rename into a
+/// temporary name before it is deleted, so an interrupted prune leaves no half entry
+/// (the next run sweeps the rest).
+pub fn prune(cache: &Cache, max: u64) -> Result<PruneReport> {
+    cache.sweep_dead_temps();
+    let mut all: Vec<Entry> = PRUNED_KINDS
+        .iter()
+        .flat_map(|kind| entries(&cache.dir(kind)))
+        .filter(|e| cache::temp_owner(e.path.file_name().unwrap_or_default()).is_none())
+        .collect();
+    let before: u64 = all.iter().map(|e| e.bytes).sum();
+    all.sort_by_key(|e| e.used);
+    let mut total = before;
+    let mut removed = Vec::new();
+    for entry in all {
+        if total <= max {
+            break;
+        }
+        remove(&entry.path)?;
+        total -= entry.bytes;
+        removed.push(entry.path);
+    }
+    Ok(PruneReport {
+        max_size: max,
+        before,
+        after: total,
+        removed,
+    })
+}
+
+struct Entry {
+    path: PathBuf,
+    bytes: u64,
+    used: SystemTime,
+}
+
+fn entries(dir: &Path) -> Vec<Entry> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    read.flatten()
+        .filter_map(|e| {
+            let meta = e.path().symlink_metadata().ok()?;
+            Some(Entry {
+                bytes: size_of(&e.path()),
+                used: meta.modified().unwrap_or(SystemTime::UNIX_EPOCH),
+                path: e.path(),
+            })
+        })
+        .collect()
+}
+
+/// Bytes on disk under `path`, links not followed.
+fn size_of(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = path.symlink_metadata() else {
+        return 0;
+    };
+    let own = meta.blocks() * 512;
+    if !meta.is_dir() {
+        return own;
+    }
+    own + std::fs::read_dir(path)
+        .map(|read| read.flatten().map(|e| size_of(&e.path())).sum())
+        .unwrap_or(0)
+}
+
+fn remove(path: &Path) -> Result<()> {
+    let parent = path.parent().expect("a cache entry has a folder");
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let hidden = parent.join(format!("{}pruned-{name}", cache::temp_prefix(parent)));
+    std::fs::rename(path, &hidden).map_err(Error::io("cannot remove", path))?;
+    let gone = if hidden.symlink_metadata().is_ok_and(|m| m.is_dir()) {
+        std::fs::remove_dir_all(&hidden)
+    } else {
+        std::fs::remove_file(&hidden)
+    };
+    gone.map_err(Error::io("cannot remove", &hidden))
+}
+
+/// `512M`, `5GiB`, `1.5G`, `100000` (bytes): binary units, as ccache and du read them.
+pub fn parse_size(text: &str) -> Result<u64> {
+    let bad = || {
+        Error::usage(
+            format!("--max-size `{text}` is not a size"),
+            "give bytes or a number with K, M, G or T (binary units): --max-size 2G",
+        )
+    };
+    let trimmed = text.trim();
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let number: f64 = number.parse().map_err(|_| bad())?;
+    let unit = unit.trim().to_ascii_uppercase();
+    let shift = match unit.trim_end_matches("IB").trim_end_matches('B') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(bad()),
+    };
+    if !number.is_finite() || number < 0.0 {
+        return Err(bad());
+    }
+    Ok((number * (1u64 << shift) as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_in_binary_units() {
+        assert_eq!(parse_size("100").unwrap(), 100);
+        assert_eq!(parse_size("2K").unwrap(), 2048);
+        assert_eq!(parse_size("512MiB").unwrap(), 512 << 20);
+        assert_eq!(parse_size("1.5G").unwrap(), 3 << 29);
+        assert_eq!(parse_size("5gb").unwrap(), 5 << 30);
+        assert!(parse_size("ten").is_err());
+        assert!(parse_size("5X").is_err());
+    }
+
+    #[test]
+    fn prune_removes_least_recently_used_first() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().to_path_buf());
+        let old = cache.dir("builds").join("old");
+        let new = cache.dir("libs").join("new");
+        for dir in [&old, &new] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("f"), vec![1u8; 64 * 1024]).unwrap();
+        }
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+        std::fs::File::open(&old)
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+        cache::mark_used(&new);
+        let one = size_of(&new);
+        let report = prune(&cache, one).unwrap();
+        assert_eq!(report.removed, vec![old.clone()]);
+        assert!(!old.exists() && new.exists());
+        assert_eq!(report.after, one);
+        assert_eq!(std::fs::read_dir(cache.dir("builds")).unwrap().count(), 0);
+        let stats = stats(&cache);
+        assert_eq!(stats.folders[1].name, "libs");
+        assert_eq!(stats.folders[1].entries, 1);
+    }
+}
