@@ -133,6 +133,19 @@ struct RawVendor {
     /// Installed executables (found in the prefix's `bin/` or `sbin/`) that become
     /// artifacts.
     programs: Vec<Spanned<String>>,
+    #[serde(default)]
+    cflags: Vec<String>,
+    #[serde(default)]
+    ldflags: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    strip: bool,
+    prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    bootstrap: Vec<String>,
+    #[serde(default)]
+    host_tools: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -151,9 +164,9 @@ pub struct LibDecl {
     pub description: String,
     #[serde(default)]
     pub deps: Vec<Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, alias = "host-tools")]
     pub host_tools: Vec<String>,
-    #[serde(default)]
+    #[serde(default, alias = "needs-build-cc")]
     pub needs_build_cc: bool,
     #[serde(default)]
     pub configure: ArgsDecl,
@@ -163,6 +176,17 @@ pub struct LibDecl {
     pub exports: ExportsDecl,
     #[serde(default)]
     pub symlinks: BTreeMap<String, String>,
+    #[serde(default)]
+    pub cflags: Vec<String>,
+    #[serde(default)]
+    pub ldflags: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    pub strip: bool,
+    pub prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -260,6 +284,14 @@ pub struct VendorProject {
     pub configure_args: Vec<String>,
     pub make: MakeDecl,
     pub programs: Vec<String>,
+    pub cflags: Vec<String>,
+    pub ldflags: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub strip: bool,
+    /// The runtime prefix (`/usr` when not given), absolute.
+    pub prefix: Option<String>,
+    pub bootstrap: Vec<String>,
+    pub host_tools: Vec<String>,
 }
 
 impl Project {
@@ -411,6 +443,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 "`path` is relative to the folder of muslbuild.toml",
             ));
         }
+        check_prefix(decl.prefix.as_ref(), &at)?;
+        check_bootstrap(&decl.bootstrap, name, &at)?;
         decl.path = Spanned::new(decl.path.span(), dir);
         libs.push((name.get_ref().clone(), decl));
     }
@@ -540,6 +574,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 "give the [vendor.NAME] table another name",
             ));
         }
+        check_prefix(decl.prefix.as_ref(), &at)?;
+        check_bootstrap(&decl.bootstrap, name, &at)?;
         vendor.push(VendorProject {
             name: name.get_ref().clone(),
             path,
@@ -548,6 +584,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
             configure_args: decl.configure.args.clone(),
             make: decl.make.clone(),
             programs: decl.programs.iter().map(|p| p.get_ref().clone()).collect(),
+            cflags: decl.cflags.clone(),
+            ldflags: decl.ldflags.clone(),
+            env: decl.env.clone(),
+            strip: decl.strip,
+            prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
+            bootstrap: decl.bootstrap.clone(),
+            host_tools: decl.host_tools.clone(),
         });
     }
 
@@ -595,6 +638,31 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
         libs,
         image: raw.image,
     })
+}
+
+/// A runtime prefix is where programs will run: an absolute path.
+fn check_prefix(prefix: Option<&Spanned<String>>, at: &Positions<'_>) -> Result<()> {
+    match prefix {
+        Some(p) if !p.get_ref().starts_with('/') => Err(at.error(
+            p.span(),
+            format!("`prefix = \"{}\"` is not an absolute path", p.get_ref()),
+            "the prefix is where the programs will run, e.g. \"/usr\" (the default) or \"/opt/NAME\"",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `bootstrap` is a command as argv (never run through a shell): a program and its
+/// arguments.
+fn check_bootstrap(bootstrap: &[String], name: &Spanned<String>, at: &Positions<'_>) -> Result<()> {
+    match bootstrap.first() {
+        Some(program) if program.is_empty() || program.contains(' ') => Err(at.error(
+            name.span(),
+            format!("`bootstrap` of `{}` starts with `{program}`, which is not a program name", name.get_ref()),
+            "give the command as a list, one word per element: bootstrap = [\"autoreconf\", \"-fi\"] (it never goes through a shell)",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_build_system(build: &Spanned<String>, at: &Positions<'_>) -> Result<()> {
