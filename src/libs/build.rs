@@ -564,7 +564,8 @@ pub fn cross_env(
     );
     let mut cflags = cflags(tc, output);
     for dir in maps {
-        cflags.push(quote(&format!("-ffile-prefix-map={}=.", dir.display())));
+        // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
+        cflags.push(format!("-ffile-prefix-map={}=.", dir.display()));
     }
     cflags.extend(job.recipe.cflags.iter().cloned());
     set("CFLAGS", cflags.join(" "));

@@ -9,3 +9,4 @@ mod install;
 mod libs;
 mod project;
 mod support;
+mod vendor;
