@@ -262,13 +262,12 @@ impl Recipe {
         self.prefix.as_deref().unwrap_or("/usr")
     }
 
-    /// `library ncurses 6.4`, `library greet (vendored)`, `project tool`: how reports
-    /// and errors name it.
+    /// `library ncurses`, `project tool`: how progress lines and errors name it.
     pub fn subject(&self) -> String {
         if self.is_project() {
             format!("project {}", self.name)
         } else {
-            format!("library {}", self.label())
+            format!("library {}", self.name)
         }
     }
 
