@@ -567,7 +567,12 @@ pub fn cross_env(
         // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
         cflags.push(format!("-ffile-prefix-map={}=.", dir.display()));
     }
-    cflags.extend(job.recipe.cflags.iter().cloned());
+    cflags.extend(
+        job.recipe
+            .cflags
+            .iter()
+            .map(|f| expand_dep_prefixes(job, f)),
+    );
     set("CFLAGS", cflags.join(" "));
     let cppflags: Vec<String> = job
         .dep_prefixes
@@ -581,7 +586,12 @@ pub fn cross_env(
             .iter()
             .map(|p| format!("-L{}", quote_path(&p.join("lib")))),
     );
-    ldflags.extend(job.recipe.ldflags.iter().cloned());
+    ldflags.extend(
+        job.recipe
+            .ldflags
+            .iter()
+            .map(|f| expand_dep_prefixes(job, f)),
+    );
     set("LDFLAGS", ldflags.join(" "));
     if job.recipe.is_vendored() && !job.dep_libs.is_empty() {
         let libs: Vec<String> = job.dep_libs.iter().map(|l| format!("-l{l}")).collect();
@@ -602,9 +612,18 @@ pub fn cross_env(
     set("LC_ALL", "C".into());
     set("SOURCE_DATE_EPOCH", env.source_date_epoch().to_string());
     for (k, v) in &job.recipe.env {
-        set(k, v.clone());
+        set(k, expand_dep_prefixes(job, v));
     }
     vars
+}
+
+/// `{prefix:NAME}`: the prefix of the dependency NAME (any library of the closure).
+pub fn expand_dep_prefixes(job: &Job, arg: &str) -> String {
+    let mut out = arg.to_string();
+    for (name, dep) in job.dep_names.iter().zip(&job.dep_prefixes) {
+        out = out.replace(&format!("{{prefix:{name}}}"), &dep.display().to_string());
+    }
+    out
 }
 
 fn quote(s: &str) -> String {
@@ -730,9 +749,7 @@ impl Runner<'_> {
         let host = self.settings.host;
         let mut out = arg.replace("{prefix}", &self.prefix);
         out = out.replace("{build_cc}", host.build_cc.as_deref().unwrap_or("cc"));
-        for (name, dep) in self.job.dep_names.iter().zip(&self.job.dep_prefixes) {
-            out = out.replace(&format!("{{prefix:{name}}}"), &dep.display().to_string());
-        }
+        out = expand_dep_prefixes(self.job, &out);
         while let Some(start) = out.find("{host_tool:") {
             let Some(len) = out[start..].find('}') else {
                 break;

@@ -155,7 +155,10 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
         prefix: job.recipe.runtime_prefix().to_string(),
         maps: vec![src.clone(), tree.clone()],
     };
-    if !configured.is_file() {
+    // Configured the same way, or again: a folder configured in place since (VPATH no
+    // longer possible) switches to a copy.
+    let how = format!("{} {layout:?}", job.key);
+    if std::fs::read_to_string(&configured).ok().as_deref() != Some(how.as_str()) {
         if layout == Layout::Copy {
             build::bootstrap(job, &tree, &logs)?;
             if job.recipe.build == BuildSystem::Autotools {
@@ -168,7 +171,7 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
         }
         build::check_configure_script(job, &read_from)?;
         runner.configure()?;
-        std::fs::write(&configured, &job.key).map_err(Error::io("cannot write", &configured))?;
+        std::fs::write(&configured, &how).map_err(Error::io("cannot write", &configured))?;
     }
     runner.compile()?;
     let stage = tempfile::Builder::new()

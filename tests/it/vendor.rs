@@ -543,7 +543,7 @@ fn a_pie_consumer_links_a_muslbuild_library_and_is_static_pie() {
     );
     env.write(
         "hello/Makefile",
-        "all: hello\nhello: hello.c\n\t$(CC) -fPIE $(CFLAGS) $(CPPFLAGS) -pie $(LDFLAGS) -o $@ hello.c -lgreet\ninstall: hello\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin\n\tcp hello $(DESTDIR)$(PREFIX)/bin/\n",
+        "all: hello\nhello: hello.c\n\t$(CC) -fPIE $(CFLAGS) -I$(GREET)/include -pie $(LDFLAGS) -o $@ hello.c $(GREET)/lib/libgreet.a\ninstall: hello\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin\n\tcp hello $(DESTDIR)$(PREFIX)/bin/\n",
     );
     env.write(
         "hello/hello.c",
@@ -551,7 +551,7 @@ fn a_pie_consumer_links_a_muslbuild_library_and_is_static_pie() {
     );
     env.write(
         "muslbuild.toml",
-        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"zig\"\n[lib.greet]\npath = \"greet\"\n[vendor.hello]\npath = \"hello\"\nlibs = [\"greet\"]\nprograms = [\"hello\"]\n",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"zig\"\n[lib.greet]\npath = \"greet\"\n[vendor.hello]\npath = \"hello\"\nlibs = [\"greet\"]\nprograms = [\"hello\"]\n[vendor.hello.make]\nargs = [\"GREET={prefix:greet}\"]\n",
     );
     let report = build_json(&env, &std::env::var("PATH").unwrap(), &[]);
     let artifact = &report["artifacts"][0];
