@@ -80,14 +80,14 @@ enum Layout {
 }
 
 /// Out of tree where the build system supports it and the folder can be used as it is.
-fn layout(recipe: &Recipe, src: &Path, target: Target) -> Result<Layout> {
+fn layout(recipe: &Recipe, src: &Path, target: Target, cache: &Cache) -> Result<Layout> {
     Ok(match recipe.build {
         BuildSystem::Cmake => Layout::OutOfTree,
         BuildSystem::Autotools
             if recipe.bootstrap.is_empty()
                 // VPATH configure refuses a folder configured in place.
                 && !src.join("config.status").exists()
-                && !needs_new_config_sub(src, target)? =>
+                && !needs_new_config_sub(src, target, cache)? =>
         {
             Layout::OutOfTree
         }
@@ -97,9 +97,8 @@ fn layout(recipe: &Recipe, src: &Path, target: Target) -> Result<Layout> {
 
 /// Whether a `config.sub` in the folder rejects the target (it must then be replaced,
 /// which is never done in the user's tree).
-fn needs_new_config_sub(src: &Path, target: Target) -> Result<bool> {
-    let probe =
-        tempfile::tempdir().map_err(Error::io("cannot create a temporary directory", "/tmp"))?;
+fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<bool> {
+    let probe = cache.temp_dir("vendor")?;
     let log = probe.path().join("config-scripts.log");
     let copy = probe.path().join("tree");
     let mut found = Vec::new();
@@ -137,7 +136,7 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     std::fs::create_dir_all(&tree).map_err(Error::io("cannot create", &tree))?;
     let logs = job.log_dir(cache);
     std::fs::create_dir_all(&logs).map_err(Error::io("cannot create the log directory", &logs))?;
-    let layout = layout(&job.recipe, &src, job.target())?;
+    let layout = layout(&job.recipe, &src, job.target(), cache)?;
     let configured = entry.join(CONFIGURED);
     let read_from = match layout {
         Layout::OutOfTree => src.clone(),

@@ -656,3 +656,55 @@ fn lib_env_exports_a_cross_build() {
         "{text}"
     );
 }
+
+/// A plain Makefile is built in a copy: file times are kept (a generated file newer than
+/// its input is not regenerated), and an edit recompiles only what changed.
+#[test]
+fn a_plain_makefile_builds_in_a_copy_with_times_kept_and_rebuilds_only_the_edit() {
+    let env = TestEnv::new();
+    env.write(
+        "tool/Makefile",
+        "all: tool
+tool: a.o b.o
+\t$(CC) $(LDFLAGS) -o $@ a.o b.o
+b.c: b.in
+\t@echo b.c is older than b.in: the copy lost the file times >&2; exit 1
+install: tool
+\tmkdir -p $(DESTDIR)$(PREFIX)/bin
+\tcp tool $(DESTDIR)$(PREFIX)/bin/
+",
+    );
+    env.write(
+        "tool/a.c",
+        "#include <stdio.h>\nconst char *b(void);\nint main(void) { printf(\"a1 %s\\n\", b()); return 0; }\n",
+    );
+    env.write("tool/b.in", "b\n");
+    env.write("tool/b.c", "const char *b(void) { return \"b1\"; }\n");
+    let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_600_000_000);
+    set_mtime(&env.path().join("tool/b.in"), old);
+    set_mtime(&env.path().join("tool/b.c"), old + Duration::from_secs(60));
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.tool]\npath = \"tool\"\nprograms = [\"tool\"]\n",
+    );
+    let path_var = std::env::var("PATH").unwrap();
+    let report = build_json(&env, &path_var, &[]);
+    let file = env.path().join("dist/x86_64/tool");
+    assert_eq!(stdout(&run_binary(None, &file, b"")), "a1 b1\n");
+    assert!(
+        !env.path().join("tool/a.o").exists(),
+        "the build wrote into the folder"
+    );
+
+    let logs = log_dir(&env.cache(), &report, "tool", "x86_64");
+    std::thread::sleep(Duration::from_millis(20));
+    env.write(
+        "tool/a.c",
+        "#include <stdio.h>\nconst char *b(void);\nint main(void) { printf(\"a2 %s\\n\", b()); return 0; }\n",
+    );
+    build_json(&env, &path_var, &[]);
+    assert_eq!(stdout(&run_binary(None, &file, b"")), "a2 b1\n");
+    let make = std::fs::read_to_string(logs.join("make.log")).unwrap();
+    assert!(make.contains("a.c"), "{make}");
+    assert!(!make.contains("b.c"), "b.c was compiled again:\n{make}");
+}
