@@ -708,3 +708,51 @@ install: tool
     assert!(make.contains("a.c"), "{make}");
     assert!(!make.contains("b.c"), "b.c was compiled again:\n{make}");
 }
+
+/// cmake builds out of tree (`-B` in the cache), installs with DESTDIR under /usr, and
+/// an edit runs the build, not the configure step.
+#[test]
+fn a_cmake_project_builds_out_of_tree_and_incrementally() {
+    require("cmake", "cmake");
+    let env = TestEnv::new();
+    env.write(
+        "calc/CMakeLists.txt",
+        "cmake_minimum_required(VERSION 3.10)\nproject(calc C)\ninclude(GNUInstallDirs)\nadd_executable(calc calc.c)\ntarget_compile_definitions(calc PRIVATE SYSCONFDIR=\"${CMAKE_INSTALL_FULL_SYSCONFDIR}\")\ninstall(TARGETS calc DESTINATION ${CMAKE_INSTALL_BINDIR})\n",
+    );
+    env.write(
+        "calc/calc.c",
+        "#include <stdio.h>\nint main(void) { printf(\"calc 1 %s\\n\", SYSCONFDIR); return 0; }\n",
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"aarch64\"]\ntoolchain = \"zig\"\n[vendor.calc]\npath = \"calc\"\nprograms = [\"calc\"]\n",
+    );
+    let path_var = std::env::var("PATH").unwrap();
+    let report = build_json(&env, &path_var, &[]);
+    assert_eq!(
+        report["artifacts"][0]["verification"]["stripped"], true,
+        "{report}"
+    );
+    let file = env.path().join("dist/aarch64/calc");
+    let run = run_binary(Some("qemu-aarch64-static"), &file, b"");
+    assert_eq!(stdout(&run), "calc 1 /etc\n");
+    assert!(!env.path().join("calc/CMakeCache.txt").exists());
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(!contains(&bytes, &env.cache().display().to_string()));
+
+    let logs = log_dir(&env.cache(), &report, "calc", "aarch64");
+    let configured_at = mtime(&logs.join("configure.log"));
+    std::thread::sleep(Duration::from_millis(20));
+    env.write(
+        "calc/calc.c",
+        "#include <stdio.h>\nint main(void) { printf(\"calc 2 %s\\n\", SYSCONFDIR); return 0; }\n",
+    );
+    build_json(&env, &path_var, &[]);
+    let run = run_binary(Some("qemu-aarch64-static"), &file, b"");
+    assert_eq!(stdout(&run), "calc 2 /etc\n");
+    assert_eq!(
+        mtime(&logs.join("configure.log")),
+        configured_at,
+        "cmake configured again"
+    );
+}
