@@ -756,3 +756,68 @@ fn a_cmake_project_builds_out_of_tree_and_incrementally() {
         "cmake configured again"
     );
 }
+
+/// A second process that needs the entry another one is building waits for it and says
+/// so; then it finds the project built and runs nothing.
+#[test]
+fn a_wait_on_another_build_says_what_it_waits_for() {
+    let env = TestEnv::new();
+    let started = env.path().join("started");
+    let release = env.path().join("release");
+    env.write(
+        "slow/Makefile",
+        &format!(
+            "slow: slow.c\n\ttouch '{started}'; while [ ! -f '{release}' ]; do sleep 0.1; done\n\t$(CC) $(CFLAGS) $(LDFLAGS) -o slow slow.c\ninstall: slow\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin && cp slow $(DESTDIR)$(PREFIX)/bin/\n",
+            started = started.display(),
+            release = release.display()
+        ),
+    );
+    env.write("slow/slow.c", "int main(void) { return 0; }\n");
+    // Two projects (their own dist/) over one vendored folder: one cache entry.
+    let file = format!(
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.slow]\npath = \"{}\"\nprograms = [\"slow\"]\n",
+        env.path().join("slow").display()
+    );
+    env.write("p1/muslbuild.toml", &file);
+    env.write("p2/muslbuild.toml", &file);
+    let first = env
+        .muslbuild()
+        .current_dir(env.path().join("p1"))
+        .arg("build")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first build never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let second = env
+        .muslbuild()
+        .current_dir(env.path().join("p2"))
+        .arg("build")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Give the second process time to reach the lock, then let the first one finish.
+    std::thread::sleep(Duration::from_secs(2));
+    std::fs::write(&release, "").unwrap();
+    let second = second.wait_with_output().unwrap();
+    let mut first = first;
+    assert!(first.wait().unwrap().success());
+    let text = stderr(&second);
+    assert!(second.status.success(), "{text}");
+    assert!(
+        text.contains(
+            "muslbuild: waiting for project slow for x86_64 (another muslbuild process holds"
+        ),
+        "{text}"
+    );
+    assert!(env.path().join("p2/dist/x86_64/slow").is_file());
+    assert!(text.contains("project slow for x86_64: cached"), "{text}");
+}
