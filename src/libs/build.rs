@@ -993,6 +993,49 @@ mod tests {
         );
     }
 
+    fn toolchain(flavor: Flavor) -> Toolchain {
+        use crate::toolchain::{Provider, Tool};
+        Toolchain {
+            target: Target::Aarch64,
+            provider: Provider::MuslGcc,
+            flavor,
+            origin: "test".into(),
+            cc: Tool::new("cc"),
+            ar: Tool::new("ar"),
+            ranlib: Tool::new("ranlib"),
+            version: "1".into(),
+            fingerprint: "f".into(),
+        }
+    }
+
+    #[test]
+    fn libraries_are_pic_and_programs_are_collected_and_stripped() {
+        let gcc = toolchain(Flavor::Gcc);
+        assert!(cflags(&gcc, Output::Libraries).contains(&"-fPIC".to_string()));
+        assert!(!cflags(&gcc, Output::Programs).contains(&"-fPIC".to_string()));
+        assert!(
+            !cflags(&gcc, Output::Programs)
+                .iter()
+                .any(|f| f.starts_with("-Wno-error"))
+        );
+        assert_eq!(
+            ldflags(&gcc, Output::Programs, true),
+            ["-static", "-Os", "-Wl,--gc-sections", "-s"]
+        );
+        assert_eq!(
+            ldflags(&gcc, Output::Programs, false),
+            ["-static", "-Os", "-Wl,--gc-sections"]
+        );
+        assert_eq!(ldflags(&gcc, Output::Libraries, true), ["-static", "-Os"]);
+        let zig = toolchain(Flavor::Zig);
+        assert!(
+            cflags(&zig, Output::Programs)
+                .contains(&"-Wno-error=implicit-function-declaration".to_string())
+        );
+        // zig drops the symbol table at -Os by itself: keeping symbols takes -g.
+        assert_eq!(strip_flags(&zig, false), ["-g"]);
+    }
+
     #[test]
     fn pkg_config_is_confined_to_the_prefixes() {
         let dirs = pkg_config_libdir(

@@ -821,3 +821,21 @@ fn a_wait_on_another_build_says_what_it_waits_for() {
     assert!(env.path().join("p2/dist/x86_64/slow").is_file());
     assert!(text.contains("project slow for x86_64: cached"), "{text}");
 }
+
+#[test]
+fn a_folder_without_a_build_system_is_refused_with_help() {
+    let env = TestEnv::new();
+    env.write("tool/tool.c", "int main(void) { return 0; }\n");
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\n[vendor.tool]\npath = \"tool\"\nprograms = [\"tool\"]\n",
+    );
+    let output = env.muslbuild().arg("build").output().unwrap();
+    assert_eq!(output.status.code(), Some(11), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("muslbuild.toml:3:9: cannot tell how to build `tool`"),
+        "{text}"
+    );
+    assert!(text.contains("help: add `build = \"autotools\"`"), "{text}");
+}
