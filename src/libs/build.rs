@@ -554,6 +554,22 @@ pub fn cross_env(
     let tc = &job.toolchain;
     let output = job.output();
     let mut vars: Vec<(String, OsString)> = env.passthrough_for_builds();
+    // The dependencies' own `bin/` (ncurses' `ncursesw6-config`) before the host's: a
+    // configure that asks a `*-config` script gets the target's flags, not the host's.
+    let dep_bins: Vec<PathBuf> = job
+        .dep_prefixes
+        .iter()
+        .map(|p| p.join("bin"))
+        .filter(|b| b.is_dir())
+        .collect();
+    if !dep_bins.is_empty()
+        && let Some((_, path)) = vars.iter_mut().find(|(k, _)| k == "PATH")
+    {
+        let joined =
+            std::env::join_paths(dep_bins.iter().cloned().chain(std::env::split_paths(path)))
+                .unwrap_or_else(|_| path.clone());
+        *path = joined;
+    }
     let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
     set("CC", cc_words(tc));
     set("AR", tc.ar.to_shell_words());

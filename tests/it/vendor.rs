@@ -587,6 +587,9 @@ AC_CHECK_LIB([tinfo], [tgetent], [], [AC_MSG_ERROR([no tgetent in -ltinfo])])
 AC_SEARCH_LIBS([initscr], [ncursesw ncurses curses], [], [AC_MSG_ERROR([no initscr])])
 AC_CHECK_HEADERS([curses.h ncursesw/curses.h term.h], [], [AC_MSG_ERROR([missing $ac_header])])
 PKG_PROG_PKG_CONFIG
+PKG_CHECK_MODULES([NCURSES], [ncursesw], [], [AC_MSG_ERROR([pkg-config found no ncursesw])])
+AC_PATH_PROG([NCURSES_CONFIG], [ncursesw6-config])
+case \"$NCURSES_CONFIG\" in /usr/*|\"\") AC_MSG_ERROR([not the target's ncursesw6-config: $NCURSES_CONFIG]);; esac
 AC_CONFIG_FILES([Makefile])
 AC_OUTPUT
 ",
