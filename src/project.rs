@@ -828,6 +828,7 @@ fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) ->
             programs: extras.exports.programs,
         },
         symlinks: extras.symlinks,
+        merge: Default::default(),
         cflags: extras.cflags,
         ldflags: extras.ldflags,
         env: extras.env,

@@ -584,6 +584,11 @@ fn ncurses_satisfies_the_configure_checks_programs_really_run() {
 AM_INIT_AUTOMAKE([foreign])
 AC_PROG_CC
 AC_CHECK_LIB([tinfo], [tgetent], [], [AC_MSG_ERROR([no tgetent in -ltinfo])])
+dnl As some configure scripts do: LIBS reset, tgetent searched in the curses library alone.
+save_LIBS=$LIBS
+LIBS=
+AC_SEARCH_LIBS([tgetent], [ncurses], [], [AC_MSG_ERROR([no tgetent in -lncurses alone])])
+LIBS=$save_LIBS
 AC_SEARCH_LIBS([initscr], [ncursesw ncurses curses], [], [AC_MSG_ERROR([no initscr])])
 AC_CHECK_HEADERS([curses.h ncursesw/curses.h term.h], [], [AC_MSG_ERROR([missing $ac_header])])
 PKG_PROG_PKG_CONFIG
@@ -667,7 +672,8 @@ fn a_plain_makefile_builds_in_a_copy_with_times_kept_and_rebuilds_only_the_edit(
     let env = TestEnv::new();
     env.write(
         "tool/Makefile",
-        "all: tool
+        "LDFLAGS = $(MYLDFLAGS)
+all: tool
 tool: a.o b.o
 \t$(CC) $(LDFLAGS) -o $@ a.o b.o
 b.c: b.in
@@ -688,10 +694,15 @@ install: tool
     set_mtime(&env.path().join("tool/b.c"), old + Duration::from_secs(60));
     env.write(
         "muslbuild.toml",
-        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.tool]\npath = \"tool\"\nprograms = [\"tool\"]\n",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.tool]\npath = \"tool\"\nprograms = [\"tool\"]\nmake = { args = [\"MYLDFLAGS={ldflags}\"] }\n",
     );
     let path_var = std::env::var("PATH").unwrap();
     let report = build_json(&env, &path_var, &[]);
+    // The Makefile sets its own LDFLAGS from MYLDFLAGS: `{ldflags}` brought -static -s.
+    assert_eq!(
+        report["artifacts"][0]["verification"]["stripped"], true,
+        "{report}"
+    );
     let file = env.path().join("dist/x86_64/tool");
     assert_eq!(stdout(&run_binary(None, &file, b"")), "a1 b1\n");
     assert!(
