@@ -126,6 +126,28 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     if is_current(job) {
         return Ok(false);
     }
+    // The build tree stays in the cache anyway (the next build continues in it);
+    // --keep-failed says where.
+    build_locked(job, settings).map(|()| true).map_err(|err| {
+        let tree = job.prefix.join("build");
+        if settings.keep_failed && tree.is_dir() {
+            if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                eprintln!(
+                    "muslbuild: kept the failed build of {} for {} in {}",
+                    job.recipe.subject(),
+                    job.target(),
+                    tree.display()
+                );
+            }
+            err.with_kept(tree)
+        } else {
+            err
+        }
+    })
+}
+
+fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
+    let cache = settings.cache;
     let src = job
         .recipe
         .path
@@ -190,8 +212,7 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
             ),
         ));
     }
-    publish(job, stage)?;
-    Ok(true)
+    publish(job, stage)
 }
 
 /// The top-level folders an install made, `/usr/local`-style, for an error.

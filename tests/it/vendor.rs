@@ -494,6 +494,18 @@ fn a_failed_configure_keeps_config_log_and_keep_failed_keeps_the_tree() {
         std::fs::read_to_string(kept).unwrap(),
         "checking for the impossible... no\n"
     );
+    let output = env
+        .muslbuild()
+        .args(["build", "--keep-failed"])
+        .output()
+        .unwrap();
+    let text = stderr(&output);
+    let line = text
+        .lines()
+        .find(|l| l.contains("kept the failed build of project hello for x86_64 in "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let tree = PathBuf::from(line.rsplit(" in ").next().unwrap());
+    assert!(tree.join("config.log").is_file(), "{text}");
 
     // A library whose build fails, with --keep-failed: its whole tree stays and is named.
     env.write(
