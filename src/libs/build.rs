@@ -254,6 +254,8 @@ pub struct Settings<'a> {
     pub active: &'a std::sync::atomic::AtomicUsize,
     /// `--keep-failed`: a failed library build keeps its whole temporary tree.
     pub keep_failed: bool,
+    /// This target's progress line.
+    pub progress: &'a crate::progress::Line,
 }
 
 impl Settings<'_> {
@@ -314,6 +316,7 @@ fn fresh_logs(job: &Job, cache: &Cache) -> Result<PathBuf> {
 
 fn build_in(job: &Job, settings: &Settings<'_>, work: &Path, logs: &Path) -> Result<()> {
     let cache = settings.cache;
+    settings.progress.step(&job.recipe.label(), "unpack");
     let src = prepare_tree(job, work, logs)?;
     check_configure_script(job, &src)?;
     let stage = work.join("stage");
@@ -811,6 +814,7 @@ impl Runner<'_> {
     }
 
     fn step(&self, step: &'static str, cmd: Cmd) -> Result<()> {
+        self.settings.progress.step(&self.job.recipe.label(), step);
         let log = self.logs.join(format!("{step}.log"));
         cmd.run_logged(&log).map_err(|err| match err {
             // The log's first line is the (long) command itself; the help points to it.

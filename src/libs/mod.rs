@@ -21,6 +21,7 @@ use crate::cache::{self, Cache};
 use crate::cmd;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 
@@ -299,6 +300,7 @@ pub fn prepare(
 
     let budget = request.jobs.max(1);
     let active = AtomicUsize::new(pending.len());
+    let board = progress::Board::new(progress::Mode::detect());
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<Outcome>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pending
@@ -307,7 +309,9 @@ pub fn prepare(
                 let host = &host;
                 let failed = &failed;
                 let active = &active;
+                let board = &board;
                 scope.spawn(move || {
+                    let line = board.line(jobs[0].target().name());
                     let settings = build::Settings {
                         cache,
                         env,
@@ -315,6 +319,7 @@ pub fn prepare(
                         budget,
                         active,
                         keep_failed: request.keep_failed,
+                        progress: &line,
                     };
                     // The other targets' share of -j grows when this one is done.
                     struct Done<'a>(&'a AtomicUsize);
@@ -329,16 +334,14 @@ pub fn prepare(
                         if failed.load(Ordering::Relaxed) {
                             break;
                         }
-                        if cmd::verbosity() >= cmd::NORMAL {
-                            eprintln!(
-                                "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
-                                job.recipe.subject(),
-                                job.target(),
-                                job.toolchain.label(),
-                                settings.make_jobs(),
-                                job.log_dir(cache).display()
-                            );
-                        }
+                        board.println(&format!(
+                            "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
+                            job.recipe.subject(),
+                            job.target(),
+                            job.toolchain.label(),
+                            settings.make_jobs(),
+                            job.log_dir(cache).display()
+                        ));
                         let start = Instant::now();
                         let built = if job.recipe.is_project() {
                             vendor::build(job, &settings)
@@ -355,7 +358,7 @@ pub fn prepare(
                                     State::Cached
                                 };
                                 let outcome = outcome(job, state);
-                                report(&outcome);
+                                board.println(&format!("muslbuild: {}", outcome.line()));
                                 outcomes.push(outcome);
                             }
                             Err(err) => {
