@@ -865,3 +865,26 @@ fn a_folder_without_a_build_system_is_refused_with_help() {
     );
     assert!(text.contains("help: add `build = \"autotools\"`"), "{text}");
 }
+
+/// The same project in two folders gives the same bytes: neither folder, nor the build
+/// tree in the cache (named by a key that includes the folder), reaches the artifact.
+#[test]
+fn the_same_project_in_two_folders_gives_the_same_bytes() {
+    let sha = |env: &TestEnv| {
+        autotools_fixture(env, "hello");
+        let path_var = regenerator_shims(env);
+        env.write(
+            "muslbuild.toml",
+            &project_file("\"x86_64\", \"armv7\"", "musl-gcc", "\"hello\"", ""),
+        );
+        let report = build_json(env, &path_var, &[]);
+        report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["sha256"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (TestEnv::new(), TestEnv::new());
+    assert_eq!(sha(&a), sha(&b));
+}
