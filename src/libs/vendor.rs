@@ -163,7 +163,7 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
     let read_from = match layout {
         Layout::OutOfTree => src.clone(),
         Layout::Copy => {
-            source::sync_folder(&src, &tree)?;
+            source::sync_folder(&src, &tree, true)?;
             tree.clone()
         }
     };

@@ -888,3 +888,30 @@ fn the_same_project_in_two_folders_gives_the_same_bytes() {
     let (a, b) = (TestEnv::new(), TestEnv::new());
     assert_eq!(sha(&a), sha(&b));
 }
+
+/// A folder someone configured in place cannot be used for an out-of-tree build
+/// (configure refuses); it is built in a copy instead, times kept.
+#[test]
+fn a_folder_configured_in_place_is_built_in_a_copy() {
+    let env = TestEnv::new();
+    let src = autotools_fixture(&env, "hello");
+    // Configured and built in place for the host: its objects must not be linked.
+    success(Command::new("sh").arg("./configure").current_dir(&src));
+    success(Command::new("make").arg("hello-hello.o").current_dir(&src));
+    let path_var = regenerator_shims(&env);
+    env.write(
+        "muslbuild.toml",
+        &project_file("\"x86_64\"", "musl-gcc", "\"hello\"", ""),
+    );
+    build_json(&env, &path_var, &[]);
+    let run = run_binary(None, &env.path().join("dist/x86_64/hello"), b"");
+    assert!(
+        stdout(&run).starts_with("hello 1 config=/etc/hello.conf"),
+        "{}",
+        stdout(&run)
+    );
+    assert!(
+        !src.join("hello.o").exists(),
+        "the build wrote into the folder"
+    );
+}
