@@ -318,7 +318,7 @@ fn build_in(job: &Job, settings: &Settings<'_>, work: &Path, logs: &Path) -> Res
     let cache = settings.cache;
     settings.progress.step(&job.recipe.label(), "unpack");
     let src = prepare_tree(job, work, logs)?;
-    check_configure_script(job, &src)?;
+    check_configure_script(&job.recipe, &src)?;
     let stage = work.join("stage");
     let runner = Runner {
         job,
@@ -361,23 +361,23 @@ fn build_in(job: &Job, settings: &Settings<'_>, work: &Path, logs: &Path) -> Res
 
 /// An autotools or configure build needs `./configure`; a checkout without one needs a
 /// `bootstrap` command first.
-pub fn check_configure_script(job: &Job, src: &Path) -> Result<()> {
+pub fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> {
     if matches!(
-        job.recipe.build,
+        recipe.build,
         BuildSystem::Autotools | BuildSystem::Configure
     ) && !src.join("configure").is_file()
     {
-        let hint = if job.recipe.bootstrap.is_empty() {
+        let hint = if recipe.bootstrap.is_empty() {
             "add `bootstrap = [\"autoreconf\", \"-fi\"]` (run in a copy of the folder before configure) for a checkout that has only configure.ac, or set `build` to make or cmake"
         } else {
             "the `bootstrap` command ran but made no ./configure; check what it generates"
         };
         return Err(Error::LibrarySpec {
-            origin: format!("for {}", job.recipe.subject()),
+            origin: format!("for {}", recipe.subject()),
             reason: format!(
                 "{} has no ./configure to run (build = \"{}\")",
                 src.display(),
-                job.recipe.build.name()
+                recipe.build.name()
             ),
             help: hint.into(),
         });

@@ -287,7 +287,7 @@ pub fn prepare(
 
     let host = build::check_host_tools(pending.iter().flatten().map(|j| &j.recipe), env)?;
     for job in pending.iter().flatten() {
-        vendor::check_buildable(job)?;
+        vendor::check_buildable(&job.recipe)?;
     }
     for job in pending.iter_mut().flatten() {
         job.archives = job

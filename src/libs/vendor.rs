@@ -190,7 +190,7 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
                 )?;
             }
         }
-        build::check_configure_script(job, &read_from)?;
+        build::check_configure_script(&job.recipe, &read_from)?;
         runner.configure()?;
         std::fs::write(&configured, &how).map_err(Error::io("cannot write", &configured))?;
     }
@@ -286,9 +286,9 @@ pub fn installed_programs(prefix_dir: &Path) -> Vec<String> {
 
 /// Before any build starts: a vendored folder that needs `./configure` has one, or a
 /// `bootstrap` command that will make it.
-pub fn check_buildable(job: &Job) -> Result<()> {
-    match &job.recipe.path {
-        Some(dir) if job.recipe.bootstrap.is_empty() => build::check_configure_script(job, dir),
+pub fn check_buildable(recipe: &Recipe) -> Result<()> {
+    match &recipe.path {
+        Some(dir) if recipe.bootstrap.is_empty() => build::check_configure_script(recipe, dir),
         _ => Ok(()),
     }
 }
