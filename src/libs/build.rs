@@ -787,13 +787,13 @@ impl Runner<'_> {
     /// the step logs (the build folder may go away) and named.
     pub fn failure(&self, step: &'static str, tail: String) -> Error {
         let mut kept = Vec::new();
-        for name in [
-            "config.log",
-            "CMakeFiles/CMakeError.log",
-            "CMakeFiles/CMakeOutput.log",
-            "CMakeFiles/CMakeConfigureLog.yaml",
+        for (dir, name) in [
+            (self.dir.to_path_buf(), "config.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeError.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeOutput.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeConfigureLog.yaml"),
         ] {
-            let found = self.dir.join(name);
+            let found = dir.join(name);
             if found.is_file() {
                 let copy = self
                     .logs

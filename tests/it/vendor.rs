@@ -915,3 +915,32 @@ fn a_folder_configured_in_place_is_built_in_a_copy() {
         "the build wrote into the folder"
     );
 }
+
+#[test]
+fn a_failed_cmake_configure_keeps_cmake_logs() {
+    require("cmake", "cmake");
+    let env = TestEnv::new();
+    env.write(
+        "calc/CMakeLists.txt",
+        "cmake_minimum_required(VERSION 3.10)\nproject(calc C)\nmessage(FATAL_ERROR \"frobnicator missing\")\n",
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.calc]\npath = \"calc\"\nprograms = [\"calc\"]\n",
+    );
+    let output = env.muslbuild().arg("build").output().unwrap();
+    assert_eq!(output.status.code(), Some(10), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("frobnicator missing"), "{text}");
+    let kept: Vec<&str> = text
+        .split("kept ")
+        .skip(1)
+        .filter_map(|rest| rest.split([';', '\n']).next())
+        .collect();
+    assert!(
+        kept.iter()
+            .any(|k| k.ends_with("CMakeOutput.log") || k.ends_with("CMakeConfigureLog.yaml")),
+        "{text}"
+    );
+    assert!(kept.iter().all(|k| Path::new(k).is_file()), "{text}");
+}
