@@ -631,9 +631,33 @@ AC_OUTPUT
             sources.display()
         ),
     );
-    build_json(&env, &std::env::var("PATH").unwrap(), &[]);
+    let report = build_json(&env, &std::env::var("PATH").unwrap(), &[]);
     let run = run_binary(None, &env.path().join("dist/x86_64/term"), b"");
     assert!(stdout(&run).starts_with("ncurses 6.4"), "{}", stdout(&run));
+    // Position-independent: no absolute 32-bit relocations, which a PIE link refuses.
+    let ncurses = report["libraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "ncurses")
+        .unwrap_or_else(|| panic!("{report}"));
+    let archive = Path::new(ncurses["prefix"].as_str().unwrap()).join("lib/libncursesw.a");
+    let relocations = success(
+        Command::new(require("readelf", "binutils"))
+            .arg("-rW")
+            .arg(&archive),
+    );
+    let text = stdout(&relocations);
+    assert!(
+        text.contains("R_X86_64_"),
+        "no relocations read from {}",
+        archive.display()
+    );
+    assert!(
+        !text.contains("R_X86_64_32S ") && !text.contains("R_X86_64_32 "),
+        "{} is not position-independent",
+        archive.display()
+    );
 }
 
 #[test]
