@@ -189,6 +189,9 @@ struct RawVendor {
     bootstrap: Vec<String>,
     #[serde(default)]
     host_tools: Vec<String>,
+    /// Build in a copy of the folder, for a build system that cannot build out of tree.
+    #[serde(default)]
+    in_tree: bool,
 }
 
 fn yes() -> bool {
@@ -335,6 +338,7 @@ pub struct VendorProject {
     pub prefix: Option<String>,
     pub bootstrap: Vec<String>,
     pub host_tools: Vec<String>,
+    pub in_tree: bool,
 }
 
 impl Project {
@@ -690,6 +694,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
             prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
             bootstrap: decl.bootstrap.clone(),
             host_tools: decl.host_tools.clone(),
+            in_tree: decl.in_tree,
         });
     }
 

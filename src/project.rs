@@ -774,6 +774,7 @@ fn lib_recipes(project: &Project) -> Vec<Recipe> {
                     strip: decl.strip,
                     prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
                     bootstrap: decl.bootstrap.clone(),
+                    in_tree: false,
                 },
             )
         })
@@ -796,6 +797,7 @@ struct RecipeExtras {
     strip: bool,
     prefix: Option<String>,
     bootstrap: Vec<String>,
+    in_tree: bool,
 }
 
 fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) -> Recipe {
@@ -839,6 +841,7 @@ fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) ->
         strip: extras.strip,
         prefix: extras.prefix,
         bootstrap: extras.bootstrap,
+        in_tree: extras.in_tree,
     }
 }
 
@@ -866,6 +869,7 @@ fn vendor_recipe(v: &config::VendorProject) -> Recipe {
             strip: v.strip,
             prefix: v.prefix.clone(),
             bootstrap: v.bootstrap.clone(),
+            in_tree: v.in_tree,
         },
     )
 }

@@ -82,6 +82,7 @@ enum Layout {
 /// Out of tree where the build system supports it and the folder can be used as it is.
 fn layout(recipe: &Recipe, src: &Path, target: Target, cache: &Cache) -> Result<Layout> {
     Ok(match recipe.build {
+        _ if recipe.in_tree => Layout::Copy,
         BuildSystem::Cmake => Layout::OutOfTree,
         BuildSystem::Autotools
             if recipe.bootstrap.is_empty()

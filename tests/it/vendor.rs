@@ -334,10 +334,21 @@ fn a_user_prefix_in_the_arguments_or_the_prefix_key_is_honoured() {
             "\"x86_64\"",
             "musl-gcc",
             "\"hello\"",
-            "prefix = \"/opt/hello\"\n[vendor.hello.configure]\nargs = [\"--sysconfdir=/etc/hello\"]\n",
+            "prefix = \"/opt/hello\"\nin-tree = true\n[vendor.hello.configure]\nargs = [\"--sysconfdir=/etc/hello\"]\n",
         ),
     );
-    build_json(&env, &path_var, &[]);
+    let report = build_json(&env, &path_var, &[]);
+    // in-tree: built in a copy of the folder (times kept), not out of tree.
+    let staged = PathBuf::from(report["libraries"][0]["staged"].as_str().unwrap());
+    let tree = staged.parent().unwrap().join("build");
+    assert!(
+        tree.join("hello.c").is_file() && tree.join("hello").is_file(),
+        "{report}"
+    );
+    assert_eq!(
+        mtime(&tree.join("configure")),
+        mtime(&env.path().join("hello/configure"))
+    );
     let run = run_binary(None, &env.path().join("dist/x86_64/hello"), b"");
     assert!(
         stdout(&run).starts_with("hello 1 config=/etc/hello/hello.conf data=/opt/hello/share "),
