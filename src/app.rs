@@ -40,7 +40,7 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
         }
         Some(Command::Lib(command)) => lib_command(&cli.global, command, &env, &cache),
-        Some(Command::Image(args)) => image(&cli.global, args, &env),
+        Some(Command::Image(args)) => image(&cli.global, args, &env, &cache),
         Some(Command::Build(args)) => build_project(&cli.global, args, &env, &cache),
         Some(Command::Init) => {
             for path in crate::project::init(&env.cwd)? {
@@ -228,8 +228,13 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
     }
 }
 
-fn image(global: &GlobalArgs, args: &crate::image::ImageArgs, env: &Env) -> Result<()> {
-    let report = crate::image::run(args, crate::image::ImageSpec::default(), env)?;
+fn image(
+    global: &GlobalArgs,
+    args: &crate::image::ImageArgs,
+    env: &Env,
+    cache: &Cache,
+) -> Result<()> {
+    let report = crate::project::image(args, env, cache)?;
     if global.json {
         println!(
             "{}",

@@ -5,6 +5,7 @@ mod c;
 mod go;
 mod http;
 mod image;
+mod image_trust;
 mod install;
 mod libs;
 mod project;
