@@ -694,6 +694,41 @@ pub fn cross_env(
     vars
 }
 
+/// Whether a configure script mentions an option (as dh_auto_configure checks before it
+/// passes `--runstatedir`).
+fn knows_option(script: &Path, option: &str) -> bool {
+    std::fs::read(script)
+        .is_ok_and(|text| text.windows(option.len()).any(|w| w == option.as_bytes()))
+}
+
+/// Autotools and the flags in `CFLAGS`/`CPPFLAGS` split on white space: a build folder,
+/// source folder or prefix with a space in its path cannot be built. Said up front.
+pub fn check_paths_for_builds(cache: &Cache, recipes: &[&Recipe]) -> Result<()> {
+    let spaced = |p: &Path| p.to_string_lossy().chars().any(char::is_whitespace);
+    if spaced(cache.root()) {
+        return Err(Error::LibrarySpec {
+            origin: format!("for the cache {}", cache.root().display()),
+            reason: "its path has white space, which configure scripts and compiler flags split on"
+                .into(),
+            help: "set MUSLBUILD_HOME (or XDG_CACHE_HOME) to a folder whose path has no spaces"
+                .into(),
+        });
+    }
+    for recipe in recipes {
+        if let Some(dir) = recipe.path.as_ref().filter(|d| spaced(d)) {
+            return Err(Error::LibrarySpec {
+                origin: format!("for {}", recipe.subject()),
+                reason: format!(
+                    "its folder {} has white space in its path, which configure scripts and compiler flags split on",
+                    dir.display()
+                ),
+                help: "move the project (or the vendored folder) to a path without spaces".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// `{prefix:NAME}`: the prefix of the dependency NAME (any library of the closure).
 pub fn expand_dep_prefixes(job: &Job, arg: &str) -> String {
     let mut out = arg.to_string();
@@ -935,11 +970,11 @@ impl Runner<'_> {
                 if recipe.build == BuildSystem::Autotools {
                     if recipe.is_project() && self.prefix == "/usr" {
                         // Where a program runs, as distributions configure it.
-                        configure = configure.args([
-                            "--sysconfdir=/etc",
-                            "--localstatedir=/var",
-                            "--runstatedir=/run",
-                        ]);
+                        configure = configure.args(["--sysconfdir=/etc", "--localstatedir=/var"]);
+                        // Scripts from autoconf before 2.70 reject --runstatedir.
+                        if knows_option(&self.src.join("configure"), "runstatedir") {
+                            configure = configure.arg("--runstatedir=/run");
+                        }
                     }
                     configure = configure
                         .arg(format!("--host={}", self.job.target().gnu_triple()))

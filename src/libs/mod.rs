@@ -285,7 +285,9 @@ pub fn prepare(
         return Ok(prepared);
     }
 
-    let host = build::check_host_tools(pending.iter().flatten().map(|j| &j.recipe), env)?;
+    let recipes: Vec<&Recipe> = pending.iter().flatten().map(|j| &j.recipe).collect();
+    build::check_paths_for_builds(cache, &recipes)?;
+    let host = build::check_host_tools(recipes.iter().copied(), env)?;
     for job in pending.iter().flatten() {
         vendor::check_buildable(&job.recipe)?;
     }

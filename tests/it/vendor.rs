@@ -979,3 +979,56 @@ fn a_failed_cmake_configure_keeps_cmake_logs() {
     );
     assert!(kept.iter().all(|k| Path::new(k).is_file()), "{text}");
 }
+
+/// A configure script from autoconf before 2.70 rejects `--runstatedir` (and never
+/// mentions it): it gets the other runtime folders only.
+#[test]
+fn an_old_configure_script_does_not_get_runstatedir() {
+    let env = TestEnv::new();
+    env.write(
+        "old/configure",
+        r#"#!/bin/sh
+srcdir=$(dirname "$0")
+for a in "$@"; do
+  case $a in
+    --run*) echo "configure: error: unrecognized option: \`$a'" >&2; exit 1;;
+    --prefix=*) prefix=${a#--prefix=};;
+    --sysconfdir=*) sysconfdir=${a#--sysconfdir=};;
+  esac
+done
+printf 'VPATH = %s\nold: old.c\n\t$(CC) $(CFLAGS) -DSYSCONFDIR=\\"%s\\" $(LDFLAGS) -o old $<\ninstall: old\n\tmkdir -p $(DESTDIR)%s/bin && cp old $(DESTDIR)%s/bin/\n' "$srcdir" "$sysconfdir" "$prefix" "$prefix" > Makefile
+"#,
+    );
+    env.write(
+        "old/old.c",
+        "#include <stdio.h>\nint main(void) { puts(SYSCONFDIR); return 0; }\n",
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.old]\npath = \"old\"\nbuild = \"autotools\"\nprograms = [\"old\"]\n",
+    );
+    build_json(&env, &std::env::var("PATH").unwrap(), &[]);
+    let run = run_binary(None, &env.path().join("dist/x86_64/old"), b"");
+    assert_eq!(stdout(&run), "/etc\n");
+}
+
+#[test]
+fn a_cache_path_with_a_space_is_refused_before_any_build() {
+    let env = TestEnv::new();
+    env.write("tool/Makefile", "all:\n");
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.tool]\npath = \"tool\"\nprograms = [\"tool\"]\n",
+    );
+    let output = env
+        .muslbuild()
+        .arg("build")
+        .env("MUSLBUILD_HOME", env.path().join("cache home"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(10), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("its path has white space"), "{text}");
+    assert!(text.contains("help: set MUSLBUILD_HOME"), "{text}");
+    assert!(!text.contains("building project"), "{text}");
+}
