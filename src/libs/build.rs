@@ -714,7 +714,9 @@ pub fn check_paths_for_builds(cache: &Cache, recipes: &[&Recipe]) -> Result<()> 
                 .into(),
         });
     }
-    for recipe in recipes {
+    // A library's folder is copied into the cache first; a project's is read in place
+    // (and mapped out of the output by a flag).
+    for recipe in recipes.iter().filter(|r| r.is_project()) {
         if let Some(dir) = recipe.path.as_ref().filter(|d| spaced(d)) {
             return Err(Error::LibrarySpec {
                 origin: format!("for {}", recipe.subject()),
