@@ -1034,13 +1034,16 @@ sources = ["hello.c"]
 # deps = ["zlib"]
 # exports = { libs = ["greet"] }
 
-# A vendored project whose installed executables become artifacts.
+# A vendored project whose installed executables become artifacts: configured for
+# --prefix=/usr --sysconfdir=/etc, installed with DESTDIR, stripped.
 # [vendor.tool]
 # path = "vendor/tool"
 # build = "autotools"
 # libs = ["readline"]
 # configure = { args = ["--disable-docs"] }
 # programs = ["toold", "toolctl"]
+# bootstrap = ["autoreconf", "-fi"]    # a checkout without ./configure
+# host-tools = ["flex", "bison"]       # checked before anything is built
 
 # A FROM-scratch multi-arch OCI image of the artifacts (docs/images.md).
 # [image]
