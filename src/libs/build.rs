@@ -57,6 +57,9 @@ pub fn cflags(tc: &Toolchain, output: Output) -> Vec<String> {
 pub fn ldflags(tc: &Toolchain, output: Output, strip: bool) -> Vec<String> {
     let mut flags = vec!["-static".to_string(), "-Os".to_string()];
     if output == Output::Programs {
+        // The same as -static for gcc and clang, but libtool passes it through: it takes
+        // -static to mean "static libtool libraries" and links libc dynamically.
+        flags.insert(1, "--static".into());
         flags.push("-Wl,--gc-sections".into());
         flags.extend(strip_flags(tc, strip).iter().map(|s| s.to_string()));
     }
@@ -1147,11 +1150,11 @@ mod tests {
         );
         assert_eq!(
             ldflags(&gcc, Output::Programs, true),
-            ["-static", "-Os", "-Wl,--gc-sections", "-s"]
+            ["-static", "--static", "-Os", "-Wl,--gc-sections", "-s"]
         );
         assert_eq!(
             ldflags(&gcc, Output::Programs, false),
-            ["-static", "-Os", "-Wl,--gc-sections"]
+            ["-static", "--static", "-Os", "-Wl,--gc-sections"]
         );
         assert_eq!(ldflags(&gcc, Output::Libraries, true), ["-static", "-Os"]);
         let zig = toolchain(Flavor::Zig);

@@ -655,7 +655,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("export LDFLAGS='-static -Os -Wl,--gc-sections -s -L/c/libs/a/lib'\n"),
+            text.contains(
+                "export LDFLAGS='-static --static -Os -Wl,--gc-sections -s -L/c/libs/a/lib'\n"
+            ),
             "{text}"
         );
         // No strip reads armv7 ELF on this (empty) PATH: said plainly, not just `true`.

@@ -1032,3 +1032,41 @@ fn a_cache_path_with_a_space_is_refused_before_any_build() {
     assert!(text.contains("help: set MUSLBUILD_HOME"), "{text}");
     assert!(!text.contains("building project"), "{text}");
 }
+
+/// libtool reads `-static` in LDFLAGS as "static libtool libraries" and links libc
+/// dynamically; the program must still come out static.
+#[test]
+fn a_program_linked_through_libtool_is_static() {
+    require("libtoolize", "libtool");
+    let env = TestEnv::new();
+    env.write(
+        "lt/configure.ac",
+        "AC_INIT([lt], [1.0])\nAM_INIT_AUTOMAKE([foreign])\nAC_PROG_CC\nLT_INIT([disable-shared])\nAC_CONFIG_FILES([Makefile])\nAC_OUTPUT\n",
+    );
+    env.write(
+        "lt/Makefile.am",
+        "noinst_LTLIBRARIES = libgreet.la\nlibgreet_la_SOURCES = greet.c\nbin_PROGRAMS = lt\nlt_SOURCES = lt.c\nlt_LDADD = libgreet.la\n",
+    );
+    env.write(
+        "lt/greet.c",
+        "const char *greet(void) { return \"linked by libtool\"; }\n",
+    );
+    env.write(
+        "lt/lt.c",
+        "#include <stdio.h>\nconst char *greet(void);\nint main(void) { puts(greet()); return 0; }\n",
+    );
+    success(
+        Command::new("autoreconf")
+            .arg("-fi")
+            .current_dir(env.path().join("lt")),
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\", \"aarch64\"]\ntoolchain = \"musl-gcc\"\n[vendor.lt]\npath = \"lt\"\nprograms = [\"lt\"]\n",
+    );
+    build_json(&env, &std::env::var("PATH").unwrap(), &[]);
+    for (target, qemu) in [("x86_64", None), ("aarch64", Some("qemu-aarch64-static"))] {
+        let run = run_binary(qemu, &env.path().join("dist").join(target).join("lt"), b"");
+        assert_eq!(stdout(&run), "linked by libtool\n", "{target}");
+    }
+}
