@@ -30,11 +30,15 @@ use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
     let cache = Cache::new(env.cache_root());
+    cache.check_folders()?;
     let mut settings = download::Settings::from_env(&env);
     settings.offline |= cli.global.offline;
     download::configure(settings);
     match &cli.command {
         Some(Command::Targets) => targets(&cli.global),
+        Some(Command::Cache(crate::cli::CacheCommand::Verify)) => {
+            crate::cache_verify::command(&cli.global, &cache)
+        }
         Some(Command::Verify(args)) => verify_files(&cli.global, args, &env),
         Some(Command::Toolchain(ToolchainCommand::List(args))) => {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)

@@ -222,6 +222,12 @@ pub enum Error {
         package: String,
         needed_by: String,
     },
+
+    #[error("the cache folder `{}` {reason}", path.display())]
+    CacheUnsafe { path: PathBuf, reason: String },
+
+    #[error("{count} cache entr{} damaged, first {first}", if *count == 1 { "y is" } else { "ies are" })]
+    CacheDamaged { count: usize, first: String },
 }
 
 fn position(line: usize, column: usize) -> String {
@@ -300,6 +306,7 @@ impl Error {
             | Error::SourceNotFound { .. }
             | Error::LibraryBuild { .. } => exit::LIBRARY,
             Error::MissingHostTool { .. } => exit::MISSING_PROGRAM,
+            Error::CacheUnsafe { .. } | Error::CacheDamaged { .. } => exit::IO,
         }
     }
 
@@ -384,6 +391,11 @@ impl Error {
             Error::MissingHostTool { package, .. } => {
                 format!("install it: apt-get install {package}")
             }
+            Error::CacheUnsafe { path, .. } => format!(
+                "anyone who can write there could change what muslbuild builds: make it yours and private (`chmod go-w {}`), or choose another cache with MUSLBUILD_HOME",
+                path.display()
+            ),
+            Error::CacheDamaged { .. } => "damaged entries are never used: the next build makes each one again (or remove them yourself); the lines above name every file".into(),
             Error::NotGoPackage { .. } => "give a folder whose .go files say `package main` (`./cmd/server`, `.` with a go.mod), or the main .go files themselves".into(),
             Error::NoGo { help, .. } | Error::GoFlagRefused { help, .. } => help.clone(),
             Error::GoTooOld { need, .. } => format!(

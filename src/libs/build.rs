@@ -186,21 +186,8 @@ pub fn check_host_tools<'a>(
         if make.is_none() {
             make = Some(find(&make_name).ok_or_else(|| missing(&make_name, &by))?);
         }
-        if !recipe.sources.is_empty() {
-            host.tools
-                .entry("tar".into())
-                .or_insert(find("tar").ok_or_else(|| missing("tar", &by))?);
-        }
-        for source in &recipe.sources {
-            let decompressor = match source.file.rsplit('.').next() {
-                Some("gz" | "tgz") => "gzip",
-                Some("bz2" | "tbz2") => "bzip2",
-                Some("xz" | "txz") => "xz",
-                _ => continue,
-            };
-            let found = find(decompressor).ok_or_else(|| missing(decompressor, &by))?;
-            host.tools.insert(decompressor.into(), found);
-        }
+        // Source archives are unpacked in-process (`toolchain::unpack`): no `tar`,
+        // `gzip`, `bzip2` or `xz` is needed.
         if recipe.build == BuildSystem::Cmake {
             host.tools.insert(
                 "cmake".into(),
@@ -482,7 +469,9 @@ pub fn refresh_config_scripts(src: &Path, target: Target, log: &Path) -> Result<
         }
         std::fs::copy(&fresh, &sub).map_err(Error::io("cannot replace", &sub))?;
         let guess = sub.with_file_name("config.guess");
-        if guess.is_file() && misc.join("config.guess").is_file() {
+        if std::fs::symlink_metadata(&guess).is_ok_and(|m| m.is_file())
+            && misc.join("config.guess").is_file()
+        {
             std::fs::copy(misc.join("config.guess"), &guess)
                 .map_err(Error::io("cannot replace", &guess))?;
         }

@@ -10,4 +10,5 @@ mod install;
 mod libs;
 mod project;
 mod support;
+mod trust;
 mod vendor;
