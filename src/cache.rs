@@ -25,7 +25,14 @@ pub const COMPLETE: &str = ".muslbuild-complete";
 pub const CONTENTS: &str = ".muslbuild-contents";
 
 /// The folders of the cache that hold entries.
-pub const KINDS: &[&str] = &["toolchains", "sources", "libs", "vendor", "builds", "probes"];
+pub const KINDS: &[&str] = &[
+    "toolchains",
+    "sources",
+    "libs",
+    "vendor",
+    "builds",
+    "probes",
+];
 
 #[derive(Clone, Debug)]
 pub struct Cache {
