@@ -12,3 +12,4 @@ mod libs;
 mod project;
 mod support;
 mod trust;
+mod vendor;
