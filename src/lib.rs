@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod libs;
 pub mod project;
 pub mod run;
+pub mod strip;
 pub mod target;
 pub mod toolchain;
 pub mod verify;

@@ -8,4 +8,5 @@ mod image;
 mod install;
 mod libs;
 mod project;
+mod strip;
 mod support;
