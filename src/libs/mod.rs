@@ -194,7 +194,9 @@ pub fn prepare(
     env: &Env,
     cache: &Cache,
 ) -> Result<Prepared> {
-    let catalog = request.catalog();
+    let catalog = request
+        .catalog()
+        .with_sources_at_hand(&request.source_dirs, cache)?;
     let mut plans = Vec::new();
     for tc in toolchains {
         plans.push(plan(&catalog, &request.names, tc, cache)?);
