@@ -23,7 +23,7 @@ apt_packages=(
   skopeo umoci
   ca-certificates tzdata
   make m4 autoconf automake autotools-dev libtool pkg-config ncurses-bin file
-  flex bison texinfo
+  flex bison texinfo cmake
   gcc tar gzip bzip2 xz-utils
   dpkg-dev curl
 )

@@ -109,6 +109,7 @@ fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, cache: &Cac
         jobs: args.jobs.unwrap_or_else(Jobs::default_count),
         check_reproducible: args.check_reproducible,
         offline: global.offline,
+        keep_failed: args.keep_failed,
     };
     let report = crate::project::run(&file, &options, env, cache).map_err(|e| match e {
         // Positions read best as the user would type the path: `muslbuild.toml:3:9`.
@@ -149,6 +150,7 @@ fn lib_options(args: &LibArgs, names: &[String]) -> LibOptions {
         vendor_libs: args.vendor_libs.clone(),
         lib_files: args.lib_files.clone(),
         source_dirs: args.source_dirs.clone(),
+        keep_failed: args.keep_failed,
     }
 }
 

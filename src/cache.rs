@@ -44,6 +44,32 @@ impl Cache {
         Ok(file)
     }
 
+    /// `lock`, saying "waiting for WHAT" on stderr when another process holds it, so a
+    /// build that seems stuck says why.
+    pub fn lock_announced(&self, name: &str, what: &str) -> Result<File> {
+        let dir = self.dir("locks");
+        std::fs::create_dir_all(&dir)
+            .map_err(Error::io("cannot create the cache directory", &dir))?;
+        let path = dir.join(format!("{name}.lock"));
+        let file = File::create(&path).map_err(Error::io("cannot create the lock file", &path))?;
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                    eprintln!(
+                        "muslbuild: waiting for {what} (another muslbuild process holds {})",
+                        path.display()
+                    );
+                }
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(Error::io("cannot lock", &path)(e));
+            }
+        }
+        file.lock().map_err(Error::io("cannot lock", &path))?;
+        Ok(file)
+    }
+
     /// A fresh temporary directory inside `kind/`, on the same filesystem as its final
     /// place, removed on drop unless published.
     pub fn temp_dir(&self, kind: &str) -> Result<tempfile::TempDir> {

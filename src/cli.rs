@@ -197,6 +197,10 @@ pub struct LibArgs {
     /// $MUSLBUILD_SOURCE_DIRS)
     #[arg(long = "source-dir", value_name = "DIR")]
     pub source_dirs: Vec<PathBuf>,
+
+    /// Keep a failed library build's whole tree (its path is printed)
+    #[arg(long)]
+    pub keep_failed: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -298,6 +302,10 @@ pub struct ProjectArgs {
     /// unless every artifact and the image index are byte for byte the same
     #[arg(long)]
     pub check_reproducible: bool,
+
+    /// Keep a failed library or vendored build's whole tree (its path is printed)
+    #[arg(long)]
+    pub keep_failed: bool,
 }
 
 #[derive(Debug, Args)]

@@ -72,18 +72,61 @@ struct RawFile {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawProject {
+    /// A list, or one string (`targets = "all"`, `targets = "x86_64,armv7"`).
     #[serde(default)]
-    targets: Vec<Spanned<String>>,
+    targets: OneOrMany,
     out_dir: Option<PathBuf>,
     toolchain: Option<Spanned<String>>,
     #[serde(default)]
     source_dirs: Vec<PathBuf>,
 }
 
+/// `targets`: a list, or one string (`"all"`, `"x86_64,armv7"`). Read as a value and
+/// split here, since serde's untagged enums lose toml's spans.
+#[derive(Debug, Default, Deserialize)]
+#[serde(transparent)]
+struct OneOrMany(Option<Spanned<toml::Value>>);
+
+impl OneOrMany {
+    /// Each item with its own span (found in the text inside the value's span).
+    fn items(&self, text: &str) -> std::result::Result<Vec<Spanned<String>>, Range<usize>> {
+        let Some(value) = &self.0 else {
+            return Ok(Vec::new());
+        };
+        let span = value.span();
+        match value.get_ref() {
+            toml::Value::String(one) => Ok(vec![Spanned::new(span, one.clone())]),
+            toml::Value::Array(items) => {
+                let mut out = Vec::new();
+                let mut from = span.start;
+                for item in items {
+                    let toml::Value::String(item) = item else {
+                        return Err(span);
+                    };
+                    let at = text[from..span.end]
+                        .find(item.as_str())
+                        .map_or(span.clone(), |i| {
+                            let start = from + i - 1;
+                            start..start + item.len() + 2
+                        });
+                    from = at.end.min(span.end);
+                    out.push(Spanned::new(at, item.clone()));
+                }
+                Ok(out)
+            }
+            _ => Err(span),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawC {
+    /// Files or glob patterns (`src/*.c`), relative to the project folder.
     sources: Vec<Spanned<String>>,
+    /// Glob patterns of files the `sources` patterns must not take (`src/luac.c`).
+    #[serde(default)]
+    exclude: Vec<String>,
     #[serde(default)]
     include: Vec<PathBuf>,
     #[serde(default)]
@@ -133,6 +176,19 @@ struct RawVendor {
     /// Installed executables (found in the prefix's `bin/` or `sbin/`) that become
     /// artifacts.
     programs: Vec<Spanned<String>>,
+    #[serde(default)]
+    cflags: Vec<String>,
+    #[serde(default)]
+    ldflags: Vec<String>,
+    #[serde(default)]
+    env: BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    strip: bool,
+    prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    bootstrap: Vec<String>,
+    #[serde(default)]
+    host_tools: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -151,9 +207,9 @@ pub struct LibDecl {
     pub description: String,
     #[serde(default)]
     pub deps: Vec<Spanned<String>>,
-    #[serde(default)]
+    #[serde(default, alias = "host-tools")]
     pub host_tools: Vec<String>,
-    #[serde(default)]
+    #[serde(default, alias = "needs-build-cc")]
     pub needs_build_cc: bool,
     #[serde(default)]
     pub configure: ArgsDecl,
@@ -163,6 +219,17 @@ pub struct LibDecl {
     pub exports: ExportsDecl,
     #[serde(default)]
     pub symlinks: BTreeMap<String, String>,
+    #[serde(default)]
+    pub cflags: Vec<String>,
+    #[serde(default)]
+    pub ldflags: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default = "yes")]
+    pub strip: bool,
+    pub prefix: Option<Spanned<String>>,
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -260,6 +327,14 @@ pub struct VendorProject {
     pub configure_args: Vec<String>,
     pub make: MakeDecl,
     pub programs: Vec<String>,
+    pub cflags: Vec<String>,
+    pub ldflags: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub strip: bool,
+    /// The runtime prefix (`/usr` when not given), absolute.
+    pub prefix: Option<String>,
+    pub bootstrap: Vec<String>,
+    pub host_tools: Vec<String>,
 }
 
 impl Project {
@@ -303,7 +378,14 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
         .unwrap_or_default();
 
     let mut targets = Vec::new();
-    for value in &raw.project.targets {
+    let target_items = raw.project.targets.items(text).map_err(|span| {
+        at.error(
+            span,
+            "`targets` is a list of target names or one string".to_string(),
+            "write targets = [\"x86_64\", \"aarch64\"] or targets = \"all\"",
+        )
+    })?;
+    for value in &target_items {
         let parsed = Target::parse_list(value.get_ref()).map_err(|e| {
             at.error(
                 value.span(),
@@ -411,6 +493,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 "`path` is relative to the folder of muslbuild.toml",
             ));
         }
+        check_prefix(decl.prefix.as_ref(), &at)?;
+        check_bootstrap(&decl.bootstrap, name, &at)?;
         decl.path = Spanned::new(decl.path.span(), dir);
         libs.push((name.get_ref().clone(), decl));
     }
@@ -426,24 +510,73 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 "add `sources = [\"src/main.c\"]`",
             ));
         }
-        let mut sources = Vec::new();
+        let excludes = decl
+            .exclude
+            .iter()
+            .map(|p| glob::Pattern::new(p))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| {
+                at.error(
+                    name.span(),
+                    format!("`exclude` of `{}`: {e}", name.get_ref()),
+                    "`exclude` takes glob patterns relative to muslbuild.toml, e.g. \"src/luac.c\" or \"src/test_*.c\"",
+                )
+            })?;
+        let excluded = |path: &Path| {
+            let rel = path.strip_prefix(&root).unwrap_or(path);
+            excludes.iter().any(|p| p.matches_path(rel))
+        };
+        let mut sources: Vec<PathBuf> = Vec::new();
         for source in &decl.sources {
-            let path = root.join(source.get_ref());
-            if !path.is_file() {
-                return Err(at.error(
-                    source.span(),
-                    format!("source file `{}` does not exist", source.get_ref()),
-                    "paths are relative to the folder of muslbuild.toml",
-                ));
+            let pattern = source.get_ref();
+            let matched: Vec<PathBuf> = if pattern.contains(['*', '?', '[']) {
+                let full = root.join(pattern).display().to_string();
+                let paths = glob::glob(&full).map_err(|e| {
+                    at.error(
+                        source.span(),
+                        format!("`{pattern}` is not a valid glob pattern: {e}"),
+                        "use `*`, `?`, `[abc]` and `**/`, e.g. \"src/*.c\"",
+                    )
+                })?;
+                let mut found: Vec<PathBuf> = paths
+                    .filter_map(|p| p.ok())
+                    .filter(|p| p.is_file() && !excluded(p))
+                    .collect();
+                found.sort();
+                if found.is_empty() {
+                    return Err(at.error(
+                        source.span(),
+                        format!("`{pattern}` matches no file"),
+                        "patterns are relative to the folder of muslbuild.toml; `exclude` may have removed every match",
+                    ));
+                }
+                found
+            } else {
+                let path = root.join(pattern);
+                if !path.is_file() {
+                    return Err(at.error(
+                        source.span(),
+                        format!("source file `{pattern}` does not exist"),
+                        "paths are relative to the folder of muslbuild.toml",
+                    ));
+                }
+                if excluded(&path) {
+                    continue;
+                }
+                vec![path]
+            };
+            for path in matched {
+                if path.extension().is_none_or(|e| e != "c") {
+                    return Err(at.error(
+                        source.span(),
+                        format!("`{}` is not a C source file", path.display()),
+                        "list `.c` files; headers are found through `include`",
+                    ));
+                }
+                if !sources.contains(&path) {
+                    sources.push(path);
+                }
             }
-            if path.extension().is_none_or(|e| e != "c") {
-                return Err(at.error(
-                    source.span(),
-                    format!("`{}` is not a C source file", source.get_ref()),
-                    "list `.c` files; headers are found through `include`",
-                ));
-            }
-            sources.push(path);
         }
         for lib in &decl.libs {
             known_lib(lib)?;
@@ -540,6 +673,8 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 "give the [vendor.NAME] table another name",
             ));
         }
+        check_prefix(decl.prefix.as_ref(), &at)?;
+        check_bootstrap(&decl.bootstrap, name, &at)?;
         vendor.push(VendorProject {
             name: name.get_ref().clone(),
             path,
@@ -548,6 +683,13 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
             configure_args: decl.configure.args.clone(),
             make: decl.make.clone(),
             programs: decl.programs.iter().map(|p| p.get_ref().clone()).collect(),
+            cflags: decl.cflags.clone(),
+            ldflags: decl.ldflags.clone(),
+            env: decl.env.clone(),
+            strip: decl.strip,
+            prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
+            bootstrap: decl.bootstrap.clone(),
+            host_tools: decl.host_tools.clone(),
         });
     }
 
@@ -595,6 +737,31 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
         libs,
         image: raw.image,
     })
+}
+
+/// A runtime prefix is where programs will run: an absolute path.
+fn check_prefix(prefix: Option<&Spanned<String>>, at: &Positions<'_>) -> Result<()> {
+    match prefix {
+        Some(p) if !p.get_ref().starts_with('/') => Err(at.error(
+            p.span(),
+            format!("`prefix = \"{}\"` is not an absolute path", p.get_ref()),
+            "the prefix is where the programs will run, e.g. \"/usr\" (the default) or \"/opt/NAME\"",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `bootstrap` is a command as argv (never run through a shell): a program and its
+/// arguments.
+fn check_bootstrap(bootstrap: &[String], name: &Spanned<String>, at: &Positions<'_>) -> Result<()> {
+    match bootstrap.first() {
+        Some(program) if program.is_empty() || program.contains(' ') => Err(at.error(
+            name.span(),
+            format!("`bootstrap` of `{}` starts with `{program}`, which is not a program name", name.get_ref()),
+            "give the command as a list, one word per element: bootstrap = [\"autoreconf\", \"-fi\"] (it never goes through a shell)",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn check_build_system(build: &Spanned<String>, at: &Positions<'_>) -> Result<()> {
@@ -839,6 +1006,57 @@ mod tests {
             }) => (line, column, message, help),
             other => panic!("expected a config error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn sources_take_globs_and_excludes_and_targets_a_string() {
+        let files = [
+            ("src/a.c", ""),
+            ("src/b.c", ""),
+            ("src/luac.c", ""),
+            ("src/x.h", ""),
+        ];
+        let (dir, result) = project(
+            &files,
+            "[project]\ntargets = \"all\"\n[c.x]\nsources = [\"src/*.c\"]\nexclude = [\"src/luac.c\"]\n",
+        );
+        let p = result.unwrap();
+        assert_eq!(p.targets.len(), 3);
+        assert_eq!(
+            p.c[0].program.sources,
+            [dir.path().join("src/a.c"), dir.path().join("src/b.c")]
+        );
+        let (_dir, result) = project(&files, "[c.x]\nsources = [\"lib/*.c\"]\n");
+        let (line, column, message, _) = config_error(result);
+        assert_eq!((line, column), (2, 12));
+        assert!(message.contains("matches no file"), "{message}");
+    }
+
+    #[test]
+    fn vendor_prefix_must_be_absolute_and_bootstrap_a_program() {
+        let files = [("t/Makefile", "all:\n")];
+        let (_d, result) = project(
+            &files,
+            "[vendor.t]\npath = \"t\"\nprograms = [\"t\"]\nprefix = \"opt/t\"\n",
+        );
+        let (line, _, message, _) = config_error(result);
+        assert_eq!(line, 4);
+        assert!(message.contains("not an absolute path"), "{message}");
+        let (_d, result) = project(
+            &files,
+            "[vendor.t]\npath = \"t\"\nprograms = [\"t\"]\nbootstrap = [\"autoreconf -fi\"]\n",
+        );
+        let (_, _, message, help) = config_error(result);
+        assert!(message.contains("not a program name"), "{message}");
+        assert!(help.contains("never goes through a shell"), "{help}");
+        let (_d, result) = project(
+            &files,
+            "[vendor.t]\npath = \"t\"\nprograms = [\"t\"]\nprefix = \"/opt/t\"\nstrip = false\ncflags = [\"-DX\"]\nhost-tools = [\"flex\"]\nenv = { A = \"b\" }\n",
+        );
+        let v = &result.unwrap().vendor[0];
+        assert_eq!(v.prefix.as_deref(), Some("/opt/t"));
+        assert!(!v.strip);
+        assert_eq!(v.host_tools, ["flex"]);
     }
 
     #[test]

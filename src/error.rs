@@ -204,13 +204,16 @@ pub enum Error {
         reason: String,
     },
 
-    #[error("building library {library} for {target} failed at `{step}`")]
+    /// `subject` is `library ncurses 6.4` or `project tool`; `kept` lists what was kept
+    /// to debug with (configure's own logs, the build tree with `--keep-failed`).
+    #[error("building {subject} for {target} failed at `{step}`")]
     LibraryBuild {
-        library: String,
+        subject: String,
         target: Target,
-        step: String,
+        step: &'static str,
         log: PathBuf,
         tail: String,
+        kept: Vec<PathBuf>,
     },
 
     #[error("`{tool}` is needed to build {needed_by} but was not found")]
@@ -230,6 +233,31 @@ fn position(line: usize, column: usize) -> String {
 }
 
 impl Error {
+    /// Names a folder kept for debugging (`--keep-failed`) in a build failure's help.
+    pub fn with_kept(self, dir: PathBuf) -> Error {
+        match self {
+            Error::LibraryBuild {
+                subject,
+                target,
+                step,
+                log,
+                tail,
+                mut kept,
+            } => {
+                kept.push(dir);
+                Error::LibraryBuild {
+                    subject,
+                    target,
+                    step,
+                    log,
+                    tail,
+                    kept,
+                }
+            }
+            other => other,
+        }
+    }
+
     pub fn io(
         what: &'static str,
         path: impl Into<PathBuf>,
@@ -336,10 +364,23 @@ impl Error {
                     }
                 )
             }
-            Error::LibraryBuild { log, .. } => format!(
-                "the last lines of the log are above; the full log (with the command line) is {}; rerun with -v to stream every step",
-                log.display()
-            ),
+            Error::LibraryBuild {
+                log, tail, kept, ..
+            } => {
+                let mut help = if tail.is_empty() {
+                    format!("the full log (with the command line) is {}", log.display())
+                } else {
+                    format!(
+                        "the last lines of the log are above; the full log (with the command line) is {}",
+                        log.display()
+                    )
+                };
+                for path in kept {
+                    help.push_str(&format!("; kept {}", path.display()));
+                }
+                help.push_str("; rerun with -v to stream every step");
+                help
+            }
             Error::MissingHostTool { package, .. } => {
                 format!("install it: apt-get install {package}")
             }

@@ -36,6 +36,8 @@ pub struct Options {
     pub check_reproducible: bool,
     /// `--offline`: Go downloads no modules either.
     pub offline: bool,
+    /// `--keep-failed`: a failed library or vendored build keeps its tree.
+    pub keep_failed: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -135,10 +137,15 @@ impl Report {
                 State::Cached => "cached",
             };
             out.push_str(&format!(
-                "{state} {:<28} {:>9}  {}\n",
+                "{state} {:<28} {:>9}  {}{}\n",
                 a.file.strip_prefix(cwd).unwrap_or(&a.file).display(),
                 crate::app::human_size(a.artifact.size),
-                a.artifact.toolchain_version_label()
+                a.artifact.toolchain_version_label(),
+                if a.artifact.verification.stripped {
+                    ""
+                } else {
+                    ", not stripped"
+                }
             ));
         }
         if let Some(image) = &self.image {
@@ -303,6 +310,21 @@ fn build(
     } else {
         None
     };
+    // Vendored projects' host tools (their `host-tools`, their `bootstrap` program, and
+    // their libraries' recipes') are checked before any work starts, as recipes' are.
+    let vendor_recipes: Vec<Recipe> = project
+        .vendor
+        .iter()
+        .filter(|v| v.programs.iter().any(|p| names.contains(p)))
+        .map(vendor_recipe)
+        .collect();
+    if !vendor_recipes.is_empty() {
+        let mut all = lib_recipes(project);
+        all.extend(vendor_recipes.iter().cloned());
+        let catalog = libs::Catalog::new(all);
+        let wanted: Vec<String> = vendor_recipes.iter().map(|r| r.name.clone()).collect();
+        libs::build::check_host_tools(catalog.closure(&wanted)?, env)?;
+    }
     let go_programs = go_programs(project, &names, &targets, options, env, cache)?;
     // Libraries and vendored projects first, for every target, before anything reaches
     // dist/: a prefix that is already built costs a completion check.
@@ -333,7 +355,14 @@ fn build(
             c_libraries.push(None);
             continue;
         }
-        let request = lib_request(project, c.libs.clone(), None, options.jobs, env);
+        let request = lib_request(
+            project,
+            c.libs.clone(),
+            None,
+            options.jobs,
+            options.keep_failed,
+            env,
+        );
         libs::check_names(&request)?;
         let prepared = libs::prepare(&request, &toolchains, env, cache)?;
         for o in &prepared.outcomes {
@@ -356,7 +385,14 @@ fn build(
             .expect("planned from the project");
         let mut map = BTreeMap::new();
         if !g.libs.is_empty() {
-            let request = lib_request(project, g.libs.clone(), None, options.jobs, env);
+            let request = lib_request(
+                project,
+                g.libs.clone(),
+                None,
+                options.jobs,
+                options.keep_failed,
+                env,
+            );
             libs::check_names(&request)?;
             let prepared = libs::prepare(&request, &toolchains, env, cache)?;
             for (target, set) in &prepared.link_sets {
@@ -391,10 +427,19 @@ fn build(
             vec![v.name.clone()],
             Some(vendor_recipe(v)),
             options.jobs,
+            options.keep_failed,
             env,
         );
         libs::check_names(&request)?;
         let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+        for o in &prepared.outcomes {
+            if !libraries
+                .iter()
+                .any(|l| l.name == o.name && l.target == o.target)
+            {
+                libraries.push(o.clone());
+            }
+        }
         vendor_builds.push((v, prepared));
     }
 
@@ -719,6 +764,12 @@ fn lib_recipes(project: &Project) -> Vec<Recipe> {
                     make: decl.make.clone(),
                     exports: decl.exports.clone(),
                     symlinks: decl.symlinks.clone(),
+                    cflags: decl.cflags.clone(),
+                    ldflags: decl.ldflags.clone(),
+                    env: decl.env.clone(),
+                    strip: decl.strip,
+                    prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
+                    bootstrap: decl.bootstrap.clone(),
                 },
             )
         })
@@ -735,6 +786,12 @@ struct RecipeExtras {
     make: config::MakeDecl,
     exports: config::ExportsDecl,
     symlinks: std::collections::BTreeMap<String, String>,
+    cflags: Vec<String>,
+    ldflags: Vec<String>,
+    env: std::collections::BTreeMap<String, String>,
+    strip: bool,
+    prefix: Option<String>,
+    bootstrap: Vec<String>,
 }
 
 fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) -> Recipe {
@@ -771,6 +828,12 @@ fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) ->
             programs: extras.exports.programs,
         },
         symlinks: extras.symlinks,
+        cflags: extras.cflags,
+        ldflags: extras.ldflags,
+        env: extras.env,
+        strip: extras.strip,
+        prefix: extras.prefix,
+        bootstrap: extras.bootstrap,
     }
 }
 
@@ -783,7 +846,7 @@ fn vendor_recipe(v: &config::VendorProject) -> Recipe {
             version: None,
             description: String::new(),
             deps: v.libs.clone(),
-            host_tools: Vec::new(),
+            host_tools: v.host_tools.clone(),
             needs_build_cc: false,
             configure_args: v.configure_args.clone(),
             make: v.make.clone(),
@@ -792,6 +855,12 @@ fn vendor_recipe(v: &config::VendorProject) -> Recipe {
                 ..config::ExportsDecl::default()
             },
             symlinks: Default::default(),
+            cflags: v.cflags.clone(),
+            ldflags: v.ldflags.clone(),
+            env: v.env.clone(),
+            strip: v.strip,
+            prefix: v.prefix.clone(),
+            bootstrap: v.bootstrap.clone(),
         },
     )
 }
@@ -815,15 +884,26 @@ fn install_vendored(
         .iter()
         .map(|d| outcome.prefix.join(d).join(program))
         .find(|p| p.is_file())
-        .ok_or_else(|| Error::ImageInput {
-            message: format!(
-                "vendored project `{}` installed no program `{program}` for {target}",
-                v.name
-            ),
-            help: format!(
-                "looked in {}/bin and sbin; check `programs` against what its install step installs",
-                outcome.prefix.display()
-            ),
+        .ok_or_else(|| {
+            let installed = libs::vendor::installed_programs(&outcome.prefix);
+            let prefix = v.prefix.as_deref().unwrap_or("/usr");
+            Error::ImageInput {
+                message: format!(
+                    "vendored project `{}` installed no program `{program}` for {target}",
+                    v.name
+                ),
+                help: if installed.is_empty() {
+                    format!(
+                        "its install put nothing in {prefix}/bin or {prefix}/sbin (staged in {}); check the install step",
+                        outcome.prefix.display()
+                    )
+                } else {
+                    format!(
+                        "its install made {} under {prefix}; list those names in `programs`",
+                        installed.join(", ")
+                    )
+                },
+            }
         })?;
     let staging = dist.staging()?;
     let staged = staging.path().join(program);
@@ -861,6 +941,7 @@ fn lib_request(
     names: Vec<String>,
     extra: Option<Recipe>,
     jobs: usize,
+    keep_failed: bool,
     env: &Env,
 ) -> libs::Request {
     let mut vendored = lib_recipes(project);
@@ -872,5 +953,20 @@ fn lib_request(
         vendored,
         source_dirs,
         jobs: jobs.max(1),
+        keep_failed,
     }
+}
+
+/// Where a vendored project's staged install for `target` is (the `DESTDIR` root, so
+/// `etc/NAME.conf`, `usr/share/NAME/…`), once `run` has built it. Image entries that copy
+/// files out of a vendored project's install read from here.
+pub fn staged_install(
+    libraries: &[libs::Outcome],
+    project: &str,
+    target: Target,
+) -> Option<PathBuf> {
+    libraries
+        .iter()
+        .find(|o| o.name == project && o.target == target)
+        .and_then(|o| o.staged.clone())
 }

@@ -10,17 +10,70 @@ use std::path::{Path, PathBuf};
 use super::recipe::{BuildSystem, Recipe};
 use super::source;
 use crate::cache::{self, Cache};
-use crate::cmd::Cmd;
+use crate::cmd::{self, Cmd};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::target::Target;
 use crate::toolchain::{Flavor, Toolchain};
 
-/// Flags every library object gets (after the toolchain's CPU flags). zig needs an `-O`
-/// level or it builds with the UB sanitizer; sections let the final link drop unused code.
-pub const LIB_CFLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections"];
-/// zig reads the optimisation level at link time too.
-pub const LIB_LDFLAGS: &[&str] = &["-static", "-Os"];
+/// Whether a build makes libraries (linked later into programs) or a project's programs
+/// (artifacts): they differ in position independence, section GC and stripping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Libraries,
+    Programs,
+}
+
+/// Size first: zig needs an `-O` level or it builds with the UB sanitizer; sections let the
+/// final link drop unused code.
+pub const SIZE_CFLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections"];
+/// Static libraries are position-independent, so a consumer that links `-fPIE -pie` (a
+/// common hardening default) links them as well as a non-PIE one does.
+pub const LIB_PIC: &str = "-fPIC";
+/// clang (zig cc) makes these errors; old configure scripts' tests then fail for the
+/// wrong reason ("Cannot find terminal libraries"). Distributions pass the same.
+pub const CLANG_COMPAT: &[&str] = &[
+    "-Wno-error=implicit-function-declaration",
+    "-Wno-error=implicit-int",
+    "-Wno-error=int-conversion",
+    "-Wno-error=incompatible-function-pointer-types",
+];
+
+/// `CFLAGS` of a build (before the recipe's own): size, sections, `-fPIC` for libraries,
+/// clang's compatibility flags with zig.
+pub fn cflags(tc: &Toolchain, output: Output) -> Vec<String> {
+    let mut flags: Vec<String> = SIZE_CFLAGS.iter().map(|s| s.to_string()).collect();
+    if output == Output::Libraries {
+        flags.push(LIB_PIC.into());
+    }
+    if tc.flavor == Flavor::Zig {
+        flags.extend(CLANG_COMPAT.iter().map(|s| s.to_string()));
+    }
+    flags
+}
+
+/// `LDFLAGS` of a build (before `-L` and the recipe's own): static, `-Os` (zig reads the
+/// level at link time too); programs also get section GC and the strip decision.
+pub fn ldflags(tc: &Toolchain, output: Output, strip: bool) -> Vec<String> {
+    let mut flags = vec!["-static".to_string(), "-Os".to_string()];
+    if output == Output::Programs {
+        flags.push("-Wl,--gc-sections".into());
+        flags.extend(strip_flags(tc, strip).iter().map(|s| s.to_string()));
+    }
+    flags
+}
+
+/// The one place that decides how a vendored program loses its symbols: at link time,
+/// since no strip that reads the target's ELF is guaranteed to exist (the host's cannot
+/// read foreign binaries and zig has none). zig drops the symbol table by itself at `-Os`;
+/// only `-g` makes it keep symbols.
+pub fn strip_flags(tc: &Toolchain, strip: bool) -> &'static [&'static str] {
+    match (strip, tc.flavor) {
+        (true, _) => &["-s"],
+        (false, Flavor::Zig) => &["-g"],
+        (false, Flavor::Gcc) => &[],
+    }
+}
 
 /// Where the machine's autotools-dev keeps current `config.sub`/`config.guess`.
 pub const AUTOTOOLS_MISC: &str = "/usr/share/misc";
@@ -34,13 +87,39 @@ pub struct Job {
     pub prefix: PathBuf,
     /// Dependency prefixes, dependencies first (the whole closure, not just direct deps).
     pub dep_prefixes: Vec<PathBuf>,
+    /// Their names, in the same order (`{prefix:NAME}` in arguments).
+    pub dep_names: Vec<String>,
     /// Verified archives, filled in before any build starts.
     pub archives: Vec<PathBuf>,
+    /// The dependency closure's link names, dependents first (`-lreadline -lhistory
+    /// -lncursesw -ltinfow`): a vendored build's `LIBS`, so that configure's link tests
+    /// (`AC_SEARCH_LIBS(initscr, ncursesw)`) link the whole static closure.
+    pub dep_libs: Vec<String>,
+    /// A vendored folder's content hash (empty for archives).
+    pub content: String,
 }
 
 impl Job {
     pub fn target(&self) -> Target {
         self.toolchain.target
+    }
+
+    pub fn output(&self) -> Output {
+        if self.recipe.is_project() {
+            Output::Programs
+        } else {
+            Output::Libraries
+        }
+    }
+
+    /// Whether nothing needs to run: a library's prefix is complete; a project's staged
+    /// install was made from the folder's current contents.
+    pub fn is_current(&self) -> bool {
+        if self.recipe.is_project() {
+            super::vendor::is_current(self)
+        } else {
+            cache::is_complete(&self.prefix)
+        }
     }
 
     pub fn log_dir(&self, cache: &Cache) -> PathBuf {
@@ -67,7 +146,11 @@ pub fn package_for(tool: &str) -> &str {
         "cc" | "gcc" => "gcc",
         "xz" => "xz-utils",
         "config.sub" | "config.guess" => "autotools-dev",
-        "autoreconf" | "autoconf" => "autoconf",
+        "autoreconf" | "autoconf" | "autoheader" => "autoconf",
+        "aclocal" => "automake",
+        "libtoolize" => "libtool",
+        "makeinfo" => "texinfo",
+        "pkg-config" | "pkgconf" => "pkgconf",
         other => other,
     }
 }
@@ -96,7 +179,7 @@ pub fn check_host_tools<'a>(
         .unwrap_or_else(|| "make".into());
     let mut make = None;
     for recipe in recipes {
-        let by = format!("library {}", recipe.name);
+        let by = recipe.subject();
         if make.is_none() {
             make = Some(find(&make_name).ok_or_else(|| missing(&make_name, &by))?);
         }
@@ -121,7 +204,7 @@ pub fn check_host_tools<'a>(
                 find("cmake").ok_or_else(|| missing("cmake", &by))?,
             );
         }
-        for tool in &recipe.host_tools {
+        for tool in recipe.host_tools.iter().chain(recipe.bootstrap.first()) {
             host.tools
                 .insert(tool.clone(), find(tool).ok_or_else(|| missing(tool, &by))?);
         }
@@ -153,7 +236,7 @@ pub fn check_host_tools<'a>(
 /// The build machine's GNU triple for `--build`. Only its difference from `--host`
 /// matters (it makes autoconf cross-compile even for the host's own arch), so it is
 /// derived rather than asked of `config.guess`.
-fn build_triple() -> String {
+pub fn build_triple() -> String {
     match std::env::consts::ARCH {
         "x86_64" => "x86_64-pc-linux-gnu".into(),
         "arm" => "armv7l-unknown-linux-gnueabihf".into(),
@@ -169,6 +252,8 @@ pub struct Settings<'a> {
     pub budget: usize,
     /// How many targets are building right now (their chains not finished).
     pub active: &'a std::sync::atomic::AtomicUsize,
+    /// `--keep-failed`: a failed library build keeps its whole temporary tree.
+    pub keep_failed: bool,
 }
 
 impl Settings<'_> {
@@ -186,41 +271,72 @@ impl Settings<'_> {
 /// Builds `job` unless its prefix is already complete; returns whether it built.
 pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     let cache = settings.cache;
-    let _lock = cache.lock(&format!("lib-{}", job.key))?;
+    let _lock = lock(cache, job)?;
     if cache::is_complete(&job.prefix) {
         return Ok(false);
     }
+    let logs = fresh_logs(job, cache)?;
+    let work = cache.temp_dir("libs")?;
+    let result = build_in(job, settings, work.path(), &logs);
+    match result {
+        Err(err) if settings.keep_failed => {
+            let kept = work.keep();
+            if cmd::verbosity() >= cmd::NORMAL {
+                eprintln!(
+                    "muslbuild: kept the failed build of {} for {} in {}",
+                    job.recipe.subject(),
+                    job.target(),
+                    kept.display()
+                );
+            }
+            Err(err.with_kept(kept))
+        }
+        other => other.map(|()| true),
+    }
+}
+
+/// The entry's lock; a wait on another process says so.
+pub fn lock(cache: &Cache, job: &Job) -> Result<std::fs::File> {
+    cache.lock_announced(
+        &format!("lib-{}", job.key),
+        &format!("{} for {}", job.recipe.subject(), job.target()),
+    )
+}
+
+fn fresh_logs(job: &Job, cache: &Cache) -> Result<PathBuf> {
     let logs = job.log_dir(cache);
     if logs.exists() {
         std::fs::remove_dir_all(&logs).map_err(Error::io("cannot clear the old logs", &logs))?;
     }
     std::fs::create_dir_all(&logs).map_err(Error::io("cannot create the log directory", &logs))?;
-    let work = cache.temp_dir("libs")?;
-    let src = prepare_tree(job, work.path(), &logs)?;
-    let stage = work.path().join("stage");
+    Ok(logs)
+}
+
+fn build_in(job: &Job, settings: &Settings<'_>, work: &Path, logs: &Path) -> Result<()> {
+    let cache = settings.cache;
+    let src = prepare_tree(job, work, logs)?;
+    check_configure_script(job, &src)?;
+    let stage = work.join("stage");
     let runner = Runner {
         job,
         settings,
         src: &src,
-        stage: &stage,
-        logs: &logs,
+        dir: &src,
+        logs,
+        prefix: job.prefix.display().to_string(),
+        maps: vec![work.to_path_buf()],
     };
-    match job.recipe.build {
-        BuildSystem::Autotools | BuildSystem::Configure => runner.configure_make()?,
-        BuildSystem::Make => runner.make_only()?,
-        BuildSystem::Cmake => runner.cmake()?,
-    }
+    runner.configure()?;
+    runner.compile()?;
+    runner.install(&stage)?;
     let staged = stage.join(job.prefix.strip_prefix("/").unwrap_or(&job.prefix));
     if !staged.is_dir() {
-        return Err(Error::LibraryBuild {
-            library: job.recipe.name.clone(),
-            target: job.target(),
-            step: "install".into(),
-            log: logs.join("install.log"),
-            tail: format!("nothing was installed under {}", job.prefix.display()),
-        });
+        return Err(runner.failure(
+            "install",
+            format!("nothing was installed under {}", job.prefix.display()),
+        ));
     }
-    finish_prefix(job, &staged, &logs)?;
+    finish_prefix(job, &staged, logs)?;
     let entry = cache.temp_dir("libs")?;
     std::fs::remove_dir(entry.path()).map_err(Error::io("cannot prepare", entry.path()))?;
     std::fs::rename(&staged, entry.path())
@@ -237,8 +353,33 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
         entry,
         &job.prefix,
         &serde_json::to_string_pretty(&record).expect("json"),
-    )?;
-    Ok(true)
+    )
+}
+
+/// An autotools or configure build needs `./configure`; a checkout without one needs a
+/// `bootstrap` command first.
+pub fn check_configure_script(job: &Job, src: &Path) -> Result<()> {
+    if matches!(
+        job.recipe.build,
+        BuildSystem::Autotools | BuildSystem::Configure
+    ) && !src.join("configure").is_file()
+    {
+        let hint = if job.recipe.bootstrap.is_empty() {
+            "add `bootstrap = [\"autoreconf\", \"-fi\"]` (run in a copy of the folder before configure) for a checkout that has only configure.ac, or set `build` to make or cmake"
+        } else {
+            "the `bootstrap` command ran but made no ./configure; check what it generates"
+        };
+        return Err(Error::LibrarySpec {
+            origin: format!("for {}", job.recipe.subject()),
+            reason: format!(
+                "{} has no ./configure to run (build = \"{}\")",
+                src.display(),
+                job.recipe.build.name()
+            ),
+            help: hint.into(),
+        });
+    }
+    Ok(())
 }
 
 /// Unpacks the archives (or copies the vendored folder) into `work/src` and refreshes
@@ -263,12 +404,43 @@ fn prepare_tree(job: &Job, work: &Path, logs: &Path) -> Result<PathBuf> {
             main.expect("a recipe with archives has at least one")
         }
     };
+    bootstrap(job, &src, logs)?;
     if job.recipe.build == BuildSystem::Autotools {
         refresh_config_scripts(&src, job.target(), &logs.join("config-scripts.log"))?;
     }
     Ok(src)
 }
 
+/// Runs the recipe's `bootstrap` command (argv, never a shell) in `tree`, a copy.
+pub fn bootstrap(job: &Job, tree: &Path, logs: &Path) -> Result<()> {
+    let Some((program, args)) = job.recipe.bootstrap.split_first() else {
+        return Ok(());
+    };
+    let log = logs.join("bootstrap.log");
+    Cmd::new(program)
+        .args(args)
+        .current_dir(tree)
+        .env("LC_ALL", "C")
+        .run_logged(&log)
+        .map_err(|err| match err {
+            Error::CommandFailed { tail, .. } => Error::LibraryBuild {
+                subject: job.recipe.subject(),
+                target: job.target(),
+                step: "bootstrap",
+                log,
+                tail: without_command(&tail),
+                kept: Vec::new(),
+            },
+            other => other,
+        })
+}
+
+fn without_command(tail: &str) -> String {
+    tail.lines()
+        .filter(|l| !l.starts_with("$ "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 /// Replaces every `config.sub` that rejects the target's triple (and its
 /// `config.guess`) with the machine's copies from autotools-dev.
 pub fn refresh_config_scripts(src: &Path, target: Target, log: &Path) -> Result<Vec<PathBuf>> {
@@ -355,63 +527,92 @@ fn finish_prefix(job: &Job, staged: &Path, logs: &Path) -> Result<()> {
         let archive = staged.join("lib").join(format!("lib{lib}.a"));
         if !archive.exists() {
             return Err(Error::LibraryBuild {
-                library: job.recipe.name.clone(),
+                subject: job.recipe.subject(),
                 target: job.target(),
-                step: "install".into(),
+                step: "install",
                 log: logs.join("install.log"),
                 tail: format!(
                     "the install step did not produce lib/lib{lib}.a (exported as -l{lib})"
                 ),
-            });
-        }
-    }
-    for program in &job.recipe.exports.programs {
-        if !["bin", "sbin"]
-            .iter()
-            .any(|d| staged.join(d).join(program).is_file())
-        {
-            return Err(Error::LibraryBuild {
-                library: job.recipe.name.clone(),
-                target: job.target(),
-                step: "install".into(),
-                log: logs.join("install.log"),
-                tail: format!("the install step did not produce bin/{program} or sbin/{program}"),
+                kept: Vec::new(),
             });
         }
     }
     Ok(())
 }
 
-/// The cross environment every step of a library build runs in. The process environment
-/// is not inherited beyond `Env::passthrough_for_builds`, so host `CFLAGS`,
-/// `PKG_CONFIG_PATH` or `MAKEFLAGS` cannot leak in.
-pub fn cross_env(job: &Job, host: &HostTools, env: &Env) -> Vec<(String, OsString)> {
+/// The cross environment every step of a build runs in. The process environment is not
+/// inherited beyond `Env::passthrough_for_builds`, so host `CFLAGS`, `PKG_CONFIG_PATH` or
+/// `MAKEFLAGS` cannot leak in. `maps` are folders whose absolute paths must not reach the
+/// output (the build and source trees).
+pub fn cross_env(
+    job: &Job,
+    host: &HostTools,
+    env: &Env,
+    maps: &[PathBuf],
+) -> Vec<(String, OsString)> {
     let tc = &job.toolchain;
+    let output = job.output();
     let mut vars: Vec<(String, OsString)> = env.passthrough_for_builds();
+    // The dependencies' own `bin/` (ncurses' `ncursesw6-config`) before the host's: a
+    // configure that asks a `*-config` script gets the target's flags, not the host's.
+    let dep_bins: Vec<PathBuf> = job
+        .dep_prefixes
+        .iter()
+        .map(|p| p.join("bin"))
+        .filter(|b| b.is_dir())
+        .collect();
+    if !dep_bins.is_empty()
+        && let Some((_, path)) = vars.iter_mut().find(|(k, _)| k == "PATH")
+    {
+        let joined =
+            std::env::join_paths(dep_bins.iter().cloned().chain(std::env::split_paths(path)))
+                .unwrap_or_else(|_| path.clone());
+        *path = joined;
+    }
     let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
     set("CC", cc_words(tc));
     set("AR", tc.ar.to_shell_words());
     set("RANLIB", tc.ranlib.to_shell_words());
-    set("STRIP", strip_for(tc));
-    set("CFLAGS", LIB_CFLAGS.join(" "));
-    let quote = |p: &Path| {
-        shlex::try_quote(&p.display().to_string())
-            .map(|q| q.into_owned())
-            .unwrap_or_default()
-    };
+    set(
+        "STRIP",
+        find_strip(tc, env).map_or_else(|| "true".into(), |p| p.display().to_string()),
+    );
+    let mut cflags = cflags(tc, output);
+    for dir in maps {
+        // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
+        cflags.push(format!("-ffile-prefix-map={}=.", dir.display()));
+    }
+    cflags.extend(
+        job.recipe
+            .cflags
+            .iter()
+            .map(|f| expand_dep_prefixes(job, f)),
+    );
+    set("CFLAGS", cflags.join(" "));
     let cppflags: Vec<String> = job
         .dep_prefixes
         .iter()
-        .map(|p| format!("-I{}", quote(&p.join("include"))))
+        .map(|p| format!("-I{}", quote_path(&p.join("include"))))
         .collect();
     set("CPPFLAGS", cppflags.join(" "));
-    let mut ldflags: Vec<String> = LIB_LDFLAGS.iter().map(|s| s.to_string()).collect();
+    let mut ldflags = ldflags(tc, output, job.recipe.strip);
     ldflags.extend(
         job.dep_prefixes
             .iter()
-            .map(|p| format!("-L{}", quote(&p.join("lib")))),
+            .map(|p| format!("-L{}", quote_path(&p.join("lib")))),
+    );
+    ldflags.extend(
+        job.recipe
+            .ldflags
+            .iter()
+            .map(|f| expand_dep_prefixes(job, f)),
     );
     set("LDFLAGS", ldflags.join(" "));
+    if job.recipe.is_vendored() && !job.dep_libs.is_empty() {
+        let libs: Vec<String> = job.dep_libs.iter().map(|l| format!("-l{l}")).collect();
+        set("LIBS", libs.join(" "));
+    }
     if let Some(cc) = &host.build_cc {
         set("CC_FOR_BUILD", cc.clone());
         set("BUILD_CC", cc.clone());
@@ -426,7 +627,29 @@ pub fn cross_env(job: &Job, host: &HostTools, env: &Env) -> Vec<(String, OsStrin
     set("CONFIG_SITE", "/dev/null".into());
     set("LC_ALL", "C".into());
     set("SOURCE_DATE_EPOCH", env.source_date_epoch().to_string());
+    for (k, v) in &job.recipe.env {
+        set(k, expand_dep_prefixes(job, v));
+    }
     vars
+}
+
+/// `{prefix:NAME}`: the prefix of the dependency NAME (any library of the closure).
+pub fn expand_dep_prefixes(job: &Job, arg: &str) -> String {
+    let mut out = arg.to_string();
+    for (name, dep) in job.dep_names.iter().zip(&job.dep_prefixes) {
+        out = out.replace(&format!("{{prefix:{name}}}"), &dep.display().to_string());
+    }
+    out
+}
+
+fn quote(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+fn quote_path(p: &Path) -> String {
+    quote(&p.display().to_string())
 }
 
 /// `CC` with the target's CPU flags inside it, so that steps which ignore `CFLAGS` (some
@@ -440,23 +663,30 @@ pub fn cc_words(tc: &Toolchain) -> String {
     words
 }
 
-/// The host `strip` cannot read foreign binaries and zig has none that works, so `STRIP`
-/// is the toolchain's own when it has one, else `true` (nothing is stripped: libraries
-/// keep their symbols and programs are stripped at link time with `-s`).
-pub fn strip_for(tc: &Toolchain) -> String {
-    if tc.flavor == Flavor::Gcc
-        && let Some(name) = tc.ar.program.file_name().and_then(|n| n.to_str())
+/// A `strip` that reads the target's ELF files: the toolchain's own (`<prefix>-strip`
+/// beside its `ar`), binutils for the target (`aarch64-linux-gnu-strip`), the host's for
+/// the host's arch (with a GCC-like toolchain or zig alike: the format is the same), or
+/// `llvm-strip`, which reads every arch. None when the machine has none of them
+/// (`zig objcopy --strip-all` is not implemented): programs are then stripped at link
+/// time (`-s`) only.
+pub fn find_strip(tc: &Toolchain, env: &Env) -> Option<PathBuf> {
+    if let Some(name) = tc.ar.program.file_name().and_then(|n| n.to_str())
         && let Some(stem) = name.strip_suffix("-ar")
     {
         let strip = tc.ar.program.with_file_name(format!("{stem}-strip"));
         if strip.is_file() {
-            return strip.display().to_string();
+            return Some(strip);
         }
     }
-    if tc.flavor == Flavor::Gcc && Target::host() == Some(tc.target) {
-        return "strip".into();
+    let path = env.path().cloned().unwrap_or_default();
+    let find = |name: &str| which::which_in(name, Some(&path), &env.cwd).ok();
+    let mut names = vec![format!("{}-strip", tc.target.debian_gnu_prefix())];
+    if Target::host() == Some(tc.target) {
+        names.push("strip".into());
     }
-    "true".into()
+    names.push("llvm-strip".into());
+    names.extend((13..=20).rev().map(|v| format!("llvm-strip-{v}")));
+    names.iter().find_map(|n| find(n))
 }
 
 pub fn pkg_config_libdir(prefix: &Path, deps: &[PathBuf]) -> String {
@@ -468,46 +698,74 @@ pub fn pkg_config_libdir(prefix: &Path, deps: &[PathBuf]) -> String {
     dirs.join(":")
 }
 
-struct Runner<'a> {
-    job: &'a Job,
-    settings: &'a Settings<'a>,
-    src: &'a Path,
-    stage: &'a Path,
-    logs: &'a Path,
+/// Runs the steps of one build: configure, make, install into a staging folder.
+pub struct Runner<'a> {
+    pub job: &'a Job,
+    pub settings: &'a Settings<'a>,
+    /// The tree configure reads.
+    pub src: &'a Path,
+    /// Where configure and make run: `src` itself, or a separate build folder.
+    pub dir: &'a Path,
+    pub logs: &'a Path,
+    /// `--prefix`: a library's cache prefix, or a project's runtime prefix.
+    pub prefix: String,
+    /// Folders whose paths must not reach the output.
+    pub maps: Vec<PathBuf>,
 }
 
 impl Runner<'_> {
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Cmd {
-        let mut cmd = Cmd::new(program).env_clear().current_dir(self.src);
-        for (k, v) in cross_env(self.job, self.settings.host, self.settings.env) {
+        let mut cmd = Cmd::new(program).env_clear().current_dir(self.dir);
+        for (k, v) in cross_env(self.job, self.settings.host, self.settings.env, &self.maps) {
             cmd = cmd.env(k, v);
         }
         cmd
     }
 
-    fn step(&self, step: &str, cmd: Cmd) -> Result<()> {
+    /// A step's failure, as the user sees it; configure's own logs are copied beside
+    /// the step logs (the build folder may go away) and named.
+    pub fn failure(&self, step: &'static str, tail: String) -> Error {
+        let mut kept = Vec::new();
+        for name in [
+            "config.log",
+            "CMakeFiles/CMakeError.log",
+            "CMakeFiles/CMakeOutput.log",
+            "CMakeFiles/CMakeConfigureLog.yaml",
+        ] {
+            let found = self.dir.join(name);
+            if found.is_file() {
+                let copy = self
+                    .logs
+                    .join(Path::new(name).file_name().expect("a file name"));
+                if std::fs::copy(&found, &copy).is_ok() {
+                    kept.push(copy);
+                }
+            }
+        }
+        Error::LibraryBuild {
+            subject: self.job.recipe.subject(),
+            target: self.job.target(),
+            step,
+            log: self.logs.join(format!("{step}.log")),
+            tail,
+            kept,
+        }
+    }
+
+    fn step(&self, step: &'static str, cmd: Cmd) -> Result<()> {
         let log = self.logs.join(format!("{step}.log"));
         cmd.run_logged(&log).map_err(|err| match err {
-            Error::CommandFailed { tail, .. } => Error::LibraryBuild {
-                library: self.job.recipe.name.clone(),
-                target: self.job.target(),
-                step: step.to_string(),
-                log,
-                // The log's first line is the (long) command itself; the help points to it.
-                tail: tail
-                    .lines()
-                    .filter(|l| !l.starts_with("$ "))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            },
+            // The log's first line is the (long) command itself; the help points to it.
+            Error::CommandFailed { tail, .. } => self.failure(step, without_command(&tail)),
             other => other,
         })
     }
 
     fn expand(&self, arg: &str) -> String {
         let host = self.settings.host;
-        let mut out = arg.replace("{prefix}", &self.job.prefix.display().to_string());
+        let mut out = arg.replace("{prefix}", &self.prefix);
         out = out.replace("{build_cc}", host.build_cc.as_deref().unwrap_or("cc"));
+        out = expand_dep_prefixes(self.job, &out);
         while let Some(start) = out.find("{host_tool:") {
             let Some(len) = out[start..].find('}') else {
                 break;
@@ -530,73 +788,149 @@ impl Runner<'_> {
             .args(self.job.recipe.make.args.iter().map(|a| self.expand(a)))
     }
 
-    fn destdir(&self) -> String {
-        format!("DESTDIR={}", self.stage.display())
-    }
-
-    fn configure_make(&self) -> Result<()> {
-        let recipe = &self.job.recipe;
-        let mut configure = self
-            .cmd("sh")
-            .arg("./configure")
-            .arg(format!("--prefix={}", self.job.prefix.display()));
-        if recipe.build == BuildSystem::Autotools {
-            configure = configure
-                .arg(format!("--host={}", self.job.target().gnu_triple()))
-                .arg(format!("--build={}", self.settings.host.build_triple));
-        }
-        configure = configure.args(recipe.configure.args.iter().map(|a| self.expand(a)));
-        self.step("configure", configure)?;
-        self.step("make", self.make().args(&recipe.make.targets))?;
-        let install: Vec<String> = if recipe.make.install_targets.is_empty() {
+    fn install_targets(&self) -> Vec<String> {
+        if self.job.recipe.make.install_targets.is_empty() {
             vec!["install".into()]
         } else {
-            recipe.make.install_targets.clone()
-        };
-        // Installing in parallel races on directory creation in some Makefiles.
-        let install_cmd = self.make().arg("-j1").args(install).arg(self.destdir());
-        self.step("install", install_cmd)
+            self.job.recipe.make.install_targets.clone()
+        }
     }
 
-    /// Plain Makefiles: the compiler on make's command line (it beats `CC = gcc` in the
-    /// file), flags from the environment (so the file's own `CFLAGS +=` still work).
-    fn make_only(&self) -> Result<()> {
-        let recipe = &self.job.recipe;
+    /// Plain Makefiles get the compiler on make's command line (it beats `CC = gcc` in
+    /// the file); flags come from the environment (so the file's own `CFLAGS +=` work).
+    fn make_tools(&self) -> Vec<String> {
         let tc = &self.job.toolchain;
-        let prefix = self.job.prefix.display().to_string();
-        let tools = [
+        vec![
             format!("CC={}", cc_words(tc)),
             format!("AR={}", tc.ar.to_shell_words()),
             format!("RANLIB={}", tc.ranlib.to_shell_words()),
-        ];
-        self.step("make", self.make().args(&tools).args(&recipe.make.targets))?;
-        let install: Vec<String> = if recipe.make.install_targets.is_empty() {
-            vec!["install".into()]
-        } else {
-            recipe.make.install_targets.clone()
-        };
-        let install_cmd = self
-            .make()
-            .arg("-j1")
-            .args(&tools)
-            .args(install)
-            .arg(format!("PREFIX={prefix}"))
-            .arg(format!("prefix={prefix}"))
-            .arg(self.destdir());
-        self.step("install", install_cmd)
+        ]
     }
 
-    fn cmake(&self) -> Result<()> {
+    /// `make`'s `PREFIX`/`prefix` for plain Makefiles: at install, and for programs also
+    /// at build time (a Makefile that compiles its paths in reads it then).
+    fn make_prefix(&self) -> [String; 2] {
+        [
+            format!("PREFIX={}", self.prefix),
+            format!("prefix={}", self.prefix),
+        ]
+    }
+
+    fn cmake_dir(&self) -> PathBuf {
+        if self.dir == self.src {
+            self.src.join("muslbuild-cmake")
+        } else {
+            self.dir.to_path_buf()
+        }
+    }
+
+    /// configure (autotools, configure, cmake); nothing for a plain Makefile.
+    pub fn configure(&self) -> Result<()> {
+        let recipe = &self.job.recipe;
+        match recipe.build {
+            BuildSystem::Autotools | BuildSystem::Configure => {
+                let script = if self.dir == self.src {
+                    PathBuf::from("./configure")
+                } else {
+                    self.src.join("configure")
+                };
+                let mut configure = self
+                    .cmd("sh")
+                    .arg(script)
+                    .arg(format!("--prefix={}", self.prefix));
+                if recipe.build == BuildSystem::Autotools {
+                    if recipe.is_project() && self.prefix == "/usr" {
+                        // Where a program runs, as distributions configure it.
+                        configure = configure.args([
+                            "--sysconfdir=/etc",
+                            "--localstatedir=/var",
+                            "--runstatedir=/run",
+                        ]);
+                    }
+                    configure = configure
+                        .arg(format!("--host={}", self.job.target().gnu_triple()))
+                        .arg(format!("--build={}", self.settings.host.build_triple));
+                }
+                // The recipe's own last: configure takes the last of a repeated option.
+                configure = configure.args(recipe.configure.args.iter().map(|a| self.expand(a)));
+                self.step("configure", configure)
+            }
+            BuildSystem::Make => Ok(()),
+            BuildSystem::Cmake => self.cmake_configure(),
+        }
+    }
+
+    /// make (or `cmake --build`).
+    pub fn compile(&self) -> Result<()> {
+        let recipe = &self.job.recipe;
+        match recipe.build {
+            BuildSystem::Autotools | BuildSystem::Configure => {
+                self.step("make", self.make().args(&recipe.make.targets))
+            }
+            BuildSystem::Make => {
+                let mut make = self.make().args(self.make_tools());
+                if recipe.is_project() {
+                    make = make.args(self.make_prefix());
+                }
+                self.step("make", make.args(&recipe.make.targets))
+            }
+            BuildSystem::Cmake => {
+                let jobs = self.settings.make_jobs();
+                self.step(
+                    "make",
+                    self.cmd("cmake")
+                        .arg("--build")
+                        .arg(self.cmake_dir())
+                        .arg("-j")
+                        .arg(jobs.to_string()),
+                )
+            }
+        }
+    }
+
+    /// The install, with `DESTDIR=stage`.
+    pub fn install(&self, stage: &Path) -> Result<()> {
+        let destdir = format!("DESTDIR={}", stage.display());
+        match self.job.recipe.build {
+            // Installing in parallel races on directory creation in some Makefiles.
+            BuildSystem::Autotools | BuildSystem::Configure => self.step(
+                "install",
+                self.make()
+                    .arg("-j1")
+                    .args(self.install_targets())
+                    .arg(destdir),
+            ),
+            BuildSystem::Make => self.step(
+                "install",
+                self.make()
+                    .arg("-j1")
+                    .args(self.make_tools())
+                    .args(self.install_targets())
+                    .args(self.make_prefix())
+                    .arg(destdir),
+            ),
+            BuildSystem::Cmake => self.step(
+                "install",
+                self.cmd("cmake")
+                    .arg("--install")
+                    .arg(self.cmake_dir())
+                    .env("DESTDIR", stage),
+            ),
+        }
+    }
+
+    fn cmake_configure(&self) -> Result<()> {
         let recipe = &self.job.recipe;
         let tc = &self.job.toolchain;
-        let build = self.src.join("muslbuild-cmake");
         let mut roots = self
             .job
             .dep_prefixes
             .iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>();
-        roots.push(self.job.prefix.display().to_string());
+        if !recipe.is_project() {
+            roots.push(self.job.prefix.display().to_string());
+        }
         let processor = match self.job.target() {
             Target::X86_64 => "x86_64",
             Target::Aarch64 => "aarch64",
@@ -607,15 +941,13 @@ impl Runner<'_> {
             .arg("-S")
             .arg(self.src)
             .arg("-B")
-            .arg(&build)
+            .arg(self.cmake_dir())
             .arg("-DCMAKE_SYSTEM_NAME=Linux")
             .arg(format!("-DCMAKE_SYSTEM_PROCESSOR={processor}"))
             .arg("-DCMAKE_BUILD_TYPE=MinSizeRel")
             .arg("-DBUILD_SHARED_LIBS=OFF")
-            .arg(format!(
-                "-DCMAKE_INSTALL_PREFIX={}",
-                self.job.prefix.display()
-            ))
+            .args((!recipe.is_project()).then_some("-DCMAKE_POSITION_INDEPENDENT_CODE=ON"))
+            .arg(format!("-DCMAKE_INSTALL_PREFIX={}", self.prefix))
             .arg("-DCMAKE_INSTALL_LIBDIR=lib")
             .arg(format!("-DCMAKE_FIND_ROOT_PATH={}", roots.join(";")))
             .arg("-DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER")
@@ -629,23 +961,7 @@ impl Runner<'_> {
                     .then(|| format!("-DCMAKE_AR={}", tc.ar.program.display())),
             )
             .args(recipe.configure.args.iter().map(|a| self.expand(a)));
-        self.step("configure", configure)?;
-        let jobs = self.settings.make_jobs();
-        self.step(
-            "make",
-            self.cmd("cmake")
-                .arg("--build")
-                .arg(&build)
-                .arg("-j")
-                .arg(jobs.to_string()),
-        )?;
-        self.step(
-            "install",
-            self.cmd("cmake")
-                .arg("--install")
-                .arg(&build)
-                .env("DESTDIR", self.stage),
-        )
+        self.step("configure", configure)
     }
 }
 
@@ -691,6 +1007,49 @@ mod tests {
             std::fs::read(dir.path().join("new/config.sub")).unwrap(),
             b"#!/bin/sh\necho \"$1\"\n"
         );
+    }
+
+    fn toolchain(flavor: Flavor) -> Toolchain {
+        use crate::toolchain::{Provider, Tool};
+        Toolchain {
+            target: Target::Aarch64,
+            provider: Provider::MuslGcc,
+            flavor,
+            origin: "test".into(),
+            cc: Tool::new("cc"),
+            ar: Tool::new("ar"),
+            ranlib: Tool::new("ranlib"),
+            version: "1".into(),
+            fingerprint: "f".into(),
+        }
+    }
+
+    #[test]
+    fn libraries_are_pic_and_programs_are_collected_and_stripped() {
+        let gcc = toolchain(Flavor::Gcc);
+        assert!(cflags(&gcc, Output::Libraries).contains(&"-fPIC".to_string()));
+        assert!(!cflags(&gcc, Output::Programs).contains(&"-fPIC".to_string()));
+        assert!(
+            !cflags(&gcc, Output::Programs)
+                .iter()
+                .any(|f| f.starts_with("-Wno-error"))
+        );
+        assert_eq!(
+            ldflags(&gcc, Output::Programs, true),
+            ["-static", "-Os", "-Wl,--gc-sections", "-s"]
+        );
+        assert_eq!(
+            ldflags(&gcc, Output::Programs, false),
+            ["-static", "-Os", "-Wl,--gc-sections"]
+        );
+        assert_eq!(ldflags(&gcc, Output::Libraries, true), ["-static", "-Os"]);
+        let zig = toolchain(Flavor::Zig);
+        assert!(
+            cflags(&zig, Output::Programs)
+                .contains(&"-Wno-error=implicit-function-declaration".to_string())
+        );
+        // zig drops the symbol table at -Os by itself: keeping symbols takes -g.
+        assert_eq!(strip_flags(&zig, false), ["-g"]);
     }
 
     #[test]

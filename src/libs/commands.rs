@@ -21,6 +21,8 @@ pub struct LibOptions {
     pub lib_files: Vec<PathBuf>,
     /// `--source-dir DIR` (repeatable).
     pub source_dirs: Vec<PathBuf>,
+    /// `--keep-failed`.
+    pub keep_failed: bool,
 }
 
 impl LibOptions {
@@ -46,6 +48,7 @@ impl LibOptions {
             vendored,
             source_dirs: super::source_dirs(&self.source_dirs, env),
             jobs: jobs.max(1),
+            keep_failed: self.keep_failed,
         };
         super::check_names(&request)?;
         Ok(request)
@@ -93,7 +96,7 @@ pub fn env_lines(
     let set = prepared
         .link_set(toolchain.target)
         .expect("a link set per toolchain");
-    Ok(super::env_lines(set, toolchain))
+    Ok(super::env_lines(set, toolchain, env))
 }
 
 /// The `--lib` step of a C build: builds what is missing, then adds the include dirs,

@@ -8,6 +8,7 @@ pub mod build;
 pub mod commands;
 pub mod recipe;
 pub mod source;
+pub mod vendor;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -24,7 +25,7 @@ use crate::target::Target;
 use crate::toolchain::Toolchain;
 
 /// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
-const BUILD_LOGIC: &str = "muslbuild-libs-1";
+const BUILD_LOGIC: &str = "muslbuild-libs-2";
 
 /// What a build asks for: library names, and the vendored libraries it declares.
 #[derive(Clone, Debug, Default)]
@@ -35,6 +36,8 @@ pub struct Request {
     pub source_dirs: Vec<PathBuf>,
     /// The `-j` budget shared by all targets.
     pub jobs: usize,
+    /// `--keep-failed`: keep a failed build's whole tree and say where.
+    pub keep_failed: bool,
 }
 
 impl Request {
@@ -83,16 +86,33 @@ pub struct Outcome {
     pub toolchain: String,
     #[serde(flatten)]
     pub state: State,
+    /// A library's prefix, or where a project's programs were installed (the runtime
+    /// prefix inside its staged install).
     pub prefix: PathBuf,
+    /// A project's staged install: the `DESTDIR` root (`usr/bin/…`, `etc/…`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staged: Option<PathBuf>,
+    /// Whether a project's programs were linked stripped (`strip`, the default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stripped: Option<bool>,
 }
 
 impl Outcome {
     pub fn line(&self) -> String {
+        let what = match self.stripped {
+            Some(_) => format!("project {}", self.label),
+            None => format!("library {}", self.label),
+        };
+        let symbols = match self.stripped {
+            Some(true) => ", stripped",
+            Some(false) => ", not stripped",
+            None => "",
+        };
         match &self.state {
-            State::Cached => format!("library {} for {}: cached", self.label, self.target),
+            State::Cached => format!("{what} for {}: cached{symbols}", self.target),
             State::Built { seconds } => format!(
-                "library {} for {}: built in {seconds:.1}s ({})",
-                self.label, self.target, self.toolchain
+                "{what} for {}: built in {seconds:.1}s ({}{symbols})",
+                self.target, self.toolchain
             ),
         }
     }
@@ -127,12 +147,7 @@ pub fn plan(
     for recipe in recipes {
         let content = match &recipe.path {
             Some(dir) => source::hash_folder(dir)?,
-            None => recipe
-                .sources
-                .iter()
-                .map(|s| s.sha256.to_ascii_lowercase())
-                .collect::<Vec<_>>()
-                .join(","),
+            None => String::new(),
         };
         let closure = catalog.closure(&recipe.deps)?;
         let dep_jobs: Vec<&Job> = closure
@@ -143,30 +158,79 @@ pub fn plan(
                     .expect("dependencies are planned first")
             })
             .collect();
-        let recipe_json = serde_json::to_string(recipe).expect("recipes serialise");
+        let output = if recipe.is_project() {
+            build::Output::Programs
+        } else {
+            build::Output::Libraries
+        };
+        // What the build is made of, flags included: changing how libraries are compiled
+        // (-fPIC) must not reuse a prefix built the old way.
+        let flags = format!(
+            "{}\n{}",
+            build::cflags(toolchain, output).join(" "),
+            build::ldflags(toolchain, output, recipe.strip).join(" ")
+        );
+        let (identity, inputs) = if recipe.is_project() {
+            // A project's sources are not part of its key: its build tree stays
+            // configured across edits (make sees them), and `programs` only chooses
+            // what reaches dist/.
+            let mut keyed = recipe.clone();
+            keyed.exports.programs.clear();
+            (
+                serde_json::to_string(&keyed).expect("recipes serialise"),
+                vendor::configure_inputs(recipe)?,
+            )
+        } else {
+            let inputs = match &recipe.path {
+                Some(_) => content.clone(),
+                None => recipe
+                    .sources
+                    .iter()
+                    .map(|s| s.sha256.to_ascii_lowercase())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            };
+            (
+                serde_json::to_string(recipe).expect("recipes serialise"),
+                inputs,
+            )
+        };
         let mut parts: Vec<String> = vec![
             BUILD_LOGIC.into(),
-            recipe_json,
-            content,
+            identity,
+            inputs,
+            flags,
             toolchain.fingerprint.clone(),
             toolchain.target.name().into(),
         ];
         parts.extend(dep_jobs.iter().map(|j| j.key.clone()));
         let key = cache::key(parts);
-        let prefix = cache.dir("libs").join(format!(
-            "{}-{}-{}-{}",
-            recipe.name,
-            recipe.version,
-            toolchain.target.name(),
-            &key[..16]
-        ));
+        let prefix = if recipe.is_project() {
+            vendor::entry(cache, recipe, toolchain.target, &key)
+        } else {
+            cache.dir("libs").join(format!(
+                "{}-{}-{}-{}",
+                recipe.name,
+                recipe.version,
+                toolchain.target.name(),
+                &key[..16]
+            ))
+        };
+        let dep_libs = dep_jobs
+            .iter()
+            .rev()
+            .flat_map(|j| j.recipe.link_names())
+            .collect();
         jobs.push(Job {
             recipe: recipe.clone(),
             toolchain: toolchain.clone(),
             key,
             prefix,
             dep_prefixes: dep_jobs.iter().map(|j| j.prefix.clone()).collect(),
+            dep_names: dep_jobs.iter().map(|j| j.recipe.name.clone()).collect(),
             archives: Vec::new(),
+            dep_libs,
+            content,
         });
     }
     Ok(jobs)
@@ -177,7 +241,7 @@ fn link_set(jobs: &[Job]) -> LinkSet {
     for job in jobs.iter().rev() {
         set.libs.extend(job.recipe.link_names());
     }
-    for job in jobs {
+    for job in jobs.iter().filter(|j| !j.recipe.is_project()) {
         set.include_dirs.push(job.prefix.join("include"));
         set.lib_dirs.push(job.prefix.join("lib"));
         set.prefixes.push(job.prefix.clone());
@@ -208,12 +272,8 @@ pub fn prepare(
 
     let mut pending: Vec<Vec<Job>> = Vec::new();
     for jobs in &plans {
-        let todo: Vec<Job> = jobs
-            .iter()
-            .filter(|j| !cache::is_complete(&j.prefix))
-            .cloned()
-            .collect();
-        for job in jobs.iter().filter(|j| cache::is_complete(&j.prefix)) {
+        let todo: Vec<Job> = jobs.iter().filter(|j| !j.is_current()).cloned().collect();
+        for job in jobs.iter().filter(|j| j.is_current()) {
             let outcome = outcome(job, State::Cached);
             report(&outcome);
             prepared.outcomes.push(outcome);
@@ -227,6 +287,9 @@ pub fn prepare(
     }
 
     let host = build::check_host_tools(pending.iter().flatten().map(|j| &j.recipe), env)?;
+    for job in pending.iter().flatten() {
+        vendor::check_buildable(job)?;
+    }
     for job in pending.iter_mut().flatten() {
         job.archives = job
             .recipe
@@ -240,15 +303,21 @@ pub fn prepare(
     let active = AtomicUsize::new(pending.len());
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<Outcome>>> = std::thread::scope(|scope| {
-        let handles: Vec<_> =
-            pending
-                .iter()
-                .map(|jobs| {
-                    let host = &host;
-                    let failed = &failed;
-                    let active = &active;
-                    scope.spawn(move || {
-                    let settings = build::Settings { cache, env, host, budget, active };
+        let handles: Vec<_> = pending
+            .iter()
+            .map(|jobs| {
+                let host = &host;
+                let failed = &failed;
+                let active = &active;
+                scope.spawn(move || {
+                    let settings = build::Settings {
+                        cache,
+                        env,
+                        host,
+                        budget,
+                        active,
+                        keep_failed: request.keep_failed,
+                    };
                     // The other targets' share of -j grows when this one is done.
                     struct Done<'a>(&'a AtomicUsize);
                     impl Drop for Done<'_> {
@@ -264,8 +333,8 @@ pub fn prepare(
                         }
                         if cmd::verbosity() >= cmd::NORMAL {
                             eprintln!(
-                                "muslbuild: building library {} for {} ({}, make -j{}); logs in {}",
-                                job.recipe.label(),
+                                "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
+                                job.recipe.subject(),
                                 job.target(),
                                 job.toolchain.label(),
                                 settings.make_jobs(),
@@ -273,10 +342,17 @@ pub fn prepare(
                             );
                         }
                         let start = Instant::now();
-                        match build::build(job, &settings) {
+                        let built = if job.recipe.is_project() {
+                            vendor::build(job, &settings)
+                        } else {
+                            build::build(job, &settings)
+                        };
+                        match built {
                             Ok(built) => {
                                 let state = if built {
-                                    State::Built { seconds: start.elapsed().as_secs_f64() }
+                                    State::Built {
+                                        seconds: start.elapsed().as_secs_f64(),
+                                    }
                                 } else {
                                     State::Cached
                                 };
@@ -292,8 +368,8 @@ pub fn prepare(
                     }
                     Ok(outcomes)
                 })
-                })
-                .collect();
+            })
+            .collect();
         handles
             .into_iter()
             .map(|h| h.join().expect("library build thread panicked"))
@@ -313,7 +389,17 @@ fn outcome(job: &Job, state: State) -> Outcome {
         target: job.target(),
         toolchain: job.toolchain.label(),
         state,
-        prefix: job.prefix.clone(),
+        prefix: if job.recipe.is_project() {
+            vendor::install_root(&job.prefix)
+                .join(job.recipe.runtime_prefix().trim_start_matches('/'))
+        } else {
+            job.prefix.clone()
+        },
+        staged: job
+            .recipe
+            .is_project()
+            .then(|| vendor::install_root(&job.prefix)),
+        stripped: job.recipe.is_project().then_some(job.recipe.strip),
     }
 }
 
@@ -370,7 +456,7 @@ pub fn list(catalog: &Catalog) -> String {
 
 /// `muslbuild lib env`: the variables another build system needs to compile and link
 /// against the prefixes with the same toolchain, as `export KEY='value'` lines.
-pub fn env_lines(set: &LinkSet, toolchain: &Toolchain) -> String {
+pub fn env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
     let q = |s: &str| {
         shlex::try_quote(s)
             .map(|q| q.into_owned())
@@ -382,25 +468,48 @@ pub fn env_lines(set: &LinkSet, toolchain: &Toolchain) -> String {
         .iter()
         .map(|d| format!("-I{}", path(d)))
         .collect();
-    let mut ldflags: Vec<String> = build::LIB_LDFLAGS.iter().map(|s| s.to_string()).collect();
+    // What a vendored program gets: section GC and stripped at link time.
+    let mut ldflags = build::ldflags(toolchain, build::Output::Programs, true);
     ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
     let libs: Vec<String> = set.libs.iter().map(|l| format!("-l{l}")).collect();
+    let strip = build::find_strip(toolchain, env);
+    let build_triple = build::build_triple();
     let vars = [
         ("CC", build::cc_words(toolchain)),
         ("AR", toolchain.ar.to_shell_words()),
         ("RANLIB", toolchain.ranlib.to_shell_words()),
-        ("STRIP", build::strip_for(toolchain)),
-        ("CFLAGS", build::LIB_CFLAGS.join(" ")),
+        (
+            "STRIP",
+            strip
+                .as_ref()
+                .map_or_else(|| "true".into(), |p| p.display().to_string()),
+        ),
+        (
+            "CFLAGS",
+            build::cflags(toolchain, build::Output::Programs).join(" "),
+        ),
         ("CPPFLAGS", cppflags.join(" ")),
         ("LDFLAGS", ldflags.join(" ")),
         ("LIBS", libs.join(" ")),
         ("PKG_CONFIG_LIBDIR", set.pkg_config_libdir()),
         ("PKG_CONFIG_PATH", String::new()),
         ("MUSLBUILD_HOST", toolchain.target.gnu_triple().to_string()),
+        ("MUSLBUILD_BUILD", build_triple.clone()),
+        ("BUILD", build_triple),
     ];
-    vars.iter()
-        .map(|(k, v)| format!("export {k}={}\n", q(v)))
-        .collect()
+    let mut out = String::new();
+    if strip.is_none() {
+        out.push_str(&format!(
+            "# no strip on this machine reads {} ELF files (install binutils-{} or llvm): STRIP=true, and LDFLAGS has -s, which strips at link time\n",
+            toolchain.target,
+            toolchain.target.debian_gnu_prefix()
+        ));
+    }
+    out.push_str("# configure as a cross build: ./configure --build=\"$MUSLBUILD_BUILD\" --host=\"$MUSLBUILD_HOST\"\n");
+    for (k, v) in vars {
+        out.push_str(&format!("export {k}={}\n", q(&v)));
+    }
+    out
 }
 
 /// The library names in a `--lib` value: repeatable and comma-separated.
@@ -533,15 +642,26 @@ mod tests {
             libs: vec!["z".into()],
             prefixes: vec![PathBuf::from("/c/libs/a")],
         };
-        let text = env_lines(&set, &toolchain(Target::Armv7, "f"));
+        let text = env_lines(
+            &set,
+            &toolchain(Target::Armv7, "f"),
+            &Env::from_vars([("PATH", "/nonexistent")], PathBuf::from("/")),
+        );
         assert!(
             text.contains("export CPPFLAGS=-I/c/libs/a/include\n"),
             "{text}"
         );
         assert!(
-            text.contains("export LDFLAGS='-static -Os -L/c/libs/a/lib'\n"),
+            text.contains("export LDFLAGS='-static -Os -Wl,--gc-sections -s -L/c/libs/a/lib'\n"),
             "{text}"
         );
+        // No strip reads armv7 ELF on this (empty) PATH: said plainly, not just `true`.
+        assert!(
+            text.contains("# no strip on this machine reads armv7"),
+            "{text}"
+        );
+        assert!(text.contains("export STRIP=true\n"), "{text}");
+        assert!(text.contains("export BUILD="), "{text}");
         assert!(
             text.contains(
                 "export PKG_CONFIG_LIBDIR=/c/libs/a/lib/pkgconfig:/c/libs/a/share/pkgconfig\n"

@@ -168,6 +168,33 @@ pub struct Recipe {
     /// Compatibility names created in the prefix after install: path -> link target.
     #[serde(default)]
     pub symlinks: BTreeMap<String, String>,
+    /// Compiler flags after muslbuild's own (so they win).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cflags: Vec<String>,
+    /// Linker flags after muslbuild's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ldflags: Vec<String>,
+    /// Variables set for every step, after muslbuild's (so they win).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub env: BTreeMap<String, String>,
+    /// Programs are linked with `-s` unless this is false.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub strip: bool,
+    /// Where a project's programs will run from (`--prefix`, `/usr` by default); absolute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<String>,
+    /// A command run in a copy of the folder before configure (`["autoreconf", "-fi"]`),
+    /// for a checkout that has no `./configure`. Never through a shell.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bootstrap: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 fn unversioned() -> String {
@@ -216,6 +243,13 @@ impl Recipe {
                 )));
             }
         }
+        if let Some(prefix) = &self.prefix
+            && !prefix.starts_with('/')
+        {
+            return Err(bad(format!(
+                "`prefix = \"{prefix}\"` is not an absolute path"
+            )));
+        }
         for link in self.symlinks.keys() {
             if Path::new(link).is_absolute() || link.split('/').any(|c| c == "..") {
                 return Err(bad(format!("symlink `{link}` must stay inside the prefix")));
@@ -235,9 +269,31 @@ impl Recipe {
         }
     }
 
+    /// A vendored project (`[vendor.NAME]`): programs, no libraries; configured for its
+    /// runtime prefix and kept configured between builds (`libs::vendor`).
+    pub fn is_project(&self) -> bool {
+        self.exports.libs.is_empty() && !self.exports.programs.is_empty()
+    }
+
+    /// The prefix a project is configured for: where its programs will run.
+    pub fn runtime_prefix(&self) -> &str {
+        self.prefix.as_deref().unwrap_or("/usr")
+    }
+
+    /// `library ncurses`, `project tool`: how progress lines and errors name it.
+    pub fn subject(&self) -> String {
+        if self.is_project() {
+            format!("project {}", self.name)
+        } else {
+            format!("library {}", self.name)
+        }
+    }
+
     /// `ncurses 6.4`, or `greet (vendored)`: how reports name it.
     pub fn label(&self) -> String {
-        if self.is_vendored() && self.version == unversioned() {
+        if self.is_project() {
+            self.name.clone()
+        } else if self.is_vendored() && self.version == unversioned() {
             format!("{} (vendored)", self.name)
         } else {
             format!("{} {}", self.name, self.version)
@@ -317,6 +373,12 @@ pub fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         make: MakeSpec::default(),
         exports: Exports::default(),
         symlinks: BTreeMap::new(),
+        cflags: Vec::new(),
+        ldflags: Vec::new(),
+        env: BTreeMap::new(),
+        strip: true,
+        prefix: None,
+        bootstrap: Vec::new(),
     };
     recipe.validate(&origin)?;
     Ok(recipe)

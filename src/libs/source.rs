@@ -269,8 +269,18 @@ pub fn hash_folder(dir: &Path) -> Result<String> {
 }
 
 /// Copies a vendored folder (without `.git`) so builds never write into the user's tree.
+/// File times and modes are kept: with new times in copy order, automake's rebuild rules
+/// would fire (aclocal, automake, makeinfo run inside the build, or fail when absent).
 pub fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+    sync_folder(from, to).map(|_| ())
+}
+
+/// Brings `to` up to date with `from`: copies each file that is new or whose size or
+/// modification time differs, keeping its time and mode, and leaves what the build made
+/// alone. Returns how many files were copied.
+pub fn sync_folder(from: &Path, to: &Path) -> Result<usize> {
     std::fs::create_dir_all(to).map_err(Error::io("cannot create", to))?;
+    let mut copied = 0;
     for entry in std::fs::read_dir(from).map_err(Error::io("cannot read", from))? {
         let entry = entry.map_err(Error::io("cannot read", from))?;
         if entry.file_name() == ".git" {
@@ -281,14 +291,42 @@ pub fn copy_folder(from: &Path, to: &Path) -> Result<()> {
         let meta = std::fs::symlink_metadata(&src).map_err(Error::io("cannot read", &src))?;
         if meta.file_type().is_symlink() {
             let target = std::fs::read_link(&src).map_err(Error::io("cannot read", &src))?;
+            if std::fs::read_link(&dst).ok().as_ref() == Some(&target) {
+                continue;
+            }
+            let _ = std::fs::remove_file(&dst);
             std::os::unix::fs::symlink(&target, &dst).map_err(Error::io("cannot create", &dst))?;
+            copied += 1;
         } else if meta.is_dir() {
-            copy_folder(&src, &dst)?;
+            copied += sync_folder(&src, &dst)?;
         } else {
+            let modified = meta.modified().map_err(Error::io("cannot read", &src))?;
+            if let Ok(old) = std::fs::symlink_metadata(&dst)
+                && old.is_file()
+                && old.len() == meta.len()
+                && old.modified().ok() == Some(modified)
+            {
+                continue;
+            }
+            // A read-only copy cannot be written over; a folder of that name goes too.
+            match std::fs::symlink_metadata(&dst) {
+                Ok(m) if m.is_dir() => {
+                    let _ = std::fs::remove_dir_all(&dst);
+                }
+                Ok(_) => {
+                    let _ = std::fs::remove_file(&dst);
+                }
+                Err(_) => {}
+            }
+            // std::fs::copy keeps the mode; futimens needs ownership, not write access.
             std::fs::copy(&src, &dst).map_err(Error::io("cannot copy", &src))?;
+            std::fs::File::open(&dst)
+                .and_then(|f| f.set_modified(modified))
+                .map_err(Error::io("cannot set the file time of", &dst))?;
+            copied += 1;
         }
     }
-    Ok(())
+    Ok(copied)
 }
 
 #[cfg(test)]

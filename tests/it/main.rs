@@ -10,3 +10,4 @@ mod libs;
 mod project;
 mod strip;
 mod support;
+mod vendor;

@@ -1,0 +1,273 @@
+//! Vendored projects (`[vendor.NAME]`): programs configured for where they run
+//! (`--prefix=/usr --sysconfdir=/etc --localstatedir=/var --runstatedir=/run`), installed
+//! with `DESTDIR` into a staging folder whose tree the artifacts come from.
+//!
+//! Each (project, target) keeps one entry in `<cache>/vendor/`, named by the key of its
+//! configure inputs (the configure script, arguments, flags, environment, toolchain,
+//! dependencies' keys; not the sources, not `programs`):
+//!
+//! - `build/`: the configured build tree. Autotools (VPATH) and cmake build out of tree,
+//!   reading the folder in place, so file times are the user's own and `make` sees an
+//!   edit by its time; a plain Makefile (or a tree that needs `bootstrap`, a newer
+//!   `config.sub`, or was configured in place) builds in a copy, synced by size and time,
+//!   times kept.
+//! - `configured`: written once configure succeeded; a later build runs only `make`.
+//! - `install/`: the staged install (`DESTDIR` root), published by rename, with a record
+//!   of the folder's content hash it was made from. The same hash again runs nothing.
+
+use std::path::{Path, PathBuf};
+
+use super::build::{self, Job, Runner, Settings};
+use super::recipe::{BuildSystem, Recipe};
+use super::source;
+use crate::cache::{self, Cache};
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+const CONFIGURED: &str = "configured";
+
+/// The entry of a project for one toolchain, from its configure key.
+pub fn entry(cache: &Cache, recipe: &Recipe, target: Target, key: &str) -> PathBuf {
+    cache
+        .dir("vendor")
+        .join(format!("{}-{}-{}", recipe.name, target.name(), &key[..16]))
+}
+
+/// The staged install (the `DESTDIR` root: `usr/bin/…`, `etc/…`) of a project's entry.
+pub fn install_root(entry: &Path) -> PathBuf {
+    entry.join("install")
+}
+
+/// The files whose contents decide how a project is configured: its configure script
+/// and what generates it, or the top-level CMakeLists.txt. A plain Makefile has none
+/// (make reads it again every time).
+pub fn configure_inputs(recipe: &Recipe) -> Result<String> {
+    let Some(dir) = &recipe.path else {
+        return Ok(String::new());
+    };
+    let names: &[&str] = match recipe.build {
+        BuildSystem::Autotools | BuildSystem::Configure => {
+            &["configure", "configure.ac", "configure.in"]
+        }
+        BuildSystem::Cmake => &["CMakeLists.txt"],
+        BuildSystem::Make => &[],
+    };
+    let mut parts = Vec::new();
+    for name in names {
+        let path = dir.join(name);
+        if path.is_file() {
+            parts.push(format!("{name} {}", source::sha256_file(&path)?));
+        }
+    }
+    Ok(parts.join("\n"))
+}
+
+/// Whether the staged install was made from the folder's current contents.
+pub fn is_current(job: &Job) -> bool {
+    let record = install_root(&job.prefix).join(cache::COMPLETE);
+    std::fs::read(&record)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|r| r["content"] == job.content.as_str())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// Configure runs in `build/` and reads the folder in place.
+    OutOfTree,
+    /// The folder is copied (synced) into `build/`, which is built in place.
+    Copy,
+}
+
+/// Out of tree where the build system supports it and the folder can be used as it is.
+fn layout(recipe: &Recipe, src: &Path, target: Target, cache: &Cache) -> Result<Layout> {
+    Ok(match recipe.build {
+        BuildSystem::Cmake => Layout::OutOfTree,
+        BuildSystem::Autotools
+            if recipe.bootstrap.is_empty()
+                // VPATH configure refuses a folder configured in place.
+                && !src.join("config.status").exists()
+                && !needs_new_config_sub(src, target, cache)? =>
+        {
+            Layout::OutOfTree
+        }
+        _ => Layout::Copy,
+    })
+}
+
+/// Whether a `config.sub` in the folder rejects the target (it must then be replaced,
+/// which is never done in the user's tree).
+fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<bool> {
+    let probe = cache.temp_dir("vendor")?;
+    let log = probe.path().join("config-scripts.log");
+    let copy = probe.path().join("tree");
+    let mut found = Vec::new();
+    for name in ["config.sub", "build-aux/config.sub", "config/config.sub"] {
+        let sub = src.join(name);
+        if sub.is_file() {
+            let dest = copy.join(name);
+            std::fs::create_dir_all(dest.parent().expect("has a parent"))
+                .map_err(Error::io("cannot create", &copy))?;
+            std::fs::copy(&sub, &dest).map_err(Error::io("cannot copy", &sub))?;
+            found.push(dest);
+        }
+    }
+    if found.is_empty() {
+        return Ok(false);
+    }
+    Ok(!build::refresh_config_scripts(&copy, target, &log)?.is_empty())
+}
+
+/// Builds a project's programs for one toolchain unless its staged install is current;
+/// returns whether anything ran.
+pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
+    let cache = settings.cache;
+    let _lock = build::lock(cache, job)?;
+    if is_current(job) {
+        return Ok(false);
+    }
+    let src = job
+        .recipe
+        .path
+        .clone()
+        .expect("a project is a vendored folder");
+    let entry = &job.prefix;
+    let tree = entry.join("build");
+    std::fs::create_dir_all(&tree).map_err(Error::io("cannot create", &tree))?;
+    let logs = job.log_dir(cache);
+    std::fs::create_dir_all(&logs).map_err(Error::io("cannot create the log directory", &logs))?;
+    let layout = layout(&job.recipe, &src, job.target(), cache)?;
+    let configured = entry.join(CONFIGURED);
+    let read_from = match layout {
+        Layout::OutOfTree => src.clone(),
+        Layout::Copy => {
+            source::sync_folder(&src, &tree)?;
+            tree.clone()
+        }
+    };
+    let runner = Runner {
+        job,
+        settings,
+        src: &read_from,
+        dir: &tree,
+        logs: &logs,
+        prefix: job.recipe.runtime_prefix().to_string(),
+        maps: vec![src.clone(), tree.clone()],
+    };
+    // Configured the same way, or again: a folder configured in place since (VPATH no
+    // longer possible) switches to a copy.
+    let how = format!("{} {layout:?}", job.key);
+    if std::fs::read_to_string(&configured).ok().as_deref() != Some(how.as_str()) {
+        if layout == Layout::Copy {
+            build::bootstrap(job, &tree, &logs)?;
+            if job.recipe.build == BuildSystem::Autotools {
+                build::refresh_config_scripts(
+                    &tree,
+                    job.target(),
+                    &logs.join("config-scripts.log"),
+                )?;
+            }
+        }
+        build::check_configure_script(job, &read_from)?;
+        runner.configure()?;
+        std::fs::write(&configured, &how).map_err(Error::io("cannot write", &configured))?;
+    }
+    runner.compile()?;
+    let stage = tempfile::Builder::new()
+        .prefix(".tmp-install-")
+        .tempdir_in(entry)
+        .map_err(Error::io("cannot create a temporary directory in", entry))?;
+    runner.install(stage.path())?;
+    let prefix = job.recipe.runtime_prefix();
+    if !stage.path().join(prefix.trim_start_matches('/')).is_dir() {
+        let found = installed_top(stage.path());
+        return Err(runner.failure(
+            "install",
+            format!(
+                "nothing was installed under {prefix} (the runtime prefix); the install made: {}. If the project is configured for another prefix, set `prefix` in [vendor.{}] rather than --prefix in its arguments",
+                if found.is_empty() { "nothing".to_string() } else { found.join(", ") },
+                job.recipe.name
+            ),
+        ));
+    }
+    publish(job, stage)?;
+    Ok(true)
+}
+
+/// The top-level folders an install made, `/usr/local`-style, for an error.
+fn installed_top(stage: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![stage.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let rel = path.strip_prefix(stage).unwrap_or(&path);
+            if rel.components().count() >= 3 || !path.is_dir() {
+                found.push(format!("/{}", rel.display()));
+            } else {
+                stack.push(path);
+            }
+        }
+    }
+    found.sort();
+    found.truncate(8);
+    found
+}
+
+/// Renames the staged install into `install/`: a reader sees the old one or the new one.
+fn publish(job: &Job, stage: tempfile::TempDir) -> Result<()> {
+    let record = serde_json::json!({
+        "name": job.recipe.name,
+        "target": job.target().name(),
+        "toolchain": job.toolchain.label(),
+        "key": job.key,
+        "content": job.content,
+        "prefix": job.recipe.runtime_prefix(),
+    });
+    let record_path = stage.path().join(cache::COMPLETE);
+    std::fs::write(
+        &record_path,
+        serde_json::to_string_pretty(&record).expect("json"),
+    )
+    .map_err(Error::io("cannot write", &record_path))?;
+    let dest = install_root(&job.prefix);
+    let stage = stage.keep();
+    if dest.exists() {
+        let old = job
+            .prefix
+            .join(format!(".old-install-{}", std::process::id()));
+        std::fs::rename(&dest, &old).map_err(Error::io("cannot move aside", &dest))?;
+        std::fs::rename(&stage, &dest).map_err(Error::io("cannot move into place", &dest))?;
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&stage, &dest).map_err(Error::io("cannot move into place", &dest))?;
+    }
+    Ok(())
+}
+
+/// The executables a staged install holds under the prefix's `bin/` and `sbin/`, for a
+/// `programs` name that is not among them.
+pub fn installed_programs(prefix_dir: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for dir in ["bin", "sbin"] {
+        if let Ok(entries) = std::fs::read_dir(prefix_dir.join(dir)) {
+            for e in entries.flatten() {
+                names.push(format!("{dir}/{}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    names.sort();
+    names
+}
+
+/// Before any build starts: a vendored folder that needs `./configure` has one, or a
+/// `bootstrap` command that will make it.
+pub fn check_buildable(job: &Job) -> Result<()> {
+    match &job.recipe.path {
+        Some(dir) if job.recipe.bootstrap.is_empty() => build::check_configure_script(job, dir),
+        _ => Ok(()),
+    }
+}
