@@ -38,6 +38,8 @@ pub struct Options {
     pub offline: bool,
     /// `--keep-failed`: a failed library or vendored build keeps its tree.
     pub keep_failed: bool,
+    /// `--strict`: a declared library no vendored program uses is an error.
+    pub strict: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -440,6 +442,7 @@ fn build(
                 libraries.push(o.clone());
             }
         }
+        unused_libraries(v, &prepared, options.strict)?;
         vendor_builds.push((v, prepared));
     }
 
@@ -867,6 +870,42 @@ fn vendor_recipe(v: &config::VendorProject) -> Recipe {
 
 /// One installed program of a vendored project, for one target: from the project's
 /// prefix (`bin/` or `sbin/`) through staging and verification into dist.
+/// What the link check found for a vendored project (recorded with its staged install,
+/// so a cached build warns as the first one did): a warning, or with `--strict` an error.
+fn unused_libraries(
+    v: &config::VendorProject,
+    prepared: &libs::Prepared,
+    strict: bool,
+) -> Result<()> {
+    for outcome in prepared.outcomes.iter().filter(|o| o.name == v.name) {
+        let Some(staged) = &outcome.staged else {
+            continue;
+        };
+        let record = std::fs::read(staged.join(crate::cache::COMPLETE)).unwrap_or_default();
+        let unused: Vec<String> = serde_json::from_slice::<serde_json::Value>(&record)
+            .ok()
+            .and_then(|r| serde_json::from_value(r["unused_libraries"].clone()).ok())
+            .unwrap_or_default();
+        for line in unused {
+            let message = format!(
+                "vendored project `{}` for {}: {line}",
+                v.name, outcome.target
+            );
+            let help = "its configure did not find it (see the check above, and config.log in the build tree); pass the library's paths in `configure.args` or fix the check, or drop it from `libs`";
+            if strict {
+                return Err(Error::UnusedLibrary {
+                    message,
+                    help: help.into(),
+                });
+            }
+            if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                eprintln!("muslbuild: warning: {message}\nhelp: {help}");
+            }
+        }
+    }
+    Ok(())
+}
+
 fn install_vendored(
     v: &config::VendorProject,
     program: &str,

@@ -596,7 +596,9 @@ pub fn cross_env(
         .map(|p| format!("-I{}", quote_path(&p.join("include"))))
         .collect();
     set("CPPFLAGS", cppflags.join(" "));
-    let mut ldflags = ldflags(tc, output, job.recipe.strip);
+    // Programs link with their symbols: after the install, symbols::check_and_strip
+    // checks the declared libraries against them, then strips (unless `strip = false`).
+    let mut ldflags = ldflags(tc, output, false);
     ldflags.extend(
         job.dep_prefixes
             .iter()

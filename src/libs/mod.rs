@@ -8,6 +8,7 @@ pub mod build;
 pub mod commands;
 pub mod recipe;
 pub mod source;
+pub mod symbols;
 pub mod vendor;
 
 use std::path::{Path, PathBuf};

@@ -190,7 +190,9 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
             ),
         ));
     }
-    publish(job, stage)?;
+    // Linked with symbols: the declared libraries are checked, then stripped.
+    let unused = super::symbols::check_and_strip(job, stage.path(), &tree.join("config.log"))?;
+    publish(job, stage, &unused)?;
     Ok(true)
 }
 
@@ -218,7 +220,7 @@ fn installed_top(stage: &Path) -> Vec<String> {
 }
 
 /// Renames the staged install into `install/`: a reader sees the old one or the new one.
-fn publish(job: &Job, stage: tempfile::TempDir) -> Result<()> {
+fn publish(job: &Job, stage: tempfile::TempDir, unused_libraries: &[String]) -> Result<()> {
     let record = serde_json::json!({
         "name": job.recipe.name,
         "target": job.target().name(),
@@ -226,6 +228,7 @@ fn publish(job: &Job, stage: tempfile::TempDir) -> Result<()> {
         "key": job.key,
         "content": job.content,
         "prefix": job.recipe.runtime_prefix(),
+        "unused_libraries": unused_libraries,
     });
     let record_path = stage.path().join(cache::COMPLETE);
     std::fs::write(

@@ -2,6 +2,7 @@
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
 mod c;
+mod corpus;
 mod go;
 mod http;
 mod image;
