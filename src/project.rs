@@ -201,13 +201,17 @@ pub fn run(project_file: &Path, options: &Options, env: &Env, cache: &Cache) -> 
             "cannot create a temporary directory in",
             std::env::temp_dir(),
         ))?;
+    // Everything again — library prefixes and vendored projects included — in a fresh
+    // cache at another absolute path: what a second machine would do. Only the inputs
+    // are shared: installed toolchains and verified source archives.
+    let fresh = fresh_cache(cache, temp.path())?;
     let second = build(
         &project,
         options,
         &temp.path().join("dist"),
         true,
         env,
-        cache,
+        &fresh,
     )?;
     let differences = compare(&report, &second);
     let mut report = report;
@@ -222,6 +226,20 @@ pub fn run(project_file: &Path, options: &Options, env: &Env, cache: &Cache) -> 
         });
     }
     Ok(report)
+}
+
+/// A cache under `dir` whose `toolchains/` and `sources/` are the user's (read, never
+/// written by a build) and everything else is empty.
+fn fresh_cache(cache: &Cache, dir: &Path) -> Result<Cache> {
+    let root = dir.join("cache");
+    std::fs::create_dir_all(&root).map_err(Error::io("cannot create", &root))?;
+    for shared in ["toolchains", "sources"] {
+        let original = cache.dir(shared);
+        std::fs::create_dir_all(&original).map_err(Error::io("cannot create", &original))?;
+        let link = root.join(shared);
+        std::os::unix::fs::symlink(&original, &link).map_err(Error::io("cannot create", &link))?;
+    }
+    Ok(Cache::new(root))
 }
 
 fn compare(first: &Report, second: &Report) -> Vec<String> {

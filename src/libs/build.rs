@@ -583,6 +583,11 @@ pub fn cross_env(
         // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
         cflags.push(format!("-ffile-prefix-map={}=.", dir.display()));
     }
+    // Dependencies' headers live in the cache, whose path differs per user: they are
+    // named by the library instead (`/ncurses/include/curses.h`).
+    for (dir, name) in job.dep_prefixes.iter().zip(&job.dep_names) {
+        cflags.push(format!("-ffile-prefix-map={}=/{name}", dir.display()));
+    }
     cflags.extend(
         job.recipe
             .cflags
@@ -843,11 +848,12 @@ impl Runner<'_> {
                 if recipe.build == BuildSystem::Autotools {
                     if recipe.is_project() && self.prefix == "/usr" {
                         // Where a program runs, as distributions configure it.
-                        configure = configure.args([
-                            "--sysconfdir=/etc",
-                            "--localstatedir=/var",
-                            "--runstatedir=/run",
-                        ]);
+                        configure = configure.args(["--sysconfdir=/etc", "--localstatedir=/var"]);
+                        // Scripts from autoconf before 2.70 reject `--runstatedir`.
+                        let text = std::fs::read(self.src.join("configure")).unwrap_or_default();
+                        if text.windows(11).any(|w| w == b"runstatedir") {
+                            configure = configure.arg("--runstatedir=/run");
+                        }
                     }
                     configure = configure
                         .arg(format!("--host={}", self.job.target().gnu_triple()))

@@ -383,3 +383,24 @@ fn a_declared_library_no_program_uses_is_reported_and_strict_fails() {
     );
     assert!(err.contains("help: "), "{err}");
 }
+
+/// `--check-reproducible` builds everything again — the ncurses prefix and the vendored
+/// project too — in a fresh cache at another path, and finds the same bytes.
+#[test]
+fn check_reproducible_rebuilds_libraries_and_vendored_projects() {
+    require_qemu();
+    let env = TestEnv::new();
+    let root = project(env.path(), &LESS);
+    let output = success(env.muslbuild().current_dir(&root).args([
+        "build",
+        "--target",
+        "x86_64",
+        "--check-reproducible",
+        "--json",
+    ]));
+    let err = stderr(&output);
+    assert!(err.contains("building library ncurses for x86_64"), "{err}");
+    assert!(err.contains("building project less for x86_64"), "{err}");
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["reproducible"]["ok"], true, "{report}");
+}
