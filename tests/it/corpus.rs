@@ -404,3 +404,32 @@ fn check_reproducible_rebuilds_libraries_and_vendored_projects() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(report["reproducible"]["ok"], true, "{report}");
 }
+
+/// zlib's recipe pins 1.3.1 and accepts Debian's 1.2.13 repack: offline and with neither
+/// at hand, the error names both and the `--source-dir` way out, at once.
+#[test]
+fn zlib_offline_without_sources_names_every_accepted_archive() {
+    let env = TestEnv::new();
+    let output = env
+        .muslbuild()
+        .env("MUSLBUILD_HOME", env.path().join("home"))
+        .args([
+            "lib",
+            "build",
+            "zlib",
+            "--target",
+            "x86_64",
+            "--toolchain",
+            "zig",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(10), "{err}");
+    assert!(err.contains("zlib-1.3.1.tar.gz"), "{err}");
+    assert!(
+        err.contains("1.2.13 `zlib_1.2.13.dfsg.orig.tar.bz2`"),
+        "{err}"
+    );
+    assert!(err.contains("--source-dir"), "{err}");
+}
