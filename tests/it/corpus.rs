@@ -283,7 +283,7 @@ fn lua_runs_a_script_and_its_readline_recalls_history() {
             &[b"print(6*7)\r", b"\x1b[A\r", b"os.exit(0)\r"],
         );
         assert_eq!(
-            screen.matches("\n42").count(),
+            screen.matches("42\r\n").count(),
             2,
             "{target}: history not recalled:\n{screen}"
         );
@@ -310,7 +310,7 @@ fn sqlite3_with_readline_and_zlib_for_every_target() {
         assert_eq!(stdout(&zip), "a.txt|hello zip\n", "{target}: {zip:?}");
         let screen = run_in_pty(qemu, &binary, &[b"select 40+2;\r", b"\x1b[A\r", b".quit\r"]);
         assert_eq!(
-            screen.matches("\n42").count(),
+            screen.matches("42\r\n").count(),
             2,
             "{target}: history not recalled:\n{screen}"
         );
