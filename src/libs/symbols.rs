@@ -236,7 +236,7 @@ pub fn check_and_strip(
         path: prefix.clone(),
         target: Some(job.target()),
         reason: format!("cannot read its symbols: {reason}"),
-        help: "set `strip = false` to skip the check".into(),
+        help: "an installed program or a declared library's archive is not a file muslbuild can read (ELF, ar); check what the install put in bin/ and sbin/".into(),
     })?;
     if job.recipe.strip {
         for program in &programs {
