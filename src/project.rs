@@ -228,8 +228,8 @@ pub fn run(project_file: &Path, options: &Options, env: &Env, cache: &Cache) -> 
     Ok(report)
 }
 
-/// A cache under `dir` whose `toolchains/` and `sources/` are the user's (read, never
-/// written by a build) and everything else is empty.
+/// A cache under `dir` whose `toolchains/` and `sources/` are the user's (installed
+/// toolchains; verified, content-addressed archives) and everything else is empty.
 fn fresh_cache(cache: &Cache, dir: &Path) -> Result<Cache> {
     let root = dir.join("cache");
     std::fs::create_dir_all(&root).map_err(Error::io("cannot create", &root))?;

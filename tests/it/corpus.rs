@@ -323,7 +323,7 @@ fn sqlite3_with_readline_and_zlib_for_every_target() {
 fn corpus_is_byte_identical_from_two_folders_and_two_cache_homes() {
     require_qemu();
     let env = TestEnv::new();
-    let other_home = env.path().join("second home");
+    let other_home = env.path().join("second-home");
     let programs = [&LESS, &LUA];
     let mut firsts = Vec::new();
     for program in programs {
@@ -391,13 +391,18 @@ fn check_reproducible_rebuilds_libraries_and_vendored_projects() {
     require_qemu();
     let env = TestEnv::new();
     let root = project(env.path(), &LESS);
-    let output = success(env.muslbuild().current_dir(&root).args([
-        "build",
-        "--target",
-        "x86_64",
-        "--check-reproducible",
-        "--json",
-    ]));
+    let output = success(
+        env.muslbuild()
+            .current_dir(&root)
+            .env("MUSLBUILD_SOURCE_DIRS", test_sources())
+            .args([
+                "build",
+                "--target",
+                "x86_64",
+                "--check-reproducible",
+                "--json",
+            ]),
+    );
     let err = stderr(&output);
     assert!(err.contains("building library ncurses for x86_64"), "{err}");
     assert!(err.contains("building project less for x86_64"), "{err}");
