@@ -17,6 +17,7 @@ pub mod image;
 pub mod incremental;
 pub mod jobs;
 pub mod libs;
+pub mod progress;
 pub mod project;
 pub mod run;
 pub mod strip;

@@ -343,7 +343,11 @@ fn build(
         all.extend(vendor_recipes.iter().cloned());
         let catalog = libs::Catalog::new(all);
         let wanted: Vec<String> = vendor_recipes.iter().map(|r| r.name.clone()).collect();
-        libs::build::check_host_tools(catalog.closure(&wanted)?, env)?;
+        let closure = catalog.closure(&wanted)?;
+        libs::build::check_host_tools(closure.iter().copied(), env)?;
+        for recipe in closure {
+            libs::vendor::check_buildable(recipe)?;
+        }
     }
     let go_programs = go_programs(project, &names, &targets, options, env, cache)?;
     // Libraries and vendored projects first, for every target, before anything reaches
@@ -849,6 +853,7 @@ fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) ->
             programs: extras.exports.programs,
         },
         symlinks: extras.symlinks,
+        merge: Default::default(),
         cflags: extras.cflags,
         ldflags: extras.ldflags,
         env: extras.env,

@@ -254,6 +254,8 @@ pub struct Settings<'a> {
     pub active: &'a std::sync::atomic::AtomicUsize,
     /// `--keep-failed`: a failed library build keeps its whole temporary tree.
     pub keep_failed: bool,
+    /// This target's progress line.
+    pub progress: &'a crate::progress::Line,
 }
 
 impl Settings<'_> {
@@ -314,8 +316,9 @@ fn fresh_logs(job: &Job, cache: &Cache) -> Result<PathBuf> {
 
 fn build_in(job: &Job, settings: &Settings<'_>, work: &Path, logs: &Path) -> Result<()> {
     let cache = settings.cache;
+    settings.progress.step(&job.recipe.label(), "unpack");
     let src = prepare_tree(job, work, logs)?;
-    check_configure_script(job, &src)?;
+    check_configure_script(&job.recipe, &src)?;
     let stage = work.join("stage");
     let runner = Runner {
         job,
@@ -358,23 +361,23 @@ fn build_in(job: &Job, settings: &Settings<'_>, work: &Path, logs: &Path) -> Res
 
 /// An autotools or configure build needs `./configure`; a checkout without one needs a
 /// `bootstrap` command first.
-pub fn check_configure_script(job: &Job, src: &Path) -> Result<()> {
+pub fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> {
     if matches!(
-        job.recipe.build,
+        recipe.build,
         BuildSystem::Autotools | BuildSystem::Configure
     ) && !src.join("configure").is_file()
     {
-        let hint = if job.recipe.bootstrap.is_empty() {
+        let hint = if recipe.bootstrap.is_empty() {
             "add `bootstrap = [\"autoreconf\", \"-fi\"]` (run in a copy of the folder before configure) for a checkout that has only configure.ac, or set `build` to make or cmake"
         } else {
             "the `bootstrap` command ran but made no ./configure; check what it generates"
         };
         return Err(Error::LibrarySpec {
-            origin: format!("for {}", job.recipe.subject()),
+            origin: format!("for {}", recipe.subject()),
             reason: format!(
                 "{} has no ./configure to run (build = \"{}\")",
                 src.display(),
-                job.recipe.build.name()
+                recipe.build.name()
             ),
             help: hint.into(),
         });
@@ -513,6 +516,9 @@ fn find_named(dir: &Path, name: &str, depth: usize, out: &mut Vec<PathBuf>) {
 
 /// Compatibility names and a check that every exported library really was installed.
 fn finish_prefix(job: &Job, staged: &Path, logs: &Path) -> Result<()> {
+    for (archive, from) in &job.recipe.merge {
+        merge_archives(job, &staged.join(archive), from, staged, logs)?;
+    }
     for (link, target) in &job.recipe.symlinks {
         let path = staged.join(link);
         if std::fs::symlink_metadata(&path).is_ok() {
@@ -537,6 +543,61 @@ fn finish_prefix(job: &Job, staged: &Path, logs: &Path) -> Result<()> {
                 kept: Vec::new(),
             });
         }
+    }
+    Ok(())
+}
+
+/// Appends the members of the `from` archives to `archive` (quick append: a member name
+/// that exists in both is kept twice rather than replaced), then rebuilds its index.
+fn merge_archives(
+    job: &Job,
+    archive: &Path,
+    from: &[String],
+    staged: &Path,
+    logs: &Path,
+) -> Result<()> {
+    let tc = &job.toolchain;
+    let log = logs.join("merge.log");
+    let fail = |tail: String| Error::LibraryBuild {
+        subject: job.recipe.subject(),
+        target: job.target(),
+        step: "merge",
+        log: log.clone(),
+        tail,
+        kept: Vec::new(),
+    };
+    if !archive.is_file() {
+        return Err(fail(format!("{} was not installed", archive.display())));
+    }
+    for (i, name) in from.iter().enumerate() {
+        let source = staged.join(name);
+        if !source.is_file() {
+            return Err(fail(format!("{} was not installed", source.display())));
+        }
+        let members = staged.join(format!(".merge-{i}"));
+        std::fs::create_dir_all(&members).map_err(Error::io("cannot create", &members))?;
+        let run = |cmd: Cmd, what: &str| {
+            cmd.run_logged(&logs.join(format!("merge-{i}-{what}.log")))
+                .map_err(|e| match e {
+                    Error::CommandFailed { tail, .. } => fail(without_command(&tail)),
+                    other => other,
+                })
+        };
+        run(
+            tc.ar.command().arg("x").arg(&source).current_dir(&members),
+            "extract",
+        )?;
+        let mut objects: Vec<PathBuf> = std::fs::read_dir(&members)
+            .map_err(Error::io("cannot read", &members))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        objects.sort();
+        run(
+            tc.ar.command().arg("q").arg(archive).args(&objects),
+            "append",
+        )?;
+        run(tc.ranlib.command().arg(archive), "index")?;
+        std::fs::remove_dir_all(&members).map_err(Error::io("cannot remove", &members))?;
     }
     Ok(())
 }
@@ -733,13 +794,13 @@ impl Runner<'_> {
     /// the step logs (the build folder may go away) and named.
     pub fn failure(&self, step: &'static str, tail: String) -> Error {
         let mut kept = Vec::new();
-        for name in [
-            "config.log",
-            "CMakeFiles/CMakeError.log",
-            "CMakeFiles/CMakeOutput.log",
-            "CMakeFiles/CMakeConfigureLog.yaml",
+        for (dir, name) in [
+            (self.dir.to_path_buf(), "config.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeError.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeOutput.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeConfigureLog.yaml"),
         ] {
-            let found = self.dir.join(name);
+            let found = dir.join(name);
             if found.is_file() {
                 let copy = self
                     .logs
@@ -760,6 +821,7 @@ impl Runner<'_> {
     }
 
     fn step(&self, step: &'static str, cmd: Cmd) -> Result<()> {
+        self.settings.progress.step(&self.job.recipe.label(), step);
         let log = self.logs.join(format!("{step}.log"));
         cmd.run_logged(&log).map_err(|err| match err {
             // The log's first line is the (long) command itself; the help points to it.
@@ -771,6 +833,25 @@ impl Runner<'_> {
     fn expand(&self, arg: &str) -> String {
         let host = self.settings.host;
         let mut out = arg.replace("{prefix}", &self.prefix);
+        // The flags muslbuild sets, for Makefiles that define their own CFLAGS/LDFLAGS in
+        // terms of other variables (`MYLDFLAGS={ldflags}`).
+        for (name, var) in [
+            ("{cflags}", "CFLAGS"),
+            ("{cppflags}", "CPPFLAGS"),
+            ("{ldflags}", "LDFLAGS"),
+            ("{libs}", "LIBS"),
+        ] {
+            if out.contains(name) {
+                let vars = cross_env(self.job, host, self.settings.env, &self.maps);
+                let value = vars
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == var)
+                    .map(|(_, v)| v.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                out = out.replace(name, &value);
+            }
+        }
         out = out.replace("{build_cc}", host.build_cc.as_deref().unwrap_or("cc"));
         out = expand_dep_prefixes(self.job, &out);
         while let Some(start) = out.find("{host_tool:") {
@@ -788,11 +869,24 @@ impl Runner<'_> {
         out
     }
 
-    fn make(&self) -> Cmd {
-        let jobs = self.settings.make_jobs();
-        self.cmd(&self.settings.host.make)
-            .arg(format!("-j{jobs}"))
-            .args(self.job.recipe.make.args.iter().map(|a| self.expand(a)))
+    /// `make -jN` with muslbuild's variables first and the recipe's `make.args` after
+    /// them, so the user's win (`AR=ar rcu`, `PREFIX=/opt/x`).
+    fn make(&self, install: bool) -> Cmd {
+        let recipe = &self.job.recipe;
+        // Installing in parallel races on directory creation in some Makefiles.
+        let jobs = if install {
+            1
+        } else {
+            self.settings.make_jobs()
+        };
+        let mut cmd = self.cmd(&self.settings.host.make).arg(format!("-j{jobs}"));
+        if recipe.build == BuildSystem::Make {
+            cmd = cmd.args(self.make_tools());
+            if install || recipe.is_project() {
+                cmd = cmd.args(self.make_prefix());
+            }
+        }
+        cmd.args(recipe.make.args.iter().map(|a| self.expand(a)))
     }
 
     fn install_targets(&self) -> Vec<String> {
@@ -872,15 +966,8 @@ impl Runner<'_> {
     pub fn compile(&self) -> Result<()> {
         let recipe = &self.job.recipe;
         match recipe.build {
-            BuildSystem::Autotools | BuildSystem::Configure => {
-                self.step("make", self.make().args(&recipe.make.targets))
-            }
-            BuildSystem::Make => {
-                let mut make = self.make().args(self.make_tools());
-                if recipe.is_project() {
-                    make = make.args(self.make_prefix());
-                }
-                self.step("make", make.args(&recipe.make.targets))
+            BuildSystem::Autotools | BuildSystem::Configure | BuildSystem::Make => {
+                self.step("make", self.make(false).args(&recipe.make.targets))
             }
             BuildSystem::Cmake => {
                 let jobs = self.settings.make_jobs();
@@ -900,22 +987,9 @@ impl Runner<'_> {
     pub fn install(&self, stage: &Path) -> Result<()> {
         let destdir = format!("DESTDIR={}", stage.display());
         match self.job.recipe.build {
-            // Installing in parallel races on directory creation in some Makefiles.
-            BuildSystem::Autotools | BuildSystem::Configure => self.step(
+            BuildSystem::Autotools | BuildSystem::Configure | BuildSystem::Make => self.step(
                 "install",
-                self.make()
-                    .arg("-j1")
-                    .args(self.install_targets())
-                    .arg(destdir),
-            ),
-            BuildSystem::Make => self.step(
-                "install",
-                self.make()
-                    .arg("-j1")
-                    .args(self.make_tools())
-                    .args(self.install_targets())
-                    .args(self.make_prefix())
-                    .arg(destdir),
+                self.make(true).args(self.install_targets()).arg(destdir),
             ),
             BuildSystem::Cmake => self.step(
                 "install",

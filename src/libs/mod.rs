@@ -22,6 +22,7 @@ use crate::cache::{self, Cache};
 use crate::cmd;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 
@@ -289,7 +290,7 @@ pub fn prepare(
 
     let host = build::check_host_tools(pending.iter().flatten().map(|j| &j.recipe), env)?;
     for job in pending.iter().flatten() {
-        vendor::check_buildable(job)?;
+        vendor::check_buildable(&job.recipe)?;
     }
     for job in pending.iter_mut().flatten() {
         job.archives = job
@@ -302,6 +303,7 @@ pub fn prepare(
 
     let budget = request.jobs.max(1);
     let active = AtomicUsize::new(pending.len());
+    let board = progress::Board::new(progress::Mode::detect());
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<Outcome>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pending
@@ -310,7 +312,9 @@ pub fn prepare(
                 let host = &host;
                 let failed = &failed;
                 let active = &active;
+                let board = &board;
                 scope.spawn(move || {
+                    let line = board.line(jobs[0].target().name());
                     let settings = build::Settings {
                         cache,
                         env,
@@ -318,6 +322,7 @@ pub fn prepare(
                         budget,
                         active,
                         keep_failed: request.keep_failed,
+                        progress: &line,
                     };
                     // The other targets' share of -j grows when this one is done.
                     struct Done<'a>(&'a AtomicUsize);
@@ -332,16 +337,14 @@ pub fn prepare(
                         if failed.load(Ordering::Relaxed) {
                             break;
                         }
-                        if cmd::verbosity() >= cmd::NORMAL {
-                            eprintln!(
-                                "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
-                                job.recipe.subject(),
-                                job.target(),
-                                job.toolchain.label(),
-                                settings.make_jobs(),
-                                job.log_dir(cache).display()
-                            );
-                        }
+                        board.println(&format!(
+                            "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
+                            job.recipe.subject(),
+                            job.target(),
+                            job.toolchain.label(),
+                            settings.make_jobs(),
+                            job.log_dir(cache).display()
+                        ));
                         let start = Instant::now();
                         let built = if job.recipe.is_project() {
                             vendor::build(job, &settings)
@@ -358,7 +361,7 @@ pub fn prepare(
                                     State::Cached
                                 };
                                 let outcome = outcome(job, state);
-                                report(&outcome);
+                                board.println(&format!("muslbuild: {}", outcome.line()));
                                 outcomes.push(outcome);
                             }
                             Err(err) => {

@@ -168,6 +168,11 @@ pub struct Recipe {
     /// Compatibility names created in the prefix after install: path -> link target.
     #[serde(default)]
     pub symlinks: BTreeMap<String, String>,
+    /// Archives that also carry other archives' objects, after install: archive -> the
+    /// archives whose members are appended to it (ncurses' `libncursesw.a` gets
+    /// `libtinfow.a`'s, so a configure that links `-lncurses` alone finds `tgetent`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub merge: BTreeMap<String, Vec<String>>,
     /// Compiler flags after muslbuild's own (so they win).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cflags: Vec<String>,
@@ -249,6 +254,17 @@ impl Recipe {
             return Err(bad(format!(
                 "`prefix = \"{prefix}\"` is not an absolute path"
             )));
+        }
+        for path in self
+            .merge
+            .iter()
+            .flat_map(|(a, from)| std::iter::once(a).chain(from))
+        {
+            if Path::new(path).is_absolute() || path.split('/').any(|c| c == "..") {
+                return Err(bad(format!(
+                    "merged archive `{path}` must stay inside the prefix"
+                )));
+            }
         }
         for link in self.symlinks.keys() {
             if Path::new(link).is_absolute() || link.split('/').any(|c| c == "..") {
@@ -373,6 +389,7 @@ pub fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         make: MakeSpec::default(),
         exports: Exports::default(),
         symlinks: BTreeMap::new(),
+        merge: BTreeMap::new(),
         cflags: Vec::new(),
         ldflags: Vec::new(),
         env: BTreeMap::new(),

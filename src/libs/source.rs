@@ -272,13 +272,23 @@ pub fn hash_folder(dir: &Path) -> Result<String> {
 /// File times and modes are kept: with new times in copy order, automake's rebuild rules
 /// would fire (aclocal, automake, makeinfo run inside the build, or fail when absent).
 pub fn copy_folder(from: &Path, to: &Path) -> Result<()> {
-    sync_folder(from, to).map(|_| ())
+    sync_folder(from, to, false).map(|_| ())
+}
+
+/// Object files and archives an in-place build left behind (compiled for the host, or
+/// for another target): a build in a copy must make its own.
+fn is_object(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    [".o", ".lo", ".a", ".la", ".obj"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// Brings `to` up to date with `from`: copies each file that is new or whose size or
 /// modification time differs, keeping its time and mode, and leaves what the build made
-/// alone. Returns how many files were copied.
-pub fn sync_folder(from: &Path, to: &Path) -> Result<usize> {
+/// alone. With `skip_objects`, objects and archives are not copied. Returns how many
+/// files were copied.
+pub fn sync_folder(from: &Path, to: &Path, skip_objects: bool) -> Result<usize> {
     std::fs::create_dir_all(to).map_err(Error::io("cannot create", to))?;
     let mut copied = 0;
     for entry in std::fs::read_dir(from).map_err(Error::io("cannot read", from))? {
@@ -289,6 +299,9 @@ pub fn sync_folder(from: &Path, to: &Path) -> Result<usize> {
         let src = entry.path();
         let dst = to.join(entry.file_name());
         let meta = std::fs::symlink_metadata(&src).map_err(Error::io("cannot read", &src))?;
+        if skip_objects && meta.is_file() && is_object(&entry.file_name()) {
+            continue;
+        }
         if meta.file_type().is_symlink() {
             let target = std::fs::read_link(&src).map_err(Error::io("cannot read", &src))?;
             if std::fs::read_link(&dst).ok().as_ref() == Some(&target) {
@@ -298,7 +311,7 @@ pub fn sync_folder(from: &Path, to: &Path) -> Result<usize> {
             std::os::unix::fs::symlink(&target, &dst).map_err(Error::io("cannot create", &dst))?;
             copied += 1;
         } else if meta.is_dir() {
-            copied += sync_folder(&src, &dst)?;
+            copied += sync_folder(&src, &dst, skip_objects)?;
         } else {
             let modified = meta.modified().map_err(Error::io("cannot read", &src))?;
             if let Ok(old) = std::fs::symlink_metadata(&dst)

@@ -126,6 +126,28 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     if is_current(job) {
         return Ok(false);
     }
+    // The build tree stays in the cache anyway (the next build continues in it);
+    // --keep-failed says where.
+    build_locked(job, settings).map(|()| true).map_err(|err| {
+        let tree = job.prefix.join("build");
+        if settings.keep_failed && tree.is_dir() {
+            if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                eprintln!(
+                    "muslbuild: kept the failed build of {} for {} in {}",
+                    job.recipe.subject(),
+                    job.target(),
+                    tree.display()
+                );
+            }
+            err.with_kept(tree)
+        } else {
+            err
+        }
+    })
+}
+
+fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
+    let cache = settings.cache;
     let src = job
         .recipe
         .path
@@ -141,7 +163,7 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     let read_from = match layout {
         Layout::OutOfTree => src.clone(),
         Layout::Copy => {
-            source::sync_folder(&src, &tree)?;
+            source::sync_folder(&src, &tree, true)?;
             tree.clone()
         }
     };
@@ -168,7 +190,7 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
                 )?;
             }
         }
-        build::check_configure_script(job, &read_from)?;
+        build::check_configure_script(&job.recipe, &read_from)?;
         runner.configure()?;
         std::fs::write(&configured, &how).map_err(Error::io("cannot write", &configured))?;
     }
@@ -192,8 +214,7 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     }
     // Linked with symbols: the declared libraries are checked, then stripped.
     let unused = super::symbols::check_and_strip(job, stage.path(), &tree.join("config.log"))?;
-    publish(job, stage, &unused)?;
-    Ok(true)
+    publish(job, stage, &unused)
 }
 
 /// The top-level folders an install made, `/usr/local`-style, for an error.
@@ -268,9 +289,9 @@ pub fn installed_programs(prefix_dir: &Path) -> Vec<String> {
 
 /// Before any build starts: a vendored folder that needs `./configure` has one, or a
 /// `bootstrap` command that will make it.
-pub fn check_buildable(job: &Job) -> Result<()> {
-    match &job.recipe.path {
-        Some(dir) if job.recipe.bootstrap.is_empty() => build::check_configure_script(job, dir),
+pub fn check_buildable(recipe: &Recipe) -> Result<()> {
+    match &recipe.path {
+        Some(dir) if recipe.bootstrap.is_empty() => build::check_configure_script(recipe, dir),
         _ => Ok(()),
     }
 }

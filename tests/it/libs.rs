@@ -272,6 +272,16 @@ fn vendored_make_library_builds_per_target_and_links() {
     };
     let first = run(&env);
     assert_eq!(built_lines(&first).len(), 3, "{first}");
+    // stderr is not a terminal here: progress comes as plain lines, one per step.
+    for target in ["x86_64", "aarch64", "armv7"] {
+        for step in ["greet (vendored) for {target}: make", "(make took "] {
+            let step = step.replace("{target}", target);
+            assert!(
+                first.contains(&step),
+                "no progress line `{step}` in:\n{first}"
+            );
+        }
+    }
     for (target, qemu) in ALL {
         let output = run_binary(
             qemu,

@@ -494,6 +494,18 @@ fn a_failed_configure_keeps_config_log_and_keep_failed_keeps_the_tree() {
         std::fs::read_to_string(kept).unwrap(),
         "checking for the impossible... no\n"
     );
+    let output = env
+        .muslbuild()
+        .args(["build", "--keep-failed"])
+        .output()
+        .unwrap();
+    let text = stderr(&output);
+    let line = text
+        .lines()
+        .find(|l| l.contains("kept the failed build of project hello for x86_64 in "))
+        .unwrap_or_else(|| panic!("{text}"));
+    let tree = PathBuf::from(line.rsplit(" in ").next().unwrap());
+    assert!(tree.join("config.log").is_file(), "{text}");
 
     // A library whose build fails, with --keep-failed: its whole tree stays and is named.
     env.write(
@@ -584,6 +596,11 @@ fn ncurses_satisfies_the_configure_checks_programs_really_run() {
 AM_INIT_AUTOMAKE([foreign])
 AC_PROG_CC
 AC_CHECK_LIB([tinfo], [tgetent], [], [AC_MSG_ERROR([no tgetent in -ltinfo])])
+dnl As some configure scripts do: LIBS reset, tgetent searched in the curses library alone.
+save_LIBS=$LIBS
+LIBS=
+AC_SEARCH_LIBS([tgetent], [ncurses], [], [AC_MSG_ERROR([no tgetent in -lncurses alone])])
+LIBS=$save_LIBS
 AC_SEARCH_LIBS([initscr], [ncursesw ncurses curses], [], [AC_MSG_ERROR([no initscr])])
 AC_CHECK_HEADERS([curses.h ncursesw/curses.h term.h], [], [AC_MSG_ERROR([missing $ac_header])])
 PKG_PROG_PKG_CONFIG
@@ -614,9 +631,33 @@ AC_OUTPUT
             sources.display()
         ),
     );
-    build_json(&env, &std::env::var("PATH").unwrap(), &[]);
+    let report = build_json(&env, &std::env::var("PATH").unwrap(), &[]);
     let run = run_binary(None, &env.path().join("dist/x86_64/term"), b"");
     assert!(stdout(&run).starts_with("ncurses 6.4"), "{}", stdout(&run));
+    // Position-independent: no absolute 32-bit relocations, which a PIE link refuses.
+    let ncurses = report["libraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "ncurses")
+        .unwrap_or_else(|| panic!("{report}"));
+    let archive = Path::new(ncurses["prefix"].as_str().unwrap()).join("lib/libncursesw.a");
+    let relocations = success(
+        Command::new(require("readelf", "binutils"))
+            .arg("-rW")
+            .arg(&archive),
+    );
+    let text = stdout(&relocations);
+    assert!(
+        text.contains("R_X86_64_"),
+        "no relocations read from {}",
+        archive.display()
+    );
+    assert!(
+        !text.contains("R_X86_64_32S ") && !text.contains("R_X86_64_32 "),
+        "{} is not position-independent",
+        archive.display()
+    );
 }
 
 #[test]
@@ -667,7 +708,8 @@ fn a_plain_makefile_builds_in_a_copy_with_times_kept_and_rebuilds_only_the_edit(
     let env = TestEnv::new();
     env.write(
         "tool/Makefile",
-        "all: tool
+        "LDFLAGS = $(MYLDFLAGS)
+all: tool
 tool: a.o b.o
 \t$(CC) $(LDFLAGS) -o $@ a.o b.o
 b.c: b.in
@@ -688,10 +730,15 @@ install: tool
     set_mtime(&env.path().join("tool/b.c"), old + Duration::from_secs(60));
     env.write(
         "muslbuild.toml",
-        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.tool]\npath = \"tool\"\nprograms = [\"tool\"]\n",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.tool]\npath = \"tool\"\nprograms = [\"tool\"]\nmake = { args = [\"MYLDFLAGS={ldflags}\"] }\n",
     );
     let path_var = std::env::var("PATH").unwrap();
     let report = build_json(&env, &path_var, &[]);
+    // The Makefile sets its own LDFLAGS from MYLDFLAGS: `{ldflags}` brought -static -s.
+    assert_eq!(
+        report["artifacts"][0]["verification"]["stripped"], true,
+        "{report}"
+    );
     let file = env.path().join("dist/x86_64/tool");
     assert_eq!(stdout(&run_binary(None, &file, b"")), "a1 b1\n");
     assert!(
@@ -841,4 +888,83 @@ fn a_folder_without_a_build_system_is_refused_with_help() {
         "{text}"
     );
     assert!(text.contains("help: add `build = \"autotools\"`"), "{text}");
+}
+
+/// The same project in two folders gives the same bytes: neither folder, nor the build
+/// tree in the cache (named by a key that includes the folder), reaches the artifact.
+#[test]
+fn the_same_project_in_two_folders_gives_the_same_bytes() {
+    let sha = |env: &TestEnv| {
+        autotools_fixture(env, "hello");
+        let path_var = regenerator_shims(env);
+        env.write(
+            "muslbuild.toml",
+            &project_file("\"x86_64\", \"armv7\"", "musl-gcc", "\"hello\"", ""),
+        );
+        let report = build_json(env, &path_var, &[]);
+        report["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["sha256"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let (a, b) = (TestEnv::new(), TestEnv::new());
+    assert_eq!(sha(&a), sha(&b));
+}
+
+/// A folder someone configured in place cannot be used for an out-of-tree build
+/// (configure refuses); it is built in a copy instead, times kept.
+#[test]
+fn a_folder_configured_in_place_is_built_in_a_copy() {
+    let env = TestEnv::new();
+    let src = autotools_fixture(&env, "hello");
+    // Configured and built in place for the host: its objects must not be linked.
+    success(Command::new("sh").arg("./configure").current_dir(&src));
+    success(Command::new("make").arg("hello-hello.o").current_dir(&src));
+    let path_var = regenerator_shims(&env);
+    env.write(
+        "muslbuild.toml",
+        &project_file("\"x86_64\"", "musl-gcc", "\"hello\"", ""),
+    );
+    build_json(&env, &path_var, &[]);
+    let run = run_binary(None, &env.path().join("dist/x86_64/hello"), b"");
+    assert!(
+        stdout(&run).starts_with("hello 1 config=/etc/hello.conf"),
+        "{}",
+        stdout(&run)
+    );
+    assert!(
+        !src.join("hello.o").exists(),
+        "the build wrote into the folder"
+    );
+}
+
+#[test]
+fn a_failed_cmake_configure_keeps_cmake_logs() {
+    require("cmake", "cmake");
+    let env = TestEnv::new();
+    env.write(
+        "calc/CMakeLists.txt",
+        "cmake_minimum_required(VERSION 3.10)\nproject(calc C)\nmessage(FATAL_ERROR \"frobnicator missing\")\n",
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.calc]\npath = \"calc\"\nprograms = [\"calc\"]\n",
+    );
+    let output = env.muslbuild().arg("build").output().unwrap();
+    assert_eq!(output.status.code(), Some(10), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("frobnicator missing"), "{text}");
+    let kept: Vec<&str> = text
+        .split("kept ")
+        .skip(1)
+        .filter_map(|rest| rest.split([';', '\n']).next())
+        .collect();
+    assert!(
+        kept.iter()
+            .any(|k| k.ends_with("CMakeOutput.log") || k.ends_with("CMakeConfigureLog.yaml")),
+        "{text}"
+    );
+    assert!(kept.iter().all(|k| Path::new(k).is_file()), "{text}");
 }

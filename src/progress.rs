@@ -1,0 +1,163 @@
+//! Progress of long builds (libraries, vendored projects): one live line per target on a
+//! terminal, showing what is being built, the step (unpack, configure, make, install) and
+//! the time spent in it; plain lines on stderr otherwise, so CI logs still say where a
+//! ten-minute build is. Quiet shows nothing; `-v` streams the build logs instead, and a
+//! live line would tear them.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cmd;
+
+/// How progress is shown: decided once, from the verbosity and whether stderr is a terminal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Hidden,
+    Plain,
+    Live,
+}
+
+impl Mode {
+    pub fn detect() -> Mode {
+        Mode::for_output(cmd::verbosity(), std::io::stderr().is_terminal())
+    }
+
+    pub fn for_output(verbosity: u8, stderr_is_terminal: bool) -> Mode {
+        match verbosity {
+            cmd::QUIET => Mode::Hidden,
+            cmd::NORMAL if stderr_is_terminal => Mode::Live,
+            _ => Mode::Plain,
+        }
+    }
+}
+
+/// The set of live lines of one long operation.
+pub struct Board {
+    mode: Mode,
+    multi: Option<MultiProgress>,
+}
+
+impl Board {
+    pub fn new(mode: Mode) -> Board {
+        let multi = (mode == Mode::Live)
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Board { mode, multi }
+    }
+
+    /// A line for one target (`aarch64`): what it builds changes as it goes.
+    pub fn line(&self, name: &str) -> Line {
+        let bar = self.multi.as_ref().map(|multi| {
+            let bar = multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("  {spinner} {prefix:8} {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(name.to_string());
+            bar.enable_steady_tick(Duration::from_millis(250));
+            bar
+        });
+        Line {
+            name: name.to_string(),
+            mode: self.mode,
+            bar,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// A finished result, printed above the live lines instead of through them.
+    pub fn println(&self, message: &str) {
+        match (&self.multi, self.mode) {
+            (Some(multi), _) => {
+                if multi.println(message).is_err() {
+                    eprintln!("{message}");
+                }
+            }
+            (None, Mode::Hidden) => {}
+            (None, _) => eprintln!("{message}"),
+        }
+    }
+}
+
+pub struct Line {
+    name: String,
+    mode: Mode,
+    bar: Option<ProgressBar>,
+    /// What is being built and the step it is in, with when the step started.
+    current: Mutex<Option<(String, String, Instant)>>,
+}
+
+impl Line {
+    /// `what` entered `step`: the live line shows it with a clock; a plain line says how
+    /// long the previous step of the same thing took.
+    pub fn step(&self, what: &str, step: &str) {
+        let now = Instant::now();
+        let previous = self
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace((what.to_string(), step.to_string(), now));
+        match (&self.bar, self.mode) {
+            (Some(bar), _) => {
+                bar.set_message(format!("{what}: {step}"));
+                bar.reset_elapsed();
+                bar.set_style(
+                    ProgressStyle::with_template("  {spinner} {prefix:8} {wide_msg} {elapsed:>4}")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+            }
+            (None, Mode::Plain) => {
+                let took = previous
+                    .filter(|(w, _, _)| w == what)
+                    .map(|(_, s, at)| format!(" ({s} took {})", seconds(now - at)))
+                    .unwrap_or_default();
+                eprintln!("muslbuild: {what} for {}: {step}{took}", self.name);
+            }
+            _ => {}
+        }
+    }
+
+    /// The target's work is over: its live line goes away.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+fn seconds(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mode_follows_verbosity_and_terminal() {
+        assert_eq!(Mode::for_output(cmd::QUIET, true), Mode::Hidden);
+        assert_eq!(Mode::for_output(cmd::NORMAL, true), Mode::Live);
+        assert_eq!(Mode::for_output(cmd::NORMAL, false), Mode::Plain);
+        // -v streams the logs: a live line would tear them.
+        assert_eq!(Mode::for_output(cmd::VERBOSE, true), Mode::Plain);
+    }
+
+    #[test]
+    fn a_line_remembers_its_step() {
+        let board = Board::new(Mode::Hidden);
+        let line = board.line("armv7");
+        line.step("ncurses 6.4", "configure");
+        line.step("ncurses 6.4", "make");
+        let current = line.current.lock().unwrap();
+        let (what, step, _) = current.as_ref().unwrap();
+        assert_eq!((what.as_str(), step.as_str()), ("ncurses 6.4", "make"));
+    }
+}
