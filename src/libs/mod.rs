@@ -27,7 +27,7 @@ use crate::target::Target;
 use crate::toolchain::Toolchain;
 
 /// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
-const BUILD_LOGIC: &str = "muslbuild-libs-2";
+const BUILD_LOGIC: &str = "muslbuild-libs-3";
 
 /// What a build asks for: library names, and the vendored libraries it declares.
 #[derive(Clone, Debug, Default)]
@@ -170,7 +170,8 @@ pub fn plan(
         let flags = format!(
             "{}\n{}",
             build::cflags(toolchain, output).join(" "),
-            build::ldflags(toolchain, output, recipe.strip).join(" ")
+            // As cross_env links: with symbols, stripped after the library check.
+            build::ldflags(toolchain, output, false).join(" ")
         );
         let (identity, inputs) = if recipe.is_project() {
             // A project's sources are not part of its key: its build tree stays
