@@ -385,6 +385,7 @@ fn a_declared_library_no_program_uses_is_reported_and_strict_fails() {
     let output = success(
         env.muslbuild()
             .current_dir(&root)
+            .env("MUSLBUILD_SOURCE_DIRS", test_sources())
             .args(["build", "--target", "x86_64"]),
     );
     let err = stderr(&output);
@@ -396,6 +397,7 @@ fn a_declared_library_no_program_uses_is_reported_and_strict_fails() {
     let strict = env
         .muslbuild()
         .current_dir(&root)
+        .env("MUSLBUILD_SOURCE_DIRS", test_sources())
         .args(["build", "--target", "x86_64", "--strict"])
         .output()
         .unwrap();
