@@ -30,17 +30,21 @@ use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
     let cache = Cache::new(env.cache_root());
+    cache.check_folders()?;
     let mut settings = download::Settings::from_env(&env);
     settings.offline |= cli.global.offline;
     download::configure(settings);
     match &cli.command {
         Some(Command::Targets) => targets(&cli.global),
+        Some(Command::Cache(crate::cli::CacheCommand::Verify)) => {
+            crate::cache_verify::command(&cli.global, &cache)
+        }
         Some(Command::Verify(args)) => verify_files(&cli.global, args, &env),
         Some(Command::Toolchain(ToolchainCommand::List(args))) => {
             toolchain_list(&cli.global, &args.targets, &args.toolchain, &env, &cache)
         }
         Some(Command::Lib(command)) => lib_command(&cli.global, command, &env, &cache),
-        Some(Command::Image(args)) => image(&cli.global, args, &env),
+        Some(Command::Image(args)) => image(&cli.global, args, &env, &cache),
         Some(Command::Build(args)) => build_project(&cli.global, args, &env, &cache),
         Some(Command::Init) => {
             for path in crate::project::init(&env.cwd)? {
@@ -229,8 +233,13 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
     }
 }
 
-fn image(global: &GlobalArgs, args: &crate::image::ImageArgs, env: &Env) -> Result<()> {
-    let report = crate::image::run(args, crate::image::ImageSpec::default(), env)?;
+fn image(
+    global: &GlobalArgs,
+    args: &crate::image::ImageArgs,
+    env: &Env,
+    cache: &Cache,
+) -> Result<()> {
+    let report = crate::project::image(args, env, cache)?;
     if global.json {
         println!(
             "{}",

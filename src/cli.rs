@@ -268,6 +268,17 @@ pub enum Command {
     /// Pack the artifacts in dist/ into a FROM-scratch multi-arch OCI image (layout folder,
     /// optionally an oci-archive) and write dist/Dockerfile for docker buildx
     Image(Box<crate::image::ImageArgs>),
+
+    /// Check the cache (toolchains, sources, libraries, builds, probes)
+    #[command(subcommand)]
+    Cache(CacheCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheCommand {
+    /// Hash every file of every cache entry and compare it with what the entry recorded
+    /// when it was published; names each damaged file (exit 8 when one is)
+    Verify,
 }
 
 #[derive(Debug, Args, Clone, Default)]

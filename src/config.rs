@@ -14,6 +14,7 @@ use toml::Spanned;
 use crate::compile::CProgram;
 use crate::error::{Error, Result};
 use crate::image::ImageSpec;
+use crate::image::spec::Key;
 use crate::target::Target;
 
 pub const FILE_NAME: &str = "muslbuild.toml";
@@ -189,6 +190,9 @@ struct RawVendor {
     bootstrap: Vec<String>,
     #[serde(default)]
     host_tools: Vec<String>,
+    /// Build in a copy of the folder, for a build system that cannot build out of tree.
+    #[serde(default)]
+    in_tree: bool,
 }
 
 fn yes() -> bool {
@@ -335,6 +339,7 @@ pub struct VendorProject {
     pub prefix: Option<String>,
     pub bootstrap: Vec<String>,
     pub host_tools: Vec<String>,
+    pub in_tree: bool,
 }
 
 impl Project {
@@ -690,6 +695,7 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
             prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
             bootstrap: decl.bootstrap.clone(),
             host_tools: decl.host_tools.clone(),
+            in_tree: decl.in_tree,
         });
     }
 
@@ -717,6 +723,38 @@ pub fn parse(text: &str, file: &Path) -> Result<Project> {
                 ),
             ));
         }
+        for (i, file) in spec.vendor_files.iter().enumerate() {
+            if raw.vendor.keys().any(|k| k.get_ref() == &file.vendor) {
+                continue;
+            }
+            let span = image_span(
+                text,
+                &[
+                    Key::Field("vendor-files"),
+                    Key::Index(i),
+                    Key::Field("vendor"),
+                ],
+            );
+            let vendored: Vec<&str> = raw.vendor.keys().map(|k| k.get_ref().as_str()).collect();
+            return Err(at.error(
+                span,
+                format!("the image takes files from vendored project `{}`, which this file does not have", file.vendor),
+                format!(
+                    "`vendor` names a [vendor.NAME] table; this file has: {}",
+                    if vendored.is_empty() { "none".to_string() } else { vendored.join(", ") }
+                ),
+            ));
+        }
+        // The image module's own checks, on the file's values with the project's
+        // artifacts as the default: a failure points at the key it is about.
+        let defaults: Vec<String> = artifacts.keys().cloned().collect();
+        crate::image::spec::check(spec, &defaults, &root).map_err(|problem| {
+            at.error(
+                image_span(text, &problem.at),
+                problem.error.to_string(),
+                problem.error.help(),
+            )
+        })?;
     }
 
     Ok(Project {
@@ -862,6 +900,38 @@ pub fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
         .map(|(_, k)| k)
 }
 
+/// The span of a value in `[image]` (`ports`, 2 -> the third port), or of the nearest
+/// enclosing one found; the `[image]` table when none is.
+fn image_span(text: &str, keys: &[Key]) -> Range<usize> {
+    use toml::de::{DeTable, DeValue};
+    let Ok(root) = DeTable::parse(text) else {
+        return 0..0;
+    };
+    let Some(image) = root.get_ref().iter().find(|(k, _)| k.get_ref() == "image") else {
+        return 0..0;
+    };
+    let mut span = image.0.span();
+    let mut value = image.1;
+    for key in keys {
+        let next = match (key, value.get_ref()) {
+            (Key::Field(name), DeValue::Table(table)) => table
+                .iter()
+                .find(|(k, _)| k.get_ref() == *name)
+                .map(|(_, v)| v),
+            (Key::Index(i), DeValue::Array(items)) => items.get(*i),
+            _ => None,
+        };
+        match next {
+            Some(next) => {
+                span = next.span();
+                value = next;
+            }
+            None => break,
+        }
+    }
+    span
+}
+
 struct Positions<'a> {
     text: &'a str,
     file: &'a Path,
@@ -964,19 +1034,25 @@ sources = ["hello.c"]
 # deps = ["zlib"]
 # exports = { libs = ["greet"] }
 
-# A vendored project whose installed executables become artifacts.
+# A vendored project whose installed executables become artifacts: configured for
+# --prefix=/usr --sysconfdir=/etc, installed with DESTDIR, stripped.
 # [vendor.tool]
 # path = "vendor/tool"
 # build = "autotools"
 # libs = ["readline"]
 # configure = { args = ["--disable-docs"] }
 # programs = ["toold", "toolctl"]
+# bootstrap = ["autoreconf", "-fi"]    # a checkout without ./configure
+# host-tools = ["flex", "bison"]       # checked before anything is built
 
 # A FROM-scratch multi-arch OCI image of the artifacts (docs/images.md).
 # [image]
 # tag = "hello:1.0"
 # artifacts = ["hello"]
 # oci-archive = "dist/hello.tar"
+# files = [{ source = "hello.conf", path = "/etc/hello.conf", mode = "0644" }]
+# vendor-files = [{ vendor = "tool", source = "/etc/tool.conf" }]
+# dirs = [{ path = "/run" }, { path = "/var/lib/tool", mode = "0700", uid = 65532, gid = 65532 }]
 "#;
 
 #[cfg(test)]
@@ -1152,6 +1228,72 @@ mod tests {
         let (_d, r) = project(&[], "[project]\ntargets = [\"x86_64\", \"mips\"]\n");
         let (line, column, _, _) = config_error(r);
         assert_eq!((line, column), (2, 22));
+    }
+
+    #[test]
+    fn every_image_check_runs_at_load_with_its_position() {
+        let c = "[c.hello]\nsources = [\"hello.c\"]\n[c.tool]\nsources = [\"hello.c\"]\n[vendor.v]\npath = \"v\"\nprograms = [\"vd\"]\n";
+        let files = [("hello.c", ""), ("v/Makefile", ""), ("conf/app.conf", "x")];
+        for (image, line, column, needle) in [
+            ("ports = [\"80\", \"http\"]", 9, 16, "not a port"),
+            (
+                "artifacts = [\"hello=/bin/x\", \"tool=/bin/x\"]",
+                9,
+                30,
+                "twice",
+            ),
+            (
+                "bin-dir = \"/etc\"\npasswd = true\nartifacts = [\"hello\", \"tool\", \"vd=/etc/passwd\"]",
+                10,
+                10,
+                "twice",
+            ),
+            ("tag = \"bad tag\"", 9, 7, "not a valid image tag"),
+            (
+                "files = [{ source = \"conf/nope.conf\", path = \"/etc/app.conf\" }]",
+                9,
+                21,
+                "does not exist",
+            ),
+            (
+                "dirs = [{ path = \"/var/../etc\" }]",
+                9,
+                18,
+                "not a valid path",
+            ),
+            (
+                "vendor-files = [{ vendor = \"w\", source = \"/etc/w.conf\" }]",
+                9,
+                28,
+                "vendored project `w`",
+            ),
+            (
+                "[[image.dirs]]\npath = \"/run\"\n[[image.dirs]]\npath = \"/run\"",
+                12,
+                8,
+                "twice",
+            ),
+            (
+                "files = [{ source = \"conf/app.conf\", path = \"/etc/app.conf\", mode = \"0999\" }]",
+                9,
+                69,
+                "octal mode",
+            ),
+        ] {
+            let (_d, r) = project(&files, &format!("{c}[image]\n{image}\n"));
+            let (l, col, message, help) = config_error(r);
+            assert!(message.contains(needle), "{image}: {message}");
+            assert_eq!((l, col), (line, column), "{image}: {message}");
+            assert!(!help.is_empty());
+        }
+        let (_d, r) = project(
+            &files,
+            &format!(
+                "{c}[image]\nfiles = [{{ source = \"conf/app.conf\", path = \"/etc/app.conf\", mode = 0o640 }}]\ndirs = [{{ path = \"/run\" }}]\n"
+            ),
+        );
+        let spec = r.unwrap().image.unwrap();
+        assert_eq!(spec.files[0].mode, Some(crate::image::Mode(0o640)));
     }
 
     #[test]

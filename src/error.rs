@@ -225,6 +225,12 @@ pub enum Error {
         package: String,
         needed_by: String,
     },
+
+    #[error("the cache folder `{}` {reason}", path.display())]
+    CacheUnsafe { path: PathBuf, reason: String },
+
+    #[error("{count} cache entr{} damaged, first {first}", if *count == 1 { "y is" } else { "ies are" })]
+    CacheDamaged { count: usize, first: String },
 }
 
 fn position(line: usize, column: usize) -> String {
@@ -304,6 +310,7 @@ impl Error {
             | Error::LibraryBuild { .. }
             | Error::UnusedLibrary { .. } => exit::LIBRARY,
             Error::MissingHostTool { .. } => exit::MISSING_PROGRAM,
+            Error::CacheUnsafe { .. } | Error::CacheDamaged { .. } => exit::IO,
         }
     }
 
@@ -388,6 +395,11 @@ impl Error {
             Error::MissingHostTool { package, .. } => {
                 format!("install it: apt-get install {package}")
             }
+            Error::CacheUnsafe { path, .. } => format!(
+                "anyone who can write there could change what muslbuild builds: make it yours and private (`chmod go-w {}`), or choose another cache with MUSLBUILD_HOME",
+                path.display()
+            ),
+            Error::CacheDamaged { .. } => "damaged entries are never used: the next build makes each one again (or remove them yourself); the lines above name every file".into(),
             Error::NotGoPackage { .. } => "give a folder whose .go files say `package main` (`./cmd/server`, `.` with a go.mod), or the main .go files themselves".into(),
             Error::NoGo { help, .. } | Error::GoFlagRefused { help, .. } => help.clone(),
             Error::GoTooOld { need, .. } => format!(

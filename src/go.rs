@@ -229,11 +229,31 @@ pub fn resolve(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Result<GoToo
 }
 
 #[derive(Serialize, Deserialize)]
-struct ProbeRecord {
+pub struct ProbeRecord {
     goroot: PathBuf,
     version: String,
     /// Stamp of `goroot/bin/go`: an upgrade in place invalidates the record.
     real_stamp: String,
+    /// Binds the record to its name (`go-<id>.json`), so an edited GOROOT is noticed and
+    /// probed again (`probe_record_check`); records of an older muslbuild have none.
+    #[serde(default)]
+    pub check: String,
+}
+
+/// The check of a Go probe record named `go-<id>.json`.
+pub fn probe_record_check(id: &str, record: &ProbeRecord) -> String {
+    cache::key([
+        "muslbuild-go-probe-1".as_bytes(),
+        id.as_bytes(),
+        record.goroot.as_os_str().as_encoded_bytes(),
+        record.version.as_bytes(),
+        record.real_stamp.as_bytes(),
+    ])
+}
+
+/// Whether a Go probe record's check holds.
+pub fn probe_record_intact(id: &str, record: &ProbeRecord) -> bool {
+    record.check == probe_record_check(id, record)
 }
 
 /// Asks a candidate for its `GOROOT` and version, once per (path, stamp): `go` on PATH is
@@ -248,9 +268,8 @@ fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolch
         program.as_os_str().as_encoded_bytes(),
         file_stamp(program).as_bytes(),
     ]);
-    let record_path = cache
-        .dir("probes")
-        .join(format!("go-{}.json", &identity[..32]));
+    let id = &identity[..32];
+    let record_path = cache.dir("probes").join(format!("go-{id}.json"));
     let toolchain = |r: ProbeRecord| GoToolchain {
         go: r.goroot.join("bin").join("go"),
         goroot: r.goroot,
@@ -259,9 +278,21 @@ fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolch
     };
     if let Ok(text) = std::fs::read_to_string(&record_path)
         && let Ok(record) = serde_json::from_str::<ProbeRecord>(&text)
-        && file_stamp(&record.goroot.join("bin").join("go")) == record.real_stamp
     {
-        return Ok(toolchain(record));
+        if !probe_record_intact(id, &record) {
+            if !record.check.is_empty() {
+                cache::warn_once(
+                    &record_path,
+                    &cache::Damage {
+                        file: record_path.clone(),
+                        reason: "was changed since it was written (its check does not match)"
+                            .into(),
+                    },
+                );
+            }
+        } else if file_stamp(&record.goroot.join("bin").join("go")) == record.real_stamp {
+            return Ok(toolchain(record));
+        }
     }
     // GOFLAGS from the user's shell could make `go env` fail (a flag `env` rejects is
     // ignored, but a malformed one is not); the probe needs none of it.
@@ -293,7 +324,8 @@ fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolch
         ));
     }
     let real = goroot.join("bin").join("go");
-    let record = ProbeRecord {
+    let mut record = ProbeRecord {
+        check: String::new(),
         real_stamp: file_stamp(&real),
         goroot: if real.is_file() {
             goroot
@@ -306,6 +338,7 @@ fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolch
         },
         version,
     };
+    record.check = probe_record_check(id, &record);
     if std::fs::create_dir_all(cache.dir("probes")).is_ok() {
         let json = serde_json::to_vec_pretty(&record).expect("record serialises");
         let _ = cache::write_atomic(&record_path, &json);

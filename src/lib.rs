@@ -4,6 +4,7 @@
 pub mod app;
 pub mod build;
 pub mod cache;
+pub mod cache_verify;
 pub mod cli;
 pub mod cmd;
 pub mod compile;

@@ -3,6 +3,7 @@
 //! The whole file is checked (`config`) before anything is built; `--check-reproducible`
 //! builds a second time into a temporary folder, without the build cache, and compares.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +16,7 @@ use crate::dist::{Artifact, Dist};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::go;
-use crate::image::{ImageReport, ImageSpec};
+use crate::image::{ImageArgs, ImageReport, ImageSpec};
 use crate::jobs::Jobs;
 use crate::libs::recipe::{ConfigureSpec, Exports, MakeSpec};
 use crate::libs::{self, BuildSystem, Recipe};
@@ -87,6 +88,18 @@ pub struct ImageOutcome {
     pub report: serde_json::Value,
     #[serde(skip_serializing, default)]
     human: String,
+    /// What the image wrote besides the layout (Dockerfile, archive), as it was then:
+    /// anything else there now (another `muslbuild image` with other flags) is rewritten.
+    #[serde(skip_serializing, default)]
+    written: Vec<Written>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Written {
+    path: PathBuf,
+    /// By content (small files), else by size, inode and mtime.
+    hashed: bool,
+    stamp: String,
 }
 
 impl ImageOutcome {
@@ -96,8 +109,35 @@ impl ImageOutcome {
             digest: report.index.digest.clone(),
             report: serde_json::to_value(report).expect("image report serialises"),
             human: report.human(),
+            written: Vec::new(),
         }
     }
+}
+
+/// The Dockerfile's sha256 (it is small) and the archive's size, inode and mtime (it
+/// appears by rename, so a rewrite changes the inode).
+fn written_stamps(report: &ImageReport) -> Vec<Written> {
+    let written = |path: &PathBuf, hashed: bool| Written {
+        path: path.clone(),
+        hashed,
+        stamp: file_stamp(path, hashed),
+    };
+    let mut out = Vec::new();
+    out.extend(report.dockerfile.iter().map(|p| written(p, true)));
+    out.extend(report.oci_archive.iter().map(|p| written(p, false)));
+    out
+}
+
+fn file_stamp(path: &Path, hash: bool) -> String {
+    use std::os::unix::fs::MetadataExt;
+    if hash {
+        return std::fs::read(path)
+            .map(|b| crate::cache::sha256_hex(&b))
+            .unwrap_or_default();
+    }
+    std::fs::metadata(path)
+        .map(|m| format!("{} {} {}.{}", m.len(), m.ino(), m.mtime(), m.mtime_nsec()))
+        .unwrap_or_default()
 }
 
 /// What the image record in the cache holds: the outcome, with its human lines.
@@ -105,6 +145,8 @@ impl ImageOutcome {
 struct ImageRecord {
     outcome: ImageOutcome,
     human: String,
+    #[serde(default)]
+    written: Vec<Written>,
 }
 
 /// Everything `muslbuild build` did: the human lines and the `--json` document.
@@ -468,6 +510,17 @@ fn build(
         vendor_builds.push((v, prepared));
     }
 
+    // Every platform's image files besides the artifacts (a vendored file is known only
+    // now that its project is installed) are checked before dist/ is touched.
+    let vendor_roots = vendor_roots(&vendor_builds);
+    let vendor_paths = |name: &str, target: Target, source: &str| {
+        vendor_installed_path(&vendor_roots, name, target, source)
+    };
+    let extras_key = match &image_spec {
+        Some(spec) => crate::image::command::check_extras(spec, &targets, &vendor_paths, env)?,
+        None => String::new(),
+    };
+
     let jobs = Jobs::new(options.jobs.max(1));
     let dist = Dist::prepare(out_dir)?;
     let mut reports = Vec::new();
@@ -555,7 +608,15 @@ fn build(
                 spec.oci_layout = Some(out_dir.join("image"));
                 spec.oci_archive = None;
             }
-            Some(make_image(&spec, out_dir, bypass_cache, env, cache)?)
+            Some(make_image(
+                &spec,
+                out_dir,
+                &vendor_paths,
+                &extras_key,
+                bypass_cache,
+                env,
+                cache,
+            )?)
         }
         None => None,
     };
@@ -578,6 +639,8 @@ fn build(
 fn make_image(
     spec: &ImageSpec,
     out_dir: &Path,
+    vendor: crate::image::command::VendorPaths<'_>,
+    extras_key: &str,
     bypass_cache: bool,
     env: &Env,
     cache: &Cache,
@@ -586,6 +649,7 @@ fn make_image(
     let mut parts = vec![
         crate::incremental::LOGIC.as_bytes().to_vec(),
         format!("{spec:?}").into_bytes(),
+        extras_key.as_bytes().to_vec(),
         out_dir.display().to_string().into_bytes(),
         manifest,
         env.source_date_epoch().to_string().into_bytes(),
@@ -616,15 +680,16 @@ fn make_image(
         && let Some(record) = std::fs::read(&record_path)
             .ok()
             .and_then(|b| serde_json::from_slice::<ImageRecord>(&b).ok())
-        && image_in_place(&record.outcome)
+        && image_in_place(&record.outcome, &record.written)
     {
         let mut outcome = record.outcome;
         outcome.state = State::Cached;
         outcome.human = record.human;
         return Ok(outcome);
     }
-    let report = crate::image::make(spec, out_dir, env)?;
-    let outcome = ImageOutcome::made(&report);
+    let report = crate::image::make(spec, out_dir, vendor, env)?;
+    let mut outcome = ImageOutcome::made(&report);
+    outcome.written = written_stamps(&report);
     if !bypass_cache {
         std::fs::create_dir_all(cache.dir("builds")).map_err(Error::io(
             "cannot create the cache directory",
@@ -633,6 +698,7 @@ fn make_image(
         let record = ImageRecord {
             outcome: outcome.clone(),
             human: outcome.human.clone(),
+            written: outcome.written.clone(),
         };
         crate::cache::write_atomic(
             &record_path,
@@ -642,28 +708,34 @@ fn make_image(
     Ok(outcome)
 }
 
-/// Whether what a recorded image wrote is still there: the layout's `index.json` names
-/// the index, whose blob exists, and the archive and Dockerfile exist.
-fn image_in_place(outcome: &ImageOutcome) -> bool {
-    let path = |key: &str| {
-        outcome
-            .report
-            .get(key)
-            .and_then(|v| v.as_str())
-            .map(PathBuf::from)
-    };
-    let Some(layout) = path("oci_layout") else {
+/// Whether what a recorded image wrote is still there and unchanged: the layout's
+/// `index.json` names the index under the image's tag, the index blob exists, and the
+/// Dockerfile and archive are the ones this image wrote.
+fn image_in_place(outcome: &ImageOutcome, written: &[Written]) -> bool {
+    let text = |key: &str| outcome.report.get(key).and_then(|v| v.as_str());
+    let (Some(layout), Some(tag)) = (text("oci_layout").map(PathBuf::from), text("tag")) else {
         return false;
     };
-    let index = std::fs::read_to_string(layout.join("index.json")).unwrap_or_default();
+    let tagged = std::fs::read(layout.join("index.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|index| {
+            index["manifests"].as_array().map(|manifests| {
+                manifests.iter().any(|m| {
+                    m["digest"] == outcome.digest.as_str()
+                        && m["annotations"]["org.opencontainers.image.ref.name"] == tag
+                })
+            })
+        })
+        .unwrap_or(false);
     let blob = layout
         .join("blobs/sha256")
         .join(outcome.digest.trim_start_matches("sha256:"));
-    index.contains(&outcome.digest)
+    tagged
         && blob.is_file()
-        && ["oci_archive", "dockerfile"]
+        && written
             .iter()
-            .all(|k| path(k).is_none_or(|p| p.is_file()))
+            .all(|w| file_stamp(&w.path, w.hashed) == w.stamp)
 }
 
 type GoPlan = (
@@ -731,7 +803,124 @@ fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Target]) -> Ima
     }
     spec.oci_layout = spec.oci_layout.map(|p| project.root.join(p));
     spec.oci_archive = spec.oci_archive.map(|p| project.root.join(p));
+    crate::image::spec::absolute_sources(&mut spec, &project.root);
     spec
+}
+
+/// `muslbuild image`: in a project folder the project's `[image]` (checked with the
+/// rest of the file) is the base the flags override, dist is the project's `out-dir`, and
+/// vendored files come from the vendored projects' installs (cached, or built now);
+/// elsewhere the flags alone, over `dist`.
+pub fn image(args: &ImageArgs, env: &Env, cache: &Cache) -> Result<ImageReport> {
+    let Some(file) = config::find(&env.cwd) else {
+        return crate::image::run(
+            args,
+            ImageSpec::default(),
+            &env.cwd.join("dist"),
+            &crate::image::command::no_vendored_projects,
+            env,
+        );
+    };
+    let project = config::load(&file)?;
+    let spec = image_spec(
+        &project,
+        project.image.clone().unwrap_or_default(),
+        &project.targets,
+    );
+    // Prepared on first use, per (vendored project, target): a cached install spawns
+    // nothing.
+    let roots: RefCell<BTreeMap<(String, Target), PathBuf>> = RefCell::default();
+    let vendor_paths = |name: &str, target: Target, source: &str| -> Result<(PathBuf, String)> {
+        let key = (name.to_string(), target);
+        if !roots.borrow().contains_key(&key) {
+            let v = project
+                .vendor
+                .iter()
+                .find(|v| v.name == name)
+                .ok_or_else(|| {
+                    Error::usage(
+                        format!(
+                            "`{}` has no vendored project `{name}`",
+                            project.file.display()
+                        ),
+                        format!(
+                            "--vendor-file names a [vendor.NAME] table; this file has: {}",
+                            project
+                                .vendor
+                                .iter()
+                                .map(|v| v.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })?;
+            let request = toolchain::Request {
+                choice: match project.toolchain.parse()? {
+                    Choice::Path(path) => Choice::Path(project.root.join(path)),
+                    other => other,
+                },
+                cc: None,
+            };
+            let toolchain = toolchain::resolve(target, &request, env, cache)?;
+            let libs = lib_request(
+                &project,
+                vec![v.name.clone()],
+                Some(vendor_recipe(v)),
+                1,
+                false,
+                env,
+            );
+            libs::check_names(&libs)?;
+            let prepared = libs::prepare(&libs, std::slice::from_ref(&toolchain), env, cache)?;
+            roots.borrow_mut().extend(vendor_roots(&[(v, prepared)]));
+        }
+        vendor_installed_path(&roots.borrow(), name, target, source)
+    };
+    crate::image::run(args, spec, &project.out_dir, &vendor_paths, env)
+}
+
+/// (vendored project, target) -> the root its install is read from.
+fn vendor_roots(
+    builds: &[(&config::VendorProject, libs::Prepared)],
+) -> BTreeMap<(String, Target), PathBuf> {
+    let mut roots = BTreeMap::new();
+    for (v, prepared) in builds {
+        for outcome in prepared.outcomes.iter().filter(|o| o.name == v.name) {
+            roots.insert(
+                (v.name.clone(), outcome.target),
+                vendor_install_root(outcome),
+            );
+        }
+    }
+    roots
+}
+
+/// The folder a vendored project's install lies in for one target: its staged install
+/// (the `DESTDIR` root), whose layout is the installed one (`/usr/share/x` at
+/// `<root>/usr/share/x`).
+fn vendor_install_root(outcome: &libs::Outcome) -> PathBuf {
+    outcome
+        .staged
+        .clone()
+        .unwrap_or_else(|| outcome.prefix.clone())
+}
+
+/// Where installed path `source` (`/etc/foo.conf`) of vendored project `name` lies on
+/// this machine for `target`: the install's root and the path under it.
+fn vendor_installed_path(
+    roots: &BTreeMap<(String, Target), PathBuf>,
+    name: &str,
+    target: Target,
+    source: &str,
+) -> Result<(PathBuf, String)> {
+    let root = roots.get(&(name.to_string(), target)).ok_or_else(|| {
+        Error::usage(
+            format!("vendored project `{name}` is not built for {target}"),
+            "an image's vendor-files come from [vendor.NAME] projects this build installs",
+        )
+    })?;
+    let relative = source.trim_start_matches('/');
+    Ok((root.clone(), relative.to_string()))
 }
 
 /// `muslbuild init`: a commented starter file (and `hello.c` for it to build, when the
@@ -795,6 +984,7 @@ fn lib_recipes(project: &Project) -> Vec<Recipe> {
                     strip: decl.strip,
                     prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
                     bootstrap: decl.bootstrap.clone(),
+                    in_tree: false,
                 },
             )
         })
@@ -817,6 +1007,7 @@ struct RecipeExtras {
     strip: bool,
     prefix: Option<String>,
     bootstrap: Vec<String>,
+    in_tree: bool,
 }
 
 fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) -> Recipe {
@@ -860,6 +1051,7 @@ fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) ->
         strip: extras.strip,
         prefix: extras.prefix,
         bootstrap: extras.bootstrap,
+        in_tree: extras.in_tree,
     }
 }
 
@@ -887,6 +1079,7 @@ fn vendor_recipe(v: &config::VendorProject) -> Recipe {
             strip: v.strip,
             prefix: v.prefix.clone(),
             bootstrap: v.bootstrap.clone(),
+            in_tree: v.in_tree,
         },
     )
 }
@@ -1031,4 +1224,23 @@ pub fn staged_install(
         .iter()
         .find(|o| o.name == project && o.target == target)
         .and_then(|o| o.staged.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vendored_paths_are_read_under_their_install_root() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("share/v")).unwrap();
+        std::fs::create_dir_all(dir.path().join("etc")).unwrap();
+        let roots: BTreeMap<(String, Target), PathBuf> =
+            [(("v".to_string(), Target::X86_64), dir.path().to_path_buf())].into();
+        let at = |source: &str| vendor_installed_path(&roots, "v", Target::X86_64, source);
+        assert_eq!(at("/etc/v.conf").unwrap().1, "etc/v.conf");
+        // The staged install has the installed layout: `/usr/share/v` at `usr/share/v`.
+        assert_eq!(at("/usr/share/v").unwrap().1, "usr/share/v");
+        assert!(vendor_installed_path(&roots, "v", Target::Aarch64, "/etc/v.conf").is_err());
+    }
 }

@@ -28,6 +28,11 @@ pub struct ElfFacts {
     /// Linked by Go's own linker from pure Go (a `.go.buildinfo` section and no
     /// `.ARM.attributes`): no C code, so no C float ABI to match.
     pub pure_go: bool,
+    /// Linked with glibc, read from what glibc's own startup code and libc.a leave in
+    /// every program and musl never does: the `NT_GNU_ABI_TAG` note of glibc's `crt1.o`
+    /// (in a `PT_NOTE` segment, so it survives stripping the section headers) or one of
+    /// glibc's `__libc_*` sections (`__libc_freeres_fn`, `__libc_IO_vtables`, …).
+    pub glibc: Option<String>,
 }
 
 /// The `aeabi` build attributes that decide whether an ARM binary runs on a board.
@@ -166,6 +171,19 @@ pub fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) 
             facts.needed.join(", ")
         ));
     }
+    // A dynamic glibc program is refused above for being dynamic; that says enough.
+    if let Some(sign) = facts
+        .glibc
+        .as_ref()
+        .filter(|_| facts.interpreter.is_none() && facts.needed.is_empty())
+    {
+        problems.push(format!(
+            "it is a static glibc executable, not musl (it carries {sign}): static glibc still loads NSS modules, iconv and locale files at run time, which a FROM scratch image does not have, and muslbuild promises musl"
+        ));
+        if help.is_empty() {
+            help = "build it with a musl toolchain (`muslbuild toolchain list` shows them; a compiler that links glibc is never used); if a cached probe said otherwise, `muslbuild cache verify` names the damaged record".into();
+        }
+    }
     if (facts.interpreter.is_some() || !facts.needed.is_empty()) && help.is_empty() {
         help = "link it statically with a musl toolchain: `muslbuild --target <arch> file.c` does (plain `gcc` links glibc dynamically)".into();
     }
@@ -222,7 +240,15 @@ fn facts<H: FileHeader<Endian = Endianness>>(
     let mut interpreter = None;
     let mut needed = Vec::new();
     let mut has_dynamic = false;
+    let mut glibc = None;
     for segment in header.program_headers(endian, bytes).map_err(bad)? {
+        if let Ok(Some(mut notes)) = segment.notes(endian, bytes) {
+            while let Ok(Some(note)) = notes.next() {
+                if note.name() == b"GNU" && note.n_type(endian) == elf::NT_GNU_ABI_TAG {
+                    glibc.get_or_insert_with(|| "glibc's ABI note (`.note.ABI-tag`)".to_string());
+                }
+            }
+        }
         if let Some(interp) = segment.interpreter(endian, bytes).map_err(bad)? {
             let interp = interp.strip_suffix(&[0]).unwrap_or(interp);
             interpreter = Some(String::from_utf8_lossy(interp).into_owned());
@@ -254,6 +280,11 @@ fn facts<H: FileHeader<Endian = Endianness>>(
     for section in sections.iter() {
         let name = sections.section_name(endian, section).unwrap_or_default();
         go_buildinfo |= name == b".go.buildinfo";
+        if name.starts_with(b"__libc_") {
+            glibc.get_or_insert_with(|| {
+                format!("glibc's `{}` section", String::from_utf8_lossy(name))
+            });
+        }
         arm_attributes |= section.sh_type(endian) == elf::SHT_ARM_ATTRIBUTES;
     }
     let arm = if machine == elf::EM_ARM.0 {
@@ -287,6 +318,7 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         stripped,
         arm,
         pure_go: go_buildinfo && !arm_attributes,
+        glibc,
     })
 }
 
@@ -448,7 +480,30 @@ mod tests {
             stripped: true,
             arm: Some(attrs),
             pure_go: false,
+            glibc: None,
         }
+    }
+
+    #[test]
+    fn static_glibc_is_refused_and_dynamic_glibc_only_as_dynamic() {
+        let glibc = ElfFacts {
+            class64: true,
+            machine: elf::EM_X86_64.0,
+            arm: None,
+            glibc: Some("glibc's ABI note (`.note.ABI-tag`)".into()),
+            ..arm_facts(ArmAttributes::default())
+        };
+        let (problems, help) = check(&glibc, Some(Target::X86_64));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("static glibc executable, not musl"));
+        assert!(help.contains("musl toolchain"));
+        let dynamic = ElfFacts {
+            interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
+            ..glibc
+        };
+        let (problems, _) = check(&dynamic, Some(Target::X86_64));
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("dynamically linked"));
     }
 
     #[test]

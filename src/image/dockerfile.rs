@@ -19,10 +19,15 @@ use crate::target::Target;
 /// absolute path in the image).
 pub type Copies = Vec<(String, String)>;
 
-/// `rootfs`: the context folder holding the scratch essentials, copied to `/` first.
+/// Per platform, `(/path, uid, gid)` of what its rootfs holds for another owner.
+pub type Owned = Vec<(String, u64, u64)>;
+
+/// `rootfs`: the context folder holding each platform's files besides the artifacts
+/// (`rootfs/<target>/`), copied to `/` first; `owned` gets one `COPY --chown` each.
 pub fn render(
     platforms: &[(Target, Copies)],
     rootfs: Option<&str>,
+    owned: &[(Target, Owned)],
     config: &ImageConfig,
 ) -> String {
     let mut out = String::new();
@@ -55,10 +60,18 @@ pub fn render(
             stage(*target)
         ));
         if let Some(rootfs) = rootfs {
+            let base = format!("{rootfs}/{}", target.name());
             out.push_str(&format!(
                 "COPY {}\n",
-                json_array(&[format!("{rootfs}/"), "/".to_string()])
+                json_array(&[format!("{base}/"), "/".to_string()])
             ));
+            let owned = owned.iter().filter(|(t, _)| t == target);
+            for (path, uid, gid) in owned.flat_map(|(_, o)| o) {
+                out.push_str(&format!(
+                    "COPY --chown={uid}:{gid} {}\n",
+                    json_array(&[format!("{base}{path}"), path.clone()])
+                ));
+            }
         }
         for (source, dest) in copies {
             out.push_str(&format!(
@@ -148,7 +161,7 @@ mod tests {
             entrypoint: Some(vec!["/hello".into()]),
             ..ImageConfig::default()
         };
-        let text = render(&all(), None, &config);
+        let text = render(&all(), None, &[], &config);
         let body: Vec<&str> = text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -187,9 +200,19 @@ mod tests {
             .into(),
             user: Some("65532:65532".into()),
         };
-        let text = render(&[(Target::Armv7, copies("armv7"))], Some("rootfs"), &config);
+        let owned = vec![(
+            Target::Armv7,
+            vec![("/var/lib/srv".to_string(), 65532, 65532)],
+        )];
+        let text = render(
+            &[(Target::Armv7, copies("armv7"))],
+            Some("rootfs"),
+            &owned,
+            &config,
+        );
         for line in [
-            r#"COPY ["rootfs/","/"]"#,
+            r#"COPY ["rootfs/armv7/","/"]"#,
+            r#"COPY --chown=65532:65532 ["rootfs/armv7/var/lib/srv","/var/lib/srv"]"#,
             r#"ENV TZ="Europe/Paris""#,
             r#"ENV QUOTE="say \"hi\"""#,
             "WORKDIR /data",

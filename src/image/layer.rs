@@ -143,6 +143,25 @@ impl Tree {
         self.entries.keys().map(String::as_str)
     }
 
+    /// `(/path, uid, gid)` of each entry not owned by root whose folder has another
+    /// owner: what a Dockerfile needs one `COPY --chown` for.
+    pub fn owned_paths(&self) -> Vec<(String, u64, u64)> {
+        let mut out = Vec::new();
+        for (path, entry) in &self.entries {
+            if entry.uid == 0 && entry.gid == 0 {
+                continue;
+            }
+            let parent = path.rsplit_once('/').map(|(p, _)| p);
+            let same_as_parent = parent
+                .and_then(|p| self.entries.get(p))
+                .is_some_and(|p| (p.uid, p.gid) == (entry.uid, entry.gid));
+            if !same_as_parent {
+                out.push((format!("/{path}"), entry.uid, entry.gid));
+            }
+        }
+        out
+    }
+
     pub fn get(&self, image_path: &str) -> Option<&Entry> {
         self.entries.get(&normalize(image_path).ok()?)
     }
@@ -216,8 +235,8 @@ pub fn normalize(image_path: &str) -> Result<String> {
     {
         return Err(invalid("it has an empty, `.` or `..` part"));
     }
-    if rest.contains('\0') {
-        return Err(invalid("it contains a NUL byte"));
+    if rest.chars().any(char::is_control) {
+        return Err(invalid("it contains a control character"));
     }
     Ok(rest.to_string())
 }

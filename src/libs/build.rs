@@ -57,6 +57,9 @@ pub fn cflags(tc: &Toolchain, output: Output) -> Vec<String> {
 pub fn ldflags(tc: &Toolchain, output: Output, strip: bool) -> Vec<String> {
     let mut flags = vec!["-static".to_string(), "-Os".to_string()];
     if output == Output::Programs {
+        // The same as -static for gcc and clang, but libtool passes it through: it takes
+        // -static to mean "static libtool libraries" and links libc dynamically.
+        flags.insert(1, "--static".into());
         flags.push("-Wl,--gc-sections".into());
         flags.extend(strip_flags(tc, strip).iter().map(|s| s.to_string()));
     }
@@ -183,21 +186,8 @@ pub fn check_host_tools<'a>(
         if make.is_none() {
             make = Some(find(&make_name).ok_or_else(|| missing(&make_name, &by))?);
         }
-        if !recipe.sources.is_empty() {
-            host.tools
-                .entry("tar".into())
-                .or_insert(find("tar").ok_or_else(|| missing("tar", &by))?);
-        }
-        for source in &recipe.sources {
-            let decompressor = match source.file.rsplit('.').next() {
-                Some("gz" | "tgz") => "gzip",
-                Some("bz2" | "tbz2") => "bzip2",
-                Some("xz" | "txz") => "xz",
-                _ => continue,
-            };
-            let found = find(decompressor).ok_or_else(|| missing(decompressor, &by))?;
-            host.tools.insert(decompressor.into(), found);
-        }
+        // Source archives are unpacked in-process (`toolchain::unpack`): no `tar`,
+        // `gzip`, `bzip2` or `xz` is needed.
         if recipe.build == BuildSystem::Cmake {
             host.tools.insert(
                 "cmake".into(),
@@ -479,7 +469,9 @@ pub fn refresh_config_scripts(src: &Path, target: Target, log: &Path) -> Result<
         }
         std::fs::copy(&fresh, &sub).map_err(Error::io("cannot replace", &sub))?;
         let guess = sub.with_file_name("config.guess");
-        if guess.is_file() && misc.join("config.guess").is_file() {
+        if std::fs::symlink_metadata(&guess).is_ok_and(|m| m.is_file())
+            && misc.join("config.guess").is_file()
+        {
             std::fs::copy(misc.join("config.guess"), &guess)
                 .map_err(Error::io("cannot replace", &guess))?;
         }
@@ -699,6 +691,43 @@ pub fn cross_env(
         set(k, expand_dep_prefixes(job, v));
     }
     vars
+}
+
+/// Whether a configure script mentions an option (as dh_auto_configure checks before it
+/// passes `--runstatedir`).
+fn knows_option(script: &Path, option: &str) -> bool {
+    std::fs::read(script)
+        .is_ok_and(|text| text.windows(option.len()).any(|w| w == option.as_bytes()))
+}
+
+/// Autotools and the flags in `CFLAGS`/`CPPFLAGS` split on white space: a build folder,
+/// source folder or prefix with a space in its path cannot be built. Said up front.
+pub fn check_paths_for_builds(cache: &Cache, recipes: &[&Recipe]) -> Result<()> {
+    let spaced = |p: &Path| p.to_string_lossy().chars().any(char::is_whitespace);
+    if spaced(cache.root()) {
+        return Err(Error::LibrarySpec {
+            origin: format!("for the cache {}", cache.root().display()),
+            reason: "its path has white space, which configure scripts and compiler flags split on"
+                .into(),
+            help: "set MUSLBUILD_HOME (or XDG_CACHE_HOME) to a folder whose path has no spaces"
+                .into(),
+        });
+    }
+    // A library's folder is copied into the cache first; a project's is read in place
+    // (and mapped out of the output by a flag).
+    for recipe in recipes.iter().filter(|r| r.is_project()) {
+        if let Some(dir) = recipe.path.as_ref().filter(|d| spaced(d)) {
+            return Err(Error::LibrarySpec {
+                origin: format!("for {}", recipe.subject()),
+                reason: format!(
+                    "its folder {} has white space in its path, which configure scripts and compiler flags split on",
+                    dir.display()
+                ),
+                help: "move the project (or the vendored folder) to a path without spaces".into(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `{prefix:NAME}`: the prefix of the dependency NAME (any library of the closure).
@@ -943,9 +972,8 @@ impl Runner<'_> {
                     if recipe.is_project() && self.prefix == "/usr" {
                         // Where a program runs, as distributions configure it.
                         configure = configure.args(["--sysconfdir=/etc", "--localstatedir=/var"]);
-                        // Scripts from autoconf before 2.70 reject `--runstatedir`.
-                        let text = std::fs::read(self.src.join("configure")).unwrap_or_default();
-                        if text.windows(11).any(|w| w == b"runstatedir") {
+                        // Scripts from autoconf before 2.70 reject --runstatedir.
+                        if knows_option(&self.src.join("configure"), "runstatedir") {
                             configure = configure.arg("--runstatedir=/run");
                         }
                     }
@@ -1118,11 +1146,11 @@ mod tests {
         );
         assert_eq!(
             ldflags(&gcc, Output::Programs, true),
-            ["-static", "-Os", "-Wl,--gc-sections", "-s"]
+            ["-static", "--static", "-Os", "-Wl,--gc-sections", "-s"]
         );
         assert_eq!(
             ldflags(&gcc, Output::Programs, false),
-            ["-static", "-Os", "-Wl,--gc-sections"]
+            ["-static", "--static", "-Os", "-Wl,--gc-sections"]
         );
         assert_eq!(ldflags(&gcc, Output::Libraries, true), ["-static", "-Os"]);
         let zig = toolchain(Flavor::Zig);

@@ -289,7 +289,9 @@ pub fn prepare(
         return Ok(prepared);
     }
 
-    let host = build::check_host_tools(pending.iter().flatten().map(|j| &j.recipe), env)?;
+    let recipes: Vec<&Recipe> = pending.iter().flatten().map(|j| &j.recipe).collect();
+    build::check_paths_for_builds(cache, &recipes)?;
+    let host = build::check_host_tools(recipes.iter().copied(), env)?;
     for job in pending.iter().flatten() {
         vendor::check_buildable(&job.recipe)?;
     }
@@ -657,7 +659,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("export LDFLAGS='-static -Os -Wl,--gc-sections -s -L/c/libs/a/lib'\n"),
+            text.contains(
+                "export LDFLAGS='-static --static -Os -Wl,--gc-sections -s -L/c/libs/a/lib'\n"
+            ),
             "{text}"
         );
         // No strip reads armv7 ELF on this (empty) PATH: said plainly, not just `true`.

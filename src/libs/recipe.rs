@@ -192,6 +192,10 @@ pub struct Recipe {
     /// for a checkout that has no `./configure`. Never through a shell.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bootstrap: Vec<String>,
+    /// A project whose build system does not support building out of tree (an old
+    /// Makefile.in without VPATH): built in a copy of its folder instead.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub in_tree: bool,
 }
 
 fn yes() -> bool {
@@ -200,6 +204,10 @@ fn yes() -> bool {
 
 fn is_true(b: &bool) -> bool {
     *b
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn unversioned() -> String {
@@ -396,6 +404,7 @@ pub fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         strip: true,
         prefix: None,
         bootstrap: Vec::new(),
+        in_tree: false,
     };
     recipe.validate(&origin)?;
     Ok(recipe)

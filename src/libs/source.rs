@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::recipe::{Recipe, SourceSpec};
 use crate::cache::{self, Cache};
-use crate::cmd::Cmd;
 use crate::error::{Error, Result};
+use crate::toolchain::unpack::{self, Format, Limits};
 
 const ARCHIVE_SUFFIXES: &[&str] = &[
     ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar",
@@ -25,8 +25,22 @@ pub fn obtain(
 ) -> Result<PathBuf> {
     let sha = spec.sha256.to_ascii_lowercase();
     let cached = cache.dir("sources").join(&sha);
-    if cached.is_file() {
-        return Ok(cached);
+    if std::fs::symlink_metadata(&cached).is_ok_and(|m| m.is_file()) {
+        // The cache is a copy, not an authority: the name is the hash it must have.
+        let actual = sha256_file(&cached)?;
+        if actual == sha {
+            return Ok(cached);
+        }
+        cache::warn_once(
+            &cached,
+            &cache::Damage {
+                file: cached.clone(),
+                reason: format!("has sha256 {actual}, not the {sha} it is named by"),
+            },
+        );
+        std::fs::remove_file(&cached).map_err(Error::io("cannot remove", &cached))?;
+    } else if std::fs::symlink_metadata(&cached).is_ok() {
+        std::fs::remove_file(&cached).map_err(Error::io("cannot remove", &cached))?;
     }
     std::fs::create_dir_all(cache.dir("sources")).map_err(Error::io(
         "cannot create the cache directory",
@@ -206,25 +220,35 @@ pub fn sha256_file(path: &Path) -> Result<String> {
 }
 
 /// Unpacks `archive` into `dest` and returns the folder holding the sources (the
-/// archive's single top-level folder, as release tarballs have).
+/// archive's single top-level folder, as release tarballs have). It goes through the
+/// toolchain unpacker's checks (no escaping paths or links, no devices, caps), and a
+/// cached archive is hashed again while it is read: `sources/<sha256>` is named by its
+/// hash, so a file changed since it was verified fails here and is never built.
 pub fn unpack(archive: &Path, dest: &Path, log: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dest).map_err(Error::io("cannot create", dest))?;
-    // GNU tar picks the decompressor from the contents, so cached files need no suffix.
-    Cmd::new("tar")
-        .arg("-xf")
-        .arg(archive)
-        .arg("-C")
-        .arg(dest)
-        .arg("--no-same-owner")
-        .missing_hint("install it: apt-get install tar")
-        .run_logged(log)?;
+    let expected = archive
+        .file_name()
+        .and_then(|n| n.to_str())
+        .filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()));
+    let format = Format::sniff(archive)?;
+    let _ = std::fs::write(
+        log,
+        format!(
+            "unpacking {} ({format:?}) into {}\n",
+            archive.display(),
+            dest.display()
+        ),
+    );
+    unpack::unpack_checked(archive, format, "", dest, expected, Limits::default())?;
     let entries: Vec<PathBuf> = std::fs::read_dir(dest)
         .map_err(Error::io("cannot read", dest))?
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .collect();
     match entries.as_slice() {
-        [single] if single.is_dir() => Ok(single.clone()),
+        [single] if std::fs::symlink_metadata(single).is_ok_and(|m| m.is_dir()) => {
+            Ok(single.clone())
+        }
         _ => Ok(dest.to_path_buf()),
     }
 }
@@ -420,6 +444,24 @@ mod tests {
             obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), &[], &cache).unwrap(),
             got
         );
+    }
+
+    #[test]
+    fn a_replaced_cached_archive_is_discarded_and_fetched_again() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().join("cache"));
+        let dir = root.path().join("mirror");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("foo-1.0.tar.gz"), b"genuine").unwrap();
+        let spec = spec("foo-1.0.tar.gz", b"genuine");
+        let got = obtain("foo", &spec, std::slice::from_ref(&dir), &cache).unwrap();
+        std::fs::write(&got, b"replaced").unwrap();
+        let again = obtain("foo", &spec, std::slice::from_ref(&dir), &cache).unwrap();
+        assert_eq!(std::fs::read(again).unwrap(), b"genuine");
+        std::fs::write(&got, b"replaced").unwrap();
+        let err = obtain("foo", &spec, &[], &cache).unwrap_err();
+        assert!(matches!(err, Error::SourceNotFound { .. }), "{err:?}");
+        assert!(!got.exists(), "the replaced archive stayed in the cache");
     }
 
     #[test]

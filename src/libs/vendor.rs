@@ -82,6 +82,7 @@ enum Layout {
 /// Out of tree where the build system supports it and the folder can be used as it is.
 fn layout(recipe: &Recipe, src: &Path, target: Target, cache: &Cache) -> Result<Layout> {
     Ok(match recipe.build {
+        _ if recipe.in_tree => Layout::Copy,
         BuildSystem::Cmake => Layout::OutOfTree,
         BuildSystem::Autotools
             if recipe.bootstrap.is_empty()
@@ -163,6 +164,7 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
     let read_from = match layout {
         Layout::OutOfTree => src.clone(),
         Layout::Copy => {
+            settings.progress.step(&job.recipe.label(), "copy");
             source::sync_folder(&src, &tree, true)?;
             tree.clone()
         }
@@ -181,6 +183,9 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
     let how = format!("{} {layout:?}", job.key);
     if std::fs::read_to_string(&configured).ok().as_deref() != Some(how.as_str()) {
         if layout == Layout::Copy {
+            if !job.recipe.bootstrap.is_empty() {
+                settings.progress.step(&job.recipe.label(), "bootstrap");
+            }
             build::bootstrap(job, &tree, &logs)?;
             if job.recipe.build == BuildSystem::Autotools {
                 build::refresh_config_scripts(

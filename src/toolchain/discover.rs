@@ -305,9 +305,12 @@ pub(crate) fn python_package_program(
         ])[..16]
     ));
     if let Ok(text) = std::fs::read_to_string(&record) {
-        let found = PathBuf::from(text.trim());
-        if found.is_file() {
-            return Some(found);
+        // The path, then a check binding it to the record's name: an edited path (to
+        // another program) is named and looked up again.
+        match crate::cache::read_checked_text(&record, &text) {
+            Ok(Some(path)) if Path::new(path).is_file() => return Some(PathBuf::from(path)),
+            Err(damage) => crate::cache::warn_once(&record, &damage),
+            _ => {}
         }
     }
     // The package name is ours (a constant), passed as argv, never user input.
@@ -329,8 +332,13 @@ pub(crate) fn python_package_program(
     if !found.is_file() {
         return None;
     }
-    if std::fs::create_dir_all(cache.dir("probes")).is_ok() {
-        let _ = crate::cache::write_atomic(&record, found.as_os_str().as_encoded_bytes());
+    if std::fs::create_dir_all(cache.dir("probes")).is_ok()
+        && let Some(path) = found.to_str()
+    {
+        let _ = crate::cache::write_atomic(
+            &record,
+            crate::cache::checked_text(&record, path).as_bytes(),
+        );
     }
     Some(found)
 }

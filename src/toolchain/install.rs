@@ -339,7 +339,15 @@ pub fn install_entry(
             "cannot create a temporary directory in",
             cache.dir("toolchains"),
         ))?;
-    unpack::unpack(&archive, format, &entry.root, temp.path())?;
+    // Hashed again while unpacking: the archive may have changed since it was verified.
+    unpack::unpack_checked(
+        &archive,
+        format,
+        &entry.root,
+        temp.path(),
+        Some(&sha256),
+        unpack::Limits::default(),
+    )?;
     normalise(entry, temp.path(), &source)?;
     let record = Record {
         name: entry.name.clone(),

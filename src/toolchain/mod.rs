@@ -6,7 +6,7 @@
 mod discover;
 pub mod install;
 pub mod manifest;
-mod probe;
+pub mod probe;
 pub mod unpack;
 
 use std::ffi::OsString;

@@ -44,15 +44,57 @@ pub fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
             .as_bytes(),
     ]);
     let record = cache.dir("probes").join(format!("{identity}.json"));
-    if let Ok(text) = std::fs::read_to_string(&record)
-        && let Ok(verdict) = serde_json::from_str::<Verdict>(&text)
-    {
+    if let Some(verdict) = read_record(&record, &identity) {
         return Ok(verdict);
     }
     let verdict = run_probe(candidate, cache, &identity)?;
-    let json = serde_json::to_vec_pretty(&verdict).expect("verdict serialises");
+    let json = serde_json::to_vec_pretty(&Record {
+        check: record_check(&identity, &verdict),
+        verdict: verdict.clone(),
+    })
+    .expect("verdict serialises");
     cache::write_atomic(&record, &json)?;
     Ok(verdict)
+}
+
+/// A probe record: the verdict and a hash binding it to the candidate's identity, so a
+/// record edited by hand (or copied from another candidate) is noticed and probed again.
+/// `verify` still checks every artifact, so even a forged record cannot let a glibc or
+/// dynamic binary through.
+#[derive(Serialize, Deserialize)]
+pub struct Record {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    pub check: String,
+}
+
+pub fn record_check(identity: &str, verdict: &Verdict) -> String {
+    let json = serde_json::to_string(verdict).expect("verdict serialises");
+    cache::key(["muslbuild-probe-1", identity, &json])
+}
+
+/// The record's verdict when its check holds; a record that fails it is reported.
+pub fn read_record(path: &std::path::Path, identity: &str) -> Option<Verdict> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let damage = |reason: &str| {
+        cache::warn_once(
+            path,
+            &cache::Damage {
+                file: path.to_path_buf(),
+                reason: reason.into(),
+            },
+        );
+        None
+    };
+    match serde_json::from_str::<Record>(&text) {
+        Ok(record) if record.check == record_check(identity, &record.verdict) => {
+            Some(record.verdict)
+        }
+        Ok(_) => damage("was changed since it was written (its check does not match)"),
+        // Records of an older muslbuild have no check: probe again, quietly.
+        Err(_) if serde_json::from_str::<Verdict>(&text).is_ok() => None,
+        Err(_) => damage("is not a probe record"),
+    }
 }
 
 fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Verdict> {
@@ -141,4 +183,33 @@ fn version_of(candidate: &Candidate) -> std::result::Result<String, String> {
         return Err("it printed no version".into());
     }
     Ok(line.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edited_record_is_not_believed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("id.json");
+        let unusable = Verdict::Unusable {
+            version: "12".into(),
+            reason: "it links glibc, not musl".into(),
+        };
+        let record = Record {
+            check: record_check("id", &unusable),
+            verdict: unusable.clone(),
+        };
+        std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
+        assert_eq!(read_record(&path, "id"), Some(unusable.clone()));
+        // The same record under another candidate's identity is not that candidate's.
+        assert_eq!(read_record(&path, "other"), None);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"unusable\"", "\"usable\"")
+            .replace("\"reason\"", "\"fingerprint\"");
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(read_record(&path, "id"), None);
+    }
 }

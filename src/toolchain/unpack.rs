@@ -1,10 +1,18 @@
-//! Safe unpacking of a verified archive into an empty folder. Every entry is checked
-//! before anything is written for it: absolute paths, `..`, entries that pass through a
-//! symlink, symlinks whose target leaves the root, hard links to anything not already
-//! unpacked, and device files are refused. Modes are reduced to 0755/0644, so nothing is
-//! setuid or world-writable. Nothing here follows a link that the archive made.
+//! Safe unpacking of an archive into an empty folder. Every entry is checked before
+//! anything is written for it: absolute paths, `..`, entries that pass through a symlink,
+//! symlinks whose target leaves the root, hard links to anything not already unpacked,
+//! device files, sparse files and named pipes are refused. A symlink's target is resolved
+//! for real, component by component through the links already unpacked (as the kernel's
+//! `RESOLVE_BENEATH` would), when it is made and again once every entry exists, so a
+//! chain of links cannot climb out. The archive is re-hashed while it is read when its
+//! hash is known, and the unpacked size and entry count are capped (`Limits`) against
+//! decompression bombs. Modes are reduced to 0755/0644, so nothing is setuid or
+//! world-writable; files keep their archived mtimes (release tarballs must not look older
+//! than their autotools inputs). Nothing here follows a link that the archive made:
+//! files are created with `O_CREAT | O_EXCL | O_NOFOLLOW`.
 
 use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -20,6 +28,10 @@ pub enum Format {
     TarGz,
     #[serde(rename = "tar.xz")]
     TarXz,
+    #[serde(rename = "tar.bz2")]
+    TarBz2,
+    #[serde(rename = "tar")]
+    Tar,
     /// A zip file; Python wheels are zips.
     #[serde(rename = "zip", alias = "whl")]
     Zip,
@@ -33,10 +45,54 @@ impl Format {
             Some(Format::TarGz)
         } else if name.ends_with(".tar.xz") || name.ends_with(".txz") {
             Some(Format::TarXz)
+        } else if name.ends_with(".tar.bz2") || name.ends_with(".tbz2") {
+            Some(Format::TarBz2)
+        } else if name.ends_with(".tar") {
+            Some(Format::Tar)
         } else if name.ends_with(".zip") || name.ends_with(".whl") {
             Some(Format::Zip)
         } else {
             None
+        }
+    }
+
+    /// The format from the first bytes (cached sources are named by hash, not suffix);
+    /// anything unrecognised is taken as a plain tar, whose reader then refuses it.
+    pub fn sniff(path: &Path) -> Result<Format> {
+        let mut magic = [0u8; 6];
+        let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
+        let n = file
+            .read(&mut magic)
+            .map_err(Error::io("cannot read", path))?;
+        let magic = &magic[..n];
+        Ok(if magic.starts_with(&[0x1f, 0x8b]) {
+            Format::TarGz
+        } else if magic.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Format::TarXz
+        } else if magic.starts_with(b"BZh") {
+            Format::TarBz2
+        } else if magic.starts_with(b"PK\x03\x04") {
+            Format::Zip
+        } else {
+            Format::Tar
+        })
+    }
+}
+
+/// Caps on what one archive may unpack to, so a small hostile download cannot fill the
+/// disk. The defaults are far above any toolchain or source release (a zig release
+/// unpacks to about 0.4 GB in 20,000 entries); docs/toolchains.md documents them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_bytes: u64,
+    pub max_entries: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_bytes: 8 << 30,
+            max_entries: 500_000,
         }
     }
 }
@@ -44,8 +100,26 @@ impl Format {
 /// Unpacks the entries of `archive` that lie under `root` (a folder inside the archive,
 /// `""` for all of it) into `dest`, with `root` stripped. `dest` must exist.
 pub fn unpack(archive: &Path, format: Format, root: &str, dest: &Path) -> Result<()> {
+    unpack_checked(archive, format, root, dest, None, Limits::default())
+}
+
+/// `unpack`, re-hashing the archive's bytes as they are read: when they are not the
+/// expected sha256 (the file changed since it was verified), the unpack is an error, so
+/// the caller discards the folder and nothing from it is used.
+pub fn unpack_checked(
+    archive: &Path,
+    format: Format,
+    root: &str,
+    dest: &Path,
+    sha256: Option<&str>,
+    limits: Limits,
+) -> Result<()> {
     let file = File::open(archive).map_err(Error::io("cannot read", archive))?;
-    let reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let hashing = HashingReader {
+        inner: file,
+        digest: ring::digest::Context::new(&ring::digest::SHA256),
+    };
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, hashing);
     let mut out = Unpacker {
         archive,
         dest,
@@ -53,18 +127,100 @@ pub fn unpack(archive: &Path, format: Format, root: &str, dest: &Path) -> Result
         links: HashSet::new(),
         files: HashSet::new(),
         count: 0,
+        entries: 0,
+        bytes: 0,
+        limits,
     };
     match format {
-        Format::TarGz => out.tar(flate2::read::MultiGzDecoder::new(reader)),
-        Format::TarXz => out.tar(lzma_rust2::XzReader::new(reader, true)),
-        Format::Zip => out.zip(),
+        Format::TarGz => out.tar(flate2::read::MultiGzDecoder::new(&mut reader)),
+        Format::TarXz => out.tar(lzma_rust2::XzReader::new(&mut reader, true)),
+        Format::TarBz2 => out.tar(bzip2::read::MultiBzDecoder::new(&mut reader)),
+        Format::Tar => out.tar(&mut reader),
+        Format::Zip => out.zip(&mut reader),
     }?;
+    out.check_all_links()?;
+    if let Some(expected) = sha256 {
+        // The rest of the file (padding after the tar's end) counts too.
+        std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| out.read_error(e))?;
+        let actual = crate::cache::hex(reader.into_inner().digest.finish().as_ref());
+        if !actual.eq_ignore_ascii_case(expected) {
+            return Err(Error::ChecksumMismatch {
+                url: archive.display().to_string(),
+                expected: expected.to_ascii_lowercase(),
+                actual,
+            });
+        }
+    }
     if out.count == 0 {
         return Err(Error::UnsafeArchive {
             archive: archive.to_path_buf(),
             entry: root.to_string(),
             reason: "does not exist: the archive holds nothing under it".into(),
         });
+    }
+    Ok(())
+}
+
+struct HashingReader {
+    inner: File,
+    digest: ring::digest::Context,
+}
+
+impl Read for HashingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.digest.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Where a symlink's target really lands, or why it leaves the root. The walk is the
+/// kernel's: each component is looked up on disk (never followed out of `dest`), a link
+/// met on the way is expanded in place, `..` climbs the resolved path, not the string.
+/// Components that do not exist yet continue lexically; `check_all_links` repeats the
+/// walk once everything exists.
+fn resolve_beneath(dest: &Path, from: &Path, target: &Path) -> std::result::Result<(), String> {
+    let mut resolved: Vec<OsString> = from.iter().map(|c| c.to_os_string()).collect();
+    let mut pending: std::collections::VecDeque<OsString> = std::collections::VecDeque::new();
+    let push_front = |pending: &mut std::collections::VecDeque<OsString>, path: &Path| {
+        for component in path.iter().rev() {
+            pending.push_front(component.to_os_string());
+        }
+    };
+    if target.is_absolute() {
+        return Err(format!("the absolute path `{}`", target.display()));
+    }
+    push_front(&mut pending, target);
+    let mut followed = 0;
+    while let Some(part) = pending.pop_front() {
+        if part == "." {
+            continue;
+        }
+        if part == ".." {
+            if resolved.pop().is_none() {
+                return Err("a place outside the archive's root".into());
+            }
+            continue;
+        }
+        resolved.push(part);
+        let here: PathBuf = resolved.iter().collect();
+        let path = dest.join(&here);
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+            followed += 1;
+            if followed > 40 {
+                return Err("a loop of symlinks".into());
+            }
+            let next = std::fs::read_link(&path).map_err(|e| format!("an unreadable link: {e}"))?;
+            if next.is_absolute() {
+                return Err(format!(
+                    "`{}`, a link to the absolute path `{}`",
+                    here.display(),
+                    next.display()
+                ));
+            }
+            resolved.pop();
+            push_front(&mut pending, &next);
+        }
     }
     Ok(())
 }
@@ -77,7 +233,12 @@ struct Unpacker<'a> {
     links: HashSet<PathBuf>,
     /// Regular files made so far: the only things a hard link may point to.
     files: HashSet<PathBuf>,
+    /// Entries made under the root.
     count: usize,
+    /// Entries read and bytes written, against `limits`.
+    entries: u64,
+    bytes: u64,
+    limits: Limits,
 }
 
 impl Unpacker<'_> {
@@ -95,6 +256,35 @@ impl Unpacker<'_> {
             path: self.archive.to_path_buf(),
             source: e,
         }
+    }
+
+    /// Counts an entry (and the bytes it declares) against the caps before anything is
+    /// written for it.
+    fn admit(&mut self, name: &str, declared: u64) -> Result<()> {
+        self.entries += 1;
+        if self.entries > self.limits.max_entries {
+            return Err(self.refuse(
+                name,
+                format!(
+                    "is past the cap of {} entries per archive (a decompression bomb?)",
+                    self.limits.max_entries
+                ),
+            ));
+        }
+        if self.bytes.saturating_add(declared) > self.limits.max_bytes {
+            return Err(self.bomb(name));
+        }
+        Ok(())
+    }
+
+    fn bomb(&self, name: &str) -> Error {
+        self.refuse(
+            name,
+            format!(
+                "unpacks past the cap of {} bytes per archive (a decompression bomb?)",
+                self.limits.max_bytes
+            ),
+        )
     }
 
     /// The entry's path below the root, or None when it lies outside the root (skipped).
@@ -116,7 +306,10 @@ impl Unpacker<'_> {
         let rel: PathBuf = parts[self.root.len()..].iter().collect();
         let mut ancestor = rel.parent();
         while let Some(dir) = ancestor.filter(|d| !d.as_os_str().is_empty()) {
-            if self.links.contains(dir) {
+            if self.links.contains(dir)
+                || std::fs::symlink_metadata(self.dest.join(dir))
+                    .is_ok_and(|m| m.file_type().is_symlink())
+            {
                 return Err(self.refuse(
                     name,
                     format!("passes through the symlink `{}`", dir.display()),
@@ -159,7 +352,14 @@ impl Unpacker<'_> {
         Ok(())
     }
 
-    fn file(&mut self, rel: &Path, mode: u32, content: &mut dyn Read) -> Result<()> {
+    fn file(
+        &mut self,
+        name: &str,
+        rel: &Path,
+        mode: u32,
+        mtime: Option<u64>,
+        content: &mut dyn Read,
+    ) -> Result<()> {
         let path = self.dest.join(rel);
         self.make_parent(&path)?;
         self.clear(rel, &path)?;
@@ -168,12 +368,25 @@ impl Unpacker<'_> {
             .write(true)
             .create_new(true)
             .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW)
             .open(&path)
             .map_err(Error::io("cannot create", &path))?;
-        std::io::copy(content, &mut file).map_err(|e| self.read_error(e))?;
+        // One byte past the cap tells a bomb from a file that fills it exactly.
+        let room = self.limits.max_bytes - self.bytes;
+        let written = std::io::copy(&mut content.take(room + 1), &mut file)
+            .map_err(|e| self.read_error(e))?;
+        if written > room {
+            return Err(self.bomb(name));
+        }
+        self.bytes += written;
         // The umask may have cut bits off; the sanitised mode is what counts.
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
             .map_err(Error::io("cannot set the mode of", &path))?;
+        if let Some(secs) = mtime {
+            let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            file.set_modified(when)
+                .map_err(Error::io("cannot set the time of", &path))?;
+        }
         self.files.insert(rel.to_path_buf());
         self.count += 1;
         Ok(())
@@ -186,28 +399,7 @@ impl Unpacker<'_> {
                 format!("is a symlink to the absolute path `{}`", target.display()),
             ));
         }
-        // Resolve the target lexically from the link's folder; entries never pass through
-        // links, so the lexical answer is the real one.
-        let mut depth: Vec<&std::ffi::OsStr> =
-            rel.parent().map(|p| p.iter().collect()).unwrap_or_default();
-        for component in target.components() {
-            match component {
-                Component::Normal(part) => depth.push(part),
-                Component::CurDir => {}
-                Component::ParentDir => {
-                    if depth.pop().is_none() {
-                        return Err(self.refuse(
-                            name,
-                            format!(
-                                "is a symlink to `{}`, which leaves the archive's root",
-                                target.display()
-                            ),
-                        ));
-                    }
-                }
-                _ => return Err(self.refuse(name, "is a symlink with a strange target")),
-            }
-        }
+        self.check_link(name, rel, target)?;
         let path = self.dest.join(rel);
         self.make_parent(&path)?;
         self.clear(rel, &path)?;
@@ -215,6 +407,32 @@ impl Unpacker<'_> {
             .map_err(Error::io("cannot create the symlink", &path))?;
         self.links.insert(rel.to_path_buf());
         self.count += 1;
+        Ok(())
+    }
+
+    fn check_link(&self, name: &str, rel: &Path, target: &Path) -> Result<()> {
+        let from = rel.parent().unwrap_or(Path::new(""));
+        resolve_beneath(self.dest, from, target).map_err(|lands| {
+            self.refuse(
+                name,
+                format!(
+                    "is a symlink to `{}`, which resolves to {lands}: it leaves the archive's root",
+                    target.display()
+                ),
+            )
+        })
+    }
+
+    /// Once every entry exists, each link is resolved again: a link made early through a
+    /// path that did not exist yet may only now reach a later link.
+    fn check_all_links(&self) -> Result<()> {
+        let mut links: Vec<&PathBuf> = self.links.iter().collect();
+        links.sort();
+        for rel in links {
+            let path = self.dest.join(rel);
+            let target = std::fs::read_link(&path).map_err(Error::io("cannot read", &path))?;
+            self.check_link(&rel.display().to_string(), rel, &target)?;
+        }
         Ok(())
     }
 
@@ -251,6 +469,7 @@ impl Unpacker<'_> {
             ) {
                 continue;
             }
+            self.admit(&name, entry.header().size().unwrap_or(0))?;
             let Some(rel) = self.place(&name)? else {
                 continue;
             };
@@ -262,7 +481,8 @@ impl Unpacker<'_> {
                 }
                 tar::EntryType::Regular | tar::EntryType::Continuous => {
                     let mode = entry.header().mode().unwrap_or(0o644);
-                    self.file(&rel, mode, &mut entry)?;
+                    let mtime = entry.header().mtime().ok();
+                    self.file(&name, &rel, mode, mtime, &mut entry)?;
                 }
                 tar::EntryType::Symlink => {
                     let target = entry
@@ -282,6 +502,12 @@ impl Unpacker<'_> {
                     return Err(self.refuse(&name, "is a device file"));
                 }
                 tar::EntryType::Fifo => return Err(self.refuse(&name, "is a named pipe")),
+                tar::EntryType::GNUSparse => {
+                    return Err(self.refuse(
+                        &name,
+                        "is a sparse file (its holes could unpack to far more than the archive)",
+                    ));
+                }
                 other => {
                     return Err(self.refuse(&name, format!("has an unsupported type ({other:?})")));
                 }
@@ -290,21 +516,24 @@ impl Unpacker<'_> {
         Ok(())
     }
 
-    fn zip(&mut self) -> Result<()> {
-        let file = File::open(self.archive).map_err(Error::io("cannot read", self.archive))?;
-        let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file)).map_err(|e| {
-            self.read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-        })?;
+    /// Zip's central directory is at the end, so the whole file is read into memory
+    /// through the hashing reader first (wheels are tens of MB); nothing is read twice.
+    fn zip(&mut self, reader: &mut impl Read) -> Result<()> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| self.read_error(e))?;
+        let archive = self.archive;
+        let invalid = |e| Error::Io {
+            what: "cannot unpack",
+            path: archive.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        };
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(invalid)?;
         for i in 0..zip.len() {
-            let mut entry = zip.by_index(i).map_err(|e| {
-                self.read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-            })?;
-            let name = entry
-                .name()
-                .map_err(|e| {
-                    self.read_error(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-                })?
-                .into_owned();
+            let mut entry = zip.by_index(i).map_err(invalid)?;
+            let name = entry.name().map_err(invalid)?.into_owned();
+            self.admit(&name, entry.size())?;
             let Some(rel) = self.place(&name)? else {
                 continue;
             };
@@ -318,12 +547,13 @@ impl Unpacker<'_> {
                 }
                 0o120000 => {
                     let mut target = String::new();
-                    entry
+                    (&mut entry)
+                        .take(4096)
                         .read_to_string(&mut target)
                         .map_err(|e| self.read_error(e))?;
                     self.symlink(&name, &rel, Path::new(&target))?;
                 }
-                0 | 0o100000 => self.file(&rel, mode, &mut entry)?,
+                0 | 0o100000 => self.file(&name, &rel, mode, None, &mut entry)?,
                 _ => return Err(self.refuse(&name, "is a device file or other special file")),
             }
         }
@@ -491,6 +721,195 @@ mod tests {
         );
         assert!(out.join("lib/a.zig").is_file());
         assert!(!out.join("RECORD").exists());
+    }
+
+    #[test]
+    fn a_chain_of_links_cannot_climb_out() {
+        let deep = "a/b/c/d/e/f/g/h";
+        let up8 = "../../../../../../../..";
+        let link = format!("{deep}/l");
+        let through = format!("{link}/{up8}/..");
+        let (dir, result) = try_unpack(
+            &[
+                (&format!("{deep}/"), T::Directory, "", b""),
+                (&link, T::Symlink, up8, b""),
+                ("esc", T::Symlink, &through, b""),
+            ],
+            "",
+        );
+        let err = result.unwrap_err().to_string();
+        assert!(err.contains("`esc`") && err.contains("leaves"), "{err}");
+        assert!(std::fs::symlink_metadata(dir.path().join("out/esc")).is_err());
+    }
+
+    #[test]
+    fn a_link_made_before_the_link_it_passes_through_is_checked_again() {
+        // `esc` is harmless while `d/l` does not exist; `d/l -> ..` alone is harmless too;
+        // together `esc` is `d/l/../..`, one level above the root.
+        let (_dir, result) = try_unpack(
+            &[
+                ("d/", T::Directory, "", b""),
+                ("esc", T::Symlink, "d/l/../..", b""),
+                ("d/l", T::Symlink, "..", b""),
+            ],
+            "",
+        );
+        let err = result.unwrap_err().to_string();
+        assert!(err.contains("esc") && err.contains("leaves"), "{err}");
+    }
+
+    #[test]
+    fn links_inside_the_root_and_loops() {
+        let (dir, result) = try_unpack(
+            &[
+                ("lib/", T::Directory, "", b""),
+                ("lib/x.so", T::Regular, "", b"x"),
+                ("bin/", T::Directory, "", b""),
+                ("bin/l", T::Symlink, "../lib", b""),
+                ("y", T::Symlink, "bin/l/x.so", b""),
+            ],
+            "",
+        );
+        result.unwrap();
+        assert_eq!(std::fs::read(dir.path().join("out/y")).unwrap(), b"x");
+        let (_dir, result) = try_unpack(
+            &[("p", T::Symlink, "q", b""), ("q", T::Symlink, "p/..", b"")],
+            "",
+        );
+        assert!(result.unwrap_err().to_string().contains("loop"));
+    }
+
+    #[test]
+    fn caps_refuse_bombs_before_writing_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("a.tar.gz");
+        let big = vec![0u8; 4096];
+        std::fs::write(
+            &archive,
+            tar_gz(&[("a", T::Regular, "", &big), ("b", T::Regular, "", &big)]),
+        )
+        .unwrap();
+        let limits = Limits {
+            max_bytes: 6000,
+            max_entries: 10,
+        };
+        let dest = dir.path().join("out");
+        std::fs::create_dir(&dest).unwrap();
+        let err = unpack_checked(&archive, Format::TarGz, "", &dest, None, limits)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cap of 6000 bytes"), "{err}");
+        assert!(!dest.join("b").exists());
+        let few = Limits {
+            max_bytes: 1 << 20,
+            max_entries: 1,
+        };
+        let dest = dir.path().join("out2");
+        std::fs::create_dir(&dest).unwrap();
+        let err = unpack_checked(&archive, Format::TarGz, "", &dest, None, few)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cap of 1 entries"), "{err}");
+    }
+
+    #[test]
+    fn a_changed_archive_fails_its_hash_while_unpacking() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("a.tar.gz");
+        let bytes = tar_gz(&[("x/f", T::Regular, "", b"data")]);
+        std::fs::write(&archive, &bytes).unwrap();
+        let good = crate::cache::sha256_hex(&bytes);
+        let dest = dir.path().join("out");
+        std::fs::create_dir(&dest).unwrap();
+        unpack_checked(
+            &archive,
+            Format::TarGz,
+            "",
+            &dest,
+            Some(&good),
+            Limits::default(),
+        )
+        .unwrap();
+        let dest = dir.path().join("out2");
+        std::fs::create_dir(&dest).unwrap();
+        let wrong = "0".repeat(64);
+        let err = unpack_checked(
+            &archive,
+            Format::TarGz,
+            "",
+            &dest,
+            Some(&wrong),
+            Limits::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::ChecksumMismatch { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn formats_are_sniffed_and_mtimes_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(3);
+        header.set_mode(0o644);
+        header.set_mtime(1_000_000_000);
+        header.set_cksum();
+        builder
+            .append_data(&mut header, "top/configure.ac", &b"abc"[..])
+            .unwrap();
+        let tar = builder.into_inner().unwrap();
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        std::io::Write::write_all(&mut bz, &tar).unwrap();
+        for (name, bytes, format) in [
+            ("plain", tar.clone(), Format::Tar),
+            ("bz", bz.finish().unwrap(), Format::TarBz2),
+        ] {
+            let archive = dir.path().join(name);
+            std::fs::write(&archive, bytes).unwrap();
+            assert_eq!(Format::sniff(&archive).unwrap(), format);
+            let dest = dir.path().join(format!("{name}-out"));
+            std::fs::create_dir(&dest).unwrap();
+            unpack(&archive, format, "top", &dest).unwrap();
+            let modified = std::fs::metadata(dest.join("configure.ac"))
+                .unwrap()
+                .modified()
+                .unwrap();
+            assert_eq!(
+                modified,
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000)
+            );
+        }
+    }
+
+    #[test]
+    fn sparse_files_and_pipes_are_refused() {
+        for (kind, want) in [(T::Fifo, "pipe"), (T::Block, "device")] {
+            let (_dir, result) = try_unpack(&[("s", kind, "", b"")], "");
+            let err = result.unwrap_err().to_string();
+            assert!(err.contains(want), "{err}");
+        }
+        // A GNU sparse entry: 512 stored bytes that claim to be a 1 MiB file of holes.
+        let mut header = tar::Header::new_gnu();
+        header.as_old_mut().name[..6].copy_from_slice(b"sparse");
+        header.set_entry_type(T::GNUSparse);
+        header.set_mode(0o644);
+        header.set_size(512);
+        let gnu = header.as_gnu_mut().unwrap();
+        gnu.set_real_size(1 << 20);
+        gnu.sparse[0] = tar::GnuSparseHeader {
+            offset: *b"00003777000\0",
+            numbytes: *b"00000001000\0",
+        };
+        header.set_cksum();
+        let mut builder = tar::Builder::new(Vec::new());
+        builder.append(&header, &[0u8; 512][..]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let archive = dir.path().join("s.tar");
+        std::fs::write(&archive, builder.into_inner().unwrap()).unwrap();
+        let err = unpack(&archive, Format::Tar, "", dir.path())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("sparse"), "{err}");
     }
 
     #[test]

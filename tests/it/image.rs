@@ -21,7 +21,7 @@ const PLATFORMS: [(&str, &str, Option<&str>, Option<&str>); 3] = [
 
 /// dist/ with hello for all three targets, built once per test run by
 /// `muslbuild --target all examples/hello.c` (toolchain `auto`, the shared test cache).
-fn hello_dist() -> &'static Path {
+pub fn hello_dist() -> &'static Path {
     static DIST: OnceLock<PathBuf> = OnceLock::new();
     DIST.get_or_init(|| {
         let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("image-hello");
@@ -47,7 +47,7 @@ fn hello_dist() -> &'static Path {
 }
 
 /// A test folder with its own copy of the hello dist.
-fn env_with_dist() -> TestEnv {
+pub fn env_with_dist() -> TestEnv {
     let env = TestEnv::new();
     copy_dir(hello_dist(), &env.path().join("dist"));
     env
@@ -382,17 +382,17 @@ fn scratch_essentials_and_settings() {
     let output = run_binary(None, &rootfs.join("usr/local/bin/hello"), b"");
     assert_eq!(stdout(&output), "Hello World\n");
 
-    // The buildx Dockerfile copies the same essentials from dist/rootfs.
+    // The buildx Dockerfile copies the same essentials from dist/rootfs/<target>.
     let dockerfile = std::fs::read_to_string(env.path().join("dist/Dockerfile")).unwrap();
     assert!(
-        dockerfile.contains(r#"COPY ["rootfs/","/"]"#),
+        dockerfile.contains(r#"COPY ["rootfs/x86_64/","/"]"#),
         "{dockerfile}"
     );
     assert!(
         dockerfile.contains(r#"COPY ["x86_64/hello","/usr/local/bin/hello"]"#),
         "{dockerfile}"
     );
-    assert!(env.path().join("dist/rootfs/etc/passwd").is_file());
+    assert!(env.path().join("dist/rootfs/x86_64/etc/passwd").is_file());
     println!(
         "hello + CA bundle + passwd + zoneinfo: layer {} bytes",
         report["platforms"][0]["layer"]["size"]
@@ -425,7 +425,7 @@ fn dockerfile_copies_files_that_exist_in_dist() {
     assert!(dockerfile.contains("FROM muslbuild-${TARGETARCH}${TARGETVARIANT}\n"));
 }
 
-fn failure(env: &TestEnv, args: &[&str]) -> (i32, String) {
+pub fn failure(env: &TestEnv, args: &[&str]) -> (i32, String) {
     let output = env.muslbuild().arg("image").args(args).output().unwrap();
     assert!(
         !output.status.success(),
@@ -494,4 +494,391 @@ fn errors_are_clear_and_write_nothing() {
     let (code, err) = failure(&empty, &[]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("manifest.json` does not exist"), "{err}");
+}
+
+const DAEMON_PROJECT: &str = r#"
+[project]
+targets = ["x86_64", "aarch64"]
+
+[c.hello]
+sources = ["hello.c"]
+
+[vendor.v]
+path = "vendor/v"
+build = "make"
+programs = ["vd"]
+
+[image]
+tag = "daemon:1.0"
+artifacts = ["hello=/usr/bin/hello", "vd=/usr/sbin/vd"]
+entrypoint = ["/usr/sbin/vd"]
+files = [{ source = "conf/app.conf", path = "/etc/app.conf", mode = "0640", uid = 65532, gid = 65532 }]
+vendor-files = [
+    { vendor = "v", source = "/usr/share/v/v.conf", path = "/etc/v.conf", mode = 0o600 },
+    { vendor = "v", source = "/usr/share/v/data" },
+]
+dirs = [
+    { path = "/run" },
+    { path = "/var/lib/v", mode = "0700", uid = 65532, gid = 65532 },
+]
+"#;
+
+/// A vendored daemon whose install has a sample config, a data folder with a copy of
+/// its own binary (so each platform's layer shows it got its own target's files) and a
+/// link to a host file that must stay a link.
+const DAEMON_MAKEFILE: &str = "PREFIX ?= /usr/local
+vd: vd.c
+\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ vd.c
+install: vd
+\tmkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/v/data/sub
+\tcp vd $(DESTDIR)$(PREFIX)/bin/vd
+\tprintf 'socket /run/vd.ctl\\n' > $(DESTDIR)$(PREFIX)/share/v/v.conf
+\tcp vd $(DESTDIR)$(PREFIX)/share/v/data/machine
+\tprintf 'data\\n' > $(DESTDIR)$(PREFIX)/share/v/data/sub/readme
+\tln -sf /etc/shadow $(DESTDIR)$(PREFIX)/share/v/data/link
+";
+
+fn write_daemon_project(env: &TestEnv) {
+    env.write("muslbuild.toml", DAEMON_PROJECT);
+    env.write(
+        "hello.c",
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    );
+    env.write("conf/app.conf", "listen 8080\n");
+    env.write("vendor/v/Makefile", DAEMON_MAKEFILE);
+    env.write(
+        "vendor/v/vd.c",
+        "#include <stdio.h>\nint main(void) { puts(\"vd up\"); return 0; }\n",
+    );
+}
+
+fn run_json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let output = success(
+        env.muslbuild()
+            .args(args)
+            .arg("--json")
+            .env_remove("SOURCE_DATE_EPOCH"),
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json report: {e}\n{}", stdout(&output)))
+}
+
+/// `(mode string, uid/gid)` of each layer entry, from GNU tar's listing of the blob.
+fn layer_owners(layout: &Path, layer_digest: &str) -> Vec<(String, String, String)> {
+    let blob = layout
+        .join("blobs/sha256")
+        .join(layer_digest.trim_start_matches("sha256:"));
+    let output = success(
+        Command::new(require("tar", "tar"))
+            .args(["--numeric-owner", "-tvzf"])
+            .arg(&blob),
+    );
+    stdout(&output)
+        .lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f[5].to_string(), f[0].to_string(), f[1].to_string())
+        })
+        .collect()
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o7777
+}
+
+#[test]
+fn project_image_carries_files_vendored_files_and_folders_and_image_honours_it() {
+    let env = TestEnv::new();
+    write_daemon_project(&env);
+    let built = run_json(&env, &["build"]);
+    let image = &built["image"];
+    assert_eq!(image["tag"], "daemon:1.0", "{built}");
+    let digest = image["digest"].as_str().unwrap().to_string();
+    let dockerfile_path = env.path().join("dist/Dockerfile");
+    let dockerfile = std::fs::read_to_string(&dockerfile_path).unwrap();
+    for line in [
+        r#"COPY ["x86_64/hello","/usr/bin/hello"]"#,
+        r#"COPY ["rootfs/aarch64/","/"]"#,
+        r#"COPY --chown=65532:65532 ["rootfs/x86_64/var/lib/v","/var/lib/v"]"#,
+        r#"ENTRYPOINT ["/usr/sbin/vd"]"#,
+    ] {
+        assert!(
+            dockerfile.lines().any(|l| l == line),
+            "no `{line}` in\n{dockerfile}"
+        );
+    }
+
+    // `muslbuild image` in the project folder makes the same image from the same [image].
+    let again = run_json(&env, &["image"]);
+    assert_eq!(again["tag"], "daemon:1.0");
+    assert_eq!(again["index"]["digest"], digest.as_str());
+    assert_eq!(
+        std::fs::read_to_string(&dockerfile_path).unwrap(),
+        dockerfile
+    );
+    // A flag overrides one key; the next build puts the project's image back, Dockerfile
+    // included.
+    let other = run_json(&env, &["image", "--entrypoint", "/usr/bin/hello"]);
+    assert_ne!(other["index"]["digest"], digest.as_str());
+    assert!(
+        std::fs::read_to_string(&dockerfile_path)
+            .unwrap()
+            .contains(r#"ENTRYPOINT ["/usr/bin/hello"]"#)
+    );
+    let rebuilt = run_json(&env, &["build"]);
+    assert_eq!(rebuilt["image"]["state"], "built", "{rebuilt}");
+    assert_eq!(rebuilt["image"]["digest"], digest.as_str());
+    assert_eq!(
+        std::fs::read_to_string(&dockerfile_path).unwrap(),
+        dockerfile
+    );
+    let noop = run_json(&env, &["build"]);
+    assert_eq!(noop["image"]["state"], "cached", "{noop}");
+
+    let layout = env.path().join("dist/image");
+    for (platform, (arch, machine, qemu)) in [
+        (0, ("amd64", 62u16, None)),
+        (1, ("arm64", 183u16, Some("qemu-aarch64-static"))),
+    ] {
+        let root = unpack_platform(&env, &layout, "daemon:1.0", arch, None).join("rootfs");
+        assert_eq!(
+            std::fs::read_to_string(root.join("etc/app.conf")).unwrap(),
+            "listen 8080\n"
+        );
+        assert_eq!(mode(&root.join("etc/app.conf")), 0o640, "{arch}");
+        assert_eq!(
+            std::fs::read_to_string(root.join("etc/v.conf")).unwrap(),
+            "socket /run/vd.ctl\n"
+        );
+        assert_eq!(mode(&root.join("etc/v.conf")), 0o600, "{arch}");
+        let copy = std::fs::read(root.join("usr/share/v/data/machine")).unwrap();
+        assert_eq!(
+            u16::from_le_bytes([copy[18], copy[19]]),
+            machine,
+            "{arch} got another target's vendored files"
+        );
+        assert_eq!(mode(&root.join("usr/share/v/data/machine")), 0o755);
+        assert_eq!(
+            std::fs::read_to_string(root.join("usr/share/v/data/sub/readme")).unwrap(),
+            "data\n"
+        );
+        assert_eq!(
+            std::fs::read_link(root.join("usr/share/v/data/link")).unwrap(),
+            Path::new("/etc/shadow"),
+            "a link in the install stays a link, never the host's file"
+        );
+        assert!(root.join("run").is_dir() && mode(&root.join("run")) == 0o755);
+        assert!(root.join("var/lib/v").is_dir());
+        assert_eq!(mode(&root.join("var/lib/v")), 0o700, "{arch}");
+        let vd = run_binary(qemu, &root.join("usr/sbin/vd"), b"");
+        assert_eq!(stdout(&vd), "vd up\n", "{arch}");
+
+        // umoci --rootless unpacks as the current user: owners are read from the layer.
+        let layer = built["image"]["platforms"][platform]["layer"]["digest"]
+            .as_str()
+            .unwrap();
+        let owners = layer_owners(&layout, layer);
+        let owner = |path: &str| {
+            owners
+                .iter()
+                .find(|(p, ..)| p == path)
+                .unwrap_or_else(|| panic!("{path} not in the layer: {owners:?}"))
+                .clone()
+        };
+        assert_eq!(owner("var/lib/v/").2, "65532/65532");
+        assert_eq!(owner("var/lib/v/").1, "drwx------");
+        assert_eq!(owner("etc/app.conf").2, "65532/65532");
+        assert_eq!(owner("etc/v.conf").2, "0/0");
+    }
+
+    // A vendored file the install does not have: refused before dist/ is touched.
+    let manifest = std::fs::read(env.path().join("dist/manifest.json")).unwrap();
+    env.write(
+        "muslbuild.toml",
+        &DAEMON_PROJECT.replace(
+            "{ vendor = \"v\", source = \"/usr/share/v/data\" },",
+            "{ vendor = \"v\", source = \"/usr/share/v/data\" },\n    { vendor = \"v\", source = \"/usr/share/v/nope\" },",
+        ),
+    );
+    env.write(
+        "hello.c",
+        "#include <stdio.h>\nint main(void) { puts(\"changed\"); return 0; }\n",
+    );
+    let output = env.muslbuild().arg("build").output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(13), "{err}");
+    assert!(
+        err.contains("vendored project `v` installed no `/usr/share/v/nope` for x86_64"),
+        "{err}"
+    );
+    let error_at = err.find("muslbuild: error:").unwrap();
+    assert_eq!(
+        err[error_at..].lines().count(),
+        2,
+        "one error line and help:\n{err}"
+    );
+    assert_eq!(
+        std::fs::read(env.path().join("dist/manifest.json")).unwrap(),
+        manifest
+    );
+    assert_eq!(
+        std::fs::read_to_string(&dockerfile_path).unwrap(),
+        dockerfile
+    );
+}
+
+#[test]
+fn project_image_errors_stop_the_build_with_their_position() {
+    let env = TestEnv::new();
+    env.write(
+        "hello.c",
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    );
+    for (image, column, needle) in [
+        ("ports = [\"http\"]", 10, "`http` is not a port"),
+        (
+            "artifacts = [\"hello=/bin/x\", \"tool=/bin/x\"]",
+            30,
+            "`/bin/x` is in the image twice",
+        ),
+        (
+            "files = [{ source = \"nope.conf\", path = \"/etc/x\" }]",
+            21,
+            "image file `nope.conf` does not exist",
+        ),
+        (
+            "dirs = [{ path = \"run\" }]",
+            18,
+            "`run` is not a valid path in the image",
+        ),
+    ] {
+        env.write(
+            "muslbuild.toml",
+            &format!(
+                "[c.hello]\nsources = [\"hello.c\"]\n[c.tool]\nsources = [\"hello.c\"]\n[image]\n{image}\n"
+            ),
+        );
+        let output = env.muslbuild().arg("build").output().unwrap();
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(11), "{image}: {err}");
+        assert!(
+            err.starts_with(&format!("muslbuild: error: muslbuild.toml:6:{column}: ")),
+            "{image}: {err}"
+        );
+        assert!(err.contains(needle), "{image}: {err}");
+        assert_eq!(err.lines().count(), 2, "{err}");
+        assert!(
+            !env.path().join("dist").exists(),
+            "{image}: dist/ was written"
+        );
+    }
+}
+
+#[test]
+fn file_and_folder_flags_and_their_errors() {
+    let env = env_with_dist();
+    env.write("conf/app.conf", "listen 80\n");
+    env.write("conf/extra/a.txt", "a\n");
+    let report = image(
+        &env,
+        &[
+            "--target",
+            "x86_64",
+            "--file",
+            "source=conf/app.conf,path=/etc/app.conf,mode=0600,uid=7,gid=8",
+            "--file",
+            "source=conf/extra,path=/usr/share/extra",
+            "--dir",
+            "/run",
+            "--dir",
+            "path=/var/lib/app,mode=0o700,uid=65532,gid=65532",
+        ],
+    );
+    let layout = env.path().join("dist/image");
+    let owners = layer_owners(
+        &layout,
+        report["platforms"][0]["layer"]["digest"].as_str().unwrap(),
+    );
+    for (path, mode, owner) in [
+        ("etc/app.conf", "-rw-------", "7/8"),
+        ("usr/share/extra/", "drwxr-xr-x", "0/0"),
+        ("usr/share/extra/a.txt", "-rw-r--r--", "0/0"),
+        ("run/", "drwxr-xr-x", "0/0"),
+        ("var/lib/app/", "drwx------", "65532/65532"),
+        ("hello", "-rwxr-xr-x", "0/0"),
+    ] {
+        assert!(
+            owners
+                .iter()
+                .any(|(p, m, o)| p == path && m == mode && o == owner),
+            "no {path} {mode} {owner} in {owners:?}"
+        );
+    }
+    let root = unpack_platform(&env, &layout, "latest", "amd64", None).join("rootfs");
+    assert_eq!(
+        std::fs::read_to_string(root.join("etc/app.conf")).unwrap(),
+        "listen 80\n"
+    );
+    assert_eq!(mode(&root.join("var/lib/app")), 0o700);
+    let dockerfile = std::fs::read_to_string(env.path().join("dist/Dockerfile")).unwrap();
+    assert!(
+        dockerfile.contains(r#"COPY --chown=7:8 ["rootfs/x86_64/etc/app.conf","/etc/app.conf"]"#),
+        "{dockerfile}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(env.path().join("dist/rootfs/x86_64/etc/app.conf")).unwrap(),
+        "listen 80\n"
+    );
+
+    let fresh = env_with_dist();
+    fresh.write("conf/app.conf", "x\n");
+    for (args, code, needle) in [
+        (
+            vec!["--file", "source=conf/nope.conf,path=/etc/x"],
+            13,
+            "image file `",
+        ),
+        (
+            vec!["--file", "source=conf/app.conf"],
+            2,
+            "missing field `path`",
+        ),
+        (
+            vec!["--file", "source=conf/app.conf,path=/etc/x,owner=1"],
+            2,
+            "unknown field `owner`",
+        ),
+        (
+            vec!["--dir", "/var/../etc"],
+            2,
+            "not a valid path in the image",
+        ),
+        (vec!["--dir", "path=/run,mode=99"], 2, "not an octal mode"),
+        (
+            vec![
+                "--passwd",
+                "--file",
+                "source=conf/app.conf,path=/etc/passwd",
+            ],
+            13,
+            "`/etc/passwd` is in the image twice",
+        ),
+        (vec!["--dir", "/run", "--dir", "/run"], 13, "twice"),
+        (
+            vec!["--vendor-file", "vendor=v,source=/etc/v.conf"],
+            2,
+            "no muslbuild.toml here",
+        ),
+    ] {
+        let (got, err) = failure(&fresh, &args);
+        assert_eq!(got, code, "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!fresh.path().join("dist/image").exists(), "{args:?}");
+        assert!(!fresh.path().join("dist/Dockerfile").exists(), "{args:?}");
+    }
 }

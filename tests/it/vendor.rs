@@ -334,10 +334,21 @@ fn a_user_prefix_in_the_arguments_or_the_prefix_key_is_honoured() {
             "\"x86_64\"",
             "musl-gcc",
             "\"hello\"",
-            "prefix = \"/opt/hello\"\n[vendor.hello.configure]\nargs = [\"--sysconfdir=/etc/hello\"]\n",
+            "prefix = \"/opt/hello\"\nin-tree = true\n[vendor.hello.configure]\nargs = [\"--sysconfdir=/etc/hello\"]\n",
         ),
     );
-    build_json(&env, &path_var, &[]);
+    let report = build_json(&env, &path_var, &[]);
+    // in-tree: built in a copy of the folder (times kept), not out of tree.
+    let staged = PathBuf::from(report["libraries"][0]["staged"].as_str().unwrap());
+    let tree = staged.parent().unwrap().join("build");
+    assert!(
+        tree.join("hello.c").is_file() && tree.join("hello").is_file(),
+        "{report}"
+    );
+    assert_eq!(
+        mtime(&tree.join("configure")),
+        mtime(&env.path().join("hello/configure"))
+    );
     let run = run_binary(None, &env.path().join("dist/x86_64/hello"), b"");
     assert!(
         stdout(&run).starts_with("hello 1 config=/etc/hello/hello.conf data=/opt/hello/share "),
@@ -967,4 +978,95 @@ fn a_failed_cmake_configure_keeps_cmake_logs() {
         "{text}"
     );
     assert!(kept.iter().all(|k| Path::new(k).is_file()), "{text}");
+}
+
+/// A configure script from autoconf before 2.70 rejects `--runstatedir` (and never
+/// mentions it): it gets the other runtime folders only.
+#[test]
+fn an_old_configure_script_does_not_get_runstatedir() {
+    let env = TestEnv::new();
+    env.write(
+        "old/configure",
+        r#"#!/bin/sh
+srcdir=$(dirname "$0")
+for a in "$@"; do
+  case $a in
+    --run*) echo "configure: error: unrecognized option: \`$a'" >&2; exit 1;;
+    --prefix=*) prefix=${a#--prefix=};;
+    --sysconfdir=*) sysconfdir=${a#--sysconfdir=};;
+  esac
+done
+printf 'VPATH = %s\nold: old.c\n\t$(CC) $(CFLAGS) -DSYSCONFDIR=\\"%s\\" $(LDFLAGS) -o old $<\ninstall: old\n\tmkdir -p $(DESTDIR)%s/bin && cp old $(DESTDIR)%s/bin/\n' "$srcdir" "$sysconfdir" "$prefix" "$prefix" > Makefile
+"#,
+    );
+    env.write(
+        "old/old.c",
+        "#include <stdio.h>\nint main(void) { puts(SYSCONFDIR); return 0; }\n",
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.old]\npath = \"old\"\nbuild = \"autotools\"\nprograms = [\"old\"]\n",
+    );
+    build_json(&env, &std::env::var("PATH").unwrap(), &[]);
+    let run = run_binary(None, &env.path().join("dist/x86_64/old"), b"");
+    assert_eq!(stdout(&run), "/etc\n");
+}
+
+#[test]
+fn a_cache_path_with_a_space_is_refused_before_any_build() {
+    let env = TestEnv::new();
+    env.write("tool/Makefile", "all:\n");
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n[vendor.tool]\npath = \"tool\"\nprograms = [\"tool\"]\n",
+    );
+    let output = env
+        .muslbuild()
+        .arg("build")
+        .env("MUSLBUILD_HOME", env.path().join("cache home"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(10), "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(text.contains("its path has white space"), "{text}");
+    assert!(text.contains("help: set MUSLBUILD_HOME"), "{text}");
+    assert!(!text.contains("building project"), "{text}");
+}
+
+/// libtool reads `-static` in LDFLAGS as "static libtool libraries" and links libc
+/// dynamically; the program must still come out static.
+#[test]
+fn a_program_linked_through_libtool_is_static() {
+    require("libtoolize", "libtool");
+    let env = TestEnv::new();
+    env.write(
+        "lt/configure.ac",
+        "AC_INIT([lt], [1.0])\nAM_INIT_AUTOMAKE([foreign])\nAC_PROG_CC\nLT_INIT([disable-shared])\nAC_CONFIG_FILES([Makefile])\nAC_OUTPUT\n",
+    );
+    env.write(
+        "lt/Makefile.am",
+        "noinst_LTLIBRARIES = libgreet.la\nlibgreet_la_SOURCES = greet.c\nbin_PROGRAMS = lt\nlt_SOURCES = lt.c\nlt_LDADD = libgreet.la\n",
+    );
+    env.write(
+        "lt/greet.c",
+        "const char *greet(void) { return \"linked by libtool\"; }\n",
+    );
+    env.write(
+        "lt/lt.c",
+        "#include <stdio.h>\nconst char *greet(void);\nint main(void) { puts(greet()); return 0; }\n",
+    );
+    success(
+        Command::new("autoreconf")
+            .arg("-fi")
+            .current_dir(env.path().join("lt")),
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\", \"aarch64\"]\ntoolchain = \"musl-gcc\"\n[vendor.lt]\npath = \"lt\"\nprograms = [\"lt\"]\n",
+    );
+    build_json(&env, &std::env::var("PATH").unwrap(), &[]);
+    for (target, qemu) in [("x86_64", None), ("aarch64", Some("qemu-aarch64-static"))] {
+        let run = run_binary(qemu, &env.path().join("dist").join(target).join("lt"), b"");
+        assert_eq!(stdout(&run), "linked by libtool\n", "{target}");
+    }
 }
