@@ -24,6 +24,7 @@ apt_packages=(
   ca-certificates tzdata
   make m4 autoconf automake autotools-dev libtool pkg-config ncurses-bin file
   flex bison texinfo cmake
+  tcl
   gcc tar gzip bzip2 xz-utils
   dpkg-dev curl
 )

@@ -113,6 +113,7 @@ fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, cache: &Cac
         check_reproducible: args.check_reproducible,
         offline: global.offline,
         keep_failed: args.keep_failed,
+        strict: args.strict,
     };
     let report = crate::project::run(&file, &options, env, cache).map_err(|e| match e {
         // Positions read best as the user would type the path: `muslbuild.toml:3:9`.

@@ -335,6 +335,11 @@ pub struct ProjectArgs {
     /// Keep a failed library or vendored build's whole tree (its path is printed)
     #[arg(long)]
     pub keep_failed: bool,
+
+    /// A declared library that no vendored program uses is an error (exit 10), not a
+    /// warning
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -433,9 +433,12 @@ fn attempt_once(
 fn classify(url: &str, err: ureq::Error) -> Failure {
     match err {
         ureq::Error::Timeout(what) => Failure::Retry(format!("timed out ({what})")),
+        // A name that does not resolve will not resolve in a second either: with no
+        // network, retrying only delays the error that names the offline way out.
+        ureq::Error::Io(e) if is_name_resolution(&e) => no_such_host(url, e.to_string()),
+        ureq::Error::HostNotFound => no_such_host(url, "host not found".into()),
         ureq::Error::Io(e) => Failure::Retry(e.to_string()),
         ureq::Error::ConnectionFailed => Failure::Retry("connection failed".into()),
-        ureq::Error::HostNotFound => Failure::Retry("host not found".into()),
         ureq::Error::Protocol(e) => Failure::Retry(format!("protocol error: {e}")),
         other => Failure::Fatal(Error::Download {
             url: url.to_string(),
@@ -443,6 +446,20 @@ fn classify(url: &str, err: ureq::Error) -> Failure {
             help: "check the URL; set MUSLBUILD_MIRROR=URL to fetch from a mirror".into(),
         }),
     }
+}
+
+/// std reports a failed `getaddrinfo` with this fixed prefix (and no `ErrorKind`).
+fn is_name_resolution(e: &std::io::Error) -> bool {
+    e.to_string()
+        .contains("failed to lookup address information")
+}
+
+fn no_such_host(url: &str, reason: String) -> Failure {
+    Failure::Fatal(Error::Download {
+        url: url.to_string(),
+        reason: format!("{reason} (no name resolution: is there a network?)"),
+        help: "check the network, or build offline (--offline) from local files".into(),
+    })
 }
 
 /// `bytes 100-199/200` -> 100.
@@ -597,6 +614,28 @@ mod tests {
                 urls[0].clone()
             ]
         );
+    }
+
+    #[test]
+    fn a_name_that_does_not_resolve_is_not_retried() {
+        let url = "https://zlib.net/zlib.tar.gz";
+        let dns = std::io::Error::other(
+            "failed to lookup address information: Temporary failure in name resolution",
+        );
+        for err in [ureq::Error::HostNotFound, ureq::Error::Io(dns)] {
+            match classify(url, err) {
+                Failure::Fatal(Error::Download { reason, .. }) => {
+                    assert!(reason.contains("is there a network"), "{reason}")
+                }
+                Failure::Fatal(other) => panic!("unexpected {other:?}"),
+                Failure::Retry(reason) => panic!("retried: {reason}"),
+            }
+        }
+        let reset = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(matches!(
+            classify(url, ureq::Error::Io(reset)),
+            Failure::Retry(_)
+        ));
     }
 
     #[test]

@@ -210,6 +210,9 @@ pub enum Error {
 
     /// `subject` is `library ncurses 6.4` or `project tool`; `kept` lists what was kept
     /// to debug with (configure's own logs, the build tree with `--keep-failed`).
+    #[error("{message}")]
+    UnusedLibrary { message: String, help: String },
+
     #[error("building {subject} for {target} failed at `{step}`")]
     LibraryBuild {
         subject: String,
@@ -310,7 +313,8 @@ impl Error {
             | Error::LibrarySpec { .. }
             | Error::SourceChecksum { .. }
             | Error::SourceNotFound { .. }
-            | Error::LibraryBuild { .. } => exit::LIBRARY,
+            | Error::LibraryBuild { .. }
+            | Error::UnusedLibrary { .. } => exit::LIBRARY,
             Error::MissingHostTool { .. } => exit::MISSING_PROGRAM,
             Error::CacheUnsafe { .. } | Error::CacheDamaged { .. } => exit::IO,
         }
@@ -363,7 +367,7 @@ impl Error {
                 "known libraries: {}; `muslbuild lib list` describes them, and --vendor-lib NAME=DIR builds your own",
                 known.join(", ")
             ),
-            Error::LibrarySpec { help, .. } => help.clone(),
+            Error::LibrarySpec { help, .. } | Error::UnusedLibrary { help, .. } => help.clone(),
             Error::SourceChecksum { .. } => "the archive was changed or is another release; it was not built. Delete it, or put the genuine upstream archive in the --source-dir folder".into(),
             Error::SourceNotFound {
                 looked_in, reason, ..

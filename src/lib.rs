@@ -22,6 +22,7 @@ pub mod libs;
 pub mod progress;
 pub mod project;
 pub mod run;
+pub mod strip;
 pub mod target;
 pub mod toolchain;
 pub mod verify;

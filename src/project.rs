@@ -39,6 +39,8 @@ pub struct Options {
     pub offline: bool,
     /// `--keep-failed`: a failed library or vendored build keeps its tree.
     pub keep_failed: bool,
+    /// `--strict`: a declared library no vendored program uses is an error.
+    pub strict: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -241,13 +243,17 @@ pub fn run(project_file: &Path, options: &Options, env: &Env, cache: &Cache) -> 
             "cannot create a temporary directory in",
             std::env::temp_dir(),
         ))?;
+    // Everything again — library prefixes and vendored projects included — in a fresh
+    // cache at another absolute path: what a second machine would do. Only the inputs
+    // are shared: installed toolchains and verified source archives.
+    let fresh = fresh_cache(cache, temp.path())?;
     let second = build(
         &project,
         options,
         &temp.path().join("dist"),
         true,
         env,
-        cache,
+        &fresh,
     )?;
     let differences = compare(&report, &second);
     let mut report = report;
@@ -262,6 +268,20 @@ pub fn run(project_file: &Path, options: &Options, env: &Env, cache: &Cache) -> 
         });
     }
     Ok(report)
+}
+
+/// A cache under `dir` whose `toolchains/` and `sources/` are the user's (installed
+/// toolchains; verified, content-addressed archives) and everything else is empty.
+fn fresh_cache(cache: &Cache, dir: &Path) -> Result<Cache> {
+    let root = dir.join("cache");
+    std::fs::create_dir_all(&root).map_err(Error::io("cannot create", &root))?;
+    for shared in ["toolchains", "sources"] {
+        let original = cache.dir(shared);
+        std::fs::create_dir_all(&original).map_err(Error::io("cannot create", &original))?;
+        let link = root.join(shared);
+        std::os::unix::fs::symlink(&original, &link).map_err(Error::io("cannot create", &link))?;
+    }
+    Ok(Cache::new(root))
 }
 
 fn compare(first: &Report, second: &Report) -> Vec<String> {
@@ -486,6 +506,7 @@ fn build(
                 libraries.push(o.clone());
             }
         }
+        unused_libraries(v, &prepared, options.strict)?;
         vendor_builds.push((v, prepared));
     }
 
@@ -1065,6 +1086,42 @@ fn vendor_recipe(v: &config::VendorProject) -> Recipe {
 
 /// One installed program of a vendored project, for one target: from the project's
 /// prefix (`bin/` or `sbin/`) through staging and verification into dist.
+/// What the link check found for a vendored project (recorded with its staged install,
+/// so a cached build warns as the first one did): a warning, or with `--strict` an error.
+fn unused_libraries(
+    v: &config::VendorProject,
+    prepared: &libs::Prepared,
+    strict: bool,
+) -> Result<()> {
+    for outcome in prepared.outcomes.iter().filter(|o| o.name == v.name) {
+        let Some(staged) = &outcome.staged else {
+            continue;
+        };
+        let record = std::fs::read(staged.join(crate::cache::COMPLETE)).unwrap_or_default();
+        let unused: Vec<String> = serde_json::from_slice::<serde_json::Value>(&record)
+            .ok()
+            .and_then(|r| serde_json::from_value(r["unused_libraries"].clone()).ok())
+            .unwrap_or_default();
+        for line in unused {
+            let message = format!(
+                "vendored project `{}` for {}: {line}",
+                v.name, outcome.target
+            );
+            let help = "its configure did not find it (see the check above, and config.log in the build tree); pass the library's paths in `configure.args` or fix the check, or drop it from `libs`";
+            if strict {
+                return Err(Error::UnusedLibrary {
+                    message,
+                    help: help.into(),
+                });
+            }
+            if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                eprintln!("muslbuild: warning: {message}\nhelp: {help}");
+            }
+        }
+    }
+    Ok(())
+}
+
 fn install_vendored(
     v: &config::VendorProject,
     program: &str,

@@ -636,6 +636,11 @@ pub fn cross_env(
         // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
         cflags.push(format!("-ffile-prefix-map={}=.", dir.display()));
     }
+    // Dependencies' headers live in the cache, whose path differs per user: they are
+    // named by the library instead (`/ncurses/include/curses.h`).
+    for (dir, name) in job.dep_prefixes.iter().zip(&job.dep_names) {
+        cflags.push(format!("-ffile-prefix-map={}=/{name}", dir.display()));
+    }
     cflags.extend(
         job.recipe
             .cflags
@@ -649,7 +654,9 @@ pub fn cross_env(
         .map(|p| format!("-I{}", quote_path(&p.join("include"))))
         .collect();
     set("CPPFLAGS", cppflags.join(" "));
-    let mut ldflags = ldflags(tc, output, job.recipe.strip);
+    // Programs link with their symbols: after the install, symbols::check_and_strip
+    // checks the declared libraries against them, then strips (unless `strip = false`).
+    let mut ldflags = ldflags(tc, output, false);
     ldflags.extend(
         job.dep_prefixes
             .iter()

@@ -8,6 +8,7 @@ pub mod build;
 pub mod commands;
 pub mod recipe;
 pub mod source;
+pub mod symbols;
 pub mod vendor;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ use crate::target::Target;
 use crate::toolchain::Toolchain;
 
 /// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
-const BUILD_LOGIC: &str = "muslbuild-libs-2";
+const BUILD_LOGIC: &str = "muslbuild-libs-3";
 
 /// What a build asks for: library names, and the vendored libraries it declares.
 #[derive(Clone, Debug, Default)]
@@ -169,7 +170,8 @@ pub fn plan(
         let flags = format!(
             "{}\n{}",
             build::cflags(toolchain, output).join(" "),
-            build::ldflags(toolchain, output, recipe.strip).join(" ")
+            // As cross_env links: with symbols, stripped after the library check.
+            build::ldflags(toolchain, output, false).join(" ")
         );
         let (identity, inputs) = if recipe.is_project() {
             // A project's sources are not part of its key: its build tree stays
@@ -259,7 +261,9 @@ pub fn prepare(
     env: &Env,
     cache: &Cache,
 ) -> Result<Prepared> {
-    let catalog = request.catalog();
+    let catalog = request
+        .catalog()
+        .with_sources_at_hand(&request.source_dirs, cache)?;
     let mut plans = Vec::new();
     for tc in toolchains {
         plans.push(plan(&catalog, &request.names, tc, cache)?);

@@ -80,6 +80,21 @@ pub struct SourceSpec {
     pub file: String,
     pub urls: Vec<String>,
     pub sha256: String,
+    /// Other archives accepted in place of this one when it is not at hand but they are
+    /// (in the cache or a source folder): a distribution's repack, another release. Each
+    /// has its own hash and the version it builds, which then names the library.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alternatives: Vec<AlternativeSource>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlternativeSource {
+    pub file: String,
+    pub sha256: String,
+    pub version: String,
+    #[serde(default)]
+    pub urls: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,14 +246,17 @@ impl Recipe {
                 "a library needs either `sources` (archives) or `path` (a folder), not both".into(),
             ));
         }
-        for source in &self.sources {
-            if source.sha256.len() != 64 || !source.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(bad(format!("`{}` has no valid sha256", source.file)));
+        let archives = self.sources.iter().flat_map(|s| {
+            std::iter::once((&s.file, &s.sha256))
+                .chain(s.alternatives.iter().map(|a| (&a.file, &a.sha256)))
+        });
+        for (file, sha256) in archives {
+            if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad(format!("`{file}` has no valid sha256")));
             }
-            if source.file.contains('/') {
+            if file.contains('/') {
                 return Err(bad(format!(
-                    "source file name `{}` must not contain `/`",
-                    source.file
+                    "source file name `{file}` must not contain `/`"
                 )));
             }
         }
@@ -455,6 +473,22 @@ impl Catalog {
             recipes.insert(recipe.name.clone(), recipe);
         }
         Catalog { recipes }
+    }
+
+    /// Each recipe with alternative sources takes the archive at hand: its own when the
+    /// cache or a source folder has it, else the first alternative found there, else its
+    /// own (to download). The choice is part of the recipe, so of its key and version.
+    pub fn with_sources_at_hand(
+        mut self,
+        source_dirs: &[PathBuf],
+        cache: &crate::cache::Cache,
+    ) -> Result<Catalog> {
+        for recipe in self.recipes.values_mut() {
+            if recipe.sources.iter().any(|s| !s.alternatives.is_empty()) {
+                *recipe = super::source::choose_at_hand(recipe, source_dirs, cache)?;
+            }
+        }
+        Ok(self)
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Recipe> {

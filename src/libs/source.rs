@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::recipe::SourceSpec;
+use super::recipe::{Recipe, SourceSpec};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
 use crate::toolchain::unpack::{self, Format, Limits};
@@ -108,10 +108,81 @@ pub fn obtain(
     }
 }
 
+/// `recipe` with each source that has alternatives replaced by the archive at hand (see
+/// `Catalog::with_sources_at_hand`). Looks by cache entry and file name first, and hashes
+/// the source folders' archives only when neither finds one.
+pub fn choose_at_hand(recipe: &Recipe, source_dirs: &[PathBuf], cache: &Cache) -> Result<Recipe> {
+    let mut chosen = recipe.clone();
+    let mut hashes: Option<Vec<String>> = None;
+    for source in &mut chosen.sources {
+        if source.alternatives.is_empty() {
+            continue;
+        }
+        let candidates: Vec<(&str, String)> =
+            std::iter::once((source.file.as_str(), source.sha256.clone()))
+                .chain(
+                    source
+                        .alternatives
+                        .iter()
+                        .map(|a| (a.file.as_str(), a.sha256.clone())),
+                )
+                .map(|(file, sha)| (file, sha.to_ascii_lowercase()))
+                .collect();
+        let by_name = candidates.iter().position(|(file, sha)| {
+            cache.dir("sources").join(sha).is_file()
+                || source_dirs.iter().any(|d| d.join(file).is_file())
+        });
+        let found = match by_name {
+            Some(i) => Some(i),
+            None => {
+                let hashes = match &hashes {
+                    Some(h) => h,
+                    None => hashes.insert(folder_archive_hashes(source_dirs)?),
+                };
+                candidates.iter().position(|(_, sha)| hashes.contains(sha))
+            }
+        };
+        if let Some(i) = found.filter(|&i| i > 0) {
+            let alternative = source.alternatives[i - 1].clone();
+            chosen.version = alternative.version;
+            *source = SourceSpec {
+                file: alternative.file,
+                urls: alternative.urls,
+                sha256: alternative.sha256,
+                alternatives: Vec::new(),
+            };
+        }
+    }
+    Ok(chosen)
+}
+
+fn folder_archive_hashes(source_dirs: &[PathBuf]) -> Result<Vec<String>> {
+    let mut hashes = Vec::new();
+    for dir in source_dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if ARCHIVE_SUFFIXES.iter().any(|s| name.ends_with(s)) && path.is_file() {
+                hashes.push(sha256_file(&path)?);
+            }
+        }
+    }
+    Ok(hashes)
+}
+
 fn not_found(library: &str, spec: &SourceSpec, source_dirs: &[PathBuf], reason: String) -> Error {
+    let mut archive = format!("`{}`, sha256 {}", spec.file, spec.sha256);
+    for alternative in &spec.alternatives {
+        archive.push_str(&format!(
+            "; or {} `{}`, sha256 {}",
+            alternative.version, alternative.file, alternative.sha256
+        ));
+    }
     Error::SourceNotFound {
         library: library.to_string(),
-        archive: format!("`{}`, sha256 {}", spec.file, spec.sha256),
+        archive,
         looked_in: source_dirs.to_vec(),
         reason,
     }
@@ -304,7 +375,52 @@ mod tests {
             file: file.into(),
             urls: Vec::new(),
             sha256: cache::sha256_hex(bytes),
+            alternatives: Vec::new(),
         }
+    }
+
+    fn with_alternative(primary: SourceSpec, file: &str, bytes: &[u8]) -> Recipe {
+        let mut source = primary;
+        source
+            .alternatives
+            .push(super::super::recipe::AlternativeSource {
+                file: file.into(),
+                sha256: cache::sha256_hex(bytes),
+                version: "1.2".into(),
+                urls: Vec::new(),
+            });
+        let mut recipe = super::super::recipe::Catalog::new(Vec::new())
+            .get("zlib")
+            .unwrap()
+            .clone();
+        recipe.version = "1.3".into();
+        recipe.sources = vec![source];
+        recipe
+    }
+
+    #[test]
+    fn an_alternative_is_taken_only_when_the_own_archive_is_not_at_hand() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().join("cache"));
+        let dir = root.path().join("mirror");
+        std::fs::create_dir(&dir).unwrap();
+        let dirs = std::slice::from_ref(&dir);
+        let recipe = with_alternative(spec("z-1.3.tar.gz", b"new"), "z_1.2.orig.tar.bz2", b"old");
+
+        // Neither at hand: the recipe's own archive, to download.
+        assert_eq!(choose_at_hand(&recipe, dirs, &cache).unwrap(), recipe);
+
+        // The alternative under another name, found by its content.
+        std::fs::write(dir.join("renamed.tar.bz2"), b"old").unwrap();
+        let chosen = choose_at_hand(&recipe, dirs, &cache).unwrap();
+        assert_eq!(chosen.version, "1.2");
+        assert_eq!(chosen.sources[0].file, "z_1.2.orig.tar.bz2");
+        assert_eq!(chosen.sources[0].sha256, cache::sha256_hex(b"old"));
+        assert!(chosen.sources[0].alternatives.is_empty());
+
+        // The own archive wins as soon as it is at hand.
+        std::fs::write(dir.join("z-1.3.tar.gz"), b"new").unwrap();
+        assert_eq!(choose_at_hand(&recipe, dirs, &cache).unwrap(), recipe);
     }
 
     #[test]

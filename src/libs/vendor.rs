@@ -216,7 +216,9 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
             ),
         ));
     }
-    publish(job, stage)
+    // Linked with symbols: the declared libraries are checked, then stripped.
+    let unused = super::symbols::check_and_strip(job, stage.path(), &tree.join("config.log"))?;
+    publish(job, stage, &unused)
 }
 
 /// The top-level folders an install made, `/usr/local`-style, for an error.
@@ -243,7 +245,7 @@ fn installed_top(stage: &Path) -> Vec<String> {
 }
 
 /// Publishes the staged install as `install/`, with its contents record, by rename.
-fn publish(job: &Job, stage: tempfile::TempDir) -> Result<()> {
+fn publish(job: &Job, stage: tempfile::TempDir, unused_libraries: &[String]) -> Result<()> {
     let record = serde_json::json!({
         "name": job.recipe.name,
         "target": job.target().name(),
@@ -251,6 +253,7 @@ fn publish(job: &Job, stage: tempfile::TempDir) -> Result<()> {
         "key": job.key,
         "content": job.content,
         "prefix": job.recipe.runtime_prefix(),
+        "unused_libraries": unused_libraries,
     });
     cache::publish_dir(
         stage,

@@ -2,6 +2,7 @@
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
 mod c;
+mod corpus;
 mod fault;
 mod go;
 mod http;
@@ -10,6 +11,7 @@ mod image_trust;
 mod install;
 mod libs;
 mod project;
+mod strip;
 mod support;
 mod trust;
 mod vendor;

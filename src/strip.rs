@@ -1,0 +1,541 @@
+//! Stripping a linked static executable (or static-PIE) of any target, without a
+//! target `strip`: the host's cannot read foreign ELF files and `zig objcopy --strip-all`
+//! is not implemented. Everything a loader maps lies inside the loadable segments, so a
+//! strip keeps the file up to the end of the last segment's bytes, drops every section
+//! outside it (`.symtab`, `.strtab`, `.debug*`, `.comment`, …) except the ABI attributes
+//! the ELF describes itself with (`.ARM.attributes`, which `verify` reads), and writes a
+//! new section header table. Pure: bytes in, bytes out.
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+const ET_EXEC: u16 = 2;
+const ET_DYN: u16 = 3;
+const SHF_ALLOC: u64 = 0x2;
+const SHF_INFO_LINK: u64 = 0x40;
+const SHT_NOBITS: u32 = 8;
+const SHT_REL: u32 = 9;
+const SHT_RELA: u32 = 4;
+const SHT_STRTAB: u32 = 3;
+/// `SHT_ARM_ATTRIBUTES`, `SHT_RISCV_ATTRIBUTES` (same value) and GNU's attributes:
+/// non-loaded, but they say which ABI the file is for.
+const SHT_PROC_ATTRIBUTES: u32 = 0x7000_0003;
+const SHT_GNU_ATTRIBUTES: u32 = 0x6fff_fff5;
+
+/// What a strip did, for the build report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stripped {
+    pub bytes: Vec<u8>,
+    /// The names of the sections dropped, in file order.
+    pub removed: Vec<String>,
+}
+
+/// Strips `path` in place (through a temporary file beside it and a rename); returns the
+/// sizes before and after. A file with nothing to drop is left untouched.
+pub fn strip_file(path: &Path) -> Result<(u64, u64)> {
+    let data = std::fs::read(path).map_err(Error::io("cannot read", path))?;
+    let stripped = strip(&data).map_err(|reason| Error::Verify {
+        path: path.to_path_buf(),
+        target: None,
+        reason: format!("cannot strip it: {reason}"),
+        help: "muslbuild strips static executables only; set `strip = false` to keep it as linked"
+            .into(),
+    })?;
+    if stripped.removed.is_empty() {
+        return Ok((data.len() as u64, data.len() as u64));
+    }
+    crate::cache::write_atomic(path, &stripped.bytes)?;
+    // write_atomic makes plain files; this one is a program.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(Error::io("cannot set the mode of", path))?;
+    Ok((data.len() as u64, stripped.bytes.len() as u64))
+}
+
+/// The layout facts of one ELF file, whatever its class and byte order.
+struct Layout {
+    wide: bool,
+    big: bool,
+}
+
+impl Layout {
+    fn u16(&self, data: &[u8], at: usize) -> std::result::Result<u16, String> {
+        let b: [u8; 2] = slice(data, at, 2)?.try_into().expect("2 bytes");
+        Ok(if self.big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    }
+
+    fn u32(&self, data: &[u8], at: usize) -> std::result::Result<u32, String> {
+        let b: [u8; 4] = slice(data, at, 4)?.try_into().expect("4 bytes");
+        Ok(if self.big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    }
+
+    fn u64(&self, data: &[u8], at: usize) -> std::result::Result<u64, String> {
+        let b: [u8; 8] = slice(data, at, 8)?.try_into().expect("8 bytes");
+        Ok(if self.big {
+            u64::from_be_bytes(b)
+        } else {
+            u64::from_le_bytes(b)
+        })
+    }
+
+    /// A word: 4 bytes in ELF32, 8 in ELF64.
+    fn word(&self, data: &[u8], at: usize) -> std::result::Result<u64, String> {
+        if self.wide {
+            self.u64(data, at)
+        } else {
+            self.u32(data, at).map(u64::from)
+        }
+    }
+
+    fn put16(&self, out: &mut Vec<u8>, v: u16) {
+        out.extend_from_slice(&if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        });
+    }
+
+    fn put32(&self, out: &mut Vec<u8>, v: u32) {
+        out.extend_from_slice(&if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        });
+    }
+
+    fn put_word(&self, out: &mut Vec<u8>, v: u64) {
+        if self.wide {
+            out.extend_from_slice(&if self.big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            });
+        } else {
+            self.put32(out, v as u32);
+        }
+    }
+
+    fn patch16(&self, out: &mut [u8], at: usize, v: u16) {
+        let mut b = Vec::new();
+        self.put16(&mut b, v);
+        out[at..at + 2].copy_from_slice(&b);
+    }
+
+    fn patch_word(&self, out: &mut [u8], at: usize, v: u64) {
+        let mut b = Vec::new();
+        self.put_word(&mut b, v);
+        out[at..at + b.len()].copy_from_slice(&b);
+    }
+}
+
+fn slice(data: &[u8], at: usize, len: usize) -> std::result::Result<&[u8], String> {
+    at.checked_add(len)
+        .and_then(|end| data.get(at..end))
+        .ok_or_else(|| format!("truncated at offset {at}"))
+}
+
+#[derive(Clone, Debug)]
+struct Section {
+    name: String,
+    sh_name: u32,
+    kind: u32,
+    flags: u64,
+    addr: u64,
+    offset: u64,
+    size: u64,
+    link: u32,
+    info: u32,
+    align: u64,
+    entsize: u64,
+}
+
+/// Strips an executable's bytes. Errors are reasons, for `Error::Verify`.
+pub fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
+    if data.get(..4) != Some(b"\x7fELF") {
+        return Err("not an ELF file".into());
+    }
+    let elf = Layout {
+        wide: match data[4] {
+            1 => false,
+            2 => true,
+            c => return Err(format!("unknown ELF class {c}")),
+        },
+        big: match data.get(5) {
+            Some(1) => false,
+            Some(2) => true,
+            _ => return Err("unknown ELF byte order".into()),
+        },
+    };
+    let kind = elf.u16(data, 16)?;
+    if kind != ET_EXEC && kind != ET_DYN {
+        return Err(format!(
+            "it is not a linked executable (ELF type {kind}, not EXEC or DYN)"
+        ));
+    }
+    // Offsets of the header fields that differ between the classes.
+    let (phoff_at, shoff_at, sizes_at) = if elf.wide { (32, 40, 52) } else { (28, 32, 40) };
+    let phoff = elf.word(data, phoff_at)? as usize;
+    let shoff = elf.word(data, shoff_at)? as usize;
+    let ehsize = elf.u16(data, sizes_at)? as usize;
+    let phentsize = elf.u16(data, sizes_at + 2)? as usize;
+    let phnum = elf.u16(data, sizes_at + 4)? as usize;
+    let shentsize = elf.u16(data, sizes_at + 6)? as usize;
+    let shnum = elf.u16(data, sizes_at + 8)? as usize;
+    let shstrndx = elf.u16(data, sizes_at + 10)? as usize;
+    if phnum == 0 {
+        return Err("it has no program headers".into());
+    }
+    if shoff == 0 {
+        return Ok(Stripped {
+            bytes: data.to_vec(),
+            removed: Vec::new(),
+        });
+    }
+    if shnum == 0 || shstrndx >= shnum {
+        return Err("extended section numbering is not supported".into());
+    }
+
+    // Everything a loader maps, and the headers themselves, end here.
+    let mut end = ehsize.max(phoff + phnum * phentsize);
+    for i in 0..phnum {
+        let at = phoff + i * phentsize;
+        let (offset, filesz) = if elf.wide {
+            (elf.u64(data, at + 8)?, elf.u64(data, at + 32)?)
+        } else {
+            (
+                u64::from(elf.u32(data, at + 4)?),
+                u64::from(elf.u32(data, at + 16)?),
+            )
+        };
+        if filesz > 0 {
+            end = end.max((offset + filesz) as usize);
+        }
+    }
+    if end > data.len() {
+        return Err("a segment reaches past the end of the file".into());
+    }
+
+    let mut sections = Vec::with_capacity(shnum);
+    for i in 0..shnum {
+        let at = shoff + i * shentsize;
+        let w = if elf.wide { 8 } else { 4 };
+        let sh_name = elf.u32(data, at)?;
+        let kind = elf.u32(data, at + 4)?;
+        let flags = elf.word(data, at + 8)?;
+        let addr = elf.word(data, at + 8 + w)?;
+        let offset = elf.word(data, at + 8 + 2 * w)?;
+        let size = elf.word(data, at + 8 + 3 * w)?;
+        let link = elf.u32(data, at + 8 + 4 * w)?;
+        let info = elf.u32(data, at + 12 + 4 * w)?;
+        let align = elf.word(data, at + 16 + 4 * w)?;
+        let entsize = elf.word(data, at + 16 + 5 * w)?;
+        sections.push(Section {
+            name: String::new(),
+            sh_name,
+            kind,
+            flags,
+            addr,
+            offset,
+            size,
+            link,
+            info,
+            align,
+            entsize,
+        });
+    }
+    let names = &sections[shstrndx];
+    let names = slice(data, names.offset as usize, names.size as usize)?.to_vec();
+    for s in &mut sections {
+        let start = s.sh_name as usize;
+        let len = names
+            .get(start..)
+            .and_then(|rest| rest.iter().position(|&b| b == 0))
+            .unwrap_or(0);
+        s.name =
+            String::from_utf8_lossy(names.get(start..start + len).unwrap_or_default()).into_owned();
+    }
+
+    // Which sections stay, and their new indices.
+    let mut new_index = vec![0u32; shnum];
+    let mut kept: Vec<usize> = Vec::new();
+    let mut removed = Vec::new();
+    for (i, s) in sections.iter().enumerate().skip(1) {
+        let loaded = s.flags & SHF_ALLOC != 0;
+        let attributes = matches!(s.kind, SHT_PROC_ATTRIBUTES | SHT_GNU_ATTRIBUTES);
+        if i != shstrndx && (loaded || attributes) {
+            if loaded && s.kind != SHT_NOBITS && s.offset + s.size > end as u64 {
+                return Err(format!(
+                    "section {} is loaded but lies outside every segment",
+                    s.name
+                ));
+            }
+            kept.push(i);
+            new_index[i] = kept.len() as u32;
+        } else {
+            removed.push(s.name.clone());
+        }
+    }
+    // Only the section-name table itself would go: nothing to strip.
+    if removed.len() == 1 && removed[0] == sections[shstrndx].name {
+        return Ok(Stripped {
+            bytes: data.to_vec(),
+            removed: Vec::new(),
+        });
+    }
+
+    let mut out = data[..end].to_vec();
+    let align_to = |out: &mut Vec<u8>, align: u64| {
+        let align = align.max(1) as usize;
+        while !out.len().is_multiple_of(align) {
+            out.push(0);
+        }
+    };
+    let mut placed: Vec<Section> = Vec::with_capacity(kept.len());
+    for &i in &kept {
+        let mut s = sections[i].clone();
+        let loaded = s.flags & SHF_ALLOC != 0;
+        if !loaded {
+            // Attributes live after the segments: carry their bytes over.
+            let bytes = slice(data, s.offset as usize, s.size as usize)?;
+            align_to(&mut out, s.align);
+            s.offset = out.len() as u64;
+            out.extend_from_slice(bytes);
+        }
+        s.link = new_index.get(s.link as usize).copied().unwrap_or(0);
+        if s.flags & SHF_INFO_LINK != 0 || matches!(s.kind, SHT_REL | SHT_RELA) {
+            s.info = new_index.get(s.info as usize).copied().unwrap_or(0);
+        }
+        placed.push(s);
+    }
+    // A new section-name table: the kept names, then its own.
+    let mut strtab = vec![0u8];
+    for s in &mut placed {
+        s.sh_name = strtab.len() as u32;
+        strtab.extend_from_slice(s.name.as_bytes());
+        strtab.push(0);
+    }
+    let own_name = strtab.len() as u32;
+    strtab.extend_from_slice(b".shstrtab\0");
+    let strtab_offset = out.len() as u64;
+    out.extend_from_slice(&strtab);
+    placed.push(Section {
+        name: ".shstrtab".into(),
+        sh_name: own_name,
+        kind: SHT_STRTAB,
+        flags: 0,
+        addr: 0,
+        offset: strtab_offset,
+        size: strtab.len() as u64,
+        link: 0,
+        info: 0,
+        align: 1,
+        entsize: 0,
+    });
+
+    align_to(&mut out, if elf.wide { 8 } else { 4 });
+    let new_shoff = out.len() as u64;
+    let header_start = out.len();
+    // The null section first.
+    out.resize(header_start + shentsize, 0);
+    for s in &placed {
+        let start = out.len();
+        elf.put32(&mut out, s.sh_name);
+        elf.put32(&mut out, s.kind);
+        elf.put_word(&mut out, s.flags);
+        elf.put_word(&mut out, s.addr);
+        elf.put_word(&mut out, s.offset);
+        elf.put_word(&mut out, s.size);
+        elf.put32(&mut out, s.link);
+        elf.put32(&mut out, s.info);
+        elf.put_word(&mut out, s.align);
+        elf.put_word(&mut out, s.entsize);
+        out.resize(start + shentsize, 0);
+    }
+    elf.patch_word(&mut out, shoff_at, new_shoff);
+    elf.patch16(&mut out, sizes_at + 8, (placed.len() + 1) as u16);
+    elf.patch16(&mut out, sizes_at + 10, placed.len() as u16);
+    Ok(Stripped {
+        bytes: out,
+        removed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal ELF64 little-endian executable laid out as linkers do: headers, one
+    /// loadable segment holding `.text`, then `.comment`, `.symtab`, `.strtab` and
+    /// `.shstrtab` after it, and the section headers last.
+    fn sample(wide: bool, attributes: bool) -> Vec<u8> {
+        let elf = Layout { wide, big: false };
+        let ehsize = if wide { 64 } else { 52 };
+        let phentsize = if wide { 56 } else { 32 };
+        let shentsize = if wide { 64 } else { 40 };
+        let text_off = ehsize + phentsize;
+        let text = [0x90u8; 16];
+        let mut body = vec![0u8; text_off];
+        body.extend_from_slice(&text);
+        let comment_off = body.len();
+        body.extend_from_slice(b"zig 0.17.1\0");
+        let attr_off = body.len();
+        let attr = b"A\x10\0\0\0aeabi\0";
+        if attributes {
+            body.extend_from_slice(attr);
+        }
+        let symtab_off = body.len();
+        body.extend_from_slice(&[0u8; 48]);
+        let strtab_off = body.len();
+        body.extend_from_slice(b"\0main\0");
+        let names = b"\0.text\0.comment\0.symtab\0.strtab\0.shstrtab\0.ARM.attributes\0".to_vec();
+        let names_off = body.len();
+        body.extend_from_slice(&names);
+        while body.len() % 8 != 0 {
+            body.push(0);
+        }
+        let shoff = body.len();
+        // (name, type, flags, offset, size, link)
+        let mut list = vec![
+            (1u32, 1u32, 6u64, text_off, text.len(), 0u32),
+            (7, 1, 0x30, comment_off, 11, 0),
+            (16, 2, 0, symtab_off, 48, 4),
+            (24, 3, 0, strtab_off, 6, 0),
+            (32, 3, 0, names_off, names.len(), 0),
+        ];
+        if attributes {
+            list.push((42, SHT_PROC_ATTRIBUTES, 0, attr_off, attr.len(), 0));
+        }
+        let mut shdrs = vec![0u8; shentsize];
+        for (name, kind, flags, off, size, link) in &list {
+            let start = shdrs.len();
+            elf.put32(&mut shdrs, *name);
+            elf.put32(&mut shdrs, *kind);
+            elf.put_word(&mut shdrs, *flags);
+            elf.put_word(
+                &mut shdrs,
+                if *kind == 1 && *flags == 6 { 0x1000 } else { 0 },
+            );
+            elf.put_word(&mut shdrs, *off as u64);
+            elf.put_word(&mut shdrs, *size as u64);
+            elf.put32(&mut shdrs, *link);
+            elf.put32(&mut shdrs, 0);
+            elf.put_word(&mut shdrs, 1);
+            elf.put_word(&mut shdrs, 0);
+            shdrs.resize(start + shentsize, 0);
+        }
+        body.extend_from_slice(&shdrs);
+        // ELF header.
+        let mut h = b"\x7fELF".to_vec();
+        h.extend_from_slice(&[if wide { 2 } else { 1 }, 1, 1, 0]);
+        h.resize(16, 0);
+        elf.put16(&mut h, ET_EXEC);
+        elf.put16(&mut h, if wide { 62 } else { 40 });
+        elf.put32(&mut h, 1);
+        elf.put_word(&mut h, 0x1000);
+        elf.put_word(&mut h, ehsize as u64);
+        elf.put_word(&mut h, shoff as u64);
+        elf.put32(&mut h, 0);
+        elf.put16(&mut h, ehsize as u16);
+        elf.put16(&mut h, phentsize as u16);
+        elf.put16(&mut h, 1);
+        elf.put16(&mut h, shentsize as u16);
+        elf.put16(&mut h, (list.len() + 1) as u16);
+        elf.put16(&mut h, 5);
+        // One PT_LOAD over headers and .text.
+        let mut ph = Vec::new();
+        elf.put32(&mut ph, 1);
+        if wide {
+            elf.put32(&mut ph, 5);
+        }
+        elf.put_word(&mut ph, 0);
+        elf.put_word(&mut ph, 0x1000 - text_off as u64);
+        elf.put_word(&mut ph, 0x1000 - text_off as u64);
+        elf.put_word(&mut ph, (text_off + text.len()) as u64);
+        elf.put_word(&mut ph, (text_off + text.len()) as u64);
+        if !wide {
+            elf.put32(&mut ph, 5);
+        }
+        elf.put_word(&mut ph, 0x1000);
+        body[..ehsize].copy_from_slice(&h);
+        body[ehsize..ehsize + phentsize].copy_from_slice(&ph);
+        body
+    }
+
+    fn section_names(data: &[u8]) -> Vec<String> {
+        use object::{Object, ObjectSection};
+        let file = object::File::parse(data).expect("parses after strip");
+        file.sections()
+            .map(|s| s.name().unwrap_or("?").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn symbols_debug_and_comments_go_loaded_bytes_stay() {
+        for wide in [true, false] {
+            let data = sample(wide, false);
+            let stripped = strip(&data).unwrap();
+            assert_eq!(
+                stripped.removed,
+                [".comment", ".symtab", ".strtab", ".shstrtab"],
+                "wide={wide}"
+            );
+            assert!(stripped.bytes.len() < data.len());
+            // Program headers and loaded bytes unchanged; only the section fields of
+            // the ELF header differ.
+            let (ehsize, text_end) = if wide {
+                (64, 64 + 56 + 16)
+            } else {
+                (52, 52 + 32 + 16)
+            };
+            assert_eq!(stripped.bytes[ehsize..text_end], data[ehsize..text_end]);
+            let names = section_names(&stripped.bytes);
+            assert!(names.contains(&".text".to_string()), "{names:?}");
+            assert!(!names.iter().any(|n| n == ".symtab" || n == ".comment"));
+            let facts = crate::verify::read_facts(&stripped.bytes).unwrap();
+            assert!(facts.stripped, "verify sees it as stripped");
+        }
+    }
+
+    #[test]
+    fn arm_attributes_are_kept_with_their_bytes() {
+        let data = sample(false, true);
+        let stripped = strip(&data).unwrap();
+        let names = section_names(&stripped.bytes);
+        assert!(names.contains(&".ARM.attributes".to_string()), "{names:?}");
+        use object::{Object, ObjectSection};
+        let file = object::File::parse(&*stripped.bytes).unwrap();
+        let attrs = file.section_by_name(".ARM.attributes").unwrap();
+        assert_eq!(attrs.data().unwrap(), b"A\x10\0\0\0aeabi\0");
+    }
+
+    #[test]
+    fn a_stripped_file_strips_to_itself() {
+        let once = strip(&sample(true, false)).unwrap().bytes;
+        let twice = strip(&once).unwrap();
+        assert!(twice.removed.is_empty());
+        assert_eq!(twice.bytes, once);
+    }
+
+    #[test]
+    fn objects_and_garbage_are_refused() {
+        assert!(strip(b"not an elf").unwrap_err().contains("not an ELF"));
+        let mut object_file = sample(true, false);
+        object_file[16] = 1; // ET_REL
+        assert!(
+            strip(&object_file)
+                .unwrap_err()
+                .contains("not a linked executable")
+        );
+        let data = sample(true, false);
+        assert!(strip(&data[..200]).is_err());
+    }
+}

@@ -1,0 +1,441 @@
+//! The corpus: real programs from Debian's source packages (less, htop, the Lua 5.4
+//! interpreter, the sqlite3 shell), built as `[vendor.NAME]` projects with zig for
+//! x86_64, aarch64 and armv7. The project files are `tests/corpus/<program>/`; the
+//! sources are unpacked from `target/test-sources` (scripts/setup-test-env.sh puts them
+//! there), never committed. Every artifact must be static and stripped, hold no cache,
+//! build or temporary path, and run under qemu in an empty environment; a declared
+//! readline must really be used (`--strict` makes an unused library an error, and a pty
+//! shows the up-arrow recalling history).
+
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{TestEnv, repo_root, require, run_binary, stderr, stdout, success};
+
+const TARGETS: [(&str, Option<&str>); 3] = [
+    ("x86_64", None),
+    ("aarch64", Some("qemu-aarch64-static")),
+    ("armv7", Some("qemu-arm-static")),
+];
+
+fn test_sources() -> PathBuf {
+    repo_root().join("target").join("test-sources")
+}
+
+/// The Debian archive a corpus program comes from; a missing one fails the test.
+fn archive(name: &str) -> PathBuf {
+    let path = test_sources().join(name);
+    assert!(
+        path.is_file(),
+        "prerequisite {} is missing: run scripts/setup-test-env.sh (it runs `apt-get source --download-only` for the corpus)",
+        path.display()
+    );
+    path
+}
+
+struct Program {
+    name: &'static str,
+    archive: &'static str,
+}
+
+const LESS: Program = Program {
+    name: "less",
+    archive: "less_590.orig.tar.gz",
+};
+const HTOP: Program = Program {
+    name: "htop",
+    archive: "htop_3.2.2.orig.tar.gz",
+};
+const LUA: Program = Program {
+    name: "lua",
+    archive: "lua5.4_5.4.4.orig.tar.gz",
+};
+const SQLITE3: Program = Program {
+    name: "sqlite3",
+    archive: "sqlite3_3.40.1.orig.tar.xz",
+};
+
+/// `<dir>/<program>/`: the project file from tests/corpus and the unpacked sources.
+fn project(dir: &Path, program: &Program) -> PathBuf {
+    let root = dir.join(program.name);
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(
+        repo_root()
+            .join("tests/corpus")
+            .join(program.name)
+            .join("muslbuild.toml"),
+        root.join("muslbuild.toml"),
+    )
+    .unwrap();
+    success(
+        Command::new(require("tar", "tar"))
+            .arg("-xf")
+            .arg(archive(program.archive))
+            .arg("-C")
+            .arg(&root),
+    );
+    root
+}
+
+/// `muslbuild build --strict --json` in `root` with `home` as the cache.
+fn build(env: &TestEnv, root: &Path, home: &Path) -> serde_json::Value {
+    let output = success(
+        env.muslbuild()
+            .current_dir(root)
+            .env("MUSLBUILD_HOME", home)
+            .env("MUSLBUILD_SOURCE_DIRS", test_sources())
+            .args(["build", "--strict", "--json"]),
+    );
+    let err = stderr(&output);
+    // --strict already fails on it; this names the other way it could show.
+    assert!(!err.contains("contributed no symbol"), "{err}");
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+fn artifact(root: &Path, target: &str, name: &str) -> PathBuf {
+    root.join("dist").join(target).join(name)
+}
+
+/// Static, stripped, right machine, and no cache, build or temporary folder in its bytes.
+fn check_clean(binary: &Path, target: &str, forbidden: &[&Path]) {
+    let bytes = std::fs::read(binary).unwrap();
+    let facts = muslbuild::verify::read_facts(&bytes).unwrap();
+    assert!(
+        facts.interpreter.is_none() && facts.needed.is_empty(),
+        "{binary:?} is dynamic"
+    );
+    assert!(facts.stripped, "{binary:?} is not stripped");
+    let verified = muslbuild::verify::verify_bytes(binary, &bytes, Some(target.parse().unwrap()));
+    assert!(verified.ok, "{binary:?}: {:?}", verified.problems);
+    for dir in forbidden {
+        let needle = dir.display().to_string();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{binary:?} contains the path {needle}"
+        );
+    }
+    for needle in ["/.cache/muslbuild", "muslbuild-test-cache"] {
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "{binary:?} contains `{needle}`"
+        );
+    }
+}
+
+/// Runs `binary` (under qemu for foreign targets) with only `TERM` set, in a pty, typing
+/// `keys` one chunk at a time; returns what the terminal showed.
+fn run_in_pty(qemu: Option<&str>, binary: &Path, keys: &[&[u8]]) -> String {
+    let (mut master, mut slave) = (0, 0);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 80,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two fds; the name and termios pointers may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(rc, 0, "openpty failed");
+    // SAFETY: openpty returned two fresh descriptors that nothing else owns.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let mut cmd = match qemu {
+        Some(q) => {
+            let mut c = Command::new(require(q, "qemu-user-static"));
+            c.arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    cmd.env_clear()
+        .env("TERM", "vt100")
+        .stdin(Stdio::from(slave.try_clone().unwrap()))
+        .stdout(Stdio::from(slave.try_clone().unwrap()))
+        .stderr(Stdio::from(slave));
+    let mut child = cmd.spawn().expect("spawn in a pty");
+    drop(cmd);
+    let mut writer = std::fs::File::from(master.try_clone().unwrap());
+    let mut reader = std::fs::File::from(master);
+    let reading = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        // EIO once the child has closed its side.
+        while let Ok(n) = reader.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+        out
+    });
+    for chunk in keys {
+        std::thread::sleep(Duration::from_millis(1500));
+        writer.write_all(chunk).unwrap();
+    }
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            child.kill().ok();
+            panic!("{binary:?} did not exit in a pty");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = writer.as_raw_fd();
+    drop(writer);
+    String::from_utf8_lossy(&reading.join().unwrap()).into_owned()
+}
+
+fn require_qemu() {
+    require("qemu-aarch64-static", "qemu-user-static");
+    require("qemu-arm-static", "qemu-user-static");
+    require("python3", "python3 with the ziglang package");
+}
+
+#[test]
+fn less_shows_a_file_for_every_target() {
+    require_qemu();
+    let env = TestEnv::new();
+    let root = project(env.path(), &LESS);
+    build(&env, &root, &env.cache());
+    let text = env.write("notes.txt", "first line\nsecond line\n");
+    for (target, qemu) in TARGETS {
+        let binary = artifact(&root, target, "less");
+        check_clean(&binary, target, &[&env.cache(), env.path()]);
+        let mut cmd = match qemu {
+            Some(q) => {
+                let mut c = Command::new(require(q, "qemu-user-static"));
+                c.arg(&binary);
+                c
+            }
+            None => Command::new(&binary),
+        };
+        let output = success(cmd.env_clear().env("TERM", "vt100").arg("-FX").arg(&text));
+        assert_eq!(stdout(&output), "first line\nsecond line\n", "{target}");
+    }
+}
+
+#[test]
+fn htop_reports_its_version_for_every_target() {
+    require_qemu();
+    require("autoreconf", "autoconf");
+    let env = TestEnv::new();
+    let root = project(env.path(), &HTOP);
+    build(&env, &root, &env.cache());
+    for (target, qemu) in TARGETS {
+        let binary = artifact(&root, target, "htop");
+        check_clean(&binary, target, &[&env.cache(), env.path()]);
+        let output = run_binary_args(qemu, &binary, &["--version"]);
+        assert!(
+            stdout(&output).starts_with("htop 3.2.2"),
+            "{target}: {output:?}"
+        );
+    }
+}
+
+fn run_binary_args(qemu: Option<&str>, binary: &Path, args: &[&str]) -> std::process::Output {
+    let mut cmd = match qemu {
+        Some(q) => {
+            let mut c = Command::new(require(q, "qemu-user-static"));
+            c.arg(binary);
+            c
+        }
+        None => Command::new(binary),
+    };
+    success(cmd.env_clear().args(args))
+}
+
+#[test]
+fn lua_runs_a_script_and_its_readline_recalls_history() {
+    require_qemu();
+    let env = TestEnv::new();
+    let root = project(env.path(), &LUA);
+    build(&env, &root, &env.cache());
+    let script = env.write(
+        "fib.lua",
+        "local function fib(n) if n < 2 then return n end return fib(n-1) + fib(n-2) end\nprint(fib(20), _VERSION)\n",
+    );
+    for (target, qemu) in TARGETS {
+        let binary = artifact(&root, target, "lua");
+        check_clean(&binary, target, &[&env.cache(), env.path()]);
+        let version = run_binary_args(qemu, &binary, &["-v"]);
+        assert!(
+            stdout(&version).starts_with("Lua 5.4.4"),
+            "{target}: {version:?}"
+        );
+        let run = run_binary_args(qemu, &binary, &[script.to_str().unwrap()]);
+        assert_eq!(stdout(&run), "6765\tLua 5.4\n", "{target}");
+        // Up-arrow then Enter runs the line again only with readline; without it the
+        // escape sequence reaches the parser.
+        let screen = run_in_pty(
+            qemu,
+            &binary,
+            &[b"print(6*7)\r", b"\x1b[A\r", b"os.exit(0)\r"],
+        );
+        assert_eq!(
+            screen.matches("42\r\n").count(),
+            2,
+            "{target}: history not recalled:\n{screen}"
+        );
+    }
+}
+
+#[test]
+fn sqlite3_with_readline_and_zlib_for_every_target() {
+    require_qemu();
+    require("tclsh", "tcl");
+    let env = TestEnv::new();
+    let root = project(env.path(), &SQLITE3);
+    build(&env, &root, &env.cache());
+    for (target, qemu) in TARGETS {
+        let binary = artifact(&root, target, "sqlite3");
+        check_clean(&binary, target, &[&env.cache(), env.path()]);
+        let sum = run_binary(qemu, &binary, b"select 1+1;\n");
+        assert_eq!(stdout(&sum), "2\n", "{target}: {sum:?}");
+        let zip = run_binary(
+            qemu,
+            &binary,
+            b"select name, data from zipfile((select zipfile('a.txt', 'hello zip')));\n",
+        );
+        assert_eq!(stdout(&zip), "a.txt|hello zip\n", "{target}: {zip:?}");
+        let screen = run_in_pty(qemu, &binary, &[b"select 40+2;\r", b"\x1b[A\r", b".quit\r"]);
+        assert_eq!(
+            screen.matches("42\r\n").count(),
+            2,
+            "{target}: history not recalled:\n{screen}"
+        );
+    }
+}
+
+/// less (autotools, built out of tree) and lua (a plain Makefile, built in a copy) in
+/// one project file, in another folder, built there with `--check-reproducible` — which
+/// builds everything again, library prefixes included, in a fresh cache at another path
+/// — give the same bytes as in the first folder: two folders and two cache homes.
+#[test]
+fn corpus_is_byte_identical_from_two_folders_and_two_cache_homes() {
+    require_qemu();
+    let env = TestEnv::new();
+    let both = |dir: &Path| {
+        let root = project(dir, &LESS);
+        let lua = project(&dir.join("unused"), &LUA);
+        std::fs::rename(lua.join("lua-5.4.4"), root.join("lua-5.4.4")).unwrap();
+        let lua_file = std::fs::read_to_string(lua.join("muslbuild.toml")).unwrap();
+        let tables = &lua_file[lua_file.find("[vendor.lua]").unwrap()..];
+        let mut file = std::fs::read_to_string(root.join("muslbuild.toml")).unwrap();
+        file.push('\n');
+        file.push_str(tables);
+        std::fs::write(root.join("muslbuild.toml"), file).unwrap();
+        root
+    };
+    let first = both(&env.path().join("one"));
+    build(&env, &first, &env.cache());
+    let second = both(&env.path().join("two/deeper"));
+    let output = success(
+        env.muslbuild()
+            .current_dir(&second)
+            .env("MUSLBUILD_SOURCE_DIRS", test_sources())
+            .args(["build", "--strict", "--check-reproducible", "--json"]),
+    );
+    let err = stderr(&output);
+    // The comparison build made the libraries and the projects again.
+    for line in [
+        "building library ncurses for armv7",
+        "building library readline for aarch64",
+        "building project less for x86_64",
+        "building project lua for armv7",
+    ] {
+        assert!(err.contains(line), "no `{line}` in:\n{err}");
+    }
+    let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(report["reproducible"]["ok"], true, "{report}");
+    for program in ["less", "lua"] {
+        for (target, _) in TARGETS {
+            let a = std::fs::read(artifact(&first, target, program)).unwrap();
+            let b = std::fs::read(artifact(&second, target, program)).unwrap();
+            assert!(
+                a == b,
+                "{program} for {target} differs between the two folders"
+            );
+        }
+    }
+}
+
+/// less declared with a readline it never calls: the link check warns, names the
+/// library, and with `--strict` fails with exit 10 — also when the build is cached.
+#[test]
+fn a_declared_library_no_program_uses_is_reported_and_strict_fails() {
+    require_qemu();
+    let env = TestEnv::new();
+    let root = project(env.path(), &LESS);
+    let file = root.join("muslbuild.toml");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("libs = [\"ncurses\"]", "libs = [\"ncurses\", \"readline\"]");
+    std::fs::write(&file, text).unwrap();
+    let output = success(
+        env.muslbuild()
+            .current_dir(&root)
+            .env("MUSLBUILD_SOURCE_DIRS", test_sources())
+            .args(["build", "--target", "x86_64"]),
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains("warning: vendored project `less` for x86_64: declared library `readline` contributed no symbol to any program"),
+        "{err}"
+    );
+    assert!(!err.contains("library `ncurses` contributed"), "{err}");
+    let strict = env
+        .muslbuild()
+        .current_dir(&root)
+        .env("MUSLBUILD_SOURCE_DIRS", test_sources())
+        .args(["build", "--target", "x86_64", "--strict"])
+        .output()
+        .unwrap();
+    let err = stderr(&strict);
+    assert_eq!(strict.status.code(), Some(10), "{err}");
+    assert!(
+        err.contains("error: vendored project `less` for x86_64: declared library `readline`"),
+        "{err}"
+    );
+    assert!(err.contains("help: "), "{err}");
+}
+
+/// zlib's recipe pins 1.3.1 and accepts Debian's 1.2.13 repack: offline and with neither
+/// at hand, the error names both and the `--source-dir` way out, at once.
+#[test]
+fn zlib_offline_without_sources_names_every_accepted_archive() {
+    let env = TestEnv::new();
+    let output = env
+        .muslbuild()
+        .env("MUSLBUILD_HOME", env.path().join("home"))
+        .args([
+            "lib",
+            "build",
+            "zlib",
+            "--target",
+            "x86_64",
+            "--toolchain",
+            "zig",
+        ])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(10), "{err}");
+    assert!(err.contains("zlib-1.3.1.tar.gz"), "{err}");
+    assert!(
+        err.contains("1.2.13 `zlib_1.2.13.dfsg.orig.tar.bz2`"),
+        "{err}"
+    );
+    assert!(err.contains("--source-dir"), "{err}");
+}
