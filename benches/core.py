@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark for the core build (issue 2). Prints two tables, never asserts:
+"""Benchmark for the core build. Prints two tables, never asserts:
 
 1. Overhead: `muslbuild --target x86_64 examples/hello.c` with its toolchain probed and
    cached, against the very compiler command muslbuild runs (taken from its `-v` output),

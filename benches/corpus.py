@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark for the corpus of real programs (issue 9). Prints tables, never asserts.
+"""Benchmark for the corpus of real programs. Prints tables, never asserts.
 
 The corpus is tests/corpus/<program>/muslbuild.toml with the Debian source tarballs from
 target/test-sources (scripts/setup-test-env.sh). Measured, per program and target:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Library build benchmark (issue 4). Prints ratios, never asserts on time.
+# Library build benchmark. Prints ratios, never asserts on time.
 #
 #   cold:  ncurses + readline for x86_64, aarch64 and armv7 with `muslbuild lib build`
 #          (targets in parallel, -j2 budget) against a plain shell script doing the same

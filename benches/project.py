@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark for `muslbuild build` (issue 6). Prints a table, never asserts.
+"""Benchmark for `muslbuild build`. Prints a table, never asserts.
 
 The project: three C programs (one linked with readline when muslbuild has libraries),
 one Go program and an [image], for x86_64, aarch64 and armv7. Measured:

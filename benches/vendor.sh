@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Vendored project benchmark (issue 9). Prints ratios, never asserts on time.
+# Vendored project benchmark. Prints ratios, never asserts on time.
 #
 #   edit:  one `.c` edit in a vendored autotools program (less 590, with ncurses) against
 #          its cold build (configure + make + install), per target. Goal: ratio <= 0.10.

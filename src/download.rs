@@ -1,5 +1,5 @@
 //! Downloads: a URL to a file, verified by sha256 (and size) before anyone may use it.
-//! Owned by the toolchain-install work (issue 3); the library sources (issue 4) use it too.
+//! Toolchain installs and library sources both fetch through it.
 //!
 //! The shape follows rustup: fetch into `<dest>.part` beside the destination, hash while
 //! writing, compare, then rename. A `.part` left by a killed process is resumed with a

@@ -862,9 +862,12 @@ impl Runner<'_> {
     fn expand(&self, arg: &str) -> String {
         let host = self.settings.host;
         let mut out = arg.replace("{prefix}", &self.prefix);
-        // The flags muslbuild sets, for Makefiles that define their own CFLAGS/LDFLAGS in
-        // terms of other variables (`MYLDFLAGS={ldflags}`).
+        // The tools and flags muslbuild sets, for Makefiles that define their own in terms
+        // of other variables (`MYLDFLAGS={ldflags}`) or with flags inside (`AR={ar} rcu`).
         for (name, var) in [
+            ("{cc}", "CC"),
+            ("{ar}", "AR"),
+            ("{ranlib}", "RANLIB"),
             ("{cflags}", "CFLAGS"),
             ("{cppflags}", "CPPFLAGS"),
             ("{ldflags}", "LDFLAGS"),

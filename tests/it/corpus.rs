@@ -318,29 +318,40 @@ fn sqlite3_with_readline_and_zlib_for_every_target() {
     }
 }
 
-/// less (autotools, built out of tree) and lua (a plain Makefile, built in a copy) in
-/// one project file, in another folder, built there with `--check-reproducible` — which
+/// The whole corpus (less and htop: autotools, out of tree and bootstrapped in a copy;
+/// lua: a plain Makefile in a copy; sqlite3: autotools with readline and zlib) in one
+/// project file, in another folder, built there with `--check-reproducible` — which
 /// builds everything again, library prefixes included, in a fresh cache at another path
-/// — give the same bytes as in the first folder: two folders and two cache homes.
+/// — gives the same bytes as in the first folder: two folders and two cache homes.
 #[test]
 fn corpus_is_byte_identical_from_two_folders_and_two_cache_homes() {
     require_qemu();
     let env = TestEnv::new();
-    let both = |dir: &Path| {
-        let root = project(dir, &LESS);
-        let lua = project(&dir.join("unused"), &LUA);
-        std::fs::rename(lua.join("lua-5.4.4"), root.join("lua-5.4.4")).unwrap();
-        let lua_file = std::fs::read_to_string(lua.join("muslbuild.toml")).unwrap();
-        let tables = &lua_file[lua_file.find("[vendor.lua]").unwrap()..];
-        let mut file = std::fs::read_to_string(root.join("muslbuild.toml")).unwrap();
-        file.push('\n');
-        file.push_str(tables);
+    let corpus = [&LESS, &HTOP, &LUA, &SQLITE3];
+    let all = |dir: &Path| {
+        let root = dir.join("corpus");
+        std::fs::create_dir_all(&root).unwrap();
+        let mut file = String::new();
+        for program in corpus {
+            let unpacked = project(&dir.join("unpacked"), program);
+            let text = std::fs::read_to_string(unpacked.join("muslbuild.toml")).unwrap();
+            if file.is_empty() {
+                file.push_str(&text[..text.find("[vendor.").unwrap()]);
+            }
+            file.push_str(&text[text.find("[vendor.").unwrap()..]);
+            file.push('\n');
+            for entry in std::fs::read_dir(&unpacked).unwrap().flatten() {
+                if entry.file_type().unwrap().is_dir() {
+                    std::fs::rename(entry.path(), root.join(entry.file_name())).unwrap();
+                }
+            }
+        }
         std::fs::write(root.join("muslbuild.toml"), file).unwrap();
         root
     };
-    let first = both(&env.path().join("one"));
+    let first = all(&env.path().join("one"));
     build(&env, &first, &env.cache());
-    let second = both(&env.path().join("two/deeper"));
+    let second = all(&env.path().join("two/deeper"));
     let output = success(
         env.muslbuild()
             .current_dir(&second)
@@ -352,20 +363,24 @@ fn corpus_is_byte_identical_from_two_folders_and_two_cache_homes() {
     for line in [
         "building library ncurses for armv7",
         "building library readline for aarch64",
+        "building library zlib for x86_64",
         "building project less for x86_64",
+        "building project htop for aarch64",
         "building project lua for armv7",
+        "building project sqlite3 for x86_64",
     ] {
         assert!(err.contains(line), "no `{line}` in:\n{err}");
     }
     let report: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(report["reproducible"]["ok"], true, "{report}");
-    for program in ["less", "lua"] {
+    for program in corpus {
         for (target, _) in TARGETS {
-            let a = std::fs::read(artifact(&first, target, program)).unwrap();
-            let b = std::fs::read(artifact(&second, target, program)).unwrap();
+            let a = std::fs::read(artifact(&first, target, program.name)).unwrap();
+            let b = std::fs::read(artifact(&second, target, program.name)).unwrap();
             assert!(
                 a == b,
-                "{program} for {target} differs between the two folders"
+                "{} for {target} differs between the two folders",
+                program.name
             );
         }
     }

@@ -1,7 +1,8 @@
-//! The fault suite (issue 10): concurrent builds into one dist, hostile names, kill -9 and
+//! The fault suite: concurrent builds into one dist, hostile names, kill -9 and
 //! SIGINT/SIGTERM during a build, debris of dead processes, and the smaller defects. After
 //! each case dist/ must agree with manifest.json and SHA256SUMS
-//! (`support::assert_dist_consistent`). Builds use the distribution's musl-gcc: the
+//! (`support::assert_dist_consistent`) and the cache must pass `muslbuild cache verify`
+//! (`support::assert_cache_verifies`). Builds use the distribution's musl-gcc: the
 //! fastest toolchain to start. The figures in the README's "Reliability" section are the
 //! lines these tests print (`cargo test --test it fault -- --nocapture`).
 
@@ -12,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use crate::install::{ARCHIVE, ENTRY, Fixture, good_archive, sha256};
 use crate::support::{
-    TestEnv, assert_dist_consistent, example, require, run_binary, stderr, stdout, success,
+    TestEnv, assert_cache_verifies, assert_dist_consistent, example, require, run_binary, stderr,
+    stdout, success,
 };
 
 const CONCURRENT_BUILDS: usize = 4;
@@ -162,6 +164,7 @@ fn concurrent_builds_into_one_dist_lose_no_entry() {
         let entries = assert_dist_consistent(&dist);
         lost += CONCURRENT_BUILDS - entries;
     }
+    assert_cache_verifies(&env.cache());
     println!(
         "figure: concurrent builds: {CONCURRENT_ROUNDS} rounds of {CONCURRENT_BUILDS} parallel builds into one dist, {lost} entries lost"
     );
@@ -312,6 +315,7 @@ fn kill_9_during_a_c_build_leaves_dist_consistent_and_no_process() {
         for kind in ["builds", "logs", "probes"] {
             assert!(temps_of(&env.cache().join(kind), pid).is_empty(), "{kind}");
         }
+        assert_cache_verifies(&env.cache());
         consistent += 1;
     }
     println!(
@@ -388,6 +392,7 @@ fn debris_of_dead_processes_is_removed_by_the_next_run() {
         "a live process's temporary folder was removed"
     );
     assert_dist_consistent(&dist);
+    assert_cache_verifies(&home);
 }
 
 #[test]
@@ -789,4 +794,5 @@ fn kill_9_during_a_library_build_leaves_no_process_and_no_debris() {
         "the killed build's work folder is still in libs/"
     );
     assert_dist_consistent(&dist);
+    assert_cache_verifies(&home);
 }

@@ -155,6 +155,24 @@ pub fn unpack_platform(
     bundle
 }
 
+/// The fault suite's other invariant: whatever a case did, the cache at `home` still
+/// passes `muslbuild cache verify` (every published entry intact).
+pub fn assert_cache_verifies(home: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_muslbuild"))
+        .args(["cache", "verify"])
+        .env("MUSLBUILD_HOME", home)
+        .env("MUSLBUILD_OFFLINE", "1")
+        .output()
+        .expect("muslbuild runs");
+    assert!(
+        out.status.success(),
+        "cache verify failed on {}:\n{}{}",
+        home.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The fault suite's invariant: `dist/` holds exactly the files `manifest.json` lists,
 /// each with the sha256 it records, and `SHA256SUMS` lists the same set with the same
 /// hashes. Returns the number of artifacts.
