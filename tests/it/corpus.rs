@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{TestEnv, repo_root, require, run_binary, stderr, stdout, success};
+use crate::support::{
+    TestEnv, binary_command, repo_root, require, run_binary, stderr, stdout, success,
+};
 
 const TARGETS: [(&str, Option<&str>); 3] = [
     ("x86_64", None),
@@ -148,14 +150,7 @@ fn run_in_pty(qemu: Option<&str>, binary: &Path, keys: &[&[u8]]) -> String {
     assert_eq!(rc, 0, "openpty failed");
     // SAFETY: openpty returned two fresh descriptors that nothing else owns.
     let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
-    let mut cmd = match qemu {
-        Some(q) => {
-            let mut c = Command::new(require(q, "qemu-user-static"));
-            c.arg(binary);
-            c
-        }
-        None => Command::new(binary),
-    };
+    let mut cmd = binary_command(qemu, binary);
     cmd.env_clear()
         .env("TERM", "vt100")
         .stdin(Stdio::from(slave.try_clone().unwrap()))

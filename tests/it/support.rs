@@ -104,17 +104,23 @@ pub fn success(cmd: &mut Command) -> Output {
     output
 }
 
-/// Runs a binary for `qemu` (`qemu-aarch64-static`, …) or natively when `qemu` is None.
-pub fn run_binary(qemu: Option<&str>, binary: &Path, stdin: &[u8]) -> Output {
-    use std::io::Write;
-    let mut cmd = match qemu {
+/// The command that runs a binary under `qemu` (`qemu-aarch64-static`, …), or natively
+/// when `qemu` is None.
+pub fn binary_command(qemu: Option<&str>, binary: &Path) -> Command {
+    match qemu {
         Some(q) => {
             let mut c = Command::new(require(q, "qemu-user-static"));
             c.arg(binary);
             c
         }
         None => Command::new(binary),
-    };
+    }
+}
+
+/// Runs a binary for `qemu` (`qemu-aarch64-static`, …) or natively when `qemu` is None.
+pub fn run_binary(qemu: Option<&str>, binary: &Path, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut cmd = binary_command(qemu, binary);
     cmd.env_clear()
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
