@@ -247,28 +247,11 @@ fn position(line: usize, column: usize) -> String {
 
 impl Error {
     /// Names a folder kept for debugging (`--keep-failed`) in a build failure's help.
-    pub fn with_kept(self, dir: PathBuf) -> Error {
-        match self {
-            Error::LibraryBuild {
-                subject,
-                target,
-                step,
-                log,
-                tail,
-                mut kept,
-            } => {
-                kept.push(dir);
-                Error::LibraryBuild {
-                    subject,
-                    target,
-                    step,
-                    log,
-                    tail,
-                    kept,
-                }
-            }
-            other => other,
+    pub fn with_kept(mut self, dir: PathBuf) -> Error {
+        if let Error::LibraryBuild { kept, .. } = &mut self {
+            kept.push(dir);
         }
+        self
     }
 
     pub fn io(

@@ -864,6 +864,9 @@ impl Runner<'_> {
         let mut out = arg.replace("{prefix}", &self.prefix);
         // The tools and flags muslbuild sets, for Makefiles that define their own in terms
         // of other variables (`MYLDFLAGS={ldflags}`) or with flags inside (`AR={ar} rcu`).
+        // The environment is worked out once (it looks programs up on PATH), and only when
+        // an argument asks for it.
+        let mut vars = None;
         for (name, var) in [
             ("{cc}", "CC"),
             ("{ar}", "AR"),
@@ -874,7 +877,9 @@ impl Runner<'_> {
             ("{libs}", "LIBS"),
         ] {
             if out.contains(name) {
-                let vars = cross_env(self.job, host, self.settings.env, &self.maps);
+                let vars = vars.get_or_insert_with(|| {
+                    cross_env(self.job, host, self.settings.env, &self.maps)
+                });
                 let value = vars
                     .iter()
                     .rev()
