@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cmd;
 pub mod compile;
 pub mod config;
+pub mod context;
 pub mod dist;
 pub mod download;
 pub mod env;
