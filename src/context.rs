@@ -3,9 +3,9 @@
 //! arguments and passes it down by reference, so nothing process-wide stands beside it.
 
 use crate::cache::Cache;
-use crate::download;
 use crate::env::Env;
 use crate::jobs::Jobs;
+use crate::sys::download;
 
 pub struct Ctx {
     pub env: Env,

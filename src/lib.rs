@@ -1,29 +1,21 @@
 //! muslbuild: static, tiny Linux executables from C sources for several architectures at
 //! once, verified, and written to `dist/`. `ARCHITECTURE.md` is the code map.
 
-pub mod app;
-pub mod build;
 pub mod cache;
-pub mod cache_command;
-pub mod cache_verify;
 pub mod cli;
-pub mod cmd;
-pub mod compile;
-pub mod config;
 pub mod context;
 pub mod dist;
-pub mod download;
 pub mod env;
 pub mod error;
 pub mod go;
 pub mod image;
-pub mod incremental;
 pub mod jobs;
 pub mod libs;
-pub mod progress;
+pub mod pipeline;
 pub mod project;
 pub mod run;
 pub mod strip;
+pub mod sys;
 pub mod target;
 pub mod toolchain;
 pub mod verify;

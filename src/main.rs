@@ -1,7 +1,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use muslbuild::{app, cli::Cli, cmd, env::Env, print_error};
+use muslbuild::cli::{Cli, app};
+use muslbuild::sys::process as cmd;
+use muslbuild::{env::Env, print_error};
 
 fn main() -> ExitCode {
     // `muslbuild … | head` must end quietly like any Unix tool, not panic in println!.

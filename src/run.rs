@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cmd::{Cmd, describe_status};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::sys::process::{Cmd, describe_status};
 use crate::target::Target;
 
 #[derive(Clone, Debug, Serialize)]

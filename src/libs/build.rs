@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use super::recipe::{BuildSystem, Recipe};
 use super::source;
 use crate::cache::{self, Cache};
-use crate::cmd::{self, Cmd};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::sys::process::{self as cmd, Cmd};
 use crate::target::Target;
 use crate::toolchain::{Flavor, Toolchain};
 
@@ -245,7 +245,7 @@ pub struct Settings<'a> {
     /// `--keep-failed`: a failed library build keeps its whole temporary tree.
     pub keep_failed: bool,
     /// This target's progress line.
-    pub progress: &'a crate::progress::Line,
+    pub progress: &'a crate::sys::progress::Line,
 }
 
 impl Settings<'_> {

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 
 use super::{Prepared, Request};
 use crate::cache::Cache;
-use crate::compile::CProgram;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::pipeline::compile::CProgram;
 use crate::toolchain::Toolchain;
 
 /// The library options every command that can build libraries takes.

@@ -19,10 +19,10 @@ pub use build::Job;
 pub use recipe::{BuildSystem, Catalog, Recipe};
 
 use crate::cache::{self, Cache};
-use crate::cmd;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::progress;
+use crate::sys::process as cmd;
+use crate::sys::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 

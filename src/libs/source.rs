@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::recipe::{Recipe, SourceSpec};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
-use crate::toolchain::unpack::{self, Format, Limits};
+use crate::sys::unpack::{self as unpack, Format, Limits};
 
 const ARCHIVE_SUFFIXES: &[&str] = &[
     ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tar.xz", ".txz", ".tar",
@@ -91,11 +91,11 @@ pub fn obtain(
             "the recipe has no URL".into(),
         ));
     }
-    let expected = crate::download::Expected {
+    let expected = crate::sys::download::Expected {
         sha256: &sha,
         size: None,
     };
-    match crate::download::fetch_verified(&spec.urls, &expected, &cached) {
+    match crate::sys::download::fetch_verified(&spec.urls, &expected, &cached) {
         Ok(()) => Ok(cached),
         // A server that serves other bytes is worth its own error, not "not found".
         Err(err @ Error::ChecksumMismatch { .. }) => Err(err),

@@ -134,7 +134,7 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     build_locked(job, settings).map(|()| true).map_err(|err| {
         let tree = job.prefix.join("build");
         if settings.keep_failed && tree.is_dir() {
-            if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+            if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
                 eprintln!(
                     "muslbuild: kept the failed build of {} for {} in {}",
                     job.recipe.subject(),

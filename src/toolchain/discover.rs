@@ -9,8 +9,8 @@ use super::{
     Flavor, Provider, Request, Tool, Toolchain, file_stamp, installed_bin_dirs, installed_zigs,
 };
 use crate::cache::Cache;
-use crate::cmd::Cmd;
 use crate::env::Env;
+use crate::sys::process::Cmd;
 use crate::target::Target;
 
 #[derive(Clone, Debug)]

@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{Entry, Kind, Manifest, Want};
-use super::unpack::{self, Format};
 use super::{Choice, Request};
 use crate::cache::{self, Cache};
-use crate::cmd::Cmd;
-use crate::download::{self, Expected, Settings};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::sys::download::{self as download, Expected, Settings};
+use crate::sys::process::Cmd;
+use crate::sys::unpack::{self, Format};
 use crate::target::Target;
 
 /// The completion record of an installed toolchain (JSON, in `.muslbuild-complete`).
@@ -236,7 +236,7 @@ fn install_first(
             Ok(outcome) => return Ok(outcome),
             Err(err) if err.exit_code() == crate::error::exit::DOWNLOAD => {
                 if let Some(next) = entries.get(i + 1) {
-                    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
                         eprintln!(
                             "muslbuild: {err}; trying {} {} ({}) instead",
                             next.provider.name(),
@@ -347,7 +347,7 @@ pub fn install_entry(
         .map_err(Error::io("cannot read", &archive))?
         .len();
 
-    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
         eprintln!(
             "muslbuild: unpacking {} into {}",
             entry.name,
@@ -399,7 +399,7 @@ pub fn install_entry(
         // Toolchains are large; the unpacked entry is what is kept.
         let _ = std::fs::remove_file(&archive);
     }
-    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
         eprintln!(
             "muslbuild: installed {} {} ({})",
             entry.provider.name(),
@@ -476,7 +476,7 @@ fn pip_fetch(
     })?;
     let temp = cache.temp_dir("downloads")?;
     let log = cache.dir("logs").join(format!("pip-{}.log", entry.name));
-    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
         eprintln!(
             "muslbuild: python3 -m pip download {requirement} (the log is {})",
             log.display()
@@ -706,7 +706,7 @@ pub fn ensure_installed(
             ),
         });
     }
-    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
         eprintln!(
             "muslbuild: no usable toolchain for {target}; installing {} {} ({}) into {}",
             entry.provider.name(),

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::unpack::Format;
 use crate::error::{Error, Result};
+use crate::sys::unpack::Format;
 use crate::target::Target;
 
 pub const EMBEDDED: &str = include_str!("../../toolchains/manifest.toml");

@@ -7,7 +7,6 @@ mod discover;
 pub mod install;
 pub mod manifest;
 pub mod probe;
-pub mod unpack;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -50,8 +49,8 @@ impl Tool {
         self
     }
 
-    pub fn command(&self) -> crate::cmd::Cmd {
-        crate::cmd::Cmd::new(&self.program).args(&self.args)
+    pub fn command(&self) -> crate::sys::process::Cmd {
+        crate::sys::process::Cmd::new(&self.program).args(&self.args)
     }
 
     /// The tool as one string for `CC=` in a `./configure` environment.

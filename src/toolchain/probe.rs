@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::{Candidate, Flavor};
 use crate::cache::{self, Cache};
-use crate::cmd::{self, Cmd};
 use crate::error::Result;
+use crate::sys::process::{self as cmd, Cmd};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]

@@ -14,14 +14,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::Built;
 use crate::cache::{self, Cache};
-use crate::cmd::Cmd;
 use crate::dist::{Artifact, Dist, Verification};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::incremental::{self, Slot};
 use crate::jobs::Jobs;
+use crate::pipeline::c::Built;
+use crate::pipeline::cache::{self as incremental, Slot};
+use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::{self, Toolchain, file_stamp};
 use crate::verify;

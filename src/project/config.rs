@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::compile::CProgram;
 use crate::error::{Error, Result};
 use crate::image::ImageSpec;
 use crate::image::spec::Key;
+use crate::pipeline::compile::CProgram;
 use crate::target::Target;
 
 pub const FILE_NAME: &str = "muslbuild.toml";

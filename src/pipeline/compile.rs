@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cmd::Cmd;
 use crate::error::{Error, Result};
+use crate::sys::process::Cmd;
 use crate::toolchain::{Flavor, Toolchain};
 
 /// One C program as the user described it; paths are absolute.

@@ -7,12 +7,12 @@
 use std::path::PathBuf;
 
 use crate::cache::Cache;
-use crate::compile::{self, CProgram};
 use crate::dist::{Artifact, Dist, Verification};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::incremental::{self, Slot};
 use crate::jobs::Jobs;
+use crate::pipeline::cache::{self as incremental, Slot};
+use crate::pipeline::compile::{self as compile, CProgram};
 use crate::target::Target;
 use crate::toolchain::{self, Toolchain};
 use crate::verify;

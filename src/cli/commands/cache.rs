@@ -8,8 +8,8 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::app::human_size;
 use crate::cache::{self, Cache};
+use crate::cli::app::human_size;
 use crate::cli::{CacheCommand, GlobalArgs};
 use crate::error::{Error, Result};
 
@@ -22,7 +22,7 @@ pub const DEFAULT_MAX_SIZE: &str = "5GiB";
 
 pub fn run(global: &GlobalArgs, command: &CacheCommand, cache: &Cache) -> Result<()> {
     match command {
-        CacheCommand::Verify => crate::cache_verify::command(global, cache),
+        CacheCommand::Verify => crate::cache::verify::command(global, cache),
         CacheCommand::Stats => {
             let stats = stats(cache);
             if global.json {

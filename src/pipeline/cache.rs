@@ -112,7 +112,7 @@ pub fn restore_hit(
 }
 
 fn report_hit(name: &str, target: Target, command: &str) {
-    if crate::cmd::verbosity() >= crate::cmd::VERBOSE {
+    if crate::sys::process::verbosity() >= crate::sys::process::VERBOSE {
         eprintln!("muslbuild: {name} for {target} from the build cache, built by:\n  {command}");
     }
 }

@@ -155,7 +155,9 @@ pub fn fetch_verified_with(
                 return Ok(Some(url.clone()));
             }
             Err(err) => {
-                if crate::cmd::verbosity() >= crate::cmd::NORMAL && candidates.len() > 1 {
+                if crate::sys::process::verbosity() >= crate::sys::process::NORMAL
+                    && candidates.len() > 1
+                {
                     eprintln!("muslbuild: {err}");
                 }
                 errors.push(err);
@@ -243,7 +245,7 @@ fn fetch_one(
             Err(Failure::Retry(reason)) if attempt < settings.retries => {
                 let delay =
                     Duration::from_millis(250u64 << attempt.min(5)).min(Duration::from_secs(8));
-                if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
                     eprintln!(
                         "muslbuild: {url}: {reason}; retrying in {:.1}s",
                         delay.as_secs_f64()
@@ -419,7 +421,7 @@ fn attempt_once(
             actual,
         }));
     }
-    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
         let secs = started.elapsed().as_secs_f64().max(1e-6);
         let mb = (written - start) as f64 / 1e6;
         eprintln!(
@@ -474,7 +476,7 @@ fn progress_bar(
     total: Option<u64>,
     start: u64,
 ) -> Option<indicatif::ProgressBar> {
-    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
         let size = total
             .map(|t| format!(" ({:.1} MB)", t as f64 / 1e6))
             .unwrap_or_default();
@@ -485,7 +487,7 @@ fn progress_bar(
         };
         eprintln!("muslbuild: downloading {url}{size}{resume}");
     }
-    if !settings.progress || crate::cmd::verbosity() < crate::cmd::NORMAL {
+    if !settings.progress || crate::sys::process::verbosity() < crate::sys::process::NORMAL {
         return None;
     }
     let bar = match total {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::cmd;
+use crate::sys::process as cmd;
 
 /// How progress is shown: decided once, from the verbosity and whether stderr is a terminal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,22 +6,22 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::build::{self, Built, CBuild};
 use crate::cache::Cache;
 use crate::cli::{
     BuildArgs, Cli, Command, GlobalArgs, LibArgs, LibCommand, ProjectArgs, TargetArgs,
     ToolchainArgs, ToolchainCommand, ToolchainInstallArgs, ToolchainManifestArgs,
     ToolchainRemoveArgs, VerifyArgs,
 };
-use crate::compile::CProgram;
 use crate::dist::{Artifact, Dist};
-use crate::download;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::go;
 use crate::jobs::Jobs;
 use crate::libs::{self, commands::LibOptions};
+use crate::pipeline::c::{self as build, Built, CBuild};
+use crate::pipeline::compile::CProgram;
 use crate::run::{RunOutcome, run_artifact};
+use crate::sys::download;
 use crate::target::Target;
 use crate::toolchain::install::{self as toolchain_install, InstallOptions};
 use crate::toolchain::manifest::{Kind, Want};
@@ -44,7 +44,9 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
         Some(Command::Lib(command)) => lib_command(&cli.global, command, &env, &cache),
         Some(Command::Image(args)) => image(&cli.global, args, &env, &cache),
         Some(Command::Build(args)) => build_project(&cli.global, args, &env, &cache),
-        Some(Command::Cache(command)) => crate::cache_command::run(&cli.global, command, &cache),
+        Some(Command::Cache(command)) => {
+            crate::cli::commands::cache::run(&cli.global, command, &cache)
+        }
         Some(Command::Init) => {
             for path in crate::project::init(&env.cwd)? {
                 if !cli.global.quiet {
@@ -71,9 +73,9 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
             Ok(())
         }
         // `muslbuild` alone in a project folder builds the project.
-        None if cli.build.inputs.is_empty() && crate::config::find(&env.cwd).is_some() => {
+        None if cli.build.inputs.is_empty() && crate::project::config::find(&env.cwd).is_some() => {
             let args = ProjectArgs {
-                file: crate::config::FILE_NAME.into(),
+                file: crate::project::config::FILE_NAME.into(),
                 targets: cli.build.targets.targets.clone(),
                 jobs: cli.build.jobs,
                 ..ProjectArgs::default()

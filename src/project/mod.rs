@@ -3,15 +3,15 @@
 //! The whole file is checked (`config`) before anything is built; `--check-reproducible`
 //! builds a second time into a temporary folder, without the build cache, and compares.
 
+pub mod config;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::build::{self, Built, CBuild};
 use crate::cache::Cache;
-use crate::config::{self, Project};
 use crate::dist::{Artifact, Dist};
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -20,8 +20,10 @@ use crate::image::{ImageArgs, ImageReport, ImageSpec};
 use crate::jobs::Jobs;
 use crate::libs::recipe::{ConfigureSpec, Exports, MakeSpec};
 use crate::libs::{self, BuildSystem, Recipe};
+use crate::pipeline::c::{self as build, Built, CBuild};
 use crate::target::Target;
 use crate::toolchain::{self, Choice};
+use config::Project;
 
 /// How `muslbuild build` was asked to run, over what the file says.
 #[derive(Clone, Debug, Default)]
@@ -183,7 +185,7 @@ impl Report {
             out.push_str(&format!(
                 "{state} {:<28} {:>9}  {}{}\n",
                 a.file.strip_prefix(cwd).unwrap_or(&a.file).display(),
-                crate::app::human_size(a.artifact.size),
+                crate::cli::app::human_size(a.artifact.size),
                 a.artifact.toolchain_version_label(),
                 if a.artifact.verification.stripped {
                     ""
@@ -647,7 +649,7 @@ fn make_image(
 ) -> Result<ImageOutcome> {
     let manifest = std::fs::read(out_dir.join(crate::dist::MANIFEST)).unwrap_or_default();
     let mut parts = vec![
-        crate::incremental::LOGIC.as_bytes().to_vec(),
+        crate::pipeline::cache::LOGIC.as_bytes().to_vec(),
         format!("{spec:?}").into_bytes(),
         extras_key.as_bytes().to_vec(),
         out_dir.display().to_string().into_bytes(),
@@ -1114,7 +1116,7 @@ fn unused_libraries(
                     help: help.into(),
                 });
             }
-            if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+            if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
                 eprintln!("muslbuild: warning: {message}\nhelp: {help}");
             }
         }
@@ -1162,7 +1164,7 @@ fn install_vendored(
         })?;
     let staging = dist.staging()?;
     let staged = staging.path().join(program);
-    crate::incremental::restore(&found, &staged)?;
+    crate::pipeline::cache::restore(&found, &staged)?;
     let report = crate::verify::verify_file(&staged, Some(target))?.into_result()?;
     let artifact = Artifact {
         name: program.to_string(),

@@ -8,6 +8,8 @@
 //! reinstalled) and replaced. `muslbuild cache verify` hashes everything.
 //! Also the atomic file write that `dist/` uses.
 
+pub mod verify;
+
 use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -104,7 +106,7 @@ impl Cache {
         match file.try_lock() {
             Ok(()) => return Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => {
-                if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+                if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
                     eprintln!(
                         "muslbuild: waiting for {what} (another muslbuild process holds {})",
                         path.display()
@@ -293,7 +295,7 @@ pub fn warn_once(entry: &Path, damage: &Damage) {
         return;
     }
     warned.push(entry.to_path_buf());
-    if crate::cmd::verbosity() >= crate::cmd::NORMAL {
+    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
         eprintln!(
             "muslbuild: warning: the cache entry {} is damaged: {damage}; it is not used, and is made again",
             entry.display()

@@ -1,0 +1,6 @@
+//! The machinery every stage uses: processes, progress, downloads, archives.
+
+pub mod download;
+pub mod process;
+pub mod progress;
+pub mod unpack;
