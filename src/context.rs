@@ -6,6 +6,7 @@ use crate::cache::Cache;
 use crate::env::Env;
 use crate::jobs::Jobs;
 use crate::sys::download;
+use crate::sys::ui::Ui;
 
 pub struct Ctx {
     pub env: Env,
@@ -25,31 +26,5 @@ impl Ctx {
             ui,
             net,
         }
-    }
-}
-
-/// How much muslbuild says on stderr: `-q` only errors, `-v` also every command it runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum Verbosity {
-    Quiet,
-    #[default]
-    Normal,
-    Verbose,
-}
-
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Ui {
-    pub verbosity: Verbosity,
-}
-
-impl Ui {
-    /// Progress and status lines are shown (not `-q`).
-    pub fn says_progress(&self) -> bool {
-        self.verbosity >= Verbosity::Normal
-    }
-
-    /// Every command is echoed, copy-pastable (`-v`).
-    pub fn echoes_commands(&self) -> bool {
-        self.verbosity >= Verbosity::Verbose
     }
 }

@@ -22,6 +22,7 @@ use crate::pipeline::c::{self as build, Built, CBuild};
 use crate::pipeline::compile::CProgram;
 use crate::run::{RunOutcome, run_artifact};
 use crate::sys::download;
+use crate::sys::ui::human_size;
 use crate::target::Target;
 use crate::toolchain::install::{self as toolchain_install, InstallOptions};
 use crate::toolchain::manifest::{Kind, Want};
@@ -703,16 +704,6 @@ fn display_path(env: &Env, path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
-}
-
-pub fn human_size(bytes: u64) -> String {
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else if bytes < 1024 * 1024 {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
-    } else {
-        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
-    }
 }
 
 fn targets(global: &GlobalArgs) -> Result<()> {

@@ -185,7 +185,7 @@ impl Report {
             out.push_str(&format!(
                 "{state} {:<28} {:>9}  {}{}\n",
                 a.file.strip_prefix(cwd).unwrap_or(&a.file).display(),
-                crate::cli::app::human_size(a.artifact.size),
+                crate::sys::ui::human_size(a.artifact.size),
                 a.artifact.toolchain_version_label(),
                 if a.artifact.verification.stripped {
                     ""

@@ -3,4 +3,5 @@
 pub mod download;
 pub mod process;
 pub mod progress;
+pub mod ui;
 pub mod unpack;

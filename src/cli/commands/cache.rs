@@ -9,9 +9,9 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::cache::{self, Cache};
-use crate::cli::app::human_size;
 use crate::cli::{CacheCommand, GlobalArgs};
 use crate::error::{Error, Result};
+use crate::sys::ui::human_size;
 
 /// The folders `cache stats` reports, in order.
 pub const STATS_KINDS: &[&str] = &["builds", "libs", "logs", "sources", "toolchains"];
