@@ -16,8 +16,6 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
 
 /// The file whose presence makes a cache directory count as complete.
@@ -642,21 +640,6 @@ pub fn read_checked_text<'a>(
     }
 }
 
-/// A file's sha256, read in blocks.
-pub fn file_sha256(path: &Path) -> std::io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut context = ring::digest::Context::new(&ring::digest::SHA256);
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = std::io::Read::read(&mut file, &mut buf)?;
-        if n == 0 {
-            break;
-        }
-        context.update(&buf[..n]);
-    }
-    Ok(hex(context.finish().as_ref()))
-}
-
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a reader
 /// sees the old file or the new one, never half of one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -684,32 +667,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// ring's SHA-256 (OpenSSL's assembly, SSSE3/AVX2 on x86 without SHA-NI) is about twice
-/// as fast as sha2's portable code, and every artifact is hashed after its build: on a
-/// warm Go build this hash was most of muslbuild's own overhead.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A cache key: the sha256 of every part, each length-prefixed so that no two different
-/// part lists hash alike.
-pub fn key<I, S>(parts: I) -> String
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<[u8]>,
-{
-    let mut hasher = Sha256::new();
-    for part in parts {
-        let part = part.as_ref();
-        hasher.update((part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    hex(&hasher.finalize())
-}
+// The hashes moved to `sys::hash`; these names stay until every caller uses that path.
+pub use crate::sys::hash::{file_sha256, sha256_hex};
+pub(crate) use crate::sys::hash::{hex, key};
 
 /// Serde for a path that need not be UTF-8 (`#[serde(with = "crate::cache::os_path")]`):
 /// a string when it is valid UTF-8, else an array of its bytes; both read back.
@@ -745,13 +705,6 @@ pub mod os_path {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn keys_separate_parts() {
-        assert_ne!(key(["ab", "c"]), key(["a", "bc"]));
-        assert_eq!(key(["a", "b"]), key(["a", "b"]));
-        assert_eq!(key(["x"]).len(), 64);
-    }
 
     #[test]
     fn published_entry_is_complete_and_temp_is_gone() {

@@ -282,25 +282,7 @@ pub fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
 
 /// `1970-01-01T00:00:00Z` for 0: the config's `created`, from `SOURCE_DATE_EPOCH`.
 pub fn rfc3339(epoch: u64) -> String {
-    let days = (epoch / 86_400) as i64;
-    let secs = epoch % 86_400;
-    // Howard Hinnant's days-to-civil: exact for every date a u64 of seconds can reach
-    // that anyone will set SOURCE_DATE_EPOCH to.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    crate::sys::time::rfc3339(epoch)
 }
 
 /// A tag as `oci:DIR:TAG`, umoci and podman accept it: the reference grammar's characters,

@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::cache::hex;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
@@ -100,7 +99,7 @@ pub fn fetch_verified_with(
     settings: &Settings,
 ) -> Result<Option<String>> {
     let want = expected.sha256.to_ascii_lowercase();
-    if want.len() != 64 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::sys::hash::is_sha256_hex(&want) {
         return Err(Error::usage(
             format!("`{}` is not a sha256 (64 hex digits)", expected.sha256),
             "give the file's sha256 as printed by `sha256sum`",
@@ -341,8 +340,7 @@ fn attempt_once(
         file.seek(SeekFrom::Start(0))
             .map_err(io_fatal("cannot read"))?;
         let mut reader = (&mut file).take(start);
-        std::io::copy(&mut reader, &mut HashWriter(&mut hasher))
-            .map_err(io_fatal("cannot read"))?;
+        std::io::copy(&mut reader, &mut hasher).map_err(io_fatal("cannot read"))?;
     } else {
         file.set_len(0).map_err(io_fatal("cannot write"))?;
     }
@@ -412,7 +410,7 @@ fn attempt_once(
     }
     file.sync_all().map_err(io_fatal("cannot write"))?;
     drop(file);
-    let actual = hex(pipe.finish().finish().as_ref());
+    let actual = pipe.finish().finish_hex();
     if actual != want {
         let _ = std::fs::remove_file(part);
         return Err(Failure::Fatal(Error::ChecksumMismatch {
@@ -504,22 +502,7 @@ fn progress_bar(
     Some(bar)
 }
 
-/// SHA-256 from ring (already linked for TLS): its assembly is about twice as fast as a
-/// portable implementation on CPUs without SHA extensions, and hashing is what bounds a
-/// verified download on loopback or a fast link.
-struct Sha256(ring::digest::Context);
-
-impl Sha256 {
-    fn new() -> Sha256 {
-        Sha256(ring::digest::Context::new(&ring::digest::SHA256))
-    }
-    fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-    fn finish(self) -> ring::digest::Digest {
-        self.0.finish()
-    }
-}
+use crate::sys::hash::Hasher as Sha256;
 
 const CHUNK: usize = 256 * 1024;
 
@@ -568,25 +551,9 @@ impl HashPipe {
     }
 }
 
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The sha256 of a file, read in large chunks.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut HashWriter(&mut hasher))
-        .map_err(Error::io("cannot read", path))?;
-    Ok(hex(hasher.finish().as_ref()))
+    crate::sys::hash::file_sha256(path).map_err(Error::io("cannot read", path))
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {

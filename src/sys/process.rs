@@ -617,6 +617,15 @@ pub fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// A log's tail without the `$ command` line a logged step's log starts with: the error
+/// shows the command already.
+pub(crate) fn without_command_line(tail: &str) -> String {
+    tail.lines()
+        .filter(|l| !l.starts_with("$ "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub fn log_tail(log: &Path) -> String {
     std::fs::read(log)
         .map(|bytes| tail(&String::from_utf8_lossy(&bytes), TAIL_LINES))
@@ -686,6 +695,14 @@ mod tests {
         assert_eq!(
             response_file(&args),
             b"-DMSG=\\\"a\\ b\\\"\nx\\\\y.c\nplain\n"
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_dropped_from_a_tail() {
+        assert_eq!(
+            without_command_line("$ cc x.c\nx.c:1: error"),
+            "x.c:1: error"
         );
     }
 

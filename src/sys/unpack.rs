@@ -117,7 +117,7 @@ pub fn unpack_checked(
     let file = File::open(archive).map_err(Error::io("cannot read", archive))?;
     let hashing = HashingReader {
         inner: file,
-        digest: ring::digest::Context::new(&ring::digest::SHA256),
+        digest: crate::sys::hash::Hasher::new(),
     };
     let mut reader = std::io::BufReader::with_capacity(256 * 1024, hashing);
     let mut out = Unpacker {
@@ -142,7 +142,7 @@ pub fn unpack_checked(
     if let Some(expected) = sha256 {
         // The rest of the file (padding after the tar's end) counts too.
         std::io::copy(&mut reader, &mut std::io::sink()).map_err(|e| out.read_error(e))?;
-        let actual = crate::cache::hex(reader.into_inner().digest.finish().as_ref());
+        let actual = reader.into_inner().digest.finish_hex();
         if !actual.eq_ignore_ascii_case(expected) {
             return Err(Error::ChecksumMismatch {
                 url: archive.display().to_string(),
@@ -163,7 +163,7 @@ pub fn unpack_checked(
 
 struct HashingReader {
     inner: File,
-    digest: ring::digest::Context,
+    digest: crate::sys::hash::Hasher,
 }
 
 impl Read for HashingReader {
@@ -818,7 +818,7 @@ mod tests {
         let archive = dir.path().join("a.tar.gz");
         let bytes = tar_gz(&[("x/f", T::Regular, "", b"data")]);
         std::fs::write(&archive, &bytes).unwrap();
-        let good = crate::cache::sha256_hex(&bytes);
+        let good = crate::sys::hash::sha256_hex(&bytes);
         let dest = dir.path().join("out");
         std::fs::create_dir(&dest).unwrap();
         unpack_checked(
