@@ -328,14 +328,15 @@ pub fn install_entry(
                 ..settings.clone()
             };
             // The record names where the bytes came from: a mirror, when one served them.
-            let served_by = download::fetch_verified_with(
+            let served_by = download::fetch_verified(
+                &settings,
+                crate::sys::legacy::ui(),
                 &entry.urls,
                 &Expected {
                     sha256: &sha256,
                     size,
                 },
                 &path,
-                &settings,
             )?;
             (path, served_by.unwrap_or_else(|| entry.source()), true)
         }
