@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{sha256_hex, write_atomic};
-use crate::error::{Error, Result};
+use crate::error::{Error, OutputPlace, Result};
 use crate::target::Target;
 
 pub const MANIFEST: &str = "manifest.json";
@@ -171,8 +171,8 @@ impl Dist {
     /// Creates the folder and proves it is writable before any work starts; removes what
     /// killed runs left (their staging folders, an unfinished transaction).
     pub fn prepare(root: &Path) -> Result<Dist> {
-        let unwritable = |source| Error::Io {
-            what: "cannot write the output directory",
+        let unwritable = |source| Error::WriteOutput {
+            place: OutputPlace::OutDir,
             path: root.to_path_buf(),
             source,
         };
@@ -198,7 +198,7 @@ impl Dist {
         tempfile::Builder::new()
             .prefix(&crate::cache::temp_prefix(&self.root))
             .tempdir_in(&self.root)
-            .map_err(Error::io("cannot write the output directory", &self.root))
+            .map_err(Error::write_output(OutputPlace::OutDir, &self.root))
     }
 
     pub fn relative_path(target: Target, name: &str) -> String {
@@ -215,8 +215,7 @@ impl Dist {
     pub fn install(&self, staged: &Path, artifact: &Artifact) -> Result<PathBuf> {
         let dest = self.root.join(&artifact.path);
         let dir = dest.parent().expect("artifact has a folder");
-        std::fs::create_dir_all(dir)
-            .map_err(Error::io("cannot write the output directory", dir))?;
+        std::fs::create_dir_all(dir).map_err(Error::write_output(OutputPlace::OutDir, dir))?;
         let _lock = lock(&self.root)?;
         let mut manifest = self.read_manifest();
         let previous = manifest
@@ -416,8 +415,8 @@ mod tests {
         let err = Dist::prepare(&file.join("dist")).err().unwrap();
         assert!(matches!(
             err,
-            Error::Io {
-                what: "cannot write the output directory",
+            Error::WriteOutput {
+                place: OutputPlace::OutDir,
                 ..
             }
         ));

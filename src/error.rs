@@ -107,6 +107,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// An output the user chose cannot be written: the help names the option to change.
+    #[error("{place} `{}`: {source}", path.display())]
+    WriteOutput {
+        place: OutputPlace,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
     #[error("`{}` is not a Go command package: {reason}", path.display())]
     NotGoPackage { path: PathBuf, reason: String },
 
@@ -237,6 +245,37 @@ pub enum Error {
     CacheDamaged { count: usize, first: String },
 }
 
+/// The outputs whose place the user chooses, each with its option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputPlace {
+    /// `dist/` (`--out-dir`).
+    OutDir,
+    /// `--oci-layout DIR`.
+    OciLayout,
+    /// `--oci-archive FILE`.
+    OciArchive,
+}
+
+impl std::fmt::Display for OutputPlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            OutputPlace::OutDir => "cannot write the output directory",
+            OutputPlace::OciLayout => "cannot write the OCI layout",
+            OutputPlace::OciArchive => "cannot write the OCI archive",
+        })
+    }
+}
+
+impl OutputPlace {
+    fn help(self) -> &'static str {
+        match self {
+            OutputPlace::OutDir => "choose a writable folder with --out-dir DIR",
+            OutputPlace::OciLayout => "choose a writable folder with --oci-layout DIR",
+            OutputPlace::OciArchive => "choose a writable path with --oci-archive FILE",
+        }
+    }
+}
+
 fn position(line: usize, column: usize) -> String {
     if line == 0 {
         String::new()
@@ -262,6 +301,19 @@ impl Error {
         move |source| Error::Io { what, path, source }
     }
 
+    /// `map_err(Error::write_output(OutputPlace::OutDir, dir))`.
+    pub fn write_output(
+        place: OutputPlace,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::WriteOutput {
+            place,
+            path,
+            source,
+        }
+    }
+
     pub fn usage(message: impl Into<String>, help: impl Into<String>) -> Error {
         Error::Usage(message.into(), help.into())
     }
@@ -278,7 +330,7 @@ impl Error {
             Error::ProgramNotFound { .. } => exit::MISSING_PROGRAM,
             Error::CommandFailed { .. } => exit::INTERNAL,
             Error::Run { .. } => exit::RUN,
-            Error::Io { .. } => exit::IO,
+            Error::Io { .. } | Error::WriteOutput { .. } => exit::IO,
             Error::NotGoPackage { .. } => exit::INPUT,
             Error::NoGo { .. } | Error::GoTooOld { .. } => exit::NO_TOOLCHAIN,
             Error::GoFlagRefused { .. } => exit::USAGE,
@@ -399,14 +451,10 @@ impl Error {
                 "vendor it (`go mod vendor`; muslbuild then builds with -mod=vendor), or fill the module cache once while online (`go mod download`); the full log is {}",
                 log.display()
             ),
-            Error::Io { what, .. } => match *what {
-                "cannot write the output directory" => {
-                    "choose a writable folder with --out-dir DIR".into()
-                }
-                "cannot write the OCI layout" => "choose a writable folder with --oci-layout DIR".into(),
-                "cannot write the OCI archive" => "choose a writable path with --oci-archive FILE".into(),
-                _ => "check that the path exists and that you may read and write it".into(),
-            },
+            Error::WriteOutput { place, .. } => place.help().into(),
+            Error::Io { .. } => {
+                "check that the path exists and that you may read and write it".into()
+            }
         }
     }
 }

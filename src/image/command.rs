@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cache::{sha256_hex, write_atomic};
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::{Error, OutputPlace, Result};
 use crate::image::ImageSpec;
 use crate::image::beneath::{self, Refusal};
 use crate::image::dockerfile::{self, Copies};
@@ -948,25 +948,23 @@ pub const ROOTFS: &str = "rootfs";
 fn write_rootfs(dest: &Path, trees: &[(Target, Tree)]) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let parent = dest.parent().expect("rootfs is inside dist");
-    std::fs::create_dir_all(parent)
-        .map_err(Error::io("cannot write the output directory", parent))?;
+    std::fs::create_dir_all(parent).map_err(Error::write_output(OutputPlace::OutDir, parent))?;
     let temp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempdir_in(parent)
-        .map_err(Error::io("cannot write the output directory", parent))?;
+        .map_err(Error::write_output(OutputPlace::OutDir, parent))?;
     let mode = |file: &Path, mode: u32| {
         std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode))
-            .map_err(Error::io("cannot write the output directory", file))
+            .map_err(Error::write_output(OutputPlace::OutDir, file))
     };
     for (target, tree) in trees {
         let root = temp.path().join(target.name());
-        std::fs::create_dir_all(&root)
-            .map_err(Error::io("cannot write the output directory", &root))?;
+        std::fs::create_dir_all(&root).map_err(Error::write_output(OutputPlace::OutDir, &root))?;
         let mut dirs = Vec::new();
         for path in tree.paths() {
             let entry = tree.get(&format!("/{path}")).expect("path from the tree");
             let file = root.join(path);
-            let io = Error::io("cannot write the output directory", &file);
+            let io = Error::write_output(OutputPlace::OutDir, &file);
             match &entry.kind {
                 EntryKind::Dir => {
                     std::fs::create_dir_all(&file).map_err(io)?;
@@ -994,8 +992,8 @@ fn write_rootfs(dest: &Path, trees: &[(Target, Tree)]) -> Result<()> {
     std::fs::rename(&temp, dest).map_err(|source| {
         make_removable(&temp);
         let _ = std::fs::remove_dir_all(&temp);
-        Error::Io {
-            what: "cannot write the output directory",
+        Error::WriteOutput {
+            place: OutputPlace::OutDir,
             path: dest.to_path_buf(),
             source,
         }

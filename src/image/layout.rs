@@ -12,13 +12,13 @@ use std::path::Path;
 use oci_spec::image::{ANNOTATION_REF_NAME, Descriptor};
 
 use crate::cache::{sha256_hex, write_atomic};
-use crate::error::{Error, Result};
+use crate::error::{Error, OutputPlace, Result};
 use crate::image::layer::{Entry, EntryKind, Tree};
 use crate::image::oci::{Image, index_json};
 
 pub const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 
-const WRITE_LAYOUT: &str = "cannot write the OCI layout";
+const WRITE_LAYOUT: OutputPlace = OutputPlace::OciLayout;
 
 /// Checks, without writing, that `dir` may become (or already is) an OCI layout, so
 /// every destination is checked before any is written. A folder holding only a layout's
@@ -27,9 +27,11 @@ pub fn check_layout_dir(dir: &Path) -> Result<()> {
     if !dir.exists() || dir.join("oci-layout").is_file() {
         return Ok(());
     }
-    let entries = std::fs::read_dir(dir).map_err(Error::io(WRITE_LAYOUT, dir))?;
+    let entries = std::fs::read_dir(dir).map_err(Error::write_output(WRITE_LAYOUT, dir))?;
     for entry in entries {
-        let name = entry.map_err(Error::io(WRITE_LAYOUT, dir))?.file_name();
+        let name = entry
+            .map_err(Error::write_output(WRITE_LAYOUT, dir))?
+            .file_name();
         let name = name.to_string_lossy();
         if !matches!(name.as_ref(), "blobs" | "index.json" | "oci-layout")
             && !name.starts_with(".tmp-")
@@ -48,12 +50,13 @@ pub fn check_layout_dir(dir: &Path) -> Result<()> {
 /// A folder that has files but is not an OCI layout is refused, never written into.
 pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
     check_layout_dir(dir)?;
-    std::fs::create_dir_all(dir).map_err(Error::io(WRITE_LAYOUT, dir))?;
+    std::fs::create_dir_all(dir).map_err(Error::write_output(WRITE_LAYOUT, dir))?;
     // Two runs writing one layout would each keep only its own tag and collect the
     // other's blobs; a lock on the folder itself serialises them without adding a file
     // that OCI tools would see.
-    let lock = std::fs::File::open(dir).map_err(Error::io(WRITE_LAYOUT, dir))?;
-    lock.lock().map_err(Error::io(WRITE_LAYOUT, dir))?;
+    let lock = std::fs::File::open(dir).map_err(Error::write_output(WRITE_LAYOUT, dir))?;
+    lock.lock()
+        .map_err(Error::write_output(WRITE_LAYOUT, dir))?;
     check_layout_dir(dir)?;
     // `oci-layout` first: from now on the folder says what it is.
     let layout = dir.join("oci-layout");
@@ -61,7 +64,7 @@ pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
         write_atomic(&layout, OCI_LAYOUT).map_err(retag)?;
     }
     let blob_dir = dir.join("blobs").join("sha256");
-    std::fs::create_dir_all(&blob_dir).map_err(Error::io(WRITE_LAYOUT, &blob_dir))?;
+    std::fs::create_dir_all(&blob_dir).map_err(Error::write_output(WRITE_LAYOUT, &blob_dir))?;
 
     for (hex, bytes) in &image.blobs {
         let path = blob_dir.join(hex);
@@ -97,8 +100,8 @@ pub fn write_archive(path: &Path, image: &Image, mtime: u64) -> Result<()> {
     write_atomic(path, &bytes).map_err(|e| match e {
         Error::Io {
             path: p, source, ..
-        } => Error::Io {
-            what: "cannot write the OCI archive",
+        } => Error::WriteOutput {
+            place: OutputPlace::OciArchive,
             path: p,
             source,
         },
@@ -112,11 +115,12 @@ pub fn prepare_archive(path: &Path) -> Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(Error::io("cannot write the OCI archive", parent))?;
+    std::fs::create_dir_all(parent)
+        .map_err(Error::write_output(OutputPlace::OciArchive, parent))?;
     tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(parent)
-        .map_err(Error::io("cannot write the OCI archive", path))?;
+        .map_err(Error::write_output(OutputPlace::OciArchive, path))?;
     Ok(())
 }
 
@@ -142,8 +146,8 @@ pub fn archive_bytes(image: &Image, mtime: u64) -> Vec<u8> {
 
 fn retag(e: Error) -> Error {
     match e {
-        Error::Io { path, source, .. } => Error::Io {
-            what: WRITE_LAYOUT,
+        Error::Io { path, source, .. } => Error::WriteOutput {
+            place: WRITE_LAYOUT,
             path,
             source,
         },
