@@ -39,19 +39,19 @@ impl Env {
         }
     }
 
-    pub fn get(&self, key: &str) -> Option<&OsString> {
+    pub(crate) fn get(&self, key: &str) -> Option<&OsString> {
         self.vars.get(key).filter(|v| !v.is_empty())
     }
 
-    pub fn get_str(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get_str(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(|v| v.to_str())
     }
 
-    pub fn is_true(&self, key: &str) -> bool {
+    pub(crate) fn is_true(&self, key: &str) -> bool {
         matches!(self.get_str(key), Some(v) if !matches!(v, "0" | "false" | "no" | "off"))
     }
 
-    pub fn path(&self) -> Option<&OsString> {
+    pub(crate) fn path(&self) -> Option<&OsString> {
         self.get("PATH")
     }
 
@@ -59,7 +59,7 @@ impl Env {
     /// `CC_aarch64-unknown-linux-musl`, `CC_aarch64_unknown_linux_musl`, `TARGET_CC`
     /// (or `HOST_CC` for the host arch), then `CC`. Returns the variable's name too, for
     /// `toolchain list`.
-    pub fn tool_var(
+    pub(crate) fn tool_var(
         &self,
         tool: &str,
         target: Target,
@@ -85,7 +85,7 @@ impl Env {
 
     /// The cache root: `$MUSLBUILD_HOME`, else `$XDG_CACHE_HOME/muslbuild`, else
     /// `~/.cache/muslbuild`.
-    pub fn cache_root(&self) -> PathBuf {
+    pub(crate) fn cache_root(&self) -> PathBuf {
         if let Some(home) = self.get("MUSLBUILD_HOME") {
             return PathBuf::from(home);
         }
@@ -100,24 +100,24 @@ impl Env {
     }
 
     /// Splits a flags variable (`CFLAGS`, `LDFLAGS`) the way a POSIX shell would.
-    pub fn flags(&self, key: &str) -> Vec<String> {
+    pub(crate) fn flags(&self, key: &str) -> Vec<String> {
         self.get_str(key).and_then(shlex::split).unwrap_or_default()
     }
 
     /// `GOFLAGS`: muslbuild merges the user's `-ldflags`/`-tags` from it with its own
     /// instead of letting one clobber the other.
-    pub fn goflags(&self) -> Option<&str> {
+    pub(crate) fn goflags(&self) -> Option<&str> {
         self.get_str("GOFLAGS")
     }
 
     /// `GOROOT`: a Go installation to use when `--go` is not given.
-    pub fn goroot(&self) -> Option<PathBuf> {
+    pub(crate) fn goroot(&self) -> Option<PathBuf> {
         self.get("GOROOT").map(PathBuf::from)
     }
 
     /// Whether `go` can find its build cache by itself (`GOCACHE`, `XDG_CACHE_HOME` or
     /// `HOME`); without one it refuses to build, so muslbuild gives it a folder.
-    pub fn has_go_cache_dir(&self) -> bool {
+    pub(crate) fn has_go_cache_dir(&self) -> bool {
         ["GOCACHE", "XDG_CACHE_HOME", "HOME"]
             .iter()
             .any(|k| self.get(k).is_some())
@@ -125,13 +125,13 @@ impl Env {
 
     /// `MUSLBUILD_OFFLINE=1`: nothing is downloaded; what is missing is an error that says
     /// what to fetch.
-    pub fn offline(&self) -> bool {
+    pub(crate) fn offline(&self) -> bool {
         self.is_true("MUSLBUILD_OFFLINE")
     }
 
     /// `MUSLBUILD_MIRROR`: base URLs (separated by commas or spaces) tried before the
     /// manifest's own URLs.
-    pub fn mirrors(&self) -> Vec<String> {
+    pub(crate) fn mirrors(&self) -> Vec<String> {
         self.get_str("MUSLBUILD_MIRROR")
             .map(|v| {
                 v.split([',', ' '])
@@ -143,24 +143,24 @@ impl Env {
     }
 
     /// `MUSLBUILD_MANIFEST`: a toolchain manifest to use instead of the built-in one.
-    pub fn manifest(&self) -> Option<PathBuf> {
+    pub(crate) fn manifest(&self) -> Option<PathBuf> {
         self.get("MUSLBUILD_MANIFEST").map(|p| self.cwd.join(p))
     }
 
     /// `MUSLBUILD_HTTP_TIMEOUT`: seconds before a connect or a silent read gives up.
-    pub fn http_timeout(&self) -> Option<std::time::Duration> {
+    pub(crate) fn http_timeout(&self) -> Option<std::time::Duration> {
         let secs: f64 = self.get_str("MUSLBUILD_HTTP_TIMEOUT")?.parse().ok()?;
         (secs > 0.0).then(|| std::time::Duration::from_secs_f64(secs))
     }
 
     /// `MUSLBUILD_HTTP_RETRIES`: attempts per URL after the first.
-    pub fn http_retries(&self) -> Option<u32> {
+    pub(crate) fn http_retries(&self) -> Option<u32> {
         self.get_str("MUSLBUILD_HTTP_RETRIES")?.parse().ok()
     }
 
     /// `MUSLBUILD_SOURCE_DIRS`: folders of source archives for offline library builds,
     /// separated by `:` like `PATH`.
-    pub fn source_dirs(&self) -> Vec<PathBuf> {
+    pub(crate) fn source_dirs(&self) -> Vec<PathBuf> {
         self.get("MUSLBUILD_SOURCE_DIRS")
             .map(|v| {
                 std::env::split_paths(v)
@@ -173,12 +173,12 @@ impl Env {
 
     /// The host C compiler for build-time generators: `CC_FOR_BUILD`, then `BUILD_CC`, as
     /// autoconf and ncurses name it.
-    pub fn build_cc(&self) -> Option<&OsString> {
+    pub(crate) fn build_cc(&self) -> Option<&OsString> {
         self.get("CC_FOR_BUILD").or_else(|| self.get("BUILD_CC"))
     }
 
     /// `MAKE`, the usual way to name GNU make where it is not `make` (`gmake`).
-    pub fn make(&self) -> Option<&OsString> {
+    pub(crate) fn make(&self) -> Option<&OsString> {
         self.get("MAKE")
     }
 
@@ -186,7 +186,7 @@ impl Env {
     /// their caches (zig's lives under `HOME`/`XDG_CACHE_HOME` unless told otherwise).
     /// Everything else (CFLAGS, PKG_CONFIG_PATH, MAKEFLAGS…) is left out so that nothing
     /// from the host leaks into a cross build.
-    pub fn passthrough_for_builds(&self) -> Vec<(String, OsString)> {
+    pub(crate) fn passthrough_for_builds(&self) -> Vec<(String, OsString)> {
         [
             "PATH",
             "HOME",
@@ -209,7 +209,7 @@ impl Env {
     }
 
     /// `SOURCE_DATE_EPOCH` if set, else 0: outputs must not depend on when they were built.
-    pub fn source_date_epoch(&self) -> u64 {
+    pub(crate) fn source_date_epoch(&self) -> u64 {
         self.get_str("SOURCE_DATE_EPOCH")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0)

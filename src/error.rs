@@ -9,19 +9,19 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit codes, documented in the README's table. Stable: scripts depend on them.
 pub mod exit {
-    pub const INTERNAL: u8 = 1;
-    pub const USAGE: u8 = 2;
-    pub const INPUT: u8 = 3;
-    pub const COMPILE: u8 = 4;
-    pub const VERIFY: u8 = 5;
-    pub const NO_TOOLCHAIN: u8 = 6;
-    pub const RUN: u8 = 7;
-    pub const IO: u8 = 8;
-    pub const DOWNLOAD: u8 = 9;
-    pub const LIBRARY: u8 = 10;
-    pub const CONFIG: u8 = 11;
-    pub const MISSING_PROGRAM: u8 = 12;
-    pub const IMAGE: u8 = 13;
+    pub(crate) const INTERNAL: u8 = 1;
+    pub(crate) const USAGE: u8 = 2;
+    pub(crate) const INPUT: u8 = 3;
+    pub(crate) const COMPILE: u8 = 4;
+    pub(crate) const VERIFY: u8 = 5;
+    pub(crate) const NO_TOOLCHAIN: u8 = 6;
+    pub(crate) const RUN: u8 = 7;
+    pub(crate) const IO: u8 = 8;
+    pub(crate) const DOWNLOAD: u8 = 9;
+    pub(crate) const LIBRARY: u8 = 10;
+    pub(crate) const CONFIG: u8 = 11;
+    pub(crate) const MISSING_PROGRAM: u8 = 12;
+    pub(crate) const IMAGE: u8 = 13;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -286,14 +286,14 @@ fn position(line: usize, column: usize) -> String {
 
 impl Error {
     /// Names a folder kept for debugging (`--keep-failed`) in a build failure's help.
-    pub fn with_kept(mut self, dir: PathBuf) -> Error {
+    pub(crate) fn with_kept(mut self, dir: PathBuf) -> Error {
         if let Error::LibraryBuild { kept, .. } = &mut self {
             kept.push(dir);
         }
         self
     }
 
-    pub fn io(
+    pub(crate) fn io(
         what: &'static str,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Error {
@@ -302,7 +302,7 @@ impl Error {
     }
 
     /// `map_err(Error::write_output(OutputPlace::OutDir, dir))`.
-    pub fn write_output(
+    pub(crate) fn write_output(
         place: OutputPlace,
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Error {
@@ -314,7 +314,7 @@ impl Error {
         }
     }
 
-    pub fn usage(message: impl Into<String>, help: impl Into<String>) -> Error {
+    pub(crate) fn usage(message: impl Into<String>, help: impl Into<String>) -> Error {
         Error::Usage(message.into(), help.into())
     }
 
@@ -357,7 +357,7 @@ impl Error {
 
     /// Text shown after the one-line error: output the user needs to see (compiler
     /// diagnostics, a log tail), then never more than a few lines.
-    pub fn details(&self) -> Option<String> {
+    pub(crate) fn details(&self) -> Option<String> {
         match self {
             Error::Compile { tail, .. }
             | Error::CommandFailed { tail, .. }
@@ -370,7 +370,7 @@ impl Error {
         }
     }
 
-    pub fn help(&self) -> String {
+    pub(crate) fn help(&self) -> String {
         match self {
             Error::Usage(_, help) => help.clone(),
             Error::Target(e) => e.help(),

@@ -29,7 +29,7 @@ impl Slots<'_> {
 }
 
 impl Jobs {
-    pub fn new(total: usize) -> Jobs {
+    pub(crate) fn new(total: usize) -> Jobs {
         let total = total.max(1);
         Jobs {
             free: Mutex::new(total),
@@ -39,18 +39,18 @@ impl Jobs {
     }
 
     /// The number of CPUs, the default budget.
-    pub fn default_count() -> usize {
+    pub(crate) fn default_count() -> usize {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     }
 
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.total
     }
 
     /// Blocks until a slot is free.
-    pub fn acquire(&self) -> Slot<'_> {
+    pub(crate) fn acquire(&self) -> Slot<'_> {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free == 0 {
             free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
@@ -88,7 +88,7 @@ impl Drop for Slot<'_> {
 
 /// Runs `work` for every target on its own scoped thread (each takes its slots from the
 /// budget itself) and returns the results in the order of `targets`.
-pub fn per_target<T, F>(targets: &[Target], work: F) -> Vec<(Target, T)>
+pub(crate) fn per_target<T, F>(targets: &[Target], work: F) -> Vec<(Target, T)>
 where
     T: Send,
     F: Fn(Target) -> T + Sync,

@@ -292,7 +292,7 @@ pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage
 
 /// A one-line record (`probes/<name>`) followed by a check binding it to its file name,
 /// so an edit is noticed: `read_checked_text` gives the line back only while it holds.
-pub fn checked_text(record: &Path, line: &str) -> String {
+pub(crate) fn checked_text(record: &Path, line: &str) -> String {
     format!("{line}\ncheck {}\n", text_check(record, line))
 }
 
@@ -303,7 +303,7 @@ fn text_check(record: &Path, line: &str) -> String {
 
 /// The line of a `checked_text` record: `Ok(None)` for an older record without a check
 /// (looked up again, quietly), an error when the check fails.
-pub fn read_checked_text<'a>(
+pub(crate) fn read_checked_text<'a>(
     record: &Path,
     text: &'a str,
 ) -> std::result::Result<Option<&'a str>, Damage> {

@@ -11,7 +11,8 @@
 mod entry;
 pub mod verify;
 
-pub use entry::{Damage, Depth, check_entry, checked_text, read_checked_text};
+pub use entry::{Damage, Depth, check_entry};
+pub(crate) use entry::{checked_text, read_checked_text};
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -24,13 +25,13 @@ use crate::sys::legacy;
 use crate::sys::ui::Ui;
 
 /// The file whose presence makes a cache directory count as complete.
-pub const COMPLETE: &str = ".muslbuild-complete";
+pub(crate) const COMPLETE: &str = ".muslbuild-complete";
 
 /// The file listing what a published entry holds (`CONTENTS_HEADER`), beside `COMPLETE`.
-pub const CONTENTS: &str = ".muslbuild-contents";
+pub(crate) const CONTENTS: &str = ".muslbuild-contents";
 
 /// The folders of the cache that hold entries.
-pub const KINDS: &[&str] = &[
+pub(crate) const KINDS: &[&str] = &[
     "toolchains",
     "sources",
     "libs",
@@ -81,19 +82,19 @@ impl Cache {
         }
     }
 
-    pub fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         &self.root
     }
 
     /// `toolchains/`, `sources/`, `libs/`, `builds/`, `probes/`, `logs/`.
-    pub fn dir(&self, kind: &str) -> PathBuf {
+    pub(crate) fn dir(&self, kind: &str) -> PathBuf {
         self.root.join(kind)
     }
 
     /// Refuses a cache whose root or entry folders others may write into, or whose entry
     /// folders are symlinks (linked out of the cache): nothing in them could be trusted.
     /// The root itself may be a symlink; that is where the user chose to keep it.
-    pub fn check_folders(&self) -> Result<()> {
+    pub(crate) fn check_folders(&self) -> Result<()> {
         let refuse = |path: &Path, reason: &str| Error::CacheUnsafe {
             path: path.to_path_buf(),
             reason: reason.to_string(),
@@ -120,7 +121,7 @@ impl Cache {
 
     /// Takes an exclusive lock named `name` (held until the guard is dropped). Two
     /// processes building the same entry serialise here; the second finds it complete.
-    pub fn lock(&self, name: &str) -> Result<File> {
+    pub(crate) fn lock(&self, name: &str) -> Result<File> {
         let dir = self.dir("locks");
         std::fs::create_dir_all(&dir)
             .map_err(Error::io("cannot create the cache directory", &dir))?;
@@ -132,7 +133,7 @@ impl Cache {
 
     /// `lock`, saying "waiting for WHAT" on stderr when another process holds it, so a
     /// build that seems stuck says why.
-    pub fn lock_announced(&self, name: &str, what: &str) -> Result<File> {
+    pub(crate) fn lock_announced(&self, name: &str, what: &str) -> Result<File> {
         let dir = self.dir("locks");
         std::fs::create_dir_all(&dir)
             .map_err(Error::io("cannot create the cache directory", &dir))?;
@@ -158,7 +159,7 @@ impl Cache {
 
     /// A fresh temporary directory inside `kind/`, on the same filesystem as its final
     /// place, removed on drop unless published.
-    pub fn temp_dir(&self, kind: &str) -> Result<tempfile::TempDir> {
+    pub(crate) fn temp_dir(&self, kind: &str) -> Result<tempfile::TempDir> {
         let dir = self.dir(kind);
         std::fs::create_dir_all(&dir)
             .map_err(Error::io("cannot create the cache directory", &dir))?;
@@ -170,7 +171,7 @@ impl Cache {
 
     /// Removes what killed processes left behind in every cache folder that holds
     /// temporary entries. Cheap (one `read_dir` per folder), so every run does it.
-    pub fn sweep_dead_temps(&self) {
+    pub(crate) fn sweep_dead_temps(&self) {
         for kind in TEMP_KINDS {
             crate::sys::fs::sweep_dead_temps(&self.dir(kind));
         }
@@ -203,7 +204,7 @@ impl Cache {
 }
 
 /// The cache folders in which entries are staged (`<kind>/.tmp-<pid>-*`).
-pub const TEMP_KINDS: &[&str] = &[
+pub(crate) const TEMP_KINDS: &[&str] = &[
     "builds",
     "libs",
     "logs",
@@ -216,7 +217,7 @@ pub const TEMP_KINDS: &[&str] = &[
 /// Notes that a cache entry was just used, for `cache prune`'s least-recently-used
 /// order: the entry folder's mtime is its last use (one `futimens`, no extra file in
 /// the entry).
-pub fn mark_used(entry: &Path) {
+pub(crate) fn mark_used(entry: &Path) {
     if let Ok(dir) = File::open(entry) {
         let _ = dir.set_modified(std::time::SystemTime::now());
     }
@@ -284,20 +285,23 @@ fn publish_in(seen: &Seen, temp: tempfile::TempDir, dest: &Path, record: &str) -
 
 // Shims for callers not yet handed a Ctx (the `Cache` methods and `sys::` paths replace
 // them).
-pub use crate::sys::fs::{sweep_dead_temp as sweep_dead_temps_one, sweep_dead_temps, temp_owner};
-pub use crate::sys::hash::{file_sha256, sha256_hex};
+pub(crate) use crate::sys::fs::{
+    sweep_dead_temp as sweep_dead_temps_one, sweep_dead_temps, temp_owner,
+};
+pub(crate) use crate::sys::hash::file_sha256;
+pub use crate::sys::hash::sha256_hex;
 pub(crate) use crate::sys::hash::{hex, key};
-pub use crate::sys::legacy::{temp_prefix, write_atomic};
+pub(crate) use crate::sys::legacy::{temp_prefix, write_atomic};
 
-pub fn is_complete(entry: &Path) -> bool {
+pub(crate) fn is_complete(entry: &Path) -> bool {
     is_complete_in(&legacy::seen(), legacy::ui(), entry)
 }
 
-pub fn warn_once(entry: &Path, damage: &Damage) {
+pub(crate) fn warn_once(entry: &Path, damage: &Damage) {
     warn_in(&legacy::seen(), legacy::ui(), entry, damage);
 }
 
-pub fn publish_dir(temp: tempfile::TempDir, dest: &Path, record: &str) -> Result<()> {
+pub(crate) fn publish_dir(temp: tempfile::TempDir, dest: &Path, record: &str) -> Result<()> {
     publish_in(&legacy::seen(), temp, dest, record)
 }
 
@@ -316,7 +320,10 @@ pub mod os_path {
         Bytes(Vec<u8>),
     }
 
-    pub fn serialize<S: Serializer>(path: &std::path::Path, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        path: &std::path::Path,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         match path.to_str() {
             Some(text) => Repr::Text(text.to_string()),
             None => Repr::Bytes(path.as_os_str().as_bytes().to_vec()),
@@ -324,7 +331,7 @@ pub mod os_path {
         .serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PathBuf, D::Error> {
         Ok(match Repr::deserialize(d)? {
             Repr::Text(text) => PathBuf::from(text),
             Repr::Bytes(bytes) => PathBuf::from(std::ffi::OsString::from_vec(bytes)),

@@ -33,12 +33,12 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.checked.iter().map(|c| c.entries).sum()
     }
 
     /// Ok when nothing is damaged; otherwise the error that names the first.
-    pub fn into_result(self) -> Result<Report> {
+    pub(crate) fn into_result(self) -> Result<Report> {
         match self.damaged.first() {
             None => Ok(self),
             Some(first) => Err(Error::CacheDamaged {
@@ -49,7 +49,7 @@ impl Report {
     }
 }
 
-pub fn verify(cache: &Cache) -> Report {
+pub(crate) fn verify(cache: &Cache) -> Report {
     let mut report = Report::default();
     for kind in ["toolchains", "libs", "builds"] {
         let mut count = 0;
@@ -167,7 +167,7 @@ fn visible(dir: &Path) -> Vec<PathBuf> {
 
 /// `muslbuild cache verify`: the report on stdout (human lines or `--json`), exit 8 when
 /// anything is damaged.
-pub fn command(global: &crate::cli::GlobalArgs, cache: &Cache) -> Result<()> {
+pub(crate) fn command(global: &crate::cli::GlobalArgs, cache: &Cache) -> Result<()> {
     let report = verify(cache);
     if global.json {
         println!(
@@ -181,7 +181,7 @@ pub fn command(global: &crate::cli::GlobalArgs, cache: &Cache) -> Result<()> {
 }
 
 /// The human lines: one per damaged entry, then the summary.
-pub fn render(report: &Report) -> String {
+pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();
     for finding in &report.damaged {
         out.push_str(&format!(

@@ -42,7 +42,7 @@ pub struct NetSettings {
 }
 
 /// `max_size` when nothing else is said: larger than any toolchain archive.
-pub const DEFAULT_MAX_SIZE: u64 = 512 << 20;
+pub(crate) const DEFAULT_MAX_SIZE: u64 = 512 << 20;
 
 impl Default for NetSettings {
     fn default() -> NetSettings {
@@ -59,7 +59,7 @@ impl Default for NetSettings {
 }
 
 impl NetSettings {
-    pub fn from_env(env: &Env) -> NetSettings {
+    pub(crate) fn from_env(env: &Env) -> NetSettings {
         let default = NetSettings::default();
         NetSettings {
             mirrors: env.mirrors(),
@@ -76,12 +76,12 @@ impl NetSettings {
 /// The name the settings had before they were told apart from the others.
 pub use NetSettings as Settings;
 // Shims for callers not yet handed a Ctx (`ctx.net` replaces them).
-pub use crate::sys::legacy::{configure, net as settings};
+pub(crate) use crate::sys::legacy::{configure, net as settings};
 
 /// Downloads `urls` (mirrors first, then the file's own) to `dest`, which appears by
 /// rename only once its sha256 (and size, when known) match. Returns the URL the bytes
 /// came from (a mirror's, when a mirror served them), `None` when `dest` was already there.
-pub fn fetch_verified(
+pub(crate) fn fetch_verified(
     settings: &NetSettings,
     ui: Ui,
     urls: &[String],
@@ -178,7 +178,7 @@ fn report_failures(mut errors: Vec<Error>) -> Error {
 }
 
 /// The mirrors' URLs for each file (`<mirror>/<file name>`), then the file's own URLs.
-pub fn candidate_urls(urls: &[String], mirrors: &[String]) -> Vec<String> {
+pub(crate) fn candidate_urls(urls: &[String], mirrors: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     for mirror in mirrors {
         for url in urls {
@@ -543,7 +543,7 @@ impl HashPipe {
 }
 
 /// The sha256 of a file, read in large chunks.
-pub fn sha256_file(path: &Path) -> Result<String> {
+pub(crate) fn sha256_file(path: &Path) -> Result<String> {
     crate::sys::hash::file_sha256(path).map_err(Error::io("cannot read", path))
 }
 

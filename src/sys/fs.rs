@@ -19,7 +19,7 @@ pub struct Temps {
 impl Temps {
     /// The name prefix of a temporary file or folder made in `parent`: `.tmp-<pid>-`. The
     /// pid tells a later run whether the owner is still alive (`sweep_dead_temps`).
-    pub fn prefix(&self, parent: &Path) -> String {
+    pub(crate) fn prefix(&self, parent: &Path) -> String {
         if let Ok(mut parents) = self.parents.lock()
             && !parents.iter().any(|p| p == parent)
         {
@@ -32,7 +32,7 @@ impl Temps {
     /// interrupt handler's cleanup, right before it exits. The registry stays locked
     /// afterwards, so no thread starts a new temporary entry (every one asks `prefix`
     /// first) between this cleanup and the exit.
-    pub fn remove_own(&self) {
+    pub(crate) fn remove_own(&self) {
         let prefix = own_prefix();
         let Ok(guard) = self.parents.lock() else {
             return;
@@ -62,7 +62,7 @@ fn own_prefix() -> String {
 }
 
 /// The owner pid of a temporary entry's name (`.tmp-<pid>-…`); `None` for other names.
-pub fn temp_owner(name: &std::ffi::OsStr) -> Option<u32> {
+pub(crate) fn temp_owner(name: &std::ffi::OsStr) -> Option<u32> {
     let rest = name.to_str()?.strip_prefix(".tmp-")?;
     let (pid, _) = rest.split_once('-')?;
     pid.parse().ok()
@@ -79,7 +79,7 @@ fn process_alive(pid: u32) -> bool {
 
 /// Removes `.tmp-<pid>-*` entries of `dir` whose process is gone. Entries without a pid
 /// are left alone: nothing tells whether their owner still runs.
-pub fn sweep_dead_temps(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn sweep_dead_temps(dir: &Path) -> Vec<PathBuf> {
     let mut removed = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return removed;
@@ -97,7 +97,7 @@ pub fn sweep_dead_temps(dir: &Path) -> Vec<PathBuf> {
 
 /// Removes the temporary entry `path` owned by `pid` if that process is gone; returns
 /// whether it did.
-pub fn sweep_dead_temp(path: &Path, pid: u32) -> bool {
+pub(crate) fn sweep_dead_temp(path: &Path, pid: u32) -> bool {
     if pid == std::process::id() || process_alive(pid) {
         return false;
     }
@@ -110,7 +110,7 @@ pub fn sweep_dead_temp(path: &Path, pid: u32) -> bool {
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`: a reader
 /// sees the old file or the new one, never half of one.
-pub fn write_atomic(temps: &Temps, path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(temps: &Temps, path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())

@@ -40,7 +40,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// A file's sha256, read in large blocks.
-pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+pub(crate) fn file_sha256(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Hasher::new();
     let mut buf = vec![0u8; 1 << 18];

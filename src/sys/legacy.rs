@@ -31,7 +31,7 @@ pub fn wait_if_interrupted() {
     supervisor().wait_if_interrupted();
 }
 
-pub fn supervisor() -> Arc<Supervisor> {
+pub(crate) fn supervisor() -> Arc<Supervisor> {
     Arc::clone(SUPERVISOR.get_or_init(Supervisor::new))
 }
 
@@ -39,11 +39,11 @@ pub fn set_verbosity(level: u8) {
     VERBOSITY.store(level, Ordering::Relaxed);
 }
 
-pub fn verbosity() -> u8 {
+pub(crate) fn verbosity() -> u8 {
     VERBOSITY.load(Ordering::Relaxed)
 }
 
-pub fn ui() -> Ui {
+pub(crate) fn ui() -> Ui {
     Ui {
         verbosity: match verbosity() {
             QUIET => Verbosity::Quiet,
@@ -53,11 +53,11 @@ pub fn ui() -> Ui {
     }
 }
 
-pub fn configure(settings: NetSettings) {
+pub(crate) fn configure(settings: NetSettings) {
     let _ = NET.set(settings);
 }
 
-pub fn net() -> NetSettings {
+pub(crate) fn net() -> NetSettings {
     NET.get().cloned().unwrap_or_default()
 }
 
@@ -65,10 +65,10 @@ pub(crate) fn seen() -> Arc<Seen> {
     Arc::clone(SEEN.get_or_init(Default::default))
 }
 
-pub fn temp_prefix(parent: &Path) -> String {
+pub(crate) fn temp_prefix(parent: &Path) -> String {
     supervisor().temps().prefix(parent)
 }
 
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     crate::sys::fs::write_atomic(&supervisor().temps().clone(), path, bytes)
 }

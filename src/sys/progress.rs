@@ -22,16 +22,16 @@ pub enum Mode {
 
 impl Mode {
     /// `Mode::for_ui(ctx.ui)`.
-    pub fn for_ui(ui: Ui) -> Mode {
+    pub(crate) fn for_ui(ui: Ui) -> Mode {
         Mode::for_output(ui.verbosity, std::io::stderr().is_terminal())
     }
 
     /// Shim for callers not yet handed a Ctx.
-    pub fn detect() -> Mode {
+    pub(crate) fn detect() -> Mode {
         Mode::for_ui(crate::sys::legacy::ui())
     }
 
-    pub fn for_output(verbosity: Verbosity, stderr_is_terminal: bool) -> Mode {
+    pub(crate) fn for_output(verbosity: Verbosity, stderr_is_terminal: bool) -> Mode {
         match verbosity {
             Verbosity::Quiet => Mode::Hidden,
             Verbosity::Normal if stderr_is_terminal => Mode::Live,
@@ -47,14 +47,14 @@ pub struct Board {
 }
 
 impl Board {
-    pub fn new(mode: Mode) -> Board {
+    pub(crate) fn new(mode: Mode) -> Board {
         let multi = (mode == Mode::Live)
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
         Board { mode, multi }
     }
 
     /// A line for one target (`aarch64`): what it builds changes as it goes.
-    pub fn line(&self, name: &str) -> Line {
+    pub(crate) fn line(&self, name: &str) -> Line {
         let bar = self.multi.as_ref().map(|multi| {
             let bar = multi.add(ProgressBar::new_spinner());
             bar.set_style(
@@ -74,7 +74,7 @@ impl Board {
     }
 
     /// A finished result, printed above the live lines instead of through them.
-    pub fn println(&self, message: &str) {
+    pub(crate) fn println(&self, message: &str) {
         match (&self.multi, self.mode) {
             (Some(multi), _) => {
                 if multi.println(message).is_err() {
@@ -98,7 +98,7 @@ pub struct Line {
 impl Line {
     /// `what` entered `step`: the live line shows it with a clock; a plain line says how
     /// long the previous step of the same thing took.
-    pub fn step(&self, what: &str, step: &str) {
+    pub(crate) fn step(&self, what: &str, step: &str) {
         let now = Instant::now();
         let previous = self
             .current
@@ -126,7 +126,7 @@ impl Line {
     }
 
     /// The target's work is over: its live line goes away.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -17,18 +17,18 @@ pub struct Ui {
 
 impl Ui {
     /// Progress and status lines are shown (not `-q`).
-    pub fn says_progress(&self) -> bool {
+    pub(crate) fn says_progress(&self) -> bool {
         self.verbosity >= Verbosity::Normal
     }
 
     /// Every command is echoed, copy-pastable (`-v`).
-    pub fn echoes_commands(&self) -> bool {
+    pub(crate) fn echoes_commands(&self) -> bool {
         self.verbosity >= Verbosity::Verbose
     }
 }
 
 /// Bytes as people read them: `812 B`, `6.8 KiB`, `1.5 MiB`.
-pub fn human_size(bytes: u64) -> String {
+pub(crate) fn human_size(bytes: u64) -> String {
     if bytes < 1024 {
         format!("{bytes} B")
     } else if bytes < 1024 * 1024 {

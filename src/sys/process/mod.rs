@@ -25,9 +25,8 @@ use crate::sys::ui::Ui;
 use supervisor::Tracked;
 
 // Shims for callers not yet handed a Ctx (`ctx.ui` replaces them).
-pub use legacy::{
-    NORMAL, QUIET, VERBOSE, handle_interrupts, set_verbosity, verbosity, wait_if_interrupted,
-};
+pub(crate) use legacy::verbosity;
+pub use legacy::{NORMAL, QUIET, VERBOSE, handle_interrupts, set_verbosity, wait_if_interrupted};
 
 /// How many lines of a failed step's log are shown.
 const TAIL_LINES: usize = 30;
@@ -39,7 +38,6 @@ pub struct Cmd {
     envs: Vec<(OsString, OsString)>,
     env_clear: bool,
     cwd: Option<PathBuf>,
-    stdin: Option<Vec<u8>>,
     missing_hint: Option<String>,
     /// Arguments from this index on may go into a response file (`@file`) when the
     /// command line is too long for the kernel (gcc, clang and zig cc read them).
@@ -62,17 +60,17 @@ pub struct Output {
 }
 
 impl Output {
-    pub fn stdout_text(&self) -> String {
+    pub(crate) fn stdout_text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).into_owned()
     }
-    pub fn stderr_text(&self) -> String {
+    pub(crate) fn stderr_text(&self) -> String {
         String::from_utf8_lossy(&self.stderr).into_owned()
     }
 }
 
 impl Cmd {
     /// A command whose child `supervisor` kills with muslbuild; `ctx.command(program)`.
-    pub fn under(supervisor: &Arc<Supervisor>, ui: Ui, program: impl AsRef<OsStr>) -> Cmd {
+    pub(crate) fn under(supervisor: &Arc<Supervisor>, ui: Ui, program: impl AsRef<OsStr>) -> Cmd {
         Cmd {
             supervisor: Arc::clone(supervisor),
             ui,
@@ -81,30 +79,29 @@ impl Cmd {
             envs: Vec::new(),
             env_clear: false,
             cwd: None,
-            stdin: None,
             missing_hint: None,
             response_from: None,
         }
     }
 
     /// Shim for callers not yet handed a Ctx: the run's supervisor and verbosity.
-    pub fn new(program: impl AsRef<OsStr>) -> Cmd {
+    pub(crate) fn new(program: impl AsRef<OsStr>) -> Cmd {
         Cmd::under(&legacy::supervisor(), legacy::ui(), program)
     }
 
     /// The arguments added after this call may be passed in a response file (`@file`)
     /// when the command line is long: only for programs that read them (compilers).
-    pub fn response_file_allowed(mut self) -> Cmd {
+    pub(crate) fn response_file_allowed(mut self) -> Cmd {
         self.response_from = Some(self.args.len());
         self
     }
 
-    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
+    pub(crate) fn arg(mut self, arg: impl AsRef<OsStr>) -> Cmd {
         self.args.push(arg.as_ref().to_owned());
         self
     }
 
-    pub fn args<I, S>(mut self, args: I) -> Cmd
+    pub(crate) fn args<I, S>(mut self, args: I) -> Cmd
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -114,37 +111,32 @@ impl Cmd {
         self
     }
 
-    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
+    pub(crate) fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Cmd {
         self.envs
             .push((key.as_ref().to_owned(), value.as_ref().to_owned()));
         self
     }
 
     /// Start from an empty environment: only variables given with `env` are passed.
-    pub fn env_clear(mut self) -> Cmd {
+    pub(crate) fn env_clear(mut self) -> Cmd {
         self.env_clear = true;
         self
     }
 
-    pub fn current_dir(mut self, dir: impl Into<PathBuf>) -> Cmd {
+    pub(crate) fn current_dir(mut self, dir: impl Into<PathBuf>) -> Cmd {
         self.cwd = Some(dir.into());
         self
     }
 
-    pub fn stdin_bytes(mut self, bytes: impl Into<Vec<u8>>) -> Cmd {
-        self.stdin = Some(bytes.into());
-        self
-    }
-
     /// What to tell the user when the program does not exist (e.g. the package name).
-    pub fn missing_hint(mut self, hint: impl Into<String>) -> Cmd {
+    pub(crate) fn missing_hint(mut self, hint: impl Into<String>) -> Cmd {
         self.missing_hint = Some(hint.into());
         self
     }
 
     /// The same program, environment and folder with other arguments: a sibling command
     /// (`go list` beside `go build`) that must see exactly what the first one sees.
-    pub fn with_args<I, S>(&self, args: I) -> Cmd
+    pub(crate) fn with_args<I, S>(&self, args: I) -> Cmd
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
@@ -157,16 +149,12 @@ impl Cmd {
         }
     }
 
-    pub fn get_args(&self) -> &[OsString] {
+    pub(crate) fn get_args(&self) -> &[OsString] {
         &self.args
     }
 
-    pub fn program(&self) -> &OsStr {
-        &self.program
-    }
-
     /// The command as it can be pasted into a POSIX shell.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         let mut parts = Vec::new();
         if let Some(dir) = &self.cwd {
             parts.push(format!("cd {} &&", quote(dir.as_os_str())));
@@ -264,24 +252,12 @@ impl Cmd {
 
     /// Runs to completion, capturing stdout and stderr, and returns them whatever the
     /// exit status.
-    pub fn output_any_status(&self) -> Result<Output> {
+    pub(crate) fn output_any_status(&self) -> Result<Output> {
         self.announce();
         let mut command = self.command();
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        command.stdin(if self.stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        });
-        let (mut child, _tracked) = self.spawn(&mut command, None)?;
-        if let Some(bytes) = &self.stdin {
-            let mut stdin = child.stdin.take().expect("stdin was piped");
-            let bytes = bytes.clone();
-            // A child that exits without reading its input must not make us fail.
-            std::thread::spawn(move || {
-                let _ = stdin.write_all(&bytes);
-            });
-        }
+        command.stdin(Stdio::null());
+        let (child, _tracked) = self.spawn(&mut command, None)?;
         let output = child.wait_with_output().map_err(|e| self.spawn_error(e))?;
         Ok(Output {
             status: output.status,
@@ -291,7 +267,7 @@ impl Cmd {
     }
 
     /// Runs to completion; a non-zero exit is an error carrying the captured stderr.
-    pub fn output(&self) -> Result<Output> {
+    pub(crate) fn output(&self) -> Result<Output> {
         let output = self.output_any_status()?;
         if !output.status.success() {
             return Err(Error::CommandFailed {
@@ -309,7 +285,7 @@ impl Cmd {
 
     /// Runs one step of a longer job with stdout and stderr written to `log` (streamed to
     /// stderr too under `-v`). On failure the error shows the log's last lines and path.
-    pub fn run_logged(&self, log: &Path) -> Result<()> {
+    pub(crate) fn run_logged(&self, log: &Path) -> Result<()> {
         let status = self.status_logged(log)?;
         if !status.success() {
             return Err(Error::CommandFailed {
@@ -323,7 +299,7 @@ impl Cmd {
     }
 
     /// Like `run_logged`, but returns the exit status instead of failing on it.
-    pub fn status_logged(&self, log: &Path) -> Result<ExitStatus> {
+    pub(crate) fn status_logged(&self, log: &Path) -> Result<ExitStatus> {
         self.announce();
         if let Some(dir) = log.parent() {
             std::fs::create_dir_all(dir)
@@ -352,13 +328,6 @@ impl Cmd {
             let (mut child, _tracked) = self.spawn(&mut command, log.parent())?;
             child.wait().map_err(|e| self.spawn_error(e))
         }
-    }
-
-    /// Runs with the child's stdin, stdout and stderr connected to ours.
-    pub fn status_inherited(&self) -> Result<ExitStatus> {
-        self.announce();
-        let (mut child, _tracked) = self.spawn(&mut self.command(), None)?;
-        child.wait().map_err(|e| self.spawn_error(e))
     }
 
     /// Starts the child and registers its process group until the guard is dropped
@@ -408,7 +377,7 @@ fn tee(mut from: impl Read, file: &std::sync::Mutex<File>) {
     }
 }
 
-pub fn describe_status(status: ExitStatus) -> String {
+pub(crate) fn describe_status(status: ExitStatus) -> String {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),
@@ -434,7 +403,7 @@ fn quote(s: &OsStr) -> String {
         .unwrap_or_else(|_| format!("{s:?}"))
 }
 
-pub fn tail(text: &str, lines: usize) -> String {
+pub(crate) fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
@@ -448,7 +417,7 @@ pub(crate) fn without_command_line(tail: &str) -> String {
         .join("\n")
 }
 
-pub fn log_tail(log: &Path) -> String {
+pub(crate) fn log_tail(log: &Path) -> String {
     std::fs::read(log)
         .map(|bytes| tail(&String::from_utf8_lossy(&bytes), TAIL_LINES))
         .unwrap_or_default()

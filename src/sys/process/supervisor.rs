@@ -46,7 +46,7 @@ impl Drop for Tracked {
 
 impl Supervisor {
     /// A supervisor that does not take signals (tests, and before `start`).
-    pub fn new() -> Arc<Supervisor> {
+    pub(crate) fn new() -> Arc<Supervisor> {
         Arc::new(Supervisor::default())
     }
 
@@ -55,14 +55,14 @@ impl Supervisor {
     /// Called once by `main` before any thread exists: the signals are blocked in every
     /// thread and taken by one waiting thread, so cleanup runs as ordinary code, not in a
     /// signal handler.
-    pub fn start() -> Arc<Supervisor> {
+    pub(crate) fn start() -> Arc<Supervisor> {
         let supervisor = Supervisor::new();
         supervisor.watch_interrupts();
         supervisor
     }
 
     /// The folders with this process's temporary entries (removed on an interrupt).
-    pub fn temps(&self) -> &Arc<Temps> {
+    pub(crate) fn temps(&self) -> &Arc<Temps> {
         &self.temps
     }
 
@@ -95,7 +95,7 @@ impl Supervisor {
     }
 
     /// Kills every live child's process group (the interrupt handler's first step).
-    pub fn kill_children(&self) {
+    pub(crate) fn kill_children(&self) {
         let live = self.groups.lock().map(|l| l.clone()).unwrap_or_default();
         for group in live {
             // SAFETY: sends a signal to a process group this process started and has not
@@ -109,7 +109,7 @@ impl Supervisor {
     /// Called by `main` before it exits: while an interrupt is being handled, the build's
     /// own failure (its compiler was just killed) must not end the process first with
     /// another code; the handler exits with 130/143 once it has cleaned up.
-    pub fn wait_if_interrupted(&self) {
+    pub(crate) fn wait_if_interrupted(&self) {
         if self.interrupted.load(Ordering::SeqCst) {
             loop {
                 std::thread::park();

@@ -38,7 +38,7 @@ pub enum Format {
 
 impl Format {
     /// Guesses the format from a file name (`--from FILE`).
-    pub fn from_name(name: &str) -> Option<Format> {
+    pub(crate) fn from_name(name: &str) -> Option<Format> {
         let name = name.to_ascii_lowercase();
         if name.ends_with(".tar.gz") || name.ends_with(".tgz") {
             Some(Format::TarGz)
@@ -57,7 +57,7 @@ impl Format {
 
     /// The format from the first bytes (cached sources are named by hash, not suffix);
     /// anything unrecognised is taken as a plain tar, whose reader then refuses it.
-    pub fn sniff(path: &Path) -> Result<Format> {
+    pub(crate) fn sniff(path: &Path) -> Result<Format> {
         let mut magic = [0u8; 6];
         let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
         let n = file
@@ -105,7 +105,7 @@ pub fn unpack(archive: &Path, format: Format, root: &str, dest: &Path) -> Result
 /// `unpack`, re-hashing the archive's bytes as they are read: when they are not the
 /// expected sha256 (the file changed since it was verified), the unpack is an error, so
 /// the caller discards the folder and nothing from it is used.
-pub fn unpack_checked(
+pub(crate) fn unpack_checked(
     archive: &Path,
     format: Format,
     root: &str,
