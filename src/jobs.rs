@@ -11,18 +11,18 @@ pub struct Jobs {
     total: usize,
 }
 
-pub struct Slot<'a> {
+pub struct Permit<'a> {
     jobs: &'a Jobs,
 }
 
-/// Several slots taken together (a library's `make -jN`), released together on drop.
-pub struct Slots<'a> {
+/// Several permits taken together (a library's `make -jN`), released together on drop.
+pub struct Permits<'a> {
     jobs: &'a Jobs,
     count: usize,
 }
 
-impl Slots<'_> {
-    /// How many slots were taken: the `-j` to give the tool.
+impl Permits<'_> {
+    /// How many permits were taken: the `-j` to give the tool.
     pub fn count(&self) -> usize {
         self.count
     }
@@ -49,44 +49,44 @@ impl Jobs {
         self.total
     }
 
-    /// Blocks until a slot is free.
-    pub(crate) fn acquire(&self) -> Slot<'_> {
+    /// Blocks until a permit is free.
+    pub(crate) fn acquire(&self) -> Permit<'_> {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free == 0 {
             free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
         }
         *free -= 1;
-        Slot { jobs: self }
+        Permit { jobs: self }
     }
 
-    /// Blocks until `n` slots (at most the whole budget, at least one) are free and takes
+    /// Blocks until `n` permits (at most the whole budget, at least one) are free and takes
     /// them at once: a build that runs its own parallel tool (`make -jN`) counts as N jobs.
-    pub fn acquire_n(&self, n: usize) -> Slots<'_> {
+    pub fn acquire_n(&self, n: usize) -> Permits<'_> {
         let count = n.clamp(1, self.total);
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free < count {
             free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
         }
         *free -= count;
-        Slots { jobs: self, count }
+        Permits { jobs: self, count }
     }
 }
 
-impl Drop for Slots<'_> {
+impl Drop for Permits<'_> {
     fn drop(&mut self) {
         *self.jobs.free.lock().unwrap_or_else(|e| e.into_inner()) += self.count;
         self.jobs.released.notify_all();
     }
 }
 
-impl Drop for Slot<'_> {
+impl Drop for Permit<'_> {
     fn drop(&mut self) {
         *self.jobs.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.jobs.released.notify_one();
     }
 }
 
-/// Runs `work` for every target on its own scoped thread (each takes its slots from the
+/// Runs `work` for every target on its own scoped thread (each takes its permits from the
 /// budget itself) and returns the results in the order of `targets`.
 pub(crate) fn per_target<T, F>(targets: &[Target], work: F) -> Vec<(Target, T)>
 where
@@ -136,17 +136,17 @@ mod tests {
     #[test]
     fn acquire_n_takes_several_and_never_more_than_the_budget() {
         let jobs = Jobs::new(4);
-        let slots = jobs.acquire_n(3);
-        assert_eq!(slots.count(), 3);
+        let permits = jobs.acquire_n(3);
+        assert_eq!(permits.count(), 3);
         assert_eq!(*jobs.free.lock().unwrap(), 1);
-        drop(slots);
+        drop(permits);
         assert_eq!(jobs.acquire_n(10).count(), 4, "clamped to the budget");
         assert_eq!(jobs.acquire_n(0).count(), 1, "at least one");
         assert_eq!(*jobs.free.lock().unwrap(), 4);
     }
 
     #[test]
-    fn acquire_n_waits_for_enough_free_slots() {
+    fn acquire_n_waits_for_enough_free_permits() {
         let jobs = Jobs::new(2);
         let held = jobs.acquire();
         std::thread::scope(|s| {
