@@ -68,7 +68,9 @@ impl Cache {
             root,
             ui,
             temps,
-            seen: Arc::default(),
+            // While the shims of `sys::legacy` exist, every cache of the run shares their
+            // memory, so that no entry is checked or reported twice; then `Arc::default()`.
+            seen: legacy::seen(),
         }
     }
 
