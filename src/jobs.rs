@@ -11,25 +11,18 @@ pub struct Jobs {
     total: usize,
 }
 
-pub struct Permit<'a> {
+pub struct Slot<'a> {
     jobs: &'a Jobs,
 }
 
-/// Several permits taken together (a library's `make -jN`), released together on drop.
-pub struct Permits<'a> {
+/// Several slots taken together (a `make -jN`), released together.
+pub struct Slots<'a> {
     jobs: &'a Jobs,
     count: usize,
 }
 
-impl Permits<'_> {
-    /// How many permits were taken: the `-j` to give the tool.
-    pub fn count(&self) -> usize {
-        self.count
-    }
-}
-
 impl Jobs {
-    pub(crate) fn new(total: usize) -> Jobs {
+    pub fn new(total: usize) -> Jobs {
         let total = total.max(1);
         Jobs {
             free: Mutex::new(total),
@@ -39,56 +32,63 @@ impl Jobs {
     }
 
     /// The number of CPUs, the default budget.
-    pub(crate) fn default_count() -> usize {
+    pub fn default_count() -> usize {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     }
 
-    pub(crate) fn total(&self) -> usize {
+    pub fn total(&self) -> usize {
         self.total
     }
 
-    /// Blocks until a permit is free.
-    pub(crate) fn acquire(&self) -> Permit<'_> {
+    /// Blocks until a slot is free.
+    pub fn acquire(&self) -> Slot<'_> {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free == 0 {
             free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
         }
         *free -= 1;
-        Permit { jobs: self }
+        Slot { jobs: self }
     }
 
-    /// Blocks until `n` permits (at most the whole budget, at least one) are free and takes
-    /// them at once: a build that runs its own parallel tool (`make -jN`) counts as N jobs.
-    pub fn acquire_n(&self, n: usize) -> Permits<'_> {
+    /// Blocks until `min(n, total)` slots (at least one) are free and takes them at once,
+    /// so two holders never each wait on the other's half.
+    pub fn acquire_n(&self, n: usize) -> Slots<'_> {
         let count = n.clamp(1, self.total);
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free < count {
             free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
         }
         *free -= count;
-        Permits { jobs: self, count }
+        Slots { jobs: self, count }
     }
 }
 
-impl Drop for Permits<'_> {
+impl Slots<'_> {
+    /// How many slots are held: the `-j` to pass on.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+}
+
+impl Drop for Slots<'_> {
     fn drop(&mut self) {
         *self.jobs.free.lock().unwrap_or_else(|e| e.into_inner()) += self.count;
         self.jobs.released.notify_all();
     }
 }
 
-impl Drop for Permit<'_> {
+impl Drop for Slot<'_> {
     fn drop(&mut self) {
         *self.jobs.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.jobs.released.notify_one();
     }
 }
 
-/// Runs `work` for every target on its own scoped thread (each takes its permits from the
+/// Runs `work` for every target on its own scoped thread (each takes its slots from the
 /// budget itself) and returns the results in the order of `targets`.
-pub(crate) fn per_target<T, F>(targets: &[Target], work: F) -> Vec<(Target, T)>
+pub fn per_target<T, F>(targets: &[Target], work: F) -> Vec<(Target, T)>
 where
     T: Send,
     F: Fn(Target) -> T + Sync,
@@ -134,26 +134,14 @@ mod tests {
     }
 
     #[test]
-    fn acquire_n_takes_several_and_never_more_than_the_budget() {
-        let jobs = Jobs::new(4);
-        let permits = jobs.acquire_n(3);
-        assert_eq!(permits.count(), 3);
-        assert_eq!(*jobs.free.lock().unwrap(), 1);
-        drop(permits);
-        assert_eq!(jobs.acquire_n(10).count(), 4, "clamped to the budget");
-        assert_eq!(jobs.acquire_n(0).count(), 1, "at least one");
-        assert_eq!(*jobs.free.lock().unwrap(), 4);
-    }
-
-    #[test]
-    fn acquire_n_waits_for_enough_free_permits() {
-        let jobs = Jobs::new(2);
-        let held = jobs.acquire();
-        std::thread::scope(|s| {
-            let waiter = s.spawn(|| jobs.acquire_n(2).count());
-            // The waiter can only finish once `held` is released.
-            drop(held);
-            assert_eq!(waiter.join().unwrap(), 2);
-        });
+    fn several_slots_are_taken_together_and_capped_at_the_budget() {
+        let jobs = Jobs::new(3);
+        let two = jobs.acquire_n(2);
+        assert_eq!(two.count(), 2);
+        let one = jobs.acquire_n(1);
+        assert_eq!(*jobs.free.lock().unwrap(), 0);
+        drop((two, one));
+        assert_eq!(jobs.acquire_n(10).count(), 3);
+        assert_eq!(*jobs.free.lock().unwrap(), 3);
     }
 }

@@ -167,7 +167,7 @@ fn visible(dir: &Path) -> Vec<PathBuf> {
 
 /// `muslbuild cache verify`: the report on stdout (human lines or `--json`), exit 8 when
 /// anything is damaged.
-pub(crate) fn command(global: &crate::cli::GlobalArgs, cache: &Cache) -> Result<()> {
+pub fn command(global: &crate::cli::GlobalArgs, cache: &Cache) -> Result<()> {
     let report = verify(cache);
     if global.json {
         println!(
