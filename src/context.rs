@@ -24,8 +24,13 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// `supervisor` is the one `main` started first (`Supervisor::start`).
-    pub fn new(
+    /// The run's context, with the supervisor `main` started first (`handle_interrupts`,
+    /// kept by the shims of `sys::legacy` until `main` holds it and calls `with_supervisor`).
+    pub fn new(env: Env, ui: Ui, net: NetSettings, jobs: usize) -> Ctx {
+        Ctx::with_supervisor(env, ui, net, jobs, crate::sys::legacy::supervisor())
+    }
+
+    pub fn with_supervisor(
         env: Env,
         ui: Ui,
         net: NetSettings,
@@ -63,7 +68,7 @@ mod tests {
     fn commands_and_the_cache_share_the_supervisor() {
         let root = tempfile::tempdir().unwrap();
         let env = Env::from_vars([("MUSLBUILD_HOME", root.path())], root.path().into());
-        let ctx = Ctx::new(
+        let ctx = Ctx::with_supervisor(
             env,
             Ui::default(),
             NetSettings::default(),
