@@ -290,6 +290,7 @@ fn publish_in(seen: &Seen, temp: tempfile::TempDir, dest: &Path, record: &str) -
 pub(crate) use crate::sys::fs::{
     sweep_dead_temp as sweep_dead_temps_one, sweep_dead_temps, temp_owner,
 };
+#[allow(unused_imports)] // r-pipe's branch still calls it here
 pub(crate) use crate::sys::hash::file_sha256;
 pub use crate::sys::hash::sha256_hex;
 pub(crate) use crate::sys::hash::{hex, key};

@@ -83,7 +83,7 @@ pub(crate) fn verify(cache: &Cache) -> Report {
         }
         sources += 1;
         let problem = match std::fs::symlink_metadata(&path) {
-            Ok(meta) if meta.is_file() => match cache::file_sha256(&path) {
+            Ok(meta) if meta.is_file() => match crate::sys::hash::file_sha256(&path) {
                 Ok(actual) if actual == name => continue,
                 Ok(actual) => format!("has sha256 {actual}, not the one it is named by"),
                 Err(e) => format!("cannot be read: {e}"),
@@ -211,13 +211,19 @@ mod tests {
     #[test]
     fn finds_each_kind_of_damage() {
         let root = tempfile::tempdir().unwrap();
-        let cache = Cache::new(root.path().to_path_buf());
+        let cache = Cache::open(
+            root.path().to_path_buf(),
+            Default::default(),
+            Default::default(),
+        );
         let temp = cache.temp_dir("builds").unwrap();
         std::fs::write(temp.path().join("artifact"), b"\x7fELF").unwrap();
         let entry = cache.dir("builds").join("hello");
-        cache::publish_dir(temp, &entry, "x").unwrap();
+        cache.publish_dir(temp, &entry, "x").unwrap();
         std::fs::create_dir_all(cache.dir("sources")).unwrap();
-        let source = cache.dir("sources").join(cache::sha256_hex(b"src"));
+        let source = cache
+            .dir("sources")
+            .join(crate::sys::hash::sha256_hex(b"src"));
         std::fs::write(&source, b"src").unwrap();
         let report = verify(&cache);
         assert!(report.damaged.is_empty(), "{report:?}");
