@@ -235,13 +235,8 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
     }
 }
 
-fn image(
-    global: &GlobalArgs,
-    args: &crate::image::ImageArgs,
-    env: &Env,
-    cache: &Cache,
-) -> Result<()> {
-    let report = crate::project::image(args, env, cache)?;
+fn image(global: &GlobalArgs, args: &super::ImageArgs, env: &Env, cache: &Cache) -> Result<()> {
+    let report = crate::project::image(&args.overrides(), env, cache)?;
     if global.json {
         println!(
             "{}",
