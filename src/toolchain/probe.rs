@@ -30,7 +30,7 @@ const PROBE_SOURCE: &str = r#"#include <stdio.h>
 int main(void) { puts("muslbuild probe"); return 0; }
 "#;
 
-pub fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
+pub(crate) fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
     let identity = cache::key([
         candidate.provider.name().as_bytes(),
         candidate.target.name().as_bytes(),
@@ -74,7 +74,7 @@ pub fn record_check(identity: &str, verdict: &Verdict) -> String {
 }
 
 /// The record's verdict when its check holds; a record that fails it is reported.
-pub fn read_record(path: &std::path::Path, identity: &str) -> Option<Verdict> {
+pub(crate) fn read_record(path: &std::path::Path, identity: &str) -> Option<Verdict> {
     let text = std::fs::read_to_string(path).ok()?;
     let damage = |reason: &str| {
         cache::warn_once(
