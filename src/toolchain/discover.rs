@@ -1,6 +1,7 @@
 //! Finds toolchain candidates for a target, in the design's order: overrides, musl-cross
 //! GCC (on PATH or installed in the cache), zig, the distribution's musl. Finding is cheap
-//! (PATH look-ups and stats); whether a candidate works is `probe`'s job.
+//! (PATH look-ups and stats); whether a candidate works is `probe`'s job, and so is the one
+//! question that needs a process: where Python's `ziglang` package keeps its zig.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,6 @@ use super::{
 };
 use crate::cache::Cache;
 use crate::env::Env;
-use crate::sys::process::Cmd;
 use crate::target::Target;
 
 #[derive(Clone, Debug)]
@@ -174,7 +174,7 @@ pub(crate) fn candidates(
         .map(|p| (p, "PATH".to_string()))
         .into_iter()
         .chain(
-            python_package_program("ziglang", Path::new("zig"), env, cache, &find)
+            super::probe::python_package_program("ziglang", Path::new("zig"), env, cache, &find)
                 .map(|p| (p, "python3 -m ziglang".to_string())),
         )
         .chain(
@@ -289,61 +289,4 @@ fn sibling_tool(cc: &Path, tool: &str) -> Option<Tool> {
         .or_else(|| name.strip_suffix("-cc"))?;
     let sibling = cc.with_file_name(format!("{stem}-{tool}"));
     sibling.is_file().then(|| Tool::new(sibling))
-}
-
-/// A program shipped inside a Python package (`ziglang/zig`, `go/bin/go`). Asking Python
-/// costs a process start, so the answer is cached by the interpreter's stamp; only found
-/// paths are cached, so installing the package later is noticed.
-pub(crate) fn python_package_program(
-    package: &str,
-    program: &Path,
-    env: &Env,
-    cache: &Cache,
-    find: &dyn Fn(&str) -> Option<PathBuf>,
-) -> Option<PathBuf> {
-    let python = find("python3")?;
-    let record = cache.dir("probes").join(format!(
-        "{package}-{}",
-        &crate::cache::key([
-            python.as_os_str().as_encoded_bytes(),
-            file_stamp(&python).as_bytes()
-        ])[..16]
-    ));
-    if let Ok(text) = std::fs::read_to_string(&record) {
-        // The path, then a check binding it to the record's name: an edited path (to
-        // another program) is named and looked up again.
-        match crate::cache::read_checked_text(&record, &text) {
-            Ok(Some(path)) if Path::new(path).is_file() => return Some(PathBuf::from(path)),
-            Err(damage) => crate::cache::warn_once(&record, &damage),
-            _ => {}
-        }
-    }
-    // The package name is ours (a constant), passed as argv, never user input.
-    let output = Cmd::new(&python)
-        .args([
-            "-c",
-            "import importlib.util as u, os, sys; s = u.find_spec(sys.argv[1]); print(os.path.dirname(s.origin) if s and s.origin else '')",
-            package,
-        ])
-        .env_clear()
-        .env("PATH", env.path().cloned().unwrap_or_default())
-        .output_any_status()
-        .ok()?;
-    let dir = output.stdout_text().trim().to_string();
-    if !output.status.success() || dir.is_empty() {
-        return None;
-    }
-    let found = PathBuf::from(dir).join(program);
-    if !found.is_file() {
-        return None;
-    }
-    if std::fs::create_dir_all(cache.dir("probes")).is_ok()
-        && let Some(path) = found.to_str()
-    {
-        let _ = crate::cache::write_atomic(
-            &record,
-            crate::cache::checked_text(&record, path).as_bytes(),
-        );
-    }
-    Some(found)
 }

@@ -18,8 +18,8 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-pub(crate) use discover::python_package_program;
 pub(crate) use discover::{Candidate, candidates};
+pub(crate) use probe::python_package_program;
 pub(crate) use probe::{Verdict, probe};
 
 use crate::cache::Cache;
