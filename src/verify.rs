@@ -79,7 +79,7 @@ impl Report {
 
 /// Reads and checks one file. Never fails for what the file contains: that is in the
 /// report; fails only when the file cannot be read.
-pub fn verify_file(path: &Path, target: Option<Target>) -> Result<Report> {
+pub(crate) fn verify_file(path: &Path, target: Option<Target>) -> Result<Report> {
     let bytes = std::fs::read(path).map_err(Error::io("cannot read", path))?;
     Ok(verify_bytes(path, &bytes, target))
 }
@@ -115,11 +115,11 @@ pub fn verify_bytes(path: &Path, bytes: &[u8], target: Option<Target>) -> Report
     report
 }
 
-pub fn target_of_machine(machine: u16) -> Option<Target> {
+pub(crate) fn target_of_machine(machine: u16) -> Option<Target> {
     Target::ALL.into_iter().find(|t| t.elf().machine == machine)
 }
 
-pub fn machine_name(machine: u16) -> String {
+pub(crate) fn machine_name(machine: u16) -> String {
     match machine {
         m if m == elf::EM_X86_64.0 => "x86-64".into(),
         m if m == elf::EM_AARCH64.0 => "AArch64".into(),
@@ -132,7 +132,7 @@ pub fn machine_name(machine: u16) -> String {
 
 /// Every reason the file would not run as the target's static executable, and the help
 /// for the first one.
-pub fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) {
+pub(crate) fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) {
     let mut problems = Vec::new();
     let mut help = String::new();
     let Some(target) = target else {
