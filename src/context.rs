@@ -1,11 +1,17 @@
 //! `Ctx`: what every command shares — the environment snapshot, the cache, the `-j`
-//! budget, how much to print, and how to download. `cli` makes it once from the parsed
+//! budget, how much to print, how to download, and the supervisor that takes children
+//! and temporary files down with muslbuild. `cli` makes it once from the parsed
 //! arguments and passes it down by reference, so nothing process-wide stands beside it.
+
+use std::ffi::OsStr;
+use std::sync::Arc;
 
 use crate::cache::Cache;
 use crate::env::Env;
 use crate::jobs::Jobs;
-use crate::sys::download;
+use crate::sys::download::NetSettings;
+use crate::sys::fs::Temps;
+use crate::sys::process::{Cmd, Supervisor};
 use crate::sys::ui::Ui;
 
 pub struct Ctx {
@@ -13,18 +19,65 @@ pub struct Ctx {
     pub cache: Cache,
     pub jobs: Jobs,
     pub ui: Ui,
-    pub net: download::Settings,
+    pub net: NetSettings,
+    pub supervisor: Arc<Supervisor>,
 }
 
 impl Ctx {
-    pub fn new(env: Env, ui: Ui, net: download::Settings, jobs: usize) -> Ctx {
-        let cache = Cache::new(env.cache_root());
+    /// `supervisor` is the one `main` started first (`Supervisor::start`).
+    pub fn new(
+        env: Env,
+        ui: Ui,
+        net: NetSettings,
+        jobs: usize,
+        supervisor: Arc<Supervisor>,
+    ) -> Ctx {
+        let cache = Cache::open(env.cache_root(), ui, Arc::clone(supervisor.temps()));
         Ctx {
             env,
             cache,
             jobs: Jobs::new(jobs),
             ui,
             net,
+            supervisor,
         }
+    }
+
+    /// A command to run `program`: echoed under `-v`, killed with muslbuild.
+    pub fn command(&self, program: impl AsRef<OsStr>) -> Cmd {
+        Cmd::under(&self.supervisor, self.ui, program)
+    }
+
+    /// Where temporary files are registered (`temps().prefix(dir)`,
+    /// `sys::fs::write_atomic(ctx.temps(), …)`), so an interrupt removes them.
+    pub fn temps(&self) -> &Temps {
+        self.supervisor.temps()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_and_the_cache_share_the_supervisor() {
+        let root = tempfile::tempdir().unwrap();
+        let env = Env::from_vars([("MUSLBUILD_HOME", root.path())], root.path().into());
+        let ctx = Ctx::new(
+            env,
+            Ui::default(),
+            NetSettings::default(),
+            2,
+            Supervisor::new(),
+        );
+        let temp = ctx.cache.temp_dir("libs").unwrap();
+        let kept = temp.path().to_path_buf();
+        std::mem::forget(temp);
+        assert!(kept.is_dir());
+        // The cache registered its temporary folder with the ctx's supervisor.
+        ctx.temps().remove_own();
+        assert!(!kept.exists());
+        let out = ctx.command("sh").args(["-c", "echo hi"]).output().unwrap();
+        assert_eq!(out.stdout_text(), "hi\n");
     }
 }

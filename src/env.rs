@@ -200,6 +200,14 @@ impl Env {
         .collect()
     }
 
+    /// Where scratch folders go: `TMPDIR`, else `/tmp` (what `std::env::temp_dir` reads,
+    /// read here so that nothing else looks at the environment).
+    pub fn temp_dir(&self) -> PathBuf {
+        self.get("TMPDIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp"))
+    }
+
     /// `SOURCE_DATE_EPOCH` if set, else 0: outputs must not depend on when they were built.
     pub fn source_date_epoch(&self) -> u64 {
         self.get_str("SOURCE_DATE_EPOCH")
@@ -243,6 +251,16 @@ mod tests {
                 .tool_var("CC", Target::X86_64, None)
                 .is_none()
         );
+    }
+
+    #[test]
+    fn temp_dir_is_tmpdir_else_tmp() {
+        assert_eq!(
+            env(&[("TMPDIR", "/scratch")]).temp_dir(),
+            PathBuf::from("/scratch")
+        );
+        assert_eq!(env(&[("TMPDIR", "")]).temp_dir(), PathBuf::from("/tmp"));
+        assert_eq!(env(&[]).temp_dir(), PathBuf::from("/tmp"));
     }
 
     #[test]

@@ -15,6 +15,19 @@ pub struct Slot<'a> {
     jobs: &'a Jobs,
 }
 
+/// Several slots taken together (a library's `make -jN`), released together on drop.
+pub struct Slots<'a> {
+    jobs: &'a Jobs,
+    count: usize,
+}
+
+impl Slots<'_> {
+    /// How many slots were taken: the `-j` to give the tool.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+}
+
 impl Jobs {
     pub fn new(total: usize) -> Jobs {
         let total = total.max(1);
@@ -44,6 +57,25 @@ impl Jobs {
         }
         *free -= 1;
         Slot { jobs: self }
+    }
+
+    /// Blocks until `n` slots (at most the whole budget, at least one) are free and takes
+    /// them at once: a build that runs its own parallel tool (`make -jN`) counts as N jobs.
+    pub fn acquire_n(&self, n: usize) -> Slots<'_> {
+        let count = n.clamp(1, self.total);
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free < count {
+            free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= count;
+        Slots { jobs: self, count }
+    }
+}
+
+impl Drop for Slots<'_> {
+    fn drop(&mut self) {
+        *self.jobs.free.lock().unwrap_or_else(|e| e.into_inner()) += self.count;
+        self.jobs.released.notify_all();
     }
 }
 
@@ -99,5 +131,29 @@ mod tests {
         });
         let peak = peak.load(Ordering::SeqCst);
         assert!((1..=2).contains(&peak), "peak {peak}");
+    }
+
+    #[test]
+    fn acquire_n_takes_several_and_never_more_than_the_budget() {
+        let jobs = Jobs::new(4);
+        let slots = jobs.acquire_n(3);
+        assert_eq!(slots.count(), 3);
+        assert_eq!(*jobs.free.lock().unwrap(), 1);
+        drop(slots);
+        assert_eq!(jobs.acquire_n(10).count(), 4, "clamped to the budget");
+        assert_eq!(jobs.acquire_n(0).count(), 1, "at least one");
+        assert_eq!(*jobs.free.lock().unwrap(), 4);
+    }
+
+    #[test]
+    fn acquire_n_waits_for_enough_free_slots() {
+        let jobs = Jobs::new(2);
+        let held = jobs.acquire();
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| jobs.acquire_n(2).count());
+            // The waiter can only finish once `held` is released.
+            drop(held);
+            assert_eq!(waiter.join().unwrap(), 2);
+        });
     }
 }

@@ -10,8 +10,8 @@ use object::read::elf::{
 use object::{Endianness, FileKind};
 use serde::Serialize;
 
-use crate::cache::sha256_hex;
 use crate::error::{Error, Result};
+use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 
 /// What an ELF file is, read from its headers.

@@ -780,12 +780,7 @@ pub fn build(
                 name: program.name.clone(),
                 target,
                 log: log.to_path_buf(),
-                tail: note
-                    + &tail
-                        .lines()
-                        .filter(|l| !l.starts_with("$ "))
-                        .collect::<Vec<_>>()
-                        .join("\n"),
+                tail: note + &crate::sys::process::without_command_line(&tail),
             })
         }
         Err(other) => Err(other),

@@ -6,12 +6,12 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::cache::sha256_hex;
 use crate::error::{Error, Result};
 use crate::image::ImageSpec;
 use crate::image::beneath::{self, Refusal};
 use crate::image::checks::artifact_path;
 use crate::image::layer::normalize;
+use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 
 /// The fields of a `dist/manifest.json` entry this command needs; the rest (toolchain,

@@ -4,13 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cache::sha256_hex;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::image::ImageSpec;
 use crate::image::checks::artifact_path;
 use crate::image::essentials;
 use crate::image::layer::{Entry, EntryKind, Tree};
+use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 
 /// The scratch essentials, as one tree every platform's tree starts from.

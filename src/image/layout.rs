@@ -11,10 +11,11 @@ use std::path::Path;
 
 use oci_spec::image::{ANNOTATION_REF_NAME, Descriptor};
 
-use crate::cache::{sha256_hex, write_atomic};
+use crate::cache::write_atomic;
 use crate::error::{Error, Result};
 use crate::image::layer::{Entry, EntryKind, Tree};
 use crate::image::oci::{Image, index_json};
+use crate::sys::hash::sha256_hex;
 
 pub(crate) const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 

@@ -12,9 +12,9 @@ use oci_spec::image::{
 };
 use serde::Serialize;
 
-use crate::cache::sha256_hex;
 use crate::error::{Error, Result};
 use crate::image::layer::{Tree, gzip};
+use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 
 /// The runtime settings every platform's image config carries.
@@ -198,7 +198,7 @@ fn image_config(
 ) -> Result<oci_spec::image::ImageConfiguration> {
     let (arch, variant) = target.oci_platform();
     let mut builder = ImageConfigurationBuilder::default()
-        .created(rfc3339(epoch))
+        .created(crate::sys::time::rfc3339(epoch))
         .architecture(Arch::from(arch))
         .os(Os::Linux)
         .config(runtime_config(config)?)
@@ -281,29 +281,6 @@ pub(crate) fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(&sort(value)).map_err(internal)
 }
 
-/// `1970-01-01T00:00:00Z` for 0: the config's `created`, from `SOURCE_DATE_EPOCH`.
-pub(crate) fn rfc3339(epoch: u64) -> String {
-    let days = (epoch / 86_400) as i64;
-    let secs = epoch % 86_400;
-    // Howard Hinnant's days-to-civil: exact for every date a u64 of seconds can reach
-    // that anyone will set SOURCE_DATE_EPOCH to.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
-}
-
 /// A tag as `oci:DIR:TAG`, umoci and podman accept it: the reference grammar's characters,
 /// no whitespace, at most 128 characters for the tag part.
 pub(crate) fn validate_tag(tag: &str) -> Result<()> {
@@ -376,13 +353,6 @@ mod tests {
 
     fn json(bytes: &[u8]) -> serde_json::Value {
         serde_json::from_slice(bytes).unwrap()
-    }
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
     }
 
     #[test]

@@ -429,10 +429,7 @@ pub fn bootstrap(job: &Job, tree: &Path, logs: &Path) -> Result<()> {
 }
 
 fn without_command(tail: &str) -> String {
-    tail.lines()
-        .filter(|l| !l.starts_with("$ "))
-        .collect::<Vec<_>>()
-        .join("\n")
+    crate::sys::process::without_command_line(tail)
 }
 /// Replaces every `config.sub` that rejects the target's triple (and its
 /// `config.guess`) with the machine's copies from autotools-dev.

@@ -95,8 +95,9 @@ pub fn obtain(
         sha256: &sha,
         size: None,
     };
-    match crate::sys::download::fetch_verified(&spec.urls, &expected, &cached) {
-        Ok(()) => Ok(cached),
+    let (net, ui) = (crate::sys::legacy::net(), crate::sys::legacy::ui());
+    match crate::sys::download::fetch_verified(&net, ui, &spec.urls, &expected, &cached) {
+        Ok(_) => Ok(cached),
         // A server that serves other bytes is worth its own error, not "not found".
         Err(err @ Error::ChecksumMismatch { .. }) => Err(err),
         Err(err) => Err(not_found(

@@ -96,11 +96,7 @@ pub fn run(cmd: Cmd, program: &CProgram, toolchain: &Toolchain, log: &Path) -> R
             name: program.name.clone(),
             target: toolchain.target,
             log: log.to_path_buf(),
-            tail: tail
-                .lines()
-                .filter(|l| !l.starts_with("$ "))
-                .collect::<Vec<_>>()
-                .join("\n"),
+            tail: crate::sys::process::without_command_line(&tail),
         }),
         Err(other) => Err(other),
     }

@@ -9,12 +9,11 @@
 use std::fs::{File, OpenOptions};
 use std::io::{IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::cache::hex;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::sys::ui::Ui;
 
 /// What the caller knows of the file to fetch.
 #[derive(Clone, Debug)]
@@ -23,9 +22,9 @@ pub struct Expected<'a> {
     pub size: Option<u64>,
 }
 
-/// How downloads behave; `main` sets it once from the environment (`configure`).
+/// How downloads behave: made once from the environment and `--offline` (the Ctx's `net`).
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub struct NetSettings {
     /// Base URLs tried before each file's own URLs (`MUSLBUILD_MIRROR`).
     pub mirrors: Vec<String>,
     /// Refuse to touch the network (`--offline`, `MUSLBUILD_OFFLINE=1`).
@@ -45,9 +44,9 @@ pub struct Settings {
 /// `max_size` when nothing else is said: larger than any toolchain archive.
 pub const DEFAULT_MAX_SIZE: u64 = 512 << 20;
 
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
+impl Default for NetSettings {
+    fn default() -> NetSettings {
+        NetSettings {
             mirrors: Vec::new(),
             offline: false,
             timeout: Duration::from_secs(30),
@@ -59,10 +58,10 @@ impl Default for Settings {
     }
 }
 
-impl Settings {
-    pub fn from_env(env: &Env) -> Settings {
-        let default = Settings::default();
-        Settings {
+impl NetSettings {
+    pub fn from_env(env: &Env) -> NetSettings {
+        let default = NetSettings::default();
+        NetSettings {
             mirrors: env.mirrors(),
             offline: env.offline(),
             timeout: env.http_timeout().unwrap_or(default.timeout),
@@ -74,33 +73,23 @@ impl Settings {
     }
 }
 
-static SETTINGS: OnceLock<Settings> = OnceLock::new();
+/// The name the settings had before they were told apart from the others.
+pub use NetSettings as Settings;
+// Shims for callers not yet handed a Ctx (`ctx.net` replaces them).
+pub use crate::sys::legacy::{configure, net as settings};
 
-/// Sets the process-wide settings `fetch_verified` uses; the first call wins.
-pub fn configure(settings: Settings) {
-    let _ = SETTINGS.set(settings);
-}
-
-pub fn settings() -> Settings {
-    SETTINGS.get().cloned().unwrap_or_default()
-}
-
-/// Downloads `urls` (primary first, then mirrors) to `dest`, which appears by rename only
-/// once its sha256 (and size, when known) match.
-pub fn fetch_verified(urls: &[String], expected: &Expected<'_>, dest: &Path) -> Result<()> {
-    fetch_verified_with(urls, expected, dest, &settings()).map(|_| ())
-}
-
-/// `fetch_verified` with explicit settings; returns the URL the bytes came from (a
-/// mirror's, when a mirror served them), `None` when `dest` was already there.
-pub fn fetch_verified_with(
+/// Downloads `urls` (mirrors first, then the file's own) to `dest`, which appears by
+/// rename only once its sha256 (and size, when known) match. Returns the URL the bytes
+/// came from (a mirror's, when a mirror served them), `None` when `dest` was already there.
+pub fn fetch_verified(
+    settings: &NetSettings,
+    ui: Ui,
     urls: &[String],
     expected: &Expected<'_>,
     dest: &Path,
-    settings: &Settings,
 ) -> Result<Option<String>> {
     let want = expected.sha256.to_ascii_lowercase();
-    if want.len() != 64 || !want.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::sys::hash::is_sha256_hex(&want) {
         return Err(Error::usage(
             format!("`{}` is not a sha256 (64 hex digits)", expected.sha256),
             "give the file's sha256 as printed by `sha256sum`",
@@ -148,16 +137,14 @@ pub fn fetch_verified_with(
     let agent = agent(settings);
     let mut errors = Vec::new();
     for url in &candidates {
-        match fetch_one(&agent, url, &want, expected.size, &part, settings) {
+        match fetch_one(&agent, url, &want, expected.size, &part, settings, ui) {
             Ok(()) => {
                 std::fs::rename(&part, dest)
                     .map_err(Error::io("cannot move the download into place", dest))?;
                 return Ok(Some(url.clone()));
             }
             Err(err) => {
-                if crate::sys::process::verbosity() >= crate::sys::process::NORMAL
-                    && candidates.len() > 1
-                {
+                if ui.says_progress() && candidates.len() > 1 {
                     eprintln!("muslbuild: {err}");
                 }
                 errors.push(err);
@@ -211,7 +198,7 @@ pub fn candidate_urls(urls: &[String], mirrors: &[String]) -> Vec<String> {
     out
 }
 
-fn agent(settings: &Settings) -> ureq::Agent {
+fn agent(settings: &NetSettings) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(settings.max_redirects)
@@ -235,17 +222,18 @@ fn fetch_one(
     want: &str,
     size: Option<u64>,
     part: &Path,
-    settings: &Settings,
+    settings: &NetSettings,
+    ui: Ui,
 ) -> Result<()> {
     let mut attempt = 0;
     loop {
-        match attempt_once(agent, url, want, size, part, settings) {
+        match attempt_once(agent, url, want, size, part, settings, ui) {
             Ok(()) => return Ok(()),
             Err(Failure::Fatal(err)) => return Err(err),
             Err(Failure::Retry(reason)) if attempt < settings.retries => {
                 let delay =
                     Duration::from_millis(250u64 << attempt.min(5)).min(Duration::from_secs(8));
-                if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+                if ui.says_progress() {
                     eprintln!(
                         "muslbuild: {url}: {reason}; retrying in {:.1}s",
                         delay.as_secs_f64()
@@ -271,7 +259,8 @@ fn attempt_once(
     want: &str,
     size: Option<u64>,
     part: &Path,
-    settings: &Settings,
+    settings: &NetSettings,
+    ui: Ui,
 ) -> Result<(), Failure> {
     let io_fatal = |what: &'static str| {
         let path = part.to_path_buf();
@@ -341,8 +330,7 @@ fn attempt_once(
         file.seek(SeekFrom::Start(0))
             .map_err(io_fatal("cannot read"))?;
         let mut reader = (&mut file).take(start);
-        std::io::copy(&mut reader, &mut HashWriter(&mut hasher))
-            .map_err(io_fatal("cannot read"))?;
+        std::io::copy(&mut reader, &mut hasher).map_err(io_fatal("cannot read"))?;
     } else {
         file.set_len(0).map_err(io_fatal("cannot write"))?;
     }
@@ -350,7 +338,7 @@ fn attempt_once(
         .map_err(io_fatal("cannot write"))?;
 
     let total = size.or_else(|| response.body().content_length().map(|n| n + start));
-    let bar = progress_bar(settings, url, total, start);
+    let bar = progress_bar(settings, ui, url, total, start);
     let mut body = response.into_body().into_reader();
     let pipe = HashPipe::new(hasher);
     let mut written = start;
@@ -412,7 +400,7 @@ fn attempt_once(
     }
     file.sync_all().map_err(io_fatal("cannot write"))?;
     drop(file);
-    let actual = hex(pipe.finish().finish().as_ref());
+    let actual = pipe.finish().finish_hex();
     if actual != want {
         let _ = std::fs::remove_file(part);
         return Err(Failure::Fatal(Error::ChecksumMismatch {
@@ -421,7 +409,7 @@ fn attempt_once(
             actual,
         }));
     }
-    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+    if ui.says_progress() {
         let secs = started.elapsed().as_secs_f64().max(1e-6);
         let mb = (written - start) as f64 / 1e6;
         eprintln!(
@@ -471,12 +459,13 @@ fn content_range_start(value: Option<&str>) -> Option<u64> {
 }
 
 fn progress_bar(
-    settings: &Settings,
+    settings: &NetSettings,
+    ui: Ui,
     url: &str,
     total: Option<u64>,
     start: u64,
 ) -> Option<indicatif::ProgressBar> {
-    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+    if ui.says_progress() {
         let size = total
             .map(|t| format!(" ({:.1} MB)", t as f64 / 1e6))
             .unwrap_or_default();
@@ -487,7 +476,7 @@ fn progress_bar(
         };
         eprintln!("muslbuild: downloading {url}{size}{resume}");
     }
-    if !settings.progress || crate::sys::process::verbosity() < crate::sys::process::NORMAL {
+    if !settings.progress || !ui.says_progress() {
         return None;
     }
     let bar = match total {
@@ -504,22 +493,7 @@ fn progress_bar(
     Some(bar)
 }
 
-/// SHA-256 from ring (already linked for TLS): its assembly is about twice as fast as a
-/// portable implementation on CPUs without SHA extensions, and hashing is what bounds a
-/// verified download on loopback or a fast link.
-struct Sha256(ring::digest::Context);
-
-impl Sha256 {
-    fn new() -> Sha256 {
-        Sha256(ring::digest::Context::new(&ring::digest::SHA256))
-    }
-    fn update(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
-    }
-    fn finish(self) -> ring::digest::Digest {
-        self.0.finish()
-    }
-}
+use crate::sys::hash::Hasher as Sha256;
 
 const CHUNK: usize = 256 * 1024;
 
@@ -568,25 +542,9 @@ impl HashPipe {
     }
 }
 
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The sha256 of a file, read in large chunks.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut HashWriter(&mut hasher))
-        .map_err(Error::io("cannot read", path))?;
-    Ok(hex(hasher.finish().as_ref()))
+    crate::sys::hash::file_sha256(path).map_err(Error::io("cannot read", path))
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
@@ -650,14 +608,15 @@ mod tests {
     #[test]
     fn bad_hash_is_a_usage_error_before_any_io() {
         let dir = tempfile::tempdir().unwrap();
-        let err = fetch_verified_with(
+        let err = fetch_verified(
+            &NetSettings::default(),
+            Ui::default(),
             &[],
             &Expected {
                 sha256: "xyz",
                 size: None,
             },
             &dir.path().join("f"),
-            &Settings::default(),
         )
         .unwrap_err();
         assert!(matches!(err, Error::Usage(..)));
@@ -666,18 +625,19 @@ mod tests {
     #[test]
     fn offline_refuses_and_names_the_file() {
         let dir = tempfile::tempdir().unwrap();
-        let settings = Settings {
+        let settings = NetSettings {
             offline: true,
-            ..Settings::default()
+            ..NetSettings::default()
         };
-        let err = fetch_verified_with(
+        let err = fetch_verified(
+            &settings,
+            Ui::default(),
             &["http://127.0.0.1:9/f.tgz".into()],
             &Expected {
                 sha256: &"a".repeat(64),
                 size: None,
             },
             &dir.path().join("f.tgz"),
-            &settings,
         )
         .unwrap_err();
         assert!(matches!(err, Error::Offline { .. }), "{err:?}");

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::sys::process as cmd;
+use crate::sys::ui::{Ui, Verbosity};
 
 /// How progress is shown: decided once, from the verbosity and whether stderr is a terminal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,14 +21,20 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub fn detect() -> Mode {
-        Mode::for_output(cmd::verbosity(), std::io::stderr().is_terminal())
+    /// `Mode::for_ui(ctx.ui)`.
+    pub fn for_ui(ui: Ui) -> Mode {
+        Mode::for_output(ui.verbosity, std::io::stderr().is_terminal())
     }
 
-    pub fn for_output(verbosity: u8, stderr_is_terminal: bool) -> Mode {
+    /// Shim for callers not yet handed a Ctx.
+    pub fn detect() -> Mode {
+        Mode::for_ui(crate::sys::legacy::ui())
+    }
+
+    pub fn for_output(verbosity: Verbosity, stderr_is_terminal: bool) -> Mode {
         match verbosity {
-            cmd::QUIET => Mode::Hidden,
-            cmd::NORMAL if stderr_is_terminal => Mode::Live,
+            Verbosity::Quiet => Mode::Hidden,
+            Verbosity::Normal if stderr_is_terminal => Mode::Live,
             _ => Mode::Plain,
         }
     }
@@ -143,11 +149,11 @@ mod tests {
 
     #[test]
     fn mode_follows_verbosity_and_terminal() {
-        assert_eq!(Mode::for_output(cmd::QUIET, true), Mode::Hidden);
-        assert_eq!(Mode::for_output(cmd::NORMAL, true), Mode::Live);
-        assert_eq!(Mode::for_output(cmd::NORMAL, false), Mode::Plain);
+        assert_eq!(Mode::for_output(Verbosity::Quiet, true), Mode::Hidden);
+        assert_eq!(Mode::for_output(Verbosity::Normal, true), Mode::Live);
+        assert_eq!(Mode::for_output(Verbosity::Normal, false), Mode::Plain);
         // -v streams the logs: a live line would tear them.
-        assert_eq!(Mode::for_output(cmd::VERBOSE, true), Mode::Plain);
+        assert_eq!(Mode::for_output(Verbosity::Verbose, true), Mode::Plain);
     }
 
     #[test]

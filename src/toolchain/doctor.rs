@@ -16,7 +16,7 @@ use crate::target::Target;
 pub(crate) fn doctor(manifest: &Manifest, env: &Env, cache: &Cache) -> Result<String> {
     use std::fmt::Write;
     let mut out = String::new();
-    let settings = super::install::download_settings(env);
+    let settings = super::install::download_settings();
     let host = Target::host();
     let _ = writeln!(out, "cache: {}", cache.root().display());
     let _ = writeln!(out, "manifest: {}", manifest.path.display());

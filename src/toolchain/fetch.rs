@@ -7,7 +7,7 @@ use super::manifest::Entry;
 use crate::cache::Cache;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::sys::download::{self as download, Settings};
+use crate::sys::download::NetSettings;
 use crate::sys::process::Cmd;
 
 pub(crate) fn verify_local(path: &Path, sha256: &str, size: Option<u64>) -> Result<()> {
@@ -16,7 +16,7 @@ pub(crate) fn verify_local(path: &Path, sha256: &str, size: Option<u64>) -> Resu
             path: path.to_path_buf(),
         });
     }
-    let actual = download::sha256_file(path)?;
+    let actual = crate::sys::hash::file_sha256(path).map_err(Error::io("cannot read", path))?;
     if actual != sha256 {
         return Err(Error::ChecksumMismatch {
             url: path.display().to_string(),
@@ -43,14 +43,16 @@ pub(crate) fn pip_fetch(
     entry: &Entry,
     sha256: &str,
     size: Option<u64>,
-    settings: &Settings,
+    settings: &NetSettings,
     env: &Env,
     cache: &Cache,
 ) -> Result<PathBuf> {
     let requirement = entry.pip.as_deref().unwrap_or_default();
     let wheel = entry.file_name();
     let dest = cache.dir("downloads").join(&wheel);
-    if dest.is_file() && download::sha256_file(&dest)? == sha256 {
+    if dest.is_file()
+        && crate::sys::hash::file_sha256(&dest).map_err(Error::io("cannot read", &dest))? == sha256
+    {
         return Ok(dest);
     }
     if settings.offline {
@@ -121,7 +123,7 @@ pub(crate) fn pip_fetch(
             help: "the index offers another wheel for this machine; add a manifest entry for it (with its sha256) or use --provider musl-cross".into(),
         });
     }
-    let actual = download::sha256_file(&got)?;
+    let actual = crate::sys::hash::file_sha256(&got).map_err(Error::io("cannot read", &got))?;
     if actual != sha256 {
         let _ = std::fs::remove_file(&got);
         return Err(Error::ChecksumMismatch {

@@ -16,7 +16,7 @@ use super::{Choice, Request};
 use crate::cache::{self, Cache};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::sys::download::{self as download, Expected, Settings};
+use crate::sys::download::{self as download, Expected, NetSettings};
 use crate::sys::unpack::{self, Format};
 use crate::target::Target;
 
@@ -45,15 +45,9 @@ pub(crate) fn load_manifest(path: Option<&Path>, env: &Env) -> Result<Manifest> 
     Manifest::load(path.or(from_env.as_deref()))
 }
 
-/// Download settings from the environment, plus what `main` configured (`--offline`).
-pub(crate) fn download_settings(env: &Env) -> Settings {
-    let global = download::settings();
-    let mut settings = Settings::from_env(env);
-    settings.offline |= global.offline;
-    if settings.mirrors.is_empty() {
-        settings.mirrors = global.mirrors;
-    }
-    settings
+/// The download settings `cli` made once from the environment and `--offline`.
+pub(crate) fn download_settings() -> NetSettings {
+    download::settings()
 }
 
 /// `muslbuild toolchain install TARGET...`: one toolchain per target (a zig install covers
@@ -77,7 +71,7 @@ pub(crate) fn install(
         ));
     }
     let manifest = load_manifest(options.manifest.as_deref(), env)?;
-    let settings = download_settings(env);
+    let settings = download_settings();
     let mut outcomes: Vec<Installation> = Vec::new();
     for &want in wants {
         if outcomes.iter().any(|o| {
@@ -173,7 +167,7 @@ fn install_first(
     entries: &[&Entry],
     from: Option<&Path>,
     sha256: Option<&str>,
-    settings: &Settings,
+    settings: &NetSettings,
     env: &Env,
     cache: &Cache,
 ) -> Result<Installation> {
@@ -207,7 +201,7 @@ pub(crate) fn install_entry(
     entry: &Entry,
     from: Option<&Path>,
     sha256: Option<&str>,
-    settings: &Settings,
+    settings: &NetSettings,
     env: &Env,
     cache: &Cache,
 ) -> Result<Installation> {
@@ -270,19 +264,20 @@ pub(crate) fn install_entry(
         ),
         None => {
             let path = downloads.join(entry.file_name());
-            let settings = Settings {
+            let net = NetSettings {
                 max_size: entry.max_size.unwrap_or(download::DEFAULT_MAX_SIZE),
                 ..settings.clone()
             };
             // The record names where the bytes came from: a mirror, when one served them.
-            let served_by = download::fetch_verified_with(
+            let served_by = download::fetch_verified(
+                &net,
+                crate::sys::legacy::ui(),
                 &entry.urls,
                 &Expected {
                     sha256: &sha256,
                     size,
                 },
                 &path,
-                &settings,
             )?;
             (path, served_by.unwrap_or_else(|| entry.source()), true)
         }
@@ -377,7 +372,7 @@ pub(crate) fn ensure_installed(
         Choice::Provider(super::Provider::Zig) => Some(ManifestProvider::Zig),
         Choice::Provider(_) | Choice::Path(_) => None,
     };
-    let settings = download_settings(env);
+    let settings = download_settings();
     let options = InstallOptions {
         provider,
         ..InstallOptions::default()

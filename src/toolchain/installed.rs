@@ -56,7 +56,7 @@ impl InstallRecord {
             },
             self.source,
             self.sha256,
-            format_time(self.installed_at)
+            crate::sys::time::utc_minutes(self.installed_at)
         )
     }
 }
@@ -251,36 +251,4 @@ fn try_lock_file(path: &Path) -> Option<bool> {
 
 pub(crate) fn lock_name(entry: &str) -> String {
     format!("toolchain-{entry}")
-}
-
-/// `2026-11-27 21:04 UTC`, without a date crate.
-fn format_time(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_formats() {
-        assert_eq!(format_time(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_time(1_795_813_200), "2026-11-27 21:00 UTC");
-    }
 }

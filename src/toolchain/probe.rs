@@ -36,7 +36,7 @@ int main(void) { puts("muslbuild probe"); return 0; }
 "#;
 
 pub(crate) fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
-    let identity = cache::key([
+    let identity = crate::sys::hash::key([
         candidate.provider.name().as_bytes(),
         candidate.target.name().as_bytes(),
         candidate.cc.to_shell_words().as_bytes(),
@@ -75,7 +75,7 @@ pub struct Record {
 
 pub fn record_check(identity: &str, verdict: &Verdict) -> String {
     let json = serde_json::to_string(verdict).expect("verdict serialises");
-    cache::key(["muslbuild-probe-1", identity, &json])
+    crate::sys::hash::key(["muslbuild-probe-1", identity, &json])
 }
 
 /// The record's verdict when its check holds; a record that fails it is reported.
@@ -153,7 +153,7 @@ fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Ver
             reason: report.problems.join("; "),
         });
     }
-    let fingerprint = cache::key([identity.as_bytes(), version.as_bytes()]);
+    let fingerprint = crate::sys::hash::key([identity.as_bytes(), version.as_bytes()]);
     Ok(Verdict::Usable {
         version,
         fingerprint,
@@ -203,7 +203,7 @@ pub(crate) fn python_package_program(
     let python = find("python3")?;
     let record = cache.dir("probes").join(format!(
         "{package}-{}",
-        &crate::cache::key([
+        &crate::sys::hash::key([
             python.as_os_str().as_encoded_bytes(),
             file_stamp(&python).as_bytes()
         ])[..16]

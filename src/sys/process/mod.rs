@@ -4,37 +4,30 @@
 //! A non-zero exit is an error unless the caller asks for the status.
 //!
 //! Children die with muslbuild: each leads its own process group (so a whole `make` tree
-//! can be killed at once) and gets `PR_SET_PDEATHSIG`; SIGINT/SIGTERM kill every live
-//! group and remove this process's temporary files (`handle_interrupts`); and a forked
-//! reaper, which only waits for its pipe from muslbuild to close, kills the groups still
-//! registered when muslbuild dies of something it cannot catch (`kill -9`).
+//! can be killed at once), gets `PR_SET_PDEATHSIG`, and is registered with the run's
+//! `Supervisor` (interrupts, the reaper) while it runs.
+
+mod supervisor;
+
+pub use supervisor::Supervisor;
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::sys::legacy;
+use crate::sys::ui::Ui;
+use supervisor::Tracked;
 
-static VERBOSITY: AtomicU8 = AtomicU8::new(1);
-
-pub const QUIET: u8 = 0;
-pub const NORMAL: u8 = 1;
-pub const VERBOSE: u8 = 2;
-
-/// Set once by `main`: `-q` is 0, default 1, `-v` 2.
-pub fn set_verbosity(level: u8) {
-    VERBOSITY.store(level, Ordering::Relaxed);
-}
-
-pub fn verbosity() -> u8 {
-    VERBOSITY.load(Ordering::Relaxed)
-}
+// Shims for callers not yet handed a Ctx (`ctx.ui` replaces them).
+pub use legacy::{
+    NORMAL, QUIET, VERBOSE, handle_interrupts, set_verbosity, verbosity, wait_if_interrupted,
+};
 
 /// How many lines of a failed step's log are shown.
 const TAIL_LINES: usize = 30;
@@ -51,6 +44,10 @@ pub struct Cmd {
     /// Arguments from this index on may go into a response file (`@file`) when the
     /// command line is too long for the kernel (gcc, clang and zig cc read them).
     response_from: Option<usize>,
+    /// Registers the child while it runs, so that it dies with muslbuild.
+    supervisor: Arc<Supervisor>,
+    /// Whether to echo the command (`-v`) and stream a logged step's output.
+    ui: Ui,
 }
 
 /// Above this many bytes of arguments a logged command that allows it gets a response
@@ -74,8 +71,11 @@ impl Output {
 }
 
 impl Cmd {
-    pub fn new(program: impl AsRef<OsStr>) -> Cmd {
+    /// A command whose child `supervisor` kills with muslbuild; `ctx.command(program)`.
+    pub fn under(supervisor: &Arc<Supervisor>, ui: Ui, program: impl AsRef<OsStr>) -> Cmd {
         Cmd {
+            supervisor: Arc::clone(supervisor),
+            ui,
             program: program.as_ref().to_owned(),
             args: Vec::new(),
             envs: Vec::new(),
@@ -85,6 +85,11 @@ impl Cmd {
             missing_hint: None,
             response_from: None,
         }
+    }
+
+    /// Shim for callers not yet handed a Ctx: the run's supervisor and verbosity.
+    pub fn new(program: impl AsRef<OsStr>) -> Cmd {
+        Cmd::under(&legacy::supervisor(), legacy::ui(), program)
     }
 
     /// The arguments added after this call may be passed in a response file (`@file`)
@@ -189,7 +194,7 @@ impl Cmd {
             _ => return Ok((self.args.clone(), None)),
         };
         let mut file = tempfile::Builder::new()
-            .prefix(&crate::cache::temp_prefix(dir))
+            .prefix(&self.supervisor.temps().prefix(dir))
             .suffix(".rsp")
             .tempfile_in(dir)
             .map_err(Error::io("cannot write a response file in", dir))?;
@@ -252,7 +257,7 @@ impl Cmd {
     }
 
     fn announce(&self) {
-        if verbosity() >= VERBOSE {
+        if self.ui.echoes_commands() {
             eprintln!("+ {}", self.display());
         }
     }
@@ -328,7 +333,7 @@ impl Cmd {
         let _ = writeln!(file, "$ {}", self.display());
         let mut command = self.command();
         command.stdin(Stdio::null());
-        if verbosity() >= VERBOSE {
+        if self.ui.echoes_commands() {
             command.stdout(Stdio::piped()).stderr(Stdio::piped());
             let (mut child, _tracked) = self.spawn(&mut command, log.parent())?;
             let out = child.stdout.take().expect("piped");
@@ -360,201 +365,18 @@ impl Cmd {
     /// (after the caller has waited for it). A response file, when the command allows
     /// one and is long, goes into `scratch` (the log's folder of a logged step).
     fn spawn(&self, command: &mut Command, scratch: Option<&Path>) -> Result<(Child, Tracked)> {
-        // The reaper exists before the first child, so that it never holds a child's
-        // pipe ends (it closes every descriptor it inherited).
-        let reaper = reaper();
+        let reaper = self.supervisor.reaper();
         let (argv, response_file) = match scratch {
             Some(dir) => self.argv(dir)?,
             None => (self.args.clone(), None),
         };
         command.args(argv);
         let child = command.spawn().map_err(|e| self.spawn_error(e))?;
-        let pgid = child.id() as i32;
-        if let Ok(mut live) = CHILDREN.lock() {
-            live.push(pgid);
-        }
-        tell_reaper(reaper, pgid);
-        Ok((
-            child,
-            Tracked {
-                pgid,
-                reaper,
-                _response_file: response_file,
-            },
-        ))
+        let tracked = self
+            .supervisor
+            .track(child.id() as i32, reaper, response_file);
+        Ok((child, tracked))
     }
-}
-
-/// The process groups of the children that have not been waited for yet.
-static CHILDREN: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-static REAPER: OnceLock<Option<OwnedFd>> = OnceLock::new();
-
-/// A registered child's process group; unregistered on drop.
-struct Tracked {
-    pgid: i32,
-    reaper: Option<i32>,
-    _response_file: Option<tempfile::NamedTempFile>,
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        if let Ok(mut live) = CHILDREN.lock() {
-            live.retain(|&g| g != self.pgid);
-        }
-        tell_reaper(self.reaper, -self.pgid);
-    }
-}
-
-/// The write end of the reaper's pipe, starting the reaper the first time.
-fn reaper() -> Option<i32> {
-    REAPER
-        .get_or_init(start_reaper)
-        .as_ref()
-        .map(|fd| fd.as_raw_fd())
-}
-
-/// Tells the reaper a group to kill if muslbuild dies (`pgid`) or one that is done
-/// (`-pgid`): one 4-byte write, atomic on a pipe.
-fn tell_reaper(reaper: Option<i32>, message: i32) {
-    if let Some(fd) = reaper {
-        let bytes = message.to_ne_bytes();
-        // SAFETY: writes 4 bytes from a live buffer to a descriptor this process owns.
-        unsafe {
-            libc::write(fd, bytes.as_ptr().cast(), bytes.len());
-        }
-    }
-}
-
-fn start_reaper() -> Option<OwnedFd> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 fills two descriptors; CLOEXEC keeps the write end out of children,
-    // so that only muslbuild's death closes it.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return None;
-    }
-    // SAFETY: the child runs only async-signal-safe calls (`reaper_main`) and never
-    // returns into Rust code.
-    match unsafe { libc::fork() } {
-        0 => unsafe { reaper_main(fds[0]) },
-        -1 => {
-            // SAFETY: both descriptors were just created and are owned here.
-            unsafe {
-                libc::close(fds[0]);
-                libc::close(fds[1]);
-            }
-            None
-        }
-        _ => {
-            // SAFETY: the read end belongs to the reaper now; the write end is ours.
-            unsafe { libc::close(fds[0]) };
-            Some(unsafe { OwnedFd::from_raw_fd(fds[1]) })
-        }
-    }
-}
-
-/// The reaper: collects registered process groups until the pipe closes (muslbuild
-/// exited or was killed), then kills those still registered. Async-signal-safe calls
-/// only, no allocation: it is a fork of a multi-threaded process.
-unsafe fn reaper_main(pipe: i32) -> ! {
-    unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
-        libc::signal(libc::SIGTERM, libc::SIG_IGN);
-        // Hold nothing of muslbuild's: no pipe of another child, no terminal, no lock.
-        for fd in 0..pipe {
-            libc::close(fd);
-        }
-        if libc::syscall(libc::SYS_close_range, pipe + 1, u32::MAX, 0) != 0 {
-            for fd in pipe + 1..4096 {
-                libc::close(fd);
-            }
-        }
-        let mut groups = [0i32; 1024];
-        let mut count = 0;
-        let mut message = [0u8; 4];
-        loop {
-            let n = libc::read(pipe, message.as_mut_ptr().cast(), 4);
-            if n == 4 {
-                let value = i32::from_ne_bytes(message);
-                if value > 0 && count < groups.len() {
-                    groups[count] = value;
-                    count += 1;
-                } else if value < 0
-                    && let Some(i) = groups[..count].iter().position(|&g| g == -value)
-                {
-                    groups[i] = groups[count - 1];
-                    count -= 1;
-                }
-            } else if n < 0 && *libc::__errno_location() == libc::EINTR {
-                continue;
-            } else {
-                break;
-            }
-        }
-        for &group in &groups[..count] {
-            libc::kill(-group, libc::SIGKILL);
-        }
-        libc::_exit(0)
-    }
-}
-
-/// Kills every live child's process group (the interrupt handler's first step).
-pub fn kill_children() {
-    let live = CHILDREN.lock().map(|l| l.clone()).unwrap_or_default();
-    for group in live {
-        // SAFETY: sends a signal to a process group this process started and has not
-        // waited for, so the id cannot have been reused.
-        unsafe {
-            libc::kill(-group, libc::SIGKILL);
-        }
-    }
-}
-
-/// Set once an interrupt is being handled: the process then ends with the signal's code,
-/// whatever the build was doing.
-static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Called by `main` before it exits: while an interrupt is being handled, the build's
-/// own failure (its compiler was just killed) must not end the process first with
-/// another code; the handler exits with 130/143 once it has cleaned up.
-pub fn wait_if_interrupted() {
-    if INTERRUPTED.load(Ordering::SeqCst) {
-        loop {
-            std::thread::park();
-        }
-    }
-}
-
-/// SIGINT and SIGTERM: kill the children, remove this process's temporary files, and
-/// exit with 128 + the signal (130, 143). Called once by `main` before any thread exists:
-/// the signals are blocked in every thread and taken by one waiting thread, so cleanup
-/// runs as ordinary code, not in a signal handler.
-pub fn handle_interrupts() {
-    // SAFETY: plain sigset manipulation on a local set; called before threads exist.
-    let set = unsafe {
-        let mut set = std::mem::zeroed::<libc::sigset_t>();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        set
-    };
-    std::thread::spawn(move || {
-        let mut signal = 0;
-        // SAFETY: waits on the set built above, which outlives the call.
-        if unsafe { libc::sigwait(&set, &mut signal) } != 0 {
-            return;
-        }
-        let name = if signal == libc::SIGINT {
-            "SIGINT"
-        } else {
-            "SIGTERM"
-        };
-        INTERRUPTED.store(true, Ordering::SeqCst);
-        eprintln!("muslbuild: interrupted by {name}: stopping, removing temporary files");
-        kill_children();
-        crate::cache::remove_own_temps();
-        std::process::exit(128 + signal);
-    });
 }
 
 /// Arguments in the response-file syntax gcc (libiberty) and clang share: separated by
@@ -617,6 +439,15 @@ pub fn tail(text: &str, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// A log's tail without the `$ command` line a logged step's log starts with: the error
+/// shows the command already.
+pub(crate) fn without_command_line(tail: &str) -> String {
+    tail.lines()
+        .filter(|l| !l.starts_with("$ "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 pub fn log_tail(log: &Path) -> String {
     std::fs::read(log)
         .map(|bytes| tail(&String::from_utf8_lossy(&bytes), TAIL_LINES))
@@ -627,9 +458,13 @@ pub fn log_tail(log: &Path) -> String {
 mod tests {
     use super::*;
 
+    fn cmd(program: &str) -> Cmd {
+        Cmd::under(&Supervisor::new(), Ui::default(), program)
+    }
+
     #[test]
     fn display_is_pasteable() {
-        let cmd = Cmd::new("cc")
+        let cmd = cmd("cc")
             .args(["-DMSG=a b", "x.c"])
             .env("SOURCE_DATE_EPOCH", "0")
             .current_dir("/tmp/my dir");
@@ -641,7 +476,7 @@ mod tests {
 
     #[test]
     fn missing_program_is_our_error_with_hint() {
-        let err = Cmd::new("muslbuild-no-such-program")
+        let err = cmd("muslbuild-no-such-program")
             .missing_hint("apt-get install nothing")
             .output()
             .unwrap_err();
@@ -658,7 +493,7 @@ mod tests {
     fn failed_logged_step_points_to_its_log() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("step.log");
-        let err = Cmd::new("sh")
+        let err = cmd("sh")
             .args(["-c", "echo first; echo last >&2; exit 3"])
             .run_logged(&log)
             .unwrap_err();
@@ -686,6 +521,14 @@ mod tests {
         assert_eq!(
             response_file(&args),
             b"-DMSG=\\\"a\\ b\\\"\nx\\\\y.c\nplain\n"
+        );
+    }
+
+    #[test]
+    fn the_command_line_is_dropped_from_a_tail() {
+        assert_eq!(
+            without_command_line("$ cc x.c\nx.c:1: error"),
+            "x.c:1: error"
         );
     }
 

@@ -1,0 +1,320 @@
+//! What a published entry holds and whether it still does: the contents record written
+//! at publication (every file's hash, mode and stamp), the check every use makes against
+//! it, and the checked one-line records (`probes/`).
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::CONTENTS;
+use crate::error::{Error, Result};
+use crate::sys::hash::{file_sha256, hex, key};
+
+/// Why a cache entry cannot be trusted: the file and what is wrong with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    pub file: PathBuf,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` {}", self.file.display(), self.reason)
+    }
+}
+
+/// How hard `check_entry` looks: stamps (and hashes where a stamp differs) on every use;
+/// every file hashed for `cache verify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Depth {
+    Stamps,
+    Contents,
+}
+
+/// One file of an entry as it was published.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Item {
+    /// `f` file, `l` symlink, `d` folder.
+    kind: char,
+    mode: u32,
+    size: u64,
+    /// The content's sha256 for a file, the target for a symlink (escaped), `-` else.
+    content: String,
+    /// inode, mtime and ctime in nanoseconds: a write or a chmod changes one of them,
+    /// and none of them can be set back by a user (ctime) without the clock. Files only.
+    stamp: (u64, i64, i64),
+}
+
+/// The first line of a contents record. The rest is one line per file, sorted by name,
+/// tab-separated: kind, mode (octal), size, inode, mtime ns, ctime ns, content, name. A
+/// plain format because a zig toolchain has 20,000 files and every use reads it.
+const CONTENTS_HEADER: &str = "muslbuild-contents 1";
+
+/// Names and link targets with `%`, tab, CR and LF escaped, so each file is one line.
+fn escape(text: &str) -> String {
+    if !text.contains(['%', '\t', '\n', '\r']) {
+        return text.to_string();
+    }
+    text.replace('%', "%25")
+        .replace('\t', "%09")
+        .replace('\n', "%0A")
+        .replace('\r', "%0D")
+}
+
+fn format_line(name: &str, item: &Item) -> String {
+    let (ino, mtime, ctime) = item.stamp;
+    format!(
+        "{}\t{:o}\t{}\t{ino}\t{mtime}\t{ctime}\t{}\t{name}\n",
+        item.kind, item.mode, item.size, item.content
+    )
+}
+
+/// The recorded files, in name order, or None when the record is not one.
+fn parse_contents(text: &str) -> Option<Vec<(&str, Item)>> {
+    let mut lines = text.lines();
+    if lines.next()? != CONTENTS_HEADER {
+        return None;
+    }
+    let mut out = Vec::new();
+    for line in lines {
+        let mut fields = line.splitn(8, '\t');
+        let mut next = || fields.next();
+        let kind = next()?.chars().next()?;
+        let mode = u32::from_str_radix(next()?, 8).ok()?;
+        let size = next()?.parse().ok()?;
+        let stamp = (
+            next()?.parse().ok()?,
+            next()?.parse().ok()?,
+            next()?.parse().ok()?,
+        );
+        let content = next()?.to_string();
+        let name = next()?;
+        out.push((
+            name,
+            Item {
+                kind,
+                mode,
+                size,
+                content,
+                stamp,
+            },
+        ));
+    }
+    Some(out)
+}
+
+fn stamp_of(meta: &std::fs::Metadata) -> (u64, i64, i64) {
+    (
+        meta.ino(),
+        meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+        meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+    )
+}
+
+/// Every file, symlink and folder under `dir` (escaped relative names, in name order,
+/// not following links), without the contents record itself.
+fn walk(dir: &Path) -> std::io::Result<Vec<(String, PathBuf, std::fs::Metadata)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(String::new(), dir.to_path_buf())];
+    while let Some((rel, abs)) = stack.pop() {
+        for entry in std::fs::read_dir(&abs)? {
+            let entry = entry?;
+            let file_name = entry.file_name();
+            // One line per file: a name that is not UTF-8 is recorded as its hex bytes.
+            let part = match file_name.to_str() {
+                Some(part) => escape(part),
+                None => {
+                    use std::os::unix::ffi::OsStrExt;
+                    format!("%hex:{}", hex(file_name.as_bytes()))
+                }
+            };
+            let name = if rel.is_empty() {
+                part
+            } else {
+                format!("{rel}/{part}")
+            };
+            if name == CONTENTS {
+                continue;
+            }
+            // `DirEntry::metadata` is an `fstatat` on the open folder, never following.
+            let meta = entry.metadata()?;
+            let path = entry.path();
+            if meta.is_dir() {
+                stack.push((name.clone(), path.clone()));
+            }
+            out.push((name, path, meta));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+fn kind_of(meta: &std::fs::Metadata) -> char {
+    if meta.file_type().is_symlink() {
+        'l'
+    } else if meta.is_dir() {
+        'd'
+    } else if meta.is_file() {
+        'f'
+    } else {
+        '?'
+    }
+}
+
+fn item_of(path: &Path, meta: &std::fs::Metadata) -> std::io::Result<Item> {
+    let kind = kind_of(meta);
+    let content = match kind {
+        'f' => file_sha256(path)?,
+        'l' => escape(&std::fs::read_link(path)?.to_string_lossy()),
+        'd' => "-".to_string(),
+        _ => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "`{}` is neither a file, a folder nor a symlink",
+                    path.display()
+                ),
+            ));
+        }
+    };
+    Ok(Item {
+        kind,
+        mode: meta.mode() & 0o7777,
+        size: if kind == 'f' { meta.len() } else { 0 },
+        content,
+        stamp: if kind == 'f' {
+            stamp_of(meta)
+        } else {
+            (0, 0, 0)
+        },
+    })
+}
+
+/// Records the contents of a folder about to be published: every file's hash, mode and
+/// stamp. Nothing in the cache is left writable by others.
+pub(super) fn record_contents(dir: &Path) -> Result<()> {
+    let io = |e| Error::Io {
+        what: "cannot record the contents of",
+        path: dir.to_path_buf(),
+        source: e,
+    };
+    let mut text = format!("{CONTENTS_HEADER}\n");
+    for (name, path, meta) in walk(dir).map_err(io)? {
+        let mut meta = meta;
+        if !meta.file_type().is_symlink() && meta.mode() & 0o022 != 0 {
+            let mode = meta.mode() & 0o7755;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+                .map_err(Error::io("cannot set the mode of", &path))?;
+            meta = std::fs::symlink_metadata(&path).map_err(Error::io("cannot read", &path))?;
+        }
+        text.push_str(&format_line(&name, &item_of(&path, &meta).map_err(io)?));
+    }
+    let record = dir.join(CONTENTS);
+    std::fs::write(&record, text).map_err(Error::io("cannot write", &record))
+}
+
+/// Checks a published entry against its contents record: the entry is a real folder, not
+/// writable by others, and holds exactly the recorded files with their modes and hashes.
+/// With `Depth::Stamps` a file whose stamp matches is not read.
+pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage> {
+    let damage = |file: &Path, reason: &str| Damage {
+        file: file.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let meta = std::fs::symlink_metadata(entry)
+        .map_err(|e| damage(entry, &format!("cannot be read: {e}")))?;
+    if meta.file_type().is_symlink() {
+        return Err(damage(entry, "is a symlink, linked out of the cache"));
+    }
+    if !meta.is_dir() {
+        return Err(damage(entry, "is not a folder"));
+    }
+    if meta.mode() & 0o002 != 0 {
+        return Err(damage(entry, "is writable by others"));
+    }
+    let record = entry.join(CONTENTS);
+    let text = std::fs::read_to_string(&record).unwrap_or_default();
+    let recorded = parse_contents(&text).ok_or_else(|| {
+        damage(
+            &record,
+            "is missing or unreadable (an entry from an older muslbuild, or edited)",
+        )
+    })?;
+    let found = walk(entry).map_err(|e| damage(entry, &format!("cannot be read: {e}")))?;
+    let mut want = recorded.iter().peekable();
+    for (name, path, meta) in &found {
+        // Both lists are in name order: names recorded before this one are missing.
+        if let Some((missing, _)) = want.next_if(|(n, _)| *n < name.as_str()) {
+            return Err(damage(&entry.join(missing), "is missing"));
+        }
+        let Some((_, want)) = want.next_if(|(n, _)| *n == name.as_str()) else {
+            return Err(damage(path, "was added after the entry was published"));
+        };
+        let kind_now = kind_of(meta);
+        if kind_now != want.kind {
+            return Err(damage(path, "changed its kind (file, folder or symlink)"));
+        }
+        if kind_now != 'l' && meta.mode() & 0o7777 != want.mode {
+            return Err(damage(
+                path,
+                &format!(
+                    "changed its mode from {:o} to {:o}",
+                    want.mode,
+                    meta.mode() & 0o7777
+                ),
+            ));
+        }
+        if kind_now == 'd' {
+            continue;
+        }
+        if kind_now == 'f' && meta.len() != want.size {
+            return Err(damage(path, "changed its size since it was published"));
+        }
+        if depth == Depth::Stamps && kind_now == 'f' && want.stamp == stamp_of(meta) {
+            continue;
+        }
+        let now = item_of(path, meta).map_err(|e| damage(path, &format!("cannot be read: {e}")))?;
+        if now.content != want.content {
+            return Err(damage(
+                path,
+                if kind_now == 'l' {
+                    "changed its target since it was published"
+                } else {
+                    "changed its content since it was published"
+                },
+            ));
+        }
+    }
+    if let Some((missing, _)) = want.next() {
+        return Err(damage(&entry.join(missing), "is missing"));
+    }
+    Ok(())
+}
+
+/// A one-line record (`probes/<name>`) followed by a check binding it to its file name,
+/// so an edit is noticed: `read_checked_text` gives the line back only while it holds.
+pub fn checked_text(record: &Path, line: &str) -> String {
+    format!("{line}\ncheck {}\n", text_check(record, line))
+}
+
+fn text_check(record: &Path, line: &str) -> String {
+    let name = record.file_name().unwrap_or_default().as_encoded_bytes();
+    key([b"muslbuild-record-1".as_slice(), name, line.as_bytes()])
+}
+
+/// The line of a `checked_text` record: `Ok(None)` for an older record without a check
+/// (looked up again, quietly), an error when the check fails.
+pub fn read_checked_text<'a>(
+    record: &Path,
+    text: &'a str,
+) -> std::result::Result<Option<&'a str>, Damage> {
+    let mut lines = text.lines();
+    let line = lines.next().unwrap_or_default();
+    match lines.next().and_then(|l| l.strip_prefix("check ")) {
+        Some(check) if check == text_check(record, line) => Ok(Some(line)),
+        Some(_) => Err(Damage {
+            file: record.to_path_buf(),
+            reason: "was changed since it was written (its check does not match)".into(),
+        }),
+        None => Ok(None),
+    }
+}
