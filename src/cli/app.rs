@@ -174,7 +174,7 @@ fn job_count(jobs: Option<usize>) -> Result<usize> {
 
 fn resolve_all(
     targets: &[Target],
-    request: &toolchain::Request,
+    request: &toolchain::ToolchainRequest,
     env: &Env,
     cache: &Cache,
 ) -> Result<Vec<toolchain::Toolchain>> {
@@ -270,7 +270,7 @@ fn parse_targets(args: &TargetArgs) -> Result<Vec<Target>> {
     Ok(targets)
 }
 
-fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::Request> {
+fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::ToolchainRequest> {
     let choice: Choice = args.toolchain.parse()?;
     if args.cc.is_some() && choice != Choice::Auto {
         return Err(Error::usage(
@@ -278,7 +278,7 @@ fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::Request> {
             "--cc names one compiler for every target; --toolchain picks a provider (auto, musl-cross, zig, musl-gcc) — give one of them",
         ));
     }
-    Ok(toolchain::Request {
+    Ok(toolchain::ToolchainRequest {
         choice,
         cc: args.cc.clone(),
     })
@@ -408,7 +408,7 @@ fn build_go_inputs(
     global: &GlobalArgs,
     args: &BuildArgs,
     targets: &[Target],
-    request: &toolchain::Request,
+    request: &toolchain::ToolchainRequest,
     jobs: &Jobs,
     env: &Env,
     cache: &Cache,

@@ -1261,7 +1261,7 @@ pub struct GoBuild<'a> {
     pub settings: &'a GoSettings,
     /// `--cgo`: how to find each target's musl toolchain, and the C side's settings
     /// (include/lib folders, libraries, CGO_CFLAGS/CGO_LDFLAGS) shared by every target.
-    pub cgo: Option<(&'a toolchain::Request, &'a CgoInputs)>,
+    pub cgo: Option<(&'a toolchain::ToolchainRequest, &'a CgoInputs)>,
     /// With `--cgo`: the C libraries muslbuild built for each target (`--lib zlib`), their
     /// include and lib folders and `-l` names, linked after the user's own.
     pub libraries: &'a BTreeMap<Target, CgoInputs>,

@@ -362,7 +362,7 @@ fn build(
             other => other,
         },
     };
-    let request = toolchain::Request {
+    let request = toolchain::ToolchainRequest {
         choice,
         cc: options.cc.clone(),
     };
@@ -856,7 +856,7 @@ pub(crate) fn image(args: &ImageOverrides, env: &Env, cache: &Cache) -> Result<I
                         ),
                     )
                 })?;
-            let request = toolchain::Request {
+            let request = toolchain::ToolchainRequest {
                 choice: match project.toolchain.parse()? {
                     Choice::Path(path) => Choice::Path(project.root.join(path)),
                     other => other,

@@ -7,7 +7,8 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Flavor, Provider, Request, Tool, Toolchain, file_stamp, installed_bin_dirs, installed_zigs,
+    Flavor, Provider, Tool, Toolchain, ToolchainRequest, file_stamp, installed_bin_dirs,
+    installed_zigs,
 };
 use crate::cache::Cache;
 use crate::env::Env;
@@ -85,7 +86,7 @@ impl Candidate {
 /// Every candidate for `target`, in resolution order.
 pub(crate) fn candidates(
     target: Target,
-    request: &Request,
+    request: &ToolchainRequest,
     env: &Env,
     cache: &Cache,
 ) -> Vec<Candidate> {
@@ -231,7 +232,7 @@ pub(crate) fn candidates(
 }
 
 /// What `resolve` looked for, for the no-toolchain error.
-pub(crate) fn looked_for(target: Target, request: &Request) -> String {
+pub(crate) fn looked_for(target: Target, request: &ToolchainRequest) -> String {
     if let Some(cc) = &request.cc {
         return format!("--cc {cc}");
     }

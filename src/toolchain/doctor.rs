@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::installed::{installed_go, list_installed};
 use super::manifest::{Manifest, Want};
-use super::{Choice, Request};
+use super::{Choice, ToolchainRequest};
 use crate::cache::Cache;
 use crate::env::Env;
 use crate::error::Result;
@@ -34,7 +34,7 @@ pub(crate) fn doctor(manifest: &Manifest, env: &Env, cache: &Cache) -> Result<St
             format!(", mirrors {}", settings.mirrors.join(" "))
         }
     );
-    let request = Request {
+    let request = ToolchainRequest {
         choice: Choice::Auto,
         cc: None,
     };

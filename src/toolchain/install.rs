@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::fetch::{pip_fetch, verify_local};
 use super::installed::{InstallRecord, lock_name, read_record};
 use super::manifest::{Entry, Manifest, ManifestProvider, Want};
-use super::{Choice, Request};
+use super::{Choice, ToolchainRequest};
 use crate::cache::{self, Cache};
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -361,7 +361,7 @@ pub(crate) fn install_entry(
 /// manifest has nothing verified to offer (the caller's own error then stands).
 pub(crate) fn ensure_installed(
     target: Target,
-    request: &Request,
+    request: &ToolchainRequest,
     env: &Env,
     cache: &Cache,
 ) -> Result<Option<InstallRecord>> {
@@ -413,7 +413,7 @@ pub(crate) fn ensure_installed(
 
 /// Whether `resolve` may fall back to installing: not with `--cc` or a compiler path, nor
 /// for the distribution's musl-gcc.
-pub(crate) fn may_auto_install(request: &Request) -> bool {
+pub(crate) fn may_auto_install(request: &ToolchainRequest) -> bool {
     request.cc.is_none()
         && matches!(
             request.choice,

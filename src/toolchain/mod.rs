@@ -171,7 +171,7 @@ impl Toolchain {
 
 /// Settings that decide which toolchain a target gets.
 #[derive(Clone, Debug)]
-pub struct Request {
+pub struct ToolchainRequest {
     pub(crate) choice: Choice,
     /// `--cc`: one compiler for every target, used as given.
     pub(crate) cc: Option<String>,
@@ -184,7 +184,7 @@ pub struct Request {
 /// manifest (said on stderr) and tries again; offline, the error says what to install.
 pub(crate) fn resolve(
     target: Target,
-    request: &Request,
+    request: &ToolchainRequest,
     env: &Env,
     cache: &Cache,
 ) -> Result<Toolchain> {
@@ -202,7 +202,7 @@ pub(crate) fn resolve(
 /// `resolve` among what is already on the machine, installing nothing.
 pub(crate) fn resolve_found(
     target: Target,
-    request: &Request,
+    request: &ToolchainRequest,
     env: &Env,
     cache: &Cache,
 ) -> Result<Toolchain> {
@@ -236,7 +236,7 @@ pub(crate) fn resolve_found(
     })
 }
 
-fn allows(request: &Request, candidate: &Candidate) -> bool {
+fn allows(request: &ToolchainRequest, candidate: &Candidate) -> bool {
     if request.cc.is_some() {
         return candidate.provider == Provider::Override;
     }
@@ -247,7 +247,7 @@ fn allows(request: &Request, candidate: &Candidate) -> bool {
     }
 }
 
-pub(crate) fn no_toolchain_help(target: Target, request: &Request) -> String {
+pub(crate) fn no_toolchain_help(target: Target, request: &ToolchainRequest) -> String {
     let arch = target.debian_arch();
     let distro = if Target::host() == Some(target) {
         "apt-get install musl-tools".to_string()
@@ -326,7 +326,7 @@ mod tests {
 
     #[test]
     fn help_names_concrete_commands() {
-        let request = Request {
+        let request = ToolchainRequest {
             choice: Choice::Auto,
             cc: None,
         };
