@@ -83,12 +83,15 @@ impl Candidate {
     }
 }
 
-/// Every candidate for `target`, in resolution order.
+/// Every candidate for `target`, in resolution order. `zig_in_python` is the zig inside
+/// Python's `ziglang` package, when there is one: finding it takes a process, so the
+/// caller asks `probe` and passes the answer in.
 pub(crate) fn candidates(
     target: Target,
     request: &ToolchainRequest,
     env: &Env,
     cache: &Cache,
+    zig_in_python: Option<PathBuf>,
 ) -> Vec<Candidate> {
     let host = Target::host();
     let mut found = Vec::new();
@@ -174,10 +177,7 @@ pub(crate) fn candidates(
     let zigs = find("zig")
         .map(|p| (p, "PATH".to_string()))
         .into_iter()
-        .chain(
-            super::probe::python_package_program("ziglang", Path::new("zig"), env, cache, &find)
-                .map(|p| (p, "python3 -m ziglang".to_string())),
-        )
+        .chain(zig_in_python.map(|p| (p, "python3 -m ziglang".to_string())))
         .chain(
             installed_zigs(cache)
                 .into_iter()

@@ -18,7 +18,7 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-pub(crate) use discover::{Candidate, candidates};
+pub(crate) use discover::Candidate;
 pub(crate) use probe::python_package_program;
 pub(crate) use probe::{Verdict, probe};
 
@@ -167,6 +167,20 @@ impl Toolchain {
     pub(crate) fn label(&self) -> String {
         format!("{} {}", self.provider, self.version)
     }
+}
+
+/// Every candidate for `target`, in resolution order: discovery's PATH look-ups and
+/// stats, given the one answer that needs a process (where Python's `ziglang` keeps zig).
+pub(crate) fn candidates(
+    target: Target,
+    request: &ToolchainRequest,
+    env: &Env,
+    cache: &Cache,
+) -> Vec<Candidate> {
+    let path = env.path().cloned().unwrap_or_default();
+    let find = |name: &str| which::which_in(name, Some(&path), &env.cwd).ok();
+    let zig_in_python = python_package_program("ziglang", Path::new("zig"), env, cache, &find);
+    discover::candidates(target, request, env, cache, zig_in_python)
 }
 
 /// Settings that decide which toolchain a target gets.
