@@ -79,7 +79,7 @@ pub(crate) fn install(
         }) {
             continue;
         }
-        let entries = choose(&manifest, want, options)?;
+        let entries = choose(&manifest, want, Target::host(), options)?;
         let outcome = install_first(
             &entries,
             options.from.as_deref(),
@@ -99,9 +99,9 @@ pub(crate) fn install(
 fn choose<'m>(
     manifest: &'m Manifest,
     want: Want,
+    host: Option<Target>,
     options: &InstallOptions,
 ) -> Result<Vec<&'m Entry>> {
-    let host = Target::host();
     let candidates = manifest.candidates(want, host, options.provider);
     if candidates.is_empty() {
         let provider = options
@@ -378,7 +378,7 @@ pub(crate) fn ensure_installed(
         ..InstallOptions::default()
     };
     let manifest = load_manifest(None, env)?;
-    let Ok(entries) = choose(&manifest, Want::Target(target), &options) else {
+    let Ok(entries) = choose(&manifest, Want::Target(target), Target::host(), &options) else {
         return Ok(None);
     };
     let entry = entries[0];
@@ -510,35 +510,26 @@ mod tests {
 
     #[test]
     fn unverified_entries_are_refused() {
+        // The embedded manifest as an x86_64 host reads it, whatever this host is.
         let manifest = Manifest::embedded();
+        let host = Some(Target::X86_64);
         let options = InstallOptions {
             provider: Some(ManifestProvider::MuslCross),
             ..InstallOptions::default()
         };
-        if Target::host() == Some(Target::X86_64) {
-            let err = choose(&manifest, Want::Target(Target::Armv7), &options).unwrap_err();
-            assert!(matches!(err, Error::Unverified { .. }), "{err:?}");
-            assert_eq!(err.exit_code(), crate::error::exit::DOWNLOAD);
-            let zig = choose(
-                &manifest,
-                Want::Target(Target::Armv7),
-                &InstallOptions::default(),
-            )
-            .unwrap();
-            assert!(zig.iter().all(|e| e.verified()) && zig[0].provider == ManifestProvider::Zig);
-            // aarch64: zig first (the manifest's order), the verified musl.cc set as the
-            // fallback when PyPI cannot be reached.
-            let both = choose(
-                &manifest,
-                Want::Target(Target::Aarch64),
-                &InstallOptions::default(),
-            )
-            .unwrap();
-            let kinds: Vec<ManifestProvider> = both.iter().map(|e| e.provider).collect();
-            assert_eq!(
-                kinds,
-                vec![ManifestProvider::Zig, ManifestProvider::MuslCross]
-            );
-        }
+        let err = choose(&manifest, Want::Target(Target::Armv7), host, &options).unwrap_err();
+        assert!(matches!(err, Error::Unverified { .. }), "{err:?}");
+        assert_eq!(err.exit_code(), crate::error::exit::DOWNLOAD);
+        let default = InstallOptions::default();
+        let zig = choose(&manifest, Want::Target(Target::Armv7), host, &default).unwrap();
+        assert!(zig.iter().all(|e| e.verified()) && zig[0].provider == ManifestProvider::Zig);
+        // aarch64: zig first (the manifest's order), the verified musl.cc set as the
+        // fallback when PyPI cannot be reached.
+        let both = choose(&manifest, Want::Target(Target::Aarch64), host, &default).unwrap();
+        let kinds: Vec<ManifestProvider> = both.iter().map(|e| e.provider).collect();
+        assert_eq!(
+            kinds,
+            vec![ManifestProvider::Zig, ManifestProvider::MuslCross]
+        );
     }
 }
