@@ -25,10 +25,10 @@ const SHT_GNU_ATTRIBUTES: u32 = 0x6fff_fff5;
 
 /// What a strip did, for the build report.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stripped {
-    pub bytes: Vec<u8>,
+pub(crate) struct Stripped {
+    pub(crate) bytes: Vec<u8>,
     /// The names of the sections dropped, in file order.
-    pub removed: Vec<String>,
+    pub(crate) removed: Vec<String>,
 }
 
 /// Strips `path` in place (through a temporary file beside it and a rename); returns the
@@ -159,7 +159,7 @@ struct Section {
 }
 
 /// Strips an executable's bytes. Errors are reasons, for `Error::Verify`.
-pub fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
+pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
     if data.get(..4) != Some(b"\x7fELF") {
         return Err("not an ELF file".into());
     }

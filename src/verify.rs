@@ -4,12 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use object::elf;
-use object::read::elf::{Dyn, FileHeader, ProgramHeader, SectionHeader};
+use object::read::elf::{
+    AttributeReader, AttributesSection, Dyn, FileHeader, ProgramHeader, SectionHeader,
+};
 use object::{Endianness, FileKind};
 use serde::Serialize;
 
-use crate::cache::sha256_hex;
 use crate::error::{Error, Result};
+use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 
 /// What an ELF file is, read from its headers.
@@ -77,7 +79,7 @@ impl Report {
 
 /// Reads and checks one file. Never fails for what the file contains: that is in the
 /// report; fails only when the file cannot be read.
-pub fn verify_file(path: &Path, target: Option<Target>) -> Result<Report> {
+pub(crate) fn verify_file(path: &Path, target: Option<Target>) -> Result<Report> {
     let bytes = std::fs::read(path).map_err(Error::io("cannot read", path))?;
     Ok(verify_bytes(path, &bytes, target))
 }
@@ -113,11 +115,11 @@ pub fn verify_bytes(path: &Path, bytes: &[u8], target: Option<Target>) -> Report
     report
 }
 
-pub fn target_of_machine(machine: u16) -> Option<Target> {
+pub(crate) fn target_of_machine(machine: u16) -> Option<Target> {
     Target::ALL.into_iter().find(|t| t.elf().machine == machine)
 }
 
-pub fn machine_name(machine: u16) -> String {
+pub(crate) fn machine_name(machine: u16) -> String {
     match machine {
         m if m == elf::EM_X86_64.0 => "x86-64".into(),
         m if m == elf::EM_AARCH64.0 => "AArch64".into(),
@@ -130,7 +132,7 @@ pub fn machine_name(machine: u16) -> String {
 
 /// Every reason the file would not run as the target's static executable, and the help
 /// for the first one.
-pub fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) {
+pub(crate) fn check(facts: &ElfFacts, target: Option<Target>) -> (Vec<String>, String) {
     let mut problems = Vec::new();
     let mut help = String::new();
     let Some(target) = target else {
@@ -295,7 +297,9 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         for section in sections.iter() {
             if section.sh_type(endian) == elf::SHT_ARM_ATTRIBUTES {
                 let data = section.data(endian, bytes).map_err(bad)?;
-                parse_arm_attributes(data, &mut attrs);
+                // Unreadable attributes could hide NEON or a newer architecture: the
+                // file is damaged, like any other section that cannot be read.
+                read_arm_attributes::<H>(endian, data, &mut attrs).map_err(bad)?;
             }
         }
         Some(attrs)
@@ -349,80 +353,45 @@ fn dynamic_strings<'a, H: FileHeader<Endian = Endianness>>(
     None
 }
 
-fn uleb(data: &[u8], pos: &mut usize) -> Option<u64> {
-    let mut value = 0u64;
-    let mut shift = 0;
-    loop {
-        let byte = *data.get(*pos)?;
-        *pos += 1;
-        if shift < 64 {
-            value |= u64::from(byte & 0x7f) << shift;
-        }
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-        shift += 7;
-    }
-}
-
-/// Parses the "aeabi" file-scope attributes of an `.ARM.attributes` section (ARM IHI 0045).
-pub fn parse_arm_attributes(data: &[u8], attrs: &mut ArmAttributes) {
-    if data.first() != Some(&b'A') {
-        return;
-    }
-    let mut pos = 1;
-    while pos + 4 <= data.len() {
-        let len = u32::from_le_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
-        let end = (pos + len).min(data.len());
-        if len < 5 {
-            return;
-        }
-        let vendor_start = pos + 4;
-        let Some(nul) = data[vendor_start..end].iter().position(|&b| b == 0) else {
-            return;
-        };
-        let vendor = &data[vendor_start..vendor_start + nul];
-        let mut sub = vendor_start + nul + 1;
-        if vendor == b"aeabi" {
-            while sub + 5 <= end {
-                let tag = data[sub];
-                let size = u32::from_le_bytes(data[sub + 1..sub + 5].try_into().unwrap()) as usize;
-                let sub_end = (sub + size).min(end);
-                if size < 5 {
-                    break;
-                }
-                if tag == 1 {
-                    parse_file_attributes(&data[sub + 5..sub_end], attrs);
-                }
-                sub = sub_end;
-            }
-        }
-        pos = end;
-    }
-}
-
-fn parse_file_attributes(data: &[u8], attrs: &mut ArmAttributes) {
-    let mut pos = 0;
-    while pos < data.len() {
-        let Some(tag) = uleb(data, &mut pos) else {
-            return;
-        };
-        // Tags 4, 5 and 67 and odd tags above 32 hold strings; 32 holds a number and a
-        // string; the rest hold numbers.
-        let is_string = matches!(tag, 4 | 5 | 67) || (tag > 32 && tag % 2 == 1);
-        if tag == 32 && uleb(data, &mut pos).is_none() {
-            return;
-        }
-        if is_string || tag == 32 {
-            match data[pos..].iter().position(|&b| b == 0) {
-                Some(n) => pos += n + 1,
-                None => return,
-            }
+/// Reads the "aeabi" file-scope attributes of an `.ARM.attributes` section (ARM IHI 0045)
+/// through `object`'s attribute reader; which tags hold strings is ARM's part.
+fn read_arm_attributes<H: FileHeader>(
+    endian: H::Endian,
+    data: &[u8],
+    attrs: &mut ArmAttributes,
+) -> object::Result<()> {
+    let mut subsections = AttributesSection::<H>::new(endian, data)?.subsections()?;
+    while let Some(subsection) = subsections.next()? {
+        if subsection.vendor() != b"aeabi" {
             continue;
         }
-        let Some(value) = uleb(data, &mut pos) else {
-            return;
-        };
+        let mut subsubsections = subsection.subsubsections();
+        while let Some(subsubsection) = subsubsections.next()? {
+            if subsubsection.tag() == elf::Tag_File {
+                read_file_attributes(subsubsection.attributes(), attrs)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn read_file_attributes(
+    mut reader: AttributeReader<'_>,
+    attrs: &mut ArmAttributes,
+) -> object::Result<()> {
+    while let Some(tag) = reader.read_tag()? {
+        // Tags 4, 5 and 67 and odd tags above 32 hold strings; 32 holds a number and a
+        // string; the rest hold numbers.
+        if tag == 32 {
+            reader.read_integer()?;
+            reader.read_string()?;
+            continue;
+        }
+        if matches!(tag, 4 | 5 | 67) || (tag > 32 && tag % 2 == 1) {
+            reader.read_string()?;
+            continue;
+        }
+        let value = reader.read_integer()?;
         match tag {
             6 => attrs.cpu_arch = Some(value),
             7 => attrs.cpu_arch_profile = Some(value),
@@ -432,6 +401,7 @@ fn parse_file_attributes(data: &[u8], attrs: &mut ArmAttributes) {
             _ => {}
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -460,12 +430,21 @@ mod tests {
     fn arm_attributes_are_read() {
         let data = attributes_section(&[(6, 10), (7, b'A'), (9, 2), (10, 4), (12, 1)], "7-A");
         let mut attrs = ArmAttributes::default();
-        parse_arm_attributes(&data, &mut attrs);
+        read_arm_attributes::<elf::FileHeader32<Endianness>>(Endianness::Little, &data, &mut attrs)
+            .unwrap();
         assert_eq!(attrs.cpu_arch, Some(10));
         assert_eq!(attrs.cpu_arch_profile, Some(u64::from(b'A')));
         assert_eq!(attrs.thumb_isa_use, Some(2));
         assert_eq!(attrs.fp_arch, Some(4));
         assert_eq!(attrs.advanced_simd_arch, Some(1));
+
+        // A section shorter than its own length field is refused, not half read.
+        let result = read_arm_attributes::<elf::FileHeader32<Endianness>>(
+            Endianness::Little,
+            &data[..data.len() - 1],
+            &mut ArmAttributes::default(),
+        );
+        assert!(result.is_err());
     }
 
     fn arm_facts(attrs: ArmAttributes) -> ElfFacts {

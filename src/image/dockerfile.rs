@@ -17,14 +17,14 @@ use crate::target::Target;
 
 /// One platform's files: (path inside the build context, i.e. relative to dist,
 /// absolute path in the image).
-pub type Copies = Vec<(String, String)>;
+pub(crate) type Copies = Vec<(String, String)>;
 
 /// Per platform, `(/path, uid, gid)` of what its rootfs holds for another owner.
-pub type Owned = Vec<(String, u64, u64)>;
+pub(crate) type Owned = Vec<(String, u64, u64)>;
 
 /// `rootfs`: the context folder holding each platform's files besides the artifacts
 /// (`rootfs/<target>/`), copied to `/` first; `owned` gets one `COPY --chown` each.
-pub fn render(
+pub(crate) fn render(
     platforms: &[(Target, Copies)],
     rootfs: Option<&str>,
     owned: &[(Target, Owned)],
@@ -116,7 +116,7 @@ pub fn render(
 }
 
 /// `muslbuild-amd64`, `muslbuild-arm64`, `muslbuild-armv7`: `TARGETARCH` + `TARGETVARIANT`.
-pub fn stage(target: Target) -> String {
+pub(crate) fn stage(target: Target) -> String {
     let (arch, variant) = target.oci_platform();
     format!("muslbuild-{arch}{}", variant.unwrap_or(""))
 }

@@ -8,25 +8,25 @@ use crate::error::{Error, Result};
 use crate::image::layer::{Entry, EntryKind, Tree};
 
 /// Where Go, OpenSSL, rustls-native-certs and curl all look first on Linux.
-pub const CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
+pub(crate) const CA_BUNDLE_PATH: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// Host CA bundles, most common first (Debian/Ubuntu/Alpine/Arch, Fedora/RHEL, openSUSE,
 /// BSD-style).
-pub const HOST_CA_BUNDLES: &[&str] = &[
+pub(crate) const HOST_CA_BUNDLES: &[&str] = &[
     "/etc/ssl/certs/ca-certificates.crt",
     "/etc/pki/tls/certs/ca-bundle.crt",
     "/etc/ssl/ca-bundle.pem",
     "/etc/ssl/cert.pem",
 ];
 
-pub const HOST_ZONEINFO: &str = "/usr/share/zoneinfo";
+pub(crate) const HOST_ZONEINFO: &str = "/usr/share/zoneinfo";
 
 /// The non-root user `--passwd` adds: the uid/gid distroless uses, so images built either
 /// way agree on who owns what.
-pub const NONROOT_UID: u32 = 65532;
-pub const NONROOT_NAME: &str = "nonroot";
+pub(crate) const NONROOT_UID: u32 = 65532;
+pub(crate) const NONROOT_NAME: &str = "nonroot";
 
-pub fn passwd() -> String {
+pub(crate) fn passwd() -> String {
     // No home folder exists in a scratch image; `/nonexistent` says so honestly, as
     // Debian does for its system users.
     format!(
@@ -34,17 +34,17 @@ pub fn passwd() -> String {
     )
 }
 
-pub fn group() -> String {
+pub(crate) fn group() -> String {
     format!("root:x:0:\n{NONROOT_NAME}:x:{NONROOT_UID}:\n")
 }
 
-pub fn add_passwd(tree: &mut Tree) -> Result<()> {
+pub(crate) fn add_passwd(tree: &mut Tree) -> Result<()> {
     tree.insert("/etc/passwd", text_file(passwd()), "--passwd")?;
     tree.insert("/etc/group", text_file(group()), "--passwd")
 }
 
 /// The first existing bundle of `candidates` (`SSL_CERT_FILE` first when set).
-pub fn find_ca_bundle(candidates: &[PathBuf]) -> Result<PathBuf> {
+pub(crate) fn find_ca_bundle(candidates: &[PathBuf]) -> Result<PathBuf> {
     candidates
         .iter()
         .find(|p| p.is_file())
@@ -63,7 +63,7 @@ pub fn find_ca_bundle(candidates: &[PathBuf]) -> Result<PathBuf> {
         })
 }
 
-pub fn add_ca_bundle(tree: &mut Tree, host_bundle: &Path) -> Result<()> {
+pub(crate) fn add_ca_bundle(tree: &mut Tree, host_bundle: &Path) -> Result<()> {
     let bytes =
         std::fs::read(host_bundle).map_err(Error::io("cannot read the CA bundle", host_bundle))?;
     tree.insert(
@@ -81,7 +81,7 @@ pub fn add_ca_bundle(tree: &mut Tree, host_bundle: &Path) -> Result<()> {
 /// Copies the host's zoneinfo tree to `/usr/share/zoneinfo`, symlinks kept as symlinks
 /// (Debian links `posix/` names and aliases such as `Cuba -> America/Havana`), so the
 /// image is as large as the data and no larger.
-pub fn add_zoneinfo(tree: &mut Tree, host_dir: &Path) -> Result<()> {
+pub(crate) fn add_zoneinfo(tree: &mut Tree, host_dir: &Path) -> Result<()> {
     if !host_dir.is_dir() {
         return Err(Error::ImageContent {
             message: format!("no zoneinfo on this machine (`{}` does not exist)", host_dir.display()),

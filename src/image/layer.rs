@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 
 use flate2::{Compression, GzBuilder};
 
@@ -14,52 +13,36 @@ use crate::error::{Error, Result};
 /// What an entry of the layer is. Bytes are held in memory: scratch images are small,
 /// and it keeps the layer a pure function of its inputs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EntryKind {
+pub(crate) enum EntryKind {
     File(Vec<u8>),
     Dir,
     Symlink(String),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Entry {
-    pub kind: EntryKind,
-    pub mode: u32,
-    pub uid: u64,
-    pub gid: u64,
-}
-
-/// Where a file's bytes come from when a caller builds an image from a list of files.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FileSource {
-    Bytes(Vec<u8>),
-    Path(PathBuf),
-}
-
-/// One file of an image, as a library caller describes it: absolute path in the image,
-/// content, mode. Owner is always 0:0.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ImageFile {
-    pub path: String,
-    pub source: FileSource,
-    pub mode: u32,
+pub(crate) struct Entry {
+    pub(crate) kind: EntryKind,
+    pub(crate) mode: u32,
+    pub(crate) uid: u64,
+    pub(crate) gid: u64,
 }
 
 /// The layer's file tree, keyed by its path inside the image without the leading `/`
 /// (`etc/passwd`), which is how layer tars name entries.
 #[derive(Clone, Debug, Default)]
-pub struct Tree {
+pub(crate) struct Tree {
     entries: BTreeMap<String, Entry>,
 }
 
 impl Tree {
-    pub fn new() -> Tree {
+    pub(crate) fn new() -> Tree {
         Tree::default()
     }
 
     /// Adds an entry at an absolute image path and every parent folder it needs (0755,
     /// root). The same path twice is an error naming both origins, so an artifact can
     /// never silently replace `/etc/passwd` or the other way round.
-    pub fn insert(&mut self, image_path: &str, entry: Entry, origin: &str) -> Result<()> {
+    pub(crate) fn insert(&mut self, image_path: &str, entry: Entry, origin: &str) -> Result<()> {
         let path = normalize(image_path)?;
         let mut parent = String::new();
         let parts: Vec<&str> = path.split('/').collect();
@@ -110,42 +93,18 @@ impl Tree {
         }
     }
 
-    /// A tree of the given files (and their parent folders).
-    pub fn from_files(files: &[ImageFile]) -> Result<Tree> {
-        let mut tree = Tree::new();
-        for file in files {
-            tree.add_file(file)?;
-        }
-        Ok(tree)
-    }
-
-    pub fn add_file(&mut self, file: &ImageFile) -> Result<()> {
-        let bytes = match &file.source {
-            FileSource::Bytes(bytes) => bytes.clone(),
-            FileSource::Path(path) => {
-                std::fs::read(path).map_err(Error::io("cannot read", path))?
-            }
-        };
-        let entry = Entry {
-            kind: EntryKind::File(bytes),
-            mode: file.mode,
-            uid: 0,
-            gid: 0,
-        };
-        self.insert(&file.path, entry, &format!("`{}`", file.path))
-    }
-
-    pub fn contains(&self, image_path: &str) -> bool {
+    #[cfg(test)]
+    pub(crate) fn contains(&self, image_path: &str) -> bool {
         normalize(image_path).is_ok_and(|p| self.entries.contains_key(&p))
     }
 
-    pub fn paths(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
         self.entries.keys().map(String::as_str)
     }
 
     /// `(/path, uid, gid)` of each entry not owned by root whose folder has another
     /// owner: what a Dockerfile needs one `COPY --chown` for.
-    pub fn owned_paths(&self) -> Vec<(String, u64, u64)> {
+    pub(crate) fn owned_paths(&self) -> Vec<(String, u64, u64)> {
         let mut out = Vec::new();
         for (path, entry) in &self.entries {
             if entry.uid == 0 && entry.gid == 0 {
@@ -162,12 +121,12 @@ impl Tree {
         out
     }
 
-    pub fn get(&self, image_path: &str) -> Option<&Entry> {
+    pub(crate) fn get(&self, image_path: &str) -> Option<&Entry> {
         self.entries.get(&normalize(image_path).ok()?)
     }
 
     /// The uncompressed tar; its sha256 is the layer's diff_id.
-    pub fn to_tar(&self, mtime: u64) -> Vec<u8> {
+    pub(crate) fn to_tar(&self, mtime: u64) -> Vec<u8> {
         let mut builder = tar::Builder::new(Vec::new());
         for (path, entry) in &self.entries {
             let mut header = tar::Header::new_ustar();
@@ -204,7 +163,7 @@ impl Tree {
 }
 
 /// gzip with a fixed header and level, so the same tar always gives the same bytes.
-pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = GzBuilder::new()
         .mtime(0)
         .operating_system(255)
@@ -215,7 +174,7 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// `/usr/bin/x` -> `usr/bin/x`. Only absolute, plain paths: no `.`/`..` parts, no empty
 /// parts, nothing that could escape the image root when a tool extracts the layer.
-pub fn normalize(image_path: &str) -> Result<String> {
+pub(crate) fn normalize(image_path: &str) -> Result<String> {
     let invalid = |why: &str| {
         Error::usage(
             format!("`{image_path}` is not a valid path in the image: {why}"),
@@ -324,40 +283,6 @@ mod tests {
             .insert("/etc/passwd/x", file(b"q", 0o755), "artifact `x`")
             .unwrap_err();
         assert!(err.to_string().contains("needs it to be a folder"), "{err}");
-    }
-
-    #[test]
-    fn from_files_reads_paths_and_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let on_disk = dir.path().join("tool");
-        std::fs::write(&on_disk, b"elf").unwrap();
-        let tree = Tree::from_files(&[
-            ImageFile {
-                path: "/usr/bin/tool".into(),
-                source: FileSource::Path(on_disk),
-                mode: 0o755,
-            },
-            ImageFile {
-                path: "/etc/motd".into(),
-                source: FileSource::Bytes(b"hi".to_vec()),
-                mode: 0o644,
-            },
-        ])
-        .unwrap();
-        assert_eq!(
-            tree.get("/usr/bin/tool").unwrap().kind,
-            EntryKind::File(b"elf".to_vec())
-        );
-        assert_eq!(tree.get("/etc/motd").unwrap().mode, 0o644);
-        let missing = ImageFile {
-            path: "/x".into(),
-            source: FileSource::Path(dir.path().join("nope")),
-            mode: 0o755,
-        };
-        assert!(matches!(
-            Tree::from_files(&[missing]),
-            Err(Error::Io { .. })
-        ));
     }
 
     #[test]

@@ -11,19 +11,20 @@ use std::path::Path;
 
 use oci_spec::image::{ANNOTATION_REF_NAME, Descriptor};
 
-use crate::cache::{sha256_hex, write_atomic};
+use crate::cache::write_atomic;
 use crate::error::{Error, OutputPlace, Result};
 use crate::image::layer::{Entry, EntryKind, Tree};
 use crate::image::oci::{Image, index_json};
+use crate::sys::hash::sha256_hex;
 
-pub const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
+pub(crate) const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 
 const WRITE_LAYOUT: OutputPlace = OutputPlace::OciLayout;
 
 /// Checks, without writing, that `dir` may become (or already is) an OCI layout, so
 /// every destination is checked before any is written. A folder holding only a layout's
 /// own names (a layout being made, or one a crash left half made) counts as a layout.
-pub fn check_layout_dir(dir: &Path) -> Result<()> {
+pub(crate) fn check_layout_dir(dir: &Path) -> Result<()> {
     if !dir.exists() || dir.join("oci-layout").is_file() {
         return Ok(());
     }
@@ -48,7 +49,7 @@ pub fn check_layout_dir(dir: &Path) -> Result<()> {
 /// Writes the image into `dir`, creating it if needed. An existing layout keeps its other
 /// tags (as `skopeo copy` into `oci:DIR:TAG` does); the entry with our tag is replaced.
 /// A folder that has files but is not an OCI layout is refused, never written into.
-pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
+pub(crate) fn write_layout(dir: &Path, image: &Image) -> Result<()> {
     check_layout_dir(dir)?;
     std::fs::create_dir_all(dir).map_err(Error::write_output(WRITE_LAYOUT, dir))?;
     // Two runs writing one layout would each keep only its own tag and collect the
@@ -94,7 +95,7 @@ pub fn write_layout(dir: &Path, image: &Image) -> Result<()> {
 
 /// The image as an `oci-archive`: a plain tar of the layout, every entry with the image's
 /// timestamp and owner 0, written beside `path` and renamed into place.
-pub fn write_archive(path: &Path, image: &Image, mtime: u64) -> Result<()> {
+pub(crate) fn write_archive(path: &Path, image: &Image, mtime: u64) -> Result<()> {
     let bytes = archive_bytes(image, mtime);
     prepare_archive(path)?;
     write_atomic(path, &bytes).map_err(|e| match e {
@@ -110,7 +111,7 @@ pub fn write_archive(path: &Path, image: &Image, mtime: u64) -> Result<()> {
 }
 
 /// Creates the archive's folder and proves it writable, before anything is written.
-pub fn prepare_archive(path: &Path) -> Result<()> {
+pub(crate) fn prepare_archive(path: &Path) -> Result<()> {
     let parent = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -124,7 +125,7 @@ pub fn prepare_archive(path: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn archive_bytes(image: &Image, mtime: u64) -> Vec<u8> {
+pub(crate) fn archive_bytes(image: &Image, mtime: u64) -> Vec<u8> {
     let file = |bytes: &[u8]| Entry {
         kind: EntryKind::File(bytes.to_vec()),
         mode: 0o644,

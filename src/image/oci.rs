@@ -12,40 +12,40 @@ use oci_spec::image::{
 };
 use serde::Serialize;
 
-use crate::cache::sha256_hex;
 use crate::error::{Error, Result};
 use crate::image::layer::{Tree, gzip};
+use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 
 /// The runtime settings every platform's image config carries.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ImageConfig {
-    pub entrypoint: Option<Vec<String>>,
-    pub cmd: Option<Vec<String>>,
+pub(crate) struct ImageConfig {
+    pub(crate) entrypoint: Option<Vec<String>>,
+    pub(crate) cmd: Option<Vec<String>>,
     /// `KEY=value`, in the order given.
-    pub env: Vec<String>,
-    pub working_dir: Option<String>,
+    pub(crate) env: Vec<String>,
+    pub(crate) working_dir: Option<String>,
     /// `8080/tcp`, `53/udp`.
-    pub exposed_ports: Vec<String>,
-    pub labels: BTreeMap<String, String>,
-    pub user: Option<String>,
+    pub(crate) exposed_ports: Vec<String>,
+    pub(crate) labels: BTreeMap<String, String>,
+    pub(crate) user: Option<String>,
 }
 
 /// What to pack: a file tree per target, one config, the tag, the timestamp.
 #[derive(Clone, Debug)]
-pub struct ImageInput {
-    pub platforms: Vec<(Target, Tree)>,
-    pub config: ImageConfig,
+pub(crate) struct ImageInput {
+    pub(crate) platforms: Vec<(Target, Tree)>,
+    pub(crate) config: ImageConfig,
     /// Written as `org.opencontainers.image.ref.name` on the index in `index.json`.
-    pub tag: String,
+    pub(crate) tag: String,
     /// Seconds since the epoch: file mtimes in the layer and the config's `created`.
-    pub epoch: u64,
+    pub(crate) epoch: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct BlobRef {
-    pub digest: String,
-    pub size: u64,
+pub(crate) struct BlobRef {
+    pub(crate) digest: String,
+    pub(crate) size: u64,
 }
 
 impl BlobRef {
@@ -59,37 +59,38 @@ impl BlobRef {
 
 /// What one platform's image is made of, for reports and tests.
 #[derive(Clone, Debug, Serialize)]
-pub struct PlatformImage {
-    pub target: Target,
-    pub platform: String,
-    pub manifest: BlobRef,
-    pub config: BlobRef,
-    pub layer: BlobRef,
+pub(crate) struct PlatformImage {
+    pub(crate) target: Target,
+    pub(crate) platform: String,
+    pub(crate) manifest: BlobRef,
+    pub(crate) config: BlobRef,
+    pub(crate) layer: BlobRef,
     /// sha256 of the uncompressed layer tar (the config's `rootfs.diff_ids`).
-    pub diff_id: String,
+    pub(crate) diff_id: String,
     /// manifest + config + layer: what a registry stores and a pull downloads.
-    pub total_size: u64,
+    pub(crate) total_size: u64,
 }
 
 /// A finished image: every blob by hex digest, and the `index.json` that names it.
 #[derive(Clone, Debug)]
-pub struct Image {
-    pub tag: String,
+pub(crate) struct Image {
+    pub(crate) tag: String,
     /// The multi-arch image index, the digest a registry would show for the tag.
-    pub index: BlobRef,
-    pub platforms: Vec<PlatformImage>,
-    pub blobs: BTreeMap<String, Vec<u8>>,
+    pub(crate) index: BlobRef,
+    pub(crate) platforms: Vec<PlatformImage>,
+    pub(crate) blobs: BTreeMap<String, Vec<u8>>,
     /// The layout's top-level `index.json`.
-    pub index_json: Vec<u8>,
+    pub(crate) index_json: Vec<u8>,
 }
 
+#[cfg(test)]
 impl Image {
-    pub fn platform(&self, target: Target) -> Option<&PlatformImage> {
+    pub(crate) fn platform(&self, target: Target) -> Option<&PlatformImage> {
         self.platforms.iter().find(|p| p.target == target)
     }
 }
 
-pub fn build(input: &ImageInput) -> Result<Image> {
+pub(crate) fn build(input: &ImageInput) -> Result<Image> {
     validate_tag(&input.tag)?;
     let mut platforms: Vec<&(Target, Tree)> = input.platforms.iter().collect();
     platforms.sort_by_key(|(target, _)| *target);
@@ -179,7 +180,7 @@ pub fn build(input: &ImageInput) -> Result<Image> {
 }
 
 /// The layout's `index.json` over the given descriptors.
-pub fn index_json(manifests: Vec<Descriptor>) -> Result<Vec<u8>> {
+pub(crate) fn index_json(manifests: Vec<Descriptor>) -> Result<Vec<u8>> {
     let index = ImageIndexBuilder::default()
         .schema_version(SCHEMA_VERSION)
         .media_type(MediaType::ImageIndex)
@@ -197,7 +198,7 @@ fn image_config(
 ) -> Result<oci_spec::image::ImageConfiguration> {
     let (arch, variant) = target.oci_platform();
     let mut builder = ImageConfigurationBuilder::default()
-        .created(rfc3339(epoch))
+        .created(crate::sys::time::rfc3339(epoch))
         .architecture(Arch::from(arch))
         .os(Os::Linux)
         .config(runtime_config(config)?)
@@ -262,7 +263,7 @@ fn descriptor(media_type: MediaType, blob: &BlobRef) -> Result<Descriptor> {
 /// Compact JSON with every object's keys sorted. `oci-spec` keeps labels, annotations and
 /// exposed ports in `HashMap`s, whose order changes from run to run; sorting here is
 /// what makes the digests repeat.
-pub fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+pub(crate) fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     fn sort(value: serde_json::Value) -> serde_json::Value {
         match value {
             serde_json::Value::Object(map) => {
@@ -280,14 +281,9 @@ pub fn canonical_json<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(&sort(value)).map_err(internal)
 }
 
-/// `1970-01-01T00:00:00Z` for 0: the config's `created`, from `SOURCE_DATE_EPOCH`.
-pub fn rfc3339(epoch: u64) -> String {
-    crate::sys::time::rfc3339(epoch)
-}
-
 /// A tag as `oci:DIR:TAG`, umoci and podman accept it: the reference grammar's characters,
 /// no whitespace, at most 128 characters for the tag part.
-pub fn validate_tag(tag: &str) -> Result<()> {
+pub(crate) fn validate_tag(tag: &str) -> Result<()> {
     let ok = !tag.is_empty()
         && tag.len() <= 255
         && tag
@@ -357,13 +353,6 @@ mod tests {
 
     fn json(bytes: &[u8]) -> serde_json::Value {
         serde_json::from_slice(bytes).unwrap()
-    }
-
-    #[test]
-    fn rfc3339_dates() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::image::command::normalize_port;
+use crate::image::checks::{artifact_path, check_env, check_workdir, normalize_port};
 use crate::image::essentials;
 use crate::image::layer::normalize;
 use crate::image::oci::validate_tag;
@@ -16,16 +16,16 @@ use crate::target::Target;
 
 /// One step of the way to a value in `[image]`: `ports`, `2` -> `ports[2]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Key {
+pub(crate) enum Key {
     Field(&'static str),
     Index(usize),
 }
 
 /// A problem and the key of `[image]` it is about.
 #[derive(Debug)]
-pub struct Problem {
-    pub at: Vec<Key>,
-    pub error: Box<Error>,
+pub(crate) struct Problem {
+    pub(crate) at: Vec<Key>,
+    pub(crate) error: Box<Error>,
 }
 
 /// What an entry puts at its path, for telling clashes from folders that merge.
@@ -51,7 +51,7 @@ struct Entry {
 /// Checks `spec`. `default_artifacts` are the artifacts shipped when `artifacts` is empty
 /// (the project's, or what dist lists); `base` is the folder relative `files` sources
 /// start from.
-pub fn check(
+pub(crate) fn check(
     spec: &ImageSpec,
     default_artifacts: &[String],
     base: &Path,
@@ -249,37 +249,6 @@ fn nested<'a>(a: &'a Entry, b: &'a Entry) -> Option<(&'a Entry, &'a Entry)> {
     }
 }
 
-/// `NAME=/PATH` -> (NAME, /PATH); `NAME` -> (NAME, BIN_DIR/NAME).
-pub fn artifact_path(item: &str, bin_dir: &str) -> (String, String) {
-    match item.split_once('=') {
-        Some((name, path)) => (name.to_string(), path.to_string()),
-        None => (
-            item.to_string(),
-            format!("{}/{item}", bin_dir.trim_end_matches('/')),
-        ),
-    }
-}
-
-pub fn check_env(env: &str) -> Result<()> {
-    if env.split_once('=').is_none_or(|(k, _)| k.is_empty()) {
-        return Err(Error::usage(
-            format!("environment entry `{env}` is not KEY=VALUE"),
-            "write KEY=VALUE (--env, or `env` in [image])",
-        ));
-    }
-    Ok(())
-}
-
-pub fn check_workdir(dir: &str) -> Result<()> {
-    if !dir.starts_with('/') {
-        return Err(Error::usage(
-            format!("working directory `{dir}` is not absolute"),
-            "write an absolute path such as /data (--workdir, or `workdir` in [image])",
-        ));
-    }
-    Ok(())
-}
-
 fn check_mode(mode: Option<Mode>) -> Result<()> {
     match mode {
         Some(Mode(m)) if m > 0o7777 => Err(Error::usage(
@@ -302,14 +271,18 @@ fn missing_source(written: &Path, resolved: &Path) -> Error {
 }
 
 /// `files` sources made absolute from `base`.
-pub fn absolute_sources(spec: &mut ImageSpec, base: &Path) {
+pub(crate) fn absolute_sources(spec: &mut ImageSpec, base: &Path) {
     for file in &mut spec.files {
         file.source = base.join(&file.source);
     }
 }
 
 /// For tests and callers that hold a spec without positions: the error alone.
-pub fn check_plain(spec: &ImageSpec, default_artifacts: &[String], base: &Path) -> Result<()> {
+pub(crate) fn check_plain(
+    spec: &ImageSpec,
+    default_artifacts: &[String],
+    base: &Path,
+) -> Result<()> {
     check(spec, default_artifacts, base).map_err(|p| *p.error)
 }
 

@@ -30,7 +30,7 @@ pub struct Built {
 pub struct CBuild<'a> {
     pub program: &'a CProgram,
     pub targets: &'a [Target],
-    pub toolchain: &'a toolchain::Request,
+    pub toolchain: &'a toolchain::ToolchainRequest,
     pub jobs: &'a Jobs,
     /// Build even when the cache has the artifact, and do not record it
     /// (`--check-reproducible`'s second build).

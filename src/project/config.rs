@@ -299,7 +299,7 @@ pub struct Project {
     pub vendor: Vec<VendorProject>,
     /// `[lib.NAME]`, name first, paths absolute.
     pub libs: Vec<(String, LibDecl)>,
-    pub image: Option<ImageSpec>,
+    pub(crate) image: Option<ImageSpec>,
 }
 
 #[derive(Clone, Debug)]

@@ -16,7 +16,7 @@ use crate::dist::{Artifact, Dist};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::go;
-use crate::image::{ImageArgs, ImageReport, ImageSpec};
+use crate::image::{ImageOverrides, ImageReport, ImageSpec};
 use crate::jobs::Jobs;
 use crate::libs::recipe::{ConfigureSpec, Exports, MakeSpec};
 use crate::libs::{self, BuildSystem, Recipe};
@@ -362,7 +362,7 @@ fn build(
             other => other,
         },
     };
-    let request = toolchain::Request {
+    let request = toolchain::ToolchainRequest {
         choice,
         cc: options.cc.clone(),
     };
@@ -519,7 +519,7 @@ fn build(
         vendor_installed_path(&vendor_roots, name, target, source)
     };
     let extras_key = match &image_spec {
-        Some(spec) => crate::image::command::check_extras(spec, &targets, &vendor_paths, env)?,
+        Some(spec) => crate::image::check_extras(spec, &targets, &vendor_paths, env)?,
         None => String::new(),
     };
 
@@ -641,7 +641,7 @@ fn build(
 fn make_image(
     spec: &ImageSpec,
     out_dir: &Path,
-    vendor: crate::image::command::VendorPaths<'_>,
+    vendor: crate::image::VendorPaths<'_>,
     extras_key: &str,
     bypass_cache: bool,
     env: &Env,
@@ -813,13 +813,13 @@ fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Target]) -> Ima
 /// rest of the file) is the base the flags override, dist is the project's `out-dir`, and
 /// vendored files come from the vendored projects' installs (cached, or built now);
 /// elsewhere the flags alone, over `dist`.
-pub fn image(args: &ImageArgs, env: &Env, cache: &Cache) -> Result<ImageReport> {
+pub(crate) fn image(args: &ImageOverrides, env: &Env, cache: &Cache) -> Result<ImageReport> {
     let Some(file) = config::find(&env.cwd) else {
         return crate::image::run(
             args,
             ImageSpec::default(),
             &env.cwd.join("dist"),
-            &crate::image::command::no_vendored_projects,
+            &crate::image::no_vendored_projects,
             env,
         );
     };
@@ -856,7 +856,7 @@ pub fn image(args: &ImageArgs, env: &Env, cache: &Cache) -> Result<ImageReport> 
                         ),
                     )
                 })?;
-            let request = toolchain::Request {
+            let request = toolchain::ToolchainRequest {
                 choice: match project.toolchain.parse()? {
                     Choice::Path(path) => Choice::Path(project.root.join(path)),
                     other => other,

@@ -1,30 +1,31 @@
 //! Finds toolchain candidates for a target, in the design's order: overrides, musl-cross
 //! GCC (on PATH or installed in the cache), zig, the distribution's musl. Finding is cheap
-//! (PATH look-ups and stats); whether a candidate works is `probe`'s job.
+//! (PATH look-ups and stats); whether a candidate works is `probe`'s job, and so is the one
+//! question that needs a process: where Python's `ziglang` package keeps its zig.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use super::{
-    Flavor, Provider, Request, Tool, Toolchain, file_stamp, installed_bin_dirs, installed_zigs,
+    Flavor, Provider, Tool, Toolchain, ToolchainRequest, file_stamp, installed_bin_dirs,
+    installed_zigs,
 };
 use crate::cache::Cache;
 use crate::env::Env;
-use crate::sys::process::Cmd;
 use crate::target::Target;
 
 #[derive(Clone, Debug)]
-pub struct Candidate {
-    pub target: Target,
-    pub provider: Provider,
-    pub flavor: Flavor,
-    pub origin: String,
-    pub cc: Tool,
-    pub ar: Tool,
-    pub ranlib: Tool,
+pub(crate) struct Candidate {
+    pub(crate) target: Target,
+    pub(crate) provider: Provider,
+    pub(crate) flavor: Flavor,
+    pub(crate) origin: String,
+    pub(crate) cc: Tool,
+    pub(crate) ar: Tool,
+    pub(crate) ranlib: Tool,
     /// Size and mtime of the files that make up the compiler: a change invalidates the
     /// cached probe.
-    pub stamp: String,
+    pub(crate) stamp: String,
 }
 
 impl Candidate {
@@ -58,7 +59,7 @@ impl Candidate {
         }
     }
 
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!(
             "{} `{}` from {}",
             self.provider,
@@ -67,7 +68,7 @@ impl Candidate {
         )
     }
 
-    pub fn toolchain(&self, version: String, fingerprint: String) -> Toolchain {
+    pub(crate) fn toolchain(&self, version: String, fingerprint: String) -> Toolchain {
         Toolchain {
             target: self.target,
             provider: self.provider,
@@ -82,8 +83,16 @@ impl Candidate {
     }
 }
 
-/// Every candidate for `target`, in resolution order.
-pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -> Vec<Candidate> {
+/// Every candidate for `target`, in resolution order. `zig_in_python` is the zig inside
+/// Python's `ziglang` package, when there is one: finding it takes a process, so the
+/// caller asks `probe` and passes the answer in.
+pub(crate) fn candidates(
+    target: Target,
+    request: &ToolchainRequest,
+    env: &Env,
+    cache: &Cache,
+    zig_in_python: Option<PathBuf>,
+) -> Vec<Candidate> {
     let host = Target::host();
     let mut found = Vec::new();
     let path = env.path().cloned().unwrap_or_default();
@@ -168,10 +177,7 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
     let zigs = find("zig")
         .map(|p| (p, "PATH".to_string()))
         .into_iter()
-        .chain(
-            python_package_program("ziglang", Path::new("zig"), env, cache, &find)
-                .map(|p| (p, "python3 -m ziglang".to_string())),
-        )
+        .chain(zig_in_python.map(|p| (p, "python3 -m ziglang".to_string())))
         .chain(
             installed_zigs(cache)
                 .into_iter()
@@ -226,7 +232,7 @@ pub fn candidates(target: Target, request: &Request, env: &Env, cache: &Cache) -
 }
 
 /// What `resolve` looked for, for the no-toolchain error.
-pub fn looked_for(target: Target, request: &Request) -> String {
+pub(crate) fn looked_for(target: Target, request: &ToolchainRequest) -> String {
     if let Some(cc) = &request.cc {
         return format!("--cc {cc}");
     }
@@ -249,7 +255,7 @@ pub fn looked_for(target: Target, request: &Request) -> String {
     )
 }
 
-pub fn debian_musl_specs(target: Target) -> PathBuf {
+pub(crate) fn debian_musl_specs(target: Target) -> PathBuf {
     Path::new("/usr/lib")
         .join(target.debian_musl_multiarch())
         .join("musl-gcc.specs")
@@ -284,61 +290,4 @@ fn sibling_tool(cc: &Path, tool: &str) -> Option<Tool> {
         .or_else(|| name.strip_suffix("-cc"))?;
     let sibling = cc.with_file_name(format!("{stem}-{tool}"));
     sibling.is_file().then(|| Tool::new(sibling))
-}
-
-/// A program shipped inside a Python package (`ziglang/zig`, `go/bin/go`). Asking Python
-/// costs a process start, so the answer is cached by the interpreter's stamp; only found
-/// paths are cached, so installing the package later is noticed.
-pub(crate) fn python_package_program(
-    package: &str,
-    program: &Path,
-    env: &Env,
-    cache: &Cache,
-    find: &dyn Fn(&str) -> Option<PathBuf>,
-) -> Option<PathBuf> {
-    let python = find("python3")?;
-    let record = cache.dir("probes").join(format!(
-        "{package}-{}",
-        &crate::cache::key([
-            python.as_os_str().as_encoded_bytes(),
-            file_stamp(&python).as_bytes()
-        ])[..16]
-    ));
-    if let Ok(text) = std::fs::read_to_string(&record) {
-        // The path, then a check binding it to the record's name: an edited path (to
-        // another program) is named and looked up again.
-        match crate::cache::read_checked_text(&record, &text) {
-            Ok(Some(path)) if Path::new(path).is_file() => return Some(PathBuf::from(path)),
-            Err(damage) => crate::cache::warn_once(&record, &damage),
-            _ => {}
-        }
-    }
-    // The package name is ours (a constant), passed as argv, never user input.
-    let output = Cmd::new(&python)
-        .args([
-            "-c",
-            "import importlib.util as u, os, sys; s = u.find_spec(sys.argv[1]); print(os.path.dirname(s.origin) if s and s.origin else '')",
-            package,
-        ])
-        .env_clear()
-        .env("PATH", env.path().cloned().unwrap_or_default())
-        .output_any_status()
-        .ok()?;
-    let dir = output.stdout_text().trim().to_string();
-    if !output.status.success() || dir.is_empty() {
-        return None;
-    }
-    let found = PathBuf::from(dir).join(program);
-    if !found.is_file() {
-        return None;
-    }
-    if std::fs::create_dir_all(cache.dir("probes")).is_ok()
-        && let Some(path) = found.to_str()
-    {
-        let _ = crate::cache::write_atomic(
-            &record,
-            crate::cache::checked_text(&record, path).as_bytes(),
-        );
-    }
-    Some(found)
 }

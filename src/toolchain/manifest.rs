@@ -13,11 +13,11 @@ use crate::error::{Error, Result};
 use crate::sys::unpack::Format;
 use crate::target::Target;
 
-pub const EMBEDDED: &str = include_str!("../../toolchains/manifest.toml");
+pub(crate) const EMBEDDED: &str = include_str!("../../toolchains/manifest.toml");
 
 /// What an install target names: a C toolchain for a target, or Go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Want {
+pub(crate) enum Want {
     Target(Target),
     Go,
 }
@@ -33,7 +33,7 @@ impl std::fmt::Display for Want {
 
 impl Want {
     /// `aarch64`, `armv7,x86_64`, `all`, `go`.
-    pub fn parse_list(value: &str) -> Result<Vec<Want>> {
+    pub(crate) fn parse_list(value: &str) -> Result<Vec<Want>> {
         let mut out = Vec::new();
         for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             if part == "go" {
@@ -46,28 +46,30 @@ impl Want {
     }
 }
 
+/// What a manifest entry installs (`provider = "zig"`); `toolchain::Provider` is the
+/// wider set a build can pick from (distribution musl-gcc, a compiler path, …).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Kind {
+pub(crate) enum ManifestProvider {
     MuslCross,
     Zig,
     Go,
 }
 
-impl Kind {
-    pub fn name(self) -> &'static str {
+impl ManifestProvider {
+    pub(crate) fn name(self) -> &'static str {
         match self {
-            Kind::MuslCross => "musl-cross",
-            Kind::Zig => "zig",
-            Kind::Go => "go",
+            ManifestProvider::MuslCross => "musl-cross",
+            ManifestProvider::Zig => "zig",
+            ManifestProvider::Go => "go",
         }
     }
 
-    pub fn parse(value: &str) -> Result<Kind> {
+    pub(crate) fn parse(value: &str) -> Result<ManifestProvider> {
         match value {
-            "musl-cross" => Ok(Kind::MuslCross),
-            "zig" => Ok(Kind::Zig),
-            "go" => Ok(Kind::Go),
+            "musl-cross" => Ok(ManifestProvider::MuslCross),
+            "zig" => Ok(ManifestProvider::Zig),
+            "go" => Ok(ManifestProvider::Go),
             other => Err(Error::usage(
                 format!("unknown provider `{other}`"),
                 "use --provider musl-cross or --provider zig",
@@ -84,46 +86,46 @@ struct File {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// Unique, and the entry's folder name under `toolchains/` in the cache.
-    pub name: String,
-    pub provider: Kind,
-    pub version: String,
+    pub(crate) name: String,
+    pub(crate) provider: ManifestProvider,
+    pub(crate) version: String,
     /// The machine it runs on (a target name: `x86_64`, `aarch64`).
-    pub host: String,
+    pub(crate) host: String,
     /// What it builds for; empty for Go.
     #[serde(default)]
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
     /// Archive URLs, primary first, then mirrors.
     #[serde(default)]
-    pub urls: Vec<String>,
+    pub(crate) urls: Vec<String>,
     /// Fetch with `python3 -m pip download <pip> --no-deps` instead of a URL.
     #[serde(default)]
-    pub pip: Option<String>,
+    pub(crate) pip: Option<String>,
     /// The archive's file name (the wheel pip must produce, for `pip`).
     #[serde(default)]
-    pub file: Option<String>,
+    pub(crate) file: Option<String>,
     #[serde(default)]
-    pub sha256: Option<String>,
+    pub(crate) sha256: Option<String>,
     #[serde(default)]
-    pub size: Option<u64>,
+    pub(crate) size: Option<u64>,
     /// Without a `size`, the most bytes a download may have (`max-size`; default
     /// `download::DEFAULT_MAX_SIZE`, 512 MiB).
     #[serde(default, rename = "max-size")]
-    pub max_size: Option<u64>,
+    pub(crate) max_size: Option<u64>,
     /// Why there is no sha256 (shown when the entry is refused).
     #[serde(default)]
-    pub unverified: Option<String>,
-    pub format: Format,
+    pub(crate) unverified: Option<String>,
+    pub(crate) format: Format,
     /// The folder inside the archive that becomes the installed entry (`""`: all of it).
     #[serde(default)]
-    pub root: String,
+    pub(crate) root: String,
     /// Where the tools are, relative to `root`.
     #[serde(default = "default_bin")]
-    pub bin: String,
+    pub(crate) bin: String,
     /// musl-cross: the tools' prefix (`aarch64-linux-musl` for `aarch64-linux-musl-gcc`).
     #[serde(default)]
-    pub prefix: Option<String>,
+    pub(crate) prefix: Option<String>,
 }
 
 fn default_bin() -> String {
@@ -131,11 +133,11 @@ fn default_bin() -> String {
 }
 
 impl Entry {
-    pub fn verified(&self) -> bool {
+    pub(crate) fn verified(&self) -> bool {
         self.sha256.is_some()
     }
 
-    pub fn file_name(&self) -> String {
+    pub(crate) fn file_name(&self) -> String {
         self.file.clone().unwrap_or_else(|| {
             self.urls
                 .first()
@@ -147,7 +149,7 @@ impl Entry {
     }
 
     /// Where it comes from, for messages and the install record.
-    pub fn source(&self) -> String {
+    pub(crate) fn source(&self) -> String {
         match (&self.pip, self.urls.first()) {
             (Some(pip), _) => format!("pip download {pip}"),
             (None, Some(url)) => url.clone(),
@@ -155,11 +157,11 @@ impl Entry {
         }
     }
 
-    pub fn covers(&self, want: Want) -> bool {
+    pub(crate) fn covers(&self, want: Want) -> bool {
         match want {
-            Want::Go => self.provider == Kind::Go,
+            Want::Go => self.provider == ManifestProvider::Go,
             Want::Target(t) => {
-                self.provider != Kind::Go
+                self.provider != ManifestProvider::Go
                     && self
                         .targets
                         .iter()
@@ -200,7 +202,7 @@ impl Entry {
                 "a `pip` entry needs `file`, the wheel's file name".into()
             ));
         }
-        if self.provider == Kind::MuslCross && self.prefix.is_none() {
+        if self.provider == ManifestProvider::MuslCross && self.prefix.is_none() {
             return Err(bad("a musl-cross entry needs `prefix`".into()));
         }
         for part in [&self.root, &self.bin] {
@@ -213,13 +215,13 @@ impl Entry {
 }
 
 #[derive(Clone, Debug)]
-pub struct Manifest {
-    pub path: PathBuf,
-    pub entries: Vec<Entry>,
+pub(crate) struct Manifest {
+    pub(crate) path: PathBuf,
+    pub(crate) entries: Vec<Entry>,
 }
 
 impl Manifest {
-    pub fn parse(text: &str, path: &Path) -> Result<Manifest> {
+    pub(crate) fn parse(text: &str, path: &Path) -> Result<Manifest> {
         let file: File = toml::from_str(text).map_err(|e| Error::Manifest {
             path: path.to_path_buf(),
             reason: e.message().to_string(),
@@ -239,14 +241,14 @@ impl Manifest {
         })
     }
 
-    pub fn embedded() -> Manifest {
+    pub(crate) fn embedded() -> Manifest {
         Manifest::parse(EMBEDDED, Path::new("<built-in toolchains/manifest.toml>"))
             .expect("the embedded manifest is valid (unit-tested)")
     }
 
     /// `--manifest FILE`, else the given override (config / `MUSLBUILD_MANIFEST`), else the
     /// built-in one.
-    pub fn load(path: Option<&Path>) -> Result<Manifest> {
+    pub(crate) fn load(path: Option<&Path>) -> Result<Manifest> {
         match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
@@ -257,16 +259,16 @@ impl Manifest {
         }
     }
 
-    pub fn by_name(&self, name: &str) -> Option<&Entry> {
+    pub(crate) fn by_name(&self, name: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.name == name)
     }
 
     /// Entries for `want` that run on `host`, in manifest order, optionally of one provider.
-    pub fn candidates(
+    pub(crate) fn candidates(
         &self,
         want: Want,
         host: Option<Target>,
-        provider: Option<Kind>,
+        provider: Option<ManifestProvider>,
     ) -> Vec<&Entry> {
         self.entries
             .iter()

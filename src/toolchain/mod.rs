@@ -4,8 +4,11 @@
 //! link a static musl executable for that target.
 
 mod discover;
-pub mod install;
-pub mod manifest;
+pub(crate) mod doctor;
+mod fetch;
+pub(crate) mod install;
+pub(crate) mod installed;
+pub(crate) mod manifest;
 pub mod probe;
 
 use std::ffi::OsString;
@@ -15,9 +18,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-pub(crate) use discover::python_package_program;
-pub use discover::{Candidate, candidates};
-pub use probe::{Verdict, probe};
+pub(crate) use discover::Candidate;
+pub(crate) use probe::python_package_program;
+pub(crate) use probe::{Verdict, probe};
 
 use crate::cache::Cache;
 use crate::env::Env;
@@ -27,20 +30,20 @@ use crate::target::Target;
 /// A program and the leading arguments that make it the tool (cc-rs's `Tool`):
 /// `zig cc -target aarch64-linux-musl` is one `Tool`, not a string to split.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Tool {
-    pub program: PathBuf,
-    pub args: Vec<OsString>,
+pub(crate) struct Tool {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<OsString>,
 }
 
 impl Tool {
-    pub fn new(program: impl Into<PathBuf>) -> Tool {
+    pub(crate) fn new(program: impl Into<PathBuf>) -> Tool {
         Tool {
             program: program.into(),
             args: Vec::new(),
         }
     }
 
-    pub fn with_args<I, S>(mut self, args: I) -> Tool
+    pub(crate) fn with_args<I, S>(mut self, args: I) -> Tool
     where
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
@@ -49,12 +52,12 @@ impl Tool {
         self
     }
 
-    pub fn command(&self) -> crate::sys::process::Cmd {
+    pub(crate) fn command(&self) -> crate::sys::process::Cmd {
         crate::sys::process::Cmd::new(&self.program).args(&self.args)
     }
 
     /// The tool as one string for `CC=` in a `./configure` environment.
-    pub fn to_shell_words(&self) -> String {
+    pub(crate) fn to_shell_words(&self) -> String {
         std::iter::once(self.program.as_os_str())
             .chain(self.args.iter().map(|a| a.as_os_str()))
             .map(|s| {
@@ -70,7 +73,7 @@ impl Tool {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Provider {
+pub(crate) enum Provider {
     /// `--cc`, or a `CC_<target>` / `TARGET_CC` / `CC` variable.
     Override,
     /// A musl-cross GCC set (`aarch64-linux-musl-gcc`).
@@ -82,7 +85,7 @@ pub enum Provider {
 }
 
 impl Provider {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Provider::Override => "override",
             Provider::MuslCross => "musl-cross",
@@ -101,14 +104,14 @@ impl fmt::Display for Provider {
 /// How the driver takes its CPU flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Flavor {
+pub(crate) enum Flavor {
     Gcc,
     Zig,
 }
 
 /// `--toolchain`: which provider `auto` may pick, or one compiler by path.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Choice {
+pub(crate) enum Choice {
     Auto,
     Provider(Provider),
     Path(PathBuf),
@@ -137,22 +140,22 @@ impl FromStr for Choice {
 /// A probed, usable toolchain for one target.
 #[derive(Clone, Debug, Serialize)]
 pub struct Toolchain {
-    pub target: Target,
-    pub provider: Provider,
-    pub flavor: Flavor,
+    pub(crate) target: Target,
+    pub(crate) provider: Provider,
+    pub(crate) flavor: Flavor,
     /// Where it was found: `PATH`, `python3 ziglang`, `CC_aarch64_unknown_linux_musl`…
-    pub origin: String,
-    pub cc: Tool,
-    pub ar: Tool,
-    pub ranlib: Tool,
-    pub version: String,
-    pub fingerprint: String,
+    pub(crate) origin: String,
+    pub(crate) cc: Tool,
+    pub(crate) ar: Tool,
+    pub(crate) ranlib: Tool,
+    pub(crate) version: String,
+    pub(crate) fingerprint: String,
 }
 
 impl Toolchain {
     /// Flags every compile and link for this target gets, before the user's: they pin
     /// the CPU baseline whatever the toolchain's default is.
-    pub fn target_flags(&self) -> Vec<String> {
+    pub(crate) fn target_flags(&self) -> Vec<String> {
         let flags = match self.flavor {
             Flavor::Zig => self.target.zig_cpu_flags(),
             Flavor::Gcc => self.target.gcc_cpu_flags(),
@@ -161,17 +164,31 @@ impl Toolchain {
     }
 
     /// `zig 0.17.1`, `musl-gcc 12.2.0`: what the user sees beside an artifact.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("{} {}", self.provider, self.version)
     }
 }
 
+/// Every candidate for `target`, in resolution order: discovery's PATH look-ups and
+/// stats, given the one answer that needs a process (where Python's `ziglang` keeps zig).
+pub(crate) fn candidates(
+    target: Target,
+    request: &ToolchainRequest,
+    env: &Env,
+    cache: &Cache,
+) -> Vec<Candidate> {
+    let path = env.path().cloned().unwrap_or_default();
+    let find = |name: &str| which::which_in(name, Some(&path), &env.cwd).ok();
+    let zig_in_python = python_package_program("ziglang", Path::new("zig"), env, cache, &find);
+    discover::candidates(target, request, env, cache, zig_in_python)
+}
+
 /// Settings that decide which toolchain a target gets.
 #[derive(Clone, Debug)]
-pub struct Request {
-    pub choice: Choice,
+pub struct ToolchainRequest {
+    pub(crate) choice: Choice,
     /// `--cc`: one compiler for every target, used as given.
-    pub cc: Option<String>,
+    pub(crate) cc: Option<String>,
 }
 
 /// Resolves the toolchain for `target`: the first candidate (in the design's order) that
@@ -179,7 +196,12 @@ pub struct Request {
 ///
 /// When none works and `request` allows it, installs the first verified toolchain of the
 /// manifest (said on stderr) and tries again; offline, the error says what to install.
-pub fn resolve(target: Target, request: &Request, env: &Env, cache: &Cache) -> Result<Toolchain> {
+pub(crate) fn resolve(
+    target: Target,
+    request: &ToolchainRequest,
+    env: &Env,
+    cache: &Cache,
+) -> Result<Toolchain> {
     match resolve_found(target, request, env, cache) {
         Err(err @ Error::NoToolchain { .. }) if install::may_auto_install(request) => {
             match install::ensure_installed(target, request, env, cache)? {
@@ -192,9 +214,9 @@ pub fn resolve(target: Target, request: &Request, env: &Env, cache: &Cache) -> R
 }
 
 /// `resolve` among what is already on the machine, installing nothing.
-pub fn resolve_found(
+pub(crate) fn resolve_found(
     target: Target,
-    request: &Request,
+    request: &ToolchainRequest,
     env: &Env,
     cache: &Cache,
 ) -> Result<Toolchain> {
@@ -228,7 +250,7 @@ pub fn resolve_found(
     })
 }
 
-fn allows(request: &Request, candidate: &Candidate) -> bool {
+fn allows(request: &ToolchainRequest, candidate: &Candidate) -> bool {
     if request.cc.is_some() {
         return candidate.provider == Provider::Override;
     }
@@ -239,7 +261,7 @@ fn allows(request: &Request, candidate: &Candidate) -> bool {
     }
 }
 
-pub fn no_toolchain_help(target: Target, request: &Request) -> String {
+pub(crate) fn no_toolchain_help(target: Target, request: &ToolchainRequest) -> String {
     let arch = target.debian_arch();
     let distro = if Target::host() == Some(target) {
         "apt-get install musl-tools".to_string()
@@ -280,7 +302,7 @@ pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
 }
 
 /// The `zig` of every zig installed in the cache.
-pub fn installed_zigs(cache: &Cache) -> Vec<PathBuf> {
+pub(crate) fn installed_zigs(cache: &Cache) -> Vec<PathBuf> {
     installed_bin_dirs(cache)
         .into_iter()
         .map(|dir| dir.join("zig"))
@@ -318,7 +340,7 @@ mod tests {
 
     #[test]
     fn help_names_concrete_commands() {
-        let request = Request {
+        let request = ToolchainRequest {
             choice: Choice::Auto,
             cc: None,
         };

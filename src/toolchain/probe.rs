@@ -1,10 +1,15 @@
 //! Probing: can this candidate link a static musl executable for its target? Answered
 //! once per fingerprint and cached in `probes/`, so a warm build spawns no probe at all.
+//! Also the other question only a process answers, likewise cached: where a Python
+//! package (zig's `ziglang` wheel, Go's) keeps its program.
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Candidate, Flavor};
+use super::{Candidate, Flavor, file_stamp};
 use crate::cache::{self, Cache};
+use crate::env::Env;
 use crate::error::Result;
 use crate::sys::process::{self as cmd, Cmd};
 
@@ -30,8 +35,8 @@ const PROBE_SOURCE: &str = r#"#include <stdio.h>
 int main(void) { puts("muslbuild probe"); return 0; }
 "#;
 
-pub fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
-    let identity = cache::key([
+pub(crate) fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
+    let identity = crate::sys::hash::key([
         candidate.provider.name().as_bytes(),
         candidate.target.name().as_bytes(),
         candidate.cc.to_shell_words().as_bytes(),
@@ -70,11 +75,11 @@ pub struct Record {
 
 pub fn record_check(identity: &str, verdict: &Verdict) -> String {
     let json = serde_json::to_string(verdict).expect("verdict serialises");
-    cache::key(["muslbuild-probe-1", identity, &json])
+    crate::sys::hash::key(["muslbuild-probe-1", identity, &json])
 }
 
 /// The record's verdict when its check holds; a record that fails it is reported.
-pub fn read_record(path: &std::path::Path, identity: &str) -> Option<Verdict> {
+pub(crate) fn read_record(path: &std::path::Path, identity: &str) -> Option<Verdict> {
     let text = std::fs::read_to_string(path).ok()?;
     let damage = |reason: &str| {
         cache::warn_once(
@@ -148,7 +153,7 @@ fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Ver
             reason: report.problems.join("; "),
         });
     }
-    let fingerprint = cache::key([identity.as_bytes(), version.as_bytes()]);
+    let fingerprint = crate::sys::hash::key([identity.as_bytes(), version.as_bytes()]);
     Ok(Verdict::Usable {
         version,
         fingerprint,
@@ -183,6 +188,63 @@ fn version_of(candidate: &Candidate) -> std::result::Result<String, String> {
         return Err("it printed no version".into());
     }
     Ok(line.to_string())
+}
+
+/// A program shipped inside a Python package (`ziglang/zig`, `go/bin/go`). Asking Python
+/// costs a process start, so the answer is cached by the interpreter's stamp; only found
+/// paths are cached, so installing the package later is noticed.
+pub(crate) fn python_package_program(
+    package: &str,
+    program: &Path,
+    env: &Env,
+    cache: &Cache,
+    find: &dyn Fn(&str) -> Option<PathBuf>,
+) -> Option<PathBuf> {
+    let python = find("python3")?;
+    let record = cache.dir("probes").join(format!(
+        "{package}-{}",
+        &crate::sys::hash::key([
+            python.as_os_str().as_encoded_bytes(),
+            file_stamp(&python).as_bytes()
+        ])[..16]
+    ));
+    if let Ok(text) = std::fs::read_to_string(&record) {
+        // The path, then a check binding it to the record's name: an edited path (to
+        // another program) is named and looked up again.
+        match crate::cache::read_checked_text(&record, &text) {
+            Ok(Some(path)) if Path::new(path).is_file() => return Some(PathBuf::from(path)),
+            Err(damage) => crate::cache::warn_once(&record, &damage),
+            _ => {}
+        }
+    }
+    // The package name is ours (a constant), passed as argv, never user input.
+    let output = Cmd::new(&python)
+        .args([
+            "-c",
+            "import importlib.util as u, os, sys; s = u.find_spec(sys.argv[1]); print(os.path.dirname(s.origin) if s and s.origin else '')",
+            package,
+        ])
+        .env_clear()
+        .env("PATH", env.path().cloned().unwrap_or_default())
+        .output_any_status()
+        .ok()?;
+    let dir = output.stdout_text().trim().to_string();
+    if !output.status.success() || dir.is_empty() {
+        return None;
+    }
+    let found = PathBuf::from(dir).join(program);
+    if !found.is_file() {
+        return None;
+    }
+    if std::fs::create_dir_all(cache.dir("probes")).is_ok()
+        && let Some(path) = found.to_str()
+    {
+        let _ = crate::cache::write_atomic(
+            &record,
+            crate::cache::checked_text(&record, path).as_bytes(),
+        );
+    }
+    Some(found)
 }
 
 #[cfg(test)]

@@ -1,0 +1,410 @@
+//! `muslbuild image`: the artifacts listed in `dist/manifest.json`, plus the `ImageSpec`,
+//! become an OCI layout, optionally an `oci-archive`, and `dist/Dockerfile`. Every input
+//! is checked (artifact names, targets, files still matching their recorded sha256)
+//! before anything is written.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cache::write_atomic;
+use crate::env::Env;
+use crate::error::{Error, OutputPlace, Result};
+use crate::image::ImageSpec;
+use crate::image::checks::{check_env, check_workdir, normalize_port};
+use crate::image::dist_input::{Plan, plan, read_artifact, read_dist_manifest};
+use crate::image::dockerfile::{self, Copies};
+use crate::image::essentials;
+use crate::image::extras::{VendorPaths, essentials_tree, extras_tree};
+use crate::image::layer::{Entry, EntryKind, Tree};
+use crate::image::layout::{check_layout_dir, prepare_archive, write_archive, write_layout};
+use crate::image::oci::{self, BlobRef, ImageConfig, ImageInput, PlatformImage};
+use crate::image::overrides::ImageOverrides;
+use crate::image::spec;
+use crate::target::Target;
+
+/// What `muslbuild image` made: printed for people, or as JSON with `--json`.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct ImageReport {
+    pub(crate) tag: String,
+    pub(crate) index: BlobRef,
+    pub(crate) platforms: Vec<PlatformImage>,
+    pub(crate) oci_layout: PathBuf,
+    pub(crate) oci_archive: Option<PathBuf>,
+    pub(crate) dockerfile: Option<PathBuf>,
+}
+
+impl ImageReport {
+    pub(crate) fn human(&self) -> String {
+        let mut out = format!(
+            "image {}  index {} ({} bytes)\n",
+            self.tag, self.index.digest, self.index.size
+        );
+        for p in &self.platforms {
+            out.push_str(&format!(
+                "  {:<13} manifest {}  layer {} bytes, total {} bytes\n",
+                p.platform, p.manifest.digest, p.layer.size, p.total_size
+            ));
+        }
+        out.push_str(&format!("  OCI layout   {}\n", self.oci_layout.display()));
+        if let Some(archive) = &self.oci_archive {
+            out.push_str(&format!("  oci-archive  {}\n", archive.display()));
+        }
+        if let Some(dockerfile) = &self.dockerfile {
+            out.push_str(&format!("  Dockerfile   {}\n", dockerfile.display()));
+        }
+        out
+    }
+}
+
+fn runtime_config(spec: &ImageSpec, plan: &Plan) -> Result<ImageConfig> {
+    for env in &spec.env {
+        check_env(env)?;
+    }
+    if let Some(dir) = &spec.workdir {
+        check_workdir(dir)?;
+    }
+    let mut ports = Vec::new();
+    for port in &spec.ports {
+        ports.push(normalize_port(port)?);
+    }
+    ports.sort();
+    ports.dedup();
+    let entrypoint = match (&spec.entrypoint, plan.artifacts.as_slice()) {
+        (Some(e), _) => Some(e.clone()),
+        (None, [(_, path)]) => Some(vec![path.clone()]),
+        (None, _) => None,
+    };
+    let user = spec.user.clone().or_else(|| {
+        spec.passwd
+            .then(|| format!("{}:{}", essentials::NONROOT_UID, essentials::NONROOT_UID))
+    });
+    Ok(ImageConfig {
+        entrypoint,
+        cmd: spec.cmd.clone(),
+        env: spec.env.clone(),
+        working_dir: spec.workdir.clone(),
+        exposed_ports: ports,
+        labels: spec.labels.clone(),
+        user,
+    })
+}
+
+/// Builds the image the spec describes from the dist folder and writes it out: the
+/// flags over `base` (the project's `[image]`, or nothing), dist from `--out-dir` or
+/// `default_out_dir`.
+pub(crate) fn run(
+    overrides: &ImageOverrides,
+    base: ImageSpec,
+    default_out_dir: &Path,
+    vendor: VendorPaths<'_>,
+    env: &Env,
+) -> Result<ImageReport> {
+    let spec = overrides.apply(base)?;
+    let out_dir = overrides
+        .out_dir
+        .as_ref()
+        .map_or_else(|| default_out_dir.to_path_buf(), |d| env.cwd.join(d));
+    make(&spec, &out_dir, vendor, env)
+}
+
+/// The image a spec describes, from the artifacts recorded in `out_dir`: what
+/// `muslbuild build` calls for a project's `[image]` once its artifacts are in dist.
+pub(crate) fn make(
+    spec: &ImageSpec,
+    out_dir: &Path,
+    vendor: VendorPaths<'_>,
+    env: &Env,
+) -> Result<ImageReport> {
+    spec::check_plain(spec, &[], &env.cwd)?;
+    let manifest_path = out_dir.join(crate::dist::MANIFEST);
+    // Builds change dist under its lock: reading under it, the manifest and the files
+    // agree, and an interrupted build's transaction is settled first.
+    let _dist_lock = out_dir
+        .is_dir()
+        .then(|| crate::dist::lock(out_dir))
+        .transpose()?;
+    let dist = read_dist_manifest(out_dir)?;
+    let plan = plan(spec, &dist, &manifest_path)?;
+    let config = runtime_config(spec, &plan)?;
+    let tag = spec.tag.clone().unwrap_or_else(|| "latest".into());
+    let essentials = essentials_tree(spec, env)?;
+    let epoch = env.source_date_epoch();
+
+    let mut platforms = Vec::new();
+    let mut copies: Vec<(Target, Copies)> = Vec::new();
+    let mut rootfs: Vec<(Target, Tree)> = Vec::new();
+    for target in &plan.targets {
+        let extras = extras_tree(spec, &essentials, *target, vendor, env)?;
+        let mut tree = extras.clone();
+        let mut target_copies = Vec::new();
+        for (name, image_path) in &plan.artifacts {
+            let artifact = &plan.files[&(*target, name.clone())];
+            let bytes = read_artifact(out_dir, &manifest_path, artifact, *target)?;
+            let entry = Entry {
+                kind: EntryKind::File(bytes),
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+            };
+            tree.insert(image_path, entry, &format!("artifact `{name}`"))?;
+            target_copies.push((artifact.path.clone(), image_path.clone()));
+        }
+        platforms.push((*target, tree));
+        copies.push((*target, target_copies));
+        rootfs.push((*target, extras));
+    }
+
+    let image = oci::build(&ImageInput {
+        platforms,
+        config: config.clone(),
+        tag: tag.clone(),
+        epoch,
+    })?;
+
+    let layout_dir = spec
+        .oci_layout
+        .as_ref()
+        .map(|p| env.cwd.join(p))
+        .unwrap_or_else(|| out_dir.join("image"));
+    let archive = spec.oci_archive.as_ref().map(|p| env.cwd.join(p));
+    // Every destination is checked before the first is written, so a bad path leaves
+    // nothing behind; then the one-file archive goes first, the layout after it.
+    check_layout_dir(&layout_dir)?;
+    if let Some(archive) = &archive {
+        prepare_archive(archive)?;
+        write_archive(archive, &image, epoch)?;
+    }
+    write_layout(&layout_dir, &image)?;
+    let dockerfile = if spec.dockerfile.unwrap_or(true) {
+        let has_rootfs = rootfs.iter().any(|(_, tree)| tree.paths().next().is_some());
+        if has_rootfs {
+            write_rootfs(&out_dir.join(ROOTFS), &rootfs)?;
+        } else if out_dir.join(ROOTFS).is_dir() {
+            // A rootfs an earlier image wrote would not match this Dockerfile.
+            std::fs::remove_dir_all(out_dir.join(ROOTFS))
+                .map_err(Error::io("cannot replace", out_dir.join(ROOTFS)))?;
+        }
+        let owned: Vec<(Target, dockerfile::Owned)> = rootfs
+            .iter()
+            .map(|(t, tree)| (*t, tree.owned_paths()))
+            .collect();
+        let path = out_dir.join("Dockerfile");
+        write_atomic(
+            &path,
+            dockerfile::render(&copies, has_rootfs.then_some(ROOTFS), &owned, &config).as_bytes(),
+        )?;
+        Some(path)
+    } else {
+        None
+    };
+
+    Ok(ImageReport {
+        tag,
+        index: image.index.clone(),
+        platforms: image.platforms.clone(),
+        oci_layout: layout_dir,
+        oci_archive: archive,
+        dockerfile,
+    })
+}
+
+/// The folder in dist the Dockerfile copies each platform's files besides the artifacts
+/// from: `rootfs/<target>/`.
+pub(crate) const ROOTFS: &str = "rootfs";
+
+/// Writes each platform's tree as real files under `dest/<target>/` for `COPY`, modes
+/// included (owners are the Dockerfile's `--chown`): built in a temporary folder beside
+/// it, then swapped in, so a buildx run never sees half of it.
+fn write_rootfs(dest: &Path, trees: &[(Target, Tree)]) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let parent = dest.parent().expect("rootfs is inside dist");
+    std::fs::create_dir_all(parent).map_err(Error::write_output(OutputPlace::OutDir, parent))?;
+    let temp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempdir_in(parent)
+        .map_err(Error::write_output(OutputPlace::OutDir, parent))?;
+    let mode = |file: &Path, mode: u32| {
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode))
+            .map_err(Error::write_output(OutputPlace::OutDir, file))
+    };
+    for (target, tree) in trees {
+        let root = temp.path().join(target.name());
+        std::fs::create_dir_all(&root).map_err(Error::write_output(OutputPlace::OutDir, &root))?;
+        let mut dirs = Vec::new();
+        for path in tree.paths() {
+            let entry = tree.get(&format!("/{path}")).expect("path from the tree");
+            let file = root.join(path);
+            let io = Error::write_output(OutputPlace::OutDir, &file);
+            match &entry.kind {
+                EntryKind::Dir => {
+                    std::fs::create_dir_all(&file).map_err(io)?;
+                    dirs.push((file, entry.mode));
+                }
+                EntryKind::File(bytes) => {
+                    std::fs::write(&file, bytes).map_err(io)?;
+                    mode(&file, entry.mode)?;
+                }
+                EntryKind::Symlink(target) => {
+                    std::os::unix::fs::symlink(target, &file).map_err(io)?
+                }
+            }
+        }
+        // Deepest first, so a folder without write permission is still filled.
+        for (dir, m) in dirs.iter().rev() {
+            mode(dir, *m)?;
+        }
+    }
+    if dest.exists() {
+        make_removable(dest);
+        std::fs::remove_dir_all(dest).map_err(Error::io("cannot replace", dest))?;
+    }
+    let temp = temp.keep();
+    std::fs::rename(&temp, dest).map_err(|source| {
+        make_removable(&temp);
+        let _ = std::fs::remove_dir_all(&temp);
+        Error::WriteOutput {
+            place: OutputPlace::OutDir,
+            path: dest.to_path_buf(),
+            source,
+        }
+    })
+}
+
+/// Folders of a rootfs may be 0500 (a daemon's private folder): give the owner write
+/// permission back so the tree can be removed.
+fn make_removable(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let Ok(meta) = std::fs::symlink_metadata(dir) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let _ = std::fs::set_permissions(
+        dir,
+        std::fs::Permissions::from_mode(meta.permissions().mode() | 0o700),
+    );
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            make_removable(&entry.path());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::dist_input::DistArtifact;
+    use serde::Deserialize;
+
+    fn dist_entry(target: &str, name: &str) -> DistArtifact {
+        DistArtifact {
+            name: name.into(),
+            target: target.into(),
+            path: format!("{target}/{name}"),
+            sha256: String::new(),
+        }
+    }
+
+    fn dist() -> Vec<DistArtifact> {
+        vec![
+            dist_entry("x86_64", "hello"),
+            dist_entry("aarch64", "hello"),
+            dist_entry("armv7", "hello"),
+            dist_entry("x86_64", "tool"),
+        ]
+    }
+
+    #[test]
+    fn spec_deserializes_from_an_image_section() {
+        #[derive(Deserialize)]
+        struct Project {
+            image: ImageSpec,
+        }
+        let project: Project = serde_json::from_value(serde_json::json!({
+            "image": {
+                "tag": "hello:1.0", "artifacts": ["hello=/usr/bin/hello"], "ca-certs": true,
+                "entrypoint": ["/usr/bin/hello"], "ports": ["8080"], "labels": {"a": "b"}, "oci-archive": "dist/hello.tar"
+            }
+        }))
+        .unwrap();
+        assert_eq!(project.image.tag.as_deref(), Some("hello:1.0"));
+        assert!(project.image.ca_certs && !project.image.passwd);
+        assert_eq!(
+            project.image.oci_archive,
+            Some(PathBuf::from("dist/hello.tar"))
+        );
+        let err = serde_json::from_value::<ImageSpec>(serde_json::json!({"entrypont": ["/x"]}))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown field `entrypont`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn plan_defaults_to_every_target_and_artifact_and_names_what_is_missing() {
+        let only_hello = ImageSpec {
+            artifacts: vec!["hello".into()],
+            ..ImageSpec::default()
+        };
+        let p = plan(&only_hello, &dist(), Path::new("dist/manifest.json")).unwrap();
+        assert_eq!(p.targets, Target::ALL.to_vec());
+        assert_eq!(
+            p.artifacts,
+            vec![("hello".to_string(), "/hello".to_string())]
+        );
+        let config = runtime_config(&only_hello, &p).unwrap();
+        assert_eq!(config.entrypoint, Some(vec!["/hello".to_string()]));
+
+        // `tool` exists for x86_64 only: asking for it on every target is an error
+        let both = ImageSpec::default();
+        let err = plan(&both, &dist(), Path::new("dist/manifest.json"))
+            .err()
+            .unwrap();
+        assert!(
+            matches!(&err, Error::MissingArtifact { name, target: Target::Aarch64, .. } if name == "tool"),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), crate::error::exit::INPUT);
+
+        let x86 = ImageSpec {
+            targets: vec!["amd64".into()],
+            bin_dir: Some("/usr/bin/".into()),
+            ..ImageSpec::default()
+        };
+        let p = plan(&x86, &dist(), Path::new("m")).unwrap();
+        assert_eq!(p.targets, vec![Target::X86_64]);
+        assert_eq!(
+            p.artifacts
+                .iter()
+                .map(|(_, p)| p.as_str())
+                .collect::<Vec<_>>(),
+            vec!["/usr/bin/hello", "/usr/bin/tool"]
+        );
+        assert_eq!(runtime_config(&x86, &p).unwrap().entrypoint, None);
+    }
+
+    #[test]
+    fn passwd_defaults_the_user_to_nonroot() {
+        let spec = ImageSpec {
+            passwd: true,
+            artifacts: vec!["hello".into()],
+            ..ImageSpec::default()
+        };
+        let p = plan(&spec, &dist(), Path::new("m")).unwrap();
+        assert_eq!(
+            runtime_config(&spec, &p).unwrap().user.as_deref(),
+            Some("65532:65532")
+        );
+        let spec = ImageSpec {
+            user: Some("0".into()),
+            ..spec
+        };
+        assert_eq!(
+            runtime_config(&spec, &p).unwrap().user.as_deref(),
+            Some("0")
+        );
+    }
+}
