@@ -4,10 +4,13 @@
 //! dependencies' keys; a warm build only checks completion records and spawns nothing.
 //! Targets build in parallel within the `-j` budget.
 
-pub mod build;
+mod build;
 pub mod commands;
+pub mod host;
+mod job;
 pub mod recipe;
 pub mod source;
+mod step;
 pub mod symbols;
 pub mod vendor;
 
@@ -15,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-pub use build::Job;
+pub use job::Job;
 pub use recipe::{BuildSystem, Catalog, Recipe};
 
 use crate::cache::{self, Cache};
@@ -161,17 +164,17 @@ pub fn plan(
             })
             .collect();
         let output = if recipe.is_project() {
-            build::Output::Programs
+            job::Output::Programs
         } else {
-            build::Output::Libraries
+            job::Output::Libraries
         };
         // What the build is made of, flags included: changing how libraries are compiled
         // (-fPIC) must not reuse a prefix built the old way.
         let flags = format!(
             "{}\n{}",
-            build::cflags(toolchain, output).join(" "),
+            job::cflags(toolchain, output).join(" "),
             // As cross_env links: with symbols, stripped after the library check.
-            build::ldflags(toolchain, output, false).join(" ")
+            job::ldflags(toolchain, output, false).join(" ")
         );
         let (identity, inputs) = if recipe.is_project() {
             // A project's sources are not part of its key: its build tree stays
@@ -239,6 +242,16 @@ pub fn plan(
     Ok(jobs)
 }
 
+/// Whether nothing needs to run: a library's prefix is complete; a project's staged
+/// install was made from the folder's current contents.
+fn is_current(job: &Job) -> bool {
+    if job.recipe.is_project() {
+        vendor::is_current(job)
+    } else {
+        cache::is_complete(&job.prefix)
+    }
+}
+
 fn link_set(jobs: &[Job]) -> LinkSet {
     let mut set = LinkSet::default();
     for job in jobs.iter().rev() {
@@ -261,9 +274,7 @@ pub fn prepare(
     env: &Env,
     cache: &Cache,
 ) -> Result<Prepared> {
-    let catalog = request
-        .catalog()
-        .with_sources_at_hand(&request.source_dirs, cache)?;
+    let catalog = source::with_sources_at_hand(request.catalog(), &request.source_dirs, cache)?;
     let mut plans = Vec::new();
     for tc in toolchains {
         plans.push(plan(&catalog, &request.names, tc, cache)?);
@@ -275,8 +286,8 @@ pub fn prepare(
 
     let mut pending: Vec<Vec<Job>> = Vec::new();
     for jobs in &plans {
-        let todo: Vec<Job> = jobs.iter().filter(|j| !j.is_current()).cloned().collect();
-        for job in jobs.iter().filter(|j| j.is_current()) {
+        let todo: Vec<Job> = jobs.iter().filter(|j| !is_current(j)).cloned().collect();
+        for job in jobs.iter().filter(|j| is_current(j)) {
             cache::mark_used(&job.prefix);
             let outcome = outcome(job, State::Cached);
             report(&outcome);
@@ -291,8 +302,8 @@ pub fn prepare(
     }
 
     let recipes: Vec<&Recipe> = pending.iter().flatten().map(|j| &j.recipe).collect();
-    build::check_paths_for_builds(cache, &recipes)?;
-    let host = build::check_host_tools(recipes.iter().copied(), env)?;
+    host::check_paths_for_builds(cache, &recipes)?;
+    let host = host::check_host_tools(recipes.iter().copied(), env)?;
     for job in pending.iter().flatten() {
         vendor::check_buildable(&job.recipe)?;
     }
@@ -319,7 +330,7 @@ pub fn prepare(
                 let board = &board;
                 scope.spawn(move || {
                     let line = board.line(jobs[0].target().name());
-                    let settings = build::Settings {
+                    let settings = step::Settings {
                         cache,
                         env,
                         host,
@@ -477,13 +488,13 @@ pub fn env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
         .map(|d| format!("-I{}", path(d)))
         .collect();
     // What a vendored program gets: section GC and stripped at link time.
-    let mut ldflags = build::ldflags(toolchain, build::Output::Programs, true);
+    let mut ldflags = job::ldflags(toolchain, job::Output::Programs, true);
     ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
     let libs: Vec<String> = set.libs.iter().map(|l| format!("-l{l}")).collect();
-    let strip = build::find_strip(toolchain, env);
-    let build_triple = build::build_triple();
+    let strip = step::find_strip(toolchain, env);
+    let build_triple = host::build_triple();
     let vars = [
-        ("CC", build::cc_words(toolchain)),
+        ("CC", step::cc_words(toolchain)),
         ("AR", toolchain.ar.to_shell_words()),
         ("RANLIB", toolchain.ranlib.to_shell_words()),
         (
@@ -494,7 +505,7 @@ pub fn env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
         ),
         (
             "CFLAGS",
-            build::cflags(toolchain, build::Output::Programs).join(" "),
+            job::cflags(toolchain, job::Output::Programs).join(" "),
         ),
         ("CPPFLAGS", cppflags.join(" ")),
         ("LDFLAGS", ldflags.join(" ")),

@@ -475,20 +475,8 @@ impl Catalog {
         Catalog { recipes }
     }
 
-    /// Each recipe with alternative sources takes the archive at hand: its own when the
-    /// cache or a source folder has it, else the first alternative found there, else its
-    /// own (to download). The choice is part of the recipe, so of its key and version.
-    pub fn with_sources_at_hand(
-        mut self,
-        source_dirs: &[PathBuf],
-        cache: &crate::cache::Cache,
-    ) -> Result<Catalog> {
-        for recipe in self.recipes.values_mut() {
-            if recipe.sources.iter().any(|s| !s.alternatives.is_empty()) {
-                *recipe = super::source::choose_at_hand(recipe, source_dirs, cache)?;
-            }
-        }
-        Ok(self)
+    pub fn all_mut(&mut self) -> impl Iterator<Item = &mut Recipe> {
+        self.recipes.values_mut()
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Recipe> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::recipe::{Recipe, SourceSpec};
+use super::recipe::{Catalog, Recipe, SourceSpec};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
 use crate::sys::unpack::{self as unpack, Format, Limits};
@@ -108,8 +108,24 @@ pub fn obtain(
     }
 }
 
+/// Each recipe with alternative sources takes the archive at hand: its own when the
+/// cache or a source folder has it, else the first alternative found there, else its
+/// own (to download). The choice is part of the recipe, so of its key and version.
+pub fn with_sources_at_hand(
+    mut catalog: Catalog,
+    source_dirs: &[PathBuf],
+    cache: &Cache,
+) -> Result<Catalog> {
+    for recipe in catalog.all_mut() {
+        if recipe.sources.iter().any(|s| !s.alternatives.is_empty()) {
+            *recipe = choose_at_hand(recipe, source_dirs, cache)?;
+        }
+    }
+    Ok(catalog)
+}
+
 /// `recipe` with each source that has alternatives replaced by the archive at hand (see
-/// `Catalog::with_sources_at_hand`). Looks by cache entry and file name first, and hashes
+/// `with_sources_at_hand`). Looks by cache entry and file name first, and hashes
 /// the source folders' archives only when neither finds one.
 pub fn choose_at_hand(recipe: &Recipe, source_dirs: &[PathBuf], cache: &Cache) -> Result<Recipe> {
     let mut chosen = recipe.clone();

@@ -17,9 +17,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::build::{self, Job, Runner, Settings};
+use super::job::Job;
 use super::recipe::{BuildSystem, Recipe};
 use super::source;
+use super::step::{self, Runner, Settings};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
 use crate::target::Target;
@@ -118,14 +119,14 @@ fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<boo
     if found.is_empty() {
         return Ok(false);
     }
-    Ok(!build::refresh_config_scripts(&copy, target, &log)?.is_empty())
+    Ok(!step::refresh_config_scripts(&copy, target, &log)?.is_empty())
 }
 
 /// Builds a project's programs for one toolchain unless its staged install is current;
 /// returns whether anything ran.
 pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     let cache = settings.cache;
-    let _lock = build::lock(cache, job)?;
+    let _lock = job.lock(cache)?;
     if is_current(job) {
         return Ok(false);
     }
@@ -188,16 +189,16 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
             if !job.recipe.bootstrap.is_empty() {
                 settings.progress.step(&job.recipe.label(), "bootstrap");
             }
-            build::bootstrap(job, &tree, &logs)?;
+            step::bootstrap(job, &tree, &logs)?;
             if job.recipe.build == BuildSystem::Autotools {
-                build::refresh_config_scripts(
+                step::refresh_config_scripts(
                     &tree,
                     job.target(),
                     &logs.join("config-scripts.log"),
                 )?;
             }
         }
-        build::check_configure_script(&job.recipe, &read_from)?;
+        step::check_configure_script(&job.recipe, &read_from)?;
         runner.configure()?;
         std::fs::write(&configured, &how).map_err(Error::io("cannot write", &configured))?;
     }
@@ -281,7 +282,7 @@ pub fn installed_programs(prefix_dir: &Path) -> Vec<String> {
 /// `bootstrap` command that will make it.
 pub fn check_buildable(recipe: &Recipe) -> Result<()> {
     match &recipe.path {
-        Some(dir) if recipe.bootstrap.is_empty() => build::check_configure_script(recipe, dir),
+        Some(dir) if recipe.bootstrap.is_empty() => step::check_configure_script(recipe, dir),
         _ => Ok(()),
     }
 }

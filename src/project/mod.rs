@@ -388,7 +388,7 @@ fn build(
         let catalog = libs::Catalog::new(all);
         let wanted: Vec<String> = vendor_recipes.iter().map(|r| r.name.clone()).collect();
         let closure = catalog.closure(&wanted)?;
-        libs::build::check_host_tools(closure.iter().copied(), env)?;
+        libs::host::check_host_tools(closure.iter().copied(), env)?;
         for recipe in closure {
             libs::vendor::check_buildable(recipe)?;
         }
