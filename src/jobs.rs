@@ -15,6 +15,12 @@ pub struct Slot<'a> {
     jobs: &'a Jobs,
 }
 
+/// Several slots taken together (a `make -jN`), released together.
+pub struct Slots<'a> {
+    jobs: &'a Jobs,
+    count: usize,
+}
+
 impl Jobs {
     pub fn new(total: usize) -> Jobs {
         let total = total.max(1);
@@ -44,6 +50,32 @@ impl Jobs {
         }
         *free -= 1;
         Slot { jobs: self }
+    }
+
+    /// Blocks until `min(n, total)` slots (at least one) are free and takes them at once,
+    /// so two holders never each wait on the other's half.
+    pub fn acquire_n(&self, n: usize) -> Slots<'_> {
+        let count = n.clamp(1, self.total);
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free < count {
+            free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= count;
+        Slots { jobs: self, count }
+    }
+}
+
+impl Slots<'_> {
+    /// How many slots are held: the `-j` to pass on.
+    pub fn count(&self) -> usize {
+        self.count
+    }
+}
+
+impl Drop for Slots<'_> {
+    fn drop(&mut self) {
+        *self.jobs.free.lock().unwrap_or_else(|e| e.into_inner()) += self.count;
+        self.jobs.released.notify_all();
     }
 }
 
@@ -99,5 +131,17 @@ mod tests {
         });
         let peak = peak.load(Ordering::SeqCst);
         assert!((1..=2).contains(&peak), "peak {peak}");
+    }
+
+    #[test]
+    fn several_slots_are_taken_together_and_capped_at_the_budget() {
+        let jobs = Jobs::new(3);
+        let two = jobs.acquire_n(2);
+        assert_eq!(two.count(), 2);
+        let one = jobs.acquire_n(1);
+        assert_eq!(*jobs.free.lock().unwrap(), 0);
+        drop((two, one));
+        assert_eq!(jobs.acquire_n(10).count(), 3);
+        assert_eq!(*jobs.free.lock().unwrap(), 3);
     }
 }
