@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::sys::process::{self as cmd, Cmd};
 
 /// Builds `job` unless its prefix is already complete; returns whether it built.
-pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
+pub(crate) fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     let cache = settings.cache;
     let _lock = job.lock(cache)?;
     if cache::is_complete(&job.prefix) {

@@ -12,24 +12,24 @@ use crate::toolchain::Toolchain;
 
 /// The library options every command that can build libraries takes.
 #[derive(Clone, Debug, Default)]
-pub struct LibOptions {
+pub(crate) struct LibOptions {
     /// `--lib NAME[,NAME]` (repeatable).
-    pub libs: Vec<String>,
+    pub(crate) libs: Vec<String>,
     /// `--vendor-lib NAME=DIR[:BUILD]` (repeatable).
-    pub vendor_libs: Vec<String>,
+    pub(crate) vendor_libs: Vec<String>,
     /// `--lib-file FILE.toml` (repeatable): `[[library]]` tables in the recipe format.
-    pub lib_files: Vec<PathBuf>,
+    pub(crate) lib_files: Vec<PathBuf>,
     /// `--source-dir DIR` (repeatable).
-    pub source_dirs: Vec<PathBuf>,
+    pub(crate) source_dirs: Vec<PathBuf>,
     /// `--keep-failed`.
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
 }
 
 impl LibOptions {
     /// Resolves names, vendored libraries and source folders into a build request. A
     /// vendored library is built even when not named in `--lib`: declaring it is asking
     /// for it.
-    pub fn request(&self, env: &Env, jobs: usize) -> Result<Request> {
+    pub(crate) fn request(&self, env: &Env, jobs: usize) -> Result<Request> {
         let mut vendored = Vec::new();
         for value in &self.vendor_libs {
             vendored.push(super::recipe::parse_vendor_flag(value, &env.cwd)?);
@@ -54,19 +54,19 @@ impl LibOptions {
         Ok(request)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.libs.is_empty() && self.vendor_libs.is_empty() && self.lib_files.is_empty()
     }
 }
 
 /// `muslbuild lib list`.
-pub fn list(options: &LibOptions, env: &Env) -> Result<String> {
+pub(crate) fn list(options: &LibOptions, env: &Env) -> Result<String> {
     let request = options.request(env, 1)?;
     Ok(super::list(&request.catalog()))
 }
 
 /// `muslbuild lib build`: the libraries for every toolchain, and the report.
-pub fn build(
+pub(crate) fn build(
     options: &LibOptions,
     toolchains: &[Toolchain],
     env: &Env,
@@ -85,7 +85,7 @@ pub fn build(
 
 /// `muslbuild lib env`: builds (or finds) the libraries for one toolchain and returns the
 /// `export KEY=value` lines.
-pub fn env_lines(
+pub(crate) fn env_lines(
     options: &LibOptions,
     toolchain: &Toolchain,
     env: &Env,
@@ -101,7 +101,7 @@ pub fn env_lines(
 
 /// The `--lib` step of a C build: builds what is missing, then adds the include dirs,
 /// lib dirs and link names to each target's program.
-pub fn prepare_programs(
+pub(crate) fn prepare_programs(
     options: &LibOptions,
     toolchains: &[Toolchain],
     env: &Env,
@@ -118,7 +118,7 @@ pub fn prepare_programs(
 impl CProgram {
     /// Adds a target's libraries: their headers and archives come after the user's own
     /// `-I`/`-L`, and their link names after the user's `-l`, dependents first.
-    pub fn link_libraries(&mut self, set: &super::LinkSet) {
+    pub(crate) fn link_libraries(&mut self, set: &super::LinkSet) {
         self.include_dirs.extend(set.include_dirs.iter().cloned());
         self.lib_dirs.extend(set.lib_dirs.iter().cloned());
         self.libs.extend(set.libs.iter().cloned());

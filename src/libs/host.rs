@@ -10,19 +10,19 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 
 /// Where the machine's autotools-dev keeps current `config.sub`/`config.guess`.
-pub const AUTOTOOLS_MISC: &str = "/usr/share/misc";
+pub(crate) const AUTOTOOLS_MISC: &str = "/usr/share/misc";
 
 /// Programs on the build machine, resolved once before any build starts.
 #[derive(Clone, Debug, Default)]
-pub struct HostTools {
-    pub make: PathBuf,
-    pub build_cc: Option<String>,
-    pub tools: BTreeMap<String, PathBuf>,
-    pub build_triple: String,
+pub(crate) struct HostTools {
+    pub(crate) make: PathBuf,
+    pub(crate) build_cc: Option<String>,
+    pub(crate) tools: BTreeMap<String, PathBuf>,
+    pub(crate) build_triple: String,
 }
 
 /// The Debian package that provides a host program, for "install it" hints.
-pub fn package_for(tool: &str) -> &str {
+pub(crate) fn package_for(tool: &str) -> &str {
     match tool {
         "tic" | "infocmp" => "ncurses-bin",
         "cc" | "gcc" => "gcc",
@@ -39,7 +39,7 @@ pub fn package_for(tool: &str) -> &str {
 
 /// Finds every host program the given recipes need, or names the first missing one with
 /// its package, before anything starts.
-pub fn check_host_tools<'a>(
+pub(crate) fn check_host_tools<'a>(
     recipes: impl IntoIterator<Item = &'a Recipe>,
     env: &Env,
 ) -> Result<HostTools> {
@@ -105,7 +105,7 @@ pub fn check_host_tools<'a>(
 /// The build machine's GNU triple for `--build`. Only its difference from `--host`
 /// matters (it makes autoconf cross-compile even for the host's own arch), so it is
 /// derived rather than asked of `config.guess`.
-pub fn build_triple() -> String {
+pub(crate) fn build_triple() -> String {
     match std::env::consts::ARCH {
         "x86_64" => "x86_64-pc-linux-gnu".into(),
         "arm" => "armv7l-unknown-linux-gnueabihf".into(),
@@ -115,7 +115,7 @@ pub fn build_triple() -> String {
 
 /// Autotools and the flags in `CFLAGS`/`CPPFLAGS` split on white space: a build folder,
 /// source folder or prefix with a space in its path cannot be built. Said up front.
-pub fn check_paths_for_builds(cache: &Cache, recipes: &[&Recipe]) -> Result<()> {
+pub(crate) fn check_paths_for_builds(cache: &Cache, recipes: &[&Recipe]) -> Result<()> {
     let spaced = |p: &Path| p.to_string_lossy().chars().any(char::is_whitespace);
     if spaced(cache.root()) {
         return Err(Error::LibrarySpec {

@@ -13,20 +13,20 @@ use crate::toolchain::{Flavor, Toolchain};
 /// Whether a build makes libraries (linked later into programs) or a project's programs
 /// (artifacts): they differ in position independence, section GC and stripping.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Output {
+pub(crate) enum Output {
     Libraries,
     Programs,
 }
 
 /// Size first: zig needs an `-O` level or it builds with the UB sanitizer; sections let the
 /// final link drop unused code.
-pub const SIZE_CFLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections"];
+pub(crate) const SIZE_CFLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections"];
 /// Static libraries are position-independent, so a consumer that links `-fPIE -pie` (a
 /// common hardening default) links them as well as a non-PIE one does.
-pub const LIB_PIC: &str = "-fPIC";
+pub(crate) const LIB_PIC: &str = "-fPIC";
 /// clang (zig cc) makes these errors; old configure scripts' tests then fail for the
 /// wrong reason ("Cannot find terminal libraries"). Distributions pass the same.
-pub const CLANG_COMPAT: &[&str] = &[
+pub(crate) const CLANG_COMPAT: &[&str] = &[
     "-Wno-error=implicit-function-declaration",
     "-Wno-error=implicit-int",
     "-Wno-error=int-conversion",
@@ -35,7 +35,7 @@ pub const CLANG_COMPAT: &[&str] = &[
 
 /// `CFLAGS` of a build (before the recipe's own): size, sections, `-fPIC` for libraries,
 /// clang's compatibility flags with zig.
-pub fn cflags(tc: &Toolchain, output: Output) -> Vec<String> {
+pub(crate) fn cflags(tc: &Toolchain, output: Output) -> Vec<String> {
     let mut flags: Vec<String> = SIZE_CFLAGS.iter().map(|s| s.to_string()).collect();
     if output == Output::Libraries {
         flags.push(LIB_PIC.into());
@@ -48,7 +48,7 @@ pub fn cflags(tc: &Toolchain, output: Output) -> Vec<String> {
 
 /// `LDFLAGS` of a build (before `-L` and the recipe's own): static, `-Os` (zig reads the
 /// level at link time too); programs also get section GC and the strip decision.
-pub fn ldflags(tc: &Toolchain, output: Output, strip: bool) -> Vec<String> {
+pub(crate) fn ldflags(tc: &Toolchain, output: Output, strip: bool) -> Vec<String> {
     let mut flags = vec!["-static".to_string(), "-Os".to_string()];
     if output == Output::Programs {
         // The same as -static for gcc and clang, but libtool passes it through: it takes
@@ -64,7 +64,7 @@ pub fn ldflags(tc: &Toolchain, output: Output, strip: bool) -> Vec<String> {
 /// since no strip that reads the target's ELF is guaranteed to exist (the host's cannot
 /// read foreign binaries and zig has none). zig drops the symbol table by itself at `-Os`;
 /// only `-g` makes it keep symbols.
-pub fn strip_flags(tc: &Toolchain, strip: bool) -> &'static [&'static str] {
+pub(crate) fn strip_flags(tc: &Toolchain, strip: bool) -> &'static [&'static str] {
     match (strip, tc.flavor) {
         (true, _) => &["-s"],
         (false, Flavor::Zig) => &["-g"],
@@ -74,31 +74,31 @@ pub fn strip_flags(tc: &Toolchain, strip: bool) -> &'static [&'static str] {
 
 /// One library to build for one toolchain: its key, its prefix and its dependencies'.
 #[derive(Clone, Debug)]
-pub struct Job {
-    pub recipe: Recipe,
-    pub toolchain: Toolchain,
-    pub key: String,
-    pub prefix: PathBuf,
+pub(crate) struct Job {
+    pub(crate) recipe: Recipe,
+    pub(crate) toolchain: Toolchain,
+    pub(crate) key: String,
+    pub(crate) prefix: PathBuf,
     /// Dependency prefixes, dependencies first (the whole closure, not just direct deps).
-    pub dep_prefixes: Vec<PathBuf>,
+    pub(crate) dep_prefixes: Vec<PathBuf>,
     /// Their names, in the same order (`{prefix:NAME}` in arguments).
-    pub dep_names: Vec<String>,
+    pub(crate) dep_names: Vec<String>,
     /// Verified archives, filled in before any build starts.
-    pub archives: Vec<PathBuf>,
+    pub(crate) archives: Vec<PathBuf>,
     /// The dependency closure's link names, dependents first (`-lreadline -lhistory
     /// -lncursesw -ltinfow`): a vendored build's `LIBS`, so that configure's link tests
     /// (`AC_SEARCH_LIBS(initscr, ncursesw)`) link the whole static closure.
-    pub dep_libs: Vec<String>,
+    pub(crate) dep_libs: Vec<String>,
     /// A vendored folder's content hash (empty for archives).
-    pub content: String,
+    pub(crate) content: String,
 }
 
 impl Job {
-    pub fn target(&self) -> Target {
+    pub(crate) fn target(&self) -> Target {
         self.toolchain.target
     }
 
-    pub fn output(&self) -> Output {
+    pub(crate) fn output(&self) -> Output {
         if self.recipe.is_project() {
             Output::Programs
         } else {
@@ -107,14 +107,14 @@ impl Job {
     }
 
     /// The entry's lock; a wait on another process says so.
-    pub fn lock(&self, cache: &Cache) -> Result<std::fs::File> {
+    pub(crate) fn lock(&self, cache: &Cache) -> Result<std::fs::File> {
         cache.lock_announced(
             &format!("lib-{}", self.key),
             &format!("{} for {}", self.recipe.subject(), self.target()),
         )
     }
 
-    pub fn log_dir(&self, cache: &Cache) -> PathBuf {
+    pub(crate) fn log_dir(&self, cache: &Cache) -> PathBuf {
         cache
             .dir("logs")
             .join("libs")

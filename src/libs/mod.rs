@@ -5,25 +5,26 @@
 //! Targets build in parallel within the `-j` budget.
 
 mod build;
-pub mod commands;
-pub mod host;
+pub(crate) mod commands;
+pub(crate) mod host;
 mod job;
-pub mod recipe;
-pub mod source;
+pub(crate) mod recipe;
+pub(crate) mod source;
 mod step;
-pub mod symbols;
-pub mod vendor;
+pub(crate) mod symbols;
+pub(crate) mod vendor;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-pub use job::Job;
-pub use recipe::{BuildSystem, Catalog, Recipe};
+pub(crate) use job::Job;
+pub(crate) use recipe::{BuildSystem, Catalog, Recipe};
 
 use crate::cache::{self, Cache};
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::jobs::Jobs;
 use crate::sys::process as cmd;
 use crate::sys::progress;
 use crate::target::Target;
@@ -34,35 +35,35 @@ const BUILD_LOGIC: &str = "muslbuild-libs-3";
 
 /// What a build asks for: library names, and the vendored libraries it declares.
 #[derive(Clone, Debug, Default)]
-pub struct Request {
-    pub names: Vec<String>,
-    pub vendored: Vec<Recipe>,
+pub(crate) struct Request {
+    pub(crate) names: Vec<String>,
+    pub(crate) vendored: Vec<Recipe>,
     /// `--source-dir`, then `MUSLBUILD_SOURCE_DIRS`.
-    pub source_dirs: Vec<PathBuf>,
+    pub(crate) source_dirs: Vec<PathBuf>,
     /// The `-j` budget shared by all targets.
-    pub jobs: usize,
+    pub(crate) jobs: usize,
     /// `--keep-failed`: keep a failed build's whole tree and say where.
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
 }
 
 impl Request {
-    pub fn catalog(&self) -> Catalog {
+    pub(crate) fn catalog(&self) -> Catalog {
         Catalog::new(self.vendored.clone())
     }
 }
 
 /// What a consumer of the libraries needs for one target, in link order.
 #[derive(Clone, Debug, Default)]
-pub struct LinkSet {
-    pub include_dirs: Vec<PathBuf>,
-    pub lib_dirs: Vec<PathBuf>,
+pub(crate) struct LinkSet {
+    pub(crate) include_dirs: Vec<PathBuf>,
+    pub(crate) lib_dirs: Vec<PathBuf>,
     /// `-l` names: dependents before their dependencies.
-    pub libs: Vec<String>,
-    pub prefixes: Vec<PathBuf>,
+    pub(crate) libs: Vec<String>,
+    pub(crate) prefixes: Vec<PathBuf>,
 }
 
 impl LinkSet {
-    pub fn pkg_config_libdir(&self) -> String {
+    pub(crate) fn pkg_config_libdir(&self) -> String {
         let mut dirs = Vec::new();
         for p in &self.prefixes {
             dirs.push(p.join("lib/pkgconfig").display().to_string());
@@ -74,7 +75,7 @@ impl LinkSet {
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
-pub enum State {
+pub(crate) enum State {
     Built { seconds: f64 },
     Cached,
 }
@@ -84,26 +85,26 @@ pub enum State {
 pub struct Outcome {
     /// `ncurses 6.4`, `greet (vendored)`.
     #[serde(skip)]
-    pub label: String,
-    pub name: String,
-    pub version: String,
-    pub target: Target,
-    pub toolchain: String,
+    pub(crate) label: String,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) target: Target,
+    pub(crate) toolchain: String,
     #[serde(flatten)]
-    pub state: State,
+    pub(crate) state: State,
     /// A library's prefix, or where a project's programs were installed (the runtime
     /// prefix inside its staged install).
-    pub prefix: PathBuf,
+    pub(crate) prefix: PathBuf,
     /// A project's staged install: the `DESTDIR` root (`usr/bin/…`, `etc/…`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub staged: Option<PathBuf>,
+    pub(crate) staged: Option<PathBuf>,
     /// Whether a project's programs were linked stripped (`strip`, the default).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stripped: Option<bool>,
+    pub(crate) stripped: Option<bool>,
 }
 
 impl Outcome {
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let what = match self.stripped {
             Some(_) => format!("project {}", self.label),
             None => format!("library {}", self.label),
@@ -127,12 +128,12 @@ impl Outcome {
 #[derive(Clone, Debug, Default)]
 pub struct Prepared {
     /// Per toolchain, in the order given.
-    pub link_sets: Vec<(Target, LinkSet)>,
-    pub outcomes: Vec<Outcome>,
+    pub(crate) link_sets: Vec<(Target, LinkSet)>,
+    pub(crate) outcomes: Vec<Outcome>,
 }
 
 impl Prepared {
-    pub fn link_set(&self, target: Target) -> Option<&LinkSet> {
+    pub(crate) fn link_set(&self, target: Target) -> Option<&LinkSet> {
         self.link_sets
             .iter()
             .find(|(t, _)| *t == target)
@@ -141,7 +142,7 @@ impl Prepared {
 }
 
 /// The jobs for one toolchain, dependencies first, with their keys and prefixes.
-pub fn plan(
+pub(crate) fn plan(
     catalog: &Catalog,
     names: &[String],
     toolchain: &Toolchain,
@@ -268,7 +269,7 @@ fn link_set(jobs: &[Job]) -> LinkSet {
 /// Makes sure every requested library (and its dependencies) exists for every toolchain:
 /// cached prefixes are taken as they are; the others are checked (host tools, sources)
 /// before anything starts, then built, targets in parallel.
-pub fn prepare(
+pub(crate) fn prepare(
     request: &Request,
     toolchains: &[Toolchain],
     env: &Env,
@@ -316,7 +317,7 @@ pub fn prepare(
             .collect::<Result<_>>()?;
     }
 
-    let budget = request.jobs.max(1);
+    let budget = Jobs::new(request.jobs.max(1));
     let active = AtomicUsize::new(pending.len());
     let board = progress::Board::new(progress::Mode::detect());
     let failed = AtomicBool::new(false);
@@ -324,68 +325,23 @@ pub fn prepare(
         let handles: Vec<_> = pending
             .iter()
             .map(|jobs| {
-                let host = &host;
-                let failed = &failed;
-                let active = &active;
-                let board = &board;
+                let (host, failed, active, board, budget) =
+                    (&host, &failed, &active, &board, &budget);
                 scope.spawn(move || {
                     let line = board.line(jobs[0].target().name());
                     let settings = step::Settings {
                         cache,
                         env,
                         host,
-                        budget,
+                        jobs: budget,
                         active,
                         keep_failed: request.keep_failed,
                         progress: &line,
                     };
+                    let outcomes = build_chain(jobs, &settings, board, failed);
                     // The other targets' share of -j grows when this one is done.
-                    struct Done<'a>(&'a AtomicUsize);
-                    impl Drop for Done<'_> {
-                        fn drop(&mut self) {
-                            self.0.fetch_sub(1, Ordering::Relaxed);
-                        }
-                    }
-                    let _done = Done(active);
-                    let mut outcomes = Vec::new();
-                    for job in jobs {
-                        if failed.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        board.println(&format!(
-                            "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
-                            job.recipe.subject(),
-                            job.target(),
-                            job.toolchain.label(),
-                            settings.make_jobs(),
-                            job.log_dir(cache).display()
-                        ));
-                        let start = Instant::now();
-                        let built = if job.recipe.is_project() {
-                            vendor::build(job, &settings)
-                        } else {
-                            build::build(job, &settings)
-                        };
-                        match built {
-                            Ok(built) => {
-                                let state = if built {
-                                    State::Built {
-                                        seconds: start.elapsed().as_secs_f64(),
-                                    }
-                                } else {
-                                    State::Cached
-                                };
-                                let outcome = outcome(job, state);
-                                board.println(&format!("muslbuild: {}", outcome.line()));
-                                outcomes.push(outcome);
-                            }
-                            Err(err) => {
-                                failed.store(true, Ordering::Relaxed);
-                                return Err(err);
-                            }
-                        }
-                    }
-                    Ok(outcomes)
+                    active.fetch_sub(1, Ordering::Relaxed);
+                    outcomes
                 })
             })
             .collect();
@@ -398,6 +354,49 @@ pub fn prepare(
         prepared.outcomes.extend(result?);
     }
     Ok(prepared)
+}
+
+/// One target's builds in order, dependencies first; stops when any target failed.
+fn build_chain(
+    jobs: &[Job],
+    settings: &step::Settings<'_>,
+    board: &progress::Board,
+    failed: &AtomicBool,
+) -> Result<Vec<Outcome>> {
+    let mut outcomes = Vec::new();
+    for job in jobs {
+        if failed.load(Ordering::Relaxed) {
+            break;
+        }
+        board.println(&format!(
+            "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
+            job.recipe.subject(),
+            job.target(),
+            job.toolchain.label(),
+            settings.make_jobs(),
+            job.log_dir(settings.cache).display()
+        ));
+        let start = Instant::now();
+        let built = if job.recipe.is_project() {
+            vendor::build(job, settings)
+        } else {
+            build::build(job, settings)
+        };
+        let state = match built {
+            Ok(true) => State::Built {
+                seconds: start.elapsed().as_secs_f64(),
+            },
+            Ok(false) => State::Cached,
+            Err(err) => {
+                failed.store(true, Ordering::Relaxed);
+                return Err(err);
+            }
+        };
+        let outcome = outcome(job, state);
+        board.println(&format!("muslbuild: {}", outcome.line()));
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
 }
 
 fn outcome(job: &Job, state: State) -> Outcome {
@@ -429,7 +428,7 @@ fn report(outcome: &Outcome) {
 }
 
 /// `muslbuild lib list`: one line per recipe.
-pub fn list(catalog: &Catalog) -> String {
+pub(crate) fn list(catalog: &Catalog) -> String {
     let mut rows = vec![[
         "NAME".to_string(),
         "VERSION".into(),
@@ -475,7 +474,7 @@ pub fn list(catalog: &Catalog) -> String {
 
 /// `muslbuild lib env`: the variables another build system needs to compile and link
 /// against the prefixes with the same toolchain, as `export KEY='value'` lines.
-pub fn env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
+pub(crate) fn env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
     let q = |s: &str| {
         shlex::try_quote(s)
             .map(|q| q.into_owned())
@@ -532,7 +531,7 @@ pub fn env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
 }
 
 /// The library names in a `--lib` value: repeatable and comma-separated.
-pub fn split_names(values: &[String]) -> Vec<String> {
+pub(crate) fn split_names(values: &[String]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for name in values
         .iter()
@@ -548,7 +547,7 @@ pub fn split_names(values: &[String]) -> Vec<String> {
 }
 
 /// Source folders: the flag's, then the environment's.
-pub fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
+pub(crate) fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
     flags
         .iter()
         .map(|d| env.cwd.join(d))
@@ -557,15 +556,8 @@ pub fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
 }
 
 /// Fails early, with the known names, if a requested library does not exist.
-pub fn check_names(request: &Request) -> Result<()> {
+pub(crate) fn check_names(request: &Request) -> Result<()> {
     request.catalog().closure(&request.names).map(|_| ())
-}
-
-pub fn unknown(name: &str, catalog: &Catalog) -> Error {
-    Error::UnknownLibrary {
-        name: name.to_string(),
-        known: catalog.all().map(|r| r.name.clone()).collect(),
-    }
 }
 
 #[cfg(test)]

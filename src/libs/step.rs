@@ -4,6 +4,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::host::{AUTOTOOLS_MISC, HostTools};
 use super::job::{Job, cflags, ldflags};
@@ -11,39 +12,38 @@ use super::recipe::{BuildSystem, Recipe};
 use crate::cache::Cache;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::jobs::Jobs;
 use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 
-pub struct Settings<'a> {
-    pub cache: &'a Cache,
-    pub env: &'a Env,
-    pub host: &'a HostTools,
+/// What every step of one target's builds shares.
+pub(crate) struct Settings<'a> {
+    pub(crate) cache: &'a Cache,
+    pub(crate) env: &'a Env,
+    pub(crate) host: &'a HostTools,
     /// The `-j` budget shared by every target building at the moment.
-    pub budget: usize,
+    pub(crate) jobs: &'a Jobs,
     /// How many targets are building right now (their chains not finished).
-    pub active: &'a std::sync::atomic::AtomicUsize,
+    pub(crate) active: &'a AtomicUsize,
     /// `--keep-failed`: a failed library build keeps its whole temporary tree.
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
     /// This target's progress line.
-    pub progress: &'a crate::sys::progress::Line,
+    pub(crate) progress: &'a crate::sys::progress::Line,
 }
 
 impl Settings<'_> {
     /// This target's share of the budget, asked when a step starts: a target whose
     /// neighbours have finished gets their share too.
-    pub fn make_jobs(&self) -> usize {
-        let active = self
-            .active
-            .load(std::sync::atomic::Ordering::Relaxed)
-            .max(1);
-        (self.budget / active).max(1)
+    pub(crate) fn make_jobs(&self) -> usize {
+        let active = self.active.load(Ordering::Relaxed).max(1);
+        (self.jobs.total() / active).max(1)
     }
 }
 
 /// An autotools or configure build needs `./configure`; a checkout without one needs a
 /// `bootstrap` command first.
-pub fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> {
+pub(crate) fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> {
     if matches!(
         recipe.build,
         BuildSystem::Autotools | BuildSystem::Configure
@@ -68,7 +68,7 @@ pub fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> {
 }
 
 /// Runs the recipe's `bootstrap` command (argv, never a shell) in `tree`, a copy.
-pub fn bootstrap(job: &Job, tree: &Path, logs: &Path) -> Result<()> {
+pub(crate) fn bootstrap(job: &Job, tree: &Path, logs: &Path) -> Result<()> {
     let Some((program, args)) = job.recipe.bootstrap.split_first() else {
         return Ok(());
     };
@@ -99,7 +99,11 @@ pub(crate) fn without_command(tail: &str) -> String {
 }
 /// Replaces every `config.sub` that rejects the target's triple (and its
 /// `config.guess`) with the machine's copies from autotools-dev.
-pub fn refresh_config_scripts(src: &Path, target: Target, log: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn refresh_config_scripts(
+    src: &Path,
+    target: Target,
+    log: &Path,
+) -> Result<Vec<PathBuf>> {
     let mut found = Vec::new();
     find_named(src, "config.sub", 3, &mut found);
     let mut notes = String::new();
@@ -173,7 +177,7 @@ fn find_named(dir: &Path, name: &str, depth: usize, out: &mut Vec<PathBuf>) {
 /// inherited beyond `Env::passthrough_for_builds`, so host `CFLAGS`, `PKG_CONFIG_PATH` or
 /// `MAKEFLAGS` cannot leak in. `maps` are folders whose absolute paths must not reach the
 /// output (the build and source trees).
-pub fn cross_env(
+pub(crate) fn cross_env(
     job: &Job,
     host: &HostTools,
     env: &Env,
@@ -276,7 +280,7 @@ fn knows_option(script: &Path, option: &str) -> bool {
 }
 
 /// `{prefix:NAME}`: the prefix of the dependency NAME (any library of the closure).
-pub fn expand_dep_prefixes(job: &Job, arg: &str) -> String {
+pub(crate) fn expand_dep_prefixes(job: &Job, arg: &str) -> String {
     let mut out = arg.to_string();
     for (name, dep) in job.dep_names.iter().zip(&job.dep_prefixes) {
         out = out.replace(&format!("{{prefix:{name}}}"), &dep.display().to_string());
@@ -296,7 +300,7 @@ fn quote_path(p: &Path) -> String {
 
 /// `CC` with the target's CPU flags inside it, so that steps which ignore `CFLAGS` (some
 /// link lines, configure's preprocessor checks) still compile for the right CPU.
-pub fn cc_words(tc: &Toolchain) -> String {
+pub(crate) fn cc_words(tc: &Toolchain) -> String {
     let mut words = tc.cc.to_shell_words();
     for flag in tc.target_flags() {
         words.push(' ');
@@ -311,7 +315,7 @@ pub fn cc_words(tc: &Toolchain) -> String {
 /// `llvm-strip`, which reads every arch. None when the machine has none of them
 /// (`zig objcopy --strip-all` is not implemented): programs are then stripped at link
 /// time (`-s`) only.
-pub fn find_strip(tc: &Toolchain, env: &Env) -> Option<PathBuf> {
+pub(crate) fn find_strip(tc: &Toolchain, env: &Env) -> Option<PathBuf> {
     if let Some(name) = tc.ar.program.file_name().and_then(|n| n.to_str())
         && let Some(stem) = name.strip_suffix("-ar")
     {
@@ -331,7 +335,7 @@ pub fn find_strip(tc: &Toolchain, env: &Env) -> Option<PathBuf> {
     names.iter().find_map(|n| find(n))
 }
 
-pub fn pkg_config_libdir(prefix: &Path, deps: &[PathBuf]) -> String {
+pub(crate) fn pkg_config_libdir(prefix: &Path, deps: &[PathBuf]) -> String {
     let mut dirs = Vec::new();
     for p in deps.iter().chain(std::iter::once(&prefix.to_path_buf())) {
         dirs.push(p.join("lib/pkgconfig").display().to_string());
@@ -341,18 +345,18 @@ pub fn pkg_config_libdir(prefix: &Path, deps: &[PathBuf]) -> String {
 }
 
 /// Runs the steps of one build: configure, make, install into a staging folder.
-pub struct Runner<'a> {
-    pub job: &'a Job,
-    pub settings: &'a Settings<'a>,
+pub(crate) struct Runner<'a> {
+    pub(crate) job: &'a Job,
+    pub(crate) settings: &'a Settings<'a>,
     /// The tree configure reads.
-    pub src: &'a Path,
+    pub(crate) src: &'a Path,
     /// Where configure and make run: `src` itself, or a separate build folder.
-    pub dir: &'a Path,
-    pub logs: &'a Path,
+    pub(crate) dir: &'a Path,
+    pub(crate) logs: &'a Path,
     /// `--prefix`: a library's cache prefix, or a project's runtime prefix.
-    pub prefix: String,
+    pub(crate) prefix: String,
     /// Folders whose paths must not reach the output.
-    pub maps: Vec<PathBuf>,
+    pub(crate) maps: Vec<PathBuf>,
 }
 
 impl Runner<'_> {
@@ -366,7 +370,7 @@ impl Runner<'_> {
 
     /// A step's failure, as the user sees it; configure's own logs are copied beside
     /// the step logs (the build folder may go away) and named.
-    pub fn failure(&self, step: &'static str, tail: String) -> Error {
+    pub(crate) fn failure(&self, step: &'static str, tail: String) -> Error {
         let mut kept = Vec::new();
         for (dir, name) in [
             (self.dir.to_path_buf(), "config.log"),
@@ -394,10 +398,12 @@ impl Runner<'_> {
         }
     }
 
-    fn step(&self, step: &'static str, cmd: Cmd) -> Result<()> {
+    /// Runs one step holding `slots` of the `-j` budget (a make's `-j`, else one).
+    fn step(&self, step: &'static str, slots: usize, cmd: impl FnOnce(usize) -> Cmd) -> Result<()> {
+        let held = self.settings.jobs.acquire_n(slots);
         self.settings.progress.step(&self.job.recipe.label(), step);
         let log = self.logs.join(format!("{step}.log"));
-        cmd.run_logged(&log).map_err(|err| match err {
+        cmd(held.count()).run_logged(&log).map_err(|err| match err {
             // The log's first line is the (long) command itself; the help points to it.
             Error::CommandFailed { tail, .. } => self.failure(step, without_command(&tail)),
             other => other,
@@ -453,14 +459,8 @@ impl Runner<'_> {
 
     /// `make -jN` with muslbuild's variables first and the recipe's `make.args` after
     /// them, so the user's win (`AR=ar rcu`, `PREFIX=/opt/x`).
-    fn make(&self, install: bool) -> Cmd {
+    fn make(&self, install: bool, jobs: usize) -> Cmd {
         let recipe = &self.job.recipe;
-        // Installing in parallel races on directory creation in some Makefiles.
-        let jobs = if install {
-            1
-        } else {
-            self.settings.make_jobs()
-        };
         let mut cmd = self.cmd(&self.settings.host.make).arg(format!("-j{jobs}"));
         if recipe.build == BuildSystem::Make {
             cmd = cmd.args(self.make_tools());
@@ -508,7 +508,7 @@ impl Runner<'_> {
     }
 
     /// configure (autotools, configure, cmake); nothing for a plain Makefile.
-    pub fn configure(&self) -> Result<()> {
+    pub(crate) fn configure(&self) -> Result<()> {
         let recipe = &self.job.recipe;
         match recipe.build {
             BuildSystem::Autotools | BuildSystem::Configure => {
@@ -536,7 +536,7 @@ impl Runner<'_> {
                 }
                 // The recipe's own last: configure takes the last of a repeated option.
                 configure = configure.args(recipe.configure.args.iter().map(|a| self.expand(a)));
-                self.step("configure", configure)
+                self.step("configure", 1, |_| configure)
             }
             BuildSystem::Make => Ok(()),
             BuildSystem::Cmake => self.cmake_configure(),
@@ -544,41 +544,40 @@ impl Runner<'_> {
     }
 
     /// make (or `cmake --build`).
-    pub fn compile(&self) -> Result<()> {
+    pub(crate) fn compile(&self) -> Result<()> {
         let recipe = &self.job.recipe;
         match recipe.build {
             BuildSystem::Autotools | BuildSystem::Configure | BuildSystem::Make => {
-                self.step("make", self.make(false).args(&recipe.make.targets))
+                self.step("make", self.settings.make_jobs(), |jobs| {
+                    self.make(false, jobs).args(&recipe.make.targets)
+                })
             }
-            BuildSystem::Cmake => {
-                let jobs = self.settings.make_jobs();
-                self.step(
-                    "make",
-                    self.cmd("cmake")
-                        .arg("--build")
-                        .arg(self.cmake_dir())
-                        .arg("-j")
-                        .arg(jobs.to_string()),
-                )
-            }
+            BuildSystem::Cmake => self.step("make", self.settings.make_jobs(), |jobs| {
+                self.cmd("cmake")
+                    .arg("--build")
+                    .arg(self.cmake_dir())
+                    .arg("-j")
+                    .arg(jobs.to_string())
+            }),
         }
     }
 
-    /// The install, with `DESTDIR=stage`.
-    pub fn install(&self, stage: &Path) -> Result<()> {
+    /// The install, with `DESTDIR=stage`; one job, since installing in parallel races
+    /// on directory creation in some Makefiles.
+    pub(crate) fn install(&self, stage: &Path) -> Result<()> {
         let destdir = format!("DESTDIR={}", stage.display());
         match self.job.recipe.build {
-            BuildSystem::Autotools | BuildSystem::Configure | BuildSystem::Make => self.step(
-                "install",
-                self.make(true).args(self.install_targets()).arg(destdir),
-            ),
-            BuildSystem::Cmake => self.step(
-                "install",
+            BuildSystem::Autotools | BuildSystem::Configure | BuildSystem::Make => {
+                self.step("install", 1, |_| {
+                    self.make(true, 1).args(self.install_targets()).arg(destdir)
+                })
+            }
+            BuildSystem::Cmake => self.step("install", 1, |_| {
                 self.cmd("cmake")
                     .arg("--install")
                     .arg(self.cmake_dir())
-                    .env("DESTDIR", stage),
-            ),
+                    .env("DESTDIR", stage)
+            }),
         }
     }
 
@@ -624,7 +623,7 @@ impl Runner<'_> {
                     .then(|| format!("-DCMAKE_AR={}", tc.ar.program.display())),
             )
             .args(recipe.configure.args.iter().map(|a| self.expand(a)));
-        self.step("configure", configure)
+        self.step("configure", 1, |_| configure)
     }
 }
 

@@ -28,21 +28,21 @@ use crate::target::Target;
 const CONFIGURED: &str = "configured";
 
 /// The entry of a project for one toolchain, from its configure key.
-pub fn entry(cache: &Cache, recipe: &Recipe, target: Target, key: &str) -> PathBuf {
+pub(crate) fn entry(cache: &Cache, recipe: &Recipe, target: Target, key: &str) -> PathBuf {
     cache
         .dir("vendor")
         .join(format!("{}-{}-{}", recipe.name, target.name(), &key[..16]))
 }
 
 /// The staged install (the `DESTDIR` root: `usr/bin/…`, `etc/…`) of a project's entry.
-pub fn install_root(entry: &Path) -> PathBuf {
+pub(crate) fn install_root(entry: &Path) -> PathBuf {
     entry.join("install")
 }
 
 /// The files whose contents decide how a project is configured: its configure script
 /// and what generates it, or the top-level CMakeLists.txt. A plain Makefile has none
 /// (make reads it again every time).
-pub fn configure_inputs(recipe: &Recipe) -> Result<String> {
+pub(crate) fn configure_inputs(recipe: &Recipe) -> Result<String> {
     let Some(dir) = &recipe.path else {
         return Ok(String::new());
     };
@@ -65,7 +65,7 @@ pub fn configure_inputs(recipe: &Recipe) -> Result<String> {
 
 /// Whether the staged install was made from the folder's current contents, and is
 /// intact (the cache's contents record, checked like every other entry).
-pub fn is_current(job: &Job) -> bool {
+pub(crate) fn is_current(job: &Job) -> bool {
     let root = install_root(&job.prefix);
     cache::is_complete(&root)
         && std::fs::read(root.join(cache::COMPLETE))
@@ -124,7 +124,7 @@ fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<boo
 
 /// Builds a project's programs for one toolchain unless its staged install is current;
 /// returns whether anything ran.
-pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
+pub(crate) fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     let cache = settings.cache;
     let _lock = job.lock(cache)?;
     if is_current(job) {
@@ -265,7 +265,7 @@ fn publish(job: &Job, stage: tempfile::TempDir, unused_libraries: &[String]) -> 
 
 /// The executables a staged install holds under the prefix's `bin/` and `sbin/`, for a
 /// `programs` name that is not among them.
-pub fn installed_programs(prefix_dir: &Path) -> Vec<String> {
+pub(crate) fn installed_programs(prefix_dir: &Path) -> Vec<String> {
     let mut names = Vec::new();
     for dir in ["bin", "sbin"] {
         if let Ok(entries) = std::fs::read_dir(prefix_dir.join(dir)) {
@@ -280,7 +280,7 @@ pub fn installed_programs(prefix_dir: &Path) -> Vec<String> {
 
 /// Before any build starts: a vendored folder that needs `./configure` has one, or a
 /// `bootstrap` command that will make it.
-pub fn check_buildable(recipe: &Recipe) -> Result<()> {
+pub(crate) fn check_buildable(recipe: &Recipe) -> Result<()> {
     match &recipe.path {
         Some(dir) if recipe.bootstrap.is_empty() => step::check_configure_script(recipe, dir),
         _ => Ok(()),
