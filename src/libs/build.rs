@@ -5,28 +5,28 @@
 
 use std::path::{Path, PathBuf};
 
-use super::job::Job;
+use super::job::LibBuild;
 use super::recipe::BuildSystem;
 use super::source;
-use super::step::{self, Runner, Settings};
+use super::step::{self, Runner, TargetRun};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
-use crate::sys::process::{self as cmd, Cmd};
+use crate::sys::process::Cmd;
 
 /// Builds `job` unless its prefix is already complete; returns whether it built.
-pub(crate) fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
-    let cache = settings.cache;
+pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
+    let cache = &run.ctx.cache;
     let _lock = job.lock(cache)?;
     if cache::is_complete(&job.prefix) {
         return Ok(false);
     }
     let logs = fresh_logs(job, cache)?;
     let work = cache.temp_dir("libs")?;
-    let result = build_in(job, settings, work.path(), &logs);
+    let result = build_in(job, run, work.path(), &logs);
     match result {
-        Err(err) if settings.keep_failed => {
+        Err(err) if run.keep_failed => {
             let kept = work.keep();
-            if cmd::verbosity() >= cmd::NORMAL {
+            if run.ctx.ui.says_progress() {
                 eprintln!(
                     "muslbuild: kept the failed build of {} for {} in {}",
                     job.recipe.subject(),
@@ -40,7 +40,7 @@ pub(crate) fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     }
 }
 
-fn fresh_logs(job: &Job, cache: &Cache) -> Result<PathBuf> {
+fn fresh_logs(job: &LibBuild, cache: &Cache) -> Result<PathBuf> {
     let logs = job.log_dir(cache);
     if logs.exists() {
         std::fs::remove_dir_all(&logs).map_err(Error::io("cannot clear the old logs", &logs))?;
@@ -49,15 +49,15 @@ fn fresh_logs(job: &Job, cache: &Cache) -> Result<PathBuf> {
     Ok(logs)
 }
 
-fn build_in(job: &Job, settings: &Settings<'_>, work: &Path, logs: &Path) -> Result<()> {
-    let cache = settings.cache;
-    settings.progress.step(&job.recipe.label(), "unpack");
+fn build_in(job: &LibBuild, run: &TargetRun<'_>, work: &Path, logs: &Path) -> Result<()> {
+    let cache = &run.ctx.cache;
+    run.progress.step(&job.recipe.label(), "unpack");
     let src = prepare_tree(job, work, logs)?;
     step::check_configure_script(&job.recipe, &src)?;
     let stage = work.join("stage");
     let runner = Runner {
         job,
-        settings,
+        run,
         src: &src,
         dir: &src,
         logs,
@@ -96,7 +96,7 @@ fn build_in(job: &Job, settings: &Settings<'_>, work: &Path, logs: &Path) -> Res
 
 /// Unpacks the archives (or copies the vendored folder) into `work/src` and refreshes
 /// stale autoconf helper scripts.
-fn prepare_tree(job: &Job, work: &Path, logs: &Path) -> Result<PathBuf> {
+fn prepare_tree(job: &LibBuild, work: &Path, logs: &Path) -> Result<PathBuf> {
     let src = match &job.recipe.path {
         Some(dir) => {
             let dest = work.join("src").join(&job.recipe.name);
@@ -124,7 +124,7 @@ fn prepare_tree(job: &Job, work: &Path, logs: &Path) -> Result<PathBuf> {
 }
 
 /// Compatibility names and a check that every exported library really was installed.
-fn finish_prefix(job: &Job, staged: &Path, logs: &Path) -> Result<()> {
+fn finish_prefix(job: &LibBuild, staged: &Path, logs: &Path) -> Result<()> {
     for (archive, from) in &job.recipe.merge {
         merge_archives(job, &staged.join(archive), from, staged, logs)?;
     }
@@ -159,7 +159,7 @@ fn finish_prefix(job: &Job, staged: &Path, logs: &Path) -> Result<()> {
 /// Appends the members of the `from` archives to `archive` (quick append: a member name
 /// that exists in both is kept twice rather than replaced), then rebuilds its index.
 fn merge_archives(
-    job: &Job,
+    job: &LibBuild,
     archive: &Path,
     from: &[String],
     staged: &Path,

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::{Prepared, Request};
-use crate::cache::Cache;
+use super::{LibRequest, Prepared};
+use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::pipeline::compile::CProgram;
@@ -29,7 +29,7 @@ impl LibOptions {
     /// Resolves names, vendored libraries and source folders into a build request. A
     /// vendored library is built even when not named in `--lib`: declaring it is asking
     /// for it.
-    pub(crate) fn request(&self, env: &Env, jobs: usize) -> Result<Request> {
+    pub(crate) fn request(&self, env: &Env) -> Result<LibRequest> {
         let mut vendored = Vec::new();
         for value in &self.vendor_libs {
             vendored.push(super::recipe::parse_vendor_flag(value, &env.cwd)?);
@@ -43,11 +43,10 @@ impl LibOptions {
                 names.push(recipe.name.clone());
             }
         }
-        let request = Request {
+        let request = LibRequest {
             names,
             vendored,
             source_dirs: super::source_dirs(&self.source_dirs, env),
-            jobs: jobs.max(1),
             keep_failed: self.keep_failed,
         };
         super::check_names(&request)?;
@@ -61,42 +60,30 @@ impl LibOptions {
 
 /// `muslbuild lib list`.
 pub(crate) fn list(options: &LibOptions, env: &Env) -> Result<String> {
-    let request = options.request(env, 1)?;
+    let request = options.request(env)?;
     Ok(super::list(&request.catalog()))
 }
 
 /// `muslbuild lib build`: the libraries for every toolchain, and the report.
-pub(crate) fn build(
-    options: &LibOptions,
-    toolchains: &[Toolchain],
-    env: &Env,
-    cache: &Cache,
-    jobs: usize,
-) -> Result<Prepared> {
-    let request = options.request(env, jobs)?;
+pub(crate) fn build(options: &LibOptions, toolchains: &[Toolchain], ctx: &Ctx) -> Result<Prepared> {
+    let request = options.request(&ctx.env)?;
     if request.names.is_empty() {
         return Err(Error::usage(
             "no library named",
             "name one: `muslbuild lib build readline --target armv7`",
         ));
     }
-    super::prepare(&request, toolchains, env, cache)
+    super::prepare(&request, toolchains, ctx)
 }
 
 /// `muslbuild lib env`: builds (or finds) the libraries for one toolchain and returns the
 /// `export KEY=value` lines.
-pub(crate) fn env_lines(
-    options: &LibOptions,
-    toolchain: &Toolchain,
-    env: &Env,
-    cache: &Cache,
-    jobs: usize,
-) -> Result<String> {
-    let prepared = build(options, std::slice::from_ref(toolchain), env, cache, jobs)?;
+pub(crate) fn env_lines(options: &LibOptions, toolchain: &Toolchain, ctx: &Ctx) -> Result<String> {
+    let prepared = build(options, std::slice::from_ref(toolchain), ctx)?;
     let set = prepared
         .link_set(toolchain.target)
         .expect("a link set per toolchain");
-    Ok(super::env_lines(set, toolchain, env))
+    Ok(super::env_lines(set, toolchain, &ctx.env))
 }
 
 /// The `--lib` step of a C build: builds what is missing, then adds the include dirs,
@@ -104,15 +91,13 @@ pub(crate) fn env_lines(
 pub(crate) fn prepare_programs(
     options: &LibOptions,
     toolchains: &[Toolchain],
-    env: &Env,
-    cache: &Cache,
-    jobs: usize,
+    ctx: &Ctx,
 ) -> Result<Option<Prepared>> {
     if options.is_empty() {
         return Ok(None);
     }
-    let request = options.request(env, jobs)?;
-    super::prepare(&request, toolchains, env, cache).map(Some)
+    let request = options.request(&ctx.env)?;
+    super::prepare(&request, toolchains, ctx).map(Some)
 }
 
 impl CProgram {

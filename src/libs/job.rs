@@ -74,7 +74,7 @@ pub(crate) fn strip_flags(tc: &Toolchain, strip: bool) -> &'static [&'static str
 
 /// One library to build for one toolchain: its key, its prefix and its dependencies'.
 #[derive(Clone, Debug)]
-pub(crate) struct Job {
+pub(crate) struct LibBuild {
     pub(crate) recipe: Recipe,
     pub(crate) toolchain: Toolchain,
     pub(crate) key: String,
@@ -93,7 +93,7 @@ pub(crate) struct Job {
     pub(crate) content: String,
 }
 
-impl Job {
+impl LibBuild {
     pub(crate) fn target(&self) -> Target {
         self.toolchain.target
     }

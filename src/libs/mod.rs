@@ -18,35 +18,51 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-pub(crate) use job::Job;
+pub(crate) use job::LibBuild;
 pub(crate) use recipe::{BuildSystem, Catalog, Recipe};
 
 use crate::cache::{self, Cache};
+use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::Result;
-use crate::jobs::Jobs;
-use crate::sys::process as cmd;
 use crate::sys::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
+
+/// A `Ctx` for callers that do not hold one yet: the cache from the environment, the
+/// process-wide verbosity and download settings. Transitional: goes once every caller
+/// passes its own.
+pub(crate) fn transitional_ctx(env: &Env, jobs: usize) -> Ctx {
+    use crate::sys::process as cmd;
+    use crate::sys::ui::{Ui, Verbosity};
+    let verbosity = match cmd::verbosity() {
+        cmd::QUIET => Verbosity::Quiet,
+        cmd::NORMAL => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    };
+    Ctx::new(
+        env.clone(),
+        Ui { verbosity },
+        crate::sys::download::settings(),
+        jobs,
+    )
+}
 
 /// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
 const BUILD_LOGIC: &str = "muslbuild-libs-3";
 
 /// What a build asks for: library names, and the vendored libraries it declares.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Request {
+pub(crate) struct LibRequest {
     pub(crate) names: Vec<String>,
     pub(crate) vendored: Vec<Recipe>,
     /// `--source-dir`, then `MUSLBUILD_SOURCE_DIRS`.
     pub(crate) source_dirs: Vec<PathBuf>,
-    /// The `-j` budget shared by all targets.
-    pub(crate) jobs: usize,
     /// `--keep-failed`: keep a failed build's whole tree and say where.
     pub(crate) keep_failed: bool,
 }
 
-impl Request {
+impl LibRequest {
     pub(crate) fn catalog(&self) -> Catalog {
         Catalog::new(self.vendored.clone())
     }
@@ -75,14 +91,14 @@ impl LinkSet {
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
-pub(crate) enum State {
+pub(crate) enum LibState {
     Built { seconds: f64 },
     Cached,
 }
 
 /// One line of the build report: a library for a target, built or taken from the cache.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct Outcome {
+pub struct LibOutcome {
     /// `ncurses 6.4`, `greet (vendored)`.
     #[serde(skip)]
     pub(crate) label: String,
@@ -91,7 +107,7 @@ pub struct Outcome {
     pub(crate) target: Target,
     pub(crate) toolchain: String,
     #[serde(flatten)]
-    pub(crate) state: State,
+    pub(crate) state: LibState,
     /// A library's prefix, or where a project's programs were installed (the runtime
     /// prefix inside its staged install).
     pub(crate) prefix: PathBuf,
@@ -103,7 +119,7 @@ pub struct Outcome {
     pub(crate) stripped: Option<bool>,
 }
 
-impl Outcome {
+impl LibOutcome {
     pub(crate) fn line(&self) -> String {
         let what = match self.stripped {
             Some(_) => format!("project {}", self.label),
@@ -115,8 +131,8 @@ impl Outcome {
             None => "",
         };
         match &self.state {
-            State::Cached => format!("{what} for {}: cached{symbols}", self.target),
-            State::Built { seconds } => format!(
+            LibState::Cached => format!("{what} for {}: cached{symbols}", self.target),
+            LibState::Built { seconds } => format!(
                 "{what} for {}: built in {seconds:.1}s ({}{symbols})",
                 self.target, self.toolchain
             ),
@@ -129,7 +145,7 @@ impl Outcome {
 pub struct Prepared {
     /// Per toolchain, in the order given.
     pub(crate) link_sets: Vec<(Target, LinkSet)>,
-    pub(crate) outcomes: Vec<Outcome>,
+    pub(crate) outcomes: Vec<LibOutcome>,
 }
 
 impl Prepared {
@@ -147,16 +163,16 @@ pub(crate) fn plan(
     names: &[String],
     toolchain: &Toolchain,
     cache: &Cache,
-) -> Result<Vec<Job>> {
+) -> Result<Vec<LibBuild>> {
     let recipes = catalog.closure(names)?;
-    let mut jobs: Vec<Job> = Vec::new();
+    let mut jobs: Vec<LibBuild> = Vec::new();
     for recipe in recipes {
         let content = match &recipe.path {
             Some(dir) => source::hash_folder(dir)?,
             None => String::new(),
         };
         let closure = catalog.closure(&recipe.deps)?;
-        let dep_jobs: Vec<&Job> = closure
+        let dep_jobs: Vec<&LibBuild> = closure
             .iter()
             .map(|r| {
                 jobs.iter()
@@ -228,7 +244,7 @@ pub(crate) fn plan(
             .rev()
             .flat_map(|j| j.recipe.link_names())
             .collect();
-        jobs.push(Job {
+        jobs.push(LibBuild {
             recipe: recipe.clone(),
             toolchain: toolchain.clone(),
             key,
@@ -245,7 +261,7 @@ pub(crate) fn plan(
 
 /// Whether nothing needs to run: a library's prefix is complete; a project's staged
 /// install was made from the folder's current contents.
-fn is_current(job: &Job) -> bool {
+fn is_current(job: &LibBuild) -> bool {
     if job.recipe.is_project() {
         vendor::is_current(job)
     } else {
@@ -253,7 +269,7 @@ fn is_current(job: &Job) -> bool {
     }
 }
 
-fn link_set(jobs: &[Job]) -> LinkSet {
+fn link_set(jobs: &[LibBuild]) -> LinkSet {
     let mut set = LinkSet::default();
     for job in jobs.iter().rev() {
         set.libs.extend(job.recipe.link_names());
@@ -270,11 +286,11 @@ fn link_set(jobs: &[Job]) -> LinkSet {
 /// cached prefixes are taken as they are; the others are checked (host tools, sources)
 /// before anything starts, then built, targets in parallel.
 pub(crate) fn prepare(
-    request: &Request,
+    request: &LibRequest,
     toolchains: &[Toolchain],
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<Prepared> {
+    let (env, cache) = (&ctx.env, &ctx.cache);
     let catalog = source::with_sources_at_hand(request.catalog(), &request.source_dirs, cache)?;
     let mut plans = Vec::new();
     for tc in toolchains {
@@ -285,13 +301,13 @@ pub(crate) fn prepare(
         prepared.link_sets.push((tc.target, link_set(jobs)));
     }
 
-    let mut pending: Vec<Vec<Job>> = Vec::new();
+    let mut pending: Vec<Vec<LibBuild>> = Vec::new();
     for jobs in &plans {
-        let todo: Vec<Job> = jobs.iter().filter(|j| !is_current(j)).cloned().collect();
+        let todo: Vec<LibBuild> = jobs.iter().filter(|j| !is_current(j)).cloned().collect();
         for job in jobs.iter().filter(|j| is_current(j)) {
             cache::mark_used(&job.prefix);
-            let outcome = outcome(job, State::Cached);
-            report(&outcome);
+            let outcome = outcome(job, LibState::Cached);
+            report(&outcome, ctx);
             prepared.outcomes.push(outcome);
         }
         if !todo.is_empty() {
@@ -317,28 +333,24 @@ pub(crate) fn prepare(
             .collect::<Result<_>>()?;
     }
 
-    let budget = Jobs::new(request.jobs.max(1));
     let active = AtomicUsize::new(pending.len());
     let board = progress::Board::new(progress::Mode::detect());
     let failed = AtomicBool::new(false);
-    let results: Vec<Result<Vec<Outcome>>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<LibOutcome>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pending
             .iter()
             .map(|jobs| {
-                let (host, failed, active, board, budget) =
-                    (&host, &failed, &active, &board, &budget);
+                let (host, failed, active, board) = (&host, &failed, &active, &board);
                 scope.spawn(move || {
                     let line = board.line(jobs[0].target().name());
-                    let settings = step::Settings {
-                        cache,
-                        env,
+                    let run = step::TargetRun {
+                        ctx,
                         host,
-                        jobs: budget,
                         active,
                         keep_failed: request.keep_failed,
                         progress: &line,
                     };
-                    let outcomes = build_chain(jobs, &settings, board, failed);
+                    let outcomes = build_chain(jobs, &run, board, failed);
                     // The other targets' share of -j grows when this one is done.
                     active.fetch_sub(1, Ordering::Relaxed);
                     outcomes
@@ -358,11 +370,11 @@ pub(crate) fn prepare(
 
 /// One target's builds in order, dependencies first; stops when any target failed.
 fn build_chain(
-    jobs: &[Job],
-    settings: &step::Settings<'_>,
+    jobs: &[LibBuild],
+    run: &step::TargetRun<'_>,
     board: &progress::Board,
     failed: &AtomicBool,
-) -> Result<Vec<Outcome>> {
+) -> Result<Vec<LibOutcome>> {
     let mut outcomes = Vec::new();
     for job in jobs {
         if failed.load(Ordering::Relaxed) {
@@ -373,20 +385,20 @@ fn build_chain(
             job.recipe.subject(),
             job.target(),
             job.toolchain.label(),
-            settings.make_jobs(),
-            job.log_dir(settings.cache).display()
+            run.make_jobs(),
+            job.log_dir(&run.ctx.cache).display()
         ));
         let start = Instant::now();
         let built = if job.recipe.is_project() {
-            vendor::build(job, settings)
+            vendor::build(job, run)
         } else {
-            build::build(job, settings)
+            build::build(job, run)
         };
         let state = match built {
-            Ok(true) => State::Built {
+            Ok(true) => LibState::Built {
                 seconds: start.elapsed().as_secs_f64(),
             },
-            Ok(false) => State::Cached,
+            Ok(false) => LibState::Cached,
             Err(err) => {
                 failed.store(true, Ordering::Relaxed);
                 return Err(err);
@@ -399,8 +411,8 @@ fn build_chain(
     Ok(outcomes)
 }
 
-fn outcome(job: &Job, state: State) -> Outcome {
-    Outcome {
+fn outcome(job: &LibBuild, state: LibState) -> LibOutcome {
+    LibOutcome {
         label: job.recipe.label(),
         name: job.recipe.name.clone(),
         version: job.recipe.version.clone(),
@@ -421,8 +433,8 @@ fn outcome(job: &Job, state: State) -> Outcome {
     }
 }
 
-fn report(outcome: &Outcome) {
-    if cmd::verbosity() >= cmd::NORMAL {
+fn report(outcome: &LibOutcome, ctx: &Ctx) {
+    if ctx.ui.says_progress() {
         eprintln!("muslbuild: {}", outcome.line());
     }
 }
@@ -556,7 +568,7 @@ pub(crate) fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
 }
 
 /// Fails early, with the known names, if a requested library does not exist.
-pub(crate) fn check_names(request: &Request) -> Result<()> {
+pub(crate) fn check_names(request: &LibRequest) -> Result<()> {
     request.catalog().closure(&request.names).map(|_| ())
 }
 

@@ -7,23 +7,19 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::host::{AUTOTOOLS_MISC, HostTools};
-use super::job::{Job, cflags, ldflags};
+use super::job::{LibBuild, cflags, ldflags};
 use super::recipe::{BuildSystem, Recipe};
-use crate::cache::Cache;
+use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::jobs::Jobs;
 use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 
-/// What every step of one target's builds shares.
-pub(crate) struct Settings<'a> {
-    pub(crate) cache: &'a Cache,
-    pub(crate) env: &'a Env,
+/// One target's run of builds: what every step of it shares.
+pub(crate) struct TargetRun<'a> {
+    pub(crate) ctx: &'a Ctx,
     pub(crate) host: &'a HostTools,
-    /// The `-j` budget shared by every target building at the moment.
-    pub(crate) jobs: &'a Jobs,
     /// How many targets are building right now (their chains not finished).
     pub(crate) active: &'a AtomicUsize,
     /// `--keep-failed`: a failed library build keeps its whole temporary tree.
@@ -32,12 +28,12 @@ pub(crate) struct Settings<'a> {
     pub(crate) progress: &'a crate::sys::progress::Line,
 }
 
-impl Settings<'_> {
+impl TargetRun<'_> {
     /// This target's share of the budget, asked when a step starts: a target whose
     /// neighbours have finished gets their share too.
     pub(crate) fn make_jobs(&self) -> usize {
         let active = self.active.load(Ordering::Relaxed).max(1);
-        (self.jobs.total() / active).max(1)
+        (self.ctx.jobs.total() / active).max(1)
     }
 }
 
@@ -68,7 +64,7 @@ pub(crate) fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> 
 }
 
 /// Runs the recipe's `bootstrap` command (argv, never a shell) in `tree`, a copy.
-pub(crate) fn bootstrap(job: &Job, tree: &Path, logs: &Path) -> Result<()> {
+pub(crate) fn bootstrap(job: &LibBuild, tree: &Path, logs: &Path) -> Result<()> {
     let Some((program, args)) = job.recipe.bootstrap.split_first() else {
         return Ok(());
     };
@@ -178,7 +174,7 @@ fn find_named(dir: &Path, name: &str, depth: usize, out: &mut Vec<PathBuf>) {
 /// `MAKEFLAGS` cannot leak in. `maps` are folders whose absolute paths must not reach the
 /// output (the build and source trees).
 pub(crate) fn cross_env(
-    job: &Job,
+    job: &LibBuild,
     host: &HostTools,
     env: &Env,
     maps: &[PathBuf],
@@ -280,7 +276,7 @@ fn knows_option(script: &Path, option: &str) -> bool {
 }
 
 /// `{prefix:NAME}`: the prefix of the dependency NAME (any library of the closure).
-pub(crate) fn expand_dep_prefixes(job: &Job, arg: &str) -> String {
+pub(crate) fn expand_dep_prefixes(job: &LibBuild, arg: &str) -> String {
     let mut out = arg.to_string();
     for (name, dep) in job.dep_names.iter().zip(&job.dep_prefixes) {
         out = out.replace(&format!("{{prefix:{name}}}"), &dep.display().to_string());
@@ -346,8 +342,8 @@ pub(crate) fn pkg_config_libdir(prefix: &Path, deps: &[PathBuf]) -> String {
 
 /// Runs the steps of one build: configure, make, install into a staging folder.
 pub(crate) struct Runner<'a> {
-    pub(crate) job: &'a Job,
-    pub(crate) settings: &'a Settings<'a>,
+    pub(crate) job: &'a LibBuild,
+    pub(crate) run: &'a TargetRun<'a>,
     /// The tree configure reads.
     pub(crate) src: &'a Path,
     /// Where configure and make run: `src` itself, or a separate build folder.
@@ -362,7 +358,7 @@ pub(crate) struct Runner<'a> {
 impl Runner<'_> {
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Cmd {
         let mut cmd = Cmd::new(program).env_clear().current_dir(self.dir);
-        for (k, v) in cross_env(self.job, self.settings.host, self.settings.env, &self.maps) {
+        for (k, v) in cross_env(self.job, self.run.host, &self.run.ctx.env, &self.maps) {
             cmd = cmd.env(k, v);
         }
         cmd
@@ -400,8 +396,8 @@ impl Runner<'_> {
 
     /// Runs one step holding `slots` of the `-j` budget (a make's `-j`, else one).
     fn step(&self, step: &'static str, slots: usize, cmd: impl FnOnce(usize) -> Cmd) -> Result<()> {
-        let held = self.settings.jobs.acquire_n(slots);
-        self.settings.progress.step(&self.job.recipe.label(), step);
+        let held = self.run.ctx.jobs.acquire_n(slots);
+        self.run.progress.step(&self.job.recipe.label(), step);
         let log = self.logs.join(format!("{step}.log"));
         cmd(held.count()).run_logged(&log).map_err(|err| match err {
             // The log's first line is the (long) command itself; the help points to it.
@@ -411,7 +407,7 @@ impl Runner<'_> {
     }
 
     fn expand(&self, arg: &str) -> String {
-        let host = self.settings.host;
+        let host = self.run.host;
         let mut out = arg.replace("{prefix}", &self.prefix);
         // The tools and flags muslbuild sets, for Makefiles that define their own in terms
         // of other variables (`MYLDFLAGS={ldflags}`) or with flags inside (`AR={ar} rcu`).
@@ -429,7 +425,7 @@ impl Runner<'_> {
         ] {
             if out.contains(name) {
                 let vars = vars.get_or_insert_with(|| {
-                    cross_env(self.job, host, self.settings.env, &self.maps)
+                    cross_env(self.job, host, &self.run.ctx.env, &self.maps)
                 });
                 let value = vars
                     .iter()
@@ -461,7 +457,7 @@ impl Runner<'_> {
     /// them, so the user's win (`AR=ar rcu`, `PREFIX=/opt/x`).
     fn make(&self, install: bool, jobs: usize) -> Cmd {
         let recipe = &self.job.recipe;
-        let mut cmd = self.cmd(&self.settings.host.make).arg(format!("-j{jobs}"));
+        let mut cmd = self.cmd(&self.run.host.make).arg(format!("-j{jobs}"));
         if recipe.build == BuildSystem::Make {
             cmd = cmd.args(self.make_tools());
             if install || recipe.is_project() {
@@ -532,7 +528,7 @@ impl Runner<'_> {
                     }
                     configure = configure
                         .arg(format!("--host={}", self.job.target().gnu_triple()))
-                        .arg(format!("--build={}", self.settings.host.build_triple));
+                        .arg(format!("--build={}", self.run.host.build_triple));
                 }
                 // The recipe's own last: configure takes the last of a repeated option.
                 configure = configure.args(recipe.configure.args.iter().map(|a| self.expand(a)));
@@ -548,11 +544,11 @@ impl Runner<'_> {
         let recipe = &self.job.recipe;
         match recipe.build {
             BuildSystem::Autotools | BuildSystem::Configure | BuildSystem::Make => {
-                self.step("make", self.settings.make_jobs(), |jobs| {
+                self.step("make", self.run.make_jobs(), |jobs| {
                     self.make(false, jobs).args(&recipe.make.targets)
                 })
             }
-            BuildSystem::Cmake => self.step("make", self.settings.make_jobs(), |jobs| {
+            BuildSystem::Cmake => self.step("make", self.run.make_jobs(), |jobs| {
                 self.cmd("cmake")
                     .arg("--build")
                     .arg(self.cmake_dir())

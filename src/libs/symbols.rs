@@ -175,7 +175,7 @@ fn mentions(text: &str, word: &str) -> bool {
 /// runtime prefix's `bin/` and `sbin/` (linked unstripped), then strips them unless the
 /// project keeps its symbols. Returns the unused libraries, described.
 pub(crate) fn check_and_strip(
-    job: &super::job::Job,
+    job: &super::job::LibBuild,
     stage: &Path,
     config_log: &Path,
 ) -> crate::error::Result<Vec<String>> {

@@ -17,10 +17,10 @@
 
 use std::path::{Path, PathBuf};
 
-use super::job::Job;
+use super::job::LibBuild;
 use super::recipe::{BuildSystem, Recipe};
 use super::source;
-use super::step::{self, Runner, Settings};
+use super::step::{self, Runner, TargetRun};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
 use crate::target::Target;
@@ -65,7 +65,7 @@ pub(crate) fn configure_inputs(recipe: &Recipe) -> Result<String> {
 
 /// Whether the staged install was made from the folder's current contents, and is
 /// intact (the cache's contents record, checked like every other entry).
-pub(crate) fn is_current(job: &Job) -> bool {
+pub(crate) fn is_current(job: &LibBuild) -> bool {
     let root = install_root(&job.prefix);
     cache::is_complete(&root)
         && std::fs::read(root.join(cache::COMPLETE))
@@ -124,18 +124,18 @@ fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<boo
 
 /// Builds a project's programs for one toolchain unless its staged install is current;
 /// returns whether anything ran.
-pub(crate) fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
-    let cache = settings.cache;
+pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
+    let cache = &run.ctx.cache;
     let _lock = job.lock(cache)?;
     if is_current(job) {
         return Ok(false);
     }
     // The build tree stays in the cache anyway (the next build continues in it);
     // --keep-failed says where.
-    build_locked(job, settings).map(|()| true).map_err(|err| {
+    build_locked(job, run).map(|()| true).map_err(|err| {
         let tree = job.prefix.join("build");
-        if settings.keep_failed && tree.is_dir() {
-            if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+        if run.keep_failed && tree.is_dir() {
+            if run.ctx.ui.says_progress() {
                 eprintln!(
                     "muslbuild: kept the failed build of {} for {} in {}",
                     job.recipe.subject(),
@@ -150,8 +150,8 @@ pub(crate) fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     })
 }
 
-fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
-    let cache = settings.cache;
+fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
+    let cache = &run.ctx.cache;
     let src = job
         .recipe
         .path
@@ -167,14 +167,14 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
     let read_from = match layout {
         Layout::OutOfTree => src.clone(),
         Layout::Copy => {
-            settings.progress.step(&job.recipe.label(), "copy");
+            run.progress.step(&job.recipe.label(), "copy");
             source::sync_folder(&src, &tree, true)?;
             tree.clone()
         }
     };
     let runner = Runner {
         job,
-        settings,
+        run,
         src: &read_from,
         dir: &tree,
         logs: &logs,
@@ -187,7 +187,7 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
     if std::fs::read_to_string(&configured).ok().as_deref() != Some(how.as_str()) {
         if layout == Layout::Copy {
             if !job.recipe.bootstrap.is_empty() {
-                settings.progress.step(&job.recipe.label(), "bootstrap");
+                run.progress.step(&job.recipe.label(), "bootstrap");
             }
             step::bootstrap(job, &tree, &logs)?;
             if job.recipe.build == BuildSystem::Autotools {
@@ -203,7 +203,7 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
         std::fs::write(&configured, &how).map_err(Error::io("cannot write", &configured))?;
     }
     runner.compile()?;
-    let stage = settings.cache.temp_dir("vendor")?;
+    let stage = run.ctx.cache.temp_dir("vendor")?;
     runner.install(stage.path())?;
     let prefix = job.recipe.runtime_prefix();
     if !stage.path().join(prefix.trim_start_matches('/')).is_dir() {
@@ -246,7 +246,7 @@ fn installed_top(stage: &Path) -> Vec<String> {
 }
 
 /// Publishes the staged install as `install/`, with its contents record, by rename.
-fn publish(job: &Job, stage: tempfile::TempDir, unused_libraries: &[String]) -> Result<()> {
+fn publish(job: &LibBuild, stage: tempfile::TempDir, unused_libraries: &[String]) -> Result<()> {
     let record = serde_json::json!({
         "name": job.recipe.name,
         "target": job.target().name(),

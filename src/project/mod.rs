@@ -161,7 +161,7 @@ pub struct Report {
     pub image: Option<ImageOutcome>,
     /// The C libraries (recipes and vendored) the artifacts link, per target.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub libraries: Vec<libs::Outcome>,
+    pub libraries: Vec<libs::LibOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reproducible: Option<Reproducibility>,
 }
@@ -415,23 +415,20 @@ fn build(
     } else {
         Vec::new()
     };
-    let mut libraries: Vec<libs::Outcome> = Vec::new();
+    let mut libraries: Vec<libs::LibOutcome> = Vec::new();
     let mut c_libraries: Vec<Option<libs::Prepared>> = Vec::new();
     for c in &project.c {
         if !names.contains(&c.program.name) || c.libs.is_empty() {
             c_libraries.push(None);
             continue;
         }
-        let request = lib_request(
-            project,
-            c.libs.clone(),
-            None,
-            options.jobs,
-            options.keep_failed,
-            env,
-        );
+        let request = lib_request(project, c.libs.clone(), None, options.keep_failed, env);
         libs::check_names(&request)?;
-        let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+        let prepared = libs::prepare(
+            &request,
+            &toolchains,
+            &libs::transitional_ctx(env, options.jobs),
+        )?;
         for o in &prepared.outcomes {
             if !libraries
                 .iter()
@@ -452,16 +449,13 @@ fn build(
             .expect("planned from the project");
         let mut map = BTreeMap::new();
         if !g.libs.is_empty() {
-            let request = lib_request(
-                project,
-                g.libs.clone(),
-                None,
-                options.jobs,
-                options.keep_failed,
-                env,
-            );
+            let request = lib_request(project, g.libs.clone(), None, options.keep_failed, env);
             libs::check_names(&request)?;
-            let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+            let prepared = libs::prepare(
+                &request,
+                &toolchains,
+                &libs::transitional_ctx(env, options.jobs),
+            )?;
             for (target, set) in &prepared.link_sets {
                 map.insert(
                     *target,
@@ -493,12 +487,15 @@ fn build(
             project,
             vec![v.name.clone()],
             Some(v.recipe.clone()),
-            options.jobs,
             options.keep_failed,
             env,
         );
         libs::check_names(&request)?;
-        let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+        let prepared = libs::prepare(
+            &request,
+            &toolchains,
+            &libs::transitional_ctx(env, options.jobs),
+        )?;
         for o in &prepared.outcomes {
             if !libraries
                 .iter()
@@ -867,12 +864,15 @@ pub fn image(args: &ImageArgs, env: &Env, cache: &Cache) -> Result<ImageReport> 
                 &project,
                 vec![v.name.clone()],
                 Some(v.recipe.clone()),
-                1,
                 false,
                 env,
             );
             libs::check_names(&libs)?;
-            let prepared = libs::prepare(&libs, std::slice::from_ref(&toolchain), env, cache)?;
+            let prepared = libs::prepare(
+                &libs,
+                std::slice::from_ref(&toolchain),
+                &libs::transitional_ctx(env, 1),
+            )?;
             roots.borrow_mut().extend(vendor_roots(&[(v, prepared)]));
         }
         vendor_installed_path(&roots.borrow(), name, target, source)
@@ -899,7 +899,7 @@ fn vendor_roots(
 /// The folder a vendored project's install lies in for one target: its staged install
 /// (the `DESTDIR` root), whose layout is the installed one (`/usr/share/x` at
 /// `<root>/usr/share/x`).
-fn vendor_install_root(outcome: &libs::Outcome) -> PathBuf {
+fn vendor_install_root(outcome: &libs::LibOutcome) -> PathBuf {
     outcome
         .staged
         .clone()
@@ -1059,8 +1059,8 @@ fn install_vendored(
     Ok(ArtifactReport {
         kind: Kind::Vendor,
         state: match outcome.state {
-            libs::State::Cached => State::Cached,
-            libs::State::Built { .. } => State::Built,
+            libs::LibState::Cached => State::Cached,
+            libs::LibState::Built { .. } => State::Built,
         },
         artifact,
         file,
@@ -1071,19 +1071,17 @@ fn lib_request(
     project: &Project,
     names: Vec<String>,
     extra: Option<Recipe>,
-    jobs: usize,
     keep_failed: bool,
     env: &Env,
-) -> libs::Request {
+) -> libs::LibRequest {
     let mut vendored = project.libs.clone();
     vendored.extend(extra);
     let mut source_dirs = project.source_dirs.clone();
     source_dirs.extend(env.source_dirs());
-    libs::Request {
+    libs::LibRequest {
         names,
         vendored,
         source_dirs,
-        jobs: jobs.max(1),
         keep_failed,
     }
 }
@@ -1092,7 +1090,7 @@ fn lib_request(
 /// `etc/NAME.conf`, `usr/share/NAME/…`), once `run` has built it. Image entries that copy
 /// files out of a vendored project's install read from here.
 pub fn staged_install(
-    libraries: &[libs::Outcome],
+    libraries: &[libs::LibOutcome],
     project: &str,
     target: Target,
 ) -> Option<PathBuf> {
