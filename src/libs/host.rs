@@ -65,7 +65,7 @@ pub(crate) fn check_host_tools<'a>(
         if make.is_none() {
             make = Some(find(&make_name).ok_or_else(|| missing(&make_name, &by))?);
         }
-        // Source archives are unpacked in-process (`toolchain::unpack`): no `tar`,
+        // Source archives are unpacked in-process (`sys::unpack`): no `tar`,
         // `gzip`, `bzip2` or `xz` is needed.
         if recipe.build == BuildSystem::Cmake {
             host.tools.insert(

@@ -2,7 +2,6 @@
 //! name, then by content hash), or downloaded; always verified by sha256 before use. An
 //! archive whose hash does not match is an error, never a build.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -10,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::recipe::{Catalog, Recipe, SourceSpec};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
+use crate::sys::download::sha256_file;
 use crate::sys::unpack::{self as unpack, Format, Limits};
 
 const ARCHIVE_SUFFIXES: &[&str] = &[
@@ -221,22 +221,6 @@ fn copy_into_cache(from: &Path, to: &Path) -> Result<()> {
         source: e.error,
     })?;
     Ok(())
-}
-
-pub(crate) fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(Error::io("cannot read", path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(cache::hex(&hasher.finalize()))
 }
 
 /// Unpacks `archive` into `dest` and returns the folder holding the sources (the

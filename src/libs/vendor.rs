@@ -23,6 +23,7 @@ use super::source;
 use super::step::{self, Runner, TargetRun};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
+use crate::sys::download::sha256_file;
 use crate::target::Target;
 
 const CONFIGURED: &str = "configured";
@@ -57,7 +58,7 @@ pub(crate) fn configure_inputs(recipe: &Recipe) -> Result<String> {
     for name in names {
         let path = dir.join(name);
         if path.is_file() {
-            parts.push(format!("{name} {}", source::sha256_file(&path)?));
+            parts.push(format!("{name} {}", sha256_file(&path)?));
         }
     }
     Ok(parts.join("\n"))
