@@ -20,7 +20,7 @@ use toml::Spanned;
 use checks::{
     check_bootstrap, check_buildable, check_cycles, check_name, check_prefix, recipe_names,
 };
-use decl::{ImagePositions, RawFile};
+use decl::{ImagePositions, OneOrMany, RawC, RawFile};
 pub(crate) use positions::suggest;
 use positions::{Positions, image_span};
 
@@ -119,28 +119,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         .map(|i| i.artifacts)
         .unwrap_or_default();
 
-    let mut targets = Vec::new();
-    let target_items = raw.project.targets.items(text).map_err(|span| {
-        at.error(
-            span,
-            "`targets` is a list of target names or one string".to_string(),
-            "write targets = [\"x86_64\", \"aarch64\"] or targets = \"all\"",
-        )
-    })?;
-    for value in &target_items {
-        let parsed = Target::parse_list(value.get_ref()).map_err(|e| {
-            at.error(
-                value.span(),
-                e.to_string(),
-                "targets are x86_64, aarch64, armv7, or `all` (`muslbuild targets` lists every alias)",
-            )
-        })?;
-        for t in parsed {
-            if !targets.contains(&t) {
-                targets.push(t);
-            }
-        }
-    }
+    let targets = parse_targets(&raw.project.targets, text, &at)?;
     let toolchain = match &raw.project.toolchain {
         Some(value) => {
             value
@@ -251,81 +230,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
     let mut c = Vec::new();
     for (name, decl) in &raw.c {
         let decl = decl.get_ref();
-        if decl.sources.is_empty() {
-            return Err(at.error(
-                name.span(),
-                format!("C program `{}` has no sources", name.get_ref()),
-                "add `sources = [\"src/main.c\"]`",
-            ));
-        }
-        let excludes = decl
-            .exclude
-            .iter()
-            .map(|p| glob::Pattern::new(p))
-            .collect::<std::result::Result<Vec<_>, _>>()
-            .map_err(|e| {
-                at.error(
-                    name.span(),
-                    format!("`exclude` of `{}`: {e}", name.get_ref()),
-                    "`exclude` takes glob patterns relative to muslbuild.toml, e.g. \"src/luac.c\" or \"src/test_*.c\"",
-                )
-            })?;
-        let excluded = |path: &Path| {
-            let rel = path.strip_prefix(&root).unwrap_or(path);
-            excludes.iter().any(|p| p.matches_path(rel))
-        };
-        let mut sources: Vec<PathBuf> = Vec::new();
-        for source in &decl.sources {
-            let pattern = source.get_ref();
-            let matched: Vec<PathBuf> = if pattern.contains(['*', '?', '[']) {
-                let full = root.join(pattern).display().to_string();
-                let paths = glob::glob(&full).map_err(|e| {
-                    at.error(
-                        source.span(),
-                        format!("`{pattern}` is not a valid glob pattern: {e}"),
-                        "use `*`, `?`, `[abc]` and `**/`, e.g. \"src/*.c\"",
-                    )
-                })?;
-                let mut found: Vec<PathBuf> = paths
-                    .filter_map(|p| p.ok())
-                    .filter(|p| p.is_file() && !excluded(p))
-                    .collect();
-                found.sort();
-                if found.is_empty() {
-                    return Err(at.error(
-                        source.span(),
-                        format!("`{pattern}` matches no file"),
-                        "patterns are relative to the folder of muslbuild.toml; `exclude` may have removed every match",
-                    ));
-                }
-                found
-            } else {
-                let path = root.join(pattern);
-                if !path.is_file() {
-                    return Err(at.error(
-                        source.span(),
-                        format!("source file `{pattern}` does not exist"),
-                        "paths are relative to the folder of muslbuild.toml",
-                    ));
-                }
-                if excluded(&path) {
-                    continue;
-                }
-                vec![path]
-            };
-            for path in matched {
-                if path.extension().is_none_or(|e| e != "c") {
-                    return Err(at.error(
-                        source.span(),
-                        format!("`{}` is not a C source file", path.display()),
-                        "list `.c` files; headers are found through `include`",
-                    ));
-                }
-                if !sources.contains(&path) {
-                    sources.push(path);
-                }
-            }
-        }
+        let sources = c_sources(name, decl, &root, &at)?;
         for lib in &decl.libs {
             known_lib(lib)?;
         }
@@ -431,61 +336,8 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
     }
 
     if let Some(spec) = &raw.image {
-        for (i, item) in spec.artifacts.iter().enumerate() {
-            let name = item.split_once('=').map_or(item.as_str(), |(n, _)| n);
-            if artifacts.contains_key(name) {
-                continue;
-            }
-            let span = image_positions.get(i).map(|s| s.span()).unwrap_or(0..0);
-            let hint = suggest(name, artifacts.keys().map(String::as_str))
-                .map(|s| format!("did you mean `{s}`? "))
-                .unwrap_or_default();
-            let declared: Vec<&str> = artifacts.keys().map(String::as_str).collect();
-            return Err(at.error(
-                span,
-                format!("the image ships artifact `{name}`, which this file does not build"),
-                format!(
-                    "{hint}the artifacts are: {}",
-                    if declared.is_empty() {
-                        "none".to_string()
-                    } else {
-                        declared.join(", ")
-                    }
-                ),
-            ));
-        }
-        for (i, file) in spec.vendor_files.iter().enumerate() {
-            if raw.vendor.keys().any(|k| k.get_ref() == &file.vendor) {
-                continue;
-            }
-            let span = image_span(
-                text,
-                &[
-                    Key::Field("vendor-files"),
-                    Key::Index(i),
-                    Key::Field("vendor"),
-                ],
-            );
-            let vendored: Vec<&str> = raw.vendor.keys().map(|k| k.get_ref().as_str()).collect();
-            return Err(at.error(
-                span,
-                format!("the image takes files from vendored project `{}`, which this file does not have", file.vendor),
-                format!(
-                    "`vendor` names a [vendor.NAME] table; this file has: {}",
-                    if vendored.is_empty() { "none".to_string() } else { vendored.join(", ") }
-                ),
-            ));
-        }
-        // The image module's own checks, on the file's values with the project's
-        // artifacts as the default: a failure points at the key it is about.
-        let defaults: Vec<String> = artifacts.keys().cloned().collect();
-        crate::image::spec::check(spec, &defaults, &root).map_err(|problem| {
-            at.error(
-                image_span(text, &problem.at),
-                problem.error.to_string(),
-                problem.error.help(),
-            )
-        })?;
+        let vendored: Vec<&str> = raw.vendor.keys().map(|k| k.get_ref().as_str()).collect();
+        check_image(spec, &artifacts, &vendored, &image_positions, &root, &at)?;
     }
 
     Ok(Project {
@@ -506,6 +358,194 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         libs,
         image: raw.image,
     })
+}
+
+/// `targets`, each target once, in the order first named.
+fn parse_targets(declared: &OneOrMany, text: &str, at: &Positions<'_>) -> Result<Vec<Target>> {
+    let mut targets = Vec::new();
+    let target_items = declared.items(text).map_err(|span| {
+        at.error(
+            span,
+            "`targets` is a list of target names or one string".to_string(),
+            "write targets = [\"x86_64\", \"aarch64\"] or targets = \"all\"",
+        )
+    })?;
+    for value in &target_items {
+        let parsed = Target::parse_list(value.get_ref()).map_err(|e| {
+            at.error(
+                value.span(),
+                e.to_string(),
+                "targets are x86_64, aarch64, armv7, or `all` (`muslbuild targets` lists every alias)",
+            )
+        })?;
+        for t in parsed {
+            if !targets.contains(&t) {
+                targets.push(t);
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// A C program's `sources`: files and glob matches, minus `exclude`, each `.c` once.
+fn c_sources(
+    name: &Spanned<String>,
+    decl: &RawC,
+    root: &Path,
+    at: &Positions<'_>,
+) -> Result<Vec<PathBuf>> {
+    if decl.sources.is_empty() {
+        return Err(at.error(
+            name.span(),
+            format!("C program `{}` has no sources", name.get_ref()),
+            "add `sources = [\"src/main.c\"]`",
+        ));
+    }
+    let excludes = decl
+        .exclude
+        .iter()
+        .map(|p| glob::Pattern::new(p))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| {
+            at.error(
+                name.span(),
+                format!("`exclude` of `{}`: {e}", name.get_ref()),
+                "`exclude` takes glob patterns relative to muslbuild.toml, e.g. \"src/luac.c\" or \"src/test_*.c\"",
+            )
+        })?;
+    let excluded = |path: &Path| {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        excludes.iter().any(|p| p.matches_path(rel))
+    };
+    let mut sources: Vec<PathBuf> = Vec::new();
+    for source in &decl.sources {
+        let pattern = source.get_ref();
+        let matched: Vec<PathBuf> = if pattern.contains(['*', '?', '[']) {
+            let full = root.join(pattern).display().to_string();
+            let paths = glob::glob(&full).map_err(|e| {
+                at.error(
+                    source.span(),
+                    format!("`{pattern}` is not a valid glob pattern: {e}"),
+                    "use `*`, `?`, `[abc]` and `**/`, e.g. \"src/*.c\"",
+                )
+            })?;
+            let mut found: Vec<PathBuf> = paths
+                .filter_map(|p| p.ok())
+                .filter(|p| p.is_file() && !excluded(p))
+                .collect();
+            found.sort();
+            if found.is_empty() {
+                return Err(at.error(
+                    source.span(),
+                    format!("`{pattern}` matches no file"),
+                    "patterns are relative to the folder of muslbuild.toml; `exclude` may have removed every match",
+                ));
+            }
+            found
+        } else {
+            let path = root.join(pattern);
+            if !path.is_file() {
+                return Err(at.error(
+                    source.span(),
+                    format!("source file `{pattern}` does not exist"),
+                    "paths are relative to the folder of muslbuild.toml",
+                ));
+            }
+            if excluded(&path) {
+                continue;
+            }
+            vec![path]
+        };
+        for path in matched {
+            if path.extension().is_none_or(|e| e != "c") {
+                return Err(at.error(
+                    source.span(),
+                    format!("`{}` is not a C source file", path.display()),
+                    "list `.c` files; headers are found through `include`",
+                ));
+            }
+            if !sources.contains(&path) {
+                sources.push(path);
+            }
+        }
+    }
+    Ok(sources)
+}
+
+/// `[image]` against the rest of the file: the artifacts it ships and the vendored
+/// projects it takes files from exist; then the image's own checks, each pointing at the
+/// key it is about.
+fn check_image(
+    spec: &ImageSpec,
+    artifacts: &BTreeMap<String, Range<usize>>,
+    vendored: &[&str],
+    image_positions: &[Spanned<String>],
+    root: &Path,
+    at: &Positions<'_>,
+) -> Result<()> {
+    let text = at.text;
+    for (i, item) in spec.artifacts.iter().enumerate() {
+        let name = item.split_once('=').map_or(item.as_str(), |(n, _)| n);
+        if artifacts.contains_key(name) {
+            continue;
+        }
+        let span = image_positions.get(i).map(|s| s.span()).unwrap_or(0..0);
+        let hint = suggest(name, artifacts.keys().map(String::as_str))
+            .map(|s| format!("did you mean `{s}`? "))
+            .unwrap_or_default();
+        let declared: Vec<&str> = artifacts.keys().map(String::as_str).collect();
+        return Err(at.error(
+            span,
+            format!("the image ships artifact `{name}`, which this file does not build"),
+            format!(
+                "{hint}the artifacts are: {}",
+                if declared.is_empty() {
+                    "none".to_string()
+                } else {
+                    declared.join(", ")
+                }
+            ),
+        ));
+    }
+    for (i, file) in spec.vendor_files.iter().enumerate() {
+        if vendored.contains(&file.vendor.as_str()) {
+            continue;
+        }
+        let span = image_span(
+            text,
+            &[
+                Key::Field("vendor-files"),
+                Key::Index(i),
+                Key::Field("vendor"),
+            ],
+        );
+        return Err(at.error(
+            span,
+            format!(
+                "the image takes files from vendored project `{}`, which this file does not have",
+                file.vendor
+            ),
+            format!(
+                "`vendor` names a [vendor.NAME] table; this file has: {}",
+                if vendored.is_empty() {
+                    "none".to_string()
+                } else {
+                    vendored.join(", ")
+                }
+            ),
+        ));
+    }
+    // The image module's own checks, on the file's values with the project's
+    // artifacts as the default: a failure points at the key it is about.
+    let defaults: Vec<String> = artifacts.keys().cloned().collect();
+    crate::image::spec::check(spec, &defaults, root).map_err(|problem| {
+        at.error(
+            image_span(text, &problem.at),
+            problem.error.to_string(),
+            problem.error.help(),
+        )
+    })?;
+    Ok(())
 }
 
 /// What `muslbuild init` writes: every section, commented, building `hello`.
