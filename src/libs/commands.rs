@@ -7,7 +7,6 @@ use super::{LibRequest, Prepared};
 use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::pipeline::compile::CProgram;
 use crate::toolchain::Toolchain;
 
 /// The library options every command that can build libraries takes.
@@ -98,14 +97,4 @@ pub(crate) fn prepare_programs(
     }
     let request = options.request(&ctx.env)?;
     super::prepare(&request, toolchains, ctx).map(Some)
-}
-
-impl CProgram {
-    /// Adds a target's libraries: their headers and archives come after the user's own
-    /// `-I`/`-L`, and their link names after the user's `-l`, dependents first.
-    pub(crate) fn link_libraries(&mut self, set: &super::LinkSet) {
-        self.include_dirs.extend(set.include_dirs.iter().cloned());
-        self.lib_dirs.extend(set.lib_dirs.iter().cloned());
-        self.libs.extend(set.libs.iter().cloned());
-    }
 }
