@@ -1,9 +1,10 @@
 //! The library-facing commands (`lib list`, `lib build`, `lib env`) and the `--lib` step
-//! of a C build, taking already-parsed options so `cli.rs` stays clap definitions only.
+//! of a C build, from already-parsed options (`LibOptions`); their text (the recipe table,
+//! the `export` lines) is made here too.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{LibRequest, Prepared};
+use super::{Catalog, LibRequest, LinkSet, Prepared, host, job, step};
 use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -36,7 +37,7 @@ impl LibOptions {
         for file in &self.lib_files {
             vendored.extend(super::recipe::parse_lib_file(&env.cwd.join(file))?);
         }
-        let mut names = super::split_names(&self.libs);
+        let mut names = split_names(&self.libs);
         for recipe in &vendored {
             if !names.contains(&recipe.name) {
                 names.push(recipe.name.clone());
@@ -45,7 +46,7 @@ impl LibOptions {
         let request = LibRequest {
             names,
             vendored,
-            source_dirs: super::source_dirs(&self.source_dirs, env),
+            source_dirs: source_dirs(&self.source_dirs, env),
             keep_failed: self.keep_failed,
         };
         super::check_names(&request)?;
@@ -60,7 +61,7 @@ impl LibOptions {
 /// `muslbuild lib list`.
 pub(crate) fn list(options: &LibOptions, env: &Env) -> Result<String> {
     let request = options.request(env)?;
-    Ok(super::list(&request.catalog()))
+    Ok(catalog_table(&request.catalog()))
 }
 
 /// `muslbuild lib build`: the libraries for every toolchain, and the report.
@@ -82,7 +83,7 @@ pub(crate) fn env_lines(options: &LibOptions, toolchain: &Toolchain, ctx: &Ctx) 
     let set = prepared
         .link_set(toolchain.target)
         .expect("a link set per toolchain");
-    Ok(super::env_lines(set, toolchain, &ctx.env))
+    Ok(lib_env_lines(set, toolchain, &ctx.env))
 }
 
 /// The `--lib` step of a C build: builds what is missing, then adds the include dirs,
@@ -97,4 +98,214 @@ pub(crate) fn prepare_programs(
     }
     let request = options.request(&ctx.env)?;
     super::prepare(&request, toolchains, ctx).map(Some)
+}
+
+/// `muslbuild lib list`: one line per recipe.
+fn catalog_table(catalog: &Catalog) -> String {
+    let mut rows = vec![[
+        "NAME".to_string(),
+        "VERSION".into(),
+        "BUILD".into(),
+        "DEPS".into(),
+        "LINKS".into(),
+        "DESCRIPTION".into(),
+    ]];
+    for r in catalog.all() {
+        rows.push([
+            r.name.clone(),
+            r.version.clone(),
+            r.build.name().into(),
+            if r.deps.is_empty() {
+                "-".into()
+            } else {
+                r.deps.join(",")
+            },
+            r.link_names()
+                .iter()
+                .map(|l| format!("-l{l}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            r.description.clone(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < 5 {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            } else {
+                out.push_str(cell);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `muslbuild lib env`: the variables another build system needs to compile and link
+/// against the prefixes with the same toolchain, as `export KEY='value'` lines.
+fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
+    let q = |s: &str| {
+        shlex::try_quote(s)
+            .map(|q| q.into_owned())
+            .unwrap_or_else(|_| s.to_string())
+    };
+    let path = |p: &Path| q(&p.display().to_string());
+    let cppflags: Vec<String> = set
+        .include_dirs
+        .iter()
+        .map(|d| format!("-I{}", path(d)))
+        .collect();
+    // What a vendored program gets: section GC and stripped at link time.
+    let mut ldflags = job::ldflags(toolchain, job::Output::Programs, true);
+    ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
+    let libs: Vec<String> = set.libs.iter().map(|l| format!("-l{l}")).collect();
+    let strip = step::find_strip(toolchain, env);
+    let build_triple = host::build_triple();
+    let vars = [
+        ("CC", step::cc_words(toolchain)),
+        ("AR", toolchain.ar.to_shell_words()),
+        ("RANLIB", toolchain.ranlib.to_shell_words()),
+        (
+            "STRIP",
+            strip
+                .as_ref()
+                .map_or_else(|| "true".into(), |p| p.display().to_string()),
+        ),
+        (
+            "CFLAGS",
+            job::cflags(toolchain, job::Output::Programs).join(" "),
+        ),
+        ("CPPFLAGS", cppflags.join(" ")),
+        ("LDFLAGS", ldflags.join(" ")),
+        ("LIBS", libs.join(" ")),
+        ("PKG_CONFIG_LIBDIR", set.pkg_config_libdir()),
+        ("PKG_CONFIG_PATH", String::new()),
+        ("MUSLBUILD_HOST", toolchain.target.gnu_triple().to_string()),
+        ("MUSLBUILD_BUILD", build_triple.clone()),
+        ("BUILD", build_triple),
+    ];
+    let mut out = String::new();
+    if strip.is_none() {
+        out.push_str(&format!(
+            "# no strip on this machine reads {} ELF files (install binutils-{} or llvm): STRIP=true, and LDFLAGS has -s, which strips at link time\n",
+            toolchain.target,
+            toolchain.target.debian_gnu_prefix()
+        ));
+    }
+    out.push_str("# configure as a cross build: ./configure --build=\"$MUSLBUILD_BUILD\" --host=\"$MUSLBUILD_HOST\"\n");
+    for (k, v) in vars {
+        out.push_str(&format!("export {k}={}\n", q(&v)));
+    }
+    out
+}
+
+/// The library names in a `--lib` value: repeatable and comma-separated.
+fn split_names(values: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// Source folders: the flag's, then the environment's.
+fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
+    flags
+        .iter()
+        .map(|d| env.cwd.join(d))
+        .chain(env.source_dirs())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target;
+    use crate::toolchain::{Flavor, Provider, Tool};
+
+    fn toolchain(target: Target, fingerprint: &str) -> Toolchain {
+        Toolchain {
+            target,
+            provider: Provider::MuslGcc,
+            flavor: Flavor::Gcc,
+            origin: "test".into(),
+            cc: Tool::new("/usr/bin/musl-gcc"),
+            ar: Tool::new("ar"),
+            ranlib: Tool::new("ranlib"),
+            version: "12".into(),
+            fingerprint: fingerprint.into(),
+        }
+    }
+
+    #[test]
+    fn names_split_and_dedupe() {
+        assert_eq!(
+            split_names(&["readline,zlib".into(), "zlib".into(), " ".into()]),
+            ["readline", "zlib"]
+        );
+    }
+
+    #[test]
+    fn list_shows_versions_and_deps() {
+        let text = catalog_table(&Catalog::new(Vec::new()));
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("readline") && l.contains("8.2") && l.contains("ncurses")),
+            "{text}"
+        );
+        assert!(text.contains("-lz"), "{text}");
+    }
+
+    #[test]
+    fn env_lines_are_shell_ready() {
+        let set = LinkSet {
+            include_dirs: vec![PathBuf::from("/c/libs/a/include")],
+            lib_dirs: vec![PathBuf::from("/c/libs/a/lib")],
+            libs: vec!["z".into()],
+            prefixes: vec![PathBuf::from("/c/libs/a")],
+        };
+        let text = lib_env_lines(
+            &set,
+            &toolchain(Target::Armv7, "f"),
+            &Env::from_vars([("PATH", "/nonexistent")], PathBuf::from("/")),
+        );
+        assert!(
+            text.contains("export CPPFLAGS=-I/c/libs/a/include\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "export LDFLAGS='-static --static -Os -Wl,--gc-sections -s -L/c/libs/a/lib'\n"
+            ),
+            "{text}"
+        );
+        // No strip reads armv7 ELF on this (empty) PATH: said plainly, not just `true`.
+        assert!(
+            text.contains("# no strip on this machine reads armv7"),
+            "{text}"
+        );
+        assert!(text.contains("export STRIP=true\n"), "{text}");
+        assert!(text.contains("export BUILD="), "{text}");
+        assert!(
+            text.contains(
+                "export PKG_CONFIG_LIBDIR=/c/libs/a/lib/pkgconfig:/c/libs/a/share/pkgconfig\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("-mfpu=vfpv3-d16") || text.contains("-march=armv7-a"),
+            "{text}"
+        );
+    }
 }
