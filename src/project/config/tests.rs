@@ -248,3 +248,31 @@ fn unknown_image_key_is_caught_too() {
     assert_eq!(message, "unknown key `tagg`");
     assert!(help.starts_with("did you mean `tag`?"), "{help}");
 }
+
+#[test]
+fn lib_tables_become_recipes_with_the_folder_as_their_defaults() {
+    let files = [("z/configure", "#!/bin/sh\n"), ("w/Makefile", "all:\n")];
+    let (dir, result) = project(
+        &files,
+        "[lib.z]\npath = \"z\"\n[lib.w]\npath = \"w\"\nversion = \"2.0\"\ndescription = \"mine\"\ndeps = [\"z\"]\nbuild = \"make\"\nmake = { args = [\"A=b\"] }\nexports = { libs = [\"w\"] }\n",
+    );
+    let p = result.unwrap();
+    let z = p.libs.iter().find(|r| r.name == "z").unwrap();
+    assert_eq!(z.version, "vendored");
+    assert_eq!(
+        z.description,
+        format!("vendored from {}", dir.path().join("z").display())
+    );
+    assert_eq!(z.build, crate::libs::BuildSystem::Autotools);
+    assert_eq!(z.path.as_deref(), Some(dir.path().join("z").as_path()));
+    assert!(z.strip && z.sources.is_empty() && z.exports.programs.is_empty());
+    let w = p.libs.iter().find(|r| r.name == "w").unwrap();
+    assert_eq!(
+        (w.version.as_str(), w.description.as_str()),
+        ("2.0", "mine")
+    );
+    assert_eq!(w.deps, ["z"]);
+    assert_eq!(w.build, crate::libs::BuildSystem::Make);
+    assert_eq!(w.make.args, ["A=b"]);
+    assert_eq!(w.exports.libs, ["w"]);
+}
