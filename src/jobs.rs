@@ -82,7 +82,9 @@ impl Drop for Slots<'_> {
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
         *self.jobs.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
-        self.jobs.released.notify_one();
+        // All waiters: the one woken might be an `acquire_n` that still cannot proceed,
+        // while a single-slot waiter could.
+        self.jobs.released.notify_all();
     }
 }
 

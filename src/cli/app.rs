@@ -199,9 +199,10 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
             let targets = parse_targets(&args.targets)?;
             let request = toolchain_request(&args.toolchain)?;
             let jobs = job_count(args.jobs)?;
-            options.request(env, jobs)?;
+            options.request(env)?;
             let toolchains = resolve_all(&targets, &request, env, cache)?;
-            let prepared = libs::commands::build(&options, &toolchains, env, cache, jobs)?;
+            let ctx = libs::transitional_ctx(env, jobs);
+            let prepared = libs::commands::build(&options, &toolchains, &ctx)?;
             if global.json {
                 println!(
                     "{}",
@@ -225,12 +226,10 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
             }
             let request = toolchain_request(&args.toolchain)?;
             let jobs = job_count(args.jobs)?;
-            options.request(env, jobs)?;
+            options.request(env)?;
             let toolchain = toolchain::resolve(targets[0], &request, env, cache)?;
-            print!(
-                "{}",
-                libs::commands::env_lines(&options, &toolchain, env, cache, jobs)?
-            );
+            let ctx = libs::transitional_ctx(env, jobs);
+            print!("{}", libs::commands::env_lines(&options, &toolchain, &ctx)?);
             Ok(())
         }
     }
@@ -475,10 +474,10 @@ fn build_go_inputs(
     let mut libraries = std::collections::BTreeMap::new();
     let mut prepared = None;
     if args.cgo && !lib_options.is_empty() {
-        lib_options.request(env, jobs.total())?;
+        lib_options.request(env)?;
         let toolchains = resolve_all(targets, request, env, cache)?;
-        prepared =
-            libs::commands::prepare_programs(&lib_options, &toolchains, env, cache, jobs.total())?;
+        let ctx = libs::transitional_ctx(env, jobs.total());
+        prepared = libs::commands::prepare_programs(&lib_options, &toolchains, &ctx)?;
         for (target, set) in prepared.iter().flat_map(|p| p.link_sets.iter()) {
             libraries.insert(
                 *target,
@@ -515,7 +514,7 @@ struct BuildReport<'a> {
     artifacts: Vec<ArtifactReport<'a>>,
     /// `--lib`: each library per target, built or taken from the cache.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    libraries: &'a [libs::Outcome],
+    libraries: &'a [libs::LibOutcome],
 }
 
 #[derive(Serialize)]
@@ -566,15 +565,10 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
         let program = c_program(args, sources, env)?;
         // Libraries first, for every target, before anything reaches dist/.
         if !lib_options.is_empty() {
-            lib_options.request(env, jobs.total())?;
+            lib_options.request(env)?;
             let toolchains = resolve_all(&targets, &request, env, cache)?;
-            libraries = libs::commands::prepare_programs(
-                &lib_options,
-                &toolchains,
-                env,
-                cache,
-                jobs.total(),
-            )?;
+            let ctx = libs::transitional_ctx(env, jobs.total());
+            libraries = libs::commands::prepare_programs(&lib_options, &toolchains, &ctx)?;
         }
         let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
         let results = build::build_c(

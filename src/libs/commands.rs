@@ -1,35 +1,35 @@
 //! The library-facing commands (`lib list`, `lib build`, `lib env`) and the `--lib` step
-//! of a C build, taking already-parsed options so `cli.rs` stays clap definitions only.
+//! of a C build, from already-parsed options (`LibOptions`); their text (the recipe table,
+//! the `export` lines) is made here too.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use super::{Prepared, Request};
-use crate::cache::Cache;
+use super::{Catalog, LibRequest, LinkSet, Prepared, host, job, step};
+use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::pipeline::compile::CProgram;
 use crate::toolchain::Toolchain;
 
 /// The library options every command that can build libraries takes.
 #[derive(Clone, Debug, Default)]
-pub struct LibOptions {
+pub(crate) struct LibOptions {
     /// `--lib NAME[,NAME]` (repeatable).
-    pub libs: Vec<String>,
+    pub(crate) libs: Vec<String>,
     /// `--vendor-lib NAME=DIR[:BUILD]` (repeatable).
-    pub vendor_libs: Vec<String>,
+    pub(crate) vendor_libs: Vec<String>,
     /// `--lib-file FILE.toml` (repeatable): `[[library]]` tables in the recipe format.
-    pub lib_files: Vec<PathBuf>,
+    pub(crate) lib_files: Vec<PathBuf>,
     /// `--source-dir DIR` (repeatable).
-    pub source_dirs: Vec<PathBuf>,
+    pub(crate) source_dirs: Vec<PathBuf>,
     /// `--keep-failed`.
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
 }
 
 impl LibOptions {
     /// Resolves names, vendored libraries and source folders into a build request. A
     /// vendored library is built even when not named in `--lib`: declaring it is asking
     /// for it.
-    pub fn request(&self, env: &Env, jobs: usize) -> Result<Request> {
+    pub(crate) fn request(&self, env: &Env) -> Result<LibRequest> {
         let mut vendored = Vec::new();
         for value in &self.vendor_libs {
             vendored.push(super::recipe::parse_vendor_flag(value, &env.cwd)?);
@@ -37,90 +37,275 @@ impl LibOptions {
         for file in &self.lib_files {
             vendored.extend(super::recipe::parse_lib_file(&env.cwd.join(file))?);
         }
-        let mut names = super::split_names(&self.libs);
+        let mut names = split_names(&self.libs);
         for recipe in &vendored {
             if !names.contains(&recipe.name) {
                 names.push(recipe.name.clone());
             }
         }
-        let request = Request {
+        let request = LibRequest {
             names,
             vendored,
-            source_dirs: super::source_dirs(&self.source_dirs, env),
-            jobs: jobs.max(1),
+            source_dirs: source_dirs(&self.source_dirs, env),
             keep_failed: self.keep_failed,
         };
         super::check_names(&request)?;
         Ok(request)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.libs.is_empty() && self.vendor_libs.is_empty() && self.lib_files.is_empty()
     }
 }
 
 /// `muslbuild lib list`.
-pub fn list(options: &LibOptions, env: &Env) -> Result<String> {
-    let request = options.request(env, 1)?;
-    Ok(super::list(&request.catalog()))
+pub(crate) fn list(options: &LibOptions, env: &Env) -> Result<String> {
+    let request = options.request(env)?;
+    Ok(catalog_table(&request.catalog()))
 }
 
 /// `muslbuild lib build`: the libraries for every toolchain, and the report.
-pub fn build(
-    options: &LibOptions,
-    toolchains: &[Toolchain],
-    env: &Env,
-    cache: &Cache,
-    jobs: usize,
-) -> Result<Prepared> {
-    let request = options.request(env, jobs)?;
+pub(crate) fn build(options: &LibOptions, toolchains: &[Toolchain], ctx: &Ctx) -> Result<Prepared> {
+    let request = options.request(&ctx.env)?;
     if request.names.is_empty() {
         return Err(Error::usage(
             "no library named",
             "name one: `muslbuild lib build readline --target armv7`",
         ));
     }
-    super::prepare(&request, toolchains, env, cache)
+    super::prepare(&request, toolchains, ctx)
 }
 
 /// `muslbuild lib env`: builds (or finds) the libraries for one toolchain and returns the
 /// `export KEY=value` lines.
-pub fn env_lines(
-    options: &LibOptions,
-    toolchain: &Toolchain,
-    env: &Env,
-    cache: &Cache,
-    jobs: usize,
-) -> Result<String> {
-    let prepared = build(options, std::slice::from_ref(toolchain), env, cache, jobs)?;
+pub(crate) fn env_lines(options: &LibOptions, toolchain: &Toolchain, ctx: &Ctx) -> Result<String> {
+    let prepared = build(options, std::slice::from_ref(toolchain), ctx)?;
     let set = prepared
         .link_set(toolchain.target)
         .expect("a link set per toolchain");
-    Ok(super::env_lines(set, toolchain, env))
+    Ok(lib_env_lines(set, toolchain, &ctx.env))
 }
 
 /// The `--lib` step of a C build: builds what is missing, then adds the include dirs,
 /// lib dirs and link names to each target's program.
-pub fn prepare_programs(
+pub(crate) fn prepare_programs(
     options: &LibOptions,
     toolchains: &[Toolchain],
-    env: &Env,
-    cache: &Cache,
-    jobs: usize,
+    ctx: &Ctx,
 ) -> Result<Option<Prepared>> {
     if options.is_empty() {
         return Ok(None);
     }
-    let request = options.request(env, jobs)?;
-    super::prepare(&request, toolchains, env, cache).map(Some)
+    let request = options.request(&ctx.env)?;
+    super::prepare(&request, toolchains, ctx).map(Some)
 }
 
-impl CProgram {
-    /// Adds a target's libraries: their headers and archives come after the user's own
-    /// `-I`/`-L`, and their link names after the user's `-l`, dependents first.
-    pub fn link_libraries(&mut self, set: &super::LinkSet) {
-        self.include_dirs.extend(set.include_dirs.iter().cloned());
-        self.lib_dirs.extend(set.lib_dirs.iter().cloned());
-        self.libs.extend(set.libs.iter().cloned());
+/// `muslbuild lib list`: one line per recipe.
+fn catalog_table(catalog: &Catalog) -> String {
+    let mut rows = vec![[
+        "NAME".to_string(),
+        "VERSION".into(),
+        "BUILD".into(),
+        "DEPS".into(),
+        "LINKS".into(),
+        "DESCRIPTION".into(),
+    ]];
+    for r in catalog.all() {
+        rows.push([
+            r.name.clone(),
+            r.version.clone(),
+            r.build.name().into(),
+            if r.deps.is_empty() {
+                "-".into()
+            } else {
+                r.deps.join(",")
+            },
+            r.link_names()
+                .iter()
+                .map(|l| format!("-l{l}"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            r.description.clone(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < 5 {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            } else {
+                out.push_str(cell);
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `muslbuild lib env`: the variables another build system needs to compile and link
+/// against the prefixes with the same toolchain, as `export KEY='value'` lines.
+fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
+    let q = |s: &str| {
+        shlex::try_quote(s)
+            .map(|q| q.into_owned())
+            .unwrap_or_else(|_| s.to_string())
+    };
+    let path = |p: &Path| q(&p.display().to_string());
+    let cppflags: Vec<String> = set
+        .include_dirs
+        .iter()
+        .map(|d| format!("-I{}", path(d)))
+        .collect();
+    // What a vendored program gets: section GC and stripped at link time.
+    let mut ldflags = job::ldflags(toolchain, job::Output::Programs, true);
+    ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
+    let libs: Vec<String> = set.libs.iter().map(|l| format!("-l{l}")).collect();
+    let strip = step::find_strip(toolchain, env);
+    let build_triple = host::build_triple();
+    let vars = [
+        ("CC", step::cc_words(toolchain)),
+        ("AR", toolchain.ar.to_shell_words()),
+        ("RANLIB", toolchain.ranlib.to_shell_words()),
+        (
+            "STRIP",
+            strip
+                .as_ref()
+                .map_or_else(|| "true".into(), |p| p.display().to_string()),
+        ),
+        (
+            "CFLAGS",
+            job::cflags(toolchain, job::Output::Programs).join(" "),
+        ),
+        ("CPPFLAGS", cppflags.join(" ")),
+        ("LDFLAGS", ldflags.join(" ")),
+        ("LIBS", libs.join(" ")),
+        ("PKG_CONFIG_LIBDIR", set.pkg_config_libdir()),
+        ("PKG_CONFIG_PATH", String::new()),
+        ("MUSLBUILD_HOST", toolchain.target.gnu_triple().to_string()),
+        ("MUSLBUILD_BUILD", build_triple.clone()),
+        ("BUILD", build_triple),
+    ];
+    let mut out = String::new();
+    if strip.is_none() {
+        out.push_str(&format!(
+            "# no strip on this machine reads {} ELF files (install binutils-{} or llvm): STRIP=true, and LDFLAGS has -s, which strips at link time\n",
+            toolchain.target,
+            toolchain.target.debian_gnu_prefix()
+        ));
+    }
+    out.push_str("# configure as a cross build: ./configure --build=\"$MUSLBUILD_BUILD\" --host=\"$MUSLBUILD_HOST\"\n");
+    for (k, v) in vars {
+        out.push_str(&format!("export {k}={}\n", q(&v)));
+    }
+    out
+}
+
+/// The library names in a `--lib` value: repeatable and comma-separated.
+fn split_names(values: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in values
+        .iter()
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// Source folders: the flag's, then the environment's.
+fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
+    flags
+        .iter()
+        .map(|d| env.cwd.join(d))
+        .chain(env.source_dirs())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::target::Target;
+    use crate::toolchain::{Flavor, Provider, Tool};
+
+    fn toolchain(target: Target, fingerprint: &str) -> Toolchain {
+        Toolchain {
+            target,
+            provider: Provider::MuslGcc,
+            flavor: Flavor::Gcc,
+            origin: "test".into(),
+            cc: Tool::new("/usr/bin/musl-gcc"),
+            ar: Tool::new("ar"),
+            ranlib: Tool::new("ranlib"),
+            version: "12".into(),
+            fingerprint: fingerprint.into(),
+        }
+    }
+
+    #[test]
+    fn names_split_and_dedupe() {
+        assert_eq!(
+            split_names(&["readline,zlib".into(), "zlib".into(), " ".into()]),
+            ["readline", "zlib"]
+        );
+    }
+
+    #[test]
+    fn list_shows_versions_and_deps() {
+        let text = catalog_table(&Catalog::new(Vec::new()));
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("readline") && l.contains("8.2") && l.contains("ncurses")),
+            "{text}"
+        );
+        assert!(text.contains("-lz"), "{text}");
+    }
+
+    #[test]
+    fn env_lines_are_shell_ready() {
+        let set = LinkSet {
+            include_dirs: vec![PathBuf::from("/c/libs/a/include")],
+            lib_dirs: vec![PathBuf::from("/c/libs/a/lib")],
+            libs: vec!["z".into()],
+            prefixes: vec![PathBuf::from("/c/libs/a")],
+        };
+        let text = lib_env_lines(
+            &set,
+            &toolchain(Target::Armv7, "f"),
+            &Env::from_vars([("PATH", "/nonexistent")], PathBuf::from("/")),
+        );
+        assert!(
+            text.contains("export CPPFLAGS=-I/c/libs/a/include\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "export LDFLAGS='-static --static -Os -Wl,--gc-sections -s -L/c/libs/a/lib'\n"
+            ),
+            "{text}"
+        );
+        // No strip reads armv7 ELF on this (empty) PATH: said plainly, not just `true`.
+        assert!(
+            text.contains("# no strip on this machine reads armv7"),
+            "{text}"
+        );
+        assert!(text.contains("export STRIP=true\n"), "{text}");
+        assert!(text.contains("export BUILD="), "{text}");
+        assert!(
+            text.contains(
+                "export PKG_CONFIG_LIBDIR=/c/libs/a/lib/pkgconfig:/c/libs/a/share/pkgconfig\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("-mfpu=vfpv3-d16") || text.contains("-march=armv7-a"),
+            "{text}"
+        );
     }
 }

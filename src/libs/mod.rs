@@ -4,62 +4,82 @@
 //! dependencies' keys; a warm build only checks completion records and spawns nothing.
 //! Targets build in parallel within the `-j` budget.
 
-pub mod build;
-pub mod commands;
-pub mod recipe;
-pub mod source;
-pub mod symbols;
-pub mod vendor;
+mod build;
+pub(crate) mod commands;
+pub(crate) mod host;
+mod job;
+pub(crate) mod recipe;
+pub(crate) mod source;
+mod step;
+pub(crate) mod symbols;
+pub(crate) mod vendor;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-pub use build::Job;
-pub use recipe::{BuildSystem, Catalog, Recipe};
+pub(crate) use job::LibBuild;
+pub(crate) use recipe::{BuildSystem, Catalog, Recipe};
 
 use crate::cache::{self, Cache};
+use crate::context::Ctx;
 use crate::env::Env;
-use crate::error::{Error, Result};
-use crate::sys::process as cmd;
+use crate::error::Result;
 use crate::sys::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
+
+/// A `Ctx` for callers that do not hold one yet: the cache from the environment, the
+/// process-wide verbosity and download settings. Transitional: goes once every caller
+/// passes its own.
+pub(crate) fn transitional_ctx(env: &Env, jobs: usize) -> Ctx {
+    use crate::sys::process as cmd;
+    use crate::sys::ui::{Ui, Verbosity};
+    let verbosity = match cmd::verbosity() {
+        cmd::QUIET => Verbosity::Quiet,
+        cmd::NORMAL => Verbosity::Normal,
+        _ => Verbosity::Verbose,
+    };
+    Ctx::new(
+        env.clone(),
+        Ui { verbosity },
+        crate::sys::download::settings(),
+        jobs,
+    )
+}
 
 /// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
 const BUILD_LOGIC: &str = "muslbuild-libs-3";
 
 /// What a build asks for: library names, and the vendored libraries it declares.
 #[derive(Clone, Debug, Default)]
-pub struct Request {
-    pub names: Vec<String>,
-    pub vendored: Vec<Recipe>,
+pub(crate) struct LibRequest {
+    pub(crate) names: Vec<String>,
+    pub(crate) vendored: Vec<Recipe>,
     /// `--source-dir`, then `MUSLBUILD_SOURCE_DIRS`.
-    pub source_dirs: Vec<PathBuf>,
-    /// The `-j` budget shared by all targets.
-    pub jobs: usize,
+    pub(crate) source_dirs: Vec<PathBuf>,
     /// `--keep-failed`: keep a failed build's whole tree and say where.
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
 }
 
-impl Request {
-    pub fn catalog(&self) -> Catalog {
+impl LibRequest {
+    pub(crate) fn catalog(&self) -> Catalog {
         Catalog::new(self.vendored.clone())
     }
 }
 
 /// What a consumer of the libraries needs for one target, in link order.
 #[derive(Clone, Debug, Default)]
-pub struct LinkSet {
-    pub include_dirs: Vec<PathBuf>,
-    pub lib_dirs: Vec<PathBuf>,
+pub(crate) struct LinkSet {
+    pub(crate) include_dirs: Vec<PathBuf>,
+    pub(crate) lib_dirs: Vec<PathBuf>,
     /// `-l` names: dependents before their dependencies.
-    pub libs: Vec<String>,
-    pub prefixes: Vec<PathBuf>,
+    pub(crate) libs: Vec<String>,
+    pub(crate) prefixes: Vec<PathBuf>,
 }
 
 impl LinkSet {
-    pub fn pkg_config_libdir(&self) -> String {
+    pub(crate) fn pkg_config_libdir(&self) -> String {
         let mut dirs = Vec::new();
         for p in &self.prefixes {
             dirs.push(p.join("lib/pkgconfig").display().to_string());
@@ -71,36 +91,36 @@ impl LinkSet {
 
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
-pub enum State {
+pub(crate) enum LibState {
     Built { seconds: f64 },
     Cached,
 }
 
 /// One line of the build report: a library for a target, built or taken from the cache.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct Outcome {
+pub struct LibOutcome {
     /// `ncurses 6.4`, `greet (vendored)`.
     #[serde(skip)]
-    pub label: String,
-    pub name: String,
-    pub version: String,
-    pub target: Target,
-    pub toolchain: String,
+    pub(crate) label: String,
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) target: Target,
+    pub(crate) toolchain: String,
     #[serde(flatten)]
-    pub state: State,
+    pub(crate) state: LibState,
     /// A library's prefix, or where a project's programs were installed (the runtime
     /// prefix inside its staged install).
-    pub prefix: PathBuf,
+    pub(crate) prefix: PathBuf,
     /// A project's staged install: the `DESTDIR` root (`usr/bin/…`, `etc/…`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub staged: Option<PathBuf>,
+    pub(crate) staged: Option<PathBuf>,
     /// Whether a project's programs were linked stripped (`strip`, the default).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub stripped: Option<bool>,
+    pub(crate) stripped: Option<bool>,
 }
 
-impl Outcome {
-    pub fn line(&self) -> String {
+impl LibOutcome {
+    pub(crate) fn line(&self) -> String {
         let what = match self.stripped {
             Some(_) => format!("project {}", self.label),
             None => format!("library {}", self.label),
@@ -111,8 +131,8 @@ impl Outcome {
             None => "",
         };
         match &self.state {
-            State::Cached => format!("{what} for {}: cached{symbols}", self.target),
-            State::Built { seconds } => format!(
+            LibState::Cached => format!("{what} for {}: cached{symbols}", self.target),
+            LibState::Built { seconds } => format!(
                 "{what} for {}: built in {seconds:.1}s ({}{symbols})",
                 self.target, self.toolchain
             ),
@@ -124,12 +144,12 @@ impl Outcome {
 #[derive(Clone, Debug, Default)]
 pub struct Prepared {
     /// Per toolchain, in the order given.
-    pub link_sets: Vec<(Target, LinkSet)>,
-    pub outcomes: Vec<Outcome>,
+    pub(crate) link_sets: Vec<(Target, LinkSet)>,
+    pub(crate) outcomes: Vec<LibOutcome>,
 }
 
 impl Prepared {
-    pub fn link_set(&self, target: Target) -> Option<&LinkSet> {
+    pub(crate) fn link_set(&self, target: Target) -> Option<&LinkSet> {
         self.link_sets
             .iter()
             .find(|(t, _)| *t == target)
@@ -138,21 +158,21 @@ impl Prepared {
 }
 
 /// The jobs for one toolchain, dependencies first, with their keys and prefixes.
-pub fn plan(
+pub(crate) fn plan(
     catalog: &Catalog,
     names: &[String],
     toolchain: &Toolchain,
     cache: &Cache,
-) -> Result<Vec<Job>> {
+) -> Result<Vec<LibBuild>> {
     let recipes = catalog.closure(names)?;
-    let mut jobs: Vec<Job> = Vec::new();
+    let mut jobs: Vec<LibBuild> = Vec::new();
     for recipe in recipes {
         let content = match &recipe.path {
             Some(dir) => source::hash_folder(dir)?,
             None => String::new(),
         };
         let closure = catalog.closure(&recipe.deps)?;
-        let dep_jobs: Vec<&Job> = closure
+        let dep_jobs: Vec<&LibBuild> = closure
             .iter()
             .map(|r| {
                 jobs.iter()
@@ -161,17 +181,17 @@ pub fn plan(
             })
             .collect();
         let output = if recipe.is_project() {
-            build::Output::Programs
+            job::Output::Programs
         } else {
-            build::Output::Libraries
+            job::Output::Libraries
         };
         // What the build is made of, flags included: changing how libraries are compiled
         // (-fPIC) must not reuse a prefix built the old way.
         let flags = format!(
             "{}\n{}",
-            build::cflags(toolchain, output).join(" "),
+            job::cflags(toolchain, output).join(" "),
             // As cross_env links: with symbols, stripped after the library check.
-            build::ldflags(toolchain, output, false).join(" ")
+            job::ldflags(toolchain, output, false).join(" ")
         );
         let (identity, inputs) = if recipe.is_project() {
             // A project's sources are not part of its key: its build tree stays
@@ -224,7 +244,7 @@ pub fn plan(
             .rev()
             .flat_map(|j| j.recipe.link_names())
             .collect();
-        jobs.push(Job {
+        jobs.push(LibBuild {
             recipe: recipe.clone(),
             toolchain: toolchain.clone(),
             key,
@@ -239,7 +259,17 @@ pub fn plan(
     Ok(jobs)
 }
 
-fn link_set(jobs: &[Job]) -> LinkSet {
+/// Whether nothing needs to run: a library's prefix is complete; a project's staged
+/// install was made from the folder's current contents.
+fn is_current(job: &LibBuild) -> bool {
+    if job.recipe.is_project() {
+        vendor::is_current(job)
+    } else {
+        cache::is_complete(&job.prefix)
+    }
+}
+
+fn link_set(jobs: &[LibBuild]) -> LinkSet {
     let mut set = LinkSet::default();
     for job in jobs.iter().rev() {
         set.libs.extend(job.recipe.link_names());
@@ -255,15 +285,13 @@ fn link_set(jobs: &[Job]) -> LinkSet {
 /// Makes sure every requested library (and its dependencies) exists for every toolchain:
 /// cached prefixes are taken as they are; the others are checked (host tools, sources)
 /// before anything starts, then built, targets in parallel.
-pub fn prepare(
-    request: &Request,
+pub(crate) fn prepare(
+    request: &LibRequest,
     toolchains: &[Toolchain],
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<Prepared> {
-    let catalog = request
-        .catalog()
-        .with_sources_at_hand(&request.source_dirs, cache)?;
+    let (env, cache) = (&ctx.env, &ctx.cache);
+    let catalog = source::with_sources_at_hand(request.catalog(), &request.source_dirs, cache)?;
     let mut plans = Vec::new();
     for tc in toolchains {
         plans.push(plan(&catalog, &request.names, tc, cache)?);
@@ -273,13 +301,13 @@ pub fn prepare(
         prepared.link_sets.push((tc.target, link_set(jobs)));
     }
 
-    let mut pending: Vec<Vec<Job>> = Vec::new();
+    let mut pending: Vec<Vec<LibBuild>> = Vec::new();
     for jobs in &plans {
-        let todo: Vec<Job> = jobs.iter().filter(|j| !j.is_current()).cloned().collect();
-        for job in jobs.iter().filter(|j| j.is_current()) {
+        let todo: Vec<LibBuild> = jobs.iter().filter(|j| !is_current(j)).cloned().collect();
+        for job in jobs.iter().filter(|j| is_current(j)) {
             cache::mark_used(&job.prefix);
-            let outcome = outcome(job, State::Cached);
-            report(&outcome);
+            let outcome = outcome(job, LibState::Cached);
+            report(&outcome, ctx);
             prepared.outcomes.push(outcome);
         }
         if !todo.is_empty() {
@@ -291,8 +319,8 @@ pub fn prepare(
     }
 
     let recipes: Vec<&Recipe> = pending.iter().flatten().map(|j| &j.recipe).collect();
-    build::check_paths_for_builds(cache, &recipes)?;
-    let host = build::check_host_tools(recipes.iter().copied(), env)?;
+    host::check_paths_for_builds(cache, &recipes)?;
+    let host = host::check_host_tools(recipes.iter().copied(), env)?;
     for job in pending.iter().flatten() {
         vendor::check_buildable(&job.recipe)?;
     }
@@ -305,76 +333,27 @@ pub fn prepare(
             .collect::<Result<_>>()?;
     }
 
-    let budget = request.jobs.max(1);
     let active = AtomicUsize::new(pending.len());
     let board = progress::Board::new(progress::Mode::detect());
     let failed = AtomicBool::new(false);
-    let results: Vec<Result<Vec<Outcome>>> = std::thread::scope(|scope| {
+    let results: Vec<Result<Vec<LibOutcome>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pending
             .iter()
             .map(|jobs| {
-                let host = &host;
-                let failed = &failed;
-                let active = &active;
-                let board = &board;
+                let (host, failed, active, board) = (&host, &failed, &active, &board);
                 scope.spawn(move || {
                     let line = board.line(jobs[0].target().name());
-                    let settings = build::Settings {
-                        cache,
-                        env,
+                    let run = step::TargetRun {
+                        ctx,
                         host,
-                        budget,
                         active,
                         keep_failed: request.keep_failed,
                         progress: &line,
                     };
+                    let outcomes = build_chain(jobs, &run, board, failed);
                     // The other targets' share of -j grows when this one is done.
-                    struct Done<'a>(&'a AtomicUsize);
-                    impl Drop for Done<'_> {
-                        fn drop(&mut self) {
-                            self.0.fetch_sub(1, Ordering::Relaxed);
-                        }
-                    }
-                    let _done = Done(active);
-                    let mut outcomes = Vec::new();
-                    for job in jobs {
-                        if failed.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        board.println(&format!(
-                            "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
-                            job.recipe.subject(),
-                            job.target(),
-                            job.toolchain.label(),
-                            settings.make_jobs(),
-                            job.log_dir(cache).display()
-                        ));
-                        let start = Instant::now();
-                        let built = if job.recipe.is_project() {
-                            vendor::build(job, &settings)
-                        } else {
-                            build::build(job, &settings)
-                        };
-                        match built {
-                            Ok(built) => {
-                                let state = if built {
-                                    State::Built {
-                                        seconds: start.elapsed().as_secs_f64(),
-                                    }
-                                } else {
-                                    State::Cached
-                                };
-                                let outcome = outcome(job, state);
-                                board.println(&format!("muslbuild: {}", outcome.line()));
-                                outcomes.push(outcome);
-                            }
-                            Err(err) => {
-                                failed.store(true, Ordering::Relaxed);
-                                return Err(err);
-                            }
-                        }
-                    }
-                    Ok(outcomes)
+                    active.fetch_sub(1, Ordering::Relaxed);
+                    outcomes
                 })
             })
             .collect();
@@ -389,8 +368,51 @@ pub fn prepare(
     Ok(prepared)
 }
 
-fn outcome(job: &Job, state: State) -> Outcome {
-    Outcome {
+/// One target's builds in order, dependencies first; stops when any target failed.
+fn build_chain(
+    jobs: &[LibBuild],
+    run: &step::TargetRun<'_>,
+    board: &progress::Board,
+    failed: &AtomicBool,
+) -> Result<Vec<LibOutcome>> {
+    let mut outcomes = Vec::new();
+    for job in jobs {
+        if failed.load(Ordering::Relaxed) {
+            break;
+        }
+        board.println(&format!(
+            "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
+            job.recipe.subject(),
+            job.target(),
+            job.toolchain.label(),
+            run.make_jobs(),
+            job.log_dir(&run.ctx.cache).display()
+        ));
+        let start = Instant::now();
+        let built = if job.recipe.is_project() {
+            vendor::build(job, run)
+        } else {
+            build::build(job, run)
+        };
+        let state = match built {
+            Ok(true) => LibState::Built {
+                seconds: start.elapsed().as_secs_f64(),
+            },
+            Ok(false) => LibState::Cached,
+            Err(err) => {
+                failed.store(true, Ordering::Relaxed);
+                return Err(err);
+            }
+        };
+        let outcome = outcome(job, state);
+        board.println(&format!("muslbuild: {}", outcome.line()));
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+fn outcome(job: &LibBuild, state: LibState) -> LibOutcome {
+    LibOutcome {
         label: job.recipe.label(),
         name: job.recipe.name.clone(),
         version: job.recipe.version.clone(),
@@ -411,150 +433,15 @@ fn outcome(job: &Job, state: State) -> Outcome {
     }
 }
 
-fn report(outcome: &Outcome) {
-    if cmd::verbosity() >= cmd::NORMAL {
+fn report(outcome: &LibOutcome, ctx: &Ctx) {
+    if ctx.ui.says_progress() {
         eprintln!("muslbuild: {}", outcome.line());
     }
 }
 
-/// `muslbuild lib list`: one line per recipe.
-pub fn list(catalog: &Catalog) -> String {
-    let mut rows = vec![[
-        "NAME".to_string(),
-        "VERSION".into(),
-        "BUILD".into(),
-        "DEPS".into(),
-        "LINKS".into(),
-        "DESCRIPTION".into(),
-    ]];
-    for r in catalog.all() {
-        rows.push([
-            r.name.clone(),
-            r.version.clone(),
-            r.build.name().into(),
-            if r.deps.is_empty() {
-                "-".into()
-            } else {
-                r.deps.join(",")
-            },
-            r.link_names()
-                .iter()
-                .map(|l| format!("-l{l}"))
-                .collect::<Vec<_>>()
-                .join(" "),
-            r.description.clone(),
-        ]);
-    }
-    let widths: Vec<usize> = (0..5)
-        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if i < 5 {
-                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
-            } else {
-                out.push_str(cell);
-            }
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// `muslbuild lib env`: the variables another build system needs to compile and link
-/// against the prefixes with the same toolchain, as `export KEY='value'` lines.
-pub fn env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
-    let q = |s: &str| {
-        shlex::try_quote(s)
-            .map(|q| q.into_owned())
-            .unwrap_or_else(|_| s.to_string())
-    };
-    let path = |p: &Path| q(&p.display().to_string());
-    let cppflags: Vec<String> = set
-        .include_dirs
-        .iter()
-        .map(|d| format!("-I{}", path(d)))
-        .collect();
-    // What a vendored program gets: section GC and stripped at link time.
-    let mut ldflags = build::ldflags(toolchain, build::Output::Programs, true);
-    ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
-    let libs: Vec<String> = set.libs.iter().map(|l| format!("-l{l}")).collect();
-    let strip = build::find_strip(toolchain, env);
-    let build_triple = build::build_triple();
-    let vars = [
-        ("CC", build::cc_words(toolchain)),
-        ("AR", toolchain.ar.to_shell_words()),
-        ("RANLIB", toolchain.ranlib.to_shell_words()),
-        (
-            "STRIP",
-            strip
-                .as_ref()
-                .map_or_else(|| "true".into(), |p| p.display().to_string()),
-        ),
-        (
-            "CFLAGS",
-            build::cflags(toolchain, build::Output::Programs).join(" "),
-        ),
-        ("CPPFLAGS", cppflags.join(" ")),
-        ("LDFLAGS", ldflags.join(" ")),
-        ("LIBS", libs.join(" ")),
-        ("PKG_CONFIG_LIBDIR", set.pkg_config_libdir()),
-        ("PKG_CONFIG_PATH", String::new()),
-        ("MUSLBUILD_HOST", toolchain.target.gnu_triple().to_string()),
-        ("MUSLBUILD_BUILD", build_triple.clone()),
-        ("BUILD", build_triple),
-    ];
-    let mut out = String::new();
-    if strip.is_none() {
-        out.push_str(&format!(
-            "# no strip on this machine reads {} ELF files (install binutils-{} or llvm): STRIP=true, and LDFLAGS has -s, which strips at link time\n",
-            toolchain.target,
-            toolchain.target.debian_gnu_prefix()
-        ));
-    }
-    out.push_str("# configure as a cross build: ./configure --build=\"$MUSLBUILD_BUILD\" --host=\"$MUSLBUILD_HOST\"\n");
-    for (k, v) in vars {
-        out.push_str(&format!("export {k}={}\n", q(&v)));
-    }
-    out
-}
-
-/// The library names in a `--lib` value: repeatable and comma-separated.
-pub fn split_names(values: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for name in values
-        .iter()
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .filter(|n| !n.is_empty())
-    {
-        if !names.iter().any(|n| n == name) {
-            names.push(name.to_string());
-        }
-    }
-    names
-}
-
-/// Source folders: the flag's, then the environment's.
-pub fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
-    flags
-        .iter()
-        .map(|d| env.cwd.join(d))
-        .chain(env.source_dirs())
-        .collect()
-}
-
 /// Fails early, with the known names, if a requested library does not exist.
-pub fn check_names(request: &Request) -> Result<()> {
+pub(crate) fn check_names(request: &LibRequest) -> Result<()> {
     request.catalog().closure(&request.names).map(|_| ())
-}
-
-pub fn unknown(name: &str, catalog: &Catalog) -> Error {
-    Error::UnknownLibrary {
-        name: name.to_string(),
-        known: catalog.all().map(|r| r.name.clone()).collect(),
-    }
 }
 
 #[cfg(test)]
@@ -621,66 +508,5 @@ mod tests {
         let set = link_set(&jobs);
         assert_eq!(set.libs, ["readline", "history", "ncursesw", "tinfow"]);
         assert_eq!(set.include_dirs.len(), 2);
-    }
-
-    #[test]
-    fn names_split_and_dedupe() {
-        assert_eq!(
-            split_names(&["readline,zlib".into(), "zlib".into(), " ".into()]),
-            ["readline", "zlib"]
-        );
-    }
-
-    #[test]
-    fn list_shows_versions_and_deps() {
-        let text = list(&Catalog::new(Vec::new()));
-        assert!(
-            text.lines()
-                .any(|l| l.starts_with("readline") && l.contains("8.2") && l.contains("ncurses")),
-            "{text}"
-        );
-        assert!(text.contains("-lz"), "{text}");
-    }
-
-    #[test]
-    fn env_lines_are_shell_ready() {
-        let set = LinkSet {
-            include_dirs: vec![PathBuf::from("/c/libs/a/include")],
-            lib_dirs: vec![PathBuf::from("/c/libs/a/lib")],
-            libs: vec!["z".into()],
-            prefixes: vec![PathBuf::from("/c/libs/a")],
-        };
-        let text = env_lines(
-            &set,
-            &toolchain(Target::Armv7, "f"),
-            &Env::from_vars([("PATH", "/nonexistent")], PathBuf::from("/")),
-        );
-        assert!(
-            text.contains("export CPPFLAGS=-I/c/libs/a/include\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains(
-                "export LDFLAGS='-static --static -Os -Wl,--gc-sections -s -L/c/libs/a/lib'\n"
-            ),
-            "{text}"
-        );
-        // No strip reads armv7 ELF on this (empty) PATH: said plainly, not just `true`.
-        assert!(
-            text.contains("# no strip on this machine reads armv7"),
-            "{text}"
-        );
-        assert!(text.contains("export STRIP=true\n"), "{text}");
-        assert!(text.contains("export BUILD="), "{text}");
-        assert!(
-            text.contains(
-                "export PKG_CONFIG_LIBDIR=/c/libs/a/lib/pkgconfig:/c/libs/a/share/pkgconfig\n"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("-mfpu=vfpv3-d16") || text.contains("-march=armv7-a"),
-            "{text}"
-        );
     }
 }

@@ -18,7 +18,7 @@ const BUILT_IN: &[(&str, &str)] = &[
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum BuildSystem {
+pub(crate) enum BuildSystem {
     /// An autoconf `./configure`: `--host`, `--build`, `--prefix`, `DESTDIR` install.
     Autotools,
     /// A hand-written `./configure` that takes `--prefix` but not `--host` (zlib); the
@@ -31,7 +31,7 @@ pub enum BuildSystem {
 }
 
 impl BuildSystem {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             BuildSystem::Autotools => "autotools",
             BuildSystem::Configure => "configure",
@@ -41,7 +41,7 @@ impl BuildSystem {
     }
 
     /// Guesses from the files a folder has: an autoconf script wins over a Makefile.
-    pub fn detect(dir: &Path) -> Option<BuildSystem> {
+    pub(crate) fn detect(dir: &Path) -> Option<BuildSystem> {
         if dir.join("configure").is_file() {
             Some(BuildSystem::Autotools)
         } else if dir.join("CMakeLists.txt").is_file() {
@@ -75,127 +75,127 @@ impl FromStr for BuildSystem {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SourceSpec {
+pub(crate) struct SourceSpec {
     /// The upstream file name; also the first thing looked for in source folders.
-    pub file: String,
-    pub urls: Vec<String>,
-    pub sha256: String,
+    pub(crate) file: String,
+    pub(crate) urls: Vec<String>,
+    pub(crate) sha256: String,
     /// Other archives accepted in place of this one when it is not at hand but they are
     /// (in the cache or a source folder): a distribution's repack, another release. Each
     /// has its own hash and the version it builds, which then names the library.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub alternatives: Vec<AlternativeSource>,
+    pub(crate) alternatives: Vec<AlternativeSource>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct AlternativeSource {
-    pub file: String,
-    pub sha256: String,
-    pub version: String,
+pub(crate) struct AlternativeSource {
+    pub(crate) file: String,
+    pub(crate) sha256: String,
+    pub(crate) version: String,
     #[serde(default)]
-    pub urls: Vec<String>,
+    pub(crate) urls: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigureSpec {
+pub(crate) struct ConfigureSpec {
     /// Arguments after the ones muslbuild passes (`--prefix`, `--host`, …). Placeholders:
     /// `{prefix}`, `{build_cc}`, `{host_tool:NAME}` (the host program's full path).
     #[serde(default)]
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct MakeSpec {
+pub(crate) struct MakeSpec {
     /// What `make` builds; empty means its default target.
     #[serde(default)]
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
     /// What installs it; empty means `install`.
     #[serde(default)]
-    pub install_targets: Vec<String>,
+    pub(crate) install_targets: Vec<String>,
     /// Extra `VAR=value` arguments for every make call.
     #[serde(default)]
-    pub args: Vec<String>,
+    pub(crate) args: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Exports {
+pub(crate) struct Exports {
     /// Link names (`-l<name>`), in link order.
     #[serde(default)]
-    pub libs: Vec<String>,
+    pub(crate) libs: Vec<String>,
     #[serde(default)]
-    pub pkg_config: Vec<String>,
+    pub(crate) pkg_config: Vec<String>,
     #[serde(default)]
-    pub headers: Vec<String>,
+    pub(crate) headers: Vec<String>,
     /// Installed executables (in `bin/` or `sbin/`): a vendored project whose programs
     /// are artifacts (`[vendor.NAME]` in muslbuild.toml). A recipe with programs and no
     /// `libs` exports no library.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub programs: Vec<String>,
+    pub(crate) programs: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Recipe {
-    pub name: String,
+pub(crate) struct Recipe {
+    pub(crate) name: String,
     #[serde(default = "unversioned")]
-    pub version: String,
+    pub(crate) version: String,
     #[serde(default)]
-    pub description: String,
-    pub build: BuildSystem,
+    pub(crate) description: String,
+    pub(crate) build: BuildSystem,
     #[serde(default)]
-    pub deps: Vec<String>,
+    pub(crate) deps: Vec<String>,
     #[serde(default)]
-    pub sources: Vec<SourceSpec>,
+    pub(crate) sources: Vec<SourceSpec>,
     /// A vendored library's folder (absolute once loaded) instead of `sources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<PathBuf>,
+    pub(crate) path: Option<PathBuf>,
     /// Programs the build runs on the build machine, checked before anything starts.
     #[serde(default)]
-    pub host_tools: Vec<String>,
+    pub(crate) host_tools: Vec<String>,
     /// Whether the build runs generators compiled for the build machine.
     #[serde(default)]
-    pub needs_build_cc: bool,
+    pub(crate) needs_build_cc: bool,
     #[serde(default)]
-    pub configure: ConfigureSpec,
+    pub(crate) configure: ConfigureSpec,
     #[serde(default)]
-    pub make: MakeSpec,
+    pub(crate) make: MakeSpec,
     #[serde(default)]
-    pub exports: Exports,
+    pub(crate) exports: Exports,
     /// Compatibility names created in the prefix after install: path -> link target.
     #[serde(default)]
-    pub symlinks: BTreeMap<String, String>,
+    pub(crate) symlinks: BTreeMap<String, String>,
     /// Archives that also carry other archives' objects, after install: archive -> the
     /// archives whose members are appended to it (ncurses' `libncursesw.a` gets
     /// `libtinfow.a`'s, so a configure that links `-lncurses` alone finds `tgetent`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub merge: BTreeMap<String, Vec<String>>,
+    pub(crate) merge: BTreeMap<String, Vec<String>>,
     /// Compiler flags after muslbuild's own (so they win).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cflags: Vec<String>,
+    pub(crate) cflags: Vec<String>,
     /// Linker flags after muslbuild's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub ldflags: Vec<String>,
+    pub(crate) ldflags: Vec<String>,
     /// Variables set for every step, after muslbuild's (so they win).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub env: BTreeMap<String, String>,
+    pub(crate) env: BTreeMap<String, String>,
     /// Programs are linked with `-s` unless this is false.
     #[serde(default = "yes", skip_serializing_if = "is_true")]
-    pub strip: bool,
+    pub(crate) strip: bool,
     /// Where a project's programs will run from (`--prefix`, `/usr` by default); absolute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub prefix: Option<String>,
+    pub(crate) prefix: Option<String>,
     /// A command run in a copy of the folder before configure (`["autoreconf", "-fi"]`),
     /// for a checkout that has no `./configure`. Never through a shell.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bootstrap: Vec<String>,
+    pub(crate) bootstrap: Vec<String>,
     /// A project whose build system does not support building out of tree (an old
     /// Makefile.in without VPATH): built in a copy of its folder instead.
     #[serde(default, skip_serializing_if = "is_false")]
-    pub in_tree: bool,
+    pub(crate) in_tree: bool,
 }
 
 fn yes() -> bool {
@@ -215,7 +215,7 @@ fn unversioned() -> String {
 }
 
 impl Recipe {
-    pub fn parse(text: &str, origin: &str) -> Result<Recipe> {
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<Recipe> {
         let recipe: Recipe = toml::from_str(text).map_err(|e| Error::LibrarySpec {
             origin: origin.to_string(),
             reason: e.message().to_string(),
@@ -287,7 +287,7 @@ impl Recipe {
     }
 
     /// What a consumer links, `-l` names: the exports, or the library's own name.
-    pub fn link_names(&self) -> Vec<String> {
+    pub(crate) fn link_names(&self) -> Vec<String> {
         if self.exports.libs.is_empty() && !self.exports.programs.is_empty() {
             Vec::new()
         } else if self.exports.libs.is_empty() {
@@ -299,17 +299,17 @@ impl Recipe {
 
     /// A vendored project (`[vendor.NAME]`): programs, no libraries; configured for its
     /// runtime prefix and kept configured between builds (`libs::vendor`).
-    pub fn is_project(&self) -> bool {
+    pub(crate) fn is_project(&self) -> bool {
         self.exports.libs.is_empty() && !self.exports.programs.is_empty()
     }
 
     /// The prefix a project is configured for: where its programs will run.
-    pub fn runtime_prefix(&self) -> &str {
+    pub(crate) fn runtime_prefix(&self) -> &str {
         self.prefix.as_deref().unwrap_or("/usr")
     }
 
     /// `library ncurses`, `project tool`: how progress lines and errors name it.
-    pub fn subject(&self) -> String {
+    pub(crate) fn subject(&self) -> String {
         if self.is_project() {
             format!("project {}", self.name)
         } else {
@@ -318,7 +318,7 @@ impl Recipe {
     }
 
     /// `ncurses 6.4`, or `greet (vendored)`: how reports name it.
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         if self.is_project() {
             self.name.clone()
         } else if self.is_vendored() && self.version == unversioned() {
@@ -328,7 +328,7 @@ impl Recipe {
         }
     }
 
-    pub fn is_vendored(&self) -> bool {
+    pub(crate) fn is_vendored(&self) -> bool {
         self.path.is_some()
     }
 }
@@ -343,7 +343,7 @@ fn valid_name(name: &str) -> bool {
 }
 
 /// The built-in recipes.
-pub fn built_in() -> Vec<Recipe> {
+pub(crate) fn built_in() -> Vec<Recipe> {
     BUILT_IN
         .iter()
         .map(|(file, text)| {
@@ -354,7 +354,7 @@ pub fn built_in() -> Vec<Recipe> {
 
 /// `--vendor-lib NAME=DIR[:BUILD]`: a folder built with its own build system (guessed
 /// from its files when not given), linked as `-lNAME`.
-pub fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
+pub(crate) fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
     let origin = format!("`--vendor-lib {value}`");
     let usage = |reason: &str| {
         Error::LibrarySpec {
@@ -423,7 +423,7 @@ struct LibFile {
 
 /// A TOML file of `[[library]]` tables in the recipe format; a `path` is relative to the
 /// file's folder. The project file (muslbuild.toml) reuses `Recipe` the same way.
-pub fn parse_lib_file(path: &Path) -> Result<Vec<Recipe>> {
+pub(crate) fn parse_lib_file(path: &Path) -> Result<Vec<Recipe>> {
     let text = std::fs::read_to_string(path).map_err(Error::io("cannot read", path))?;
     let origin = format!("in `{}`", path.display());
     let file: LibFile = toml::from_str(&text).map_err(|e| Error::LibrarySpec {
@@ -459,12 +459,12 @@ pub fn parse_lib_file(path: &Path) -> Result<Vec<Recipe>> {
 /// The recipes a build may use: the built-in ones, then vendored ones (which may shadow a
 /// built-in name, e.g. a project's own patched zlib).
 #[derive(Clone, Debug)]
-pub struct Catalog {
+pub(crate) struct Catalog {
     recipes: BTreeMap<String, Recipe>,
 }
 
 impl Catalog {
-    pub fn new(vendored: Vec<Recipe>) -> Catalog {
+    pub(crate) fn new(vendored: Vec<Recipe>) -> Catalog {
         let mut recipes: BTreeMap<String, Recipe> = built_in()
             .into_iter()
             .map(|r| (r.name.clone(), r))
@@ -475,27 +475,15 @@ impl Catalog {
         Catalog { recipes }
     }
 
-    /// Each recipe with alternative sources takes the archive at hand: its own when the
-    /// cache or a source folder has it, else the first alternative found there, else its
-    /// own (to download). The choice is part of the recipe, so of its key and version.
-    pub fn with_sources_at_hand(
-        mut self,
-        source_dirs: &[PathBuf],
-        cache: &crate::cache::Cache,
-    ) -> Result<Catalog> {
-        for recipe in self.recipes.values_mut() {
-            if recipe.sources.iter().any(|s| !s.alternatives.is_empty()) {
-                *recipe = super::source::choose_at_hand(recipe, source_dirs, cache)?;
-            }
-        }
-        Ok(self)
+    pub(crate) fn all_mut(&mut self) -> impl Iterator<Item = &mut Recipe> {
+        self.recipes.values_mut()
     }
 
-    pub fn all(&self) -> impl Iterator<Item = &Recipe> {
+    pub(crate) fn all(&self) -> impl Iterator<Item = &Recipe> {
         self.recipes.values()
     }
 
-    pub fn get(&self, name: &str) -> Result<&Recipe> {
+    pub(crate) fn get(&self, name: &str) -> Result<&Recipe> {
         self.recipes.get(name).ok_or_else(|| Error::UnknownLibrary {
             name: name.to_string(),
             known: self.recipes.keys().cloned().collect(),
@@ -503,7 +491,7 @@ impl Catalog {
     }
 
     /// `names` and everything they depend on, dependencies first.
-    pub fn closure(&self, names: &[String]) -> Result<Vec<&Recipe>> {
+    pub(crate) fn closure(&self, names: &[String]) -> Result<Vec<&Recipe>> {
         let mut order: Vec<&Recipe> = Vec::new();
         let mut visiting: Vec<String> = Vec::new();
         for name in names {

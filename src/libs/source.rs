@@ -2,14 +2,14 @@
 //! name, then by content hash), or downloaded; always verified by sha256 before use. An
 //! archive whose hash does not match is an error, never a build.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::recipe::{Recipe, SourceSpec};
+use super::recipe::{Catalog, Recipe, SourceSpec};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
+use crate::sys::download::sha256_file;
 use crate::sys::unpack::{self as unpack, Format, Limits};
 
 const ARCHIVE_SUFFIXES: &[&str] = &[
@@ -17,7 +17,7 @@ const ARCHIVE_SUFFIXES: &[&str] = &[
 ];
 
 /// Returns the path of a verified copy of `spec` in the cache.
-pub fn obtain(
+pub(crate) fn obtain(
     library: &str,
     spec: &SourceSpec,
     source_dirs: &[PathBuf],
@@ -109,10 +109,30 @@ pub fn obtain(
     }
 }
 
+/// Each recipe with alternative sources takes the archive at hand: its own when the
+/// cache or a source folder has it, else the first alternative found there, else its
+/// own (to download). The choice is part of the recipe, so of its key and version.
+pub(crate) fn with_sources_at_hand(
+    mut catalog: Catalog,
+    source_dirs: &[PathBuf],
+    cache: &Cache,
+) -> Result<Catalog> {
+    for recipe in catalog.all_mut() {
+        if recipe.sources.iter().any(|s| !s.alternatives.is_empty()) {
+            *recipe = choose_at_hand(recipe, source_dirs, cache)?;
+        }
+    }
+    Ok(catalog)
+}
+
 /// `recipe` with each source that has alternatives replaced by the archive at hand (see
-/// `Catalog::with_sources_at_hand`). Looks by cache entry and file name first, and hashes
+/// `with_sources_at_hand`). Looks by cache entry and file name first, and hashes
 /// the source folders' archives only when neither finds one.
-pub fn choose_at_hand(recipe: &Recipe, source_dirs: &[PathBuf], cache: &Cache) -> Result<Recipe> {
+pub(crate) fn choose_at_hand(
+    recipe: &Recipe,
+    source_dirs: &[PathBuf],
+    cache: &Cache,
+) -> Result<Recipe> {
     let mut chosen = recipe.clone();
     let mut hashes: Option<Vec<String>> = None;
     for source in &mut chosen.sources {
@@ -204,28 +224,12 @@ fn copy_into_cache(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(Error::io("cannot read", path))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(cache::hex(&hasher.finalize()))
-}
-
 /// Unpacks `archive` into `dest` and returns the folder holding the sources (the
 /// archive's single top-level folder, as release tarballs have). It goes through the
 /// toolchain unpacker's checks (no escaping paths or links, no devices, caps), and a
 /// cached archive is hashed again while it is read: `sources/<sha256>` is named by its
 /// hash, so a file changed since it was verified fails here and is never built.
-pub fn unpack(archive: &Path, dest: &Path, log: &Path) -> Result<PathBuf> {
+pub(crate) fn unpack(archive: &Path, dest: &Path, log: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dest).map_err(Error::io("cannot create", dest))?;
     let expected = archive
         .file_name()
@@ -256,7 +260,7 @@ pub fn unpack(archive: &Path, dest: &Path, log: &Path) -> Result<PathBuf> {
 
 /// A hash of a vendored folder's contents (relative paths, file bytes, the executable
 /// bit, symlink targets), so editing a file rebuilds the library. `.git` is skipped.
-pub fn hash_folder(dir: &Path) -> Result<String> {
+pub(crate) fn hash_folder(dir: &Path) -> Result<String> {
     let mut hasher = Sha256::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
@@ -296,7 +300,7 @@ pub fn hash_folder(dir: &Path) -> Result<String> {
 /// Copies a vendored folder (without `.git`) so builds never write into the user's tree.
 /// File times and modes are kept: with new times in copy order, automake's rebuild rules
 /// would fire (aclocal, automake, makeinfo run inside the build, or fail when absent).
-pub fn copy_folder(from: &Path, to: &Path) -> Result<()> {
+pub(crate) fn copy_folder(from: &Path, to: &Path) -> Result<()> {
     sync_folder(from, to, false).map(|_| ())
 }
 
@@ -313,7 +317,7 @@ fn is_object(name: &std::ffi::OsStr) -> bool {
 /// modification time differs, keeping its time and mode, and leaves what the build made
 /// alone. With `skip_objects`, objects and archives are not copied. Returns how many
 /// files were copied.
-pub fn sync_folder(from: &Path, to: &Path, skip_objects: bool) -> Result<usize> {
+pub(crate) fn sync_folder(from: &Path, to: &Path, skip_objects: bool) -> Result<usize> {
     std::fs::create_dir_all(to).map_err(Error::io("cannot create", to))?;
     let mut copied = 0;
     for entry in std::fs::read_dir(from).map_err(Error::io("cannot read", from))? {

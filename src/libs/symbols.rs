@@ -13,16 +13,16 @@ use object::{Object, ObjectSymbol};
 
 /// A declared library that no program used.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Unused {
-    pub library: String,
+pub(crate) struct Unused {
+    pub(crate) library: String,
     /// The configure checks about it that answered "no" (`checking for readline in
     /// -lreadline... no`), from the build tree's config.log.
-    pub failed_checks: Vec<String>,
+    pub(crate) failed_checks: Vec<String>,
 }
 
 impl Unused {
     /// One line for a warning or an error.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let mut text = format!(
             "declared library `{}` contributed no symbol to any program",
             self.library
@@ -36,16 +36,16 @@ impl Unused {
 
 /// One declared library: its name, the archives it exports and header names.
 #[derive(Clone, Debug)]
-pub struct Declared {
-    pub name: String,
-    pub archives: Vec<PathBuf>,
+pub(crate) struct Declared {
+    pub(crate) name: String,
+    pub(crate) archives: Vec<PathBuf>,
     /// Link names and header file names, to pick its checks out of config.log.
-    pub words: Vec<String>,
+    pub(crate) words: Vec<String>,
 }
 
 /// The global symbols an archive's index says it defines; members are read when it has
 /// no index.
-pub fn archive_symbols(path: &Path) -> Result<BTreeSet<Vec<u8>>, String> {
+pub(crate) fn archive_symbols(path: &Path) -> Result<BTreeSet<Vec<u8>>, String> {
     let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let archive = ArchiveFile::parse(&*data).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut names = BTreeSet::new();
@@ -77,7 +77,7 @@ pub fn archive_symbols(path: &Path) -> Result<BTreeSet<Vec<u8>>, String> {
 
 /// The symbols an unstripped executable defines, or None when it has no symbol table
 /// (linked stripped: nothing can be said).
-pub fn program_symbols(data: &[u8]) -> Option<BTreeSet<Vec<u8>>> {
+pub(crate) fn program_symbols(data: &[u8]) -> Option<BTreeSet<Vec<u8>>> {
     let file = object::File::parse(data).ok()?;
     let names: BTreeSet<Vec<u8>> = file
         .symbols()
@@ -90,7 +90,7 @@ pub fn program_symbols(data: &[u8]) -> Option<BTreeSet<Vec<u8>>> {
 
 /// The declared libraries that none of `programs` (unstripped executables) uses. A
 /// program without a symbol table makes the answer unknown: nothing is reported.
-pub fn unused(
+pub(crate) fn unused(
     declared: &[Declared],
     programs: &[PathBuf],
     config_log: Option<&Path>,
@@ -135,7 +135,7 @@ pub fn unused(
 
 /// The checks in a config.log that answered "no" and name one of `words` (`-lreadline`,
 /// `readline.h`), as configure printed them: `checking for readline in -lreadline... no`.
-pub fn failed_checks(config_log: &str, words: &[String]) -> Vec<String> {
+pub(crate) fn failed_checks(config_log: &str, words: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     let mut checking: Option<&str> = None;
     for line in config_log.lines() {
@@ -174,8 +174,8 @@ fn mentions(text: &str, word: &str) -> bool {
 /// published: checks that each declared library was used by the ELF programs under the
 /// runtime prefix's `bin/` and `sbin/` (linked unstripped), then strips them unless the
 /// project keeps its symbols. Returns the unused libraries, described.
-pub fn check_and_strip(
-    job: &super::build::Job,
+pub(crate) fn check_and_strip(
+    job: &super::job::LibBuild,
     stage: &Path,
     config_log: &Path,
 ) -> crate::error::Result<Vec<String>> {

@@ -17,31 +17,33 @@
 
 use std::path::{Path, PathBuf};
 
-use super::build::{self, Job, Runner, Settings};
+use super::job::LibBuild;
 use super::recipe::{BuildSystem, Recipe};
 use super::source;
+use super::step::{self, Runner, TargetRun};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
+use crate::sys::download::sha256_file;
 use crate::target::Target;
 
 const CONFIGURED: &str = "configured";
 
 /// The entry of a project for one toolchain, from its configure key.
-pub fn entry(cache: &Cache, recipe: &Recipe, target: Target, key: &str) -> PathBuf {
+pub(crate) fn entry(cache: &Cache, recipe: &Recipe, target: Target, key: &str) -> PathBuf {
     cache
         .dir("vendor")
         .join(format!("{}-{}-{}", recipe.name, target.name(), &key[..16]))
 }
 
 /// The staged install (the `DESTDIR` root: `usr/bin/…`, `etc/…`) of a project's entry.
-pub fn install_root(entry: &Path) -> PathBuf {
+pub(crate) fn install_root(entry: &Path) -> PathBuf {
     entry.join("install")
 }
 
 /// The files whose contents decide how a project is configured: its configure script
 /// and what generates it, or the top-level CMakeLists.txt. A plain Makefile has none
 /// (make reads it again every time).
-pub fn configure_inputs(recipe: &Recipe) -> Result<String> {
+pub(crate) fn configure_inputs(recipe: &Recipe) -> Result<String> {
     let Some(dir) = &recipe.path else {
         return Ok(String::new());
     };
@@ -56,7 +58,7 @@ pub fn configure_inputs(recipe: &Recipe) -> Result<String> {
     for name in names {
         let path = dir.join(name);
         if path.is_file() {
-            parts.push(format!("{name} {}", source::sha256_file(&path)?));
+            parts.push(format!("{name} {}", sha256_file(&path)?));
         }
     }
     Ok(parts.join("\n"))
@@ -64,7 +66,7 @@ pub fn configure_inputs(recipe: &Recipe) -> Result<String> {
 
 /// Whether the staged install was made from the folder's current contents, and is
 /// intact (the cache's contents record, checked like every other entry).
-pub fn is_current(job: &Job) -> bool {
+pub(crate) fn is_current(job: &LibBuild) -> bool {
     let root = install_root(&job.prefix);
     cache::is_complete(&root)
         && std::fs::read(root.join(cache::COMPLETE))
@@ -118,23 +120,23 @@ fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<boo
     if found.is_empty() {
         return Ok(false);
     }
-    Ok(!build::refresh_config_scripts(&copy, target, &log)?.is_empty())
+    Ok(!step::refresh_config_scripts(&copy, target, &log)?.is_empty())
 }
 
 /// Builds a project's programs for one toolchain unless its staged install is current;
 /// returns whether anything ran.
-pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
-    let cache = settings.cache;
-    let _lock = build::lock(cache, job)?;
+pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
+    let cache = &run.ctx.cache;
+    let _lock = job.lock(cache)?;
     if is_current(job) {
         return Ok(false);
     }
     // The build tree stays in the cache anyway (the next build continues in it);
     // --keep-failed says where.
-    build_locked(job, settings).map(|()| true).map_err(|err| {
+    build_locked(job, run).map(|()| true).map_err(|err| {
         let tree = job.prefix.join("build");
-        if settings.keep_failed && tree.is_dir() {
-            if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+        if run.keep_failed && tree.is_dir() {
+            if run.ctx.ui.says_progress() {
                 eprintln!(
                     "muslbuild: kept the failed build of {} for {} in {}",
                     job.recipe.subject(),
@@ -149,8 +151,8 @@ pub fn build(job: &Job, settings: &Settings<'_>) -> Result<bool> {
     })
 }
 
-fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
-    let cache = settings.cache;
+fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
+    let cache = &run.ctx.cache;
     let src = job
         .recipe
         .path
@@ -166,14 +168,14 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
     let read_from = match layout {
         Layout::OutOfTree => src.clone(),
         Layout::Copy => {
-            settings.progress.step(&job.recipe.label(), "copy");
+            run.progress.step(&job.recipe.label(), "copy");
             source::sync_folder(&src, &tree, true)?;
             tree.clone()
         }
     };
     let runner = Runner {
         job,
-        settings,
+        run,
         src: &read_from,
         dir: &tree,
         logs: &logs,
@@ -186,23 +188,23 @@ fn build_locked(job: &Job, settings: &Settings<'_>) -> Result<()> {
     if std::fs::read_to_string(&configured).ok().as_deref() != Some(how.as_str()) {
         if layout == Layout::Copy {
             if !job.recipe.bootstrap.is_empty() {
-                settings.progress.step(&job.recipe.label(), "bootstrap");
+                run.progress.step(&job.recipe.label(), "bootstrap");
             }
-            build::bootstrap(job, &tree, &logs)?;
+            step::bootstrap(job, &tree, &logs)?;
             if job.recipe.build == BuildSystem::Autotools {
-                build::refresh_config_scripts(
+                step::refresh_config_scripts(
                     &tree,
                     job.target(),
                     &logs.join("config-scripts.log"),
                 )?;
             }
         }
-        build::check_configure_script(&job.recipe, &read_from)?;
+        step::check_configure_script(&job.recipe, &read_from)?;
         runner.configure()?;
         std::fs::write(&configured, &how).map_err(Error::io("cannot write", &configured))?;
     }
     runner.compile()?;
-    let stage = settings.cache.temp_dir("vendor")?;
+    let stage = run.ctx.cache.temp_dir("vendor")?;
     runner.install(stage.path())?;
     let prefix = job.recipe.runtime_prefix();
     if !stage.path().join(prefix.trim_start_matches('/')).is_dir() {
@@ -245,7 +247,7 @@ fn installed_top(stage: &Path) -> Vec<String> {
 }
 
 /// Publishes the staged install as `install/`, with its contents record, by rename.
-fn publish(job: &Job, stage: tempfile::TempDir, unused_libraries: &[String]) -> Result<()> {
+fn publish(job: &LibBuild, stage: tempfile::TempDir, unused_libraries: &[String]) -> Result<()> {
     let record = serde_json::json!({
         "name": job.recipe.name,
         "target": job.target().name(),
@@ -264,7 +266,7 @@ fn publish(job: &Job, stage: tempfile::TempDir, unused_libraries: &[String]) -> 
 
 /// The executables a staged install holds under the prefix's `bin/` and `sbin/`, for a
 /// `programs` name that is not among them.
-pub fn installed_programs(prefix_dir: &Path) -> Vec<String> {
+pub(crate) fn installed_programs(prefix_dir: &Path) -> Vec<String> {
     let mut names = Vec::new();
     for dir in ["bin", "sbin"] {
         if let Ok(entries) = std::fs::read_dir(prefix_dir.join(dir)) {
@@ -279,9 +281,9 @@ pub fn installed_programs(prefix_dir: &Path) -> Vec<String> {
 
 /// Before any build starts: a vendored folder that needs `./configure` has one, or a
 /// `bootstrap` command that will make it.
-pub fn check_buildable(recipe: &Recipe) -> Result<()> {
+pub(crate) fn check_buildable(recipe: &Recipe) -> Result<()> {
     match &recipe.path {
-        Some(dir) if recipe.bootstrap.is_empty() => build::check_configure_script(recipe, dir),
+        Some(dir) if recipe.bootstrap.is_empty() => step::check_configure_script(recipe, dir),
         _ => Ok(()),
     }
 }

@@ -25,6 +25,16 @@ pub struct CProgram {
     pub source_date_epoch: u64,
 }
 
+impl CProgram {
+    /// Adds a target's libraries: their headers and archives come after the user's own
+    /// `-I`/`-L`, and their link names after the user's `-l`, dependents first.
+    pub(crate) fn link_libraries(&mut self, set: &crate::libs::LinkSet) {
+        self.include_dirs.extend(set.include_dirs.iter().cloned());
+        self.lib_dirs.extend(set.lib_dirs.iter().cloned());
+        self.libs.extend(set.libs.iter().cloned());
+    }
+}
+
 /// The defaults for small code: optimise for size and let the linker drop every function
 /// and object nobody calls.
 pub const SIZE_FLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections"];

@@ -18,8 +18,7 @@ use crate::error::{Error, Result};
 use crate::go;
 use crate::image::{ImageOverrides, ImageReport, ImageSpec};
 use crate::jobs::Jobs;
-use crate::libs::recipe::{ConfigureSpec, Exports, MakeSpec};
-use crate::libs::{self, BuildSystem, Recipe};
+use crate::libs::{self, Recipe};
 use crate::pipeline::c::{self as build, Built, CBuild};
 use crate::target::Target;
 use crate::toolchain::{self, Choice};
@@ -162,7 +161,7 @@ pub struct Report {
     pub image: Option<ImageOutcome>,
     /// The C libraries (recipes and vendored) the artifacts link, per target.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub libraries: Vec<libs::Outcome>,
+    pub libraries: Vec<libs::LibOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reproducible: Option<Reproducibility>,
 }
@@ -380,15 +379,15 @@ fn build(
         .vendor
         .iter()
         .filter(|v| v.programs.iter().any(|p| names.contains(p)))
-        .map(vendor_recipe)
+        .map(|v| v.recipe.clone())
         .collect();
     if !vendor_recipes.is_empty() {
-        let mut all = lib_recipes(project);
+        let mut all = project.libs.clone();
         all.extend(vendor_recipes.iter().cloned());
         let catalog = libs::Catalog::new(all);
         let wanted: Vec<String> = vendor_recipes.iter().map(|r| r.name.clone()).collect();
         let closure = catalog.closure(&wanted)?;
-        libs::build::check_host_tools(closure.iter().copied(), env)?;
+        libs::host::check_host_tools(closure.iter().copied(), env)?;
         for recipe in closure {
             libs::vendor::check_buildable(recipe)?;
         }
@@ -416,23 +415,20 @@ fn build(
     } else {
         Vec::new()
     };
-    let mut libraries: Vec<libs::Outcome> = Vec::new();
+    let mut libraries: Vec<libs::LibOutcome> = Vec::new();
     let mut c_libraries: Vec<Option<libs::Prepared>> = Vec::new();
     for c in &project.c {
         if !names.contains(&c.program.name) || c.libs.is_empty() {
             c_libraries.push(None);
             continue;
         }
-        let request = lib_request(
-            project,
-            c.libs.clone(),
-            None,
-            options.jobs,
-            options.keep_failed,
-            env,
-        );
+        let request = lib_request(project, c.libs.clone(), None, options.keep_failed, env);
         libs::check_names(&request)?;
-        let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+        let prepared = libs::prepare(
+            &request,
+            &toolchains,
+            &libs::transitional_ctx(env, options.jobs),
+        )?;
         for o in &prepared.outcomes {
             if !libraries
                 .iter()
@@ -453,16 +449,13 @@ fn build(
             .expect("planned from the project");
         let mut map = BTreeMap::new();
         if !g.libs.is_empty() {
-            let request = lib_request(
-                project,
-                g.libs.clone(),
-                None,
-                options.jobs,
-                options.keep_failed,
-                env,
-            );
+            let request = lib_request(project, g.libs.clone(), None, options.keep_failed, env);
             libs::check_names(&request)?;
-            let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+            let prepared = libs::prepare(
+                &request,
+                &toolchains,
+                &libs::transitional_ctx(env, options.jobs),
+            )?;
             for (target, set) in &prepared.link_sets {
                 map.insert(
                     *target,
@@ -493,13 +486,16 @@ fn build(
         let request = lib_request(
             project,
             vec![v.name.clone()],
-            Some(vendor_recipe(v)),
-            options.jobs,
+            Some(v.recipe.clone()),
             options.keep_failed,
             env,
         );
         libs::check_names(&request)?;
-        let prepared = libs::prepare(&request, &toolchains, env, cache)?;
+        let prepared = libs::prepare(
+            &request,
+            &toolchains,
+            &libs::transitional_ctx(env, options.jobs),
+        )?;
         for o in &prepared.outcomes {
             if !libraries
                 .iter()
@@ -867,13 +863,16 @@ pub(crate) fn image(args: &ImageOverrides, env: &Env, cache: &Cache) -> Result<I
             let libs = lib_request(
                 &project,
                 vec![v.name.clone()],
-                Some(vendor_recipe(v)),
-                1,
+                Some(v.recipe.clone()),
                 false,
                 env,
             );
             libs::check_names(&libs)?;
-            let prepared = libs::prepare(&libs, std::slice::from_ref(&toolchain), env, cache)?;
+            let prepared = libs::prepare(
+                &libs,
+                std::slice::from_ref(&toolchain),
+                &libs::transitional_ctx(env, 1),
+            )?;
             roots.borrow_mut().extend(vendor_roots(&[(v, prepared)]));
         }
         vendor_installed_path(&roots.borrow(), name, target, source)
@@ -900,7 +899,7 @@ fn vendor_roots(
 /// The folder a vendored project's install lies in for one target: its staged install
 /// (the `DESTDIR` root), whose layout is the installed one (`/usr/share/x` at
 /// `<root>/usr/share/x`).
-fn vendor_install_root(outcome: &libs::Outcome) -> PathBuf {
+fn vendor_install_root(outcome: &libs::LibOutcome) -> PathBuf {
     outcome
         .staged
         .clone()
@@ -960,132 +959,6 @@ const HELLO: &str = "#include <stdio.h>\n\nint main(void) {\n    puts(\"hello fr
 // Libraries and vendored projects (src/libs)
 // -----------------------------------------------------------------------------------
 
-/// The project's `[lib.NAME]` tables as recipes.
-fn lib_recipes(project: &Project) -> Vec<Recipe> {
-    project
-        .libs
-        .iter()
-        .map(|(name, decl)| {
-            recipe(
-                name,
-                decl.path.get_ref(),
-                decl.build.as_ref().map(|b| b.get_ref().as_str()),
-                RecipeExtras {
-                    version: decl.version.clone(),
-                    description: decl.description.clone(),
-                    deps: decl.deps.iter().map(|d| d.get_ref().clone()).collect(),
-                    host_tools: decl.host_tools.clone(),
-                    needs_build_cc: decl.needs_build_cc,
-                    configure_args: decl.configure.args.clone(),
-                    make: decl.make.clone(),
-                    exports: decl.exports.clone(),
-                    symlinks: decl.symlinks.clone(),
-                    cflags: decl.cflags.clone(),
-                    ldflags: decl.ldflags.clone(),
-                    env: decl.env.clone(),
-                    strip: decl.strip,
-                    prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
-                    bootstrap: decl.bootstrap.clone(),
-                    in_tree: false,
-                },
-            )
-        })
-        .collect()
-}
-
-struct RecipeExtras {
-    version: Option<String>,
-    description: String,
-    deps: Vec<String>,
-    host_tools: Vec<String>,
-    needs_build_cc: bool,
-    configure_args: Vec<String>,
-    make: config::MakeDecl,
-    exports: config::ExportsDecl,
-    symlinks: std::collections::BTreeMap<String, String>,
-    cflags: Vec<String>,
-    ldflags: Vec<String>,
-    env: std::collections::BTreeMap<String, String>,
-    strip: bool,
-    prefix: Option<String>,
-    bootstrap: Vec<String>,
-    in_tree: bool,
-}
-
-fn recipe(name: &str, path: &Path, build: Option<&str>, extras: RecipeExtras) -> Recipe {
-    Recipe {
-        name: name.to_string(),
-        version: extras.version.unwrap_or_else(|| "vendored".into()),
-        description: if extras.description.is_empty() {
-            format!("vendored from {}", path.display())
-        } else {
-            extras.description
-        },
-        // config checked both: a valid name, or a folder whose build system shows.
-        build: build
-            .and_then(|b| b.parse().ok())
-            .or_else(|| BuildSystem::detect(path))
-            .unwrap_or(BuildSystem::Make),
-        deps: extras.deps,
-        sources: Vec::new(),
-        path: Some(path.to_path_buf()),
-        host_tools: extras.host_tools,
-        needs_build_cc: extras.needs_build_cc,
-        configure: ConfigureSpec {
-            args: extras.configure_args,
-        },
-        make: MakeSpec {
-            targets: extras.make.targets,
-            install_targets: extras.make.install_targets,
-            args: extras.make.args,
-        },
-        exports: Exports {
-            libs: extras.exports.libs,
-            pkg_config: extras.exports.pkg_config,
-            headers: extras.exports.headers,
-            programs: extras.exports.programs,
-        },
-        symlinks: extras.symlinks,
-        merge: Default::default(),
-        cflags: extras.cflags,
-        ldflags: extras.ldflags,
-        env: extras.env,
-        strip: extras.strip,
-        prefix: extras.prefix,
-        bootstrap: extras.bootstrap,
-        in_tree: extras.in_tree,
-    }
-}
-
-fn vendor_recipe(v: &config::VendorProject) -> Recipe {
-    recipe(
-        &v.name,
-        &v.path,
-        v.build.as_deref(),
-        RecipeExtras {
-            version: None,
-            description: String::new(),
-            deps: v.libs.clone(),
-            host_tools: v.host_tools.clone(),
-            needs_build_cc: false,
-            configure_args: v.configure_args.clone(),
-            make: v.make.clone(),
-            exports: config::ExportsDecl {
-                programs: v.programs.clone(),
-                ..config::ExportsDecl::default()
-            },
-            symlinks: Default::default(),
-            cflags: v.cflags.clone(),
-            ldflags: v.ldflags.clone(),
-            env: v.env.clone(),
-            strip: v.strip,
-            prefix: v.prefix.clone(),
-            bootstrap: v.bootstrap.clone(),
-            in_tree: v.in_tree,
-        },
-    )
-}
-
 /// One installed program of a vendored project, for one target: from the project's
 /// prefix (`bin/` or `sbin/`) through staging and verification into dist.
 /// What the link check found for a vendored project (recorded with its staged install,
@@ -1143,7 +1016,7 @@ fn install_vendored(
         .find(|p| p.is_file())
         .ok_or_else(|| {
             let installed = libs::vendor::installed_programs(&outcome.prefix);
-            let prefix = v.prefix.as_deref().unwrap_or("/usr");
+            let prefix = v.recipe.runtime_prefix();
             Error::ImageInput {
                 message: format!(
                     "vendored project `{}` installed no program `{program}` for {target}",
@@ -1186,8 +1059,8 @@ fn install_vendored(
     Ok(ArtifactReport {
         kind: Kind::Vendor,
         state: match outcome.state {
-            libs::State::Cached => State::Cached,
-            libs::State::Built { .. } => State::Built,
+            libs::LibState::Cached => State::Cached,
+            libs::LibState::Built { .. } => State::Built,
         },
         artifact,
         file,
@@ -1198,19 +1071,17 @@ fn lib_request(
     project: &Project,
     names: Vec<String>,
     extra: Option<Recipe>,
-    jobs: usize,
     keep_failed: bool,
     env: &Env,
-) -> libs::Request {
-    let mut vendored = lib_recipes(project);
+) -> libs::LibRequest {
+    let mut vendored = project.libs.clone();
     vendored.extend(extra);
     let mut source_dirs = project.source_dirs.clone();
     source_dirs.extend(env.source_dirs());
-    libs::Request {
+    libs::LibRequest {
         names,
         vendored,
         source_dirs,
-        jobs: jobs.max(1),
         keep_failed,
     }
 }
@@ -1219,7 +1090,7 @@ fn lib_request(
 /// `etc/NAME.conf`, `usr/share/NAME/…`), once `run` has built it. Image entries that copy
 /// files out of a vendored project's install read from here.
 pub fn staged_install(
-    libraries: &[libs::Outcome],
+    libraries: &[libs::LibOutcome],
     project: &str,
     target: Target,
 ) -> Option<PathBuf> {

@@ -1,0 +1,164 @@
+//! What the build machine must provide before any build starts: host programs (make,
+//! cmake, a build C compiler, autotools-dev's scripts) and folders without white space.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::recipe::{BuildSystem, Recipe};
+use crate::cache::Cache;
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// Where the machine's autotools-dev keeps current `config.sub`/`config.guess`.
+pub(crate) const AUTOTOOLS_MISC: &str = "/usr/share/misc";
+
+/// Programs on the build machine, resolved once before any build starts.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HostTools {
+    pub(crate) make: PathBuf,
+    pub(crate) build_cc: Option<String>,
+    pub(crate) tools: BTreeMap<String, PathBuf>,
+    pub(crate) build_triple: String,
+}
+
+/// The Debian package that provides a host program, for "install it" hints.
+pub(crate) fn package_for(tool: &str) -> &str {
+    match tool {
+        "tic" | "infocmp" => "ncurses-bin",
+        "cc" | "gcc" => "gcc",
+        "xz" => "xz-utils",
+        "config.sub" | "config.guess" => "autotools-dev",
+        "autoreconf" | "autoconf" | "autoheader" => "autoconf",
+        "aclocal" => "automake",
+        "libtoolize" => "libtool",
+        "makeinfo" => "texinfo",
+        "pkg-config" | "pkgconf" => "pkgconf",
+        other => other,
+    }
+}
+
+/// Finds every host program the given recipes need, or names the first missing one with
+/// its package, before anything starts.
+pub(crate) fn check_host_tools<'a>(
+    recipes: impl IntoIterator<Item = &'a Recipe>,
+    env: &Env,
+) -> Result<HostTools> {
+    let path = env.path().cloned().unwrap_or_default();
+    let find =
+        |name: &str| -> Option<PathBuf> { which::which_in(name, Some(&path), &env.cwd).ok() };
+    let missing = |tool: &str, by: &str| Error::MissingHostTool {
+        tool: tool.to_string(),
+        package: package_for(tool).to_string(),
+        needed_by: by.to_string(),
+    };
+    let mut host = HostTools {
+        build_triple: build_triple(),
+        ..HostTools::default()
+    };
+    let make_name = env
+        .make()
+        .map(|m| m.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "make".into());
+    let mut make = None;
+    for recipe in recipes {
+        let by = recipe.subject();
+        if make.is_none() {
+            make = Some(find(&make_name).ok_or_else(|| missing(&make_name, &by))?);
+        }
+        // Source archives are unpacked in-process (`sys::unpack`): no `tar`,
+        // `gzip`, `bzip2` or `xz` is needed.
+        if recipe.build == BuildSystem::Cmake {
+            host.tools.insert(
+                "cmake".into(),
+                find("cmake").ok_or_else(|| missing("cmake", &by))?,
+            );
+        }
+        for tool in recipe.host_tools.iter().chain(recipe.bootstrap.first()) {
+            host.tools
+                .insert(tool.clone(), find(tool).ok_or_else(|| missing(tool, &by))?);
+        }
+        if recipe.build == BuildSystem::Autotools
+            && recipe.path.is_none()
+            && !Path::new(AUTOTOOLS_MISC).join("config.sub").is_file()
+        {
+            return Err(missing("config.sub", &by));
+        }
+        if host.build_cc.is_none() {
+            host.build_cc = match env.build_cc() {
+                Some(cc) => Some(cc.to_string_lossy().into_owned()),
+                None => find("cc")
+                    .or_else(|| find("gcc"))
+                    .map(|p| p.display().to_string()),
+            };
+        }
+        if recipe.needs_build_cc && host.build_cc.is_none() {
+            return Err(missing(
+                "cc",
+                &format!("{by} (a host C compiler for its build-time generators)"),
+            ));
+        }
+    }
+    host.make = make.unwrap_or_else(|| PathBuf::from(make_name));
+    Ok(host)
+}
+
+/// The build machine's GNU triple for `--build`. Only its difference from `--host`
+/// matters (it makes autoconf cross-compile even for the host's own arch), so it is
+/// derived rather than asked of `config.guess`.
+pub(crate) fn build_triple() -> String {
+    match std::env::consts::ARCH {
+        "x86_64" => "x86_64-pc-linux-gnu".into(),
+        "arm" => "armv7l-unknown-linux-gnueabihf".into(),
+        arch => format!("{arch}-unknown-linux-gnu"),
+    }
+}
+
+/// Autotools and the flags in `CFLAGS`/`CPPFLAGS` split on white space: a build folder,
+/// source folder or prefix with a space in its path cannot be built. Said up front.
+pub(crate) fn check_paths_for_builds(cache: &Cache, recipes: &[&Recipe]) -> Result<()> {
+    let spaced = |p: &Path| p.to_string_lossy().chars().any(char::is_whitespace);
+    if spaced(cache.root()) {
+        return Err(Error::LibrarySpec {
+            origin: format!("for the cache {}", cache.root().display()),
+            reason: "its path has white space, which configure scripts and compiler flags split on"
+                .into(),
+            help: "set MUSLBUILD_HOME (or XDG_CACHE_HOME) to a folder whose path has no spaces"
+                .into(),
+        });
+    }
+    // A library's folder is copied into the cache first; a project's is read in place
+    // (and mapped out of the output by a flag).
+    for recipe in recipes.iter().filter(|r| r.is_project()) {
+        if let Some(dir) = recipe.path.as_ref().filter(|d| spaced(d)) {
+            return Err(Error::LibrarySpec {
+                origin: format!("for {}", recipe.subject()),
+                reason: format!(
+                    "its folder {} has white space in its path, which configure scripts and compiler flags split on",
+                    dir.display()
+                ),
+                help: "move the project (or the vendored folder) to a path without spaces".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_host_tool_names_its_package() {
+        let recipe = super::super::recipe::Catalog::new(Vec::new())
+            .get("ncurses")
+            .unwrap()
+            .clone();
+        let env = Env::from_vars([("PATH", "/nonexistent")], PathBuf::from("/"));
+        match check_host_tools([&recipe], &env) {
+            Err(Error::MissingHostTool { tool, package, .. }) => {
+                assert_eq!((tool.as_str(), package.as_str()), ("make", "make"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,678 @@
+//! Running a build's steps — bootstrap, configure, make, install — in the fully cross
+//! environment, each logged to its own file. Shared by library builds (`build`) and
+//! vendored projects (`vendor`).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::host::{AUTOTOOLS_MISC, HostTools};
+use super::job::{LibBuild, cflags, ldflags};
+use super::recipe::{BuildSystem, Recipe};
+use crate::context::Ctx;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::sys::process::Cmd;
+use crate::target::Target;
+use crate::toolchain::Toolchain;
+
+/// One target's run of builds: what every step of it shares.
+pub(crate) struct TargetRun<'a> {
+    pub(crate) ctx: &'a Ctx,
+    pub(crate) host: &'a HostTools,
+    /// How many targets are building right now (their chains not finished).
+    pub(crate) active: &'a AtomicUsize,
+    /// `--keep-failed`: a failed library build keeps its whole temporary tree.
+    pub(crate) keep_failed: bool,
+    /// This target's progress line.
+    pub(crate) progress: &'a crate::sys::progress::Line,
+}
+
+impl TargetRun<'_> {
+    /// This target's share of the budget, asked when a step starts: a target whose
+    /// neighbours have finished gets their share too.
+    pub(crate) fn make_jobs(&self) -> usize {
+        let active = self.active.load(Ordering::Relaxed).max(1);
+        (self.ctx.jobs.total() / active).max(1)
+    }
+}
+
+/// An autotools or configure build needs `./configure`; a checkout without one needs a
+/// `bootstrap` command first.
+pub(crate) fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> {
+    if matches!(
+        recipe.build,
+        BuildSystem::Autotools | BuildSystem::Configure
+    ) && !src.join("configure").is_file()
+    {
+        let hint = if recipe.bootstrap.is_empty() {
+            "add `bootstrap = [\"autoreconf\", \"-fi\"]` (run in a copy of the folder before configure) for a checkout that has only configure.ac, or set `build` to make or cmake"
+        } else {
+            "the `bootstrap` command ran but made no ./configure; check what it generates"
+        };
+        return Err(Error::LibrarySpec {
+            origin: format!("for {}", recipe.subject()),
+            reason: format!(
+                "{} has no ./configure to run (build = \"{}\")",
+                src.display(),
+                recipe.build.name()
+            ),
+            help: hint.into(),
+        });
+    }
+    Ok(())
+}
+
+/// Runs the recipe's `bootstrap` command (argv, never a shell) in `tree`, a copy.
+pub(crate) fn bootstrap(job: &LibBuild, tree: &Path, logs: &Path) -> Result<()> {
+    let Some((program, args)) = job.recipe.bootstrap.split_first() else {
+        return Ok(());
+    };
+    let log = logs.join("bootstrap.log");
+    Cmd::new(program)
+        .args(args)
+        .current_dir(tree)
+        .env("LC_ALL", "C")
+        .run_logged(&log)
+        .map_err(|err| match err {
+            Error::CommandFailed { tail, .. } => Error::LibraryBuild {
+                subject: job.recipe.subject(),
+                target: job.target(),
+                step: "bootstrap",
+                log,
+                tail: crate::sys::process::without_command_line(&tail),
+                kept: Vec::new(),
+            },
+            other => other,
+        })
+}
+
+/// Replaces every `config.sub` that rejects the target's triple (and its
+/// `config.guess`) with the machine's copies from autotools-dev.
+pub(crate) fn refresh_config_scripts(
+    src: &Path,
+    target: Target,
+    log: &Path,
+) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    find_named(src, "config.sub", 3, &mut found);
+    let mut notes = String::new();
+    let mut replaced = Vec::new();
+    let misc = Path::new(AUTOTOOLS_MISC);
+    for sub in found {
+        let verdict = Cmd::new("sh")
+            .arg(&sub)
+            .arg(target.gnu_triple())
+            .output_any_status()?;
+        if verdict.status.success() {
+            notes.push_str(&format!(
+                "{}: knows {}\n",
+                sub.display(),
+                target.gnu_triple()
+            ));
+            continue;
+        }
+        let fresh = misc.join("config.sub");
+        if !fresh.is_file() {
+            return Err(Error::MissingHostTool {
+                tool: fresh.display().to_string(),
+                package: "autotools-dev".into(),
+                needed_by: format!(
+                    "{} (its config.sub does not know {})",
+                    sub.display(),
+                    target.gnu_triple()
+                ),
+            });
+        }
+        std::fs::copy(&fresh, &sub).map_err(Error::io("cannot replace", &sub))?;
+        let guess = sub.with_file_name("config.guess");
+        if std::fs::symlink_metadata(&guess).is_ok_and(|m| m.is_file())
+            && misc.join("config.guess").is_file()
+        {
+            std::fs::copy(misc.join("config.guess"), &guess)
+                .map_err(Error::io("cannot replace", &guess))?;
+        }
+        notes.push_str(&format!(
+            "{}: rejected {}; replaced from {}\n",
+            sub.display(),
+            target.gnu_triple(),
+            misc.display()
+        ));
+        replaced.push(sub);
+    }
+    let _ = std::fs::write(log, notes);
+    Ok(replaced)
+}
+
+fn find_named(dir: &Path, name: &str, depth: usize, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_file() && entry.file_name() == name {
+            out.push(path);
+        } else if kind.is_dir() && depth > 0 {
+            find_named(&path, name, depth - 1, out);
+        }
+    }
+}
+
+/// The cross environment every step of a build runs in. The process environment is not
+/// inherited beyond `Env::passthrough_for_builds`, so host `CFLAGS`, `PKG_CONFIG_PATH` or
+/// `MAKEFLAGS` cannot leak in. `maps` are folders whose absolute paths must not reach the
+/// output (the build and source trees).
+pub(crate) fn cross_env(
+    job: &LibBuild,
+    host: &HostTools,
+    env: &Env,
+    maps: &[PathBuf],
+) -> Vec<(String, OsString)> {
+    let tc = &job.toolchain;
+    let output = job.output();
+    let mut vars: Vec<(String, OsString)> = env.passthrough_for_builds();
+    // The dependencies' own `bin/` (ncurses' `ncursesw6-config`) before the host's: a
+    // configure that asks a `*-config` script gets the target's flags, not the host's.
+    let dep_bins: Vec<PathBuf> = job
+        .dep_prefixes
+        .iter()
+        .map(|p| p.join("bin"))
+        .filter(|b| b.is_dir())
+        .collect();
+    if !dep_bins.is_empty()
+        && let Some((_, path)) = vars.iter_mut().find(|(k, _)| k == "PATH")
+    {
+        let joined =
+            std::env::join_paths(dep_bins.iter().cloned().chain(std::env::split_paths(path)))
+                .unwrap_or_else(|_| path.clone());
+        *path = joined;
+    }
+    let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
+    set("CC", cc_words(tc));
+    set("AR", tc.ar.to_shell_words());
+    set("RANLIB", tc.ranlib.to_shell_words());
+    set(
+        "STRIP",
+        find_strip(tc, env).map_or_else(|| "true".into(), |p| p.display().to_string()),
+    );
+    let mut cflags = cflags(tc, output);
+    for dir in maps {
+        // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
+        cflags.push(format!("-ffile-prefix-map={}=.", dir.display()));
+    }
+    // Dependencies' headers live in the cache, whose path differs per user: they are
+    // named by the library instead (`/ncurses/include/curses.h`).
+    for (dir, name) in job.dep_prefixes.iter().zip(&job.dep_names) {
+        cflags.push(format!("-ffile-prefix-map={}=/{name}", dir.display()));
+    }
+    cflags.extend(
+        job.recipe
+            .cflags
+            .iter()
+            .map(|f| expand_dep_prefixes(job, f)),
+    );
+    set("CFLAGS", cflags.join(" "));
+    let cppflags: Vec<String> = job
+        .dep_prefixes
+        .iter()
+        .map(|p| format!("-I{}", quote_path(&p.join("include"))))
+        .collect();
+    set("CPPFLAGS", cppflags.join(" "));
+    // Programs link with their symbols: after the install, symbols::check_and_strip
+    // checks the declared libraries against them, then strips (unless `strip = false`).
+    let mut ldflags = ldflags(tc, output, false);
+    ldflags.extend(
+        job.dep_prefixes
+            .iter()
+            .map(|p| format!("-L{}", quote_path(&p.join("lib")))),
+    );
+    ldflags.extend(
+        job.recipe
+            .ldflags
+            .iter()
+            .map(|f| expand_dep_prefixes(job, f)),
+    );
+    set("LDFLAGS", ldflags.join(" "));
+    if job.recipe.is_vendored() && !job.dep_libs.is_empty() {
+        let libs: Vec<String> = job.dep_libs.iter().map(|l| format!("-l{l}")).collect();
+        set("LIBS", libs.join(" "));
+    }
+    if let Some(cc) = &host.build_cc {
+        set("CC_FOR_BUILD", cc.clone());
+        set("BUILD_CC", cc.clone());
+        set("HOSTCC", cc.clone());
+    }
+    set(
+        "PKG_CONFIG_LIBDIR",
+        pkg_config_libdir(&job.prefix, &job.dep_prefixes),
+    );
+    set("PKG_CONFIG_PATH", String::new());
+    // Debian's autoconf site defaults describe the host, not the target.
+    set("CONFIG_SITE", "/dev/null".into());
+    set("LC_ALL", "C".into());
+    set("SOURCE_DATE_EPOCH", env.source_date_epoch().to_string());
+    for (k, v) in &job.recipe.env {
+        set(k, expand_dep_prefixes(job, v));
+    }
+    vars
+}
+
+/// Whether a configure script mentions an option (as dh_auto_configure checks before it
+/// passes `--runstatedir`).
+fn knows_option(script: &Path, option: &str) -> bool {
+    std::fs::read(script)
+        .is_ok_and(|text| text.windows(option.len()).any(|w| w == option.as_bytes()))
+}
+
+/// `{prefix:NAME}`: the prefix of the dependency NAME (any library of the closure).
+pub(crate) fn expand_dep_prefixes(job: &LibBuild, arg: &str) -> String {
+    let mut out = arg.to_string();
+    for (name, dep) in job.dep_names.iter().zip(&job.dep_prefixes) {
+        out = out.replace(&format!("{{prefix:{name}}}"), &dep.display().to_string());
+    }
+    out
+}
+
+fn quote(s: &str) -> String {
+    shlex::try_quote(s)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| s.to_string())
+}
+
+fn quote_path(p: &Path) -> String {
+    quote(&p.display().to_string())
+}
+
+/// `CC` with the target's CPU flags inside it, so that steps which ignore `CFLAGS` (some
+/// link lines, configure's preprocessor checks) still compile for the right CPU.
+pub(crate) fn cc_words(tc: &Toolchain) -> String {
+    let mut words = tc.cc.to_shell_words();
+    for flag in tc.target_flags() {
+        words.push(' ');
+        words.push_str(&flag);
+    }
+    words
+}
+
+/// A `strip` that reads the target's ELF files: the toolchain's own (`<prefix>-strip`
+/// beside its `ar`), binutils for the target (`aarch64-linux-gnu-strip`), the host's for
+/// the host's arch (with a GCC-like toolchain or zig alike: the format is the same), or
+/// `llvm-strip`, which reads every arch. None when the machine has none of them
+/// (`zig objcopy --strip-all` is not implemented): programs are then stripped at link
+/// time (`-s`) only.
+pub(crate) fn find_strip(tc: &Toolchain, env: &Env) -> Option<PathBuf> {
+    if let Some(name) = tc.ar.program.file_name().and_then(|n| n.to_str())
+        && let Some(stem) = name.strip_suffix("-ar")
+    {
+        let strip = tc.ar.program.with_file_name(format!("{stem}-strip"));
+        if strip.is_file() {
+            return Some(strip);
+        }
+    }
+    let path = env.path().cloned().unwrap_or_default();
+    let find = |name: &str| which::which_in(name, Some(&path), &env.cwd).ok();
+    let mut names = vec![format!("{}-strip", tc.target.debian_gnu_prefix())];
+    if Target::host() == Some(tc.target) {
+        names.push("strip".into());
+    }
+    names.push("llvm-strip".into());
+    names.extend((13..=20).rev().map(|v| format!("llvm-strip-{v}")));
+    names.iter().find_map(|n| find(n))
+}
+
+pub(crate) fn pkg_config_libdir(prefix: &Path, deps: &[PathBuf]) -> String {
+    let mut dirs = Vec::new();
+    for p in deps.iter().chain(std::iter::once(&prefix.to_path_buf())) {
+        dirs.push(p.join("lib/pkgconfig").display().to_string());
+        dirs.push(p.join("share/pkgconfig").display().to_string());
+    }
+    dirs.join(":")
+}
+
+/// Runs the steps of one build: configure, make, install into a staging folder.
+pub(crate) struct Runner<'a> {
+    pub(crate) job: &'a LibBuild,
+    pub(crate) run: &'a TargetRun<'a>,
+    /// The tree configure reads.
+    pub(crate) src: &'a Path,
+    /// Where configure and make run: `src` itself, or a separate build folder.
+    pub(crate) dir: &'a Path,
+    pub(crate) logs: &'a Path,
+    /// `--prefix`: a library's cache prefix, or a project's runtime prefix.
+    pub(crate) prefix: String,
+    /// Folders whose paths must not reach the output.
+    pub(crate) maps: Vec<PathBuf>,
+}
+
+impl Runner<'_> {
+    fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Cmd {
+        let mut cmd = Cmd::new(program).env_clear().current_dir(self.dir);
+        for (k, v) in cross_env(self.job, self.run.host, &self.run.ctx.env, &self.maps) {
+            cmd = cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// A step's failure, as the user sees it; configure's own logs are copied beside
+    /// the step logs (the build folder may go away) and named.
+    pub(crate) fn failure(&self, step: &'static str, tail: String) -> Error {
+        let mut kept = Vec::new();
+        for (dir, name) in [
+            (self.dir.to_path_buf(), "config.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeError.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeOutput.log"),
+            (self.cmake_dir(), "CMakeFiles/CMakeConfigureLog.yaml"),
+        ] {
+            let found = dir.join(name);
+            if found.is_file() {
+                let copy = self
+                    .logs
+                    .join(Path::new(name).file_name().expect("a file name"));
+                if std::fs::copy(&found, &copy).is_ok() {
+                    kept.push(copy);
+                }
+            }
+        }
+        Error::LibraryBuild {
+            subject: self.job.recipe.subject(),
+            target: self.job.target(),
+            step,
+            log: self.logs.join(format!("{step}.log")),
+            tail,
+            kept,
+        }
+    }
+
+    /// Runs one step holding `slots` of the `-j` budget (a make's `-j`, else one).
+    fn step(&self, step: &'static str, slots: usize, cmd: impl FnOnce(usize) -> Cmd) -> Result<()> {
+        let held = self.run.ctx.jobs.acquire_n(slots);
+        self.run.progress.step(&self.job.recipe.label(), step);
+        let log = self.logs.join(format!("{step}.log"));
+        cmd(held.count()).run_logged(&log).map_err(|err| match err {
+            // The log's first line is the (long) command itself; the help points to it.
+            Error::CommandFailed { tail, .. } => {
+                self.failure(step, crate::sys::process::without_command_line(&tail))
+            }
+            other => other,
+        })
+    }
+
+    fn expand(&self, arg: &str) -> String {
+        let host = self.run.host;
+        let mut out = arg.replace("{prefix}", &self.prefix);
+        // The tools and flags muslbuild sets, for Makefiles that define their own in terms
+        // of other variables (`MYLDFLAGS={ldflags}`) or with flags inside (`AR={ar} rcu`).
+        // The environment is worked out once (it looks programs up on PATH), and only when
+        // an argument asks for it.
+        let mut vars = None;
+        for (name, var) in [
+            ("{cc}", "CC"),
+            ("{ar}", "AR"),
+            ("{ranlib}", "RANLIB"),
+            ("{cflags}", "CFLAGS"),
+            ("{cppflags}", "CPPFLAGS"),
+            ("{ldflags}", "LDFLAGS"),
+            ("{libs}", "LIBS"),
+        ] {
+            if out.contains(name) {
+                let vars = vars.get_or_insert_with(|| {
+                    cross_env(self.job, host, &self.run.ctx.env, &self.maps)
+                });
+                let value = vars
+                    .iter()
+                    .rev()
+                    .find(|(k, _)| k == var)
+                    .map(|(_, v)| v.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                out = out.replace(name, &value);
+            }
+        }
+        out = out.replace("{build_cc}", host.build_cc.as_deref().unwrap_or("cc"));
+        out = expand_dep_prefixes(self.job, &out);
+        while let Some(start) = out.find("{host_tool:") {
+            let Some(len) = out[start..].find('}') else {
+                break;
+            };
+            let name = &out[start + "{host_tool:".len()..start + len];
+            let path = host
+                .tools
+                .get(name)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| name.to_string());
+            out.replace_range(start..start + len + 1, &path);
+        }
+        out
+    }
+
+    /// `make -jN` with muslbuild's variables first and the recipe's `make.args` after
+    /// them, so the user's win (`AR=ar rcu`, `PREFIX=/opt/x`).
+    fn make(&self, install: bool, jobs: usize) -> Cmd {
+        let recipe = &self.job.recipe;
+        let mut cmd = self.cmd(&self.run.host.make).arg(format!("-j{jobs}"));
+        if recipe.build == BuildSystem::Make {
+            cmd = cmd.args(self.make_tools());
+            if install || recipe.is_project() {
+                cmd = cmd.args(self.make_prefix());
+            }
+        }
+        cmd.args(recipe.make.args.iter().map(|a| self.expand(a)))
+    }
+
+    fn install_targets(&self) -> Vec<String> {
+        if self.job.recipe.make.install_targets.is_empty() {
+            vec!["install".into()]
+        } else {
+            self.job.recipe.make.install_targets.clone()
+        }
+    }
+
+    /// Plain Makefiles get the compiler on make's command line (it beats `CC = gcc` in
+    /// the file); flags come from the environment (so the file's own `CFLAGS +=` work).
+    fn make_tools(&self) -> Vec<String> {
+        let tc = &self.job.toolchain;
+        vec![
+            format!("CC={}", cc_words(tc)),
+            format!("AR={}", tc.ar.to_shell_words()),
+            format!("RANLIB={}", tc.ranlib.to_shell_words()),
+        ]
+    }
+
+    /// `make`'s `PREFIX`/`prefix` for plain Makefiles: at install, and for programs also
+    /// at build time (a Makefile that compiles its paths in reads it then).
+    fn make_prefix(&self) -> [String; 2] {
+        [
+            format!("PREFIX={}", self.prefix),
+            format!("prefix={}", self.prefix),
+        ]
+    }
+
+    fn cmake_dir(&self) -> PathBuf {
+        if self.dir == self.src {
+            self.src.join("muslbuild-cmake")
+        } else {
+            self.dir.to_path_buf()
+        }
+    }
+
+    /// configure (autotools, configure, cmake); nothing for a plain Makefile.
+    pub(crate) fn configure(&self) -> Result<()> {
+        let recipe = &self.job.recipe;
+        match recipe.build {
+            BuildSystem::Autotools | BuildSystem::Configure => {
+                let script = if self.dir == self.src {
+                    PathBuf::from("./configure")
+                } else {
+                    self.src.join("configure")
+                };
+                let mut configure = self
+                    .cmd("sh")
+                    .arg(script)
+                    .arg(format!("--prefix={}", self.prefix));
+                if recipe.build == BuildSystem::Autotools {
+                    if recipe.is_project() && self.prefix == "/usr" {
+                        // Where a program runs, as distributions configure it.
+                        configure = configure.args(["--sysconfdir=/etc", "--localstatedir=/var"]);
+                        // Scripts from autoconf before 2.70 reject --runstatedir.
+                        if knows_option(&self.src.join("configure"), "runstatedir") {
+                            configure = configure.arg("--runstatedir=/run");
+                        }
+                    }
+                    configure = configure
+                        .arg(format!("--host={}", self.job.target().gnu_triple()))
+                        .arg(format!("--build={}", self.run.host.build_triple));
+                }
+                // The recipe's own last: configure takes the last of a repeated option.
+                configure = configure.args(recipe.configure.args.iter().map(|a| self.expand(a)));
+                self.step("configure", 1, |_| configure)
+            }
+            BuildSystem::Make => Ok(()),
+            BuildSystem::Cmake => self.cmake_configure(),
+        }
+    }
+
+    /// make (or `cmake --build`).
+    pub(crate) fn compile(&self) -> Result<()> {
+        let recipe = &self.job.recipe;
+        match recipe.build {
+            BuildSystem::Autotools | BuildSystem::Configure | BuildSystem::Make => {
+                self.step("make", self.run.make_jobs(), |jobs| {
+                    self.make(false, jobs).args(&recipe.make.targets)
+                })
+            }
+            BuildSystem::Cmake => self.step("make", self.run.make_jobs(), |jobs| {
+                self.cmd("cmake")
+                    .arg("--build")
+                    .arg(self.cmake_dir())
+                    .arg("-j")
+                    .arg(jobs.to_string())
+            }),
+        }
+    }
+
+    /// The install, with `DESTDIR=stage`; one job, since installing in parallel races
+    /// on directory creation in some Makefiles.
+    pub(crate) fn install(&self, stage: &Path) -> Result<()> {
+        let destdir = format!("DESTDIR={}", stage.display());
+        match self.job.recipe.build {
+            BuildSystem::Autotools | BuildSystem::Configure | BuildSystem::Make => {
+                self.step("install", 1, |_| {
+                    self.make(true, 1).args(self.install_targets()).arg(destdir)
+                })
+            }
+            BuildSystem::Cmake => self.step("install", 1, |_| {
+                self.cmd("cmake")
+                    .arg("--install")
+                    .arg(self.cmake_dir())
+                    .env("DESTDIR", stage)
+            }),
+        }
+    }
+
+    fn cmake_configure(&self) -> Result<()> {
+        let recipe = &self.job.recipe;
+        let tc = &self.job.toolchain;
+        let mut roots = self
+            .job
+            .dep_prefixes
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>();
+        if !recipe.is_project() {
+            roots.push(self.job.prefix.display().to_string());
+        }
+        let processor = match self.job.target() {
+            Target::X86_64 => "x86_64",
+            Target::Aarch64 => "aarch64",
+            Target::Armv7 => "armv7l",
+        };
+        let configure = self
+            .cmd("cmake")
+            .arg("-S")
+            .arg(self.src)
+            .arg("-B")
+            .arg(self.cmake_dir())
+            .arg("-DCMAKE_SYSTEM_NAME=Linux")
+            .arg(format!("-DCMAKE_SYSTEM_PROCESSOR={processor}"))
+            .arg("-DCMAKE_BUILD_TYPE=MinSizeRel")
+            .arg("-DBUILD_SHARED_LIBS=OFF")
+            .args((!recipe.is_project()).then_some("-DCMAKE_POSITION_INDEPENDENT_CODE=ON"))
+            .arg(format!("-DCMAKE_INSTALL_PREFIX={}", self.prefix))
+            .arg("-DCMAKE_INSTALL_LIBDIR=lib")
+            .arg(format!("-DCMAKE_FIND_ROOT_PATH={}", roots.join(";")))
+            .arg("-DCMAKE_FIND_ROOT_PATH_MODE_PROGRAM=NEVER")
+            .arg("-DCMAKE_FIND_ROOT_PATH_MODE_LIBRARY=ONLY")
+            .arg("-DCMAKE_FIND_ROOT_PATH_MODE_INCLUDE=ONLY")
+            .arg("-DCMAKE_FIND_ROOT_PATH_MODE_PACKAGE=ONLY")
+            .args(
+                tc.ar
+                    .args
+                    .is_empty()
+                    .then(|| format!("-DCMAKE_AR={}", tc.ar.program.display())),
+            )
+            .args(recipe.configure.args.iter().map(|a| self.expand(a)));
+        self.step("configure", 1, |_| configure)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_config_sub_is_replaced_and_current_one_kept() {
+        if !Path::new(AUTOTOOLS_MISC).join("config.sub").is_file() {
+            panic!(
+                "prerequisite /usr/share/misc/config.sub is missing: run scripts/setup-test-env.sh (it installs autotools-dev)"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("old")).unwrap();
+        std::fs::create_dir(dir.path().join("new")).unwrap();
+        // An old config.sub that knows no musl at all.
+        std::fs::write(
+            dir.path().join("old/config.sub"),
+            "#!/bin/sh\necho \"Invalid configuration '$1'\" >&2\nexit 1\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("old/config.guess"), "#!/bin/sh\nexit 1\n").unwrap();
+        std::fs::write(
+            dir.path().join("new/config.sub"),
+            "#!/bin/sh\necho \"$1\"\n",
+        )
+        .unwrap();
+        let log = dir.path().join("log");
+        let replaced = refresh_config_scripts(dir.path(), Target::Armv7, &log).unwrap();
+        assert_eq!(replaced, vec![dir.path().join("old/config.sub")]);
+        let fresh = std::fs::read(Path::new(AUTOTOOLS_MISC).join("config.sub")).unwrap();
+        assert_eq!(
+            std::fs::read(dir.path().join("old/config.sub")).unwrap(),
+            fresh
+        );
+        assert_ne!(
+            std::fs::read(dir.path().join("old/config.guess")).unwrap(),
+            b"#!/bin/sh\nexit 1\n"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("new/config.sub")).unwrap(),
+            b"#!/bin/sh\necho \"$1\"\n"
+        );
+    }
+
+    #[test]
+    fn pkg_config_is_confined_to_the_prefixes() {
+        let dirs = pkg_config_libdir(
+            Path::new("/c/libs/readline"),
+            &[PathBuf::from("/c/libs/ncurses")],
+        );
+        assert_eq!(
+            dirs,
+            "/c/libs/ncurses/lib/pkgconfig:/c/libs/ncurses/share/pkgconfig:/c/libs/readline/lib/pkgconfig:/c/libs/readline/share/pkgconfig"
+        );
+        assert!(!dirs.contains("/usr"));
+    }
+}
