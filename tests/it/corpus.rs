@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::support::{
     TestEnv, binary_command, repo_root, require, run_binary, stderr, stdout, success,
@@ -176,17 +176,11 @@ fn run_in_pty(qemu: Option<&str>, binary: &Path, keys: &[&[u8]]) -> String {
         std::thread::sleep(Duration::from_millis(1500));
         writer.write_all(chunk).unwrap();
     }
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().ok();
-            panic!("{binary:?} did not exit in a pty");
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    if !crate::support::exits_within_deadline(child.id()) {
+        child.kill().ok();
+        panic!("{binary:?} did not exit in a pty");
     }
+    child.wait().unwrap();
     let _ = writer.as_raw_fd();
     drop(writer);
     String::from_utf8_lossy(&reading.join().unwrap()).into_owned()

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::install::{ARCHIVE, ENTRY, Fixture, good_archive, sha256};
+use crate::install::{ARCHIVE, ENTRY, Fixture, INSTALL_ARGS, good_archive, sha256};
 use crate::support::{
     TestEnv, assert_cache_verifies, assert_dist_consistent, example, require, run_binary, stderr,
     stdout, success,
@@ -50,43 +50,43 @@ fn slow_source(env: &TestEnv) -> PathBuf {
 }
 
 /// Processes (not zombies) whose command line mentions `marker`: what a killed build
-/// could have left running. Waits up to 10 s for them to go (the reaper works
-/// asynchronously).
+/// could have left running. The reaper works asynchronously, so each one found is given
+/// until the event deadline to end (woken by its exit, not polled).
 fn assert_no_stray_processes(marker: &Path) {
+    let lingering: Vec<String> = processes_mentioning(marker)
+        .into_iter()
+        .filter(|(pid, _)| !crate::support::exits_within_deadline(*pid))
+        .map(|(pid, cmdline)| format!("{pid}: {cmdline}"))
+        .collect();
+    assert!(
+        lingering.is_empty(),
+        "processes outlived muslbuild:\n{}",
+        lingering.join("\n")
+    );
+}
+
+/// Live (not zombie) processes other than this one whose command line mentions `marker`.
+fn processes_mentioning(marker: &Path) -> Vec<(u32, String)> {
     let marker = marker.as_os_str().as_bytes();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut strays = Vec::new();
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            if pid == std::process::id() {
-                continue;
-            }
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
-            if state == Some('Z') || state.is_none() {
-                continue;
-            }
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            if cmdline.windows(marker.len()).any(|w| w == marker) {
-                strays.push(format!(
-                    "{pid}: {}",
-                    String::from_utf8_lossy(&cmdline).replace('\0', " ")
-                ));
-            }
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
         }
-        if strays.is_empty() {
-            return;
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+        if state == Some('Z') || state.is_none() {
+            continue;
         }
-        assert!(
-            Instant::now() < deadline,
-            "processes outlived muslbuild:\n{}",
-            strays.join("\n")
-        );
-        std::thread::sleep(Duration::from_millis(100));
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if cmdline.windows(marker.len()).any(|w| w == marker) {
+            found.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+        }
     }
+    found
 }
 
 /// Waits until a compiler (a process other than muslbuild mentioning `marker`) runs.
@@ -485,15 +485,8 @@ fn install_from_over_an_installed_toolchain_is_verified_never_ignored() {
     let other = f.env.path().join("other.tgz");
     std::fs::write(&other, b"not the installed archive").unwrap();
     let out = f
-        .muslbuild()
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-            "--from",
-        ])
+        .install_command()
+        .arg("--from")
         .arg(&other)
         .args(["--sha256", &sha256(b"not the installed archive")])
         .output()
@@ -508,15 +501,8 @@ fn install_from_over_an_installed_toolchain_is_verified_never_ignored() {
 
     // The wrong hash for the file: a checksum error, not "already installed".
     let out = f
-        .muslbuild()
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-            "--from",
-        ])
+        .install_command()
+        .arg("--from")
         .arg(&other)
         .args(["--sha256", &sha256(b"x")])
         .output()
@@ -527,15 +513,8 @@ fn install_from_over_an_installed_toolchain_is_verified_never_ignored() {
     let same = f.env.path().join(ARCHIVE);
     std::fs::write(&same, good_archive()).unwrap();
     let out = f
-        .muslbuild()
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-            "--from",
-        ])
+        .install_command()
+        .arg("--from")
         .arg(&same)
         .output()
         .unwrap();
@@ -563,13 +542,7 @@ fn a_mirror_is_named_in_its_failure_and_in_the_install_record() {
         .muslbuild()
         .env("MUSLBUILD_MIRROR", &mirror)
         .env("MUSLBUILD_HTTP_RETRIES", "0")
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-        ])
+        .args(INSTALL_ARGS)
         .output()
         .unwrap();
     let err = stderr(&out);
@@ -589,13 +562,7 @@ fn a_mirror_is_named_in_its_failure_and_in_the_install_record() {
     let out = f
         .muslbuild()
         .env("MUSLBUILD_MIRROR", &mirror)
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-        ])
+        .args(INSTALL_ARGS)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -773,11 +740,7 @@ fn kill_9_during_a_library_build_leaves_no_process_and_no_debris() {
     };
     let child = spawn_quiet(&mut run());
     let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !started.exists() {
-        assert!(Instant::now() < deadline, "configure never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::support::wait_for_file(&started, "configure never started");
     kill(&child, libc::SIGKILL);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), None);
