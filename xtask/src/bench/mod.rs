@@ -59,16 +59,27 @@ impl Bench {
         Ok(dir)
     }
 
-    /// `muslbuild ARGS` in folder `dir`, quiet, output discarded.
-    pub fn muslbuild(&self, dir: &Path, args: &[&str]) -> Result {
+    /// `muslbuild ARGS` in folder `dir`, quiet; its stdout.
+    pub fn muslbuild(&self, dir: &Path, args: &[&str]) -> Result<String> {
         let bin = &self.muslbuild;
         let _dir = self.sh.push_dir(dir);
-        cmd!(self.sh, "{bin} -q {args...}")
-            .quiet()
-            .ignore_stdout()
-            .run()?;
-        Ok(())
+        checked(cmd!(self.sh, "{bin} -q {args...}"))
     }
+}
+
+/// Runs `cmd`; a failure is an error carrying the command's stderr.
+pub fn checked(cmd: xshell::Cmd) -> Result<String> {
+    let shown = cmd.to_string();
+    let output = cmd.quiet().ignore_status().output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{shown}` failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 pub fn run(args: &[String]) -> Result {

@@ -45,6 +45,7 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
     let home = work.path().join("home");
     let _home = b.sh.push_env("MUSLBUILD_HOME", &home);
     let _epoch = b.sh.push_env("SOURCE_DATE_EPOCH", "");
+    let _sources = b.sh.push_env("MUSLBUILD_SOURCE_DIRS", b.sources()?);
     // Libraries, probes and zig's libc, paid in a folder of their own.
     let warm = work.path().join("warm");
     write_project(&warm)?;
@@ -105,10 +106,7 @@ fn write_project(dir: &Path) -> Result {
 fn build(b: &Bench, dir: &Path) -> Result<(usize, usize)> {
     let muslbuild = &b.muslbuild;
     let _dir = b.sh.push_dir(dir);
-    let report = cmd!(b.sh, "{muslbuild} build --json")
-        .quiet()
-        .ignore_stderr()
-        .read()?;
+    let report = super::checked(cmd!(b.sh, "{muslbuild} build --json"))?;
     let report: serde_json::Value = serde_json::from_str(&report)?;
     let artifacts = report["artifacts"].as_array().cloned().unwrap_or_default();
     let built = artifacts.iter().filter(|a| a["state"] == "built").count();
