@@ -9,7 +9,7 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::install::{ARCHIVE, ENTRY, Fixture, INSTALL_ARGS, good_archive, sha256};
 use crate::support::{
@@ -89,24 +89,14 @@ fn processes_mentioning(marker: &Path) -> Vec<(u32, String)> {
     found
 }
 
-/// Waits until a compiler (a process other than muslbuild mentioning `marker`) runs.
-fn wait_for_compiler(marker: &Path) {
-    let marker = marker.as_os_str().as_bytes();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-            if comm.trim().is_empty() || comm.trim() == "muslbuild" {
-                continue;
-            }
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            if cmdline.windows(marker.len()).any(|w| w == marker) {
-                return;
-            }
-        }
-        assert!(Instant::now() < deadline, "no compiler started");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// Waits until muslbuild (run with `-v`) echoes the command that compiles `source`, the
+/// moment before it starts the compiler. Returns the reader of the rest of its stderr.
+fn wait_for_compiler(child: &mut Child, source: &Path) -> std::thread::JoinHandle<String> {
+    crate::support::wait_for_line(
+        child.stderr.take().expect("stderr is piped"),
+        &format!("{} ", source.display()),
+        "no compiler started",
+    )
 }
 
 /// Temporary entries of process `pid` under `dir` (one level).
@@ -285,14 +275,18 @@ fn kill_9_during_a_c_build_leaves_dist_consistent_and_no_process() {
             .arg("--out-dir")
             .arg(&dist)
             .arg(&slow);
-        let child = spawn_quiet(&mut cmd);
         if what == "compile" {
-            wait_for_compiler(&slow);
+            cmd.arg("-v");
         }
+        let mut child = spawn_quiet(&mut cmd);
+        let echoed = (what == "compile").then(|| wait_for_compiler(&mut child, &slow));
         std::thread::sleep(Duration::from_millis(delay_ms));
         kill(&child, libc::SIGKILL);
         let pid = child.id();
-        let out = child.wait_with_output().unwrap();
+        let mut out = child.wait_with_output().unwrap();
+        if let Some(echoed) = echoed {
+            out.stderr = echoed.join().unwrap().into_bytes();
+        }
         // A warm run may finish before its kill: it still counts, as a round whose
         // kill came too late.
         if out.status.code().is_none() {
@@ -340,16 +334,17 @@ fn sigint_and_sigterm_kill_the_compiler_and_remove_temporary_files() {
             .arg("--out-dir")
             .arg(&dist)
             .arg(&slow);
-        let child = spawn_quiet(&mut cmd);
+        let mut child = spawn_quiet(cmd.arg("-v"));
         let pid = child.id();
-        wait_for_compiler(&slow);
+        let echoed = wait_for_compiler(&mut child, &slow);
         assert!(
             !temps_of(&dist, pid).is_empty(),
             "no staging while compiling"
         );
         std::thread::sleep(Duration::from_millis(100));
         kill(&child, signal);
-        let out = child.wait_with_output().unwrap();
+        let mut out = child.wait_with_output().unwrap();
+        out.stderr = echoed.join().unwrap().into_bytes();
         assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
         assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
         let left = temps_of(&dist, pid);
