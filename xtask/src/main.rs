@@ -7,6 +7,7 @@
 mod bench;
 mod echoed;
 mod measure;
+mod setup;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench::run(&args[1..]),
+        Some("setup") => setup::run(&args[1..]),
         _ => Err(USAGE.into()),
     };
     match result {
