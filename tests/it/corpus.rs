@@ -8,10 +8,9 @@
 //! shows the up-arrow recalling history).
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::{
     TestEnv, binary_command, repo_root, require, run_binary, stderr, stdout, success,
@@ -128,8 +127,9 @@ fn check_clean(binary: &Path, target: &str, forbidden: &[&Path]) {
 }
 
 /// Runs `binary` (under qemu for foreign targets) with only `TERM` set, in a pty, typing
-/// `keys` one chunk at a time; returns what the terminal showed.
-fn run_in_pty(qemu: Option<&str>, binary: &Path, keys: &[&[u8]]) -> String {
+/// `keys` one chunk at a time, each after the program's next `prompt`; returns what the
+/// terminal showed.
+fn run_in_pty(qemu: Option<&str>, binary: &Path, prompt: &str, keys: &[&[u8]]) -> String {
     let (mut master, mut slave) = (0, 0);
     let size = libc::winsize {
         ws_row: 24,
@@ -160,36 +160,51 @@ fn run_in_pty(qemu: Option<&str>, binary: &Path, keys: &[&[u8]]) -> String {
     drop(cmd);
     let mut writer = std::fs::File::from(master.try_clone().unwrap());
     let mut reader = std::fs::File::from(master);
-    let reading = std::thread::spawn(move || {
-        let mut out = Vec::new();
+    let (shown_tx, shown) = std::sync::mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         // EIO once the child has closed its side.
         while let Ok(n) = reader.read(&mut buf) {
-            if n == 0 {
+            if n == 0 || shown_tx.send(buf[..n].to_vec()).is_err() {
                 break;
             }
-            out.extend_from_slice(&buf[..n]);
         }
-        out
     });
-    for chunk in keys {
-        std::thread::sleep(Duration::from_millis(1500));
+    let mut screen = Vec::new();
+    let deadline = std::time::Instant::now() + crate::support::EVENT_DEADLINE;
+    for (typed, chunk) in keys.iter().enumerate() {
+        // Each line is typed once the program has asked for it: readline is listening.
+        while count(&screen, prompt.as_bytes()) <= typed {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match shown.recv_timeout(left) {
+                Ok(bytes) => screen.extend_from_slice(&bytes),
+                Err(_) => {
+                    child.kill().ok();
+                    panic!(
+                        "{binary:?}: prompt {} (`{prompt}`) never came:\n{}",
+                        typed + 1,
+                        String::from_utf8_lossy(&screen)
+                    );
+                }
+            }
+        }
         writer.write_all(chunk).unwrap();
     }
-    let started = Instant::now();
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if started.elapsed() > Duration::from_secs(60) {
-            child.kill().ok();
-            panic!("{binary:?} did not exit in a pty");
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    if !crate::support::exits_within_deadline(child.id()) {
+        child.kill().ok();
+        panic!("{binary:?} did not exit in a pty");
     }
-    let _ = writer.as_raw_fd();
+    child.wait().unwrap();
     drop(writer);
-    String::from_utf8_lossy(&reading.join().unwrap()).into_owned()
+    screen.extend(shown.iter().flatten());
+    String::from_utf8_lossy(&screen).into_owned()
+}
+
+fn count(haystack: &[u8], needle: &[u8]) -> usize {
+    haystack
+        .windows(needle.len())
+        .filter(|w| *w == needle)
+        .count()
 }
 
 fn require_qemu() {
@@ -276,6 +291,7 @@ fn lua_runs_a_script_and_its_readline_recalls_history() {
         let screen = run_in_pty(
             qemu,
             &binary,
+            "> ",
             &[b"print(6*7)\r", b"\x1b[A\r", b"os.exit(0)\r"],
         );
         assert_eq!(
@@ -304,7 +320,12 @@ fn sqlite3_with_readline_and_zlib_for_every_target() {
             b"select name, data from zipfile((select zipfile('a.txt', 'hello zip')));\n",
         );
         assert_eq!(stdout(&zip), "a.txt|hello zip\n", "{target}: {zip:?}");
-        let screen = run_in_pty(qemu, &binary, &[b"select 40+2;\r", b"\x1b[A\r", b".quit\r"]);
+        let screen = run_in_pty(
+            qemu,
+            &binary,
+            "sqlite> ",
+            &[b"select 40+2;\r", b"\x1b[A\r", b".quit\r"],
+        );
         assert_eq!(
             screen.matches("42\r\n").count(),
             2,

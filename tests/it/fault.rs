@@ -9,9 +9,9 @@
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::install::{ARCHIVE, ENTRY, Fixture, good_archive, sha256};
+use crate::install::{ARCHIVE, ENTRY, Fixture, INSTALL_ARGS, good_archive, sha256};
 use crate::support::{
     TestEnv, assert_cache_verifies, assert_dist_consistent, example, require, run_binary, stderr,
     stdout, success,
@@ -50,63 +50,53 @@ fn slow_source(env: &TestEnv) -> PathBuf {
 }
 
 /// Processes (not zombies) whose command line mentions `marker`: what a killed build
-/// could have left running. Waits up to 10 s for them to go (the reaper works
-/// asynchronously).
+/// could have left running. The reaper works asynchronously, so each one found is given
+/// until the event deadline to end (woken by its exit, not polled).
 fn assert_no_stray_processes(marker: &Path) {
-    let marker = marker.as_os_str().as_bytes();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut strays = Vec::new();
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-                continue;
-            };
-            if pid == std::process::id() {
-                continue;
-            }
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
-            if state == Some('Z') || state.is_none() {
-                continue;
-            }
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            if cmdline.windows(marker.len()).any(|w| w == marker) {
-                strays.push(format!(
-                    "{pid}: {}",
-                    String::from_utf8_lossy(&cmdline).replace('\0', " ")
-                ));
-            }
-        }
-        if strays.is_empty() {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "processes outlived muslbuild:\n{}",
-            strays.join("\n")
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let lingering: Vec<String> = processes_mentioning(marker)
+        .into_iter()
+        .filter(|(pid, _)| !crate::support::exits_within_deadline(*pid))
+        .map(|(pid, cmdline)| format!("{pid}: {cmdline}"))
+        .collect();
+    assert!(
+        lingering.is_empty(),
+        "processes outlived muslbuild:\n{}",
+        lingering.join("\n")
+    );
 }
 
-/// Waits until a compiler (a process other than muslbuild mentioning `marker`) runs.
-fn wait_for_compiler(marker: &Path) {
+/// Live (not zombie) processes other than this one whose command line mentions `marker`.
+fn processes_mentioning(marker: &Path) -> Vec<(u32, String)> {
     let marker = marker.as_os_str().as_bytes();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let comm = std::fs::read_to_string(entry.path().join("comm")).unwrap_or_default();
-            if comm.trim().is_empty() || comm.trim() == "muslbuild" {
-                continue;
-            }
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            if cmdline.windows(marker.len()).any(|w| w == marker) {
-                return;
-            }
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        if pid == std::process::id() {
+            continue;
         }
-        assert!(Instant::now() < deadline, "no compiler started");
-        std::thread::sleep(Duration::from_millis(10));
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let state = stat.rsplit(") ").next().and_then(|s| s.chars().next());
+        if state == Some('Z') || state.is_none() {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if cmdline.windows(marker.len()).any(|w| w == marker) {
+            found.push((pid, String::from_utf8_lossy(&cmdline).replace('\0', " ")));
+        }
     }
+    found
+}
+
+/// Waits until muslbuild (run with `-v`) echoes the command that compiles `source`, the
+/// moment before it starts the compiler. Returns the reader of the rest of its stderr.
+fn wait_for_compiler(child: &mut Child, source: &Path) -> std::thread::JoinHandle<String> {
+    crate::support::wait_for_line(
+        child.stderr.take().expect("stderr is piped"),
+        &format!("{} ", source.display()),
+        "no compiler started",
+    )
 }
 
 /// Temporary entries of process `pid` under `dir` (one level).
@@ -285,14 +275,18 @@ fn kill_9_during_a_c_build_leaves_dist_consistent_and_no_process() {
             .arg("--out-dir")
             .arg(&dist)
             .arg(&slow);
-        let child = spawn_quiet(&mut cmd);
         if what == "compile" {
-            wait_for_compiler(&slow);
+            cmd.arg("-v");
         }
+        let mut child = spawn_quiet(&mut cmd);
+        let echoed = (what == "compile").then(|| wait_for_compiler(&mut child, &slow));
         std::thread::sleep(Duration::from_millis(delay_ms));
         kill(&child, libc::SIGKILL);
         let pid = child.id();
-        let out = child.wait_with_output().unwrap();
+        let mut out = child.wait_with_output().unwrap();
+        if let Some(echoed) = echoed {
+            out.stderr = echoed.join().unwrap().into_bytes();
+        }
         // A warm run may finish before its kill: it still counts, as a round whose
         // kill came too late.
         if out.status.code().is_none() {
@@ -340,16 +334,17 @@ fn sigint_and_sigterm_kill_the_compiler_and_remove_temporary_files() {
             .arg("--out-dir")
             .arg(&dist)
             .arg(&slow);
-        let child = spawn_quiet(&mut cmd);
+        let mut child = spawn_quiet(cmd.arg("-v"));
         let pid = child.id();
-        wait_for_compiler(&slow);
+        let echoed = wait_for_compiler(&mut child, &slow);
         assert!(
             !temps_of(&dist, pid).is_empty(),
             "no staging while compiling"
         );
         std::thread::sleep(Duration::from_millis(100));
         kill(&child, signal);
-        let out = child.wait_with_output().unwrap();
+        let mut out = child.wait_with_output().unwrap();
+        out.stderr = echoed.join().unwrap().into_bytes();
         assert_eq!(out.status.code(), Some(code), "{}", stderr(&out));
         assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
         let left = temps_of(&dist, pid);
@@ -485,15 +480,8 @@ fn install_from_over_an_installed_toolchain_is_verified_never_ignored() {
     let other = f.env.path().join("other.tgz");
     std::fs::write(&other, b"not the installed archive").unwrap();
     let out = f
-        .muslbuild()
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-            "--from",
-        ])
+        .install_command()
+        .arg("--from")
         .arg(&other)
         .args(["--sha256", &sha256(b"not the installed archive")])
         .output()
@@ -508,15 +496,8 @@ fn install_from_over_an_installed_toolchain_is_verified_never_ignored() {
 
     // The wrong hash for the file: a checksum error, not "already installed".
     let out = f
-        .muslbuild()
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-            "--from",
-        ])
+        .install_command()
+        .arg("--from")
         .arg(&other)
         .args(["--sha256", &sha256(b"x")])
         .output()
@@ -527,15 +508,8 @@ fn install_from_over_an_installed_toolchain_is_verified_never_ignored() {
     let same = f.env.path().join(ARCHIVE);
     std::fs::write(&same, good_archive()).unwrap();
     let out = f
-        .muslbuild()
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-            "--from",
-        ])
+        .install_command()
+        .arg("--from")
         .arg(&same)
         .output()
         .unwrap();
@@ -563,13 +537,7 @@ fn a_mirror_is_named_in_its_failure_and_in_the_install_record() {
         .muslbuild()
         .env("MUSLBUILD_MIRROR", &mirror)
         .env("MUSLBUILD_HTTP_RETRIES", "0")
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-        ])
+        .args(INSTALL_ARGS)
         .output()
         .unwrap();
     let err = stderr(&out);
@@ -589,13 +557,7 @@ fn a_mirror_is_named_in_its_failure_and_in_the_install_record() {
     let out = f
         .muslbuild()
         .env("MUSLBUILD_MIRROR", &mirror)
-        .args([
-            "toolchain",
-            "install",
-            "aarch64",
-            "--provider",
-            "musl-cross",
-        ])
+        .args(INSTALL_ARGS)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -773,11 +735,7 @@ fn kill_9_during_a_library_build_leaves_no_process_and_no_debris() {
     };
     let child = spawn_quiet(&mut run());
     let pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while !started.exists() {
-        assert!(Instant::now() < deadline, "configure never started");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    crate::support::wait_for_file(&started, "configure never started");
     kill(&child, libc::SIGKILL);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), None);

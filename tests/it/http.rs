@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
@@ -206,10 +206,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
         Fault::Stall(n) => {
             out.write_all(&body[..n.min(body.len())])?;
             out.flush()?;
-            let until = Instant::now() + Duration::from_secs(60);
-            while !stop.load(Ordering::SeqCst) && Instant::now() < until {
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            // Silent until the client hangs up (its read returns), bounded by a minute.
+            let mut stream = out;
+            stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+            let _ = std::io::Read::read(&mut stream, &mut [0u8; 1]);
             Ok(())
         }
         Fault::Truncate(n) | Fault::TruncateOnce(n) => {

@@ -606,14 +606,7 @@ fn a_killed_build_leaves_nothing_that_counts_as_built() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the vendored configure never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    crate::support::wait_for_file(&started, "the vendored configure never started");
     child.kill().unwrap(); // SIGKILL: no cleanup code runs
     child.wait().unwrap();
     let complete: Vec<_> = complete_entries(&env.cache(), "libs")

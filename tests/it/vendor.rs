@@ -824,11 +824,11 @@ fn a_cmake_project_builds_out_of_tree_and_incrementally() {
 fn a_wait_on_another_build_says_what_it_waits_for() {
     let env = TestEnv::new();
     let started = env.path().join("started");
-    let release = env.path().join("release");
+    let release = crate::support::fifo(&env.path().join("release"));
     env.write(
         "slow/Makefile",
         &format!(
-            "slow: slow.c\n\ttouch '{started}'; while [ ! -f '{release}' ]; do sleep 0.1; done\n\t$(CC) $(CFLAGS) $(LDFLAGS) -o slow slow.c\ninstall: slow\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin && cp slow $(DESTDIR)$(PREFIX)/bin/\n",
+            "slow: slow.c\n\ttouch '{started}'; cat '{release}' >/dev/null\n\t$(CC) $(CFLAGS) $(LDFLAGS) -o slow slow.c\ninstall: slow\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin && cp slow $(DESTDIR)$(PREFIX)/bin/\n",
             started = started.display(),
             release = release.display()
         ),
@@ -849,14 +849,7 @@ fn a_wait_on_another_build_says_what_it_waits_for() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while !started.exists() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first build never started"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::support::wait_for_file(&started, "the first build never started");
     let second = env
         .muslbuild()
         .current_dir(env.path().join("p2"))
@@ -865,20 +858,20 @@ fn a_wait_on_another_build_says_what_it_waits_for() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Give the second process time to reach the lock, then let the first one finish.
-    std::thread::sleep(Duration::from_secs(2));
+    let mut second = second;
+    // The first build is let finish only once the second says it waits for it.
+    let rest = crate::support::wait_for_line(
+        second.stderr.take().unwrap(),
+        "muslbuild: waiting for project slow for x86_64 (another muslbuild process holds",
+        "the second build never waited for the first",
+    );
+    // Opening the pipe for writing ends the first build's `cat`: it goes on.
     std::fs::write(&release, "").unwrap();
-    let second = second.wait_with_output().unwrap();
+    let status = second.wait().unwrap();
     let mut first = first;
     assert!(first.wait().unwrap().success());
-    let text = stderr(&second);
-    assert!(second.status.success(), "{text}");
-    assert!(
-        text.contains(
-            "muslbuild: waiting for project slow for x86_64 (another muslbuild process holds"
-        ),
-        "{text}"
-    );
+    let text = rest.join().unwrap();
+    assert!(status.success(), "{text}");
     assert!(env.path().join("p2/dist/x86_64/slow").is_file());
     assert!(text.contains("project slow for x86_64: cached"), "{text}");
 }

@@ -1,0 +1,119 @@
+//! `cargo xtask bench NAME`: each benchmark measures muslbuild and the thing it replaces
+//! (the compiler command it runs, `go build`, a hand-written script, curl) in one run and
+//! prints the ratio. None of them asserts on time.
+
+mod core;
+mod corpus;
+mod go;
+mod install;
+mod libs;
+mod project;
+mod vendor;
+
+use std::path::{Path, PathBuf};
+
+use xshell::{Shell, cmd};
+
+use crate::Result;
+
+/// What every benchmark needs: a shell, the repository, the muslbuild binary measured.
+pub struct Bench {
+    pub sh: Shell,
+    pub root: PathBuf,
+    pub muslbuild: PathBuf,
+}
+
+impl Bench {
+    fn new() -> Result<Bench> {
+        let sh = Shell::new()?;
+        let root = crate::repo_root();
+        let muslbuild = match std::env::var_os("MUSLBUILD_BIN") {
+            Some(path) => PathBuf::from(path),
+            None => {
+                let _dir = sh.push_dir(&root);
+                cmd!(sh, "cargo build --release --quiet --package muslbuild").run()?;
+                root.join("target/release/muslbuild")
+            }
+        };
+        Ok(Bench {
+            sh,
+            root,
+            muslbuild,
+        })
+    }
+
+    pub fn example(&self, name: &str) -> PathBuf {
+        self.root.join("examples").join(name)
+    }
+
+    /// The Debian source tarballs the set-up put in target/test-sources.
+    pub fn sources(&self) -> Result<PathBuf> {
+        let dir = self.root.join("target/test-sources");
+        if !dir.join("ncurses_6.4.orig.tar.gz").is_file() {
+            return Err(format!(
+                "{} has no library sources: run `bash scripts/setup-test-env.sh` first",
+                dir.display()
+            )
+            .into());
+        }
+        Ok(dir)
+    }
+
+    /// `muslbuild ARGS` in folder `dir`, quiet; its stdout.
+    pub fn muslbuild(&self, dir: &Path, args: &[&str]) -> Result<String> {
+        let bin = &self.muslbuild;
+        let _dir = self.sh.push_dir(dir);
+        checked(cmd!(self.sh, "{bin} -q {args...}"))
+    }
+}
+
+/// Runs `cmd`; a failure is an error carrying the command's stderr.
+pub fn checked(cmd: xshell::Cmd) -> Result<String> {
+    let shown = cmd.to_string();
+    let output = cmd.quiet().ignore_status().output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "`{shown}` failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+pub fn run(args: &[String]) -> Result {
+    let (name, rest) = args.split_first().ok_or(crate::USAGE)?;
+    let names: Vec<&str> = match name.as_str() {
+        "all" => vec![
+            "core", "go", "project", "vendor", "libs", "install", "corpus",
+        ],
+        one => vec![one],
+    };
+    let bench = Bench::new()?;
+    for name in names {
+        println!("== {name}");
+        match name {
+            "core" => core::run(&bench, rest)?,
+            "go" => go::run(&bench, rest)?,
+            "libs" => libs::run(&bench, rest)?,
+            "vendor" => vendor::run(&bench, rest)?,
+            "project" => project::run(&bench, rest)?,
+            "corpus" => corpus::run(&bench, rest)?,
+            "install" => install::run(&bench, rest)?,
+            other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
+        }
+        println!();
+    }
+    Ok(())
+}
+
+/// The first argument as a count, or `default`.
+fn count_arg(args: &[String], default: usize) -> Result<usize> {
+    match args.first() {
+        None => Ok(default),
+        Some(text) => text
+            .parse()
+            .map_err(|_| format!("`{text}` is not a number of runs").into()),
+    }
+}

@@ -1,0 +1,114 @@
+//! `muslbuild build` of three C programs (one with readline), one Go program and an
+//! image, for three targets: cold (new folder, empty build and Go caches, warm library
+//! prefixes and probes), a no-op rebuild (median), one `.c` file changed — each against
+//! the cold build.
+
+use std::path::Path;
+
+use xshell::cmd;
+
+use super::{Bench, count_arg};
+use crate::Result;
+use crate::measure::{Series, ratio, time};
+
+const FILES: &[(&str, &str)] = &[
+    (
+        "src/hello.c",
+        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+    ),
+    (
+        "src/count.c",
+        "#include <stdio.h>\nint main(int c, char **v) { (void)v; printf(\"%d\\n\", c - 1); return 0; }\n",
+    ),
+    (
+        "src/repl.c",
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <readline/readline.h>\n#include <readline/history.h>\n\
+         int main(void) { char *l; while ((l = readline(\"> \"))) { add_history(l); puts(l); free(l); } return 0; }\n",
+    ),
+    ("go.mod", "module example.com/bench\n\ngo 1.21\n"),
+    (
+        "cmd/server/main.go",
+        "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"server\") }\n",
+    ),
+    (
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\", \"aarch64\", \"armv7\"]\n\n[c.hello]\nsources = [\"src/hello.c\"]\n\n\
+         [c.count]\nsources = [\"src/count.c\"]\n\n[c.repl]\nsources = [\"src/repl.c\"]\nlibs = [\"readline\"]\n\n\
+         [go.server]\npackage = \"./cmd/server\"\n\n[image]\ntag = \"bench:1\"\n",
+    ),
+];
+
+pub fn run(b: &Bench, args: &[String]) -> Result {
+    let runs = count_arg(args, 10)?;
+    let work = b.sh.create_temp_dir()?;
+    // A private cache home: the benchmark empties parts of it between runs.
+    let home = work.path().join("home");
+    let _home = b.sh.push_env("MUSLBUILD_HOME", &home);
+    let _epoch = b.sh.push_env("SOURCE_DATE_EPOCH", "");
+    let _sources = b.sh.push_env("MUSLBUILD_SOURCE_DIRS", b.sources()?);
+    // Libraries, probes and zig's libc, paid in a folder of their own.
+    let warm = work.path().join("warm");
+    write_project(&warm)?;
+    build(b, &warm)?;
+    for sub in ["builds", "go-build"] {
+        let _ = std::fs::remove_dir_all(home.join(sub));
+    }
+    let project = work.path().join("project");
+    write_project(&project)?;
+    let (result, cold) = time(|| build(b, &project));
+    let (built, total) = result?;
+    let mut noop = Series::default();
+    for _ in 0..runs {
+        let (result, sample) = time(|| build(b, &project));
+        let (rebuilt, _) = result?;
+        if rebuilt != 0 {
+            return Err(format!("a no-op rebuild built {rebuilt} artifacts").into());
+        }
+        noop.push(sample);
+    }
+    let count = project.join("src/count.c");
+    let text = std::fs::read_to_string(&count)? + "/* changed */\n";
+    std::fs::write(&count, text)?;
+    let (result, one) = time(|| build(b, &project));
+    let (one_built, _) = result?;
+    println!(
+        "muslbuild build: 3 C (one with readline) + 1 Go + image, 3 targets ({total} artifacts)"
+    );
+    println!("no-op: median of {}", noop.len());
+    println!("| build | time | built | vs cold |\n|---|---:|---:|---:|");
+    println!(
+        "| cold (warm library cache) | {:.2} s | {built} | 1.000 |",
+        cold.wall
+    );
+    println!(
+        "| no-op rebuild | {:.3} s | 0 | {} |",
+        noop.wall(),
+        ratio(noop.wall(), cold.wall)
+    );
+    println!(
+        "| one .c file changed | {:.2} s | {one_built} | {} |",
+        one.wall,
+        ratio(one.wall, cold.wall)
+    );
+    Ok(())
+}
+
+fn write_project(dir: &Path) -> Result {
+    for (name, text) in FILES {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+/// `muslbuild build --json` in `dir`: (artifacts built, artifacts in all).
+fn build(b: &Bench, dir: &Path) -> Result<(usize, usize)> {
+    let muslbuild = &b.muslbuild;
+    let _dir = b.sh.push_dir(dir);
+    let report = super::checked(cmd!(b.sh, "{muslbuild} build --json"))?;
+    let report: serde_json::Value = serde_json::from_str(&report)?;
+    let artifacts = report["artifacts"].as_array().cloned().unwrap_or_default();
+    let built = artifacts.iter().filter(|a| a["state"] == "built").count();
+    Ok((built, artifacts.len()))
+}

@@ -1,0 +1,52 @@
+//! The project's own harnesses, run with `cargo xtask …` (alias in .cargo/config.toml):
+//! `bench NAME` prints one benchmark's figures as ratios against the direct compiler or the
+//! hand-written equivalent, measured in the same run; `setup` installs what the
+//! real-toolchain tests need. Commands go through `xshell`, never through a shell string
+//! built from arguments.
+
+mod bench;
+mod echoed;
+mod measure;
+mod setup;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+const USAGE: &str =
+    "usage: cargo xtask bench <core|go|libs|vendor|project|corpus|install|all> [ARGS]
+
+  core [RUNS]            hello per toolchain: overhead against the compiler command, sizes
+  go [RUNS]              Go overhead against the same `go build`, cache miss and hit; sizes
+  libs [RUNS]            ncurses + readline for three targets against a sequential script
+  vendor [TARGETS]       a vendored autotools program: cold, one .c edit, no-op
+  project [RUNS]         `muslbuild build` of a C + Go + image project: cold, no-op, one edit
+  corpus [PROGRAMS]      tests/corpus programs: cold, edit, no-op, size against Debian's
+  install [SIZE_MB]      toolchain install from 127.0.0.1 against curl (+ sha256sum, + tar)
+
+MUSLBUILD_BIN=path measures that binary instead of a fresh `cargo build --release`.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("bench") => bench::run(&args[1..]),
+        Some("setup") => setup::run(&args[1..]),
+        _ => Err(USAGE.into()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (the xtask crate sits one level below it).
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the repository")
+        .to_path_buf()
+}
