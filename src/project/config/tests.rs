@@ -101,8 +101,9 @@ fn unknown_key_has_position_and_suggestion() {
 #[test]
 fn syntax_error_has_position() {
     let (_d, r) = project(&[], "[project]\ntargets = [\"x86_64\"\n");
-    let (line, _, _, _) = config_error(r);
-    assert!(line >= 2);
+    let (line, column, message, _) = config_error(r);
+    assert_eq!((line, column), (2, 20));
+    assert!(message.contains("unclosed array"), "{message}");
 }
 
 #[test]
