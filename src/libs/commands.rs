@@ -7,7 +7,7 @@ use super::{Prepared, Request};
 use crate::cache::Cache;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::pipeline::compile::CProgram;
+use crate::pipeline::c::CProgram;
 use crate::toolchain::Toolchain;
 
 /// The library options every command that can build libraries takes.

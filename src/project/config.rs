@@ -14,7 +14,7 @@ use toml::Spanned;
 use crate::error::{Error, Result};
 use crate::image::ImageSpec;
 use crate::image::spec::Key;
-use crate::pipeline::compile::CProgram;
+use crate::pipeline::c::CProgram;
 use crate::target::Target;
 
 pub const FILE_NAME: &str = "muslbuild.toml";
