@@ -19,7 +19,7 @@ use crate::toolchain::{self, Choice};
 
 /// The image, made now or found unchanged in its layout.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ImageOutcome {
+pub(crate) struct ImageOutcome {
     pub state: Freshness,
     /// The image index digest, `sha256:…`.
     pub digest: String,
@@ -216,7 +216,7 @@ pub(super) fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Targ
 /// rest of the file) is the base the flags override, dist is the project's `out-dir`, and
 /// vendored files come from the vendored projects' installs (cached, or built now);
 /// elsewhere the flags alone, over `dist`.
-pub fn image(args: &ImageArgs, ctx: &Ctx) -> Result<ImageReport> {
+pub(crate) fn image(args: &ImageArgs, ctx: &Ctx) -> Result<ImageReport> {
     let (env, cache) = (&ctx.env, &ctx.cache);
     let Some(file) = config::find(&env.cwd) else {
         return crate::image::run(

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 
 /// `muslbuild init`: a commented starter file (and `hello.c` for it to build, when the
 /// folder has none); never overwrites.
-pub fn init(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn init(dir: &Path) -> Result<Vec<PathBuf>> {
     let file = dir.join(config::FILE_NAME);
     if file.exists() {
         return Err(Error::usage(

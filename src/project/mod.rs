@@ -24,14 +24,13 @@ use crate::pipeline::c::{self, CBuild};
 use crate::target::Target;
 use crate::toolchain::{self, Choice};
 use config::Project;
-pub use image::{ImageOutcome, image};
-pub use init::init;
-pub use vendor::staged_install;
+pub(crate) use image::{ImageOutcome, image};
+pub(crate) use init::init;
 use vendor::{lib_recipes, lib_request, unused_libraries, vendor_recipe};
 
 /// How `muslbuild build` was asked to run, over what the file says.
 #[derive(Clone, Debug, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Only these artifacts (and no image); empty means everything.
     pub names: Vec<String>,
     /// Replaces `[project] targets` when not empty.
@@ -51,7 +50,7 @@ pub struct Options {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum ArtifactKind {
+pub(crate) enum ArtifactKind {
     C,
     Go,
     Vendor,
@@ -59,7 +58,7 @@ pub enum ArtifactKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Freshness {
+pub(crate) enum Freshness {
     /// A compiler, configure or `go build` ran.
     Built,
     /// Restored from the build cache; nothing ran.
@@ -67,7 +66,7 @@ pub enum Freshness {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ArtifactReport {
+pub(crate) struct ArtifactReport {
     pub kind: ArtifactKind,
     pub state: Freshness,
     #[serde(flatten)]
@@ -77,7 +76,7 @@ pub struct ArtifactReport {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Reproducibility {
+pub(crate) struct Reproducibility {
     pub ok: bool,
     /// What differed: `x86_64/hello`, `image index`.
     pub differences: Vec<String>,
@@ -85,7 +84,7 @@ pub struct Reproducibility {
 
 /// Everything `muslbuild build` did: the human lines and the `--json` document.
 #[derive(Clone, Debug, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     pub project: PathBuf,
     pub out_dir: PathBuf,
     pub targets: Vec<Target>,
@@ -164,7 +163,7 @@ impl Artifact {
 }
 
 /// `muslbuild build` in `project_file`'s folder.
-pub fn run(project_file: &Path, options: &Options, ctx: &Ctx) -> Result<Report> {
+pub(crate) fn run(project_file: &Path, options: &Options, ctx: &Ctx) -> Result<Report> {
     let project = config::load(project_file)?;
     let report = build(&project, options, &project.out_dir, false, ctx)?;
     if !options.check_reproducible {

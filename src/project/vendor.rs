@@ -302,20 +302,6 @@ pub(super) fn lib_request(
     }
 }
 
-/// Where a vendored project's staged install for `target` is (the `DESTDIR` root, so
-/// `etc/NAME.conf`, `usr/share/NAME/…`), once `run` has built it. Image entries that copy
-/// files out of a vendored project's install read from here.
-pub fn staged_install(
-    libraries: &[libs::Outcome],
-    project: &str,
-    target: Target,
-) -> Option<PathBuf> {
-    libraries
-        .iter()
-        .find(|o| o.name == project && o.target == target)
-        .and_then(|o| o.staged.clone())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
