@@ -18,6 +18,8 @@ pub(crate) struct GoProgram {
     pub package: Vec<OsString>,
     /// `vendor/modules.txt` exists at the module root: build with `-mod=vendor`.
     pub vendored: bool,
+    /// The main module's root folder and path (`go.mod`'s `module`), if there is one.
+    pub module: Option<(PathBuf, String)>,
     /// The first file that imports "C": without `--cgo` such a package usually cannot
     /// build, and Go's own message ("build constraints exclude all Go files") does not
     /// say why.
@@ -74,6 +76,7 @@ pub(crate) fn package(inputs: &[PathBuf], cwd: &Path) -> Result<GoProgram> {
     check_main(first, &files)?;
     let root = module_root(&dir);
     let module = root.as_deref().and_then(module_path);
+    let main_module = root.clone().zip(module.clone());
     let (run_dir, rel) = match &root {
         Some(root) => (
             root.clone(),
@@ -103,6 +106,7 @@ pub(crate) fn package(inputs: &[PathBuf], cwd: &Path) -> Result<GoProgram> {
             .is_some_and(|r| r.join("vendor").join("modules.txt").is_file()),
         dir: run_dir,
         package: vec![package],
+        module: main_module,
         cgo_file: cgo_file(&files),
     })
 }
@@ -147,6 +151,7 @@ fn files_package(inputs: &[PathBuf], cwd: &Path) -> Result<GoProgram> {
         vendored: root
             .as_ref()
             .is_some_and(|r| r.join("vendor").join("modules.txt").is_file()),
+        module: root.clone().zip(root.as_deref().and_then(module_path)),
         dir,
         package: names,
         cgo_file: cgo_file(&files),
@@ -299,4 +304,239 @@ pub(crate) fn name_from_import_path(path: &str) -> String {
         .last()
         .map(|s| s.to_string())
         .unwrap_or_else(|| "main".into())
+}
+
+/// Every file a build of `program` reads that nothing else pins, found without running
+/// Go: each main-module package it imports, transitively (the folder, so that a file added
+/// to it is noticed, and its source files). Packages outside the main module come from
+/// the standard library or the module cache, pinned by Go's version and `go.sum`, which
+/// the cache key covers. Files a build constraint leaves out are included: at worst a
+/// needless rebuild. `None` where reading files cannot be sure (`//go:embed`, a vendor
+/// folder, a workspace, a local `replace`, a nested module, `-modfile`/`-overlay`): the
+/// caller asks `go list`.
+pub(crate) fn local_files(
+    program: &GoProgram,
+    go_flags: &[&str],
+    gowork: bool,
+) -> Option<Vec<PathBuf>> {
+    let (root, module) = program.module.as_ref()?;
+    if program.vendored
+        || gowork
+        || go_flags
+            .iter()
+            .any(|f| f.contains("-modfile") || f.contains("-overlay"))
+    {
+        return None;
+    }
+    if program.dir.ancestors().any(|d| d.join("go.work").exists()) {
+        return None;
+    }
+    let go_mod = std::fs::read_to_string(root.join("go.mod")).ok()?;
+    let local_replace = go_mod.lines().any(|line| {
+        line.split("//")
+            .next()
+            .unwrap_or("")
+            .split_once("=>")
+            .is_some_and(|(_, to)| {
+                let to = to.trim_start();
+                to.starts_with('.') || to.starts_with('/')
+            })
+    });
+    if local_replace {
+        return None;
+    }
+    let mut files = Vec::new();
+    let mut queue: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    // The package's own Go files: the named ones, or its folder's.
+    let first = normalize(&program.dir.join(&program.package[0]));
+    let own: Vec<PathBuf> = if first.is_dir() {
+        queue.push(first);
+        Vec::new()
+    } else {
+        seen.insert(program.dir.clone());
+        files.push(program.dir.clone());
+        program
+            .package
+            .iter()
+            .map(|n| program.dir.join(n))
+            .collect()
+    };
+    let follow = |file: &Path, files: &mut Vec<PathBuf>, queue: &mut Vec<PathBuf>| {
+        let text = std::fs::read_to_string(file).ok()?;
+        if text.contains("//go:embed") {
+            return None;
+        }
+        files.push(file.to_path_buf());
+        for import in imports(&text)? {
+            let rest = if import == *module {
+                Some("")
+            } else {
+                import
+                    .strip_prefix(module.as_str())
+                    .and_then(|r| r.strip_prefix('/'))
+            };
+            if let Some(rest) = rest {
+                queue.push(normalize(&root.join(rest)));
+            }
+        }
+        Some(())
+    };
+    for file in &own {
+        follow(file, &mut files, &mut queue)?;
+    }
+    while let Some(dir) = queue.pop() {
+        if !seen.insert(dir.clone()) || !dir.is_dir() {
+            // A missing folder is imported only by a file a constraint leaves out (else
+            // the build fails): nothing to record.
+            continue;
+        }
+        if dir != *root && dir.join("go.mod").exists() {
+            return None;
+        }
+        files.push(dir.clone());
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.is_file() && crate::pipeline::cache::is_source(p))
+            .collect();
+        entries.sort();
+        for path in entries {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if name.ends_with("_test.go") {
+                continue;
+            }
+            if name.ends_with(".go") {
+                follow(&path, &mut files, &mut queue)?;
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    Some(files)
+}
+
+/// The import paths of a Go file, or `None` if its import section cannot be read.
+pub(crate) fn imports(text: &str) -> Option<Vec<String>> {
+    let mut tokens = Tokens {
+        text: text.as_bytes(),
+        at: 0,
+    };
+    let mut paths = Vec::new();
+    if tokens.next()? != Token::Word("package") {
+        return None;
+    }
+    tokens.next()?;
+    loop {
+        match tokens.next() {
+            Some(Token::Punct(b';')) => continue,
+            Some(Token::Word("import")) => {}
+            // The first other declaration ends the imports.
+            _ => return Some(paths),
+        }
+        let grouped = tokens.peek() == Some(Token::Punct(b'('));
+        if grouped {
+            tokens.next();
+        }
+        loop {
+            match tokens.next()? {
+                Token::Punct(b')') if grouped => break,
+                Token::Punct(b';') => continue,
+                Token::Str(path) => {
+                    paths.push(path);
+                    if !grouped {
+                        break;
+                    }
+                }
+                // An import's name (`_`, `.`, an alias) before its path.
+                Token::Word(_) | Token::Punct(b'.') => {}
+                _ => return None,
+            }
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Token<'a> {
+    Word(&'a str),
+    Str(String),
+    Punct(u8),
+}
+
+/// Just enough of Go's lexer for the import section: words, string literals, single
+/// punctuation, comments skipped (the section's shape makes Go's automatic semicolons
+/// unnecessary).
+struct Tokens<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Tokens<'a> {
+    fn peek(&mut self) -> Option<Token<'a>> {
+        let at = self.at;
+        let token = self.next();
+        self.at = at;
+        token
+    }
+
+    fn next(&mut self) -> Option<Token<'a>> {
+        let t = self.text;
+        loop {
+            match t.get(self.at)? {
+                b' ' | b'\t' | b'\r' | b'\n' => self.at += 1,
+                b'/' if t.get(self.at + 1) == Some(&b'/') => {
+                    while t.get(self.at).is_some_and(|&b| b != b'\n') {
+                        self.at += 1;
+                    }
+                }
+                b'/' if t.get(self.at + 1) == Some(&b'*') => {
+                    let end = t[self.at + 2..].windows(2).position(|w| w == b"*/")?;
+                    self.at += end + 4;
+                }
+                _ => break,
+            }
+        }
+        let start = self.at;
+        let first = t[start];
+        if first == b'_' || first.is_ascii_alphanumeric() || first >= 0x80 {
+            while t
+                .get(self.at)
+                .is_some_and(|&b| b == b'_' || b.is_ascii_alphanumeric() || b >= 0x80)
+            {
+                self.at += 1;
+            }
+            return std::str::from_utf8(&t[start..self.at])
+                .ok()
+                .map(Token::Word);
+        }
+        if first == b'`' {
+            let end = t[start + 1..].iter().position(|&b| b == b'`')?;
+            self.at = start + end + 2;
+            return Some(Token::Str(
+                String::from_utf8(t[start + 1..start + 1 + end].to_vec()).ok()?,
+            ));
+        }
+        if first == b'"' {
+            let mut value = Vec::new();
+            self.at += 1;
+            loop {
+                match *t.get(self.at)? {
+                    b'"' => break,
+                    b'\\' => {
+                        // Import paths have no reason to escape anything: refuse to guess.
+                        return None;
+                    }
+                    b'\n' => return None,
+                    b => value.push(b),
+                }
+                self.at += 1;
+            }
+            self.at += 1;
+            return Some(Token::Str(String::from_utf8(value).ok()?));
+        }
+        self.at += 1;
+        Some(Token::Punct(first))
+    }
 }

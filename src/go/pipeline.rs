@@ -433,8 +433,29 @@ fn build_one(
     crate::pipeline::finish_target(job, dist, ctx, |staged, _| {
         let name = &program.name;
         let log = ctx.cache.dir("logs").join(format!("{name}-{target}.log"));
-        // `go list -deps` does not depend on the build's output: running it beside the
-        // build hides most of its cost (it loads every package again) behind the link.
+        // What the build reads, from the package's own files where that is enough (no `go`
+        // spawned beside the build); else from `go list -deps`, which does not depend on
+        // the build's output: running it beside the build hides most of its cost (it
+        // loads every package again) behind the link.
+        let user_flags: Vec<&str> = settings
+            .goflags
+            .iter()
+            .chain(&settings.go_args)
+            .map(String::as_str)
+            .collect();
+        let gowork = ctx
+            .env
+            .get_str("GOWORK")
+            .is_some_and(|v| !v.is_empty() && v != "off");
+        let read = if on.bypass_cache {
+            None
+        } else {
+            super::package::local_files(program, &user_flags, gowork)
+        };
+        if let Some(files) = read {
+            self::build(program, target, go, &settings, staged, &log)?;
+            return Ok(files);
+        }
         let (built, listed) = std::thread::scope(|scope| {
             let listing = (!on.bypass_cache)
                 .then(|| scope.spawn(|| list_deps(program, target, go, &settings, ctx)));

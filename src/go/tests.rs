@@ -17,6 +17,7 @@ fn program() -> GoProgram {
         dir: PathBuf::from("/src/app"),
         package: vec![OsString::from("./cmd/server")],
         vendored: false,
+        module: None,
         cgo_file: None,
     }
 }
@@ -353,4 +354,78 @@ fn packages_are_read_without_go() {
     assert!(is_go_input(Path::new("."), root));
     assert!(is_go_input(Path::new("cmd/server"), root));
     assert!(!is_go_input(Path::new("vendor"), root));
+}
+
+#[test]
+fn imports_are_read_from_the_import_section() {
+    let text = "// Copyright\n/* block */ package main\n\n/*\n#include <stdio.h>\n*/\nimport \"C\"\nimport (\n\t\"fmt\" // print\n\tx \"example.com/app/internal/x\"\n\t_ `embed`\n\t. \"strings\"\n)\n\nimport \"os\"\n\nfunc main() { _ = \"example.com/not/an/import\" }\n";
+    assert_eq!(
+        imports(text).unwrap(),
+        [
+            "C",
+            "fmt",
+            "example.com/app/internal/x",
+            "embed",
+            "strings",
+            "os"
+        ]
+    );
+    assert_eq!(imports("package x\n").unwrap(), Vec::<String>::new());
+    assert!(imports("not go").is_none());
+}
+
+#[test]
+fn local_files_follow_main_module_imports_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("go.mod", "module example.com/app\n\ngo 1.21\n");
+    write(
+        "cmd/server/main.go",
+        "package main\n\nimport (\n\t\"fmt\"\n\t\"example.com/app/internal/x\"\n\t\"golang.org/x/text\"\n)\n\nfunc main() { fmt.Println(x.X) }\n",
+    );
+    write("cmd/server/main_test.go", "package main\n");
+    write(
+        "internal/x/x.go",
+        "package x\n\nimport \"example.com/app/internal/y\"\n\nvar X = y.Y\n",
+    );
+    write("internal/x/x.h", "");
+    write("internal/y/y.go", "package y\n\nconst Y = 1\n");
+    write("unused/u.go", "package unused\n");
+    let program = package(&[PathBuf::from("cmd/server")], root).unwrap();
+    let files = local_files(&program, &[], false).unwrap();
+    let rel: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(root).unwrap().display().to_string())
+        .collect();
+    assert_eq!(
+        rel,
+        [
+            "cmd/server",
+            "cmd/server/main.go",
+            "internal/x",
+            "internal/x/x.go",
+            "internal/x/x.h",
+            "internal/y",
+            "internal/y/y.go",
+        ]
+    );
+    // Where reading files is not enough, the caller asks Go.
+    assert!(local_files(&program, &["-modfile=other.mod"], false).is_none());
+    assert!(local_files(&program, &[], true).is_none());
+    write(
+        "internal/y/embed.go",
+        "package y\n\nimport _ \"embed\"\n\n//go:embed data.txt\nvar data string\n",
+    );
+    assert!(local_files(&program, &[], false).is_none());
+    std::fs::remove_file(root.join("internal/y/embed.go")).unwrap();
+    write(
+        "go.mod",
+        "module example.com/app\n\nreplace golang.org/x/text => ../text\n",
+    );
+    assert!(local_files(&program, &[], false).is_none());
 }

@@ -128,6 +128,12 @@ const SOURCE_EXTENSIONS: &[&str] = &[
     "go", "c", "h", "s", "S", "syso", "cc", "cpp", "cxx", "hh", "hpp", "m",
 ];
 
+/// Whether a file's presence in a Go package folder can change a build.
+pub(crate) fn is_source(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| SOURCE_EXTENSIONS.iter().any(|s| e == *s))
+}
+
 /// A file's content hash; for a folder, the hash of the sorted names of its source files,
 /// so that a file added to a Go package folder (which no recorded file mentions) is
 /// noticed, while `dist/` appearing beside them is not.
