@@ -860,7 +860,7 @@ fn toolchain_list(
         parse_targets(targets)?
     };
     let request = toolchain_request(args)?;
-    let gos = go::list(args.go.as_deref(), env, cache);
+    let gos = go::list(args.go.as_deref(), &transitional_ctx(env, 1));
     let mut rows = Vec::new();
     for target in targets {
         let mut picked = false;
@@ -929,7 +929,7 @@ fn toolchain_list(
             });
         }
         if !picked_go {
-            let reason = match go::resolve(args.go.as_deref(), env, cache) {
+            let reason = match go::resolve(args.go.as_deref(), &transitional_ctx(env, 1)) {
                 Err(e) => format!("{e}; {}", e.help()),
                 Ok(_) => "no usable Go".into(),
             };

