@@ -53,7 +53,7 @@ pub(crate) fn run_artifact(
     env: &Env,
 ) -> Result<RunOutcome> {
     let runner = runner(target, env)?;
-    // Env::temp_dir once r-sys adds it: TMPDIR as std::env::temp_dir reads it.
+    // TMPDIR as std::env::temp_dir reads it, but from the Env snapshot.
     let temp_root = env
         .get("TMPDIR")
         .map(PathBuf::from)

@@ -141,7 +141,7 @@ pub(crate) fn per_target(
 
 /// A failed tool's log tail without the command line muslbuild echoed into the log (the
 /// error names the log; the tail is for the tool's own diagnostics).
-// r-sys provides the shared version in sys::process; this copy goes when it lands.
+// The shared version belongs in sys::process; this copy goes when it is there.
 pub(crate) fn diagnostics(tail: &str) -> String {
     tail.lines()
         .filter(|l| !l.starts_with("$ "))

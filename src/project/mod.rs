@@ -1,7 +1,8 @@
 //! `muslbuild build`: everything a `muslbuild.toml` describes, for every target, through
-//! the same pipelines as single builds (`build` for C, with its cache), then the image.
-//! The whole file is checked (`config`) before anything is built; `--check-reproducible`
-//! builds a second time into a temporary folder, without the build cache, and compares.
+//! the same pipelines as single builds (`pipeline::c`, `go`, and the shared tail for
+//! vendored programs), then the image (`image`). The whole file is checked (`config`)
+//! before anything is built; `--check-reproducible` builds a second time into a
+//! temporary folder, without the build cache, and compares. `init` writes a starter file.
 
 pub mod config;
 mod image;
@@ -169,7 +170,7 @@ pub(crate) fn run(project_file: &Path, options: &Options, ctx: &Ctx) -> Result<R
     if !options.check_reproducible {
         return Ok(report);
     }
-    // Env::temp_dir once r-sys adds it: TMPDIR as std::env::temp_dir reads it.
+    // TMPDIR as std::env::temp_dir reads it, but from the Env snapshot.
     let temp_root = ctx
         .env
         .get("TMPDIR")
