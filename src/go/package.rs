@@ -312,16 +312,17 @@ pub(crate) fn name_from_import_path(path: &str) -> String {
 /// the standard library or the module cache, pinned by Go's version and `go.sum`, which
 /// the cache key covers. Files a build constraint leaves out are included: at worst a
 /// needless rebuild. `None` where reading files cannot be sure (`//go:embed`, a vendor
-/// folder, a workspace, a local `replace`, a nested module, `-modfile`/`-overlay`): the
-/// caller asks `go list`.
+/// folder, a workspace, a local `replace`, a nested module, `-modfile`/`-overlay`, or
+/// `packages_elsewhere`: the environment's `GOWORK` or GOPATH mode): the caller asks
+/// `go list`.
 pub(crate) fn local_files(
     program: &GoProgram,
     go_flags: &[&str],
-    gowork: bool,
+    packages_elsewhere: bool,
 ) -> Option<Vec<PathBuf>> {
     let (root, module) = program.module.as_ref()?;
     if program.vendored
-        || gowork
+        || packages_elsewhere
         || go_flags
             .iter()
             .any(|f| f.contains("-modfile") || f.contains("-overlay"))

@@ -443,14 +443,16 @@ fn build_one(
             .chain(&settings.go_args)
             .map(String::as_str)
             .collect();
-        let gowork = ctx
+        // A workspace, or GOPATH mode, takes packages from elsewhere than the module.
+        let elsewhere = ctx
             .env
             .get_str("GOWORK")
-            .is_some_and(|v| !v.is_empty() && v != "off");
+            .is_some_and(|v| !v.is_empty() && v != "off")
+            || ctx.env.get_str("GO111MODULE") == Some("off");
         let read = if on.bypass_cache {
             None
         } else {
-            super::package::local_files(program, &user_flags, gowork)
+            super::package::local_files(program, &user_flags, elsewhere)
         };
         if let Some(files) = read {
             self::build(program, target, go, &settings, staged, &log)?;
