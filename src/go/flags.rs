@@ -2,7 +2,6 @@
 //! muslbuild's, with the flags that would make the result dynamic or fight muslbuild over
 //! the output refused before anything runs; and Go's own quoting.
 
-use super::pipeline::GoSettings;
 use crate::error::{Error, Result};
 
 /// The user's flags after merging: what goes into `-ldflags`, `-tags`, and what is left.
@@ -30,21 +29,25 @@ pub(super) fn refused(flag: &str, origin: &str, why: &str, help: &str) -> Error 
 
 /// Merges `GOFLAGS`, `--goflags`, `--ldflags` and `--tags`, refusing what would make the
 /// result dynamic or fight muslbuild over the output.
-pub(super) fn merge_user_flags(settings: &GoSettings) -> Result<UserFlags> {
+pub(super) fn merge_user_flags(
+    goflags: Option<&str>,
+    go_args: &[String],
+    ldflags: &[String],
+    tags: &[String],
+) -> Result<UserFlags> {
     let mut user = UserFlags::default();
-    let goflags = match &settings.goflags {
+    let goflags = match goflags {
         Some(text) => go_split(text).ok_or_else(|| {
             Error::usage(format!("cannot parse GOFLAGS `{text}`"), "GOFLAGS is a space-separated list of -flag=value settings; quote values with spaces")
         })?,
         None => Vec::new(),
     };
     take_go_flags(&goflags, "GOFLAGS", &mut user, true)?;
-    let args = settings.go_args.clone();
-    take_go_flags(&args, "--goflags", &mut user, false)?;
-    for value in &settings.ldflags {
+    take_go_flags(go_args, "--goflags", &mut user, false)?;
+    for value in ldflags {
         take_ldflags(value, "--ldflags", &mut user)?;
     }
-    for value in &settings.tags {
+    for value in tags {
         user.tags.extend(split_tags(value));
     }
     Ok(user)

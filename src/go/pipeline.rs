@@ -196,7 +196,12 @@ pub(crate) fn command(
     settings: &GoSettings,
     output: &Path,
 ) -> Result<Cmd> {
-    let user = merge_user_flags(settings)?;
+    let user = merge_user_flags(
+        settings.goflags.as_deref(),
+        &settings.go_args,
+        &settings.ldflags,
+        &settings.tags,
+    )?;
     let (goarch, goarm) = target.go_arch();
     let mut ldflags: Vec<String> = Vec::new();
     if !settings.no_strip {

@@ -8,51 +8,14 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::Freshness;
 use super::config::{self, Project};
+use super::report::{Freshness, ImageOutcome, Written};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::image::{ImageArgs, ImageReport, ImageSpec};
 use crate::libs;
 use crate::target::Target;
 use crate::toolchain::{self, Choice};
-
-/// The image, made now or found unchanged in its layout.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub(crate) struct ImageOutcome {
-    pub state: Freshness,
-    /// The image index digest, `sha256:…`.
-    pub digest: String,
-    /// `muslbuild image`'s report (index, per-platform manifests, layers, sizes, paths).
-    #[serde(flatten)]
-    pub report: serde_json::Value,
-    #[serde(skip_serializing, default)]
-    pub(super) human: String,
-    /// What the image wrote besides the layout (Dockerfile, archive), as it was then:
-    /// anything else there now (another `muslbuild image` with other flags) is rewritten.
-    #[serde(skip_serializing, default)]
-    written: Vec<Written>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Written {
-    path: PathBuf,
-    /// By content (small files), else by size, inode and mtime.
-    hashed: bool,
-    stamp: String,
-}
-
-impl ImageOutcome {
-    fn made(report: &ImageReport) -> ImageOutcome {
-        ImageOutcome {
-            state: Freshness::Built,
-            digest: report.index.digest.clone(),
-            report: serde_json::to_value(report).expect("image report serialises"),
-            human: report.human(),
-            written: Vec::new(),
-        }
-    }
-}
 
 /// The Dockerfile's sha256 (it is small) and the archive's size, inode and mtime (it
 /// appears by rename, so a rewrite changes the inode).
