@@ -270,11 +270,27 @@ impl Dist {
 }
 
 fn same_bytes(a: &Path, b: &Path) -> bool {
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => {
-            matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)
+    use std::io::Read;
+    let (Ok(mut fa), Ok(mut fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
+        return false;
+    };
+    match (fa.metadata(), fb.metadata()) {
+        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => {}
+        _ => return false,
+    }
+    // In chunks: an artifact is megabytes, and two whole copies in memory cost more in
+    // page faults than the comparison itself.
+    let (mut xa, mut xb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let Ok(n) = fa.read(&mut xa) else {
+            return false;
+        };
+        if n == 0 {
+            return fb.read(&mut xb[..1]).is_ok_and(|m| m == 0);
         }
-        _ => false,
+        if fb.read_exact(&mut xb[..n]).is_err() || xa[..n] != xb[..n] {
+            return false;
+        }
     }
 }
 
@@ -418,5 +434,23 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn same_bytes_compares_whole_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut last_differs = big.clone();
+        *last_differs.last_mut().unwrap() ^= 1;
+        let a = file("a", &big);
+        assert!(same_bytes(&a, &file("b", &big)));
+        assert!(!same_bytes(&a, &file("c", &last_differs)));
+        assert!(!same_bytes(&a, &file("d", &big[..big.len() - 1])));
+        assert!(!same_bytes(&a, &dir.path().join("missing")));
     }
 }
