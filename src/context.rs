@@ -48,6 +48,18 @@ impl Ctx {
         }
     }
 
+    /// The same run with its cache at `root` (`--check-reproducible`'s second build).
+    pub fn with_cache_at(&self, root: std::path::PathBuf) -> Ctx {
+        Ctx {
+            env: self.env.clone(),
+            cache: Cache::open(root, self.ui, Arc::clone(self.supervisor.temps())),
+            jobs: Jobs::new(self.jobs.total()),
+            ui: self.ui,
+            net: self.net.clone(),
+            supervisor: Arc::clone(&self.supervisor),
+        }
+    }
+
     /// A command to run `program`: echoed under `-v`, killed with muslbuild.
     pub fn command(&self, program: impl AsRef<OsStr>) -> Cmd {
         Cmd::under(&self.supervisor, self.ui, program)

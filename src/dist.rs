@@ -18,16 +18,16 @@ use crate::cache::{sha256_hex, write_atomic};
 use crate::error::{Error, OutputPlace, Result};
 use crate::target::Target;
 
-pub const MANIFEST: &str = "manifest.json";
-pub const CHECKSUMS: &str = "SHA256SUMS";
+pub(crate) const MANIFEST: &str = "manifest.json";
+pub(crate) const CHECKSUMS: &str = "SHA256SUMS";
 /// The intent record of an unfinished transaction.
-pub const JOURNAL: &str = ".muslbuild-journal";
+pub(crate) const JOURNAL: &str = ".muslbuild-journal";
 
 /// Checks an artifact name, wherever it comes from (`-o`, the project file, a vendored
 /// project's programs): it becomes a file name in `dist/<target>/`, a `SHA256SUMS` line
 /// and an image path, so it must be one plain path component of printable characters.
 /// Returns why the name is refused.
-pub fn check_name(name: &str) -> std::result::Result<(), String> {
+pub(crate) fn check_name(name: &str) -> std::result::Result<(), String> {
     if name.is_empty() {
         return Err("is empty".into());
     }
@@ -54,14 +54,14 @@ struct Journal {
 }
 
 /// The exclusive lock on a dist folder (released on drop).
-pub struct DistLock {
+pub(crate) struct DistLock {
     _dir: File,
 }
 
 /// Locks `root` (which must exist) and settles what a killed process left unfinished, so
 /// that the caller reads a consistent manifest, checksums and files. `muslbuild image`
 /// holds it while it reads.
-pub fn lock(root: &Path) -> Result<DistLock> {
+pub(crate) fn lock(root: &Path) -> Result<DistLock> {
     let dir = File::open(root).map_err(Error::io("cannot read the output directory", root))?;
     dir.lock()
         .map_err(Error::io("cannot lock the output directory", root))?;
@@ -136,7 +136,7 @@ fn write_records(root: &Path, manifest: &mut Manifest) -> Result<()> {
 
 /// One entry of `dist/manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     pub name: String,
     pub target: String,
     /// Relative to the dist folder: `aarch64/hello`.
@@ -149,7 +149,7 @@ pub struct Artifact {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Verification {
+pub(crate) struct Verification {
     pub ok: bool,
     #[serde(rename = "static")]
     pub is_static: bool,
@@ -159,11 +159,11 @@ pub struct Verification {
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Manifest {
+pub(crate) struct Manifest {
     pub artifacts: Vec<Artifact>,
 }
 
-pub struct Dist {
+pub(crate) struct Dist {
     root: PathBuf,
 }
 
@@ -188,7 +188,8 @@ impl Dist {
         })
     }
 
-    pub fn root(&self) -> &Path {
+    #[cfg(test)]
+    fn root(&self) -> &Path {
         &self.root
     }
 
@@ -203,10 +204,6 @@ impl Dist {
 
     pub fn relative_path(target: Target, name: &str) -> String {
         format!("{target}/{name}")
-    }
-
-    pub fn artifact_path(&self, target: Target, name: &str) -> PathBuf {
-        self.root.join(target.name()).join(name)
     }
 
     /// Moves a verified file from staging to `dist/<path>` and records `artifact` in the
@@ -272,11 +269,27 @@ impl Dist {
 }
 
 fn same_bytes(a: &Path, b: &Path) -> bool {
-    match (std::fs::metadata(a), std::fs::metadata(b)) {
-        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => {
-            matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y)
+    use std::io::Read;
+    let (Ok(mut fa), Ok(mut fb)) = (std::fs::File::open(a), std::fs::File::open(b)) else {
+        return false;
+    };
+    match (fa.metadata(), fb.metadata()) {
+        (Ok(ma), Ok(mb)) if ma.len() == mb.len() => {}
+        _ => return false,
+    }
+    // In chunks: an artifact is megabytes, and two whole copies in memory cost more in
+    // page faults than the comparison itself.
+    let (mut xa, mut xb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let Ok(n) = fa.read(&mut xa) else {
+            return false;
+        };
+        if n == 0 {
+            return fb.read(&mut xb[..1]).is_ok_and(|m| m == 0);
         }
-        _ => false,
+        if fb.read_exact(&mut xb[..n]).is_err() || xa[..n] != xb[..n] {
+            return false;
+        }
     }
 }
 
@@ -420,5 +433,23 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn same_bytes_compares_whole_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let mut last_differs = big.clone();
+        *last_differs.last_mut().unwrap() ^= 1;
+        let a = file("a", &big);
+        assert!(same_bytes(&a, &file("b", &big)));
+        assert!(!same_bytes(&a, &file("c", &last_differs)));
+        assert!(!same_bytes(&a, &file("d", &big[..big.len() - 1])));
+        assert!(!same_bytes(&a, &dir.path().join("missing")));
     }
 }

@@ -12,7 +12,7 @@ use crate::sys::process::{Cmd, describe_status};
 use crate::target::Target;
 
 #[derive(Clone, Debug, Serialize)]
-pub struct RunOutcome {
+pub(crate) struct RunOutcome {
     pub exit_code: Option<i32>,
     pub status: String,
     pub stdout: String,
@@ -22,13 +22,13 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.exit_code == Some(0)
     }
 }
 
 /// The qemu-user binary for `target`, or `None` when it runs natively here.
-pub fn runner(target: Target, env: &Env) -> Result<Option<PathBuf>> {
+pub(crate) fn runner(target: Target, env: &Env) -> Result<Option<PathBuf>> {
     if Target::host() == Some(target) {
         return Ok(None);
     }
@@ -46,17 +46,16 @@ pub fn runner(target: Target, env: &Env) -> Result<Option<PathBuf>> {
     })
 }
 
-pub fn run_artifact(
+pub(crate) fn run_artifact(
     artifact: &Path,
     target: Target,
     args: &[String],
     env: &Env,
 ) -> Result<RunOutcome> {
     let runner = runner(target, env)?;
-    let workdir = tempfile::tempdir().map_err(Error::io(
-        "cannot create a temporary directory",
-        std::env::temp_dir(),
-    ))?;
+    let temp_root = env.temp_dir();
+    let workdir = tempfile::tempdir_in(&temp_root)
+        .map_err(Error::io("cannot create a temporary directory", &temp_root))?;
     let artifact = std::path::absolute(artifact).map_err(Error::io("cannot find", artifact))?;
     let cmd = match &runner {
         Some(qemu) => Cmd::new(qemu).arg(&artifact),

@@ -12,17 +12,19 @@ use crate::cli::{
     ToolchainArgs, ToolchainCommand, ToolchainInstallArgs, ToolchainManifestArgs,
     ToolchainRemoveArgs, VerifyArgs,
 };
+use crate::context::Ctx;
 use crate::dist::{Artifact, Dist};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::go;
 use crate::jobs::Jobs;
 use crate::libs::{self, commands::LibOptions};
-use crate::pipeline::c::{self as build, Built, CBuild};
-use crate::pipeline::compile::CProgram;
+use crate::pipeline::Built;
+use crate::pipeline::c::{self as build, CBuild, CProgram};
 use crate::run::{RunOutcome, run_artifact};
 use crate::sys::download;
 use crate::sys::ui::human_size;
+use crate::sys::ui::{Ui, Verbosity};
 use crate::target::Target;
 use crate::toolchain::install::{self as toolchain_install, InstallOptions};
 use crate::toolchain::manifest::{ManifestProvider, Want};
@@ -88,7 +90,7 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
     }
 }
 
-fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, cache: &Cache) -> Result<()> {
+fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, _cache: &Cache) -> Result<()> {
     let file = absolute(env, &args.file);
     if !file.is_file() {
         return Err(Error::usage(
@@ -119,7 +121,8 @@ fn build_project(global: &GlobalArgs, args: &ProjectArgs, env: &Env, cache: &Cac
         keep_failed: args.keep_failed,
         strict: args.strict,
     };
-    let report = crate::project::run(&file, &options, env, cache).map_err(|e| match e {
+    let ctx = transitional_ctx(env, options.jobs.max(1));
+    let report = crate::project::run(&file, &options, &ctx).map_err(|e| match e {
         // Positions read best as the user would type the path: `muslbuild.toml:3:9`.
         Error::Config {
             file,
@@ -236,7 +239,8 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
 }
 
 fn image(global: &GlobalArgs, args: &super::ImageArgs, env: &Env, cache: &Cache) -> Result<()> {
-    let report = crate::project::image(&args.overrides(), env, cache)?;
+    let _ = cache;
+    let report = crate::project::image(&args.overrides(), &transitional_ctx(env, 1))?;
     if global.json {
         println!(
             "{}",
@@ -408,10 +412,9 @@ fn build_go_inputs(
     args: &BuildArgs,
     targets: &[Target],
     request: &toolchain::ToolchainRequest,
-    jobs: &Jobs,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
+    let env = &ctx.env;
     let mut program = go::package(&args.inputs, &env.cwd)?;
     program.name = match &args.output {
         Some(name) => output_name(name)?,
@@ -428,10 +431,7 @@ fn build_go_inputs(
             "add --cgo if the program contains C (import \"C\"); pure Go needs none of them",
         ));
     }
-    let mut settings = go::GoSettings::from_env(env, cache);
-    settings.ldflags = args.ldflags.clone();
-    settings.tags = args.tags.clone();
-    settings.go_args = args
+    let go_args = args
         .goflags
         .iter()
         .map(|v| {
@@ -446,67 +446,58 @@ fn build_go_inputs(
         .into_iter()
         .flatten()
         .collect();
-    settings.offline = global.offline || env.offline();
-    settings.no_strip = args.no_strip;
-    let go_toolchain = go::resolve(args.toolchain.go.as_deref(), env, cache)?;
-    // Refuse bad flags before anything is created.
-    go::command(
-        &program,
-        targets[0],
-        &go_toolchain,
-        &settings,
-        Path::new("check"),
-    )?;
-    let cgo_inputs = go::CgoInputs {
-        include_dirs: args.include.iter().map(|p| absolute(env, p)).collect(),
-        lib_dirs: args.lib_dir.iter().map(|p| absolute(env, p)).collect(),
-        libs: args.link.clone(),
-        cflags: {
-            let mut flags = env.flags("CGO_CFLAGS");
-            flags.extend(args.define.iter().map(|d| format!("-D{d}")));
-            flags.extend(split_flags(&args.cflags, "--cflags")?);
-            flags
-        },
-        ldflags: env.flags("CGO_LDFLAGS"),
+    let cgo = if args.cgo {
+        let mut cflags: Vec<String> = args.define.iter().map(|d| format!("-D{d}")).collect();
+        cflags.extend(split_flags(&args.cflags, "--cflags")?);
+        Some(go::CgoFlags {
+            include_dirs: args.include.iter().map(|p| absolute(env, p)).collect(),
+            lib_dirs: args.lib_dir.iter().map(|p| absolute(env, p)).collect(),
+            libs: args.link.clone(),
+            cflags,
+            ldflags: Vec::new(),
+        })
+    } else {
+        None
     };
+    let options = go::GoOptions {
+        go: args.toolchain.go.clone(),
+        ldflags: args.ldflags.clone(),
+        tags: args.tags.clone(),
+        go_args,
+        offline: global.offline || env.offline(),
+        no_strip: args.no_strip,
+        cgo,
+    };
+    let plan = go::plan(program, options, targets[0], ctx)?;
     // cgo's C libraries (`--lib`), per target, before anything reaches dist/.
     let lib_options = lib_options(&args.libs, &[]);
-    let mut libraries = std::collections::BTreeMap::new();
     let mut prepared = None;
     if args.cgo && !lib_options.is_empty() {
         lib_options.request(env)?;
-        let toolchains = resolve_all(targets, request, env, cache)?;
-        let ctx = libs::transitional_ctx(env, jobs.total());
-        prepared = libs::commands::prepare_programs(&lib_options, &toolchains, &ctx)?;
-        for (target, set) in prepared.iter().flat_map(|p| p.link_sets.iter()) {
-            libraries.insert(
-                *target,
-                go::CgoInputs {
-                    include_dirs: set.include_dirs.clone(),
-                    lib_dirs: set.lib_dirs.clone(),
-                    libs: set.libs.clone(),
-                    ..go::CgoInputs::default()
-                },
-            );
-        }
+        let toolchains = resolve_all(targets, request, env, &ctx.cache)?;
+        prepared = libs::commands::prepare_programs(&lib_options, &toolchains, ctx)?;
     }
     let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
-    let results = go::build_all(
-        &go::GoBuild {
-            program: &program,
-            targets,
-            go: &go_toolchain,
-            settings: &settings,
-            cgo: args.cgo.then_some((request, &cgo_inputs)),
-            libraries: &libraries,
-            jobs,
-            bypass_cache: false,
-        },
-        &dist,
-        env,
-        cache,
-    );
+    let on = go::GoTargets {
+        targets,
+        toolchain: request,
+        libraries: prepared.as_ref(),
+        bypass_cache: false,
+    };
+    let results = go::build_all(&plan, &on, &dist, ctx);
     Ok((dist, results, prepared))
+}
+
+/// A `Ctx` for the pipeline's entry points until `cli` makes the one `Ctx` itself.
+fn transitional_ctx(env: &Env, jobs: usize) -> Ctx {
+    let ui = Ui {
+        verbosity: match crate::sys::process::verbosity() {
+            crate::sys::process::QUIET => Verbosity::Quiet,
+            crate::sys::process::NORMAL => Verbosity::Normal,
+            _ => Verbosity::Verbose,
+        },
+    };
+    Ctx::new(env.clone(), ui, download::settings(), jobs)
 }
 
 #[derive(Serialize)]
@@ -542,7 +533,8 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
             "give -j 1 or more (default: the number of CPUs)",
         ));
     }
-    let jobs = Jobs::new(args.jobs.unwrap_or_else(Jobs::default_count));
+    let ctx = transitional_ctx(env, args.jobs.unwrap_or_else(Jobs::default_count));
+    let jobs = &ctx.jobs;
     let is_go = args
         .inputs
         .first()
@@ -556,8 +548,7 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
     }
     let mut libraries = None;
     let (dist, results) = if is_go {
-        let (dist, results, prepared) =
-            build_go_inputs(global, args, &targets, &request, &jobs, env, cache)?;
+        let (dist, results, prepared) = build_go_inputs(global, args, &targets, &request, &ctx)?;
         libraries = prepared;
         (dist, results)
     } else {
@@ -576,13 +567,11 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
                 program: &program,
                 targets: &targets,
                 toolchain: &request,
-                jobs: &jobs,
                 bypass_cache: false,
                 libraries: libraries.as_ref(),
             },
             &dist,
-            env,
-            cache,
+            &ctx,
         );
         (dist, results)
     };
@@ -859,7 +848,7 @@ fn toolchain_list(
         parse_targets(targets)?
     };
     let request = toolchain_request(args)?;
-    let gos = go::list(args.go.as_deref(), env, cache);
+    let gos = go::list(args.go.as_deref(), &transitional_ctx(env, 1));
     let mut rows = Vec::new();
     for target in targets {
         let mut picked = false;
@@ -928,7 +917,7 @@ fn toolchain_list(
             });
         }
         if !picked_go {
-            let reason = match go::resolve(args.go.as_deref(), env, cache) {
+            let reason = match go::resolve(args.go.as_deref(), &transitional_ctx(env, 1)) {
                 Err(e) => format!("{e}; {}", e.help()),
                 Ok(_) => "no usable Go".into(),
             };

@@ -1,37 +1,24 @@
 //! The C pipeline for one program: per target (concurrently, within the `-j` budget)
-//! resolve a toolchain, compile and link into staging, verify, install into `dist/`;
-//! then record the manifest. A target that fails leaves nothing in `dist/`. Every
-//! artifact goes through the build cache (`incremental`): an unchanged one is restored
-//! without running the compiler.
+//! resolve a toolchain, compile and link into staging in one driver call (with defaults
+//! for tiny, reproducible, static executables), then the shared tail (`pipeline`). Every
+//! artifact goes through the build cache: an unchanged one is restored without running
+//! the compiler.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::cache::Cache;
-use crate::dist::{Artifact, Dist, Verification};
-use crate::env::Env;
+use crate::context::Ctx;
+use crate::dist::Dist;
 use crate::error::{Error, Result};
-use crate::jobs::Jobs;
-use crate::pipeline::cache::{self as incremental, Slot};
-use crate::pipeline::compile::{self as compile, CProgram};
+use crate::pipeline::cache;
+use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
+use crate::sys::process::Cmd;
 use crate::target::Target;
-use crate::toolchain::{self, Toolchain};
-use crate::verify;
+use crate::toolchain::{self, Flavor, Toolchain};
 
-pub struct Built {
-    pub target: Target,
-    pub path: PathBuf,
-    pub artifact: Artifact,
-    /// What built it, for the summary line: `zig 0.17.1`, `go 1.27.3 + zig 0.17.1`.
-    pub toolchain: String,
-    /// Restored from the build cache: no compiler, configure or `go build` ran.
-    pub cached: bool,
-}
-
-pub struct CBuild<'a> {
+pub(crate) struct CBuild<'a> {
     pub program: &'a CProgram,
     pub targets: &'a [Target],
     pub toolchain: &'a toolchain::ToolchainRequest,
-    pub jobs: &'a Jobs,
     /// Build even when the cache has the artifact, and do not record it
     /// (`--check-reproducible`'s second build).
     pub bypass_cache: bool,
@@ -40,91 +27,60 @@ pub struct CBuild<'a> {
 }
 
 /// Builds every target; the results come back in the order of `targets`.
-pub fn build_c(
-    build: &CBuild<'_>,
-    dist: &Dist,
-    env: &Env,
-    cache: &Cache,
-) -> Vec<(Target, Result<Built>)> {
-    crate::jobs::per_target(build.targets, |target| {
-        let _slot = build.jobs.acquire();
-        build_one(build, target, dist, env, cache)
+pub(crate) fn build_c(build: &CBuild<'_>, dist: &Dist, ctx: &Ctx) -> Vec<(Target, Result<Built>)> {
+    super::per_target(build.targets, &ctx.jobs, 1, |target| {
+        build_one(build, target, dist, ctx)
     })
 }
 
-fn build_one(
-    build: &CBuild<'_>,
-    target: Target,
-    dist: &Dist,
-    env: &Env,
-    cache: &Cache,
-) -> Result<Built> {
-    let toolchain = toolchain::resolve(target, build.toolchain, env, cache)?;
+fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Result<Built> {
+    let toolchain = toolchain::resolve(target, build.toolchain, &ctx.env, &ctx.cache)?;
     let mut program = build.program.clone();
     if let Some(set) = build.libraries.and_then(|p| p.link_set(target)) {
         program.link_libraries(set);
     }
     let name = &program.name;
-    let staging = dist.staging()?;
-    let staged = staging.path().join(name);
-    let (key, command) = key(&program, &toolchain)?;
-    let slot = Slot::new(cache, name, target, &key);
-    let cached =
-        incremental::restore_hit(&slot, build.bypass_cache, &staged, (name, target), &command)?;
-    let mut deps = Vec::new();
-    if !cached {
-        let log = cache.dir("logs").join(format!("{name}-{target}.log"));
-        let depfile = staging.path().join(".deps.d");
-        let cmd = compile::command(&program, &toolchain, &staged)
+    let (key, shown) = key(&program, &toolchain)?;
+    let job = TargetJob {
+        name,
+        target,
+        made_by: MadeBy {
+            tool: toolchain.provider.name().to_string(),
+            version: toolchain.version.clone(),
+            label: toolchain.label(),
+        },
+        caching: Caching::Keyed {
+            key,
+            command: shown,
+            bypass: build.bypass_cache,
+        },
+    };
+    super::finish_target(job, dist, ctx, |staged, staging| {
+        let logs = ctx.cache.dir("logs");
+        let log = logs.join(format!("{name}-{target}.log"));
+        let depfile = staging.join(".deps.d");
+        let cmd = command(&program, &toolchain, staged)
             .arg("-MD")
             .arg("-MF")
             .arg(&depfile);
-        compile::run(cmd, &program, &toolchain, &log)?;
+        run(cmd, &program, &toolchain, &log)?;
         // With several sources one depfile holds only the last one's; the others get a
         // preprocessor-only pass of their own.
-        deps = read_depfile(&depfile, env)?;
-        let deps_log = cache.dir("logs").join(format!("{name}-{target}.deps.log"));
+        let mut deps = read_depfile(&depfile, ctx)?;
+        let deps_log = logs.join(format!("{name}-{target}.deps.log"));
         let (_, others) = program.sources.split_last().expect("a program has sources");
         for (i, source) in others.iter().enumerate() {
-            let depfile = staging.path().join(format!(".deps-{i}.d"));
+            let depfile = staging.join(format!(".deps-{i}.d"));
             let mut one = program.clone();
             one.sources = vec![source.clone()];
-            let cmd = compile::command(&one, &toolchain, std::path::Path::new("/dev/null"))
+            let cmd = command(&one, &toolchain, Path::new("/dev/null"))
                 .arg("-M")
                 .arg("-MF")
                 .arg(&depfile);
-            compile::run(cmd, &program, &toolchain, &deps_log)?;
-            deps.extend(read_depfile(&depfile, env)?);
+            run(cmd, &program, &toolchain, &deps_log)?;
+            deps.extend(read_depfile(&depfile, ctx)?);
         }
-    }
-    let report = verify::verify_file(&staged, Some(target))?.into_result()?;
-    if !cached && !build.bypass_cache {
-        slot.store(cache, &staged, &deps)?;
-    }
-    let facts_machine = target.elf().machine;
-    let artifact = Artifact {
-        name: name.clone(),
-        target: target.name().to_string(),
-        path: Dist::relative_path(target, name),
-        size: report.size,
-        sha256: report.sha256.clone(),
-        toolchain: toolchain.provider.name().to_string(),
-        toolchain_version: toolchain.version.clone(),
-        verification: Verification {
-            ok: report.ok,
-            is_static: true,
-            static_pie: report.static_pie,
-            stripped: report.stripped,
-            machine: verify::machine_name(facts_machine),
-        },
-    };
-    let path = dist.install(&staged, &artifact)?;
-    Ok(Built {
-        target,
-        path,
-        artifact,
-        toolchain: toolchain.label(),
-        cached,
+        Ok(deps)
     })
 }
 
@@ -132,21 +88,217 @@ fn build_one(
 /// include and library folders, whose cached prefixes are named by their keys), the
 /// sources' contents, the toolchain's fingerprint and the target.
 fn key(program: &CProgram, toolchain: &Toolchain) -> Result<(String, String)> {
-    let command = compile::command(program, toolchain, std::path::Path::new("OUT")).display();
+    let command = command(program, toolchain, Path::new("OUT")).display();
     let mut parts = vec![
-        incremental::LOGIC.to_string(),
+        cache::LOGIC.to_string(),
         toolchain.target.name().to_string(),
         toolchain.fingerprint.clone(),
         command.clone(),
     ];
     for source in &program.sources {
         parts.push(source.display().to_string());
-        parts.push(incremental::file_sha256(source).map_err(Error::io("cannot read", source))?);
+        parts.push(cache::file_sha256(source).map_err(Error::io("cannot read", source))?);
     }
     Ok((crate::cache::key(parts), command))
 }
 
-fn read_depfile(path: &std::path::Path, env: &Env) -> Result<Vec<PathBuf>> {
+fn read_depfile(path: &Path, ctx: &Ctx) -> Result<Vec<PathBuf>> {
     let text = std::fs::read(path).map_err(Error::io("cannot read", path))?;
-    Ok(incremental::parse_depfile(&text, &env.cwd))
+    Ok(cache::parse_depfile(&text, &ctx.env.cwd))
+}
+
+/// One C program as the user described it; paths are absolute.
+#[derive(Clone, Debug, Default)]
+pub struct CProgram {
+    pub name: String,
+    pub sources: Vec<PathBuf>,
+    pub include_dirs: Vec<PathBuf>,
+    pub defines: Vec<String>,
+    pub lib_dirs: Vec<PathBuf>,
+    pub libs: Vec<String>,
+    /// `CFLAGS`, then `--cflags`: after muslbuild's defaults, so they win.
+    pub cflags: Vec<String>,
+    pub ldflags: Vec<String>,
+    pub strip: bool,
+    /// Folders whose absolute path must not reach the output (`-ffile-prefix-map`).
+    pub prefix_maps: Vec<PathBuf>,
+    pub source_date_epoch: u64,
+}
+
+impl CProgram {
+    /// Adds a target's libraries: their headers and archives come after the user's own
+    /// `-I`/`-L`, and their link names after the user's `-l`, dependents first.
+    pub(crate) fn link_libraries(&mut self, set: &crate::libs::LinkSet) {
+        self.include_dirs.extend(set.include_dirs.iter().cloned());
+        self.lib_dirs.extend(set.lib_dirs.iter().cloned());
+        self.libs.extend(set.libs.iter().cloned());
+    }
+}
+
+/// The defaults for small code: optimise for size and let the linker drop every function
+/// and object nobody calls.
+const SIZE_FLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections"];
+const LINK_FLAGS: &[&str] = &["-static", "-Wl,--gc-sections"];
+
+fn command(program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd {
+    let mut cmd = toolchain
+        .cc
+        .command()
+        .response_file_allowed()
+        .args(toolchain.target_flags())
+        .args(SIZE_FLAGS);
+    for dir in &program.prefix_maps {
+        // OsString, not `display()`: a folder whose name is not UTF-8 must map too.
+        let mut map = std::ffi::OsString::from("-ffile-prefix-map=");
+        map.push(dir);
+        map.push("=.");
+        cmd = cmd.arg(map);
+    }
+    for dir in &program.include_dirs {
+        cmd = cmd.arg("-I").arg(dir);
+    }
+    for define in &program.defines {
+        cmd = cmd.arg(format!("-D{define}"));
+    }
+    cmd = cmd
+        .args(&program.cflags)
+        .args(&program.sources)
+        .args(LINK_FLAGS);
+    if program.strip {
+        cmd = cmd.arg("-s");
+    } else if toolchain.flavor == Flavor::Zig {
+        // zig drops the symbol table by itself at -Os; only -g makes it keep symbols.
+        cmd = cmd.arg("-g");
+    }
+    for dir in &program.lib_dirs {
+        cmd = cmd.arg("-L").arg(dir);
+    }
+    cmd = cmd.args(&program.ldflags);
+    for lib in &program.libs {
+        cmd = cmd.arg(format!("-l{lib}"));
+    }
+    cmd.arg("-o")
+        .arg(output)
+        .env("SOURCE_DATE_EPOCH", program.source_date_epoch.to_string())
+}
+
+/// Past this many bytes of `-D` flags they go into a forced-include header.
+const DEFINES_IN_HEADER_ABOVE: usize = 64 * 1024;
+
+/// Runs a compiler command for `program` (the link itself, or a dependency scan).
+fn run(cmd: Cmd, program: &CProgram, toolchain: &Toolchain, log: &Path) -> Result<()> {
+    let dir = log.parent().unwrap_or(Path::new("."));
+    let (cmd, _header) = defines_in_header(cmd, dir)?;
+    match cmd.run_logged(log) {
+        Ok(()) => Ok(()),
+        Err(Error::CommandFailed { tail, .. }) => Err(Error::Compile {
+            stage: if is_link_failure(&tail) {
+                "linking"
+            } else {
+                "compiling"
+            },
+            name: program.name.clone(),
+            target: toolchain.target,
+            log: log.to_path_buf(),
+            tail: super::diagnostics(&tail),
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+/// The driver passes `-D` flags on to the compiler proper on its command line, which a
+/// response file does not shorten: past the limit they become `#define` lines of a
+/// header given with `-include` (same meaning: `-D` is processed before `-include`).
+/// Not done when a `-U` could be meant to undo one of them.
+fn defines_in_header(cmd: Cmd, dir: &Path) -> Result<(Cmd, Option<tempfile::NamedTempFile>)> {
+    use std::os::unix::ffi::OsStrExt;
+    let define = |a: &std::ffi::OsString| a.as_bytes().starts_with(b"-D") && a.len() > 2;
+    let args = cmd.get_args();
+    let size: usize = args.iter().filter(|a| define(a)).map(|a| a.len() + 1).sum();
+    if size <= DEFINES_IN_HEADER_ABOVE || args.iter().any(|a| a.as_bytes().starts_with(b"-U")) {
+        return Ok((cmd, None));
+    }
+    let mut header = Vec::new();
+    for arg in args.iter().filter(|a| define(a)) {
+        let body = &arg.as_bytes()[2..];
+        let (name, value) = match body.iter().position(|&b| b == b'=') {
+            Some(i) => (&body[..i], &body[i + 1..]),
+            None => (body, &b"1"[..]),
+        };
+        header.extend_from_slice(b"#define ");
+        header.extend_from_slice(name);
+        header.push(b' ');
+        header.extend_from_slice(value);
+        header.push(b'\n');
+    }
+    std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
+    let mut file = tempfile::Builder::new()
+        .prefix(&crate::cache::temp_prefix(dir))
+        .suffix(".h")
+        .tempfile_in(dir)
+        .map_err(Error::io("cannot write a header in", dir))?;
+    std::io::Write::write_all(&mut file, &header)
+        .map_err(Error::io("cannot write", file.path()))?;
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    let mut placed = false;
+    for arg in args {
+        if define(arg) {
+            if !placed {
+                rest.push("-include".into());
+                rest.push(file.path().into());
+                placed = true;
+            }
+        } else {
+            rest.push(arg.clone());
+        }
+    }
+    Ok((cmd.with_args(rest), Some(file)))
+}
+
+fn is_link_failure(log: &str) -> bool {
+    log.lines().any(|l| {
+        l.contains("undefined reference")
+            || l.contains("undefined symbol")
+            || l.contains("ld: cannot find")
+            || l.contains("ld.lld: error")
+            || l.contains("collect2: error")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn many_defines_become_a_forced_include_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let defines: Vec<String> = (0..10_000).map(|i| format!("-DNAME{i}=v{i}")).collect();
+        let cmd = Cmd::new("cc")
+            .arg("-Os")
+            .args(&defines)
+            .args(["-DFLAG", "x.c"]);
+        let (moved, header) = defines_in_header(cmd.clone(), dir.path()).unwrap();
+        let header = header.expect("past the limit");
+        let text = std::fs::read_to_string(header.path()).unwrap();
+        assert!(text.starts_with("#define NAME0 v0\n"), "{text}");
+        assert!(text.ends_with("#define NAME9999 v9999\n#define FLAG 1\n"));
+        let args: Vec<_> = moved.get_args().to_vec();
+        assert_eq!(args[0], "-Os");
+        assert_eq!(args[1], "-include");
+        assert_eq!(args[2], header.path().as_os_str());
+        assert_eq!(args[3..], ["x.c"]);
+        // A -U might undo one of them: the order matters, so nothing moves.
+        let (kept, none) = defines_in_header(cmd.arg("-UNAME3"), dir.path()).unwrap();
+        assert!(none.is_none());
+        assert_eq!(kept.get_args().len(), 10_004);
+    }
+
+    #[test]
+    fn link_failures_are_told_apart() {
+        assert!(is_link_failure(
+            "/usr/bin/ld: x.o: undefined reference to `foo'"
+        ));
+        assert!(is_link_failure("ld.lld: error: undefined symbol: foo"));
+        assert!(!is_link_failure("x.c:1:1: error: expected ';'"));
+    }
 }

@@ -10,32 +10,33 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::cache::{self, Cache};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::target::Target;
 
 /// Bumped when what a key covers changes, so old entries are not reused.
-pub const LOGIC: &str = "muslbuild-builds-1";
+pub(crate) const LOGIC: &str = "muslbuild-builds-1";
 
 const ARTIFACT: &str = "artifact";
 const DEPS: &str = "deps.json";
 
 /// A file the build read, and its content's sha256 at the time.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dep {
+pub(crate) struct Dep {
     #[serde(with = "crate::cache::os_path")]
     pub path: PathBuf,
     pub sha256: String,
 }
 
-/// Where one artifact's cache entry lives.
-pub struct Slot {
+/// One artifact's entry in the build cache: where it lives, and the lock that guards it.
+pub(crate) struct BuildEntry {
     dir: PathBuf,
     lock: String,
 }
 
-impl Slot {
-    pub fn new(cache: &Cache, name: &str, target: Target, key: &str) -> Slot {
-        Slot {
+impl BuildEntry {
+    pub(crate) fn new(cache: &Cache, name: &str, target: Target, key: &str) -> BuildEntry {
+        BuildEntry {
             dir: cache
                 .dir("builds")
                 .join(format!("{name}-{target}-{}", &key[..32])),
@@ -45,7 +46,7 @@ impl Slot {
 
     /// The cached artifact, if the entry is complete and every file it depends on still
     /// has the recorded contents.
-    pub fn lookup(&self) -> Option<PathBuf> {
+    pub(crate) fn lookup(&self) -> Option<PathBuf> {
         if !cache::is_complete(&self.dir) {
             return None;
         }
@@ -61,7 +62,7 @@ impl Slot {
     }
 
     /// Records a verified artifact and what it was built from, replacing an older entry.
-    pub fn store(&self, cache: &Cache, artifact: &Path, deps: &[PathBuf]) -> Result<()> {
+    pub(crate) fn store(&self, cache: &Cache, artifact: &Path, deps: &[PathBuf]) -> Result<()> {
         let mut recorded = Vec::new();
         for path in deps {
             // A file that vanished since the build (a generated header) cannot be
@@ -88,38 +89,36 @@ impl Slot {
         .map_err(Error::io("cannot write", &deps_path))?;
         cache::publish_dir(temp, &self.dir, LOGIC)
     }
-}
 
-/// Under `-v`, says which command a restored artifact was built by, so the command line
-/// stays visible on a warm build too.
-/// On a hit (and unless the caller bypasses the cache), copies the cached artifact to
-/// `staged` and says so under `-v`; returns whether it did.
-pub fn restore_hit(
-    slot: &Slot,
-    bypass: bool,
-    staged: &Path,
-    (name, target): (&str, Target),
-    command: &str,
-) -> Result<bool> {
-    match slot.lookup().filter(|_| !bypass) {
-        Some(file) => {
-            restore(&file, staged)?;
-            report_hit(name, target, command);
-            Ok(true)
+    /// On a hit (and unless the caller bypasses the cache), copies the cached artifact to
+    /// `staged` and, under `-v`, says which command built it, so the command line stays
+    /// visible on a warm build too; returns whether it did.
+    pub(crate) fn restore_hit(
+        &self,
+        bypass: bool,
+        staged: &Path,
+        (name, target): (&str, Target),
+        command: &str,
+        ctx: &Ctx,
+    ) -> Result<bool> {
+        match self.lookup().filter(|_| !bypass) {
+            Some(file) => {
+                restore(&file, staged)?;
+                if ctx.ui.echoes_commands() {
+                    eprintln!(
+                        "muslbuild: {name} for {target} from the build cache, built by:\n  {command}"
+                    );
+                }
+                Ok(true)
+            }
+            None => Ok(false),
         }
-        None => Ok(false),
-    }
-}
-
-fn report_hit(name: &str, target: Target, command: &str) {
-    if crate::sys::process::verbosity() >= crate::sys::process::VERBOSE {
-        eprintln!("muslbuild: {name} for {target} from the build cache, built by:\n  {command}");
     }
 }
 
 /// Copies a cached artifact to `staged` (in dist's staging folder, so that installing
 /// it is still a rename and dist never shares an inode with the cache).
-pub fn restore(cached: &Path, staged: &Path) -> Result<()> {
+pub(crate) fn restore(cached: &Path, staged: &Path) -> Result<()> {
     std::fs::copy(cached, staged).map_err(Error::io("cannot write", staged))?;
     Ok(())
 }
@@ -129,10 +128,16 @@ const SOURCE_EXTENSIONS: &[&str] = &[
     "go", "c", "h", "s", "S", "syso", "cc", "cpp", "cxx", "hh", "hpp", "m",
 ];
 
+/// Whether a file's presence in a Go package folder can change a build.
+pub(crate) fn is_source(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| SOURCE_EXTENSIONS.iter().any(|s| e == *s))
+}
+
 /// A file's content hash; for a folder, the hash of the sorted names of its source files,
 /// so that a file added to a Go package folder (which no recorded file mentions) is
 /// noticed, while `dist/` appearing beside them is not.
-pub fn file_sha256(path: &Path) -> std::io::Result<String> {
+pub(crate) fn file_sha256(path: &Path) -> std::io::Result<String> {
     if path.is_dir() {
         let mut names: Vec<String> = Vec::new();
         for entry in std::fs::read_dir(path)? {
@@ -157,7 +162,7 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
 
 /// The prerequisites in a Make-style depfile (`out.o: a.c a.h \` …), relative paths taken
 /// from `cwd`, which is where the compiler ran.
-pub fn parse_depfile(text: &[u8], cwd: &Path) -> Vec<PathBuf> {
+pub(crate) fn parse_depfile(text: &[u8], cwd: &Path) -> Vec<PathBuf> {
     use std::os::unix::ffi::OsStrExt;
     // Bytes, not text: a path need not be UTF-8.
     let mut deps = Vec::new();
@@ -246,15 +251,16 @@ mod tests {
         let artifact = dir.path().join("hello");
         std::fs::write(&artifact, b"\x7fELF").unwrap();
         let key = cache::key(["x"]);
-        let slot = Slot::new(&cache, "hello", Target::X86_64, &key);
-        assert!(slot.lookup().is_none());
-        slot.store(&cache, &artifact, std::slice::from_ref(&header))
+        let entry = BuildEntry::new(&cache, "hello", Target::X86_64, &key);
+        assert!(entry.lookup().is_none());
+        entry
+            .store(&cache, &artifact, std::slice::from_ref(&header))
             .unwrap();
-        let hit = slot.lookup().unwrap();
+        let hit = entry.lookup().unwrap();
         assert_eq!(std::fs::read(hit).unwrap(), b"\x7fELF");
         std::fs::write(&header, "#define A 2\n").unwrap();
-        assert!(slot.lookup().is_none());
+        assert!(entry.lookup().is_none());
         std::fs::remove_file(&header).unwrap();
-        assert!(slot.lookup().is_none());
+        assert!(entry.lookup().is_none());
     }
 }

@@ -1,5 +1,150 @@
-//! From inputs to a verified artifact in `dist/`: the C pipeline and the build cache.
+//! From inputs to a verified artifact in `dist/`. Every kind of program (C, Go, a
+//! vendored project's program) ends in the same tail, written once here: stage, verify,
+//! store in the build cache, install into `dist/`, describe it for the manifest. The
+//! per-target runner (every target concurrently within the `-j` budget) is here too.
+//! `c` is the C pipeline, `cache` the build cache; Go's lives in `crate::go`.
 
-pub mod c;
-pub mod cache;
-pub mod compile;
+pub(crate) mod c;
+pub(crate) mod cache;
+
+use std::path::{Path, PathBuf};
+
+use crate::context::Ctx;
+use crate::dist::{Artifact, Dist, Verification};
+use crate::error::Result;
+use crate::jobs::Jobs;
+use crate::target::Target;
+use crate::verify;
+
+use self::cache::BuildEntry;
+
+/// One target's artifact, installed in `dist/`.
+pub(crate) struct Built {
+    pub target: Target,
+    pub path: PathBuf,
+    pub artifact: Artifact,
+    /// What built it, for the summary line: `zig 0.17.1`, `go 1.27.3 + zig 0.17.1`.
+    pub toolchain: String,
+    /// Reused: restored from the build cache (no compiler, configure or `go build` ran),
+    /// or a vendored project's install that was already built.
+    pub cached: bool,
+}
+
+/// Who made an artifact: the manifest's `toolchain` and `toolchain_version`, and the
+/// summary line's label.
+pub(crate) struct MadeBy {
+    pub tool: String,
+    pub version: String,
+    pub label: String,
+}
+
+/// How an artifact relates to the build cache.
+pub(crate) enum Caching {
+    /// Looked up under `key` before building and stored under it after; `command` is
+    /// what a hit says it was built by (under `-v`). `bypass`: build even when the cache
+    /// has it, and do not record it (`--check-reproducible`'s second build).
+    Keyed {
+        key: String,
+        command: String,
+        bypass: bool,
+    },
+    /// Not in the build cache (a vendored project's program: `libs` caches the whole
+    /// install); `reused` says whether that install was already built.
+    Outside { reused: bool },
+}
+
+/// One artifact for one target, as the tail needs it.
+pub(crate) struct TargetJob<'a> {
+    pub name: &'a str,
+    pub target: Target,
+    pub made_by: MadeBy,
+    pub caching: Caching,
+}
+
+/// The tail every artifact goes through. `make(staged, staging_dir)` writes the artifact
+/// to `staged` and returns the files the build read (recorded with the cache entry); it
+/// is not called on a build-cache hit. A target that fails leaves nothing in `dist/`:
+/// the artifact reaches it by one rename, after verification.
+pub(crate) fn finish_target(
+    job: TargetJob<'_>,
+    dist: &Dist,
+    ctx: &Ctx,
+    make: impl FnOnce(&Path, &Path) -> Result<Vec<PathBuf>>,
+) -> Result<Built> {
+    let TargetJob {
+        name,
+        target,
+        made_by,
+        caching,
+    } = job;
+    let staging = dist.staging()?;
+    let staged = staging.path().join(name);
+    let (entry, cached, restored) = match &caching {
+        Caching::Keyed {
+            key,
+            command,
+            bypass,
+        } => {
+            let entry = BuildEntry::new(&ctx.cache, name, target, key);
+            let hit = entry.restore_hit(*bypass, &staged, (name, target), command, ctx)?;
+            ((!*bypass).then_some(entry), hit, hit)
+        }
+        Caching::Outside { reused } => (None, *reused, false),
+    };
+    let mut deps = Vec::new();
+    if !restored {
+        deps = make(&staged, staging.path())?;
+    }
+    let report = verify::verify_file(&staged, Some(target))?.into_result()?;
+    if let Some(entry) = entry.filter(|_| !restored) {
+        entry.store(&ctx.cache, &staged, &deps)?;
+    }
+    let artifact = Artifact {
+        name: name.to_string(),
+        target: target.name().to_string(),
+        path: Dist::relative_path(target, name),
+        size: report.size,
+        sha256: report.sha256.clone(),
+        toolchain: made_by.tool,
+        toolchain_version: made_by.version,
+        verification: Verification {
+            ok: report.ok,
+            is_static: true,
+            static_pie: report.static_pie,
+            stripped: report.stripped,
+            machine: verify::machine_name(target.elf().machine),
+        },
+    };
+    let path = dist.install(&staged, &artifact)?;
+    Ok(Built {
+        target,
+        path,
+        artifact,
+        toolchain: made_by.label,
+        cached,
+    })
+}
+
+/// Builds every target on its own thread, each holding `slots` of the `-j` budget while
+/// it runs; the results come back in the order of `targets`.
+pub(crate) fn per_target(
+    targets: &[Target],
+    jobs: &Jobs,
+    slots: usize,
+    build: impl Fn(Target) -> Result<Built> + Sync,
+) -> Vec<(Target, Result<Built>)> {
+    crate::jobs::per_target(targets, |target| {
+        let _held: Vec<_> = (0..slots).map(|_| jobs.acquire()).collect();
+        build(target)
+    })
+}
+
+/// A failed tool's log tail without the command line muslbuild echoed into the log (the
+/// error names the log; the tail is for the tool's own diagnostics).
+// The shared version belongs in sys::process; this copy goes when it is there.
+pub(crate) fn diagnostics(tail: &str) -> String {
+    tail.lines()
+        .filter(|l| !l.starts_with("$ "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

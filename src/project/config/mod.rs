@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::image::ImageSpec;
 use crate::image::spec::Key;
 use crate::libs::recipe::Recipe;
-use crate::pipeline::compile::CProgram;
+use crate::pipeline::c::CProgram;
 use crate::target::Target;
 
 pub(crate) const FILE_NAME: &str = "muslbuild.toml";
