@@ -9,7 +9,8 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::cache::{self, Cache};
-use crate::cli::{CacheCommand, GlobalArgs};
+use crate::cli::CacheCommand;
+use crate::cli::print::Printer;
 use crate::error::{Error, Result};
 use crate::sys::ui::human_size;
 
@@ -20,50 +21,48 @@ pub const PRUNED_KINDS: &[&str] = &["builds", "libs", "logs"];
 /// `cache prune` without `--max-size`.
 pub const DEFAULT_MAX_SIZE: &str = "5GiB";
 
-pub fn run(global: &GlobalArgs, command: &CacheCommand, cache: &Cache) -> Result<()> {
+pub(crate) fn run(command: &CacheCommand, out: &mut Printer, cache: &Cache) -> Result<()> {
     match command {
-        CacheCommand::Verify => crate::cache::verify::command(global, cache),
+        CacheCommand::Verify => {
+            let report = crate::cache::verify::verify(cache);
+            if out.is_json() {
+                out.json(&report)?;
+            } else if out.is_human() || !report.damaged.is_empty() {
+                // Damage is shown even with -q: it is why the command fails.
+                out.text(&crate::cache::verify::render(&report))?;
+            }
+            report.into_result().map(|_| ())
+        }
         CacheCommand::Stats => {
             let stats = stats(cache);
-            if global.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&stats).expect("stats serialise")
-                );
-            } else if !global.quiet {
-                println!("{}", cache.root().display());
+            out.report(&stats, || {
+                let mut text = format!("{}\n", cache.root().display());
                 for f in &stats.folders {
-                    println!(
-                        "  {:<12} {:>10}  {} entries",
+                    text += &format!(
+                        "  {:<12} {:>10}  {} entries\n",
                         format!("{}/", f.name),
                         human_size(f.bytes),
                         f.entries
                     );
                 }
-                println!("  {:<12} {:>10}", "total", human_size(stats.total));
-            }
-            Ok(())
+                text + &format!("  {:<12} {:>10}\n", "total", human_size(stats.total))
+            })
         }
         CacheCommand::Prune(args) => {
             let max = parse_size(args.max_size.as_deref().unwrap_or(DEFAULT_MAX_SIZE))?;
             let report = prune(cache, max)?;
-            if global.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("report serialises")
-                );
-            } else if !global.quiet {
+            out.report(&report, || {
+                let mut text = String::new();
                 for path in &report.removed {
-                    println!("removed: {}", path.display());
+                    text += &format!("removed: {}\n", path.display());
                 }
-                println!(
-                    "builds/, libs/, logs/: {} (bound {}), {} removed",
+                text + &format!(
+                    "builds/, libs/, logs/: {} (bound {}), {} removed\n",
                     human_size(report.after),
                     human_size(report.max_size),
                     human_size(report.before - report.after)
-                );
-            }
-            Ok(())
+                )
+            })
         }
     }
 }
