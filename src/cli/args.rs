@@ -277,7 +277,7 @@ pub enum Command {
     Cache(CacheCommand),
 }
 
-/// `muslbuild cache …`; each command lives in `cache_command`.
+/// `muslbuild cache …`; each command lives in `commands::cache`.
 #[derive(Debug, Subcommand)]
 pub enum CacheCommand {
     /// Show the size of each cache folder
