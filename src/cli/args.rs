@@ -41,147 +41,147 @@ See the README for the full table.";
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub(crate) global: GlobalArgs,
 
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub(crate) command: Option<Command>,
 
     #[command(flatten)]
-    pub build: BuildArgs,
+    pub(crate) build: BuildArgs,
 }
 
 #[derive(Debug, Args, Clone, Default)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Print every command run (copy-pastable) and stream build logs
     #[arg(short, long, global = true, conflicts_with = "quiet")]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 
     /// Print only errors
     #[arg(short, long, global = true)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     /// Print a machine-readable JSON report on stdout
     #[arg(long, global = true)]
-    pub json: bool,
+    pub(crate) json: bool,
 
     /// Never download: use only installed toolchains and cached files (also MUSLBUILD_OFFLINE=1)
     #[arg(long, global = true)]
-    pub offline: bool,
+    pub(crate) offline: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
-pub struct TargetArgs {
+pub(crate) struct TargetArgs {
     /// Target(s): x86_64, aarch64, armv7, `all`, or any alias (amd64, arm64, armhf,
     /// linux/arm/v7, GNU/Rust triples); comma-separated or repeated. Default: this machine's
     #[arg(short = 't', long = "target", value_name = "TARGET")]
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
-pub struct ToolchainArgs {
+pub(crate) struct ToolchainArgs {
     /// Which toolchain to use: auto, musl-cross, zig, musl-gcc, or a path to a compiler
     #[arg(
         long,
         value_name = "auto|musl-cross|zig|musl-gcc|PATH",
         default_value = "auto"
     )]
-    pub toolchain: String,
+    pub(crate) toolchain: String,
 
     /// Use this C compiler (with arguments, e.g. "zig cc -target aarch64-linux-musl") for every target
     #[arg(long, value_name = "CC")]
-    pub cc: Option<String>,
+    pub(crate) cc: Option<String>,
 
     /// Use this Go: the `go` binary or its GOROOT (default: $GOROOT, then `go` on PATH)
     #[arg(long = "go", value_name = "PATH")]
-    pub go: Option<PathBuf>,
+    pub(crate) go: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// C source files (`.c`), or one Go command: a folder (`.`, `./cmd/server`) or its
     /// `.go` files
     #[arg(value_name = "INPUT")]
-    pub inputs: Vec<PathBuf>,
+    pub(crate) inputs: Vec<PathBuf>,
 
     #[command(flatten)]
-    pub targets: TargetArgs,
+    pub(crate) targets: TargetArgs,
 
     #[command(flatten)]
-    pub toolchain: ToolchainArgs,
+    pub(crate) toolchain: ToolchainArgs,
 
     /// Build at most N things at once (default: the number of CPUs)
     #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
 
     /// Name of the executable (default: the first source's file name without `.c`)
     #[arg(short = 'o', long = "output", value_name = "NAME")]
-    pub output: Option<String>,
+    pub(crate) output: Option<String>,
 
     /// Where artifacts go: DIR/<target>/<name>, DIR/manifest.json, DIR/SHA256SUMS
     #[arg(long, value_name = "DIR", default_value = "dist")]
-    pub out_dir: PathBuf,
+    pub(crate) out_dir: PathBuf,
 
     /// Add a header search directory
     #[arg(short = 'I', value_name = "DIR")]
-    pub include: Vec<PathBuf>,
+    pub(crate) include: Vec<PathBuf>,
 
     /// Define a macro (NAME or NAME=VALUE)
     #[arg(short = 'D', value_name = "NAME[=VALUE]")]
-    pub define: Vec<String>,
+    pub(crate) define: Vec<String>,
 
     /// Add a library search directory
     #[arg(short = 'L', value_name = "DIR")]
-    pub lib_dir: Vec<PathBuf>,
+    pub(crate) lib_dir: Vec<PathBuf>,
 
     /// Link a library (-lm)
     #[arg(short = 'l', value_name = "LIB")]
-    pub link: Vec<String>,
+    pub(crate) link: Vec<String>,
 
     /// Extra compiler flags, after $CFLAGS (split like a shell would)
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
-    pub cflags: Vec<String>,
+    pub(crate) cflags: Vec<String>,
 
     /// Extra linker flags, after $LDFLAGS (split like a shell would)
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
-    pub ldflags: Vec<String>,
+    pub(crate) ldflags: Vec<String>,
 
     /// Keep symbols (default: stripped at link time)
     #[arg(long)]
-    pub no_strip: bool,
+    pub(crate) no_strip: bool,
 
     #[command(flatten)]
-    pub libs: LibArgs,
+    pub(crate) libs: LibArgs,
 
     /// Go: the program contains C; build it with CGO_ENABLED=1, the target's musl
     /// toolchain as CC and a static external link (-I/-L/-l/-D/--cflags feed cgo)
     #[arg(long)]
-    pub cgo: bool,
+    pub(crate) cgo: bool,
 
     /// Go: build tags, added to netgo,osusergo (comma-separated)
     #[arg(long, value_name = "TAGS")]
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
 
     /// Go: extra `go build` flags, after muslbuild's and $GOFLAGS (e.g. "-gcflags=-B")
     #[arg(long, value_name = "FLAGS", allow_hyphen_values = true)]
-    pub goflags: Vec<String>,
+    pub(crate) goflags: Vec<String>,
 
     /// Run each artifact after the build (qemu-user for foreign targets), with an empty
     /// environment in an empty directory; arguments after `--` are passed to it
     #[arg(long)]
-    pub run: bool,
+    pub(crate) run: bool,
 
     /// Arguments for --run
     #[arg(last = true, value_name = "ARGS")]
-    pub run_args: Vec<String>,
+    pub(crate) run_args: Vec<String>,
 }
 
 /// C libraries built per target and linked statically (docs/libraries.md).
 #[derive(Debug, Args, Clone, Default)]
-pub struct LibArgs {
+pub(crate) struct LibArgs {
     /// Build these libraries (and their dependencies) for each target and link them:
     /// ncurses, readline, zlib; comma-separated or repeated
     #[arg(long = "lib", value_name = "NAME")]
-    pub libs: Vec<String>,
+    pub(crate) libs: Vec<String>,
 
     /// A vendored library: a folder built with its own build system (guessed when not
     /// given), linked as -lNAME
@@ -189,25 +189,25 @@ pub struct LibArgs {
         long = "vendor-lib",
         value_name = "NAME=DIR[:autotools|configure|make|cmake]"
     )]
-    pub vendor_libs: Vec<String>,
+    pub(crate) vendor_libs: Vec<String>,
 
     /// A TOML file of [[library]] tables in the recipe format (vendored libraries with
     /// dependencies, arguments, link names)
     #[arg(long = "lib-file", value_name = "FILE")]
-    pub lib_files: Vec<PathBuf>,
+    pub(crate) lib_files: Vec<PathBuf>,
 
     /// A folder of source archives, found by name or sha256 (offline builds; also
     /// $MUSLBUILD_SOURCE_DIRS)
     #[arg(long = "source-dir", value_name = "DIR")]
-    pub source_dirs: Vec<PathBuf>,
+    pub(crate) source_dirs: Vec<PathBuf>,
 
     /// Keep a failed library build's whole tree (its path is printed)
     #[arg(long)]
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum LibCommand {
+pub(crate) enum LibCommand {
     /// List the library recipes: versions, build systems, dependencies, link names
     List(LibListArgs),
 
@@ -220,33 +220,33 @@ pub enum LibCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct LibListArgs {
+pub(crate) struct LibListArgs {
     #[command(flatten)]
-    pub libs: LibArgs,
+    pub(crate) libs: LibArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct LibBuildArgs {
+pub(crate) struct LibBuildArgs {
     /// Library names (also --lib)
     #[arg(value_name = "NAME")]
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
 
     #[command(flatten)]
-    pub targets: TargetArgs,
+    pub(crate) targets: TargetArgs,
 
     #[command(flatten)]
-    pub toolchain: ToolchainArgs,
+    pub(crate) toolchain: ToolchainArgs,
 
     /// Build at most N things at once (default: the number of CPUs)
     #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
 
     #[command(flatten)]
-    pub libs: LibArgs,
+    pub(crate) libs: LibArgs,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// List every target and its names in each scheme (GNU, zig, Rust, Go, OCI, ELF)
     Targets,
 
@@ -279,7 +279,7 @@ pub enum Command {
 
 /// `muslbuild cache …`; each command lives in `commands::cache`.
 #[derive(Debug, Subcommand)]
-pub enum CacheCommand {
+pub(crate) enum CacheCommand {
     /// Show the size of each cache folder
     Stats,
 
@@ -293,18 +293,18 @@ pub enum CacheCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct CachePruneArgs {
+pub(crate) struct CachePruneArgs {
     /// The bound for builds/, libs/ and logs/ together: bytes, or K/M/G/T (binary
     /// units); default 5GiB
     #[arg(long, value_name = "SIZE")]
-    pub max_size: Option<String>,
+    pub(crate) max_size: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
-pub struct ProjectArgs {
+pub(crate) struct ProjectArgs {
     /// Only these artifacts (no image); default: everything, then the image
     #[arg(value_name = "NAME")]
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
 
     /// The project file
     #[arg(
@@ -313,49 +313,49 @@ pub struct ProjectArgs {
         value_name = "FILE",
         default_value = "muslbuild.toml"
     )]
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
 
     /// Targets instead of the file's [project] targets
     #[arg(short = 't', long = "target", value_name = "TARGET")]
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
 
     /// Toolchain instead of the file's [project] toolchain: auto, musl-cross, zig,
     /// musl-gcc, or a path to a compiler
     #[arg(long, value_name = "auto|musl-cross|zig|musl-gcc|PATH")]
-    pub toolchain: Option<String>,
+    pub(crate) toolchain: Option<String>,
 
     /// Build at most N things at once (default: the number of CPUs)
     #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
 
     /// Build a second time into a temporary folder, without the build cache, and fail
     /// unless every artifact and the image index are byte for byte the same
     #[arg(long)]
-    pub check_reproducible: bool,
+    pub(crate) check_reproducible: bool,
 
     /// Keep a failed library or vendored build's whole tree (its path is printed)
     #[arg(long)]
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
 
     /// A declared library that no vendored program uses is an error (exit 10), not a
     /// warning
     #[arg(long)]
-    pub strict: bool,
+    pub(crate) strict: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct VerifyArgs {
+pub(crate) struct VerifyArgs {
     /// ELF files to check
     #[arg(required = true, value_name = "FILE")]
-    pub files: Vec<PathBuf>,
+    pub(crate) files: Vec<PathBuf>,
 
     /// Expected target (default: whatever the ELF header says, checked for being static)
     #[arg(short = 't', long = "target", value_name = "TARGET")]
-    pub target: Option<String>,
+    pub(crate) target: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ToolchainCommand {
+pub(crate) enum ToolchainCommand {
     /// Show every toolchain found per target, its version and probe verdict, and which
     /// one `--toolchain auto` would use
     List(ToolchainListArgs),
@@ -375,145 +375,145 @@ pub enum ToolchainCommand {
 }
 
 #[derive(Debug, Args)]
-pub struct ToolchainInstallArgs {
+pub(crate) struct ToolchainInstallArgs {
     /// Target(s) to install a toolchain for (x86_64, aarch64, armv7, all), or `go`
     #[arg(required = true, value_name = "TARGET")]
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
 
     /// Which kind of toolchain: musl-cross (GCC sets) or zig (one install for every target)
     #[arg(long, value_name = "musl-cross|zig", value_parser = ["musl-cross", "zig"])]
-    pub provider: Option<String>,
+    pub(crate) provider: Option<String>,
 
     /// Install this local archive instead of downloading (checked against the manifest's
     /// sha256, or --sha256)
     #[arg(long, value_name = "ARCHIVE")]
-    pub from: Option<PathBuf>,
+    pub(crate) from: Option<PathBuf>,
 
     /// The sha256 the --from archive must have
     #[arg(long, value_name = "HEX", requires = "from")]
-    pub sha256: Option<String>,
+    pub(crate) sha256: Option<String>,
 
     #[command(flatten)]
-    pub manifest: ToolchainManifestArgs,
+    pub(crate) manifest: ToolchainManifestArgs,
 }
 
 #[derive(Debug, Args)]
-pub struct ToolchainRemoveArgs {
+pub(crate) struct ToolchainRemoveArgs {
     /// Installed toolchain names (as `toolchain list` shows them) or targets
     #[arg(required = true, value_name = "NAME|TARGET")]
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
 
     /// Only remove toolchains of this kind
     #[arg(long, value_name = "musl-cross|zig|go", value_parser = ["musl-cross", "zig", "go"])]
-    pub provider: Option<String>,
+    pub(crate) provider: Option<String>,
 }
 
 #[derive(Debug, Args)]
-pub struct ToolchainManifestArgs {
+pub(crate) struct ToolchainManifestArgs {
     /// Toolchain manifest to use instead of the built-in one (also MUSLBUILD_MANIFEST)
     #[arg(long, value_name = "FILE")]
-    pub manifest: Option<PathBuf>,
+    pub(crate) manifest: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
-pub struct ToolchainListArgs {
+pub(crate) struct ToolchainListArgs {
     #[command(flatten)]
-    pub targets: TargetArgs,
+    pub(crate) targets: TargetArgs,
 
     #[command(flatten)]
-    pub toolchain: ToolchainArgs,
+    pub(crate) toolchain: ToolchainArgs,
 }
 
 /// Flags of `muslbuild image`; they fill an `ImageSpec` (over the project's `[image]`).
 #[derive(Debug, Args, Clone, Default)]
-pub struct ImageArgs {
+pub(crate) struct ImageArgs {
     /// The dist folder to read (manifest.json) and to write the Dockerfile into
     /// [default: dist, or the project's out-dir in a project folder]
     #[arg(long, value_name = "DIR")]
-    pub out_dir: Option<PathBuf>,
+    pub(crate) out_dir: Option<PathBuf>,
 
     /// Targets to include (default: every target in the dist manifest)
     #[arg(short = 't', long = "target", value_name = "TARGET")]
-    pub targets: Vec<String>,
+    pub(crate) targets: Vec<String>,
 
     /// Artifact to ship, as NAME or NAME=/PATH (default: all, at /NAME); repeatable
     #[arg(short = 'a', long = "artifact", value_name = "NAME[=/PATH]")]
-    pub artifacts: Vec<String>,
+    pub(crate) artifacts: Vec<String>,
 
     /// Folder in the image for artifacts given without a path
     #[arg(long, value_name = "DIR")]
-    pub bin_dir: Option<String>,
+    pub(crate) bin_dir: Option<String>,
 
     /// Write the OCI image layout here (default: OUT_DIR/image)
     #[arg(long, value_name = "DIR")]
-    pub oci_layout: Option<PathBuf>,
+    pub(crate) oci_layout: Option<PathBuf>,
 
     /// Also write the image as one oci-archive tar
     #[arg(long, value_name = "FILE")]
-    pub oci_archive: Option<PathBuf>,
+    pub(crate) oci_archive: Option<PathBuf>,
 
     /// Name of the image in the layout (org.opencontainers.image.ref.name) [default: latest]
     #[arg(long, value_name = "TAG")]
-    pub tag: Option<String>,
+    pub(crate) tag: Option<String>,
 
     /// Entrypoint: a JSON array (["/srv","-v"]) or one word; repeat to append words
     /// (default: the artifact, when there is one)
     #[arg(long, value_name = "ARG|JSON", allow_hyphen_values = true)]
-    pub entrypoint: Vec<String>,
+    pub(crate) entrypoint: Vec<String>,
 
     /// Default arguments: a JSON array or one word; repeat to append words
     #[arg(long, value_name = "ARG|JSON", allow_hyphen_values = true)]
-    pub cmd: Vec<String>,
+    pub(crate) cmd: Vec<String>,
 
     /// Environment variable KEY=VALUE; repeatable
     #[arg(short = 'e', long = "env", value_name = "KEY=VALUE")]
-    pub env: Vec<String>,
+    pub(crate) env: Vec<String>,
 
     /// Working directory (absolute)
     #[arg(short = 'w', long, value_name = "DIR")]
-    pub workdir: Option<String>,
+    pub(crate) workdir: Option<String>,
 
     /// Exposed port: PORT or PORT/tcp|udp|sctp; repeatable
     #[arg(short = 'p', long = "port", value_name = "PORT[/PROTO]")]
-    pub ports: Vec<String>,
+    pub(crate) ports: Vec<String>,
 
     /// Label KEY=VALUE; repeatable
     #[arg(short = 'l', long = "label", value_name = "KEY=VALUE")]
-    pub labels: Vec<String>,
+    pub(crate) labels: Vec<String>,
 
     /// User (name, uid or uid:gid) [default: 65532:65532 with --passwd]
     #[arg(short = 'u', long, value_name = "USER")]
-    pub user: Option<String>,
+    pub(crate) user: Option<String>,
 
     /// Add this machine's CA bundle as /etc/ssl/certs/ca-certificates.crt
     #[arg(long)]
-    pub ca_certs: bool,
+    pub(crate) ca_certs: bool,
 
     /// Add /etc/passwd and /etc/group with root and the non-root user `nonroot` (65532)
     #[arg(long)]
-    pub passwd: bool,
+    pub(crate) passwd: bool,
 
     /// Add this machine's /usr/share/zoneinfo
     #[arg(long)]
-    pub zoneinfo: bool,
+    pub(crate) zoneinfo: bool,
 
     /// Do not write OUT_DIR/Dockerfile
     #[arg(long)]
-    pub no_dockerfile: bool,
+    pub(crate) no_dockerfile: bool,
 
     /// A file or folder to copy into the image:
     /// source=PATH,path=/PATH[,mode=0644][,uid=N][,gid=N]; repeatable
     #[arg(long = "file", value_name = "source=PATH,path=/PATH")]
-    pub files: Vec<String>,
+    pub(crate) files: Vec<String>,
 
     /// A path of a vendored project's install, per platform:
     /// vendor=NAME,source=/PATH[,path=/PATH][,mode=…][,uid=N][,gid=N]; repeatable
     #[arg(long = "vendor-file", value_name = "vendor=NAME,source=/PATH")]
-    pub vendor_files: Vec<String>,
+    pub(crate) vendor_files: Vec<String>,
 
     /// An empty folder: /PATH, or path=/PATH[,mode=0755][,uid=N][,gid=N]; repeatable
     #[arg(long = "dir", value_name = "/PATH|path=/PATH,…")]
-    pub dirs: Vec<String>,
+    pub(crate) dirs: Vec<String>,
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ mod checks;
 mod commands;
 mod print;
 
-pub use args::*;
+pub use args::Cli;
+pub(crate) use args::*;
 pub use print::print_error;
 
 use crate::context::Ctx;
