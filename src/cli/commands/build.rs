@@ -14,7 +14,7 @@ use crate::context::Ctx;
 use crate::dist::{Artifact, Dist};
 use crate::error::{Error, Result};
 use crate::go;
-use crate::libs;
+use crate::libs::{self, commands::LibOptions};
 use crate::pipeline::c::{self as c_pipeline, Built, CBuild};
 use crate::pipeline::compile::CProgram;
 use crate::run::{RunOutcome, run_artifact};
@@ -45,11 +45,10 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
         ));
     }
     let (dist, results, libraries) = if is_go {
-        build_go(args, &targets, &request, ctx)?
+        build_go(args, &targets, &request, &lib_options, ctx)?
     } else {
-        build_c(args, &targets, &request, ctx)?
+        build_c(args, &targets, &request, &lib_options, ctx)?
     };
-
     let mut built: Vec<Built> = Vec::new();
     let mut errors = Vec::new();
     for (_, result) in results {
@@ -60,7 +59,6 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
     }
     let artifacts: Vec<Artifact> = built.iter().map(|b| b.artifact.clone()).collect();
     dist.record(&artifacts)?;
-
     for b in &built {
         out.line(format_args!(
             "{:<24} {:>9}  {}  ({})",
@@ -79,28 +77,17 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
         }
     }
     if out.is_json() {
-        out.json(&BuildReport {
-            artifacts: built
-                .iter()
-                .enumerate()
-                .map(|(i, b)| ArtifactReport {
-                    artifact: &b.artifact,
-                    file: &b.path,
-                    run: runs.get(i),
-                })
-                .collect(),
-            libraries: libraries.as_ref().map_or(&[], |p| p.outcomes.as_slice()),
-        })?;
+        out.json(&BuildReport::new(&built, &runs, libraries.as_ref()))?;
     }
     print::first_of(errors)?;
-    if let Some((b, outcome)) = built.iter().zip(&runs).find(|(_, o)| !o.success()) {
-        return Err(Error::Run {
+    match built.iter().zip(&runs).find(|(_, o)| !o.success()) {
+        Some((b, outcome)) => Err(Error::Run {
             target: b.target,
             path: b.path.clone(),
             outcome: outcome.status.clone(),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 #[derive(Serialize)]
@@ -121,10 +108,31 @@ struct ArtifactReport<'a> {
     run: Option<&'a RunOutcome>,
 }
 
+impl<'a> BuildReport<'a> {
+    fn new(
+        built: &'a [Built],
+        runs: &'a [RunOutcome],
+        libraries: Option<&'a libs::Prepared>,
+    ) -> BuildReport<'a> {
+        BuildReport {
+            artifacts: built
+                .iter()
+                .enumerate()
+                .map(|(i, b)| ArtifactReport {
+                    artifact: &b.artifact,
+                    file: &b.path,
+                    run: runs.get(i),
+                })
+                .collect(),
+            libraries: libraries.map_or(&[], |p| p.outcomes.as_slice()),
+        }
+    }
+}
+
 /// The libraries `--lib`/`--vendor-lib`/`--lib-file` name, built (or found) for every
 /// target before anything reaches `dist/`.
 fn prepare_libraries(
-    options: &libs::commands::LibOptions,
+    options: &LibOptions,
     targets: &[Target],
     request: &toolchain::Request,
     ctx: &Ctx,
@@ -141,12 +149,12 @@ fn build_c(
     args: &BuildArgs,
     targets: &[Target],
     request: &toolchain::Request,
+    lib_options: &LibOptions,
     ctx: &Ctx,
 ) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
     let sources = c_sources(&args.inputs, ctx)?;
     let program = c_program(args, sources, ctx)?;
-    let libraries =
-        prepare_libraries(&checks::lib_options(&args.libs, &[]), targets, request, ctx)?;
+    let libraries = prepare_libraries(lib_options, targets, request, ctx)?;
     let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir))?;
     let results = c_pipeline::build_c(
         &CBuild {
@@ -192,18 +200,9 @@ fn c_sources(inputs: &[PathBuf], ctx: &Ctx) -> Result<Vec<PathBuf>> {
 
 fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, ctx: &Ctx) -> Result<CProgram> {
     let env = &ctx.env;
-    let stem = sources[0].file_stem().expect("a .c file has a stem");
-    let name = match (&args.output, stem.to_str()) {
-        (None, None) => {
-            return Err(Error::usage(
-                format!(
-                    "`{}` makes no artifact name: it is not valid UTF-8",
-                    stem.to_string_lossy()
-                ),
-                "name the executable with -o NAME",
-            ));
-        }
-        (output, stem) => checks::artifact_name(output.as_deref(), stem.unwrap_or_default())?,
+    let name = match &args.output {
+        Some(name) => checks::output_name(name)?,
+        None => checks::derived_name(utf8_stem(&sources[0])?)?,
     };
     let mut cflags = env.flags("CFLAGS");
     cflags.extend(checks::split_flags(&args.cflags, "--cflags")?);
@@ -242,11 +241,25 @@ fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, ctx: &Ctx) -> Result<CProg
     })
 }
 
+fn utf8_stem(source: &Path) -> Result<&str> {
+    let stem = source.file_stem().expect("a .c file has a stem");
+    stem.to_str().ok_or_else(|| {
+        Error::usage(
+            format!(
+                "`{}` makes no artifact name: it is not valid UTF-8",
+                stem.to_string_lossy()
+            ),
+            "name the executable with -o NAME",
+        )
+    })
+}
+
 /// A Go command: the package, flags and Go itself are checked before `dist/` is touched.
 fn build_go(
     args: &BuildArgs,
     targets: &[Target],
     request: &toolchain::Request,
+    lib_options: &LibOptions,
     ctx: &Ctx,
 ) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
     let (env, cache) = (&ctx.env, &ctx.cache);
@@ -300,7 +313,7 @@ fn build_go(
     };
     // cgo's C libraries (`--lib`), per target, before anything reaches dist/.
     let prepared = if args.cgo {
-        prepare_libraries(&checks::lib_options(&args.libs, &[]), targets, request, ctx)?
+        prepare_libraries(lib_options, targets, request, ctx)?
     } else {
         None
     };
