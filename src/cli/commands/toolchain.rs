@@ -282,3 +282,47 @@ fn remove(args: &ToolchainRemoveArgs, out: &mut Printer, ctx: &Ctx) -> Result<()
             .collect()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn go_row(target: Target, version: &str, reason: Option<&str>, used: bool) -> CandidateRow {
+        CandidateRow {
+            target,
+            provider: "go".into(),
+            origin: "PATH".into(),
+            command: "/usr/bin/go".into(),
+            version: version.into(),
+            usable: reason.is_none(),
+            reason: reason.map(str::to_string),
+            auto: false,
+            used,
+        }
+    }
+
+    #[test]
+    fn go_is_listed_once_and_other_targets_only_where_they_differ() {
+        let rows = [
+            go_row(Target::X86_64, "1.22.1", None, true),
+            go_row(Target::Aarch64, "1.22.1", None, true),
+            go_row(Target::Armv7, "1.22.1", Some("armv7 needs Go 1.23"), false),
+        ];
+        let text = go_lines(&rows.iter().collect::<Vec<_>>());
+        assert_eq!(
+            text,
+            "\ngo (Go packages, every target):\n    1.22.1     /usr/bin/go  [PATH] usable (used)\n    armv7: armv7 needs Go 1.23\n"
+        );
+    }
+
+    #[test]
+    fn the_auto_pick_is_starred_and_a_target_without_toolchain_says_why() {
+        let mut usable = go_row(Target::X86_64, "14.2", None, true);
+        usable.provider = "zig".into();
+        usable.auto = true;
+        let none = CandidateRow::none(Target::Armv7, "none", "install one".into());
+        let text = c_lines(&[&usable, &none]);
+        assert!(text.starts_with("x86_64:\n  * zig        14.2     /usr/bin/go  [PATH] usable\n"));
+        assert!(text.contains("armv7:\n    no usable toolchain — install one\n"));
+    }
+}
