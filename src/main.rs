@@ -3,7 +3,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use muslbuild::cli::{self, Cli};
 use muslbuild::env::Env;
-use muslbuild::sys::process as cmd;
+use muslbuild::sys::process;
 
 fn main() -> ExitCode {
     // `muslbuild … | head` must end quietly like any Unix tool, not panic in println!.
@@ -11,9 +11,9 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    cmd::handle_interrupts();
+    process::handle_interrupts();
     let result = cli::run(Cli::parse(), Env::from_process());
-    cmd::wait_if_interrupted();
+    process::wait_if_interrupted();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

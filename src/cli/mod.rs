@@ -15,7 +15,7 @@ use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::Result;
 use crate::sys::download;
-use crate::sys::process as cmd;
+use crate::sys::process;
 use crate::sys::ui::{Ui, Verbosity};
 use commands::{build, cache, image, init, lib, project, targets, toolchain, verify};
 use print::Printer;
@@ -24,10 +24,10 @@ use print::Printer;
 pub fn run(cli: Cli, env: Env) -> Result<()> {
     let ctx = context(&cli, env)?;
     // Until the lower rooms read these from the Ctx.
-    cmd::set_verbosity(match ctx.ui.verbosity {
-        Verbosity::Quiet => cmd::QUIET,
-        Verbosity::Normal => cmd::NORMAL,
-        Verbosity::Verbose => cmd::VERBOSE,
+    process::set_verbosity(match ctx.ui.verbosity {
+        Verbosity::Quiet => process::QUIET,
+        Verbosity::Normal => process::NORMAL,
+        Verbosity::Verbose => process::VERBOSE,
     });
     download::configure(ctx.net.clone());
     ctx.cache.sweep_dead_temps();
