@@ -68,3 +68,27 @@ fn relative_position(err: Error, cwd: &Path) -> Error {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn a_config_position_names_the_file_as_typed() {
+        let err = Error::Config {
+            file: PathBuf::from("/work/app/muslbuild.toml"),
+            line: 3,
+            column: 9,
+            message: "unknown key".into(),
+            help: "remove it".into(),
+        };
+        match relative_position(err, Path::new("/work/app")) {
+            Error::Config { file, line, .. } => {
+                assert_eq!(file, PathBuf::from("muslbuild.toml"));
+                assert_eq!(line, 3);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
