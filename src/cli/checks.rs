@@ -1,10 +1,11 @@
 //! Checks several commands share, each written once: `-j`, `-o` and names taken from
-//! the input, `--target` lists, the `--toolchain`/`--cc` choice, `--cflags` splitting,
-//! and paths given relative to the working directory.
+//! the input, `--target` lists, the `--toolchain`/`--cc` choice and the toolchains it
+//! resolves to, `--cflags` splitting, and paths relative to the working directory.
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::{LibArgs, TargetArgs, ToolchainArgs};
+use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::jobs::Jobs;
@@ -90,6 +91,18 @@ pub(crate) fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::Reque
         choice,
         cc: args.cc.clone(),
     })
+}
+
+/// Each target's C toolchain, resolved before anything is built.
+pub(crate) fn resolve_all(
+    targets: &[Target],
+    request: &toolchain::Request,
+    ctx: &Ctx,
+) -> Result<Vec<toolchain::Toolchain>> {
+    targets
+        .iter()
+        .map(|&t| toolchain::resolve(t, request, &ctx.env, &ctx.cache))
+        .collect()
 }
 
 /// `--cflags`/`--ldflags` values split like a POSIX shell would.

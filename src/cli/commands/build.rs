@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::commands::lib::resolve_all;
 use crate::cli::print::{self, Printer, display_path};
 use crate::cli::{BuildArgs, checks};
 use crate::context::Ctx;
@@ -141,7 +140,7 @@ fn prepare_libraries(
         return Ok(None);
     }
     options.request(&ctx.env, ctx.jobs.total())?;
-    let toolchains = resolve_all(targets, request, ctx)?;
+    let toolchains = checks::resolve_all(targets, request, ctx)?;
     libs::commands::prepare_programs(options, &toolchains, &ctx.env, &ctx.cache, ctx.jobs.total())
 }
 

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::libs;
 use crate::libs::commands::LibOptions;
 use crate::target::Target;
-use crate::toolchain::{self, Toolchain};
+use crate::toolchain;
 
 pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<()> {
     match command {
@@ -23,7 +23,7 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
         LibCommand::Build(args) => {
             let (options, targets, request) = checked(args)?;
             options.request(&ctx.env, ctx.jobs.total())?;
-            let toolchains = resolve_all(&targets, &request, ctx)?;
+            let toolchains = checks::resolve_all(&targets, &request, ctx)?;
             let prepared = libs::commands::build(
                 &options,
                 &toolchains,
@@ -67,16 +67,4 @@ fn checked(args: &LibBuildArgs) -> Result<(LibOptions, Vec<Target>, toolchain::R
         checks::targets(&args.targets)?,
         checks::toolchain_request(&args.toolchain)?,
     ))
-}
-
-/// Each target's C toolchain, resolved before anything is built.
-pub(crate) fn resolve_all(
-    targets: &[Target],
-    request: &toolchain::Request,
-    ctx: &Ctx,
-) -> Result<Vec<Toolchain>> {
-    targets
-        .iter()
-        .map(|&t| toolchain::resolve(t, request, &ctx.env, &ctx.cache))
-        .collect()
 }
