@@ -20,14 +20,5 @@ pub mod target;
 pub mod toolchain;
 pub mod verify;
 
-/// `muslbuild: error: …`, the tool's own output (diagnostics, a log tail) if any, then
-/// `help: …`. Never a backtrace or a `Debug` dump.
-pub fn print_error(err: &error::Error) {
-    eprintln!("muslbuild: error: {err}");
-    if let Some(details) = err.details() {
-        for line in details.lines() {
-            eprintln!("  {line}");
-        }
-    }
-    eprintln!("help: {}", err.help());
-}
+// Until `project` returns its other errors instead of printing them.
+pub(crate) use cli::print_error;

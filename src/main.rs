@@ -1,9 +1,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use muslbuild::cli::{Cli, app};
-use muslbuild::sys::process as cmd;
-use muslbuild::{env::Env, print_error};
+use muslbuild::cli::{self, Cli};
+use muslbuild::env::Env;
+use muslbuild::sys::process;
 
 fn main() -> ExitCode {
     // `muslbuild … | head` must end quietly like any Unix tool, not panic in println!.
@@ -11,19 +11,13 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    cmd::handle_interrupts();
-    let cli = Cli::parse();
-    cmd::set_verbosity(match (cli.global.quiet, cli.global.verbose) {
-        (true, _) => cmd::QUIET,
-        (_, true) => cmd::VERBOSE,
-        _ => cmd::NORMAL,
-    });
-    let result = app::run(cli, Env::from_process());
-    cmd::wait_if_interrupted();
+    process::handle_interrupts();
+    let result = cli::run(Cli::parse(), Env::from_process());
+    process::wait_if_interrupted();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            print_error(&err);
+            cli::print_error(&err);
             ExitCode::from(err.exit_code())
         }
     }

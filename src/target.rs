@@ -221,6 +221,22 @@ impl Target {
         }
     }
 
+    /// The target in every naming scheme at once, as `muslbuild targets` shows it.
+    pub fn names(self) -> TargetNames {
+        let (goarch, goarm) = self.go_arch();
+        TargetNames {
+            target: self,
+            aliases: self.aliases(),
+            gnu: self.gnu_triple(),
+            musl_cross: self.musl_cross_prefixes(),
+            zig: self.zig_triple(),
+            rust: self.rust_triple(),
+            goarch,
+            goarm,
+            oci: self.oci_platform_string(),
+        }
+    }
+
     /// Parses a whole `--target` value: comma-separated names, `all` for every target.
     pub fn parse_list(value: &str) -> Result<Vec<Target>, TargetParseError> {
         let mut targets = Vec::new();
@@ -238,6 +254,20 @@ impl Target {
         }
         Ok(targets)
     }
+}
+
+/// One target's names in each scheme (`Target::names`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct TargetNames {
+    pub target: Target,
+    pub aliases: &'static [&'static str],
+    pub gnu: &'static str,
+    pub musl_cross: &'static [&'static str],
+    pub zig: &'static str,
+    pub rust: &'static str,
+    pub goarch: &'static str,
+    pub goarm: Option<&'static str>,
+    pub oci: String,
 }
 
 impl serde::Serialize for Target {

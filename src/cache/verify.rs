@@ -165,21 +165,6 @@ fn visible(dir: &Path) -> Vec<PathBuf> {
     paths
 }
 
-/// `muslbuild cache verify`: the report on stdout (human lines or `--json`), exit 8 when
-/// anything is damaged.
-pub fn command(global: &crate::cli::GlobalArgs, cache: &Cache) -> Result<()> {
-    let report = verify(cache);
-    if global.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("report serialises")
-        );
-    } else if !global.quiet || !report.damaged.is_empty() {
-        print!("{}", render(&report));
-    }
-    report.into_result().map(|_| ())
-}
-
 /// The human lines: one per damaged entry, then the summary.
 pub(crate) fn render(report: &Report) -> String {
     let mut out = String::new();

@@ -23,30 +23,10 @@ pub(crate) use recipe::{BuildSystem, Catalog, Recipe};
 
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
-use crate::env::Env;
 use crate::error::Result;
 use crate::sys::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
-
-/// A `Ctx` for callers that do not hold one yet: the cache from the environment, the
-/// process-wide verbosity and download settings. Transitional: goes once every caller
-/// passes its own.
-pub(crate) fn transitional_ctx(env: &Env, jobs: usize) -> Ctx {
-    use crate::sys::process as cmd;
-    use crate::sys::ui::{Ui, Verbosity};
-    let verbosity = match cmd::verbosity() {
-        cmd::QUIET => Verbosity::Quiet,
-        cmd::NORMAL => Verbosity::Normal,
-        _ => Verbosity::Verbose,
-    };
-    Ctx::new(
-        env.clone(),
-        Ui { verbosity },
-        crate::sys::download::settings(),
-        jobs,
-    )
-}
 
 /// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
 const BUILD_LOGIC: &str = "muslbuild-libs-3";

@@ -38,7 +38,6 @@ pub(crate) struct Options {
     /// Replaces `[project] toolchain`.
     pub toolchain: Option<String>,
     pub cc: Option<String>,
-    pub jobs: usize,
     pub check_reproducible: bool,
     /// `--offline`: Go downloads no modules either.
     pub offline: bool,

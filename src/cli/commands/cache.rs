@@ -9,80 +9,79 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::cache::{self, Cache};
-use crate::cli::{CacheCommand, GlobalArgs};
+use crate::cli::CacheCommand;
+use crate::cli::print::Printer;
 use crate::error::{Error, Result};
 use crate::sys::ui::human_size;
 
 /// The folders `cache stats` reports, in order.
-pub const STATS_KINDS: &[&str] = &["builds", "libs", "logs", "sources", "toolchains"];
+pub(crate) const STATS_KINDS: &[&str] = &["builds", "libs", "logs", "sources", "toolchains"];
 /// The folders `cache prune` keeps under the bound: what builds re-create on demand.
-pub const PRUNED_KINDS: &[&str] = &["builds", "libs", "logs"];
+pub(crate) const PRUNED_KINDS: &[&str] = &["builds", "libs", "logs"];
 /// `cache prune` without `--max-size`.
-pub const DEFAULT_MAX_SIZE: &str = "5GiB";
+pub(crate) const DEFAULT_MAX_SIZE: &str = "5GiB";
 
-pub fn run(global: &GlobalArgs, command: &CacheCommand, cache: &Cache) -> Result<()> {
+pub(crate) fn run(command: &CacheCommand, out: &mut Printer, cache: &Cache) -> Result<()> {
     match command {
-        CacheCommand::Verify => crate::cache::verify::command(global, cache),
+        CacheCommand::Verify => {
+            let report = crate::cache::verify::verify(cache);
+            if out.is_json() {
+                out.json(&report)?;
+            } else if out.is_human() || !report.damaged.is_empty() {
+                // Damage is shown even with -q: it is why the command fails.
+                out.text(&crate::cache::verify::render(&report))?;
+            }
+            report.into_result().map(|_| ())
+        }
         CacheCommand::Stats => {
             let stats = stats(cache);
-            if global.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&stats).expect("stats serialise")
-                );
-            } else if !global.quiet {
-                println!("{}", cache.root().display());
+            out.report(&stats, || {
+                let mut text = format!("{}\n", cache.root().display());
                 for f in &stats.folders {
-                    println!(
-                        "  {:<12} {:>10}  {} entries",
+                    text += &format!(
+                        "  {:<12} {:>10}  {} entries\n",
                         format!("{}/", f.name),
                         human_size(f.bytes),
                         f.entries
                     );
                 }
-                println!("  {:<12} {:>10}", "total", human_size(stats.total));
-            }
-            Ok(())
+                text + &format!("  {:<12} {:>10}\n", "total", human_size(stats.total))
+            })
         }
         CacheCommand::Prune(args) => {
             let max = parse_size(args.max_size.as_deref().unwrap_or(DEFAULT_MAX_SIZE))?;
             let report = prune(cache, max)?;
-            if global.json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&report).expect("report serialises")
-                );
-            } else if !global.quiet {
+            out.report(&report, || {
+                let mut text = String::new();
                 for path in &report.removed {
-                    println!("removed: {}", path.display());
+                    text += &format!("removed: {}\n", path.display());
                 }
-                println!(
-                    "builds/, libs/, logs/: {} (bound {}), {} removed",
+                text + &format!(
+                    "builds/, libs/, logs/: {} (bound {}), {} removed\n",
                     human_size(report.after),
                     human_size(report.max_size),
                     human_size(report.before - report.after)
-                );
-            }
-            Ok(())
+                )
+            })
         }
     }
 }
 
 #[derive(Debug, Serialize)]
-pub struct Folder {
-    pub name: &'static str,
-    pub bytes: u64,
-    pub entries: usize,
+pub(crate) struct Folder {
+    pub(crate) name: &'static str,
+    pub(crate) bytes: u64,
+    pub(crate) entries: usize,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Stats {
-    pub root: PathBuf,
-    pub folders: Vec<Folder>,
-    pub total: u64,
+pub(crate) struct Stats {
+    pub(crate) root: PathBuf,
+    pub(crate) folders: Vec<Folder>,
+    pub(crate) total: u64,
 }
 
-pub fn stats(cache: &Cache) -> Stats {
+pub(crate) fn stats(cache: &Cache) -> Stats {
     let folders: Vec<Folder> = STATS_KINDS
         .iter()
         .map(|&name| {
@@ -102,18 +101,18 @@ pub fn stats(cache: &Cache) -> Stats {
 }
 
 #[derive(Debug, Serialize)]
-pub struct PruneReport {
-    pub max_size: u64,
-    pub before: u64,
-    pub after: u64,
-    pub removed: Vec<PathBuf>,
+pub(crate) struct PruneReport {
+    pub(crate) max_size: u64,
+    pub(crate) before: u64,
+    pub(crate) after: u64,
+    pub(crate) removed: Vec<PathBuf>,
 }
 
 /// Removes the least recently used entries of `builds/`, `libs/` and `logs/` until
 /// together they take at most `max` bytes. Each entry leaves by one rename into a
 /// temporary name before it is deleted, so an interrupted prune leaves no half entry
 /// (the next run sweeps the rest).
-pub fn prune(cache: &Cache, max: u64) -> Result<PruneReport> {
+pub(crate) fn prune(cache: &Cache, max: u64) -> Result<PruneReport> {
     cache.sweep_dead_temps();
     let mut all: Vec<Entry> = PRUNED_KINDS
         .iter()
@@ -191,7 +190,7 @@ fn remove(path: &Path) -> Result<()> {
 }
 
 /// `512M`, `5GiB`, `1.5G`, `100000` (bytes): binary units, as ccache and du read them.
-pub fn parse_size(text: &str) -> Result<u64> {
+pub(crate) fn parse_size(text: &str) -> Result<u64> {
     let bad = || {
         Error::usage(
             format!("--max-size `{text}` is not a size"),

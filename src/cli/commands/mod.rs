@@ -1,3 +1,11 @@
-//! One module per subcommand.
+//! One module per subcommand, each thin: check the flags, call the room below, print.
 
-pub mod cache;
+pub(crate) mod build;
+pub(crate) mod cache;
+pub(crate) mod image;
+pub(crate) mod init;
+pub(crate) mod lib;
+pub(crate) mod project;
+pub(crate) mod targets;
+pub(crate) mod toolchain;
+pub(crate) mod verify;

@@ -1,0 +1,68 @@
+//! `muslbuild verify FILE…`: each file checked for being a static executable of the
+//! expected (or its own) architecture.
+
+use crate::cli::VerifyArgs;
+use crate::cli::checks;
+use crate::cli::print::{self, Printer};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::sys::ui::human_size;
+use crate::target::Target;
+use crate::verify;
+
+pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
+    let target = args
+        .target
+        .as_deref()
+        .map(str::parse::<Target>)
+        .transpose()?;
+    let mut reports = Vec::new();
+    for file in &args.files {
+        let path = checks::absolute(&ctx.env, file);
+        if !path.exists() {
+            return Err(Error::NoSuchFile {
+                path: file.clone(),
+                help:
+                    "check the path: `muslbuild verify` takes executables, e.g. dist/x86_64/hello"
+                        .into(),
+            });
+        }
+        if !path.is_file() {
+            return Err(Error::Io {
+                what: "cannot read",
+                path: file.clone(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a file"),
+            });
+        }
+        let mut report = verify::verify_file(&path, target)?;
+        report.path = file.clone();
+        reports.push(report);
+    }
+    out.report(&reports, || reports.iter().map(human_line).collect())?;
+    print::first_of(
+        reports
+            .into_iter()
+            .filter(|r| !r.ok)
+            .map(|r| r.into_result().unwrap_err())
+            .collect(),
+    )
+}
+
+fn human_line(r: &verify::Report) -> String {
+    if !r.ok {
+        return format!("FAIL {}  {}\n", r.path.display(), r.problems.join("; "));
+    }
+    let target = r.target.map_or("?".to_string(), |t| t.to_string());
+    let linking = if r.static_pie { "static-pie" } else { "static" };
+    let symbols = if r.stripped {
+        "stripped"
+    } else {
+        "not stripped"
+    };
+    format!(
+        "ok   {}  {target} {linking}, {symbols}, {}  sha256:{}\n",
+        r.path.display(),
+        human_size(r.size),
+        r.sha256
+    )
+}
