@@ -19,6 +19,3 @@ pub mod sys;
 pub mod target;
 pub mod toolchain;
 pub mod verify;
-
-// Until `project` returns its other errors instead of printing them.
-pub(crate) use cli::print_error;

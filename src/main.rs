@@ -17,7 +17,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            cli::print_error(&err);
+            err.print();
             ExitCode::from(err.exit_code())
         }
     }

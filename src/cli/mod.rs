@@ -9,7 +9,6 @@ mod print;
 
 pub use args::Cli;
 pub(crate) use args::*;
-pub use print::print_error;
 
 use crate::context::Ctx;
 use crate::env::Env;

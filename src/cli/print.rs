@@ -1,5 +1,5 @@
 //! What a command prints on stdout: human lines, or with `--json` one JSON document
-//! instead. Progress and errors go to stderr (`print_error`, `sys::progress`); a
+//! instead. Progress and errors go to stderr (`Error::print`, `sys::progress`); a
 //! command never writes to stdout except through its `Printer`.
 
 use std::io::{self, Write};
@@ -113,30 +113,6 @@ pub(crate) fn display_path(env: &Env, path: &Path) -> String {
         .unwrap_or(path)
         .display()
         .to_string()
-}
-
-/// `muslbuild: error: …`, the tool's own output (diagnostics, a log tail) if any, then
-/// `help: …`. Never a backtrace or a `Debug` dump.
-pub fn print_error(err: &Error) {
-    eprintln!("muslbuild: error: {err}");
-    if let Some(details) = err.details() {
-        for line in details.lines() {
-            eprintln!("  {line}");
-        }
-    }
-    eprintln!("help: {}", err.help());
-}
-
-/// The first error is the command's result (its exit code); the others are printed
-/// before it so none is lost.
-pub(crate) fn first_of(errors: Vec<Error>) -> Result<()> {
-    match errors.into_iter().reduce(|first, other| {
-        print_error(&other);
-        first
-    }) {
-        Some(first) => Err(first),
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]

@@ -372,12 +372,7 @@ fn build(
     }
     let artifacts: Vec<Artifact> = reports.iter().map(|r| r.artifact.clone()).collect();
     dist.record(&artifacts)?;
-    if let Some(first) = errors.into_iter().reduce(|first, other| {
-        crate::print_error(&other);
-        first
-    }) {
-        return Err(first);
-    }
+    crate::error::first_of(errors)?;
 
     let image = match image_spec {
         Some(mut spec) => {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::print::{self, Printer, display_path};
+use crate::cli::print::{Printer, display_path};
 use crate::cli::{BuildArgs, checks};
 use crate::context::Ctx;
 use crate::dist::{Artifact, Dist};
@@ -77,7 +77,7 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
     if out.is_json() {
         out.json(&BuildReport::new(&built, &runs, libraries.as_ref()))?;
     }
-    print::first_of(errors)?;
+    crate::error::first_of(errors)?;
     match built.iter().zip(&runs).find(|(_, o)| !o.success()) {
         Some((b, outcome)) => Err(Error::Run {
             target: b.target,

@@ -3,7 +3,7 @@
 
 use crate::cli::VerifyArgs;
 use crate::cli::checks;
-use crate::cli::print::{self, Printer};
+use crate::cli::print::Printer;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::ui::human_size;
@@ -39,7 +39,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
         reports.push(report);
     }
     out.report(&reports, || reports.iter().map(human_line).collect())?;
-    print::first_of(
+    crate::error::first_of(
         reports
             .into_iter()
             .filter(|r| !r.ok)
