@@ -27,7 +27,9 @@ impl Ctx {
     /// The run's context, with the supervisor `main` started first (`handle_interrupts`,
     /// kept by the shims of `sys::legacy` until `main` holds it and calls `with_supervisor`).
     pub fn new(env: Env, ui: Ui, net: NetSettings, jobs: usize) -> Ctx {
-        Ctx::with_supervisor(env, ui, net, jobs, crate::sys::legacy::supervisor())
+        let mut ctx = Ctx::with_supervisor(env, ui, net, jobs, crate::sys::legacy::supervisor());
+        ctx.cache = ctx.cache.sharing(crate::sys::legacy::seen());
+        ctx
     }
 
     pub fn with_supervisor(
@@ -69,6 +71,19 @@ impl Ctx {
     /// `sys::fs::write_atomic(ctx.temps(), …)`), so an interrupt removes them.
     pub fn temps(&self) -> &Temps {
         self.supervisor.temps()
+    }
+
+    /// A quiet run whose cache and home are under `root`, with its own supervisor.
+    #[cfg(test)]
+    pub(crate) fn for_tests(root: &std::path::Path) -> Ctx {
+        let env = Env::from_vars([("MUSLBUILD_HOME", root)], root.into());
+        Ctx::with_supervisor(
+            env,
+            Ui::default(),
+            NetSettings::default(),
+            2,
+            Supervisor::new(),
+        )
     }
 }
 

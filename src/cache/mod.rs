@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::sys::fs::Temps;
-use crate::sys::legacy;
 use crate::sys::ui::Ui;
 
 /// The file whose presence makes a cache directory count as complete.
@@ -63,25 +62,25 @@ pub(crate) struct Seen {
 
 impl Cache {
     /// The run's cache (`Ctx::new` makes it): `temps` is the supervisor's.
-    pub fn open(root: PathBuf, ui: Ui, temps: Arc<Temps>) -> Cache {
+    pub(crate) fn open(root: PathBuf, ui: Ui, temps: Arc<Temps>) -> Cache {
         Cache {
             root,
             ui,
             temps,
-            // While the shims of `sys::legacy` exist, every cache of the run shares their
-            // memory, so that no entry is checked or reported twice; then `Arc::default()`.
-            seen: legacy::seen(),
+            seen: Arc::default(),
         }
     }
 
-    /// Shim for callers not yet handed a Ctx: the run's process-wide state.
+    /// A cache of its own at `root` (its own temporary files and memory of entries), for
+    /// tools and tests that read one; a run uses `ctx.cache`.
     pub fn new(root: PathBuf) -> Cache {
-        Cache {
-            root,
-            ui: legacy::ui(),
-            temps: Arc::clone(legacy::supervisor().temps()),
-            seen: legacy::seen(),
-        }
+        Cache::open(root, Ui::default(), Arc::default())
+    }
+
+    /// This cache sharing `seen` (what another cache of the run found out about entries),
+    /// so that no entry is checked or reported twice.
+    pub(crate) fn sharing(self, seen: Arc<Seen>) -> Cache {
+        Cache { seen, ..self }
     }
 
     pub(crate) fn root(&self) -> &Path {
@@ -283,29 +282,6 @@ fn publish_in(seen: &Seen, temp: tempfile::TempDir, dest: &Path, record: &str) -
             source,
         }
     })
-}
-
-// Shims for callers not yet handed a Ctx (the `Cache` methods and `sys::` paths replace
-// them).
-pub(crate) use crate::sys::fs::{
-    sweep_dead_temp as sweep_dead_temps_one, sweep_dead_temps, temp_owner,
-};
-#[allow(unused_imports)] // r-pipe's branch still calls it here
-pub(crate) use crate::sys::hash::file_sha256;
-pub use crate::sys::hash::sha256_hex;
-pub(crate) use crate::sys::hash::{hex, key};
-pub(crate) use crate::sys::legacy::{temp_prefix, write_atomic};
-
-pub(crate) fn is_complete(entry: &Path) -> bool {
-    is_complete_in(&legacy::seen(), legacy::ui(), entry)
-}
-
-pub(crate) fn warn_once(entry: &Path, damage: &Damage) {
-    warn_in(&legacy::seen(), legacy::ui(), entry, damage);
-}
-
-pub(crate) fn publish_dir(temp: tempfile::TempDir, dest: &Path, record: &str) -> Result<()> {
-    publish_in(&legacy::seen(), temp, dest, record)
 }
 
 /// Serde for a path that need not be UTF-8 (`#[serde(with = "crate::cache::os_path")]`):

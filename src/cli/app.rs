@@ -33,12 +33,12 @@ use crate::toolchain::{doctor as toolchain_doctor, installed as toolchain_instal
 use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
-    let cache = Cache::new(env.cache_root());
-    cache.sweep_dead_temps();
-    cache.check_folders()?;
     let mut settings = download::Settings::from_env(&env);
     settings.offline |= cli.global.offline;
     download::configure(settings);
+    let cache = transitional_ctx(&env, 1).cache;
+    cache.sweep_dead_temps();
+    cache.check_folders()?;
     match &cli.command {
         Some(Command::Targets) => targets(&cli.global),
         Some(Command::Verify(args)) => verify_files(&cli.global, args, &env),
@@ -52,7 +52,7 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
             crate::cli::commands::cache::run(&cli.global, command, &cache)
         }
         Some(Command::Init) => {
-            for path in crate::project::init(&env.cwd)? {
+            for path in crate::project::init(&env.cwd, transitional_ctx(&env, 1).temps())? {
                 if !cli.global.quiet {
                     println!("wrote {}", display_path(&env, &path));
                 }
@@ -73,7 +73,10 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
         }
         Some(Command::Toolchain(ToolchainCommand::Doctor(args))) => {
             let manifest = toolchain_install::load_manifest(args.manifest.as_deref(), &env)?;
-            print!("{}", toolchain_doctor::doctor(&manifest, &env, &cache)?);
+            print!(
+                "{}",
+                toolchain_doctor::doctor(&manifest, &transitional_ctx(&env, 1))?
+            );
             Ok(())
         }
         // `muslbuild` alone in a project folder builds the project.
@@ -179,11 +182,12 @@ fn resolve_all(
     targets: &[Target],
     request: &toolchain::ToolchainRequest,
     env: &Env,
-    cache: &Cache,
+    _cache: &Cache,
 ) -> Result<Vec<toolchain::Toolchain>> {
+    let ctx = transitional_ctx(env, 1);
     targets
         .iter()
-        .map(|&t| toolchain::resolve(t, request, env, cache))
+        .map(|&t| toolchain::resolve(t, request, &ctx))
         .collect()
 }
 
@@ -204,7 +208,7 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
             let jobs = job_count(args.jobs)?;
             options.request(env)?;
             let toolchains = resolve_all(&targets, &request, env, cache)?;
-            let ctx = libs::transitional_ctx(env, jobs);
+            let ctx = transitional_ctx(env, jobs);
             let prepared = libs::commands::build(&options, &toolchains, &ctx)?;
             if global.json {
                 println!(
@@ -230,8 +234,8 @@ fn lib_command(global: &GlobalArgs, command: &LibCommand, env: &Env, cache: &Cac
             let request = toolchain_request(&args.toolchain)?;
             let jobs = job_count(args.jobs)?;
             options.request(env)?;
-            let toolchain = toolchain::resolve(targets[0], &request, env, cache)?;
-            let ctx = libs::transitional_ctx(env, jobs);
+            let toolchain = toolchain::resolve(targets[0], &request, &transitional_ctx(env, 1))?;
+            let ctx = transitional_ctx(env, jobs);
             print!("{}", libs::commands::env_lines(&options, &toolchain, &ctx)?);
             Ok(())
         }
@@ -477,7 +481,7 @@ fn build_go_inputs(
         let toolchains = resolve_all(targets, request, env, &ctx.cache)?;
         prepared = libs::commands::prepare_programs(&lib_options, &toolchains, ctx)?;
     }
-    let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
+    let dist = Dist::prepare(&absolute(env, &args.out_dir), ctx)?;
     let on = go::GoTargets {
         targets,
         toolchain: request,
@@ -558,10 +562,10 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
         if !lib_options.is_empty() {
             lib_options.request(env)?;
             let toolchains = resolve_all(&targets, &request, env, cache)?;
-            let ctx = libs::transitional_ctx(env, jobs.total());
+            let ctx = transitional_ctx(env, jobs.total());
             libraries = libs::commands::prepare_programs(&lib_options, &toolchains, &ctx)?;
         }
-        let dist = Dist::prepare(&absolute(env, &args.out_dir))?;
+        let dist = Dist::prepare(&absolute(env, &args.out_dir), &ctx)?;
         let results = build::build_c(
             &CBuild {
                 program: &program,
@@ -603,7 +607,7 @@ fn build_inputs(global: &GlobalArgs, args: &BuildArgs, env: &Env, cache: &Cache)
     let mut runs = Vec::new();
     if args.run && errors.is_empty() {
         for b in &built {
-            let outcome = run_artifact(&b.path, b.target, &args.run_args, env)?;
+            let outcome = run_artifact(&b.path, b.target, &args.run_args, &ctx)?;
             if human {
                 print_run(env, b, &outcome);
             }
@@ -848,12 +852,13 @@ fn toolchain_list(
         parse_targets(targets)?
     };
     let request = toolchain_request(args)?;
-    let gos = go::list(args.go.as_deref(), &transitional_ctx(env, 1));
+    let ctx = transitional_ctx(env, 1);
+    let gos = go::list(args.go.as_deref(), &ctx);
     let mut rows = Vec::new();
     for target in targets {
         let mut picked = false;
-        for candidate in toolchain::candidates(target, &request, env, cache) {
-            let verdict = toolchain::probe(&candidate, cache)?;
+        for candidate in toolchain::candidates(target, &request, &ctx) {
+            let verdict = toolchain::probe(&candidate, &ctx)?;
             let (version, usable, reason) = match verdict {
                 Verdict::Usable { version, .. } => (version, true, None),
                 Verdict::Unusable { version, reason } => (version, false, Some(reason)),
@@ -1013,7 +1018,7 @@ fn install_toolchains(
     global: &GlobalArgs,
     args: &ToolchainInstallArgs,
     env: &Env,
-    cache: &Cache,
+    _cache: &Cache,
 ) -> Result<()> {
     let mut wants = Vec::new();
     for value in &args.targets {
@@ -1033,7 +1038,7 @@ fn install_toolchains(
         sha256: args.sha256.clone(),
         manifest: args.manifest.manifest.as_ref().map(|p| absolute(env, p)),
     };
-    let outcomes = toolchain_install::install(&wants, &options, env, cache)?;
+    let outcomes = toolchain_install::install(&wants, &options, &transitional_ctx(env, 1))?;
     if global.json {
         let records: Vec<_> = outcomes.iter().map(|o| &o.record).collect();
         println!(

@@ -117,7 +117,14 @@ pub(crate) fn plan(
     settings.offline = options.offline;
     settings.no_strip = options.no_strip;
     let go = super::toolchain::resolve(options.go.as_deref(), ctx)?;
-    command(&program, check_target, &go, &settings, Path::new("check"))?;
+    command(
+        &program,
+        check_target,
+        &go,
+        &settings,
+        Path::new("check"),
+        ctx,
+    )?;
     let cgo = options.cgo.map(|flags| {
         let from_env = |key: &str, given: Vec<String>| {
             let mut all = ctx.env.flags(key);
@@ -147,9 +154,10 @@ pub(crate) fn build(
     settings: &GoSettings,
     output: &Path,
     log: &Path,
+    ctx: &Ctx,
 ) -> Result<()> {
     go.check_supports(target)?;
-    let cmd = command(program, target, go, settings, output)?;
+    let cmd = command(program, target, go, settings, output, ctx)?;
     match cmd.run_logged(log) {
         Ok(()) => Ok(()),
         Err(Error::CommandFailed { tail, .. }) => {
@@ -195,6 +203,7 @@ pub(crate) fn command(
     go: &GoToolchain,
     settings: &GoSettings,
     output: &Path,
+    ctx: &Ctx,
 ) -> Result<Cmd> {
     let user = merge_user_flags(
         settings.goflags.as_deref(),
@@ -232,7 +241,8 @@ pub(crate) fn command(
             tags.push(tag.clone());
         }
     }
-    let mut cmd = Cmd::new(&go.go)
+    let mut cmd = ctx
+        .command(&go.go)
         .arg("build")
         .arg("-trimpath")
         .arg(format!("-ldflags={}", go_join(&ldflags)?))
@@ -400,7 +410,7 @@ fn build_one(
     settings.jobs = Some(settings.jobs.unwrap_or(share));
     let mut label = go.label();
     if let Some(flags) = cgo {
-        let tc = toolchain::resolve(target, on.toolchain, &ctx.env, &ctx.cache)?;
+        let tc = toolchain::resolve(target, on.toolchain, ctx)?;
         label = format!("{label} + {}", tc.label());
         let mut flags = flags.clone();
         if let Some(set) = on.libraries.and_then(|p| p.link_set(target)) {
@@ -415,7 +425,7 @@ fn build_one(
             flags,
         });
     }
-    let (key, command) = cache_key(program, target, go, &settings)?;
+    let (key, command) = cache_key(program, target, go, &settings, ctx)?;
     let job = TargetJob {
         name: &program.name,
         target,
@@ -460,13 +470,13 @@ fn build_one(
             super::package::local_files(program, &user_flags, elsewhere)
         };
         if let Some(files) = read {
-            self::build(program, target, go, &settings, staged, &log)?;
+            self::build(program, target, go, &settings, staged, &log, ctx)?;
             return Ok(files);
         }
         let (built, listed) = std::thread::scope(|scope| {
             let listing = (!on.bypass_cache)
                 .then(|| scope.spawn(|| list_deps(program, target, go, &settings, ctx)));
-            let built = self::build(program, target, go, &settings, staged, &log);
+            let built = self::build(program, target, go, &settings, staged, &log, ctx);
             let listed = listing.map(|h| h.join().expect("go list thread panicked"));
             (built, listed)
         });
@@ -488,11 +498,12 @@ fn cache_key(
     target: Target,
     go: &GoToolchain,
     settings: &GoSettings,
+    ctx: &Ctx,
 ) -> Result<(String, String)> {
     let mut settings = settings.clone();
     // `-p` changes how fast, not what.
     settings.jobs = None;
-    let command = command(program, target, go, &settings, Path::new("OUT"))?.display();
+    let command = command(program, target, go, &settings, Path::new("OUT"), ctx)?.display();
     let mut parts = vec![
         cache::LOGIC.to_string(),
         "go".into(),
@@ -507,9 +518,9 @@ fn cache_key(
     for file in ["go.mod", "go.sum", "go.work", "vendor/modules.txt"] {
         let path = program.dir.join(file);
         parts.push(file.into());
-        parts.push(cache::file_sha256(&path).unwrap_or_default());
+        parts.push(crate::sys::hash::file_sha256(&path).unwrap_or_default());
     }
-    Ok((crate::cache::key(parts), command))
+    Ok((crate::sys::hash::key(parts), command))
 }
 
 /// Every file the build read outside Go's own standard library (package folders and
@@ -533,7 +544,7 @@ fn list_deps(
     }
     const FIELDS: &str =
         "Dir,Standard,GoFiles,CgoFiles,CFiles,CXXFiles,HFiles,SFiles,SysoFiles,EmbedFiles";
-    let build = command(program, target, go, settings, Path::new("OUT"))?;
+    let build = command(program, target, go, settings, Path::new("OUT"), ctx)?;
     let mut args: Vec<OsString> = vec![
         "list".into(),
         "-deps".into(),

@@ -11,6 +11,18 @@ use crate::error::Error;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 
+/// `pipeline::command` under a test context of its own.
+fn command(
+    program: &GoProgram,
+    target: Target,
+    go: &GoToolchain,
+    settings: &GoSettings,
+    output: &Path,
+) -> crate::error::Result<crate::sys::process::Cmd> {
+    let ctx = crate::context::Ctx::for_tests(Path::new("/nonexistent"));
+    super::pipeline::command(program, target, go, settings, output, &ctx)
+}
+
 fn program() -> GoProgram {
     GoProgram {
         name: "server".into(),

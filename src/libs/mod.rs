@@ -23,30 +23,10 @@ pub(crate) use recipe::{BuildSystem, Catalog, Recipe};
 
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
-use crate::env::Env;
 use crate::error::Result;
 use crate::sys::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
-
-/// A `Ctx` for callers that do not hold one yet: the cache from the environment, the
-/// process-wide verbosity and download settings. Transitional: goes once every caller
-/// passes its own.
-pub(crate) fn transitional_ctx(env: &Env, jobs: usize) -> Ctx {
-    use crate::sys::process as cmd;
-    use crate::sys::ui::{Ui, Verbosity};
-    let verbosity = match cmd::verbosity() {
-        cmd::QUIET => Verbosity::Quiet,
-        cmd::NORMAL => Verbosity::Normal,
-        _ => Verbosity::Verbose,
-    };
-    Ctx::new(
-        env.clone(),
-        Ui { verbosity },
-        crate::sys::download::settings(),
-        jobs,
-    )
-}
 
 /// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
 const BUILD_LOGIC: &str = "muslbuild-libs-3";
@@ -227,7 +207,7 @@ pub(crate) fn plan(
             toolchain.target.name().into(),
         ];
         parts.extend(dep_jobs.iter().map(|j| j.key.clone()));
-        let key = cache::key(parts);
+        let key = crate::sys::hash::key(parts);
         let prefix = if recipe.is_project() {
             vendor::entry(cache, recipe, toolchain.target, &key)
         } else {
@@ -261,11 +241,11 @@ pub(crate) fn plan(
 
 /// Whether nothing needs to run: a library's prefix is complete; a project's staged
 /// install was made from the folder's current contents.
-fn is_current(job: &LibBuild) -> bool {
+fn is_current(cache: &Cache, job: &LibBuild) -> bool {
     if job.recipe.is_project() {
-        vendor::is_current(job)
+        vendor::is_current(cache, job)
     } else {
-        cache::is_complete(&job.prefix)
+        cache.is_complete(&job.prefix)
     }
 }
 
@@ -303,8 +283,12 @@ pub(crate) fn prepare(
 
     let mut pending: Vec<Vec<LibBuild>> = Vec::new();
     for jobs in &plans {
-        let todo: Vec<LibBuild> = jobs.iter().filter(|j| !is_current(j)).cloned().collect();
-        for job in jobs.iter().filter(|j| is_current(j)) {
+        let todo: Vec<LibBuild> = jobs
+            .iter()
+            .filter(|j| !is_current(cache, j))
+            .cloned()
+            .collect();
+        for job in jobs.iter().filter(|j| is_current(cache, j)) {
             cache::mark_used(&job.prefix);
             let outcome = outcome(job, LibState::Cached);
             report(&outcome, ctx);
@@ -329,12 +313,12 @@ pub(crate) fn prepare(
             .recipe
             .sources
             .iter()
-            .map(|s| source::obtain(&job.recipe.name, s, &request.source_dirs, cache))
+            .map(|s| source::obtain(&job.recipe.name, s, &request.source_dirs, ctx))
             .collect::<Result<_>>()?;
     }
 
     let active = AtomicUsize::new(pending.len());
-    let board = progress::Board::new(progress::Mode::detect());
+    let board = progress::Board::new(progress::Mode::for_ui(ctx.ui));
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<LibOutcome>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pending

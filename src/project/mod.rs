@@ -162,7 +162,7 @@ fn build(
     bypass_cache: bool,
     ctx: &Ctx,
 ) -> Result<Report> {
-    let (env, cache) = (&ctx.env, &ctx.cache);
+    let env = &ctx.env;
     let names = selected(project, &options.names)?;
     let targets = targets(project, options)?;
     let choice: Choice = match &options.toolchain {
@@ -222,7 +222,7 @@ fn build(
     let toolchains = if wants_toolchains {
         targets
             .iter()
-            .map(|&t| toolchain::resolve(t, &request, env, cache))
+            .map(|&t| toolchain::resolve(t, &request, ctx))
             .collect::<Result<Vec<_>>>()?
     } else {
         Vec::new()
@@ -309,7 +309,7 @@ fn build(
         None => String::new(),
     };
 
-    let dist = Dist::prepare(out_dir)?;
+    let dist = Dist::prepare(out_dir, ctx)?;
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     let mut keep = |kind: ArtifactKind, results: Vec<(Target, Result<Built>)>| {

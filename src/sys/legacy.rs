@@ -1,17 +1,14 @@
-//! SHIMS, to be deleted: process-wide copies of what the `Ctx` carries (the supervisor,
-//! verbosity, download settings, the cache's memory of checked entries), for the callers
-//! that are not handed a Ctx yet. `main` fills them once; every new caller takes the Ctx.
-//! When `grep -rn legacy src` finds only this file, delete it.
+//! SHIMS, to be deleted with `cli/app.rs`: process-wide copies of what the `Ctx` carries
+//! (the supervisor, verbosity, download settings, the cache's memory of checked entries),
+//! for `main` and `cli/app.rs`, which make several `Ctx`s per run (`Ctx::new`) instead of
+//! one. Nothing else uses them: every other room takes the Ctx.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::cache::Seen;
-use crate::error::Result;
 use crate::sys::download::NetSettings;
 use crate::sys::process::Supervisor;
-use crate::sys::ui::{Ui, Verbosity};
 
 static SUPERVISOR: OnceLock<Arc<Supervisor>> = OnceLock::new();
 static VERBOSITY: AtomicU8 = AtomicU8::new(NORMAL);
@@ -43,16 +40,6 @@ pub(crate) fn verbosity() -> u8 {
     VERBOSITY.load(Ordering::Relaxed)
 }
 
-pub(crate) fn ui() -> Ui {
-    Ui {
-        verbosity: match verbosity() {
-            QUIET => Verbosity::Quiet,
-            NORMAL => Verbosity::Normal,
-            _ => Verbosity::Verbose,
-        },
-    }
-}
-
 pub(crate) fn configure(settings: NetSettings) {
     let _ = NET.set(settings);
 }
@@ -63,12 +50,4 @@ pub(crate) fn net() -> NetSettings {
 
 pub(crate) fn seen() -> Arc<Seen> {
     Arc::clone(SEEN.get_or_init(Default::default))
-}
-
-pub(crate) fn temp_prefix(parent: &Path) -> String {
-    supervisor().temps().prefix(parent)
-}
-
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    crate::sys::fs::write_atomic(&supervisor().temps().clone(), path, bytes)
 }

@@ -21,14 +21,9 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// `Mode::for_ui(ctx.ui)`.
+    /// How a run that says what `ui` allows shows progress on this stderr.
     pub(crate) fn for_ui(ui: Ui) -> Mode {
         Mode::for_output(ui.verbosity, std::io::stderr().is_terminal())
-    }
-
-    /// Shim for callers not yet handed a Ctx.
-    pub(crate) fn detect() -> Mode {
-        Mode::for_ui(crate::sys::legacy::ui())
     }
 
     pub(crate) fn for_output(verbosity: Verbosity, stderr_is_terminal: bool) -> Mode {

@@ -23,7 +23,7 @@ pub(crate) use probe::python_package_program;
 pub(crate) use probe::{Verdict, probe};
 
 use crate::cache::Cache;
-use crate::env::Env;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::target::Target;
 
@@ -52,8 +52,8 @@ impl Tool {
         self
     }
 
-    pub(crate) fn command(&self) -> crate::sys::process::Cmd {
-        crate::sys::process::Cmd::new(&self.program).args(&self.args)
+    pub(crate) fn command(&self, ctx: &Ctx) -> crate::sys::process::Cmd {
+        ctx.command(&self.program).args(&self.args)
     }
 
     /// The tool as one string for `CC=` in a `./configure` environment.
@@ -171,16 +171,12 @@ impl Toolchain {
 
 /// Every candidate for `target`, in resolution order: discovery's PATH look-ups and
 /// stats, given the one answer that needs a process (where Python's `ziglang` keeps zig).
-pub(crate) fn candidates(
-    target: Target,
-    request: &ToolchainRequest,
-    env: &Env,
-    cache: &Cache,
-) -> Vec<Candidate> {
+pub(crate) fn candidates(target: Target, request: &ToolchainRequest, ctx: &Ctx) -> Vec<Candidate> {
+    let env = &ctx.env;
     let path = env.path().cloned().unwrap_or_default();
     let find = |name: &str| which::which_in(name, Some(&path), &env.cwd).ok();
-    let zig_in_python = python_package_program("ziglang", Path::new("zig"), env, cache, &find);
-    discover::candidates(target, request, env, cache, zig_in_python)
+    let zig_in_python = python_package_program("ziglang", Path::new("zig"), ctx, &find);
+    discover::candidates(target, request, env, &ctx.cache, zig_in_python)
 }
 
 /// Settings that decide which toolchain a target gets.
@@ -196,16 +192,11 @@ pub struct ToolchainRequest {
 ///
 /// When none works and `request` allows it, installs the first verified toolchain of the
 /// manifest (said on stderr) and tries again; offline, the error says what to install.
-pub(crate) fn resolve(
-    target: Target,
-    request: &ToolchainRequest,
-    env: &Env,
-    cache: &Cache,
-) -> Result<Toolchain> {
-    match resolve_found(target, request, env, cache) {
+pub(crate) fn resolve(target: Target, request: &ToolchainRequest, ctx: &Ctx) -> Result<Toolchain> {
+    match resolve_found(target, request, ctx) {
         Err(err @ Error::NoToolchain { .. }) if install::may_auto_install(request) => {
-            match install::ensure_installed(target, request, env, cache)? {
-                Some(_) => resolve_found(target, request, env, cache),
+            match install::ensure_installed(target, request, ctx)? {
+                Some(_) => resolve_found(target, request, ctx),
                 None => Err(err),
             }
         }
@@ -217,14 +208,13 @@ pub(crate) fn resolve(
 pub(crate) fn resolve_found(
     target: Target,
     request: &ToolchainRequest,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<Toolchain> {
-    let all = candidates(target, request, env, cache);
+    let all = candidates(target, request, ctx);
     let allowed: Vec<&Candidate> = all.iter().filter(|c| allows(request, c)).collect();
     let mut rejected = Vec::new();
     for candidate in &allowed {
-        match probe(candidate, cache)? {
+        match probe(candidate, ctx)? {
             Verdict::Usable {
                 version,
                 fingerprint,
@@ -293,7 +283,7 @@ pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
         .filter_map(|e| e.ok())
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| e.path())
-        .filter(|p| crate::cache::is_complete(p))
+        .filter(|p| cache.is_complete(p))
         .map(|p| p.join("bin"))
         .filter(|p| p.is_dir())
         .collect();

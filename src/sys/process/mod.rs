@@ -84,11 +84,6 @@ impl Cmd {
         }
     }
 
-    /// Shim for callers not yet handed a Ctx: the run's supervisor and verbosity.
-    pub(crate) fn new(program: impl AsRef<OsStr>) -> Cmd {
-        Cmd::under(&legacy::supervisor(), legacy::ui(), program)
-    }
-
     /// The arguments added after this call may be passed in a response file (`@file`)
     /// when the command line is long: only for programs that read them (compilers).
     pub(crate) fn response_file_allowed(mut self) -> Cmd {
