@@ -140,30 +140,30 @@ fn write_records(root: &Path, manifest: &mut Manifest, temps: &Temps) -> Result<
 /// One entry of `dist/manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Artifact {
-    pub name: String,
-    pub target: String,
+    pub(crate) name: String,
+    pub(crate) target: String,
     /// Relative to the dist folder: `aarch64/hello`.
-    pub path: String,
-    pub size: u64,
-    pub sha256: String,
-    pub toolchain: String,
-    pub toolchain_version: String,
-    pub verification: Verification,
+    pub(crate) path: String,
+    pub(crate) size: u64,
+    pub(crate) sha256: String,
+    pub(crate) toolchain: String,
+    pub(crate) toolchain_version: String,
+    pub(crate) verification: Verification,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Verification {
-    pub ok: bool,
+    pub(crate) ok: bool,
     #[serde(rename = "static")]
-    pub is_static: bool,
-    pub static_pie: bool,
-    pub stripped: bool,
-    pub machine: String,
+    pub(crate) is_static: bool,
+    pub(crate) static_pie: bool,
+    pub(crate) stripped: bool,
+    pub(crate) machine: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Manifest {
-    pub artifacts: Vec<Artifact>,
+    pub(crate) artifacts: Vec<Artifact>,
 }
 
 pub(crate) struct Dist {
@@ -175,7 +175,7 @@ pub(crate) struct Dist {
 impl Dist {
     /// Creates the folder and proves it is writable before any work starts; removes what
     /// killed runs left (their staging folders, an unfinished transaction).
-    pub fn prepare(root: &Path, ctx: &Ctx) -> Result<Dist> {
+    pub(crate) fn prepare(root: &Path, ctx: &Ctx) -> Result<Dist> {
         let temps = ctx.supervisor.temps();
         let unwritable = |source| Error::WriteOutput {
             place: OutputPlace::OutDir,
@@ -202,21 +202,21 @@ impl Dist {
 
     /// A staging folder inside dist (same filesystem, so installing is a rename); it
     /// disappears with everything in it unless its files are installed.
-    pub fn staging(&self) -> Result<tempfile::TempDir> {
+    pub(crate) fn staging(&self) -> Result<tempfile::TempDir> {
         tempfile::Builder::new()
             .prefix(&self.temps.prefix(&self.root))
             .tempdir_in(&self.root)
             .map_err(Error::write_output(OutputPlace::OutDir, &self.root))
     }
 
-    pub fn relative_path(target: Target, name: &str) -> String {
+    pub(crate) fn relative_path(target: Target, name: &str) -> String {
         format!("{target}/{name}")
     }
 
     /// Moves a verified file from staging to `dist/<path>` and records `artifact` in the
     /// manifest and checksums, as one transaction under the dist lock (see the module
     /// comment): a kill at any point leaves a state the next lock holder settles.
-    pub fn install(&self, staged: &Path, artifact: &Artifact) -> Result<PathBuf> {
+    pub(crate) fn install(&self, staged: &Path, artifact: &Artifact) -> Result<PathBuf> {
         let dest = self.root.join(&artifact.path);
         let dir = dest.parent().expect("artifact has a folder");
         std::fs::create_dir_all(dir).map_err(Error::write_output(OutputPlace::OutDir, dir))?;
@@ -257,14 +257,14 @@ impl Dist {
         Ok(dest)
     }
 
-    pub fn read_manifest(&self) -> Manifest {
+    pub(crate) fn read_manifest(&self) -> Manifest {
         read_manifest_at(&self.root)
     }
 
     /// Under the dist lock, merges `built` into the manifest (replacing entries of the
     /// same target and name, dropping entries whose file is gone), then rewrites manifest
     /// and checksums.
-    pub fn record(&self, built: &[Artifact]) -> Result<Manifest> {
+    pub(crate) fn record(&self, built: &[Artifact]) -> Result<Manifest> {
         let _lock = lock(&self.root, &self.temps)?;
         let mut manifest = self.read_manifest();
         manifest.artifacts.retain(|old| {

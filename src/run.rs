@@ -14,12 +14,12 @@ use crate::target::Target;
 
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct RunOutcome {
-    pub exit_code: Option<i32>,
-    pub status: String,
-    pub stdout: String,
-    pub stderr: String,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) status: String,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
     /// The emulator used, if any.
-    pub runner: Option<PathBuf>,
+    pub(crate) runner: Option<PathBuf>,
 }
 
 impl RunOutcome {

@@ -9,7 +9,7 @@
 //! Also the atomic file write that `dist/` uses.
 
 mod entry;
-pub mod verify;
+pub(crate) mod verify;
 
 pub use entry::{Damage, Depth, check_entry};
 pub(crate) use entry::{checked_text, read_checked_text};
@@ -180,26 +180,31 @@ impl Cache {
 
     /// The name prefix of a temporary entry made in `parent` (registered for the
     /// interrupt's cleanup).
-    pub fn temp_prefix(&self, parent: &Path) -> String {
+    pub(crate) fn temp_prefix(&self, parent: &Path) -> String {
         self.temps.prefix(parent)
     }
 
     /// Whether `entry` is published and intact. A damaged entry is reported once per run
     /// (naming the file) and counts as absent, so the caller builds it again and
     /// `publish_dir` replaces it.
-    pub fn is_complete(&self, entry: &Path) -> bool {
+    pub(crate) fn is_complete(&self, entry: &Path) -> bool {
         is_complete_in(&self.seen, self.ui, entry)
     }
 
     /// Says once per run that an entry is damaged and will not be used.
-    pub fn warn_damaged(&self, entry: &Path, damage: &Damage) {
+    pub(crate) fn warn_damaged(&self, entry: &Path, damage: &Damage) {
         warn_in(&self.seen, self.ui, entry, damage);
     }
 
     /// Writes the completion record and the contents record into `temp` and renames it to
     /// `dest`, replacing an incomplete or damaged leftover (a symlink is removed, never
     /// followed). The caller holds the entry's lock.
-    pub fn publish_dir(&self, temp: tempfile::TempDir, dest: &Path, record: &str) -> Result<()> {
+    pub(crate) fn publish_dir(
+        &self,
+        temp: tempfile::TempDir,
+        dest: &Path,
+        record: &str,
+    ) -> Result<()> {
         publish_in(&self.seen, temp, dest, record)
     }
 }
@@ -286,7 +291,7 @@ fn publish_in(seen: &Seen, temp: tempfile::TempDir, dest: &Path, record: &str) -
 
 /// Serde for a path that need not be UTF-8 (`#[serde(with = "crate::cache::os_path")]`):
 /// a string when it is valid UTF-8, else an array of its bytes; both read back.
-pub mod os_path {
+pub(crate) mod os_path {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     use std::path::PathBuf;
 

@@ -27,21 +27,21 @@ pub(crate) const STATIC_TAGS: &[&str] = &["netgo", "osusergo"];
 #[derive(Clone, Debug, Default)]
 pub(crate) struct GoSettings {
     /// `--ldflags` values, each a list in Go's quoting (`-X main.version=1.2`).
-    pub ldflags: Vec<String>,
+    pub(crate) ldflags: Vec<String>,
     /// `--tags` values (comma- or space-separated lists).
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Extra `go build` flags from the command line (`--goflags`).
-    pub go_args: Vec<String>,
+    pub(crate) go_args: Vec<String>,
     /// The user's `GOFLAGS`; merged, then passed on without what muslbuild took out.
-    pub goflags: Option<String>,
-    pub offline: bool,
+    pub(crate) goflags: Option<String>,
+    pub(crate) offline: bool,
     /// `go build -p`: this build's share of the `-j` budget.
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     /// Keep the symbol table and DWARF (muslbuild strips by default: `-s -w`).
-    pub no_strip: bool,
+    pub(crate) no_strip: bool,
     /// Where `go` keeps its build cache when the environment gives it none.
-    pub gocache: Option<PathBuf>,
-    pub cgo: Option<Cgo>,
+    pub(crate) gocache: Option<PathBuf>,
+    pub(crate) cgo: Option<Cgo>,
 }
 
 impl GoSettings {
@@ -60,19 +60,19 @@ impl GoSettings {
 /// the user's `CGO_CFLAGS` / `CGO_LDFLAGS` (after muslbuild's, so they win).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CgoFlags {
-    pub include_dirs: Vec<PathBuf>,
-    pub lib_dirs: Vec<PathBuf>,
-    pub libs: Vec<String>,
-    pub cflags: Vec<String>,
-    pub ldflags: Vec<String>,
+    pub(crate) include_dirs: Vec<PathBuf>,
+    pub(crate) lib_dirs: Vec<PathBuf>,
+    pub(crate) libs: Vec<String>,
+    pub(crate) cflags: Vec<String>,
+    pub(crate) ldflags: Vec<String>,
 }
 
 /// `--cgo` for one target: its musl toolchain, and the C side with the C libraries
 /// muslbuild built for it (`--lib zlib`).
 #[derive(Clone, Debug)]
 pub(crate) struct Cgo {
-    pub toolchain: Toolchain,
-    pub flags: CgoFlags,
+    pub(crate) toolchain: Toolchain,
+    pub(crate) flags: CgoFlags,
 }
 
 /// What a front end says about one Go program beyond its package: `muslbuild FILE`'s
@@ -80,25 +80,25 @@ pub(crate) struct Cgo {
 #[derive(Debug, Default)]
 pub(crate) struct GoOptions {
     /// `--go`: this `go` and no other.
-    pub go: Option<PathBuf>,
-    pub ldflags: Vec<String>,
-    pub tags: Vec<String>,
+    pub(crate) go: Option<PathBuf>,
+    pub(crate) ldflags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// `--goflags`, already split.
-    pub go_args: Vec<String>,
-    pub offline: bool,
-    pub no_strip: bool,
+    pub(crate) go_args: Vec<String>,
+    pub(crate) offline: bool,
+    pub(crate) no_strip: bool,
     /// `--cgo`, with the C side's own settings; `plan` adds the environment's
     /// `CGO_CFLAGS` / `CGO_LDFLAGS`.
-    pub cgo: Option<CgoFlags>,
+    pub(crate) cgo: Option<CgoFlags>,
 }
 
 /// One Go program ready to build for any target: the package, the `go` that builds it,
 /// its settings, and cgo's C side.
 pub(crate) struct GoPlan {
-    pub program: GoProgram,
-    pub go: GoToolchain,
-    pub settings: GoSettings,
-    pub cgo: Option<CgoFlags>,
+    pub(crate) program: GoProgram,
+    pub(crate) go: GoToolchain,
+    pub(crate) settings: GoSettings,
+    pub(crate) cgo: Option<CgoFlags>,
 }
 
 /// Wires a package and a front end's options into a plan: finds Go, takes `GOFLAGS`
@@ -367,10 +367,10 @@ pub(super) fn unavailable_module(log: &str) -> Option<String> {
 /// libraries muslbuild built for each target (`--lib zlib`, linked after the user's
 /// own), and whether to bypass the build cache (`--check-reproducible`'s second build).
 pub(crate) struct GoTargets<'a> {
-    pub targets: &'a [Target],
-    pub toolchain: &'a toolchain::ToolchainRequest,
-    pub libraries: Option<&'a libs::Prepared>,
-    pub bypass_cache: bool,
+    pub(crate) targets: &'a [Target],
+    pub(crate) toolchain: &'a toolchain::ToolchainRequest,
+    pub(crate) libraries: Option<&'a libs::Prepared>,
+    pub(crate) bypass_cache: bool,
 }
 
 /// `go build -p` for each of `concurrent` builds sharing a budget of `total` jobs. The

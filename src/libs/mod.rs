@@ -78,7 +78,7 @@ pub(crate) enum LibState {
 
 /// One line of the build report: a library for a target, built or taken from the cache.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct LibOutcome {
+pub(crate) struct LibOutcome {
     /// `ncurses 6.4`, `greet (vendored)`.
     #[serde(skip)]
     pub(crate) label: String,
@@ -122,7 +122,7 @@ impl LibOutcome {
 
 /// The result of preparing libraries for every target.
 #[derive(Clone, Debug, Default)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// Per toolchain, in the order given.
     pub(crate) link_sets: Vec<(Target, LinkSet)>,
     pub(crate) outcomes: Vec<LibOutcome>,

@@ -17,14 +17,14 @@ use crate::target::Target;
 use crate::toolchain::{self, Flavor, Toolchain};
 
 pub(crate) struct CBuild<'a> {
-    pub program: &'a CProgram,
-    pub targets: &'a [Target],
-    pub toolchain: &'a toolchain::ToolchainRequest,
+    pub(crate) program: &'a CProgram,
+    pub(crate) targets: &'a [Target],
+    pub(crate) toolchain: &'a toolchain::ToolchainRequest,
     /// Build even when the cache has the artifact, and do not record it
     /// (`--check-reproducible`'s second build).
-    pub bypass_cache: bool,
+    pub(crate) bypass_cache: bool,
     /// Per-target library prefixes (`--lib`), already built.
-    pub libraries: Option<&'a crate::libs::Prepared>,
+    pub(crate) libraries: Option<&'a crate::libs::Prepared>,
 }
 
 /// Builds every target; the results come back in the order of `targets`.
@@ -111,20 +111,20 @@ fn read_depfile(path: &Path, ctx: &Ctx) -> Result<Vec<PathBuf>> {
 
 /// One C program as the user described it; paths are absolute.
 #[derive(Clone, Debug, Default)]
-pub struct CProgram {
-    pub name: String,
-    pub sources: Vec<PathBuf>,
-    pub include_dirs: Vec<PathBuf>,
-    pub defines: Vec<String>,
-    pub lib_dirs: Vec<PathBuf>,
-    pub libs: Vec<String>,
+pub(crate) struct CProgram {
+    pub(crate) name: String,
+    pub(crate) sources: Vec<PathBuf>,
+    pub(crate) include_dirs: Vec<PathBuf>,
+    pub(crate) defines: Vec<String>,
+    pub(crate) lib_dirs: Vec<PathBuf>,
+    pub(crate) libs: Vec<String>,
     /// `CFLAGS`, then `--cflags`: after muslbuild's defaults, so they win.
-    pub cflags: Vec<String>,
-    pub ldflags: Vec<String>,
-    pub strip: bool,
+    pub(crate) cflags: Vec<String>,
+    pub(crate) ldflags: Vec<String>,
+    pub(crate) strip: bool,
     /// Folders whose absolute path must not reach the output (`-ffile-prefix-map`).
-    pub prefix_maps: Vec<PathBuf>,
-    pub source_date_epoch: u64,
+    pub(crate) prefix_maps: Vec<PathBuf>,
+    pub(crate) source_date_epoch: u64,
 }
 
 impl CProgram {

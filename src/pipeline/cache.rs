@@ -24,8 +24,8 @@ const DEPS: &str = "deps.json";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Dep {
     #[serde(with = "crate::cache::os_path")]
-    pub path: PathBuf,
-    pub sha256: String,
+    pub(crate) path: PathBuf,
+    pub(crate) sha256: String,
 }
 
 /// One artifact's entry in the build cache: where it lives, and the lock that guards it.

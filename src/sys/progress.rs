@@ -14,7 +14,7 @@ use crate::sys::ui::{Ui, Verbosity};
 
 /// How progress is shown: decided once, from the verbosity and whether stderr is a terminal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Hidden,
     Plain,
     Live,
@@ -36,7 +36,7 @@ impl Mode {
 }
 
 /// The set of live lines of one long operation.
-pub struct Board {
+pub(crate) struct Board {
     mode: Mode,
     multi: Option<MultiProgress>,
 }
@@ -82,7 +82,7 @@ impl Board {
     }
 }
 
-pub struct Line {
+pub(crate) struct Line {
     name: String,
     mode: Mode,
     bar: Option<ProgressBar>,

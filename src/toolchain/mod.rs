@@ -139,7 +139,7 @@ impl FromStr for Choice {
 
 /// A probed, usable toolchain for one target.
 #[derive(Clone, Debug, Serialize)]
-pub struct Toolchain {
+pub(crate) struct Toolchain {
     pub(crate) target: Target,
     pub(crate) provider: Provider,
     pub(crate) flavor: Flavor,
@@ -181,7 +181,7 @@ pub(crate) fn candidates(target: Target, request: &ToolchainRequest, ctx: &Ctx) 
 
 /// Settings that decide which toolchain a target gets.
 #[derive(Clone, Debug)]
-pub struct ToolchainRequest {
+pub(crate) struct ToolchainRequest {
     pub(crate) choice: Choice,
     /// `--cc`: one compiler for every target, used as given.
     pub(crate) cc: Option<String>,

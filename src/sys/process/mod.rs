@@ -9,7 +9,7 @@
 
 mod supervisor;
 
-pub use supervisor::Supervisor;
+pub(crate) use supervisor::Supervisor;
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -32,7 +32,7 @@ pub use legacy::{NORMAL, QUIET, VERBOSE, handle_interrupts, set_verbosity, wait_
 const TAIL_LINES: usize = 30;
 
 #[derive(Clone, Debug)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     program: OsString,
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
@@ -53,10 +53,10 @@ pub struct Cmd {
 const RESPONSE_FILE_ABOVE: usize = 96 * 1024;
 
 #[derive(Debug)]
-pub struct Output {
-    pub status: ExitStatus,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
+pub(crate) struct Output {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: Vec<u8>,
 }
 
 impl Output {

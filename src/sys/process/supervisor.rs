@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use crate::sys::fs::Temps;
 
 #[derive(Debug, Default)]
-pub struct Supervisor {
+pub(crate) struct Supervisor {
     /// The process groups of the children that have not been waited for yet.
     groups: Mutex<Vec<i32>>,
     /// The write end of the reaper's pipe; the reaper starts with the first child.
