@@ -24,8 +24,10 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    /// The run's context, with the supervisor `main` started first (`handle_interrupts`,
-    /// kept by the shims of `sys::legacy` until `main` holds it and calls `with_supervisor`).
+    /// The run's context, with the supervisor `main` started first (`handle_interrupts`)
+    /// and the memory of checked cache entries that every `Ctx` of the run shares: both
+    /// kept by the shims of `sys::legacy` until `main` holds the supervisor and makes one
+    /// Ctx with `with_supervisor`.
     pub(crate) fn new(env: Env, ui: Ui, net: NetSettings, jobs: usize) -> Ctx {
         let mut ctx = Ctx::with_supervisor(env, ui, net, jobs, crate::sys::legacy::supervisor());
         ctx.cache = ctx.cache.sharing(crate::sys::legacy::seen());

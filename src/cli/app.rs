@@ -33,9 +33,9 @@ use crate::toolchain::{doctor as toolchain_doctor, installed as toolchain_instal
 use crate::verify;
 
 pub fn run(cli: Cli, env: Env) -> Result<()> {
-    let mut settings = download::Settings::from_env(&env);
+    let mut settings = download::NetSettings::from_env(&env);
     settings.offline |= cli.global.offline;
-    download::configure(settings);
+    crate::sys::legacy::configure(settings);
     let cache = transitional_ctx(&env, 1).cache;
     cache.sweep_dead_temps();
     cache.check_folders()?;
@@ -495,13 +495,13 @@ fn build_go_inputs(
 /// A `Ctx` for the pipeline's entry points until `cli` makes the one `Ctx` itself.
 fn transitional_ctx(env: &Env, jobs: usize) -> Ctx {
     let ui = Ui {
-        verbosity: match crate::sys::process::verbosity() {
-            crate::sys::process::QUIET => Verbosity::Quiet,
-            crate::sys::process::NORMAL => Verbosity::Normal,
+        verbosity: match crate::sys::legacy::verbosity() {
+            crate::sys::legacy::QUIET => Verbosity::Quiet,
+            crate::sys::legacy::NORMAL => Verbosity::Normal,
             _ => Verbosity::Verbose,
         },
     };
-    Ctx::new(env.clone(), ui, download::settings(), jobs)
+    Ctx::new(env.clone(), ui, crate::sys::legacy::net(), jobs)
 }
 
 #[derive(Serialize)]

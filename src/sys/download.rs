@@ -73,11 +73,6 @@ impl NetSettings {
     }
 }
 
-/// The name the settings had before they were told apart from the others.
-pub(crate) use NetSettings as Settings;
-// Shims for callers not yet handed a Ctx (`ctx.net` replaces them).
-pub(crate) use crate::sys::legacy::{configure, net as settings};
-
 /// Downloads `urls` (mirrors first, then the file's own) to `dest`, which appears by
 /// rename only once its sha256 (and size, when known) match. Returns the URL the bytes
 /// came from (a mirror's, when a mirror served them), `None` when `dest` was already there.

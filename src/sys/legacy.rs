@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::cache::Seen;
 use crate::sys::download::NetSettings;
-use crate::sys::process::Supervisor;
+use crate::sys::process::supervisor::Supervisor;
 
 static SUPERVISOR: OnceLock<Arc<Supervisor>> = OnceLock::new();
 static VERBOSITY: AtomicU8 = AtomicU8::new(NORMAL);

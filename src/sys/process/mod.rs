@@ -7,7 +7,7 @@
 //! can be killed at once), gets `PR_SET_PDEATHSIG`, and is registered with the run's
 //! `Supervisor` (interrupts, the reaper) while it runs.
 
-mod supervisor;
+pub(crate) mod supervisor;
 
 pub(crate) use supervisor::Supervisor;
 
@@ -24,8 +24,7 @@ use crate::sys::legacy;
 use crate::sys::ui::Ui;
 use supervisor::Tracked;
 
-// Shims for callers not yet handed a Ctx (`ctx.ui` replaces them).
-pub(crate) use legacy::verbosity;
+// Shims for `main` until it holds the supervisor and the Ctx itself.
 pub use legacy::{NORMAL, QUIET, VERBOSE, handle_interrupts, set_verbosity, wait_if_interrupted};
 
 /// How many lines of a failed step's log are shown.
