@@ -26,9 +26,6 @@ use crate::sys::ui::Ui;
 /// The file whose presence makes a cache directory count as complete.
 pub(crate) const COMPLETE: &str = ".muslbuild-complete";
 
-/// The file listing what a published entry holds (`CONTENTS_HEADER`), beside `COMPLETE`.
-pub(crate) const CONTENTS: &str = ".muslbuild-contents";
-
 /// The folders of the cache that hold entries.
 pub(crate) const KINDS: &[&str] = &[
     "toolchains",

@@ -2,6 +2,7 @@ use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use super::entry::CONTENTS;
 use super::*;
 
 fn cache_at(root: &Path) -> Cache {
