@@ -176,7 +176,8 @@ fn dynamic_making_flags_are_refused() {
 
 #[test]
 fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
-    use crate::toolchain::{Flavor, Provider, Tool};
+    use crate::toolchain::model::Tool;
+    use crate::toolchain::{Flavor, Provider};
     let zig = Toolchain {
         target: Target::Armv7,
         provider: Provider::Zig,

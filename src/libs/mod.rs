@@ -431,7 +431,8 @@ pub(crate) fn check_names(request: &LibRequest) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::toolchain::{Flavor, Provider, Tool};
+    use crate::toolchain::model::Tool;
+    use crate::toolchain::{Flavor, Provider};
 
     fn toolchain(target: Target, fingerprint: &str) -> Toolchain {
         Toolchain {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::installed::{installed_go, list_installed};
 use super::manifest::{Manifest, Want};
-use super::{Choice, ToolchainRequest};
+use super::model::{Choice, ToolchainRequest};
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::target::Target;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use super::fetch::{pip_fetch, verify_local};
 use super::installed::{InstallRecord, lock_name, read_record};
 use super::manifest::{Entry, Manifest, ManifestProvider, Want};
-use super::{Choice, ToolchainRequest};
+use super::model::{Choice, Provider, ToolchainRequest};
 use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -353,8 +353,8 @@ pub(crate) fn ensure_installed(
     let provider = match &request.choice {
         _ if request.cc.is_some() => None,
         Choice::Auto => None,
-        Choice::Provider(super::Provider::MuslCross) => Some(ManifestProvider::MuslCross),
-        Choice::Provider(super::Provider::Zig) => Some(ManifestProvider::Zig),
+        Choice::Provider(Provider::MuslCross) => Some(ManifestProvider::MuslCross),
+        Choice::Provider(Provider::Zig) => Some(ManifestProvider::Zig),
         Choice::Provider(_) | Choice::Path(_) => None,
     };
     let options = InstallOptions {
@@ -399,9 +399,7 @@ pub(crate) fn may_auto_install(request: &ToolchainRequest) -> bool {
     request.cc.is_none()
         && matches!(
             request.choice,
-            Choice::Auto
-                | Choice::Provider(super::Provider::MuslCross)
-                | Choice::Provider(super::Provider::Zig)
+            Choice::Auto | Choice::Provider(Provider::MuslCross) | Choice::Provider(Provider::Zig)
         )
 }
 

@@ -252,3 +252,31 @@ fn try_lock_file(path: &Path) -> Option<bool> {
 pub(crate) fn lock_name(entry: &str) -> String {
     format!("toolchain-{entry}")
 }
+
+/// The bin directories of toolchains installed in the cache (complete entries only).
+/// Hidden names are an install's or a removal's temporary folders: a process killed
+/// between writing the record and the rename leaves one that looks complete.
+pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter(|p| cache.is_complete(p))
+        .map(|p| p.join("bin"))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The `zig` of every zig installed in the cache.
+pub(crate) fn installed_zigs(cache: &Cache) -> Vec<PathBuf> {
+    installed_bin_dirs(cache)
+        .into_iter()
+        .map(|dir| dir.join("zig"))
+        .filter(|p| p.is_file())
+        .collect()
+}

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Candidate, Flavor, file_stamp};
+use super::discover::Candidate;
+use super::model::{Flavor, file_stamp};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::Result;
