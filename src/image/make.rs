@@ -9,7 +9,6 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::{Error, OutputPlace, Result};
-use crate::image::ImageSpec;
 use crate::image::checks::{check_env, check_workdir, normalize_port};
 use crate::image::dist_input::{Plan, plan, read_artifact, read_dist_manifest};
 use crate::image::dockerfile::{self, Copies};
@@ -20,6 +19,7 @@ use crate::image::layout::{check_layout_dir, prepare_archive, write_archive, wri
 use crate::image::oci::{self, BlobRef, ImageConfig, ImageInput, PlatformImage};
 use crate::image::overrides::ImageOverrides;
 use crate::image::spec;
+use crate::image::spec::ImageSpec;
 use crate::sys::fs::write_atomic;
 use crate::target::Target;
 
