@@ -14,23 +14,18 @@ use crate::sys::fs::Temps;
 use crate::sys::process::{Cmd, Supervisor};
 use crate::sys::ui::Ui;
 
-pub struct Ctx {
-    pub env: Env,
-    pub cache: Cache,
-    pub jobs: Jobs,
-    pub ui: Ui,
-    pub net: NetSettings,
-    pub supervisor: Arc<Supervisor>,
+pub(crate) struct Ctx {
+    pub(crate) env: Env,
+    pub(crate) cache: Cache,
+    pub(crate) jobs: Jobs,
+    pub(crate) ui: Ui,
+    pub(crate) net: NetSettings,
+    pub(crate) supervisor: Arc<Supervisor>,
 }
 
 impl Ctx {
-    /// The run's context, with the supervisor `main` started first (`handle_interrupts`,
-    /// kept by the shims of `sys::legacy` until `main` holds it and calls `with_supervisor`).
-    pub fn new(env: Env, ui: Ui, net: NetSettings, jobs: usize) -> Ctx {
-        Ctx::with_supervisor(env, ui, net, jobs, crate::sys::legacy::supervisor())
-    }
-
-    pub fn with_supervisor(
+    /// The run's context, with the supervisor `main` started before any thread.
+    pub(crate) fn new(
         env: Env,
         ui: Ui,
         net: NetSettings,
@@ -49,7 +44,7 @@ impl Ctx {
     }
 
     /// The same run with its cache at `root` (`--check-reproducible`'s second build).
-    pub fn with_cache_at(&self, root: std::path::PathBuf) -> Ctx {
+    pub(crate) fn with_cache_at(&self, root: std::path::PathBuf) -> Ctx {
         Ctx {
             env: self.env.clone(),
             cache: Cache::open(root, self.ui, Arc::clone(self.supervisor.temps())),
@@ -61,14 +56,27 @@ impl Ctx {
     }
 
     /// A command to run `program`: echoed under `-v`, killed with muslbuild.
-    pub fn command(&self, program: impl AsRef<OsStr>) -> Cmd {
+    pub(crate) fn command(&self, program: impl AsRef<OsStr>) -> Cmd {
         Cmd::under(&self.supervisor, self.ui, program)
     }
 
     /// Where temporary files are registered (`temps().prefix(dir)`,
     /// `sys::fs::write_atomic(ctx.temps(), …)`), so an interrupt removes them.
-    pub fn temps(&self) -> &Temps {
+    pub(crate) fn temps(&self) -> &Temps {
         self.supervisor.temps()
+    }
+
+    /// A quiet run whose cache and home are under `root`, with its own supervisor.
+    #[cfg(test)]
+    pub(crate) fn for_tests(root: &std::path::Path) -> Ctx {
+        let env = Env::from_vars([("MUSLBUILD_HOME", root)], root.into());
+        Ctx::new(
+            env,
+            Ui::default(),
+            NetSettings::default(),
+            2,
+            Supervisor::new(),
+        )
     }
 }
 
@@ -80,7 +88,7 @@ mod tests {
     fn commands_and_the_cache_share_the_supervisor() {
         let root = tempfile::tempdir().unwrap();
         let env = Env::from_vars([("MUSLBUILD_HOME", root.path())], root.path().into());
-        let ctx = Ctx::with_supervisor(
+        let ctx = Ctx::new(
             env,
             Ui::default(),
             NetSettings::default(),

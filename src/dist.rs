@@ -11,11 +11,14 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{sha256_hex, write_atomic};
+use crate::context::Ctx;
 use crate::error::{Error, OutputPlace, Result};
+use crate::sys::fs::{Temps, write_atomic};
+use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 
 pub(crate) const MANIFEST: &str = "manifest.json";
@@ -61,18 +64,18 @@ pub(crate) struct DistLock {
 /// Locks `root` (which must exist) and settles what a killed process left unfinished, so
 /// that the caller reads a consistent manifest, checksums and files. `muslbuild image`
 /// holds it while it reads.
-pub(crate) fn lock(root: &Path) -> Result<DistLock> {
+pub(crate) fn lock(root: &Path, temps: &Temps) -> Result<DistLock> {
     let dir = File::open(root).map_err(Error::io("cannot read the output directory", root))?;
     dir.lock()
         .map_err(Error::io("cannot lock the output directory", root))?;
-    recover(root)?;
+    recover(root, temps)?;
     Ok(DistLock { _dir: dir })
 }
 
 /// Settles an intent record left by a killed process, from the file actually present:
 /// the new entry if its bytes are in place, the previous one if they still are, and
 /// otherwise neither (the unknown file is removed). The caller holds the lock.
-fn recover(root: &Path) -> Result<()> {
+fn recover(root: &Path, temps: &Temps) -> Result<()> {
     let journal_path = root.join(JOURNAL);
     let Ok(bytes) = std::fs::read(&journal_path) else {
         return Ok(());
@@ -98,7 +101,7 @@ fn recover(root: &Path) -> Result<()> {
             None => {}
         }
     }
-    write_records(root, &mut manifest)?;
+    write_records(root, &mut manifest, temps)?;
     std::fs::remove_file(&journal_path).map_err(Error::io("cannot remove", &journal_path))
 }
 
@@ -121,56 +124,59 @@ fn read_manifest_at(root: &Path) -> Manifest {
 
 /// Rewrites manifest and checksums from `manifest` (sorted first); both describe the same
 /// set of files because both come from this one list, under the lock.
-fn write_records(root: &Path, manifest: &mut Manifest) -> Result<()> {
+fn write_records(root: &Path, manifest: &mut Manifest, temps: &Temps) -> Result<()> {
     manifest.artifacts.sort_by(|a, b| a.path.cmp(&b.path));
     let mut json = serde_json::to_vec_pretty(&manifest).expect("manifest serialises");
     json.push(b'\n');
-    write_if_changed(&root.join(MANIFEST), &json)?;
+    write_if_changed(&root.join(MANIFEST), &json, temps)?;
     let sums: String = manifest
         .artifacts
         .iter()
         .map(|a| format!("{}  {}\n", a.sha256, a.path))
         .collect();
-    write_if_changed(&root.join(CHECKSUMS), sums.as_bytes())
+    write_if_changed(&root.join(CHECKSUMS), sums.as_bytes(), temps)
 }
 
 /// One entry of `dist/manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Artifact {
-    pub name: String,
-    pub target: String,
+    pub(crate) name: String,
+    pub(crate) target: String,
     /// Relative to the dist folder: `aarch64/hello`.
-    pub path: String,
-    pub size: u64,
-    pub sha256: String,
-    pub toolchain: String,
-    pub toolchain_version: String,
-    pub verification: Verification,
+    pub(crate) path: String,
+    pub(crate) size: u64,
+    pub(crate) sha256: String,
+    pub(crate) toolchain: String,
+    pub(crate) toolchain_version: String,
+    pub(crate) verification: Verification,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Verification {
-    pub ok: bool,
+    pub(crate) ok: bool,
     #[serde(rename = "static")]
-    pub is_static: bool,
-    pub static_pie: bool,
-    pub stripped: bool,
-    pub machine: String,
+    pub(crate) is_static: bool,
+    pub(crate) static_pie: bool,
+    pub(crate) stripped: bool,
+    pub(crate) machine: String,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Manifest {
-    pub artifacts: Vec<Artifact>,
+    pub(crate) artifacts: Vec<Artifact>,
 }
 
 pub(crate) struct Dist {
     root: PathBuf,
+    /// Where staged files are registered, so that an interrupt removes them.
+    temps: Arc<Temps>,
 }
 
 impl Dist {
     /// Creates the folder and proves it is writable before any work starts; removes what
     /// killed runs left (their staging folders, an unfinished transaction).
-    pub fn prepare(root: &Path) -> Result<Dist> {
+    pub(crate) fn prepare(root: &Path, ctx: &Ctx) -> Result<Dist> {
+        let temps = ctx.supervisor.temps();
         let unwritable = |source| Error::WriteOutput {
             place: OutputPlace::OutDir,
             path: root.to_path_buf(),
@@ -178,13 +184,14 @@ impl Dist {
         };
         std::fs::create_dir_all(root).map_err(unwritable)?;
         tempfile::Builder::new()
-            .prefix(&crate::cache::temp_prefix(root))
+            .prefix(&temps.prefix(root))
             .tempfile_in(root)
             .map_err(unwritable)?;
-        crate::cache::sweep_dead_temps(root);
-        drop(lock(root)?);
+        crate::sys::fs::sweep_dead_temps(root);
+        drop(lock(root, temps)?);
         Ok(Dist {
             root: root.to_path_buf(),
+            temps: Arc::clone(temps),
         })
     }
 
@@ -195,25 +202,25 @@ impl Dist {
 
     /// A staging folder inside dist (same filesystem, so installing is a rename); it
     /// disappears with everything in it unless its files are installed.
-    pub fn staging(&self) -> Result<tempfile::TempDir> {
+    pub(crate) fn staging(&self) -> Result<tempfile::TempDir> {
         tempfile::Builder::new()
-            .prefix(&crate::cache::temp_prefix(&self.root))
+            .prefix(&self.temps.prefix(&self.root))
             .tempdir_in(&self.root)
             .map_err(Error::write_output(OutputPlace::OutDir, &self.root))
     }
 
-    pub fn relative_path(target: Target, name: &str) -> String {
+    pub(crate) fn relative_path(target: Target, name: &str) -> String {
         format!("{target}/{name}")
     }
 
     /// Moves a verified file from staging to `dist/<path>` and records `artifact` in the
     /// manifest and checksums, as one transaction under the dist lock (see the module
     /// comment): a kill at any point leaves a state the next lock holder settles.
-    pub fn install(&self, staged: &Path, artifact: &Artifact) -> Result<PathBuf> {
+    pub(crate) fn install(&self, staged: &Path, artifact: &Artifact) -> Result<PathBuf> {
         let dest = self.root.join(&artifact.path);
         let dir = dest.parent().expect("artifact has a folder");
         std::fs::create_dir_all(dir).map_err(Error::write_output(OutputPlace::OutDir, dir))?;
-        let _lock = lock(&self.root)?;
+        let _lock = lock(&self.root, &self.temps)?;
         let mut manifest = self.read_manifest();
         let previous = manifest
             .artifacts
@@ -232,6 +239,7 @@ impl Dist {
             previous,
         };
         write_atomic(
+            &self.temps,
             &self.root.join(JOURNAL),
             &serde_json::to_vec(&journal).expect("journal serialises"),
         )?;
@@ -243,27 +251,27 @@ impl Dist {
         }
         manifest.artifacts.retain(|a| a.path != artifact.path);
         manifest.artifacts.push(artifact.clone());
-        write_records(&self.root, &mut manifest)?;
+        write_records(&self.root, &mut manifest, &self.temps)?;
         let journal_path = self.root.join(JOURNAL);
         std::fs::remove_file(&journal_path).map_err(Error::io("cannot remove", &journal_path))?;
         Ok(dest)
     }
 
-    pub fn read_manifest(&self) -> Manifest {
+    pub(crate) fn read_manifest(&self) -> Manifest {
         read_manifest_at(&self.root)
     }
 
     /// Under the dist lock, merges `built` into the manifest (replacing entries of the
     /// same target and name, dropping entries whose file is gone), then rewrites manifest
     /// and checksums.
-    pub fn record(&self, built: &[Artifact]) -> Result<Manifest> {
-        let _lock = lock(&self.root)?;
+    pub(crate) fn record(&self, built: &[Artifact]) -> Result<Manifest> {
+        let _lock = lock(&self.root, &self.temps)?;
         let mut manifest = self.read_manifest();
         manifest.artifacts.retain(|old| {
             !built.iter().any(|new| new.path == old.path) && self.root.join(&old.path).is_file()
         });
         manifest.artifacts.extend(built.iter().cloned());
-        write_records(&self.root, &mut manifest)?;
+        write_records(&self.root, &mut manifest, &self.temps)?;
         Ok(manifest)
     }
 }
@@ -293,11 +301,11 @@ fn same_bytes(a: &Path, b: &Path) -> bool {
     }
 }
 
-fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<()> {
+fn write_if_changed(path: &Path, bytes: &[u8], temps: &Temps) -> Result<()> {
     if std::fs::read(path).is_ok_and(|old| old == bytes) {
         return Ok(());
     }
-    write_atomic(path, bytes)
+    write_atomic(temps, path, bytes)
 }
 
 #[cfg(test)]
@@ -327,7 +335,7 @@ mod tests {
     #[test]
     fn record_merges_and_writes_checksums() {
         let dir = tempfile::tempdir().unwrap();
-        let dist = Dist::prepare(&dir.path().join("dist")).unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist"), &Ctx::for_tests(dir.path())).unwrap();
         for path in ["x86_64/hello", "aarch64/hello"] {
             std::fs::create_dir_all(dist.root().join(path).parent().unwrap()).unwrap();
             std::fs::write(dist.root().join(path), b"x").unwrap();
@@ -364,7 +372,7 @@ mod tests {
     #[test]
     fn an_interrupted_install_is_settled_by_the_next_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let dist = Dist::prepare(&dir.path().join("dist")).unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist"), &Ctx::for_tests(dir.path())).unwrap();
         let old = artifact("x86_64/hello", &sha256_hex(b"old"));
         let staged = dist.root().join("staged");
         std::fs::write(&staged, b"old").unwrap();
@@ -381,7 +389,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dist.root().join("x86_64/hello"), b"new").unwrap();
-        drop(lock(dist.root()).unwrap());
+        drop(lock(dist.root(), &dist.temps).unwrap());
         assert_eq!(dist.read_manifest().artifacts, vec![new.clone()]);
         assert!(!dist.root().join(JOURNAL).exists());
         // Killed before the rename: the previous entry stays.
@@ -394,7 +402,7 @@ mod tests {
             serde_json::to_vec(&journal).unwrap(),
         )
         .unwrap();
-        drop(lock(dist.root()).unwrap());
+        drop(lock(dist.root(), &dist.temps).unwrap());
         assert_eq!(dist.read_manifest().artifacts, vec![new.clone()]);
         let sums = std::fs::read_to_string(dist.root().join(CHECKSUMS)).unwrap();
         assert_eq!(sums, format!("{}  x86_64/hello\n", new.sha256));
@@ -405,7 +413,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("victim");
         std::fs::write(&outside, b"keep").unwrap();
-        let dist = Dist::prepare(&dir.path().join("dist")).unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist"), &Ctx::for_tests(dir.path())).unwrap();
         let journal = Journal {
             new: artifact("x86_64/../../victim", "00"),
             previous: None,
@@ -415,7 +423,7 @@ mod tests {
             serde_json::to_vec(&journal).unwrap(),
         )
         .unwrap();
-        drop(lock(dist.root()).unwrap());
+        drop(lock(dist.root(), &dist.temps).unwrap());
         assert_eq!(std::fs::read(&outside).unwrap(), b"keep");
         assert!(!dist.root().join(JOURNAL).exists());
     }
@@ -425,7 +433,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("file");
         std::fs::write(&file, b"").unwrap();
-        let err = Dist::prepare(&file.join("dist")).err().unwrap();
+        let err = Dist::prepare(&file.join("dist"), &Ctx::for_tests(dir.path()))
+            .err()
+            .unwrap();
         assert!(matches!(
             err,
             Error::WriteOutput {

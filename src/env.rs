@@ -10,7 +10,7 @@ use crate::target::Target;
 #[derive(Clone, Debug, Default)]
 pub struct Env {
     vars: BTreeMap<String, OsString>,
-    pub cwd: PathBuf,
+    pub(crate) cwd: PathBuf,
 }
 
 impl Env {
@@ -23,8 +23,9 @@ impl Env {
         }
     }
 
-    /// An environment with only the given variables (tests, and the empty `--run` env).
-    pub fn from_vars<I, K, V>(vars: I, cwd: PathBuf) -> Env
+    /// An environment with only the given variables.
+    #[cfg(test)]
+    pub(crate) fn from_vars<I, K, V>(vars: I, cwd: PathBuf) -> Env
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
@@ -202,7 +203,7 @@ impl Env {
 
     /// Where scratch folders go: `TMPDIR`, else `/tmp` (what `std::env::temp_dir` reads,
     /// read here so that nothing else looks at the environment).
-    pub fn temp_dir(&self) -> PathBuf {
+    pub(crate) fn temp_dir(&self) -> PathBuf {
         self.get("TMPDIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/tmp"))

@@ -8,7 +8,7 @@ use crate::target::{Target, TargetParseError};
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit codes, documented in the README's table. Stable: scripts depend on them.
-pub mod exit {
+pub(crate) mod exit {
     pub(crate) const INTERNAL: u8 = 1;
     pub(crate) const USAGE: u8 = 2;
     pub(crate) const INPUT: u8 = 3;

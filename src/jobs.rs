@@ -5,24 +5,24 @@ use std::sync::{Condvar, Mutex};
 
 use crate::target::Target;
 
-pub struct Jobs {
+pub(crate) struct Jobs {
     free: Mutex<usize>,
     released: Condvar,
     total: usize,
 }
 
-pub struct Slot<'a> {
+pub(crate) struct Slot<'a> {
     jobs: &'a Jobs,
 }
 
 /// Several slots taken together (a `make -jN`), released together.
-pub struct Slots<'a> {
+pub(crate) struct Slots<'a> {
     jobs: &'a Jobs,
     count: usize,
 }
 
 impl Jobs {
-    pub fn new(total: usize) -> Jobs {
+    pub(crate) fn new(total: usize) -> Jobs {
         let total = total.max(1);
         Jobs {
             free: Mutex::new(total),
@@ -32,18 +32,18 @@ impl Jobs {
     }
 
     /// The number of CPUs, the default budget.
-    pub fn default_count() -> usize {
+    pub(crate) fn default_count() -> usize {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     }
 
-    pub fn total(&self) -> usize {
+    pub(crate) fn total(&self) -> usize {
         self.total
     }
 
     /// Blocks until a slot is free.
-    pub fn acquire(&self) -> Slot<'_> {
+    pub(crate) fn acquire(&self) -> Slot<'_> {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free == 0 {
             free = self.released.wait(free).unwrap_or_else(|e| e.into_inner());
@@ -54,7 +54,7 @@ impl Jobs {
 
     /// Blocks until `min(n, total)` slots (at least one) are free and takes them at once,
     /// so two holders never each wait on the other's half.
-    pub fn acquire_n(&self, n: usize) -> Slots<'_> {
+    pub(crate) fn acquire_n(&self, n: usize) -> Slots<'_> {
         let count = n.clamp(1, self.total);
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while *free < count {
@@ -67,7 +67,7 @@ impl Jobs {
 
 impl Slots<'_> {
     /// How many slots are held: the `-j` to pass on.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.count
     }
 }
@@ -90,7 +90,7 @@ impl Drop for Slot<'_> {
 
 /// Runs `work` for every target on its own scoped thread (each takes its slots from the
 /// budget itself) and returns the results in the order of `targets`.
-pub fn per_target<T, F>(targets: &[Target], work: F) -> Vec<(Target, T)>
+pub(crate) fn per_target<T, F>(targets: &[Target], work: F) -> Vec<(Target, T)>
 where
     T: Send,
     F: Fn(Target) -> T + Sync,

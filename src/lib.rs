@@ -3,17 +3,17 @@
 
 pub mod cache;
 pub mod cli;
-pub mod context;
-pub mod dist;
+pub(crate) mod context;
+pub(crate) mod dist;
 pub mod env;
 pub mod error;
-pub mod go;
-pub mod image;
-pub mod jobs;
-pub mod libs;
-pub mod pipeline;
-pub mod project;
-pub mod run;
+pub(crate) mod go;
+pub(crate) mod image;
+pub(crate) mod jobs;
+pub(crate) mod libs;
+pub(crate) mod pipeline;
+pub(crate) mod project;
+pub(crate) mod run;
 pub mod strip;
 pub mod sys;
 pub mod target;

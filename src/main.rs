@@ -1,9 +1,10 @@
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use muslbuild::cli::{self, Cli};
 use muslbuild::env::Env;
-use muslbuild::sys::process;
+use muslbuild::sys::process::Supervisor;
 
 fn main() -> ExitCode {
     // `muslbuild … | head` must end quietly like any Unix tool, not panic in println!.
@@ -11,9 +12,10 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    process::handle_interrupts();
-    let result = cli::run(Cli::parse(), Env::from_process());
-    process::wait_if_interrupted();
+    // Before any thread exists: it blocks SIGINT/SIGTERM, so only its own thread takes them.
+    let supervisor = Supervisor::start();
+    let result = cli::run(Cli::parse(), Env::from_process(), Arc::clone(&supervisor));
+    supervisor.wait_if_interrupted();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -6,19 +6,20 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::sys::process::{Cmd, describe_status};
+use crate::sys::process::describe_status;
 use crate::target::Target;
 
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct RunOutcome {
-    pub exit_code: Option<i32>,
-    pub status: String,
-    pub stdout: String,
-    pub stderr: String,
+    pub(crate) exit_code: Option<i32>,
+    pub(crate) status: String,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
     /// The emulator used, if any.
-    pub runner: Option<PathBuf>,
+    pub(crate) runner: Option<PathBuf>,
 }
 
 impl RunOutcome {
@@ -50,16 +51,17 @@ pub(crate) fn run_artifact(
     artifact: &Path,
     target: Target,
     args: &[String],
-    env: &Env,
+    ctx: &Ctx,
 ) -> Result<RunOutcome> {
+    let env = &ctx.env;
     let runner = runner(target, env)?;
     let temp_root = env.temp_dir();
     let workdir = tempfile::tempdir_in(&temp_root)
         .map_err(Error::io("cannot create a temporary directory", &temp_root))?;
     let artifact = std::path::absolute(artifact).map_err(Error::io("cannot find", artifact))?;
     let cmd = match &runner {
-        Some(qemu) => Cmd::new(qemu).arg(&artifact),
-        None => Cmd::new(&artifact),
+        Some(qemu) => ctx.command(qemu).arg(&artifact),
+        None => ctx.command(&artifact),
     };
     let output = cmd
         .args(args)

@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
+use crate::sys::fs::Temps;
 
 const ET_EXEC: u16 = 2;
 const ET_DYN: u16 = 3;
@@ -33,7 +34,7 @@ pub(crate) struct Stripped {
 
 /// Strips `path` in place (through a temporary file beside it and a rename); returns the
 /// sizes before and after. A file with nothing to drop is left untouched.
-pub fn strip_file(path: &Path) -> Result<(u64, u64)> {
+pub fn strip_file(path: &Path, temps: &Temps) -> Result<(u64, u64)> {
     let data = std::fs::read(path).map_err(Error::io("cannot read", path))?;
     let stripped = strip(&data).map_err(|reason| Error::Verify {
         path: path.to_path_buf(),
@@ -45,7 +46,7 @@ pub fn strip_file(path: &Path) -> Result<(u64, u64)> {
     if stripped.removed.is_empty() {
         return Ok((data.len() as u64, data.len() as u64));
     }
-    crate::cache::write_atomic(path, &stripped.bytes)?;
+    crate::sys::fs::write_atomic(temps, path, &stripped.bytes)?;
     // write_atomic makes plain files; this one is a program.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))

@@ -16,16 +16,16 @@ pub enum Target {
 
 /// How the ELF of a target must look; `verify` checks artifacts against it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ElfExpectation {
-    pub class64: bool,
-    pub little_endian: bool,
-    pub machine: u16,
+pub(crate) struct ElfExpectation {
+    pub(crate) class64: bool,
+    pub(crate) little_endian: bool,
+    pub(crate) machine: u16,
     /// ARM only: `Tag_CPU_arch` value the ABI baseline needs (10 = ARMv7).
-    pub arm_cpu_arch: Option<u8>,
+    pub(crate) arm_cpu_arch: Option<u8>,
 }
 
 impl Target {
-    pub const ALL: [Target; 3] = [Target::X86_64, Target::Aarch64, Target::Armv7];
+    pub(crate) const ALL: [Target; 3] = [Target::X86_64, Target::Aarch64, Target::Armv7];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -46,7 +46,7 @@ impl Target {
     }
 
     /// Rust's triple; also the suffix of cc-rs style `CC_<triple>` variables.
-    pub fn rust_triple(self) -> &'static str {
+    pub(crate) fn rust_triple(self) -> &'static str {
         match self {
             Target::X86_64 => "x86_64-unknown-linux-musl",
             Target::Aarch64 => "aarch64-unknown-linux-musl",
@@ -55,7 +55,7 @@ impl Target {
     }
 
     /// The GNU triple that autoconf's `--host` and musl-cross prefixes use.
-    pub fn gnu_triple(self) -> &'static str {
+    pub(crate) fn gnu_triple(self) -> &'static str {
         match self {
             Target::X86_64 => "x86_64-linux-musl",
             Target::Aarch64 => "aarch64-linux-musl",
@@ -65,7 +65,7 @@ impl Target {
 
     /// Every prefix a musl-cross GCC set may use for this target, most common first:
     /// the musl.cc naming, then the `*-unknown-linux-musl` naming of newer prebuilt sets.
-    pub fn musl_cross_prefixes(self) -> &'static [&'static str] {
+    pub(crate) fn musl_cross_prefixes(self) -> &'static [&'static str] {
         match self {
             Target::X86_64 => &["x86_64-linux-musl", "x86_64-unknown-linux-musl"],
             Target::Aarch64 => &["aarch64-linux-musl", "aarch64-unknown-linux-musl"],
@@ -79,7 +79,7 @@ impl Target {
     }
 
     /// Debian's GNU cross compiler prefix (plus the musl specs of `musl-dev:<arch>`).
-    pub fn debian_gnu_prefix(self) -> &'static str {
+    pub(crate) fn debian_gnu_prefix(self) -> &'static str {
         match self {
             Target::X86_64 => "x86_64-linux-gnu",
             Target::Aarch64 => "aarch64-linux-gnu",
@@ -88,7 +88,7 @@ impl Target {
     }
 
     /// The multiarch directory name of musl in Debian (`/usr/lib/<this>/musl-gcc.specs`).
-    pub fn debian_musl_multiarch(self) -> &'static str {
+    pub(crate) fn debian_musl_multiarch(self) -> &'static str {
         match self {
             Target::X86_64 => "x86_64-linux-musl",
             Target::Aarch64 => "aarch64-linux-musl",
@@ -97,7 +97,7 @@ impl Target {
     }
 
     /// The Debian architecture, for `apt-get install musl-dev:<arch>` hints.
-    pub fn debian_arch(self) -> &'static str {
+    pub(crate) fn debian_arch(self) -> &'static str {
         match self {
             Target::X86_64 => "amd64",
             Target::Aarch64 => "arm64",
@@ -105,7 +105,7 @@ impl Target {
         }
     }
 
-    pub fn zig_triple(self) -> &'static str {
+    pub(crate) fn zig_triple(self) -> &'static str {
         match self {
             Target::X86_64 => "x86_64-linux-musl",
             Target::Aarch64 => "aarch64-linux-musl",
@@ -116,7 +116,7 @@ impl Target {
     /// Compiler flags that pin the CPU baseline whatever the toolchain's default is.
     /// armv7 means Debian armhf / `linux/arm/v7`: ARMv7-A, Thumb-2, VFPv3-D16, hard
     /// float, no NEON (zig's default assumes NEON; boards without it die with SIGILL).
-    pub fn gcc_cpu_flags(self) -> &'static [&'static str] {
+    pub(crate) fn gcc_cpu_flags(self) -> &'static [&'static str] {
         match self {
             Target::Armv7 => &[
                 "-march=armv7-a",
@@ -128,7 +128,7 @@ impl Target {
         }
     }
 
-    pub fn zig_cpu_flags(self) -> &'static [&'static str] {
+    pub(crate) fn zig_cpu_flags(self) -> &'static [&'static str] {
         match self {
             Target::Armv7 => &["-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon"],
             _ => &[],
@@ -136,7 +136,7 @@ impl Target {
     }
 
     /// `GOARCH` and, for ARM, `GOARM`.
-    pub fn go_arch(self) -> (&'static str, Option<&'static str>) {
+    pub(crate) fn go_arch(self) -> (&'static str, Option<&'static str>) {
         match self {
             Target::X86_64 => ("amd64", None),
             Target::Aarch64 => ("arm64", None),
@@ -145,7 +145,7 @@ impl Target {
     }
 
     /// OCI platform as `(architecture, variant)`.
-    pub fn oci_platform(self) -> (&'static str, Option<&'static str>) {
+    pub(crate) fn oci_platform(self) -> (&'static str, Option<&'static str>) {
         match self {
             Target::X86_64 => ("amd64", None),
             Target::Aarch64 => ("arm64", None),
@@ -154,14 +154,14 @@ impl Target {
     }
 
     /// `linux/amd64`, `linux/arm/v7`: the form `docker --platform` takes.
-    pub fn oci_platform_string(self) -> String {
+    pub(crate) fn oci_platform_string(self) -> String {
         match self.oci_platform() {
             (arch, Some(variant)) => format!("linux/{arch}/{variant}"),
             (arch, None) => format!("linux/{arch}"),
         }
     }
 
-    pub fn elf(self) -> ElfExpectation {
+    pub(crate) fn elf(self) -> ElfExpectation {
         match self {
             Target::X86_64 => ElfExpectation {
                 class64: true,
@@ -185,7 +185,7 @@ impl Target {
     }
 
     /// The qemu-user program that runs this target's binaries on another host.
-    pub fn qemu_names(self) -> [&'static str; 2] {
+    pub(crate) fn qemu_names(self) -> [&'static str; 2] {
         match self {
             Target::X86_64 => ["qemu-x86_64", "qemu-x86_64-static"],
             Target::Aarch64 => ["qemu-aarch64", "qemu-aarch64-static"],
@@ -194,7 +194,7 @@ impl Target {
     }
 
     /// Every spelling accepted on the command line, for `muslbuild targets` and errors.
-    pub fn aliases(self) -> &'static [&'static str] {
+    pub(crate) fn aliases(self) -> &'static [&'static str] {
         match self {
             Target::X86_64 => &[
                 "amd64",
@@ -238,7 +238,7 @@ impl Target {
     }
 
     /// Parses a whole `--target` value: comma-separated names, `all` for every target.
-    pub fn parse_list(value: &str) -> Result<Vec<Target>, TargetParseError> {
+    pub(crate) fn parse_list(value: &str) -> Result<Vec<Target>, TargetParseError> {
         let mut targets = Vec::new();
         for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             if name.eq_ignore_ascii_case("all") {
@@ -285,11 +285,11 @@ impl fmt::Display for Target {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown target `{name}`")]
 pub struct TargetParseError {
-    pub name: String,
+    pub(crate) name: String,
 }
 
 impl TargetParseError {
-    pub fn help(&self) -> String {
+    pub(crate) fn help(&self) -> String {
         let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
         format!(
             "valid targets are {}, `all`, or any alias listed by `muslbuild targets` (amd64, arm64, armhf, linux/arm/v7, GNU and Rust triples)",

@@ -64,7 +64,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn into_result(self) -> Result<Report> {
+    pub(crate) fn into_result(self) -> Result<Report> {
         if self.ok {
             return Ok(self);
         }

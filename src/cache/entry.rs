@@ -5,7 +5,6 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::CONTENTS;
 use crate::error::{Error, Result};
 use crate::sys::hash::{file_sha256, hex, key};
 
@@ -43,6 +42,9 @@ struct Item {
     /// and none of them can be set back by a user (ctime) without the clock. Files only.
     stamp: (u64, i64, i64),
 }
+
+/// The file listing what a published entry holds (`CONTENTS_HEADER`), beside `COMPLETE`.
+pub(crate) const CONTENTS: &str = ".muslbuild-contents";
 
 /// The first line of a contents record. The rest is one line per file, sorted by name,
 /// tab-separated: kind, mode (octal), size, inode, mtime ns, ctime ns, content, name. A

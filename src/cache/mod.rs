@@ -9,7 +9,7 @@
 //! Also the atomic file write that `dist/` uses.
 
 mod entry;
-pub mod verify;
+pub(crate) mod verify;
 
 pub use entry::{Damage, Depth, check_entry};
 pub(crate) use entry::{checked_text, read_checked_text};
@@ -21,14 +21,10 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::sys::fs::Temps;
-use crate::sys::legacy;
 use crate::sys::ui::Ui;
 
 /// The file whose presence makes a cache directory count as complete.
 pub(crate) const COMPLETE: &str = ".muslbuild-complete";
-
-/// The file listing what a published entry holds (`CONTENTS_HEADER`), beside `COMPLETE`.
-pub(crate) const CONTENTS: &str = ".muslbuild-contents";
 
 /// The folders of the cache that hold entries.
 pub(crate) const KINDS: &[&str] = &[
@@ -63,25 +59,19 @@ pub(crate) struct Seen {
 
 impl Cache {
     /// The run's cache (`Ctx::new` makes it): `temps` is the supervisor's.
-    pub fn open(root: PathBuf, ui: Ui, temps: Arc<Temps>) -> Cache {
+    pub(crate) fn open(root: PathBuf, ui: Ui, temps: Arc<Temps>) -> Cache {
         Cache {
             root,
             ui,
             temps,
-            // While the shims of `sys::legacy` exist, every cache of the run shares their
-            // memory, so that no entry is checked or reported twice; then `Arc::default()`.
-            seen: legacy::seen(),
+            seen: Arc::default(),
         }
     }
 
-    /// Shim for callers not yet handed a Ctx: the run's process-wide state.
+    /// A cache of its own at `root` (its own temporary files and memory of entries), for
+    /// tools and tests that read one; a run uses `ctx.cache`.
     pub fn new(root: PathBuf) -> Cache {
-        Cache {
-            root,
-            ui: legacy::ui(),
-            temps: Arc::clone(legacy::supervisor().temps()),
-            seen: legacy::seen(),
-        }
+        Cache::open(root, Ui::default(), Arc::default())
     }
 
     pub(crate) fn root(&self) -> &Path {
@@ -181,26 +171,31 @@ impl Cache {
 
     /// The name prefix of a temporary entry made in `parent` (registered for the
     /// interrupt's cleanup).
-    pub fn temp_prefix(&self, parent: &Path) -> String {
+    pub(crate) fn temp_prefix(&self, parent: &Path) -> String {
         self.temps.prefix(parent)
     }
 
     /// Whether `entry` is published and intact. A damaged entry is reported once per run
     /// (naming the file) and counts as absent, so the caller builds it again and
     /// `publish_dir` replaces it.
-    pub fn is_complete(&self, entry: &Path) -> bool {
+    pub(crate) fn is_complete(&self, entry: &Path) -> bool {
         is_complete_in(&self.seen, self.ui, entry)
     }
 
     /// Says once per run that an entry is damaged and will not be used.
-    pub fn warn_damaged(&self, entry: &Path, damage: &Damage) {
+    pub(crate) fn warn_damaged(&self, entry: &Path, damage: &Damage) {
         warn_in(&self.seen, self.ui, entry, damage);
     }
 
     /// Writes the completion record and the contents record into `temp` and renames it to
     /// `dest`, replacing an incomplete or damaged leftover (a symlink is removed, never
     /// followed). The caller holds the entry's lock.
-    pub fn publish_dir(&self, temp: tempfile::TempDir, dest: &Path, record: &str) -> Result<()> {
+    pub(crate) fn publish_dir(
+        &self,
+        temp: tempfile::TempDir,
+        dest: &Path,
+        record: &str,
+    ) -> Result<()> {
         publish_in(&self.seen, temp, dest, record)
     }
 }
@@ -285,32 +280,9 @@ fn publish_in(seen: &Seen, temp: tempfile::TempDir, dest: &Path, record: &str) -
     })
 }
 
-// Shims for callers not yet handed a Ctx (the `Cache` methods and `sys::` paths replace
-// them).
-pub(crate) use crate::sys::fs::{
-    sweep_dead_temp as sweep_dead_temps_one, sweep_dead_temps, temp_owner,
-};
-#[allow(unused_imports)] // r-pipe's branch still calls it here
-pub(crate) use crate::sys::hash::file_sha256;
-pub use crate::sys::hash::sha256_hex;
-pub(crate) use crate::sys::hash::{hex, key};
-pub(crate) use crate::sys::legacy::{temp_prefix, write_atomic};
-
-pub(crate) fn is_complete(entry: &Path) -> bool {
-    is_complete_in(&legacy::seen(), legacy::ui(), entry)
-}
-
-pub(crate) fn warn_once(entry: &Path, damage: &Damage) {
-    warn_in(&legacy::seen(), legacy::ui(), entry, damage);
-}
-
-pub(crate) fn publish_dir(temp: tempfile::TempDir, dest: &Path, record: &str) -> Result<()> {
-    publish_in(&legacy::seen(), temp, dest, record)
-}
-
 /// Serde for a path that need not be UTF-8 (`#[serde(with = "crate::cache::os_path")]`):
 /// a string when it is valid UTF-8, else an array of its bytes; both read back.
-pub mod os_path {
+pub(crate) mod os_path {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     use std::path::PathBuf;
 

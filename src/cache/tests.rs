@@ -2,11 +2,11 @@ use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use super::entry::CONTENTS;
 use super::*;
 
-/// A cache of its own (not the run's process-wide shim state).
 fn cache_at(root: &Path) -> Cache {
-    Cache::open(root.to_path_buf(), Ui::default(), Arc::default())
+    Cache::new(root.to_path_buf())
 }
 
 #[test]

@@ -14,22 +14,22 @@ use crate::toolchain::probe;
 
 /// One damaged thing: the entry (or file) and what is wrong, naming the file.
 #[derive(Clone, Debug, Serialize)]
-pub struct Finding {
-    pub entry: PathBuf,
-    pub problem: String,
+pub(crate) struct Finding {
+    pub(crate) entry: PathBuf,
+    pub(crate) problem: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct Checked {
-    pub kind: &'static str,
-    pub entries: usize,
+pub(crate) struct Checked {
+    pub(crate) kind: &'static str,
+    pub(crate) entries: usize,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct Report {
+pub(crate) struct Report {
     /// Entries checked, per kind (`toolchains`, `libs`, `builds`, `sources`, `probes`).
-    pub checked: Vec<Checked>,
-    pub damaged: Vec<Finding>,
+    pub(crate) checked: Vec<Checked>,
+    pub(crate) damaged: Vec<Finding>,
 }
 
 impl Report {

@@ -101,7 +101,7 @@ pub(crate) fn resolve_all(
 ) -> Result<Vec<toolchain::Toolchain>> {
     targets
         .iter()
-        .map(|&t| toolchain::resolve(t, request, &ctx.env, &ctx.cache))
+        .map(|&t| toolchain::resolve(t, request, ctx))
         .collect()
 }
 

@@ -10,25 +10,20 @@ mod print;
 pub use args::Cli;
 pub(crate) use args::*;
 
+use std::sync::Arc;
+
 use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::Result;
-use crate::sys::download;
-use crate::sys::process;
+use crate::sys::download::NetSettings;
+use crate::sys::process::Supervisor;
 use crate::sys::ui::{Ui, Verbosity};
 use commands::{build, cache, image, init, lib, project, targets, toolchain, verify};
 use print::Printer;
 
 /// Runs the parsed command line: the one `Ctx` is made here and passed down.
-pub fn run(cli: Cli, env: Env) -> Result<()> {
-    let ctx = context(&cli, env)?;
-    // Until the lower rooms read these from the Ctx.
-    process::set_verbosity(match ctx.ui.verbosity {
-        Verbosity::Quiet => process::QUIET,
-        Verbosity::Normal => process::NORMAL,
-        Verbosity::Verbose => process::VERBOSE,
-    });
-    download::configure(ctx.net.clone());
+pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
+    let ctx = context(&cli, env, supervisor)?;
     ctx.cache.sweep_dead_temps();
     ctx.cache.check_folders()?;
     let out = &mut Printer::stdout(&cli.global);
@@ -59,13 +54,13 @@ pub fn run(cli: Cli, env: Env) -> Result<()> {
 
 /// The environment, the cache, `-q`/`-v`, the download settings (`--offline` over the
 /// environment's) and the `-j` budget of whichever command takes one.
-fn context(cli: &Cli, env: Env) -> Result<Ctx> {
+fn context(cli: &Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<Ctx> {
     let verbosity = match (cli.global.quiet, cli.global.verbose) {
         (true, _) => Verbosity::Quiet,
         (_, true) => Verbosity::Verbose,
         _ => Verbosity::Normal,
     };
-    let mut net = download::Settings::from_env(&env);
+    let mut net = NetSettings::from_env(&env);
     net.offline |= cli.global.offline;
     let jobs = match &cli.command {
         None => cli.build.jobs,
@@ -78,5 +73,6 @@ fn context(cli: &Cli, env: Env) -> Result<Ctx> {
         Ui { verbosity },
         net,
         checks::job_count(jobs)?,
+        supervisor,
     ))
 }

@@ -11,19 +11,19 @@ use crate::error::{Error, Result};
 pub(crate) struct GoProgram {
     /// The artifact's name: the last element of the import path (without a `/vN` major
     /// version suffix), the first file's stem for `main.go`, or `-o`.
-    pub name: String,
+    pub(crate) name: String,
     /// Where `go build` runs: the module root, else the package folder.
-    pub dir: PathBuf,
+    pub(crate) dir: PathBuf,
     /// What `go build` gets: `./cmd/server`, `.`, or the file names.
-    pub package: Vec<OsString>,
+    pub(crate) package: Vec<OsString>,
     /// `vendor/modules.txt` exists at the module root: build with `-mod=vendor`.
-    pub vendored: bool,
+    pub(crate) vendored: bool,
     /// The main module's root folder and path (`go.mod`'s `module`), if there is one.
-    pub module: Option<(PathBuf, String)>,
+    pub(crate) module: Option<(PathBuf, String)>,
     /// The first file that imports "C": without `--cgo` such a package usually cannot
     /// build, and Go's own message ("build constraints exclude all Go files") does not
     /// say why.
-    pub cgo_file: Option<String>,
+    pub(crate) cgo_file: Option<String>,
 }
 
 /// Whether `input` names Go: a `.go` file, or a folder holding `.go` files or a `go.mod`.

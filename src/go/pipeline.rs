@@ -27,21 +27,21 @@ pub(crate) const STATIC_TAGS: &[&str] = &["netgo", "osusergo"];
 #[derive(Clone, Debug, Default)]
 pub(crate) struct GoSettings {
     /// `--ldflags` values, each a list in Go's quoting (`-X main.version=1.2`).
-    pub ldflags: Vec<String>,
+    pub(crate) ldflags: Vec<String>,
     /// `--tags` values (comma- or space-separated lists).
-    pub tags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// Extra `go build` flags from the command line (`--goflags`).
-    pub go_args: Vec<String>,
+    pub(crate) go_args: Vec<String>,
     /// The user's `GOFLAGS`; merged, then passed on without what muslbuild took out.
-    pub goflags: Option<String>,
-    pub offline: bool,
+    pub(crate) goflags: Option<String>,
+    pub(crate) offline: bool,
     /// `go build -p`: this build's share of the `-j` budget.
-    pub jobs: Option<usize>,
+    pub(crate) jobs: Option<usize>,
     /// Keep the symbol table and DWARF (muslbuild strips by default: `-s -w`).
-    pub no_strip: bool,
+    pub(crate) no_strip: bool,
     /// Where `go` keeps its build cache when the environment gives it none.
-    pub gocache: Option<PathBuf>,
-    pub cgo: Option<Cgo>,
+    pub(crate) gocache: Option<PathBuf>,
+    pub(crate) cgo: Option<Cgo>,
 }
 
 impl GoSettings {
@@ -60,19 +60,19 @@ impl GoSettings {
 /// the user's `CGO_CFLAGS` / `CGO_LDFLAGS` (after muslbuild's, so they win).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CgoFlags {
-    pub include_dirs: Vec<PathBuf>,
-    pub lib_dirs: Vec<PathBuf>,
-    pub libs: Vec<String>,
-    pub cflags: Vec<String>,
-    pub ldflags: Vec<String>,
+    pub(crate) include_dirs: Vec<PathBuf>,
+    pub(crate) lib_dirs: Vec<PathBuf>,
+    pub(crate) libs: Vec<String>,
+    pub(crate) cflags: Vec<String>,
+    pub(crate) ldflags: Vec<String>,
 }
 
 /// `--cgo` for one target: its musl toolchain, and the C side with the C libraries
 /// muslbuild built for it (`--lib zlib`).
 #[derive(Clone, Debug)]
 pub(crate) struct Cgo {
-    pub toolchain: Toolchain,
-    pub flags: CgoFlags,
+    pub(crate) toolchain: Toolchain,
+    pub(crate) flags: CgoFlags,
 }
 
 /// What a front end says about one Go program beyond its package: `muslbuild FILE`'s
@@ -80,25 +80,25 @@ pub(crate) struct Cgo {
 #[derive(Debug, Default)]
 pub(crate) struct GoOptions {
     /// `--go`: this `go` and no other.
-    pub go: Option<PathBuf>,
-    pub ldflags: Vec<String>,
-    pub tags: Vec<String>,
+    pub(crate) go: Option<PathBuf>,
+    pub(crate) ldflags: Vec<String>,
+    pub(crate) tags: Vec<String>,
     /// `--goflags`, already split.
-    pub go_args: Vec<String>,
-    pub offline: bool,
-    pub no_strip: bool,
+    pub(crate) go_args: Vec<String>,
+    pub(crate) offline: bool,
+    pub(crate) no_strip: bool,
     /// `--cgo`, with the C side's own settings; `plan` adds the environment's
     /// `CGO_CFLAGS` / `CGO_LDFLAGS`.
-    pub cgo: Option<CgoFlags>,
+    pub(crate) cgo: Option<CgoFlags>,
 }
 
 /// One Go program ready to build for any target: the package, the `go` that builds it,
 /// its settings, and cgo's C side.
 pub(crate) struct GoPlan {
-    pub program: GoProgram,
-    pub go: GoToolchain,
-    pub settings: GoSettings,
-    pub cgo: Option<CgoFlags>,
+    pub(crate) program: GoProgram,
+    pub(crate) go: GoToolchain,
+    pub(crate) settings: GoSettings,
+    pub(crate) cgo: Option<CgoFlags>,
 }
 
 /// Wires a package and a front end's options into a plan: finds Go, takes `GOFLAGS`
@@ -117,7 +117,14 @@ pub(crate) fn plan(
     settings.offline = options.offline;
     settings.no_strip = options.no_strip;
     let go = super::toolchain::resolve(options.go.as_deref(), ctx)?;
-    command(&program, check_target, &go, &settings, Path::new("check"))?;
+    command(
+        &program,
+        check_target,
+        &go,
+        &settings,
+        Path::new("check"),
+        ctx,
+    )?;
     let cgo = options.cgo.map(|flags| {
         let from_env = |key: &str, given: Vec<String>| {
             let mut all = ctx.env.flags(key);
@@ -147,9 +154,10 @@ pub(crate) fn build(
     settings: &GoSettings,
     output: &Path,
     log: &Path,
+    ctx: &Ctx,
 ) -> Result<()> {
     go.check_supports(target)?;
-    let cmd = command(program, target, go, settings, output)?;
+    let cmd = command(program, target, go, settings, output, ctx)?;
     match cmd.run_logged(log) {
         Ok(()) => Ok(()),
         Err(Error::CommandFailed { tail, .. }) => {
@@ -195,6 +203,7 @@ pub(crate) fn command(
     go: &GoToolchain,
     settings: &GoSettings,
     output: &Path,
+    ctx: &Ctx,
 ) -> Result<Cmd> {
     let user = merge_user_flags(
         settings.goflags.as_deref(),
@@ -232,7 +241,8 @@ pub(crate) fn command(
             tags.push(tag.clone());
         }
     }
-    let mut cmd = Cmd::new(&go.go)
+    let mut cmd = ctx
+        .command(&go.go)
         .arg("build")
         .arg("-trimpath")
         .arg(format!("-ldflags={}", go_join(&ldflags)?))
@@ -357,10 +367,10 @@ pub(super) fn unavailable_module(log: &str) -> Option<String> {
 /// libraries muslbuild built for each target (`--lib zlib`, linked after the user's
 /// own), and whether to bypass the build cache (`--check-reproducible`'s second build).
 pub(crate) struct GoTargets<'a> {
-    pub targets: &'a [Target],
-    pub toolchain: &'a toolchain::ToolchainRequest,
-    pub libraries: Option<&'a libs::Prepared>,
-    pub bypass_cache: bool,
+    pub(crate) targets: &'a [Target],
+    pub(crate) toolchain: &'a toolchain::ToolchainRequest,
+    pub(crate) libraries: Option<&'a libs::Prepared>,
+    pub(crate) bypass_cache: bool,
 }
 
 /// `go build -p` for each of `concurrent` builds sharing a budget of `total` jobs. The
@@ -400,7 +410,7 @@ fn build_one(
     settings.jobs = Some(settings.jobs.unwrap_or(share));
     let mut label = go.label();
     if let Some(flags) = cgo {
-        let tc = toolchain::resolve(target, on.toolchain, &ctx.env, &ctx.cache)?;
+        let tc = toolchain::resolve(target, on.toolchain, ctx)?;
         label = format!("{label} + {}", tc.label());
         let mut flags = flags.clone();
         if let Some(set) = on.libraries.and_then(|p| p.link_set(target)) {
@@ -415,7 +425,7 @@ fn build_one(
             flags,
         });
     }
-    let (key, command) = cache_key(program, target, go, &settings)?;
+    let (key, command) = cache_key(program, target, go, &settings, ctx)?;
     let job = TargetJob {
         name: &program.name,
         target,
@@ -460,13 +470,13 @@ fn build_one(
             super::package::local_files(program, &user_flags, elsewhere)
         };
         if let Some(files) = read {
-            self::build(program, target, go, &settings, staged, &log)?;
+            self::build(program, target, go, &settings, staged, &log, ctx)?;
             return Ok(files);
         }
         let (built, listed) = std::thread::scope(|scope| {
             let listing = (!on.bypass_cache)
                 .then(|| scope.spawn(|| list_deps(program, target, go, &settings, ctx)));
-            let built = self::build(program, target, go, &settings, staged, &log);
+            let built = self::build(program, target, go, &settings, staged, &log, ctx);
             let listed = listing.map(|h| h.join().expect("go list thread panicked"));
             (built, listed)
         });
@@ -488,11 +498,12 @@ fn cache_key(
     target: Target,
     go: &GoToolchain,
     settings: &GoSettings,
+    ctx: &Ctx,
 ) -> Result<(String, String)> {
     let mut settings = settings.clone();
     // `-p` changes how fast, not what.
     settings.jobs = None;
-    let command = command(program, target, go, &settings, Path::new("OUT"))?.display();
+    let command = command(program, target, go, &settings, Path::new("OUT"), ctx)?.display();
     let mut parts = vec![
         cache::LOGIC.to_string(),
         "go".into(),
@@ -507,9 +518,9 @@ fn cache_key(
     for file in ["go.mod", "go.sum", "go.work", "vendor/modules.txt"] {
         let path = program.dir.join(file);
         parts.push(file.into());
-        parts.push(cache::file_sha256(&path).unwrap_or_default());
+        parts.push(crate::sys::hash::file_sha256(&path).unwrap_or_default());
     }
-    Ok((crate::cache::key(parts), command))
+    Ok((crate::sys::hash::key(parts), command))
 }
 
 /// Every file the build read outside Go's own standard library (package folders and
@@ -533,7 +544,7 @@ fn list_deps(
     }
     const FIELDS: &str =
         "Dir,Standard,GoFiles,CgoFiles,CFiles,CXXFiles,HFiles,SFiles,SysoFiles,EmbedFiles";
-    let build = command(program, target, go, settings, Path::new("OUT"))?;
+    let build = command(program, target, go, settings, Path::new("OUT"), ctx)?;
     let mut args: Vec<OsString> = vec![
         "list".into(),
         "-deps".into(),

@@ -11,6 +11,18 @@ use crate::error::Error;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 
+/// `pipeline::command` under a test context of its own.
+fn command(
+    program: &GoProgram,
+    target: Target,
+    go: &GoToolchain,
+    settings: &GoSettings,
+    output: &Path,
+) -> crate::error::Result<crate::sys::process::Cmd> {
+    let ctx = crate::context::Ctx::for_tests(Path::new("/nonexistent"));
+    super::pipeline::command(program, target, go, settings, output, &ctx)
+}
+
 fn program() -> GoProgram {
     GoProgram {
         name: "server".into(),
@@ -164,7 +176,8 @@ fn dynamic_making_flags_are_refused() {
 
 #[test]
 fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
-    use crate::toolchain::{Flavor, Provider, Tool};
+    use crate::toolchain::model::Tool;
+    use crate::toolchain::{Flavor, Provider};
     let zig = Toolchain {
         target: Target::Armv7,
         provider: Provider::Zig,

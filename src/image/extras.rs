@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::image::ImageSpec;
 use crate::image::checks::artifact_path;
 use crate::image::essentials;
 use crate::image::layer::{Entry, EntryKind, Tree};
+use crate::image::spec::ImageSpec;
 use crate::sys::hash::sha256_hex;
 use crate::target::Target;
 

@@ -11,10 +11,10 @@ use std::path::Path;
 
 use oci_spec::image::{ANNOTATION_REF_NAME, Descriptor};
 
-use crate::cache::write_atomic;
 use crate::error::{Error, OutputPlace, Result};
 use crate::image::layer::{Entry, EntryKind, Tree};
 use crate::image::oci::{Image, index_json};
+use crate::sys::fs::{Temps, write_atomic};
 use crate::sys::hash::sha256_hex;
 
 pub(crate) const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
@@ -49,7 +49,7 @@ pub(crate) fn check_layout_dir(dir: &Path) -> Result<()> {
 /// Writes the image into `dir`, creating it if needed. An existing layout keeps its other
 /// tags (as `skopeo copy` into `oci:DIR:TAG` does); the entry with our tag is replaced.
 /// A folder that has files but is not an OCI layout is refused, never written into.
-pub(crate) fn write_layout(dir: &Path, image: &Image) -> Result<()> {
+pub(crate) fn write_layout(dir: &Path, image: &Image, temps: &Temps) -> Result<()> {
     check_layout_dir(dir)?;
     std::fs::create_dir_all(dir).map_err(Error::write_output(WRITE_LAYOUT, dir))?;
     // Two runs writing one layout would each keep only its own tag and collect the
@@ -62,7 +62,7 @@ pub(crate) fn write_layout(dir: &Path, image: &Image) -> Result<()> {
     // `oci-layout` first: from now on the folder says what it is.
     let layout = dir.join("oci-layout");
     if std::fs::read(&layout).ok().as_deref() != Some(OCI_LAYOUT) {
-        write_atomic(&layout, OCI_LAYOUT).map_err(retag)?;
+        write_atomic(temps, &layout, OCI_LAYOUT).map_err(retag)?;
     }
     let blob_dir = dir.join("blobs").join("sha256");
     std::fs::create_dir_all(&blob_dir).map_err(Error::write_output(WRITE_LAYOUT, &blob_dir))?;
@@ -73,7 +73,7 @@ pub(crate) fn write_layout(dir: &Path, image: &Image) -> Result<()> {
         let present = std::fs::read(&path)
             .is_ok_and(|old| old.len() == bytes.len() && sha256_hex(&old) == *hex);
         if !present {
-            write_atomic(&path, bytes).map_err(retag)?;
+            write_atomic(temps, &path, bytes).map_err(retag)?;
         }
     }
     let index_path = dir.join("index.json");
@@ -86,7 +86,7 @@ pub(crate) fn write_layout(dir: &Path, image: &Image) -> Result<()> {
     } else {
         index_json(manifests)?
     };
-    write_atomic(&index_path, &index).map_err(retag)?;
+    write_atomic(temps, &index_path, &index).map_err(retag)?;
 
     remove_unreferenced(dir, &index);
     drop(lock);
@@ -95,10 +95,10 @@ pub(crate) fn write_layout(dir: &Path, image: &Image) -> Result<()> {
 
 /// The image as an `oci-archive`: a plain tar of the layout, every entry with the image's
 /// timestamp and owner 0, written beside `path` and renamed into place.
-pub(crate) fn write_archive(path: &Path, image: &Image, mtime: u64) -> Result<()> {
+pub(crate) fn write_archive(path: &Path, image: &Image, mtime: u64, temps: &Temps) -> Result<()> {
     let bytes = archive_bytes(image, mtime);
     prepare_archive(path)?;
-    write_atomic(path, &bytes).map_err(|e| match e {
+    write_atomic(temps, path, &bytes).map_err(|e| match e {
         Error::Io {
             path: p, source, ..
         } => Error::WriteOutput {
@@ -275,7 +275,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("image");
         let img = image("latest", b"one");
-        write_layout(&out, &img).unwrap();
+        write_layout(&out, &img, &Temps::default()).unwrap();
         assert_eq!(std::fs::read(out.join("oci-layout")).unwrap(), OCI_LAYOUT);
         assert_eq!(
             std::fs::read(out.join("index.json")).unwrap(),
@@ -288,11 +288,11 @@ mod tests {
     fn rebuild_replaces_the_tag_keeps_others_and_drops_stale_blobs() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("image");
-        write_layout(&out, &image("latest", b"one")).unwrap();
+        write_layout(&out, &image("latest", b"one"), &Temps::default()).unwrap();
         let other = image("other", b"two");
-        write_layout(&out, &other).unwrap();
+        write_layout(&out, &other, &Temps::default()).unwrap();
         let third = image("latest", b"three");
-        write_layout(&out, &third).unwrap();
+        write_layout(&out, &third, &Temps::default()).unwrap();
         let index: serde_json::Value =
             serde_json::from_slice(&std::fs::read(out.join("index.json")).unwrap()).unwrap();
         let tags: Vec<_> = index["manifests"]
@@ -328,7 +328,7 @@ mod tests {
                 let out = &out;
                 scope.spawn(move || {
                     for _ in 0..5 {
-                        write_layout(out, img).unwrap();
+                        write_layout(out, img, &Temps::default()).unwrap();
                     }
                 });
             }
@@ -347,7 +347,8 @@ mod tests {
     fn refuses_a_folder_that_is_not_a_layout() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("precious.txt"), b"x").unwrap();
-        let err = write_layout(dir.path(), &image("latest", b"one")).unwrap_err();
+        let err =
+            write_layout(dir.path(), &image("latest", b"one"), &Temps::default()).unwrap_err();
         assert!(
             err.to_string().contains("is not an OCI image layout"),
             "{err}"

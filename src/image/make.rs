@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cache::write_atomic;
-use crate::env::Env;
+use crate::context::Ctx;
 use crate::error::{Error, OutputPlace, Result};
-use crate::image::ImageSpec;
 use crate::image::checks::{check_env, check_workdir, normalize_port};
 use crate::image::dist_input::{Plan, plan, read_artifact, read_dist_manifest};
 use crate::image::dockerfile::{self, Copies};
@@ -21,6 +19,8 @@ use crate::image::layout::{check_layout_dir, prepare_archive, write_archive, wri
 use crate::image::oci::{self, BlobRef, ImageConfig, ImageInput, PlatformImage};
 use crate::image::overrides::ImageOverrides;
 use crate::image::spec;
+use crate::image::spec::ImageSpec;
+use crate::sys::fs::write_atomic;
 use crate::target::Target;
 
 /// What `muslbuild image` made: printed for people, or as JSON with `--json`.
@@ -98,14 +98,14 @@ pub(crate) fn run(
     base: ImageSpec,
     default_out_dir: &Path,
     vendor: VendorPaths<'_>,
-    env: &Env,
+    ctx: &Ctx,
 ) -> Result<ImageReport> {
     let spec = overrides.apply(base)?;
     let out_dir = overrides
         .out_dir
         .as_ref()
-        .map_or_else(|| default_out_dir.to_path_buf(), |d| env.cwd.join(d));
-    make(&spec, &out_dir, vendor, env)
+        .map_or_else(|| default_out_dir.to_path_buf(), |d| ctx.env.cwd.join(d));
+    make(&spec, &out_dir, vendor, ctx)
 }
 
 /// The image a spec describes, from the artifacts recorded in `out_dir`: what
@@ -114,15 +114,16 @@ pub(crate) fn make(
     spec: &ImageSpec,
     out_dir: &Path,
     vendor: VendorPaths<'_>,
-    env: &Env,
+    ctx: &Ctx,
 ) -> Result<ImageReport> {
+    let env = &ctx.env;
     spec::check_plain(spec, &[], &env.cwd)?;
     let manifest_path = out_dir.join(crate::dist::MANIFEST);
     // Builds change dist under its lock: reading under it, the manifest and the files
     // agree, and an interrupted build's transaction is settled first.
     let _dist_lock = out_dir
         .is_dir()
-        .then(|| crate::dist::lock(out_dir))
+        .then(|| crate::dist::lock(out_dir, ctx.temps()))
         .transpose()?;
     let dist = read_dist_manifest(out_dir)?;
     let plan = plan(spec, &dist, &manifest_path)?;
@@ -173,9 +174,9 @@ pub(crate) fn make(
     check_layout_dir(&layout_dir)?;
     if let Some(archive) = &archive {
         prepare_archive(archive)?;
-        write_archive(archive, &image, epoch)?;
+        write_archive(archive, &image, epoch, ctx.temps())?;
     }
-    write_layout(&layout_dir, &image)?;
+    write_layout(&layout_dir, &image, ctx.temps())?;
     let dockerfile = if spec.dockerfile.unwrap_or(true) {
         let has_rootfs = rootfs.iter().any(|(_, tree)| tree.paths().next().is_some());
         if has_rootfs {
@@ -191,6 +192,7 @@ pub(crate) fn make(
             .collect();
         let path = out_dir.join("Dockerfile");
         write_atomic(
+            ctx.temps(),
             &path,
             dockerfile::render(&copies, has_rootfs.then_some(ROOTFS), &owned, &config).as_bytes(),
         )?;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::error::{Error, Result};
-use crate::image::ImageSpec;
+use crate::image::spec::ImageSpec;
 
 /// The flags of `muslbuild image`, each `None`/empty/`false` when not given.
 #[derive(Debug, Clone, Default)]
@@ -205,11 +205,11 @@ mod tests {
         };
         let spec = args.apply(ImageSpec::default()).unwrap();
         assert_eq!(spec.files[0].source, PathBuf::from("conf/a.conf"));
-        assert_eq!(spec.files[0].mode, Some(crate::image::Mode(0o640)));
+        assert_eq!(spec.files[0].mode, Some(crate::image::spec::Mode(0o640)));
         assert_eq!((spec.files[0].uid, spec.files[0].gid), (7, 0));
         assert_eq!(spec.vendor_files[0].image_path(), "/usr/share/v");
         assert_eq!(spec.dirs[0].path, "/run");
-        assert_eq!(spec.dirs[1].mode, Some(crate::image::Mode(0o700)));
+        assert_eq!(spec.dirs[1].mode, Some(crate::image::spec::Mode(0o700)));
         assert_eq!(spec.dirs[1].gid, 9);
         for bad in ["mode=0755", "path=/x,size=3", "path=/x,uid=-1"] {
             let args = ImageOverrides {

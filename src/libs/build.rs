@@ -9,7 +9,8 @@ use super::job::LibBuild;
 use super::recipe::BuildSystem;
 use super::source;
 use super::step::{self, Runner, TargetRun};
-use crate::cache::{self, Cache};
+use crate::cache::Cache;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::process::Cmd;
 
@@ -17,7 +18,7 @@ use crate::sys::process::Cmd;
 pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
     let cache = &run.ctx.cache;
     let _lock = job.lock(cache)?;
-    if cache::is_complete(&job.prefix) {
+    if cache.is_complete(&job.prefix) {
         return Ok(false);
     }
     let logs = fresh_logs(job, cache)?;
@@ -52,7 +53,7 @@ fn fresh_logs(job: &LibBuild, cache: &Cache) -> Result<PathBuf> {
 fn build_in(job: &LibBuild, run: &TargetRun<'_>, work: &Path, logs: &Path) -> Result<()> {
     let cache = &run.ctx.cache;
     run.progress.step(&job.recipe.label(), "unpack");
-    let src = prepare_tree(job, work, logs)?;
+    let src = prepare_tree(run.ctx, job, work, logs)?;
     step::check_configure_script(&job.recipe, &src)?;
     let stage = work.join("stage");
     let runner = Runner {
@@ -74,7 +75,7 @@ fn build_in(job: &LibBuild, run: &TargetRun<'_>, work: &Path, logs: &Path) -> Re
             format!("nothing was installed under {}", job.prefix.display()),
         ));
     }
-    finish_prefix(job, &staged, logs)?;
+    finish_prefix(run.ctx, job, &staged, logs)?;
     let entry = cache.temp_dir("libs")?;
     std::fs::remove_dir(entry.path()).map_err(Error::io("cannot prepare", entry.path()))?;
     std::fs::rename(&staged, entry.path())
@@ -87,7 +88,7 @@ fn build_in(job: &LibBuild, run: &TargetRun<'_>, work: &Path, logs: &Path) -> Re
         "key": job.key,
         "libs": job.recipe.link_names(),
     });
-    cache::publish_dir(
+    cache.publish_dir(
         entry,
         &job.prefix,
         &serde_json::to_string_pretty(&record).expect("json"),
@@ -96,7 +97,7 @@ fn build_in(job: &LibBuild, run: &TargetRun<'_>, work: &Path, logs: &Path) -> Re
 
 /// Unpacks the archives (or copies the vendored folder) into `work/src` and refreshes
 /// stale autoconf helper scripts.
-fn prepare_tree(job: &LibBuild, work: &Path, logs: &Path) -> Result<PathBuf> {
+fn prepare_tree(ctx: &Ctx, job: &LibBuild, work: &Path, logs: &Path) -> Result<PathBuf> {
     let src = match &job.recipe.path {
         Some(dir) => {
             let dest = work.join("src").join(&job.recipe.name);
@@ -116,17 +117,17 @@ fn prepare_tree(job: &LibBuild, work: &Path, logs: &Path) -> Result<PathBuf> {
             main.expect("a recipe with archives has at least one")
         }
     };
-    step::bootstrap(job, &src, logs)?;
+    step::bootstrap(ctx, job, &src, logs)?;
     if job.recipe.build == BuildSystem::Autotools {
-        step::refresh_config_scripts(&src, job.target(), &logs.join("config-scripts.log"))?;
+        step::refresh_config_scripts(ctx, &src, job.target(), &logs.join("config-scripts.log"))?;
     }
     Ok(src)
 }
 
 /// Compatibility names and a check that every exported library really was installed.
-fn finish_prefix(job: &LibBuild, staged: &Path, logs: &Path) -> Result<()> {
+fn finish_prefix(ctx: &Ctx, job: &LibBuild, staged: &Path, logs: &Path) -> Result<()> {
     for (archive, from) in &job.recipe.merge {
-        merge_archives(job, &staged.join(archive), from, staged, logs)?;
+        merge_archives(ctx, job, &staged.join(archive), from, staged, logs)?;
     }
     for (link, target) in &job.recipe.symlinks {
         let path = staged.join(link);
@@ -159,6 +160,7 @@ fn finish_prefix(job: &LibBuild, staged: &Path, logs: &Path) -> Result<()> {
 /// Appends the members of the `from` archives to `archive` (quick append: a member name
 /// that exists in both is kept twice rather than replaced), then rebuilds its index.
 fn merge_archives(
+    ctx: &Ctx,
     job: &LibBuild,
     archive: &Path,
     from: &[String],
@@ -195,7 +197,11 @@ fn merge_archives(
                 })
         };
         run(
-            tc.ar.command().arg("x").arg(&source).current_dir(&members),
+            tc.ar
+                .command(ctx)
+                .arg("x")
+                .arg(&source)
+                .current_dir(&members),
             "extract",
         )?;
         let mut objects: Vec<PathBuf> = std::fs::read_dir(&members)
@@ -204,10 +210,10 @@ fn merge_archives(
             .collect();
         objects.sort();
         run(
-            tc.ar.command().arg("q").arg(archive).args(&objects),
+            tc.ar.command(ctx).arg("q").arg(archive).args(&objects),
             "append",
         )?;
-        run(tc.ranlib.command().arg(archive), "index")?;
+        run(tc.ranlib.command(ctx).arg(archive), "index")?;
         std::fs::remove_dir_all(&members).map_err(Error::io("cannot remove", &members))?;
     }
     Ok(())

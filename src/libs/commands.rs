@@ -232,7 +232,8 @@ fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
 mod tests {
     use super::*;
     use crate::target::Target;
-    use crate::toolchain::{Flavor, Provider, Tool};
+    use crate::toolchain::model::Tool;
+    use crate::toolchain::{Flavor, Provider};
 
     fn toolchain(target: Target, fingerprint: &str) -> Toolchain {
         Toolchain {

@@ -127,7 +127,8 @@ mod tests {
     use super::*;
 
     fn toolchain(flavor: Flavor) -> Toolchain {
-        use crate::toolchain::{Provider, Tool};
+        use crate::toolchain::Provider;
+        use crate::toolchain::model::Tool;
         Toolchain {
             target: Target::Aarch64,
             provider: Provider::MuslGcc,

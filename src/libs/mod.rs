@@ -78,7 +78,7 @@ pub(crate) enum LibState {
 
 /// One line of the build report: a library for a target, built or taken from the cache.
 #[derive(Clone, Debug, serde::Serialize)]
-pub struct LibOutcome {
+pub(crate) struct LibOutcome {
     /// `ncurses 6.4`, `greet (vendored)`.
     #[serde(skip)]
     pub(crate) label: String,
@@ -122,7 +122,7 @@ impl LibOutcome {
 
 /// The result of preparing libraries for every target.
 #[derive(Clone, Debug, Default)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     /// Per toolchain, in the order given.
     pub(crate) link_sets: Vec<(Target, LinkSet)>,
     pub(crate) outcomes: Vec<LibOutcome>,
@@ -207,7 +207,7 @@ pub(crate) fn plan(
             toolchain.target.name().into(),
         ];
         parts.extend(dep_jobs.iter().map(|j| j.key.clone()));
-        let key = cache::key(parts);
+        let key = crate::sys::hash::key(parts);
         let prefix = if recipe.is_project() {
             vendor::entry(cache, recipe, toolchain.target, &key)
         } else {
@@ -241,11 +241,11 @@ pub(crate) fn plan(
 
 /// Whether nothing needs to run: a library's prefix is complete; a project's staged
 /// install was made from the folder's current contents.
-fn is_current(job: &LibBuild) -> bool {
+fn is_current(cache: &Cache, job: &LibBuild) -> bool {
     if job.recipe.is_project() {
-        vendor::is_current(job)
+        vendor::is_current(cache, job)
     } else {
-        cache::is_complete(&job.prefix)
+        cache.is_complete(&job.prefix)
     }
 }
 
@@ -283,8 +283,12 @@ pub(crate) fn prepare(
 
     let mut pending: Vec<Vec<LibBuild>> = Vec::new();
     for jobs in &plans {
-        let todo: Vec<LibBuild> = jobs.iter().filter(|j| !is_current(j)).cloned().collect();
-        for job in jobs.iter().filter(|j| is_current(j)) {
+        let todo: Vec<LibBuild> = jobs
+            .iter()
+            .filter(|j| !is_current(cache, j))
+            .cloned()
+            .collect();
+        for job in jobs.iter().filter(|j| is_current(cache, j)) {
             cache::mark_used(&job.prefix);
             let outcome = outcome(job, LibState::Cached);
             report(&outcome, ctx);
@@ -309,12 +313,12 @@ pub(crate) fn prepare(
             .recipe
             .sources
             .iter()
-            .map(|s| source::obtain(&job.recipe.name, s, &request.source_dirs, cache))
+            .map(|s| source::obtain(&job.recipe.name, s, &request.source_dirs, ctx))
             .collect::<Result<_>>()?;
     }
 
     let active = AtomicUsize::new(pending.len());
-    let board = progress::Board::new(progress::Mode::detect());
+    let board = progress::Board::new(progress::Mode::for_ui(ctx.ui));
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<LibOutcome>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pending
@@ -427,7 +431,8 @@ pub(crate) fn check_names(request: &LibRequest) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::toolchain::{Flavor, Provider, Tool};
+    use crate::toolchain::model::Tool;
+    use crate::toolchain::{Flavor, Provider};
 
     fn toolchain(target: Target, fingerprint: &str) -> Toolchain {
         Toolchain {

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::recipe::{Catalog, Recipe, SourceSpec};
 use crate::cache::{self, Cache};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::download::sha256_file;
 use crate::sys::unpack::{self as unpack, Format, Limits};
@@ -21,8 +22,9 @@ pub(crate) fn obtain(
     library: &str,
     spec: &SourceSpec,
     source_dirs: &[PathBuf],
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<PathBuf> {
+    let cache = &ctx.cache;
     let sha = spec.sha256.to_ascii_lowercase();
     let cached = cache.dir("sources").join(&sha);
     if std::fs::symlink_metadata(&cached).is_ok_and(|m| m.is_file()) {
@@ -31,7 +33,7 @@ pub(crate) fn obtain(
         if actual == sha {
             return Ok(cached);
         }
-        cache::warn_once(
+        cache.warn_damaged(
             &cached,
             &cache::Damage {
                 file: cached.clone(),
@@ -61,7 +63,7 @@ pub(crate) fn obtain(
                     actual,
                 });
             }
-            copy_into_cache(&candidate, &cached)?;
+            copy_into_cache(cache, &candidate, &cached)?;
             return Ok(cached);
         }
     }
@@ -78,7 +80,7 @@ pub(crate) fn obtain(
                 continue;
             }
             if sha256_file(&path)? == sha {
-                copy_into_cache(&path, &cached)?;
+                copy_into_cache(cache, &path, &cached)?;
                 return Ok(cached);
             }
         }
@@ -95,8 +97,7 @@ pub(crate) fn obtain(
         sha256: &sha,
         size: None,
     };
-    let (net, ui) = (crate::sys::legacy::net(), crate::sys::legacy::ui());
-    match crate::sys::download::fetch_verified(&net, ui, &spec.urls, &expected, &cached) {
+    match crate::sys::download::fetch_verified(&ctx.net, ctx.ui, &spec.urls, &expected, &cached) {
         Ok(_) => Ok(cached),
         // A server that serves other bytes is worth its own error, not "not found".
         Err(err @ Error::ChecksumMismatch { .. }) => Err(err),
@@ -209,10 +210,10 @@ fn not_found(library: &str, spec: &SourceSpec, source_dirs: &[PathBuf], reason: 
     }
 }
 
-fn copy_into_cache(from: &Path, to: &Path) -> Result<()> {
+fn copy_into_cache(cache: &Cache, from: &Path, to: &Path) -> Result<()> {
     let dir = to.parent().expect("cache path has a parent");
     let temp = tempfile::Builder::new()
-        .prefix(&crate::cache::temp_prefix(dir))
+        .prefix(&cache.temp_prefix(dir))
         .tempfile_in(dir)
         .map_err(Error::io("cannot write into", dir))?;
     std::fs::copy(from, temp.path()).map_err(Error::io("cannot copy", from))?;
@@ -294,7 +295,7 @@ pub(crate) fn hash_folder(dir: &Path) -> Result<String> {
         }
         stack.extend(subdirs.into_iter().rev());
     }
-    Ok(cache::hex(&hasher.finalize()))
+    Ok(crate::sys::hash::hex(&hasher.finalize()))
 }
 
 /// Copies a vendored folder (without `.git`) so builds never write into the user's tree.
@@ -379,7 +380,7 @@ mod tests {
         SourceSpec {
             file: file.into(),
             urls: Vec::new(),
-            sha256: cache::sha256_hex(bytes),
+            sha256: crate::sys::hash::sha256_hex(bytes),
             alternatives: Vec::new(),
         }
     }
@@ -390,7 +391,7 @@ mod tests {
             .alternatives
             .push(super::super::recipe::AlternativeSource {
                 file: file.into(),
-                sha256: cache::sha256_hex(bytes),
+                sha256: crate::sys::hash::sha256_hex(bytes),
                 version: "1.2".into(),
                 urls: Vec::new(),
             });
@@ -406,7 +407,11 @@ mod tests {
     #[test]
     fn an_alternative_is_taken_only_when_the_own_archive_is_not_at_hand() {
         let root = tempfile::tempdir().unwrap();
-        let cache = Cache::new(root.path().join("cache"));
+        let cache = Cache::open(
+            root.path().join("cache"),
+            crate::sys::ui::Ui::default(),
+            Default::default(),
+        );
         let dir = root.path().join("mirror");
         std::fs::create_dir(&dir).unwrap();
         let dirs = std::slice::from_ref(&dir);
@@ -420,7 +425,10 @@ mod tests {
         let chosen = choose_at_hand(&recipe, dirs, &cache).unwrap();
         assert_eq!(chosen.version, "1.2");
         assert_eq!(chosen.sources[0].file, "z_1.2.orig.tar.bz2");
-        assert_eq!(chosen.sources[0].sha256, cache::sha256_hex(b"old"));
+        assert_eq!(
+            chosen.sources[0].sha256,
+            crate::sys::hash::sha256_hex(b"old")
+        );
         assert!(chosen.sources[0].alternatives.is_empty());
 
         // The own archive wins as soon as it is at hand.
@@ -431,7 +439,7 @@ mod tests {
     #[test]
     fn found_by_name_or_by_hash_and_cached() {
         let root = tempfile::tempdir().unwrap();
-        let cache = Cache::new(root.path().join("cache"));
+        let ctx = Ctx::for_tests(root.path());
         let dir = root.path().join("mirror");
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("foo_1.0.orig.tar.gz"), b"genuine").unwrap();
@@ -439,14 +447,14 @@ mod tests {
             "foo",
             &spec("foo-1.0.tar.gz", b"genuine"),
             std::slice::from_ref(&dir),
-            &cache,
+            &ctx,
         )
         .unwrap();
         assert_eq!(std::fs::read(&got).unwrap(), b"genuine");
         // Now cached: the folder is not needed any more.
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(
-            obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), &[], &cache).unwrap(),
+            obtain("foo", &spec("foo-1.0.tar.gz", b"genuine"), &[], &ctx).unwrap(),
             got
         );
     }
@@ -454,17 +462,17 @@ mod tests {
     #[test]
     fn a_replaced_cached_archive_is_discarded_and_fetched_again() {
         let root = tempfile::tempdir().unwrap();
-        let cache = Cache::new(root.path().join("cache"));
+        let ctx = Ctx::for_tests(root.path());
         let dir = root.path().join("mirror");
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("foo-1.0.tar.gz"), b"genuine").unwrap();
         let spec = spec("foo-1.0.tar.gz", b"genuine");
-        let got = obtain("foo", &spec, std::slice::from_ref(&dir), &cache).unwrap();
+        let got = obtain("foo", &spec, std::slice::from_ref(&dir), &ctx).unwrap();
         std::fs::write(&got, b"replaced").unwrap();
-        let again = obtain("foo", &spec, std::slice::from_ref(&dir), &cache).unwrap();
+        let again = obtain("foo", &spec, std::slice::from_ref(&dir), &ctx).unwrap();
         assert_eq!(std::fs::read(again).unwrap(), b"genuine");
         std::fs::write(&got, b"replaced").unwrap();
-        let err = obtain("foo", &spec, &[], &cache).unwrap_err();
+        let err = obtain("foo", &spec, &[], &ctx).unwrap_err();
         assert!(matches!(err, Error::SourceNotFound { .. }), "{err:?}");
         assert!(!got.exists(), "the replaced archive stayed in the cache");
     }
@@ -472,7 +480,7 @@ mod tests {
     #[test]
     fn a_tampered_file_is_refused_and_not_cached() {
         let root = tempfile::tempdir().unwrap();
-        let cache = Cache::new(root.path().join("cache"));
+        let ctx = Ctx::for_tests(root.path());
         let dir = root.path().join("mirror");
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("foo-1.0.tar.gz"), b"tampered").unwrap();
@@ -480,22 +488,25 @@ mod tests {
             "foo",
             &spec("foo-1.0.tar.gz", b"genuine"),
             std::slice::from_ref(&dir),
-            &cache,
+            &ctx,
         )
         .unwrap_err();
         assert!(matches!(err, Error::SourceChecksum { .. }), "{err:?}");
-        assert_eq!(std::fs::read_dir(cache.dir("sources")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(ctx.cache.dir("sources")).unwrap().count(),
+            0
+        );
     }
 
     #[test]
     fn missing_source_names_the_folders() {
         let root = tempfile::tempdir().unwrap();
-        let cache = Cache::new(root.path().join("cache"));
+        let ctx = Ctx::for_tests(root.path());
         let err = obtain(
             "foo",
             &spec("foo-1.0.tar.gz", b"x"),
             &[root.path().to_path_buf()],
-            &cache,
+            &ctx,
         )
         .unwrap_err();
         assert!(matches!(err, Error::SourceNotFound { .. }), "{err:?}");

@@ -64,12 +64,12 @@ pub(crate) fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> 
 }
 
 /// Runs the recipe's `bootstrap` command (argv, never a shell) in `tree`, a copy.
-pub(crate) fn bootstrap(job: &LibBuild, tree: &Path, logs: &Path) -> Result<()> {
+pub(crate) fn bootstrap(ctx: &Ctx, job: &LibBuild, tree: &Path, logs: &Path) -> Result<()> {
     let Some((program, args)) = job.recipe.bootstrap.split_first() else {
         return Ok(());
     };
     let log = logs.join("bootstrap.log");
-    Cmd::new(program)
+    ctx.command(program)
         .args(args)
         .current_dir(tree)
         .env("LC_ALL", "C")
@@ -90,6 +90,7 @@ pub(crate) fn bootstrap(job: &LibBuild, tree: &Path, logs: &Path) -> Result<()> 
 /// Replaces every `config.sub` that rejects the target's triple (and its
 /// `config.guess`) with the machine's copies from autotools-dev.
 pub(crate) fn refresh_config_scripts(
+    ctx: &Ctx,
     src: &Path,
     target: Target,
     log: &Path,
@@ -100,7 +101,8 @@ pub(crate) fn refresh_config_scripts(
     let mut replaced = Vec::new();
     let misc = Path::new(AUTOTOOLS_MISC);
     for sub in found {
-        let verdict = Cmd::new("sh")
+        let verdict = ctx
+            .command("sh")
             .arg(&sub)
             .arg(target.gnu_triple())
             .output_any_status()?;
@@ -351,7 +353,12 @@ pub(crate) struct Runner<'a> {
 
 impl Runner<'_> {
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Cmd {
-        let mut cmd = Cmd::new(program).env_clear().current_dir(self.dir);
+        let mut cmd = self
+            .run
+            .ctx
+            .command(program)
+            .env_clear()
+            .current_dir(self.dir);
         for (k, v) in cross_env(self.job, self.run.host, &self.run.ctx.env, &self.maps) {
             cmd = cmd.env(k, v);
         }
@@ -646,7 +653,8 @@ mod tests {
         )
         .unwrap();
         let log = dir.path().join("log");
-        let replaced = refresh_config_scripts(dir.path(), Target::Armv7, &log).unwrap();
+        let ctx = Ctx::for_tests(dir.path());
+        let replaced = refresh_config_scripts(&ctx, dir.path(), Target::Armv7, &log).unwrap();
         assert_eq!(replaced, vec![dir.path().join("old/config.sub")]);
         let fresh = std::fs::read(Path::new(AUTOTOOLS_MISC).join("config.sub")).unwrap();
         assert_eq!(

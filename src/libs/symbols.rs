@@ -178,6 +178,7 @@ pub(crate) fn check_and_strip(
     job: &super::job::LibBuild,
     stage: &Path,
     config_log: &Path,
+    temps: &crate::sys::fs::Temps,
 ) -> crate::error::Result<Vec<String>> {
     let prefix = stage.join(job.recipe.runtime_prefix().trim_start_matches('/'));
     let mut programs = Vec::new();
@@ -240,7 +241,7 @@ pub(crate) fn check_and_strip(
     })?;
     if job.recipe.strip {
         for program in &programs {
-            crate::strip::strip_file(program)?;
+            crate::strip::strip_file(program, temps)?;
         }
     }
     Ok(unused.iter().map(Unused::describe).collect())

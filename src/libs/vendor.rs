@@ -22,6 +22,7 @@ use super::recipe::{BuildSystem, Recipe};
 use super::source;
 use super::step::{self, Runner, TargetRun};
 use crate::cache::{self, Cache};
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::download::sha256_file;
 use crate::target::Target;
@@ -66,9 +67,9 @@ pub(crate) fn configure_inputs(recipe: &Recipe) -> Result<String> {
 
 /// Whether the staged install was made from the folder's current contents, and is
 /// intact (the cache's contents record, checked like every other entry).
-pub(crate) fn is_current(job: &LibBuild) -> bool {
+pub(crate) fn is_current(cache: &Cache, job: &LibBuild) -> bool {
     let root = install_root(&job.prefix);
-    cache::is_complete(&root)
+    cache.is_complete(&root)
         && std::fs::read(root.join(cache::COMPLETE))
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
@@ -84,7 +85,7 @@ enum Layout {
 }
 
 /// Out of tree where the build system supports it and the folder can be used as it is.
-fn layout(recipe: &Recipe, src: &Path, target: Target, cache: &Cache) -> Result<Layout> {
+fn layout(recipe: &Recipe, src: &Path, target: Target, ctx: &Ctx) -> Result<Layout> {
     Ok(match recipe.build {
         _ if recipe.in_tree => Layout::Copy,
         BuildSystem::Cmake => Layout::OutOfTree,
@@ -92,7 +93,7 @@ fn layout(recipe: &Recipe, src: &Path, target: Target, cache: &Cache) -> Result<
             if recipe.bootstrap.is_empty()
                 // VPATH configure refuses a folder configured in place.
                 && !src.join("config.status").exists()
-                && !needs_new_config_sub(src, target, cache)? =>
+                && !needs_new_config_sub(src, target, ctx)? =>
         {
             Layout::OutOfTree
         }
@@ -102,8 +103,8 @@ fn layout(recipe: &Recipe, src: &Path, target: Target, cache: &Cache) -> Result<
 
 /// Whether a `config.sub` in the folder rejects the target (it must then be replaced,
 /// which is never done in the user's tree).
-fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<bool> {
-    let probe = cache.temp_dir("vendor")?;
+fn needs_new_config_sub(src: &Path, target: Target, ctx: &Ctx) -> Result<bool> {
+    let probe = ctx.cache.temp_dir("vendor")?;
     let log = probe.path().join("config-scripts.log");
     let copy = probe.path().join("tree");
     let mut found = Vec::new();
@@ -120,7 +121,7 @@ fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<boo
     if found.is_empty() {
         return Ok(false);
     }
-    Ok(!step::refresh_config_scripts(&copy, target, &log)?.is_empty())
+    Ok(!step::refresh_config_scripts(ctx, &copy, target, &log)?.is_empty())
 }
 
 /// Builds a project's programs for one toolchain unless its staged install is current;
@@ -128,7 +129,7 @@ fn needs_new_config_sub(src: &Path, target: Target, cache: &Cache) -> Result<boo
 pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
     let cache = &run.ctx.cache;
     let _lock = job.lock(cache)?;
-    if is_current(job) {
+    if is_current(cache, job) {
         return Ok(false);
     }
     // The build tree stays in the cache anyway (the next build continues in it);
@@ -163,7 +164,7 @@ fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
     std::fs::create_dir_all(&tree).map_err(Error::io("cannot create", &tree))?;
     let logs = job.log_dir(cache);
     std::fs::create_dir_all(&logs).map_err(Error::io("cannot create the log directory", &logs))?;
-    let layout = layout(&job.recipe, &src, job.target(), cache)?;
+    let layout = layout(&job.recipe, &src, job.target(), run.ctx)?;
     let configured = entry.join(CONFIGURED);
     let read_from = match layout {
         Layout::OutOfTree => src.clone(),
@@ -190,9 +191,10 @@ fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
             if !job.recipe.bootstrap.is_empty() {
                 run.progress.step(&job.recipe.label(), "bootstrap");
             }
-            step::bootstrap(job, &tree, &logs)?;
+            step::bootstrap(run.ctx, job, &tree, &logs)?;
             if job.recipe.build == BuildSystem::Autotools {
                 step::refresh_config_scripts(
+                    run.ctx,
                     &tree,
                     job.target(),
                     &logs.join("config-scripts.log"),
@@ -219,8 +221,13 @@ fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
         ));
     }
     // Linked with symbols: the declared libraries are checked, then stripped.
-    let unused = super::symbols::check_and_strip(job, stage.path(), &tree.join("config.log"))?;
-    publish(job, stage, &unused)
+    let unused = super::symbols::check_and_strip(
+        job,
+        stage.path(),
+        &tree.join("config.log"),
+        run.ctx.temps(),
+    )?;
+    publish(cache, job, stage, &unused)
 }
 
 /// The top-level folders an install made, `/usr/local`-style, for an error.
@@ -247,7 +254,12 @@ fn installed_top(stage: &Path) -> Vec<String> {
 }
 
 /// Publishes the staged install as `install/`, with its contents record, by rename.
-fn publish(job: &LibBuild, stage: tempfile::TempDir, unused_libraries: &[String]) -> Result<()> {
+fn publish(
+    cache: &Cache,
+    job: &LibBuild,
+    stage: tempfile::TempDir,
+    unused_libraries: &[String],
+) -> Result<()> {
     let record = serde_json::json!({
         "name": job.recipe.name,
         "target": job.target().name(),
@@ -257,7 +269,7 @@ fn publish(job: &LibBuild, stage: tempfile::TempDir, unused_libraries: &[String]
         "prefix": job.recipe.runtime_prefix(),
         "unused_libraries": unused_libraries,
     });
-    cache::publish_dir(
+    cache.publish_dir(
         stage,
         &install_root(&job.prefix),
         &serde_json::to_string_pretty(&record).expect("json"),

@@ -11,19 +11,20 @@ use crate::dist::Dist;
 use crate::error::{Error, Result};
 use crate::pipeline::cache;
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
+use crate::sys::fs::Temps;
 use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::{self, Flavor, Toolchain};
 
 pub(crate) struct CBuild<'a> {
-    pub program: &'a CProgram,
-    pub targets: &'a [Target],
-    pub toolchain: &'a toolchain::ToolchainRequest,
+    pub(crate) program: &'a CProgram,
+    pub(crate) targets: &'a [Target],
+    pub(crate) toolchain: &'a toolchain::ToolchainRequest,
     /// Build even when the cache has the artifact, and do not record it
     /// (`--check-reproducible`'s second build).
-    pub bypass_cache: bool,
+    pub(crate) bypass_cache: bool,
     /// Per-target library prefixes (`--lib`), already built.
-    pub libraries: Option<&'a crate::libs::Prepared>,
+    pub(crate) libraries: Option<&'a crate::libs::Prepared>,
 }
 
 /// Builds every target; the results come back in the order of `targets`.
@@ -34,13 +35,13 @@ pub(crate) fn build_c(build: &CBuild<'_>, dist: &Dist, ctx: &Ctx) -> Vec<(Target
 }
 
 fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Result<Built> {
-    let toolchain = toolchain::resolve(target, build.toolchain, &ctx.env, &ctx.cache)?;
+    let toolchain = toolchain::resolve(target, build.toolchain, ctx)?;
     let mut program = build.program.clone();
     if let Some(set) = build.libraries.and_then(|p| p.link_set(target)) {
         program.link_libraries(set);
     }
     let name = &program.name;
-    let (key, shown) = key(&program, &toolchain)?;
+    let (key, shown) = key(&program, &toolchain, ctx)?;
     let job = TargetJob {
         name,
         target,
@@ -59,11 +60,11 @@ fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Resu
         let logs = ctx.cache.dir("logs");
         let log = logs.join(format!("{name}-{target}.log"));
         let depfile = staging.join(".deps.d");
-        let cmd = command(&program, &toolchain, staged)
+        let cmd = command(&program, &toolchain, staged, ctx)
             .arg("-MD")
             .arg("-MF")
             .arg(&depfile);
-        run(cmd, &program, &toolchain, &log)?;
+        run(cmd, &program, &toolchain, &log, ctx)?;
         // With several sources one depfile holds only the last one's; the others get a
         // preprocessor-only pass of their own.
         let mut deps = read_depfile(&depfile, ctx)?;
@@ -73,11 +74,11 @@ fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Resu
             let depfile = staging.join(format!(".deps-{i}.d"));
             let mut one = program.clone();
             one.sources = vec![source.clone()];
-            let cmd = command(&one, &toolchain, Path::new("/dev/null"))
+            let cmd = command(&one, &toolchain, Path::new("/dev/null"), ctx)
                 .arg("-M")
                 .arg("-MF")
                 .arg(&depfile);
-            run(cmd, &program, &toolchain, &deps_log)?;
+            run(cmd, &program, &toolchain, &deps_log, ctx)?;
             deps.extend(read_depfile(&depfile, ctx)?);
         }
         Ok(deps)
@@ -87,8 +88,8 @@ fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Resu
 /// What decides the artifact before the compiler runs: the exact command line (flags,
 /// include and library folders, whose cached prefixes are named by their keys), the
 /// sources' contents, the toolchain's fingerprint and the target.
-fn key(program: &CProgram, toolchain: &Toolchain) -> Result<(String, String)> {
-    let command = command(program, toolchain, Path::new("OUT")).display();
+fn key(program: &CProgram, toolchain: &Toolchain, ctx: &Ctx) -> Result<(String, String)> {
+    let command = command(program, toolchain, Path::new("OUT"), ctx).display();
     let mut parts = vec![
         cache::LOGIC.to_string(),
         toolchain.target.name().to_string(),
@@ -97,9 +98,10 @@ fn key(program: &CProgram, toolchain: &Toolchain) -> Result<(String, String)> {
     ];
     for source in &program.sources {
         parts.push(source.display().to_string());
-        parts.push(cache::file_sha256(source).map_err(Error::io("cannot read", source))?);
+        parts
+            .push(crate::sys::hash::file_sha256(source).map_err(Error::io("cannot read", source))?);
     }
-    Ok((crate::cache::key(parts), command))
+    Ok((crate::sys::hash::key(parts), command))
 }
 
 fn read_depfile(path: &Path, ctx: &Ctx) -> Result<Vec<PathBuf>> {
@@ -109,20 +111,20 @@ fn read_depfile(path: &Path, ctx: &Ctx) -> Result<Vec<PathBuf>> {
 
 /// One C program as the user described it; paths are absolute.
 #[derive(Clone, Debug, Default)]
-pub struct CProgram {
-    pub name: String,
-    pub sources: Vec<PathBuf>,
-    pub include_dirs: Vec<PathBuf>,
-    pub defines: Vec<String>,
-    pub lib_dirs: Vec<PathBuf>,
-    pub libs: Vec<String>,
+pub(crate) struct CProgram {
+    pub(crate) name: String,
+    pub(crate) sources: Vec<PathBuf>,
+    pub(crate) include_dirs: Vec<PathBuf>,
+    pub(crate) defines: Vec<String>,
+    pub(crate) lib_dirs: Vec<PathBuf>,
+    pub(crate) libs: Vec<String>,
     /// `CFLAGS`, then `--cflags`: after muslbuild's defaults, so they win.
-    pub cflags: Vec<String>,
-    pub ldflags: Vec<String>,
-    pub strip: bool,
+    pub(crate) cflags: Vec<String>,
+    pub(crate) ldflags: Vec<String>,
+    pub(crate) strip: bool,
     /// Folders whose absolute path must not reach the output (`-ffile-prefix-map`).
-    pub prefix_maps: Vec<PathBuf>,
-    pub source_date_epoch: u64,
+    pub(crate) prefix_maps: Vec<PathBuf>,
+    pub(crate) source_date_epoch: u64,
 }
 
 impl CProgram {
@@ -140,10 +142,10 @@ impl CProgram {
 const SIZE_FLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections"];
 const LINK_FLAGS: &[&str] = &["-static", "-Wl,--gc-sections"];
 
-fn command(program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd {
+fn command(program: &CProgram, toolchain: &Toolchain, output: &Path, ctx: &Ctx) -> Cmd {
     let mut cmd = toolchain
         .cc
-        .command()
+        .command(ctx)
         .response_file_allowed()
         .args(toolchain.target_flags())
         .args(SIZE_FLAGS);
@@ -186,9 +188,9 @@ fn command(program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd {
 const DEFINES_IN_HEADER_ABOVE: usize = 64 * 1024;
 
 /// Runs a compiler command for `program` (the link itself, or a dependency scan).
-fn run(cmd: Cmd, program: &CProgram, toolchain: &Toolchain, log: &Path) -> Result<()> {
+fn run(cmd: Cmd, program: &CProgram, toolchain: &Toolchain, log: &Path, ctx: &Ctx) -> Result<()> {
     let dir = log.parent().unwrap_or(Path::new("."));
-    let (cmd, _header) = defines_in_header(cmd, dir)?;
+    let (cmd, _header) = defines_in_header(cmd, dir, ctx.temps())?;
     match cmd.run_logged(log) {
         Ok(()) => Ok(()),
         Err(Error::CommandFailed { tail, .. }) => Err(Error::Compile {
@@ -210,7 +212,11 @@ fn run(cmd: Cmd, program: &CProgram, toolchain: &Toolchain, log: &Path) -> Resul
 /// response file does not shorten: past the limit they become `#define` lines of a
 /// header given with `-include` (same meaning: `-D` is processed before `-include`).
 /// Not done when a `-U` could be meant to undo one of them.
-fn defines_in_header(cmd: Cmd, dir: &Path) -> Result<(Cmd, Option<tempfile::NamedTempFile>)> {
+fn defines_in_header(
+    cmd: Cmd,
+    dir: &Path,
+    temps: &Temps,
+) -> Result<(Cmd, Option<tempfile::NamedTempFile>)> {
     use std::os::unix::ffi::OsStrExt;
     let define = |a: &std::ffi::OsString| a.as_bytes().starts_with(b"-D") && a.len() > 2;
     let args = cmd.get_args();
@@ -233,7 +239,7 @@ fn defines_in_header(cmd: Cmd, dir: &Path) -> Result<(Cmd, Option<tempfile::Name
     }
     std::fs::create_dir_all(dir).map_err(Error::io("cannot create", dir))?;
     let mut file = tempfile::Builder::new()
-        .prefix(&crate::cache::temp_prefix(dir))
+        .prefix(&temps.prefix(dir))
         .suffix(".h")
         .tempfile_in(dir)
         .map_err(Error::io("cannot write a header in", dir))?;
@@ -273,11 +279,13 @@ mod tests {
     fn many_defines_become_a_forced_include_header() {
         let dir = tempfile::tempdir().unwrap();
         let defines: Vec<String> = (0..10_000).map(|i| format!("-DNAME{i}=v{i}")).collect();
-        let cmd = Cmd::new("cc")
+        let ctx = Ctx::for_tests(dir.path());
+        let cmd = ctx
+            .command("cc")
             .arg("-Os")
             .args(&defines)
             .args(["-DFLAG", "x.c"]);
-        let (moved, header) = defines_in_header(cmd.clone(), dir.path()).unwrap();
+        let (moved, header) = defines_in_header(cmd.clone(), dir.path(), ctx.temps()).unwrap();
         let header = header.expect("past the limit");
         let text = std::fs::read_to_string(header.path()).unwrap();
         assert!(text.starts_with("#define NAME0 v0\n"), "{text}");
@@ -288,7 +296,7 @@ mod tests {
         assert_eq!(args[2], header.path().as_os_str());
         assert_eq!(args[3..], ["x.c"]);
         // A -U might undo one of them: the order matters, so nothing moves.
-        let (kept, none) = defines_in_header(cmd.arg("-UNAME3"), dir.path()).unwrap();
+        let (kept, none) = defines_in_header(cmd.arg("-UNAME3"), dir.path(), ctx.temps()).unwrap();
         assert!(none.is_none());
         assert_eq!(kept.get_args().len(), 10_004);
     }

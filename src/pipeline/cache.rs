@@ -24,14 +24,16 @@ const DEPS: &str = "deps.json";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Dep {
     #[serde(with = "crate::cache::os_path")]
-    pub path: PathBuf,
-    pub sha256: String,
+    pub(crate) path: PathBuf,
+    pub(crate) sha256: String,
 }
 
 /// One artifact's entry in the build cache: where it lives, and the lock that guards it.
 pub(crate) struct BuildEntry {
     dir: PathBuf,
     lock: String,
+    /// The cache it is in, which remembers the entries it found intact.
+    cache: Cache,
 }
 
 impl BuildEntry {
@@ -41,13 +43,14 @@ impl BuildEntry {
                 .dir("builds")
                 .join(format!("{name}-{target}-{}", &key[..32])),
             lock: format!("build-{}", &key[..32]),
+            cache: cache.clone(),
         }
     }
 
     /// The cached artifact, if the entry is complete and every file it depends on still
     /// has the recorded contents.
     pub(crate) fn lookup(&self) -> Option<PathBuf> {
-        if !cache::is_complete(&self.dir) {
+        if !self.cache.is_complete(&self.dir) {
             return None;
         }
         let deps: Vec<Dep> =
@@ -87,7 +90,7 @@ impl BuildEntry {
             serde_json::to_vec_pretty(&recorded).expect("deps serialise"),
         )
         .map_err(Error::io("cannot write", &deps_path))?;
-        cache::publish_dir(temp, &self.dir, LOGIC)
+        cache.publish_dir(temp, &self.dir, LOGIC)
     }
 
     /// On a hit (and unless the caller bypasses the cache), copies the cached artifact to
@@ -155,9 +158,9 @@ pub(crate) fn file_sha256(path: &Path) -> std::io::Result<String> {
             }
         }
         names.sort();
-        return Ok(cache::key(names));
+        return Ok(crate::sys::hash::key(names));
     }
-    Ok(cache::sha256_hex(&std::fs::read(path)?))
+    Ok(crate::sys::hash::sha256_hex(&std::fs::read(path)?))
 }
 
 /// The prerequisites in a Make-style depfile (`out.o: a.c a.h \` …), relative paths taken
@@ -250,7 +253,7 @@ mod tests {
         std::fs::write(&header, "#define A 1\n").unwrap();
         let artifact = dir.path().join("hello");
         std::fs::write(&artifact, b"\x7fELF").unwrap();
-        let key = cache::key(["x"]);
+        let key = crate::sys::hash::key(["x"]);
         let entry = BuildEntry::new(&cache, "hello", Target::X86_64, &key);
         assert!(entry.lookup().is_none());
         entry

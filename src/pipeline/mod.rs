@@ -20,22 +20,22 @@ use self::cache::BuildEntry;
 
 /// One target's artifact, installed in `dist/`.
 pub(crate) struct Built {
-    pub target: Target,
-    pub path: PathBuf,
-    pub artifact: Artifact,
+    pub(crate) target: Target,
+    pub(crate) path: PathBuf,
+    pub(crate) artifact: Artifact,
     /// What built it, for the summary line: `zig 0.17.1`, `go 1.27.3 + zig 0.17.1`.
-    pub toolchain: String,
+    pub(crate) toolchain: String,
     /// Reused: restored from the build cache (no compiler, configure or `go build` ran),
     /// or a vendored project's install that was already built.
-    pub cached: bool,
+    pub(crate) cached: bool,
 }
 
 /// Who made an artifact: the manifest's `toolchain` and `toolchain_version`, and the
 /// summary line's label.
 pub(crate) struct MadeBy {
-    pub tool: String,
-    pub version: String,
-    pub label: String,
+    pub(crate) tool: String,
+    pub(crate) version: String,
+    pub(crate) label: String,
 }
 
 /// How an artifact relates to the build cache.
@@ -55,10 +55,10 @@ pub(crate) enum Caching {
 
 /// One artifact for one target, as the tail needs it.
 pub(crate) struct TargetJob<'a> {
-    pub name: &'a str,
-    pub target: Target,
-    pub made_by: MadeBy,
-    pub caching: Caching,
+    pub(crate) name: &'a str,
+    pub(crate) target: Target,
+    pub(crate) made_by: MadeBy,
+    pub(crate) caching: Caching,
 }
 
 /// The tail every artifact goes through. `make(staged, staging_dir)` writes the artifact

@@ -35,7 +35,7 @@ fn file_stamp(path: &Path, hash: bool) -> String {
     use std::os::unix::fs::MetadataExt;
     if hash {
         return std::fs::read(path)
-            .map(|b| crate::cache::sha256_hex(&b))
+            .map(|b| crate::sys::hash::sha256_hex(&b))
             .unwrap_or_default();
     }
     std::fs::metadata(path)
@@ -93,7 +93,7 @@ pub(super) fn make_image(
             .unwrap_or_default();
         parts.push(format!("{} {stamp}", file.display()).into_bytes());
     }
-    let key = crate::cache::key(parts);
+    let key = crate::sys::hash::key(parts);
     let record_path = cache
         .dir("builds")
         .join(format!("image-{}.json", &key[..32]));
@@ -108,7 +108,7 @@ pub(super) fn make_image(
         outcome.human = record.human;
         return Ok(outcome);
     }
-    let report = crate::image::make(spec, out_dir, vendor, env)?;
+    let report = crate::image::make(spec, out_dir, vendor, ctx)?;
     let mut outcome = ImageOutcome::made(&report);
     outcome.written = written_stamps(&report);
     if !bypass_cache {
@@ -121,7 +121,8 @@ pub(super) fn make_image(
             human: outcome.human.clone(),
             written: outcome.written.clone(),
         };
-        crate::cache::write_atomic(
+        crate::sys::fs::write_atomic(
+            ctx.temps(),
             &record_path,
             &serde_json::to_vec(&record).expect("record serialises"),
         )?;
@@ -180,14 +181,14 @@ pub(super) fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Targ
 /// vendored files come from the vendored projects' installs (cached, or built now);
 /// elsewhere the flags alone, over `dist`.
 pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
-    let (env, cache) = (&ctx.env, &ctx.cache);
+    let env = &ctx.env;
     let Some(file) = config::find(&env.cwd) else {
         return crate::image::run(
             args,
             ImageSpec::default(),
             &env.cwd.join("dist"),
             &crate::image::no_vendored_projects,
-            env,
+            ctx,
         );
     };
     let project = config::load(&file)?;
@@ -230,7 +231,7 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
                 },
                 cc: None,
             };
-            let toolchain = toolchain::resolve(target, &request, env, cache)?;
+            let toolchain = toolchain::resolve(target, &request, ctx)?;
             let libs = super::vendor::lib_request(
                 &project,
                 vec![v.name.clone()],
@@ -246,5 +247,5 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
         }
         super::vendor::vendor_installed_path(&roots.borrow(), name, target, source)
     };
-    crate::image::run(args, spec, &project.out_dir, &vendor_paths, env)
+    crate::image::run(args, spec, &project.out_dir, &vendor_paths, ctx)
 }

@@ -4,10 +4,11 @@ use std::path::{Path, PathBuf};
 
 use super::config;
 use crate::error::{Error, Result};
+use crate::sys::fs::Temps;
 
 /// `muslbuild init`: a commented starter file (and `hello.c` for it to build, when the
 /// folder has none); never overwrites.
-pub(crate) fn init(dir: &Path) -> Result<Vec<PathBuf>> {
+pub(crate) fn init(dir: &Path, temps: &Temps) -> Result<Vec<PathBuf>> {
     let file = dir.join(config::FILE_NAME);
     if file.exists() {
         return Err(Error::usage(
@@ -18,7 +19,7 @@ pub(crate) fn init(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let hello = dir.join("hello.c");
     if !hello.exists() {
-        crate::cache::write_atomic(&hello, HELLO.as_bytes())?;
+        crate::sys::fs::write_atomic(temps, &hello, HELLO.as_bytes())?;
         written.push(hello);
     }
     // `create_new` so that a file appearing meanwhile is still never overwritten.

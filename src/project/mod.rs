@@ -4,7 +4,7 @@
 //! before anything is built; `--check-reproducible` builds a second time into a
 //! temporary folder, without the build cache, and compares. `init` writes a starter file.
 
-pub mod config;
+pub(crate) mod config;
 mod image;
 mod init;
 mod report;
@@ -32,19 +32,19 @@ use vendor::{lib_request, unused_libraries};
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Options {
     /// Only these artifacts (and no image); empty means everything.
-    pub names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// Replaces `[project] targets` when not empty.
-    pub targets: Vec<Target>,
+    pub(crate) targets: Vec<Target>,
     /// Replaces `[project] toolchain`.
-    pub toolchain: Option<String>,
-    pub cc: Option<String>,
-    pub check_reproducible: bool,
+    pub(crate) toolchain: Option<String>,
+    pub(crate) cc: Option<String>,
+    pub(crate) check_reproducible: bool,
     /// `--offline`: Go downloads no modules either.
-    pub offline: bool,
+    pub(crate) offline: bool,
     /// `--keep-failed`: a failed library or vendored build keeps its tree.
-    pub keep_failed: bool,
+    pub(crate) keep_failed: bool,
     /// `--strict`: a declared library no vendored program uses is an error.
-    pub strict: bool,
+    pub(crate) strict: bool,
 }
 
 /// `muslbuild build` in `project_file`'s folder.
@@ -161,7 +161,7 @@ fn build(
     bypass_cache: bool,
     ctx: &Ctx,
 ) -> Result<Report> {
-    let (env, cache) = (&ctx.env, &ctx.cache);
+    let env = &ctx.env;
     let names = selected(project, &options.names)?;
     let targets = targets(project, options)?;
     let choice: Choice = match &options.toolchain {
@@ -221,7 +221,7 @@ fn build(
     let toolchains = if wants_toolchains {
         targets
             .iter()
-            .map(|&t| toolchain::resolve(t, &request, env, cache))
+            .map(|&t| toolchain::resolve(t, &request, ctx))
             .collect::<Result<Vec<_>>>()?
     } else {
         Vec::new()
@@ -308,7 +308,7 @@ fn build(
         None => String::new(),
     };
 
-    let dist = Dist::prepare(out_dir)?;
+    let dist = Dist::prepare(out_dir, ctx)?;
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     let mut keep = |kind: ArtifactKind, results: Vec<(Target, Result<Built>)>| {

@@ -29,46 +29,46 @@ pub(crate) enum Freshness {
 
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct ArtifactReport {
-    pub kind: ArtifactKind,
-    pub state: Freshness,
+    pub(crate) kind: ArtifactKind,
+    pub(crate) state: Freshness,
     #[serde(flatten)]
-    pub artifact: Artifact,
+    pub(crate) artifact: Artifact,
     /// Absolute path of the file.
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Reproducibility {
-    pub ok: bool,
+    pub(crate) ok: bool,
     /// What differed: `x86_64/hello`, `image index`.
-    pub differences: Vec<String>,
+    pub(crate) differences: Vec<String>,
 }
 
 /// Everything `muslbuild build` did: the human lines and the `--json` document.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Report {
-    pub project: PathBuf,
-    pub out_dir: PathBuf,
-    pub targets: Vec<Target>,
-    pub artifacts: Vec<ArtifactReport>,
+    pub(crate) project: PathBuf,
+    pub(crate) out_dir: PathBuf,
+    pub(crate) targets: Vec<Target>,
+    pub(crate) artifacts: Vec<ArtifactReport>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<ImageOutcome>,
+    pub(crate) image: Option<ImageOutcome>,
     /// The C libraries (recipes and vendored) the artifacts link, per target.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub libraries: Vec<libs::LibOutcome>,
+    pub(crate) libraries: Vec<libs::LibOutcome>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reproducible: Option<Reproducibility>,
+    pub(crate) reproducible: Option<Reproducibility>,
 }
 
 impl Report {
-    pub fn built(&self) -> usize {
+    pub(crate) fn built(&self) -> usize {
         self.artifacts
             .iter()
             .filter(|a| a.state == Freshness::Built)
             .count()
     }
 
-    pub fn human(&self, cwd: &Path) -> String {
+    pub(crate) fn human(&self, cwd: &Path) -> String {
         let mut out = String::new();
         for a in &self.artifacts {
             let state = match a.state {
@@ -127,12 +127,12 @@ impl Artifact {
 /// The image, made now or found unchanged in its layout.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct ImageOutcome {
-    pub state: Freshness,
+    pub(crate) state: Freshness,
     /// The image index digest, `sha256:…`.
-    pub digest: String,
+    pub(crate) digest: String,
     /// `muslbuild image`'s report (index, per-platform manifests, layers, sizes, paths).
     #[serde(flatten)]
-    pub report: serde_json::Value,
+    pub(crate) report: serde_json::Value,
     #[serde(skip_serializing, default)]
     pub(super) human: String,
     /// What the image wrote besides the layout (Dockerfile, archive), as it was then:

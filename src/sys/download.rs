@@ -17,28 +17,28 @@ use crate::sys::ui::Ui;
 
 /// What the caller knows of the file to fetch.
 #[derive(Clone, Debug)]
-pub struct Expected<'a> {
-    pub sha256: &'a str,
-    pub size: Option<u64>,
+pub(crate) struct Expected<'a> {
+    pub(crate) sha256: &'a str,
+    pub(crate) size: Option<u64>,
 }
 
 /// How downloads behave: made once from the environment and `--offline` (the Ctx's `net`).
 #[derive(Clone, Debug)]
-pub struct NetSettings {
+pub(crate) struct NetSettings {
     /// Base URLs tried before each file's own URLs (`MUSLBUILD_MIRROR`).
-    pub mirrors: Vec<String>,
+    pub(crate) mirrors: Vec<String>,
     /// Refuse to touch the network (`--offline`, `MUSLBUILD_OFFLINE=1`).
-    pub offline: bool,
+    pub(crate) offline: bool,
     /// Connect timeout, and the longest a read may wait for a byte.
-    pub timeout: Duration,
+    pub(crate) timeout: Duration,
     /// Attempts per URL after the first.
-    pub retries: u32,
-    pub max_redirects: u32,
+    pub(crate) retries: u32,
+    pub(crate) max_redirects: u32,
     /// Draw a progress bar (only when stderr is a terminal).
-    pub progress: bool,
+    pub(crate) progress: bool,
     /// The most bytes a file of unknown size may have (a manifest entry's `max-size`):
     /// an endless body stops here instead of filling the disk.
-    pub max_size: u64,
+    pub(crate) max_size: u64,
 }
 
 /// `max_size` when nothing else is said: larger than any toolchain archive.
@@ -72,11 +72,6 @@ impl NetSettings {
         }
     }
 }
-
-/// The name the settings had before they were told apart from the others.
-pub use NetSettings as Settings;
-// Shims for callers not yet handed a Ctx (`ctx.net` replaces them).
-pub(crate) use crate::sys::legacy::{configure, net as settings};
 
 /// Downloads `urls` (mirrors first, then the file's own) to `dest`, which appears by
 /// rename only once its sha256 (and size, when known) match. Returns the URL the bytes

@@ -1,12 +1,11 @@
 //! The machinery every stage uses: processes, progress, hashes, downloads, archives,
 //! files that appear whole.
 
-pub mod download;
+pub(crate) mod download;
 pub mod fs;
 pub mod hash;
-pub mod legacy;
 pub mod process;
-pub mod progress;
-pub mod time;
-pub mod ui;
-pub mod unpack;
+pub(crate) mod progress;
+pub(crate) mod time;
+pub(crate) mod ui;
+pub(crate) mod unpack;

@@ -14,21 +14,16 @@ use crate::sys::ui::{Ui, Verbosity};
 
 /// How progress is shown: decided once, from the verbosity and whether stderr is a terminal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     Hidden,
     Plain,
     Live,
 }
 
 impl Mode {
-    /// `Mode::for_ui(ctx.ui)`.
+    /// How a run that says what `ui` allows shows progress on this stderr.
     pub(crate) fn for_ui(ui: Ui) -> Mode {
         Mode::for_output(ui.verbosity, std::io::stderr().is_terminal())
-    }
-
-    /// Shim for callers not yet handed a Ctx.
-    pub(crate) fn detect() -> Mode {
-        Mode::for_ui(crate::sys::legacy::ui())
     }
 
     pub(crate) fn for_output(verbosity: Verbosity, stderr_is_terminal: bool) -> Mode {
@@ -41,7 +36,7 @@ impl Mode {
 }
 
 /// The set of live lines of one long operation.
-pub struct Board {
+pub(crate) struct Board {
     mode: Mode,
     multi: Option<MultiProgress>,
 }
@@ -87,7 +82,7 @@ impl Board {
     }
 }
 
-pub struct Line {
+pub(crate) struct Line {
     name: String,
     mode: Mode,
     bar: Option<ProgressBar>,

@@ -3,7 +3,7 @@
 
 /// How much muslbuild says on stderr: `-q` only errors, `-v` also every command it runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum Verbosity {
+pub(crate) enum Verbosity {
     Quiet,
     #[default]
     Normal,
@@ -11,8 +11,8 @@ pub enum Verbosity {
 }
 
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Ui {
-    pub verbosity: Verbosity,
+pub(crate) struct Ui {
+    pub(crate) verbosity: Verbosity,
 }
 
 impl Ui {

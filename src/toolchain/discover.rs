@@ -6,10 +6,8 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::{
-    Flavor, Provider, Tool, Toolchain, ToolchainRequest, file_stamp, installed_bin_dirs,
-    installed_zigs,
-};
+use super::installed::{installed_bin_dirs, installed_zigs};
+use super::model::{Choice, Flavor, Provider, Tool, Toolchain, ToolchainRequest, file_stamp};
 use crate::cache::Cache;
 use crate::env::Env;
 use crate::target::Target;
@@ -101,9 +99,7 @@ pub(crate) fn candidates(
     // 1. Overrides.
     let override_cc = match (&request.cc, &request.choice) {
         (Some(cc), _) => Some(("--cc".to_string(), OsString::from(cc))),
-        (None, super::Choice::Path(p)) => {
-            Some(("--toolchain".to_string(), p.clone().into_os_string()))
-        }
+        (None, Choice::Path(p)) => Some(("--toolchain".to_string(), p.clone().into_os_string())),
         _ => env
             .tool_var("CC", target, host)
             .map(|(name, value)| (format!("${name}"), value.clone())),

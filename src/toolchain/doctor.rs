@@ -5,18 +5,18 @@ use std::path::PathBuf;
 
 use super::installed::{installed_go, list_installed};
 use super::manifest::{Manifest, Want};
-use super::{Choice, ToolchainRequest};
-use crate::cache::Cache;
-use crate::env::Env;
+use super::model::{Choice, ToolchainRequest};
+use crate::context::Ctx;
 use crate::error::Result;
 use crate::target::Target;
 
 /// `toolchain doctor`: per target, what works, what is missing, and the command that
 /// fixes it. Probes every candidate (a first zig probe per target takes a while).
-pub(crate) fn doctor(manifest: &Manifest, env: &Env, cache: &Cache) -> Result<String> {
+pub(crate) fn doctor(manifest: &Manifest, ctx: &Ctx) -> Result<String> {
+    let (env, cache) = (&ctx.env, &ctx.cache);
     use std::fmt::Write;
     let mut out = String::new();
-    let settings = super::install::download_settings();
+    let settings = &ctx.net;
     let host = Target::host();
     let _ = writeln!(out, "cache: {}", cache.root().display());
     let _ = writeln!(out, "manifest: {}", manifest.path.display());
@@ -41,8 +41,8 @@ pub(crate) fn doctor(manifest: &Manifest, env: &Env, cache: &Cache) -> Result<St
     for target in Target::ALL {
         let _ = writeln!(out, "\n{target}:");
         let mut picked = false;
-        for candidate in super::candidates(target, &request, env, cache) {
-            match super::probe(&candidate, cache)? {
+        for candidate in super::candidates(target, &request, ctx) {
+            match super::probe(&candidate, ctx)? {
                 super::Verdict::Usable { version, .. } => {
                     let mark = if picked { "ok  " } else { "auto" };
                     picked = true;

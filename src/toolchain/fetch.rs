@@ -4,11 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use super::manifest::Entry;
-use crate::cache::Cache;
-use crate::env::Env;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::sys::download::NetSettings;
-use crate::sys::process::Cmd;
 
 pub(crate) fn verify_local(path: &Path, sha256: &str, size: Option<u64>) -> Result<()> {
     if !path.is_file() {
@@ -43,10 +40,9 @@ pub(crate) fn pip_fetch(
     entry: &Entry,
     sha256: &str,
     size: Option<u64>,
-    settings: &NetSettings,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<PathBuf> {
+    let (env, cache) = (&ctx.env, &ctx.cache);
     let requirement = entry.pip.as_deref().unwrap_or_default();
     let wheel = entry.file_name();
     let dest = cache.dir("downloads").join(&wheel);
@@ -55,7 +51,7 @@ pub(crate) fn pip_fetch(
     {
         return Ok(dest);
     }
-    if settings.offline {
+    if ctx.net.offline {
         return Err(Error::Offline {
             what: format!("`{wheel}`"),
             help: format!(
@@ -71,13 +67,14 @@ pub(crate) fn pip_fetch(
     })?;
     let temp = cache.temp_dir("downloads")?;
     let log = cache.dir("logs").join(format!("pip-{}.log", entry.name));
-    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+    if ctx.ui.says_progress() {
         eprintln!(
             "muslbuild: python3 -m pip download {requirement} (the log is {})",
             log.display()
         );
     }
-    let run = Cmd::new(&python)
+    let run = ctx
+        .command(&python)
         .args([
             "-m",
             "pip",

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use super::fetch::{pip_fetch, verify_local};
 use super::installed::{InstallRecord, lock_name, read_record};
 use super::manifest::{Entry, Manifest, ManifestProvider, Want};
-use super::{Choice, ToolchainRequest};
-use crate::cache::{self, Cache};
+use super::model::{Choice, Provider, ToolchainRequest};
+use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::sys::download::{self as download, Expected, NetSettings};
@@ -45,18 +45,12 @@ pub(crate) fn load_manifest(path: Option<&Path>, env: &Env) -> Result<Manifest> 
     Manifest::load(path.or(from_env.as_deref()))
 }
 
-/// The download settings `cli` made once from the environment and `--offline`.
-pub(crate) fn download_settings() -> NetSettings {
-    download::settings()
-}
-
 /// `muslbuild toolchain install TARGET...`: one toolchain per target (a zig install covers
 /// several); each is installed once.
 pub(crate) fn install(
     wants: &[Want],
     options: &InstallOptions,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<Vec<Installation>> {
     if wants.is_empty() {
         return Err(Error::usage(
@@ -70,8 +64,7 @@ pub(crate) fn install(
             "`muslbuild toolchain install aarch64 --from ./aarch64-linux-musl-cross.tgz --sha256 HASH`",
         ));
     }
-    let manifest = load_manifest(options.manifest.as_deref(), env)?;
-    let settings = download_settings();
+    let manifest = load_manifest(options.manifest.as_deref(), &ctx.env)?;
     let mut outcomes: Vec<Installation> = Vec::new();
     for &want in wants {
         if outcomes.iter().any(|o| {
@@ -84,9 +77,7 @@ pub(crate) fn install(
             &entries,
             options.from.as_deref(),
             options.sha256.as_deref(),
-            &settings,
-            env,
-            cache,
+            ctx,
         )?;
         outcomes.push(outcome);
     }
@@ -167,17 +158,15 @@ fn install_first(
     entries: &[&Entry],
     from: Option<&Path>,
     sha256: Option<&str>,
-    settings: &NetSettings,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<Installation> {
     let mut first_error = None;
     for (i, entry) in entries.iter().enumerate() {
-        match install_entry(entry, from, sha256, settings, env, cache) {
+        match install_entry(entry, from, sha256, ctx) {
             Ok(outcome) => return Ok(outcome),
             Err(err) if err.exit_code() == crate::error::exit::DOWNLOAD => {
                 if let Some(next) = entries.get(i + 1) {
-                    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+                    if ctx.ui.says_progress() {
                         eprintln!(
                             "muslbuild: {err}; trying {} {} ({}) instead",
                             next.provider.name(),
@@ -201,16 +190,15 @@ pub(crate) fn install_entry(
     entry: &Entry,
     from: Option<&Path>,
     sha256: Option<&str>,
-    settings: &NetSettings,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<Installation> {
+    let cache = &ctx.cache;
     let dest = cache.dir("toolchains").join(&entry.name);
     let _lock = cache.lock(&lock_name(&entry.name))?;
     let sha256 = sha256
         .map(str::to_ascii_lowercase)
         .or_else(|| entry.sha256.clone());
-    if cache::is_complete(&dest)
+    if cache.is_complete(&dest)
         && let Some(record) = read_record(&dest)
     {
         if let Some(path) = from {
@@ -257,21 +245,19 @@ pub(crate) fn install_entry(
             verify_local(path, &sha256, size)?;
             (path.to_path_buf(), path.display().to_string(), false)
         }
-        None if entry.pip.is_some() => (
-            pip_fetch(entry, &sha256, size, settings, env, cache)?,
-            entry.source(),
-            true,
-        ),
+        None if entry.pip.is_some() => {
+            (pip_fetch(entry, &sha256, size, ctx)?, entry.source(), true)
+        }
         None => {
             let path = downloads.join(entry.file_name());
             let net = NetSettings {
                 max_size: entry.max_size.unwrap_or(download::DEFAULT_MAX_SIZE),
-                ..settings.clone()
+                ..ctx.net.clone()
             };
             // The record names where the bytes came from: a mirror, when one served them.
             let served_by = download::fetch_verified(
                 &net,
-                crate::sys::legacy::ui(),
+                ctx.ui,
                 &entry.urls,
                 &Expected {
                     sha256: &sha256,
@@ -289,7 +275,7 @@ pub(crate) fn install_entry(
         .map_err(Error::io("cannot read", &archive))?
         .len();
 
-    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+    if ctx.ui.says_progress() {
         eprintln!(
             "muslbuild: unpacking {} into {}",
             entry.name,
@@ -302,7 +288,7 @@ pub(crate) fn install_entry(
     let temp = tempfile::Builder::new()
         .prefix(&format!(
             "{}{}-",
-            cache::temp_prefix(&toolchains),
+            cache.temp_prefix(&toolchains),
             entry.name
         ))
         .tempdir_in(cache.dir("toolchains"))
@@ -336,12 +322,12 @@ pub(crate) fn install_entry(
         dir: dest.clone(),
     };
     let json = serde_json::to_string_pretty(&record).expect("record serialises");
-    cache::publish_dir(temp, &dest, &json)?;
+    cache.publish_dir(temp, &dest, &json)?;
     if downloaded {
         // Toolchains are large; the unpacked entry is what is kept.
         let _ = std::fs::remove_file(&archive);
     }
-    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+    if ctx.ui.says_progress() {
         eprintln!(
             "muslbuild: installed {} {} ({})",
             entry.provider.name(),
@@ -362,27 +348,25 @@ pub(crate) fn install_entry(
 pub(crate) fn ensure_installed(
     target: Target,
     request: &ToolchainRequest,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<Option<InstallRecord>> {
     let provider = match &request.choice {
         _ if request.cc.is_some() => None,
         Choice::Auto => None,
-        Choice::Provider(super::Provider::MuslCross) => Some(ManifestProvider::MuslCross),
-        Choice::Provider(super::Provider::Zig) => Some(ManifestProvider::Zig),
+        Choice::Provider(Provider::MuslCross) => Some(ManifestProvider::MuslCross),
+        Choice::Provider(Provider::Zig) => Some(ManifestProvider::Zig),
         Choice::Provider(_) | Choice::Path(_) => None,
     };
-    let settings = download_settings();
     let options = InstallOptions {
         provider,
         ..InstallOptions::default()
     };
-    let manifest = load_manifest(None, env)?;
+    let manifest = load_manifest(None, &ctx.env)?;
     let Ok(entries) = choose(&manifest, Want::Target(target), Target::host(), &options) else {
         return Ok(None);
     };
     let entry = entries[0];
-    if settings.offline {
+    if ctx.net.offline {
         let provider = provider
             .map(|p| format!(" --provider {}", p.name()))
             .unwrap_or_default();
@@ -397,18 +381,16 @@ pub(crate) fn ensure_installed(
             ),
         });
     }
-    if crate::sys::process::verbosity() >= crate::sys::process::NORMAL {
+    if ctx.ui.says_progress() {
         eprintln!(
             "muslbuild: no usable toolchain for {target}; installing {} {} ({}) into {}",
             entry.provider.name(),
             entry.version,
             entry.source(),
-            cache.dir("toolchains").display()
+            ctx.cache.dir("toolchains").display()
         );
     }
-    Ok(Some(
-        install_first(&entries, None, None, &settings, env, cache)?.record,
-    ))
+    Ok(Some(install_first(&entries, None, None, ctx)?.record))
 }
 
 /// Whether `resolve` may fall back to installing: not with `--cc` or a compiler path, nor
@@ -417,9 +399,7 @@ pub(crate) fn may_auto_install(request: &ToolchainRequest) -> bool {
     request.cc.is_none()
         && matches!(
             request.choice,
-            Choice::Auto
-                | Choice::Provider(super::Provider::MuslCross)
-                | Choice::Provider(super::Provider::Zig)
+            Choice::Auto | Choice::Provider(Provider::MuslCross) | Choice::Provider(Provider::Zig)
         )
 }
 

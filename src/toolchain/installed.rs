@@ -77,7 +77,7 @@ pub(crate) fn installed(cache: &Cache) -> Vec<InstallRecord> {
         .flatten()
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| e.path())
-        .filter(|p| cache::is_complete(p))
+        .filter(|p| cache.is_complete(p))
         .filter_map(|p| read_record(&p))
         .collect();
     records.sort_by(|a, b| a.name.cmp(&b.name));
@@ -145,20 +145,20 @@ pub(crate) fn remove(
     }
     for record in &chosen {
         let _lock = cache.lock(&lock_name(&record.name))?;
-        remove_entry(&record.dir)?;
+        remove_entry(cache, &record.dir)?;
     }
     Ok(chosen)
 }
 
 /// Takes the entry out of view with one rename, then deletes it: a process killed
 /// half-way leaves a hidden folder that `prune` clears, never a half toolchain.
-fn remove_entry(dir: &Path) -> Result<()> {
+fn remove_entry(cache: &Cache, dir: &Path) -> Result<()> {
     let parent = dir.parent().unwrap_or(Path::new("."));
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let hidden = parent.join(format!("{}removed-{name}", cache::temp_prefix(parent)));
+    let hidden = parent.join(format!("{}removed-{name}", cache.temp_prefix(parent)));
     std::fs::rename(dir, &hidden).map_err(Error::io("cannot remove", dir))?;
     std::fs::remove_dir_all(&hidden).map_err(Error::io("cannot remove", &hidden))
 }
@@ -173,9 +173,9 @@ pub(crate) fn prune(manifest: &Manifest, cache: &Cache) -> Result<Vec<PathBuf>> 
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             let path = entry.path();
-            if let Some(pid) = cache::temp_owner(entry.file_name().as_os_str()) {
+            if let Some(pid) = crate::sys::fs::temp_owner(entry.file_name().as_os_str()) {
                 // `.tmp-<pid>-…`: stale once its process is gone.
-                if cache::sweep_dead_temps_one(&path, pid) {
+                if crate::sys::fs::sweep_dead_temp(&path, pid) {
                     removed.push(path);
                 }
                 continue;
@@ -193,7 +193,7 @@ pub(crate) fn prune(manifest: &Manifest, cache: &Cache) -> Result<Vec<PathBuf>> 
                 continue;
             }
             let listed = manifest.by_name(&name).is_some();
-            if !listed || !cache::is_complete(&path) {
+            if !listed || !cache.is_complete(&path) {
                 if is_locked(cache, &lock_name(&name)) {
                     continue;
                 }
@@ -251,4 +251,32 @@ fn try_lock_file(path: &Path) -> Option<bool> {
 
 pub(crate) fn lock_name(entry: &str) -> String {
     format!("toolchain-{entry}")
+}
+
+/// The bin directories of toolchains installed in the cache (complete entries only).
+/// Hidden names are an install's or a removal's temporary folders: a process killed
+/// between writing the record and the rename leaves one that looks complete.
+pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter(|p| cache.is_complete(p))
+        .map(|p| p.join("bin"))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// The `zig` of every zig installed in the cache.
+pub(crate) fn installed_zigs(cache: &Cache) -> Vec<PathBuf> {
+    installed_bin_dirs(cache)
+        .into_iter()
+        .map(|dir| dir.join("zig"))
+        .filter(|p| p.is_file())
+        .collect()
 }

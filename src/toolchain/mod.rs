@@ -9,186 +9,29 @@ mod fetch;
 pub(crate) mod install;
 pub(crate) mod installed;
 pub(crate) mod manifest;
+pub(crate) mod model;
 pub mod probe;
 
-use std::ffi::OsString;
-use std::fmt;
-use std::path::{Path, PathBuf};
-use std::str::FromStr;
-
-use serde::Serialize;
+use std::path::Path;
 
 pub(crate) use discover::Candidate;
+pub use installed::installed_bin_dirs;
+pub(crate) use model::{Choice, Flavor, Provider, Toolchain, ToolchainRequest, file_stamp};
 pub(crate) use probe::python_package_program;
 pub(crate) use probe::{Verdict, probe};
 
-use crate::cache::Cache;
-use crate::env::Env;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::target::Target;
 
-/// A program and the leading arguments that make it the tool (cc-rs's `Tool`):
-/// `zig cc -target aarch64-linux-musl` is one `Tool`, not a string to split.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub(crate) struct Tool {
-    pub(crate) program: PathBuf,
-    pub(crate) args: Vec<OsString>,
-}
-
-impl Tool {
-    pub(crate) fn new(program: impl Into<PathBuf>) -> Tool {
-        Tool {
-            program: program.into(),
-            args: Vec::new(),
-        }
-    }
-
-    pub(crate) fn with_args<I, S>(mut self, args: I) -> Tool
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<OsString>,
-    {
-        self.args.extend(args.into_iter().map(Into::into));
-        self
-    }
-
-    pub(crate) fn command(&self) -> crate::sys::process::Cmd {
-        crate::sys::process::Cmd::new(&self.program).args(&self.args)
-    }
-
-    /// The tool as one string for `CC=` in a `./configure` environment.
-    pub(crate) fn to_shell_words(&self) -> String {
-        std::iter::once(self.program.as_os_str())
-            .chain(self.args.iter().map(|a| a.as_os_str()))
-            .map(|s| {
-                let s = s.to_string_lossy();
-                shlex::try_quote(&s)
-                    .map(|q| q.into_owned())
-                    .unwrap_or_else(|_| s.into_owned())
-            })
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum Provider {
-    /// `--cc`, or a `CC_<target>` / `TARGET_CC` / `CC` variable.
-    Override,
-    /// A musl-cross GCC set (`aarch64-linux-musl-gcc`).
-    MuslCross,
-    /// `zig cc -target …`.
-    Zig,
-    /// The distribution's musl: `musl-gcc`, or a GNU cross gcc with musl's specs file.
-    MuslGcc,
-}
-
-impl Provider {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Provider::Override => "override",
-            Provider::MuslCross => "musl-cross",
-            Provider::Zig => "zig",
-            Provider::MuslGcc => "musl-gcc",
-        }
-    }
-}
-
-impl fmt::Display for Provider {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// How the driver takes its CPU flags.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum Flavor {
-    Gcc,
-    Zig,
-}
-
-/// `--toolchain`: which provider `auto` may pick, or one compiler by path.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Choice {
-    Auto,
-    Provider(Provider),
-    Path(PathBuf),
-}
-
-impl FromStr for Choice {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Choice> {
-        Ok(match s {
-            "auto" => Choice::Auto,
-            "musl-cross" => Choice::Provider(Provider::MuslCross),
-            "zig" => Choice::Provider(Provider::Zig),
-            "musl-gcc" | "distro" => Choice::Provider(Provider::MuslGcc),
-            path if path.contains('/') => Choice::Path(PathBuf::from(path)),
-            other => {
-                return Err(Error::usage(
-                    format!("unknown toolchain `{other}`"),
-                    "use auto, musl-cross, zig, musl-gcc, or a path to a compiler (e.g. ./bin/aarch64-linux-musl-gcc)",
-                ));
-            }
-        })
-    }
-}
-
-/// A probed, usable toolchain for one target.
-#[derive(Clone, Debug, Serialize)]
-pub struct Toolchain {
-    pub(crate) target: Target,
-    pub(crate) provider: Provider,
-    pub(crate) flavor: Flavor,
-    /// Where it was found: `PATH`, `python3 ziglang`, `CC_aarch64_unknown_linux_musl`…
-    pub(crate) origin: String,
-    pub(crate) cc: Tool,
-    pub(crate) ar: Tool,
-    pub(crate) ranlib: Tool,
-    pub(crate) version: String,
-    pub(crate) fingerprint: String,
-}
-
-impl Toolchain {
-    /// Flags every compile and link for this target gets, before the user's: they pin
-    /// the CPU baseline whatever the toolchain's default is.
-    pub(crate) fn target_flags(&self) -> Vec<String> {
-        let flags = match self.flavor {
-            Flavor::Zig => self.target.zig_cpu_flags(),
-            Flavor::Gcc => self.target.gcc_cpu_flags(),
-        };
-        flags.iter().map(|s| s.to_string()).collect()
-    }
-
-    /// `zig 0.17.1`, `musl-gcc 12.2.0`: what the user sees beside an artifact.
-    pub(crate) fn label(&self) -> String {
-        format!("{} {}", self.provider, self.version)
-    }
-}
-
 /// Every candidate for `target`, in resolution order: discovery's PATH look-ups and
 /// stats, given the one answer that needs a process (where Python's `ziglang` keeps zig).
-pub(crate) fn candidates(
-    target: Target,
-    request: &ToolchainRequest,
-    env: &Env,
-    cache: &Cache,
-) -> Vec<Candidate> {
+pub(crate) fn candidates(target: Target, request: &ToolchainRequest, ctx: &Ctx) -> Vec<Candidate> {
+    let env = &ctx.env;
     let path = env.path().cloned().unwrap_or_default();
     let find = |name: &str| which::which_in(name, Some(&path), &env.cwd).ok();
-    let zig_in_python = python_package_program("ziglang", Path::new("zig"), env, cache, &find);
-    discover::candidates(target, request, env, cache, zig_in_python)
-}
-
-/// Settings that decide which toolchain a target gets.
-#[derive(Clone, Debug)]
-pub struct ToolchainRequest {
-    pub(crate) choice: Choice,
-    /// `--cc`: one compiler for every target, used as given.
-    pub(crate) cc: Option<String>,
+    let zig_in_python = python_package_program("ziglang", Path::new("zig"), ctx, &find);
+    discover::candidates(target, request, env, &ctx.cache, zig_in_python)
 }
 
 /// Resolves the toolchain for `target`: the first candidate (in the design's order) that
@@ -196,16 +39,11 @@ pub struct ToolchainRequest {
 ///
 /// When none works and `request` allows it, installs the first verified toolchain of the
 /// manifest (said on stderr) and tries again; offline, the error says what to install.
-pub(crate) fn resolve(
-    target: Target,
-    request: &ToolchainRequest,
-    env: &Env,
-    cache: &Cache,
-) -> Result<Toolchain> {
-    match resolve_found(target, request, env, cache) {
+pub(crate) fn resolve(target: Target, request: &ToolchainRequest, ctx: &Ctx) -> Result<Toolchain> {
+    match resolve_found(target, request, ctx) {
         Err(err @ Error::NoToolchain { .. }) if install::may_auto_install(request) => {
-            match install::ensure_installed(target, request, env, cache)? {
-                Some(_) => resolve_found(target, request, env, cache),
+            match install::ensure_installed(target, request, ctx)? {
+                Some(_) => resolve_found(target, request, ctx),
                 None => Err(err),
             }
         }
@@ -217,14 +55,13 @@ pub(crate) fn resolve(
 pub(crate) fn resolve_found(
     target: Target,
     request: &ToolchainRequest,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
 ) -> Result<Toolchain> {
-    let all = candidates(target, request, env, cache);
+    let all = candidates(target, request, ctx);
     let allowed: Vec<&Candidate> = all.iter().filter(|c| allows(request, c)).collect();
     let mut rejected = Vec::new();
     for candidate in &allowed {
-        match probe(candidate, cache)? {
+        match probe(candidate, ctx)? {
             Verdict::Usable {
                 version,
                 fingerprint,
@@ -282,46 +119,10 @@ pub(crate) fn no_toolchain_help(target: Target, request: &ToolchainRequest) -> S
     help
 }
 
-/// The bin directories of toolchains installed in the cache (complete entries only).
-/// Hidden names are an install's or a removal's temporary folders: a process killed
-/// between writing the record and the rename leaves one that looks complete.
-pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok())
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| e.path())
-        .filter(|p| crate::cache::is_complete(p))
-        .map(|p| p.join("bin"))
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
-/// The `zig` of every zig installed in the cache.
-pub(crate) fn installed_zigs(cache: &Cache) -> Vec<PathBuf> {
-    installed_bin_dirs(cache)
-        .into_iter()
-        .map(|dir| dir.join("zig"))
-        .filter(|p| p.is_file())
-        .collect()
-}
-
-pub(crate) fn file_stamp(path: &Path) -> String {
-    match std::fs::metadata(path) {
-        Ok(meta) => {
-            use std::os::unix::fs::MetadataExt;
-            format!("{}:{}:{}", meta.len(), meta.mtime(), meta.mtime_nsec())
-        }
-        Err(_) => "missing".to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
 
     #[test]

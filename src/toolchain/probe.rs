@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Candidate, Flavor, file_stamp};
+use super::discover::Candidate;
+use super::model::{Flavor, file_stamp};
 use crate::cache::{self, Cache};
-use crate::env::Env;
+use crate::context::Ctx;
 use crate::error::Result;
-use crate::sys::process::{self as cmd, Cmd};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
@@ -35,7 +35,8 @@ const PROBE_SOURCE: &str = r#"#include <stdio.h>
 int main(void) { puts("muslbuild probe"); return 0; }
 "#;
 
-pub(crate) fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
+pub(crate) fn probe(candidate: &Candidate, ctx: &Ctx) -> Result<Verdict> {
+    let cache = &ctx.cache;
     let identity = crate::sys::hash::key([
         candidate.provider.name().as_bytes(),
         candidate.target.name().as_bytes(),
@@ -49,16 +50,16 @@ pub(crate) fn probe(candidate: &Candidate, cache: &Cache) -> Result<Verdict> {
             .as_bytes(),
     ]);
     let record = cache.dir("probes").join(format!("{identity}.json"));
-    if let Some(verdict) = read_record(&record, &identity) {
+    if let Some(verdict) = read_record(cache, &record, &identity) {
         return Ok(verdict);
     }
-    let verdict = run_probe(candidate, cache, &identity)?;
+    let verdict = run_probe(candidate, ctx, &identity)?;
     let json = serde_json::to_vec_pretty(&Record {
         check: record_check(&identity, &verdict),
         verdict: verdict.clone(),
     })
     .expect("verdict serialises");
-    cache::write_atomic(&record, &json)?;
+    crate::sys::fs::write_atomic(ctx.temps(), &record, &json)?;
     Ok(verdict)
 }
 
@@ -79,10 +80,10 @@ pub fn record_check(identity: &str, verdict: &Verdict) -> String {
 }
 
 /// The record's verdict when its check holds; a record that fails it is reported.
-pub(crate) fn read_record(path: &std::path::Path, identity: &str) -> Option<Verdict> {
+pub(crate) fn read_record(cache: &Cache, path: &Path, identity: &str) -> Option<Verdict> {
     let text = std::fs::read_to_string(path).ok()?;
     let damage = |reason: &str| {
-        cache::warn_once(
+        cache.warn_damaged(
             path,
             &cache::Damage {
                 file: path.to_path_buf(),
@@ -102,8 +103,8 @@ pub(crate) fn read_record(path: &std::path::Path, identity: &str) -> Option<Verd
     }
 }
 
-fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Verdict> {
-    let version = match version_of(candidate) {
+fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str) -> Result<Verdict> {
+    let version = match version_of(candidate, ctx) {
         Ok(v) => v,
         Err(reason) => {
             return Ok(Verdict::Unusable {
@@ -112,13 +113,13 @@ fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Ver
             });
         }
     };
-    if cmd::verbosity() >= cmd::NORMAL && candidate.flavor == Flavor::Zig {
+    if ctx.ui.says_progress() && candidate.flavor == Flavor::Zig {
         eprintln!(
             "muslbuild: checking zig {version} for {} (its first use for a target builds musl, about a minute)",
             candidate.target
         );
     }
-    let dir = cache.temp_dir("probes")?;
+    let dir = ctx.cache.temp_dir("probes")?;
     let source = dir.path().join("probe.c");
     std::fs::write(&source, PROBE_SOURCE)
         .map_err(crate::error::Error::io("cannot write", &source))?;
@@ -126,7 +127,7 @@ fn run_probe(candidate: &Candidate, cache: &Cache, identity: &str) -> Result<Ver
     let toolchain = candidate.toolchain(version.clone(), String::new());
     let output = toolchain
         .cc
-        .command()
+        .command(ctx)
         .args(toolchain.target_flags())
         .args(["-Os", "-static"])
         .arg(&source)
@@ -171,12 +172,12 @@ fn first_error_line(text: &str) -> String {
         .collect()
 }
 
-fn version_of(candidate: &Candidate) -> std::result::Result<String, String> {
+fn version_of(candidate: &Candidate, ctx: &Ctx) -> std::result::Result<String, String> {
     let command = match candidate.flavor {
-        Flavor::Zig => Cmd::new(&candidate.cc.program).arg("version"),
+        Flavor::Zig => ctx.command(&candidate.cc.program).arg("version"),
         Flavor::Gcc => candidate
             .cc
-            .command()
+            .command(ctx)
             .args(["-dumpfullversion", "-dumpversion"]),
     };
     let output = command
@@ -196,12 +197,11 @@ fn version_of(candidate: &Candidate) -> std::result::Result<String, String> {
 pub(crate) fn python_package_program(
     package: &str,
     program: &Path,
-    env: &Env,
-    cache: &Cache,
+    ctx: &Ctx,
     find: &dyn Fn(&str) -> Option<PathBuf>,
 ) -> Option<PathBuf> {
     let python = find("python3")?;
-    let record = cache.dir("probes").join(format!(
+    let record = ctx.cache.dir("probes").join(format!(
         "{package}-{}",
         &crate::sys::hash::key([
             python.as_os_str().as_encoded_bytes(),
@@ -213,19 +213,20 @@ pub(crate) fn python_package_program(
         // another program) is named and looked up again.
         match crate::cache::read_checked_text(&record, &text) {
             Ok(Some(path)) if Path::new(path).is_file() => return Some(PathBuf::from(path)),
-            Err(damage) => crate::cache::warn_once(&record, &damage),
+            Err(damage) => ctx.cache.warn_damaged(&record, &damage),
             _ => {}
         }
     }
     // The package name is ours (a constant), passed as argv, never user input.
-    let output = Cmd::new(&python)
+    let output = ctx
+        .command(&python)
         .args([
             "-c",
             "import importlib.util as u, os, sys; s = u.find_spec(sys.argv[1]); print(os.path.dirname(s.origin) if s and s.origin else '')",
             package,
         ])
         .env_clear()
-        .env("PATH", env.path().cloned().unwrap_or_default())
+        .env("PATH", ctx.env.path().cloned().unwrap_or_default())
         .output_any_status()
         .ok()?;
     let dir = output.stdout_text().trim().to_string();
@@ -236,10 +237,11 @@ pub(crate) fn python_package_program(
     if !found.is_file() {
         return None;
     }
-    if std::fs::create_dir_all(cache.dir("probes")).is_ok()
+    if std::fs::create_dir_all(ctx.cache.dir("probes")).is_ok()
         && let Some(path) = found.to_str()
     {
-        let _ = crate::cache::write_atomic(
+        let _ = crate::sys::fs::write_atomic(
+            ctx.temps(),
             &record,
             crate::cache::checked_text(&record, path).as_bytes(),
         );
@@ -255,6 +257,7 @@ mod tests {
     fn an_edited_record_is_not_believed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("id.json");
+        let cache = Cache::new(dir.path().join("cache"));
         let unusable = Verdict::Unusable {
             version: "12".into(),
             reason: "it links glibc, not musl".into(),
@@ -264,14 +267,14 @@ mod tests {
             verdict: unusable.clone(),
         };
         std::fs::write(&path, serde_json::to_vec(&record).unwrap()).unwrap();
-        assert_eq!(read_record(&path, "id"), Some(unusable.clone()));
+        assert_eq!(read_record(&cache, &path, "id"), Some(unusable.clone()));
         // The same record under another candidate's identity is not that candidate's.
-        assert_eq!(read_record(&path, "other"), None);
+        assert_eq!(read_record(&cache, &path, "other"), None);
         let text = std::fs::read_to_string(&path)
             .unwrap()
             .replace("\"unusable\"", "\"usable\"")
             .replace("\"reason\"", "\"fingerprint\"");
         std::fs::write(&path, text).unwrap();
-        assert_eq!(read_record(&path, "id"), None);
+        assert_eq!(read_record(&cache, &path, "id"), None);
     }
 }

@@ -203,7 +203,7 @@ fn json_report_and_manifest_agree_with_the_files() {
     for entry in manifest["artifacts"].as_array().unwrap() {
         let path = entry["path"].as_str().unwrap();
         let bytes = std::fs::read(env.path().join("dist").join(path)).unwrap();
-        let sha = muslbuild::cache::sha256_hex(&bytes);
+        let sha = muslbuild::sys::hash::sha256_hex(&bytes);
         assert_eq!(entry["sha256"], sha.as_str());
         assert_eq!(entry["size"], bytes.len());
         assert_eq!(entry["verification"]["static"], true);

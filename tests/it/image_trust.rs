@@ -8,7 +8,7 @@ use crate::image::{env_with_dist, failure};
 use crate::support::TestEnv;
 
 fn sha256_file(path: &Path) -> String {
-    muslbuild::cache::sha256_hex(&std::fs::read(path).unwrap())
+    muslbuild::sys::hash::sha256_hex(&std::fs::read(path).unwrap())
 }
 
 /// Edits the dist manifest's entry for (target, name).

@@ -25,7 +25,7 @@ const ROOT: &str = "aarch64-linux-musl-cross";
 type TarEntry = (String, tar::EntryType, String, Vec<u8>, u32);
 
 pub fn sha256(bytes: &[u8]) -> String {
-    muslbuild::cache::sha256_hex(bytes)
+    muslbuild::sys::hash::sha256_hex(bytes)
 }
 
 fn host() -> &'static str {

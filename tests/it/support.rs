@@ -225,7 +225,7 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
             let bytes = std::fs::read(file.path()).unwrap();
             files.push((
                 format!("{name}/{}", file.file_name().to_string_lossy()),
-                muslbuild::cache::sha256_hex(&bytes),
+                muslbuild::sys::hash::sha256_hex(&bytes),
             ));
         }
     }

@@ -14,7 +14,7 @@ use crate::support::{TestEnv, example, require, run_binary, stderr, stdout, succ
 type Entry = (String, tar::EntryType, String, Vec<u8>);
 
 fn sha256(bytes: &[u8]) -> String {
-    muslbuild::cache::sha256_hex(bytes)
+    muslbuild::sys::hash::sha256_hex(bytes)
 }
 
 fn entry(name: &str, kind: tar::EntryType, link: &str, data: &[u8]) -> Entry {

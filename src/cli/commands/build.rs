@@ -69,7 +69,7 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
     let mut runs = Vec::new();
     if args.run && errors.is_empty() {
         for b in &built {
-            let outcome = run_artifact(&b.path, b.target, &args.run_args, &ctx.env)?;
+            let outcome = run_artifact(&b.path, b.target, &args.run_args, ctx)?;
             out.line(run_lines(&ctx.env, b, &outcome))?;
             runs.push(outcome);
         }
@@ -153,7 +153,7 @@ fn build_c(
     let sources = c_sources(&args.inputs, ctx)?;
     let program = c_program(args, sources, ctx)?;
     let libraries = prepare_libraries(lib_options, targets, request, ctx)?;
-    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir))?;
+    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?;
     let results = c_pipeline::build_c(
         &CBuild {
             program: &program,
@@ -309,7 +309,7 @@ fn build_go(
     } else {
         None
     };
-    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir))?;
+    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir), ctx)?;
     let on = go::GoTargets {
         targets,
         toolchain: request,

@@ -8,7 +8,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::cache::{self, Cache};
+use crate::cache::Cache;
 use crate::cli::CacheCommand;
 use crate::cli::print::Printer;
 use crate::error::{Error, Result};
@@ -117,7 +117,7 @@ pub(crate) fn prune(cache: &Cache, max: u64) -> Result<PruneReport> {
     let mut all: Vec<Entry> = PRUNED_KINDS
         .iter()
         .flat_map(|kind| entries(&cache.dir(kind)))
-        .filter(|e| cache::temp_owner(e.path.file_name().unwrap_or_default()).is_none())
+        .filter(|e| crate::sys::fs::temp_owner(e.path.file_name().unwrap_or_default()).is_none())
         .collect();
     let before: u64 = all.iter().map(|e| e.bytes).sum();
     all.sort_by_key(|e| e.used);
@@ -127,7 +127,7 @@ pub(crate) fn prune(cache: &Cache, max: u64) -> Result<PruneReport> {
         if total <= max {
             break;
         }
-        remove(&entry.path)?;
+        remove(cache, &entry.path)?;
         total -= entry.bytes;
         removed.push(entry.path);
     }
@@ -176,10 +176,10 @@ fn size_of(path: &Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn remove(path: &Path) -> Result<()> {
+fn remove(cache: &Cache, path: &Path) -> Result<()> {
     let parent = path.parent().expect("a cache entry has a folder");
     let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let hidden = parent.join(format!("{}pruned-{name}", cache::temp_prefix(parent)));
+    let hidden = parent.join(format!("{}pruned-{name}", cache.temp_prefix(parent)));
     std::fs::rename(path, &hidden).map_err(Error::io("cannot remove", path))?;
     let gone = if hidden.symlink_metadata().is_ok_and(|m| m.is_dir()) {
         std::fs::remove_dir_all(&hidden)
@@ -248,7 +248,7 @@ mod tests {
             .unwrap()
             .set_modified(hour_ago)
             .unwrap();
-        cache::mark_used(&new);
+        crate::cache::mark_used(&new);
         let one = size_of(&new);
         let report = prune(&cache, one).unwrap();
         assert_eq!(report.removed, vec![old.clone()]);

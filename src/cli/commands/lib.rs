@@ -42,7 +42,7 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
                 ));
             };
             options.request(&ctx.env)?;
-            let toolchain = toolchain::resolve(target, &request, &ctx.env, &ctx.cache)?;
+            let toolchain = toolchain::resolve(target, &request, ctx)?;
             // The export lines are the command's whole point: printed even with -q.
             out.text(&libs::commands::env_lines(&options, &toolchain, ctx)?)
         }

@@ -35,9 +35,7 @@ pub(crate) fn run(command: &ToolchainCommand, out: &mut Printer, ctx: &Ctx) -> R
         }
         ToolchainCommand::Doctor(args) => {
             let manifest = installer::load_manifest(args.manifest.as_deref(), &ctx.env)?;
-            out.text(&crate::toolchain::doctor::doctor(
-                &manifest, &ctx.env, &ctx.cache,
-            )?)
+            out.text(&crate::toolchain::doctor::doctor(&manifest, ctx)?)
         }
     }
 }
@@ -115,8 +113,8 @@ fn c_rows(
 ) -> Result<Vec<CandidateRow>> {
     let mut rows = Vec::new();
     let mut picked = false;
-    for candidate in toolchain::candidates(target, request, &ctx.env, &ctx.cache) {
-        let (version, reason) = match toolchain::probe(&candidate, &ctx.cache)? {
+    for candidate in toolchain::candidates(target, request, ctx) {
+        let (version, reason) = match toolchain::probe(&candidate, ctx)? {
             Verdict::Usable { version, .. } => (version, None),
             Verdict::Unusable { version, reason } => (version, Some(reason)),
         };
@@ -261,7 +259,7 @@ fn install(args: &ToolchainInstallArgs, out: &mut Printer, ctx: &Ctx) -> Result<
         sha256: args.sha256.clone(),
         manifest: (args.manifest.manifest.as_ref()).map(|p| checks::absolute(&ctx.env, p)),
     };
-    let outcomes = installer::install(&wants, &options, &ctx.env, &ctx.cache)?;
+    let outcomes = installer::install(&wants, &options, ctx)?;
     let records: Vec<_> = outcomes.iter().map(|o| &o.record).collect();
     out.report(&records, || {
         let mut text = String::new();

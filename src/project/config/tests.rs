@@ -239,7 +239,7 @@ fn every_image_check_runs_at_load_with_its_position() {
         ),
     );
     let spec = r.unwrap().image.unwrap();
-    assert_eq!(spec.files[0].mode, Some(crate::image::Mode(0o640)));
+    assert_eq!(spec.files[0].mode, Some(crate::image::spec::Mode(0o640)));
 }
 
 #[test]

@@ -20,19 +20,14 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::sys::legacy;
 use crate::sys::ui::Ui;
 use supervisor::Tracked;
-
-// Shims for callers not yet handed a Ctx (`ctx.ui` replaces them).
-pub(crate) use legacy::verbosity;
-pub use legacy::{NORMAL, QUIET, VERBOSE, handle_interrupts, set_verbosity, wait_if_interrupted};
 
 /// How many lines of a failed step's log are shown.
 const TAIL_LINES: usize = 30;
 
 #[derive(Clone, Debug)]
-pub struct Cmd {
+pub(crate) struct Cmd {
     program: OsString,
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
@@ -53,10 +48,10 @@ pub struct Cmd {
 const RESPONSE_FILE_ABOVE: usize = 96 * 1024;
 
 #[derive(Debug)]
-pub struct Output {
-    pub status: ExitStatus,
-    pub stdout: Vec<u8>,
-    pub stderr: Vec<u8>,
+pub(crate) struct Output {
+    pub(crate) status: ExitStatus,
+    pub(crate) stdout: Vec<u8>,
+    pub(crate) stderr: Vec<u8>,
 }
 
 impl Output {
@@ -82,11 +77,6 @@ impl Cmd {
             missing_hint: None,
             response_from: None,
         }
-    }
-
-    /// Shim for callers not yet handed a Ctx: the run's supervisor and verbosity.
-    pub(crate) fn new(program: impl AsRef<OsStr>) -> Cmd {
-        Cmd::under(&legacy::supervisor(), legacy::ui(), program)
     }
 
     /// The arguments added after this call may be passed in a response file (`@file`)

@@ -55,7 +55,7 @@ impl Supervisor {
     /// Called once by `main` before any thread exists: the signals are blocked in every
     /// thread and taken by one waiting thread, so cleanup runs as ordinary code, not in a
     /// signal handler.
-    pub(crate) fn start() -> Arc<Supervisor> {
+    pub fn start() -> Arc<Supervisor> {
         let supervisor = Supervisor::new();
         supervisor.watch_interrupts();
         supervisor
@@ -109,7 +109,7 @@ impl Supervisor {
     /// Called by `main` before it exits: while an interrupt is being handled, the build's
     /// own failure (its compiler was just killed) must not end the process first with
     /// another code; the handler exits with 130/143 once it has cleaned up.
-    pub(crate) fn wait_if_interrupted(&self) {
+    pub fn wait_if_interrupted(&self) {
         if self.interrupted.load(Ordering::SeqCst) {
             loop {
                 std::thread::park();

@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Format {
+pub(crate) enum Format {
     #[serde(rename = "tar.gz")]
     TarGz,
     #[serde(rename = "tar.xz")]
@@ -82,9 +82,9 @@ impl Format {
 /// disk. The defaults are far above any toolchain or source release (a zig release
 /// unpacks to about 0.4 GB in 20,000 entries); docs/toolchains.md documents them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    pub max_bytes: u64,
-    pub max_entries: u64,
+pub(crate) struct Limits {
+    pub(crate) max_bytes: u64,
+    pub(crate) max_entries: u64,
 }
 
 impl Default for Limits {
@@ -97,14 +97,10 @@ impl Default for Limits {
 }
 
 /// Unpacks the entries of `archive` that lie under `root` (a folder inside the archive,
-/// `""` for all of it) into `dest`, with `root` stripped. `dest` must exist.
-pub fn unpack(archive: &Path, format: Format, root: &str, dest: &Path) -> Result<()> {
-    unpack_checked(archive, format, root, dest, None, Limits::default())
-}
-
-/// `unpack`, re-hashing the archive's bytes as they are read: when they are not the
-/// expected sha256 (the file changed since it was verified), the unpack is an error, so
-/// the caller discards the folder and nothing from it is used.
+/// `""` for all of it) into `dest`, with `root` stripped. `dest` must exist. With
+/// `expected`, the archive's bytes are hashed again as they are read: when they are not
+/// that sha256 (the file changed since it was verified), the unpack is an error, so the
+/// caller discards the folder and nothing from it is used.
 pub(crate) fn unpack_checked(
     archive: &Path,
     format: Format,

@@ -1,5 +1,9 @@
 use super::*;
 
+fn unpack(archive: &Path, format: Format, root: &str, dest: &Path) -> Result<()> {
+    unpack_checked(archive, format, root, dest, None, Limits::default())
+}
+
 /// A tar.gz built entry by entry with raw headers, so hostile names survive (the tar
 /// crate's builder refuses to write them).
 fn tar_gz(entries: &[(&str, tar::EntryType, &str, &[u8])]) -> Vec<u8> {

@@ -1,0 +1,174 @@
+//! What a toolchain is: its tools (`Tool`: a program and its leading arguments), the
+//! provider that found it, its flavour, and the request that decides which one a target
+//! gets. No discovery or probing here, so every part of `toolchain` can use it.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::target::Target;
+
+/// A program and the leading arguments that make it the tool (cc-rs's `Tool`):
+/// `zig cc -target aarch64-linux-musl` is one `Tool`, not a string to split.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Tool {
+    pub(crate) program: PathBuf,
+    pub(crate) args: Vec<OsString>,
+}
+
+impl Tool {
+    pub(crate) fn new(program: impl Into<PathBuf>) -> Tool {
+        Tool {
+            program: program.into(),
+            args: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_args<I, S>(mut self, args: I) -> Tool
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub(crate) fn command(&self, ctx: &Ctx) -> crate::sys::process::Cmd {
+        ctx.command(&self.program).args(&self.args)
+    }
+
+    /// The tool as one string for `CC=` in a `./configure` environment.
+    pub(crate) fn to_shell_words(&self) -> String {
+        std::iter::once(self.program.as_os_str())
+            .chain(self.args.iter().map(|a| a.as_os_str()))
+            .map(|s| {
+                let s = s.to_string_lossy();
+                shlex::try_quote(&s)
+                    .map(|q| q.into_owned())
+                    .unwrap_or_else(|_| s.into_owned())
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Provider {
+    /// `--cc`, or a `CC_<target>` / `TARGET_CC` / `CC` variable.
+    Override,
+    /// A musl-cross GCC set (`aarch64-linux-musl-gcc`).
+    MuslCross,
+    /// `zig cc -target …`.
+    Zig,
+    /// The distribution's musl: `musl-gcc`, or a GNU cross gcc with musl's specs file.
+    MuslGcc,
+}
+
+impl Provider {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Provider::Override => "override",
+            Provider::MuslCross => "musl-cross",
+            Provider::Zig => "zig",
+            Provider::MuslGcc => "musl-gcc",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How the driver takes its CPU flags.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Flavor {
+    Gcc,
+    Zig,
+}
+
+/// `--toolchain`: which provider `auto` may pick, or one compiler by path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Choice {
+    Auto,
+    Provider(Provider),
+    Path(PathBuf),
+}
+
+impl FromStr for Choice {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Choice> {
+        Ok(match s {
+            "auto" => Choice::Auto,
+            "musl-cross" => Choice::Provider(Provider::MuslCross),
+            "zig" => Choice::Provider(Provider::Zig),
+            "musl-gcc" | "distro" => Choice::Provider(Provider::MuslGcc),
+            path if path.contains('/') => Choice::Path(PathBuf::from(path)),
+            other => {
+                return Err(Error::usage(
+                    format!("unknown toolchain `{other}`"),
+                    "use auto, musl-cross, zig, musl-gcc, or a path to a compiler (e.g. ./bin/aarch64-linux-musl-gcc)",
+                ));
+            }
+        })
+    }
+}
+
+/// A probed, usable toolchain for one target.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Toolchain {
+    pub(crate) target: Target,
+    pub(crate) provider: Provider,
+    pub(crate) flavor: Flavor,
+    /// Where it was found: `PATH`, `python3 ziglang`, `CC_aarch64_unknown_linux_musl`…
+    pub(crate) origin: String,
+    pub(crate) cc: Tool,
+    pub(crate) ar: Tool,
+    pub(crate) ranlib: Tool,
+    pub(crate) version: String,
+    pub(crate) fingerprint: String,
+}
+
+impl Toolchain {
+    /// Flags every compile and link for this target gets, before the user's: they pin
+    /// the CPU baseline whatever the toolchain's default is.
+    pub(crate) fn target_flags(&self) -> Vec<String> {
+        let flags = match self.flavor {
+            Flavor::Zig => self.target.zig_cpu_flags(),
+            Flavor::Gcc => self.target.gcc_cpu_flags(),
+        };
+        flags.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// `zig 0.17.1`, `musl-gcc 12.2.0`: what the user sees beside an artifact.
+    pub(crate) fn label(&self) -> String {
+        format!("{} {}", self.provider, self.version)
+    }
+}
+
+/// Settings that decide which toolchain a target gets.
+#[derive(Clone, Debug)]
+pub(crate) struct ToolchainRequest {
+    pub(crate) choice: Choice,
+    /// `--cc`: one compiler for every target, used as given.
+    pub(crate) cc: Option<String>,
+}
+
+pub(crate) fn file_stamp(path: &Path) -> String {
+    match std::fs::metadata(path) {
+        Ok(meta) => {
+            use std::os::unix::fs::MetadataExt;
+            format!("{}:{}:{}", meta.len(), meta.mtime(), meta.mtime_nsec())
+        }
+        Err(_) => "missing".to_string(),
+    }
+}
