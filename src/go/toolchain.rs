@@ -232,6 +232,14 @@ pub(crate) fn probe_record_check(id: &str, record: &ProbeRecord) -> String {
 }
 
 /// Whether a Go probe record's check holds.
+/// For `cache verify`: a Go probe record (`go-<id>.json`) and whether it is intact. An
+/// older record without a check is simply probed again, so it counts as intact.
+pub(crate) fn check_probe_record(identity: &str, text: &str) -> Option<bool> {
+    let id = identity.strip_prefix("go-")?;
+    let record = serde_json::from_str::<ProbeRecord>(text).ok()?;
+    Some(record.check.is_empty() || probe_record_intact(id, &record))
+}
+
 pub(crate) fn probe_record_intact(id: &str, record: &ProbeRecord) -> bool {
     record.check == probe_record_check(id, record)
 }

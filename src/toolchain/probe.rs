@@ -74,6 +74,16 @@ pub struct Record {
     pub check: String,
 }
 
+/// For `cache verify`: a C compiler probe record and whether its check holds (`None` for
+/// a record of another kind).
+pub(crate) fn check_probe_record(identity: &str, text: &str) -> Option<bool> {
+    if identity.starts_with("go-") {
+        return None;
+    }
+    let record = serde_json::from_str::<Record>(text).ok()?;
+    Some(record.check == record_check(identity, &record.verdict))
+}
+
 pub fn record_check(identity: &str, verdict: &Verdict) -> String {
     let json = serde_json::to_string(verdict).expect("verdict serialises");
     crate::sys::hash::key(["muslbuild-probe-1", identity, &json])

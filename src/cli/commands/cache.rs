@@ -24,7 +24,13 @@ pub(crate) const DEFAULT_MAX_SIZE: &str = "5GiB";
 pub(crate) fn run(command: &CacheCommand, out: &mut Printer, cache: &Cache) -> Result<()> {
     match command {
         CacheCommand::Verify => {
-            let report = crate::cache::verify::verify(cache);
+            let report = crate::cache::verify::verify(
+                cache,
+                &[
+                    crate::go::check_probe_record,
+                    crate::toolchain::probe::check_probe_record,
+                ],
+            );
             if out.is_json() {
                 out.json(&report)?;
             } else if out.is_human() || !report.damaged.is_empty() {
