@@ -22,6 +22,7 @@ pub(crate) mod exit {
     pub(crate) const CONFIG: u8 = 11;
     pub(crate) const MISSING_PROGRAM: u8 = 12;
     pub(crate) const IMAGE: u8 = 13;
+    pub(crate) const REGISTRY: u8 = 14;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +100,10 @@ pub enum Error {
     /// The image cannot be made as asked: clashing paths, a missing host CA bundle.
     #[error("{message}")]
     ImageContent { message: String, help: String },
+
+    /// A registry could not be reached, refused the credentials, or failed a push.
+    #[error("{message}")]
+    Registry { message: String, help: String },
 
     #[error("{what} `{}`: {source}", path.display())]
     Io {
@@ -337,6 +342,7 @@ impl Error {
             Error::GoModuleUnavailable { .. } => exit::DOWNLOAD,
             Error::MissingArtifact { .. } | Error::ImageInput { .. } => exit::INPUT,
             Error::ImageContent { .. } => exit::IMAGE,
+            Error::Registry { .. } => exit::REGISTRY,
             Error::ChecksumMismatch { .. }
             | Error::Download { .. }
             | Error::UnsafeArchive { .. }
@@ -387,6 +393,7 @@ impl Error {
             | Error::MissingArtifact { help, .. }
             | Error::ImageInput { help, .. }
             | Error::ImageContent { help, .. }
+            | Error::Registry { help, .. }
             | Error::Download { help, .. }
             | Error::Config { help, .. }
             | Error::NotReproducible { help, .. }

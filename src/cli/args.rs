@@ -501,6 +501,15 @@ pub(crate) struct ImageArgs {
     #[arg(long)]
     pub(crate) no_dockerfile: bool,
 
+    /// Then push the image to a registry: HOST[:PORT]/REPOSITORY[:TAG] (credentials from
+    /// REGISTRY_AUTH_FILE or Docker's config.json)
+    #[arg(long, value_name = "REF")]
+    pub(crate) push: Option<String>,
+
+    /// Push over plain HTTP to this registry host (loopback hosts always may); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub(crate) insecure_registries: Vec<String>,
+
     /// A file or folder to copy into the image:
     /// source=PATH,path=/PATH[,mode=0644][,uid=N][,gid=N]; repeatable
     #[arg(long = "file", value_name = "source=PATH,path=/PATH")]

@@ -14,9 +14,12 @@
 //! - `layout`: writes an image as an OCI layout folder or an `oci-archive` tar, atomically.
 //! - `essentials`: CA bundle, passwd/group, zoneinfo.
 //! - `dockerfile`: the `dist/Dockerfile` for `docker buildx`.
+//! - `push`: `--push REF`, one tagged image of a layout sent with the Distribution API;
+//!   `registry`: the client (references, auth files, Basic/Bearer, HTTP only on loopback).
 //! - `beneath`: reading inside the dist folder without following a link.
 //!
-//! Nothing here spawns a process or reads the environment; the maker takes the `Ctx`.
+//! Nothing here spawns a process or reads the environment (auth files are found through
+//! the `Env` snapshot); the maker takes the `Ctx`.
 
 pub(crate) mod beneath;
 pub(crate) mod checks;
@@ -29,6 +32,8 @@ pub(crate) mod layout;
 pub(crate) mod make;
 pub(crate) mod oci;
 pub(crate) mod overrides;
+pub(crate) mod push;
+pub(crate) mod registry;
 pub(crate) mod spec;
 
 pub(crate) use extras::{VendorPaths, check_extras, no_vendored_projects};

@@ -11,6 +11,7 @@ mod image_trust;
 mod install;
 mod libs;
 mod project;
+mod registry;
 mod strip;
 mod support;
 mod trust;

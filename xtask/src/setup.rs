@@ -23,6 +23,9 @@ const APT_PACKAGES: &[&str] = &[
     "qemu-user-static",
     "skopeo",
     "umoci",
+    // a real OCI registry on 127.0.0.1 for `image --push` (htpasswd makes its bcrypt users)
+    "docker-registry",
+    "apache2-utils",
     "ca-certificates",
     "tzdata",
     "make",

@@ -8,8 +8,37 @@ use crate::error::Result;
 use crate::image;
 
 pub(crate) fn run(args: &ImageArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
+    if args.push.is_none() && !args.insecure_registries.is_empty() {
+        return Err(crate::error::Error::usage(
+            "--insecure-registry is only for --push",
+            "add --push REF, or drop --insecure-registry",
+        ));
+    }
+    if let Some(reference) = &args.push {
+        // Checked before the image is made: a typo must not cost a build.
+        image::registry::Reference::parse(reference)?;
+    }
     let report = crate::project::image(&image_options(args), ctx)?;
-    out.report(&report, || report.human())
+    let Some(reference) = &args.push else {
+        return out.report(&report, || report.human());
+    };
+    let options = image::push::PushOptions {
+        reference: reference.clone(),
+        insecure_registries: args.insecure_registries.clone(),
+    };
+    let pushed = image::push::push(&report.oci_layout, &report.tag, &options, ctx)?;
+    #[derive(serde::Serialize)]
+    struct Both<'a> {
+        image: &'a image::ImageReport,
+        push: &'a image::push::PushReport,
+    }
+    out.report(
+        &Both {
+            image: &report,
+            push: &pushed,
+        },
+        || format!("{}{}", report.human(), pushed.human()),
+    )
 }
 
 /// The image room's own copy of the flags.
@@ -36,6 +65,8 @@ fn image_options(args: &ImageArgs) -> image::ImageOverrides {
         files,
         vendor_files,
         dirs,
+        push: _,
+        insecure_registries: _,
     } = args.clone();
     image::ImageOverrides {
         out_dir,

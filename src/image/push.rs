@@ -1,0 +1,283 @@
+//! `muslbuild image --push REF`: one tagged image of an OCI layout — its index, every
+//! platform's manifest, config and layers — sent to a registry with the Distribution API.
+//!
+//! Every blob is asked for first (`HEAD`) and uploaded only when missing, monolithically
+//! (one `POST` for a session, one `PUT` with the digest); manifests likewise, by digest;
+//! the index last, under the tag, so a puller never sees a tag whose parts are missing.
+//! An unchanged image therefore sends nothing but `HEAD`s. Each blob's bytes are hashed
+//! again as they are read from the layout: nothing that does not match its name leaves.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::image::registry::{Client, Reference};
+use crate::sys::hash::sha256_hex;
+
+const INDEX: &str = "application/vnd.oci.image.index.v1+json";
+const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// What a push did: printed for people, or as JSON with `--json`.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct PushReport {
+    pub(crate) reference: String,
+    pub(crate) digest: String,
+    pub(crate) blobs_uploaded: usize,
+    pub(crate) bytes_uploaded: u64,
+    pub(crate) blobs_present: usize,
+    pub(crate) manifests_put: usize,
+}
+
+impl PushReport {
+    pub(crate) fn human(&self) -> String {
+        format!(
+            "pushed {}  digest {}\n  {} blobs uploaded ({} bytes), {} already there, {} manifests written\n",
+            self.reference,
+            self.digest,
+            self.blobs_uploaded,
+            self.bytes_uploaded,
+            self.blobs_present,
+            self.manifests_put
+        )
+    }
+}
+
+/// The push options `muslbuild image` passes down.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PushOptions {
+    pub(crate) reference: String,
+    pub(crate) insecure_registries: Vec<String>,
+}
+
+/// Reads `sha256:HEX` from the layout, checking that the bytes are what they are named.
+fn read_blob(layout: &Path, digest: &str) -> Result<Vec<u8>> {
+    let bad = |why: String| {
+        Error::ImageInput {
+        message: why,
+        help: "rebuild the image with `muslbuild image` (or the merge); muslbuild never pushes a blob whose bytes do not match its name".into(),
+    }
+    };
+    let hex = digest
+        .strip_prefix("sha256:")
+        .filter(|h| crate::sys::hash::is_sha256_hex(h))
+        .ok_or_else(|| {
+            bad(format!(
+                "`{digest}` in `{}` is not a sha256 digest",
+                layout.display()
+            ))
+        })?;
+    let path = layout.join("blobs/sha256").join(hex);
+    let bytes = std::fs::read(&path)
+        .map_err(|e| bad(format!("blob `{}` cannot be read: {e}", path.display())))?;
+    if sha256_hex(&bytes) != hex {
+        return Err(bad(format!(
+            "blob `{}` does not match its digest",
+            path.display()
+        )));
+    }
+    Ok(bytes)
+}
+
+fn json(bytes: &[u8], what: &str) -> Result<serde_json::Value> {
+    serde_json::from_slice(bytes).map_err(|e| Error::ImageInput {
+        message: format!("{what} is not valid JSON: {e}"),
+        help: "rebuild the image with `muslbuild image`".into(),
+    })
+}
+
+fn digests<'a>(value: &'a serde_json::Value, key: &str) -> Vec<(&'a str, &'a str)> {
+    let list = match value.get(key) {
+        Some(serde_json::Value::Array(items)) => items.iter().collect(),
+        Some(one @ serde_json::Value::Object(_)) => vec![one],
+        _ => Vec::new(),
+    };
+    list.into_iter()
+        .filter_map(|d| Some((d.get("digest")?.as_str()?, d.get("mediaType")?.as_str()?)))
+        .collect()
+}
+
+/// The digest of the index tagged `tag` in the layout's `index.json`.
+pub(crate) fn tagged_index(layout: &Path, tag: &str) -> Result<String> {
+    let path = layout.join("index.json");
+    let bytes = std::fs::read(&path).map_err(|e| Error::ImageInput {
+        message: format!("`{}` cannot be read: {e}", path.display()),
+        help: "make the image first: `muslbuild image` writes dist/image".into(),
+    })?;
+    let top = json(&bytes, &path.display().to_string())?;
+    top.get("manifests")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+        .find(|d| {
+            d.pointer("/annotations/org.opencontainers.image.ref.name")
+                .and_then(|n| n.as_str())
+                == Some(tag)
+        })
+        .and_then(|d| d.get("digest")?.as_str().map(String::from))
+        .ok_or_else(|| Error::ImageInput {
+            message: format!("`{}` has no image tagged `{tag}`", path.display()),
+            help: "push the tag the image was made with (--tag), or make it first".into(),
+        })
+}
+
+struct Pusher<'a> {
+    client: Client,
+    layout: &'a Path,
+    report: PushReport,
+}
+
+impl Pusher<'_> {
+    fn blob(&mut self, digest: &str, what: &str) -> Result<()> {
+        let head = self.client.send(
+            "HEAD",
+            &self.client.url(&format!("blobs/{digest}")),
+            &[],
+            None,
+        )?;
+        if head.status == 200 {
+            self.report.blobs_present += 1;
+            return Ok(());
+        }
+        if head.status != 404 {
+            return Err(self
+                .client
+                .failed(&format!("a check for {what} {digest}"), &head));
+        }
+        let bytes = read_blob(self.layout, digest)?;
+        let start = self
+            .client
+            .send("POST", &self.client.url("blobs/uploads/"), &[], Some(&[]))?;
+        let location = match (start.status, &start.location) {
+            (202, Some(location)) => location.clone(),
+            _ => {
+                return Err(self
+                    .client
+                    .failed(&format!("starting the upload of {what} {digest}"), &start));
+            }
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let url = format!("{location}{separator}digest={digest}");
+        let length = bytes.len().to_string();
+        let put = self.client.send(
+            "PUT",
+            &url,
+            &[
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Length", &length),
+            ],
+            Some(&bytes),
+        )?;
+        if put.status != 201 {
+            return Err(self
+                .client
+                .failed(&format!("the upload of {what} {digest}"), &put));
+        }
+        self.report.blobs_uploaded += 1;
+        self.report.bytes_uploaded += bytes.len() as u64;
+        Ok(())
+    }
+
+    /// PUTs a manifest or index under `name` (its digest, or the tag) unless the registry
+    /// already has those bytes there.
+    fn manifest(&mut self, digest: &str, media_type: &str, name: &str) -> Result<()> {
+        let url = self.client.url(&format!("manifests/{name}"));
+        let head = self
+            .client
+            .send("HEAD", &url, &[("Accept", media_type)], None)?;
+        if head.status == 200 && head.digest.as_deref() == Some(digest) {
+            return Ok(());
+        }
+        if !matches!(head.status, 200 | 404) {
+            return Err(self
+                .client
+                .failed(&format!("a check for manifest {name}"), &head));
+        }
+        let bytes = read_blob(self.layout, digest)?;
+        let put = self
+            .client
+            .send("PUT", &url, &[("Content-Type", media_type)], Some(&bytes))?;
+        if put.status != 201 {
+            return Err(self
+                .client
+                .failed(&format!("writing manifest {name}"), &put));
+        }
+        if let Some(got) = &put.digest
+            && got != digest
+        {
+            return Err(Error::Registry {
+                message: format!(
+                    "registry {} stored manifest {name} as {got}, not {digest}",
+                    self.client.reference.registry
+                ),
+                help: "the registry rewrote the manifest; use a registry that stores OCI manifests as sent".into(),
+            });
+        }
+        self.report.manifests_put += 1;
+        Ok(())
+    }
+
+    /// An image manifest's blobs, then the manifest itself by digest.
+    fn image(&mut self, digest: &str, media_type: &str) -> Result<()> {
+        let bytes = read_blob(self.layout, digest)?;
+        let manifest = json(&bytes, &format!("manifest {digest}"))?;
+        for (blob, _) in digests(&manifest, "config") {
+            self.blob(blob, "the config")?;
+        }
+        for (blob, _) in digests(&manifest, "layers") {
+            self.blob(blob, "a layer")?;
+        }
+        self.manifest(digest, media_type, digest)
+    }
+}
+
+/// Pushes the image tagged `tag` in `layout` to `options.reference`.
+pub(crate) fn push(
+    layout: &Path,
+    tag: &str,
+    options: &PushOptions,
+    ctx: &Ctx,
+) -> Result<PushReport> {
+    let reference = Reference::parse(&options.reference)?;
+    if ctx.net.offline {
+        return Err(Error::Offline {
+            what: format!("pushing to {}", reference.registry),
+            help: "drop --offline (or MUSLBUILD_OFFLINE) to push".into(),
+        });
+    }
+    let index_digest = tagged_index(layout, tag)?;
+    let client = Client::new(
+        reference.clone(),
+        &options.insecure_registries,
+        ctx.net.timeout.max(Duration::from_secs(5)),
+        &ctx.env,
+    )?;
+    let mut pusher = Pusher {
+        client,
+        layout,
+        report: PushReport {
+            reference: reference.to_string(),
+            digest: index_digest.clone(),
+            blobs_uploaded: 0,
+            bytes_uploaded: 0,
+            blobs_present: 0,
+            manifests_put: 0,
+        },
+    };
+    let index = json(&read_blob(layout, &index_digest)?, "the image index")?;
+    for (digest, media_type) in digests(&index, "manifests") {
+        if media_type != MANIFEST {
+            return Err(Error::ImageInput {
+                message: format!(
+                    "the index lists {digest} of type `{media_type}`, which muslbuild does not push"
+                ),
+                help: "push images made by `muslbuild image` or `muslbuild image merge`".into(),
+            });
+        }
+        pusher.image(digest, media_type)?;
+    }
+    pusher.manifest(&index_digest, INDEX, &reference.tag)?;
+    Ok(pusher.report)
+}

@@ -1,0 +1,314 @@
+//! `muslbuild image --push` against a real registry (Debian's `docker-registry`,
+//! distribution 2.8) started by each test on 127.0.0.1 with its own storage, and checked
+//! with skopeo; the 500-on-a-blob case uses a fake registry (`FakeRegistry`, below),
+//! since a real one cannot be told to fail one upload.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::image::{env_with_dist, failure};
+use crate::support::{TestEnv, require, stdout, success, wait_for_line};
+
+/// A `docker-registry serve` child on a free loopback port, killed on drop.
+struct Registry {
+    child: Child,
+    port: u16,
+    access_log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    /// `htpasswd`: a file of bcrypt users (made by `htpasswd -B`); the registry then
+    /// wants Basic credentials for every request.
+    fn start(htpasswd: Option<&Path>) -> Registry {
+        let program = require("docker-registry", "docker-registry");
+        let dir = tempfile::tempdir().unwrap();
+        // A port the kernel just handed out and nobody holds; the registry binds it next.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("storage").display()
+        );
+        if let Some(file) = htpasswd {
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: muslbuild-test\n    path: {}\n",
+                file.display()
+            ));
+        }
+        let config_path = dir.path().join("config.yml");
+        std::fs::write(&config_path, config).unwrap();
+        let access_log = dir.path().join("access.log");
+        let mut child = Command::new(program)
+            .arg("serve")
+            .arg(&config_path)
+            .stdout(std::fs::File::create(&access_log).unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let log = child.stderr.take().unwrap();
+        // Dropped: the background reader keeps draining the log.
+        let _ = wait_for_line(log, "listening on", "docker-registry start");
+        Registry {
+            child,
+            port,
+            access_log,
+            _dir: dir,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Requests of this method the registry has answered so far.
+    fn count(&self, method: &str) -> usize {
+        std::fs::read_to_string(&self.access_log)
+            .unwrap()
+            .lines()
+            .filter(|l| l.contains(&format!("\"{method} /v2/")))
+            .count()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn push(env: &TestEnv, reference: &str, auth_file: Option<&Path>) -> Command {
+    let mut cmd = env.muslbuild();
+    cmd.args(["image", "--tag", "hello:1.0", "--push", reference])
+        // Pushing is network use; the registry is on 127.0.0.1.
+        .env_remove("MUSLBUILD_OFFLINE")
+        .env("HOME", env.path())
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env_remove("SOURCE_DATE_EPOCH");
+    match auth_file {
+        Some(file) => cmd.env("REGISTRY_AUTH_FILE", file),
+        None => cmd.env_remove("REGISTRY_AUTH_FILE"),
+    };
+    cmd
+}
+
+fn json_push(cmd: &mut Command) -> serde_json::Value {
+    let output = success(cmd.arg("--json"));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json report: {e}\n{}", stdout(&output)))
+}
+
+fn skopeo() -> Command {
+    Command::new(require("skopeo", "skopeo"))
+}
+
+#[test]
+fn push_lists_three_platforms_copies_back_and_an_unchanged_push_uploads_nothing() {
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    let reference = format!("{}/team/hello:1.0", registry.host());
+
+    let first = json_push(&mut push(&env, &reference, None));
+    let index = first["image"]["index"]["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(first["push"]["digest"], index.as_str());
+    // three layers and three configs; three manifests and the index
+    assert_eq!(first["push"]["blobs_uploaded"], 6, "{first}");
+    assert_eq!(first["push"]["manifests_put"], 4, "{first}");
+
+    let raw = success(
+        skopeo()
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{reference}")),
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let platforms: Vec<String> = listed["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let p = &m["platform"];
+            let variant = p["variant"]
+                .as_str()
+                .map(|v| format!("/{v}"))
+                .unwrap_or_default();
+            format!(
+                "{}/{}{variant}",
+                p["os"].as_str().unwrap(),
+                p["architecture"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64", "linux/arm/v7"]);
+
+    // Copied back byte for byte: the index digest is the one the layout holds.
+    let copy = env.path().join("copy");
+    success(
+        skopeo()
+            .args(["copy", "--all", "--src-tls-verify=false"])
+            .arg(format!("docker://{reference}"))
+            .arg(format!("oci:{}:hello:1.0", copy.display())),
+    );
+    let copied: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(copy.join("index.json")).unwrap()).unwrap();
+    assert_eq!(copied["manifests"][0]["digest"], index.as_str());
+
+    let (puts, posts) = (registry.count("PUT"), registry.count("POST"));
+    let again = json_push(&mut push(&env, &reference, None));
+    assert_eq!(again["push"]["digest"], index.as_str());
+    assert_eq!(again["push"]["blobs_uploaded"], 0, "{again}");
+    assert_eq!(again["push"]["manifests_put"], 0, "{again}");
+    assert_eq!(again["push"]["blobs_present"], 6, "{again}");
+    // The registry's own log agrees: no upload session, no PUT.
+    assert_eq!(
+        (registry.count("PUT"), registry.count("POST")),
+        (puts, posts)
+    );
+}
+
+#[test]
+fn push_needs_credentials_and_reads_them_from_the_auth_file() {
+    let htpasswd_program = require("htpasswd", "apache2-utils");
+    let env = env_with_dist();
+    let users = env.path().join("htpasswd");
+    let made = success(Command::new(htpasswd_program).args(["-Bbn", "ci", "s3cret"]));
+    std::fs::write(&users, &made.stdout).unwrap();
+    let registry = Registry::start(Some(&users));
+    let reference = format!("{}/hello:1.0", registry.host());
+
+    let output = push(&env, &reference, None).output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(14),
+        "{}",
+        crate::support::stderr(&output)
+    );
+    let err = crate::support::stderr(&output);
+    assert!(
+        err.contains("401") && err.contains("requires credentials"),
+        "{err}"
+    );
+    assert!(err.contains("help: log in with `docker login"), "{err}");
+
+    let wrong = env.write(
+        "wrong.json",
+        &format!(
+            r#"{{"auths":{{"{}":{{"username":"ci","password":"nope"}}}}}}"#,
+            registry.host()
+        ),
+    );
+    let output = push(&env, &reference, Some(&wrong)).output().unwrap();
+    assert_eq!(output.status.code(), Some(14));
+    assert!(crate::support::stderr(&output).contains("refused the credentials"));
+
+    // Docker's config.json form: base64 of user:password under the host.
+    let auth = env.write(
+        "auth.json",
+        &format!(
+            r#"{{"auths":{{"{}":{{"auth":"Y2k6czNjcmV0"}}}}}}"#,
+            registry.host()
+        ),
+    );
+    let pushed = json_push(&mut push(&env, &reference, Some(&auth)));
+    assert_eq!(pushed["push"]["blobs_uploaded"], 6, "{pushed}");
+    success(
+        skopeo()
+            .args([
+                "inspect",
+                "--raw",
+                "--tls-verify=false",
+                "--creds",
+                "ci:s3cret",
+            ])
+            .arg(format!("docker://{reference}")),
+    );
+}
+
+#[test]
+fn a_registry_that_is_down_or_fails_a_blob_gives_a_clear_error() {
+    let env = env_with_dist();
+    // A port nothing listens on any more.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = push(&env, &format!("127.0.0.1:{port}/hello"), None)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(14));
+    let err = crate::support::stderr(&output);
+    assert!(
+        err.contains("cannot be reached") && err.contains("help: check that the registry runs"),
+        "{err}"
+    );
+
+    let fake = FakeRegistry::start();
+    let output = push(&env, &format!("127.0.0.1:{}/hello", fake.port), None)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(14));
+    let err = crate::support::stderr(&output);
+    assert!(
+        err.contains("answered 500 to the upload of") && err.contains("blob store is broken"),
+        "{err}"
+    );
+    assert!(err.contains("help: the registry failed"), "{err}");
+    // `failure` checks the one-line error + help shape of usage errors too
+    let (code, err) = failure(&env, &["--push", "127.0.0.1:1/Bad"]);
+    assert_eq!(code, 2, "{err}");
+}
+
+/// FAKE: a registry that has no blob, opens upload sessions, and answers 500 to every
+/// blob upload — what a registry with a broken storage backend does.
+struct FakeRegistry {
+    port: u16,
+}
+
+impl FakeRegistry {
+    fn start() -> FakeRegistry {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { break };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request = String::new();
+                let _ = reader.read_line(&mut request);
+                let mut length = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let answer = match request.split(' ').next() {
+                    Some("POST") => {
+                        "HTTP/1.1 202 Accepted\r\nLocation: /v2/hello/blobs/uploads/1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    }
+                    Some("PUT") => {
+                        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 20\r\nConnection: close\r\n\r\nblob store is broken"
+                    }
+                    _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                };
+                let mut out = stream;
+                let _ = out.write_all(answer.as_bytes());
+            }
+        });
+        FakeRegistry { port }
+    }
+}
