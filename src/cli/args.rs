@@ -424,13 +424,49 @@ pub(crate) struct ToolchainListArgs {
     pub(crate) toolchain: ToolchainArgs,
 }
 
+/// `muslbuild image merge`.
+#[derive(Debug, Subcommand, Clone)]
+pub(crate) enum ImageCommand {
+    /// Merge OCI layouts or oci-archive tars (e.g. one per architecture, made on different
+    /// machines) into one multi-arch image, offline
+    Merge(ImageMergeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ImageMergeArgs {
+    /// OCI layout folders or oci-archive tars to merge
+    #[arg(value_name = "INPUT", required = true)]
+    pub(crate) inputs: Vec<PathBuf>,
+
+    /// Write the merged image as one oci-archive tar
+    #[arg(long, value_name = "FILE")]
+    pub(crate) oci_archive: Option<PathBuf>,
+
+    /// Write the merged image into this OCI layout folder
+    #[arg(long, value_name = "DIR")]
+    pub(crate) oci_layout: Option<PathBuf>,
+
+    /// The merged image's tag in the layout/archive [default: latest]
+    #[arg(long)]
+    pub(crate) tag: Option<String>,
+}
+
 /// Flags of `muslbuild image`; they fill an `ImageSpec` (over the project's `[image]`).
 #[derive(Debug, Args, Clone, Default)]
+#[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct ImageArgs {
+    #[command(subcommand)]
+    pub(crate) command: Option<ImageCommand>,
+
     /// The dist folder to read (manifest.json) and to write the Dockerfile into
     /// [default: dist, or the project's out-dir in a project folder]
     #[arg(long, value_name = "DIR")]
     pub(crate) out_dir: Option<PathBuf>,
+
+    /// Merge these dist folders (each with its manifest.json, e.g. one per CI runner)
+    /// into one image instead of reading OUT_DIR; the image goes to OUT_DIR/image
+    #[arg(long, value_name = "DIST_DIR", num_args = 1..)]
+    pub(crate) from: Vec<PathBuf>,
 
     /// Targets to include (default: every target in the dist manifest)
     #[arg(short = 't', long = "target", value_name = "TARGET")]

@@ -16,6 +16,7 @@ use crate::image::essentials;
 use crate::image::extras::{VendorPaths, essentials_tree, extras_tree};
 use crate::image::layer::{Entry, EntryKind, Tree};
 use crate::image::layout::{check_layout_dir, prepare_archive, write_archive, write_layout};
+use crate::image::merge::merge_dists;
 use crate::image::oci::{self, BlobRef, ImageConfig, ImageInput, PlatformImage};
 use crate::image::overrides::ImageOverrides;
 use crate::image::spec;
@@ -105,7 +106,8 @@ pub(crate) fn run(
         .out_dir
         .as_ref()
         .map_or_else(|| default_out_dir.to_path_buf(), |d| ctx.env.cwd.join(d));
-    make(&spec, &out_dir, vendor, ctx)
+    let from: Vec<PathBuf> = overrides.from.iter().map(|d| ctx.env.cwd.join(d)).collect();
+    make_from(&spec, &out_dir, &from, vendor, ctx)
 }
 
 /// The image a spec describes, from the artifacts recorded in `out_dir`: what
@@ -116,16 +118,40 @@ pub(crate) fn make(
     vendor: VendorPaths<'_>,
     ctx: &Ctx,
 ) -> Result<ImageReport> {
+    make_from(spec, out_dir, &[], vendor, ctx)
+}
+
+/// `make`, the artifacts read from the `from` dist folders merged (`--from`) when any are
+/// given, else from `out_dir`. A merge writes no Dockerfile: its `COPY` lines would name
+/// files of several folders.
+fn make_from(
+    spec: &ImageSpec,
+    out_dir: &Path,
+    from: &[PathBuf],
+    vendor: VendorPaths<'_>,
+    ctx: &Ctx,
+) -> Result<ImageReport> {
     let env = &ctx.env;
     spec::check_plain(spec, &[], &env.cwd)?;
     let manifest_path = out_dir.join(crate::dist::MANIFEST);
+    let sources: Vec<PathBuf> = if from.is_empty() {
+        vec![out_dir.to_path_buf()]
+    } else {
+        from.to_vec()
+    };
     // Builds change dist under its lock: reading under it, the manifest and the files
     // agree, and an interrupted build's transaction is settled first.
-    let _dist_lock = out_dir
-        .is_dir()
-        .then(|| crate::dist::lock(out_dir, ctx.temps()))
-        .transpose()?;
-    let dist = read_dist_manifest(out_dir)?;
+    let mut _dist_locks = Vec::new();
+    for dir in &sources {
+        if dir.is_dir() {
+            _dist_locks.push(crate::dist::lock(dir, ctx.temps())?);
+        }
+    }
+    let merged = (!from.is_empty()).then(|| merge_dists(from)).transpose()?;
+    let dist = match &merged {
+        Some(merged) => merged.artifacts.clone(),
+        None => read_dist_manifest(out_dir)?,
+    };
     let plan = plan(spec, &dist, &manifest_path)?;
     let config = runtime_config(spec, &plan)?;
     let tag = spec.tag.clone().unwrap_or_else(|| "latest".into());
@@ -141,7 +167,8 @@ pub(crate) fn make(
         let mut target_copies = Vec::new();
         for (name, image_path) in &plan.artifacts {
             let artifact = &plan.files[&(*target, name.clone())];
-            let bytes = read_artifact(out_dir, &manifest_path, artifact, *target)?;
+            let dir = merged.as_ref().map_or(out_dir, |m| m.dir_of(*target, name));
+            let bytes = read_artifact(dir, &dir.join(crate::dist::MANIFEST), artifact, *target)?;
             let entry = Entry {
                 kind: EntryKind::File(bytes),
                 mode: 0o755,
@@ -177,7 +204,7 @@ pub(crate) fn make(
         write_archive(archive, &image, epoch, ctx.temps())?;
     }
     write_layout(&layout_dir, &image, ctx.temps())?;
-    let dockerfile = if spec.dockerfile.unwrap_or(true) {
+    let dockerfile = if spec.dockerfile.unwrap_or(true) && merged.is_none() {
         let has_rootfs = rootfs.iter().any(|(_, tree)| tree.paths().next().is_some());
         if has_rootfs {
             write_rootfs(&out_dir.join(ROOTFS), &rootfs)?;

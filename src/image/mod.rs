@@ -16,6 +16,8 @@
 //! - `dockerfile`: the `dist/Dockerfile` for `docker buildx`.
 //! - `push`: `--push REF`, one tagged image of a layout sent with the Distribution API;
 //!   `registry`: the client (references, auth files, Basic/Bearer, HTTP only on loopback).
+//! - `merge`: `--from DIST…` (several dist folders as one, conflicts refused) and
+//!   `image merge` (OCI layouts/archives joined offline).
 //! - `beneath`: reading inside the dist folder without following a link.
 //!
 //! Nothing here spawns a process or reads the environment (auth files are found through
@@ -30,6 +32,7 @@ pub(crate) mod extras;
 pub(crate) mod layer;
 pub(crate) mod layout;
 pub(crate) mod make;
+pub(crate) mod merge;
 pub(crate) mod oci;
 pub(crate) mod overrides;
 pub(crate) mod push;

@@ -11,6 +11,8 @@ use crate::image::spec::ImageSpec;
 pub(crate) struct ImageOverrides {
     /// The dist folder to read and write the Dockerfile into (relative to the working folder).
     pub(crate) out_dir: Option<PathBuf>,
+    /// `--from`: dist folders to merge instead of reading `out_dir`.
+    pub(crate) from: Vec<PathBuf>,
     pub(crate) targets: Vec<String>,
     pub(crate) artifacts: Vec<String>,
     pub(crate) bin_dir: Option<String>,

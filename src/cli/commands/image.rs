@@ -2,12 +2,25 @@
 //! supplies the base `[image]`.
 
 use crate::cli::ImageArgs;
+use crate::cli::ImageCommand;
 use crate::cli::print::Printer;
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::image;
 
 pub(crate) fn run(args: &ImageArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
+    if let Some(ImageCommand::Merge(merge)) = &args.command {
+        let report = image::merge::run_merge(
+            &image::merge::MergeOptions {
+                inputs: merge.inputs.clone(),
+                tag: merge.tag.clone(),
+                oci_archive: merge.oci_archive.clone(),
+                oci_layout: merge.oci_layout.clone(),
+            },
+            ctx,
+        )?;
+        return out.report(&report, || report.human());
+    }
     if args.push.is_none() && !args.insecure_registries.is_empty() {
         return Err(crate::error::Error::usage(
             "--insecure-registry is only for --push",
@@ -45,6 +58,7 @@ pub(crate) fn run(args: &ImageArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
 fn image_options(args: &ImageArgs) -> image::ImageOverrides {
     let ImageArgs {
         out_dir,
+        from,
         targets,
         artifacts,
         bin_dir,
@@ -67,9 +81,11 @@ fn image_options(args: &ImageArgs) -> image::ImageOverrides {
         dirs,
         push: _,
         insecure_registries: _,
+        command: _,
     } = args.clone();
     image::ImageOverrides {
         out_dir,
+        from,
         targets,
         artifacts,
         bin_dir,
