@@ -10,6 +10,7 @@ mod image;
 mod image_trust;
 mod install;
 mod libs;
+mod merge;
 mod project;
 mod registry;
 mod strip;
