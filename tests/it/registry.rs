@@ -1,7 +1,8 @@
 //! `muslbuild image --push` against a real registry (Debian's `docker-registry`,
 //! distribution 2.8) started by each test on 127.0.0.1 with its own storage, and checked
-//! with skopeo; the 500-on-a-blob case uses a fake registry (`FakeRegistry`, below),
-//! since a real one cannot be told to fail one upload.
+//! with skopeo. Two cases use a fake registry (`FakeRegistry`, below): a 500 on a blob
+//! upload, which a real one cannot be told to give, and Bearer-token auth, which
+//! Debian's registry offers only with a token server and TLS certificates.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -252,7 +253,7 @@ fn a_registry_that_is_down_or_fails_a_blob_gives_a_clear_error() {
         "{err}"
     );
 
-    let fake = FakeRegistry::start();
+    let fake = FakeRegistry::failing_blobs();
     let output = push(&env, &format!("127.0.0.1:{}/hello", fake.port), None)
         .output()
         .unwrap();
@@ -268,16 +269,26 @@ fn a_registry_that_is_down_or_fails_a_blob_gives_a_clear_error() {
     assert_eq!(code, 2, "{err}");
 }
 
-/// FAKE: a registry that has no blob, opens upload sessions, and answers 500 to every
-/// blob upload — what a registry with a broken storage backend does.
+/// One request as a fake registry sees it.
+struct Seen {
+    method: String,
+    target: String,
+    authorization: Option<String>,
+}
+
+/// FAKE: a loopback HTTP server answering each request with what `answer` returns (a
+/// whole HTTP/1.1 response), recording every request.
 struct FakeRegistry {
     port: u16,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
 }
 
 impl FakeRegistry {
-    fn start() -> FakeRegistry {
+    fn start(answer: impl Fn(&Seen, u16) -> String + Send + 'static) -> FakeRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = seen.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { break };
@@ -285,30 +296,112 @@ impl FakeRegistry {
                 let mut request = String::new();
                 let _ = reader.read_line(&mut request);
                 let mut length = 0usize;
+                let mut authorization = None;
                 loop {
                     let mut line = String::new();
                     if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
                         break;
                     }
-                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
                         length = v.trim().parse().unwrap_or(0);
+                    }
+                    if lower.starts_with("authorization:") {
+                        authorization = Some(line["authorization:".len()..].trim().to_string());
                     }
                 }
                 let mut body = vec![0; length];
                 let _ = reader.read_exact(&mut body);
-                let answer = match request.split(' ').next() {
-                    Some("POST") => {
-                        "HTTP/1.1 202 Accepted\r\nLocation: /v2/hello/blobs/uploads/1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    }
-                    Some("PUT") => {
-                        "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 20\r\nConnection: close\r\n\r\nblob store is broken"
-                    }
-                    _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                let mut parts = request.split(' ');
+                let seen = Seen {
+                    method: parts.next().unwrap_or_default().to_string(),
+                    target: parts.next().unwrap_or_default().to_string(),
+                    authorization,
                 };
                 let mut out = stream;
-                let _ = out.write_all(answer.as_bytes());
+                let _ = out.write_all(answer(&seen, port).as_bytes());
+                record.lock().unwrap().push(seen);
             }
         });
-        FakeRegistry { port }
+        FakeRegistry { port, seen }
     }
+
+    /// A registry that has no blob, opens upload sessions, and answers 500 to every blob
+    /// upload — what a registry with a broken storage backend does.
+    fn failing_blobs() -> FakeRegistry {
+        FakeRegistry::start(|seen, _| {
+            match seen.method.as_str() {
+                "POST" => "HTTP/1.1 202 Accepted\r\nLocation: /v2/hello/blobs/uploads/1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                "PUT" => "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 20\r\nConnection: close\r\n\r\nblob store is broken",
+                _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            }
+            .to_string()
+        })
+    }
+}
+
+#[test]
+fn bearer_token_registries_get_a_token_from_their_realm() {
+    // FAKE: a token-auth registry (as GitLab's, GHCR, Docker Hub): every /v2/ request
+    // without the token gets a Bearer challenge naming the realm; the realm hands out the
+    // token for Basic ci:s3cret; with the token, blobs are present and manifests accepted.
+    let fake = FakeRegistry::start(|seen, port| {
+        let close = "Content-Length: 0\r\nConnection: close\r\n\r\n";
+        if seen.target.starts_with("/token?") {
+            return if seen.authorization.as_deref() == Some("Basic Y2k6czNjcmV0") {
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 19\r\nConnection: close\r\n\r\n{\"token\":\"tok-123\"}".into()
+            } else {
+                format!("HTTP/1.1 401 Unauthorized\r\n{close}")
+            };
+        }
+        if seen.authorization.as_deref() != Some("Bearer tok-123") {
+            return format!(
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"fake\",scope=\"repository:hello:pull,push\"\r\n{close}"
+            );
+        }
+        match seen.method.as_str() {
+            "HEAD" if seen.target.contains("/blobs/") => format!("HTTP/1.1 200 OK\r\n{close}"),
+            "PUT" => format!("HTTP/1.1 201 Created\r\n{close}"),
+            _ => format!("HTTP/1.1 404 Not Found\r\n{close}"),
+        }
+    });
+    let env = env_with_dist();
+    let auth = env.write(
+        "auth.json",
+        &format!(
+            r#"{{"auths":{{"127.0.0.1:{}":{{"auth":"Y2k6czNjcmV0"}}}}}}"#,
+            fake.port
+        ),
+    );
+    let pushed = json_push(&mut push(
+        &env,
+        &format!("127.0.0.1:{}/hello", fake.port),
+        Some(&auth),
+    ));
+    assert_eq!(pushed["push"]["blobs_present"], 6, "{pushed}");
+    assert_eq!(pushed["push"]["manifests_put"], 4, "{pushed}");
+    let seen = fake.seen.lock().unwrap();
+    let token_asks: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.target.starts_with("/token?"))
+        .collect();
+    assert_eq!(token_asks.len(), 1, "one token serves the whole push");
+    assert!(
+        token_asks[0]
+            .target
+            .contains("scope=repository%3Ahello%3Apull%2Cpush"),
+        "{}",
+        token_asks[0].target
+    );
+    assert!(token_asks[0].target.contains("service=fake"));
+    // every registry request but the first carried the token
+    let registry: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.target.starts_with("/v2/"))
+        .collect();
+    assert!(
+        registry[1..]
+            .iter()
+            .all(|s| s.authorization.as_deref() == Some("Bearer tok-123"))
+    );
 }
