@@ -243,7 +243,11 @@ impl Client {
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        if let Some(auth) = &self.authorization {
+        // A Location may point elsewhere (a storage backend): the credentials and the
+        // token are the registry's, and go only to the registry.
+        if let Some(auth) = &self.authorization
+            && url.starts_with(&format!("{}/", self.base))
+        {
             request = request.header("Authorization", auth.as_str());
         }
         let request = request
