@@ -127,6 +127,9 @@ struct Pusher<'a> {
     client: Client,
     layout: &'a Path,
     report: PushReport,
+    ui: crate::sys::ui::Ui,
+    /// Blobs checked or sent so far, out of the image's (on a terminal only).
+    bar: Option<indicatif::ProgressBar>,
 }
 
 impl Pusher<'_> {
@@ -137,6 +140,9 @@ impl Pusher<'_> {
             &[],
             None,
         )?;
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
         if head.status == 200 {
             self.report.blobs_present += 1;
             return Ok(());
@@ -147,6 +153,16 @@ impl Pusher<'_> {
                 .failed(&format!("a check for {what} {digest}"), &head));
         }
         let bytes = read_blob(self.layout, digest)?;
+        let line = format!(
+            "muslbuild: uploading {what} {} ({})",
+            &digest[..digest.len().min(19)],
+            crate::sys::ui::human_size(bytes.len() as u64)
+        );
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None if self.ui.says_progress() => eprintln!("{line}"),
+            None => {}
+        }
         let start = self
             .client
             .send("POST", &self.client.url("blobs/uploads/"), &[], Some(&[]))?;
@@ -254,7 +270,26 @@ pub(crate) fn push(
         ctx.net.timeout.max(Duration::from_secs(5)),
         &ctx.env,
     )?;
+    let index = json(&read_blob(layout, &index_digest)?, "the image index")?;
+    let blob_count = digests(&index, "manifests")
+        .iter()
+        .map(|(digest, _)| {
+            let manifest = json(&read_blob(layout, digest)?, digest)?;
+            Ok(digests(&manifest, "config").len() + digests(&manifest, "layers").len())
+        })
+        .sum::<Result<usize>>()?;
+    let bar = (ctx.net.progress && ctx.ui.says_progress()).then(|| {
+        let bar = indicatif::ProgressBar::new(blob_count as u64);
+        let style =
+            indicatif::ProgressStyle::with_template("  {bar:30} {pos}/{len} blobs pushed or found")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        bar
+    });
     let mut pusher = Pusher {
+        ui: ctx.ui,
+        bar,
         client,
         layout,
         report: PushReport {
@@ -266,7 +301,6 @@ pub(crate) fn push(
             manifests_put: 0,
         },
     };
-    let index = json(&read_blob(layout, &index_digest)?, "the image index")?;
     for (digest, media_type) in digests(&index, "manifests") {
         if media_type != MANIFEST {
             return Err(Error::ImageInput {
@@ -279,5 +313,8 @@ pub(crate) fn push(
         pusher.image(digest, media_type)?;
     }
     pusher.manifest(&index_digest, INDEX, &reference.tag)?;
+    if let Some(bar) = &pusher.bar {
+        bar.finish_and_clear();
+    }
     Ok(pusher.report)
 }
