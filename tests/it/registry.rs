@@ -1,6 +1,7 @@
 //! `muslbuild image --push` against a real registry (Debian's `docker-registry`,
 //! distribution 2.8) started by each test on 127.0.0.1 with its own storage, and checked
-//! with skopeo. Two cases use a fake registry (`FakeRegistry`, below): a 500 on a blob
+//! with skopeo; a proxy that stops passing requests on stands for a registry that goes
+//! away mid-push. Two cases use a fake registry (`FakeRegistry`, below): a 500 on a blob
 //! upload, which a real one cannot be told to give, and Bearer-token auth, which
 //! Debian's registry offers only with a token server and TLS certificates.
 
@@ -267,6 +268,84 @@ fn a_registry_that_is_down_or_fails_a_blob_gives_a_clear_error() {
     // `failure` checks the one-line error + help shape of usage errors too
     let (code, err) = failure(&env, &["--push", "127.0.0.1:1/Bad"]);
     assert_eq!(code, 2, "{err}");
+}
+
+/// A loopback proxy in front of a real registry that passes `requests` requests through,
+/// then stops listening: a registry that goes away in the middle of a push.
+fn dying_proxy(registry_port: u16, requests: usize) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let Ok(client) = stream else { break };
+            let mut reader = BufReader::new(client.try_clone().unwrap());
+            let mut head = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                if !line.to_ascii_lowercase().starts_with("connection:") {
+                    head.push_str(&line);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            // One request per connection both ways, so the registry's answer ends at EOF.
+            let mut upstream = std::net::TcpStream::connect(("127.0.0.1", registry_port)).unwrap();
+            upstream.write_all(head.as_bytes()).unwrap();
+            upstream.write_all(b"Connection: close\r\n\r\n").unwrap();
+            upstream.write_all(&body).unwrap();
+            let mut answer = Vec::new();
+            let _ = upstream.read_to_end(&mut answer);
+            let mut out = client;
+            let _ = out.write_all(&answer);
+        }
+    });
+    port
+}
+
+#[test]
+fn a_registry_stopped_mid_push_fails_clearly_and_the_next_push_finishes_the_job() {
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    // HEAD, POST, PUT for two blobs, then the registry is gone.
+    let proxy = dying_proxy(registry.port, 6);
+    let output = push(&env, &format!("127.0.0.1:{proxy}/hello:1.0"), None)
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(14),
+        "{}",
+        crate::support::stderr(&output)
+    );
+    let err = crate::support::stderr(&output);
+    assert!(err.contains("cannot be reached"), "{err}");
+    // The index goes last: no tag names a half-pushed image.
+    let reference = format!("{}/hello:1.0", registry.host());
+    let inspect = skopeo()
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{reference}"))
+        .output()
+        .unwrap();
+    assert!(
+        !inspect.status.success(),
+        "the tag exists after a failed push"
+    );
+
+    let resumed = json_push(&mut push(&env, &reference, None));
+    assert_eq!(resumed["push"]["blobs_present"], 2, "{resumed}");
+    assert_eq!(resumed["push"]["blobs_uploaded"], 4, "{resumed}");
+    success(
+        skopeo()
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{reference}")),
+    );
 }
 
 /// One request as a fake registry sees it.
