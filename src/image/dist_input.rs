@@ -193,6 +193,20 @@ pub(crate) fn plan(spec: &ImageSpec, dist: &[DistArtifact], manifest_path: &Path
     } else {
         spec.artifacts.clone()
     };
+    if names.is_empty() {
+        let wanted: Vec<&str> = targets.iter().map(|t| t.name()).collect();
+        return Err(Error::ImageInput {
+            message: format!(
+                "`{}` lists no artifact for {}",
+                manifest_path.display(),
+                wanted.join(", ")
+            ),
+            help: format!(
+                "build for it first (muslbuild --target {} …), or leave out --target to pack what was built",
+                wanted.join(",")
+            ),
+        });
+    }
     let mut artifacts = Vec::new();
     for item in names {
         let (name, image_path) = artifact_path(&item, &bin_dir);

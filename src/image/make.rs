@@ -133,7 +133,13 @@ fn make_from(
 ) -> Result<ImageReport> {
     let env = &ctx.env;
     spec::check_plain(spec, &[], &env.cwd)?;
-    let manifest_path = out_dir.join(crate::dist::MANIFEST);
+    // What errors about the artifact list name: the one manifest, or the merged folders.
+    let manifest_path = if from.is_empty() {
+        out_dir.join(crate::dist::MANIFEST)
+    } else {
+        let dirs: Vec<String> = from.iter().map(|d| d.display().to_string()).collect();
+        PathBuf::from(format!("the manifests of --from {}", dirs.join(" ")))
+    };
     let sources: Vec<PathBuf> = if from.is_empty() {
         vec![out_dir.to_path_buf()]
     } else {
@@ -413,6 +419,16 @@ mod tests {
             vec!["/usr/bin/hello", "/usr/bin/tool"]
         );
         assert_eq!(runtime_config(&x86, &p).unwrap().entrypoint, None);
+
+        // A target with nothing built for it is an error, not an empty image.
+        let only_x86 = vec![dist_entry("x86_64", "hello")];
+        let arm = ImageSpec {
+            targets: vec!["aarch64".into()],
+            ..ImageSpec::default()
+        };
+        let err = plan(&arm, &only_x86, Path::new("m")).err().unwrap();
+        assert!(err.to_string().contains("no artifact for aarch64"), "{err}");
+        assert_eq!(err.exit_code(), crate::error::exit::INPUT);
     }
 
     #[test]
