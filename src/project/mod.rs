@@ -227,13 +227,9 @@ fn build(
         Vec::new()
     };
     let mut libraries: Vec<libs::LibOutcome> = Vec::new();
-    let mut c_libraries: Vec<Option<libs::Prepared>> = Vec::new();
-    for c in &project.c {
-        if !names.contains(&c.program.name) || c.libs.is_empty() {
-            c_libraries.push(None);
-            continue;
-        }
-        let request = lib_request(project, c.libs.clone(), None, options.keep_failed, env);
+    // One library set built for every target; each library is reported once.
+    let mut prepare = |names: Vec<String>, vendored: Option<libs::Recipe>| {
+        let request = lib_request(project, names, vendored, options.keep_failed, env);
         libs::check_names(&request)?;
         let prepared = libs::prepare(&request, &toolchains, ctx)?;
         for o in &prepared.outcomes {
@@ -244,7 +240,15 @@ fn build(
                 libraries.push(o.clone());
             }
         }
-        c_libraries.push(Some(prepared));
+        Ok::<_, Error>(prepared)
+    };
+    let mut c_libraries: Vec<Option<libs::Prepared>> = Vec::new();
+    for c in &project.c {
+        if !names.contains(&c.program.name) || c.libs.is_empty() {
+            c_libraries.push(None);
+            continue;
+        }
+        c_libraries.push(Some(prepare(c.libs.clone(), None)?));
     }
     // cgo's C libraries, per Go program and target.
     let mut go_libraries: Vec<Option<libs::Prepared>> = Vec::new();
@@ -258,41 +262,14 @@ fn build(
             go_libraries.push(None);
             continue;
         }
-        let request = lib_request(project, g.libs.clone(), None, options.keep_failed, env);
-        libs::check_names(&request)?;
-        let prepared = libs::prepare(&request, &toolchains, ctx)?;
-        for o in &prepared.outcomes {
-            if !libraries
-                .iter()
-                .any(|l| l.name == o.name && l.target == o.target)
-            {
-                libraries.push(o.clone());
-            }
-        }
-        go_libraries.push(Some(prepared));
+        go_libraries.push(Some(prepare(g.libs.clone(), None)?));
     }
     let mut vendor_builds = Vec::new();
     for v in &project.vendor {
         if !v.programs.iter().any(|p| names.contains(p)) {
             continue;
         }
-        let request = lib_request(
-            project,
-            vec![v.name.clone()],
-            Some(v.recipe.clone()),
-            options.keep_failed,
-            env,
-        );
-        libs::check_names(&request)?;
-        let prepared = libs::prepare(&request, &toolchains, ctx)?;
-        for o in &prepared.outcomes {
-            if !libraries
-                .iter()
-                .any(|l| l.name == o.name && l.target == o.target)
-            {
-                libraries.push(o.clone());
-            }
-        }
+        let prepared = prepare(vec![v.name.clone()], Some(v.recipe.clone()))?;
         unused_libraries(v, &prepared, options.strict, ctx.ui)?;
         vendor_builds.push((v, prepared));
     }

@@ -4,7 +4,7 @@
 //! (`support::assert_dist_consistent`) and the cache must pass `muslbuild cache verify`
 //! (`support::assert_cache_verifies`). Builds use the distribution's musl-gcc: the
 //! fastest toolchain to start. The figures in the README's "Reliability" section are the
-//! lines these tests print (`cargo test --test it fault -- --nocapture`).
+//! lines these tests print (`cargo test --features real --test it fault -- --nocapture`).
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
