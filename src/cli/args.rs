@@ -450,6 +450,14 @@ pub(crate) struct ImageMergeArgs {
     /// The merged image's tag in the layout/archive [default: latest]
     #[arg(long)]
     pub(crate) tag: Option<String>,
+
+    /// Then push the merged image to a registry: HOST[:PORT]/REPOSITORY[:TAG]
+    #[arg(long, value_name = "REF")]
+    pub(crate) push: Option<String>,
+
+    /// Push over plain HTTP to this registry host (loopback hosts always may); repeatable
+    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
+    pub(crate) insecure_registries: Vec<String>,
 }
 
 /// Flags of `muslbuild image`; they fill an `ImageSpec` (over the project's `[image]`).

@@ -306,6 +306,8 @@ pub(crate) struct MergeOptions {
     pub(crate) tag: Option<String>,
     pub(crate) oci_archive: Option<PathBuf>,
     pub(crate) oci_layout: Option<PathBuf>,
+    /// `--push REF`: then push the merged image.
+    pub(crate) push: Option<crate::image::push::PushOptions>,
 }
 
 /// `muslbuild image merge`: the inputs joined, then written like any image (archive
@@ -313,11 +315,14 @@ pub(crate) struct MergeOptions {
 pub(crate) fn run_merge(options: &MergeOptions, ctx: &crate::context::Ctx) -> Result<MergeReport> {
     use crate::image::layout::{check_layout_dir, prepare_archive, write_archive, write_layout};
     let cwd = &ctx.env.cwd;
-    if options.oci_archive.is_none() && options.oci_layout.is_none() {
+    if options.oci_archive.is_none() && options.oci_layout.is_none() && options.push.is_none() {
         return Err(Error::usage(
             "`image merge` needs somewhere to write",
-            "add --oci-archive FILE or --oci-layout DIR",
+            "add --oci-archive FILE, --oci-layout DIR or --push REF",
         ));
+    }
+    if let Some(push) = &options.push {
+        crate::image::registry::Reference::parse(&push.reference)?;
     }
     let inputs: Vec<PathBuf> = options.inputs.iter().map(|p| cwd.join(p)).collect();
     let archive = options.oci_archive.as_ref().map(|p| cwd.join(p));
@@ -340,7 +345,36 @@ pub(crate) fn run_merge(options: &MergeOptions, ctx: &crate::context::Ctx) -> Re
     if let Some(dir) = &layout {
         write_layout(dir, &image, ctx.temps())?;
     }
+    let pushed = match &options.push {
+        None => None,
+        Some(push) => {
+            // A push reads a layout: without --oci-layout, a temporary one.
+            let temp_parent = ctx.env.temp_dir();
+            let temp = match &layout {
+                Some(_) => None,
+                None => Some(
+                    tempfile::Builder::new()
+                        .prefix(&ctx.temps().prefix(&temp_parent))
+                        .tempdir_in(&temp_parent)
+                        .map_err(Error::io(
+                            "cannot create a temporary folder in",
+                            &temp_parent,
+                        ))?,
+                ),
+            };
+            let dir = match (&layout, &temp) {
+                (Some(dir), _) => dir.clone(),
+                (None, Some(temp)) => temp.path().join("image"),
+                (None, None) => unreachable!("a layout or a temporary one"),
+            };
+            if temp.is_some() {
+                write_layout(&dir, &image, ctx.temps())?;
+            }
+            Some(crate::image::push::push(&dir, &tag, push, ctx)?)
+        }
+    };
     Ok(MergeReport {
+        push: pushed,
         tag,
         index: image.index.clone(),
         platforms: image.platforms.clone(),
@@ -357,6 +391,7 @@ pub(crate) struct MergeReport {
     pub(crate) platforms: Vec<crate::image::oci::PlatformImage>,
     pub(crate) oci_layout: Option<PathBuf>,
     pub(crate) oci_archive: Option<PathBuf>,
+    pub(crate) push: Option<crate::image::push::PushReport>,
 }
 
 impl MergeReport {
@@ -378,6 +413,9 @@ impl MergeReport {
             if let Some(path) = path {
                 out.push_str(&format!("  {what}  {}\n", path.display()));
             }
+        }
+        if let Some(push) = &self.push {
+            out.push_str(&push.human());
         }
         out
     }

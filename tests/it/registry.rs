@@ -175,6 +175,39 @@ fn push_lists_three_platforms_copies_back_and_an_unchanged_push_uploads_nothing(
         (registry.count("PUT"), registry.count("POST")),
         (puts, posts)
     );
+
+    // Per-architecture archives merged offline and pushed: the same image, the same digest.
+    for (targets, archive) in [("x86_64", "x86.tar"), ("aarch64,armv7", "arm.tar")] {
+        success(env.muslbuild().env_remove("SOURCE_DATE_EPOCH").args([
+            "image",
+            "--tag",
+            "hello:1.0",
+            "--target",
+            targets,
+            "--oci-layout",
+            "part",
+            "--oci-archive",
+            archive,
+        ]));
+    }
+    let merged_ref = format!("{}/team/merged:1.0", registry.host());
+    let merged = json_push(
+        env.muslbuild()
+            .env_remove("MUSLBUILD_OFFLINE")
+            .env("HOME", env.path())
+            .args([
+                "image",
+                "merge",
+                "--tag",
+                "hello:1.0",
+                "--push",
+                &merged_ref,
+            ])
+            .args(["x86.tar", "arm.tar"]),
+    );
+    assert_eq!(merged["index"]["digest"], index.as_str(), "{merged}");
+    assert_eq!(merged["push"]["digest"], index.as_str(), "{merged}");
+    assert_eq!(merged["push"]["blobs_uploaded"], 6, "{merged}");
 }
 
 #[test]

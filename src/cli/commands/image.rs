@@ -10,12 +10,25 @@ use crate::image;
 
 pub(crate) fn run(args: &ImageArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
     if let Some(ImageCommand::Merge(merge)) = &args.command {
+        if merge.push.is_none() && !merge.insecure_registries.is_empty() {
+            return Err(crate::error::Error::usage(
+                "--insecure-registry is only for --push",
+                "add --push REF, or drop --insecure-registry",
+            ));
+        }
         let report = image::merge::run_merge(
             &image::merge::MergeOptions {
                 inputs: merge.inputs.clone(),
                 tag: merge.tag.clone(),
                 oci_archive: merge.oci_archive.clone(),
                 oci_layout: merge.oci_layout.clone(),
+                push: merge
+                    .push
+                    .as_ref()
+                    .map(|reference| image::push::PushOptions {
+                        reference: reference.clone(),
+                        insecure_registries: merge.insecure_registries.clone(),
+                    }),
             },
             ctx,
         )?;
