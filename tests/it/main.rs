@@ -10,6 +10,7 @@ mod image;
 mod image_trust;
 mod install;
 mod libs;
+mod objects;
 mod project;
 mod strip;
 mod support;
