@@ -169,3 +169,80 @@ fn assert_dist_has_no_files(dist: &Path) {
         }
     }
 }
+
+#[test]
+fn kill_9_during_the_object_phase_leaves_no_object_the_cache_trusts() {
+    require("python3", "python3 with the ziglang package");
+    let env = TestEnv::new();
+    env.write("quick.c", "int quick(void) { return 1; }\n");
+    let mut slow = String::from("#include <stdio.h>\nint quick(void);\n");
+    for i in 0..700 {
+        slow.push_str(&format!(
+            "int f{i}(int x) {{ int y = x; for (int i = 0; i < {}; i++) y = y * {} ^ (y >> 3); return y; }}\n",
+            i % 7 + 3,
+            i + 3
+        ));
+    }
+    slow.push_str("int main(int c, char **v) { long s = quick();\n");
+    for i in 0..700 {
+        slow.push_str(&format!("  s += f{i}(c);\n"));
+    }
+    slow.push_str("  printf(\"%ld\\n\", s); return 0; }\n");
+    let slow = env.write("slow.c", &slow);
+    // One slot: quick.c's object is compiled and stored before slow.c's compile starts.
+    let args = ["-v", "-j", "1", "--toolchain", "zig", "--target", "x86_64"];
+    let mut child = env
+        .muslbuild()
+        .args(args)
+        .args(["-o", "prog", "quick.c", "slow.c"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let echoed = crate::support::wait_for_line(
+        child.stderr.take().unwrap(),
+        &format!(" -c {} ", slow.display()),
+        "slow.c's compile did not start",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // SAFETY: a signal to the child this test started and has not waited for.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let pid = child.id();
+    let status = child.wait().unwrap();
+    let before = echoed.join().unwrap();
+    assert!(
+        status.code().is_none(),
+        "finished before the kill:\n{before}"
+    );
+    crate::support::assert_cache_verifies(&env.cache());
+
+    // The next run trusts quick.c's published object and compiles slow.c again: the
+    // killed compile left nothing under the name a lookup reads.
+    let output = success(
+        env.muslbuild()
+            .args(args)
+            .args(["-o", "prog", "quick.c", "slow.c"]),
+    );
+    let compiled: Vec<String> = stderr(&output)
+        .lines()
+        .filter(|l| l.starts_with("+ ") && l.contains(" -c "))
+        .map(String::from)
+        .collect();
+    assert_eq!(compiled.len(), 1, "{compiled:#?}");
+    assert!(compiled[0].contains(&format!(" -c {} ", slow.display())));
+    let leftovers = format!(".tmp-{pid}-");
+    for dir in [env.path().join("dist"), env.cache().join("builds")] {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.starts_with(&leftovers),
+                "{name} left in {}",
+                dir.display()
+            );
+        }
+    }
+    let run = run_binary(None, &env.path().join("dist/x86_64/prog"), b"");
+    assert!(run.status.success());
+}
