@@ -10,6 +10,7 @@ use xshell::cmd;
 
 use super::{Bench, count_arg};
 use crate::Result;
+use crate::echoed::Echoed;
 use crate::measure::{Sample, Series, ratio, time};
 
 const FILES: usize = 50;
@@ -34,7 +35,7 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         write_program(&dir)?;
         let makefiles: Vec<String> = TARGETS
             .iter()
-            .map(|t| write_makefile(b, &dir, t))
+            .map(|t| write_makefile(b, &dir, &home, t))
             .collect::<Result<_>>()?;
         let clean = || {
             for target in TARGETS {
@@ -164,11 +165,13 @@ fn muslbuild(b: &Bench, dir: &Path, target: &str) -> Result<String> {
 /// The Makefile for `target`, written from the commands muslbuild runs: a warm-up build
 /// with `-v` in a scratch copy gives one object command and the link command, whose
 /// source, object and output paths become make's `$<`, `$@` and `$^`.
-fn write_makefile(b: &Bench, dir: &Path, target: &str) -> Result<String> {
+fn write_makefile(b: &Bench, dir: &Path, home: &Path, target: &str) -> Result<String> {
     let scratch = dir.join(format!(".scratch-{target}"));
     write_program(&scratch)?;
     let bin = &b.muslbuild;
     let files = sources();
+    // Without the build cache, so that the link runs (and is echoed) too.
+    let _ = std::fs::remove_dir_all(home.join("builds"));
     let shown = {
         let _dir = b.sh.push_dir(&scratch);
         cmd!(
@@ -181,20 +184,17 @@ fn write_makefile(b: &Bench, dir: &Path, target: &str) -> Result<String> {
     };
     let stderr = String::from_utf8_lossy(&shown.stderr).into_owned();
     std::fs::remove_dir_all(&scratch)?;
-    let lines: Vec<Vec<String>> = stderr
-        .lines()
-        // `+ ` for what ran; a link taken from the build cache is shown indented.
-        .filter_map(|l| l.strip_prefix("+ ").or_else(|| l.strip_prefix("  ")))
-        .filter(|l| l.contains("/.objects/"))
-        .filter_map(shlex::split)
-        .collect();
-    let compile = lines
-        .iter()
-        .find(|w| w.iter().any(|a| a == "-c"))
+    let has_object = |c: &Echoed| c.argv.iter().any(|a| a.contains("/.objects/"));
+    let is_compile = |c: &Echoed| c.argv.iter().any(|a| a == "-c");
+    let with_env = |c: Echoed| -> Vec<String> {
+        let env = c.env.into_iter().map(|(k, v)| format!("{k}={v}"));
+        env.chain(c.argv).collect()
+    };
+    let compile = Echoed::find(&stderr, |c| has_object(c) && is_compile(c))
+        .map(with_env)
         .ok_or("no object command in muslbuild -v")?;
-    let link = lines
-        .iter()
-        .find(|w| !w.iter().any(|a| a == "-c"))
+    let link = Echoed::find(&stderr, |c| has_object(c) && !is_compile(c))
+        .map(with_env)
         .ok_or("no link command in muslbuild -v")?;
     let scratch_text = scratch.to_string_lossy().into_owned();
     let dir_text = dir.to_string_lossy().into_owned();
