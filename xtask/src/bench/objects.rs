@@ -24,30 +24,35 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
     let _home = b.sh.push_env("MUSLBUILD_HOME", &home);
     // Probes and zig's libc for every target, paid once outside the figures.
     let warm = work.path().join("warm");
-    write_program(&warm)?;
+    write_program(&warm, 0)?;
     muslbuild(b, &warm, "all")?;
 
     let mut rounds = Vec::new();
     for round in 0..runs {
-        // A fresh folder each time: the object keys hold the sources' paths, so every
-        // round is cold for muslbuild; make starts from a clean build folder.
         let dir = work.path().join(format!("round-{round}"));
-        write_program(&dir)?;
+        write_program(&dir, 0)?;
         let makefiles: Vec<String> = TARGETS
             .iter()
             .map(|t| write_makefile(b, &dir, &home, t))
             .collect::<Result<_>>()?;
-        let clean = || {
+        // Every cold build starts from clean build folders and sources no compiler has
+        // seen: zig caches C objects by content in its own global cache, which would
+        // make the second side of the comparison warm.
+        let mut salt = round * 10;
+        let mut fresh = || -> Result {
+            salt += 1;
+            write_program(&dir, salt)?;
             for target in TARGETS {
                 let _ = std::fs::remove_dir_all(dir.join(format!("build-{target}")));
             }
             let _ = std::fs::remove_dir_all(dir.join("dist"));
             let _ = std::fs::remove_dir_all(home.join("builds"));
+            Ok(())
         };
-        clean();
+        fresh()?;
         let (r, make_one) = time(|| make(b, &dir, &makefiles[0], cores));
         r?;
-        clean();
+        fresh()?;
         let (r, make_three) = time(|| {
             makefiles
                 .iter()
@@ -59,7 +64,7 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         edit(&dir, round)?;
         let (r, make_edit) = time(|| make(b, &dir, &makefiles[0], cores));
         r?;
-        clean();
+        fresh()?;
         let (r, ours_one) = time(|| muslbuild(b, &dir, "x86_64"));
         r?;
         let (r, ours_noop) = time(|| muslbuild(b, &dir, "x86_64"));
@@ -67,7 +72,7 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         edit(&dir, round + 100)?;
         let (r, ours_edit) = time(|| muslbuild(b, &dir, "x86_64"));
         r?;
-        clean();
+        fresh()?;
         let (r, ours_three) = time(|| muslbuild(b, &dir, "all"));
         r?;
         rounds.push([
@@ -105,17 +110,17 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
 }
 
 /// `common.h`, `main.c` and `FILES` sources, each with enough work for the optimiser to
-/// take a noticeable while.
-fn write_program(dir: &Path) -> Result {
+/// take a noticeable while; `salt` (a comment) makes their contents new.
+fn write_program(dir: &Path, salt: usize) -> Result {
     std::fs::create_dir_all(dir)?;
     std::fs::write(
         dir.join("common.h"),
         "#define MIX(x, k) (((x) * (k)) ^ ((x) >> 7))\n",
     )?;
-    let mut main = String::from("#include <stdio.h>\n");
+    let mut main = format!("/* {salt} */\n#include <stdio.h>\n");
     let mut calls = String::new();
     for i in 0..FILES {
-        let mut text = String::from("#include \"common.h\"\n");
+        let mut text = format!("/* {salt} */\n#include \"common.h\"\n");
         for f in 0..40 {
             text.push_str(&format!(
                 "static unsigned g{f}(unsigned x) {{ for (unsigned i = 0; i < {}; i++) {{ x = MIX(x, {}u); if (x % {} == 0) x += i; }} return x; }}\n",
@@ -167,7 +172,7 @@ fn muslbuild(b: &Bench, dir: &Path, target: &str) -> Result<String> {
 /// source, object and output paths become make's `$<`, `$@` and `$^`.
 fn write_makefile(b: &Bench, dir: &Path, home: &Path, target: &str) -> Result<String> {
     let scratch = dir.join(format!(".scratch-{target}"));
-    write_program(&scratch)?;
+    write_program(&scratch, 0)?;
     let bin = &b.muslbuild;
     let files = sources();
     // Without the build cache, so that the link runs (and is echoed) too.
