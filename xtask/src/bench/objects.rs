@@ -79,15 +79,17 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
             make_one, make_three, make_edit, make_noop, ours_one, ours_three, ours_edit, ours_noop,
         ]);
     }
-    let median = |i: usize| -> f64 {
+    let series = |i: usize| -> Series {
         let mut series = Series::default();
         rounds.iter().for_each(|r: &[Sample; 8]| series.push(r[i]));
-        series.wall()
+        series
     };
     println!(
-        "{FILES}-file C program, zig, against a Makefile of the same commands with make -j{cores}; wall, median of {runs}"
+        "{FILES}-file C program, zig, against a Makefile of the same commands with make -j{cores}; median of {runs}"
     );
-    println!("| build | muslbuild | make | ratio |\n|---|---:|---:|---:|");
+    println!(
+        "| build | muslbuild wall | make wall | ratio | muslbuild CPU | make CPU | ratio |\n|---|---:|---:|---:|---:|---:|---:|"
+    );
     let rows = [
         ("cold, x86_64", 4, 0),
         ("cold, 3 targets (make: one after another)", 5, 1),
@@ -95,16 +97,20 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         ("no-op, x86_64", 7, 3),
     ];
     for (what, ours, theirs) in rows {
+        let (ours, theirs) = (series(ours), series(theirs));
         println!(
-            "| {what} | {:.3} s | {:.3} s | {} |",
-            median(ours),
-            median(theirs),
-            ratio(median(ours), median(theirs))
+            "| {what} | {:.3} s | {:.3} s | {} | {:.3} s | {:.3} s | {} |",
+            ours.wall(),
+            theirs.wall(),
+            ratio(ours.wall(), theirs.wall()),
+            ours.cpu(),
+            theirs.cpu(),
+            ratio(ours.cpu(), theirs.cpu()),
         );
     }
     println!(
         "one .c edited against muslbuild's cold build: {}",
-        ratio(median(6), median(4))
+        ratio(series(6).wall(), series(4).wall())
     );
     Ok(())
 }
