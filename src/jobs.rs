@@ -52,6 +52,21 @@ impl Jobs {
         Slot { jobs: self }
     }
 
+    /// A slot if one frees up within `wait`: for a helper that should give up once its
+    /// work is gone instead of holding its caller until a slot is free.
+    pub(crate) fn acquire_within(&self, wait: std::time::Duration) -> Option<Slot<'_>> {
+        let free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut free, _) = self
+            .released
+            .wait_timeout_while(free, wait, |free| *free == 0)
+            .unwrap_or_else(|e| e.into_inner());
+        if *free == 0 {
+            return None;
+        }
+        *free -= 1;
+        Some(Slot { jobs: self })
+    }
+
     /// Blocks until `min(n, total)` slots (at least one) are free and takes them at once,
     /// so two holders never each wait on the other's half.
     pub(crate) fn acquire_n(&self, n: usize) -> Slots<'_> {

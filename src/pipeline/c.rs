@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use crate::context::Ctx;
 use crate::dist::Dist;
 use crate::error::{Error, Result};
-use crate::pipeline::cache;
+use crate::pipeline::cache::{self, BuildEntry};
+use crate::pipeline::objects::{self, ObjectJob};
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
 use crate::sys::fs::Temps;
 use crate::sys::process::Cmd;
@@ -57,32 +58,106 @@ fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Resu
         },
     };
     super::finish_target(job, dist, ctx, |staged, staging| {
-        let logs = ctx.cache.dir("logs");
-        let log = logs.join(format!("{name}-{target}.log"));
+        if program.sources.len() > 1 {
+            return build_objects_and_link(&program, &toolchain, staged, staging, build, ctx);
+        }
+        let log = ctx.cache.dir("logs").join(format!("{name}-{target}.log"));
         let depfile = staging.join(".deps.d");
         let cmd = command(&program, &toolchain, staged, ctx)
             .arg("-MD")
             .arg("-MF")
             .arg(&depfile);
-        run(cmd, &program, &toolchain, &log, ctx)?;
-        // With several sources one depfile holds only the last one's; the others get a
-        // preprocessor-only pass of their own.
-        let mut deps = read_depfile(&depfile, ctx)?;
-        let deps_log = logs.join(format!("{name}-{target}.deps.log"));
-        let (_, others) = program.sources.split_last().expect("a program has sources");
-        for (i, source) in others.iter().enumerate() {
-            let depfile = staging.join(format!(".deps-{i}.d"));
-            let mut one = program.clone();
-            one.sources = vec![source.clone()];
-            let cmd = command(&one, &toolchain, Path::new("/dev/null"), ctx)
-                .arg("-M")
-                .arg("-MF")
-                .arg(&depfile);
-            run(cmd, &program, &toolchain, &deps_log, ctx)?;
-            deps.extend(read_depfile(&depfile, ctx)?);
-        }
-        Ok(deps)
+        run(cmd, &program.name, &toolchain, &log, ctx)?;
+        read_depfile(&depfile, ctx)
     })
+}
+
+/// A many-file program: one object per source (cached per object, compiled in parallel),
+/// then one link, itself cached under the objects' hashes and the link command. Returns
+/// every source and header the objects were compiled from.
+fn build_objects_and_link(
+    program: &CProgram,
+    toolchain: &Toolchain,
+    staged: &Path,
+    staging: &Path,
+    build: &CBuild<'_>,
+    ctx: &Ctx,
+) -> Result<Vec<PathBuf>> {
+    let (name, target) = (&program.name, toolchain.target);
+    let logs = ctx.cache.dir("logs");
+    let objects_dir = staging.join(".objects");
+    std::fs::create_dir_all(&objects_dir).map_err(Error::io("cannot create", &objects_dir))?;
+    let mut jobs = Vec::new();
+    for (i, source) in program.sources.iter().enumerate() {
+        let stem = source.file_stem().unwrap_or_default().to_string_lossy();
+        let file = format!("{i}-{stem}");
+        let (key, _) = object_key(program, toolchain, source, ctx)?;
+        let output = objects_dir.join(format!("{file}.o"));
+        let depfile = objects_dir.join(format!("{file}.d"));
+        let shown = source.strip_prefix(&ctx.env.cwd).unwrap_or(source);
+        jobs.push(ObjectJob {
+            what: format!("{}` of `{name}", shown.display()),
+            cmd: object_command(program, toolchain, source, &output, ctx)
+                .arg("-MD")
+                .arg("-MF")
+                .arg(&depfile),
+            output,
+            depfile,
+            log: logs.join(format!("{name}-{target}-{file}.log")),
+            entry: BuildEntry::new(&ctx.cache, &format!("{name}.{stem}.o"), target, &key),
+        });
+    }
+    let objects = objects::build_objects(&jobs, build.bypass_cache, ctx, |job| {
+        run(job.cmd.clone(), &job.what, toolchain, &job.log, ctx)
+    })?;
+    let paths: Vec<PathBuf> = objects.iter().map(|o| o.path.clone()).collect();
+    let cmd = link_command(program, toolchain, &paths, staged, ctx);
+    let shown = cmd.display();
+    let mut key = vec![
+        cache::LOGIC.to_string(),
+        target.name().to_string(),
+        toolchain.fingerprint.clone(),
+        link_command(program, toolchain, &[], Path::new("OUT"), ctx).display(),
+    ];
+    key.extend(objects.iter().map(|o| o.sha256.clone()));
+    let entry = BuildEntry::new(
+        &ctx.cache,
+        &format!("{name}.link"),
+        target,
+        &crate::sys::hash::key(key),
+    );
+    if !entry.restore_hit(build.bypass_cache, staged, (name, target), &shown, ctx)? {
+        let log = logs.join(format!("{name}-{target}.log"));
+        run(cmd, name, toolchain, &log, ctx)?;
+        if !build.bypass_cache {
+            entry.store(&ctx.cache, staged, &[])?;
+        }
+    }
+    let mut deps: Vec<PathBuf> = objects.into_iter().flat_map(|o| o.deps).collect();
+    deps.sort();
+    deps.dedup();
+    Ok(deps)
+}
+
+/// An object's key: its compile command (prefix maps, flags, include folders), the
+/// source's path and contents, the toolchain's fingerprint and the target. The headers it
+/// reads are recorded with the entry and checked on each lookup.
+fn object_key(
+    program: &CProgram,
+    toolchain: &Toolchain,
+    source: &Path,
+    ctx: &Ctx,
+) -> Result<(String, String)> {
+    let command = object_command(program, toolchain, source, Path::new("OUT"), ctx).display();
+    let parts = [
+        cache::LOGIC.to_string(),
+        "object".to_string(),
+        toolchain.target.name().to_string(),
+        toolchain.fingerprint.clone(),
+        command.clone(),
+        crate::sys::hash::file_sha256(source).map_err(Error::io("cannot read", source))?,
+    ];
+    Ok((crate::sys::hash::key(parts), command))
 }
 
 /// What decides the artifact before the compiler runs: the exact command line (flags,
@@ -142,7 +217,55 @@ impl CProgram {
 const SIZE_FLAGS: &[&str] = &["-Os", "-ffunction-sections", "-fdata-sections"];
 const LINK_FLAGS: &[&str] = &["-static", "-Wl,--gc-sections"];
 
+/// The one driver call of a single-source program: compile and link.
 fn command(program: &CProgram, toolchain: &Toolchain, output: &Path, ctx: &Ctx) -> Cmd {
+    let cmd = compile_flags(program, toolchain, ctx).args(&program.sources);
+    link_tail(cmd, program, toolchain, output)
+}
+
+/// One source of a many-file program to its object. zig's `-g` (kept symbols) is given
+/// here as in the single call, so the objects carry what that call's did.
+fn object_command(
+    program: &CProgram,
+    toolchain: &Toolchain,
+    source: &Path,
+    output: &Path,
+    ctx: &Ctx,
+) -> Cmd {
+    let mut cmd = compile_flags(program, toolchain, ctx);
+    if !program.strip && toolchain.flavor == Flavor::Zig {
+        cmd = cmd.arg("-g");
+    }
+    cmd.arg("-c")
+        .arg(source)
+        .arg("-o")
+        .arg(output)
+        .env("SOURCE_DATE_EPOCH", program.source_date_epoch.to_string())
+}
+
+/// The link of a many-file program's objects. The user's `CFLAGS` come too, as a
+/// Makefile's link rule passes them (`-flto`, `-pthread` matter there).
+fn link_command(
+    program: &CProgram,
+    toolchain: &Toolchain,
+    objects: &[PathBuf],
+    output: &Path,
+    ctx: &Ctx,
+) -> Cmd {
+    let cmd = toolchain
+        .cc
+        .command(ctx)
+        .response_file_allowed()
+        .args(toolchain.target_flags())
+        .args(SIZE_FLAGS)
+        .args(&program.cflags)
+        .args(objects);
+    link_tail(cmd, program, toolchain, output)
+}
+
+/// The driver, target and size flags, prefix maps, include folders, defines and the
+/// user's flags: everything that decides how a source compiles.
+fn compile_flags(program: &CProgram, toolchain: &Toolchain, ctx: &Ctx) -> Cmd {
     let mut cmd = toolchain
         .cc
         .command(ctx)
@@ -162,10 +285,13 @@ fn command(program: &CProgram, toolchain: &Toolchain, output: &Path, ctx: &Ctx) 
     for define in &program.defines {
         cmd = cmd.arg(format!("-D{define}"));
     }
-    cmd = cmd
-        .args(&program.cflags)
-        .args(&program.sources)
-        .args(LINK_FLAGS);
+    cmd.args(&program.cflags)
+}
+
+/// Static, section GC, strip (or zig's symbols), library folders, the user's link flags,
+/// libraries, the output.
+fn link_tail(mut cmd: Cmd, program: &CProgram, toolchain: &Toolchain, output: &Path) -> Cmd {
+    cmd = cmd.args(LINK_FLAGS);
     if program.strip {
         cmd = cmd.arg("-s");
     } else if toolchain.flavor == Flavor::Zig {
@@ -187,8 +313,9 @@ fn command(program: &CProgram, toolchain: &Toolchain, output: &Path, ctx: &Ctx) 
 /// Past this many bytes of `-D` flags they go into a forced-include header.
 const DEFINES_IN_HEADER_ABOVE: usize = 64 * 1024;
 
-/// Runs a compiler command for `program` (the link itself, or a dependency scan).
-fn run(cmd: Cmd, program: &CProgram, toolchain: &Toolchain, log: &Path, ctx: &Ctx) -> Result<()> {
+/// Runs a compiler command (a compile, a link or both) for `what` (a program, or a
+/// source of one: the error names it).
+fn run(cmd: Cmd, what: &str, toolchain: &Toolchain, log: &Path, ctx: &Ctx) -> Result<()> {
     let dir = log.parent().unwrap_or(Path::new("."));
     let (cmd, _header) = defines_in_header(cmd, dir, ctx.temps())?;
     match cmd.run_logged(log) {
@@ -199,7 +326,7 @@ fn run(cmd: Cmd, program: &CProgram, toolchain: &Toolchain, log: &Path, ctx: &Ct
             } else {
                 "compiling"
             },
-            name: program.name.clone(),
+            name: what.to_string(),
             target: toolchain.target,
             log: log.to_path_buf(),
             tail: super::diagnostics(&tail),

@@ -50,6 +50,12 @@ impl BuildEntry {
     /// The cached artifact, if the entry is complete and every file it depends on still
     /// has the recorded contents.
     pub(crate) fn lookup(&self) -> Option<PathBuf> {
+        self.lookup_with_deps().map(|(artifact, _)| artifact)
+    }
+
+    /// Like `lookup`, with the files the entry depends on (an object's source and
+    /// headers, which the program's own entry records too).
+    pub(crate) fn lookup_with_deps(&self) -> Option<(PathBuf, Vec<PathBuf>)> {
         if !self.cache.is_complete(&self.dir) {
             return None;
         }
@@ -61,7 +67,8 @@ impl BuildEntry {
             }
         }
         cache::mark_used(&self.dir);
-        Some(self.dir.join(ARTIFACT))
+        let paths = deps.into_iter().map(|d| d.path).collect();
+        Some((self.dir.join(ARTIFACT), paths))
     }
 
     /// Records a verified artifact and what it was built from, replacing an older entry.

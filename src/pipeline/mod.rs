@@ -6,6 +6,7 @@
 
 pub(crate) mod c;
 pub(crate) mod cache;
+pub(crate) mod objects;
 
 use std::path::{Path, PathBuf};
 

@@ -7,6 +7,7 @@ mod corpus;
 mod go;
 mod install;
 mod libs;
+mod objects;
 mod project;
 mod vendor;
 
@@ -86,7 +87,7 @@ pub fn run(args: &[String]) -> Result {
     let (name, rest) = args.split_first().ok_or(crate::USAGE)?;
     let names: Vec<&str> = match name.as_str() {
         "all" => vec![
-            "core", "go", "project", "vendor", "libs", "install", "corpus",
+            "core", "go", "project", "objects", "vendor", "libs", "install", "corpus",
         ],
         one => vec![one],
     };
@@ -99,6 +100,7 @@ pub fn run(args: &[String]) -> Result {
             "libs" => libs::run(&bench, rest)?,
             "vendor" => vendor::run(&bench, rest)?,
             "project" => project::run(&bench, rest)?,
+            "objects" => objects::run(&bench, rest)?,
             "corpus" => corpus::run(&bench, rest)?,
             "install" => install::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
