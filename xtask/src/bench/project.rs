@@ -44,7 +44,6 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
     // A private cache home: the benchmark empties parts of it between runs.
     let home = work.path().join("home");
     let _home = b.sh.push_env("MUSLBUILD_HOME", &home);
-    let _epoch = b.sh.push_env("SOURCE_DATE_EPOCH", "");
     let _sources = b.sh.push_env("MUSLBUILD_SOURCE_DIRS", b.sources()?);
     // Libraries, probes and zig's libc, paid in a folder of their own.
     let warm = work.path().join("warm");
@@ -106,7 +105,9 @@ fn write_project(dir: &Path) -> Result {
 fn build(b: &Bench, dir: &Path) -> Result<(usize, usize)> {
     let muslbuild = &b.muslbuild;
     let _dir = b.sh.push_dir(dir);
-    let report = super::checked(cmd!(b.sh, "{muslbuild} build --json"))?;
+    // Unset, not empty: zig refuses an empty SOURCE_DATE_EPOCH.
+    let report =
+        super::checked(cmd!(b.sh, "{muslbuild} build --json").env_remove("SOURCE_DATE_EPOCH"))?;
     let report: serde_json::Value = serde_json::from_str(&report)?;
     let artifacts = report["artifacts"].as_array().cloned().unwrap_or_default();
     let built = artifacts.iter().filter(|a| a["state"] == "built").count();
