@@ -54,6 +54,9 @@ pub(crate) fn check_name(name: &str) -> std::result::Result<(), String> {
 struct Journal {
     new: Artifact,
     previous: Option<Artifact>,
+    /// The sha256 of the SBOM written beside the new entry, if one is.
+    #[serde(default)]
+    sbom: Option<String>,
 }
 
 /// The exclusive lock on a dist folder (released on drop).
@@ -90,6 +93,15 @@ fn recover(root: &Path, temps: &Temps) -> Result<()> {
         let path = root.join(&journal.new.path);
         let actual = std::fs::read(&path).ok().map(|b| sha256_hex(&b));
         manifest.artifacts.retain(|a| a.path != journal.new.path);
+        // The SBOM is renamed in before the artifact: unless the new artifact is in
+        // place, an SBOM with the new one's bytes describes a file that is not there.
+        let sbom_path = sbom_path(&path);
+        let sbom_is_new = std::fs::read(&sbom_path)
+            .ok()
+            .is_some_and(|b| journal.sbom.as_deref() == Some(sha256_hex(&b).as_str()));
+        if sbom_is_new && actual.as_deref() != Some(journal.new.sha256.as_str()) {
+            std::fs::remove_file(&sbom_path).map_err(Error::io("cannot remove", &sbom_path))?;
+        }
         match actual {
             Some(sha) if sha == journal.new.sha256 => manifest.artifacts.push(journal.new),
             Some(sha) if journal.previous.as_ref().is_some_and(|p| p.sha256 == sha) => {
@@ -113,6 +125,13 @@ fn entry_path_is_plain(root: &Path, path: &str) -> bool {
     Target::ALL.iter().any(|t| t.name() == target)
         && check_name(name).is_ok()
         && std::fs::symlink_metadata(root.join(target)).is_ok_and(|m| m.is_dir())
+}
+
+/// Where the SBOM of the artifact at `artifact` sits.
+pub(crate) fn sbom_path(artifact: &Path) -> PathBuf {
+    let mut name = artifact.as_os_str().to_os_string();
+    name.push(crate::sbom::SUFFIX);
+    PathBuf::from(name)
 }
 
 fn read_manifest_at(root: &Path) -> Manifest {
@@ -168,6 +187,8 @@ pub(crate) struct Manifest {
 
 pub(crate) struct Dist {
     root: PathBuf,
+    /// What the SBOMs say besides each artifact's own facts; `None`: no SBOMs.
+    sbom: Option<crate::sbom::Plan>,
     /// Where staged files are registered, so that an interrupt removes them.
     temps: Arc<Temps>,
 }
@@ -191,8 +212,19 @@ impl Dist {
         drop(lock(root, temps)?);
         Ok(Dist {
             root: root.to_path_buf(),
+            sbom: None,
             temps: Arc::clone(temps),
         })
+    }
+
+    /// Writes an SBOM beside every artifact from now on (`--no-sbom` leaves `None`).
+    pub(crate) fn with_sbom(mut self, plan: Option<crate::sbom::Plan>) -> Dist {
+        self.sbom = plan;
+        self
+    }
+
+    pub(crate) fn sbom_plan(&self) -> Option<&crate::sbom::Plan> {
+        self.sbom.as_ref()
     }
 
     #[cfg(test)]
@@ -215,8 +247,15 @@ impl Dist {
 
     /// Moves a verified file from staging to `dist/<path>` and records `artifact` in the
     /// manifest and checksums, as one transaction under the dist lock (see the module
-    /// comment): a kill at any point leaves a state the next lock holder settles.
-    pub(crate) fn install(&self, staged: &Path, artifact: &Artifact) -> Result<PathBuf> {
+    /// comment): a kill at any point leaves a state the next lock holder settles. `sbom`
+    /// is written beside it in the same transaction (renamed in first); without one, an
+    /// SBOM left from an earlier build is removed, as it no longer describes the file.
+    pub(crate) fn install(
+        &self,
+        staged: &Path,
+        artifact: &Artifact,
+        sbom: Option<&[u8]>,
+    ) -> Result<PathBuf> {
         let dest = self.root.join(&artifact.path);
         let dir = dest.parent().expect("artifact has a folder");
         std::fs::create_dir_all(dir).map_err(Error::write_output(OutputPlace::OutDir, dir))?;
@@ -230,19 +269,29 @@ impl Dist {
         // An identical file is left alone: its mtime stays, and ext4 does not flush on a
         // rename over it (a warm rebuild then costs no disk sync at all).
         let unchanged = same_bytes(staged, &dest);
-        if unchanged && previous.as_ref() == Some(artifact) {
+        let sbom_dest = sbom_path(&dest);
+        let old_sbom = std::fs::read(&sbom_dest).ok();
+        if unchanged && previous.as_ref() == Some(artifact) && old_sbom.as_deref() == sbom {
             let _ = std::fs::remove_file(staged);
             return Ok(dest);
         }
         let journal = Journal {
             new: artifact.clone(),
             previous,
+            sbom: sbom.map(sha256_hex),
         };
         write_atomic(
             &self.temps,
             &self.root.join(JOURNAL),
             &serde_json::to_vec(&journal).expect("journal serialises"),
         )?;
+        match sbom {
+            Some(bytes) => write_if_changed(&sbom_dest, bytes, &self.temps)?,
+            None if old_sbom.is_some() => {
+                std::fs::remove_file(&sbom_dest).map_err(Error::io("cannot remove", &sbom_dest))?
+            }
+            None => {}
+        }
         if unchanged {
             let _ = std::fs::remove_file(staged);
         } else {
@@ -376,12 +425,13 @@ mod tests {
         let old = artifact("x86_64/hello", &sha256_hex(b"old"));
         let staged = dist.root().join("staged");
         std::fs::write(&staged, b"old").unwrap();
-        dist.install(&staged, &old).unwrap();
+        dist.install(&staged, &old, None).unwrap();
         let new = artifact("x86_64/hello", &sha256_hex(b"new"));
         // Killed after the rename, before the records: the new file wins.
         let journal = Journal {
             new: new.clone(),
             previous: Some(old.clone()),
+            sbom: None,
         };
         std::fs::write(
             dist.root().join(JOURNAL),
@@ -396,6 +446,7 @@ mod tests {
         let journal = Journal {
             new: artifact("x86_64/hello", &sha256_hex(b"newer")),
             previous: Some(new.clone()),
+            sbom: None,
         };
         std::fs::write(
             dist.root().join(JOURNAL),
@@ -417,6 +468,7 @@ mod tests {
         let journal = Journal {
             new: artifact("x86_64/../../victim", "00"),
             previous: None,
+            sbom: None,
         };
         std::fs::write(
             dist.root().join(JOURNAL),

@@ -149,6 +149,10 @@ pub(crate) struct BuildArgs {
     #[arg(long)]
     pub(crate) no_strip: bool,
 
+    /// Write no SPDX SBOM beside each artifact (dist/<target>/<name>.spdx.json)
+    #[arg(long)]
+    pub(crate) no_sbom: bool,
+
     #[command(flatten)]
     pub(crate) libs: LibArgs,
 
@@ -341,6 +345,10 @@ pub(crate) struct ProjectArgs {
     /// warning
     #[arg(long)]
     pub(crate) strict: bool,
+
+    /// Write no SPDX SBOM beside each artifact (overrides the file's `sbom`)
+    #[arg(long)]
+    pub(crate) no_sbom: bool,
 }
 
 #[derive(Debug, Args)]
@@ -352,6 +360,10 @@ pub(crate) struct VerifyArgs {
     /// Expected target (default: whatever the ELF header says, checked for being static)
     #[arg(short = 't', long = "target", value_name = "TARGET")]
     pub(crate) target: Option<String>,
+
+    /// Also check each file's sha256 against its SBOM (FILE.spdx.json)
+    #[arg(long)]
+    pub(crate) sbom: bool,
 }
 
 #[derive(Debug, Subcommand)]

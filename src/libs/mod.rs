@@ -97,6 +97,9 @@ pub(crate) struct LibOutcome {
     /// Whether a project's programs were linked stripped (`strip`, the default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) stripped: Option<bool>,
+    /// What an SBOM says of it.
+    #[serde(skip)]
+    pub(crate) component: crate::sbom::Component,
 }
 
 impl LibOutcome {
@@ -129,6 +132,23 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// Per target, the libraries a program linked with this set is made with (vendored
+    /// projects apart: their programs are their own artifacts).
+    pub(crate) fn components(&self) -> Vec<(Target, Vec<crate::sbom::Component>)> {
+        self.link_sets
+            .iter()
+            .map(|(target, _)| {
+                let linked = self
+                    .outcomes
+                    .iter()
+                    .filter(|o| o.target == *target && o.stripped.is_none())
+                    .map(|o| o.component.clone())
+                    .collect();
+                (*target, linked)
+            })
+            .collect()
+    }
+
     pub(crate) fn link_set(&self, target: Target) -> Option<&LinkSet> {
         self.link_sets
             .iter()
@@ -414,6 +434,28 @@ fn outcome(job: &LibBuild, state: LibState) -> LibOutcome {
             .is_project()
             .then(|| vendor::install_root(&job.prefix)),
         stripped: job.recipe.is_project().then_some(job.recipe.strip),
+        component: component(job),
+    }
+}
+
+fn component(job: &LibBuild) -> crate::sbom::Component {
+    let recipe = &job.recipe;
+    crate::sbom::Component {
+        name: recipe.name.clone(),
+        version: recipe.version.clone(),
+        license: recipe.license.clone(),
+        sources: recipe
+            .sources
+            .iter()
+            .map(|s| crate::sbom::Source {
+                url: s.urls.first().cloned(),
+                sha256: s.sha256.clone(),
+            })
+            .collect(),
+        recipe_sha256: crate::sys::hash::sha256_hex(
+            &serde_json::to_vec(recipe).expect("a recipe serialises"),
+        ),
+        tree_sha256: (!job.content.is_empty()).then(|| job.content.clone()),
     }
 }
 

@@ -115,7 +115,17 @@ pub(crate) fn finish_target(
             machine: verify::machine_name(target.elf().machine),
         },
     };
-    let path = dist.install(&staged, &artifact)?;
+    let sbom = dist.sbom_plan().map(|plan| {
+        let subject = crate::sbom::Subject {
+            name,
+            target,
+            sha256: &artifact.sha256,
+            tool: &artifact.toolchain,
+            tool_version: &artifact.toolchain_version,
+        };
+        crate::sbom::spdx::document(&subject, plan.components(name, target), plan.epoch)
+    });
+    let path = dist.install(&staged, &artifact, sbom.as_deref())?;
     Ok(Built {
         target,
         path,

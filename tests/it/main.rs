@@ -11,6 +11,7 @@ mod image_trust;
 mod install;
 mod libs;
 mod project;
+mod sbom;
 mod strip;
 mod support;
 mod trust;

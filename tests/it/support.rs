@@ -214,6 +214,8 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
     sums.sort();
     assert_eq!(listed, sums, "manifest.json and SHA256SUMS disagree");
     let mut files = Vec::new();
+    // An SBOM sits beside its artifact and must describe the bytes there.
+    let mut sboms = Vec::new();
     for target in std::fs::read_dir(dist).unwrap().flatten() {
         let name = target.file_name().to_string_lossy().into_owned();
         if !target.file_type().unwrap().is_dir()
@@ -223,6 +225,11 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
         }
         for file in std::fs::read_dir(target.path()).unwrap().flatten() {
             let bytes = std::fs::read(file.path()).unwrap();
+            let file_name = file.file_name().to_string_lossy().into_owned();
+            if let Some(artifact) = file_name.strip_suffix(".spdx.json") {
+                sboms.push((format!("{name}/{artifact}"), bytes));
+                continue;
+            }
             files.push((
                 format!("{name}/{}", file.file_name().to_string_lossy()),
                 muslbuild::sys::hash::sha256_hex(&bytes),
@@ -234,11 +241,35 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
         listed, files,
         "the files in dist/ are not what manifest.json lists"
     );
+    for (artifact, bytes) in sboms {
+        let recorded = sbom_artifact_sha256(&bytes);
+        assert!(
+            files
+                .iter()
+                .any(|(path, sha)| *path == artifact && *sha == recorded),
+            "{artifact}.spdx.json describes sha256 {recorded}, not a file in dist/"
+        );
+    }
     assert!(
         !dist.join(".muslbuild-journal").exists(),
         "an unsettled transaction is left in dist/"
     );
     listed.len()
+}
+
+/// The artifact's sha256 as an SBOM muslbuild wrote records it.
+pub fn sbom_artifact_sha256(document: &[u8]) -> String {
+    let doc: serde_json::Value = serde_json::from_slice(document).expect("an SBOM is JSON");
+    let artifact = doc["packages"]
+        .as_array()
+        .expect("an SBOM has packages")
+        .iter()
+        .find(|p| p["primaryPackagePurpose"] == "APPLICATION" && p["checksums"].is_array())
+        .expect("an SBOM describes its artifact");
+    artifact["checksums"][0]["checksumValue"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// How long a test waits for an event (a file appearing, a process ending) before it

