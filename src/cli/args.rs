@@ -153,6 +153,10 @@ pub(crate) struct BuildArgs {
     #[arg(long)]
     pub(crate) no_sbom: bool,
 
+    /// Who supplies the artifacts, for their SBOMs: `Organization: NAME` or `Person: NAME`
+    #[arg(long, value_name = "WHO")]
+    pub(crate) sbom_supplier: Option<String>,
+
     #[command(flatten)]
     pub(crate) libs: LibArgs,
 
@@ -257,6 +261,9 @@ pub(crate) enum Command {
     /// Check that files are static executables of the right architecture
     Verify(VerifyArgs),
 
+    /// Print the SPDX SBOM written beside an artifact (dist/<target>/<name>)
+    Sbom(SbomArgs),
+
     /// Find, probe and list toolchains
     #[command(subcommand)]
     Toolchain(ToolchainCommand),
@@ -349,6 +356,13 @@ pub(crate) struct ProjectArgs {
     /// Write no SPDX SBOM beside each artifact (overrides the file's `sbom`)
     #[arg(long)]
     pub(crate) no_sbom: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SbomArgs {
+    /// The artifact, e.g. dist/aarch64/repl
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -444,6 +444,7 @@ fn component(job: &LibBuild) -> crate::sbom::Component {
         name: recipe.name.clone(),
         version: recipe.version.clone(),
         license: recipe.license.clone(),
+        supplier: recipe.supplier.clone(),
         sources: recipe
             .sources
             .iter()

@@ -149,6 +149,10 @@ pub(crate) struct Recipe {
     /// part of the cache key, and the license changes nothing in the build.
     #[serde(default, skip_serializing)]
     pub(crate) license: Option<String>,
+    /// Who supplies the source, as SPDX writes it (`Organization: …`, `Person: …`); for
+    /// the SBOM, and outside the key for the same reason.
+    #[serde(default, skip_serializing)]
+    pub(crate) supplier: Option<String>,
     pub(crate) build: BuildSystem,
     #[serde(default)]
     pub(crate) deps: Vec<String>,
@@ -396,6 +400,7 @@ pub(crate) fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         version: unversioned(),
         description: format!("vendored from {}", dir.display()),
         license: None,
+        supplier: None,
         build,
         deps: Vec::new(),
         sources: Vec::new(),

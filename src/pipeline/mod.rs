@@ -122,6 +122,7 @@ pub(crate) fn finish_target(
             sha256: &artifact.sha256,
             tool: &artifact.toolchain,
             tool_version: &artifact.toolchain_version,
+            supplier: plan.supplier.as_deref(),
         };
         crate::sbom::spdx::document(&subject, plan.components(name, target), plan.epoch)
     });

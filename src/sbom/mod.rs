@@ -19,6 +19,8 @@ pub(crate) struct Component {
     pub(crate) version: String,
     /// An SPDX license expression; `None` is written `NOASSERTION`.
     pub(crate) license: Option<String>,
+    /// `Organization: …` or `Person: …`; `None` is written `NOASSERTION`.
+    pub(crate) supplier: Option<String>,
     pub(crate) sources: Vec<Source>,
     /// sha256 of the recipe as muslbuild keys it.
     pub(crate) recipe_sha256: String,
@@ -38,6 +40,8 @@ pub(crate) struct Source {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
     pub(crate) epoch: u64,
+    /// Who supplies the artifacts (`--sbom-supplier`); only the user can say.
+    pub(crate) supplier: Option<String>,
     linked: BTreeMap<String, Vec<(Target, Vec<Component>)>>,
 }
 
@@ -45,6 +49,7 @@ impl Plan {
     pub(crate) fn new(epoch: u64) -> Plan {
         Plan {
             epoch,
+            supplier: None,
             linked: BTreeMap::new(),
         }
     }
@@ -73,6 +78,20 @@ pub(crate) struct Subject<'a> {
     /// The manifest's `toolchain` and `toolchain_version`.
     pub(crate) tool: &'a str,
     pub(crate) tool_version: &'a str,
+    pub(crate) supplier: Option<&'a str>,
+}
+
+/// Checks a supplier as SPDX writes one; returns why it is refused.
+pub(crate) fn check_supplier(text: &str) -> std::result::Result<(), String> {
+    let who = text
+        .strip_prefix("Organization: ")
+        .or_else(|| text.strip_prefix("Person: "));
+    match who {
+        Some(name) if !name.trim().is_empty() && !name.contains('\n') => Ok(()),
+        _ => Err(format!(
+            "`{text}` is not `Organization: NAME` or `Person: NAME`"
+        )),
+    }
 }
 
 /// The artifact's sha256 as its SBOM records it (`verify --sbom`), or `None` when the

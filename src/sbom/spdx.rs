@@ -57,7 +57,7 @@ fn artifact(subject: &Subject<'_>) -> Value {
         "name": subject.name,
         // An artifact has no release number of its own: its content names it.
         "versionInfo": format!("sha256:{}", subject.sha256),
-        "supplier": NOASSERTION,
+        "supplier": subject.supplier.unwrap_or(NOASSERTION),
         "downloadLocation": NOASSERTION,
         "filesAnalyzed": false,
         "primaryPackagePurpose": "APPLICATION",
@@ -70,11 +70,18 @@ fn artifact(subject: &Subject<'_>) -> Value {
 }
 
 fn toolchain(subject: &Subject<'_>) -> Value {
-    let mut package = json!({
+    // Who makes the compiler each provider runs; a `--cc` override could be anything.
+    let supplier = match subject.tool {
+        "zig" => "Organization: Zig Software Foundation",
+        "musl-gcc" | "musl-cross" => "Organization: GNU Project",
+        "go" | "go+cgo" => "Organization: Google LLC",
+        _ => NOASSERTION,
+    };
+    json!({
         "SPDXID": TOOLCHAIN_ID,
         "name": subject.tool,
         "versionInfo": subject.tool_version,
-        "supplier": NOASSERTION,
+        "supplier": supplier,
         "downloadLocation": NOASSERTION,
         "filesAnalyzed": false,
         "primaryPackagePurpose": "APPLICATION",
@@ -82,12 +89,14 @@ fn toolchain(subject: &Subject<'_>) -> Value {
         "licenseConcluded": NOASSERTION,
         "licenseDeclared": NOASSERTION,
         "copyrightText": NOASSERTION,
-    });
-    if subject.tool == "zig" {
-        package["externalRefs"] =
-            json!([purl(&format!("pkg:pypi/ziglang@{}", subject.tool_version))]);
-    }
-    package
+        // Not `pkg:pypi/ziglang`: the tail knows the provider and version, not whether
+        // this zig came from the wheel or from PATH.
+        "externalRefs": [purl(&format!(
+            "pkg:generic/{}@{}",
+            percent_encode(subject.tool),
+            percent_encode(subject.tool_version)
+        ))],
+    })
 }
 
 fn libc() -> Value {
@@ -95,11 +104,11 @@ fn libc() -> Value {
         "SPDXID": LIBC_ID,
         "name": "musl",
         "versionInfo": NOASSERTION,
-        "supplier": NOASSERTION,
+        "supplier": "Person: Rich Felker",
         "downloadLocation": "https://musl.libc.org/",
         "filesAnalyzed": false,
         "primaryPackagePurpose": "LIBRARY",
-        "licenseConcluded": NOASSERTION,
+        "licenseConcluded": "MIT",
         "licenseDeclared": "MIT",
         "copyrightText": NOASSERTION,
         "externalRefs": [purl("pkg:generic/musl")],
@@ -129,7 +138,7 @@ fn library(id: &str, component: &Component) -> Value {
         "SPDXID": id,
         "name": component.name,
         "versionInfo": component.version,
-        "supplier": NOASSERTION,
+        "supplier": component.supplier.as_deref().unwrap_or(NOASSERTION),
         "downloadLocation": url.unwrap_or(NOASSERTION),
         "filesAnalyzed": false,
         "primaryPackagePurpose": "LIBRARY",
@@ -186,6 +195,7 @@ mod tests {
             sha256: "ab",
             tool: "zig",
             tool_version: "0.17.1",
+            supplier: None,
         }
     }
 
@@ -195,6 +205,7 @@ mod tests {
             name: "zlib".into(),
             version: "1.3.1".into(),
             license: Some("Zlib".into()),
+            supplier: None,
             sources: vec![Source {
                 url: Some("https://example.org/z lib.tar.gz".into()),
                 sha256: "cd".into(),
@@ -208,7 +219,7 @@ mod tests {
         assert!(text.contains(
             "pkg:generic/zlib@1.3.1?download_url=https%3A%2F%2Fexample.org%2Fz%20lib.tar.gz"
         ));
-        assert!(text.contains("pkg:pypi/ziglang@0.17.1"));
+        assert!(text.contains("pkg:generic/zig@0.17.1"));
         assert!(text.contains("1970-01-01T00:00:00Z"));
         assert_eq!(recorded_sha256(&a).as_deref(), Some("ab"));
         let other = document(&subject(), &[], 0);

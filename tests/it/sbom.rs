@@ -24,6 +24,24 @@ fn validate(sbom: &Path) {
     );
 }
 
+/// The NTIA minimum elements, as the NTIA's conformance checker reports them.
+fn assert_ntia_conformant(sbom: &Path) {
+    let checker = require("ntia-checker", "pip ntia-conformance-checker");
+    let output = std::process::Command::new(checker)
+        .args(["-r", "json"])
+        .arg(sbom)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("ntia-checker printed no JSON ({e}): {}", stderr(&output)));
+    assert_eq!(
+        report["isNtiaConformant"],
+        true,
+        "{} misses NTIA minimum elements: {report:#}",
+        sbom.display()
+    );
+}
+
 fn hello_sbom(env: &TestEnv) -> PathBuf {
     std::fs::copy(example("hello.c"), env.path().join("hello.c")).unwrap();
     success(env.muslbuild().args(["--target", "x86_64", "hello.c"]));
@@ -98,6 +116,8 @@ fn a_readline_program_names_its_libraries_on_three_targets() {
                 "musl-gcc",
                 "--lib",
                 "readline",
+                "--sbom-supplier",
+                "Organization: Example Inc.",
                 "--source-dir",
             ])
             .arg(&sources)
@@ -106,6 +126,7 @@ fn a_readline_program_names_its_libraries_on_three_targets() {
     for target in ["x86_64", "aarch64", "armv7"] {
         let sbom = env.path().join(format!("dist/{target}/repl.spdx.json"));
         validate(&sbom);
+        assert_ntia_conformant(&sbom);
         let text = std::fs::read_to_string(&sbom).unwrap();
         for purl in ["pkg:generic/readline@8.2", "pkg:generic/ncurses@6.4"] {
             assert!(text.contains(purl), "{target}: no {purl} in {text}");
@@ -113,4 +134,36 @@ fn a_readline_program_names_its_libraries_on_three_targets() {
         assert!(text.contains("\"STATIC_LINK\""), "{target}: {text}");
     }
     assert_dist_consistent(&env.path().join("dist"));
+}
+
+#[test]
+fn sbom_prints_the_document_and_refuses_what_has_none() {
+    let env = TestEnv::new();
+    let sbom = hello_sbom(&env);
+    let output = success(env.muslbuild().args(["sbom", "dist/x86_64/hello"]));
+    assert_eq!(output.stdout, std::fs::read(&sbom).unwrap());
+    let output = env.muslbuild().args(["sbom", "hello.c"]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("help:"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_supplier_not_in_spdx_form_is_a_usage_error() {
+    let env = TestEnv::new();
+    std::fs::copy(example("hello.c"), env.path().join("hello.c")).unwrap();
+    let output = env
+        .muslbuild()
+        .args(["--sbom-supplier", "Example Inc.", "hello.c"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("Organization: NAME"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(
+        !env.path().join("dist").exists(),
+        "dist/ written before the check"
+    );
 }

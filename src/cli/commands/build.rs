@@ -29,6 +29,14 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
             "add --run to run each artifact with them",
         ));
     }
+    if let Some(supplier) = &args.sbom_supplier {
+        crate::sbom::check_supplier(supplier).map_err(|why| {
+            Error::usage(
+                format!("--sbom-supplier {why}"),
+                "write it as SPDX does, e.g. --sbom-supplier 'Organization: Example Inc.'",
+            )
+        })?;
+    }
     let targets = checks::targets(&args.targets)?;
     let request = checks::toolchain_request(&args.toolchain)?;
     let is_go = args
@@ -384,6 +392,7 @@ fn sbom_plan(
         return None;
     }
     let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
+    plan.supplier = args.sbom_supplier.clone();
     if let Some(prepared) = libraries {
         plan.add(name, prepared.components());
     }
