@@ -460,6 +460,36 @@ mod tests {
     }
 
     #[test]
+    fn an_sbom_whose_artifact_did_not_land_is_removed_by_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist"), &Ctx::for_tests(dir.path())).unwrap();
+        let old = artifact("x86_64/hello", &sha256_hex(b"old"));
+        let staged = dist.root().join("staged");
+        std::fs::write(&staged, b"old").unwrap();
+        dist.install(&staged, &old, Some(b"old sbom")).unwrap();
+        let sbom = dist.root().join("x86_64/hello.spdx.json");
+        assert_eq!(std::fs::read(&sbom).unwrap(), b"old sbom");
+        // Killed after the SBOM's rename, before the artifact's.
+        let journal = Journal {
+            new: artifact("x86_64/hello", &sha256_hex(b"new")),
+            previous: Some(old.clone()),
+            sbom: Some(sha256_hex(b"new sbom")),
+        };
+        std::fs::write(
+            dist.root().join(JOURNAL),
+            serde_json::to_vec(&journal).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(&sbom, b"new sbom").unwrap();
+        drop(lock(dist.root(), &dist.temps).unwrap());
+        assert_eq!(dist.read_manifest().artifacts, vec![old]);
+        assert!(
+            !sbom.exists(),
+            "an SBOM of bytes that are not there was kept"
+        );
+    }
+
+    #[test]
     fn a_forged_journal_touches_nothing_outside_the_entries() {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("victim");

@@ -44,6 +44,11 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
         {
             report.ok = false;
             report.problems.push(problem);
+            if report.help.is_empty() {
+                report.help =
+                    "rebuild it (muslbuild writes the SBOM with the artifact), or find out what changed the file"
+                        .into();
+            }
         }
         reports.push(report);
     }
