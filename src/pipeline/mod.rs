@@ -124,7 +124,12 @@ pub(crate) fn finish_target(
             tool_version: &artifact.toolchain_version,
             supplier: plan.supplier.as_deref(),
         };
-        crate::sbom::spdx::document(&subject, plan.components(name, target), plan.epoch)
+        crate::sbom::spdx::document(
+            &subject,
+            plan.sources(name),
+            plan.components(name, target),
+            plan.epoch,
+        )
     });
     let path = dist.install(&staged, &artifact, sbom.as_deref())?;
     Ok(Built {

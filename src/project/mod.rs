@@ -291,6 +291,7 @@ fn build(
         let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
         for (c, prepared) in project.c.iter().zip(&c_libraries) {
             plan.add(&c.program.name, prepared_components(prepared.as_ref()));
+            plan.add_sources(&c.program.name, &c.program.sources, &project.root);
         }
         for (g, prepared) in go_programs.iter().zip(&go_libraries) {
             plan.add(&g.program.name, prepared_components(prepared.as_ref()));

@@ -6,6 +6,7 @@
 pub(crate) mod spdx;
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use crate::target::Target;
 
@@ -43,6 +44,15 @@ pub(crate) struct Plan {
     /// Who supplies the artifacts (`--sbom-supplier`); only the user can say.
     pub(crate) supplier: Option<String>,
     linked: BTreeMap<String, Vec<(Target, Vec<Component>)>>,
+    sources: BTreeMap<String, Vec<SourceFile>>,
+}
+
+/// A source file an artifact is compiled from: its path as the user names it (relative
+/// to the folder the build runs in, so two folders give the same document) and sha256.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SourceFile {
+    pub(crate) name: String,
+    pub(crate) sha256: String,
 }
 
 impl Plan {
@@ -51,6 +61,7 @@ impl Plan {
             epoch,
             supplier: None,
             linked: BTreeMap::new(),
+            sources: BTreeMap::new(),
         }
     }
 
@@ -60,6 +71,31 @@ impl Plan {
             .entry(name.to_string())
             .or_default()
             .extend(per_target);
+    }
+
+    /// Records the source files artifact `name` is compiled from (`root`: the folder
+    /// their names are written relative to). An unreadable file is left out: the
+    /// compiler is about to say why.
+    pub(crate) fn add_sources(&mut self, name: &str, files: &[PathBuf], root: &Path) {
+        let list = files
+            .iter()
+            .filter_map(|file| {
+                let bytes = std::fs::read(file).ok()?;
+                let name = match file.strip_prefix(root) {
+                    Ok(inside) => format!("./{}", inside.display()),
+                    Err(_) => file.display().to_string(),
+                };
+                Some(SourceFile {
+                    name,
+                    sha256: crate::sys::hash::sha256_hex(&bytes),
+                })
+            })
+            .collect();
+        self.sources.insert(name.to_string(), list);
+    }
+
+    pub(crate) fn sources(&self, name: &str) -> &[SourceFile] {
+        self.sources.get(name).map_or(&[], Vec::as_slice)
     }
 
     pub(crate) fn components(&self, name: &str, target: Target) -> &[Component] {

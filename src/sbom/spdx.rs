@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Component, Subject};
+use super::{Component, SourceFile, Subject};
 use crate::sys::hash::sha256_hex;
 use crate::sys::time::rfc3339;
 
@@ -14,13 +14,23 @@ const LIBC_ID: &str = "SPDXRef-Package-libc";
 const NOASSERTION: &str = "NOASSERTION";
 
 /// The document's bytes (pretty JSON and a final newline).
-pub(crate) fn document(subject: &Subject<'_>, components: &[Component], epoch: u64) -> Vec<u8> {
+pub(crate) fn document(
+    subject: &Subject<'_>,
+    sources: &[SourceFile],
+    components: &[Component],
+    epoch: u64,
+) -> Vec<u8> {
     let mut packages = vec![artifact(subject), toolchain(subject), libc()];
     let mut relationships = vec![
         relation("SPDXRef-DOCUMENT", "DESCRIBES", ARTIFACT_ID),
         relation(TOOLCHAIN_ID, "BUILD_TOOL_OF", ARTIFACT_ID),
         relation(ARTIFACT_ID, "STATIC_LINK", LIBC_ID),
     ];
+    for (i, source) in sources.iter().enumerate() {
+        let id = format!("SPDXRef-Package-source-{i}");
+        packages.push(source_file(&id, source, subject.supplier));
+        relationships.push(relation(ARTIFACT_ID, "GENERATED_FROM", &id));
+    }
     for (i, component) in components.iter().enumerate() {
         let id = format!("SPDXRef-Package-lib-{i}");
         packages.push(library(&id, component));
@@ -66,6 +76,25 @@ fn artifact(subject: &Subject<'_>) -> Value {
         "licenseConcluded": NOASSERTION,
         "licenseDeclared": NOASSERTION,
         "copyrightText": NOASSERTION,
+    })
+}
+
+/// A source file, as a package: SPDX 2.3 files must carry a SHA-1, which muslbuild does
+/// not compute.
+fn source_file(id: &str, source: &SourceFile, supplier: Option<&str>) -> Value {
+    json!({
+        "SPDXID": id,
+        "name": source.name,
+        "versionInfo": format!("sha256:{}", source.sha256),
+        "supplier": supplier.unwrap_or(NOASSERTION),
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "SOURCE",
+        "checksums": [{"algorithm": "SHA256", "checksumValue": source.sha256}],
+        "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION,
+        "copyrightText": NOASSERTION,
+        "externalRefs": [purl(&format!("pkg:generic/{}@sha256:{}", percent_encode(&source.name), source.sha256))],
     })
 }
 
@@ -213,8 +242,8 @@ mod tests {
             recipe_sha256: "ef".into(),
             tree_sha256: None,
         };
-        let a = document(&subject(), std::slice::from_ref(&lib), 0);
-        assert_eq!(a, document(&subject(), std::slice::from_ref(&lib), 0));
+        let a = document(&subject(), &[], std::slice::from_ref(&lib), 0);
+        assert_eq!(a, document(&subject(), &[], std::slice::from_ref(&lib), 0));
         let text = String::from_utf8(a.clone()).unwrap();
         assert!(text.contains(
             "pkg:generic/zlib@1.3.1?download_url=https%3A%2F%2Fexample.org%2Fz%20lib.tar.gz"
@@ -222,7 +251,7 @@ mod tests {
         assert!(text.contains("pkg:generic/zig@0.17.1"));
         assert!(text.contains("1970-01-01T00:00:00Z"));
         assert_eq!(recorded_sha256(&a).as_deref(), Some("ab"));
-        let other = document(&subject(), &[], 0);
+        let other = document(&subject(), &[], &[], 0);
         assert_ne!(a, other, "the namespace follows the content");
     }
 }

@@ -53,6 +53,11 @@ fn a_c_hello_gets_a_valid_sbom_the_same_from_two_folders() {
     let (a, b) = (TestEnv::new(), TestEnv::new());
     let (first, second) = (hello_sbom(&a), hello_sbom(&b));
     validate(&first);
+    let text = std::fs::read_to_string(&first).unwrap();
+    assert!(
+        text.contains("\"./hello.c\"") && text.contains("\"GENERATED_FROM\""),
+        "the SBOM does not name the source it was compiled from: {text}"
+    );
     assert_eq!(
         std::fs::read(&first).unwrap(),
         std::fs::read(&second).unwrap(),

@@ -161,8 +161,12 @@ fn build_c(
     let sources = c_sources(&args.inputs, ctx)?;
     let program = c_program(args, sources, ctx)?;
     let libraries = prepare_libraries(lib_options, targets, request, ctx)?;
-    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?
-        .with_sbom(sbom_plan(args, &program.name, libraries.as_ref(), ctx));
+    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?.with_sbom(
+        sbom_plan(args, &program.name, libraries.as_ref(), ctx).map(|mut plan| {
+            plan.add_sources(&program.name, &program.sources, &ctx.env.cwd);
+            plan
+        }),
+    );
     let results = c_pipeline::build_c(
         &CBuild {
             program: &program,
