@@ -116,6 +116,13 @@ pub(crate) fn finish_target(
         },
     };
     let sbom = dist.sbom_plan().map(|plan| {
+        // A Go program names its modules itself; reading them costs no process.
+        let go = artifact
+            .toolchain
+            .starts_with("go")
+            .then(|| std::fs::read(&staged).ok())
+            .flatten()
+            .and_then(|elf| crate::sbom::gobuild::read(&elf));
         let subject = crate::sbom::Subject {
             name,
             target,
@@ -128,6 +135,7 @@ pub(crate) fn finish_target(
             &subject,
             plan.sources(name),
             plan.components(name, target),
+            go.as_ref(),
             plan.epoch,
         )
     });

@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use super::gobuild::{GoBuildInfo, GoModule};
 use super::{Component, SourceFile, Subject};
 use crate::sys::hash::sha256_hex;
 use crate::sys::time::rfc3339;
@@ -18,6 +19,7 @@ pub(crate) fn document(
     subject: &Subject<'_>,
     sources: &[SourceFile],
     components: &[Component],
+    go: Option<&GoBuildInfo>,
     epoch: u64,
 ) -> Vec<u8> {
     let mut packages = vec![artifact(subject), toolchain(subject), libc()];
@@ -30,6 +32,18 @@ pub(crate) fn document(
         let id = format!("SPDXRef-Package-source-{i}");
         packages.push(source_file(&id, source, subject.supplier));
         relationships.push(relation(ARTIFACT_ID, "GENERATED_FROM", &id));
+    }
+    if let Some(go) = go {
+        if let Some(main) = &go.main {
+            let id = "SPDXRef-Package-go-main";
+            packages.push(go_module(id, main, subject.supplier));
+            relationships.push(relation(ARTIFACT_ID, "GENERATED_FROM", id));
+        }
+        for (i, dep) in go.deps.iter().enumerate() {
+            let id = format!("SPDXRef-Package-go-{i}");
+            packages.push(go_module(&id, dep, None));
+            relationships.push(relation(ARTIFACT_ID, "STATIC_LINK", &id));
+        }
     }
     for (i, component) in components.iter().enumerate() {
         let id = format!("SPDXRef-Package-lib-{i}");
@@ -96,6 +110,32 @@ fn source_file(id: &str, source: &SourceFile, supplier: Option<&str>) -> Value {
         "copyrightText": NOASSERTION,
         "externalRefs": [purl(&format!("pkg:generic/{}@sha256:{}", percent_encode(&source.name), source.sha256))],
     })
+}
+
+/// A Go module from the build info, with its `pkg:golang` purl and `go.sum` hash.
+fn go_module(id: &str, module: &GoModule, supplier: Option<&str>) -> Value {
+    let path: Vec<String> = module.path.split('/').map(percent_encode).collect();
+    let mut package = json!({
+        "SPDXID": id,
+        "name": module.path,
+        "versionInfo": module.version,
+        "supplier": supplier.unwrap_or(NOASSERTION),
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "LIBRARY",
+        "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION,
+        "copyrightText": NOASSERTION,
+        "externalRefs": [purl(&format!(
+            "pkg:golang/{}@{}",
+            path.join("/"),
+            percent_encode(&module.version)
+        ))],
+    });
+    if let Some(sum) = module.sum.as_deref().filter(|s| !s.is_empty()) {
+        package["comment"] = json!(format!("go.sum: {sum}"));
+    }
+    package
 }
 
 fn toolchain(subject: &Subject<'_>) -> Value {
@@ -242,8 +282,11 @@ mod tests {
             recipe_sha256: "ef".into(),
             tree_sha256: None,
         };
-        let a = document(&subject(), &[], std::slice::from_ref(&lib), 0);
-        assert_eq!(a, document(&subject(), &[], std::slice::from_ref(&lib), 0));
+        let a = document(&subject(), &[], std::slice::from_ref(&lib), None, 0);
+        assert_eq!(
+            a,
+            document(&subject(), &[], std::slice::from_ref(&lib), None, 0)
+        );
         let text = String::from_utf8(a.clone()).unwrap();
         assert!(text.contains(
             "pkg:generic/zlib@1.3.1?download_url=https%3A%2F%2Fexample.org%2Fz%20lib.tar.gz"
@@ -251,7 +294,7 @@ mod tests {
         assert!(text.contains("pkg:generic/zig@0.17.1"));
         assert!(text.contains("1970-01-01T00:00:00Z"));
         assert_eq!(recorded_sha256(&a).as_deref(), Some("ab"));
-        let other = document(&subject(), &[], &[], 0);
+        let other = document(&subject(), &[], &[], None, 0);
         assert_ne!(a, other, "the namespace follows the content");
     }
 }

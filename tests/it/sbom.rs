@@ -172,3 +172,28 @@ fn a_supplier_not_in_spdx_form_is_a_usage_error() {
         "dist/ written before the check"
     );
 }
+
+#[test]
+fn a_go_program_names_its_modules_from_its_build_info() {
+    let env = TestEnv::new();
+    let output = success(
+        env.muslbuild()
+            .env("GOPROXY", "off")
+            .env("GOTOOLCHAIN", "local")
+            .env_remove("GOFLAGS")
+            .current_dir(example("go/vendored"))
+            .arg("--out-dir")
+            .arg(env.path().join("dist"))
+            .args(["--target", "x86_64", "./cmd/greeter"]),
+    );
+    let sbom = env.path().join("dist/x86_64/greeter.spdx.json");
+    validate(&sbom);
+    let text = std::fs::read_to_string(&sbom).unwrap();
+    for purl in [
+        "pkg:golang/example.com/greet@v0.1.0",
+        "pkg:golang/example.com/vendored@%28devel%29",
+    ] {
+        assert!(text.contains(purl), "no {purl} in {text}\n{}", stderr(&output));
+    }
+    assert_dist_consistent(&env.path().join("dist"));
+}
