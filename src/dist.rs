@@ -54,9 +54,9 @@ pub(crate) fn check_name(name: &str) -> std::result::Result<(), String> {
 struct Journal {
     new: Artifact,
     previous: Option<Artifact>,
-    /// The sha256 of the SBOM written beside the new entry, if one is.
+    /// The sha256 of each record (SBOM, provenance) written beside the new entry.
     #[serde(default)]
-    sbom: Option<String>,
+    sidecars: Vec<String>,
 }
 
 /// The exclusive lock on a dist folder (released on drop).
@@ -93,14 +93,19 @@ fn recover(root: &Path, temps: &Temps) -> Result<()> {
         let path = root.join(&journal.new.path);
         let actual = std::fs::read(&path).ok().map(|b| sha256_hex(&b));
         manifest.artifacts.retain(|a| a.path != journal.new.path);
-        // The SBOM is renamed in before the artifact: unless the new artifact is in
-        // place, an SBOM with the new one's bytes describes a file that is not there.
-        let sbom_path = sbom_path(&path);
-        let sbom_is_new = std::fs::read(&sbom_path)
-            .ok()
-            .is_some_and(|b| journal.sbom.as_deref() == Some(sha256_hex(&b).as_str()));
-        if sbom_is_new && actual.as_deref() != Some(journal.new.sha256.as_str()) {
-            std::fs::remove_file(&sbom_path).map_err(Error::io("cannot remove", &sbom_path))?;
+        // The records beside it are renamed in before the artifact: unless the new
+        // artifact is in place, one with the new records' bytes describes a file that is
+        // not there.
+        if actual.as_deref() != Some(journal.new.sha256.as_str()) {
+            for suffix in crate::sbom::SUFFIXES {
+                let record = sidecar_path(&path, suffix);
+                let is_new = std::fs::read(&record)
+                    .ok()
+                    .is_some_and(|b| journal.sidecars.contains(&sha256_hex(&b)));
+                if is_new {
+                    std::fs::remove_file(&record).map_err(Error::io("cannot remove", &record))?;
+                }
+            }
         }
         match actual {
             Some(sha) if sha == journal.new.sha256 => manifest.artifacts.push(journal.new),
@@ -129,8 +134,13 @@ fn entry_path_is_plain(root: &Path, path: &str) -> bool {
 
 /// Where the SBOM of the artifact at `artifact` sits.
 pub(crate) fn sbom_path(artifact: &Path) -> PathBuf {
+    sidecar_path(artifact, crate::sbom::SUFFIX)
+}
+
+/// Where a record about the artifact at `artifact` sits: beside it, `suffix` added.
+fn sidecar_path(artifact: &Path, suffix: &str) -> PathBuf {
     let mut name = artifact.as_os_str().to_os_string();
-    name.push(crate::sbom::SUFFIX);
+    name.push(suffix);
     PathBuf::from(name)
 }
 
@@ -247,14 +257,15 @@ impl Dist {
 
     /// Moves a verified file from staging to `dist/<path>` and records `artifact` in the
     /// manifest and checksums, as one transaction under the dist lock (see the module
-    /// comment): a kill at any point leaves a state the next lock holder settles. `sbom`
-    /// is written beside it in the same transaction (renamed in first); without one, an
-    /// SBOM left from an earlier build is removed, as it no longer describes the file.
+    /// comment): a kill at any point leaves a state the next lock holder settles.
+    /// `sidecars` (suffix, bytes: the SBOM, the provenance) are written beside it in the
+    /// same transaction (renamed in first); one of `sbom::SUFFIXES` left from an earlier
+    /// build and not among them is removed, as it no longer describes the file.
     pub(crate) fn install(
         &self,
         staged: &Path,
         artifact: &Artifact,
-        sbom: Option<&[u8]>,
+        sidecars: &[(&str, Vec<u8>)],
     ) -> Result<PathBuf> {
         let dest = self.root.join(&artifact.path);
         let dir = dest.parent().expect("artifact has a folder");
@@ -269,28 +280,43 @@ impl Dist {
         // An identical file is left alone: its mtime stays, and ext4 does not flush on a
         // rename over it (a warm rebuild then costs no disk sync at all).
         let unchanged = same_bytes(staged, &dest);
-        let sbom_dest = sbom_path(&dest);
-        let old_sbom = std::fs::read(&sbom_dest).ok();
-        if unchanged && previous.as_ref() == Some(artifact) && old_sbom.as_deref() == sbom {
+        // Per known suffix: its path, the bytes to write (if any), the bytes there now.
+        type Record<'a> = (PathBuf, Option<&'a [u8]>, Option<Vec<u8>>);
+        let records: Vec<Record<'_>> = crate::sbom::SUFFIXES
+            .iter()
+            .map(|suffix| {
+                let path = sidecar_path(&dest, suffix);
+                let new = sidecars
+                    .iter()
+                    .find(|(s, _)| s == suffix)
+                    .map(|(_, b)| b.as_slice());
+                let old = std::fs::read(&path).ok();
+                (path, new, old)
+            })
+            .collect();
+        let records_unchanged = records.iter().all(|(_, new, old)| *new == old.as_deref());
+        if unchanged && previous.as_ref() == Some(artifact) && records_unchanged {
             let _ = std::fs::remove_file(staged);
             return Ok(dest);
         }
         let journal = Journal {
             new: artifact.clone(),
             previous,
-            sbom: sbom.map(sha256_hex),
+            sidecars: sidecars.iter().map(|(_, b)| sha256_hex(b)).collect(),
         };
         write_atomic(
             &self.temps,
             &self.root.join(JOURNAL),
             &serde_json::to_vec(&journal).expect("journal serialises"),
         )?;
-        match sbom {
-            Some(bytes) => write_if_changed(&sbom_dest, bytes, &self.temps)?,
-            None if old_sbom.is_some() => {
-                std::fs::remove_file(&sbom_dest).map_err(Error::io("cannot remove", &sbom_dest))?
+        for (path, new, old) in &records {
+            match new {
+                Some(bytes) => write_if_changed(path, bytes, &self.temps)?,
+                None if old.is_some() => {
+                    std::fs::remove_file(path).map_err(Error::io("cannot remove", path))?
+                }
+                None => {}
             }
-            None => {}
         }
         if unchanged {
             let _ = std::fs::remove_file(staged);
@@ -425,13 +451,13 @@ mod tests {
         let old = artifact("x86_64/hello", &sha256_hex(b"old"));
         let staged = dist.root().join("staged");
         std::fs::write(&staged, b"old").unwrap();
-        dist.install(&staged, &old, None).unwrap();
+        dist.install(&staged, &old, &[]).unwrap();
         let new = artifact("x86_64/hello", &sha256_hex(b"new"));
         // Killed after the rename, before the records: the new file wins.
         let journal = Journal {
             new: new.clone(),
             previous: Some(old.clone()),
-            sbom: None,
+            sidecars: Vec::new(),
         };
         std::fs::write(
             dist.root().join(JOURNAL),
@@ -446,7 +472,7 @@ mod tests {
         let journal = Journal {
             new: artifact("x86_64/hello", &sha256_hex(b"newer")),
             previous: Some(new.clone()),
-            sbom: None,
+            sidecars: Vec::new(),
         };
         std::fs::write(
             dist.root().join(JOURNAL),
@@ -466,14 +492,15 @@ mod tests {
         let old = artifact("x86_64/hello", &sha256_hex(b"old"));
         let staged = dist.root().join("staged");
         std::fs::write(&staged, b"old").unwrap();
-        dist.install(&staged, &old, Some(b"old sbom")).unwrap();
+        dist.install(&staged, &old, &[(".spdx.json", b"old sbom".to_vec())])
+            .unwrap();
         let sbom = dist.root().join("x86_64/hello.spdx.json");
         assert_eq!(std::fs::read(&sbom).unwrap(), b"old sbom");
         // Killed after the SBOM's rename, before the artifact's.
         let journal = Journal {
             new: artifact("x86_64/hello", &sha256_hex(b"new")),
             previous: Some(old.clone()),
-            sbom: Some(sha256_hex(b"new sbom")),
+            sidecars: vec![sha256_hex(b"new sbom")],
         };
         std::fs::write(
             dist.root().join(JOURNAL),
@@ -498,7 +525,7 @@ mod tests {
         let journal = Journal {
             new: artifact("x86_64/../../victim", "00"),
             previous: None,
-            sbom: None,
+            sidecars: Vec::new(),
         };
         std::fs::write(
             dist.root().join(JOURNAL),

@@ -115,7 +115,9 @@ pub(crate) fn finish_target(
             machine: verify::machine_name(target.elf().machine),
         },
     };
-    let sbom = dist.sbom_plan().map(|plan| {
+    // The SBOM and provenance, unless they are off (`--no-sbom`, `sbom = false`).
+    let mut sidecars = Vec::new();
+    if let Some(plan) = dist.sbom_plan() {
         // A Go program names its modules itself; reading them costs no process.
         let go = artifact
             .toolchain
@@ -131,15 +133,23 @@ pub(crate) fn finish_target(
             tool_version: &artifact.toolchain_version,
             supplier: plan.supplier.as_deref(),
         };
-        crate::sbom::spdx::document(
-            &subject,
-            plan.sources(name),
-            plan.components(name, target),
-            go.as_ref(),
-            plan.epoch,
-        )
-    });
-    let path = dist.install(&staged, &artifact, sbom.as_deref())?;
+        let (sources, components) = (plan.sources(name), plan.components(name, target));
+        sidecars.push((
+            crate::sbom::SUFFIX,
+            crate::sbom::spdx::document(&subject, sources, components, go.as_ref(), plan.epoch),
+        ));
+        sidecars.push((
+            crate::sbom::PROVENANCE_SUFFIX,
+            crate::sbom::provenance::statement(
+                &subject,
+                sources,
+                components,
+                go.as_ref(),
+                plan.epoch,
+            ),
+        ));
+    }
+    let path = dist.install(&staged, &artifact, &sidecars)?;
     Ok(Built {
         target,
         path,

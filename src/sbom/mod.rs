@@ -4,6 +4,7 @@
 //! process or reads the environment, so the same facts always give the same bytes.
 
 pub(crate) mod gobuild;
+pub(crate) mod provenance;
 pub(crate) mod spdx;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,10 @@ use crate::target::Target;
 
 /// An SBOM sits beside its artifact: `dist/<target>/<name>` + this.
 pub(crate) const SUFFIX: &str = ".spdx.json";
+/// The SLSA provenance statement sits beside it too.
+pub(crate) const PROVENANCE_SUFFIX: &str = ".intoto.json";
+/// Every record written beside an artifact (and removed with `--no-sbom`).
+pub(crate) const SUFFIXES: [&str; 2] = [SUFFIX, PROVENANCE_SUFFIX];
 
 /// A library (or vendored project) an artifact is made with, as its recipe names it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
-//! SBOMs beside the artifacts: checked by the SPDX project's own validator, the same
-//! bytes from two folders, and `verify --sbom` catching an artifact changed after the
-//! build.
+//! SBOMs and provenance beside the artifacts: checked by the SPDX project's own
+//! validator and the NTIA's conformance checker, the same bytes from two folders, and
+//! `verify --sbom` catching an artifact changed after the build.
 
 use std::path::{Path, PathBuf};
 
@@ -63,6 +63,21 @@ fn a_c_hello_gets_a_valid_sbom_the_same_from_two_folders() {
         std::fs::read(&second).unwrap(),
         "the SBOMs of one source built in two folders differ"
     );
+    let provenance = |env: &TestEnv| {
+        std::fs::read(env.path().join("dist/x86_64/hello.intoto.json"))
+            .expect("a provenance statement beside the artifact")
+    };
+    let statement = provenance(&a);
+    assert_eq!(
+        statement,
+        provenance(&b),
+        "the provenance of one source built in two folders differs"
+    );
+    let statement: serde_json::Value = serde_json::from_slice(&statement).unwrap();
+    assert_eq!(
+        statement["predicateType"], "https://slsa.dev/provenance/v1",
+        "{statement:#}"
+    );
     assert_dist_consistent(&a.path().join("dist"));
 }
 
@@ -76,6 +91,10 @@ fn no_sbom_writes_none_and_removes_a_stale_one() {
             .args(["--target", "x86_64", "--no-sbom", "hello.c"]),
     );
     assert!(!sbom.exists(), "--no-sbom left {}", sbom.display());
+    assert!(
+        !env.path().join("dist/x86_64/hello.intoto.json").exists(),
+        "--no-sbom left the provenance"
+    );
     assert_dist_consistent(&env.path().join("dist"));
 }
 
@@ -193,7 +212,11 @@ fn a_go_program_names_its_modules_from_its_build_info() {
         "pkg:golang/example.com/greet@v0.1.0",
         "pkg:golang/example.com/vendored@%28devel%29",
     ] {
-        assert!(text.contains(purl), "no {purl} in {text}\n{}", stderr(&output));
+        assert!(
+            text.contains(purl),
+            "no {purl} in {text}\n{}",
+            stderr(&output)
+        );
     }
     assert_dist_consistent(&env.path().join("dist"));
 }

@@ -214,7 +214,8 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
     sums.sort();
     assert_eq!(listed, sums, "manifest.json and SHA256SUMS disagree");
     let mut files = Vec::new();
-    // An SBOM sits beside its artifact and must describe the bytes there.
+    // An SBOM and a provenance statement sit beside their artifact and must describe the
+    // bytes there.
     let mut sboms = Vec::new();
     for target in std::fs::read_dir(dist).unwrap().flatten() {
         let name = target.file_name().to_string_lossy().into_owned();
@@ -227,7 +228,16 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
             let bytes = std::fs::read(file.path()).unwrap();
             let file_name = file.file_name().to_string_lossy().into_owned();
             if let Some(artifact) = file_name.strip_suffix(".spdx.json") {
-                sboms.push((format!("{name}/{artifact}"), bytes));
+                sboms.push((format!("{name}/{artifact}"), sbom_artifact_sha256(&bytes)));
+                continue;
+            }
+            if let Some(artifact) = file_name.strip_suffix(".intoto.json") {
+                let statement: serde_json::Value =
+                    serde_json::from_slice(&bytes).expect("a provenance statement is JSON");
+                let sha = statement["subject"][0]["digest"]["sha256"]
+                    .as_str()
+                    .expect("a statement names its subject's sha256");
+                sboms.push((format!("{name}/{artifact}"), sha.to_string()));
                 continue;
             }
             files.push((
@@ -241,13 +251,12 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
         listed, files,
         "the files in dist/ are not what manifest.json lists"
     );
-    for (artifact, bytes) in sboms {
-        let recorded = sbom_artifact_sha256(&bytes);
+    for (artifact, recorded) in sboms {
         assert!(
             files
                 .iter()
                 .any(|(path, sha)| *path == artifact && *sha == recorded),
-            "{artifact}.spdx.json describes sha256 {recorded}, not a file in dist/"
+            "a record beside {artifact} describes sha256 {recorded}, not a file in dist/"
         );
     }
     assert!(
