@@ -8,6 +8,7 @@ mod go;
 mod install;
 mod libs;
 mod project;
+mod sbom;
 mod vendor;
 
 use std::path::{Path, PathBuf};
@@ -86,7 +87,7 @@ pub fn run(args: &[String]) -> Result {
     let (name, rest) = args.split_first().ok_or(crate::USAGE)?;
     let names: Vec<&str> = match name.as_str() {
         "all" => vec![
-            "core", "go", "project", "vendor", "libs", "install", "corpus",
+            "core", "go", "project", "vendor", "libs", "install", "corpus", "sbom",
         ],
         one => vec![one],
     };
@@ -101,6 +102,7 @@ pub fn run(args: &[String]) -> Result {
             "project" => project::run(&bench, rest)?,
             "corpus" => corpus::run(&bench, rest)?,
             "install" => install::run(&bench, rest)?,
+            "sbom" => sbom::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
         }
         println!();
