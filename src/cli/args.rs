@@ -356,6 +356,10 @@ pub(crate) struct ProjectArgs {
     /// Write no SPDX SBOM beside each artifact (overrides the file's `sbom`)
     #[arg(long)]
     pub(crate) no_sbom: bool,
+
+    /// Who supplies the artifacts, for their SBOMs: `Organization: NAME` or `Person: NAME`
+    #[arg(long, value_name = "WHO")]
+    pub(crate) sbom_supplier: Option<String>,
 }
 
 #[derive(Debug, Args)]

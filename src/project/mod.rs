@@ -47,6 +47,8 @@ pub(crate) struct Options {
     pub(crate) strict: bool,
     /// `--no-sbom`: no SBOMs, whatever the file says.
     pub(crate) no_sbom: bool,
+    /// `--sbom-supplier`, checked.
+    pub(crate) sbom_supplier: Option<String>,
 }
 
 /// `muslbuild build` in `project_file`'s folder.
@@ -289,6 +291,7 @@ fn build(
 
     let sbom = (project.sbom && !options.no_sbom).then(|| {
         let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
+        plan.supplier = options.sbom_supplier.clone();
         for (c, prepared) in project.c.iter().zip(&c_libraries) {
             plan.add(&c.program.name, prepared_components(prepared.as_ref()));
             plan.add_sources(&c.program.name, &c.program.sources, &project.root);

@@ -29,14 +29,7 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
             "add --run to run each artifact with them",
         ));
     }
-    if let Some(supplier) = &args.sbom_supplier {
-        crate::sbom::check_supplier(supplier).map_err(|why| {
-            Error::usage(
-                format!("--sbom-supplier {why}"),
-                "write it as SPDX does, e.g. --sbom-supplier 'Organization: Example Inc.'",
-            )
-        })?;
-    }
+    checks::sbom_supplier(args.sbom_supplier.as_deref())?;
     let targets = checks::targets(&args.targets)?;
     let request = checks::toolchain_request(&args.toolchain)?;
     let is_go = args
