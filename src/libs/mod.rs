@@ -135,13 +135,26 @@ impl Prepared {
     /// Per target, the libraries a program linked with this set is made with (vendored
     /// projects apart: their programs are their own artifacts).
     pub(crate) fn components(&self) -> Vec<(Target, Vec<crate::sbom::Component>)> {
+        self.components_where(|o| o.stripped.is_none())
+    }
+
+    /// Per target, a vendored project (with its folder's hash) and the libraries it
+    /// declares: what its programs are made of.
+    pub(crate) fn components_with_projects(&self) -> Vec<(Target, Vec<crate::sbom::Component>)> {
+        self.components_where(|_| true)
+    }
+
+    fn components_where(
+        &self,
+        keep: impl Fn(&LibOutcome) -> bool,
+    ) -> Vec<(Target, Vec<crate::sbom::Component>)> {
         self.link_sets
             .iter()
             .map(|(target, _)| {
                 let linked = self
                     .outcomes
                     .iter()
-                    .filter(|o| o.target == *target && o.stripped.is_none())
+                    .filter(|o| o.target == *target && keep(o))
                     .map(|o| o.component.clone())
                     .collect();
                 (*target, linked)
@@ -438,6 +451,17 @@ fn outcome(job: &LibBuild, state: LibState) -> LibOutcome {
     }
 }
 
+/// The recipe's hash as an SBOM names it: without the folder a vendored one was read
+/// from (its content hash stands for it), so two checkouts give the same SBOM.
+fn recipe_sha256(recipe: &Recipe) -> String {
+    let mut portable = recipe.clone();
+    if portable.path.is_some() {
+        portable.path = None;
+        portable.description.clear();
+    }
+    crate::sys::hash::sha256_hex(&serde_json::to_vec(&portable).expect("a recipe serialises"))
+}
+
 fn component(job: &LibBuild) -> crate::sbom::Component {
     let recipe = &job.recipe;
     crate::sbom::Component {
@@ -453,9 +477,7 @@ fn component(job: &LibBuild) -> crate::sbom::Component {
                 sha256: s.sha256.clone(),
             })
             .collect(),
-        recipe_sha256: crate::sys::hash::sha256_hex(
-            &serde_json::to_vec(recipe).expect("a recipe serialises"),
-        ),
+        recipe_sha256: recipe_sha256(recipe),
         tree_sha256: (!job.content.is_empty()).then(|| job.content.clone()),
     }
 }

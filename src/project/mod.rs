@@ -296,6 +296,11 @@ fn build(
             plan.add(&c.program.name, prepared_components(prepared.as_ref()));
             plan.add_sources(&c.program.name, &c.program.sources, &project.root);
         }
+        for (v, prepared) in &vendor_builds {
+            for program in &v.programs {
+                plan.add(program, prepared.components_with_projects());
+            }
+        }
         for (g, prepared) in go_programs.iter().zip(&go_libraries) {
             plan.add(&g.program.name, prepared_components(prepared.as_ref()));
         }
