@@ -54,6 +54,9 @@ pub(crate) fn check_name(name: &str) -> std::result::Result<(), String> {
 struct Journal {
     new: Artifact,
     previous: Option<Artifact>,
+    /// The sha256 of each record (SBOM, provenance) written beside the new entry.
+    #[serde(default)]
+    sidecars: Vec<String>,
 }
 
 /// The exclusive lock on a dist folder (released on drop).
@@ -90,6 +93,20 @@ fn recover(root: &Path, temps: &Temps) -> Result<()> {
         let path = root.join(&journal.new.path);
         let actual = std::fs::read(&path).ok().map(|b| sha256_hex(&b));
         manifest.artifacts.retain(|a| a.path != journal.new.path);
+        // The records beside it are renamed in before the artifact: unless the new
+        // artifact is in place, one with the new records' bytes describes a file that is
+        // not there.
+        if actual.as_deref() != Some(journal.new.sha256.as_str()) {
+            for suffix in crate::sbom::SUFFIXES {
+                let record = sidecar_path(&path, suffix);
+                let is_new = std::fs::read(&record)
+                    .ok()
+                    .is_some_and(|b| journal.sidecars.contains(&sha256_hex(&b)));
+                if is_new {
+                    std::fs::remove_file(&record).map_err(Error::io("cannot remove", &record))?;
+                }
+            }
+        }
         match actual {
             Some(sha) if sha == journal.new.sha256 => manifest.artifacts.push(journal.new),
             Some(sha) if journal.previous.as_ref().is_some_and(|p| p.sha256 == sha) => {
@@ -113,6 +130,18 @@ fn entry_path_is_plain(root: &Path, path: &str) -> bool {
     Target::ALL.iter().any(|t| t.name() == target)
         && check_name(name).is_ok()
         && std::fs::symlink_metadata(root.join(target)).is_ok_and(|m| m.is_dir())
+}
+
+/// Where the SBOM of the artifact at `artifact` sits.
+pub(crate) fn sbom_path(artifact: &Path) -> PathBuf {
+    sidecar_path(artifact, crate::sbom::SUFFIX)
+}
+
+/// Where a record about the artifact at `artifact` sits: beside it, `suffix` added.
+fn sidecar_path(artifact: &Path, suffix: &str) -> PathBuf {
+    let mut name = artifact.as_os_str().to_os_string();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 fn read_manifest_at(root: &Path) -> Manifest {
@@ -168,6 +197,8 @@ pub(crate) struct Manifest {
 
 pub(crate) struct Dist {
     root: PathBuf,
+    /// What the SBOMs say besides each artifact's own facts; `None`: no SBOMs.
+    sbom: Option<crate::sbom::Plan>,
     /// Where staged files are registered, so that an interrupt removes them.
     temps: Arc<Temps>,
 }
@@ -191,8 +222,19 @@ impl Dist {
         drop(lock(root, temps)?);
         Ok(Dist {
             root: root.to_path_buf(),
+            sbom: None,
             temps: Arc::clone(temps),
         })
+    }
+
+    /// Writes an SBOM beside every artifact from now on (`--no-sbom` leaves `None`).
+    pub(crate) fn with_sbom(mut self, plan: Option<crate::sbom::Plan>) -> Dist {
+        self.sbom = plan;
+        self
+    }
+
+    pub(crate) fn sbom_plan(&self) -> Option<&crate::sbom::Plan> {
+        self.sbom.as_ref()
     }
 
     #[cfg(test)]
@@ -216,7 +258,15 @@ impl Dist {
     /// Moves a verified file from staging to `dist/<path>` and records `artifact` in the
     /// manifest and checksums, as one transaction under the dist lock (see the module
     /// comment): a kill at any point leaves a state the next lock holder settles.
-    pub(crate) fn install(&self, staged: &Path, artifact: &Artifact) -> Result<PathBuf> {
+    /// `sidecars` (suffix, bytes: the SBOM, the provenance) are written beside it in the
+    /// same transaction (renamed in first); one of `sbom::SUFFIXES` left from an earlier
+    /// build and not among them is removed, as it no longer describes the file.
+    pub(crate) fn install(
+        &self,
+        staged: &Path,
+        artifact: &Artifact,
+        sidecars: &[(&str, Vec<u8>)],
+    ) -> Result<PathBuf> {
         let dest = self.root.join(&artifact.path);
         let dir = dest.parent().expect("artifact has a folder");
         std::fs::create_dir_all(dir).map_err(Error::write_output(OutputPlace::OutDir, dir))?;
@@ -230,19 +280,44 @@ impl Dist {
         // An identical file is left alone: its mtime stays, and ext4 does not flush on a
         // rename over it (a warm rebuild then costs no disk sync at all).
         let unchanged = same_bytes(staged, &dest);
-        if unchanged && previous.as_ref() == Some(artifact) {
+        // Per known suffix: its path, the bytes to write (if any), the bytes there now.
+        type Record<'a> = (PathBuf, Option<&'a [u8]>, Option<Vec<u8>>);
+        let records: Vec<Record<'_>> = crate::sbom::SUFFIXES
+            .iter()
+            .map(|suffix| {
+                let path = sidecar_path(&dest, suffix);
+                let new = sidecars
+                    .iter()
+                    .find(|(s, _)| s == suffix)
+                    .map(|(_, b)| b.as_slice());
+                let old = std::fs::read(&path).ok();
+                (path, new, old)
+            })
+            .collect();
+        let records_unchanged = records.iter().all(|(_, new, old)| *new == old.as_deref());
+        if unchanged && previous.as_ref() == Some(artifact) && records_unchanged {
             let _ = std::fs::remove_file(staged);
             return Ok(dest);
         }
         let journal = Journal {
             new: artifact.clone(),
             previous,
+            sidecars: sidecars.iter().map(|(_, b)| sha256_hex(b)).collect(),
         };
         write_atomic(
             &self.temps,
             &self.root.join(JOURNAL),
             &serde_json::to_vec(&journal).expect("journal serialises"),
         )?;
+        for (path, new, old) in &records {
+            match new {
+                Some(bytes) => write_if_changed(path, bytes, &self.temps)?,
+                None if old.is_some() => {
+                    std::fs::remove_file(path).map_err(Error::io("cannot remove", path))?
+                }
+                None => {}
+            }
+        }
         if unchanged {
             let _ = std::fs::remove_file(staged);
         } else {
@@ -376,12 +451,13 @@ mod tests {
         let old = artifact("x86_64/hello", &sha256_hex(b"old"));
         let staged = dist.root().join("staged");
         std::fs::write(&staged, b"old").unwrap();
-        dist.install(&staged, &old).unwrap();
+        dist.install(&staged, &old, &[]).unwrap();
         let new = artifact("x86_64/hello", &sha256_hex(b"new"));
         // Killed after the rename, before the records: the new file wins.
         let journal = Journal {
             new: new.clone(),
             previous: Some(old.clone()),
+            sidecars: Vec::new(),
         };
         std::fs::write(
             dist.root().join(JOURNAL),
@@ -396,6 +472,7 @@ mod tests {
         let journal = Journal {
             new: artifact("x86_64/hello", &sha256_hex(b"newer")),
             previous: Some(new.clone()),
+            sidecars: Vec::new(),
         };
         std::fs::write(
             dist.root().join(JOURNAL),
@@ -409,6 +486,37 @@ mod tests {
     }
 
     #[test]
+    fn an_sbom_whose_artifact_did_not_land_is_removed_by_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist"), &Ctx::for_tests(dir.path())).unwrap();
+        let old = artifact("x86_64/hello", &sha256_hex(b"old"));
+        let staged = dist.root().join("staged");
+        std::fs::write(&staged, b"old").unwrap();
+        dist.install(&staged, &old, &[(".spdx.json", b"old sbom".to_vec())])
+            .unwrap();
+        let sbom = dist.root().join("x86_64/hello.spdx.json");
+        assert_eq!(std::fs::read(&sbom).unwrap(), b"old sbom");
+        // Killed after the SBOM's rename, before the artifact's.
+        let journal = Journal {
+            new: artifact("x86_64/hello", &sha256_hex(b"new")),
+            previous: Some(old.clone()),
+            sidecars: vec![sha256_hex(b"new sbom")],
+        };
+        std::fs::write(
+            dist.root().join(JOURNAL),
+            serde_json::to_vec(&journal).unwrap(),
+        )
+        .unwrap();
+        std::fs::write(&sbom, b"new sbom").unwrap();
+        drop(lock(dist.root(), &dist.temps).unwrap());
+        assert_eq!(dist.read_manifest().artifacts, vec![old]);
+        assert!(
+            !sbom.exists(),
+            "an SBOM of bytes that are not there was kept"
+        );
+    }
+
+    #[test]
     fn a_forged_journal_touches_nothing_outside_the_entries() {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("victim");
@@ -417,6 +525,7 @@ mod tests {
         let journal = Journal {
             new: artifact("x86_64/../../victim", "00"),
             previous: None,
+            sidecars: Vec::new(),
         };
         std::fs::write(
             dist.root().join(JOURNAL),

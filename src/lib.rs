@@ -14,6 +14,7 @@ pub(crate) mod libs;
 pub(crate) mod pipeline;
 pub(crate) mod project;
 pub(crate) mod run;
+pub(crate) mod sbom;
 pub mod strip;
 pub mod sys;
 pub mod target;

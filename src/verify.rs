@@ -60,7 +60,7 @@ pub struct Report {
     pub ok: bool,
     pub problems: Vec<String>,
     #[serde(skip)]
-    help: String,
+    pub(crate) help: String,
 }
 
 impl Report {

@@ -150,6 +150,14 @@ pub(crate) struct BuildArgs {
     #[arg(long)]
     pub(crate) no_strip: bool,
 
+    /// Write no SPDX SBOM beside each artifact (dist/<target>/<name>.spdx.json)
+    #[arg(long)]
+    pub(crate) no_sbom: bool,
+
+    /// Who supplies the artifacts, for their SBOMs: `Organization: NAME` or `Person: NAME`
+    #[arg(long, value_name = "WHO")]
+    pub(crate) sbom_supplier: Option<String>,
+
     #[command(flatten)]
     pub(crate) libs: LibArgs,
 
@@ -254,6 +262,9 @@ pub(crate) enum Command {
     /// Check that files are static executables of the right architecture
     Verify(VerifyArgs),
 
+    /// Print the SPDX SBOM written beside an artifact (dist/<target>/<name>)
+    Sbom(SbomArgs),
+
     /// Find, probe and list toolchains
     #[command(subcommand)]
     Toolchain(ToolchainCommand),
@@ -342,6 +353,21 @@ pub(crate) struct ProjectArgs {
     /// warning
     #[arg(long)]
     pub(crate) strict: bool,
+
+    /// Write no SPDX SBOM beside each artifact (overrides the file's `sbom`)
+    #[arg(long)]
+    pub(crate) no_sbom: bool,
+
+    /// Who supplies the artifacts, for their SBOMs: `Organization: NAME` or `Person: NAME`
+    #[arg(long, value_name = "WHO")]
+    pub(crate) sbom_supplier: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SbomArgs {
+    /// The artifact, e.g. dist/aarch64/repl
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -353,6 +379,10 @@ pub(crate) struct VerifyArgs {
     /// Expected target (default: whatever the ELF header says, checked for being static)
     #[arg(short = 't', long = "target", value_name = "TARGET")]
     pub(crate) target: Option<String>,
+
+    /// Also check each file's sha256 against its SBOM (FILE.spdx.json)
+    #[arg(long)]
+    pub(crate) sbom: bool,
 }
 
 #[derive(Debug, Subcommand)]

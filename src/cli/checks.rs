@@ -141,6 +141,20 @@ pub(crate) fn absolute(env: &Env, path: &Path) -> PathBuf {
     }
 }
 
+/// `--sbom-supplier`, as SPDX writes a supplier.
+pub(crate) fn sbom_supplier(supplier: Option<&str>) -> Result<Option<String>> {
+    let Some(supplier) = supplier else {
+        return Ok(None);
+    };
+    crate::sbom::check_supplier(supplier).map_err(|why| {
+        Error::usage(
+            format!("--sbom-supplier {why}"),
+            "write it as SPDX does, e.g. --sbom-supplier 'Organization: Example Inc.'",
+        )
+    })?;
+    Ok(Some(supplier.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::sys::download::NetSettings;
 use crate::sys::process::Supervisor;
 use crate::sys::ui::{Ui, Verbosity};
-use commands::{build, cache, image, init, lib, project, targets, toolchain, verify};
+use commands::{build, cache, image, init, lib, project, sbom, targets, toolchain, verify};
 use print::Printer;
 
 /// Runs the parsed command line: the one `Ctx` is made here and passed down.
@@ -30,6 +30,7 @@ pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
     match &cli.command {
         Some(Command::Targets) => targets::run(out),
         Some(Command::Verify(args)) => verify::run(args, out, &ctx),
+        Some(Command::Sbom(args)) => sbom::run(args, out, &ctx),
         Some(Command::Toolchain(command)) => toolchain::run(command, out, &ctx),
         Some(Command::Lib(command)) => lib::run(command, out, &ctx),
         Some(Command::Image(args)) => image::run(args, out, &ctx),

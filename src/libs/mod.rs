@@ -97,6 +97,9 @@ pub(crate) struct LibOutcome {
     /// Whether a project's programs were linked stripped (`strip`, the default).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) stripped: Option<bool>,
+    /// What an SBOM says of it.
+    #[serde(skip)]
+    pub(crate) component: crate::sbom::Component,
 }
 
 impl LibOutcome {
@@ -129,6 +132,36 @@ pub(crate) struct Prepared {
 }
 
 impl Prepared {
+    /// Per target, the libraries a program linked with this set is made with (vendored
+    /// projects apart: their programs are their own artifacts).
+    pub(crate) fn components(&self) -> Vec<(Target, Vec<crate::sbom::Component>)> {
+        self.components_where(|o| o.stripped.is_none())
+    }
+
+    /// Per target, a vendored project (with its folder's hash) and the libraries it
+    /// declares: what its programs are made of.
+    pub(crate) fn components_with_projects(&self) -> Vec<(Target, Vec<crate::sbom::Component>)> {
+        self.components_where(|_| true)
+    }
+
+    fn components_where(
+        &self,
+        keep: impl Fn(&LibOutcome) -> bool,
+    ) -> Vec<(Target, Vec<crate::sbom::Component>)> {
+        self.link_sets
+            .iter()
+            .map(|(target, _)| {
+                let linked = self
+                    .outcomes
+                    .iter()
+                    .filter(|o| o.target == *target && keep(o))
+                    .map(|o| o.component.clone())
+                    .collect();
+                (*target, linked)
+            })
+            .collect()
+    }
+
     pub(crate) fn link_set(&self, target: Target) -> Option<&LinkSet> {
         self.link_sets
             .iter()
@@ -414,6 +447,38 @@ fn outcome(job: &LibBuild, state: LibState) -> LibOutcome {
             .is_project()
             .then(|| vendor::install_root(&job.prefix)),
         stripped: job.recipe.is_project().then_some(job.recipe.strip),
+        component: component(job),
+    }
+}
+
+/// The recipe's hash as an SBOM names it: without the folder a vendored one was read
+/// from (its content hash stands for it), so two checkouts give the same SBOM.
+fn recipe_sha256(recipe: &Recipe) -> String {
+    let mut portable = recipe.clone();
+    if portable.path.is_some() {
+        portable.path = None;
+        portable.description.clear();
+    }
+    crate::sys::hash::sha256_hex(&serde_json::to_vec(&portable).expect("a recipe serialises"))
+}
+
+fn component(job: &LibBuild) -> crate::sbom::Component {
+    let recipe = &job.recipe;
+    crate::sbom::Component {
+        name: recipe.name.clone(),
+        version: recipe.version.clone(),
+        license: recipe.license.clone(),
+        supplier: recipe.supplier.clone(),
+        sources: recipe
+            .sources
+            .iter()
+            .map(|s| crate::sbom::Source {
+                url: s.urls.first().cloned(),
+                sha256: s.sha256.clone(),
+            })
+            .collect(),
+        recipe_sha256: recipe_sha256(recipe),
+        tree_sha256: (!job.content.is_empty()).then(|| job.content.clone()),
     }
 }
 

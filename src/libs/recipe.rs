@@ -145,6 +145,14 @@ pub(crate) struct Recipe {
     pub(crate) version: String,
     #[serde(default)]
     pub(crate) description: String,
+    /// An SPDX license expression, for the SBOM. Not serialised: the recipe's JSON is
+    /// part of the cache key, and the license changes nothing in the build.
+    #[serde(default, skip_serializing)]
+    pub(crate) license: Option<String>,
+    /// Who supplies the source, as SPDX writes it (`Organization: …`, `Person: …`); for
+    /// the SBOM, and outside the key for the same reason.
+    #[serde(default, skip_serializing)]
+    pub(crate) supplier: Option<String>,
     pub(crate) build: BuildSystem,
     #[serde(default)]
     pub(crate) deps: Vec<String>,
@@ -391,6 +399,8 @@ pub(crate) fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         name: name.to_string(),
         version: unversioned(),
         description: format!("vendored from {}", dir.display()),
+        license: None,
+        supplier: None,
         build,
         deps: Vec::new(),
         sources: Vec::new(),

@@ -116,7 +116,41 @@ pub(crate) fn finish_target(
             machine: verify::machine_name(target.elf().machine),
         },
     };
-    let path = dist.install(&staged, &artifact)?;
+    // The SBOM and provenance, unless they are off (`--no-sbom`, `sbom = false`).
+    let mut sidecars = Vec::new();
+    if let Some(plan) = dist.sbom_plan() {
+        // A Go program names its modules itself; reading them costs no process.
+        let go = artifact
+            .toolchain
+            .starts_with("go")
+            .then(|| std::fs::read(&staged).ok())
+            .flatten()
+            .and_then(|elf| crate::sbom::gobuild::read(&elf));
+        let subject = crate::sbom::Subject {
+            name,
+            target,
+            sha256: &artifact.sha256,
+            tool: &artifact.toolchain,
+            tool_version: &artifact.toolchain_version,
+            supplier: plan.supplier.as_deref(),
+        };
+        let (sources, components) = (plan.sources(name), plan.components(name, target));
+        sidecars.push((
+            crate::sbom::SUFFIX,
+            crate::sbom::spdx::document(&subject, sources, components, go.as_ref(), plan.epoch),
+        ));
+        sidecars.push((
+            crate::sbom::PROVENANCE_SUFFIX,
+            crate::sbom::provenance::statement(
+                &subject,
+                sources,
+                components,
+                go.as_ref(),
+                plan.epoch,
+            ),
+        ));
+    }
+    let path = dist.install(&staged, &artifact, &sidecars)?;
     Ok(Built {
         target,
         path,

@@ -45,6 +45,10 @@ pub(crate) struct Options {
     pub(crate) keep_failed: bool,
     /// `--strict`: a declared library no vendored program uses is an error.
     pub(crate) strict: bool,
+    /// `--no-sbom`: no SBOMs, whatever the file says.
+    pub(crate) no_sbom: bool,
+    /// `--sbom-supplier`, checked.
+    pub(crate) sbom_supplier: Option<String>,
 }
 
 /// `muslbuild build` in `project_file`'s folder.
@@ -285,7 +289,24 @@ fn build(
         None => String::new(),
     };
 
-    let dist = Dist::prepare(out_dir, ctx)?;
+    let sbom = (project.sbom && !options.no_sbom).then(|| {
+        let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
+        plan.supplier = options.sbom_supplier.clone();
+        for (c, prepared) in project.c.iter().zip(&c_libraries) {
+            plan.add(&c.program.name, prepared_components(prepared.as_ref()));
+            plan.add_sources(&c.program.name, &c.program.sources, &project.root);
+        }
+        for (v, prepared) in &vendor_builds {
+            for program in &v.programs {
+                plan.add(program, prepared.components_with_projects());
+            }
+        }
+        for (g, prepared) in go_programs.iter().zip(&go_libraries) {
+            plan.add(&g.program.name, prepared_components(prepared.as_ref()));
+        }
+        plan
+    });
+    let dist = Dist::prepare(out_dir, ctx)?.with_sbom(sbom);
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     let mut keep = |kind: ArtifactKind, results: Vec<(Target, Result<Built>)>| {
@@ -407,4 +428,10 @@ fn go_programs(
         plans.push(plan);
     }
     Ok(plans)
+}
+
+fn prepared_components(
+    prepared: Option<&libs::Prepared>,
+) -> Vec<(Target, Vec<crate::sbom::Component>)> {
+    prepared.map(libs::Prepared::components).unwrap_or_default()
 }

@@ -14,6 +14,7 @@ mod merge;
 mod objects;
 mod project;
 mod registry;
+mod sbom;
 mod strip;
 mod support;
 mod trust;

@@ -214,6 +214,9 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
     sums.sort();
     assert_eq!(listed, sums, "manifest.json and SHA256SUMS disagree");
     let mut files = Vec::new();
+    // An SBOM and a provenance statement sit beside their artifact and must describe the
+    // bytes there.
+    let mut sboms = Vec::new();
     for target in std::fs::read_dir(dist).unwrap().flatten() {
         let name = target.file_name().to_string_lossy().into_owned();
         if !target.file_type().unwrap().is_dir()
@@ -223,6 +226,20 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
         }
         for file in std::fs::read_dir(target.path()).unwrap().flatten() {
             let bytes = std::fs::read(file.path()).unwrap();
+            let file_name = file.file_name().to_string_lossy().into_owned();
+            if let Some(artifact) = file_name.strip_suffix(".spdx.json") {
+                sboms.push((format!("{name}/{artifact}"), sbom_artifact_sha256(&bytes)));
+                continue;
+            }
+            if let Some(artifact) = file_name.strip_suffix(".intoto.json") {
+                let statement: serde_json::Value =
+                    serde_json::from_slice(&bytes).expect("a provenance statement is JSON");
+                let sha = statement["subject"][0]["digest"]["sha256"]
+                    .as_str()
+                    .expect("a statement names its subject's sha256");
+                sboms.push((format!("{name}/{artifact}"), sha.to_string()));
+                continue;
+            }
             files.push((
                 format!("{name}/{}", file.file_name().to_string_lossy()),
                 muslbuild::sys::hash::sha256_hex(&bytes),
@@ -234,11 +251,34 @@ pub fn assert_dist_consistent(dist: &Path) -> usize {
         listed, files,
         "the files in dist/ are not what manifest.json lists"
     );
+    for (artifact, recorded) in sboms {
+        assert!(
+            files
+                .iter()
+                .any(|(path, sha)| *path == artifact && *sha == recorded),
+            "a record beside {artifact} describes sha256 {recorded}, not a file in dist/"
+        );
+    }
     assert!(
         !dist.join(".muslbuild-journal").exists(),
         "an unsettled transaction is left in dist/"
     );
     listed.len()
+}
+
+/// The artifact's sha256 as an SBOM muslbuild wrote records it.
+pub fn sbom_artifact_sha256(document: &[u8]) -> String {
+    let doc: serde_json::Value = serde_json::from_slice(document).expect("an SBOM is JSON");
+    let artifact = doc["packages"]
+        .as_array()
+        .expect("an SBOM has packages")
+        .iter()
+        .find(|p| p["primaryPackagePurpose"] == "APPLICATION" && p["checksums"].is_array())
+        .expect("an SBOM describes its artifact");
+    artifact["checksums"][0]["checksumValue"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// How long a test waits for an event (a file appearing, a process ending) before it

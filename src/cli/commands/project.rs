@@ -39,6 +39,8 @@ pub(crate) fn run(
         offline: global.offline,
         keep_failed: args.keep_failed,
         strict: args.strict,
+        no_sbom: args.no_sbom,
+        sbom_supplier: checks::sbom_supplier(args.sbom_supplier.as_deref())?,
     };
     let report =
         crate::project::run(&file, &options, ctx).map_err(|e| relative_position(e, &env.cwd))?;

@@ -1,5 +1,6 @@
 //! `muslbuild verify FILE…`: each file checked for being a static executable of the
-//! expected (or its own) architecture.
+//! expected (or its own) architecture; with `--sbom`, also for being the file its SBOM
+//! describes.
 
 use crate::cli::VerifyArgs;
 use crate::cli::checks;
@@ -36,6 +37,19 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
         }
         let mut report = verify::verify_file(&path, target)?;
         report.path = file.clone();
+        if let Some(problem) = args
+            .sbom
+            .then(|| sbom_problem(&path, &report.sha256))
+            .flatten()
+        {
+            report.ok = false;
+            report.problems.push(problem);
+            if report.help.is_empty() {
+                report.help =
+                    "rebuild it (muslbuild writes the SBOM with the artifact), or find out what changed the file"
+                        .into();
+            }
+        }
         reports.push(report);
     }
     out.report(&reports, || reports.iter().map(human_line).collect())?;
@@ -46,6 +60,21 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
             .map(|r| r.into_result().unwrap_err())
             .collect(),
     )
+}
+
+/// Why the SBOM beside `path` does not describe the file's bytes, if it does not.
+fn sbom_problem(path: &std::path::Path, sha256: &str) -> Option<String> {
+    let sbom = crate::dist::sbom_path(path);
+    let Ok(bytes) = std::fs::read(&sbom) else {
+        return Some(format!("no SBOM at {}", sbom.display()));
+    };
+    match crate::sbom::recorded_sha256(&bytes) {
+        None => Some(format!("{} is not an SBOM muslbuild wrote", sbom.display())),
+        Some(recorded) if recorded != sha256 => Some(format!(
+            "its sha256 {sha256} is not the one its SBOM records ({recorded}): the file changed after the build"
+        )),
+        Some(_) => None,
+    }
 }
 
 fn human_line(r: &verify::Report) -> String {

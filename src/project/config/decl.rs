@@ -37,6 +37,8 @@ pub(super) struct RawProject {
     pub(super) toolchain: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) source_dirs: Vec<PathBuf>,
+    /// `sbom = false`: no SPDX document beside each artifact.
+    pub(super) sbom: Option<bool>,
 }
 
 /// `targets`: a list, or one string (`"all"`, `"x86_64,armv7"`). Read as a value and

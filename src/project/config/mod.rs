@@ -40,6 +40,8 @@ pub(crate) struct Project {
     pub(crate) file: PathBuf,
     pub(crate) targets: Vec<Target>,
     pub(crate) out_dir: PathBuf,
+    /// Write an SBOM beside each artifact (`sbom`, true unless set false).
+    pub(crate) sbom: bool,
     pub(crate) toolchain: String,
     pub(crate) source_dirs: Vec<PathBuf>,
     pub(crate) c: Vec<CArtifact>,
@@ -342,6 +344,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
 
     Ok(Project {
         out_dir: root.join(raw.project.out_dir.unwrap_or_else(|| PathBuf::from("dist"))),
+        sbom: raw.project.sbom.unwrap_or(true),
         source_dirs: raw
             .project
             .source_dirs

@@ -16,6 +16,8 @@ fn from_folder(name: &str, dir: &Path, build: Option<&Spanned<String>>) -> Recip
         name: name.to_string(),
         version: "vendored".into(),
         description: format!("vendored from {}", dir.display()),
+        license: None,
+        supplier: None,
         // checks::check_buildable passed: a valid name, or a folder whose build system shows.
         build: build
             .and_then(|b| b.get_ref().parse().ok())

@@ -87,6 +87,16 @@ fn the_starter_file_parses() {
     assert_eq!(p.targets.len(), 3);
     assert_eq!(p.artifact_names(), ["hello"]);
     assert!(p.out_dir.ends_with("dist"));
+    assert!(p.sbom, "SBOMs are on unless the file says `sbom = false`");
+}
+
+#[test]
+fn sbom_false_turns_sboms_off() {
+    let (_dir, result) = project(
+        &[("hello.c", "int main(){return 0;}")],
+        "[project]\nsbom = false\n[c.hello]\nsources = [\"hello.c\"]\n",
+    );
+    assert!(!result.unwrap().sbom);
 }
 
 #[test]

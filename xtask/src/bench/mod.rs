@@ -9,6 +9,7 @@ mod install;
 mod libs;
 mod objects;
 mod project;
+mod sbom;
 mod vendor;
 
 use std::path::{Path, PathBuf};
@@ -87,7 +88,7 @@ pub fn run(args: &[String]) -> Result {
     let (name, rest) = args.split_first().ok_or(crate::USAGE)?;
     let names: Vec<&str> = match name.as_str() {
         "all" => vec![
-            "core", "go", "project", "objects", "vendor", "libs", "install", "corpus",
+            "core", "go", "project", "objects", "vendor", "libs", "install", "corpus", "sbom",
         ],
         one => vec![one],
     };
@@ -103,6 +104,7 @@ pub fn run(args: &[String]) -> Result {
             "objects" => objects::run(&bench, rest)?,
             "corpus" => corpus::run(&bench, rest)?,
             "install" => install::run(&bench, rest)?,
+            "sbom" => sbom::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
         }
         println!();

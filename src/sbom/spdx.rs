@@ -1,0 +1,300 @@
+//! The SPDX 2.3 JSON document of one artifact: the artifact, the toolchain that built it,
+//! musl, and every library it links statically, with their relations. Keys are written
+//! sorted and nothing depends on the clock, so the bytes are a function of the facts.
+
+use serde_json::{Value, json};
+
+use super::gobuild::{GoBuildInfo, GoModule};
+use super::{Component, SourceFile, Subject};
+use crate::sys::hash::sha256_hex;
+use crate::sys::time::rfc3339;
+
+pub(crate) const ARTIFACT_ID: &str = "SPDXRef-Package-artifact";
+const TOOLCHAIN_ID: &str = "SPDXRef-Package-toolchain";
+const LIBC_ID: &str = "SPDXRef-Package-libc";
+const NOASSERTION: &str = "NOASSERTION";
+
+/// The document's bytes (pretty JSON and a final newline).
+pub(crate) fn document(
+    subject: &Subject<'_>,
+    sources: &[SourceFile],
+    components: &[Component],
+    go: Option<&GoBuildInfo>,
+    epoch: u64,
+) -> Vec<u8> {
+    let mut packages = vec![artifact(subject), toolchain(subject), libc()];
+    let mut relationships = vec![
+        relation("SPDXRef-DOCUMENT", "DESCRIBES", ARTIFACT_ID),
+        relation(TOOLCHAIN_ID, "BUILD_TOOL_OF", ARTIFACT_ID),
+        relation(ARTIFACT_ID, "STATIC_LINK", LIBC_ID),
+    ];
+    for (i, source) in sources.iter().enumerate() {
+        let id = format!("SPDXRef-Package-source-{i}");
+        packages.push(source_file(&id, source, subject.supplier));
+        relationships.push(relation(ARTIFACT_ID, "GENERATED_FROM", &id));
+    }
+    if let Some(go) = go {
+        if let Some(main) = &go.main {
+            let id = "SPDXRef-Package-go-main";
+            packages.push(go_module(id, main, subject.supplier));
+            relationships.push(relation(ARTIFACT_ID, "GENERATED_FROM", id));
+        }
+        for (i, dep) in go.deps.iter().enumerate() {
+            let id = format!("SPDXRef-Package-go-{i}");
+            packages.push(go_module(&id, dep, None));
+            relationships.push(relation(ARTIFACT_ID, "STATIC_LINK", &id));
+        }
+    }
+    for (i, component) in components.iter().enumerate() {
+        let id = format!("SPDXRef-Package-lib-{i}");
+        packages.push(library(&id, component));
+        relationships.push(relation(ARTIFACT_ID, "STATIC_LINK", &id));
+    }
+    // The namespace must be unique per document and reproducible: derived from what the
+    // document says, never from a random id or the time.
+    let content = serde_json::to_vec(&(&packages, &relationships)).expect("JSON serialises");
+    let name = format!("{}-{}", subject.name, subject.target);
+    let doc = json!({
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": name,
+        "documentNamespace": format!(
+            "https://spdx.org/spdxdocs/muslbuild/{name}-{}",
+            sha256_hex(&content)
+        ),
+        "creationInfo": {
+            "created": rfc3339(epoch),
+            "creators": [format!("Tool: muslbuild-{}", env!("CARGO_PKG_VERSION"))],
+        },
+        "packages": packages,
+        "relationships": relationships,
+    });
+    let mut bytes = serde_json::to_vec_pretty(&doc).expect("JSON serialises");
+    bytes.push(b'\n');
+    bytes
+}
+
+fn artifact(subject: &Subject<'_>) -> Value {
+    json!({
+        "SPDXID": ARTIFACT_ID,
+        "name": subject.name,
+        // An artifact has no release number of its own: its content names it.
+        "versionInfo": format!("sha256:{}", subject.sha256),
+        "supplier": subject.supplier.unwrap_or(NOASSERTION),
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "APPLICATION",
+        "checksums": [{"algorithm": "SHA256", "checksumValue": subject.sha256}],
+        "comment": format!("static Linux executable for {}", subject.target),
+        "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION,
+        "copyrightText": NOASSERTION,
+    })
+}
+
+/// A source file, as a package: SPDX 2.3 files must carry a SHA-1, which muslbuild does
+/// not compute.
+fn source_file(id: &str, source: &SourceFile, supplier: Option<&str>) -> Value {
+    json!({
+        "SPDXID": id,
+        "name": source.name,
+        "versionInfo": format!("sha256:{}", source.sha256),
+        "supplier": supplier.unwrap_or(NOASSERTION),
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "SOURCE",
+        "checksums": [{"algorithm": "SHA256", "checksumValue": source.sha256}],
+        "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION,
+        "copyrightText": NOASSERTION,
+        "externalRefs": [purl(&format!("pkg:generic/{}@sha256:{}", percent_encode(&source.name), source.sha256))],
+    })
+}
+
+/// A Go module from the build info, with its `pkg:golang` purl and `go.sum` hash.
+fn go_module(id: &str, module: &GoModule, supplier: Option<&str>) -> Value {
+    let path: Vec<String> = module.path.split('/').map(percent_encode).collect();
+    let mut package = json!({
+        "SPDXID": id,
+        "name": module.path,
+        "versionInfo": module.version,
+        "supplier": supplier.unwrap_or(NOASSERTION),
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "LIBRARY",
+        "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION,
+        "copyrightText": NOASSERTION,
+        "externalRefs": [purl(&format!(
+            "pkg:golang/{}@{}",
+            path.join("/"),
+            percent_encode(&module.version)
+        ))],
+    });
+    if let Some(sum) = module.sum.as_deref().filter(|s| !s.is_empty()) {
+        package["comment"] = json!(format!("go.sum: {sum}"));
+    }
+    package
+}
+
+fn toolchain(subject: &Subject<'_>) -> Value {
+    // Who makes the compiler each provider runs; a `--cc` override could be anything.
+    let supplier = match subject.tool {
+        "zig" => "Organization: Zig Software Foundation",
+        "musl-gcc" | "musl-cross" => "Organization: GNU Project",
+        "go" | "go+cgo" => "Organization: Google LLC",
+        _ => NOASSERTION,
+    };
+    json!({
+        "SPDXID": TOOLCHAIN_ID,
+        "name": subject.tool,
+        "versionInfo": subject.tool_version,
+        "supplier": supplier,
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "APPLICATION",
+        "comment": format!("the C toolchain's provider as muslbuild names it: {}", subject.tool),
+        "licenseConcluded": NOASSERTION,
+        "licenseDeclared": NOASSERTION,
+        "copyrightText": NOASSERTION,
+        // Not `pkg:pypi/ziglang`: the tail knows the provider and version, not whether
+        // this zig came from the wheel or from PATH.
+        "externalRefs": [purl(&format!(
+            "pkg:generic/{}@{}",
+            percent_encode(subject.tool),
+            percent_encode(subject.tool_version)
+        ))],
+    })
+}
+
+fn libc() -> Value {
+    json!({
+        "SPDXID": LIBC_ID,
+        "name": "musl",
+        "versionInfo": NOASSERTION,
+        "supplier": "Person: Rich Felker",
+        "downloadLocation": "https://musl.libc.org/",
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "LIBRARY",
+        "licenseConcluded": "MIT",
+        "licenseDeclared": "MIT",
+        "copyrightText": NOASSERTION,
+        "externalRefs": [purl("pkg:generic/musl")],
+    })
+}
+
+fn library(id: &str, component: &Component) -> Value {
+    let source = component.sources.first();
+    let url = source.and_then(|s| s.url.as_deref());
+    let mut purl_text = format!("pkg:generic/{}@{}", component.name, component.version);
+    if let Some(url) = url {
+        purl_text.push_str("?download_url=");
+        purl_text.push_str(&percent_encode(url));
+    }
+    let mut checksums: Vec<Value> = component
+        .sources
+        .iter()
+        .map(|s| json!({"algorithm": "SHA256", "checksumValue": s.sha256}))
+        .collect();
+    checksums.truncate(1);
+    let mut comment = format!("recipe sha256: {}", component.recipe_sha256);
+    if let Some(tree) = &component.tree_sha256 {
+        comment.push_str(&format!("; vendored tree sha256: {tree}"));
+    }
+    let license = component.license.as_deref().unwrap_or(NOASSERTION);
+    let mut package = json!({
+        "SPDXID": id,
+        "name": component.name,
+        "versionInfo": component.version,
+        "supplier": component.supplier.as_deref().unwrap_or(NOASSERTION),
+        "downloadLocation": url.unwrap_or(NOASSERTION),
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "LIBRARY",
+        "licenseConcluded": license,
+        "licenseDeclared": license,
+        "copyrightText": NOASSERTION,
+        "comment": comment,
+        "externalRefs": [purl(&purl_text)],
+    });
+    if !checksums.is_empty() {
+        package["checksums"] = Value::Array(checksums);
+    }
+    package
+}
+
+fn purl(locator: &str) -> Value {
+    json!({
+        "referenceCategory": "PACKAGE-MANAGER",
+        "referenceType": "purl",
+        "referenceLocator": locator,
+    })
+}
+
+fn relation(from: &str, kind: &str, to: &str) -> Value {
+    json!({
+        "spdxElementId": from,
+        "relationshipType": kind,
+        "relatedSpdxElement": to,
+    })
+}
+
+/// A purl qualifier value: everything but unreserved characters percent-encoded.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sbom::{Source, recorded_sha256};
+    use crate::target::Target;
+
+    fn subject() -> Subject<'static> {
+        Subject {
+            name: "hello",
+            target: Target::Aarch64,
+            sha256: "ab",
+            tool: "zig",
+            tool_version: "0.17.1",
+            supplier: None,
+        }
+    }
+
+    #[test]
+    fn the_same_facts_give_the_same_bytes_and_name_every_library() {
+        let lib = Component {
+            name: "zlib".into(),
+            version: "1.3.1".into(),
+            license: Some("Zlib".into()),
+            supplier: None,
+            sources: vec![Source {
+                url: Some("https://example.org/z lib.tar.gz".into()),
+                sha256: "cd".into(),
+            }],
+            recipe_sha256: "ef".into(),
+            tree_sha256: None,
+        };
+        let a = document(&subject(), &[], std::slice::from_ref(&lib), None, 0);
+        assert_eq!(
+            a,
+            document(&subject(), &[], std::slice::from_ref(&lib), None, 0)
+        );
+        let text = String::from_utf8(a.clone()).unwrap();
+        assert!(text.contains(
+            "pkg:generic/zlib@1.3.1?download_url=https%3A%2F%2Fexample.org%2Fz%20lib.tar.gz"
+        ));
+        assert!(text.contains("pkg:generic/zig@0.17.1"));
+        assert!(text.contains("1970-01-01T00:00:00Z"));
+        assert_eq!(recorded_sha256(&a).as_deref(), Some("ab"));
+        let other = document(&subject(), &[], &[], None, 0);
+        assert_ne!(a, other, "the namespace follows the content");
+    }
+}
