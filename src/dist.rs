@@ -132,6 +132,14 @@ fn entry_path_is_plain(root: &Path, path: &str) -> bool {
         && std::fs::symlink_metadata(root.join(target)).is_ok_and(|m| m.is_dir())
 }
 
+/// Whether `relative` (`<target>/<file>`) is one of the records kept beside a listed
+/// artifact (its SBOM, its provenance), which belong to the artifact's manifest entry.
+pub(crate) fn is_record_of_listed(relative: &str, listed: impl Fn(&str) -> bool) -> bool {
+    [crate::sbom::SUFFIX, crate::sbom::PROVENANCE_SUFFIX]
+        .iter()
+        .any(|suffix| relative.strip_suffix(suffix).is_some_and(&listed))
+}
+
 /// Where the SBOM of the artifact at `artifact` sits.
 pub(crate) fn sbom_path(artifact: &Path) -> PathBuf {
     sidecar_path(artifact, crate::sbom::SUFFIX)

@@ -89,7 +89,10 @@ pub(crate) fn merge_dists(dirs: &[PathBuf]) -> Result<MergedDist> {
             for file in files.flatten() {
                 let name = file.file_name();
                 let relative = format!("{}/{}", target.name(), name.to_string_lossy());
-                if !name.to_string_lossy().starts_with(".tmp-") && !listed.contains(&relative) {
+                if !name.to_string_lossy().starts_with(".tmp-")
+                    && !listed.contains(&relative)
+                    && !crate::dist::is_record_of_listed(&relative, |a| listed.contains(a))
+                {
                     return Err(unlisted(dir, &file.path()));
                 }
             }
