@@ -232,21 +232,9 @@ fn source_dirs(flags: &[PathBuf], env: &Env) -> Vec<PathBuf> {
 mod tests {
     use super::*;
     use crate::target::Target;
-    use crate::toolchain::model::Tool;
-    use crate::toolchain::{Flavor, Provider};
 
     fn toolchain(target: Target, fingerprint: &str) -> Toolchain {
-        Toolchain {
-            target,
-            provider: Provider::MuslGcc,
-            flavor: Flavor::Gcc,
-            origin: "test".into(),
-            cc: Tool::new("/usr/bin/musl-gcc"),
-            ar: Tool::new("ar"),
-            ranlib: Tool::new("ranlib"),
-            version: "12".into(),
-            fingerprint: fingerprint.into(),
-        }
+        Toolchain::musl_gcc_for_tests(target, fingerprint)
     }
 
     #[test]

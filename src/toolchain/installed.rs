@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 use super::manifest::{Manifest, ManifestProvider, Want};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
-use crate::target::Target;
 
 /// The completion record of an installed toolchain (JSON, in `.muslbuild-complete`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -30,16 +29,7 @@ pub(crate) struct InstallRecord {
 
 impl InstallRecord {
     pub(crate) fn covers(&self, want: Want) -> bool {
-        match want {
-            Want::Go => self.provider == ManifestProvider::Go,
-            Want::Target(t) => {
-                self.provider != ManifestProvider::Go
-                    && self
-                        .targets
-                        .iter()
-                        .any(|n| n.parse::<Target>().ok() == Some(t))
-            }
-        }
+        super::manifest::provides(self.provider, &self.targets, want)
     }
 
     /// One line for `toolchain list`.

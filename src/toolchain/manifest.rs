@@ -22,6 +22,18 @@ pub(crate) enum Want {
     Go,
 }
 
+/// Whether a toolchain of `provider` built for `targets` (target names) serves `want`:
+/// the one rule for manifest entries and install records alike.
+pub(crate) fn provides(provider: ManifestProvider, targets: &[String], want: Want) -> bool {
+    match want {
+        Want::Go => provider == ManifestProvider::Go,
+        Want::Target(t) => {
+            provider != ManifestProvider::Go
+                && targets.iter().any(|n| n.parse::<Target>().ok() == Some(t))
+        }
+    }
+}
+
 impl std::fmt::Display for Want {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -158,16 +170,7 @@ impl Entry {
     }
 
     pub(crate) fn covers(&self, want: Want) -> bool {
-        match want {
-            Want::Go => self.provider == ManifestProvider::Go,
-            Want::Target(t) => {
-                self.provider != ManifestProvider::Go
-                    && self
-                        .targets
-                        .iter()
-                        .any(|n| n.parse::<Target>().ok() == Some(t))
-            }
-        }
+        provides(self.provider, &self.targets, want)
     }
 
     fn check(&self, path: &Path) -> Result<()> {

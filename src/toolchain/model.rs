@@ -139,6 +139,22 @@ pub(crate) struct Toolchain {
 }
 
 impl Toolchain {
+    /// A musl-gcc toolchain that is never run, for tests of keys and plans.
+    #[cfg(test)]
+    pub(crate) fn musl_gcc_for_tests(target: Target, fingerprint: &str) -> Toolchain {
+        Toolchain {
+            target,
+            provider: Provider::MuslGcc,
+            flavor: Flavor::Gcc,
+            origin: "test".into(),
+            cc: Tool::new("/usr/bin/musl-gcc"),
+            ar: Tool::new("ar"),
+            ranlib: Tool::new("ranlib"),
+            version: "12".into(),
+            fingerprint: fingerprint.into(),
+        }
+    }
+
     /// Flags every compile and link for this target gets, before the user's: they pin
     /// the CPU baseline whatever the toolchain's default is.
     pub(crate) fn target_flags(&self) -> Vec<String> {
