@@ -1,17 +1,28 @@
 //! The one `Target` type. Names are parsed here, once; every other naming scheme
-//! (GNU prefix, zig, Go, OCI, ELF) is a method, so the rest of muslbuild never compares
-//! triple strings.
+//! (GNU prefix, zig, Go, OCI, ELF, qemu) is one row of `SPECS`, read through methods, so
+//! the rest of muslbuild never compares triple strings.
 
 use std::fmt;
 use std::str::FromStr;
 
-use target_lexicon::{Architecture, ArmArchitecture, Environment, OperatingSystem, Triple};
+use object::elf as e;
+use target_lexicon::{Architecture, ArmArchitecture, Triple};
 
+/// Declaration order is the order of `ALL`, of `--target all` and of every listing;
+/// the first three came first and keep their places.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
     X86_64,
     Aarch64,
     Armv7,
+    I386,
+    Armv5,
+    Armv6,
+    Riscv64,
+    Ppc64le,
+    S390x,
+    Mips64el,
+    Loongarch64,
 }
 
 /// How the ELF of a target must look; `verify` checks artifacts against it.
@@ -20,19 +31,436 @@ pub(crate) struct ElfExpectation {
     pub(crate) class64: bool,
     pub(crate) little_endian: bool,
     pub(crate) machine: u16,
-    /// ARM only: `Tag_CPU_arch` value the ABI baseline needs (10 = ARMv7).
-    pub(crate) arm_cpu_arch: Option<u8>,
+    /// What the ELF can say about the CPU and ABI beyond its machine.
+    pub(crate) baseline: ElfBaseline,
 }
 
+/// The part of a target's pinned baseline that the ELF header or its attributes record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ElfBaseline {
+    /// Nothing beyond machine, class and endianness (x86, aarch64, s390x).
+    None,
+    /// ARM's `.ARM.attributes` and the EABI float flag.
+    Arm(ArmBaseline),
+    /// `e_flags`: the n64 ABI and an ISA level no newer than `max_arch` (an `EF_MIPS_ARCH`
+    /// value).
+    Mips64 { max_arch: u32 },
+    /// `e_flags`: the LP64D ABI (64-bit FPU registers for arguments).
+    LoongArchLp64d,
+    /// `e_flags`: the LP64D float ABI, not RV64E.
+    RiscvLp64d,
+    /// `e_flags`: the ELFv2 ABI that every ppc64le Linux uses.
+    PowerElfV2,
+}
+
+/// What an ARM target's build attributes may say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ArmBaseline {
+    /// Accepted `Tag_CPU_arch` values (4 v5TE, 5 v5TEJ, 7 v6KZ, 8 v6T2, 9 v6K, 10 v7).
+    pub(crate) cpu_arch: &'static [u64],
+    /// Accepted `Tag_FP_arch` values (0 none, 1 VFPv1, 2 VFPv2, 4 VFPv3-D16).
+    pub(crate) fp_arch: &'static [u64],
+    /// Thumb-2 allowed (`Tag_THUMB_ISA_use` 2).
+    pub(crate) thumb2: bool,
+    pub(crate) hard_float: bool,
+}
+
+/// `GOARCH` and the variable that pins its baseline (`GOARM`, `GO386`, `GOPPC64`,
+/// `GOMIPS64`), if it has one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct GoArch {
+    pub goarch: &'static str,
+    pub variable: Option<(&'static str, &'static str)>,
+}
+
+/// Debian's names for a target, where Debian has the architecture and a musl for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Debian {
+    /// The GNU cross compiler's prefix (`gcc-<prefix>`).
+    pub gnu_prefix: &'static str,
+    /// musl's multiarch folder (`/usr/lib/<this>/musl-gcc.specs`).
+    pub musl_multiarch: &'static str,
+    /// The dpkg architecture (`musl-dev:<arch>`).
+    pub arch: &'static str,
+}
+
+impl Spec {
+    /// Every spelling `--target` takes for this row: its name, aliases, GNU, musl-cross
+    /// and Rust triples (no spelling is in two rows).
+    fn accepted(&self) -> impl Iterator<Item = &'static str> {
+        [self.name, self.gnu, self.rust]
+            .into_iter()
+            .chain(self.aliases.iter().copied())
+            .chain(self.musl_cross.iter().copied())
+    }
+}
+
+/// One target in every naming scheme: one row of `SPECS`.
+struct Spec {
+    target: Target,
+    name: &'static str,
+    /// Spellings accepted on the command line besides the name and the triples below.
+    aliases: &'static [&'static str],
+    /// The GNU triple that autoconf's `--host` takes.
+    gnu: &'static str,
+    /// musl-cross GCC prefixes, most common first (musl.cc, then `*-unknown-*`).
+    musl_cross: &'static [&'static str],
+    debian: Option<Debian>,
+    zig: &'static str,
+    zig_cpu: &'static [&'static str],
+    gcc_cpu: &'static [&'static str],
+    rust: &'static str,
+    go: GoArch,
+    oci: (&'static str, Option<&'static str>),
+    elf: ElfExpectation,
+    qemu: [&'static str; 2],
+    /// `CMAKE_SYSTEM_PROCESSOR`.
+    processor: &'static str,
+    /// The pinned baseline in words.
+    baseline: &'static str,
+}
+
+const fn elf(
+    class64: bool,
+    little_endian: bool,
+    machine: u16,
+    baseline: ElfBaseline,
+) -> ElfExpectation {
+    ElfExpectation {
+        class64,
+        little_endian,
+        machine,
+        baseline,
+    }
+}
+
+const fn go(goarch: &'static str, variable: Option<(&'static str, &'static str)>) -> GoArch {
+    GoArch { goarch, variable }
+}
+
+const fn debian(
+    gnu_prefix: &'static str,
+    musl_multiarch: &'static str,
+    arch: &'static str,
+) -> Option<Debian> {
+    Some(Debian {
+        gnu_prefix,
+        musl_multiarch,
+        arch,
+    })
+}
+
+/// The targets, one row each, in `Target` order.
+const SPECS: [Spec; 11] = [
+    Spec {
+        target: Target::X86_64,
+        name: "x86_64",
+        aliases: &["x86-64", "amd64", "linux/amd64"],
+        gnu: "x86_64-linux-musl",
+        musl_cross: &["x86_64-linux-musl", "x86_64-unknown-linux-musl"],
+        debian: debian("x86_64-linux-gnu", "x86_64-linux-musl", "amd64"),
+        zig: "x86_64-linux-musl",
+        zig_cpu: &[],
+        gcc_cpu: &[],
+        rust: "x86_64-unknown-linux-musl",
+        go: go("amd64", None),
+        oci: ("amd64", None),
+        elf: elf(true, true, e::EM_X86_64.0, ElfBaseline::None),
+        qemu: ["qemu-x86_64", "qemu-x86_64-static"],
+        processor: "x86_64",
+        baseline: "x86-64",
+    },
+    Spec {
+        target: Target::Aarch64,
+        name: "aarch64",
+        aliases: &["arm64", "linux/arm64", "arm64/v8", "linux/arm64/v8"],
+        gnu: "aarch64-linux-musl",
+        musl_cross: &["aarch64-linux-musl", "aarch64-unknown-linux-musl"],
+        debian: debian("aarch64-linux-gnu", "aarch64-linux-musl", "arm64"),
+        zig: "aarch64-linux-musl",
+        zig_cpu: &[],
+        gcc_cpu: &[],
+        rust: "aarch64-unknown-linux-musl",
+        go: go("arm64", None),
+        oci: ("arm64", None),
+        elf: elf(true, true, e::EM_AARCH64.0, ElfBaseline::None),
+        qemu: ["qemu-aarch64", "qemu-aarch64-static"],
+        processor: "aarch64",
+        baseline: "ARMv8-A",
+    },
+    Spec {
+        target: Target::Armv7,
+        name: "armv7",
+        aliases: &["armv7l", "armhf", "arm/v7", "linux/arm/v7"],
+        gnu: "armv7l-linux-musleabihf",
+        musl_cross: &[
+            "armv7l-linux-musleabihf",
+            "arm-linux-musleabihf",
+            "armv7-linux-musleabihf",
+            "armv7-unknown-linux-musleabihf",
+        ],
+        debian: debian("arm-linux-gnueabihf", "arm-linux-musleabihf", "armhf"),
+        zig: "arm-linux-musleabihf",
+        // zig's default assumes NEON; boards without it die with SIGILL.
+        zig_cpu: &["-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon"],
+        gcc_cpu: &[
+            "-march=armv7-a",
+            "-mfpu=vfpv3-d16",
+            "-mfloat-abi=hard",
+            "-mthumb",
+        ],
+        rust: "armv7-unknown-linux-musleabihf",
+        go: go("arm", Some(("GOARM", "7"))),
+        oci: ("arm", Some("v7")),
+        elf: elf(
+            false,
+            true,
+            e::EM_ARM.0,
+            ElfBaseline::Arm(ArmBaseline {
+                cpu_arch: &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+                fp_arch: &[0, 1, 2, 4],
+                thumb2: true,
+                hard_float: true,
+            }),
+        ),
+        qemu: ["qemu-arm", "qemu-arm-static"],
+        processor: "armv7l",
+        baseline: "ARMv7-A, Thumb-2, VFPv3-D16, hard float, no NEON (Debian armhf)",
+    },
+    Spec {
+        target: Target::I386,
+        name: "i386",
+        aliases: &[
+            "i686",
+            "x86",
+            "386",
+            "linux/386",
+            "i386-linux-musl",
+            "x86-linux-musl",
+        ],
+        gnu: "i686-linux-musl",
+        musl_cross: &["i686-linux-musl", "i686-unknown-linux-musl"],
+        debian: debian("i686-linux-gnu", "i386-linux-musl", "i386"),
+        zig: "x86-linux-musl",
+        zig_cpu: &["-mcpu=i686"],
+        gcc_cpu: &["-march=i686"],
+        rust: "i686-unknown-linux-musl",
+        // Go's default GO386=sse2 needs a Pentium 4; the baseline is the Pentium Pro.
+        go: go("386", Some(("GO386", "softfloat"))),
+        oci: ("386", None),
+        elf: elf(false, true, e::EM_386.0, ElfBaseline::None),
+        qemu: ["qemu-i386", "qemu-i386-static"],
+        processor: "i686",
+        baseline: "i686 (Pentium Pro: no MMX, no SSE)",
+    },
+    Spec {
+        target: Target::Armv5,
+        name: "armv5",
+        aliases: &["armv5te", "armv5l", "armel", "arm/v5", "linux/arm/v5"],
+        gnu: "armv5l-linux-musleabi",
+        musl_cross: &[
+            "armv5l-linux-musleabi",
+            "arm-linux-musleabi",
+            "armv5te-linux-musleabi",
+            "armv5te-unknown-linux-musleabi",
+        ],
+        debian: debian("arm-linux-gnueabi", "arm-linux-musleabi", "armel"),
+        zig: "arm-linux-musleabi",
+        zig_cpu: &["-mcpu=arm926ej_s"],
+        gcc_cpu: &["-march=armv5te", "-mfloat-abi=soft", "-marm"],
+        rust: "armv5te-unknown-linux-musleabi",
+        go: go("arm", Some(("GOARM", "5"))),
+        oci: ("arm", Some("v5")),
+        elf: elf(
+            false,
+            true,
+            e::EM_ARM.0,
+            ElfBaseline::Arm(ArmBaseline {
+                cpu_arch: &[1, 2, 3, 4, 5],
+                fp_arch: &[0],
+                thumb2: false,
+                hard_float: false,
+            }),
+        ),
+        qemu: ["qemu-arm", "qemu-arm-static"],
+        processor: "armv5te",
+        baseline: "ARMv5TE (ARM926EJ-S), soft float, no FPU (Debian armel)",
+    },
+    Spec {
+        target: Target::Armv6,
+        name: "armv6",
+        aliases: &[
+            "armv6l",
+            "arm/v6",
+            "linux/arm/v6",
+            "armv6l-linux-musleabihf",
+        ],
+        gnu: "armv6-linux-musleabihf",
+        musl_cross: &["armv6-linux-musleabihf", "arm-unknown-linux-musleabihf"],
+        // Debian's armel is v5 soft float and its armhf is v7: neither is an armv6.
+        debian: None,
+        zig: "arm-linux-musleabihf",
+        zig_cpu: &["-mcpu=arm1176jzf_s"],
+        gcc_cpu: &["-march=armv6kz", "-mfpu=vfpv2", "-mfloat-abi=hard", "-marm"],
+        // Rust's `arm-unknown-linux-musleabihf` is this: ARMv6, VFPv2, hard float.
+        rust: "arm-unknown-linux-musleabihf",
+        go: go("arm", Some(("GOARM", "6"))),
+        oci: ("arm", Some("v6")),
+        elf: elf(
+            false,
+            true,
+            e::EM_ARM.0,
+            ElfBaseline::Arm(ArmBaseline {
+                cpu_arch: &[1, 2, 3, 4, 5, 6, 7, 9],
+                fp_arch: &[0, 1, 2],
+                thumb2: false,
+                hard_float: true,
+            }),
+        ),
+        qemu: ["qemu-arm", "qemu-arm-static"],
+        processor: "armv6l",
+        baseline: "ARMv6KZ (ARM1176JZF-S: Raspberry Pi 1 and Zero), VFPv2, hard float, no Thumb-2",
+    },
+    Spec {
+        target: Target::Riscv64,
+        name: "riscv64",
+        aliases: &["riscv64gc", "linux/riscv64"],
+        gnu: "riscv64-linux-musl",
+        musl_cross: &["riscv64-linux-musl", "riscv64-unknown-linux-musl"],
+        debian: debian("riscv64-linux-gnu", "riscv64-linux-musl", "riscv64"),
+        zig: "riscv64-linux-musl",
+        zig_cpu: &["-mcpu=baseline_rv64"],
+        gcc_cpu: &["-march=rv64gc", "-mabi=lp64d"],
+        rust: "riscv64gc-unknown-linux-musl",
+        go: go("riscv64", None),
+        oci: ("riscv64", None),
+        elf: elf(true, true, e::EM_RISCV.0, ElfBaseline::RiscvLp64d),
+        qemu: ["qemu-riscv64", "qemu-riscv64-static"],
+        processor: "riscv64",
+        baseline: "RV64GC, LP64D",
+    },
+    Spec {
+        target: Target::Ppc64le,
+        name: "ppc64le",
+        aliases: &["ppc64el", "powerpc64le", "linux/ppc64le"],
+        gnu: "powerpc64le-linux-musl",
+        musl_cross: &["powerpc64le-linux-musl", "powerpc64le-unknown-linux-musl"],
+        debian: debian("powerpc64le-linux-gnu", "powerpc64le-linux-musl", "ppc64el"),
+        zig: "powerpc64le-linux-musl",
+        zig_cpu: &["-mcpu=pwr8"],
+        gcc_cpu: &["-mcpu=power8"],
+        rust: "powerpc64le-unknown-linux-musl",
+        go: go("ppc64le", Some(("GOPPC64", "power8"))),
+        oci: ("ppc64le", None),
+        elf: elf(true, true, e::EM_PPC64.0, ElfBaseline::PowerElfV2),
+        qemu: ["qemu-ppc64le", "qemu-ppc64le-static"],
+        processor: "ppc64le",
+        baseline: "POWER8, ELFv2",
+    },
+    Spec {
+        target: Target::S390x,
+        name: "s390x",
+        aliases: &["linux/s390x"],
+        gnu: "s390x-linux-musl",
+        musl_cross: &["s390x-linux-musl", "s390x-unknown-linux-musl"],
+        debian: debian("s390x-linux-gnu", "s390x-linux-musl", "s390x"),
+        zig: "s390x-linux-musl",
+        zig_cpu: &["-mcpu=z196"],
+        gcc_cpu: &["-march=z196"],
+        rust: "s390x-unknown-linux-musl",
+        go: go("s390x", None),
+        oci: ("s390x", None),
+        elf: elf(true, false, e::EM_S390.0, ElfBaseline::None),
+        qemu: ["qemu-s390x", "qemu-s390x-static"],
+        processor: "s390x",
+        baseline: "z196 (arch9), big-endian",
+    },
+    Spec {
+        target: Target::Mips64el,
+        name: "mips64el",
+        aliases: &["mips64le", "linux/mips64le", "mips64el-linux-muslabi64"],
+        gnu: "mips64el-linux-musl",
+        musl_cross: &["mips64el-linux-musl", "mips64el-unknown-linux-muslabi64"],
+        debian: debian(
+            "mips64el-linux-gnuabi64",
+            "mips64el-linux-muslabi64",
+            "mips64el",
+        ),
+        zig: "mips64el-linux-muslabi64",
+        zig_cpu: &["-mcpu=mips64r2"],
+        gcc_cpu: &["-march=mips64r2", "-mabi=64"],
+        rust: "mips64el-unknown-linux-muslabi64",
+        go: go("mips64le", Some(("GOMIPS64", "hardfloat"))),
+        oci: ("mips64le", None),
+        elf: elf(
+            true,
+            true,
+            e::EM_MIPS.0,
+            ElfBaseline::Mips64 {
+                max_arch: e::EF_MIPS_ARCH_64R2.0,
+            },
+        ),
+        qemu: ["qemu-mips64el", "qemu-mips64el-static"],
+        processor: "mips64el",
+        baseline: "MIPS64r2, n64 ABI, hard float",
+    },
+    Spec {
+        target: Target::Loongarch64,
+        name: "loongarch64",
+        aliases: &["loong64", "linux/loong64"],
+        gnu: "loongarch64-linux-musl",
+        musl_cross: &["loongarch64-linux-musl", "loongarch64-unknown-linux-musl"],
+        // Debian's loong64 is a ports architecture without a musl.
+        debian: None,
+        zig: "loongarch64-linux-musl",
+        // zig's default CPU uses instructions Debian's qemu-loongarch64 (and the LA64
+        // baseline) lack: SIGILL.
+        zig_cpu: &["-mcpu=generic_la64"],
+        gcc_cpu: &["-march=loongarch64", "-mabi=lp64d"],
+        rust: "loongarch64-unknown-linux-musl",
+        go: go("loong64", None),
+        oci: ("loong64", None),
+        elf: elf(true, true, e::EM_LOONGARCH.0, ElfBaseline::LoongArchLp64d),
+        qemu: ["qemu-loongarch64", "qemu-loongarch64-static"],
+        processor: "loongarch64",
+        baseline: "LA64 base (no LSX/LASX), LP64D",
+    },
+];
+
+/// Names that several targets could claim: refused with the candidates named, never
+/// guessed.
+const AMBIGUOUS: &[(&str, &[Target])] = &[
+    ("arm", &[Target::Armv5, Target::Armv6, Target::Armv7]),
+    ("linux/arm", &[Target::Armv5, Target::Armv6, Target::Armv7]),
+    // Rust's `arm-unknown-linux-musleabi` is ARMv6 with soft float: neither armv5's
+    // ISA nor armv6's float ABI.
+    (
+        "arm-unknown-linux-musleabi",
+        &[Target::Armv5, Target::Armv6],
+    ),
+];
+
 impl Target {
-    pub(crate) const ALL: [Target; 3] = [Target::X86_64, Target::Aarch64, Target::Armv7];
+    pub(crate) const ALL: [Target; 11] = [
+        Target::X86_64,
+        Target::Aarch64,
+        Target::Armv7,
+        Target::I386,
+        Target::Armv5,
+        Target::Armv6,
+        Target::Riscv64,
+        Target::Ppc64le,
+        Target::S390x,
+        Target::Mips64el,
+        Target::Loongarch64,
+    ];
+
+    fn spec(self) -> &'static Spec {
+        &SPECS[self as usize]
+    }
 
     pub fn name(self) -> &'static str {
-        match self {
-            Target::X86_64 => "x86_64",
-            Target::Aarch64 => "aarch64",
-            Target::Armv7 => "armv7",
-        }
+        self.spec().name
     }
 
     /// The target of the machine muslbuild runs on, if it is one muslbuild builds for.
@@ -41,116 +469,63 @@ impl Target {
             Architecture::X86_64 => Some(Target::X86_64),
             Architecture::Aarch64(_) => Some(Target::Aarch64),
             Architecture::Arm(ArmArchitecture::Armv7) => Some(Target::Armv7),
+            Architecture::Riscv64(_) => Some(Target::Riscv64),
+            Architecture::Powerpc64le => Some(Target::Ppc64le),
+            Architecture::S390x => Some(Target::S390x),
+            Architecture::LoongArch64 => Some(Target::Loongarch64),
+            // 32-bit x86, ARMv5/v6 and mips64el hosts run on qemu-free paths too, but
+            // their `uname` says too little to promise the pinned baseline.
             _ => None,
         }
     }
 
     /// Rust's triple; also the suffix of cc-rs style `CC_<triple>` variables.
     pub(crate) fn rust_triple(self) -> &'static str {
-        match self {
-            Target::X86_64 => "x86_64-unknown-linux-musl",
-            Target::Aarch64 => "aarch64-unknown-linux-musl",
-            Target::Armv7 => "armv7-unknown-linux-musleabihf",
-        }
+        self.spec().rust
     }
 
     /// The GNU triple that autoconf's `--host` and musl-cross prefixes use.
     pub(crate) fn gnu_triple(self) -> &'static str {
-        match self {
-            Target::X86_64 => "x86_64-linux-musl",
-            Target::Aarch64 => "aarch64-linux-musl",
-            Target::Armv7 => "armv7l-linux-musleabihf",
-        }
+        self.spec().gnu
     }
 
     /// Every prefix a musl-cross GCC set may use for this target, most common first:
     /// the musl.cc naming, then the `*-unknown-linux-musl` naming of newer prebuilt sets.
     pub(crate) fn musl_cross_prefixes(self) -> &'static [&'static str] {
-        match self {
-            Target::X86_64 => &["x86_64-linux-musl", "x86_64-unknown-linux-musl"],
-            Target::Aarch64 => &["aarch64-linux-musl", "aarch64-unknown-linux-musl"],
-            Target::Armv7 => &[
-                "armv7l-linux-musleabihf",
-                "arm-linux-musleabihf",
-                "armv7-linux-musleabihf",
-                "armv7-unknown-linux-musleabihf",
-            ],
-        }
+        self.spec().musl_cross
     }
 
-    /// Debian's GNU cross compiler prefix (plus the musl specs of `musl-dev:<arch>`).
-    pub(crate) fn debian_gnu_prefix(self) -> &'static str {
-        match self {
-            Target::X86_64 => "x86_64-linux-gnu",
-            Target::Aarch64 => "aarch64-linux-gnu",
-            Target::Armv7 => "arm-linux-gnueabihf",
-        }
-    }
-
-    /// The multiarch directory name of musl in Debian (`/usr/lib/<this>/musl-gcc.specs`).
-    pub(crate) fn debian_musl_multiarch(self) -> &'static str {
-        match self {
-            Target::X86_64 => "x86_64-linux-musl",
-            Target::Aarch64 => "aarch64-linux-musl",
-            Target::Armv7 => "arm-linux-musleabihf",
-        }
-    }
-
-    /// The Debian architecture, for `apt-get install musl-dev:<arch>` hints.
-    pub(crate) fn debian_arch(self) -> &'static str {
-        match self {
-            Target::X86_64 => "amd64",
-            Target::Aarch64 => "arm64",
-            Target::Armv7 => "armhf",
-        }
+    /// Debian's GNU cross compiler and musl (`musl-dev:<arch>`), where Debian has both.
+    pub(crate) fn debian(self) -> Option<Debian> {
+        self.spec().debian
     }
 
     pub(crate) fn zig_triple(self) -> &'static str {
-        match self {
-            Target::X86_64 => "x86_64-linux-musl",
-            Target::Aarch64 => "aarch64-linux-musl",
-            Target::Armv7 => "arm-linux-musleabihf",
-        }
+        self.spec().zig
     }
 
     /// Compiler flags that pin the CPU baseline whatever the toolchain's default is.
-    /// armv7 means Debian armhf / `linux/arm/v7`: ARMv7-A, Thumb-2, VFPv3-D16, hard
-    /// float, no NEON (zig's default assumes NEON; boards without it die with SIGILL).
     pub(crate) fn gcc_cpu_flags(self) -> &'static [&'static str] {
-        match self {
-            Target::Armv7 => &[
-                "-march=armv7-a",
-                "-mfpu=vfpv3-d16",
-                "-mfloat-abi=hard",
-                "-mthumb",
-            ],
-            _ => &[],
-        }
+        self.spec().gcc_cpu
     }
 
     pub(crate) fn zig_cpu_flags(self) -> &'static [&'static str] {
-        match self {
-            Target::Armv7 => &["-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon"],
-            _ => &[],
-        }
+        self.spec().zig_cpu
     }
 
-    /// `GOARCH` and, for ARM, `GOARM`.
-    pub(crate) fn go_arch(self) -> (&'static str, Option<&'static str>) {
-        match self {
-            Target::X86_64 => ("amd64", None),
-            Target::Aarch64 => ("arm64", None),
-            Target::Armv7 => ("arm", Some("7")),
-        }
+    /// The pinned baseline in words, for listings and errors.
+    pub(crate) fn baseline(self) -> &'static str {
+        self.spec().baseline
+    }
+
+    /// `GOARCH` and the variable that pins its baseline (`GOARM=7`, `GO386=softfloat`…).
+    pub(crate) fn go_arch(self) -> GoArch {
+        self.spec().go
     }
 
     /// OCI platform as `(architecture, variant)`.
     pub(crate) fn oci_platform(self) -> (&'static str, Option<&'static str>) {
-        match self {
-            Target::X86_64 => ("amd64", None),
-            Target::Aarch64 => ("arm64", None),
-            Target::Armv7 => ("arm", Some("v7")),
-        }
+        self.spec().oci
     }
 
     /// `linux/amd64`, `linux/arm/v7`: the form `docker --platform` takes.
@@ -162,78 +537,42 @@ impl Target {
     }
 
     pub(crate) fn elf(self) -> ElfExpectation {
-        match self {
-            Target::X86_64 => ElfExpectation {
-                class64: true,
-                little_endian: true,
-                machine: object::elf::EM_X86_64.0,
-                arm_cpu_arch: None,
-            },
-            Target::Aarch64 => ElfExpectation {
-                class64: true,
-                little_endian: true,
-                machine: object::elf::EM_AARCH64.0,
-                arm_cpu_arch: None,
-            },
-            Target::Armv7 => ElfExpectation {
-                class64: false,
-                little_endian: true,
-                machine: object::elf::EM_ARM.0,
-                arm_cpu_arch: Some(10),
-            },
-        }
+        self.spec().elf
     }
 
-    /// The qemu-user program that runs this target's binaries on another host.
+    /// The qemu-user programs that run this target's binaries on another host: Debian's
+    /// `qemu-user` name, then `qemu-user-static`'s.
     pub(crate) fn qemu_names(self) -> [&'static str; 2] {
-        match self {
-            Target::X86_64 => ["qemu-x86_64", "qemu-x86_64-static"],
-            Target::Aarch64 => ["qemu-aarch64", "qemu-aarch64-static"],
-            Target::Armv7 => ["qemu-arm", "qemu-arm-static"],
-        }
+        self.spec().qemu
     }
 
-    /// Every spelling accepted on the command line, for `muslbuild targets` and errors.
+    /// `CMAKE_SYSTEM_PROCESSOR` for a cross build.
+    pub(crate) fn cmake_processor(self) -> &'static str {
+        self.spec().processor
+    }
+
+    /// Spellings accepted on the command line besides the name and the GNU, musl-cross
+    /// and Rust triples, for `muslbuild targets` and errors.
     pub(crate) fn aliases(self) -> &'static [&'static str] {
-        match self {
-            Target::X86_64 => &[
-                "amd64",
-                "linux/amd64",
-                "x86_64-linux-musl",
-                "x86_64-unknown-linux-musl",
-            ],
-            Target::Aarch64 => &[
-                "arm64",
-                "linux/arm64",
-                "linux/arm64/v8",
-                "aarch64-linux-musl",
-                "aarch64-unknown-linux-musl",
-            ],
-            Target::Armv7 => &[
-                "armhf",
-                "arm/v7",
-                "linux/arm/v7",
-                "armv7l-linux-musleabihf",
-                "arm-linux-musleabihf",
-                "armv7-linux-musleabihf",
-                "armv7-unknown-linux-musleabihf",
-            ],
-        }
+        self.spec().aliases
     }
 
     /// The target in every naming scheme at once, as `muslbuild targets` shows it.
     pub fn names(self) -> TargetNames {
-        let (goarch, goarm) = self.go_arch();
         TargetNames {
             target: self,
             aliases: self.aliases(),
             gnu: self.gnu_triple(),
             musl_cross: self.musl_cross_prefixes(),
+            debian: self.debian(),
             zig: self.zig_triple(),
+            zig_cpu: self.zig_cpu_flags(),
+            gcc_cpu: self.gcc_cpu_flags(),
             rust: self.rust_triple(),
-            goarch,
-            goarm,
+            go: self.go_arch(),
             oci: self.oci_platform_string(),
+            qemu: self.qemu_names()[0],
+            baseline: self.baseline(),
         }
     }
 
@@ -248,11 +587,17 @@ impl Target {
             }
         }
         if targets.is_empty() {
-            return Err(TargetParseError {
-                name: value.to_string(),
-            });
+            return Err(TargetParseError::unknown(value));
         }
         Ok(targets)
+    }
+
+    /// The exact spelling, case aside, among one row's accepted names.
+    fn by_exact_name(lower: &str) -> Option<Target> {
+        SPECS
+            .iter()
+            .find(|s| s.accepted().any(|a| a == lower))
+            .map(|s| s.target)
     }
 }
 
@@ -263,11 +608,15 @@ pub struct TargetNames {
     pub aliases: &'static [&'static str],
     pub gnu: &'static str,
     pub musl_cross: &'static [&'static str],
+    pub debian: Option<Debian>,
     pub zig: &'static str,
+    pub zig_cpu: &'static [&'static str],
+    pub gcc_cpu: &'static [&'static str],
     pub rust: &'static str,
-    pub goarch: &'static str,
-    pub goarm: Option<&'static str>,
+    pub go: GoArch,
     pub oci: String,
+    pub qemu: &'static str,
+    pub baseline: &'static str,
 }
 
 impl serde::Serialize for Target {
@@ -283,18 +632,59 @@ impl fmt::Display for Target {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown target `{name}`")]
+#[error("{}", self.message())]
 pub struct TargetParseError {
     pub(crate) name: String,
+    /// The targets an ambiguous name could mean; empty for an unknown name.
+    pub(crate) candidates: Vec<Target>,
 }
 
 impl TargetParseError {
+    fn unknown(name: &str) -> TargetParseError {
+        TargetParseError {
+            name: name.to_string(),
+            candidates: Vec::new(),
+        }
+    }
+
+    fn message(&self) -> String {
+        if self.candidates.is_empty() {
+            return format!("unknown target `{}`", self.name);
+        }
+        let names: Vec<&str> = self.candidates.iter().map(|t| t.name()).collect();
+        format!(
+            "ambiguous target `{}`: it could mean {}",
+            self.name,
+            join_or(&names)
+        )
+    }
+
     pub(crate) fn help(&self) -> String {
+        if !self.candidates.is_empty() {
+            let each: Vec<String> = self
+                .candidates
+                .iter()
+                .map(|t| format!("`{t}` ({})", t.oci_platform_string()))
+                .collect();
+            let each: Vec<&str> = each.iter().map(String::as_str).collect();
+            return format!(
+                "name one: {}; `muslbuild targets` shows each one's baseline",
+                join_or(&each)
+            );
+        }
         let names: Vec<&str> = Target::ALL.iter().map(|t| t.name()).collect();
         format!(
-            "valid targets are {}, `all`, or any alias listed by `muslbuild targets` (amd64, arm64, armhf, linux/arm/v7, GNU and Rust triples)",
+            "valid targets are {}, `all`, or any alias listed by `muslbuild targets` (amd64, arm64, armhf, 386, armel, linux/arm/v6, ppc64el, mips64le, loong64, GNU and Rust triples)",
             names.join(", ")
         )
+    }
+}
+
+fn join_or(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }
 
@@ -302,118 +692,29 @@ impl FromStr for Target {
     type Err = TargetParseError;
 
     fn from_str(name: &str) -> Result<Target, TargetParseError> {
-        let err = || TargetParseError {
-            name: name.to_string(),
-        };
         let lower = name.trim().to_ascii_lowercase();
-        // Short names and OCI platforms are not triples; everything else goes through
-        // target-lexicon so that any spelling of a musl Linux triple is understood.
-        let short = match lower.as_str() {
-            "x86_64" | "x86-64" | "amd64" | "linux/amd64" => Some(Target::X86_64),
-            "aarch64" | "arm64" | "linux/arm64" | "linux/arm64/v8" | "arm64/v8" => {
-                Some(Target::Aarch64)
-            }
-            "armv7" | "armv7l" | "armhf" | "arm/v7" | "linux/arm/v7" => Some(Target::Armv7),
-            _ => None,
-        };
-        if let Some(target) = short {
+        if let Some((_, candidates)) = AMBIGUOUS.iter().find(|(n, _)| *n == lower) {
+            return Err(TargetParseError {
+                name: name.to_string(),
+                candidates: candidates.to_vec(),
+            });
+        }
+        if let Some(target) = Target::by_exact_name(&lower) {
             return Ok(target);
         }
-        if lower.contains('/') {
-            return Err(err());
+        // Any vendor in a four-part triple (`x86_64-pc-linux-musl`,
+        // `aarch64-alpine-linux-musl`) means the same as none — except after a bare
+        // `arm`, whose meaning differs between Rust (ARMv6) and GNU (any ARM) names.
+        let parts: Vec<&str> = lower.split('-').collect();
+        if let [arch, _vendor, "linux", env] = parts[..]
+            && arch != "arm"
+            && let Some(target) = Target::by_exact_name(&format!("{arch}-linux-{env}"))
+        {
+            return Ok(target);
         }
-        // musl-cross names the armhf set `armv7l-…`, after `uname -m`; target-lexicon
-        // only knows `armv7`.
-        let lexicon_name = match lower.strip_prefix("armv7l-") {
-            Some(rest) => format!("armv7-{rest}"),
-            None => lower.clone(),
-        };
-        let triple = Triple::from_str(&lexicon_name).map_err(|_| err())?;
-        if triple.operating_system != OperatingSystem::Linux {
-            return Err(err());
-        }
-        match (triple.architecture, triple.environment) {
-            (Architecture::X86_64, Environment::Musl) => Ok(Target::X86_64),
-            (Architecture::Aarch64(_), Environment::Musl) => Ok(Target::Aarch64),
-            (
-                Architecture::Arm(
-                    ArmArchitecture::Armv7 | ArmArchitecture::Armv7a | ArmArchitecture::Arm,
-                ),
-                Environment::Musleabihf,
-            ) => Ok(Target::Armv7),
-            _ => Err(err()),
-        }
+        Err(TargetParseError::unknown(name))
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn canonical_names_round_trip() {
-        for target in Target::ALL {
-            assert_eq!(target.name().parse::<Target>(), Ok(target));
-        }
-    }
-
-    #[test]
-    fn every_listed_alias_parses_to_its_target() {
-        for target in Target::ALL {
-            for alias in target.aliases() {
-                assert_eq!(alias.parse::<Target>(), Ok(target), "alias {alias}");
-                assert_eq!(
-                    alias.to_uppercase().parse::<Target>(),
-                    Ok(target),
-                    "alias {alias} upper"
-                );
-            }
-            assert_eq!(target.rust_triple().parse::<Target>(), Ok(target));
-            assert_eq!(target.gnu_triple().parse::<Target>(), Ok(target));
-            assert_eq!(target.zig_triple().parse::<Target>(), Ok(target));
-            assert_eq!(target.oci_platform_string().parse::<Target>(), Ok(target));
-            for prefix in target.musl_cross_prefixes() {
-                assert_eq!(prefix.parse::<Target>(), Ok(target), "prefix {prefix}");
-            }
-        }
-    }
-
-    #[test]
-    fn glibc_and_foreign_triples_are_refused() {
-        for name in [
-            "x86_64-unknown-linux-gnu",
-            "aarch64-linux-gnu",
-            "arm-linux-gnueabihf",
-            "armv7-unknown-linux-musleabi",
-            "riscv64-linux-musl",
-            "x86_64-apple-darwin",
-            "linux/s390x",
-            "mips",
-            "",
-            "arm/v6",
-        ] {
-            let err = name.parse::<Target>().unwrap_err();
-            assert_eq!(err.name, name);
-        }
-    }
-
-    #[test]
-    fn lists_and_all() {
-        assert_eq!(Target::parse_list("all").unwrap(), Target::ALL.to_vec());
-        assert_eq!(
-            Target::parse_list("x86_64, arm64,linux/arm/v7").unwrap(),
-            vec![Target::X86_64, Target::Aarch64, Target::Armv7]
-        );
-        assert!(Target::parse_list(",").is_err());
-        let err = Target::parse_list("x86_64,sparc").unwrap_err();
-        assert_eq!(err.name, "sparc");
-        assert!(err.help().contains("x86_64, aarch64, armv7"));
-    }
-
-    #[test]
-    fn platform_names() {
-        assert_eq!(Target::Armv7.oci_platform_string(), "linux/arm/v7");
-        assert_eq!(Target::Aarch64.go_arch(), ("arm64", None));
-        assert_eq!(Target::Armv7.go_arch(), ("arm", Some("7")));
-    }
-}
+mod tests;

@@ -16,7 +16,7 @@ use crate::libs;
 use crate::pipeline::cache;
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
 use crate::sys::process::Cmd;
-use crate::target::Target;
+use crate::target::{GoArch, Target};
 use crate::toolchain::{self, Toolchain};
 
 /// The tags that make `net` and `os/user` pure Go (no glibc resolver, no getpwnam).
@@ -211,7 +211,10 @@ pub(crate) fn command(
         &settings.ldflags,
         &settings.tags,
     )?;
-    let (goarch, goarm) = target.go_arch();
+    let GoArch {
+        goarch,
+        variable: baseline,
+    } = target.go_arch();
     let mut ldflags: Vec<String> = Vec::new();
     if !settings.no_strip {
         ldflags.extend(["-s".into(), "-w".into()]);
@@ -268,8 +271,8 @@ pub(crate) fn command(
         .env("GOOS", "linux")
         .env("GOARCH", goarch)
         .env("GOFLAGS", user.goflags_rest.join(" "));
-    if let Some(goarm) = goarm {
-        cmd = cmd.env("GOARM", goarm);
+    if let Some((name, value)) = baseline {
+        cmd = cmd.env(name, value);
     }
     if let Some(dir) = &settings.gocache {
         cmd = cmd.env("GOCACHE", dir);

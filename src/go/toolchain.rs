@@ -34,8 +34,7 @@ impl GoToolchain {
         format!("go {}", self.version.trim_start_matches("go"))
     }
 
-    /// Refuses a Go too old for `target` (every current target needs only `MIN_GO`; armv6,
-    /// riscv64 and others will raise it per target).
+    /// Refuses a Go too old for `target` (`min_go_for`).
     pub(crate) fn check_supports(&self, target: Target) -> Result<()> {
         let need = min_go_for(target);
         match parse_version(&self.version) {
@@ -54,7 +53,18 @@ impl GoToolchain {
 
 pub(crate) fn min_go_for(target: Target) -> (u32, u32) {
     match target {
-        Target::X86_64 | Target::Aarch64 | Target::Armv7 => MIN_GO,
+        // GOARCH=loong64 arrived in Go 1.19.
+        Target::Loongarch64 => (1, 19),
+        Target::X86_64
+        | Target::Aarch64
+        | Target::Armv7
+        | Target::I386
+        | Target::Armv5
+        | Target::Armv6
+        | Target::Riscv64
+        | Target::Ppc64le
+        | Target::S390x
+        | Target::Mips64el => MIN_GO,
     }
 }
 

@@ -190,10 +190,13 @@ fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
     ];
     let mut out = String::new();
     if strip.is_none() {
+        let install = match toolchain.target.debian() {
+            Some(debian) => format!("binutils-{} or llvm", debian.gnu_prefix),
+            None => "llvm".to_string(),
+        };
         out.push_str(&format!(
-            "# no strip on this machine reads {} ELF files (install binutils-{} or llvm): STRIP=true, and LDFLAGS has -s, which strips at link time\n",
+            "# no strip on this machine reads {} ELF files (install {install}): STRIP=true, and LDFLAGS has -s, which strips at link time\n",
             toolchain.target,
-            toolchain.target.debian_gnu_prefix()
         ));
     }
     out.push_str("# configure as a cross build: ./configure --build=\"$MUSLBUILD_BUILD\" --host=\"$MUSLBUILD_HOST\"\n");

@@ -318,7 +318,12 @@ pub(crate) fn find_strip(tc: &Toolchain, env: &Env) -> Option<PathBuf> {
     }
     let path = env.path().cloned().unwrap_or_default();
     let find = |name: &str| which::which_in(name, Some(&path), &env.cwd).ok();
-    let mut names = vec![format!("{}-strip", tc.target.debian_gnu_prefix())];
+    let mut names: Vec<String> = tc
+        .target
+        .debian()
+        .map(|debian| format!("{}-strip", debian.gnu_prefix))
+        .into_iter()
+        .collect();
     if Target::host() == Some(tc.target) {
         names.push("strip".into());
     }
@@ -592,11 +597,7 @@ impl Runner<'_> {
         if !recipe.is_project() {
             roots.push(self.job.prefix.display().to_string());
         }
-        let processor = match self.job.target() {
-            Target::X86_64 => "x86_64",
-            Target::Aarch64 => "aarch64",
-            Target::Armv7 => "armv7l",
-        };
+        let processor = self.job.target().cmake_processor();
         let configure = self
             .cmd("cmake")
             .arg("-S")

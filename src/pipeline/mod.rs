@@ -113,7 +113,7 @@ pub(crate) fn finish_target(
             is_static: true,
             static_pie: report.static_pie,
             stripped: report.stripped,
-            machine: verify::machine_name(target.elf().machine),
+            machine: verify::short_kind_name(target),
         },
     };
     // The SBOM and provenance, unless they are off (`--no-sbom`, `sbom = false`).

@@ -10,7 +10,7 @@ use super::installed::{installed_bin_dirs, installed_zigs};
 use super::model::{Choice, Flavor, Provider, Tool, Toolchain, ToolchainRequest, file_stamp};
 use crate::cache::Cache;
 use crate::env::Env;
-use crate::target::Target;
+use crate::target::{Debian, Target};
 
 #[derive(Clone, Debug)]
 pub(crate) struct Candidate {
@@ -208,9 +208,12 @@ pub(crate) fn candidates(
             Tool::new("ranlib"),
         ));
     }
-    let specs = debian_musl_specs(target);
-    let gnu_gcc = format!("{}-gcc", target.debian_gnu_prefix());
-    if let Some(gcc) = find(&gnu_gcc).filter(|_| specs.is_file()) {
+    let debian_gcc = target.debian().and_then(|debian| {
+        let specs = debian_musl_specs(debian);
+        let gcc = find(&format!("{}-gcc", debian.gnu_prefix))?;
+        specs.is_file().then_some((gcc, specs))
+    });
+    if let Some((gcc, specs)) = debian_gcc {
         let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
         let (ar, ranlib) = (tool("ar"), tool("ranlib"));
         let cc = Tool::new(&gcc).with_args([OsString::from("-specs"), specs.into_os_string()]);
@@ -237,23 +240,27 @@ pub(crate) fn looked_for(target: Target, request: &ToolchainRequest) -> String {
         .iter()
         .map(|p| format!("{p}-gcc"))
         .collect();
-    format!(
-        "$CC_{} / $TARGET_CC / $CC; {} on PATH or in the cache; zig on PATH, in Python's ziglang or in the cache; {}{}-gcc with {}",
+    let mut looked = format!(
+        "$CC_{} / $TARGET_CC / $CC; {} on PATH or in the cache; zig on PATH, in Python's ziglang or in the cache",
         target.rust_triple().replace('-', "_"),
         prefixes.join(", "),
-        if Target::host() == Some(target) {
-            "musl-gcc; "
-        } else {
-            ""
-        },
-        target.debian_gnu_prefix(),
-        debian_musl_specs(target).display()
-    )
+    );
+    if Target::host() == Some(target) {
+        looked.push_str("; musl-gcc");
+    }
+    if let Some(debian) = target.debian() {
+        looked.push_str(&format!(
+            "; {}-gcc with {}",
+            debian.gnu_prefix,
+            debian_musl_specs(debian).display()
+        ));
+    }
+    looked
 }
 
-pub(crate) fn debian_musl_specs(target: Target) -> PathBuf {
+pub(crate) fn debian_musl_specs(debian: Debian) -> PathBuf {
     Path::new("/usr/lib")
-        .join(target.debian_musl_multiarch())
+        .join(debian.musl_multiarch)
         .join("musl-gcc.specs")
 }
 

@@ -99,17 +99,17 @@ fn allows(request: &ToolchainRequest, candidate: &Candidate) -> bool {
 }
 
 pub(crate) fn no_toolchain_help(target: Target, request: &ToolchainRequest) -> String {
-    let arch = target.debian_arch();
-    let distro = if Target::host() == Some(target) {
-        "apt-get install musl-tools".to_string()
-    } else {
-        format!(
-            "dpkg --add-architecture {arch} && apt-get update && apt-get install gcc-{} musl-dev:{arch}",
-            target.debian_gnu_prefix()
-        )
+    let distro = match target.debian() {
+        _ if Target::host() == Some(target) => ", or `apt-get install musl-tools`".to_string(),
+        Some(debian) => format!(
+            ", or `dpkg --add-architecture {arch} && apt-get update && apt-get install gcc-{prefix} musl-dev:{arch}`",
+            arch = debian.arch,
+            prefix = debian.gnu_prefix
+        ),
+        None => String::new(),
     };
     let mut help = format!(
-        "get one with `python3 -m pip install ziglang` (zig cc covers every target), or `{distro}`, or put a musl-cross `{}-gcc` on PATH",
+        "get one with `python3 -m pip install ziglang` (zig cc covers every target){distro}, or put a musl-cross `{}-gcc` on PATH",
         target.gnu_triple()
     );
     if request.cc.is_some() || matches!(request.choice, Choice::Path(_) | Choice::Provider(_)) {

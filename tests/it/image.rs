@@ -41,7 +41,11 @@ pub fn hello_dist() -> &'static Path {
         ] {
             build.env_remove(var);
         }
-        success(build.args(["--target", "all"]).arg(example("hello.c")));
+        success(
+            build
+                .args(["--target", "x86_64,aarch64,armv7"])
+                .arg(example("hello.c")),
+        );
         work.join("dist")
     })
 }
@@ -241,7 +245,7 @@ fn two_folders_give_the_same_bytes() {
         std::fs::copy(example("hello.c"), env.path().join("src/hello.c")).unwrap();
         success(
             env.muslbuild()
-                .args(["-q", "--target", "all", "src/hello.c"])
+                .args(["-q", "--target", "x86_64,aarch64,armv7", "src/hello.c"])
                 .env_remove("SOURCE_DATE_EPOCH"),
         );
     };

@@ -38,7 +38,7 @@ fn sources_take_globs_and_excludes_and_targets_a_string() {
         "[project]\ntargets = \"all\"\n[c.x]\nsources = [\"src/*.c\"]\nexclude = [\"src/luac.c\"]\n",
     );
     let p = result.unwrap();
-    assert_eq!(p.targets.len(), 3);
+    assert_eq!(p.targets, Target::ALL);
     assert_eq!(
         p.c[0].program.sources,
         [dir.path().join("src/a.c"), dir.path().join("src/b.c")]

@@ -31,7 +31,7 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
                     "build",
                     "readline",
                     "--target",
-                    "all",
+                    "x86_64,aarch64,armv7",
                     "--toolchain",
                     "musl-gcc",
                     "-j2",
@@ -66,7 +66,7 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
     std::fs::copy(b.example("repl.c"), app.join("repl.c"))?;
     let args = [
         "--target",
-        "all",
+        "x86_64,aarch64,armv7",
         "--toolchain",
         "musl-gcc",
         "--lib",

@@ -1,0 +1,194 @@
+//! The target's pinned CPU and ABI against what the ELF records of them: ARM build
+//! attributes, and `e_flags` on MIPS, LoongArch, RISC-V and ppc64. Where the ELF says
+//! nothing (x86, s390x, the instructions themselves) nothing is claimed.
+
+use object::elf as e;
+
+use super::elf::ElfFacts;
+use crate::target::{ArmBaseline, ElfBaseline, Target};
+
+/// Why the file needs more than `target`'s baseline; empty when it does not (or the ELF
+/// cannot tell).
+pub(super) fn check(facts: &ElfFacts, target: Target) -> Vec<String> {
+    match target.elf().baseline {
+        ElfBaseline::None => Vec::new(),
+        ElfBaseline::Arm(baseline) => arm(facts, target, baseline),
+        // Go's own objects carry none of these C ABI flags (its linker writes its own),
+        // and GOARCH with its pinned variable decides the code; cgo's C half is
+        // compiled with the target's pinned flags.
+        _ if facts.go => Vec::new(),
+        ElfBaseline::Mips64 { max_arch } => mips64(facts.flags, max_arch),
+        ElfBaseline::LoongArchLp64d => loongarch(facts.flags),
+        ElfBaseline::RiscvLp64d => riscv(facts.flags),
+        ElfBaseline::PowerElfV2 => power(facts.flags),
+    }
+}
+
+fn arm(facts: &ElfFacts, target: Target, want: ArmBaseline) -> Vec<String> {
+    let mut problems = Vec::new();
+    let Some(arm) = &facts.arm else {
+        return problems;
+    };
+    let platform = target.oci_platform_string();
+    if let Some(v) = arm.cpu_arch.filter(|v| !want.cpu_arch.contains(v)) {
+        problems.push(format!(
+            "it is built for {} (Tag_CPU_arch {v}), which {platform} boards ({}) do not have",
+            arm_arch_name(v),
+            target.baseline()
+        ));
+    }
+    if arm.cpu_arch_profile.is_some_and(|p| p == u64::from(b'M')) {
+        problems.push(format!(
+            "it is built for a microcontroller (ARM M profile), not {platform}"
+        ));
+    }
+    if !want.thumb2 && arm.thumb_isa_use == Some(2) {
+        problems.push(format!(
+            "it uses Thumb-2 (Tag_THUMB_ISA_use 2), which {platform} boards do not have: SIGILL"
+        ));
+    }
+    if let Some(v) = arm.advanced_simd_arch.filter(|v| *v > 0) {
+        problems.push(format!(
+            "it requires NEON (Tag_Advanced_SIMD_arch {v}), which the {platform} baseline ({}) does not guarantee: it would die with SIGILL on boards without it",
+            target.baseline()
+        ));
+    }
+    if let Some(v) = arm.fp_arch.filter(|v| !want.fp_arch.contains(v)) {
+        problems.push(if want.fp_arch == [0] {
+            format!(
+                "it uses a floating-point unit ({}, Tag_FP_arch {v}), which {platform} boards do not have",
+                arm_fp_name(v)
+            )
+        } else {
+            format!(
+                "it requires a floating-point unit beyond {} (Tag_FP_arch {v}: {})",
+                arm_fp_name(*want.fp_arch.iter().max().unwrap_or(&0)),
+                arm_fp_name(v)
+            )
+        });
+    }
+    // Go's internal linker never sets the EABI float flag; pure Go calls no C, so the C
+    // ABI flag says nothing about it.
+    if want.hard_float && !arm.hard_float && !facts.pure_go {
+        problems.push(format!(
+            "it uses the soft-float ABI, not {platform}'s hard-float ABI"
+        ));
+    }
+    if !want.hard_float && arm.hard_float {
+        problems.push(format!(
+            "it uses the hard-float ABI, not {platform}'s soft-float ABI (musleabi)"
+        ));
+    }
+    problems
+}
+
+/// ARM IHI 0045, `Tag_CPU_arch`.
+fn arm_arch_name(v: u64) -> String {
+    let name = match v {
+        0 => "a pre-ARMv4 architecture",
+        1 => "ARMv4",
+        2 => "ARMv4T",
+        3 => "ARMv5T",
+        4 => "ARMv5TE",
+        5 => "ARMv5TEJ",
+        6 => "ARMv6",
+        7 => "ARMv6KZ",
+        8 => "ARMv6T2 (Thumb-2)",
+        9 => "ARMv6K",
+        10 => "ARMv7",
+        11 => "ARMv6-M",
+        12 => "ARMv6S-M",
+        13 => "ARMv7E-M",
+        14 => "ARMv8-A",
+        _ => return format!("an architecture newer than ARMv8-A ({v})"),
+    };
+    name.to_string()
+}
+
+/// ARM IHI 0045, `Tag_FP_arch`.
+fn arm_fp_name(v: u64) -> &'static str {
+    match v {
+        0 => "no FPU",
+        1 => "VFPv1",
+        2 => "VFPv2",
+        3 => "VFPv3 with 32 registers",
+        4 => "VFPv3-D16",
+        5 => "VFPv4 with 32 registers",
+        6 => "VFPv4-D16",
+        7 => "ARMv8 FP",
+        _ => "a newer FPU",
+    }
+}
+
+/// `EF_MIPS_ARCH` levels in the order each includes the one before; MIPS64r6 is not a
+/// superset of r2 (it drops instructions), so it ranks apart.
+fn mips_level(arch: u32) -> Option<(u8, &'static str)> {
+    Some(match arch {
+        a if a == e::EF_MIPS_ARCH_3.0 => (3, "MIPS III"),
+        a if a == e::EF_MIPS_ARCH_4.0 => (4, "MIPS IV"),
+        a if a == e::EF_MIPS_ARCH_5.0 => (5, "MIPS V"),
+        a if a == e::EF_MIPS_ARCH_64.0 => (6, "MIPS64"),
+        a if a == e::EF_MIPS_ARCH_64R2.0 => (7, "MIPS64r2"),
+        a if a == e::EF_MIPS_ARCH_64R6.0 => (9, "MIPS64r6"),
+        _ => return None,
+    })
+}
+
+fn mips64(flags: u32, max_arch: u32) -> Vec<String> {
+    let mut problems = Vec::new();
+    if flags & e::EF_MIPS_ABI2.0 != 0 {
+        problems.push("it uses the n32 ABI (EF_MIPS_ABI2), not n64".to_string());
+    } else if flags & e::EF_MIPS_ABI != 0 {
+        problems.push(format!(
+            "it uses a 32-bit MIPS ABI (EF_MIPS_ABI {:#x}), not n64",
+            flags & e::EF_MIPS_ABI
+        ));
+    }
+    let arch = flags & e::EF_MIPS_ARCH;
+    let (max, max_name) = mips_level(max_arch).unwrap_or((0, "?"));
+    match mips_level(arch) {
+        Some((level, _)) if level <= max => {}
+        Some((_, name)) => problems.push(format!(
+            "it is built for {name}, newer than the {max_name} baseline"
+        )),
+        None => problems.push(format!(
+            "its ISA level (EF_MIPS_ARCH {arch:#x}) is not a 64-bit one up to {max_name}"
+        )),
+    }
+    problems
+}
+
+fn loongarch(flags: u32) -> Vec<String> {
+    match flags & e::EF_LARCH_ABI_MODIFIER_MASK {
+        m if m == e::EF_LARCH_ABI_DOUBLE_FLOAT.0 => Vec::new(),
+        m if m == e::EF_LARCH_ABI_SOFT_FLOAT.0 => {
+            vec!["it uses the soft-float ABI (LP64S), not LP64D".to_string()]
+        }
+        m if m == e::EF_LARCH_ABI_SINGLE_FLOAT.0 => {
+            vec!["it uses the single-float ABI (LP64F), not LP64D".to_string()]
+        }
+        m => vec![format!("its ABI (e_flags {m:#x}) is not LP64D")],
+    }
+}
+
+fn riscv(flags: u32) -> Vec<String> {
+    let mut problems = Vec::new();
+    if flags & e::EF_RISCV_RVE.0 != 0 {
+        problems.push("it is built for RV64E (16 registers), not RV64GC".to_string());
+    }
+    if flags & e::EF_RISCV_FLOAT_ABI != e::EF_RISCV_FLOAT_ABI_DOUBLE.0 {
+        problems.push(format!(
+            "its float ABI (e_flags {:#x}) is not LP64D, which musl's riscv64 uses",
+            flags & e::EF_RISCV_FLOAT_ABI
+        ));
+    }
+    problems
+}
+
+fn power(flags: u32) -> Vec<String> {
+    // 0 means "not stated" (older tools), 2 ELFv2; 1 is the big-endian ELFv1 ABI.
+    if flags & e::EF_PPC64_ABI == 1 {
+        return vec!["it uses the ELFv1 ABI of big-endian PowerPC, not ELFv2".to_string()];
+    }
+    Vec::new()
+}

@@ -1,0 +1,315 @@
+use super::elf::read_arm_attributes;
+use super::*;
+use object::Endianness;
+use object::elf;
+
+fn attributes_section(pairs: &[(u8, u8)], cpu_name: &str) -> Vec<u8> {
+    let mut file_attrs = vec![5u8];
+    file_attrs.extend(cpu_name.as_bytes());
+    file_attrs.push(0);
+    for (tag, value) in pairs {
+        file_attrs.extend([*tag, *value]);
+    }
+    let mut sub = vec![1u8];
+    sub.extend(((file_attrs.len() + 5) as u32).to_le_bytes());
+    sub.extend(file_attrs);
+    let mut vendor = b"aeabi\0".to_vec();
+    vendor.extend(sub);
+    let mut out = vec![b'A'];
+    out.extend(((vendor.len() + 4) as u32).to_le_bytes());
+    out.extend(vendor);
+    out
+}
+
+#[test]
+fn arm_attributes_are_read() {
+    let data = attributes_section(&[(6, 10), (7, b'A'), (9, 2), (10, 4), (12, 1)], "7-A");
+    let mut attrs = ArmAttributes::default();
+    read_arm_attributes::<elf::FileHeader32<Endianness>>(Endianness::Little, &data, &mut attrs)
+        .unwrap();
+    assert_eq!(attrs.cpu_arch, Some(10));
+    assert_eq!(attrs.cpu_arch_profile, Some(u64::from(b'A')));
+    assert_eq!(attrs.thumb_isa_use, Some(2));
+    assert_eq!(attrs.fp_arch, Some(4));
+    assert_eq!(attrs.advanced_simd_arch, Some(1));
+
+    // A section shorter than its own length field is refused, not half read.
+    let result = read_arm_attributes::<elf::FileHeader32<Endianness>>(
+        Endianness::Little,
+        &data[..data.len() - 1],
+        &mut ArmAttributes::default(),
+    );
+    assert!(result.is_err());
+}
+
+fn arm_facts(attrs: ArmAttributes) -> ElfFacts {
+    ElfFacts {
+        class64: false,
+        little_endian: true,
+        machine: elf::EM_ARM.0,
+        flags: elf::EF_ARM_EABI_VER5.0,
+        executable: true,
+        interpreter: None,
+        needed: vec![],
+        static_pie: false,
+        stripped: true,
+        arm: Some(attrs),
+        pure_go: false,
+        go: false,
+        glibc: None,
+    }
+}
+
+#[test]
+fn static_glibc_is_refused_and_dynamic_glibc_only_as_dynamic() {
+    let glibc = ElfFacts {
+        class64: true,
+        machine: elf::EM_X86_64.0,
+        arm: None,
+        glibc: Some("glibc's ABI note (`.note.ABI-tag`)".into()),
+        ..arm_facts(ArmAttributes::default())
+    };
+    let (problems, help) = check(&glibc, Some(Target::X86_64));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("static glibc executable, not musl"));
+    assert!(help.contains("musl toolchain"));
+    let dynamic = ElfFacts {
+        interpreter: Some("/lib64/ld-linux-x86-64.so.2".into()),
+        ..glibc
+    };
+    let (problems, _) = check(&dynamic, Some(Target::X86_64));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].contains("dynamically linked"));
+}
+
+#[test]
+fn armv7_baseline_accepted_neon_and_soft_float_refused() {
+    let baseline = ArmAttributes {
+        cpu_arch: Some(10),
+        fp_arch: Some(4),
+        advanced_simd_arch: None,
+        hard_float: true,
+        ..Default::default()
+    };
+    assert!(
+        check(&arm_facts(baseline.clone()), Some(Target::Armv7))
+            .0
+            .is_empty()
+    );
+    let neon = ArmAttributes {
+        advanced_simd_arch: Some(1),
+        ..baseline.clone()
+    };
+    let (problems, help) = check(&arm_facts(neon), Some(Target::Armv7));
+    assert!(problems[0].contains("NEON"), "{problems:?}");
+    assert!(help.contains("VFPv3-D16"));
+    let soft = ArmAttributes {
+        hard_float: false,
+        ..baseline.clone()
+    };
+    assert!(check(&arm_facts(soft.clone()), Some(Target::Armv7)).0[0].contains("soft-float"));
+    let go = ElfFacts {
+        pure_go: true,
+        ..arm_facts(ArmAttributes {
+            cpu_arch: None,
+            fp_arch: None,
+            ..soft
+        })
+    };
+    assert!(
+        check(&go, Some(Target::Armv7)).0.is_empty(),
+        "pure Go has no float ABI flag"
+    );
+    let v8 = ArmAttributes {
+        cpu_arch: Some(14),
+        fp_arch: Some(7),
+        ..baseline
+    };
+    assert_eq!(check(&arm_facts(v8), Some(Target::Armv7)).0.len(), 2);
+}
+
+/// A minimal ELF64 executable, made byte by byte: header, program headers (PT_LOAD
+/// over the whole file, optional PT_INTERP and PT_DYNAMIC), interpreter string,
+/// dynamic string table and dynamic array.
+fn elf64(
+    machine: u16,
+    e_type: u16,
+    interp: Option<&str>,
+    needed: &[&str],
+    dynamic: bool,
+) -> Vec<u8> {
+    const BASE: u64 = 0x400000;
+    let phnum = 1 + usize::from(interp.is_some()) + usize::from(dynamic);
+    let data_start = 64 + 56 * 3;
+    let mut data = Vec::new();
+    let interp_off = data_start + data.len();
+    if let Some(i) = interp {
+        data.extend(i.as_bytes());
+        data.push(0);
+    }
+    let strtab_off = data_start + data.len();
+    let mut strtab = vec![0u8];
+    let mut name_offsets = Vec::new();
+    for name in needed {
+        name_offsets.push(strtab.len() as u64);
+        strtab.extend(name.as_bytes());
+        strtab.push(0);
+    }
+    data.extend(&strtab);
+    while (data_start + data.len()) % 8 != 0 {
+        data.push(0);
+    }
+    let dyn_off = data_start + data.len();
+    let mut dyns: Vec<(u64, u64)> = name_offsets.iter().map(|&o| (1, o)).collect();
+    dyns.extend([
+        (5, BASE + strtab_off as u64),
+        (10, strtab.len() as u64),
+        (0, 0),
+    ]);
+    for (tag, val) in &dyns {
+        data.extend(tag.to_le_bytes());
+        data.extend(val.to_le_bytes());
+    }
+    let total = (data_start + data.len()) as u64;
+    let mut out = vec![0x7f, b'E', b'L', b'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    out.extend(e_type.to_le_bytes());
+    out.extend(machine.to_le_bytes());
+    out.extend(1u32.to_le_bytes());
+    out.extend((BASE + 0x100).to_le_bytes());
+    out.extend(64u64.to_le_bytes());
+    out.extend(0u64.to_le_bytes());
+    out.extend(0u32.to_le_bytes());
+    for v in [64u16, 56, phnum as u16, 64, 0, 0] {
+        out.extend(v.to_le_bytes());
+    }
+    let mut phdr = |p_type: u32, offset: u64, size: u64| {
+        out.extend(p_type.to_le_bytes());
+        out.extend(5u32.to_le_bytes());
+        out.extend(offset.to_le_bytes());
+        out.extend((BASE + offset).to_le_bytes());
+        out.extend((BASE + offset).to_le_bytes());
+        out.extend(size.to_le_bytes());
+        out.extend(size.to_le_bytes());
+        out.extend(8u64.to_le_bytes());
+    };
+    phdr(1, 0, total);
+    if let Some(i) = interp {
+        phdr(3, interp_off as u64, i.len() as u64 + 1);
+    }
+    if dynamic {
+        phdr(2, dyn_off as u64, (dyns.len() * 16) as u64);
+    }
+    out.resize(data_start, 0);
+    out.extend(data);
+    out
+}
+
+const X86: u16 = 62;
+const AARCH64: u16 = 183;
+
+#[test]
+fn static_executable_passes() {
+    let bytes = elf64(X86, 2, None, &[], false);
+    let report = verify_bytes(Path::new("hello"), &bytes, Some(Target::X86_64));
+    assert!(report.ok, "{:?}", report.problems);
+    assert!(report.stripped);
+    assert!(!report.static_pie);
+    assert_eq!(report.size, bytes.len() as u64);
+    assert_eq!(report.sha256, sha256_hex(&bytes));
+    // Without --target, the machine decides the target.
+    assert_eq!(
+        verify_bytes(Path::new("hello"), &bytes, None).target,
+        Some(Target::X86_64)
+    );
+}
+
+#[test]
+fn dynamic_executable_fails_with_the_scratch_explanation() {
+    let bytes = elf64(
+        X86,
+        3,
+        Some("/lib64/ld-linux-x86-64.so.2"),
+        &["libc.so.6"],
+        true,
+    );
+    let facts = read_facts(&bytes).unwrap();
+    assert_eq!(
+        facts.interpreter.as_deref(),
+        Some("/lib64/ld-linux-x86-64.so.2")
+    );
+    assert_eq!(facts.needed, vec!["libc.so.6"]);
+    let report = verify_bytes(Path::new("hello"), &bytes, Some(Target::X86_64));
+    assert!(!report.ok);
+    let problem = &report.problems[0];
+    assert!(
+        problem.contains("/lib64/ld-linux-x86-64.so.2 and libc.so.6"),
+        "{problem}"
+    );
+    assert!(problem.contains("FROM scratch"), "{problem}");
+    assert!(problem.contains("no such file or directory"), "{problem}");
+}
+
+#[test]
+fn needed_libraries_without_interpreter_fail() {
+    let bytes = elf64(X86, 3, None, &["libz.so.1"], true);
+    let report = verify_bytes(Path::new("x"), &bytes, Some(Target::X86_64));
+    assert_eq!(
+        report.problems,
+        vec!["it needs shared libraries (libz.so.1) that a FROM scratch image does not have"]
+    );
+}
+
+#[test]
+fn static_pie_is_accepted() {
+    let bytes = elf64(AARCH64, 3, None, &[], true);
+    let report = verify_bytes(Path::new("x"), &bytes, Some(Target::Aarch64));
+    assert!(report.ok, "{:?}", report.problems);
+    assert!(report.static_pie);
+}
+
+#[test]
+fn wrong_architecture_fails() {
+    let bytes = elf64(AARCH64, 2, None, &[], false);
+    let report = verify_bytes(Path::new("x"), &bytes, Some(Target::X86_64));
+    assert!(!report.ok);
+    assert!(
+        report.problems[0].contains(
+            "64-bit little-endian AArch64 binary, not x86_64 (64-bit little-endian x86-64)"
+        ),
+        "{:?}",
+        report.problems
+    );
+    assert!(report.problems[0].contains("exec format error"));
+    let err = report.into_result().unwrap_err();
+    assert!(err.help().contains("--target x86_64"), "{}", err.help());
+}
+
+#[test]
+fn relocatable_object_is_not_an_executable() {
+    let bytes = elf64(X86, 1, None, &[], false);
+    let report = verify_bytes(Path::new("x.o"), &bytes, Some(Target::X86_64));
+    assert_eq!(
+        report.problems,
+        vec!["it is not an executable (a relocatable object or shared library)"]
+    );
+}
+
+#[test]
+fn foreign_machine_without_target_is_refused() {
+    // EM_SPARCV9: no target of muslbuild's.
+    let bytes = elf64(43, 2, None, &[], false);
+    let report = verify_bytes(Path::new("x"), &bytes, None);
+    assert!(
+        report.problems[0].contains("64-bit little-endian ELF machine 43 file"),
+        "{:?}",
+        report.problems
+    );
+}
+
+#[test]
+fn not_elf() {
+    let report = verify_bytes(Path::new("hello.c"), b"int main(void){}", None);
+    assert!(!report.ok);
+    assert_eq!(report.problems, vec!["it is not an ELF file"]);
+    assert!(matches!(report.into_result(), Err(Error::Verify { .. })));
+}
