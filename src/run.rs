@@ -39,10 +39,11 @@ pub(crate) fn runner(target: Target, env: &Env) -> Result<Option<PathBuf>> {
             return Ok(Some(found));
         }
     }
+    let [user, user_static] = target.qemu_names();
     Err(Error::ProgramNotFound {
-        program: target.qemu_names()[0].to_string(),
+        program: user.to_string(),
         help: format!(
-            "--run needs qemu-user to run {target} binaries here: `apt-get install qemu-user-static` (Debian/Ubuntu) or `dnf install qemu-user-static`"
+            "--run needs qemu-user ({user} or {user_static} on PATH) to run {target} binaries here: `apt-get install qemu-user-static` (Debian/Ubuntu) or `dnf install qemu-user-static`"
         ),
     })
 }
@@ -75,4 +76,35 @@ pub(crate) fn run_artifact(
         stderr: output.stderr_text(),
         runner,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_foreign_target_names_its_qemu_and_the_package() {
+        let empty = tempfile::tempdir().unwrap();
+        let env = Env::from_vars(
+            [("PATH", empty.path().as_os_str())],
+            empty.path().to_path_buf(),
+        );
+        for target in Target::ALL
+            .into_iter()
+            .filter(|t| Target::host() != Some(*t))
+        {
+            let err = runner(target, &env).unwrap_err();
+            let [user, _] = target.qemu_names();
+            assert_eq!(err.to_string(), format!("`{user}` was not found"));
+            assert!(err.help().contains("qemu-user-static"), "{}", err.help());
+            assert_eq!(err.exit_code(), crate::error::exit::MISSING_PROGRAM);
+        }
+        // The one binary for every 32-bit ARM target, and an emulator of its own each.
+        assert_eq!(Target::Armv5.qemu_names(), Target::Armv6.qemu_names());
+        assert_eq!(Target::Mips64el.qemu_names()[1], "qemu-mips64el-static");
+        assert_eq!(
+            Target::Loongarch64.qemu_names()[1],
+            "qemu-loongarch64-static"
+        );
+    }
 }

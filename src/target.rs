@@ -251,7 +251,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(false, true, e::EM_386.0, ElfBaseline::None),
         qemu: ["qemu-i386", "qemu-i386-static"],
         processor: "i686",
-        baseline: "i686 (Pentium Pro: no MMX, no SSE)",
+        baseline: "i686, no MMX or SSE (Pentium Pro)",
     },
     Spec {
         target: Target::Armv5,
@@ -319,7 +319,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv6l",
-        baseline: "ARMv6KZ (ARM1176JZF-S: Raspberry Pi 1 and Zero), VFPv2, hard float, no Thumb-2",
+        baseline: "ARMv6 (ARM1176JZF-S, Raspberry Pi 1 and Zero), VFPv2, hard float, no Thumb-2",
     },
     Spec {
         target: Target::Riscv64,
@@ -387,7 +387,9 @@ const SPECS: [Spec; 11] = [
             "mips64el",
         ),
         zig: "mips64el-linux-muslabi64",
-        zig_cpu: &["-mcpu=mips64r2"],
+        // n64 code is PIC whatever is asked (implicit -mabicalls); saying so keeps zig
+        // from passing -fno-PIC, which clang ignores with a warning on every compile.
+        zig_cpu: &["-mcpu=mips64r2", "-fPIC"],
         gcc_cpu: &["-march=mips64r2", "-mabi=64"],
         rust: "mips64el-unknown-linux-muslabi64",
         go: go("mips64le", Some(("GOMIPS64", "hardfloat"))),
@@ -413,9 +415,10 @@ const SPECS: [Spec; 11] = [
         // Debian's loong64 is a ports architecture without a musl.
         debian: None,
         zig: "loongarch64-linux-musl",
-        // zig's default CPU uses instructions Debian's qemu-loongarch64 (and the LA64
-        // baseline) lack: SIGILL.
-        zig_cpu: &["-mcpu=generic_la64"],
+        // zig's default CPU (la464) uses LSX/LASX, which the LA64 baseline and Debian's
+        // qemu-loongarch64 lack: SIGILL. generic_la64 alone has no FPU, so LLVM falls back
+        // to the soft-float ABI (LP64S, warning on every file): f and d give LP64D.
+        zig_cpu: &["-mcpu=generic_la64+f+d"],
         gcc_cpu: &["-march=loongarch64", "-mabi=lp64d"],
         rust: "loongarch64-unknown-linux-musl",
         go: go("loong64", None),
@@ -509,6 +512,7 @@ impl Target {
         self.spec().gcc_cpu
     }
 
+    /// zig's, the same way (mips64el's add `-fPIC`: see its row).
     pub(crate) fn zig_cpu_flags(self) -> &'static [&'static str] {
         self.spec().zig_cpu
     }

@@ -32,9 +32,8 @@ fn arm(facts: &ElfFacts, target: Target, want: ArmBaseline) -> Vec<String> {
     let platform = target.oci_platform_string();
     if let Some(v) = arm.cpu_arch.filter(|v| !want.cpu_arch.contains(v)) {
         problems.push(format!(
-            "it is built for {} (Tag_CPU_arch {v}), which {platform} boards ({}) do not have",
+            "it is built for {} (Tag_CPU_arch {v}), beyond the {platform} baseline",
             arm_arch_name(v),
-            target.baseline()
         ));
     }
     if arm.cpu_arch_profile.is_some_and(|p| p == u64::from(b'M')) {
@@ -49,8 +48,7 @@ fn arm(facts: &ElfFacts, target: Target, want: ArmBaseline) -> Vec<String> {
     }
     if let Some(v) = arm.advanced_simd_arch.filter(|v| *v > 0) {
         problems.push(format!(
-            "it requires NEON (Tag_Advanced_SIMD_arch {v}), which the {platform} baseline ({}) does not guarantee: it would die with SIGILL on boards without it",
-            target.baseline()
+            "it requires NEON (Tag_Advanced_SIMD_arch {v}), which the {platform} baseline does not guarantee: it would die with SIGILL on boards without it"
         ));
     }
     if let Some(v) = arm.fp_arch.filter(|v| !want.fp_arch.contains(v)) {

@@ -14,7 +14,7 @@ use serde::Serialize;
 pub use self::elf::{ArmAttributes, ElfFacts, read_facts};
 use crate::error::{Error, Result};
 use crate::sys::hash::sha256_hex;
-use crate::target::Target;
+use crate::target::{ElfBaseline, Target};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -84,18 +84,29 @@ pub fn verify_bytes(path: &Path, bytes: &[u8], target: Option<Target>) -> Report
 }
 
 /// The target a file was built for, read from it: machine, class and endianness, and
-/// where several targets share those (ARM), the first in `Target::ALL` whose baseline
-/// the file meets (else the first: its refusal says what is missing).
+/// where several targets share those (ARM), the oldest baseline the file meets — an
+/// ARMv6 file is an armv6 one, though armv7 boards run it too. Without attributes (pure
+/// Go) or when none fits, the first in `Target::ALL` (armv7): its refusal says what is
+/// missing.
 pub(crate) fn target_of(facts: &ElfFacts) -> Option<Target> {
     let candidates: Vec<Target> = Target::ALL
         .into_iter()
         .filter(|t| same_kind(facts, *t))
         .collect();
+    let has_arch = facts.arm.as_ref().is_some_and(|a| a.cpu_arch.is_some());
     candidates
         .iter()
         .copied()
-        .find(|t| baseline::check(facts, *t).is_empty())
+        .filter(|t| baseline::check(facts, *t).is_empty())
+        .min_by_key(|t| if has_arch { newest_arm_arch(*t) } else { 0 })
         .or_else(|| candidates.first().copied())
+}
+
+fn newest_arm_arch(target: Target) -> u64 {
+    match target.elf().baseline {
+        ElfBaseline::Arm(arm) => arm.cpu_arch.iter().copied().max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn same_kind(facts: &ElfFacts, target: Target) -> bool {

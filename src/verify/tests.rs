@@ -313,3 +313,132 @@ fn not_elf() {
     assert_eq!(report.problems, vec!["it is not an ELF file"]);
     assert!(matches!(report.into_result(), Err(Error::Verify { .. })));
 }
+
+fn facts_of(target: Target, flags: u32) -> ElfFacts {
+    let elf = target.elf();
+    ElfFacts {
+        class64: elf.class64,
+        little_endian: elf.little_endian,
+        machine: elf.machine,
+        flags,
+        arm: None,
+        ..arm_facts(ArmAttributes::default())
+    }
+}
+
+#[test]
+fn armv6_takes_arm1176_and_refuses_armv7_code() {
+    // What zig -mcpu=arm1176jzf_s writes.
+    let arm1176 = ArmAttributes {
+        cpu_arch: Some(6),
+        thumb_isa_use: Some(1),
+        fp_arch: Some(2),
+        hard_float: true,
+        ..Default::default()
+    };
+    let facts = arm_facts(arm1176.clone());
+    assert!(check(&facts, Some(Target::Armv6)).0.is_empty());
+    assert!(check(&facts, Some(Target::Armv7)).0.is_empty());
+    assert_eq!(target_of(&facts), Some(Target::Armv6));
+    let v7 = arm_facts(ArmAttributes {
+        cpu_arch: Some(10),
+        thumb_isa_use: Some(2),
+        fp_arch: Some(4),
+        ..arm1176
+    });
+    let (problems, help) = check(&v7, Some(Target::Armv6));
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    assert!(problems[0].contains("ARMv7 (Tag_CPU_arch 10), beyond the linux/arm/v6 baseline"));
+    assert!(problems[1].contains("Thumb-2"));
+    assert!(problems[2].contains("beyond VFPv2"));
+    assert!(help.contains("ARM1176JZF-S"), "{help}");
+    assert_eq!(target_of(&v7), Some(Target::Armv7));
+}
+
+#[test]
+fn armv5_is_soft_float_without_fpu() {
+    let arm926 = ArmAttributes {
+        cpu_arch: Some(4),
+        thumb_isa_use: Some(1),
+        ..Default::default()
+    };
+    let facts = arm_facts(arm926.clone());
+    assert!(check(&facts, Some(Target::Armv5)).0.is_empty());
+    assert_eq!(target_of(&facts), Some(Target::Armv5));
+    // armv7 wants hard float: a v5 soft-float file is not one.
+    assert!(!check(&facts, Some(Target::Armv7)).0.is_empty());
+    let vfp_hard = arm_facts(ArmAttributes {
+        fp_arch: Some(2),
+        hard_float: true,
+        ..arm926
+    });
+    let (problems, _) = check(&vfp_hard, Some(Target::Armv5));
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems[0].contains("floating-point unit (VFPv2"));
+    assert!(problems[1].contains("hard-float ABI"));
+}
+
+#[test]
+fn mips64_wants_n64_and_no_more_than_mips64r2() {
+    // zig -mcpu=mips64r2 -fPIC: noreorder, pic, cpic, mips64r2.
+    let ok = facts_of(Target::Mips64el, 0x8000_0007);
+    assert!(check(&ok, Some(Target::Mips64el)).0.is_empty());
+    let r6 = facts_of(Target::Mips64el, elf::EF_MIPS_ARCH_64R6.0 | 7);
+    assert!(check(&r6, Some(Target::Mips64el)).0[0].contains("MIPS64r6, newer than the MIPS64r2"));
+    let n32 = facts_of(Target::Mips64el, 0x8000_0027);
+    assert!(check(&n32, Some(Target::Mips64el)).0[0].contains("n32"));
+    // Go writes its own flags and picks the ABI by GOARCH.
+    let go = ElfFacts { go: true, ..n32 };
+    assert!(check(&go, Some(Target::Mips64el)).0.is_empty());
+}
+
+#[test]
+fn loongarch_riscv_and_power_abis() {
+    assert!(
+        check(
+            &facts_of(Target::Loongarch64, 0x43),
+            Some(Target::Loongarch64)
+        )
+        .0
+        .is_empty()
+    );
+    let soft = facts_of(Target::Loongarch64, 0x41);
+    let (problems, help) = check(&soft, Some(Target::Loongarch64));
+    assert_eq!(problems, ["it uses the soft-float ABI (LP64S), not LP64D"]);
+    assert!(help.contains("no LSX/LASX"), "{help}");
+    assert!(
+        check(&facts_of(Target::Riscv64, 0x5), Some(Target::Riscv64))
+            .0
+            .is_empty()
+    );
+    assert!(
+        check(&facts_of(Target::Riscv64, 0x1), Some(Target::Riscv64)).0[0].contains("not LP64D")
+    );
+    assert!(check(&facts_of(Target::Riscv64, 0xd), Some(Target::Riscv64)).0[0].contains("RV64E"));
+    assert!(
+        check(&facts_of(Target::Ppc64le, 2), Some(Target::Ppc64le))
+            .0
+            .is_empty()
+    );
+    assert!(check(&facts_of(Target::Ppc64le, 1), Some(Target::Ppc64le)).0[0].contains("ELFv1"));
+}
+
+#[test]
+fn class_and_endianness_are_part_of_the_target() {
+    // A big-endian 64-bit MIPS file is not mips64el, whatever its machine says.
+    let big = ElfFacts {
+        little_endian: false,
+        ..facts_of(Target::Mips64el, 0x8000_0007)
+    };
+    let (problems, _) = check(&big, Some(Target::Mips64el));
+    assert!(
+        problems[0]
+            .contains("64-bit big-endian MIPS binary, not mips64el (64-bit little-endian MIPS)"),
+        "{problems:?}"
+    );
+    assert_eq!(target_of(&big), None);
+    let s390x = facts_of(Target::S390x, 0);
+    assert_eq!(target_of(&s390x), Some(Target::S390x));
+    let i386 = facts_of(Target::I386, 0);
+    assert_eq!(target_of(&i386), Some(Target::I386));
+}
