@@ -67,6 +67,15 @@ pub enum Error {
         help: String,
     },
 
+    /// `--toolchain P` for a target P can never build (not: P is missing here).
+    #[error("{provider} cannot build {target}: {reason}")]
+    ToolchainCannotBuild {
+        provider: &'static str,
+        target: Target,
+        reason: String,
+        help: String,
+    },
+
     #[error("`{program}` was not found")]
     ProgramNotFound { program: String, help: String },
 
@@ -331,7 +340,7 @@ impl Error {
             }
             Error::Compile { .. } => exit::COMPILE,
             Error::Verify { .. } => exit::VERIFY,
-            Error::NoToolchain { .. } => exit::NO_TOOLCHAIN,
+            Error::NoToolchain { .. } | Error::ToolchainCannotBuild { .. } => exit::NO_TOOLCHAIN,
             Error::ProgramNotFound { .. } => exit::MISSING_PROGRAM,
             Error::CommandFailed { .. } => exit::INTERNAL,
             Error::Run { .. } => exit::RUN,
@@ -389,6 +398,7 @@ impl Error {
             Error::Verify { help, .. }
             | Error::NoSuchFile { help, .. }
             | Error::NoToolchain { help, .. }
+            | Error::ToolchainCannotBuild { help, .. }
             | Error::ProgramNotFound { help, .. }
             | Error::MissingArtifact { help, .. }
             | Error::ImageInput { help, .. }

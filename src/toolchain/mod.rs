@@ -40,6 +40,7 @@ pub(crate) fn candidates(target: Target, request: &ToolchainRequest, ctx: &Ctx) 
 /// When none works and `request` allows it, installs the first verified toolchain of the
 /// manifest (said on stderr) and tries again; offline, the error says what to install.
 pub(crate) fn resolve(target: Target, request: &ToolchainRequest, ctx: &Ctx) -> Result<Toolchain> {
+    check_can_build(target, request, ctx)?;
     match resolve_found(target, request, ctx) {
         Err(err @ Error::NoToolchain { .. }) if install::may_auto_install(request) => {
             match install::ensure_installed(target, request, ctx)? {
@@ -80,11 +81,80 @@ pub(crate) fn resolve_found(
             rejected.join(", ")
         )
     };
+    let others: Vec<Candidate> = all
+        .iter()
+        .filter(|c| !allows(request, c))
+        .cloned()
+        .collect();
     Err(Error::NoToolchain {
         target,
         looked_for,
-        help: no_toolchain_help(target, request),
+        help: format!(
+            "{}{}",
+            no_toolchain_help(target, request),
+            found_here(&others)
+        ),
     })
+}
+
+/// Why `provider` can never build `target`, whatever is installed; `None` when it can.
+pub(crate) fn cannot_build(provider: Provider, target: Target) -> Option<String> {
+    match provider {
+        Provider::MuslGcc if Target::host() != Some(target) && target.debian().is_none() => {
+            Some(format!(
+                "the distribution's musl-gcc builds for the machine's own architecture, and Debian has no cross musl for {target} ({})",
+                target.oci_platform_string()
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// `--toolchain P` where P can never build the target: said before anything is looked
+/// for or installed, naming the toolchains that can and the ones found here.
+fn check_can_build(target: Target, request: &ToolchainRequest, ctx: &Ctx) -> Result<()> {
+    let Choice::Provider(provider) = request.choice else {
+        return Ok(());
+    };
+    if request.cc.is_some() {
+        return Ok(());
+    }
+    let Some(reason) = cannot_build(provider, target) else {
+        return Ok(());
+    };
+    let auto = ToolchainRequest {
+        choice: Choice::Auto,
+        cc: None,
+    };
+    let found = found_here(&candidates(target, &auto, ctx));
+    Err(Error::ToolchainCannotBuild {
+        provider: provider.name(),
+        target,
+        reason,
+        help: format!(
+            "{target} builds with zig (`--toolchain zig`; `python3 -m pip install ziglang`) or a musl-cross `{}-gcc` (`--toolchain musl-cross`){found}",
+            target.gnu_triple()
+        ),
+    })
+}
+
+/// `; found here for riscv64: zig (python3 -m ziglang)`: the candidates discovery saw,
+/// unprobed (a first zig probe builds musl: too slow for an error message).
+fn found_here(candidates: &[Candidate]) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for c in candidates
+        .iter()
+        .filter(|c| c.provider != Provider::Override)
+    {
+        let item = format!("{} ({})", c.provider, c.origin);
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    match (candidates.first(), seen.is_empty()) {
+        (Some(first), false) => format!("; found here for {}: {}", first.target, seen.join(", ")),
+        _ => String::new(),
+    }
 }
 
 fn allows(request: &ToolchainRequest, candidate: &Candidate) -> bool {
@@ -137,6 +207,21 @@ mod tests {
             Choice::Path(PathBuf::from("./cc"))
         );
         assert!(matches!("clang".parse::<Choice>(), Err(Error::Usage(..))));
+    }
+
+    #[test]
+    fn musl_gcc_builds_only_where_debian_has_a_musl() {
+        for target in Target::ALL {
+            let impossible = cannot_build(Provider::MuslGcc, target);
+            let expected = Target::host() != Some(target) && target.debian().is_none();
+            assert_eq!(impossible.is_some(), expected, "{target}");
+            assert_eq!(cannot_build(Provider::Zig, target), None);
+            assert_eq!(cannot_build(Provider::MuslCross, target), None);
+        }
+        let reason = cannot_build(Provider::MuslGcc, Target::Loongarch64).unwrap();
+        assert!(reason.contains("no cross musl for loongarch64"), "{reason}");
+        // Debian has no armv6: its armel is v5 soft float, its armhf v7.
+        assert!(cannot_build(Provider::MuslGcc, Target::Armv6).is_some());
     }
 
     #[test]
