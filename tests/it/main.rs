@@ -17,5 +17,6 @@ mod registry;
 mod sbom;
 mod strip;
 mod support;
+mod targets;
 mod trust;
 mod vendor;
