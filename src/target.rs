@@ -6,7 +6,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use object::elf as e;
-use target_lexicon::{Architecture, ArmArchitecture, Triple};
+use target_lexicon::{Architecture, ArmArchitecture, Mips64Architecture, Triple};
 
 /// Declaration order is the order of `ALL`, of `--target all` and of every listing;
 /// the first three came first and keep their places.
@@ -381,11 +381,8 @@ const SPECS: [Spec; 11] = [
         aliases: &["mips64le", "linux/mips64le", "mips64el-linux-muslabi64"],
         gnu: "mips64el-linux-musl",
         musl_cross: &["mips64el-linux-musl", "mips64el-unknown-linux-muslabi64"],
-        debian: debian(
-            "mips64el-linux-gnuabi64",
-            "mips64el-linux-muslabi64",
-            "mips64el",
-        ),
+        // Debian's musl names its folder after the CPU alone (debian/rules: MUSL_TRIPLE).
+        debian: debian("mips64el-linux-gnuabi64", "mips64el-linux-musl", "mips64el"),
         zig: "mips64el-linux-muslabi64",
         // n64 code is PIC whatever is asked (implicit -mabicalls); saying so keeps zig
         // from passing -fno-PIC, which clang ignores with a warning on every compile.
@@ -466,18 +463,21 @@ impl Target {
         self.spec().name
     }
 
-    /// The target of the machine muslbuild runs on, if it is one muslbuild builds for.
+    /// The target of the machine muslbuild runs on (as built: an i686 muslbuild says
+    /// i386 even on an x86_64 kernel), if it is one muslbuild builds for.
     pub fn host() -> Option<Target> {
         match Triple::host().architecture {
             Architecture::X86_64 => Some(Target::X86_64),
             Architecture::Aarch64(_) => Some(Target::Aarch64),
             Architecture::Arm(ArmArchitecture::Armv7) => Some(Target::Armv7),
+            Architecture::Arm(ArmArchitecture::Armv6) => Some(Target::Armv6),
+            Architecture::Arm(ArmArchitecture::Armv5te) => Some(Target::Armv5),
+            Architecture::X86_32(_) => Some(Target::I386),
             Architecture::Riscv64(_) => Some(Target::Riscv64),
             Architecture::Powerpc64le => Some(Target::Ppc64le),
             Architecture::S390x => Some(Target::S390x),
+            Architecture::Mips64(Mips64Architecture::Mips64el) => Some(Target::Mips64el),
             Architecture::LoongArch64 => Some(Target::Loongarch64),
-            // 32-bit x86, ARMv5/v6 and mips64el hosts run on qemu-free paths too, but
-            // their `uname` says too little to promise the pinned baseline.
             _ => None,
         }
     }

@@ -169,3 +169,29 @@ fn platform_names() {
     }
     assert!(!Target::S390x.elf().little_endian);
 }
+
+#[test]
+fn debian_musl_folders_follow_musl_debian_rules() {
+    // musl's debian/rules: `$(DEB_HOST_GNU_CPU)-linux-musl`, except arm (`…eabi`, `…eabihf`)
+    // and i386; its Architecture list has no loong64, and Debian has no armv6.
+    let folders: Vec<(Target, Option<&str>)> = Target::ALL
+        .iter()
+        .map(|t| (*t, t.debian().map(|d| d.musl_multiarch)))
+        .collect();
+    assert_eq!(
+        folders,
+        [
+            (Target::X86_64, Some("x86_64-linux-musl")),
+            (Target::Aarch64, Some("aarch64-linux-musl")),
+            (Target::Armv7, Some("arm-linux-musleabihf")),
+            (Target::I386, Some("i386-linux-musl")),
+            (Target::Armv5, Some("arm-linux-musleabi")),
+            (Target::Armv6, None),
+            (Target::Riscv64, Some("riscv64-linux-musl")),
+            (Target::Ppc64le, Some("powerpc64le-linux-musl")),
+            (Target::S390x, Some("s390x-linux-musl")),
+            (Target::Mips64el, Some("mips64el-linux-musl")),
+            (Target::Loongarch64, None),
+        ]
+    );
+}
