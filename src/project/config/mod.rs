@@ -374,13 +374,8 @@ fn parse_targets(declared: &OneOrMany, text: &str, at: &Positions<'_>) -> Result
         )
     })?;
     for value in &target_items {
-        let parsed = Target::parse_list(value.get_ref()).map_err(|e| {
-            at.error(
-                value.span(),
-                e.to_string(),
-                "targets are x86_64, aarch64, armv7, or `all` (`muslbuild targets` lists every alias)",
-            )
-        })?;
+        let parsed = Target::parse_list(value.get_ref())
+            .map_err(|e| at.error(value.span(), e.to_string(), e.help()))?;
         for t in parsed {
             if !targets.contains(&t) {
                 targets.push(t);
