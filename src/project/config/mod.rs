@@ -551,7 +551,8 @@ pub(crate) const STARTER: &str = r#"# muslbuild.toml: what `muslbuild build` bui
 # docs/project.md describes every key.
 
 [project]
-# Targets: x86_64, aarch64, armv7, or "all".
+# Targets: x86_64, aarch64, armv7, i386, armv5, armv6, riscv64, ppc64le, s390x,
+# mips64el, loongarch64, or "all" (every one); `muslbuild targets` lists every alias.
 targets = ["x86_64", "aarch64", "armv7"]
 # Artifacts go to <out-dir>/<target>/<name>.
 out-dir = "dist"
