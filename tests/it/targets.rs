@@ -128,6 +128,16 @@ fn c_hello_for_every_new_target_with_zig_static_right_elf_runs_baseline_checked(
     assert_eq!(flags("loongarch64") & 0x7, 0x3, "loongarch64 is LP64D");
     assert_eq!(flags("mips64el") & 0xf000_0000, 0x8000_0000, "mips64r2");
     assert_eq!(flags("mips64el") & 0x20, 0, "n64, not n32");
+    let mips = read_facts(&std::fs::read(env.path().join("dist/mips64el/hello")).unwrap())
+        .unwrap()
+        .mips
+        .expect("mips64el keeps its ABI flags segment");
+    assert_eq!(
+        (mips.isa_level, mips.isa_rev, mips.fp_abi),
+        (64, 2, 1),
+        "{mips:?}"
+    );
+    assert_eq!(mips.ases & 0x100, 0, "no MSA");
     assert_eq!(flags("riscv64") & 0x6, 0x4, "riscv64 is LP64D");
 }
 
