@@ -7,7 +7,9 @@ use std::ffi::OsStr;
 use std::sync::Arc;
 
 use crate::cache::Cache;
+use crate::cache::remote::{Remote, RemoteConfig};
 use crate::env::Env;
+use crate::error::{Error, Result};
 use crate::jobs::Jobs;
 use crate::sys::download::NetSettings;
 use crate::sys::fs::Temps;
@@ -53,6 +55,34 @@ impl Ctx {
             net: self.net.clone(),
             supervisor: Arc::clone(&self.supervisor),
         }
+    }
+
+    /// Uses the shared remote cache `config` for this run (unless `--offline`, or one is
+    /// set already: the environment's wins over the project file's).
+    pub(crate) fn use_remote_cache(&self, config: RemoteConfig) -> Result<()> {
+        if self.net.offline || self.cache.remote().is_some() {
+            return Ok(());
+        }
+        let remote = Remote::new(
+            config,
+            self.net.remote_cache_required,
+            &self.env,
+            self.net.timeout.min(std::time::Duration::from_secs(10)),
+            self.ui,
+        )?;
+        self.cache.set_remote(remote);
+        Ok(())
+    }
+
+    /// `--remote-cache-required` with no remote cache to require is a mistake.
+    pub(crate) fn check_remote_cache_required(&self) -> Result<()> {
+        if self.net.remote_cache_required && self.cache.remote().is_none() {
+            return Err(Error::usage(
+                "--remote-cache-required, but no remote cache is configured (or --offline is on)",
+                "set MUSLBUILD_REMOTE_CACHE=oci://HOST/REPO or `[cache] remote` in muslbuild.toml, and drop --offline",
+            ));
+        }
+        Ok(())
     }
 
     /// A command to run `program`: echoed under `-v`, killed with muslbuild.

@@ -9,15 +9,16 @@
 //! Also the atomic file write that `dist/` uses.
 
 mod entry;
+pub(crate) mod remote;
 pub(crate) mod verify;
 
+pub(crate) use entry::{CONTENTS, check_unpacked, checked_text, read_checked_text};
 pub use entry::{Damage, Depth, check_entry};
-pub(crate) use entry::{checked_text, read_checked_text};
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::sys::fs::Temps;
@@ -45,6 +46,8 @@ pub struct Cache {
     /// Where temporary entries are registered, for the interrupt's cleanup.
     temps: Arc<Temps>,
     seen: Arc<Seen>,
+    /// The shared remote cache, once configured (environment or project file).
+    remote: Arc<OnceLock<remote::Remote>>,
 }
 
 /// What this run found out about entries: checked once, warned about once.
@@ -65,7 +68,19 @@ impl Cache {
             ui,
             temps,
             seen: Arc::default(),
+            remote: Arc::default(),
         }
+    }
+
+    /// Uses `remote` from now on, unless one is set already (the environment's
+    /// `MUSLBUILD_REMOTE_CACHE` wins over the project file's `[cache] remote`).
+    pub(crate) fn set_remote(&self, remote: remote::Remote) {
+        let _ = self.remote.set(remote);
+    }
+
+    /// The shared remote cache, when one is configured.
+    pub(crate) fn remote(&self) -> Option<&remote::Remote> {
+        self.remote.get()
     }
 
     /// A cache of its own at `root` (its own temporary files and memory of entries), for

@@ -68,6 +68,11 @@ pub(crate) struct GlobalArgs {
     /// Never download: use only installed toolchains and cached files (also MUSLBUILD_OFFLINE=1)
     #[arg(long, global = true)]
     pub(crate) offline: bool,
+
+    /// Fail (exit 14) instead of building locally when the remote cache
+    /// (MUSLBUILD_REMOTE_CACHE, `[cache] remote`) cannot be reached or refuses access
+    #[arg(long, global = true)]
+    pub(crate) remote_cache_required: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -302,6 +307,18 @@ pub(crate) enum CacheCommand {
     /// Hash every file of every cache entry and compare it with what the entry recorded
     /// when it was published; names each damaged file (exit 8 when one is)
     Verify,
+
+    /// List the library and build entries: this machine's, or with --remote those of the
+    /// shared remote cache (MUSLBUILD_REMOTE_CACHE, `[cache] remote`) with their
+    /// annotations
+    Ls(CacheLsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CacheLsArgs {
+    /// List the shared remote cache's entries (exit 14 when it cannot be reached)
+    #[arg(long)]
+    pub(crate) remote: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::image::registry::{Client, Reference};
 use crate::sys::hash::sha256_hex;
+use crate::sys::registry::{Client, Reference};
 
 const INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::remote::Kind;
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -34,6 +35,11 @@ pub(crate) struct BuildEntry {
     lock: String,
     /// The cache it is in, which remembers the entries it found intact.
     cache: Cache,
+    name: String,
+    target: Target,
+    /// Its name in the shared remote cache: the key with the artifact's name and target,
+    /// as the local folder's name has them.
+    remote_key: String,
 }
 
 impl BuildEntry {
@@ -44,7 +50,53 @@ impl BuildEntry {
                 .join(format!("{name}-{target}-{}", &key[..32])),
             lock: format!("build-{}", &key[..32]),
             cache: cache.clone(),
+            name: name.to_string(),
+            target,
+            remote_key: crate::sys::hash::key([name, target.name(), key]),
         }
+    }
+
+    /// Takes the entry from the shared remote cache when this machine has none and the
+    /// remote has it (checked and published like a local one); its recorded inputs are
+    /// then checked by `lookup` as always.
+    fn take_from_remote(&self) -> Result<()> {
+        let Some(remote) = self.cache.remote() else {
+            return Ok(());
+        };
+        let _lock = self.cache.lock(&self.lock)?;
+        if self.cache.is_complete(&self.dir) {
+            return Ok(());
+        }
+        let is_build_record = |record: &str| record == LOGIC;
+        remote.fetch(
+            &self.cache,
+            Kind::Build,
+            &self.remote_key,
+            &self.dir,
+            &is_build_record,
+        )?;
+        Ok(())
+    }
+
+    /// Sends the published entry to the shared remote cache (when one is writable and
+    /// lacks it); `toolchain` is what made it, for `cache ls --remote`.
+    pub(crate) fn send_to_remote(&self, toolchain: &str) -> Result<()> {
+        let Some(remote) = self.cache.remote() else {
+            return Ok(());
+        };
+        if !remote.writable() || !self.cache.is_complete(&self.dir) {
+            return Ok(());
+        }
+        let annotations = [
+            (
+                "org.opencontainers.image.title",
+                format!("{} for {}", self.name, self.target),
+            ),
+            ("muslbuild.artifact", self.name.clone()),
+            ("muslbuild.target", self.target.name().to_string()),
+            ("muslbuild.toolchain", toolchain.to_string()),
+        ];
+        remote.store(Kind::Build, &self.remote_key, &self.dir, &annotations)
     }
 
     /// The cached artifact, if the entry is complete and every file it depends on still
@@ -111,7 +163,15 @@ impl BuildEntry {
         command: &str,
         ctx: &Ctx,
     ) -> Result<bool> {
-        match self.lookup().filter(|_| !bypass) {
+        if bypass {
+            return Ok(false);
+        }
+        let mut found = self.lookup();
+        if found.is_none() && self.cache.remote().is_some() {
+            self.take_from_remote()?;
+            found = self.lookup();
+        }
+        match found {
             Some(file) => {
                 restore(&file, staged)?;
                 if ctx.ui.echoes_commands() {

@@ -42,7 +42,7 @@ pub(crate) fn run(args: &ImageArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
     }
     if let Some(reference) = &args.push {
         // Checked before the image is made: a typo must not cost a build.
-        image::registry::Reference::parse(reference)?;
+        crate::sys::registry::Reference::parse(reference)?;
     }
     let report = crate::project::image(&image_options(args), ctx)?;
     let Some(reference) = &args.push else {

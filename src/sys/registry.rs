@@ -60,7 +60,16 @@ impl Reference {
                 "a repository is lower-case letters, digits, `.`, `_`, `-` and `/`",
             ));
         }
-        crate::image::oci::validate_tag(&tag)?;
+        let tag_ok = tag.len() <= 128
+            && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !tag_ok {
+            return Err(bad(
+                "a tag is up to 128 letters, digits, `.`, `_` and `-`, not starting with `.` or `-`",
+            ));
+        }
         Ok(Reference {
             registry: first,
             repository,
@@ -169,7 +178,15 @@ pub(crate) struct Reply {
     pub(crate) location: Option<String>,
     pub(crate) digest: Option<String>,
     pub(crate) body: String,
+    /// The body's bytes, up to the limit the request was sent with.
+    pub(crate) bytes: Vec<u8>,
 }
+
+/// How much of a response body `send` reads: errors, tokens, manifests, tag lists.
+const SHORT_BODY: u64 = 4 << 20;
+
+/// Retries of a request the registry answered with a 5xx, with a doubling pause.
+const RETRIES_5XX: u32 = 3;
 
 impl Client {
     pub(crate) fn new(
@@ -220,16 +237,38 @@ impl Client {
         } else {
             url.to_string()
         };
-        let mut reply = self.once(method, &url, headers, body)?;
-        if reply.0.status == 401 {
-            let challenge = reply.1.clone().unwrap_or_default();
-            self.authorization = Some(self.answer(&challenge)?);
-            reply = self.once(method, &url, headers, body)?;
+        self.send_limited(method, &url, headers, body, SHORT_BODY)
+    }
+
+    /// `send`, reading up to `limit` bytes of the body (a blob); a 5xx is asked again a
+    /// few times, pausing longer each time, since registries fail briefly under load.
+    pub(crate) fn send_limited(
+        &mut self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        limit: u64,
+    ) -> Result<Reply> {
+        let mut pause = Duration::from_millis(200);
+        let mut attempt = 0;
+        loop {
+            let mut reply = self.once(method, url, headers, body, limit)?;
             if reply.0.status == 401 {
-                return Err(self.refused());
+                let challenge = reply.1.clone().unwrap_or_default();
+                self.authorization = Some(self.answer(&challenge)?);
+                reply = self.once(method, url, headers, body, limit)?;
+                if reply.0.status == 401 {
+                    return Err(self.refused());
+                }
             }
+            if reply.0.status < 500 || attempt == RETRIES_5XX {
+                return Ok(reply.0);
+            }
+            attempt += 1;
+            std::thread::sleep(pause);
+            pause *= 2;
         }
-        Ok(reply.0)
     }
 
     fn once(
@@ -238,6 +277,7 @@ impl Client {
         url: &str,
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
+        limit: u64,
     ) -> Result<(Reply, Option<String>)> {
         let mut request = ureq::http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
@@ -268,22 +308,26 @@ impl Client {
         let location = header("location");
         let digest = header("docker-content-digest");
         let status = response.status().as_u16();
-        let body = if method == "HEAD" {
-            String::new()
+        let bytes = if method == "HEAD" {
+            Vec::new()
         } else {
             response
                 .body_mut()
                 .with_config()
-                .limit(1 << 20)
-                .read_to_string()
-                .unwrap_or_default()
+                .limit(limit)
+                .read_to_vec()
+                .map_err(|e| {
+                    self.unreachable(format!("reading the answer to {method} {url}: {e}"))
+                })?
         };
+        let body = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 16)]).into_owned();
         Ok((
             Reply {
                 status,
                 location,
                 digest,
                 body,
+                bytes,
             },
             challenge,
         ))
@@ -360,7 +404,7 @@ impl Client {
         };
         Error::Registry {
             message: format!(
-                "registry {} {with} for pushing to `{}` (401 Unauthorized)",
+                "registry {} {with} for `{}` (401 Unauthorized)",
                 self.reference.registry, self.reference.repository
             ),
             help: format!(
@@ -388,6 +432,132 @@ impl Client {
             ),
             help: "the registry failed or refused the upload; check its logs and push again (what it already has is not uploaded twice)".into(),
         }
+    }
+}
+
+/// The few calls a cache entry needs, in the Distribution API's terms.
+impl Client {
+    /// Whether the repository holds blob `digest` (`HEAD`).
+    pub(crate) fn has_blob(&mut self, digest: &str) -> Result<bool> {
+        let reply = self.send("HEAD", &self.url(&format!("blobs/{digest}")), &[], None)?;
+        match reply.status {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(self.failed(&format!("a check for blob {digest}"), &reply)),
+        }
+    }
+
+    /// Uploads `bytes` as blob `digest` unless the repository has it; returns whether it
+    /// sent them. One `POST` for a session, one `PUT` with the digest.
+    pub(crate) fn upload_blob(&mut self, digest: &str, bytes: &[u8]) -> Result<bool> {
+        if self.has_blob(digest)? {
+            return Ok(false);
+        }
+        let start = self.send("POST", &self.url("blobs/uploads/"), &[], Some(&[]))?;
+        let location = match (start.status, &start.location) {
+            (202, Some(location)) => location.clone(),
+            _ => return Err(self.failed(&format!("starting the upload of {digest}"), &start)),
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let length = bytes.len().to_string();
+        let put = self.send(
+            "PUT",
+            &format!("{location}{separator}digest={digest}"),
+            &[
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Length", &length),
+            ],
+            Some(bytes),
+        )?;
+        if put.status != 201 {
+            return Err(self.failed(&format!("the upload of {digest}"), &put));
+        }
+        Ok(true)
+    }
+
+    /// Blob `digest`, at most `limit` bytes, checked against its digest: `Ok(None)` when
+    /// the registry does not have it, an error naming it when its bytes are not it.
+    pub(crate) fn blob(&mut self, digest: &str, limit: u64) -> Result<Option<Vec<u8>>> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let reply = self.send_limited("GET", &url, &[], None, limit)?;
+        match reply.status {
+            200 => {}
+            404 => return Ok(None),
+            _ => return Err(self.failed(&format!("a download of blob {digest}"), &reply)),
+        }
+        let actual = format!("sha256:{}", crate::sys::hash::sha256_hex(&reply.bytes));
+        if actual != digest {
+            return Err(Error::ChecksumMismatch {
+                url,
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        Ok(Some(reply.bytes))
+    }
+
+    /// The manifest under `name` (a tag or digest) as sent, with its digest; `Ok(None)`
+    /// when there is none.
+    pub(crate) fn manifest(
+        &mut self,
+        name: &str,
+        media_type: &str,
+    ) -> Result<Option<(String, Vec<u8>)>> {
+        let url = self.url(&format!("manifests/{name}"));
+        let reply = self.send("GET", &url, &[("Accept", media_type)], None)?;
+        match reply.status {
+            200 => {}
+            404 => return Ok(None),
+            _ => return Err(self.failed(&format!("a download of manifest {name}"), &reply)),
+        }
+        let digest = format!("sha256:{}", crate::sys::hash::sha256_hex(&reply.bytes));
+        Ok(Some((digest, reply.bytes)))
+    }
+
+    /// Whether a manifest is tagged `name` (`HEAD`).
+    pub(crate) fn has_manifest(&mut self, name: &str, media_type: &str) -> Result<bool> {
+        let url = self.url(&format!("manifests/{name}"));
+        let reply = self.send("HEAD", &url, &[("Accept", media_type)], None)?;
+        match reply.status {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(self.failed(&format!("a check for manifest {name}"), &reply)),
+        }
+    }
+
+    /// Writes `bytes` as the manifest `name`.
+    pub(crate) fn put_manifest(
+        &mut self,
+        name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let url = self.url(&format!("manifests/{name}"));
+        let reply = self.send("PUT", &url, &[("Content-Type", media_type)], Some(bytes))?;
+        if reply.status != 201 {
+            return Err(self.failed(&format!("writing manifest {name}"), &reply));
+        }
+        Ok(())
+    }
+
+    /// Every tag of the repository (none when it does not exist yet).
+    pub(crate) fn tags(&mut self) -> Result<Vec<String>> {
+        let url = self.url("tags/list?n=100000");
+        let reply = self.send("GET", &url, &[], None)?;
+        match reply.status {
+            200 => {}
+            404 => return Ok(Vec::new()),
+            _ => return Err(self.failed("the tag list", &reply)),
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&reply.bytes)
+            .map_err(|e| self.unreachable(format!("its tag list is not JSON: {e}")))?;
+        Ok(doc
+            .get("tags")
+            .and_then(|t| t.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect())
     }
 }
 
