@@ -14,17 +14,17 @@ use crate::image::{env_with_dist, failure};
 use crate::support::{TestEnv, require, stdout, success, wait_for_line};
 
 /// A `docker-registry serve` child on a free loopback port, killed on drop.
-struct Registry {
+pub(crate) struct Registry {
     child: Child,
     port: u16,
     access_log: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Registry {
     /// `htpasswd`: a file of bcrypt users (made by `htpasswd -B`); the registry then
     /// wants Basic credentials for every request.
-    fn start(htpasswd: Option<&Path>) -> Registry {
+    pub(crate) fn start(htpasswd: Option<&Path>) -> Registry {
         let program = require("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         // A port the kernel just handed out and nobody holds; the registry binds it next.
@@ -60,16 +60,21 @@ impl Registry {
             child,
             port,
             access_log,
-            _dir: dir,
+            dir,
         }
     }
 
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The registry's storage folder (`docker/registry/v2/…`).
+    pub(crate) fn storage(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
     /// Requests of this method the registry has answered so far.
-    fn count(&self, method: &str) -> usize {
+    pub(crate) fn count(&self, method: &str) -> usize {
         std::fs::read_to_string(&self.access_log)
             .unwrap()
             .lines()
