@@ -311,6 +311,30 @@ fn a_registry_that_is_down_or_fails_a_blob_gives_a_clear_error() {
 /// A loopback proxy in front of a real registry that passes `requests` requests through,
 /// then stops listening: a registry that goes away in the middle of a push.
 fn dying_proxy(registry_port: u16, requests: usize) -> u16 {
+    proxy(registry_port, requests, |_| None)
+}
+
+/// FAKE fault: a loopback proxy in front of a real registry that answers the first blob
+/// upload (`PUT …/blobs/uploads/…`) with a 500 of its own and passes everything else
+/// through: a registry that fails one blob once.
+fn failing_once_proxy(registry_port: u16) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let blob_puts = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = blob_puts.clone();
+    let port = proxy(registry_port, usize::MAX, move |head| {
+        (head.starts_with("PUT ") && head.contains("/blobs/uploads/") && count.fetch_add(1, Ordering::SeqCst) == 0)
+            .then(|| "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 20\r\nConnection: close\r\n\r\nblob store is broken".to_string())
+    });
+    (port, blob_puts)
+}
+
+/// Relays `requests` requests (one per connection) to the registry; `answer` may answer
+/// one itself instead, from its request line and headers.
+fn proxy(
+    registry_port: u16,
+    requests: usize,
+    answer: impl Fn(&str) -> Option<String> + Send + 'static,
+) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -333,6 +357,11 @@ fn dying_proxy(registry_port: u16, requests: usize) -> u16 {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
+            let mut out = client;
+            if let Some(reply) = answer(&head) {
+                let _ = out.write_all(reply.as_bytes());
+                continue;
+            }
             // One request per connection both ways, so the registry's answer ends at EOF.
             let mut upstream = std::net::TcpStream::connect(("127.0.0.1", registry_port)).unwrap();
             upstream.write_all(head.as_bytes()).unwrap();
@@ -340,11 +369,35 @@ fn dying_proxy(registry_port: u16, requests: usize) -> u16 {
             upstream.write_all(&body).unwrap();
             let mut answer = Vec::new();
             let _ = upstream.read_to_end(&mut answer);
-            let mut out = client;
             let _ = out.write_all(&answer);
         }
     });
     port
+}
+
+#[test]
+fn a_500_on_one_blob_is_asked_again_and_the_push_succeeds() {
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    let (proxy, blob_puts) = failing_once_proxy(registry.port);
+    let pushed = json_push(&mut push(
+        &env,
+        &format!("127.0.0.1:{proxy}/hello:1.0"),
+        None,
+    ));
+    assert_eq!(
+        blob_puts.load(std::sync::atomic::Ordering::SeqCst),
+        7,
+        "one 500, then six uploads"
+    );
+    assert_eq!(pushed["push"]["blobs_uploaded"], 6, "{pushed}");
+    // The registry itself received each blob once: the failed PUT never reached it.
+    assert_eq!(registry.count("PUT"), 6 + 4);
+    success(
+        skopeo()
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{}/hello:1.0", registry.host())),
+    );
 }
 
 #[test]
