@@ -130,6 +130,11 @@ impl Remote {
     ) -> Result<Remote> {
         let reference = config.reference()?;
         let client = Client::new(reference, &[], timeout, env)?;
+        let client = if config.read_only {
+            client.pull_only()
+        } else {
+            client
+        };
         Ok(Remote {
             config,
             required,

@@ -170,6 +170,8 @@ pub(crate) struct Client {
     basic: Option<String>,
     /// The `Authorization` value the registry last accepted (Basic or a Bearer token).
     authorization: Option<String>,
+    /// What a token is asked for when the challenge names no scope.
+    actions: &'static str,
 }
 
 /// A response's status, the headers a push reads, and its body (short: errors, tokens).
@@ -216,7 +218,15 @@ impl Client {
             reference,
             basic,
             authorization: None,
+            actions: "pull,push",
         })
+    }
+
+    /// A client that only reads: tokens are asked for `pull` (a read-only CI token cannot
+    /// have `push`).
+    pub(crate) fn pull_only(mut self) -> Client {
+        self.actions = "pull";
+        self
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -352,8 +362,9 @@ impl Client {
         let Some(realm) = get("realm") else {
             return Err(self.refused());
         };
-        let scope = get("scope")
-            .unwrap_or_else(|| format!("repository:{}:pull,push", self.reference.repository));
+        let scope = get("scope").unwrap_or_else(|| {
+            format!("repository:{}:{}", self.reference.repository, self.actions)
+        });
         let mut request = self.agent.get(&realm).query("scope", &scope);
         if let Some(service) = get("service") {
             request = request.query("service", &service);
