@@ -265,6 +265,52 @@ fn a_registry_that_is_down_costs_one_warning_unless_it_is_required() {
 }
 
 #[test]
+fn a_registry_that_refuses_access_costs_one_warning_and_credentials_open_it() {
+    let htpasswd = require("htpasswd", "apache2-utils");
+    let env = TestEnv::new();
+    let users = env.path().join("htpasswd");
+    let made = success(Command::new(htpasswd).args(["-Bbn", "ci", "s3cret"]));
+    std::fs::write(&users, &made.stdout).unwrap();
+    let registry = Registry::start(Some(&users));
+    let url = format!("oci://{}/cache", registry.host());
+    let hello = example("hello.c");
+    let home = env.path().join("home");
+    let build = |auth: Option<&Path>| {
+        let mut cmd = with_remote(&env, &home, &url);
+        cmd.args(["--target", "x86_64,aarch64", "--toolchain", "musl-gcc"])
+            .arg(&hello);
+        if let Some(file) = auth {
+            cmd.env("REGISTRY_AUTH_FILE", file);
+        }
+        success(&mut cmd)
+    };
+    let text = stderr(&build(None));
+    assert_eq!(
+        text.matches("warning: the remote cache").count(),
+        1,
+        "{text}"
+    );
+    assert!(text.contains("requires credentials"), "{text}");
+    assert_eq!(registry.count("PUT"), 0);
+
+    // With credentials from the auth file, the warm machine sends what it built.
+    let auth = env.write(
+        "auth.json",
+        &format!(
+            r#"{{"auths":{{"{}":{{"auth":"Y2k6czNjcmV0"}}}}}}"#,
+            registry.host()
+        ),
+    );
+    let text = stderr(&build(Some(&auth)));
+    assert!(!text.contains("warning"), "{text}");
+    assert_eq!(
+        registry.count("PUT"),
+        2 * 3,
+        "two entries: config, layer, manifest"
+    );
+}
+
+#[test]
 fn a_read_only_remote_cache_from_the_project_file_sends_nothing() {
     let registry = Registry::start(None);
     let env = TestEnv::new();
