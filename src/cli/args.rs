@@ -505,6 +505,11 @@ pub(crate) struct ImageMergeArgs {
     /// Push over plain HTTP to this registry host (loopback hosts always may); repeatable
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
     pub(crate) insecure_registries: Vec<String>,
+
+    /// Ask the registry to mount a missing blob from this repository on it (cross-repository
+    /// mount) before uploading it; repeatable
+    #[arg(long = "mount-from", value_name = "REPOSITORY")]
+    pub(crate) mount_from: Vec<String>,
 }
 
 /// Flags of `muslbuild image`; they fill an `ImageSpec` (over the project's `[image]`).
@@ -601,6 +606,11 @@ pub(crate) struct ImageArgs {
     /// Push over plain HTTP to this registry host (loopback hosts always may); repeatable
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
     pub(crate) insecure_registries: Vec<String>,
+
+    /// Ask the registry to mount a missing blob from this repository on it (cross-repository
+    /// mount) before uploading it; repeatable
+    #[arg(long = "mount-from", value_name = "REPOSITORY")]
+    pub(crate) mount_from: Vec<String>,
 
     /// A file or folder to copy into the image:
     /// source=PATH,path=/PATH[,mode=0644][,uid=N][,gid=N]; repeatable

@@ -48,14 +48,7 @@ impl Reference {
             Some((repo, tag)) if !tag.contains('/') => (repo.to_string(), tag.to_string()),
             _ => (rest, "latest".to_string()),
         };
-        let repo_ok = !repository.is_empty()
-            && repository.split('/').all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
-            });
-        if !repo_ok {
+        if !is_repository(&repository) {
             return Err(bad(
                 "a repository is lower-case letters, digits, `.`, `_`, `-` and `/`",
             ));
@@ -93,6 +86,18 @@ impl Reference {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
     }
+}
+
+/// Whether `name` is a repository name: lower-case letters, digits, `.`, `_`, `-`, in
+/// parts separated by `/`.
+pub(crate) fn is_repository(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+        })
 }
 
 impl std::fmt::Display for Reference {

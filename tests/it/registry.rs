@@ -575,3 +575,35 @@ fn bearer_token_registries_get_a_token_from_their_realm() {
             .all(|s| s.authorization.as_deref() == Some("Bearer tok-123"))
     );
 }
+
+#[test]
+fn a_second_repository_mounts_the_blobs_of_the_first_instead_of_uploading_them() {
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    json_push(&mut push(
+        &env,
+        &format!("{}/team/base:1.0", registry.host()),
+        None,
+    ));
+    let puts_before = registry.count("PUT");
+    let mounted = json_push(
+        push(&env, &format!("{}/team/app:1.0", registry.host()), None)
+            .args(["--mount-from", "team/base"]),
+    );
+    assert_eq!(mounted["push"]["blobs_mounted"], 6, "{mounted}");
+    assert_eq!(mounted["push"]["blobs_uploaded"], 0, "{mounted}");
+    // Only the three manifests and the index were written; no blob crossed the wire.
+    assert_eq!(registry.count("PUT") - puts_before, 4);
+    success(
+        skopeo()
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{}/team/app:1.0", registry.host())),
+    );
+    // A source that is not a repository name never reaches the URL.
+    let output = push(&env, &format!("{}/team/app:1.0", registry.host()), None)
+        .args(["--mount-from", "team/base&mount=x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(crate::support::stderr(&output).contains("is not a repository to mount blobs from"));
+}
