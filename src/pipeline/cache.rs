@@ -100,13 +100,8 @@ impl BuildEntry {
     }
 
     /// The cached artifact, if the entry is complete and every file it depends on still
-    /// has the recorded contents.
-    pub(crate) fn lookup(&self) -> Option<PathBuf> {
-        self.lookup_with_deps().map(|(artifact, _)| artifact)
-    }
-
-    /// Like `lookup`, with the files the entry depends on (an object's source and
-    /// headers, which the program's own entry records too).
+    /// has the recorded contents, with those files (an object's source and headers, which
+    /// the program's own entry records too).
     pub(crate) fn lookup_with_deps(&self) -> Option<(PathBuf, Vec<PathBuf>)> {
         if !self.cache.is_complete(&self.dir) {
             return None;
@@ -121,6 +116,17 @@ impl BuildEntry {
         cache::mark_used(&self.dir);
         let paths = deps.into_iter().map(|d| d.path).collect();
         Some((self.dir.join(ARTIFACT), paths))
+    }
+
+    /// `lookup_with_deps`, after taking the entry from the shared remote cache when this
+    /// machine has none.
+    pub(crate) fn lookup_here_or_remote(&self) -> Result<Option<(PathBuf, Vec<PathBuf>)>> {
+        let mut found = self.lookup_with_deps();
+        if found.is_none() && self.cache.remote().is_some() {
+            self.take_from_remote()?;
+            found = self.lookup_with_deps();
+        }
+        Ok(found)
     }
 
     /// Records a verified artifact and what it was built from, replacing an older entry.
@@ -166,12 +172,7 @@ impl BuildEntry {
         if bypass {
             return Ok(false);
         }
-        let mut found = self.lookup();
-        if found.is_none() && self.cache.remote().is_some() {
-            self.take_from_remote()?;
-            found = self.lookup();
-        }
-        match found {
+        match self.lookup_here_or_remote()?.map(|(file, _)| file) {
             Some(file) => {
                 restore(&file, staged)?;
                 if ctx.ui.echoes_commands() {
@@ -322,15 +323,15 @@ mod tests {
         std::fs::write(&artifact, b"\x7fELF").unwrap();
         let key = crate::sys::hash::key(["x"]);
         let entry = BuildEntry::new(&cache, "hello", Target::X86_64, &key);
-        assert!(entry.lookup().is_none());
+        assert!(entry.lookup_with_deps().is_none());
         entry
             .store(&cache, &artifact, std::slice::from_ref(&header))
             .unwrap();
-        let hit = entry.lookup().unwrap();
+        let (hit, _) = entry.lookup_with_deps().unwrap();
         assert_eq!(std::fs::read(hit).unwrap(), b"\x7fELF");
         std::fs::write(&header, "#define A 2\n").unwrap();
-        assert!(entry.lookup().is_none());
+        assert!(entry.lookup_with_deps().is_none());
         std::fs::remove_file(&header).unwrap();
-        assert!(entry.lookup().is_none());
+        assert!(entry.lookup_with_deps().is_none());
     }
 }

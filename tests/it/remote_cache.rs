@@ -348,3 +348,51 @@ fn a_read_only_remote_cache_from_the_project_file_sends_nothing() {
         "{text}"
     );
 }
+
+#[test]
+fn a_fresh_machine_compiles_only_the_changed_object_of_a_many_file_program() {
+    let registry = Registry::start(None);
+    let url = format!("oci://{}/objects", registry.host());
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    env.write(
+        "main.c",
+        "int twice(int);\nint main(void) { return twice(0); }\n",
+    );
+    env.write("twice.c", "int twice(int x) { return 2 * x; }\n");
+    let build = || {
+        let mut cmd = with_remote(&env, &home, &url);
+        cmd.args([
+            "-v",
+            "--target",
+            "x86_64",
+            "--toolchain",
+            "musl-gcc",
+            "-o",
+            "prog",
+        ])
+        .args(["main.c", "twice.c"]);
+        stderr(&success(&mut cmd))
+    };
+    let compiles = |text: &str| {
+        text.lines()
+            .filter(|l| l.starts_with("+ ") && l.contains(" -c ") && l.contains(".c "))
+            .filter(|l| l.contains("main.c") || l.contains("twice.c"))
+            .count()
+    };
+    let text = build();
+    assert_eq!(compiles(&text), 2, "{text}");
+
+    // The same checkout on a fresh machine (the same paths), one file edited: the other
+    // object comes from the remote cache, checked against its recorded source.
+    std::fs::remove_dir_all(&home).unwrap();
+    env.write("twice.c", "int twice(int x) { return x + x; }\n");
+    let text = build();
+    assert_eq!(compiles(&text), 1, "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("prog.main.o-x86_64") && l.contains("from the remote cache")),
+        "{text}"
+    );
+    assert!(env.path().join("dist/x86_64/prog").is_file());
+}
