@@ -169,9 +169,14 @@ impl Remote {
             other => other.to_string(),
         };
         if self.required {
-            return Err(Error::Registry {
-                message: format!("the remote cache {} cannot be used: {reason}", self.url()),
-                help: "start or fix the registry (or its credentials), or drop --remote-cache-required to build locally while it is away".into(),
+            return Err(match self.failed(err) {
+                Error::Registry { message, help } => Error::Registry {
+                    message,
+                    help: format!(
+                        "{help}; or drop --remote-cache-required to build locally while it is away"
+                    ),
+                },
+                other => other,
             });
         }
         if !self.down.swap(true, Ordering::SeqCst) && self.ui.says_progress() {
@@ -388,6 +393,22 @@ impl Remote {
     /// Every entry in the repository with its annotations (`cache ls --remote`). Here
     /// an unusable registry is an error: listing it is all the command does.
     pub(crate) fn list(&self) -> Result<Vec<Listed>> {
+        self.list_entries().map_err(|err| self.failed(err))
+    }
+
+    /// A registry failure as the remote cache's error (exit 14).
+    fn failed(&self, err: Error) -> Error {
+        let reason = match &err {
+            Error::Registry { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        Error::Registry {
+            message: format!("the remote cache {} cannot be used: {reason}", self.url()),
+            help: "start or fix the registry (or its credentials: REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json, ~/.docker/config.json); plain HTTP is used only for loopback hosts".into(),
+        }
+    }
+
+    fn list_entries(&self) -> Result<Vec<Listed>> {
         let mut client = self.client();
         let mut out = Vec::new();
         let mut tags = client.tags()?;
