@@ -143,6 +143,12 @@ impl Env {
         ))
     }
 
+    /// `MUSLBUILD_REGISTRY_CHUNK_SIZE`: bytes per `PATCH` when a blob is uploaded to a
+    /// registry in chunks (larger blobs only).
+    pub(crate) fn registry_chunk_size(&self) -> Option<usize> {
+        self.get_str("MUSLBUILD_REGISTRY_CHUNK_SIZE")?.parse().ok()
+    }
+
     /// `MUSLBUILD_MIRROR`: base URLs (separated by commas or spaces) tried before the
     /// manifest's own URLs.
     pub(crate) fn mirrors(&self) -> Vec<String> {

@@ -199,23 +199,8 @@ impl Pusher<'_> {
                     .failed(&format!("starting the upload of {what} {digest}"), &start));
             }
         };
-        let separator = if location.contains('?') { '&' } else { '?' };
-        let url = format!("{location}{separator}digest={digest}");
-        let length = bytes.len().to_string();
-        let put = self.client.send(
-            "PUT",
-            &url,
-            &[
-                ("Content-Type", "application/octet-stream"),
-                ("Content-Length", &length),
-            ],
-            Some(&bytes),
-        )?;
-        if put.status != 201 {
-            return Err(self
-                .client
-                .failed(&format!("the upload of {what} {digest}"), &put));
-        }
+        self.client
+            .send_blob(&location, digest, &bytes, &format!("{what} {digest}"))?;
         self.report.blobs_uploaded += 1;
         self.report.bytes_uploaded += bytes.len() as u64;
         Ok(())

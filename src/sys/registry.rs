@@ -177,6 +177,8 @@ pub(crate) struct Client {
     authorization: Option<String>,
     /// What a token is asked for when the challenge names no scope.
     actions: &'static str,
+    /// Blobs larger than this go up in `PATCH` chunks of this size.
+    chunk_size: usize,
 }
 
 /// A response's status, the headers a push reads, and its body (short: errors, tokens).
@@ -224,6 +226,7 @@ impl Client {
             basic,
             authorization: None,
             actions: "pull,push",
+            chunk_size: env.registry_chunk_size().unwrap_or(32 << 20).max(1),
         })
     }
 
@@ -474,8 +477,49 @@ impl Client {
             (202, Some(location)) => location.clone(),
             _ => return Err(self.failed(&format!("starting the upload of {digest}"), &start)),
         };
+        self.send_blob(&location, digest, bytes, digest)?;
+        Ok(true)
+    }
+
+    /// Sends `bytes` into the upload session at `location` and closes it with the digest:
+    /// in one `PUT`, or past the chunk size (`MUSLBUILD_REGISTRY_CHUNK_SIZE`, default
+    /// 32 MiB; proxies in front of registries often cap a request's body) in `PATCH`es
+    /// of that size, each to the session's new `Location`, and a `PUT` with no body.
+    pub(crate) fn send_blob(
+        &mut self,
+        location: &str,
+        digest: &str,
+        bytes: &[u8],
+        what: &str,
+    ) -> Result<()> {
+        let mut location = location.to_string();
+        let mut rest = bytes;
+        if bytes.len() > self.chunk_size {
+            let mut start = 0;
+            while !rest.is_empty() {
+                let (chunk, after) = rest.split_at(rest.len().min(self.chunk_size));
+                let range = format!("{start}-{}", start + chunk.len() - 1);
+                let length = chunk.len().to_string();
+                let reply = self.send(
+                    "PATCH",
+                    &location,
+                    &[
+                        ("Content-Type", "application/octet-stream"),
+                        ("Content-Range", &range),
+                        ("Content-Length", &length),
+                    ],
+                    Some(chunk),
+                )?;
+                location = match (reply.status, reply.location.clone()) {
+                    (202, Some(next)) => next,
+                    _ => return Err(self.failed(&format!("a chunk of {what}"), &reply)),
+                };
+                start += chunk.len();
+                rest = after;
+            }
+        }
         let separator = if location.contains('?') { '&' } else { '?' };
-        let length = bytes.len().to_string();
+        let length = rest.len().to_string();
         let put = self.send(
             "PUT",
             &format!("{location}{separator}digest={digest}"),
@@ -483,12 +527,12 @@ impl Client {
                 ("Content-Type", "application/octet-stream"),
                 ("Content-Length", &length),
             ],
-            Some(bytes),
+            Some(rest),
         )?;
         if put.status != 201 {
-            return Err(self.failed(&format!("the upload of {digest}"), &put));
+            return Err(self.failed(&format!("the upload of {what}"), &put));
         }
-        Ok(true)
+        Ok(())
     }
 
     /// Blob `digest`, at most `limit` bytes, checked against its digest: `Ok(None)` when

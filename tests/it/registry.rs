@@ -607,3 +607,25 @@ fn a_second_repository_mounts_the_blobs_of_the_first_instead_of_uploading_them()
     assert_eq!(output.status.code(), Some(2));
     assert!(crate::support::stderr(&output).contains("is not a repository to mount blobs from"));
 }
+
+#[test]
+fn blobs_past_the_chunk_size_go_up_in_patches_and_arrive_whole() {
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    let reference = format!("{}/chunked:1.0", registry.host());
+    let pushed =
+        json_push(push(&env, &reference, None).env("MUSLBUILD_REGISTRY_CHUNK_SIZE", "1000"));
+    assert_eq!(pushed["push"]["blobs_uploaded"], 6, "{pushed}");
+    // The layers are several KB: each went up in chunks of 1,000 bytes.
+    assert!(registry.count("PATCH") >= 6, "{}", registry.count("PATCH"));
+    let copied = env.path().join("copied");
+    success(
+        skopeo()
+            .args(["copy", "--src-tls-verify=false", "--all"])
+            .arg(format!("docker://{reference}"))
+            .arg(format!("oci:{}:1.0", copied.display())),
+    );
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(copied.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["manifests"][0]["digest"], pushed["push"]["digest"]);
+}
