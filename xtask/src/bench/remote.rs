@@ -5,7 +5,7 @@
 //!   `MUSLBUILD_HOME`) with a warm remote cache, against the same cold build without
 //!   one. Goal: ratio <= 0.05.
 //! - `image --push` of an unchanged image against its first push (a new repository each
-//!   time, so nothing is there yet).
+//!   time, so nothing is there yet); `bench remote push` runs this part alone.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -60,15 +60,24 @@ impl Drop for Registry {
     }
 }
 
+/// `bench remote [RUNS]`: both parts; `bench remote push`: the pushes only.
 pub fn run(b: &Bench, args: &[String]) -> Result {
-    let runs = count_arg(args, 1)?;
-    let sources = b.sources()?;
-    let source_dir = sources.to_string_lossy().into_owned();
     let work = b.sh.create_temp_dir()?;
     let registry = Registry::start(work.path())?;
     let host = format!("127.0.0.1:{}", registry.port);
+    let _offline = b.sh.push_env("MUSLBUILD_OFFLINE", "0");
+    if args.first().map(String::as_str) != Some("push") {
+        cold_builds(b, args, work.path(), &host)?;
+    }
+    pushes(b, work.path(), &host)
+}
+
+fn cold_builds(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
+    let runs = count_arg(args, 1)?;
+    let sources = b.sources()?;
+    let source_dir = sources.to_string_lossy().into_owned();
     let remote = format!("oci://{host}/muslbuild-cache");
-    let app = work.path().join("app");
+    let app = work.join("app");
     std::fs::create_dir_all(&app)?;
     std::fs::copy(b.example("repl.c"), app.join("repl.c"))?;
     let build = [
@@ -84,10 +93,9 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         "repl.c",
     ];
 
-    let _offline = b.sh.push_env("MUSLBUILD_OFFLINE", "0");
     let mut ratios = Vec::new();
     for run in 1..=runs {
-        let cold_home = work.path().join(format!("cold-{run}"));
+        let cold_home = work.join(format!("cold-{run}"));
         let _ = std::fs::remove_dir_all(app.join("dist"));
         let (result, without) = {
             let _home = b.sh.push_env("MUSLBUILD_HOME", &cold_home);
@@ -100,7 +108,7 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
             let _remote = b.sh.push_env("MUSLBUILD_REMOTE_CACHE", &remote);
             b.muslbuild(&app, &build)?;
         }
-        let fresh_home = work.path().join(format!("fresh-{run}"));
+        let fresh_home = work.join(format!("fresh-{run}"));
         let _ = std::fs::remove_dir_all(app.join("dist"));
         let (result, with) = {
             let _home = b.sh.push_env("MUSLBUILD_HOME", &fresh_home);
@@ -124,32 +132,54 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         median(ratios)
     );
 
-    // Pushes: the repl image for three targets (dist/ from the last build).
-    let home = work.path().join("push-home");
-    let _home = b.sh.push_env("MUSLBUILD_HOME", &home);
-    b.muslbuild(&app, &["image", "--tag", "repl:1.0"])?;
-    let mut first = Series::default();
-    let mut again = Series::default();
-    for n in 0..5 {
-        let reference = format!("{host}/repl-{n}:1.0");
-        let push = ["image", "--tag", "repl:1.0", "--push", reference.as_str()];
+    Ok(())
+}
+
+/// The hello image for three targets: a first push (a new repository each time) against
+/// a push of the same image again, and `muslbuild image` alone (what both include).
+fn pushes(b: &Bench, work: &Path, host: &str) -> Result {
+    let app = work.join("hello");
+    std::fs::create_dir_all(&app)?;
+    std::fs::copy(b.example("hello.c"), app.join("hello.c"))?;
+    let _home = b.sh.push_env("MUSLBUILD_HOME", work.join("push-home"));
+    b.muslbuild(
+        &app,
+        &["--target", "all", "--toolchain", "musl-gcc", "hello.c"],
+    )?;
+    b.muslbuild(&app, &["image", "--tag", "hello:1.0"])?;
+    let (mut first, mut again, mut image_only) =
+        (Series::default(), Series::default(), Series::default());
+    for n in 0..7 {
+        let reference = format!("{host}/hello-{n}:1.0");
+        let push = ["image", "--tag", "hello:1.0", "--push", reference.as_str()];
         let (result, sample) = time(|| b.muslbuild(&app, &push));
         result?;
         first.push(sample);
         let (result, sample) = time(|| b.muslbuild(&app, &push));
         result?;
         again.push(sample);
+        let (result, sample) = time(|| b.muslbuild(&app, &["image", "--tag", "hello:1.0"]));
+        result?;
+        image_only.push(sample);
     }
     let blobs: u64 = std::fs::read_dir(app.join("dist/image/blobs/sha256"))?
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
         .sum();
     println!(
-        "push of the repl image ({} KiB of blobs): first {:.3} s, unchanged {:.3} s (medians of 5), ratio {}",
-        blobs / 1024,
+        "image --push, hello for 3 targets ({blobs} bytes of blobs), medians of 7: first {:.3} s, unchanged {:.3} s, ratio {}",
         first.wall(),
         again.wall(),
         ratio(again.wall(), first.wall())
+    );
+    let (first, again) = (
+        first.wall() - image_only.wall(),
+        again.wall() - image_only.wall(),
+    );
+    println!(
+        "  the push alone (less `muslbuild image` without --push, {:.3} s): first {first:.3} s, unchanged {again:.3} s, ratio {}",
+        image_only.wall(),
+        ratio(again, first)
     );
     Ok(())
 }
