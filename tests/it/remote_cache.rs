@@ -129,6 +129,7 @@ fn a_fresh_machine_takes_every_library_from_the_remote_cache_and_refuses_a_tampe
         }
     }
     assert_eq!(configure_or_make(&text), Vec::<&str>::new(), "{text}");
+    crate::support::assert_cache_verifies(&home);
     // The prefix names where it is on this machine, not where it was built.
     let pc = std::fs::read_dir(home.join("libs"))
         .unwrap()
