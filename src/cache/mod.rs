@@ -18,7 +18,7 @@ pub use entry::{Damage, Depth, check_entry};
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 use crate::sys::fs::Temps;
@@ -46,8 +46,6 @@ pub struct Cache {
     /// Where temporary entries are registered, for the interrupt's cleanup.
     temps: Arc<Temps>,
     seen: Arc<Seen>,
-    /// The shared remote cache, once configured (environment or project file).
-    remote: Arc<OnceLock<remote::Remote>>,
 }
 
 /// What this run found out about entries: checked once, warned about once.
@@ -68,19 +66,7 @@ impl Cache {
             ui,
             temps,
             seen: Arc::default(),
-            remote: Arc::default(),
         }
-    }
-
-    /// Uses `remote` from now on, unless one is set already (the environment's
-    /// `MUSLBUILD_REMOTE_CACHE` wins over the project file's `[cache] remote`).
-    pub(crate) fn set_remote(&self, remote: remote::Remote) {
-        let _ = self.remote.set(remote);
-    }
-
-    /// The shared remote cache, when one is configured.
-    pub(crate) fn remote(&self) -> Option<&remote::Remote> {
-        self.remote.get()
     }
 
     /// A cache of its own at `root` (its own temporary files and memory of entries), for

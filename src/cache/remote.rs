@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::Cache;
+use crate::cache::{COMPLETE, CONTENTS, Cache, check_unpacked};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::sys::hash::sha256_hex;
@@ -295,15 +295,15 @@ impl Remote {
             crate::sys::unpack::Limits::default(),
         )
         .map_err(|e| Taken::Damaged(e.to_string()))?;
-        super::check_unpacked(entry.path()).map_err(|d| Taken::Damaged(d.to_string()))?;
-        let complete = entry.path().join(super::COMPLETE);
+        check_unpacked(entry.path()).map_err(|d| Taken::Damaged(d.to_string()))?;
+        let complete = entry.path().join(COMPLETE);
         let record = std::fs::read_to_string(&complete).unwrap_or_default();
         if !record_ok(&record) {
             return Err(Taken::Damaged(
                 "its completion record is not this entry's".into(),
             ));
         }
-        for file in [complete, entry.path().join(super::CONTENTS)] {
+        for file in [complete, entry.path().join(CONTENTS)] {
             std::fs::remove_file(&file)
                 .map_err(|e| Taken::Local(Error::io("cannot remove", &file)(e)))?;
         }
@@ -595,8 +595,8 @@ mod tests {
             crate::sys::unpack::Limits::default(),
         )
         .unwrap();
-        super::super::check_unpacked(&out).unwrap();
+        check_unpacked(&out).unwrap();
         std::fs::write(out.join("lib/libx.a"), b"!<arch>\nchanged").unwrap();
-        assert!(super::super::check_unpacked(&out).is_err());
+        assert!(check_unpacked(&out).is_err());
     }
 }

@@ -46,7 +46,7 @@ pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
 /// and published like a local build); returns whether it did. Vendored projects keep
 /// their build trees here and are never shared.
 pub(crate) fn take_from_remote(job: &LibBuild, ctx: &Ctx) -> Result<bool> {
-    let Some(remote) = ctx.cache.remote().filter(|_| !job.recipe.is_project()) else {
+    let Some(remote) = ctx.remote().filter(|_| !job.recipe.is_project()) else {
         return Ok(false);
     };
     let _lock = job.lock(&ctx.cache)?;
@@ -64,7 +64,7 @@ pub(crate) fn take_from_remote(job: &LibBuild, ctx: &Ctx) -> Result<bool> {
 
 /// Sends a prefix just built to the shared remote cache (when one is writable).
 pub(crate) fn send_to_remote(job: &LibBuild, ctx: &Ctx) -> Result<()> {
-    let Some(remote) = ctx.cache.remote().filter(|_| !job.recipe.is_project()) else {
+    let Some(remote) = ctx.remote().filter(|_| !job.recipe.is_project()) else {
         return Ok(());
     };
     let recipe = &job.recipe;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::remote::Kind;
+use crate::cache::remote::{Kind, Remote};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -58,11 +58,8 @@ impl BuildEntry {
 
     /// Takes the entry from the shared remote cache when this machine has none and the
     /// remote has it (checked and published like a local one); its recorded inputs are
-    /// then checked by `lookup` as always.
-    fn take_from_remote(&self) -> Result<()> {
-        let Some(remote) = self.cache.remote() else {
-            return Ok(());
-        };
+    /// then checked by `lookup_with_deps` as always.
+    fn take_from_remote(&self, remote: &Remote) -> Result<()> {
         let _lock = self.cache.lock(&self.lock)?;
         if self.cache.is_complete(&self.dir) {
             return Ok(());
@@ -80,8 +77,8 @@ impl BuildEntry {
 
     /// Sends the published entry to the shared remote cache (when one is writable and
     /// lacks it); `toolchain` is what made it, for `cache ls --remote`.
-    pub(crate) fn send_to_remote(&self, toolchain: &str) -> Result<()> {
-        let Some(remote) = self.cache.remote() else {
+    pub(crate) fn send_to_remote(&self, toolchain: &str, ctx: &Ctx) -> Result<()> {
+        let Some(remote) = ctx.remote() else {
             return Ok(());
         };
         if !remote.writable() || !self.cache.is_complete(&self.dir) {
@@ -120,10 +117,13 @@ impl BuildEntry {
 
     /// `lookup_with_deps`, after taking the entry from the shared remote cache when this
     /// machine has none.
-    pub(crate) fn lookup_here_or_remote(&self) -> Result<Option<(PathBuf, Vec<PathBuf>)>> {
+    pub(crate) fn lookup_here_or_remote(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Option<(PathBuf, Vec<PathBuf>)>> {
         let mut found = self.lookup_with_deps();
-        if found.is_none() && self.cache.remote().is_some() {
-            self.take_from_remote()?;
+        if let Some(remote) = ctx.remote().filter(|_| found.is_none()) {
+            self.take_from_remote(remote)?;
             found = self.lookup_with_deps();
         }
         Ok(found)
@@ -172,7 +172,7 @@ impl BuildEntry {
         if bypass {
             return Ok(false);
         }
-        match self.lookup_here_or_remote()?.map(|(file, _)| file) {
+        match self.lookup_here_or_remote(ctx)?.map(|(file, _)| file) {
             Some(file) => {
                 restore(&file, staged)?;
                 if ctx.ui.echoes_commands() {

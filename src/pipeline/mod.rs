@@ -101,7 +101,7 @@ pub(crate) fn finish_target(
         if !restored {
             entry.store(&ctx.cache, &staged, &deps)?;
         }
-        entry.send_to_remote(&made_by.label)?;
+        entry.send_to_remote(&made_by.label, ctx)?;
     }
     let artifact = Artifact {
         name: name.to_string(),

@@ -51,7 +51,7 @@ pub(crate) fn build_objects(
     for (i, job) in jobs.iter().enumerate() {
         let found = match bypass {
             true => None,
-            false => job.entry.lookup_here_or_remote()?,
+            false => job.entry.lookup_here_or_remote(ctx)?,
         };
         match found {
             Some((cached, deps)) => {
@@ -71,7 +71,7 @@ pub(crate) fn build_objects(
         let deps = cache::parse_depfile(&text, &ctx.env.cwd);
         if !bypass {
             job.entry.store(&ctx.cache, &job.output, &deps)?;
-            job.entry.send_to_remote(&job.toolchain)?;
+            job.entry.send_to_remote(&job.toolchain, ctx)?;
         }
         object(&job.output, deps)
     })?;

@@ -156,13 +156,13 @@ pub(crate) struct LocalEntry {
 
 /// The configured remote cache: the environment's, else the project file's here.
 fn remote_of(ctx: &Ctx) -> Result<&crate::cache::remote::Remote> {
-    if ctx.cache.remote().is_none()
+    if ctx.remote().is_none()
         && let Some(file) = crate::project::config::find(&ctx.env.cwd)
         && let Some(config) = crate::project::config::load(&file)?.remote_cache
     {
         ctx.use_remote_cache(config)?;
     }
-    ctx.cache.remote().ok_or_else(|| {
+    ctx.remote().ok_or_else(|| {
         Error::usage(
             "no remote cache is configured",
             "set MUSLBUILD_REMOTE_CACHE=oci://HOST/REPO, or `[cache] remote` in muslbuild.toml (and drop --offline)",
