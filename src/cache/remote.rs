@@ -194,8 +194,9 @@ impl Remote {
 
     /// Takes entry `key` from the registry into `dest` (the caller holds the entry's
     /// lock and found no local entry). `record_ok` checks the entry's completion record
-    /// (it names the key); `relocate_to` is a library prefix's path here. Returns whether
-    /// the entry is now in place. A damaged entry is named and not used.
+    /// (it names the key); text files naming the prefix a library was built at are
+    /// rewritten to `dest`. Returns whether the entry is now in place. A damaged entry is
+    /// named and not used.
     pub(crate) fn fetch(
         &self,
         cache: &Cache,
