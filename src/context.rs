@@ -4,10 +4,12 @@
 //! arguments and passes it down by reference, so nothing process-wide stands beside it.
 
 use std::ffi::OsStr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::cache::Cache;
+use crate::cache::remote::{Remote, RemoteConfig};
 use crate::env::Env;
+use crate::error::{Error, Result};
 use crate::jobs::Jobs;
 use crate::sys::download::NetSettings;
 use crate::sys::fs::Temps;
@@ -21,6 +23,8 @@ pub(crate) struct Ctx {
     pub(crate) ui: Ui,
     pub(crate) net: NetSettings,
     pub(crate) supervisor: Arc<Supervisor>,
+    /// The shared remote cache, once configured (environment or project file).
+    remote: OnceLock<Remote>,
 }
 
 impl Ctx {
@@ -40,6 +44,7 @@ impl Ctx {
             ui,
             net,
             supervisor,
+            remote: OnceLock::new(),
         }
     }
 
@@ -52,7 +57,42 @@ impl Ctx {
             ui: self.ui,
             net: self.net.clone(),
             supervisor: Arc::clone(&self.supervisor),
+            // A build into a fresh cache (`--check-reproducible`) takes nothing from afar.
+            remote: OnceLock::new(),
         }
+    }
+
+    /// Uses the shared remote cache `config` for this run (unless `--offline`, or one is
+    /// set already: the environment's wins over the project file's).
+    pub(crate) fn use_remote_cache(&self, config: RemoteConfig) -> Result<()> {
+        if self.net.offline || self.remote().is_some() {
+            return Ok(());
+        }
+        let remote = Remote::new(
+            config,
+            self.net.remote_cache_required,
+            &self.env,
+            self.net.timeout.min(std::time::Duration::from_secs(10)),
+            self.ui,
+        )?;
+        let _ = self.remote.set(remote);
+        Ok(())
+    }
+
+    /// The shared remote cache, when one is configured.
+    pub(crate) fn remote(&self) -> Option<&Remote> {
+        self.remote.get()
+    }
+
+    /// `--remote-cache-required` with no remote cache to require is a mistake.
+    pub(crate) fn check_remote_cache_required(&self) -> Result<()> {
+        if self.net.remote_cache_required && self.remote().is_none() {
+            return Err(Error::usage(
+                "--remote-cache-required, but no remote cache is configured (or --offline is on)",
+                "set MUSLBUILD_REMOTE_CACHE=oci://HOST/REPO or `[cache] remote` in muslbuild.toml, and drop --offline",
+            ));
+        }
+        Ok(())
     }
 
     /// A command to run `program`: echoed under `-v`, killed with muslbuild.

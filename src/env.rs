@@ -130,6 +130,25 @@ impl Env {
         self.is_true("MUSLBUILD_OFFLINE")
     }
 
+    /// `MUSLBUILD_REMOTE_CACHE=oci://HOST[:PORT]/REPO`: the shared remote cache (over the
+    /// project file's `[cache] remote`); `MUSLBUILD_REMOTE_CACHE_READ_ONLY=1` takes from it
+    /// without sending to it.
+    pub(crate) fn remote_cache(&self) -> Option<(String, bool)> {
+        let url = self
+            .get_str("MUSLBUILD_REMOTE_CACHE")
+            .filter(|u| !u.is_empty())?;
+        Some((
+            url.to_string(),
+            self.is_true("MUSLBUILD_REMOTE_CACHE_READ_ONLY"),
+        ))
+    }
+
+    /// `MUSLBUILD_REGISTRY_CHUNK_SIZE`: bytes per `PATCH` when a blob is uploaded to a
+    /// registry in chunks (larger blobs only).
+    pub(crate) fn registry_chunk_size(&self) -> Option<usize> {
+        self.get_str("MUSLBUILD_REGISTRY_CHUNK_SIZE")?.parse().ok()
+    }
+
     /// `MUSLBUILD_MIRROR`: base URLs (separated by commas or spaces) tried before the
     /// manifest's own URLs.
     pub(crate) fn mirrors(&self) -> Vec<String> {

@@ -292,6 +292,40 @@ pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage
     Ok(())
 }
 
+/// Checks a folder unpacked from elsewhere (the remote cache) against the contents record
+/// it came with: exactly the recorded files, folders and links, every file hashed. Modes
+/// and stamps are not compared: the unpacker sets its own safe modes, and publishing
+/// records the entry afresh.
+pub(crate) fn check_unpacked(dir: &Path) -> std::result::Result<(), Damage> {
+    let damage = |file: &Path, reason: &str| Damage {
+        file: file.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let record = dir.join(CONTENTS);
+    let text = std::fs::read_to_string(&record).unwrap_or_default();
+    let recorded = parse_contents(&text)
+        .ok_or_else(|| damage(&record, "is missing or is not a contents record"))?;
+    let found = walk(dir).map_err(|e| damage(dir, &format!("cannot be read: {e}")))?;
+    if found.len() != recorded.len() {
+        let names: Vec<&str> = recorded.iter().map(|(n, _)| *n).collect();
+        let extra = found.iter().find(|(n, ..)| !names.contains(&n.as_str()));
+        return Err(match extra {
+            Some((_, path, _)) => damage(path, "is not in the entry's contents record"),
+            None => damage(dir, "lacks files its contents record lists"),
+        });
+    }
+    for ((name, path, meta), (want_name, want)) in found.iter().zip(&recorded) {
+        if name != want_name {
+            return Err(damage(path, "is not in the entry's contents record"));
+        }
+        let now = item_of(path, meta).map_err(|e| damage(path, &format!("cannot be read: {e}")))?;
+        if now.kind != want.kind || now.size != want.size || now.content != want.content {
+            return Err(damage(path, "does not match the entry's contents record"));
+        }
+    }
+    Ok(())
+}
+
 /// A one-line record (`probes/<name>`) followed by a check binding it to its file name,
 /// so an edit is noticed: `read_checked_text` gives the line back only while it holds.
 pub(crate) fn checked_text(record: &Path, line: &str) -> String {

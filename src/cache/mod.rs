@@ -9,10 +9,11 @@
 //! Also the atomic file write that `dist/` uses.
 
 mod entry;
+pub(crate) mod remote;
 pub(crate) mod verify;
 
+pub(crate) use entry::{CONTENTS, check_unpacked, checked_text, read_checked_text};
 pub use entry::{Damage, Depth, check_entry};
-pub(crate) use entry::{checked_text, read_checked_text};
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;

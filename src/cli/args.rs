@@ -70,6 +70,11 @@ pub(crate) struct GlobalArgs {
     /// Never download: use only installed toolchains and cached files (also MUSLBUILD_OFFLINE=1)
     #[arg(long, global = true)]
     pub(crate) offline: bool,
+
+    /// Fail (exit 14) instead of building locally when the remote cache
+    /// (MUSLBUILD_REMOTE_CACHE, `[cache] remote`) cannot be reached or refuses access
+    #[arg(long, global = true)]
+    pub(crate) remote_cache_required: bool,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -306,6 +311,18 @@ pub(crate) enum CacheCommand {
     /// Hash every file of every cache entry and compare it with what the entry recorded
     /// when it was published; names each damaged file (exit 8 when one is)
     Verify,
+
+    /// List the library and build entries: this machine's, or with --remote those of the
+    /// shared remote cache (MUSLBUILD_REMOTE_CACHE, `[cache] remote`) with their
+    /// annotations
+    Ls(CacheLsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CacheLsArgs {
+    /// List the shared remote cache's entries (exit 14 when it cannot be reached)
+    #[arg(long)]
+    pub(crate) remote: bool,
 }
 
 #[derive(Debug, Args)]
@@ -492,6 +509,11 @@ pub(crate) struct ImageMergeArgs {
     /// Push over plain HTTP to this registry host (loopback hosts always may); repeatable
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
     pub(crate) insecure_registries: Vec<String>,
+
+    /// Ask the registry to mount a missing blob from this repository on it (cross-repository
+    /// mount) before uploading it; repeatable
+    #[arg(long = "mount-from", value_name = "REPOSITORY")]
+    pub(crate) mount_from: Vec<String>,
 }
 
 /// Flags of `muslbuild image`; they fill an `ImageSpec` (over the project's `[image]`).
@@ -588,6 +610,11 @@ pub(crate) struct ImageArgs {
     /// Push over plain HTTP to this registry host (loopback hosts always may); repeatable
     #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
     pub(crate) insecure_registries: Vec<String>,
+
+    /// Ask the registry to mount a missing blob from this repository on it (cross-repository
+    /// mount) before uploading it; repeatable
+    #[arg(long = "mount-from", value_name = "REPOSITORY")]
+    pub(crate) mount_from: Vec<String>,
 
     /// A file or folder to copy into the image:
     /// source=PATH,path=/PATH[,mode=0644][,uid=N][,gid=N]; repeatable

@@ -12,6 +12,7 @@ pub(crate) use args::*;
 
 use std::sync::Arc;
 
+use crate::cache::remote::RemoteConfig;
 use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::Result;
@@ -32,10 +33,13 @@ pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
         Some(Command::Verify(args)) => verify::run(args, out, &ctx),
         Some(Command::Sbom(args)) => sbom::run(args, out, &ctx),
         Some(Command::Toolchain(command)) => toolchain::run(command, out, &ctx),
-        Some(Command::Lib(command)) => lib::run(command, out, &ctx),
+        Some(Command::Lib(command)) => {
+            ctx.check_remote_cache_required()?;
+            lib::run(command, out, &ctx)
+        }
         Some(Command::Image(args)) => image::run(args, out, &ctx),
         Some(Command::Build(args)) => project::run(args, &cli.global, out, &ctx),
-        Some(Command::Cache(command)) => cache::run(command, out, &ctx.cache),
+        Some(Command::Cache(command)) => cache::run(command, out, &ctx),
         Some(Command::Init) => init::run(out, &ctx),
         // `muslbuild` alone in a project folder builds the project.
         None if cli.build.inputs.is_empty()
@@ -49,7 +53,10 @@ pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
             };
             project::run(&args, &cli.global, out, &ctx)
         }
-        None => build::run(&cli.build, out, &ctx),
+        None => {
+            ctx.check_remote_cache_required()?;
+            build::run(&cli.build, out, &ctx)
+        }
     }
 }
 
@@ -63,17 +70,23 @@ fn context(cli: &Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<Ctx> {
     };
     let mut net = NetSettings::from_env(&env);
     net.offline |= cli.global.offline;
+    net.remote_cache_required = cli.global.remote_cache_required;
+    let remote = env.remote_cache();
     let jobs = match &cli.command {
         None => cli.build.jobs,
         Some(Command::Build(args)) => args.jobs,
         Some(Command::Lib(LibCommand::Build(args) | LibCommand::Env(args))) => args.jobs,
         Some(_) => None,
     };
-    Ok(Ctx::new(
+    let ctx = Ctx::new(
         env,
         Ui { verbosity },
         net,
         checks::job_count(jobs)?,
         supervisor,
-    ))
+    );
+    if let Some((url, read_only)) = remote {
+        ctx.use_remote_cache(RemoteConfig { url, read_only })?;
+    }
+    Ok(ctx)
 }

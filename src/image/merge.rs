@@ -325,7 +325,7 @@ pub(crate) fn run_merge(options: &MergeOptions, ctx: &crate::context::Ctx) -> Re
         ));
     }
     if let Some(push) = &options.push {
-        crate::image::registry::Reference::parse(&push.reference)?;
+        crate::sys::registry::Reference::parse(&push.reference)?;
     }
     let inputs: Vec<PathBuf> = options.inputs.iter().map(|p| cwd.join(p)).collect();
     let archive = options.oci_archive.as_ref().map(|p| cwd.join(p));

@@ -14,8 +14,8 @@
 //! - `layout`: writes an image as an OCI layout folder or an `oci-archive` tar, atomically.
 //! - `essentials`: CA bundle, passwd/group, zoneinfo.
 //! - `dockerfile`: the `dist/Dockerfile` for `docker buildx`.
-//! - `push`: `--push REF`, one tagged image of a layout sent with the Distribution API;
-//!   `registry`: the client (references, auth files, Basic/Bearer, HTTP only on loopback).
+//! - `push`: `--push REF`, one tagged image of a layout sent with the Distribution API
+//!   through `sys::registry` (references, auth files, Basic/Bearer, HTTP only on loopback).
 //! - `merge`: `--from DIST…` (several dist folders as one, conflicts refused) and
 //!   `image merge` (OCI layouts/archives joined offline).
 //! - `beneath`: reading inside the dist folder without following a link.
@@ -36,7 +36,6 @@ pub(crate) mod merge;
 pub(crate) mod oci;
 pub(crate) mod overrides;
 pub(crate) mod push;
-pub(crate) mod registry;
 pub(crate) mod spec;
 
 pub(crate) use extras::{VendorPaths, check_extras, no_vendored_projects};

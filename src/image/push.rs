@@ -14,8 +14,8 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::image::registry::{Client, Reference};
 use crate::sys::hash::sha256_hex;
+use crate::sys::registry::{Client, Reference};
 
 const INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -28,18 +28,21 @@ pub(crate) struct PushReport {
     pub(crate) blobs_uploaded: usize,
     pub(crate) bytes_uploaded: u64,
     pub(crate) blobs_present: usize,
+    /// Blobs the registry linked from another of its repositories (`--mount-from`).
+    pub(crate) blobs_mounted: usize,
     pub(crate) manifests_put: usize,
 }
 
 impl PushReport {
     pub(crate) fn human(&self) -> String {
         format!(
-            "pushed {}  digest {}\n  {} blobs uploaded ({} bytes), {} already there, {} manifests written\n",
+            "pushed {}  digest {}\n  {} blobs uploaded ({} bytes), {} already there, {} mounted, {} manifests written\n",
             self.reference,
             self.digest,
             self.blobs_uploaded,
             self.bytes_uploaded,
             self.blobs_present,
+            self.blobs_mounted,
             self.manifests_put
         )
     }
@@ -50,6 +53,8 @@ impl PushReport {
 pub(crate) struct PushOptions {
     pub(crate) reference: String,
     pub(crate) insecure_registries: Vec<String>,
+    /// Repositories on the same registry a missing blob may be mounted from.
+    pub(crate) mount_from: Vec<String>,
 }
 
 /// Reads `sha256:HEX` from the layout, checking that the bytes are what they are named.
@@ -125,6 +130,7 @@ pub(crate) fn tagged_index(layout: &Path, tag: &str) -> Result<String> {
 
 struct Pusher<'a> {
     client: Client,
+    mount_from: &'a [String],
     layout: &'a Path,
     report: PushReport,
     ui: crate::sys::ui::Ui,
@@ -163,9 +169,28 @@ impl Pusher<'_> {
             None if self.ui.says_progress() => eprintln!("{line}"),
             None => {}
         }
-        let start = self
-            .client
-            .send("POST", &self.client.url("blobs/uploads/"), &[], Some(&[]))?;
+        let mut start = None;
+        for from in self.mount_from {
+            // 201: linked, nothing to send; 202: declined, with a session to upload to.
+            let url = self
+                .client
+                .url(&format!("blobs/uploads/?mount={digest}&from={from}"));
+            let reply = self.client.send("POST", &url, &[], Some(&[]))?;
+            if reply.status == 201 {
+                self.report.blobs_mounted += 1;
+                return Ok(());
+            }
+            if reply.status == 202 {
+                start = Some(reply);
+                break;
+            }
+        }
+        let start = match start {
+            Some(start) => start,
+            None => self
+                .client
+                .send("POST", &self.client.url("blobs/uploads/"), &[], Some(&[]))?,
+        };
         let location = match (start.status, &start.location) {
             (202, Some(location)) => location.clone(),
             _ => {
@@ -174,23 +199,8 @@ impl Pusher<'_> {
                     .failed(&format!("starting the upload of {what} {digest}"), &start));
             }
         };
-        let separator = if location.contains('?') { '&' } else { '?' };
-        let url = format!("{location}{separator}digest={digest}");
-        let length = bytes.len().to_string();
-        let put = self.client.send(
-            "PUT",
-            &url,
-            &[
-                ("Content-Type", "application/octet-stream"),
-                ("Content-Length", &length),
-            ],
-            Some(&bytes),
-        )?;
-        if put.status != 201 {
-            return Err(self
-                .client
-                .failed(&format!("the upload of {what} {digest}"), &put));
-        }
+        self.client
+            .send_blob(&location, digest, &bytes, &format!("{what} {digest}"))?;
         self.report.blobs_uploaded += 1;
         self.report.bytes_uploaded += bytes.len() as u64;
         Ok(())
@@ -288,6 +298,7 @@ pub(crate) fn push(
         bar
     });
     let mut pusher = Pusher {
+        mount_from: &options.mount_from,
         ui: ctx.ui,
         bar,
         client,
@@ -298,6 +309,7 @@ pub(crate) fn push(
             blobs_uploaded: 0,
             bytes_uploaded: 0,
             blobs_present: 0,
+            blobs_mounted: 0,
             manifests_put: 0,
         },
     };

@@ -72,8 +72,12 @@ impl LinkSet {
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub(crate) enum LibState {
-    Built { seconds: f64 },
+    Built {
+        seconds: f64,
+    },
     Cached,
+    /// Taken from the shared remote cache.
+    Remote,
 }
 
 /// One line of the build report: a library for a target, built or taken from the cache.
@@ -115,6 +119,7 @@ impl LibOutcome {
         };
         match &self.state {
             LibState::Cached => format!("{what} for {}: cached{symbols}", self.target),
+            LibState::Remote => format!("{what} for {}: from the remote cache", self.target),
             LibState::Built { seconds } => format!(
                 "{what} for {}: built in {seconds:.1}s ({}{symbols})",
                 self.target, self.toolchain
@@ -316,14 +321,20 @@ pub(crate) fn prepare(
 
     let mut pending: Vec<Vec<LibBuild>> = Vec::new();
     for jobs in &plans {
-        let todo: Vec<LibBuild> = jobs
-            .iter()
-            .filter(|j| !is_current(cache, j))
-            .cloned()
-            .collect();
-        for job in jobs.iter().filter(|j| is_current(cache, j)) {
-            cache::mark_used(&job.prefix);
-            let outcome = outcome(job, LibState::Cached);
+        let mut todo: Vec<LibBuild> = Vec::new();
+        for job in jobs {
+            let state = if is_current(cache, job) {
+                cache::mark_used(&job.prefix);
+                // A warm machine fills an empty remote cache too (one HEAD when it has it).
+                build::send_to_remote(job, ctx)?;
+                LibState::Cached
+            } else if build::take_from_remote(job, ctx)? {
+                LibState::Remote
+            } else {
+                todo.push(job.clone());
+                continue;
+            };
+            let outcome = outcome(job, state);
             report(&outcome, ctx);
             prepared.outcomes.push(outcome);
         }
@@ -412,9 +423,11 @@ fn build_chain(
             build::build(job, run)
         };
         let state = match built {
-            Ok(true) => LibState::Built {
-                seconds: start.elapsed().as_secs_f64(),
-            },
+            Ok(true) => {
+                let seconds = start.elapsed().as_secs_f64();
+                build::send_to_remote(job, run.ctx)?;
+                LibState::Built { seconds }
+            }
             Ok(false) => LibState::Cached,
             Err(err) => {
                 failed.store(true, Ordering::Relaxed);

@@ -105,6 +105,7 @@ fn build_objects_and_link(
             depfile,
             log: logs.join(format!("{name}-{target}-{file}.log")),
             entry: BuildEntry::new(&ctx.cache, &format!("{name}.{stem}.o"), target, &key),
+            toolchain: toolchain.label(),
         });
     }
     let objects = objects::build_objects(&jobs, build.bypass_cache, ctx, |job| {

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::cache::remote::{Kind, Remote};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -34,6 +35,11 @@ pub(crate) struct BuildEntry {
     lock: String,
     /// The cache it is in, which remembers the entries it found intact.
     cache: Cache,
+    name: String,
+    target: Target,
+    /// Its name in the shared remote cache: the key with the artifact's name and target,
+    /// as the local folder's name has them.
+    remote_key: String,
 }
 
 impl BuildEntry {
@@ -44,17 +50,55 @@ impl BuildEntry {
                 .join(format!("{name}-{target}-{}", &key[..32])),
             lock: format!("build-{}", &key[..32]),
             cache: cache.clone(),
+            name: name.to_string(),
+            target,
+            remote_key: crate::sys::hash::key([name, target.name(), key]),
         }
     }
 
-    /// The cached artifact, if the entry is complete and every file it depends on still
-    /// has the recorded contents.
-    pub(crate) fn lookup(&self) -> Option<PathBuf> {
-        self.lookup_with_deps().map(|(artifact, _)| artifact)
+    /// Takes the entry from the shared remote cache when this machine has none and the
+    /// remote has it (checked and published like a local one); its recorded inputs are
+    /// then checked by `lookup_with_deps` as always.
+    fn take_from_remote(&self, remote: &Remote) -> Result<()> {
+        let _lock = self.cache.lock(&self.lock)?;
+        if self.cache.is_complete(&self.dir) {
+            return Ok(());
+        }
+        let is_build_record = |record: &str| record == LOGIC;
+        remote.fetch(
+            &self.cache,
+            Kind::Build,
+            &self.remote_key,
+            &self.dir,
+            &is_build_record,
+        )?;
+        Ok(())
     }
 
-    /// Like `lookup`, with the files the entry depends on (an object's source and
-    /// headers, which the program's own entry records too).
+    /// Sends the published entry to the shared remote cache (when one is writable and
+    /// lacks it); `toolchain` is what made it, for `cache ls --remote`.
+    pub(crate) fn send_to_remote(&self, toolchain: &str, ctx: &Ctx) -> Result<()> {
+        let Some(remote) = ctx.remote() else {
+            return Ok(());
+        };
+        if !remote.writable() || !self.cache.is_complete(&self.dir) {
+            return Ok(());
+        }
+        let annotations = [
+            (
+                "org.opencontainers.image.title",
+                format!("{} for {}", self.name, self.target),
+            ),
+            ("muslbuild.artifact", self.name.clone()),
+            ("muslbuild.target", self.target.name().to_string()),
+            ("muslbuild.toolchain", toolchain.to_string()),
+        ];
+        remote.store(Kind::Build, &self.remote_key, &self.dir, &annotations)
+    }
+
+    /// The cached artifact, if the entry is complete and every file it depends on still
+    /// has the recorded contents, with those files (an object's source and headers, which
+    /// the program's own entry records too).
     pub(crate) fn lookup_with_deps(&self) -> Option<(PathBuf, Vec<PathBuf>)> {
         if !self.cache.is_complete(&self.dir) {
             return None;
@@ -69,6 +113,20 @@ impl BuildEntry {
         cache::mark_used(&self.dir);
         let paths = deps.into_iter().map(|d| d.path).collect();
         Some((self.dir.join(ARTIFACT), paths))
+    }
+
+    /// `lookup_with_deps`, after taking the entry from the shared remote cache when this
+    /// machine has none.
+    pub(crate) fn lookup_here_or_remote(
+        &self,
+        ctx: &Ctx,
+    ) -> Result<Option<(PathBuf, Vec<PathBuf>)>> {
+        let mut found = self.lookup_with_deps();
+        if let Some(remote) = ctx.remote().filter(|_| found.is_none()) {
+            self.take_from_remote(remote)?;
+            found = self.lookup_with_deps();
+        }
+        Ok(found)
     }
 
     /// Records a verified artifact and what it was built from, replacing an older entry.
@@ -111,7 +169,10 @@ impl BuildEntry {
         command: &str,
         ctx: &Ctx,
     ) -> Result<bool> {
-        match self.lookup().filter(|_| !bypass) {
+        if bypass {
+            return Ok(false);
+        }
+        match self.lookup_here_or_remote(ctx)?.map(|(file, _)| file) {
             Some(file) => {
                 restore(&file, staged)?;
                 if ctx.ui.echoes_commands() {
@@ -262,15 +323,15 @@ mod tests {
         std::fs::write(&artifact, b"\x7fELF").unwrap();
         let key = crate::sys::hash::key(["x"]);
         let entry = BuildEntry::new(&cache, "hello", Target::X86_64, &key);
-        assert!(entry.lookup().is_none());
+        assert!(entry.lookup_with_deps().is_none());
         entry
             .store(&cache, &artifact, std::slice::from_ref(&header))
             .unwrap();
-        let hit = entry.lookup().unwrap();
+        let (hit, _) = entry.lookup_with_deps().unwrap();
         assert_eq!(std::fs::read(hit).unwrap(), b"\x7fELF");
         std::fs::write(&header, "#define A 2\n").unwrap();
-        assert!(entry.lookup().is_none());
+        assert!(entry.lookup_with_deps().is_none());
         std::fs::remove_file(&header).unwrap();
-        assert!(entry.lookup().is_none());
+        assert!(entry.lookup_with_deps().is_none());
     }
 }

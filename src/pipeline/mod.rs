@@ -97,8 +97,11 @@ pub(crate) fn finish_target(
         deps = make(&staged, staging.path())?;
     }
     let report = verify::verify_file(&staged, Some(target))?.into_result()?;
-    if let Some(entry) = entry.filter(|_| !restored) {
-        entry.store(&ctx.cache, &staged, &deps)?;
+    if let Some(entry) = entry {
+        if !restored {
+            entry.store(&ctx.cache, &staged, &deps)?;
+        }
+        entry.send_to_remote(&made_by.label, ctx)?;
     }
     let artifact = Artifact {
         name: name.to_string(),

@@ -25,6 +25,8 @@ pub(crate) struct ObjectJob {
     pub(crate) depfile: PathBuf,
     pub(crate) log: PathBuf,
     pub(crate) entry: BuildEntry,
+    /// The toolchain's label, which the entry carries to the remote cache.
+    pub(crate) toolchain: String,
 }
 
 /// An object in place for the link (in the staging folder, as `output`).
@@ -47,7 +49,11 @@ pub(crate) fn build_objects(
     let mut done: Vec<Option<Object>> = Vec::with_capacity(jobs.len());
     let mut pending = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
-        match job.entry.lookup_with_deps().filter(|_| !bypass) {
+        let found = match bypass {
+            true => None,
+            false => job.entry.lookup_here_or_remote(ctx)?,
+        };
+        match found {
             Some((cached, deps)) => {
                 cache::restore(&cached, &job.output)?;
                 done.push(Some(object(&job.output, deps)?));
@@ -65,6 +71,7 @@ pub(crate) fn build_objects(
         let deps = cache::parse_depfile(&text, &ctx.env.cwd);
         if !bypass {
             job.entry.store(&ctx.cache, &job.output, &deps)?;
+            job.entry.send_to_remote(&job.toolchain, ctx)?;
         }
         object(&job.output, deps)
     })?;

@@ -54,6 +54,10 @@ pub(crate) struct Options {
 /// `muslbuild build` in `project_file`'s folder.
 pub(crate) fn run(project_file: &Path, options: &Options, ctx: &Ctx) -> Result<Report> {
     let project = config::load(project_file)?;
+    if let Some(remote) = &project.remote_cache {
+        ctx.use_remote_cache(remote.clone())?;
+    }
+    ctx.check_remote_cache_required()?;
     let report = build(&project, options, &project.out_dir, false, ctx)?;
     if !options.check_reproducible {
         return Ok(report);

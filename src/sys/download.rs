@@ -39,6 +39,9 @@ pub(crate) struct NetSettings {
     /// The most bytes a file of unknown size may have (a manifest entry's `max-size`):
     /// an endless body stops here instead of filling the disk.
     pub(crate) max_size: u64,
+    /// `--remote-cache-required`: a remote cache that cannot be used is an error, not a
+    /// warning.
+    pub(crate) remote_cache_required: bool,
 }
 
 /// `max_size` when nothing else is said: larger than any toolchain archive.
@@ -54,6 +57,7 @@ impl Default for NetSettings {
             max_redirects: 8,
             progress: false,
             max_size: DEFAULT_MAX_SIZE,
+            remote_cache_required: false,
         }
     }
 }
@@ -69,6 +73,7 @@ impl NetSettings {
             max_redirects: default.max_redirects,
             progress: std::io::stderr().is_terminal(),
             max_size: default.max_size,
+            remote_cache_required: false,
         }
     }
 }

@@ -1,11 +1,12 @@
 //! The machinery every stage uses: processes, progress, hashes, downloads, archives,
-//! files that appear whole.
+//! files that appear whole, the OCI registry client.
 
 pub(crate) mod download;
 pub mod fs;
 pub mod hash;
 pub mod process;
 pub(crate) mod progress;
+pub(crate) mod registry;
 pub(crate) mod time;
 pub(crate) mod ui;
 pub(crate) mod unpack;

@@ -16,7 +16,7 @@ const ALL: [(&str, Option<&str>); 3] = [
 ];
 
 /// The Debian source packages `scripts/setup-test-env.sh` downloads.
-fn test_sources() -> PathBuf {
+pub(crate) fn test_sources() -> PathBuf {
     let dir = repo_root().join("target/test-sources");
     for file in [
         "ncurses_6.4.orig.tar.gz",

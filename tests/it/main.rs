@@ -14,6 +14,7 @@ mod merge;
 mod objects;
 mod project;
 mod registry;
+mod remote_cache;
 mod sbom;
 mod strip;
 mod support;

@@ -14,17 +14,17 @@ use crate::image::{env_with_dist, failure};
 use crate::support::{TestEnv, require, stdout, success, wait_for_line};
 
 /// A `docker-registry serve` child on a free loopback port, killed on drop.
-struct Registry {
+pub(crate) struct Registry {
     child: Child,
     port: u16,
     access_log: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Registry {
     /// `htpasswd`: a file of bcrypt users (made by `htpasswd -B`); the registry then
     /// wants Basic credentials for every request.
-    fn start(htpasswd: Option<&Path>) -> Registry {
+    pub(crate) fn start(htpasswd: Option<&Path>) -> Registry {
         let program = require("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         // A port the kernel just handed out and nobody holds; the registry binds it next.
@@ -60,16 +60,21 @@ impl Registry {
             child,
             port,
             access_log,
-            _dir: dir,
+            dir,
         }
     }
 
-    fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
 
+    /// The registry's storage folder (`docker/registry/v2/…`).
+    pub(crate) fn storage(&self) -> PathBuf {
+        self.dir.path().join("storage")
+    }
+
     /// Requests of this method the registry has answered so far.
-    fn count(&self, method: &str) -> usize {
+    pub(crate) fn count(&self, method: &str) -> usize {
         std::fs::read_to_string(&self.access_log)
             .unwrap()
             .lines()
@@ -306,6 +311,30 @@ fn a_registry_that_is_down_or_fails_a_blob_gives_a_clear_error() {
 /// A loopback proxy in front of a real registry that passes `requests` requests through,
 /// then stops listening: a registry that goes away in the middle of a push.
 fn dying_proxy(registry_port: u16, requests: usize) -> u16 {
+    proxy(registry_port, requests, |_| None)
+}
+
+/// FAKE fault: a loopback proxy in front of a real registry that answers the first blob
+/// upload (`PUT …/blobs/uploads/…`) with a 500 of its own and passes everything else
+/// through: a registry that fails one blob once.
+fn failing_once_proxy(registry_port: u16) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let blob_puts = std::sync::Arc::new(AtomicUsize::new(0));
+    let count = blob_puts.clone();
+    let port = proxy(registry_port, usize::MAX, move |head| {
+        (head.starts_with("PUT ") && head.contains("/blobs/uploads/") && count.fetch_add(1, Ordering::SeqCst) == 0)
+            .then(|| "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 20\r\nConnection: close\r\n\r\nblob store is broken".to_string())
+    });
+    (port, blob_puts)
+}
+
+/// Relays `requests` requests (one per connection) to the registry; `answer` may answer
+/// one itself instead, from its request line and headers.
+fn proxy(
+    registry_port: u16,
+    requests: usize,
+    answer: impl Fn(&str) -> Option<String> + Send + 'static,
+) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
@@ -328,6 +357,11 @@ fn dying_proxy(registry_port: u16, requests: usize) -> u16 {
             }
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
+            let mut out = client;
+            if let Some(reply) = answer(&head) {
+                let _ = out.write_all(reply.as_bytes());
+                continue;
+            }
             // One request per connection both ways, so the registry's answer ends at EOF.
             let mut upstream = std::net::TcpStream::connect(("127.0.0.1", registry_port)).unwrap();
             upstream.write_all(head.as_bytes()).unwrap();
@@ -335,11 +369,35 @@ fn dying_proxy(registry_port: u16, requests: usize) -> u16 {
             upstream.write_all(&body).unwrap();
             let mut answer = Vec::new();
             let _ = upstream.read_to_end(&mut answer);
-            let mut out = client;
             let _ = out.write_all(&answer);
         }
     });
     port
+}
+
+#[test]
+fn a_500_on_one_blob_is_asked_again_and_the_push_succeeds() {
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    let (proxy, blob_puts) = failing_once_proxy(registry.port);
+    let pushed = json_push(&mut push(
+        &env,
+        &format!("127.0.0.1:{proxy}/hello:1.0"),
+        None,
+    ));
+    assert_eq!(
+        blob_puts.load(std::sync::atomic::Ordering::SeqCst),
+        7,
+        "one 500, then six uploads"
+    );
+    assert_eq!(pushed["push"]["blobs_uploaded"], 6, "{pushed}");
+    // The registry itself received each blob once: the failed PUT never reached it.
+    assert_eq!(registry.count("PUT"), 6 + 4);
+    success(
+        skopeo()
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{}/hello:1.0", registry.host())),
+    );
 }
 
 #[test]
@@ -516,4 +574,58 @@ fn bearer_token_registries_get_a_token_from_their_realm() {
             .iter()
             .all(|s| s.authorization.as_deref() == Some("Bearer tok-123"))
     );
+}
+
+#[test]
+fn a_second_repository_mounts_the_blobs_of_the_first_instead_of_uploading_them() {
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    json_push(&mut push(
+        &env,
+        &format!("{}/team/base:1.0", registry.host()),
+        None,
+    ));
+    let puts_before = registry.count("PUT");
+    let mounted = json_push(
+        push(&env, &format!("{}/team/app:1.0", registry.host()), None)
+            .args(["--mount-from", "team/base"]),
+    );
+    assert_eq!(mounted["push"]["blobs_mounted"], 6, "{mounted}");
+    assert_eq!(mounted["push"]["blobs_uploaded"], 0, "{mounted}");
+    // Only the three manifests and the index were written; no blob crossed the wire.
+    assert_eq!(registry.count("PUT") - puts_before, 4);
+    success(
+        skopeo()
+            .args(["inspect", "--raw", "--tls-verify=false"])
+            .arg(format!("docker://{}/team/app:1.0", registry.host())),
+    );
+    // A source that is not a repository name never reaches the URL.
+    let output = push(&env, &format!("{}/team/app:1.0", registry.host()), None)
+        .args(["--mount-from", "team/base&mount=x"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(crate::support::stderr(&output).contains("is not a repository to mount blobs from"));
+}
+
+#[test]
+fn blobs_past_the_chunk_size_go_up_in_patches_and_arrive_whole() {
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    let reference = format!("{}/chunked:1.0", registry.host());
+    let pushed =
+        json_push(push(&env, &reference, None).env("MUSLBUILD_REGISTRY_CHUNK_SIZE", "1000"));
+    assert_eq!(pushed["push"]["blobs_uploaded"], 6, "{pushed}");
+    // The layers are several KB: each went up in chunks of 1,000 bytes.
+    assert!(registry.count("PATCH") >= 6, "{}", registry.count("PATCH"));
+    let copied = env.path().join("copied");
+    success(
+        skopeo()
+            .args(["copy", "--src-tls-verify=false", "--all"])
+            .arg(format!("docker://{reference}"))
+            .arg(format!("oci:{}:1.0", copied.display())),
+    );
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(copied.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["manifests"][0]["digest"], pushed["push"]["digest"]);
 }

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
-    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|all> [ARGS]
+    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|all> [ARGS]
 
   core [RUNS]            hello per toolchain: overhead against the compiler command, sizes
   go [RUNS]              Go overhead against the same `go build`, cache miss and hit; sizes

@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::cache::Cache;
 use crate::cli::CacheCommand;
 use crate::cli::print::Printer;
+use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::ui::human_size;
 
@@ -21,8 +22,73 @@ pub(crate) const PRUNED_KINDS: &[&str] = &["builds", "libs", "logs"];
 /// `cache prune` without `--max-size`.
 pub(crate) const DEFAULT_MAX_SIZE: &str = "5GiB";
 
-pub(crate) fn run(command: &CacheCommand, out: &mut Printer, cache: &Cache) -> Result<()> {
+pub(crate) fn run(command: &CacheCommand, out: &mut Printer, ctx: &Ctx) -> Result<()> {
+    let cache = &ctx.cache;
     match command {
+        CacheCommand::Ls(args) if args.remote => {
+            let remote = remote_of(ctx)?;
+            let entries = remote.list()?;
+            out.report(&entries, || {
+                let mut text = format!("{}: {} entries\n", remote.url(), entries.len());
+                for e in &entries {
+                    let note = |k: &str| e.annotations.get(k).map_or("-", |v| v.as_str());
+                    let what = match note("muslbuild.kind") {
+                        "lib" => format!(
+                            "{} {}",
+                            note("muslbuild.recipe"),
+                            note("org.opencontainers.image.version")
+                        ),
+                        _ => note("muslbuild.artifact").to_string(),
+                    };
+                    text += &format!(
+                        "  {:<5} {:<22} {:<8} {:<26} {:>10}  {}\n",
+                        note("muslbuild.kind"),
+                        what,
+                        note("muslbuild.target"),
+                        note("muslbuild.toolchain"),
+                        human_size(e.size),
+                        &e.tag[..e.tag.len().min(24)],
+                    );
+                }
+                text
+            })
+        }
+        CacheCommand::Ls(_) => {
+            let listed: Vec<LocalEntry> = ["libs", "builds"]
+                .iter()
+                .flat_map(|&kind| {
+                    entries(&cache.dir(kind))
+                        .into_iter()
+                        .filter(|e| {
+                            crate::sys::fs::temp_owner(e.path.file_name().unwrap_or_default())
+                                .is_none()
+                        })
+                        .map(move |e| LocalEntry {
+                            kind,
+                            name: e
+                                .path
+                                .file_name()
+                                .unwrap_or_default()
+                                .to_string_lossy()
+                                .into(),
+                            bytes: e.bytes,
+                        })
+                })
+                .collect();
+            out.report(&listed, || {
+                listed
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "  {:<7} {:<48} {:>10}\n",
+                            e.kind,
+                            e.name,
+                            human_size(e.bytes)
+                        )
+                    })
+                    .collect()
+            })
+        }
         CacheCommand::Verify => {
             let report = crate::cache::verify::verify(
                 cache,
@@ -78,6 +144,30 @@ pub(crate) struct Folder {
     pub(crate) name: &'static str,
     pub(crate) bytes: u64,
     pub(crate) entries: usize,
+}
+
+/// One local entry as `cache ls` lists it.
+#[derive(Debug, Serialize)]
+pub(crate) struct LocalEntry {
+    pub(crate) kind: &'static str,
+    pub(crate) name: String,
+    pub(crate) bytes: u64,
+}
+
+/// The configured remote cache: the environment's, else the project file's here.
+fn remote_of(ctx: &Ctx) -> Result<&crate::cache::remote::Remote> {
+    if ctx.remote().is_none()
+        && let Some(file) = crate::project::config::find(&ctx.env.cwd)
+        && let Some(config) = crate::project::config::load(&file)?.remote_cache
+    {
+        ctx.use_remote_cache(config)?;
+    }
+    ctx.remote().ok_or_else(|| {
+        Error::usage(
+            "no remote cache is configured",
+            "set MUSLBUILD_REMOTE_CACHE=oci://HOST/REPO, or `[cache] remote` in muslbuild.toml (and drop --offline)",
+        )
+    })
 }
 
 #[derive(Debug, Serialize)]

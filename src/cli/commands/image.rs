@@ -8,14 +8,31 @@ use crate::context::Ctx;
 use crate::error::Result;
 use crate::image;
 
+/// `--mount-from` names a repository on the registry pushed to.
+fn check_mount_sources(sources: &[String]) -> Result<()> {
+    match sources
+        .iter()
+        .find(|s| !crate::sys::registry::is_repository(s))
+    {
+        Some(bad) => Err(crate::error::Error::usage(
+            format!("`{bad}` is not a repository to mount blobs from"),
+            "name a repository on the same registry, e.g. --mount-from team/base",
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn run(args: &ImageArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
     if let Some(ImageCommand::Merge(merge)) = &args.command {
-        if merge.push.is_none() && !merge.insecure_registries.is_empty() {
+        if merge.push.is_none()
+            && !(merge.insecure_registries.is_empty() && merge.mount_from.is_empty())
+        {
             return Err(crate::error::Error::usage(
-                "--insecure-registry is only for --push",
-                "add --push REF, or drop --insecure-registry",
+                "--insecure-registry and --mount-from are only for --push",
+                "add --push REF, or drop them",
             ));
         }
+        check_mount_sources(&merge.mount_from)?;
         let report = image::merge::run_merge(
             &image::merge::MergeOptions {
                 inputs: merge.inputs.clone(),
@@ -28,21 +45,23 @@ pub(crate) fn run(args: &ImageArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
                     .map(|reference| image::push::PushOptions {
                         reference: reference.clone(),
                         insecure_registries: merge.insecure_registries.clone(),
+                        mount_from: merge.mount_from.clone(),
                     }),
             },
             ctx,
         )?;
         return out.report(&report, || report.human());
     }
-    if args.push.is_none() && !args.insecure_registries.is_empty() {
+    if args.push.is_none() && !(args.insecure_registries.is_empty() && args.mount_from.is_empty()) {
         return Err(crate::error::Error::usage(
-            "--insecure-registry is only for --push",
-            "add --push REF, or drop --insecure-registry",
+            "--insecure-registry and --mount-from are only for --push",
+            "add --push REF, or drop them",
         ));
     }
+    check_mount_sources(&args.mount_from)?;
     if let Some(reference) = &args.push {
         // Checked before the image is made: a typo must not cost a build.
-        image::registry::Reference::parse(reference)?;
+        crate::sys::registry::Reference::parse(reference)?;
     }
     let report = crate::project::image(&image_options(args), ctx)?;
     let Some(reference) = &args.push else {
@@ -51,6 +70,7 @@ pub(crate) fn run(args: &ImageArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
     let options = image::push::PushOptions {
         reference: reference.clone(),
         insecure_registries: args.insecure_registries.clone(),
+        mount_from: args.mount_from.clone(),
     };
     let pushed = image::push::push(&report.oci_layout, &report.tag, &options, ctx)?;
     #[derive(serde::Serialize)]
@@ -94,6 +114,7 @@ fn image_options(args: &ImageArgs) -> image::ImageOverrides {
         dirs,
         push: _,
         insecure_registries: _,
+        mount_from: _,
         command: _,
     } = args.clone();
     image::ImageOverrides {

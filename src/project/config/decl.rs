@@ -25,6 +25,18 @@ pub(super) struct RawFile {
     #[serde(default)]
     pub(super) lib: BTreeMap<Spanned<String>, Spanned<LibDecl>>,
     pub(super) image: Option<ImageSpec>,
+    pub(super) cache: Option<RawCache>,
+}
+
+/// `[cache]`: the shared remote cache.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub(super) struct RawCache {
+    /// `oci://HOST[:PORT]/REPO`.
+    pub(super) remote: Option<Spanned<String>>,
+    /// Take entries from the remote cache, never send any.
+    #[serde(default)]
+    pub(super) read_only: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]

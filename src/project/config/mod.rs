@@ -24,6 +24,7 @@ use decl::{ImagePositions, OneOrMany, RawC, RawFile};
 pub(crate) use positions::suggest;
 use positions::{Positions, image_span};
 
+use crate::cache::remote::RemoteConfig;
 use crate::error::{Error, Result};
 use crate::image::ImageSpec;
 use crate::image::spec::Key;
@@ -50,6 +51,8 @@ pub(crate) struct Project {
     /// `[lib.NAME]` tables, as the recipes `libs` builds.
     pub(crate) libs: Vec<Recipe>,
     pub(crate) image: Option<ImageSpec>,
+    /// `[cache] remote` (and `read-only`), checked.
+    pub(crate) remote_cache: Option<RemoteConfig>,
 }
 
 #[derive(Clone, Debug)]
@@ -342,7 +345,30 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         check_image(spec, &artifacts, &vendored, &image_positions, &root, &at)?;
     }
 
+    let remote_cache = match raw
+        .cache
+        .as_ref()
+        .and_then(|c| c.remote.as_ref().map(|r| (c, r)))
+    {
+        Some((cache, url)) => {
+            let config = RemoteConfig {
+                url: url.get_ref().clone(),
+                read_only: cache.read_only,
+            };
+            config.reference().map_err(|e| {
+                at.error(
+                    url.span(),
+                    e.to_string(),
+                    "write remote = \"oci://HOST[:PORT]/REPOSITORY\"",
+                )
+            })?;
+            Some(config)
+        }
+        None => None,
+    };
+
     Ok(Project {
+        remote_cache,
         out_dir: root.join(raw.project.out_dir.unwrap_or_else(|| PathBuf::from("dist"))),
         sbom: raw.project.sbom.unwrap_or(true),
         source_dirs: raw

@@ -9,6 +9,7 @@ mod install;
 mod libs;
 mod objects;
 mod project;
+mod remote;
 mod sbom;
 mod vendor;
 
@@ -89,6 +90,7 @@ pub fn run(args: &[String]) -> Result {
     let names: Vec<&str> = match name.as_str() {
         "all" => vec![
             "core", "go", "project", "objects", "vendor", "libs", "install", "corpus", "sbom",
+            "remote",
         ],
         one => vec![one],
     };
@@ -105,6 +107,7 @@ pub fn run(args: &[String]) -> Result {
             "corpus" => corpus::run(&bench, rest)?,
             "install" => install::run(&bench, rest)?,
             "sbom" => sbom::run(&bench, rest)?,
+            "remote" => remote::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
         }
         println!();

@@ -48,19 +48,21 @@ impl Reference {
             Some((repo, tag)) if !tag.contains('/') => (repo.to_string(), tag.to_string()),
             _ => (rest, "latest".to_string()),
         };
-        let repo_ok = !repository.is_empty()
-            && repository.split('/').all(|part| {
-                !part.is_empty()
-                    && part
-                        .chars()
-                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
-            });
-        if !repo_ok {
+        if !is_repository(&repository) {
             return Err(bad(
                 "a repository is lower-case letters, digits, `.`, `_`, `-` and `/`",
             ));
         }
-        crate::image::oci::validate_tag(&tag)?;
+        let tag_ok = tag.len() <= 128
+            && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !tag_ok {
+            return Err(bad(
+                "a tag is up to 128 letters, digits, `.`, `_` and `-`, not starting with `.` or `-`",
+            ));
+        }
         Ok(Reference {
             registry: first,
             repository,
@@ -84,6 +86,18 @@ impl Reference {
                 .parse::<std::net::IpAddr>()
                 .is_ok_and(|ip| ip.is_loopback())
     }
+}
+
+/// Whether `name` is a repository name: lower-case letters, digits, `.`, `_`, `-`, in
+/// parts separated by `/`.
+pub(crate) fn is_repository(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c))
+        })
 }
 
 impl std::fmt::Display for Reference {
@@ -161,6 +175,10 @@ pub(crate) struct Client {
     basic: Option<String>,
     /// The `Authorization` value the registry last accepted (Basic or a Bearer token).
     authorization: Option<String>,
+    /// What a token is asked for when the challenge names no scope.
+    actions: &'static str,
+    /// Blobs larger than this go up in `PATCH` chunks of this size.
+    chunk_size: usize,
 }
 
 /// A response's status, the headers a push reads, and its body (short: errors, tokens).
@@ -169,7 +187,15 @@ pub(crate) struct Reply {
     pub(crate) location: Option<String>,
     pub(crate) digest: Option<String>,
     pub(crate) body: String,
+    /// The body's bytes, up to the limit the request was sent with.
+    pub(crate) bytes: Vec<u8>,
 }
+
+/// How much of a response body `send` reads: errors, tokens, manifests, tag lists.
+const SHORT_BODY: u64 = 4 << 20;
+
+/// Retries of a request the registry answered with a 5xx, with a doubling pause.
+const RETRIES_5XX: u32 = 3;
 
 impl Client {
     pub(crate) fn new(
@@ -199,7 +225,16 @@ impl Client {
             reference,
             basic,
             authorization: None,
+            actions: "pull,push",
+            chunk_size: env.registry_chunk_size().unwrap_or(32 << 20).max(1),
         })
+    }
+
+    /// A client that only reads: tokens are asked for `pull` (a read-only CI token cannot
+    /// have `push`).
+    pub(crate) fn pull_only(mut self) -> Client {
+        self.actions = "pull";
+        self
     }
 
     pub(crate) fn url(&self, path: &str) -> String {
@@ -220,16 +255,38 @@ impl Client {
         } else {
             url.to_string()
         };
-        let mut reply = self.once(method, &url, headers, body)?;
-        if reply.0.status == 401 {
-            let challenge = reply.1.clone().unwrap_or_default();
-            self.authorization = Some(self.answer(&challenge)?);
-            reply = self.once(method, &url, headers, body)?;
+        self.send_limited(method, &url, headers, body, SHORT_BODY)
+    }
+
+    /// `send`, reading up to `limit` bytes of the body (a blob); a 5xx is asked again a
+    /// few times, pausing longer each time, since registries fail briefly under load.
+    pub(crate) fn send_limited(
+        &mut self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+        limit: u64,
+    ) -> Result<Reply> {
+        let mut pause = Duration::from_millis(200);
+        let mut attempt = 0;
+        loop {
+            let mut reply = self.once(method, url, headers, body, limit)?;
             if reply.0.status == 401 {
-                return Err(self.refused());
+                let challenge = reply.1.clone().unwrap_or_default();
+                self.authorization = Some(self.answer(&challenge)?);
+                reply = self.once(method, url, headers, body, limit)?;
+                if reply.0.status == 401 {
+                    return Err(self.refused());
+                }
             }
+            if reply.0.status < 500 || attempt == RETRIES_5XX {
+                return Ok(reply.0);
+            }
+            attempt += 1;
+            std::thread::sleep(pause);
+            pause *= 2;
         }
-        Ok(reply.0)
     }
 
     fn once(
@@ -238,6 +295,7 @@ impl Client {
         url: &str,
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
+        limit: u64,
     ) -> Result<(Reply, Option<String>)> {
         let mut request = ureq::http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
@@ -268,22 +326,26 @@ impl Client {
         let location = header("location");
         let digest = header("docker-content-digest");
         let status = response.status().as_u16();
-        let body = if method == "HEAD" {
-            String::new()
+        let bytes = if method == "HEAD" {
+            Vec::new()
         } else {
             response
                 .body_mut()
                 .with_config()
-                .limit(1 << 20)
-                .read_to_string()
-                .unwrap_or_default()
+                .limit(limit)
+                .read_to_vec()
+                .map_err(|e| {
+                    self.unreachable(format!("reading the answer to {method} {url}: {e}"))
+                })?
         };
+        let body = String::from_utf8_lossy(&bytes[..bytes.len().min(1 << 16)]).into_owned();
         Ok((
             Reply {
                 status,
                 location,
                 digest,
                 body,
+                bytes,
             },
             challenge,
         ))
@@ -308,8 +370,9 @@ impl Client {
         let Some(realm) = get("realm") else {
             return Err(self.refused());
         };
-        let scope = get("scope")
-            .unwrap_or_else(|| format!("repository:{}:pull,push", self.reference.repository));
+        let scope = get("scope").unwrap_or_else(|| {
+            format!("repository:{}:{}", self.reference.repository, self.actions)
+        });
         let mut request = self.agent.get(&realm).query("scope", &scope);
         if let Some(service) = get("service") {
             request = request.query("service", &service);
@@ -360,7 +423,7 @@ impl Client {
         };
         Error::Registry {
             message: format!(
-                "registry {} {with} for pushing to `{}` (401 Unauthorized)",
+                "registry {} {with} for `{}` (401 Unauthorized)",
                 self.reference.registry, self.reference.repository
             ),
             help: format!(
@@ -388,6 +451,173 @@ impl Client {
             ),
             help: "the registry failed or refused the upload; check its logs and push again (what it already has is not uploaded twice)".into(),
         }
+    }
+}
+
+/// The few calls a cache entry needs, in the Distribution API's terms.
+impl Client {
+    /// Whether the repository holds blob `digest` (`HEAD`).
+    pub(crate) fn has_blob(&mut self, digest: &str) -> Result<bool> {
+        let reply = self.send("HEAD", &self.url(&format!("blobs/{digest}")), &[], None)?;
+        match reply.status {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(self.failed(&format!("a check for blob {digest}"), &reply)),
+        }
+    }
+
+    /// Uploads `bytes` as blob `digest` unless the repository has it; returns whether it
+    /// sent them. One `POST` for a session, one `PUT` with the digest.
+    pub(crate) fn upload_blob(&mut self, digest: &str, bytes: &[u8]) -> Result<bool> {
+        if self.has_blob(digest)? {
+            return Ok(false);
+        }
+        let start = self.send("POST", &self.url("blobs/uploads/"), &[], Some(&[]))?;
+        let location = match (start.status, &start.location) {
+            (202, Some(location)) => location.clone(),
+            _ => return Err(self.failed(&format!("starting the upload of {digest}"), &start)),
+        };
+        self.send_blob(&location, digest, bytes, digest)?;
+        Ok(true)
+    }
+
+    /// Sends `bytes` into the upload session at `location` and closes it with the digest:
+    /// in one `PUT`, or past the chunk size (`MUSLBUILD_REGISTRY_CHUNK_SIZE`, default
+    /// 32 MiB; proxies in front of registries often cap a request's body) in `PATCH`es
+    /// of that size, each to the session's new `Location`, and a `PUT` with no body.
+    pub(crate) fn send_blob(
+        &mut self,
+        location: &str,
+        digest: &str,
+        bytes: &[u8],
+        what: &str,
+    ) -> Result<()> {
+        let mut location = location.to_string();
+        let mut rest = bytes;
+        if bytes.len() > self.chunk_size {
+            let mut start = 0;
+            while !rest.is_empty() {
+                let (chunk, after) = rest.split_at(rest.len().min(self.chunk_size));
+                let range = format!("{start}-{}", start + chunk.len() - 1);
+                let length = chunk.len().to_string();
+                let reply = self.send(
+                    "PATCH",
+                    &location,
+                    &[
+                        ("Content-Type", "application/octet-stream"),
+                        ("Content-Range", &range),
+                        ("Content-Length", &length),
+                    ],
+                    Some(chunk),
+                )?;
+                location = match (reply.status, reply.location.clone()) {
+                    (202, Some(next)) => next,
+                    _ => return Err(self.failed(&format!("a chunk of {what}"), &reply)),
+                };
+                start += chunk.len();
+                rest = after;
+            }
+        }
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let length = rest.len().to_string();
+        let put = self.send(
+            "PUT",
+            &format!("{location}{separator}digest={digest}"),
+            &[
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Length", &length),
+            ],
+            Some(rest),
+        )?;
+        if put.status != 201 {
+            return Err(self.failed(&format!("the upload of {what}"), &put));
+        }
+        Ok(())
+    }
+
+    /// Blob `digest`, at most `limit` bytes, checked against its digest: `Ok(None)` when
+    /// the registry does not have it, an error naming it when its bytes are not it.
+    pub(crate) fn blob(&mut self, digest: &str, limit: u64) -> Result<Option<Vec<u8>>> {
+        let url = self.url(&format!("blobs/{digest}"));
+        let reply = self.send_limited("GET", &url, &[], None, limit)?;
+        match reply.status {
+            200 => {}
+            404 => return Ok(None),
+            _ => return Err(self.failed(&format!("a download of blob {digest}"), &reply)),
+        }
+        let actual = format!("sha256:{}", crate::sys::hash::sha256_hex(&reply.bytes));
+        if actual != digest {
+            return Err(Error::ChecksumMismatch {
+                url,
+                expected: digest.to_string(),
+                actual,
+            });
+        }
+        Ok(Some(reply.bytes))
+    }
+
+    /// The manifest under `name` (a tag or digest) as sent, with its digest; `Ok(None)`
+    /// when there is none.
+    pub(crate) fn manifest(
+        &mut self,
+        name: &str,
+        media_type: &str,
+    ) -> Result<Option<(String, Vec<u8>)>> {
+        let url = self.url(&format!("manifests/{name}"));
+        let reply = self.send("GET", &url, &[("Accept", media_type)], None)?;
+        match reply.status {
+            200 => {}
+            404 => return Ok(None),
+            _ => return Err(self.failed(&format!("a download of manifest {name}"), &reply)),
+        }
+        let digest = format!("sha256:{}", crate::sys::hash::sha256_hex(&reply.bytes));
+        Ok(Some((digest, reply.bytes)))
+    }
+
+    /// Whether a manifest is tagged `name` (`HEAD`).
+    pub(crate) fn has_manifest(&mut self, name: &str, media_type: &str) -> Result<bool> {
+        let url = self.url(&format!("manifests/{name}"));
+        let reply = self.send("HEAD", &url, &[("Accept", media_type)], None)?;
+        match reply.status {
+            200 => Ok(true),
+            404 => Ok(false),
+            _ => Err(self.failed(&format!("a check for manifest {name}"), &reply)),
+        }
+    }
+
+    /// Writes `bytes` as the manifest `name`.
+    pub(crate) fn put_manifest(
+        &mut self,
+        name: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<()> {
+        let url = self.url(&format!("manifests/{name}"));
+        let reply = self.send("PUT", &url, &[("Content-Type", media_type)], Some(bytes))?;
+        if reply.status != 201 {
+            return Err(self.failed(&format!("writing manifest {name}"), &reply));
+        }
+        Ok(())
+    }
+
+    /// Every tag of the repository (none when it does not exist yet).
+    pub(crate) fn tags(&mut self) -> Result<Vec<String>> {
+        let url = self.url("tags/list?n=100000");
+        let reply = self.send("GET", &url, &[], None)?;
+        match reply.status {
+            200 => {}
+            404 => return Ok(Vec::new()),
+            _ => return Err(self.failed("the tag list", &reply)),
+        }
+        let doc: serde_json::Value = serde_json::from_slice(&reply.bytes)
+            .map_err(|e| self.unreachable(format!("its tag list is not JSON: {e}")))?;
+        Ok(doc
+            .get("tags")
+            .and_then(|t| t.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect())
     }
 }
 

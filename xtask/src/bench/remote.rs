@@ -1,0 +1,185 @@
+//! The shared remote cache and pushes, against Debian's `docker-registry` started here on
+//! 127.0.0.1 with its own storage.
+//!
+//! - A cold build of the readline repl for three targets on a fresh machine (an empty
+//!   `MUSLBUILD_HOME`) with a warm remote cache, against the same cold build without
+//!   one. Goal: ratio <= 0.05.
+//! - `image --push` of an unchanged image against its first push (a new repository each
+//!   time, so nothing is there yet); `bench remote push` runs this part alone.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::{Bench, count_arg};
+use crate::Result;
+use crate::measure::{Series, median, ratio, time};
+
+/// `docker-registry serve` on a free port, killed on drop.
+struct Registry {
+    child: Child,
+    port: u16,
+}
+
+impl Registry {
+    fn start(dir: &Path) -> Result<Registry> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let config = dir.join("registry.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.join("storage").display()
+            ),
+        )?;
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("docker-registry (apt install docker-registry): {e}"))?;
+        let registry = Registry { child, port };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                return Err("docker-registry did not start listening within 30 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(registry)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `bench remote [RUNS]`: both parts; `bench remote push`: the pushes only.
+pub fn run(b: &Bench, args: &[String]) -> Result {
+    let work = b.sh.create_temp_dir()?;
+    let registry = Registry::start(work.path())?;
+    let host = format!("127.0.0.1:{}", registry.port);
+    let _offline = b.sh.push_env("MUSLBUILD_OFFLINE", "0");
+    if args.first().map(String::as_str) != Some("push") {
+        cold_builds(b, args, work.path(), &host)?;
+    }
+    pushes(b, work.path(), &host)
+}
+
+fn cold_builds(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
+    let runs = count_arg(args, 1)?;
+    let sources = b.sources()?;
+    let source_dir = sources.to_string_lossy().into_owned();
+    let remote = format!("oci://{host}/muslbuild-cache");
+    let app = work.join("app");
+    std::fs::create_dir_all(&app)?;
+    std::fs::copy(b.example("repl.c"), app.join("repl.c"))?;
+    let build = [
+        "--target",
+        "all",
+        "--toolchain",
+        "musl-gcc",
+        "-j2",
+        "--lib",
+        "readline",
+        "--source-dir",
+        &source_dir,
+        "repl.c",
+    ];
+
+    let mut ratios = Vec::new();
+    for run in 1..=runs {
+        let cold_home = work.join(format!("cold-{run}"));
+        let _ = std::fs::remove_dir_all(app.join("dist"));
+        let (result, without) = {
+            let _home = b.sh.push_env("MUSLBUILD_HOME", &cold_home);
+            time(|| b.muslbuild(&app, &build))
+        };
+        result?;
+        // The warm machine fills the remote cache (what it has, it sends).
+        {
+            let _home = b.sh.push_env("MUSLBUILD_HOME", &cold_home);
+            let _remote = b.sh.push_env("MUSLBUILD_REMOTE_CACHE", &remote);
+            b.muslbuild(&app, &build)?;
+        }
+        let fresh_home = work.join(format!("fresh-{run}"));
+        let _ = std::fs::remove_dir_all(app.join("dist"));
+        let (result, with) = {
+            let _home = b.sh.push_env("MUSLBUILD_HOME", &fresh_home);
+            let _remote = b.sh.push_env("MUSLBUILD_REMOTE_CACHE", &remote);
+            time(|| b.muslbuild(&app, &build))
+        };
+        result?;
+        println!(
+            "run {run}: cold build without a remote cache {:.1} s, with a warm one {:.2} s, ratio {}",
+            without.wall,
+            with.wall,
+            ratio(with.wall, without.wall)
+        );
+        ratios.push(with.wall / without.wall);
+        for home in [cold_home, fresh_home] {
+            let _ = std::fs::remove_dir_all(home);
+        }
+    }
+    println!(
+        "cold build, warm remote cache / no remote cache, median (goal <= 0.05): {:.3}",
+        median(ratios)
+    );
+
+    Ok(())
+}
+
+/// The hello image for three targets: a first push (a new repository each time) against
+/// a push of the same image again, and `muslbuild image` alone (what both include).
+fn pushes(b: &Bench, work: &Path, host: &str) -> Result {
+    let app = work.join("hello");
+    std::fs::create_dir_all(&app)?;
+    std::fs::copy(b.example("hello.c"), app.join("hello.c"))?;
+    let _home = b.sh.push_env("MUSLBUILD_HOME", work.join("push-home"));
+    b.muslbuild(
+        &app,
+        &["--target", "all", "--toolchain", "musl-gcc", "hello.c"],
+    )?;
+    b.muslbuild(&app, &["image", "--tag", "hello:1.0"])?;
+    let (mut first, mut again, mut image_only) =
+        (Series::default(), Series::default(), Series::default());
+    for n in 0..7 {
+        let reference = format!("{host}/hello-{n}:1.0");
+        let push = ["image", "--tag", "hello:1.0", "--push", reference.as_str()];
+        let (result, sample) = time(|| b.muslbuild(&app, &push));
+        result?;
+        first.push(sample);
+        let (result, sample) = time(|| b.muslbuild(&app, &push));
+        result?;
+        again.push(sample);
+        let (result, sample) = time(|| b.muslbuild(&app, &["image", "--tag", "hello:1.0"]));
+        result?;
+        image_only.push(sample);
+    }
+    let blobs: u64 = std::fs::read_dir(app.join("dist/image/blobs/sha256"))?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "image --push, hello for 3 targets ({blobs} bytes of blobs), medians of 7: first {:.3} s, unchanged {:.3} s, ratio {}",
+        first.wall(),
+        again.wall(),
+        ratio(again.wall(), first.wall())
+    );
+    let (first, again) = (
+        first.wall() - image_only.wall(),
+        again.wall() - image_only.wall(),
+    );
+    println!(
+        "  the push alone (less `muslbuild image` without --push, {:.3} s): first {first:.3} s, unchanged {again:.3} s, ratio {}",
+        image_only.wall(),
+        ratio(again, first)
+    );
+    Ok(())
+}
