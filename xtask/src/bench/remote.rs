@@ -82,7 +82,7 @@ fn cold_builds(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
     std::fs::copy(b.example("repl.c"), app.join("repl.c"))?;
     let build = [
         "--target",
-        "all",
+        "x86_64,aarch64,armv7",
         "--toolchain",
         "musl-gcc",
         "-j2",
