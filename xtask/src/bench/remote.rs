@@ -144,7 +144,13 @@ fn pushes(b: &Bench, work: &Path, host: &str) -> Result {
     let _home = b.sh.push_env("MUSLBUILD_HOME", work.join("push-home"));
     b.muslbuild(
         &app,
-        &["--target", "x86_64,aarch64,armv7", "--toolchain", "musl-gcc", "hello.c"],
+        &[
+            "--target",
+            "x86_64,aarch64,armv7",
+            "--toolchain",
+            "musl-gcc",
+            "hello.c",
+        ],
     )?;
     b.muslbuild(&app, &["image", "--tag", "hello:1.0"])?;
     let (mut first, mut again, mut image_only) =
