@@ -8,6 +8,7 @@ mod go;
 mod install;
 mod libs;
 mod objects;
+mod platforms;
 mod project;
 mod sbom;
 mod vendor;
@@ -105,6 +106,7 @@ pub fn run(args: &[String]) -> Result {
             "corpus" => corpus::run(&bench, rest)?,
             "install" => install::run(&bench, rest)?,
             "sbom" => sbom::run(&bench, rest)?,
+            "platforms" => platforms::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
         }
         println!();
