@@ -52,79 +52,23 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
     println!("|---|---|---|---|---|---|---|");
     let mut measured = Vec::new();
     for target in targets {
-        let (result, first) = time(|| {
-            b.muslbuild(
-                &app,
-                &[
-                    "--target",
-                    target,
-                    "--toolchain",
-                    "zig",
-                    "-o",
-                    "hello-zig",
-                    "hello.c",
-                ],
-            )
-        });
-        result?;
-        let zig_size = size(&app, target, "hello-zig")?;
-        let gcc_size = match b.muslbuild(
-            &app,
-            &[
-                "--target",
-                target,
-                "--toolchain",
-                "musl-gcc",
-                "-o",
-                "hello-gcc",
-                "hello.c",
-            ],
-        ) {
-            Ok(_) => size(&app, target, "hello-gcc")?.to_string(),
-            Err(_) => "—".to_string(),
-        };
-        b.muslbuild(&app, &["--target", target, "-o", "hello-go", &go_hello])?;
-        let go_size = size(&app, target, "hello-go")?;
-        let (result, libs) = time(|| {
-            b.muslbuild(
-                &app,
-                &[
-                    "lib",
-                    "build",
-                    "readline",
-                    "zlib",
-                    "--target",
-                    target,
-                    "--toolchain",
-                    "zig",
-                    "--source-dir",
-                    &source_dir,
-                ],
-            )
-        });
-        result?;
-        b.muslbuild(
-            &app,
-            &[
-                "--target",
-                target,
-                "--toolchain",
-                "zig",
-                "--lib",
-                "readline",
-                "--source-dir",
-                &source_dir,
-                "repl.c",
-            ],
-        )?;
-        let repl_size = size(&app, target, "repl")?;
-        println!(
-            "| {target} | {:.1} | {zig_size} | {gcc_size} | {go_size} | {:.0} | {repl_size} |",
-            first.wall, libs.wall
-        );
-        measured.push(target);
+        // One target's failure is a row of its own, not the end of an hour's run.
+        match row(b, &app, target, &go_hello, &source_dir) {
+            Ok(row) => {
+                println!("{row}");
+                measured.push(target);
+            }
+            Err(e) => {
+                let first = e.to_string();
+                let first = first.lines().next().unwrap_or_default().to_string();
+                println!("| {target} | failed: {first} | | | | | |");
+            }
+        }
     }
 
+    if measured.is_empty() {
+        return Ok(());
+    }
     // The hello image over every platform measured: zig's hellos alone in one dist.
     let image = work.path().join("image");
     std::fs::create_dir_all(&image)?;
@@ -148,6 +92,74 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         "hello image over {platforms} platforms (index, manifests, configs, layers): {total} bytes"
     );
     Ok(())
+}
+
+/// One target's row: every step in turn, from its first zig compile on.
+fn row(b: &Bench, app: &Path, target: &str, go_hello: &str, source_dir: &str) -> Result<String> {
+    let (result, first) = time(|| {
+        b.muslbuild(
+            app,
+            &[
+                "--target",
+                target,
+                "--toolchain",
+                "zig",
+                "-o",
+                "hello-zig",
+                "hello.c",
+            ],
+        )
+    });
+    result?;
+    let zig_size = size(app, target, "hello-zig")?;
+    let gcc = [
+        "--target",
+        target,
+        "--toolchain",
+        "musl-gcc",
+        "-o",
+        "hello-gcc",
+        "hello.c",
+    ];
+    let gcc_size = match b.muslbuild(app, &gcc) {
+        Ok(_) => size(app, target, "hello-gcc")?.to_string(),
+        Err(_) => "—".to_string(),
+    };
+    b.muslbuild(app, &["--target", target, "-o", "hello-go", go_hello])?;
+    let go_size = size(app, target, "hello-go")?;
+    let libs = [
+        "lib",
+        "build",
+        "readline",
+        "zlib",
+        "--target",
+        target,
+        "--toolchain",
+        "zig",
+        "--source-dir",
+        source_dir,
+    ];
+    let (result, libs) = time(|| b.muslbuild(app, &libs));
+    result?;
+    b.muslbuild(
+        app,
+        &[
+            "--target",
+            target,
+            "--toolchain",
+            "zig",
+            "--lib",
+            "readline",
+            "--source-dir",
+            source_dir,
+            "repl.c",
+        ],
+    )?;
+    let repl_size = size(app, target, "repl")?;
+    Ok(format!(
+        "| {target} | {:.1} | {zig_size} | {gcc_size} | {go_size} | {:.0} | {repl_size} |",
+        first.wall, libs.wall
+    ))
 }
 
 fn size(app: &Path, target: &str, name: &str) -> Result<u64> {
