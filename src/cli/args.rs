@@ -8,10 +8,10 @@ use clap::{Args, Parser, Subcommand};
 const EXAMPLES: &str = "\
 Examples:
   muslbuild --target aarch64 hello.c            dist/aarch64/hello, static, verified
-  muslbuild --target all hello.c --run          build for x86_64, aarch64, armv7 and run each (qemu)
+  muslbuild --target all hello.c --run          build for all eleven targets and run each (qemu)
   muslbuild -t x86_64,armv7 -o server -Iinclude -DNDEBUG src/*.c -lm
   muslbuild verify dist/armv7/hello --target armv7
-  muslbuild --target all --lib readline repl.c  ncurses + readline built per target (cached), linked statically
+  muslbuild -t x86_64,armv6 --lib readline repl.c  ncurses + readline per target (cached), linked statically
   muslbuild lib list                            the library recipes
   muslbuild toolchain list                      what each target would be built with
   muslbuild image --tag hello:1.0 --oci-archive dist/hello.tar
@@ -33,9 +33,11 @@ See the README for the full table.";
 #[command(
     name = "muslbuild",
     version,
-    about = "Build fully static, tiny Linux executables for x86_64, aarch64 and armv7 at once",
-    long_about = "Build fully static, tiny Linux executables from C sources for x86_64, aarch64 and armv7 at once,\n\
-                  prove each one is static and of the right architecture, and write them to dist/<target>/<name>.\n\
+    about = "Build fully static, tiny Linux executables for every Linux platform at once",
+    long_about = "Build fully static, tiny Linux executables from C sources for every Linux platform at once\n\
+                  (x86_64, aarch64, armv7, i386, armv5, armv6, riscv64, ppc64le, s390x, mips64el, loongarch64),\n\
+                  prove each one is static, of the right architecture and within its CPU baseline, and write them\n\
+                  to dist/<target>/<name>.\n\
                   Toolchains are found automatically (musl-cross gcc, zig, or the distribution's musl-gcc).",
     after_help = EXAMPLES,
     subcommand_negates_reqs = true
@@ -72,8 +74,10 @@ pub(crate) struct GlobalArgs {
 
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct TargetArgs {
-    /// Target(s): x86_64, aarch64, armv7, `all`, or any alias (amd64, arm64, armhf,
-    /// linux/arm/v7, GNU/Rust triples); comma-separated or repeated. Default: this machine's
+    /// Target(s): x86_64, aarch64, armv7, i386, armv5, armv6, riscv64, ppc64le, s390x,
+    /// mips64el, loongarch64, `all`, or any alias (amd64, arm64, armhf, 386, armel,
+    /// linux/arm/v6, ppc64el, mips64le, loong64, GNU/Rust triples; `muslbuild targets`
+    /// lists them); comma-separated or repeated. Default: this machine's
     #[arg(short = 't', long = "target", value_name = "TARGET")]
     pub(crate) targets: Vec<String>,
 }
@@ -407,7 +411,7 @@ pub(crate) enum ToolchainCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct ToolchainInstallArgs {
-    /// Target(s) to install a toolchain for (x86_64, aarch64, armv7, all), or `go`
+    /// Target(s) to install a toolchain for (any `muslbuild targets` name, `all`), or `go`
     #[arg(required = true, value_name = "TARGET")]
     pub(crate) targets: Vec<String>,
 

@@ -70,7 +70,7 @@ pub(crate) fn targets(args: &TargetArgs) -> Result<Vec<Target>> {
         let host = Target::host().ok_or_else(|| {
             Error::usage(
                 "this machine's architecture is not a muslbuild target",
-                "choose one with --target x86_64|aarch64|armv7",
+                "choose one with --target (`muslbuild targets` lists them)",
             )
         })?;
         targets.push(host);

@@ -46,7 +46,7 @@ pub(crate) fn render(
         " .\n\
          # (from this folder; or pass this folder as the build context).\n\
          #\n\
-         # The folders here are named by muslbuild target (x86_64, aarch64, armv7) while\n\
+         # The folders here are named by muslbuild target (x86_64, aarch64, armv7, …) while\n\
          # BuildKit names platforms by TARGETARCH + TARGETVARIANT (amd64, arm64, armv7):\n\
          # one stage per platform copies its own binaries, and the last FROM picks the\n\
          # stage of the platform being built. Nothing is executed, so no QEMU is needed.\n\

@@ -4,7 +4,7 @@
 
 use object::elf as e;
 
-use super::elf::ElfFacts;
+use super::elf::{ElfFacts, MipsAbiFlags};
 use crate::target::{ArmBaseline, ElfBaseline, Target};
 
 /// Why the file needs more than `target`'s baseline; empty when it does not (or the ELF
@@ -17,7 +17,11 @@ pub(super) fn check(facts: &ElfFacts, target: Target) -> Vec<String> {
         // and GOARCH with its pinned variable decides the code; cgo's C half is
         // compiled with the target's pinned flags.
         _ if facts.go => Vec::new(),
-        ElfBaseline::Mips64 { max_arch } => mips64(facts.flags, max_arch),
+        ElfBaseline::Mips64 { max_arch } => {
+            let mut problems = mips64(facts.flags, max_arch);
+            problems.extend(facts.mips.as_ref().map(mips_abiflags).unwrap_or_default());
+            problems
+        }
         ElfBaseline::LoongArchLp64d => loongarch(facts.flags),
         ElfBaseline::RiscvLp64d => riscv(facts.flags),
         ElfBaseline::PowerElfV2 => power(facts.flags),
@@ -152,6 +156,30 @@ fn mips64(flags: u32, max_arch: u32) -> Vec<String> {
         None => problems.push(format!(
             "its ISA level (EF_MIPS_ARCH {arch:#x}) is not a 64-bit one up to {max_name}"
         )),
+    }
+    problems
+}
+
+/// `.MIPS.abiflags`: hard float, and no SIMD or release beyond MIPS64r2.
+fn mips_abiflags(abi: &MipsAbiFlags) -> Vec<String> {
+    let mut problems = Vec::new();
+    match abi.fp_abi {
+        3 => {
+            problems.push("it uses soft float (MIPS ABI flags), not the hard-float n64 ABI".into())
+        }
+        2 => problems.push(
+            "it uses single-precision float registers only, not the hard-float n64 ABI".into(),
+        ),
+        _ => {}
+    }
+    if abi.ases & 0x100 != 0 {
+        problems.push("it uses MSA (MIPS SIMD), which MIPS64r2 boards do not have: SIGILL".into());
+    }
+    if abi.isa_level == 64 && abi.isa_rev > 2 {
+        problems.push(format!(
+            "its ABI flags say MIPS64r{}, newer than the MIPS64r2 baseline",
+            abi.isa_rev
+        ));
     }
     problems
 }

@@ -24,6 +24,8 @@ pub struct ElfFacts {
     pub static_pie: bool,
     pub stripped: bool,
     pub arm: Option<ArmAttributes>,
+    /// MIPS: the `PT_MIPS_ABIFLAGS` record (a segment, so stripping keeps it).
+    pub mips: Option<MipsAbiFlags>,
     /// Linked by Go's own linker from pure Go (a `.go.buildinfo` section and no
     /// `.ARM.attributes`): no C code, so no C float ABI to match.
     pub pure_go: bool,
@@ -35,6 +37,17 @@ pub struct ElfFacts {
     /// (in a `PT_NOTE` segment, so it survives stripping the section headers) or one of
     /// glibc's `__libc_*` sections (`__libc_freeres_fn`, `__libc_IO_vtables`, …).
     pub glibc: Option<String>,
+}
+
+/// What a MIPS file's `.MIPS.abiflags` says about the CPU it needs (`Elf_MIPS_ABIFlags_v0`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MipsAbiFlags {
+    pub isa_level: u8,
+    pub isa_rev: u8,
+    /// `Val_GNU_MIPS_ABI_FP_*`: 1 double, 2 single, 3 soft, 6/7 FP64.
+    pub fp_abi: u8,
+    /// `AFL_ASE_*` bits: the extensions used (MSA is 0x100).
+    pub ases: u32,
 }
 
 /// The `aeabi` build attributes that decide whether an ARM binary runs on a board.
@@ -67,7 +80,18 @@ fn facts<H: FileHeader<Endian = Endianness>>(
     let mut needed = Vec::new();
     let mut has_dynamic = false;
     let mut glibc = None;
+    let mut mips = None;
     for segment in header.program_headers(endian, bytes).map_err(bad)? {
+        if header.e_machine(endian) == elf::EM_MIPS
+            && segment.p_type(endian) == elf::PT_MIPS_ABIFLAGS
+        {
+            let data = segment.data(endian, bytes).map_err(|()| {
+                "it is a damaged ELF file (its MIPS ABI flags lie outside it)".to_string()
+            })?;
+            mips = Some(mips_abiflags(data, endian).ok_or_else(|| {
+                "it is a damaged ELF file (its MIPS ABI flags are too short)".to_string()
+            })?);
+        }
         if let Ok(Some(mut notes)) = segment.notes(endian, bytes) {
             while let Ok(Some(note)) = notes.next() {
                 if note.name() == b"GNU" && note.n_type(endian) == elf::NT_GNU_ABI_TAG {
@@ -146,9 +170,25 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         needed,
         stripped,
         arm,
+        mips,
         pure_go: go_buildinfo && !arm_attributes,
         go: go_buildinfo,
         glibc,
+    })
+}
+
+/// `Elf_MIPS_ABIFlags_v0`: u16 version, u8 isa_level, isa_rev, gpr_size, cpr1_size,
+/// cpr2_size, fp_abi, u32 isa_ext, ases, flags1, flags2.
+fn mips_abiflags(data: &[u8], endian: Endianness) -> Option<MipsAbiFlags> {
+    let ases = data.get(12..16)?.try_into().ok()?;
+    Some(MipsAbiFlags {
+        isa_level: *data.get(2)?,
+        isa_rev: *data.get(3)?,
+        fp_abi: *data.get(7)?,
+        ases: match endian {
+            Endianness::Little => u32::from_le_bytes(ases),
+            Endianness::Big => u32::from_be_bytes(ases),
+        },
     })
 }
 

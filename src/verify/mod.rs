@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use object::elf as e;
 use serde::Serialize;
 
-pub use self::elf::{ArmAttributes, ElfFacts, read_facts};
+pub use self::elf::{ArmAttributes, ElfFacts, MipsAbiFlags, read_facts};
 use crate::error::{Error, Result};
 use crate::sys::hash::sha256_hex;
 use crate::target::{ElfBaseline, Target};

@@ -54,6 +54,7 @@ fn arm_facts(attrs: ArmAttributes) -> ElfFacts {
         static_pie: false,
         stripped: true,
         arm: Some(attrs),
+        mips: None,
         pure_go: false,
         go: false,
         glibc: None,
@@ -387,6 +388,37 @@ fn mips64_wants_n64_and_no_more_than_mips64r2() {
     assert!(check(&r6, Some(Target::Mips64el)).0[0].contains("MIPS64r6, newer than the MIPS64r2"));
     let n32 = facts_of(Target::Mips64el, 0x8000_0027);
     assert!(check(&n32, Some(Target::Mips64el)).0[0].contains("n32"));
+    // The ABI flags segment: hard float, no MSA, no later release.
+    let abi = MipsAbiFlags {
+        isa_level: 64,
+        isa_rev: 2,
+        fp_abi: 1,
+        ases: 0,
+    };
+    let with = |abi: MipsAbiFlags| ElfFacts {
+        mips: Some(abi),
+        ..ok.clone()
+    };
+    assert!(
+        check(&with(abi.clone()), Some(Target::Mips64el))
+            .0
+            .is_empty()
+    );
+    let soft = with(MipsAbiFlags {
+        fp_abi: 3,
+        ..abi.clone()
+    });
+    assert!(check(&soft, Some(Target::Mips64el)).0[0].contains("soft float"));
+    let msa = with(MipsAbiFlags {
+        ases: 0x100,
+        isa_rev: 5,
+        ..abi
+    });
+    let (problems, _) = check(&msa, Some(Target::Mips64el));
+    assert!(
+        problems[0].contains("MSA") && problems[1].contains("MIPS64r5"),
+        "{problems:?}"
+    );
     // Go writes its own flags and picks the ABI by GOARCH.
     let go = ElfFacts { go: true, ..n32 };
     assert!(check(&go, Some(Target::Mips64el)).0.is_empty());

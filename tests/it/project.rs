@@ -412,8 +412,14 @@ fn every_config_error_has_its_position_and_exit_code() {
         (
             &c,
             "[project]\ntargets = [\"sparc\"]\n[c.a]\nsources = [\"a.c\"]\n",
-            "muslbuild: error: muslbuild.toml:2:12:",
-            "help: targets are",
+            "muslbuild: error: muslbuild.toml:2:12: unknown target `sparc`",
+            "help: valid targets are x86_64, aarch64, armv7, i386,",
+        ),
+        (
+            &c,
+            "[project]\ntargets = [\"x86_64\", \"linux/arm\"]\n[c.a]\nsources = [\"a.c\"]\n",
+            "muslbuild: error: muslbuild.toml:2:22: ambiguous target `linux/arm`: it could mean armv5, armv6 or armv7",
+            "help: name one: `armv5` (linux/arm/v5)",
         ),
         (
             &c,

@@ -128,6 +128,16 @@ fn c_hello_for_every_new_target_with_zig_static_right_elf_runs_baseline_checked(
     assert_eq!(flags("loongarch64") & 0x7, 0x3, "loongarch64 is LP64D");
     assert_eq!(flags("mips64el") & 0xf000_0000, 0x8000_0000, "mips64r2");
     assert_eq!(flags("mips64el") & 0x20, 0, "n64, not n32");
+    let mips = read_facts(&std::fs::read(env.path().join("dist/mips64el/hello")).unwrap())
+        .unwrap()
+        .mips
+        .expect("mips64el keeps its ABI flags segment");
+    assert_eq!(
+        (mips.isa_level, mips.isa_rev, mips.fp_abi),
+        (64, 2, 1),
+        "{mips:?}"
+    );
+    assert_eq!(mips.ases & 0x100, 0, "no MSA");
     assert_eq!(flags("riscv64") & 0x6, 0x4, "riscv64 is LP64D");
 }
 
@@ -283,4 +293,51 @@ fn ambiguous_names_and_toolchains_that_cannot_build_a_target_are_refused() {
     ] {
         assert!(text.contains(needle), "{needle} missing from:\n{text}");
     }
+}
+
+/// The gcc rows of the ARM targets, as `muslbuild targets --json` gives them, through
+/// Debian's ARM cross gcc (the one installed for armv7): each object says the baseline.
+/// (Debian has no musl for armv6 and its armhf musl is v7 code, so this compiles only; an
+/// object states its float ABI in `Tag_ABI_VFP_args`, which the linker turns into the
+/// `e_flags` bit `verify` reads from executables.)
+#[test]
+fn gcc_flags_of_the_arm_targets_give_their_baselines() {
+    let gcc = require("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf");
+    let env = TestEnv::new();
+    let rows: serde_json::Value =
+        serde_json::from_slice(&success(env.muslbuild().args(["targets", "--json"])).stdout)
+            .unwrap();
+    let flags = |target: &str| -> Vec<String> {
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["target"] == target)
+            .unwrap();
+        serde_json::from_value(row["gcc_cpu"].clone()).unwrap()
+    };
+    let source = env.write("f.c", "double f(double x) { return x * 3.0; }\n");
+    let attributes = |target: &str| {
+        let object = env.path().join(format!("{target}.o"));
+        success(
+            std::process::Command::new(&gcc)
+                .args(flags(target))
+                .args(["-Os", "-c", "-o"])
+                .arg(&object)
+                .arg(&source),
+        );
+        let facts = read_facts(&std::fs::read(&object).unwrap()).unwrap();
+        facts.arm.unwrap()
+    };
+    let v5 = attributes("armv5");
+    assert_eq!(v5.cpu_arch, Some(4), "ARMv5TE: {v5:?}");
+    assert_eq!(v5.fp_arch, None, "no FPU: {v5:?}");
+    let v6 = attributes("armv6");
+    assert_eq!(v6.cpu_arch, Some(7), "ARMv6KZ: {v6:?}");
+    assert_eq!(v6.thumb_isa_use, Some(1), "Thumb-1 only: {v6:?}");
+    assert_eq!(v6.fp_arch, Some(2), "VFPv2: {v6:?}");
+    let v7 = attributes("armv7");
+    assert_eq!(v7.cpu_arch, Some(10));
+    assert_eq!(v7.fp_arch, Some(4), "VFPv3-D16: {v7:?}");
+    assert_eq!(v7.advanced_simd_arch, None, "no NEON: {v7:?}");
 }

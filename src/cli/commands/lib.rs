@@ -38,7 +38,7 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
             let [target] = targets[..] else {
                 return Err(Error::usage(
                     "`lib env` prints the variables for one target",
-                    "give a single --target (x86_64, aarch64 or armv7)",
+                    "give a single --target (`muslbuild targets` lists them)",
                 ));
             };
             options.request(&ctx.env)?;

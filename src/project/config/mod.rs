@@ -374,13 +374,8 @@ fn parse_targets(declared: &OneOrMany, text: &str, at: &Positions<'_>) -> Result
         )
     })?;
     for value in &target_items {
-        let parsed = Target::parse_list(value.get_ref()).map_err(|e| {
-            at.error(
-                value.span(),
-                e.to_string(),
-                "targets are x86_64, aarch64, armv7, or `all` (`muslbuild targets` lists every alias)",
-            )
-        })?;
+        let parsed = Target::parse_list(value.get_ref())
+            .map_err(|e| at.error(value.span(), e.to_string(), e.help()))?;
         for t in parsed {
             if !targets.contains(&t) {
                 targets.push(t);
@@ -556,7 +551,8 @@ pub(crate) const STARTER: &str = r#"# muslbuild.toml: what `muslbuild build` bui
 # docs/project.md describes every key.
 
 [project]
-# Targets: x86_64, aarch64, armv7, or "all".
+# Targets: x86_64, aarch64, armv7, i386, armv5, armv6, riscv64, ppc64le, s390x,
+# mips64el, loongarch64, or "all" (every one); `muslbuild targets` lists every alias.
 targets = ["x86_64", "aarch64", "armv7"]
 # Artifacts go to <out-dir>/<target>/<name>.
 out-dir = "dist"
