@@ -374,7 +374,7 @@ pub(crate) fn zig_cgo_gap(target: Target) -> Option<&'static str> {
             "Go passes -mhard-float (GOMIPS64=hardfloat) to the C compiler, and zig cc has no such MIPS feature",
         ),
         Target::Armv5 => Some(
-            "runtime/cgo uses __sync atomics, which ARMv5 has no instructions for and zig's compiler-rt does not provide (GCC's libgcc does, through the kernel's helpers)",
+            "runtime/cgo and zig's own armv5 libc (its malloc) call __sync atomics, which ARMv5 has no instructions for and zig does not provide (GCC's libgcc does, through the kernel's helpers)",
         ),
         _ => None,
     }
