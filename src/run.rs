@@ -64,11 +64,13 @@ pub(crate) fn run_artifact(
         Some(qemu) => ctx.command(qemu).arg(&artifact),
         None => ctx.command(&artifact),
     };
-    let output = cmd
-        .args(args)
-        .env_clear()
-        .current_dir(workdir.path())
-        .output_any_status()?;
+    let mut cmd = cmd.args(args).env_clear().current_dir(workdir.path());
+    if runner.is_some() && target == Target::I386 {
+        // qemu-i386 (Debian's 7.2) delivers Go's preemption signal on the wrong stack, and
+        // a Go program dies at start ("morestack on gsignal"); other programs ignore this.
+        cmd = cmd.env("GODEBUG", "asyncpreemptoff=1");
+    }
+    let output = cmd.output_any_status()?;
     Ok(RunOutcome {
         exit_code: output.status.code(),
         status: describe_status(output.status),

@@ -17,7 +17,7 @@ use crate::pipeline::cache;
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
 use crate::sys::process::Cmd;
 use crate::target::{GoArch, Target};
-use crate::toolchain::{self, Toolchain};
+use crate::toolchain::{self, Flavor, Toolchain};
 
 /// The tags that make `net` and `os/user` pure Go (no glibc resolver, no getpwnam).
 pub(crate) const STATIC_TAGS: &[&str] = &["netgo", "osusergo"];
@@ -366,6 +366,20 @@ pub(super) fn unavailable_module(log: &str) -> Option<String> {
     None
 }
 
+/// Why Go's cgo cannot link through zig for `target`, whatever the program: Go's own
+/// compiler flags or `runtime/cgo` need what zig lacks there. `None` where it works.
+pub(crate) fn zig_cgo_gap(target: Target) -> Option<&'static str> {
+    match target {
+        Target::Mips64el => Some(
+            "Go passes -mhard-float (GOMIPS64=hardfloat) to the C compiler, and zig cc has no such MIPS feature",
+        ),
+        Target::Armv5 => Some(
+            "runtime/cgo and zig's own armv5 libc (its malloc) call __sync atomics, which ARMv5 has no instructions for and zig does not provide (GCC's libgcc does, through the kernel's helpers)",
+        ),
+        _ => None,
+    }
+}
+
 /// Where and how a plan is built: the targets, the C toolchain request cgo uses, the C
 /// libraries muslbuild built for each target (`--lib zlib`, linked after the user's
 /// own), and whether to bypass the build cache (`--check-reproducible`'s second build).
@@ -414,6 +428,18 @@ fn build_one(
     let mut label = go.label();
     if let Some(flags) = cgo {
         let tc = toolchain::resolve(target, on.toolchain, ctx)?;
+        if tc.flavor == Flavor::Zig
+            && let Some(reason) = zig_cgo_gap(target)
+        {
+            return Err(Error::ToolchainCannotBuild {
+                provider: "zig",
+                target,
+                reason: format!("cgo: {reason}"),
+                help: format!(
+                    "build {target} without --cgo, or with a GCC for it: --toolchain musl-cross or musl-gcc (`muslbuild toolchain list --target {target}` shows what is here)"
+                ),
+            });
+        }
         label = format!("{label} + {}", tc.label());
         let mut flags = flags.clone();
         if let Some(set) = on.libraries.and_then(|p| p.link_set(target)) {

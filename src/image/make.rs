@@ -43,16 +43,16 @@ impl ImageReport {
         );
         for p in &self.platforms {
             out.push_str(&format!(
-                "  {:<13} manifest {}  layer {} bytes, total {} bytes\n",
+                "  {:<14} manifest {}  layer {} bytes, total {} bytes\n",
                 p.platform, p.manifest.digest, p.layer.size, p.total_size
             ));
         }
-        out.push_str(&format!("  OCI layout   {}\n", self.oci_layout.display()));
+        out.push_str(&format!("  OCI layout    {}\n", self.oci_layout.display()));
         if let Some(archive) = &self.oci_archive {
-            out.push_str(&format!("  oci-archive  {}\n", archive.display()));
+            out.push_str(&format!("  oci-archive   {}\n", archive.display()));
         }
         if let Some(dockerfile) = &self.dockerfile {
-            out.push_str(&format!("  Dockerfile   {}\n", dockerfile.display()));
+            out.push_str(&format!("  Dockerfile    {}\n", dockerfile.display()));
         }
         out
     }

@@ -405,7 +405,7 @@ impl MergeReport {
         );
         for p in &self.platforms {
             out.push_str(&format!(
-                "  {:<13} manifest {}\n",
+                "  {:<14} manifest {}\n",
                 p.platform, p.manifest.digest
             ));
         }
@@ -414,7 +414,7 @@ impl MergeReport {
             ("oci-archive", &self.oci_archive),
         ] {
             if let Some(path) = path {
-                out.push_str(&format!("  {what}  {}\n", path.display()));
+                out.push_str(&format!("  {what}   {}\n", path.display()));
             }
         }
         if let Some(push) = &self.push {

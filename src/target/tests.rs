@@ -157,7 +157,10 @@ fn platform_names() {
     assert_eq!(Target::Mips64el.oci_platform_string(), "linux/mips64le");
     assert_eq!(Target::Loongarch64.oci_platform_string(), "linux/loong64");
     assert_eq!(Target::I386.oci_platform_string(), "linux/386");
-    assert_eq!(Target::Aarch64.go_arch(), go("arm64", None));
+    assert_eq!(
+        Target::Aarch64.go_arch(),
+        go("arm64", Some(("GOARM64", "v8.0")))
+    );
     assert_eq!(Target::Armv6.go_arch(), go("arm", Some(("GOARM", "6"))));
     assert_eq!(Target::Mips64el.go_arch().goarch, "mips64le");
     // Every ARM target pins a float ABI the triple agrees with.

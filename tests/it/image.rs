@@ -236,6 +236,78 @@ fn hello_image_validates_unpacks_and_runs_on_every_platform() {
     assert_eq!(info["Layers"][0], report["platforms"][1]["layer"]["digest"]);
 }
 
+/// Every platform muslbuild builds for, in one index: skopeo lists all eleven with the
+/// ARM variants, and each one unpacks with umoci and runs (natively or under qemu).
+#[test]
+fn one_index_over_all_eleven_platforms_and_each_runs() {
+    // (target, skopeo --override-arch, --override-variant, qemu), written out here.
+    let eleven: [(&str, &str, Option<&str>, Option<&str>); 11] = [
+        ("x86_64", "amd64", None, None),
+        ("aarch64", "arm64", None, Some("qemu-aarch64-static")),
+        ("armv7", "arm", Some("v7"), Some("qemu-arm-static")),
+        ("i386", "386", None, Some("qemu-i386-static")),
+        ("armv5", "arm", Some("v5"), Some("qemu-arm-static")),
+        ("armv6", "arm", Some("v6"), Some("qemu-arm-static")),
+        ("riscv64", "riscv64", None, Some("qemu-riscv64-static")),
+        ("ppc64le", "ppc64le", None, Some("qemu-ppc64le-static")),
+        ("s390x", "s390x", None, Some("qemu-s390x-static")),
+        ("mips64el", "mips64le", None, Some("qemu-mips64el-static")),
+        (
+            "loongarch64",
+            "loong64",
+            None,
+            Some("qemu-loongarch64-static"),
+        ),
+    ];
+    let env = TestEnv::new();
+    success(
+        env.muslbuild()
+            .args(["-q", "--target", "all"])
+            .arg(example("hello.c")),
+    );
+    let report = image(&env, &["--tag", TAG]);
+    let layout = env.path().join("dist/image");
+    let top = json_of(
+        skopeo()
+            .args(["inspect", "--raw"])
+            .arg(format!("oci:{}:{TAG}", layout.display())),
+    );
+    let listed: Vec<(String, Option<String>)> = top["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let p = &m["platform"];
+            assert_eq!(p["os"], "linux");
+            (
+                p["architecture"].as_str().unwrap().to_string(),
+                p["variant"].as_str().map(str::to_string),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, Option<String>)> = eleven
+        .iter()
+        .map(|(_, arch, variant, _)| (arch.to_string(), variant.map(str::to_string)))
+        .collect();
+    assert_eq!(listed, expected);
+
+    let mut total = report["index"]["size"].as_u64().unwrap();
+    for (i, (target, arch, variant, qemu)) in eleven.into_iter().enumerate() {
+        let ours = &report["platforms"][i];
+        assert_eq!(ours["target"], target);
+        total += ours["total_size"].as_u64().unwrap();
+        let rootfs = unpack_platform(&env, &layout, TAG, arch, variant).join("rootfs");
+        let output = run_binary(qemu, &rootfs.join("hello"), b"");
+        assert_eq!(
+            stdout(&output),
+            "Hello World\n",
+            "{target}: {}",
+            stderr(&output)
+        );
+    }
+    println!("eleven-platform hello image: {total} bytes (index, manifests, configs, layers)");
+}
+
 #[test]
 fn two_folders_give_the_same_bytes() {
     // The whole pipeline, source to image, in two folders: different absolute paths must

@@ -32,8 +32,20 @@ pub(crate) fn test_sources() -> PathBuf {
     dir
 }
 
+/// Three of the newer targets, one per kind of trap: i386 (32-bit x86, i686 baseline),
+/// armv6 (ARM1176, VFPv2 hard float, no Thumb-2) and riscv64 (a config.sub that must
+/// know the triple).
+const NEWER: [(&str, Option<&str>); 3] = [
+    ("i386", Some("qemu-i386-static")),
+    ("armv6", Some("qemu-arm-static")),
+    ("riscv64", Some("qemu-riscv64-static")),
+];
+
 fn qemu_for(target: &str) -> Option<&'static str> {
-    ALL.iter().find(|(t, _)| *t == target).and_then(|(_, q)| *q)
+    ALL.iter()
+        .chain(NEWER.iter())
+        .find(|(t, _)| *t == target)
+        .and_then(|(_, q)| *q)
 }
 
 fn built_lines(stderr: &str) -> Vec<&str> {
@@ -104,6 +116,15 @@ fn readline_repl_echoes_on_every_target_with_zig() {
     require("qemu-aarch64-static", "qemu-user-static");
     require("qemu-arm-static", "qemu-user-static");
     run_readline_everywhere("zig", &["x86_64", "aarch64", "armv7"]);
+}
+
+#[test]
+fn readline_repl_echoes_on_i386_armv6_and_riscv64_with_zig() {
+    for (_, qemu) in NEWER {
+        require(qemu.unwrap(), "qemu-user-static");
+    }
+    let targets: Vec<&str> = NEWER.iter().map(|(t, _)| *t).collect();
+    run_readline_everywhere("zig", &targets);
 }
 
 #[test]

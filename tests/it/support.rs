@@ -144,8 +144,10 @@ pub fn unpack_platform(
     arch: &str,
     variant: Option<&str>,
 ) -> PathBuf {
-    let single = env.path().join(format!("single-{arch}"));
-    let bundle = env.path().join(format!("bundle-{arch}"));
+    // arm/v5, arm/v6 and arm/v7 share an architecture: the variant keeps them apart.
+    let platform = format!("{arch}{}", variant.unwrap_or_default());
+    let single = env.path().join(format!("single-{platform}"));
+    let bundle = env.path().join(format!("bundle-{platform}"));
     let mut copy = Command::new(require("skopeo", "skopeo"));
     copy.args(["--override-arch", arch]);
     if let Some(v) = variant {

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
-    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|all> [ARGS]
+    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|platforms|all> [ARGS]
 
   core [RUNS]            hello per toolchain: overhead against the compiler command, sizes
   go [RUNS]              Go overhead against the same `go build`, cache miss and hit; sizes
@@ -24,6 +24,10 @@ const USAGE: &str =
   project [RUNS]         `muslbuild build` of a C + Go + image project: cold, no-op, one edit
   corpus [PROGRAMS]      tests/corpus programs: cold, edit, no-op, size against Debian's
   install [SIZE_MB]      toolchain install from 127.0.0.1 against curl (+ sha256sum, + tar)
+  objects [RUNS]         a many-file C program per object: cold, one edit, one header edit, no-op
+  sbom [RUNS]            a warm build with SBOM and provenance against --no-sbom
+  remote [RUNS|push]     a cold repl build with a warm remote cache against none; push unchanged vs first
+  platforms [TARGETS]    every target cold: first zig compile, hello/Go/repl sizes, library recipes' time
 
 MUSLBUILD_BIN=path measures that binary instead of a fresh `cargo build --release`.";
 

@@ -8,6 +8,7 @@ mod go;
 mod install;
 mod libs;
 mod objects;
+mod platforms;
 mod project;
 mod remote;
 mod sbom;
@@ -108,6 +109,7 @@ pub fn run(args: &[String]) -> Result {
             "install" => install::run(&bench, rest)?,
             "sbom" => sbom::run(&bench, rest)?,
             "remote" => remote::run(&bench, rest)?,
+            "platforms" => platforms::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
         }
         println!();
