@@ -24,7 +24,7 @@ const USAGE: &str =
   project [RUNS]         `muslbuild build` of a C + Go + image project: cold, no-op, one edit
   corpus [PROGRAMS]      tests/corpus programs: cold, edit, no-op, size against Debian's
   install [SIZE_MB]      toolchain install from 127.0.0.1 against curl (+ sha256sum, + tar)
-  objects [RUNS]         a many-file C program per object: cold, one edit, one header edit, no-op
+  objects [RUNS]         a 50-file C program per object against make -j: cold, one edit, no-op
   sbom [RUNS]            a warm build with SBOM and provenance against --no-sbom
   remote [RUNS|push]     a cold repl build with a warm remote cache against none; push unchanged vs first
   platforms [TARGETS]    every target cold: first zig compile, hello/Go/repl sizes, library recipes' time
