@@ -185,6 +185,10 @@ fn build(
             .image
             .clone()
             .map(|spec| image::image_spec(project, spec, &targets))
+            .map(|mut spec| {
+                spec.no_sbom |= options.no_sbom;
+                spec
+            })
     } else {
         None
     };

@@ -4,6 +4,7 @@
 //! process or reads the environment, so the same facts always give the same bytes.
 
 pub(crate) mod gobuild;
+pub(crate) mod image;
 pub(crate) mod provenance;
 pub(crate) mod spdx;
 
