@@ -133,13 +133,15 @@ pub(crate) fn archive_bytes(image: &Image, mtime: u64) -> Vec<u8> {
         uid: 0,
         gid: 0,
     };
+    // The SBOM referrers stay in the layout: see `Image::without_referrers`.
+    let (index_json, blobs) = image.without_referrers().expect("our own index serialises");
     let mut tree = Tree::new();
     // Paths are fixed and distinct: these inserts cannot fail.
     tree.insert("/oci-layout", file(OCI_LAYOUT), "oci-layout")
         .expect("fixed path");
-    tree.insert("/index.json", file(&image.index_json), "index.json")
+    tree.insert("/index.json", file(&index_json), "index.json")
         .expect("fixed path");
-    for (hex, bytes) in &image.blobs {
+    for (hex, bytes) in blobs {
         tree.insert(&format!("/blobs/sha256/{hex}"), file(bytes), "blob")
             .expect("fixed path");
     }
@@ -462,8 +464,8 @@ mod tests {
     }
 
     #[test]
-    fn archive_is_the_layout_as_a_tar() {
-        let img = image("latest", b"one");
+    fn archive_is_the_layout_as_a_tar_without_referrers() {
+        let img = with_sbom("latest", b"one");
         let tar = archive_bytes(&img, 0);
         assert_eq!(tar, archive_bytes(&img, 0));
         let names: Vec<String> = tar::Archive::new(tar.as_slice())
@@ -474,5 +476,7 @@ mod tests {
         assert!(names.contains(&"oci-layout".to_string()));
         assert!(names.contains(&"index.json".to_string()));
         assert!(names.contains(&format!("blobs/sha256/{}", &img.index.digest[7..])));
+        // oci-layout, index.json, blobs/, blobs/sha256/ and the image's own blobs.
+        assert_eq!(names.len(), 4 + image("latest", b"one").blobs.len());
     }
 }

@@ -173,6 +173,39 @@ impl Image {
     }
 }
 
+/// Blobs by hex digest, borrowed from an `Image`.
+pub(crate) type BlobsByHex<'a> = BTreeMap<String, &'a [u8]>;
+
+impl Image {
+    /// The image without its referrers: `index.json` naming only the tag, and the blobs
+    /// it reaches. An `oci-archive` is this, so `oci-archive:FILE` needs no tag (skopeo,
+    /// podman refuse an archive whose `index.json` names more than one thing).
+    pub(crate) fn without_referrers(&self) -> Result<(Vec<u8>, BlobsByHex<'_>)> {
+        let top = layout_index(&self.index, &self.tag, &[])?;
+        let mut blobs = BTreeMap::new();
+        let mut queue = vec![self.index.digest.clone()];
+        while let Some(digest) = queue.pop() {
+            let hex = digest.trim_start_matches("sha256:");
+            let Some(bytes) = self.blobs.get(hex) else {
+                continue;
+            };
+            if blobs.insert(hex.to_string(), bytes.as_slice()).is_some() {
+                continue;
+            }
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+                let children = value["manifests"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .chain(std::iter::once(&value["config"]))
+                    .chain(value["layers"].as_array().into_iter().flatten());
+                queue.extend(children.filter_map(|d| d["digest"].as_str().map(String::from)));
+            }
+        }
+        Ok((top, blobs))
+    }
+}
+
 const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
 const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 

@@ -168,6 +168,9 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) location: Option<String>,
     pub(crate) digest: Option<String>,
+    /// `OCI-Subject`: a registry with the referrers API says so on a manifest with a
+    /// `subject` (distribution-spec 1.1).
+    pub(crate) oci_subject: Option<String>,
     pub(crate) body: String,
 }
 
@@ -267,6 +270,7 @@ impl Client {
         let challenge = header("www-authenticate");
         let location = header("location");
         let digest = header("docker-content-digest");
+        let oci_subject = header("oci-subject");
         let status = response.status().as_u16();
         let body = if method == "HEAD" {
             String::new()
@@ -283,6 +287,7 @@ impl Client {
                 status,
                 location,
                 digest,
+                oci_subject,
                 body,
             },
             challenge,
