@@ -650,6 +650,57 @@ mod tests {
     }
 
     #[test]
+    fn image_sboms_of_an_image_that_did_not_land_are_removed_by_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let dist = Dist::prepare(&dir.path().join("dist"), &Ctx::for_tests(dir.path())).unwrap();
+        let layout = dir.path().join("layout");
+        let doc = || vec![("image-x86_64.spdx.json".to_string(), b"new".to_vec())];
+        // Killed while writing the image: the document is in, the image is not.
+        let killed = install_image_sboms(
+            dist.root(),
+            &layout,
+            "latest",
+            "sha256:00",
+            &doc(),
+            &dist.temps,
+            || Err(Error::usage("killed", "")),
+        );
+        assert!(killed.is_err());
+        let sbom = dist.root().join("sbom/image-x86_64.spdx.json");
+        assert!(sbom.is_file() && dist.root().join(IMAGE_JOURNAL).is_file());
+        drop(lock(dist.root(), &dist.temps).unwrap());
+        assert!(
+            !sbom.exists(),
+            "an SBOM of an image not in its layout was kept"
+        );
+        // Landed: kept, and no record left.
+        let written = install_image_sboms(
+            dist.root(),
+            &layout,
+            "latest",
+            "sha256:00",
+            &doc(),
+            &dist.temps,
+            || Ok(()),
+        )
+        .unwrap();
+        assert_eq!(written, vec![sbom.clone()]);
+        assert!(!dist.root().join(IMAGE_JOURNAL).exists());
+        // None wanted (`--no-sbom`): the old one goes, and the folder with it.
+        install_image_sboms(
+            dist.root(),
+            &layout,
+            "latest",
+            "sha256:00",
+            &[],
+            &dist.temps,
+            || Ok(()),
+        )
+        .unwrap();
+        assert!(!dist.root().join(IMAGE_SBOMS).exists());
+    }
+
+    #[test]
     fn a_forged_journal_touches_nothing_outside_the_entries() {
         let dir = tempfile::tempdir().unwrap();
         let outside = dir.path().join("victim");

@@ -290,8 +290,9 @@ fn two_folders_give_the_same_bytes() {
         .count();
     assert_eq!(
         blobs,
-        1 + 3 * 3,
-        "one index + (manifest, config, layer) per platform"
+        1 + 3 * 3 + 3 * 3 + 1,
+        "one index + (manifest, config, layer) per platform + (SBOM, its artifact \
+         manifest, its referrers index) per platform + the empty config they share"
     );
 
     // SOURCE_DATE_EPOCH moves mtimes and `created`, identically in both folders.
