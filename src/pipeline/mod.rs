@@ -37,6 +37,8 @@ pub(crate) struct MadeBy {
     pub(crate) tool: String,
     pub(crate) version: String,
     pub(crate) label: String,
+    /// Where the C toolchain came from, for the SBOM (`None`: unknown, or no SBOM).
+    pub(crate) origin: Option<crate::sbom::ToolOrigin>,
 }
 
 /// How an artifact relates to the build cache.
@@ -100,6 +102,7 @@ pub(crate) fn finish_target(
     if let Some(entry) = entry.filter(|_| !restored) {
         entry.store(&ctx.cache, &staged, &deps)?;
     }
+    let origin = made_by.origin;
     let artifact = Artifact {
         name: name.to_string(),
         target: target.name().to_string(),
@@ -133,6 +136,7 @@ pub(crate) fn finish_target(
             tool: &artifact.toolchain,
             tool_version: &artifact.toolchain_version,
             supplier: plan.supplier.as_deref(),
+            origin: origin.as_ref(),
         };
         let (sources, components) = (plan.sources(name), plan.components(name, target));
         sidecars.push((

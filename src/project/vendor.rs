@@ -145,6 +145,9 @@ pub(super) fn install_vendored(
             tool: tc.provider.name().to_string(),
             version: tc.version.clone(),
             label: tc.label(),
+            origin: dist
+                .sbom_plan()
+                .map(|_| crate::toolchain::origin::origin(tc)),
         },
         caching: Caching::Outside {
             reused: matches!(outcome.state, libs::LibState::Cached),

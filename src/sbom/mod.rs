@@ -113,6 +113,22 @@ impl Plan {
     }
 }
 
+/// Where the toolchain that built an artifact came from, as far as the files it was
+/// installed with say (`toolchain::origin`); every field `None` when unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ToolOrigin {
+    /// The toolchain's purl (`pkg:pypi/ziglang@0.17.1`); `None`: `pkg:generic/PROVIDER@VERSION`.
+    pub(crate) purl: Option<String>,
+    /// sha256 of the wheel or archive it was installed from.
+    pub(crate) sha256: Option<String>,
+    /// Where that came from: a URL, or the `pip download` requirement.
+    pub(crate) source: Option<String>,
+    /// The version of the musl it links (zig's bundled one, the distribution's package).
+    pub(crate) musl_version: Option<String>,
+    /// musl's purl when a package manager installed it (`pkg:deb/debian/musl@1.2.3-1?arch=amd64`).
+    pub(crate) musl_purl: Option<String>,
+}
+
 /// The artifact a document describes.
 pub(crate) struct Subject<'a> {
     pub(crate) name: &'a str,
@@ -122,6 +138,7 @@ pub(crate) struct Subject<'a> {
     pub(crate) tool: &'a str,
     pub(crate) tool_version: &'a str,
     pub(crate) supplier: Option<&'a str>,
+    pub(crate) origin: Option<&'a ToolOrigin>,
 }
 
 /// Checks a supplier as SPDX writes one; returns why it is refused.

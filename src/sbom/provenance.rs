@@ -16,10 +16,22 @@ pub(crate) fn statement(
     go: Option<&GoBuildInfo>,
     epoch: u64,
 ) -> Vec<u8> {
-    let mut dependencies = vec![json!({
+    let mut toolchain = json!({
         "name": format!("toolchain:{}", subject.tool),
         "annotations": {"version": subject.tool_version},
-    })];
+    });
+    if let Some(origin) = subject.origin {
+        if let Some(purl) = &origin.purl {
+            toolchain["uri"] = json!(purl);
+        }
+        if let Some(sha256) = &origin.sha256 {
+            toolchain["digest"] = json!({"sha256": sha256});
+        }
+        if let Some(musl) = &origin.musl_version {
+            toolchain["annotations"]["musl"] = json!(musl);
+        }
+    }
+    let mut dependencies = vec![toolchain];
     for source in sources {
         dependencies.push(json!({
             "name": source.name,
@@ -107,6 +119,7 @@ mod tests {
             tool: "zig",
             tool_version: "0.17.1",
             supplier: None,
+            origin: None,
         };
         let source = SourceFile {
             name: "./hello.c".into(),

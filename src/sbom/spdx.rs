@@ -22,7 +22,7 @@ pub(crate) fn document(
     go: Option<&GoBuildInfo>,
     epoch: u64,
 ) -> Vec<u8> {
-    let mut packages = vec![artifact(subject), toolchain(subject), libc()];
+    let mut packages = vec![artifact(subject), toolchain(subject), libc(subject)];
     let mut relationships = vec![
         relation("SPDXRef-DOCUMENT", "DESCRIBES", ARTIFACT_ID),
         relation(TOOLCHAIN_ID, "BUILD_TOOL_OF", ARTIFACT_ID),
@@ -146,33 +146,59 @@ fn toolchain(subject: &Subject<'_>) -> Value {
         "go" | "go+cgo" => "Organization: Google LLC",
         _ => NOASSERTION,
     };
-    json!({
+    let origin = subject.origin.cloned().unwrap_or_default();
+    let purl_text = origin.purl.unwrap_or_else(|| {
+        format!(
+            "pkg:generic/{}@{}",
+            percent_encode(subject.tool),
+            percent_encode(subject.tool_version)
+        )
+    });
+    let mut comment = format!(
+        "the C toolchain's provider as muslbuild names it: {}",
+        subject.tool
+    );
+    if let Some(source) = &origin.source {
+        comment.push_str(&format!("; installed from {source}"));
+    }
+    let download = origin
+        .source
+        .as_deref()
+        .filter(|s| s.starts_with("https://") || s.starts_with("http://"));
+    let mut package = json!({
         "SPDXID": TOOLCHAIN_ID,
         "name": subject.tool,
         "versionInfo": subject.tool_version,
         "supplier": supplier,
-        "downloadLocation": NOASSERTION,
+        "downloadLocation": download.unwrap_or(NOASSERTION),
         "filesAnalyzed": false,
         "primaryPackagePurpose": "APPLICATION",
-        "comment": format!("the C toolchain's provider as muslbuild names it: {}", subject.tool),
+        "comment": comment,
         "licenseConcluded": NOASSERTION,
         "licenseDeclared": NOASSERTION,
         "copyrightText": NOASSERTION,
-        // Not `pkg:pypi/ziglang`: the tail knows the provider and version, not whether
-        // this zig came from the wheel or from PATH.
-        "externalRefs": [purl(&format!(
-            "pkg:generic/{}@{}",
-            percent_encode(subject.tool),
-            percent_encode(subject.tool_version)
-        ))],
-    })
+        "externalRefs": [purl(&purl_text)],
+    });
+    // The sha256 of the wheel or archive the toolchain was installed from.
+    if let Some(sha256) = origin.sha256 {
+        package["checksums"] = json!([{"algorithm": "SHA256", "checksumValue": sha256}]);
+    }
+    package
 }
 
-fn libc() -> Value {
+fn libc(subject: &Subject<'_>) -> Value {
+    let origin = subject.origin.cloned().unwrap_or_default();
+    let version = origin.musl_version.as_deref().unwrap_or(NOASSERTION);
+    let purl_text = origin
+        .musl_purl
+        .unwrap_or_else(|| match &origin.musl_version {
+            Some(v) => format!("pkg:generic/musl@{}", percent_encode(v)),
+            None => "pkg:generic/musl".into(),
+        });
     json!({
         "SPDXID": LIBC_ID,
         "name": "musl",
-        "versionInfo": NOASSERTION,
+        "versionInfo": version,
         "supplier": "Person: Rich Felker",
         "downloadLocation": "https://musl.libc.org/",
         "filesAnalyzed": false,
@@ -180,7 +206,7 @@ fn libc() -> Value {
         "licenseConcluded": "MIT",
         "licenseDeclared": "MIT",
         "copyrightText": NOASSERTION,
-        "externalRefs": [purl("pkg:generic/musl")],
+        "externalRefs": [purl(&purl_text)],
     })
 }
 
@@ -240,7 +266,7 @@ fn relation(from: &str, kind: &str, to: &str) -> Value {
 }
 
 /// A purl qualifier value: everything but unreserved characters percent-encoded.
-fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
@@ -265,6 +291,7 @@ mod tests {
             tool: "zig",
             tool_version: "0.17.1",
             supplier: None,
+            origin: None,
         }
     }
 

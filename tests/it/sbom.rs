@@ -58,6 +58,36 @@ fn a_c_hello_gets_a_valid_sbom_the_same_from_two_folders() {
         text.contains("\"./hello.c\"") && text.contains("\"GENERATED_FROM\""),
         "the SBOM does not name the source it was compiled from: {text}"
     );
+    // musl's version: zig's bundled one, or the distribution's package.
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let musl = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "musl")
+        .unwrap();
+    let version = musl["versionInfo"].as_str().unwrap();
+    assert!(
+        version.split('.').count() == 3 && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+        "musl's version is `{version}`"
+    );
+    // A zig from Python's ziglang package is that package.
+    let toolchain = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["SPDXID"] == "SPDXRef-Package-toolchain")
+        .unwrap();
+    let purl = toolchain["externalRefs"][0]["referenceLocator"]
+        .as_str()
+        .unwrap();
+    let ziglang = toolchain["comment"]
+        .as_str()
+        .is_some_and(|c| c.contains("`ziglang` package"));
+    assert!(
+        !ziglang || purl.starts_with("pkg:pypi/ziglang@"),
+        "{toolchain:#}"
+    );
     assert_eq!(
         std::fs::read(&first).unwrap(),
         std::fs::read(&second).unwrap(),
@@ -152,7 +182,12 @@ fn a_readline_program_names_its_libraries_on_three_targets() {
         validate(&sbom);
         assert_ntia_conformant(&sbom);
         let text = std::fs::read_to_string(&sbom).unwrap();
-        for purl in ["pkg:generic/readline@8.2", "pkg:generic/ncurses@6.4"] {
+        for purl in [
+            "pkg:generic/readline@8.2",
+            "pkg:generic/ncurses@6.4",
+            // musl-gcc's musl is the distribution's musl-dev for this architecture.
+            "pkg:deb/debian/musl@",
+        ] {
             assert!(text.contains(purl), "{target}: no {purl} in {text}");
         }
         assert!(text.contains("\"STATIC_LINK\""), "{target}: {text}");
