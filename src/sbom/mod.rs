@@ -41,6 +41,8 @@ pub(crate) struct Component {
 pub(crate) struct Source {
     pub(crate) url: Option<String>,
     pub(crate) sha256: String,
+    /// The Debian source package that lists this archive: its name and version.
+    pub(crate) debian: Option<(String, String)>,
 }
 
 /// The components of every artifact a run builds, per name and target, and the

@@ -243,6 +243,23 @@ fn library(id: &str, component: &Component) -> Value {
         "comment": comment,
         "externalRefs": [purl(&purl_text)],
     });
+    // Where a Debian source package lists the archive, its purl comes first: what
+    // scanners match against the distribution's security tracker.
+    if let Some((name, version)) = source.and_then(|s| s.debian.as_ref()) {
+        let vendor = if version.contains("ubuntu") {
+            "ubuntu"
+        } else {
+            "debian"
+        };
+        package["externalRefs"] = json!([
+            purl(&format!(
+                "pkg:deb/{vendor}/{}@{}?arch=source",
+                percent_encode(name),
+                percent_encode(version)
+            )),
+            purl(&purl_text),
+        ]);
+    }
     if !checksums.is_empty() {
         package["checksums"] = Value::Array(checksums);
     }
@@ -305,6 +322,7 @@ mod tests {
             sources: vec![Source {
                 url: Some("https://example.org/z lib.tar.gz".into()),
                 sha256: "cd".into(),
+                debian: Some(("zlib".into(), "1:1.3.1.dfsg-1+b1".into())),
             }],
             recipe_sha256: "ef".into(),
             tree_sha256: None,
@@ -319,6 +337,7 @@ mod tests {
             "pkg:generic/zlib@1.3.1?download_url=https%3A%2F%2Fexample.org%2Fz%20lib.tar.gz"
         ));
         assert!(text.contains("pkg:generic/zig@0.17.1"));
+        assert!(text.contains("pkg:deb/debian/zlib@1%3A1.3.1.dfsg-1%2Bb1?arch=source"));
         assert!(text.contains("1970-01-01T00:00:00Z"));
         assert_eq!(recorded_sha256(&a).as_deref(), Some("ab"));
         let other = document(&subject(), &[], &[], None, 0);

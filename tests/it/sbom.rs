@@ -187,6 +187,10 @@ fn a_readline_program_names_its_libraries_on_three_targets() {
             "pkg:generic/ncurses@6.4",
             // musl-gcc's musl is the distribution's musl-dev for this architecture.
             "pkg:deb/debian/musl@",
+            // The source folder holds Debian's source packages (`.dsc`) listing the
+            // archives used.
+            "pkg:deb/debian/readline@8.2-1.3?arch=source",
+            "pkg:deb/debian/ncurses@6.4-4?arch=source",
         ] {
             assert!(text.contains(purl), "{target}: no {purl} in {text}");
         }
