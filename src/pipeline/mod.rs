@@ -150,6 +150,7 @@ pub(crate) fn finish_target(
                 sources,
                 components,
                 go.as_ref(),
+                &plan.command,
                 plan.epoch,
             ),
         ));

@@ -295,6 +295,7 @@ fn build(
 
     let sbom = (project.sbom && !options.no_sbom).then(|| {
         let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
+        plan.command = ctx.env.portable_command_line();
         plan.supplier = options.sbom_supplier.clone();
         for (c, prepared) in project.c.iter().zip(&c_libraries) {
             plan.add(&c.program.name, prepared_components(prepared.as_ref()));

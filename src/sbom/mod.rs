@@ -52,6 +52,8 @@ pub(crate) struct Plan {
     pub(crate) epoch: u64,
     /// Who supplies the artifacts (`--sbom-supplier`); only the user can say.
     pub(crate) supplier: Option<String>,
+    /// The command line, portable (`Env::portable_command_line`), for the provenance.
+    pub(crate) command: Vec<String>,
     linked: BTreeMap<String, Vec<(Target, Vec<Component>)>>,
     sources: BTreeMap<String, Vec<SourceFile>>,
 }
@@ -69,6 +71,7 @@ impl Plan {
         Plan {
             epoch,
             supplier: None,
+            command: Vec::new(),
             linked: BTreeMap::new(),
             sources: BTreeMap::new(),
         }

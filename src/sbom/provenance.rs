@@ -14,6 +14,7 @@ pub(crate) fn statement(
     sources: &[SourceFile],
     components: &[Component],
     go: Option<&GoBuildInfo>,
+    command: &[String],
     epoch: u64,
 ) -> Vec<u8> {
     let mut toolchain = json!({
@@ -80,6 +81,7 @@ pub(crate) fn statement(
                     "artifact": subject.name,
                     "target": subject.target.name(),
                     "toolchain": subject.tool,
+                    "command": command,
                 },
                 "internalParameters": {"SOURCE_DATE_EPOCH": epoch},
                 "resolvedDependencies": dependencies,
@@ -125,13 +127,13 @@ mod tests {
             name: "./hello.c".into(),
             sha256: "cd".into(),
         };
-        let bytes = statement(&subject, std::slice::from_ref(&source), &[], None, 7);
+        let bytes = statement(&subject, std::slice::from_ref(&source), &[], None, &[], 7);
         assert_eq!(subject_sha256(&bytes).as_deref(), Some("ab"));
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.contains("\"./hello.c\"") && text.contains("\"SOURCE_DATE_EPOCH\": 7"));
         assert_eq!(
             bytes,
-            statement(&subject, std::slice::from_ref(&source), &[], None, 7)
+            statement(&subject, std::slice::from_ref(&source), &[], None, &[], 7)
         );
     }
 }

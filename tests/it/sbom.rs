@@ -108,6 +108,12 @@ fn a_c_hello_gets_a_valid_sbom_the_same_from_two_folders() {
         statement["predicateType"], "https://slsa.dev/provenance/v1",
         "{statement:#}"
     );
+    // The command line, without the program's path: the same from both folders.
+    assert_eq!(
+        statement["predicate"]["buildDefinition"]["externalParameters"]["command"],
+        serde_json::json!(["muslbuild", "--target", "x86_64", "hello.c"]),
+        "{statement:#}"
+    );
     assert_dist_consistent(&a.path().join("dist"));
 }
 
