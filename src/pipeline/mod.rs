@@ -98,6 +98,20 @@ pub(crate) fn finish_target(
     if !restored {
         deps = make(&staged, staging.path())?;
     }
+    // What the build read, with sha256, for the SBOM's headers: recorded by the entry on
+    // a hit, hashed now otherwise.
+    let read: Vec<(PathBuf, String)> = match (&entry, dist.sbom_plan()) {
+        (_, None) => Vec::new(),
+        (Some(entry), Some(_)) if restored => entry
+            .recorded_deps()
+            .into_iter()
+            .map(|d| (d.path, d.sha256))
+            .collect(),
+        _ => deps
+            .iter()
+            .filter_map(|p| Some((p.clone(), crate::sys::hash::file_sha256(p).ok()?)))
+            .collect(),
+    };
     let report = verify::verify_file(&staged, Some(target))?.into_result()?;
     if let Some(entry) = entry.filter(|_| !restored) {
         entry.store(&ctx.cache, &staged, &deps)?;
@@ -138,7 +152,9 @@ pub(crate) fn finish_target(
             supplier: plan.supplier.as_deref(),
             origin: origin.as_ref(),
         };
-        let (sources, components) = (plan.sources(name), plan.components(name, target));
+        let mut sources = plan.sources(name).to_vec();
+        sources.extend(plan.headers(name, &read));
+        let (sources, components) = (sources.as_slice(), plan.components(name, target));
         sidecars.push((
             crate::sbom::SUFFIX,
             crate::sbom::spdx::document(&subject, sources, components, go.as_ref(), plan.epoch),

@@ -56,6 +56,8 @@ pub(crate) struct Plan {
     pub(crate) command: Vec<String>,
     linked: BTreeMap<String, Vec<(Target, Vec<Component>)>>,
     sources: BTreeMap<String, Vec<SourceFile>>,
+    /// The folder each artifact's sources are named relative to.
+    roots: BTreeMap<String, PathBuf>,
 }
 
 /// A source file an artifact is compiled from: its path as the user names it (relative
@@ -74,6 +76,7 @@ impl Plan {
             command: Vec::new(),
             linked: BTreeMap::new(),
             sources: BTreeMap::new(),
+            roots: BTreeMap::new(),
         }
     }
 
@@ -104,6 +107,38 @@ impl Plan {
             })
             .collect();
         self.sources.insert(name.to_string(), list);
+        self.roots.insert(name.to_string(), root.to_path_buf());
+    }
+
+    /// The files besides its sources that artifact `name`'s build read inside its folder
+    /// (its own headers, from the compiler's depfiles: `deps`, path and sha256), named
+    /// like its sources. Headers outside it (the libc's, a library's) belong to those
+    /// packages; muslbuild's own staging (`.tmp-…`) is not the user's.
+    pub(crate) fn headers(&self, name: &str, deps: &[(PathBuf, String)]) -> Vec<SourceFile> {
+        let Some(root) = self.roots.get(name) else {
+            return Vec::new();
+        };
+        let sources = self.sources(name);
+        let mut out: Vec<SourceFile> = deps
+            .iter()
+            .filter_map(|(path, sha256)| {
+                let inside = path.strip_prefix(root).ok()?;
+                if inside
+                    .components()
+                    .any(|c| c.as_os_str().to_string_lossy().starts_with(".tmp-"))
+                {
+                    return None;
+                }
+                let name = format!("./{}", inside.display());
+                (!sources.iter().any(|s| s.name == name)).then(|| SourceFile {
+                    name,
+                    sha256: sha256.clone(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.dedup();
+        out
     }
 
     pub(crate) fn sources(&self, name: &str) -> &[SourceFile] {

@@ -429,3 +429,43 @@ fn image_sboms_are_the_same_from_two_folders_and_no_sbom_removes_them() {
         "three layers, configs and manifests and the index; no SBOM blob left"
     );
 }
+
+#[test]
+fn the_programs_own_headers_are_among_its_sources_on_a_miss_and_a_hit() {
+    let env = TestEnv::new();
+    let header = env.write("inc/greet.h", "#define GREETING \"hi\"\n");
+    env.write(
+        "main.c",
+        "#include <stdio.h>\n#include \"greet.h\"\nint main(void){puts(GREETING);return 0;}\n",
+    );
+    env.write(
+        "greet.c",
+        "#include \"greet.h\"\nint greet(void){return sizeof GREETING - 3;}\n",
+    );
+    let build = |sources: &[&str]| {
+        success(
+            env.muslbuild()
+                .args(["--target", "x86_64", "-I", "inc", "-o", "greet"])
+                .args(sources),
+        );
+        std::fs::read(env.path().join("dist/x86_64/greet.spdx.json")).unwrap()
+    };
+    let sha = muslbuild::sys::hash::sha256_hex(&std::fs::read(&header).unwrap());
+    for sources in [&["main.c"][..], &["main.c", "greet.c"][..]] {
+        let first = build(sources);
+        let text = String::from_utf8(first.clone()).unwrap();
+        assert_eq!(
+            text.matches("\"./inc/greet.h\"").count(),
+            1,
+            "{sources:?}: the header is not listed once: {text}"
+        );
+        assert!(text.contains(&sha), "{sources:?}: no sha256 of the header");
+        assert!(
+            !text.contains("stdio.h"),
+            "{sources:?}: the libc's headers are musl's, not the program's"
+        );
+        // From the build cache: the entry's record names the same header.
+        assert_eq!(build(sources), first, "{sources:?}: a warm build's SBOM differs");
+        validate(&env.path().join("dist/x86_64/greet.spdx.json"));
+    }
+}
