@@ -303,7 +303,7 @@ fn build(
         }
         for (v, prepared) in &vendor_builds {
             for program in &v.programs {
-                plan.add(program, prepared.components_with_projects());
+                plan.add(program, vendor::program_components(v, prepared, program));
             }
         }
         for (g, prepared) in go_programs.iter().zip(&go_libraries) {

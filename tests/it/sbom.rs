@@ -465,7 +465,59 @@ fn the_programs_own_headers_are_among_its_sources_on_a_miss_and_a_hit() {
             "{sources:?}: the libc's headers are musl's, not the program's"
         );
         // From the build cache: the entry's record names the same header.
-        assert_eq!(build(sources), first, "{sources:?}: a warm build's SBOM differs");
+        assert_eq!(
+            build(sources),
+            first,
+            "{sources:?}: a warm build's SBOM differs"
+        );
         validate(&env.path().join("dist/x86_64/greet.spdx.json"));
+    }
+}
+
+#[test]
+fn a_vendored_program_names_only_the_libraries_it_links() {
+    let env = TestEnv::new();
+    env.write(
+        "tools/Makefile",
+        "all: plain zipper
+plain: plain.c
+\t$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ plain.c
+zipper: zipper.c
+\t$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ zipper.c -lz
+install: all
+\tmkdir -p $(DESTDIR)$(PREFIX)/bin
+\tcp plain zipper $(DESTDIR)$(PREFIX)/bin/
+",
+    );
+    env.write(
+        "tools/plain.c",
+        "#include <stdio.h>\nint main(void){puts(\"plain\");return 0;}\n",
+    );
+    env.write(
+        "tools/zipper.c",
+        "#include <stdio.h>\n#include <zlib.h>\nint main(void){puts(zlibVersion());return 0;}\n",
+    );
+    env.write(
+        "muslbuild.toml",
+        &format!(
+            "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\nsource-dirs = [\"{}\"]\n[vendor.tools]\npath = \"tools\"\nlibs = [\"zlib\"]\nprograms = [\"plain\", \"zipper\"]\n",
+            repo_root().join("target/test-sources").display()
+        ),
+    );
+    success(env.muslbuild().arg("build"));
+    let sbom = |program: &str| {
+        let path = env.path().join(format!("dist/x86_64/{program}.spdx.json"));
+        validate(&path);
+        std::fs::read_to_string(path).unwrap()
+    };
+    let (plain, zipper) = (sbom("plain"), sbom("zipper"));
+    assert!(zipper.contains("pkg:generic/zlib@"), "{zipper}");
+    assert!(
+        !plain.contains("pkg:generic/zlib@"),
+        "`plain` links no zlib symbol but its SBOM names zlib: {plain}"
+    );
+    // Both name their project.
+    for text in [&plain, &zipper] {
+        assert!(text.contains("pkg:generic/tools@"), "{text}");
     }
 }
