@@ -111,7 +111,12 @@ fn distribution_musl(status: &Path, os_release: &Path, arch: &str) -> ToolOrigin
     let Ok(text) = std::fs::read_to_string(status) else {
         return ToolOrigin::default();
     };
-    let version = text.split("\n\n").find_map(|stanza| {
+    // Only the stanzas of `musl-dev` are read: the file is the whole system's.
+    let mut stanzas = text.match_indices("Package: musl-dev\n").map(|(at, _)| {
+        let rest = &text[at..];
+        &rest[..rest.find("\n\n").unwrap_or(rest.len())]
+    });
+    let version = stanzas.find_map(|stanza| {
         let field = |name: &str| {
             stanza
                 .lines()
