@@ -12,6 +12,10 @@ use crate::sbom::ToolOrigin;
 
 /// dpkg's record of installed packages, and the file naming the distribution.
 const DPKG_STATUS: &str = "/var/lib/dpkg/status";
+/// Its first line names the installed version; a few hundred bytes to read where the
+/// status file is the whole system's (a multi-arch `musl-dev` has one version on every
+/// architecture, so one changelog serves them all).
+const MUSL_DEV_CHANGELOG: &str = "/usr/share/doc/musl-dev/changelog.Debian.gz";
 const OS_RELEASE: &str = "/etc/os-release";
 
 pub(crate) fn origin(toolchain: &Toolchain) -> ToolOrigin {
@@ -21,6 +25,7 @@ pub(crate) fn origin(toolchain: &Toolchain) -> ToolOrigin {
         Provider::Zig => zig(&program, &toolchain.version),
         Provider::MuslCross => installed(&program).unwrap_or_default(),
         Provider::MuslGcc => distribution_musl(
+            Path::new(MUSL_DEV_CHANGELOG),
             Path::new(DPKG_STATUS),
             Path::new(OS_RELEASE),
             toolchain.target.debian_arch(),
@@ -105,29 +110,30 @@ fn bundled_musl(zig_dir: &Path) -> Option<String> {
     })
 }
 
-/// The distribution's `musl-dev` for `arch` (Debian's architecture name), from dpkg's
-/// status file: its version, and upstream musl's version without the revision.
-fn distribution_musl(status: &Path, os_release: &Path, arch: &str) -> ToolOrigin {
-    let Ok(text) = std::fs::read_to_string(status) else {
-        return ToolOrigin::default();
-    };
-    // Only the stanzas of `musl-dev` are read: the file is the whole system's.
-    let mut stanzas = text.match_indices("Package: musl-dev\n").map(|(at, _)| {
-        let rest = &text[at..];
-        &rest[..rest.find("\n\n").unwrap_or(rest.len())]
-    });
-    let version = stanzas.find_map(|stanza| {
-        let field = |name: &str| {
-            stanza
-                .lines()
-                .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
-        };
-        let installed = field("Status").is_some_and(|s| s.ends_with(" installed"));
-        (field("Package") == Some("musl-dev") && field("Architecture") == Some(arch) && installed)
-            .then(|| field("Version"))
-            .flatten()
-            .map(str::to_string)
-    });
+/// The version at the head of a Debian changelog: `musl (1.2.3-1) unstable; …`.
+fn changelog_version(changelog: &Path) -> Option<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(changelog).ok()?;
+    let mut head = vec![0u8; 256];
+    let mut decoder = flate2::read::GzDecoder::new(file);
+    let mut filled = 0;
+    while filled < head.len() {
+        match decoder.read(&mut head[filled..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => filled += n,
+        }
+    }
+    let text = String::from_utf8_lossy(&head[..filled]);
+    let line = text.lines().next()?;
+    let (_, rest) = line.split_once(" (")?;
+    rest.split_once(')').map(|(v, _)| v.to_string())
+}
+
+/// The distribution's `musl-dev` for `arch` (Debian's architecture name): its version
+/// (from its changelog, else dpkg's status file), and upstream musl's version without
+/// the revision.
+fn distribution_musl(changelog: &Path, status: &Path, os_release: &Path, arch: &str) -> ToolOrigin {
+    let version = changelog_version(changelog).or_else(|| status_version(status, arch));
     let Some(version) = version else {
         return ToolOrigin::default();
     };
@@ -153,6 +159,28 @@ fn distribution_musl(status: &Path, os_release: &Path, arch: &str) -> ToolOrigin
     }
 }
 
+/// `musl-dev`'s version for `arch` in dpkg's status file (installed stanzas only).
+fn status_version(status: &Path, arch: &str) -> Option<String> {
+    let text = std::fs::read_to_string(status).ok()?;
+    // Only the stanzas of `musl-dev` are read: the file is the whole system's.
+    let mut stanzas = text.match_indices("Package: musl-dev\n").map(|(at, _)| {
+        let rest = &text[at..];
+        &rest[..rest.find("\n\n").unwrap_or(rest.len())]
+    });
+    stanzas.find_map(|stanza| {
+        let field = |name: &str| {
+            stanza
+                .lines()
+                .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+        };
+        let installed = field("Status").is_some_and(|s| s.ends_with(" installed"));
+        (field("Package") == Some("musl-dev") && field("Architecture") == Some(arch) && installed)
+            .then(|| field("Version"))
+            .flatten()
+            .map(str::to_string)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,15 +197,30 @@ mod tests {
         .unwrap();
         let release = dir.path().join("os-release");
         std::fs::write(&release, "NAME=\"Debian\"\nID=debian\n").unwrap();
-        let arm = distribution_musl(&status, &release, "arm64");
+        let none = dir.path().join("no-changelog.gz");
+        let arm = distribution_musl(&none, &status, &release, "arm64");
         assert_eq!(arm.musl_version.as_deref(), Some("1.2.4"));
         assert_eq!(
             arm.musl_purl.as_deref(),
             Some("pkg:deb/debian/musl@1.2.4-2%2Bb1?arch=arm64")
         );
         assert_eq!(
-            distribution_musl(&status, &release, "armhf"),
+            distribution_musl(&none, &status, &release, "armhf"),
             ToolOrigin::default()
+        );
+        // The changelog, when there is one, is read first.
+        let changelog = dir.path().join("changelog.Debian.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(
+            &mut gz,
+            b"musl (1.2.5-1) unstable; urgency=medium\n\n  * x\n",
+        )
+        .unwrap();
+        std::fs::write(&changelog, gz.finish().unwrap()).unwrap();
+        let armhf = distribution_musl(&changelog, &status, &release, "armhf");
+        assert_eq!(
+            armhf.musl_purl.as_deref(),
+            Some("pkg:deb/debian/musl@1.2.5-1?arch=armhf")
         );
     }
 
