@@ -3,7 +3,8 @@
 //!
 //! Every blob is asked for first (`HEAD`) and uploaded only when missing, monolithically
 //! (one `POST` for a session, one `PUT` with the digest); manifests likewise, by digest;
-//! the index last, under the tag, so a puller never sees a tag whose parts are missing.
+//! the index under the tag once its parts are there, so a puller never sees a tag whose
+//! parts are missing; then each platform's SBOM referrers.
 //! An unchanged image therefore sends nothing but `HEAD`s. Each blob's bytes are hashed
 //! again as they are read from the layout: nothing that does not match its name leaves.
 
@@ -399,10 +400,22 @@ pub(crate) fn push(
         }
         pusher.image(digest, media_type)?;
     }
-    for (subject, referrers) in referrers_in_layout(layout, &index)? {
-        pusher.referrers(&subject, &referrers)?;
-    }
     pusher.manifest(&index_digest, INDEX, &reference.tag)?;
+    // After the tag: a registry that refuses OCI 1.1 artifacts still gets the image.
+    for (subject, referrers) in referrers_in_layout(layout, &index)? {
+        pusher
+            .referrers(&subject, &referrers)
+            .map_err(|e| match e {
+                Error::Registry { message, .. } => Error::Registry {
+                    message: format!(
+                        "{} is pushed, but not the SBOM of {subject}: {message}",
+                        pusher.report.reference
+                    ),
+                    help: "the registry refuses OCI 1.1 artifact manifests (`subject`, the empty config); push with --no-sbom, and keep the SBOMs from dist/sbom/".into(),
+                },
+                other => other,
+            })?;
+    }
     if let Some(bar) = &pusher.bar {
         bar.finish_and_clear();
     }

@@ -289,6 +289,51 @@ fn pushed_sbom_referrers_are_listed_under_the_referrers_tag_and_fetchable() {
 }
 
 #[test]
+fn a_registry_refusing_the_sbom_referrers_still_gets_the_image_and_the_error_says_so() {
+    // FAKE: a registry that has every blob, takes the image's manifests and its tag, and
+    // refuses every manifest after the tag (the SBOM referrers, which come last) with
+    // the 400 an OCI 1.0-only registry gives an artifact manifest.
+    let tagged = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen_tag = tagged.clone();
+    let fake = FakeRegistry::start(move |seen, _| {
+        let close = "Content-Length: 0\r\nConnection: close\r\n\r\n";
+        let manifest_put = seen.method == "PUT" && seen.target.contains("/manifests/");
+        if manifest_put && seen_tag.load(std::sync::atomic::Ordering::SeqCst) {
+            return "HTTP/1.1 400 Bad Request\r\nContent-Length: 16\r\nConnection: close\r\n\r\nMANIFEST_INVALID".into();
+        }
+        if manifest_put && seen.target.ends_with("/manifests/1.0") {
+            seen_tag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        match seen.method.as_str() {
+            "HEAD" if seen.target.contains("/blobs/") => format!("HTTP/1.1 200 OK\r\n{close}"),
+            "PUT" => format!("HTTP/1.1 201 Created\r\n{close}"),
+            _ => format!("HTTP/1.1 404 Not Found\r\n{close}"),
+        }
+    });
+    let env = env_with_dist();
+    let output = env
+        .muslbuild()
+        .args(["image", "--tag", "hello:1.0", "--push"])
+        .arg(format!("127.0.0.1:{}/hello:1.0", fake.port))
+        .env_remove("MUSLBUILD_OFFLINE")
+        .env("HOME", env.path())
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(14), "{err}");
+    assert!(
+        err.contains("is pushed, but not the SBOM of sha256:") && err.contains("--no-sbom"),
+        "{err}"
+    );
+    assert!(
+        tagged.load(std::sync::atomic::Ordering::SeqCst),
+        "the tag was not pushed"
+    );
+}
+
+#[test]
 fn push_needs_credentials_and_reads_them_from_the_auth_file() {
     let htpasswd_program = require("htpasswd", "apache2-utils");
     let env = env_with_dist();
