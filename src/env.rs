@@ -11,6 +11,8 @@ use crate::target::Target;
 pub struct Env {
     vars: BTreeMap<String, OsString>,
     pub(crate) cwd: PathBuf,
+    /// The command line muslbuild was started with (for the provenance statement).
+    args: Vec<OsString>,
 }
 
 impl Env {
@@ -20,7 +22,39 @@ impl Env {
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v)))
                 .collect(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            args: std::env::args_os().collect(),
         }
+    }
+
+    /// The command line as a provenance statement records it: the program as
+    /// `muslbuild`, and absolute paths made portable (inside the working folder:
+    /// `./…`; inside `HOME`: `~/…`), so the same build from two folders records the same.
+    pub(crate) fn portable_command_line(&self) -> Vec<String> {
+        let home = self.get("HOME").map(PathBuf::from);
+        let portable = |path: &str| -> String {
+            let path = std::path::Path::new(path);
+            if let Ok(inside) = path.strip_prefix(&self.cwd) {
+                return format!("./{}", inside.display())
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+            match home.as_ref().and_then(|h| path.strip_prefix(h).ok()) {
+                Some(inside) => format!("~/{}", inside.display()),
+                None => path.display().to_string(),
+            }
+        };
+        let mut out = vec!["muslbuild".to_string()];
+        for arg in self.args.iter().skip(1) {
+            let arg = arg.to_string_lossy();
+            out.push(match arg.split_once('=') {
+                Some((flag, value)) if flag.starts_with("--") && value.starts_with('/') => {
+                    format!("{flag}={}", portable(value))
+                }
+                _ if arg.starts_with('/') => portable(&arg),
+                _ => arg.into_owned(),
+            });
+        }
+        out
     }
 
     /// An environment with only the given variables.
@@ -37,6 +71,7 @@ impl Env {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
             cwd,
+            args: Vec::new(),
         }
     }
 
@@ -239,6 +274,36 @@ impl Env {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_command_line_is_recorded_without_the_folders_it_ran_in() {
+        let mut env = Env::from_vars([("HOME", "/home/me")], PathBuf::from("/work/a"));
+        env.args = [
+            "/usr/local/bin/muslbuild",
+            "--lib",
+            "readline",
+            "--source-dir=/home/me/src",
+            "--out-dir",
+            "/work/a/dist",
+            "/opt/x.c",
+            "hello.c",
+        ]
+        .map(OsString::from)
+        .to_vec();
+        assert_eq!(
+            env.portable_command_line(),
+            [
+                "muslbuild",
+                "--lib",
+                "readline",
+                "--source-dir=~/src",
+                "--out-dir",
+                "./dist",
+                "/opt/x.c",
+                "hello.c"
+            ]
+        );
+    }
 
     fn env(vars: &[(&str, &str)]) -> Env {
         Env::from_vars(vars.iter().map(|(k, v)| (*k, *v)), PathBuf::from("/"))

@@ -602,6 +602,10 @@ pub(crate) struct ImageArgs {
     #[arg(long)]
     pub(crate) no_dockerfile: bool,
 
+    /// Attach no SPDX SBOM to each platform manifest (and write none to OUT_DIR/sbom)
+    #[arg(long)]
+    pub(crate) no_sbom: bool,
+
     /// Then push the image to a registry: HOST[:PORT]/REPOSITORY[:TAG] (credentials from
     /// REGISTRY_AUTH_FILE or Docker's config.json)
     #[arg(long, value_name = "REF")]

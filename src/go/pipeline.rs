@@ -467,6 +467,7 @@ fn build_one(
             .into(),
             version: label.clone(),
             label,
+            origin: None,
         },
         caching: Caching::Keyed {
             key,

@@ -13,7 +13,7 @@ use oci_spec::image::{ANNOTATION_REF_NAME, Descriptor};
 
 use crate::error::{Error, OutputPlace, Result};
 use crate::image::layer::{Entry, EntryKind, Tree};
-use crate::image::oci::{Image, index_json};
+use crate::image::oci::{Image, index_json, is_referrers_tag};
 use crate::sys::fs::{Temps, write_atomic};
 use crate::sys::hash::sha256_hex;
 
@@ -78,6 +78,7 @@ pub(crate) fn write_layout(dir: &Path, image: &Image, temps: &Temps) -> Result<(
     }
     let index_path = dir.join("index.json");
     let mut manifests = other_tags(&index_path, &image.tag)?;
+    keep_live_referrers(&mut manifests, image, &blob_dir);
     let ours: oci_spec::image::ImageIndex =
         serde_json::from_slice(&image.index_json).expect("our own index.json parses");
     manifests.extend(ours.manifests().iter().cloned());
@@ -132,13 +133,15 @@ pub(crate) fn archive_bytes(image: &Image, mtime: u64) -> Vec<u8> {
         uid: 0,
         gid: 0,
     };
+    // The SBOM referrers stay in the layout: see `Image::without_referrers`.
+    let (index_json, blobs) = image.without_referrers().expect("our own index serialises");
     let mut tree = Tree::new();
     // Paths are fixed and distinct: these inserts cannot fail.
     tree.insert("/oci-layout", file(OCI_LAYOUT), "oci-layout")
         .expect("fixed path");
-    tree.insert("/index.json", file(&image.index_json), "index.json")
+    tree.insert("/index.json", file(&index_json), "index.json")
         .expect("fixed path");
-    for (hex, bytes) in &image.blobs {
+    for (hex, bytes) in blobs {
         tree.insert(&format!("/blobs/sha256/{hex}"), file(bytes), "blob")
             .expect("fixed path");
     }
@@ -178,6 +181,41 @@ fn other_tags(index_path: &Path, tag: &str) -> Result<Vec<Descriptor>> {
         })
         .cloned()
         .collect())
+}
+
+/// Among the other entries of `index.json`, drops the referrers tags (`sha256-…`) of
+/// this image's platform manifests (the image brings its own, or none with `--no-sbom`)
+/// and those whose manifest no remaining tag names any more.
+fn keep_live_referrers(entries: &mut Vec<Descriptor>, image: &Image, blob_dir: &Path) {
+    let name = |d: &Descriptor| {
+        d.annotations()
+            .as_ref()
+            .and_then(|a| a.get(ANNOTATION_REF_NAME))
+            .cloned()
+    };
+    let mut named: BTreeSet<String> = BTreeSet::new();
+    for entry in entries.iter() {
+        if name(entry).is_some_and(|n| is_referrers_tag(&n)) {
+            continue;
+        }
+        let digest = entry.digest().to_string();
+        if let Some(hex) = digest.strip_prefix("sha256:")
+            && let Ok(bytes) = std::fs::read(blob_dir.join(hex))
+            && let Ok(index) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        {
+            for m in index["manifests"].as_array().into_iter().flatten() {
+                named.extend(m["digest"].as_str().map(String::from));
+            }
+        }
+        named.insert(digest);
+    }
+    for platform in &image.platforms {
+        named.remove(&platform.manifest.digest);
+    }
+    entries.retain(|d| match name(d) {
+        Some(n) if is_referrers_tag(&n) => named.contains(&n.replacen('-', ":", 1)),
+        _ => true,
+    });
 }
 
 /// Removes blobs that no descriptor reachable from `index` names. Best effort: a blob
@@ -316,6 +354,75 @@ mod tests {
         assert_eq!(blob_names(&out), expected);
     }
 
+    fn with_sbom(tag: &str, content: &[u8]) -> Image {
+        let mut img = image(tag, content);
+        img.attach_sboms(vec![(Target::X86_64, content.to_vec())], 0)
+            .unwrap();
+        img
+    }
+
+    fn layout_tags(dir: &Path) -> Vec<String> {
+        let index: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+        index["manifests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                m["annotations"][ANNOTATION_REF_NAME]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn referrers_follow_their_manifest_and_go_with_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("image");
+        let other = with_sbom("other", b"two");
+        write_layout(&out, &other, &Temps::default()).unwrap();
+        let first = with_sbom("latest", b"one");
+        write_layout(&out, &first, &Temps::default()).unwrap();
+        let tag_of =
+            |img: &Image| crate::image::oci::referrers_tag(&img.platforms[0].manifest.digest);
+        assert_eq!(
+            layout_tags(&out),
+            vec![
+                "other".into(),
+                tag_of(&other),
+                "latest".into(),
+                tag_of(&first)
+            ]
+        );
+        // A new `latest`: the old one's referrers go, `other`'s stay.
+        let second = with_sbom("latest", b"three");
+        write_layout(&out, &second, &Temps::default()).unwrap();
+        assert_eq!(
+            layout_tags(&out),
+            vec![
+                "other".into(),
+                tag_of(&other),
+                "latest".into(),
+                tag_of(&second)
+            ]
+        );
+        // The same image without SBOMs (`--no-sbom`): its referrers go.
+        write_layout(&out, &image("latest", b"three"), &Temps::default()).unwrap();
+        assert_eq!(
+            layout_tags(&out),
+            vec!["other".into(), tag_of(&other), "latest".into()]
+        );
+        let expected: BTreeSet<String> = other
+            .blobs
+            .keys()
+            .chain(image("latest", b"three").blobs.keys())
+            .cloned()
+            .collect();
+        assert_eq!(blob_names(&out), expected);
+    }
+
     #[test]
     fn concurrent_writers_keep_both_tags_and_their_blobs() {
         let dir = tempfile::tempdir().unwrap();
@@ -357,8 +464,8 @@ mod tests {
     }
 
     #[test]
-    fn archive_is_the_layout_as_a_tar() {
-        let img = image("latest", b"one");
+    fn archive_is_the_layout_as_a_tar_without_referrers() {
+        let img = with_sbom("latest", b"one");
         let tar = archive_bytes(&img, 0);
         assert_eq!(tar, archive_bytes(&img, 0));
         let names: Vec<String> = tar::Archive::new(tar.as_slice())
@@ -369,5 +476,7 @@ mod tests {
         assert!(names.contains(&"oci-layout".to_string()));
         assert!(names.contains(&"index.json".to_string()));
         assert!(names.contains(&format!("blobs/sha256/{}", &img.index.digest[7..])));
+        // oci-layout, index.json, blobs/, blobs/sha256/ and the image's own blobs.
+        assert_eq!(names.len(), 4 + image("latest", b"one").blobs.len());
     }
 }

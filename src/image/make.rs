@@ -33,6 +33,18 @@ pub(crate) struct ImageReport {
     pub(crate) oci_layout: PathBuf,
     pub(crate) oci_archive: Option<PathBuf>,
     pub(crate) dockerfile: Option<PathBuf>,
+    /// One SPDX document per platform, attached as a referrer and in `dist/sbom/`.
+    pub(crate) sboms: Vec<PlatformSbom>,
+}
+
+/// A platform's SBOM: where `dist/sbom/` has it, its size, and its referrer manifest.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct PlatformSbom {
+    pub(crate) target: Target,
+    pub(crate) path: PathBuf,
+    pub(crate) size: u64,
+    /// The referrers index under the platform manifest's referrers tag.
+    pub(crate) referrers: oci::Referrers,
 }
 
 impl ImageReport {
@@ -45,6 +57,15 @@ impl ImageReport {
             out.push_str(&format!(
                 "  {:<14} manifest {}  layer {} bytes, total {} bytes\n",
                 p.platform, p.manifest.digest, p.layer.size, p.total_size
+            ));
+        }
+        for sbom in &self.sboms {
+            out.push_str(&format!(
+                "  SBOM {:<11} {} ({} bytes), referrers tag {}\n",
+                sbom.target,
+                sbom.path.display(),
+                sbom.size,
+                oci::referrers_tag(&sbom.referrers.subject)
             ));
         }
         out.push_str(&format!("  OCI layout    {}\n", self.oci_layout.display()));
@@ -165,16 +186,25 @@ fn make_from(
     let epoch = env.source_date_epoch();
 
     let mut platforms = Vec::new();
+    // Per target: each artifact's image path, name and SBOM (when it has one of its bytes).
+    let mut artifact_docs: Vec<(Target, ArtifactDocs)> = Vec::new();
     let mut copies: Vec<(Target, Copies)> = Vec::new();
     let mut rootfs: Vec<(Target, Tree)> = Vec::new();
     for target in &plan.targets {
         let extras = extras_tree(spec, &essentials, *target, vendor, env)?;
         let mut tree = extras.clone();
         let mut target_copies = Vec::new();
+        let mut docs = ArtifactDocs::new();
         for (name, image_path) in &plan.artifacts {
             let artifact = &plan.files[&(*target, name.clone())];
             let dir = merged.as_ref().map_or(out_dir, |m| m.dir_of(*target, name));
             let bytes = read_artifact(dir, &dir.join(crate::dist::MANIFEST), artifact, *target)?;
+            if !spec.no_sbom {
+                docs.insert(
+                    crate::image::layer::normalize(image_path)?,
+                    (name.clone(), artifact_sbom(dir, artifact)),
+                );
+            }
             let entry = Entry {
                 kind: EntryKind::File(bytes),
                 mode: 0o755,
@@ -185,16 +215,25 @@ fn make_from(
             target_copies.push((artifact.path.clone(), image_path.clone()));
         }
         platforms.push((*target, tree));
+        artifact_docs.push((*target, docs));
         copies.push((*target, target_copies));
         rootfs.push((*target, extras));
     }
 
-    let image = oci::build(&ImageInput {
+    let input = ImageInput {
         platforms,
         config: config.clone(),
         tag: tag.clone(),
         epoch,
-    })?;
+    };
+    let mut image = oci::build(&input)?;
+    let documents: Vec<(Target, Vec<u8>)> = if spec.no_sbom {
+        Vec::new()
+    } else {
+        platform_sboms(&image, &input.platforms, &artifact_docs, epoch)
+    };
+    image.attach_sboms(documents.clone(), epoch)?;
+    drop(input);
 
     let layout_dir = spec
         .oci_layout
@@ -207,9 +246,50 @@ fn make_from(
     check_layout_dir(&layout_dir)?;
     if let Some(archive) = &archive {
         prepare_archive(archive)?;
-        write_archive(archive, &image, epoch, ctx.temps())?;
     }
-    write_layout(&layout_dir, &image, ctx.temps())?;
+    // dist/sbom/ changes under dist's lock: with --from, `out_dir` is not one of the
+    // folders read, so it is locked here.
+    let _out_lock = if from.is_empty() {
+        None
+    } else {
+        std::fs::create_dir_all(out_dir)
+            .map_err(Error::write_output(OutputPlace::OutDir, out_dir))?;
+        Some(crate::dist::lock(out_dir, ctx.temps())?)
+    };
+    let named: Vec<(String, Vec<u8>)> = documents
+        .iter()
+        .map(|(target, bytes)| {
+            (
+                format!("image-{target}{}", crate::sbom::SUFFIX),
+                bytes.clone(),
+            )
+        })
+        .collect();
+    let paths = crate::dist::install_image_sboms(
+        out_dir,
+        &layout_dir,
+        &tag,
+        &image.index.digest,
+        &named,
+        ctx.temps(),
+        || {
+            if let Some(archive) = &archive {
+                write_archive(archive, &image, epoch, ctx.temps())?;
+            }
+            write_layout(&layout_dir, &image, ctx.temps())
+        },
+    )?;
+    let sboms = documents
+        .iter()
+        .zip(paths)
+        .zip(&image.referrers)
+        .map(|(((target, bytes), path), referrers)| PlatformSbom {
+            target: *target,
+            path,
+            size: bytes.len() as u64,
+            referrers: referrers.clone(),
+        })
+        .collect();
     let dockerfile = if spec.dockerfile.unwrap_or(true) && merged.is_none() {
         let has_rootfs = rootfs.iter().any(|(_, tree)| tree.paths().next().is_some());
         if has_rootfs {
@@ -241,7 +321,70 @@ fn make_from(
         oci_layout: layout_dir,
         oci_archive: archive,
         dockerfile,
+        sboms,
     })
+}
+
+/// An image path (as the layer names it) → the artifact's name and its SBOM.
+type ArtifactDocs = std::collections::BTreeMap<String, (String, Option<Vec<u8>>)>;
+
+/// The SBOM beside an artifact in its dist folder, when it describes these bytes (read
+/// without following a link, like the artifact).
+fn artifact_sbom(dir: &Path, artifact: &crate::image::dist_input::DistArtifact) -> Option<Vec<u8>> {
+    let relative = format!("{}{}", artifact.path, crate::sbom::SUFFIX);
+    let document = crate::image::beneath::read(dir, &relative).ok()?;
+    (crate::sbom::recorded_sha256(&document).as_deref() == Some(artifact.sha256.as_str()))
+        .then_some(document)
+}
+
+/// One SPDX document per platform: every regular file of its layer, the artifacts'
+/// SBOMs referenced.
+fn platform_sboms(
+    image: &oci::Image,
+    trees: &[(Target, Tree)],
+    artifact_docs: &[(Target, ArtifactDocs)],
+    epoch: u64,
+) -> Vec<(Target, Vec<u8>)> {
+    use crate::sbom::image::{ArtifactDocument, LayerFile, Platform, document};
+    let mut out = Vec::new();
+    for platform in &image.platforms {
+        let Some((_, tree)) = trees.iter().find(|(t, _)| *t == platform.target) else {
+            continue;
+        };
+        let docs = artifact_docs
+            .iter()
+            .find(|(t, _)| *t == platform.target)
+            .map(|(_, d)| d);
+        let files = tree
+            .paths()
+            .filter_map(|path| {
+                let entry = tree.get(&format!("/{path}"))?;
+                let EntryKind::File(bytes) = &entry.kind else {
+                    return None;
+                };
+                let artifact =
+                    docs.and_then(|d| d.get(path))
+                        .map(|(name, sbom)| ArtifactDocument {
+                            name,
+                            sbom: sbom.as_deref(),
+                        });
+                Some(LayerFile {
+                    path,
+                    bytes,
+                    artifact,
+                })
+            })
+            .collect();
+        let bytes = document(&Platform {
+            target: platform.target,
+            manifest_digest: &platform.manifest.digest,
+            layer_digest: &platform.layer.digest,
+            files,
+            epoch,
+        });
+        out.push((platform.target, bytes));
+    }
+    out
 }
 
 /// The folder in dist the Dockerfile copies each platform's files besides the artifacts

@@ -214,12 +214,20 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
     let mut chosen: BTreeMap<Target, (String, PathBuf)> = BTreeMap::new();
     let mut blobs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut platforms = Vec::new();
+    let mut referrers = Vec::new();
     for input in inputs {
         let source = Source::open(input)?;
         let top = parse(&source.index_json, input, "index.json")?;
         let mut manifests = Vec::new();
+        // The referrers tags of this input (`sha256-<hex>` → its referrers index).
+        let mut referrer_tags: BTreeMap<String, String> = BTreeMap::new();
         for entry in top["manifests"].as_array().into_iter().flatten() {
             let digest = entry["digest"].as_str().unwrap_or_default();
+            let name = entry["annotations"][oci_spec::image::ANNOTATION_REF_NAME].as_str();
+            if let Some(name) = name.filter(|n| crate::image::oci::is_referrers_tag(n)) {
+                referrer_tags.insert(name.to_string(), digest.to_string());
+                continue;
+            }
             if entry["mediaType"].as_str() == Some("application/vnd.oci.image.index.v1+json") {
                 let index = parse(&source.blob(digest)?, input, digest)?;
                 manifests.extend(index["manifests"].as_array().into_iter().flatten().cloned());
@@ -277,6 +285,33 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
             });
             blobs.insert(config_digest["sha256:".len()..].to_string(), config_bytes);
             blobs.insert(digest["sha256:".len()..].to_string(), manifest_bytes);
+            // The manifest's bytes are kept, so what refers to it (its SBOM) still does:
+            // its referrers come along whole.
+            let tag = crate::image::oci::referrers_tag(&digest);
+            if let Some(index_digest) = referrer_tags.get(&tag) {
+                let index_bytes = source.blob(index_digest)?;
+                let index = parse(&index_bytes, input, index_digest)?;
+                for referrer in index["manifests"].as_array().into_iter().flatten() {
+                    let d = referrer["digest"].as_str().unwrap_or_default();
+                    let bytes = source.blob(d)?;
+                    let manifest = parse(&bytes, input, d)?;
+                    for part in std::iter::once(&manifest["config"])
+                        .chain(manifest["layers"].as_array().into_iter().flatten())
+                    {
+                        let p = part["digest"].as_str().unwrap_or_default();
+                        blobs.insert(
+                            p["sha256:".len().min(p.len())..].to_string(),
+                            source.blob(p)?,
+                        );
+                    }
+                    blobs.insert(d["sha256:".len()..].to_string(), bytes);
+                }
+                referrers.push(crate::image::oci::Referrers {
+                    subject: digest.clone(),
+                    index: BlobRef::of(&index_bytes),
+                });
+                blobs.insert(index_digest["sha256:".len()..].to_string(), index_bytes);
+            }
         }
     }
     if platforms.is_empty() {
@@ -286,11 +321,17 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
         ));
     }
     platforms.sort_by_key(|p| p.target);
+    let order = |r: &crate::image::oci::Referrers| {
+        platforms
+            .iter()
+            .position(|p| p.manifest.digest == r.subject)
+    };
+    referrers.sort_by_key(order);
     let descriptors = platforms
         .iter()
         .map(|p| crate::image::oci::platform_descriptor(p.target, &p.manifest))
         .collect::<Result<Vec<_>>>()?;
-    let (index_bytes, index_json) = crate::image::oci::tagged_index(descriptors, tag)?;
+    let (index_bytes, index_json) = crate::image::oci::tagged_index(descriptors, tag, &referrers)?;
     let index = BlobRef::of(&index_bytes);
     blobs.insert(index.digest["sha256:".len()..].to_string(), index_bytes);
     Ok(crate::image::oci::Image {
@@ -299,6 +340,7 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
         platforms,
         blobs,
         index_json,
+        referrers,
     })
 }
 

@@ -81,7 +81,133 @@ pub(crate) struct Image {
     pub(crate) blobs: BTreeMap<String, Vec<u8>>,
     /// The layout's top-level `index.json`.
     pub(crate) index_json: Vec<u8>,
+    /// Per platform manifest with referrers (its SBOM), their index.
+    pub(crate) referrers: Vec<Referrers>,
 }
+
+/// The media type of an SPDX JSON document, the artifact type of an SBOM referrer.
+pub(crate) const SPDX_JSON: &str = "application/spdx+json";
+/// OCI 1.1's empty descriptor: the config of an artifact manifest.
+const EMPTY_MEDIA_TYPE: &str = "application/vnd.oci.empty.v1+json";
+pub(crate) const EMPTY_BLOB: &[u8] = b"{}";
+
+/// The referrers of one manifest as the distribution spec's referrers tag schema keeps
+/// them: an image index of artifact manifests, tagged `sha256-<hex of the subject>`. In
+/// a layout the tag is an `index.json` entry (`oci:DIR:sha256-…` for skopeo); a push
+/// sends the same index under the same tag where the registry has no referrers API.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct Referrers {
+    /// `sha256:…` of the platform manifest they refer to.
+    pub(crate) subject: String,
+    /// The referrers index.
+    pub(crate) index: BlobRef,
+}
+
+/// The referrers tag of a manifest: `sha256:HEX` becomes `sha256-HEX`.
+pub(crate) fn referrers_tag(subject: &str) -> String {
+    subject.replacen(':', "-", 1)
+}
+
+/// Whether a layout tag is a referrers tag (`sha256-` and 64 hex digits).
+pub(crate) fn is_referrers_tag(tag: &str) -> bool {
+    tag.strip_prefix("sha256-")
+        .is_some_and(crate::sys::hash::is_sha256_hex)
+}
+
+impl Image {
+    /// Attaches one SPDX document per platform (`sboms`, in platform order) as an OCI
+    /// 1.1 artifact manifest (`artifactType` SPDX, the empty config, the document as its
+    /// one layer, `subject` the platform manifest), listed in a referrers index under
+    /// the manifest's referrers tag; rewrites `index_json` to name them.
+    pub(crate) fn attach_sboms(&mut self, sboms: Vec<(Target, Vec<u8>)>, epoch: u64) -> Result<()> {
+        let mut add = |bytes: Vec<u8>| -> BlobRef {
+            let blob = BlobRef::of(&bytes);
+            self.blobs
+                .insert(blob.digest["sha256:".len()..].to_string(), bytes);
+            blob
+        };
+        let empty = add(EMPTY_BLOB.to_vec());
+        let created = crate::sys::time::rfc3339(epoch);
+        for (target, document) in sboms {
+            let Some(platform) = self.platforms.iter().find(|p| p.target == target) else {
+                continue;
+            };
+            let subject = platform.manifest.clone();
+            let document = add(document);
+            let manifest = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": MANIFEST_MEDIA_TYPE,
+                "artifactType": SPDX_JSON,
+                "config": {"mediaType": EMPTY_MEDIA_TYPE, "digest": empty.digest, "size": empty.size},
+                "layers": [{
+                    "mediaType": SPDX_JSON,
+                    "digest": document.digest,
+                    "size": document.size,
+                    "annotations": {
+                        "org.opencontainers.image.title": format!("image-{target}.spdx.json"),
+                    },
+                }],
+                "subject": {"mediaType": MANIFEST_MEDIA_TYPE, "digest": subject.digest, "size": subject.size},
+                "annotations": {"org.opencontainers.image.created": created},
+            });
+            let manifest = add(canonical_json(&manifest)?);
+            let index = serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": INDEX_MEDIA_TYPE,
+                "manifests": [{
+                    "mediaType": MANIFEST_MEDIA_TYPE,
+                    "digest": manifest.digest,
+                    "size": manifest.size,
+                    "artifactType": SPDX_JSON,
+                    "annotations": {"org.opencontainers.image.created": created},
+                }],
+            });
+            let index = add(canonical_json(&index)?);
+            self.referrers.push(Referrers {
+                subject: subject.digest,
+                index,
+            });
+        }
+        self.index_json = layout_index(&self.index, &self.tag, &self.referrers)?;
+        Ok(())
+    }
+}
+
+/// Blobs by hex digest, borrowed from an `Image`.
+pub(crate) type BlobsByHex<'a> = BTreeMap<String, &'a [u8]>;
+
+impl Image {
+    /// The image without its referrers: `index.json` naming only the tag, and the blobs
+    /// it reaches. An `oci-archive` is this, so `oci-archive:FILE` needs no tag (skopeo,
+    /// podman refuse an archive whose `index.json` names more than one thing).
+    pub(crate) fn without_referrers(&self) -> Result<(Vec<u8>, BlobsByHex<'_>)> {
+        let top = layout_index(&self.index, &self.tag, &[])?;
+        let mut blobs = BTreeMap::new();
+        let mut queue = vec![self.index.digest.clone()];
+        while let Some(digest) = queue.pop() {
+            let hex = digest.trim_start_matches("sha256:");
+            let Some(bytes) = self.blobs.get(hex) else {
+                continue;
+            };
+            if blobs.insert(hex.to_string(), bytes.as_slice()).is_some() {
+                continue;
+            }
+            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+                let children = value["manifests"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .chain(std::iter::once(&value["config"]))
+                    .chain(value["layers"].as_array().into_iter().flatten());
+                queue.extend(children.filter_map(|d| d["digest"].as_str().map(String::from)));
+            }
+        }
+        Ok((top, blobs))
+    }
+}
+
+const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
 
 #[cfg(test)]
 impl Image {
@@ -146,7 +272,7 @@ pub(crate) fn build(input: &ImageInput) -> Result<Image> {
         });
     }
 
-    let (index_bytes, index_json) = tagged_index(manifest_descriptors, &input.tag)?;
+    let (index_bytes, index_json) = tagged_index(manifest_descriptors, &input.tag, &[])?;
     let index = add(index_bytes);
 
     Ok(Image {
@@ -155,6 +281,7 @@ pub(crate) fn build(input: &ImageInput) -> Result<Image> {
         platforms: images,
         blobs,
         index_json,
+        referrers: Vec::new(),
     })
 }
 
@@ -173,9 +300,13 @@ pub(crate) fn platform_descriptor(target: Target, manifest: &BlobRef) -> Result<
 }
 
 /// The image index over the platform manifests (in target order), and the layout's
-/// `index.json` naming it `tag`: one function, so a merge makes the very bytes a
-/// one-machine build makes.
-pub(crate) fn tagged_index(manifests: Vec<Descriptor>, tag: &str) -> Result<(Vec<u8>, Vec<u8>)> {
+/// `index.json` naming it `tag` (and the referrers tags): one function, so a merge
+/// makes the very bytes a one-machine build makes.
+pub(crate) fn tagged_index(
+    manifests: Vec<Descriptor>,
+    tag: &str,
+    referrers: &[Referrers],
+) -> Result<(Vec<u8>, Vec<u8>)> {
     let index = ImageIndexBuilder::default()
         .schema_version(SCHEMA_VERSION)
         .media_type(MediaType::ImageIndex)
@@ -183,12 +314,26 @@ pub(crate) fn tagged_index(manifests: Vec<Descriptor>, tag: &str) -> Result<(Vec
         .build()
         .map_err(internal)?;
     let index = canonical_json(&index)?;
-    let mut top = descriptor(MediaType::ImageIndex, &BlobRef::of(&index))?;
-    top.set_annotations(Some(HashMap::from([(
-        ANNOTATION_REF_NAME.to_string(),
-        tag.to_string(),
-    )])));
-    Ok((index, index_json(vec![top])?))
+    let top = layout_index(&BlobRef::of(&index), tag, referrers)?;
+    Ok((index, top))
+}
+
+/// The layout's `index.json`: the image index under `tag`, then each referrers index
+/// under its referrers tag.
+fn layout_index(index: &BlobRef, tag: &str, referrers: &[Referrers]) -> Result<Vec<u8>> {
+    let tagged = |blob: &BlobRef, name: String| -> Result<Descriptor> {
+        let mut desc = descriptor(MediaType::ImageIndex, blob)?;
+        desc.set_annotations(Some(HashMap::from([(
+            ANNOTATION_REF_NAME.to_string(),
+            name,
+        )])));
+        Ok(desc)
+    };
+    let mut entries = vec![tagged(index, tag.to_string())?];
+    for r in referrers {
+        entries.push(tagged(&r.index, referrers_tag(&r.subject))?);
+    }
+    index_json(entries)
 }
 
 /// The layout's `index.json` over the given descriptors.

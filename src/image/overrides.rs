@@ -30,6 +30,8 @@ pub(crate) struct ImageOverrides {
     pub(crate) passwd: bool,
     pub(crate) zoneinfo: bool,
     pub(crate) no_dockerfile: bool,
+    /// `--no-sbom`: no SBOM per platform, whatever the project says.
+    pub(crate) no_sbom: bool,
     pub(crate) files: Vec<String>,
     pub(crate) vendor_files: Vec<String>,
     pub(crate) dirs: Vec<String>,
@@ -75,6 +77,7 @@ impl ImageOverrides {
         spec.ca_certs |= self.ca_certs;
         spec.passwd |= self.passwd;
         spec.zoneinfo |= self.zoneinfo;
+        spec.no_sbom |= self.no_sbom;
         if self.no_dockerfile {
             spec.dockerfile = Some(false);
         }

@@ -3,7 +3,8 @@
 //!
 //! Every blob is asked for first (`HEAD`) and uploaded only when missing, monolithically
 //! (one `POST` for a session, one `PUT` with the digest); manifests likewise, by digest;
-//! the index last, under the tag, so a puller never sees a tag whose parts are missing.
+//! the index under the tag once its parts are there, so a puller never sees a tag whose
+//! parts are missing; then each platform's SBOM referrers.
 //! An unchanged image therefore sends nothing but `HEAD`s. Each blob's bytes are hashed
 //! again as they are read from the layout: nothing that does not match its name leaves.
 
@@ -128,6 +129,30 @@ pub(crate) fn tagged_index(layout: &Path, tag: &str) -> Result<String> {
         })
 }
 
+/// Per platform manifest of `index` that has referrers in the layout (its referrers tag
+/// in `index.json`): the manifest's digest and its referrers index's.
+fn referrers_in_layout(layout: &Path, index: &serde_json::Value) -> Result<Vec<(String, String)>> {
+    let path = layout.join("index.json");
+    let bytes = std::fs::read(&path).map_err(|e| Error::ImageInput {
+        message: format!("`{}` cannot be read: {e}", path.display()),
+        help: "make the image first: `muslbuild image` writes dist/image".into(),
+    })?;
+    let top = json(&bytes, &path.display().to_string())?;
+    let mut out = Vec::new();
+    for (subject, _) in digests(index, "manifests") {
+        let tag = crate::image::oci::referrers_tag(subject);
+        let found = top["manifests"].as_array().into_iter().flatten().find(|d| {
+            d.pointer("/annotations/org.opencontainers.image.ref.name")
+                .and_then(|n| n.as_str())
+                == Some(tag.as_str())
+        });
+        if let Some(digest) = found.and_then(|d| d["digest"].as_str()) {
+            out.push((subject.to_string(), digest.to_string()));
+        }
+    }
+    Ok(out)
+}
+
 struct Pusher<'a> {
     client: Client,
     mount_from: &'a [String],
@@ -207,14 +232,14 @@ impl Pusher<'_> {
     }
 
     /// PUTs a manifest or index under `name` (its digest, or the tag) unless the registry
-    /// already has those bytes there.
-    fn manifest(&mut self, digest: &str, media_type: &str, name: &str) -> Result<()> {
+    /// already has those bytes there; says whether the registry answered `OCI-Subject`.
+    fn manifest(&mut self, digest: &str, media_type: &str, name: &str) -> Result<bool> {
         let url = self.client.url(&format!("manifests/{name}"));
         let head = self
             .client
             .send("HEAD", &url, &[("Accept", media_type)], None)?;
         if head.status == 200 && head.digest.as_deref() == Some(digest) {
-            return Ok(());
+            return Ok(false);
         }
         if !matches!(head.status, 200 | 404) {
             return Err(self
@@ -242,11 +267,74 @@ impl Pusher<'_> {
             });
         }
         self.report.manifests_put += 1;
+        Ok(put.oci_subject.is_some())
+    }
+
+    /// The referrers (SBOMs) of the platform manifest `subject`, from the layout's
+    /// referrers index `index_digest`: each artifact manifest with its blobs, by digest;
+    /// then, unless the registry keeps referrers itself (it answered `OCI-Subject`, or
+    /// its referrers API answers), the referrers tag schema of distribution-spec 1.1:
+    /// the index under `sha256-<hex>`, merged with what the registry already lists there
+    /// (a signature pushed by another tool stays).
+    fn referrers(&mut self, subject: &str, index_digest: &str) -> Result<()> {
+        let ours = read_blob(self.layout, index_digest)?;
+        let index = json(&ours, &format!("referrers index {index_digest}"))?;
+        let mut kept_by_registry = false;
+        if let Some(bar) = &self.bar {
+            // An artifact manifest's blobs: the empty config and the document.
+            bar.inc_length(2 * digests(&index, "manifests").len() as u64);
+        }
+        for (digest, media_type) in digests(&index, "manifests") {
+            kept_by_registry |= self.image(digest, media_type)?;
+        }
+        if kept_by_registry {
+            return Ok(());
+        }
+        let api = self.client.url(&format!("referrers/{subject}"));
+        if self
+            .client
+            .send("GET", &api, &[("Accept", INDEX)], None)?
+            .status
+            == 200
+        {
+            return Ok(());
+        }
+        let tag = crate::image::oci::referrers_tag(subject);
+        let url = self.client.url(&format!("manifests/{tag}"));
+        let remote = self.client.send("GET", &url, &[("Accept", INDEX)], None)?;
+        let listed = match remote.status {
+            200 => serde_json::from_str::<serde_json::Value>(&remote.body).ok(),
+            404 => None,
+            _ => return Err(self.client.failed(&format!("reading {tag}"), &remote)),
+        };
+        let Some(mut listed) = listed.filter(|l| l["manifests"].is_array()) else {
+            self.manifest(index_digest, INDEX, &tag)?;
+            return Ok(());
+        };
+        let before = listed.clone();
+        let entries = listed["manifests"].as_array_mut().expect("checked above");
+        for ours in index["manifests"].as_array().into_iter().flatten() {
+            if !entries.iter().any(|e| e["digest"] == ours["digest"]) {
+                entries.push(ours.clone());
+            }
+        }
+        if listed == before {
+            return Ok(());
+        }
+        let bytes = crate::image::oci::canonical_json(&listed)?;
+        let put = self
+            .client
+            .send("PUT", &url, &[("Content-Type", INDEX)], Some(&bytes))?;
+        if put.status != 201 {
+            return Err(self.client.failed(&format!("writing {tag}"), &put));
+        }
+        self.report.manifests_put += 1;
         Ok(())
     }
 
-    /// An image manifest's blobs, then the manifest itself by digest.
-    fn image(&mut self, digest: &str, media_type: &str) -> Result<()> {
+    /// An image manifest's blobs, then the manifest itself by digest; says whether the
+    /// registry answered `OCI-Subject`.
+    fn image(&mut self, digest: &str, media_type: &str) -> Result<bool> {
         let bytes = read_blob(self.layout, digest)?;
         let manifest = json(&bytes, &format!("manifest {digest}"))?;
         for (blob, _) in digests(&manifest, "config") {
@@ -325,6 +413,21 @@ pub(crate) fn push(
         pusher.image(digest, media_type)?;
     }
     pusher.manifest(&index_digest, INDEX, &reference.tag)?;
+    // After the tag: a registry that refuses OCI 1.1 artifacts still gets the image.
+    for (subject, referrers) in referrers_in_layout(layout, &index)? {
+        pusher
+            .referrers(&subject, &referrers)
+            .map_err(|e| match e {
+                Error::Registry { message, .. } => Error::Registry {
+                    message: format!(
+                        "{} is pushed, but not the SBOM of {subject}: {message}",
+                        pusher.report.reference
+                    ),
+                    help: "the registry refuses OCI 1.1 artifact manifests (`subject`, the empty config); push with --no-sbom, and keep the SBOMs from dist/sbom/".into(),
+                },
+                other => other,
+            })?;
+    }
     if let Some(bar) = &pusher.bar {
         bar.finish_and_clear();
     }

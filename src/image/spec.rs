@@ -60,6 +60,10 @@ pub(crate) struct ImageSpec {
     pub(crate) vendor_files: Vec<VendorFile>,
     /// Empty folders with their mode and owner (`/run`, `/var/lib/NAME`).
     pub(crate) dirs: Vec<ImageDir>,
+    /// No SBOM per platform (`--no-sbom`, the project's `sbom = false`); not a key of
+    /// `[image]`, as the project's one switch covers artifacts and image alike.
+    #[serde(skip)]
+    pub(crate) no_sbom: bool,
 }
 
 /// `[[image.files]]` / `--file`: a file or folder of the project, copied into the image.

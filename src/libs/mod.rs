@@ -308,6 +308,21 @@ pub(crate) fn prepare(
     toolchains: &[Toolchain],
     ctx: &Ctx,
 ) -> Result<Prepared> {
+    let mut prepared = prepare_all(request, toolchains, ctx)?;
+    // A source archive a Debian source package in a source folder lists (its `.dsc`)
+    // is that package's, which its SBOM then says.
+    let debian = source::debian_packages(&request.source_dirs);
+    if !debian.is_empty() {
+        for outcome in &mut prepared.outcomes {
+            for source in &mut outcome.component.sources {
+                source.debian = debian.get(&source.sha256).cloned();
+            }
+        }
+    }
+    Ok(prepared)
+}
+
+fn prepare_all(request: &LibRequest, toolchains: &[Toolchain], ctx: &Ctx) -> Result<Prepared> {
     let (env, cache) = (&ctx.env, &ctx.cache);
     let catalog = source::with_sources_at_hand(request.catalog(), &request.source_dirs, cache)?;
     let mut plans = Vec::new();
@@ -488,6 +503,7 @@ fn component(job: &LibBuild) -> crate::sbom::Component {
             .map(|s| crate::sbom::Source {
                 url: s.urls.first().cloned(),
                 sha256: s.sha256.clone(),
+                debian: None,
             })
             .collect(),
         recipe_sha256: recipe_sha256(recipe),

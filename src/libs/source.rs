@@ -110,6 +110,54 @@ pub(crate) fn obtain(
     }
 }
 
+/// The archives the Debian source packages in `dirs` list (`*.dsc`, their
+/// `Checksums-Sha256`): sha256 → (source package, version). Files only; a `.dsc` that
+/// does not parse is skipped.
+pub(crate) fn debian_packages(
+    dirs: &[PathBuf],
+) -> std::collections::BTreeMap<String, (String, String)> {
+    let mut out = std::collections::BTreeMap::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut paths: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for path in paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "dsc"))
+        {
+            let Ok(text) = std::fs::read_to_string(path) else {
+                continue;
+            };
+            let field = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix(": "))
+                    .map(|v| v.trim().to_string())
+            };
+            let (Some(package), Some(version)) = (field("Source"), field("Version")) else {
+                continue;
+            };
+            let listed = text
+                .lines()
+                .skip_while(|l| !l.starts_with("Checksums-Sha256:"))
+                .skip(1)
+                .take_while(|l| l.starts_with(' '));
+            for line in listed {
+                if let Some(sha) = line
+                    .split_whitespace()
+                    .next()
+                    .filter(|s| crate::sys::hash::is_sha256_hex(s))
+                {
+                    out.entry(sha.to_string())
+                        .or_insert_with(|| (package.clone(), version.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Each recipe with alternative sources takes the archive at hand: its own when the
 /// cache or a source folder has it, else the first alternative found there, else its
 /// own (to download). The choice is part of the recipe, so of its key and version.

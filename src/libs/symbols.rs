@@ -133,6 +133,43 @@ pub(crate) fn unused(
     Ok(unused)
 }
 
+/// Program file name → the declared libraries it does not use.
+pub(crate) type UnusedByProgram = std::collections::BTreeMap<String, Vec<String>>;
+
+/// Per program (by file name), the declared libraries it does not use: none of their
+/// archive symbols is among the symbols it defines. A program without a symbol table is
+/// left out (nothing can be said of it).
+pub(crate) fn unused_by_program(
+    declared: &[Declared],
+    programs: &[PathBuf],
+) -> Result<UnusedByProgram, String> {
+    let mut libraries = Vec::new();
+    for library in declared {
+        let mut symbols = BTreeSet::new();
+        for archive in library.archives.iter().filter(|a| a.is_file()) {
+            symbols.extend(archive_symbols(archive)?);
+        }
+        libraries.push((library.name.clone(), symbols));
+    }
+    let mut out = std::collections::BTreeMap::new();
+    for program in programs {
+        let data = std::fs::read(program).map_err(|e| format!("{}: {e}", program.display()))?;
+        let (Some(defined), Some(name)) = (
+            program_symbols(&data),
+            program.file_name().and_then(|n| n.to_str()),
+        ) else {
+            continue;
+        };
+        let unused: Vec<String> = libraries
+            .iter()
+            .filter(|(_, symbols)| !symbols.iter().any(|s| defined.contains(s)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        out.insert(name.to_string(), unused);
+    }
+    Ok(out)
+}
+
 /// The checks in a config.log that answered "no" and name one of `words` (`-lreadline`,
 /// `readline.h`), as configure printed them: `checking for readline in -lreadline... no`.
 pub(crate) fn failed_checks(config_log: &str, words: &[String]) -> Vec<String> {
@@ -173,13 +210,14 @@ fn mentions(text: &str, word: &str) -> bool {
 /// After a vendored project's install into `stage` (the `DESTDIR` root) and before it is
 /// published: checks that each declared library was used by the ELF programs under the
 /// runtime prefix's `bin/` and `sbin/` (linked unstripped), then strips them unless the
-/// project keeps its symbols. Returns the unused libraries, described.
+/// project keeps its symbols. Returns the unused libraries, described, and per program
+/// the declared libraries it does not link (for its SBOM).
 pub(crate) fn check_and_strip(
     job: &super::job::LibBuild,
     stage: &Path,
     config_log: &Path,
     temps: &crate::sys::fs::Temps,
-) -> crate::error::Result<Vec<String>> {
+) -> crate::error::Result<(Vec<String>, UnusedByProgram)> {
     let prefix = stage.join(job.recipe.runtime_prefix().trim_start_matches('/'));
     let mut programs = Vec::new();
     for dir in ["bin", "sbin"] {
@@ -228,6 +266,15 @@ pub(crate) fn check_and_strip(
             })
         })
         .collect();
+    let unreadable = |reason: String| {
+        crate::error::Error::Verify {
+        path: prefix.clone(),
+        target: Some(job.target()),
+        reason: format!("cannot read its symbols: {reason}"),
+        help: "an installed program or a declared library's archive is not a file muslbuild can read (ELF, ar); check what the install put in bin/ and sbin/".into(),
+    }
+    };
+    let per_program = unused_by_program(&declared, &programs).map_err(unreadable)?;
     let unused = unused(
         &declared,
         &programs,
@@ -244,7 +291,7 @@ pub(crate) fn check_and_strip(
             crate::strip::strip_file(program, temps)?;
         }
     }
-    Ok(unused.iter().map(Unused::describe).collect())
+    Ok((unused.iter().map(Unused::describe).collect(), per_program))
 }
 
 #[cfg(test)]

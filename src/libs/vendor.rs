@@ -221,13 +221,13 @@ fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
         ));
     }
     // Linked with symbols: the declared libraries are checked, then stripped.
-    let unused = super::symbols::check_and_strip(
+    let (unused, per_program) = super::symbols::check_and_strip(
         job,
         stage.path(),
         &tree.join("config.log"),
         run.ctx.temps(),
     )?;
-    publish(cache, job, stage, &unused)
+    publish(cache, job, stage, &unused, &per_program)
 }
 
 /// The top-level folders an install made, `/usr/local`-style, for an error.
@@ -259,8 +259,10 @@ fn publish(
     job: &LibBuild,
     stage: tempfile::TempDir,
     unused_libraries: &[String],
+    unused_by_program: &super::symbols::UnusedByProgram,
 ) -> Result<()> {
     let record = serde_json::json!({
+        "unused_by_program": unused_by_program,
         "name": job.recipe.name,
         "target": job.target().name(),
         "toolchain": job.toolchain.label(),

@@ -50,6 +50,9 @@ fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Resu
             tool: toolchain.provider.name().to_string(),
             version: toolchain.version.clone(),
             label: toolchain.label(),
+            origin: dist
+                .sbom_plan()
+                .map(|_| crate::toolchain::origin::origin(&toolchain)),
         },
         caching: Caching::Keyed {
             key,

@@ -129,6 +129,15 @@ impl BuildEntry {
         Ok(found)
     }
 
+    /// The files a complete entry records it was built from, with their sha256 (as
+    /// `lookup` just checked them); empty when there is no record.
+    pub(crate) fn recorded_deps(&self) -> Vec<Dep> {
+        std::fs::read(self.dir.join(DEPS))
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
     /// Records a verified artifact and what it was built from, replacing an older entry.
     pub(crate) fn store(&self, cache: &Cache, artifact: &Path, deps: &[PathBuf]) -> Result<()> {
         let mut recorded = Vec::new();

@@ -37,6 +37,8 @@ pub(crate) struct MadeBy {
     pub(crate) tool: String,
     pub(crate) version: String,
     pub(crate) label: String,
+    /// Where the C toolchain came from, for the SBOM (`None`: unknown, or no SBOM).
+    pub(crate) origin: Option<crate::sbom::ToolOrigin>,
 }
 
 /// How an artifact relates to the build cache.
@@ -96,6 +98,20 @@ pub(crate) fn finish_target(
     if !restored {
         deps = make(&staged, staging.path())?;
     }
+    // What the build read, with sha256, for the SBOM's headers: recorded by the entry on
+    // a hit, hashed now otherwise.
+    let read: Vec<(PathBuf, String)> = match (&entry, dist.sbom_plan()) {
+        (_, None) => Vec::new(),
+        (Some(entry), Some(_)) if restored => entry
+            .recorded_deps()
+            .into_iter()
+            .map(|d| (d.path, d.sha256))
+            .collect(),
+        _ => deps
+            .iter()
+            .filter_map(|p| Some((p.clone(), crate::sys::hash::file_sha256(p).ok()?)))
+            .collect(),
+    };
     let report = verify::verify_file(&staged, Some(target))?.into_result()?;
     if let Some(entry) = entry {
         if !restored {
@@ -103,6 +119,7 @@ pub(crate) fn finish_target(
         }
         entry.send_to_remote(&made_by.label, ctx)?;
     }
+    let origin = made_by.origin;
     let artifact = Artifact {
         name: name.to_string(),
         target: target.name().to_string(),
@@ -136,8 +153,11 @@ pub(crate) fn finish_target(
             tool: &artifact.toolchain,
             tool_version: &artifact.toolchain_version,
             supplier: plan.supplier.as_deref(),
+            origin: origin.as_ref(),
         };
-        let (sources, components) = (plan.sources(name), plan.components(name, target));
+        let mut sources = plan.sources(name).to_vec();
+        sources.extend(plan.headers(name, &read));
+        let (sources, components) = (sources.as_slice(), plan.components(name, target));
         sidecars.push((
             crate::sbom::SUFFIX,
             crate::sbom::spdx::document(&subject, sources, components, go.as_ref(), plan.epoch),
@@ -149,6 +169,7 @@ pub(crate) fn finish_target(
                 sources,
                 components,
                 go.as_ref(),
+                &plan.command,
                 plan.epoch,
             ),
         ));

@@ -28,6 +28,7 @@ fn written_stamps(report: &ImageReport) -> Vec<Written> {
     let mut out = Vec::new();
     out.extend(report.dockerfile.iter().map(|p| written(p, true)));
     out.extend(report.oci_archive.iter().map(|p| written(p, false)));
+    out.extend(report.sboms.iter().map(|s| written(&s.path, true)));
     out
 }
 
@@ -170,6 +171,7 @@ pub(super) fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Targ
     if spec.targets.is_empty() {
         spec.targets = targets.iter().map(|t| t.name().to_string()).collect();
     }
+    spec.no_sbom = !project.sbom;
     spec.oci_layout = spec.oci_layout.map(|p| project.root.join(p));
     spec.oci_archive = spec.oci_archive.map(|p| project.root.join(p));
     crate::image::spec::absolute_sources(&mut spec, &project.root);

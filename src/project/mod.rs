@@ -189,6 +189,10 @@ fn build(
             .image
             .clone()
             .map(|spec| image::image_spec(project, spec, &targets))
+            .map(|mut spec| {
+                spec.no_sbom |= options.no_sbom;
+                spec
+            })
     } else {
         None
     };
@@ -295,6 +299,7 @@ fn build(
 
     let sbom = (project.sbom && !options.no_sbom).then(|| {
         let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
+        plan.command = ctx.env.portable_command_line();
         plan.supplier = options.sbom_supplier.clone();
         for (c, prepared) in project.c.iter().zip(&c_libraries) {
             plan.add(&c.program.name, prepared_components(prepared.as_ref()));
@@ -302,7 +307,7 @@ fn build(
         }
         for (v, prepared) in &vendor_builds {
             for program in &v.programs {
-                plan.add(program, prepared.components_with_projects());
+                plan.add(program, vendor::program_components(v, prepared, program));
             }
         }
         for (g, prepared) in go_programs.iter().zip(&go_libraries) {

@@ -60,6 +60,37 @@ pub(super) fn vendor_installed_path(
     Ok((root.clone(), relative.to_string()))
 }
 
+/// What vendored program `program` is made of, per target: its project and the
+/// libraries that project declares, less those the link check found this program does
+/// not use (recorded with the staged install as `unused_by_program`; an install
+/// recorded before that check keeps them all).
+pub(super) fn program_components(
+    v: &config::VendorProject,
+    prepared: &libs::Prepared,
+    program: &str,
+) -> Vec<(Target, Vec<crate::sbom::Component>)> {
+    prepared
+        .components_with_projects()
+        .into_iter()
+        .map(|(target, components)| {
+            let unused: Vec<String> = prepared
+                .outcomes
+                .iter()
+                .find(|o| o.name == v.name && o.target == target)
+                .and_then(|o| o.staged.as_ref())
+                .and_then(|staged| std::fs::read(staged.join(crate::cache::COMPLETE)).ok())
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|r| serde_json::from_value(r["unused_by_program"][program].clone()).ok())
+                .unwrap_or_default();
+            let linked = components
+                .into_iter()
+                .filter(|c| !unused.contains(&c.name))
+                .collect();
+            (target, linked)
+        })
+        .collect()
+}
+
 /// One installed program of a vendored project, for one target: from the project's
 /// prefix (`bin/` or `sbin/`) through staging and verification into dist.
 /// What the link check found for a vendored project (recorded with its staged install,
@@ -145,6 +176,9 @@ pub(super) fn install_vendored(
             tool: tc.provider.name().to_string(),
             version: tc.version.clone(),
             label: tc.label(),
+            origin: dist
+                .sbom_plan()
+                .map(|_| crate::toolchain::origin::origin(tc)),
         },
         caching: Caching::Outside {
             reused: matches!(outcome.state, libs::LibState::Cached),

@@ -4,6 +4,7 @@
 //! process or reads the environment, so the same facts always give the same bytes.
 
 pub(crate) mod gobuild;
+pub(crate) mod image;
 pub(crate) mod provenance;
 pub(crate) mod spdx;
 
@@ -40,6 +41,8 @@ pub(crate) struct Component {
 pub(crate) struct Source {
     pub(crate) url: Option<String>,
     pub(crate) sha256: String,
+    /// The Debian source package that lists this archive: its name and version.
+    pub(crate) debian: Option<(String, String)>,
 }
 
 /// The components of every artifact a run builds, per name and target, and the
@@ -49,8 +52,12 @@ pub(crate) struct Plan {
     pub(crate) epoch: u64,
     /// Who supplies the artifacts (`--sbom-supplier`); only the user can say.
     pub(crate) supplier: Option<String>,
+    /// The command line, portable (`Env::portable_command_line`), for the provenance.
+    pub(crate) command: Vec<String>,
     linked: BTreeMap<String, Vec<(Target, Vec<Component>)>>,
     sources: BTreeMap<String, Vec<SourceFile>>,
+    /// The folder each artifact's sources are named relative to.
+    roots: BTreeMap<String, PathBuf>,
 }
 
 /// A source file an artifact is compiled from: its path as the user names it (relative
@@ -66,8 +73,10 @@ impl Plan {
         Plan {
             epoch,
             supplier: None,
+            command: Vec::new(),
             linked: BTreeMap::new(),
             sources: BTreeMap::new(),
+            roots: BTreeMap::new(),
         }
     }
 
@@ -98,6 +107,38 @@ impl Plan {
             })
             .collect();
         self.sources.insert(name.to_string(), list);
+        self.roots.insert(name.to_string(), root.to_path_buf());
+    }
+
+    /// The files besides its sources that artifact `name`'s build read inside its folder
+    /// (its own headers, from the compiler's depfiles: `deps`, path and sha256), named
+    /// like its sources. Headers outside it (the libc's, a library's) belong to those
+    /// packages; muslbuild's own staging (`.tmp-…`) is not the user's.
+    pub(crate) fn headers(&self, name: &str, deps: &[(PathBuf, String)]) -> Vec<SourceFile> {
+        let Some(root) = self.roots.get(name) else {
+            return Vec::new();
+        };
+        let sources = self.sources(name);
+        let mut out: Vec<SourceFile> = deps
+            .iter()
+            .filter_map(|(path, sha256)| {
+                let inside = path.strip_prefix(root).ok()?;
+                if inside
+                    .components()
+                    .any(|c| c.as_os_str().to_string_lossy().starts_with(".tmp-"))
+                {
+                    return None;
+                }
+                let name = format!("./{}", inside.display());
+                (!sources.iter().any(|s| s.name == name)).then(|| SourceFile {
+                    name,
+                    sha256: sha256.clone(),
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        out.dedup();
+        out
     }
 
     pub(crate) fn sources(&self, name: &str) -> &[SourceFile] {
@@ -112,6 +153,22 @@ impl Plan {
     }
 }
 
+/// Where the toolchain that built an artifact came from, as far as the files it was
+/// installed with say (`toolchain::origin`); every field `None` when unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ToolOrigin {
+    /// The toolchain's purl (`pkg:pypi/ziglang@0.17.1`); `None`: `pkg:generic/PROVIDER@VERSION`.
+    pub(crate) purl: Option<String>,
+    /// sha256 of the wheel or archive it was installed from.
+    pub(crate) sha256: Option<String>,
+    /// Where that came from: a URL, or the `pip download` requirement.
+    pub(crate) source: Option<String>,
+    /// The version of the musl it links (zig's bundled one, the distribution's package).
+    pub(crate) musl_version: Option<String>,
+    /// musl's purl when a package manager installed it (`pkg:deb/debian/musl@1.2.3-1?arch=amd64`).
+    pub(crate) musl_purl: Option<String>,
+}
+
 /// The artifact a document describes.
 pub(crate) struct Subject<'a> {
     pub(crate) name: &'a str,
@@ -121,6 +178,7 @@ pub(crate) struct Subject<'a> {
     pub(crate) tool: &'a str,
     pub(crate) tool_version: &'a str,
     pub(crate) supplier: Option<&'a str>,
+    pub(crate) origin: Option<&'a ToolOrigin>,
 }
 
 /// Checks a supplier as SPDX writes one; returns why it is refused.

@@ -14,12 +14,25 @@ pub(crate) fn statement(
     sources: &[SourceFile],
     components: &[Component],
     go: Option<&GoBuildInfo>,
+    command: &[String],
     epoch: u64,
 ) -> Vec<u8> {
-    let mut dependencies = vec![json!({
+    let mut toolchain = json!({
         "name": format!("toolchain:{}", subject.tool),
         "annotations": {"version": subject.tool_version},
-    })];
+    });
+    if let Some(origin) = subject.origin {
+        if let Some(purl) = &origin.purl {
+            toolchain["uri"] = json!(purl);
+        }
+        if let Some(sha256) = &origin.sha256 {
+            toolchain["digest"] = json!({"sha256": sha256});
+        }
+        if let Some(musl) = &origin.musl_version {
+            toolchain["annotations"]["musl"] = json!(musl);
+        }
+    }
+    let mut dependencies = vec![toolchain];
     for source in sources {
         dependencies.push(json!({
             "name": source.name,
@@ -68,6 +81,7 @@ pub(crate) fn statement(
                     "artifact": subject.name,
                     "target": subject.target.name(),
                     "toolchain": subject.tool,
+                    "command": command,
                 },
                 "internalParameters": {"SOURCE_DATE_EPOCH": epoch},
                 "resolvedDependencies": dependencies,
@@ -107,18 +121,19 @@ mod tests {
             tool: "zig",
             tool_version: "0.17.1",
             supplier: None,
+            origin: None,
         };
         let source = SourceFile {
             name: "./hello.c".into(),
             sha256: "cd".into(),
         };
-        let bytes = statement(&subject, std::slice::from_ref(&source), &[], None, 7);
+        let bytes = statement(&subject, std::slice::from_ref(&source), &[], None, &[], 7);
         assert_eq!(subject_sha256(&bytes).as_deref(), Some("ab"));
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.contains("\"./hello.c\"") && text.contains("\"SOURCE_DATE_EPOCH\": 7"));
         assert_eq!(
             bytes,
-            statement(&subject, std::slice::from_ref(&source), &[], None, 7)
+            statement(&subject, std::slice::from_ref(&source), &[], None, &[], 7)
         );
     }
 }

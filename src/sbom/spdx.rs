@@ -22,7 +22,7 @@ pub(crate) fn document(
     go: Option<&GoBuildInfo>,
     epoch: u64,
 ) -> Vec<u8> {
-    let mut packages = vec![artifact(subject), toolchain(subject), libc()];
+    let mut packages = vec![artifact(subject), toolchain(subject), libc(subject)];
     let mut relationships = vec![
         relation("SPDXRef-DOCUMENT", "DESCRIBES", ARTIFACT_ID),
         relation(TOOLCHAIN_ID, "BUILD_TOOL_OF", ARTIFACT_ID),
@@ -146,33 +146,59 @@ fn toolchain(subject: &Subject<'_>) -> Value {
         "go" | "go+cgo" => "Organization: Google LLC",
         _ => NOASSERTION,
     };
-    json!({
+    let origin = subject.origin.cloned().unwrap_or_default();
+    let purl_text = origin.purl.unwrap_or_else(|| {
+        format!(
+            "pkg:generic/{}@{}",
+            percent_encode(subject.tool),
+            percent_encode(subject.tool_version)
+        )
+    });
+    let mut comment = format!(
+        "the C toolchain's provider as muslbuild names it: {}",
+        subject.tool
+    );
+    if let Some(source) = &origin.source {
+        comment.push_str(&format!("; installed from {source}"));
+    }
+    let download = origin
+        .source
+        .as_deref()
+        .filter(|s| s.starts_with("https://") || s.starts_with("http://"));
+    let mut package = json!({
         "SPDXID": TOOLCHAIN_ID,
         "name": subject.tool,
         "versionInfo": subject.tool_version,
         "supplier": supplier,
-        "downloadLocation": NOASSERTION,
+        "downloadLocation": download.unwrap_or(NOASSERTION),
         "filesAnalyzed": false,
         "primaryPackagePurpose": "APPLICATION",
-        "comment": format!("the C toolchain's provider as muslbuild names it: {}", subject.tool),
+        "comment": comment,
         "licenseConcluded": NOASSERTION,
         "licenseDeclared": NOASSERTION,
         "copyrightText": NOASSERTION,
-        // Not `pkg:pypi/ziglang`: the tail knows the provider and version, not whether
-        // this zig came from the wheel or from PATH.
-        "externalRefs": [purl(&format!(
-            "pkg:generic/{}@{}",
-            percent_encode(subject.tool),
-            percent_encode(subject.tool_version)
-        ))],
-    })
+        "externalRefs": [purl(&purl_text)],
+    });
+    // The sha256 of the wheel or archive the toolchain was installed from.
+    if let Some(sha256) = origin.sha256 {
+        package["checksums"] = json!([{"algorithm": "SHA256", "checksumValue": sha256}]);
+    }
+    package
 }
 
-fn libc() -> Value {
+fn libc(subject: &Subject<'_>) -> Value {
+    let origin = subject.origin.cloned().unwrap_or_default();
+    let version = origin.musl_version.as_deref().unwrap_or(NOASSERTION);
+    let purl_text = origin
+        .musl_purl
+        .unwrap_or_else(|| match &origin.musl_version {
+            Some(v) => format!("pkg:generic/musl@{}", percent_encode(v)),
+            None => "pkg:generic/musl".into(),
+        });
     json!({
         "SPDXID": LIBC_ID,
         "name": "musl",
-        "versionInfo": NOASSERTION,
+        "versionInfo": version,
         "supplier": "Person: Rich Felker",
         "downloadLocation": "https://musl.libc.org/",
         "filesAnalyzed": false,
@@ -180,7 +206,7 @@ fn libc() -> Value {
         "licenseConcluded": "MIT",
         "licenseDeclared": "MIT",
         "copyrightText": NOASSERTION,
-        "externalRefs": [purl("pkg:generic/musl")],
+        "externalRefs": [purl(&purl_text)],
     })
 }
 
@@ -217,6 +243,23 @@ fn library(id: &str, component: &Component) -> Value {
         "comment": comment,
         "externalRefs": [purl(&purl_text)],
     });
+    // Where a Debian source package lists the archive, its purl comes first: what
+    // scanners match against the distribution's security tracker.
+    if let Some((name, version)) = source.and_then(|s| s.debian.as_ref()) {
+        let vendor = if version.contains("ubuntu") {
+            "ubuntu"
+        } else {
+            "debian"
+        };
+        package["externalRefs"] = json!([
+            purl(&format!(
+                "pkg:deb/{vendor}/{}@{}?arch=source",
+                percent_encode(name),
+                percent_encode(version)
+            )),
+            purl(&purl_text),
+        ]);
+    }
     if !checksums.is_empty() {
         package["checksums"] = Value::Array(checksums);
     }
@@ -240,7 +283,7 @@ fn relation(from: &str, kind: &str, to: &str) -> Value {
 }
 
 /// A purl qualifier value: everything but unreserved characters percent-encoded.
-fn percent_encode(text: &str) -> String {
+pub(crate) fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
@@ -265,6 +308,7 @@ mod tests {
             tool: "zig",
             tool_version: "0.17.1",
             supplier: None,
+            origin: None,
         }
     }
 
@@ -278,6 +322,7 @@ mod tests {
             sources: vec![Source {
                 url: Some("https://example.org/z lib.tar.gz".into()),
                 sha256: "cd".into(),
+                debian: Some(("zlib".into(), "1:1.3.1.dfsg-1+b1".into())),
             }],
             recipe_sha256: "ef".into(),
             tree_sha256: None,
@@ -292,6 +337,7 @@ mod tests {
             "pkg:generic/zlib@1.3.1?download_url=https%3A%2F%2Fexample.org%2Fz%20lib.tar.gz"
         ));
         assert!(text.contains("pkg:generic/zig@0.17.1"));
+        assert!(text.contains("pkg:deb/debian/zlib@1%3A1.3.1.dfsg-1%2Bb1?arch=source"));
         assert!(text.contains("1970-01-01T00:00:00Z"));
         assert_eq!(recorded_sha256(&a).as_deref(), Some("ab"));
         let other = document(&subject(), &[], &[], None, 0);

@@ -39,6 +39,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
+/// SHA-1, only where a format demands it (SPDX 2.3 files and external document
+/// references must carry one); never for anything muslbuild trusts.
+pub(crate) fn sha1_hex(bytes: &[u8]) -> String {
+    hex(&sha1::Sha1::digest(bytes))
+}
+
 /// A file's sha256, read in large blocks.
 pub(crate) fn file_sha256(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;

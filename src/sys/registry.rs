@@ -186,6 +186,9 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) location: Option<String>,
     pub(crate) digest: Option<String>,
+    /// `OCI-Subject`: a registry with the referrers API says so on a manifest with a
+    /// `subject` (distribution-spec 1.1).
+    pub(crate) oci_subject: Option<String>,
     pub(crate) body: String,
     /// The body's bytes, up to the limit the request was sent with.
     pub(crate) bytes: Vec<u8>,
@@ -325,6 +328,7 @@ impl Client {
         let challenge = header("www-authenticate");
         let location = header("location");
         let digest = header("docker-content-digest");
+        let oci_subject = header("oci-subject");
         let status = response.status().as_u16();
         let bytes = if method == "HEAD" {
             Vec::new()
@@ -344,6 +348,7 @@ impl Client {
                 status,
                 location,
                 digest,
+                oci_subject,
                 body,
                 bytes,
             },

@@ -10,6 +10,7 @@ pub(crate) mod install;
 pub(crate) mod installed;
 pub(crate) mod manifest;
 pub(crate) mod model;
+pub(crate) mod origin;
 pub mod probe;
 
 use std::path::Path;

@@ -77,6 +77,16 @@ fn two_machines_merge_into_the_one_machine_image_and_conflicts_are_refused() {
         !env.path().join("m/dist/Dockerfile").exists(),
         "a merge writes no Dockerfile"
     );
+    // --from makes the image SBOMs again, from the artifacts and their own SBOMs: the
+    // one-machine documents.
+    for target in ["x86_64", "aarch64", "armv7"] {
+        let sbom = format!("dist/sbom/image-{target}.spdx.json");
+        assert_eq!(
+            std::fs::read(env.path().join("m").join(&sbom)).unwrap(),
+            std::fs::read(one.path().join(&sbom)).unwrap(),
+            "{sbom} of --from differs from the one-machine build's"
+        );
+    }
 
     // The same from per-machine archives, offline, byte for byte the one-machine archive.
     success(at(&env, "a", &home_a).args(["image", "--tag", TAG, "--oci-archive", "a.tar"]));
@@ -112,6 +122,13 @@ fn two_machines_merge_into_the_one_machine_image_and_conflicts_are_refused() {
         Command::new(crate::support::require("skopeo", "skopeo"))
             .args(["inspect", "--raw"])
             .arg(format!("oci:{}:{TAG}", env.path().join("all").display())),
+    );
+    // The platform manifests keep their bytes, so their SBOM referrers come along: the
+    // merged layout names what the one-machine layout names.
+    assert_eq!(
+        std::fs::read(env.path().join("all/index.json")).unwrap(),
+        std::fs::read(one.path().join("dist/image/index.json")).unwrap(),
+        "the merged layout's tags (image and referrers) are not the one-machine layout's"
     );
     let index_hex = digests(&single)[0]["sha256:".len()..].to_string();
     assert_eq!(

@@ -92,13 +92,21 @@ impl Drop for Registry {
 
 fn push(env: &TestEnv, reference: &str, auth_file: Option<&Path>) -> Command {
     let mut cmd = env.muslbuild();
-    cmd.args(["image", "--tag", "hello:1.0", "--push", reference])
-        // Pushing is network use; the registry is on 127.0.0.1.
-        .env_remove("MUSLBUILD_OFFLINE")
-        .env("HOME", env.path())
-        .env_remove("DOCKER_CONFIG")
-        .env_remove("XDG_RUNTIME_DIR")
-        .env_remove("SOURCE_DATE_EPOCH");
+    // The SBOM referrers have their own test (`pushed_sbom_referrers_…`).
+    cmd.args([
+        "image",
+        "--tag",
+        "hello:1.0",
+        "--no-sbom",
+        "--push",
+        reference,
+    ])
+    // Pushing is network use; the registry is on 127.0.0.1.
+    .env_remove("MUSLBUILD_OFFLINE")
+    .env("HOME", env.path())
+    .env_remove("DOCKER_CONFIG")
+    .env_remove("XDG_RUNTIME_DIR")
+    .env_remove("SOURCE_DATE_EPOCH");
     match auth_file {
         Some(file) => cmd.env("REGISTRY_AUTH_FILE", file),
         None => cmd.env_remove("REGISTRY_AUTH_FILE"),
@@ -213,6 +221,121 @@ fn push_lists_three_platforms_copies_back_and_an_unchanged_push_uploads_nothing(
     assert_eq!(merged["index"]["digest"], index.as_str(), "{merged}");
     assert_eq!(merged["push"]["digest"], index.as_str(), "{merged}");
     assert_eq!(merged["push"]["blobs_uploaded"], 6, "{merged}");
+}
+
+#[test]
+fn pushed_sbom_referrers_are_listed_under_the_referrers_tag_and_fetchable() {
+    // distribution 2.8 has no referrers API: the push falls back to the tag schema.
+    let registry = Registry::start(None);
+    let env = env_with_dist();
+    let reference = format!("{}/team/hello:1.0", registry.host());
+    let push_with_sboms = || {
+        let mut cmd = env.muslbuild();
+        cmd.args(["image", "--tag", "hello:1.0", "--push", &reference])
+            .env_remove("MUSLBUILD_OFFLINE")
+            .env("HOME", env.path())
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("REGISTRY_AUTH_FILE")
+            .env_remove("SOURCE_DATE_EPOCH");
+        cmd
+    };
+    let first = json_push(&mut push_with_sboms());
+    let base = format!("http://{}/v2/team/hello", registry.host());
+    let agent = ureq::Agent::new_with_defaults();
+    let get = |url: String, accept: &str| -> Vec<u8> {
+        agent
+            .get(&url)
+            .header("Accept", accept)
+            .call()
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+            .body_mut()
+            .read_to_vec()
+            .unwrap()
+    };
+    for (i, target) in ["x86_64", "aarch64", "armv7"].into_iter().enumerate() {
+        let manifest = first["image"]["platforms"][i]["manifest"]["digest"]
+            .as_str()
+            .unwrap();
+        let listed: serde_json::Value = serde_json::from_slice(&get(
+            format!("{base}/manifests/{}", manifest.replacen(':', "-", 1)),
+            "application/vnd.oci.image.index.v1+json",
+        ))
+        .unwrap();
+        let referrer = listed["manifests"][0]["digest"].as_str().unwrap();
+        let artifact: serde_json::Value = serde_json::from_slice(&get(
+            format!("{base}/manifests/{referrer}"),
+            "application/vnd.oci.image.manifest.v1+json",
+        ))
+        .unwrap();
+        assert_eq!(artifact["subject"]["digest"], manifest, "{target}");
+        assert_eq!(artifact["artifactType"], "application/spdx+json");
+        let document = get(
+            format!(
+                "{base}/blobs/{}",
+                artifact["layers"][0]["digest"].as_str().unwrap()
+            ),
+            "*/*",
+        );
+        assert_eq!(
+            document,
+            std::fs::read(
+                env.path()
+                    .join(format!("dist/sbom/image-{target}.spdx.json"))
+            )
+            .unwrap(),
+            "{target}: the registry's SBOM is not the one in dist/sbom"
+        );
+    }
+    // Pushed again: nothing changes, and the registry is not written to.
+    let puts = registry.count("PUT");
+    let again = json_push(&mut push_with_sboms());
+    assert_eq!(again["push"]["manifests_put"], 0, "{again}");
+    assert_eq!(registry.count("PUT"), puts);
+}
+
+#[test]
+fn a_registry_refusing_the_sbom_referrers_still_gets_the_image_and_the_error_says_so() {
+    // FAKE: a registry that has every blob, takes the image's manifests and its tag, and
+    // refuses every manifest after the tag (the SBOM referrers, which come last) with
+    // the 400 an OCI 1.0-only registry gives an artifact manifest.
+    let tagged = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen_tag = tagged.clone();
+    let fake = FakeRegistry::start(move |seen, _| {
+        let close = "Content-Length: 0\r\nConnection: close\r\n\r\n";
+        let manifest_put = seen.method == "PUT" && seen.target.contains("/manifests/");
+        if manifest_put && seen_tag.load(std::sync::atomic::Ordering::SeqCst) {
+            return "HTTP/1.1 400 Bad Request\r\nContent-Length: 16\r\nConnection: close\r\n\r\nMANIFEST_INVALID".into();
+        }
+        if manifest_put && seen.target.ends_with("/manifests/1.0") {
+            seen_tag.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        match seen.method.as_str() {
+            "HEAD" if seen.target.contains("/blobs/") => format!("HTTP/1.1 200 OK\r\n{close}"),
+            "PUT" => format!("HTTP/1.1 201 Created\r\n{close}"),
+            _ => format!("HTTP/1.1 404 Not Found\r\n{close}"),
+        }
+    });
+    let env = env_with_dist();
+    let output = env
+        .muslbuild()
+        .args(["image", "--tag", "hello:1.0", "--push"])
+        .arg(format!("127.0.0.1:{}/hello:1.0", fake.port))
+        .env_remove("MUSLBUILD_OFFLINE")
+        .env("HOME", env.path())
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(14), "{err}");
+    assert!(
+        err.contains("is pushed, but not the SBOM of sha256:") && err.contains("--no-sbom"),
+        "{err}"
+    );
+    assert!(
+        tagged.load(std::sync::atomic::Ordering::SeqCst),
+        "the tag was not pushed"
+    );
 }
 
 #[test]

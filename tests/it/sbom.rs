@@ -58,6 +58,36 @@ fn a_c_hello_gets_a_valid_sbom_the_same_from_two_folders() {
         text.contains("\"./hello.c\"") && text.contains("\"GENERATED_FROM\""),
         "the SBOM does not name the source it was compiled from: {text}"
     );
+    // musl's version: zig's bundled one, or the distribution's package.
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let musl = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "musl")
+        .unwrap();
+    let version = musl["versionInfo"].as_str().unwrap();
+    assert!(
+        version.split('.').count() == 3 && version.split('.').all(|n| n.parse::<u32>().is_ok()),
+        "musl's version is `{version}`"
+    );
+    // A zig from Python's ziglang package is that package.
+    let toolchain = doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["SPDXID"] == "SPDXRef-Package-toolchain")
+        .unwrap();
+    let purl = toolchain["externalRefs"][0]["referenceLocator"]
+        .as_str()
+        .unwrap();
+    let ziglang = toolchain["comment"]
+        .as_str()
+        .is_some_and(|c| c.contains("`ziglang` package"));
+    assert!(
+        !ziglang || purl.starts_with("pkg:pypi/ziglang@"),
+        "{toolchain:#}"
+    );
     assert_eq!(
         std::fs::read(&first).unwrap(),
         std::fs::read(&second).unwrap(),
@@ -76,6 +106,12 @@ fn a_c_hello_gets_a_valid_sbom_the_same_from_two_folders() {
     let statement: serde_json::Value = serde_json::from_slice(&statement).unwrap();
     assert_eq!(
         statement["predicateType"], "https://slsa.dev/provenance/v1",
+        "{statement:#}"
+    );
+    // The command line, without the program's path: the same from both folders.
+    assert_eq!(
+        statement["predicate"]["buildDefinition"]["externalParameters"]["command"],
+        serde_json::json!(["muslbuild", "--target", "x86_64", "hello.c"]),
         "{statement:#}"
     );
     assert_dist_consistent(&a.path().join("dist"));
@@ -152,7 +188,16 @@ fn a_readline_program_names_its_libraries_on_three_targets() {
         validate(&sbom);
         assert_ntia_conformant(&sbom);
         let text = std::fs::read_to_string(&sbom).unwrap();
-        for purl in ["pkg:generic/readline@8.2", "pkg:generic/ncurses@6.4"] {
+        for purl in [
+            "pkg:generic/readline@8.2",
+            "pkg:generic/ncurses@6.4",
+            // musl-gcc's musl is the distribution's musl-dev for this architecture.
+            "pkg:deb/debian/musl@",
+            // The source folder holds Debian's source packages (`.dsc`) listing the
+            // archives used.
+            "pkg:deb/debian/readline@8.2-1.3?arch=source",
+            "pkg:deb/debian/ncurses@6.4-4?arch=source",
+        ] {
             assert!(text.contains(purl), "{target}: no {purl} in {text}");
         }
         assert!(text.contains("\"STATIC_LINK\""), "{target}: {text}");
@@ -219,4 +264,260 @@ fn a_go_program_names_its_modules_from_its_build_info() {
         );
     }
     assert_dist_consistent(&env.path().join("dist"));
+}
+
+fn image_json(env: &TestEnv, args: &[&str]) -> serde_json::Value {
+    let output = success(
+        env.muslbuild()
+            .args(["image", "--json", "--tag", "hello:1.0"])
+            .args(args)
+            .env_remove("SOURCE_DATE_EPOCH"),
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn skopeo_raw(reference: String) -> serde_json::Value {
+    let output = success(
+        std::process::Command::new(require("skopeo", "skopeo"))
+            .args(["inspect", "--raw"])
+            .arg(reference),
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+fn blob(layout: &Path, digest: &serde_json::Value) -> Vec<u8> {
+    let hex = digest.as_str().unwrap().strip_prefix("sha256:").unwrap();
+    std::fs::read(layout.join("blobs/sha256").join(hex)).unwrap()
+}
+
+/// Every regular file under `root`, as `./PATH` → sha256.
+fn files_with_sha256(root: &Path) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() {
+                stack.push(entry.path());
+            } else if kind.is_file() {
+                let relative = entry.path().strip_prefix(root).unwrap().to_owned();
+                out.insert(
+                    format!("./{}", relative.display()),
+                    muslbuild::sys::hash::sha256_hex(&std::fs::read(entry.path()).unwrap()),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn an_image_has_a_valid_sbom_per_platform_attached_to_its_manifest() {
+    let env = crate::image::env_with_dist();
+    let report = image_json(&env, &["--passwd", "--ca-certs", "--zoneinfo"]);
+    let layout = env.path().join("dist/image");
+    let platforms = report["platforms"].as_array().unwrap();
+    assert_eq!(platforms.len(), 3);
+    for platform in platforms {
+        let target = platform["target"].as_str().unwrap();
+        let manifest = &platform["manifest"]["digest"];
+        let sbom = env
+            .path()
+            .join(format!("dist/sbom/image-{target}.spdx.json"));
+        validate(&sbom);
+        let document: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&sbom).unwrap()).unwrap();
+
+        // skopeo reads the referrers index under the manifest's referrers tag.
+        let tag = manifest.as_str().unwrap().replacen(':', "-", 1);
+        let referrers = skopeo_raw(format!("oci:{}:{tag}", layout.display()));
+        assert_eq!(
+            referrers["manifests"][0]["artifactType"], "application/spdx+json",
+            "{target}: {referrers:#}"
+        );
+        let referrer: serde_json::Value =
+            serde_json::from_slice(&blob(&layout, &referrers["manifests"][0]["digest"])).unwrap();
+        assert_eq!(referrer["subject"]["digest"], *manifest, "{target}");
+        assert_eq!(
+            referrer["config"]["mediaType"], "application/vnd.oci.empty.v1+json",
+            "{target}"
+        );
+        assert_eq!(
+            blob(&layout, &referrer["layers"][0]["digest"]),
+            std::fs::read(&sbom).unwrap(),
+            "{target}: the attached SBOM is not the one in dist/sbom"
+        );
+        // skopeo copies the referrers whole, checking every digest on the way.
+        let copy = env.path().join(format!("copy-{target}"));
+        success(
+            std::process::Command::new(require("skopeo", "skopeo"))
+                .args(["copy", "--all"])
+                .arg(format!("oci:{}:{tag}", layout.display()))
+                .arg(format!("oci:{}:sbom", copy.display())),
+        );
+
+        // The artifact's own SBOM is referenced by its namespace.
+        let artifact_sbom: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(env.path().join(format!("dist/{target}/hello.spdx.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            document["externalDocumentRefs"][0]["spdxDocument"], artifact_sbom["documentNamespace"],
+            "{target}"
+        );
+    }
+
+    // Every regular file of the unpacked amd64 image, with its sha256, and no other.
+    let rootfs =
+        crate::support::unpack_platform(&env, &layout, "hello:1.0", "amd64", None).join("rootfs");
+    let document: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(env.path().join("dist/sbom/image-x86_64.spdx.json")).unwrap(),
+    )
+    .unwrap();
+    let listed: std::collections::BTreeMap<String, String> = document["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let sha = f["checksums"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["algorithm"] == "SHA256")
+                .unwrap()["checksumValue"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            (f["fileName"].as_str().unwrap().to_string(), sha)
+        })
+        .collect();
+    let present = files_with_sha256(&rootfs);
+    assert!(present.contains_key("./etc/passwd") && present.contains_key("./hello"));
+    assert_eq!(listed, present, "the SBOM's files are not the image's");
+    assert_dist_consistent(&env.path().join("dist"));
+}
+
+#[test]
+fn image_sboms_are_the_same_from_two_folders_and_no_sbom_removes_them() {
+    let (a, b) = (crate::image::env_with_dist(), crate::image::env_with_dist());
+    let (first, second) = (image_json(&a, &["--passwd"]), image_json(&b, &["--passwd"]));
+    assert_eq!(first["index"], second["index"]);
+    for target in ["x86_64", "aarch64", "armv7"] {
+        let path = format!("dist/sbom/image-{target}.spdx.json");
+        assert_eq!(
+            std::fs::read(a.path().join(&path)).unwrap(),
+            std::fs::read(b.path().join(&path)).unwrap(),
+            "{path} differs between two folders"
+        );
+    }
+    image_json(&a, &["--passwd", "--no-sbom"]);
+    assert!(
+        !a.path().join("dist/sbom").exists(),
+        "--no-sbom left dist/sbom"
+    );
+    let index = std::fs::read_to_string(a.path().join("dist/image/index.json")).unwrap();
+    assert!(
+        !index.contains("\"sha256-"),
+        "--no-sbom left referrers: {index}"
+    );
+    let layout = a.path().join("dist/image");
+    let names = std::fs::read_dir(layout.join("blobs/sha256"))
+        .unwrap()
+        .count();
+    assert_eq!(
+        names, 10,
+        "three layers, configs and manifests and the index; no SBOM blob left"
+    );
+}
+
+#[test]
+fn the_programs_own_headers_are_among_its_sources_on_a_miss_and_a_hit() {
+    let env = TestEnv::new();
+    let header = env.write("inc/greet.h", "#define GREETING \"hi\"\n");
+    env.write(
+        "main.c",
+        "#include <stdio.h>\n#include \"greet.h\"\nint main(void){puts(GREETING);return 0;}\n",
+    );
+    env.write(
+        "greet.c",
+        "#include \"greet.h\"\nint greet(void){return sizeof GREETING - 3;}\n",
+    );
+    let build = |sources: &[&str]| {
+        success(
+            env.muslbuild()
+                .args(["--target", "x86_64", "-I", "inc", "-o", "greet"])
+                .args(sources),
+        );
+        std::fs::read(env.path().join("dist/x86_64/greet.spdx.json")).unwrap()
+    };
+    let sha = muslbuild::sys::hash::sha256_hex(&std::fs::read(&header).unwrap());
+    for sources in [&["main.c"][..], &["main.c", "greet.c"][..]] {
+        let first = build(sources);
+        let text = String::from_utf8(first.clone()).unwrap();
+        assert_eq!(
+            text.matches("\"./inc/greet.h\"").count(),
+            1,
+            "{sources:?}: the header is not listed once: {text}"
+        );
+        assert!(text.contains(&sha), "{sources:?}: no sha256 of the header");
+        assert!(
+            !text.contains("stdio.h"),
+            "{sources:?}: the libc's headers are musl's, not the program's"
+        );
+        // From the build cache: the entry's record names the same header.
+        assert_eq!(
+            build(sources),
+            first,
+            "{sources:?}: a warm build's SBOM differs"
+        );
+        validate(&env.path().join("dist/x86_64/greet.spdx.json"));
+    }
+}
+
+#[test]
+fn a_vendored_program_names_only_the_libraries_it_links() {
+    let env = TestEnv::new();
+    env.write(
+        "tools/Makefile",
+        "all: plain zipper
+plain: plain.c
+\t$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ plain.c
+zipper: zipper.c
+\t$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ zipper.c -lz
+install: all
+\tmkdir -p $(DESTDIR)$(PREFIX)/bin
+\tcp plain zipper $(DESTDIR)$(PREFIX)/bin/
+",
+    );
+    env.write(
+        "tools/plain.c",
+        "#include <stdio.h>\nint main(void){puts(\"plain\");return 0;}\n",
+    );
+    env.write(
+        "tools/zipper.c",
+        "#include <stdio.h>\n#include <zlib.h>\nint main(void){puts(zlibVersion());return 0;}\n",
+    );
+    env.write(
+        "muslbuild.toml",
+        &format!(
+            "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\nsource-dirs = [\"{}\"]\n[vendor.tools]\npath = \"tools\"\nlibs = [\"zlib\"]\nprograms = [\"plain\", \"zipper\"]\n",
+            repo_root().join("target/test-sources").display()
+        ),
+    );
+    success(env.muslbuild().arg("build"));
+    let sbom = |program: &str| {
+        let path = env.path().join(format!("dist/x86_64/{program}.spdx.json"));
+        validate(&path);
+        std::fs::read_to_string(path).unwrap()
+    };
+    let (plain, zipper) = (sbom("plain"), sbom("zipper"));
+    assert!(zipper.contains("pkg:generic/zlib@"), "{zipper}");
+    assert!(
+        !plain.contains("pkg:generic/zlib@"),
+        "`plain` links no zlib symbol but its SBOM names zlib: {plain}"
+    );
+    // Both name their project.
+    for text in [&plain, &zipper] {
+        assert!(text.contains("pkg:generic/tools@"), "{text}");
+    }
 }

@@ -389,6 +389,7 @@ fn sbom_plan(
         return None;
     }
     let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
+    plan.command = ctx.env.portable_command_line();
     plan.supplier = args.sbom_supplier.clone();
     if let Some(prepared) = libraries {
         plan.add(name, prepared.components());

@@ -1,7 +1,8 @@
 //! What the SBOM and provenance cost: the warm `--lib readline repl.c` build for three
 //! targets (everything cached) with them against `--no-sbom`, in turn, each into its own
-//! dist folder so both stay warm; the ratio of the medians (goal <= 1.05). Then the size
-//! of each record per target.
+//! dist folder so both stay warm; the ratio of the medians (goal <= 1.05). Then the warm
+//! `muslbuild image` of them with its per-platform SBOMs against `--no-sbom`, and the
+//! size of each record per target.
 
 use super::{Bench, count_arg};
 use crate::Result;
@@ -61,6 +62,54 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         ms(without.cpu()),
         ratio(with.cpu(), without.cpu())
     );
+    // The image of those artifacts (with passwd, CA bundle and zoneinfo: the biggest file
+    // list), warm (the layout already there), with its per-platform SBOMs against
+    // `--no-sbom`.
+    let image = |out: &str, extra: &[&str]| {
+        let mut argv = vec![
+            "image",
+            "--out-dir",
+            out,
+            "--tag",
+            "repl:1",
+            "--passwd",
+            "--ca-certs",
+            "--zoneinfo",
+        ];
+        argv.extend(extra);
+        b.muslbuild(work.path(), &argv)
+    };
+    image("with", &[])?;
+    image("without", &["--no-sbom"])?;
+    let (mut with, mut without) = (Series::default(), Series::default());
+    for _ in 0..runs {
+        let (result, sample) = time(|| image("with", &[]));
+        result?;
+        with.push(sample);
+        let (result, sample) = time(|| image("without", &["--no-sbom"]));
+        result?;
+        without.push(sample);
+    }
+    println!("warm image (passwd, CA bundle, zoneinfo), 3 platforms, median of {runs} in turn");
+    for (what, a, b) in [
+        ("wall", with.wall(), without.wall()),
+        ("cpu", with.cpu(), without.cpu()),
+    ] {
+        println!("{what:<12} {:>10} {:>10} {:>7}", ms(a), ms(b), ratio(a, b));
+    }
+    for target in ["x86_64", "aarch64", "armv7"] {
+        let file = work
+            .path()
+            .join("with/sbom")
+            .join(format!("image-{target}.spdx.json"));
+        let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+        let files = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|d| d["files"].as_array().map(Vec::len))
+            .unwrap_or(0);
+        println!("{target:<8} image-{target}.spdx.json {size} bytes, {files} files");
+    }
     for target in ["x86_64", "aarch64", "armv7"] {
         let dir = work.path().join("with").join(target);
         let size = |suffix: &str| {
