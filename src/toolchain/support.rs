@@ -80,3 +80,24 @@ fn build_sync_archive(toolchain: &Toolchain, entry: &std::path::Path, ctx: &Ctx)
     ctx.cache
         .publish_dir(temp, entry, "muslbuild armv5 atomics archive")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_zig_for_armv5_gets_the_sync_archive() {
+        let toolchain = |target, flavor| Toolchain {
+            flavor,
+            ..Toolchain::musl_gcc_for_tests(target, "f")
+        };
+        assert!(needs_sync_archive(&toolchain(Target::Armv5, Flavor::Zig)));
+        assert!(!needs_sync_archive(&toolchain(Target::Armv5, Flavor::Gcc)));
+        for target in [Target::Armv6, Target::Armv7, Target::X86_64] {
+            assert!(
+                !needs_sync_archive(&toolchain(target, Flavor::Zig)),
+                "{target}"
+            );
+        }
+    }
+}
