@@ -373,9 +373,6 @@ pub(crate) fn zig_cgo_gap(target: Target) -> Option<&'static str> {
         Target::Mips64el => Some(
             "Go passes -mhard-float (GOMIPS64=hardfloat) to the C compiler, and zig cc has no such MIPS feature",
         ),
-        Target::Armv5 => Some(
-            "runtime/cgo and zig's own armv5 libc (its malloc) call __sync atomics, which ARMv5 has no instructions for and zig does not provide (GCC's libgcc does, through the kernel's helpers)",
-        ),
         _ => None,
     }
 }

@@ -12,6 +12,7 @@ pub(crate) mod manifest;
 pub(crate) mod model;
 pub(crate) mod origin;
 pub mod probe;
+mod support;
 
 use std::path::Path;
 
@@ -67,7 +68,7 @@ pub(crate) fn resolve_found(
             Verdict::Usable {
                 version,
                 fingerprint,
-            } => return Ok(candidate.toolchain(version, fingerprint)),
+            } => return support::with_support(candidate.toolchain(version, fingerprint), ctx),
             Verdict::Unusable { reason, .. } => {
                 rejected.push(format!("{} ({reason})", candidate.describe()))
             }

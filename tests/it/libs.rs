@@ -655,3 +655,31 @@ fn a_killed_build_leaves_nothing_that_counts_as_built() {
         "{text}"
     );
 }
+
+/// zlib for armv5 with zig: configure's link tests and the library's build go through
+/// zig's driver with the `__sync` archive muslbuild adds (zig's armv5 malloc needs it),
+/// and a program linking the library round-trips data under qemu-arm.
+#[test]
+fn zlib_builds_for_armv5_with_zig_and_a_program_using_it_runs() {
+    let qemu = require("qemu-arm-static", "qemu-user-static");
+    let env = TestEnv::new();
+    success(
+        env.muslbuild()
+            .args(["--target", "armv5", "--toolchain", "zig", "--lib", "zlib"])
+            .arg("--source-dir")
+            .arg(test_sources())
+            .arg(example("zpipe.c")),
+    );
+    let input: Vec<u8> = (0..100_000u32).map(|i| (i % 253) as u8).collect();
+    let output = run_binary(
+        Some(qemu.to_str().unwrap()),
+        &env.path().join("dist/armv5/zpipe"),
+        &input,
+    );
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("zlib 1.2.13: 100000 bytes") && text.trim_end().ends_with("ok"),
+        "{text}"
+    );
+}

@@ -341,3 +341,60 @@ fn gcc_flags_of_the_arm_targets_give_their_baselines() {
     assert_eq!(v7.fp_arch, Some(4), "VFPv3-D16: {v7:?}");
     assert_eq!(v7.advanced_simd_arch, None, "no NEON: {v7:?}");
 }
+
+/// zig's armv5 libc calls `__sync_*` atomics that ARMv5 lacks and zig does not define;
+/// muslbuild links its own (on the kernel's user helpers). A program that allocates,
+/// sets the environment and uses the atomics on bytes, halfwords and words (the byte's
+/// neighbours must survive) links and runs; the file keeps the ARMv5 baseline.
+#[test]
+fn armv5_with_zig_links_malloc_and_sync_atomics_and_runs() {
+    zig();
+    let qemu = require("qemu-arm-static", "qemu-user-static");
+    let env = TestEnv::new();
+    let source = env.write(
+        "alloc.c",
+        r#"#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+struct packed { unsigned char before, byte, after; unsigned short half; unsigned word; };
+int main(void) {
+    char *copy = strdup("armv5 heap");
+    char *big = malloc(1 << 20);
+    if (!copy || !big || setenv("MUSLBUILD_T", copy, 1) != 0) return 1;
+    memset(big, 7, 1 << 20);
+    struct packed p = { 0x11, 250, 0x22, 65530, 1 };
+    unsigned char old_byte = __sync_fetch_and_add(&p.byte, 10);
+    unsigned short old_half = __sync_val_compare_and_swap(&p.half, 65530, 7);
+    int swapped = __sync_bool_compare_and_swap(&p.word, 2, 9);
+    unsigned old_word = __sync_lock_test_and_set(&p.word, 5);
+    __sync_synchronize();
+    printf("%s %d %u/%u %x,%x %u/%u %d %u/%u\n", getenv("MUSLBUILD_T"), big[12345],
+           old_byte, p.byte, p.before, p.after, old_half, p.half, swapped, old_word, p.word);
+    free(big);
+    free(copy);
+    return 0;
+}
+"#,
+    );
+    success(
+        env.muslbuild()
+            .args(["--target", "armv5", "--toolchain", "zig"])
+            .arg(&source),
+    );
+    let binary = env.path().join("dist/armv5/alloc");
+    let output = run_binary(Some(qemu.to_str().unwrap()), &binary, b"");
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        stdout(&output),
+        "armv5 heap 7 250/4 11,22 65530/7 0 1/5\n",
+        "{}",
+        stderr(&output)
+    );
+    let bytes = std::fs::read(&binary).unwrap();
+    let report = verify_bytes(&binary, &bytes, Some("armv5".parse().unwrap()));
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert!(
+        read_facts(&bytes).unwrap().arm.is_some(),
+        "no ARM attributes"
+    );
+}
