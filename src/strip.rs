@@ -1,10 +1,11 @@
 //! Stripping a linked static executable (or static-PIE) of any target, without a
 //! target `strip`: the host's cannot read foreign ELF files and `zig objcopy --strip-all`
 //! is not implemented. Everything a loader maps lies inside the loadable segments, so a
-//! strip keeps the file up to the end of the last segment's bytes, drops every section
-//! outside it (`.symtab`, `.strtab`, `.debug*`, `.comment`, …) except the ABI attributes
-//! the ELF describes itself with (`.ARM.attributes`, which `verify` reads), and writes a
-//! new section header table. Pure: bytes in, bytes out.
+//! strip keeps the file up to the end of the last loadable segment's bytes, drops every
+//! section outside it (`.symtab`, `.strtab`, `.debug*`, `.comment`, …) except the ABI
+//! attributes the ELF describes itself with (`.ARM.attributes`, `.riscv.attributes`, which
+//! `verify` reads) — carried over, with the segment that points at them on RISC-V — and
+//! writes a new section header table. Pure: bytes in, bytes out.
 
 use std::path::Path;
 
@@ -16,6 +17,7 @@ const ET_DYN: u16 = 3;
 const SHF_ALLOC: u64 = 0x2;
 const SHF_INFO_LINK: u64 = 0x40;
 const SHT_NOBITS: u32 = 8;
+const PT_LOAD: u32 = 1;
 const SHT_REL: u32 = 9;
 const SHT_RELA: u32 = 4;
 const SHT_STRTAB: u32 = 3;
@@ -207,8 +209,10 @@ pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
 
     // Everything a loader maps, and the headers themselves, end here.
     let mut end = ehsize.max(phoff + phnum * phentsize);
+    let mut segments = Vec::with_capacity(phnum);
     for i in 0..phnum {
         let at = phoff + i * phentsize;
+        let kind = elf.u32(data, at)?;
         let (offset, filesz) = if elf.wide {
             (elf.u64(data, at + 8)?, elf.u64(data, at + 32)?)
         } else {
@@ -217,12 +221,10 @@ pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
                 u64::from(elf.u32(data, at + 16)?),
             )
         };
-        if filesz > 0 {
+        if kind == PT_LOAD && filesz > 0 {
             end = end.max((offset + filesz) as usize);
         }
-    }
-    if end > data.len() {
-        return Err("a segment reaches past the end of the file".into());
+        segments.push((at, kind, offset, filesz));
     }
 
     let mut sections = Vec::with_capacity(shnum);
@@ -263,6 +265,29 @@ pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
             .unwrap_or(0);
         s.name =
             String::from_utf8_lossy(names.get(start..start + len).unwrap_or_default()).into_owned();
+    }
+
+    // A segment past the loaded bytes that is exactly an ABI attributes section (RISC-V's
+    // PT_RISCV_ATTRIBUTES, at the very end after the debug info) moves with that section;
+    // keeping the file up to it would keep the debug info's bytes as a hole.
+    let mut moved_segments: Vec<(usize, usize)> = Vec::new();
+    for &(at, kind, offset, filesz) in &segments {
+        if kind == PT_LOAD || filesz == 0 || offset + filesz <= end as u64 {
+            continue;
+        }
+        let attributes = sections.iter().position(|s| {
+            matches!(s.kind, SHT_PROC_ATTRIBUTES | SHT_GNU_ATTRIBUTES)
+                && s.flags & SHF_ALLOC == 0
+                && s.offset == offset
+                && s.size == filesz
+        });
+        match attributes {
+            Some(section) => moved_segments.push((at, section)),
+            None => end = end.max((offset + filesz) as usize),
+        }
+    }
+    if end > data.len() {
+        return Err("a segment reaches past the end of the file".into());
     }
 
     // Which sections stay, and their new indices.
@@ -310,6 +335,9 @@ pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
             align_to(&mut out, s.align);
             s.offset = out.len() as u64;
             out.extend_from_slice(bytes);
+            for &(at, _) in moved_segments.iter().filter(|(_, section)| *section == i) {
+                elf.patch_word(&mut out, at + if elf.wide { 8 } else { 4 }, s.offset);
+            }
         }
         s.link = new_index.get(s.link as usize).copied().unwrap_or(0);
         if s.flags & SHF_INFO_LINK != 0 || matches!(s.kind, SHT_REL | SHT_RELA) {
@@ -378,19 +406,26 @@ mod tests {
     /// loadable segment holding `.text`, then `.comment`, `.symtab`, `.strtab` and
     /// `.shstrtab` after it, and the section headers last.
     fn sample(wide: bool, attributes: bool) -> Vec<u8> {
+        sample_laid_out(wide, attributes, false)
+    }
+
+    /// With `attributes_segment`, the attributes come last, after 4 KiB standing for debug
+    /// info, and a PT_RISCV_ATTRIBUTES-like segment points at them, as lld lays out RISC-V.
+    fn sample_laid_out(wide: bool, attributes: bool, attributes_segment: bool) -> Vec<u8> {
         let elf = Layout { wide, big: false };
         let ehsize = if wide { 64 } else { 52 };
         let phentsize = if wide { 56 } else { 32 };
         let shentsize = if wide { 64 } else { 40 };
-        let text_off = ehsize + phentsize;
+        let phnum = if attributes_segment { 2 } else { 1 };
+        let text_off = ehsize + phnum * phentsize;
         let text = [0x90u8; 16];
         let mut body = vec![0u8; text_off];
         body.extend_from_slice(&text);
         let comment_off = body.len();
         body.extend_from_slice(b"zig 0.17.1\0");
-        let attr_off = body.len();
+        let mut attr_off = body.len();
         let attr = b"A\x10\0\0\0aeabi\0";
-        if attributes {
+        if attributes && !attributes_segment {
             body.extend_from_slice(attr);
         }
         let symtab_off = body.len();
@@ -400,6 +435,11 @@ mod tests {
         let names = b"\0.text\0.comment\0.symtab\0.strtab\0.shstrtab\0.ARM.attributes\0".to_vec();
         let names_off = body.len();
         body.extend_from_slice(&names);
+        if attributes_segment {
+            body.extend_from_slice(&[0xdb; 4096]);
+            attr_off = body.len();
+            body.extend_from_slice(attr);
+        }
         while body.len() % 8 != 0 {
             body.push(0);
         }
@@ -447,7 +487,7 @@ mod tests {
         elf.put32(&mut h, 0);
         elf.put16(&mut h, ehsize as u16);
         elf.put16(&mut h, phentsize as u16);
-        elf.put16(&mut h, 1);
+        elf.put16(&mut h, phnum as u16);
         elf.put16(&mut h, shentsize as u16);
         elf.put16(&mut h, (list.len() + 1) as u16);
         elf.put16(&mut h, 5);
@@ -466,8 +506,23 @@ mod tests {
             elf.put32(&mut ph, 5);
         }
         elf.put_word(&mut ph, 0x1000);
+        if attributes_segment {
+            elf.put32(&mut ph, 0x7000_0003);
+            if wide {
+                elf.put32(&mut ph, 4);
+            }
+            elf.put_word(&mut ph, attr_off as u64);
+            elf.put_word(&mut ph, 0);
+            elf.put_word(&mut ph, 0);
+            elf.put_word(&mut ph, attr.len() as u64);
+            elf.put_word(&mut ph, attr.len() as u64);
+            if !wide {
+                elf.put32(&mut ph, 4);
+            }
+            elf.put_word(&mut ph, 1);
+        }
         body[..ehsize].copy_from_slice(&h);
-        body[ehsize..ehsize + phentsize].copy_from_slice(&ph);
+        body[ehsize..ehsize + phnum * phentsize].copy_from_slice(&ph);
         body
     }
 
@@ -516,6 +571,41 @@ mod tests {
         let file = object::File::parse(&*stripped.bytes).unwrap();
         let attrs = file.section_by_name(".ARM.attributes").unwrap();
         assert_eq!(attrs.data().unwrap(), b"A\x10\0\0\0aeabi\0");
+    }
+
+    #[test]
+    fn an_attributes_segment_after_the_debug_info_moves_with_its_section() {
+        use object::read::elf::{FileHeader, ProgramHeader};
+        for wide in [true, false] {
+            let data = sample_laid_out(wide, true, true);
+            let stripped = strip(&data).unwrap().bytes;
+            assert!(
+                stripped.len() + 4096 < data.len(),
+                "wide={wide}: the 4 KiB before the attributes stay ({} of {} bytes)",
+                stripped.len(),
+                data.len()
+            );
+            use object::{Object, ObjectSection};
+            let file = object::File::parse(&*stripped).unwrap();
+            let section = file.section_by_name(".ARM.attributes").unwrap();
+            assert_eq!(section.data().unwrap(), b"A\x10\0\0\0aeabi\0");
+            let (offset, _) = section.file_range().unwrap();
+            let segment_offset = if wide {
+                let header =
+                    object::elf::FileHeader64::<object::Endianness>::parse(&*stripped).unwrap();
+                let endian = header.endian().unwrap();
+                header.program_headers(endian, &*stripped).unwrap()[1].p_offset(endian)
+            } else {
+                let header =
+                    object::elf::FileHeader32::<object::Endianness>::parse(&*stripped).unwrap();
+                let endian = header.endian().unwrap();
+                u64::from(header.program_headers(endian, &*stripped).unwrap()[1].p_offset(endian))
+            };
+            assert_eq!(
+                segment_offset, offset,
+                "wide={wide}: the segment follows its section"
+            );
+        }
     }
 
     #[test]
