@@ -7,8 +7,8 @@
 
 use serde_json::{Value, json};
 
+use super::spdx;
 use crate::sys::hash::{sha1_hex, sha256_hex};
-use crate::sys::time::rfc3339;
 use crate::target::Target;
 
 const IMAGE_ID: &str = "SPDXRef-Package-image";
@@ -115,29 +115,14 @@ pub(crate) fn document(platform: &Platform<'_>) -> Vec<u8> {
     let content =
         serde_json::to_vec(&(&image, &files, &relationships, &external)).expect("JSON serialises");
     let name = format!("image-{}", platform.target);
-    let mut doc = json!({
-        "spdxVersion": "SPDX-2.3",
-        "dataLicense": "CC0-1.0",
-        "SPDXID": "SPDXRef-DOCUMENT",
-        "name": name,
-        "documentNamespace": format!(
-            "https://spdx.org/spdxdocs/muslbuild/{name}-{}",
-            sha256_hex(&content)
-        ),
-        "creationInfo": {
-            "created": rfc3339(platform.epoch),
-            "creators": [format!("Tool: muslbuild-{}", env!("CARGO_PKG_VERSION"))],
-        },
-        "packages": [image],
-        "files": files,
-        "relationships": relationships,
-    });
+    let mut doc = spdx::document_head(&name, &content, platform.epoch);
+    doc["packages"] = json!([image]);
+    doc["files"] = Value::Array(files);
+    doc["relationships"] = Value::Array(relationships);
     if !external.is_empty() {
         doc["externalDocumentRefs"] = Value::Array(external);
     }
-    let mut bytes = serde_json::to_vec_pretty(&doc).expect("JSON serialises");
-    bytes.push(b'\n');
-    bytes
+    spdx::to_bytes(&doc)
 }
 
 /// The `documentNamespace` of an SBOM muslbuild wrote, or `None`.

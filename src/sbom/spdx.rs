@@ -53,24 +53,38 @@ pub(crate) fn document(
     // The namespace must be unique per document and reproducible: derived from what the
     // document says, never from a random id or the time.
     let content = serde_json::to_vec(&(&packages, &relationships)).expect("JSON serialises");
-    let name = format!("{}-{}", subject.name, subject.target);
-    let doc = json!({
+    let mut doc = document_head(
+        &format!("{}-{}", subject.name, subject.target),
+        &content,
+        epoch,
+    );
+    doc["packages"] = Value::Array(packages);
+    doc["relationships"] = Value::Array(relationships);
+    to_bytes(&doc)
+}
+
+/// An SPDX 2.3 document's head: its namespace is a hash of `content`, its date
+/// `SOURCE_DATE_EPOCH`, so the same inputs give the same bytes.
+pub(crate) fn document_head(name: &str, content: &[u8], epoch: u64) -> Value {
+    json!({
         "spdxVersion": "SPDX-2.3",
         "dataLicense": "CC0-1.0",
         "SPDXID": "SPDXRef-DOCUMENT",
         "name": name,
         "documentNamespace": format!(
             "https://spdx.org/spdxdocs/muslbuild/{name}-{}",
-            sha256_hex(&content)
+            sha256_hex(content)
         ),
         "creationInfo": {
             "created": rfc3339(epoch),
             "creators": [format!("Tool: muslbuild-{}", env!("CARGO_PKG_VERSION"))],
         },
-        "packages": packages,
-        "relationships": relationships,
-    });
-    let mut bytes = serde_json::to_vec_pretty(&doc).expect("JSON serialises");
+    })
+}
+
+/// Pretty JSON with a final newline, as every SBOM file is written.
+pub(crate) fn to_bytes(doc: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(doc).expect("JSON serialises");
     bytes.push(b'\n');
     bytes
 }
