@@ -502,7 +502,15 @@ pub(crate) struct ImageMergeArgs {
     #[arg(long)]
     pub(crate) tag: Option<String>,
 
-    /// Then push the merged image to a registry: HOST[:PORT]/REPOSITORY[:TAG]
+    #[command(flatten)]
+    pub(crate) push: PushArgs,
+}
+
+/// Where and how `image` and `image merge` push.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct PushArgs {
+    /// Then push the image to a registry: HOST[:PORT]/REPOSITORY[:TAG] (credentials from
+    /// REGISTRY_AUTH_FILE or Docker's config.json)
     #[arg(long, value_name = "REF")]
     pub(crate) push: Option<String>,
 
@@ -606,19 +614,8 @@ pub(crate) struct ImageArgs {
     #[arg(long)]
     pub(crate) no_sbom: bool,
 
-    /// Then push the image to a registry: HOST[:PORT]/REPOSITORY[:TAG] (credentials from
-    /// REGISTRY_AUTH_FILE or Docker's config.json)
-    #[arg(long, value_name = "REF")]
-    pub(crate) push: Option<String>,
-
-    /// Push over plain HTTP to this registry host (loopback hosts always may); repeatable
-    #[arg(long = "insecure-registry", value_name = "HOST[:PORT]")]
-    pub(crate) insecure_registries: Vec<String>,
-
-    /// Ask the registry to mount a missing blob from this repository on it (cross-repository
-    /// mount) before uploading it; repeatable
-    #[arg(long = "mount-from", value_name = "REPOSITORY")]
-    pub(crate) mount_from: Vec<String>,
+    #[command(flatten)]
+    pub(crate) push: PushArgs,
 
     /// A file or folder to copy into the image:
     /// source=PATH,path=/PATH[,mode=0644][,uid=N][,gid=N]; repeatable

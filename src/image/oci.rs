@@ -307,13 +307,7 @@ pub(crate) fn tagged_index(
     tag: &str,
     referrers: &[Referrers],
 ) -> Result<(Vec<u8>, Vec<u8>)> {
-    let index = ImageIndexBuilder::default()
-        .schema_version(SCHEMA_VERSION)
-        .media_type(MediaType::ImageIndex)
-        .manifests(manifests)
-        .build()
-        .map_err(internal)?;
-    let index = canonical_json(&index)?;
+    let index = index_json(manifests)?;
     let top = layout_index(&BlobRef::of(&index), tag, referrers)?;
     Ok((index, top))
 }
@@ -336,7 +330,7 @@ fn layout_index(index: &BlobRef, tag: &str, referrers: &[Referrers]) -> Result<V
     index_json(entries)
 }
 
-/// The layout's `index.json` over the given descriptors.
+/// An image index over the given descriptors: the layout's `index.json`, or an image's.
 pub(crate) fn index_json(manifests: Vec<Descriptor>) -> Result<Vec<u8>> {
     let index = ImageIndexBuilder::default()
         .schema_version(SCHEMA_VERSION)
