@@ -116,8 +116,11 @@ struct Spec {
     oci: (&'static str, Option<&'static str>),
     elf: ElfExpectation,
     qemu: [&'static str; 2],
-    /// `CMAKE_SYSTEM_PROCESSOR`.
+    /// `CMAKE_SYSTEM_PROCESSOR`; also meson's `cpu` (`uname -m`'s word for it).
     processor: &'static str,
+    /// meson's `cpu_family` (its reference table's names: `arm` for every 32-bit ARM,
+    /// `x86` for i686, `ppc64` and `mips64` whatever the endianness).
+    meson_family: &'static str,
     /// The pinned baseline in words.
     baseline: &'static str,
 }
@@ -170,6 +173,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_X86_64.0, ElfBaseline::None),
         qemu: ["qemu-x86_64", "qemu-x86_64-static"],
         processor: "x86_64",
+        meson_family: "x86_64",
         baseline: "x86-64",
     },
     Spec {
@@ -188,6 +192,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_AARCH64.0, ElfBaseline::None),
         qemu: ["qemu-aarch64", "qemu-aarch64-static"],
         processor: "aarch64",
+        meson_family: "aarch64",
         baseline: "ARMv8-A",
     },
     Spec {
@@ -227,6 +232,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv7l",
+        meson_family: "arm",
         baseline: "ARMv7-A, Thumb-2, VFPv3-D16, hard float, no NEON (Debian armhf)",
     },
     Spec {
@@ -253,6 +259,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(false, true, e::EM_386.0, ElfBaseline::None),
         qemu: ["qemu-i386", "qemu-i386-static"],
         processor: "i686",
+        meson_family: "x86",
         baseline: "i686, no MMX or SSE (Pentium Pro)",
     },
     Spec {
@@ -286,6 +293,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv5te",
+        meson_family: "arm",
         baseline: "ARMv5TE (ARM926EJ-S), soft float, no FPU (Debian armel)",
     },
     Spec {
@@ -321,6 +329,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv6l",
+        meson_family: "arm",
         baseline: "ARMv6 (ARM1176JZF-S, Raspberry Pi 1 and Zero), VFPv2, hard float, no Thumb-2",
     },
     Spec {
@@ -339,6 +348,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_RISCV.0, ElfBaseline::RiscvLp64d),
         qemu: ["qemu-riscv64", "qemu-riscv64-static"],
         processor: "riscv64",
+        meson_family: "riscv64",
         baseline: "RV64GC, LP64D",
     },
     Spec {
@@ -357,6 +367,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_PPC64.0, ElfBaseline::PowerElfV2),
         qemu: ["qemu-ppc64le", "qemu-ppc64le-static"],
         processor: "ppc64le",
+        meson_family: "ppc64",
         baseline: "POWER8, ELFv2",
     },
     Spec {
@@ -375,6 +386,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, false, e::EM_S390.0, ElfBaseline::None),
         qemu: ["qemu-s390x", "qemu-s390x-static"],
         processor: "s390x",
+        meson_family: "s390x",
         baseline: "z196 (arch9), big-endian",
     },
     Spec {
@@ -403,6 +415,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-mips64el", "qemu-mips64el-static"],
         processor: "mips64el",
+        meson_family: "mips64",
         baseline: "MIPS64r2, n64 ABI, hard float",
     },
     Spec {
@@ -425,6 +438,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_LOONGARCH.0, ElfBaseline::LoongArchLp64d),
         qemu: ["qemu-loongarch64", "qemu-loongarch64-static"],
         processor: "loongarch64",
+        meson_family: "loongarch64",
         baseline: "LA64 base (no LSX/LASX), LP64D",
     },
 ];
@@ -552,9 +566,14 @@ impl Target {
         self.spec().qemu
     }
 
-    /// `CMAKE_SYSTEM_PROCESSOR` for a cross build.
+    /// `CMAKE_SYSTEM_PROCESSOR` for a cross build; meson's `cpu` too.
     pub(crate) fn cmake_processor(self) -> &'static str {
         self.spec().processor
+    }
+
+    /// meson's `cpu_family` for a cross file's `[host_machine]`.
+    pub(crate) fn meson_cpu_family(self) -> &'static str {
+        self.spec().meson_family
     }
 
     /// Spellings accepted on the command line besides the name and the GNU, musl-cross

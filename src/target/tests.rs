@@ -198,3 +198,51 @@ fn debian_musl_folders_follow_musl_debian_rules() {
         ]
     );
 }
+
+#[test]
+fn meson_cpu_families_are_names_meson_knows() {
+    // meson's reference table of `cpu_family` values (docs/markdown/Reference-tables.md):
+    // a name outside it gets a warning, and projects that test the family miss it.
+    const MESON_FAMILIES: &[&str] = &[
+        "aarch64",
+        "arc",
+        "arm",
+        "avr",
+        "c2000",
+        "csky",
+        "dspic",
+        "e2k",
+        "ft32",
+        "ia64",
+        "loongarch64",
+        "m68k",
+        "microblaze",
+        "mips",
+        "mips64",
+        "msp430",
+        "parisc",
+        "pic24",
+        "ppc",
+        "ppc64",
+        "riscv32",
+        "riscv64",
+        "rl78",
+        "rx",
+        "s390",
+        "s390x",
+        "sh4",
+        "sparc",
+        "sparc64",
+        "wasm32",
+        "wasm64",
+        "x86",
+        "x86_64",
+    ];
+    for t in Target::ALL {
+        assert!(MESON_FAMILIES.contains(&t.meson_cpu_family()), "{t}");
+    }
+    assert_eq!(Target::Armv6.meson_cpu_family(), "arm");
+    assert_eq!(Target::I386.meson_cpu_family(), "x86");
+    assert_eq!(Target::Ppc64le.meson_cpu_family(), "ppc64");
+    assert_eq!(Target::Mips64el.meson_cpu_family(), "mips64");
+}
