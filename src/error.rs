@@ -252,6 +252,18 @@ pub enum Error {
         needed_by: String,
     },
 
+    /// A host program that is there but cannot do what the build needs (meson before
+    /// 0.63 has no `prefer_static`; before 1.6 it cannot tell zig's linker).
+    #[error("`{}` is {version}, too old to build {needed_by}: {why}", path.display())]
+    HostToolTooOld {
+        path: PathBuf,
+        version: String,
+        needed_by: String,
+        // Boxed: the error stays small enough to return everywhere.
+        why: Box<str>,
+        help: Box<str>,
+    },
+
     #[error("the cache folder `{}` {reason}", path.display())]
     CacheUnsafe { path: PathBuf, reason: String },
 
@@ -365,7 +377,7 @@ impl Error {
             | Error::SourceNotFound { .. }
             | Error::LibraryBuild { .. }
             | Error::UnusedLibrary { .. } => exit::LIBRARY,
-            Error::MissingHostTool { .. } => exit::MISSING_PROGRAM,
+            Error::MissingHostTool { .. } | Error::HostToolTooOld { .. } => exit::MISSING_PROGRAM,
             Error::CacheUnsafe { .. } | Error::CacheDamaged { .. } => exit::IO,
         }
     }
@@ -454,6 +466,7 @@ impl Error {
             Error::MissingHostTool { package, .. } => {
                 format!("install it: apt-get install {package}")
             }
+            Error::HostToolTooOld { help, .. } => help.to_string(),
             Error::CacheUnsafe { path, .. } => format!(
                 "anyone who can write there could change what muslbuild builds: make it yours and private (`chmod go-w {}`), or choose another cache with MUSLBUILD_HOME",
                 path.display()

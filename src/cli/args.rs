@@ -205,7 +205,7 @@ pub(crate) struct LibArgs {
     /// given), linked as -lNAME
     #[arg(
         long = "vendor-lib",
-        value_name = "NAME=DIR[:autotools|configure|make|cmake]"
+        value_name = "NAME=DIR[:autotools|configure|make|cmake|meson]"
     )]
     pub(crate) vendor_libs: Vec<String>,
 

@@ -1,5 +1,6 @@
 //! What the build machine must provide before any build starts: host programs (make,
-//! cmake, a build C compiler, autotools-dev's scripts) and folders without white space.
+//! cmake, meson and ninja, a build C compiler, autotools-dev's scripts) and folders
+//! without white space.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -33,6 +34,7 @@ pub(crate) fn package_for(tool: &str) -> &str {
         "libtoolize" => "libtool",
         "makeinfo" => "texinfo",
         "pkg-config" | "pkgconf" => "pkgconf",
+        "ninja" => "ninja-build",
         other => other,
     }
 }
@@ -62,16 +64,38 @@ pub(crate) fn check_host_tools<'a>(
     let mut make = None;
     for recipe in recipes {
         let by = recipe.subject();
-        if make.is_none() {
+        // meson runs ninja; cmake's default generator writes Makefiles.
+        if make.is_none() && recipe.build != BuildSystem::Meson {
             make = Some(find(&make_name).ok_or_else(|| missing(&make_name, &by))?);
         }
         // Source archives are unpacked in-process (`sys::unpack`): no `tar`,
         // `gzip`, `bzip2` or `xz` is needed.
-        if recipe.build == BuildSystem::Cmake {
+        let needs: &[&str] = match recipe.build {
+            BuildSystem::Cmake => &["cmake"],
+            BuildSystem::Meson => &["meson", "ninja"],
+            _ => &[],
+        };
+        for tool in needs {
             host.tools.insert(
-                "cmake".into(),
-                find("cmake").ok_or_else(|| missing("cmake", &by))?,
+                tool.to_string(),
+                find(tool).ok_or_else(|| missing(tool, &by))?,
             );
+        }
+        // meson's `dependency()` asks pkg-config (confined to the declared libraries);
+        // without declared libraries there is nothing it could find.
+        if recipe.build == BuildSystem::Meson && !host.tools.contains_key("pkg-config") {
+            match find("pkg-config").or_else(|| find("pkgconf")) {
+                Some(found) => {
+                    host.tools.insert("pkg-config".into(), found);
+                }
+                None if !recipe.deps.is_empty() => {
+                    return Err(missing(
+                        "pkg-config",
+                        &format!("{by} (meson finds its declared libraries with it)"),
+                    ));
+                }
+                None => {}
+            }
         }
         for tool in recipe.host_tools.iter().chain(recipe.bootstrap.first()) {
             host.tools
@@ -160,5 +184,51 @@ mod tests {
             }
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    /// A folder of empty executables (fakes: only found, never run) to be PATH.
+    fn path_with(programs: &[&str]) -> (tempfile::TempDir, Env) {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for name in programs {
+            let file = dir.path().join(name);
+            std::fs::write(&file, "").unwrap();
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let env = Env::from_vars([("PATH", dir.path().as_os_str())], PathBuf::from("/"));
+        (dir, env)
+    }
+
+    #[test]
+    fn meson_needs_meson_and_ninja_and_pkg_config_for_declared_libraries_but_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut recipe = super::super::recipe::parse_vendor_flag(
+            &format!("tool={}:meson", dir.path().display()),
+            Path::new("/"),
+        )
+        .unwrap();
+        let missing = |env: &Env, recipe: &Recipe| match check_host_tools([recipe], env) {
+            Err(Error::MissingHostTool { tool, package, .. }) => (tool, package),
+            other => panic!("unexpected {other:?}"),
+        };
+        let (_d, env) = path_with(&["cc"]);
+        assert_eq!(missing(&env, &recipe), ("meson".into(), "meson".into()));
+        let (_d, env) = path_with(&["cc", "meson"]);
+        assert_eq!(
+            missing(&env, &recipe),
+            ("ninja".into(), "ninja-build".into())
+        );
+        // No make on PATH, no pkg-config: enough for a project without libraries.
+        let (_d, env) = path_with(&["cc", "meson", "ninja"]);
+        let host = check_host_tools([&recipe], &env).unwrap();
+        assert!(host.tools.contains_key("meson") && !host.tools.contains_key("pkg-config"));
+        recipe.deps = vec!["zlib".into()];
+        assert_eq!(
+            missing(&env, &recipe),
+            ("pkg-config".into(), "pkgconf".into())
+        );
+        let (_d, env) = path_with(&["cc", "meson", "ninja", "pkgconf"]);
+        let host = check_host_tools([&recipe], &env).unwrap();
+        assert!(host.tools["pkg-config"].ends_with("pkgconf"));
     }
 }

@@ -8,6 +8,7 @@ mod build;
 pub(crate) mod commands;
 pub(crate) mod host;
 mod job;
+mod meson;
 pub(crate) mod recipe;
 pub(crate) mod source;
 mod step;
@@ -364,6 +365,7 @@ fn prepare_all(request: &LibRequest, toolchains: &[Toolchain], ctx: &Ctx) -> Res
     let recipes: Vec<&Recipe> = pending.iter().flatten().map(|j| &j.recipe).collect();
     host::check_paths_for_builds(cache, &recipes)?;
     let host = host::check_host_tools(recipes.iter().copied(), env)?;
+    meson::check_before_builds(pending.iter().flatten(), &host, ctx)?;
     for job in pending.iter().flatten() {
         vendor::check_buildable(&job.recipe)?;
     }
@@ -423,8 +425,12 @@ fn build_chain(
         if failed.load(Ordering::Relaxed) {
             break;
         }
+        let runs = match job.recipe.build {
+            BuildSystem::Meson => "ninja",
+            _ => "make",
+        };
         board.println(&format!(
-            "muslbuild: building {} for {} ({}, make -j{}); logs in {}",
+            "muslbuild: building {} for {} ({}, {runs} -j{}); logs in {}",
             job.recipe.subject(),
             job.target(),
             job.toolchain.label(),

@@ -28,6 +28,9 @@ pub(crate) enum BuildSystem {
     Make,
     /// CMake with a toolchain given by `CMAKE_C_COMPILER` and friends.
     Cmake,
+    /// meson with a generated cross file (`libs::meson`): `meson setup` out of tree,
+    /// `meson compile`, `meson install --destdir`.
+    Meson,
 }
 
 impl BuildSystem {
@@ -37,13 +40,18 @@ impl BuildSystem {
             BuildSystem::Configure => "configure",
             BuildSystem::Make => "make",
             BuildSystem::Cmake => "cmake",
+            BuildSystem::Meson => "meson",
         }
     }
 
-    /// Guesses from the files a folder has: an autoconf script wins over a Makefile.
+    /// Guesses from the files a folder has: a release's `configure` first (it is what the
+    /// tarball was made to build with), then meson (where a project has both, meson is
+    /// the one it maintains), cmake, a Makefile.
     pub(crate) fn detect(dir: &Path) -> Option<BuildSystem> {
         if dir.join("configure").is_file() {
             Some(BuildSystem::Autotools)
+        } else if dir.join("meson.build").is_file() {
+            Some(BuildSystem::Meson)
         } else if dir.join("CMakeLists.txt").is_file() {
             Some(BuildSystem::Cmake)
         } else if dir.join("Makefile").is_file()
@@ -66,8 +74,9 @@ impl FromStr for BuildSystem {
             "configure" => Ok(BuildSystem::Configure),
             "make" => Ok(BuildSystem::Make),
             "cmake" => Ok(BuildSystem::Cmake),
+            "meson" => Ok(BuildSystem::Meson),
             other => Err(format!(
-                "unknown build system `{other}` (use autotools, configure, make or cmake)"
+                "unknown build system `{other}` (use autotools, configure, make, cmake or meson)"
             )),
         }
     }
@@ -100,7 +109,8 @@ pub(crate) struct AlternativeSource {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConfigureSpec {
-    /// Arguments after the ones muslbuild passes (`--prefix`, `--host`, …). Placeholders:
+    /// Arguments after the ones muslbuild passes (`--prefix`, `--host`, …): to
+    /// `./configure`, to `cmake`, or to `meson setup` (`-Dtests=false`). Placeholders:
     /// `{prefix}`, `{build_cc}`, `{host_tool:NAME}` (the host program's full path).
     #[serde(default)]
     pub(crate) args: Vec<String>,
@@ -368,7 +378,7 @@ pub(crate) fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         Error::LibrarySpec {
         origin: origin.clone(),
         reason: reason.to_string(),
-        help: "write --vendor-lib NAME=DIR or NAME=DIR:autotools|configure|make|cmake, or describe it in a --lib-file TOML".into(),
+        help: "write --vendor-lib NAME=DIR or NAME=DIR:autotools|configure|make|cmake|meson, or describe it in a --lib-file TOML".into(),
     }
     };
     let (name, rest) = value
@@ -391,7 +401,7 @@ pub(crate) fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         Some(b) => b,
         None => {
             return Err(usage(
-                "cannot tell its build system (no configure, CMakeLists.txt or Makefile); add :make, :autotools, :configure or :cmake",
+                "cannot tell its build system (no configure, meson.build, CMakeLists.txt or Makefile); add :make, :autotools, :configure, :cmake or :meson",
             ));
         }
     };
@@ -628,6 +638,27 @@ mod tests {
         assert!(
             parse_vendor_flag(&format!("../x={}", dir.path().display()), Path::new("/")).is_err()
         );
+    }
+
+    #[test]
+    fn a_release_configure_wins_then_meson_then_cmake() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("CMakeLists.txt"), "").unwrap();
+        assert_eq!(BuildSystem::detect(dir.path()), Some(BuildSystem::Cmake));
+        std::fs::write(dir.path().join("meson.build"), "").unwrap();
+        assert_eq!(BuildSystem::detect(dir.path()), Some(BuildSystem::Meson));
+        std::fs::write(dir.path().join("configure"), "").unwrap();
+        assert_eq!(
+            BuildSystem::detect(dir.path()),
+            Some(BuildSystem::Autotools)
+        );
+        assert_eq!("meson".parse::<BuildSystem>(), Ok(BuildSystem::Meson));
+        let r = parse_vendor_flag(
+            &format!("foo={}:meson", dir.path().display()),
+            Path::new("/"),
+        )
+        .unwrap();
+        assert_eq!(r.build, BuildSystem::Meson);
     }
 
     #[test]

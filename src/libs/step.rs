@@ -165,21 +165,62 @@ fn find_named(dir: &Path, name: &str, depth: usize, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The cross environment every step of a build runs in. The process environment is not
-/// inherited beyond `Env::passthrough_for_builds`, so host `CFLAGS`, `PKG_CONFIG_PATH` or
-/// `MAKEFLAGS` cannot leak in. `maps` are folders whose absolute paths must not reach the
-/// output (the build and source trees).
-pub(crate) fn cross_env(
-    job: &LibBuild,
-    host: &HostTools,
-    env: &Env,
-    maps: &[PathBuf],
-) -> Vec<(String, OsString)> {
+/// The flags of a build, unquoted, before a build system gets them its way (`CFLAGS`
+/// words for configure, lists in a meson cross file).
+pub(crate) struct BuildFlags {
+    /// Size, prefix maps, then the recipe's own.
+    pub(crate) cflags: Vec<String>,
+    /// The dependencies' `include/` folders.
+    pub(crate) include_dirs: Vec<PathBuf>,
+    /// Static, size, section GC (no strip: that comes after the library check).
+    pub(crate) ldflags: Vec<String>,
+    /// The dependencies' `lib/` folders.
+    pub(crate) lib_dirs: Vec<PathBuf>,
+    /// The recipe's own linker flags, after the folders.
+    pub(crate) recipe_ldflags: Vec<String>,
+}
+
+/// `maps` are folders whose absolute paths must not reach the output (the build and
+/// source trees).
+pub(crate) fn build_flags(job: &LibBuild, maps: &[PathBuf]) -> BuildFlags {
     let tc = &job.toolchain;
     let output = job.output();
+    let mut cflags = cflags(tc, output);
+    for dir in maps {
+        cflags.push(format!("-ffile-prefix-map={}=.", dir.display()));
+    }
+    // Dependencies' headers live in the cache, whose path differs per user: they are
+    // named by the library instead (`/ncurses/include/curses.h`).
+    for (dir, name) in job.dep_prefixes.iter().zip(&job.dep_names) {
+        cflags.push(format!("-ffile-prefix-map={}=/{name}", dir.display()));
+    }
+    cflags.extend(
+        job.recipe
+            .cflags
+            .iter()
+            .map(|f| expand_dep_prefixes(job, f)),
+    );
+    BuildFlags {
+        cflags,
+        include_dirs: job.dep_prefixes.iter().map(|p| p.join("include")).collect(),
+        // Programs link with their symbols: after the install, symbols::check_and_strip
+        // checks the declared libraries against them, then strips (unless `strip = false`).
+        ldflags: ldflags(tc, output, false),
+        lib_dirs: job.dep_prefixes.iter().map(|p| p.join("lib")).collect(),
+        recipe_ldflags: job
+            .recipe
+            .ldflags
+            .iter()
+            .map(|f| expand_dep_prefixes(job, f))
+            .collect(),
+    }
+}
+
+/// The process environment muslbuild passes on (`Env::passthrough_for_builds`), with the
+/// dependencies' own `bin/` (ncurses' `ncursesw6-config`) before the host's on `PATH`: a
+/// build that asks a `*-config` script gets the target's flags, not the host's.
+fn passed_on(job: &LibBuild, env: &Env) -> Vec<(String, OsString)> {
     let mut vars: Vec<(String, OsString)> = env.passthrough_for_builds();
-    // The dependencies' own `bin/` (ncurses' `ncursesw6-config`) before the host's: a
-    // configure that asks a `*-config` script gets the target's flags, not the host's.
     let dep_bins: Vec<PathBuf> = job
         .dep_prefixes
         .iter()
@@ -194,61 +235,15 @@ pub(crate) fn cross_env(
                 .unwrap_or_else(|_| path.clone());
         *path = joined;
     }
+    vars
+}
+
+/// What every build system's steps get after the tools: pkg-config confined to the
+/// declared libraries, the C locale, the reproducible date, and the recipe's own
+/// variables last (they win).
+fn confined(job: &LibBuild, env: &Env) -> Vec<(String, OsString)> {
+    let mut vars = Vec::new();
     let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
-    set("CC", cc_words(tc));
-    set("AR", tc.ar.to_shell_words());
-    set("RANLIB", tc.ranlib.to_shell_words());
-    set(
-        "STRIP",
-        find_strip(tc, env).map_or_else(|| "true".into(), |p| p.display().to_string()),
-    );
-    let mut cflags = cflags(tc, output);
-    for dir in maps {
-        // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
-        cflags.push(format!("-ffile-prefix-map={}=.", dir.display()));
-    }
-    // Dependencies' headers live in the cache, whose path differs per user: they are
-    // named by the library instead (`/ncurses/include/curses.h`).
-    for (dir, name) in job.dep_prefixes.iter().zip(&job.dep_names) {
-        cflags.push(format!("-ffile-prefix-map={}=/{name}", dir.display()));
-    }
-    cflags.extend(
-        job.recipe
-            .cflags
-            .iter()
-            .map(|f| expand_dep_prefixes(job, f)),
-    );
-    set("CFLAGS", cflags.join(" "));
-    let cppflags: Vec<String> = job
-        .dep_prefixes
-        .iter()
-        .map(|p| format!("-I{}", quote_path(&p.join("include"))))
-        .collect();
-    set("CPPFLAGS", cppflags.join(" "));
-    // Programs link with their symbols: after the install, symbols::check_and_strip
-    // checks the declared libraries against them, then strips (unless `strip = false`).
-    let mut ldflags = ldflags(tc, output, false);
-    ldflags.extend(
-        job.dep_prefixes
-            .iter()
-            .map(|p| format!("-L{}", quote_path(&p.join("lib")))),
-    );
-    ldflags.extend(
-        job.recipe
-            .ldflags
-            .iter()
-            .map(|f| expand_dep_prefixes(job, f)),
-    );
-    set("LDFLAGS", ldflags.join(" "));
-    if job.recipe.is_vendored() && !job.dep_libs.is_empty() {
-        let libs: Vec<String> = job.dep_libs.iter().map(|l| format!("-l{l}")).collect();
-        set("LIBS", libs.join(" "));
-    }
-    if let Some(cc) = &host.build_cc {
-        set("CC_FOR_BUILD", cc.clone());
-        set("BUILD_CC", cc.clone());
-        set("HOSTCC", cc.clone());
-    }
     set(
         "PKG_CONFIG_LIBDIR",
         pkg_config_libdir(&job.prefix, &job.dep_prefixes),
@@ -261,6 +256,65 @@ pub(crate) fn cross_env(
     for (k, v) in &job.recipe.env {
         set(k, expand_dep_prefixes(job, v));
     }
+    vars
+}
+
+/// The cross environment every step of a build runs in. The process environment is not
+/// inherited beyond `Env::passthrough_for_builds`, so host `CFLAGS`, `PKG_CONFIG_PATH` or
+/// `MAKEFLAGS` cannot leak in. `maps` are folders whose absolute paths must not reach the
+/// output (the build and source trees).
+pub(crate) fn cross_env(
+    job: &LibBuild,
+    host: &HostTools,
+    env: &Env,
+    maps: &[PathBuf],
+) -> Vec<(String, OsString)> {
+    let tc = &job.toolchain;
+    let flags = build_flags(job, maps);
+    let mut vars = passed_on(job, env);
+    let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
+    set("CC", cc_words(tc));
+    set("AR", tc.ar.to_shell_words());
+    set("RANLIB", tc.ranlib.to_shell_words());
+    set(
+        "STRIP",
+        find_strip(tc, env).map_or_else(|| "true".into(), |p| p.display().to_string()),
+    );
+    // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
+    set("CFLAGS", flags.cflags.join(" "));
+    let cppflags: Vec<String> = flags
+        .include_dirs
+        .iter()
+        .map(|d| format!("-I{}", quote_path(d)))
+        .collect();
+    set("CPPFLAGS", cppflags.join(" "));
+    let mut ldflags = flags.ldflags;
+    ldflags.extend(
+        flags
+            .lib_dirs
+            .iter()
+            .map(|d| format!("-L{}", quote_path(d))),
+    );
+    ldflags.extend(flags.recipe_ldflags);
+    set("LDFLAGS", ldflags.join(" "));
+    if job.recipe.is_vendored() && !job.dep_libs.is_empty() {
+        let libs: Vec<String> = job.dep_libs.iter().map(|l| format!("-l{l}")).collect();
+        set("LIBS", libs.join(" "));
+    }
+    if let Some(cc) = &host.build_cc {
+        set("CC_FOR_BUILD", cc.clone());
+        set("BUILD_CC", cc.clone());
+        set("HOSTCC", cc.clone());
+    }
+    vars.extend(confined(job, env));
+    vars
+}
+
+/// meson's environment: no `CC`, `CFLAGS` or `LDFLAGS` (meson would read them too, for
+/// one machine or the other); everything it needs is in the cross and native files.
+pub(crate) fn meson_env(job: &LibBuild, env: &Env) -> Vec<(String, OsString)> {
+    let mut vars = passed_on(job, env);
+    vars.extend(confined(job, env));
     vars
 }
 
@@ -333,12 +387,17 @@ pub(crate) fn find_strip(tc: &Toolchain, env: &Env) -> Option<PathBuf> {
 }
 
 pub(crate) fn pkg_config_libdir(prefix: &Path, deps: &[PathBuf]) -> String {
+    pkg_config_dirs(prefix, deps).join(":")
+}
+
+/// The only folders pkg-config may read: the dependencies' and the build's own prefix.
+fn pkg_config_dirs(prefix: &Path, deps: &[PathBuf]) -> Vec<String> {
     let mut dirs = Vec::new();
     for p in deps.iter().chain(std::iter::once(&prefix.to_path_buf())) {
         dirs.push(p.join("lib/pkgconfig").display().to_string());
         dirs.push(p.join("share/pkgconfig").display().to_string());
     }
-    dirs.join(":")
+    dirs
 }
 
 /// Runs the steps of one build: configure, make, install into a staging folder.
@@ -379,6 +438,7 @@ impl Runner<'_> {
             (self.cmake_dir(), "CMakeFiles/CMakeError.log"),
             (self.cmake_dir(), "CMakeFiles/CMakeOutput.log"),
             (self.cmake_dir(), "CMakeFiles/CMakeConfigureLog.yaml"),
+            (self.meson_dir(), "meson-logs/meson-log.txt"),
         ] {
             let found = dir.join(name);
             if found.is_file() {
@@ -504,10 +564,30 @@ impl Runner<'_> {
     }
 
     fn cmake_dir(&self) -> PathBuf {
+        self.separate_dir("muslbuild-cmake")
+    }
+
+    /// meson's build folder (which also holds its cross and native files).
+    pub(crate) fn meson_dir(&self) -> PathBuf {
+        self.separate_dir("muslbuild-meson")
+    }
+
+    /// Where a build system that builds out of tree works: the build folder, or a folder
+    /// of `name` inside a tree that is built in place.
+    fn separate_dir(&self, name: &str) -> PathBuf {
         if self.dir == self.src {
-            self.src.join("muslbuild-cmake")
+            self.src.join(name)
         } else {
             self.dir.to_path_buf()
+        }
+    }
+
+    /// The log of the configure step's checks, which the declared-library check quotes
+    /// (`checking for readline in -lreadline... no`, `Library z found: NO`).
+    pub(crate) fn checks_log(&self) -> PathBuf {
+        match self.job.recipe.build {
+            BuildSystem::Meson => self.meson_dir().join("meson-logs/meson-log.txt"),
+            _ => self.dir.join("config.log"),
         }
     }
 
@@ -544,6 +624,7 @@ impl Runner<'_> {
             }
             BuildSystem::Make => Ok(()),
             BuildSystem::Cmake => self.cmake_configure(),
+            BuildSystem::Meson => self.meson_setup(),
         }
     }
 
@@ -562,6 +643,16 @@ impl Runner<'_> {
                     .arg(self.cmake_dir())
                     .arg("-j")
                     .arg(jobs.to_string())
+            }),
+            // Verbose: the log shows each compile command, as make's does.
+            BuildSystem::Meson => self.step("meson-compile", self.run.make_jobs(), |jobs| {
+                self.meson_cmd()
+                    .arg("compile")
+                    .arg("-C")
+                    .arg(self.meson_dir())
+                    .arg("-j")
+                    .arg(jobs.to_string())
+                    .arg("--verbose")
             }),
         }
     }
@@ -582,7 +673,129 @@ impl Runner<'_> {
                     .arg(self.cmake_dir())
                     .env("DESTDIR", stage)
             }),
+            BuildSystem::Meson => self.step("meson-install", 1, |_| {
+                self.meson_cmd()
+                    .arg("install")
+                    .arg("-C")
+                    .arg(self.meson_dir())
+                    .arg("--destdir")
+                    .arg(stage)
+                    .arg("--no-rebuild")
+            }),
         }
+    }
+
+    /// meson with its own environment (`meson_env`), from the build folder.
+    fn meson_cmd(&self) -> Cmd {
+        let meson = self
+            .run
+            .host
+            .tools
+            .get("meson")
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from("meson"));
+        let mut cmd = self
+            .run
+            .ctx
+            .command(meson)
+            .env_clear()
+            .current_dir(self.dir);
+        for (k, v) in meson_env(self.job, &self.run.ctx.env) {
+            cmd = cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// The cross file of this build: the toolchain, muslbuild's flags and defaults, the
+    /// target. meson names sources relative to its build folder
+    /// (`../../home/me/project/main.c`), so each folder kept out of the output is also
+    /// mapped in that spelling.
+    fn meson_cross_file(&self, build: &Path) -> super::meson::CrossFile {
+        let tc = &self.job.toolchain;
+        let env = &self.run.ctx.env;
+        let mut maps = self.maps.clone();
+        let real_build = std::fs::canonicalize(build).unwrap_or_else(|_| build.to_path_buf());
+        for dir in &self.maps {
+            let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.clone());
+            if let Some(rel) = super::meson::relative(&real_build, &real)
+                && !rel.as_os_str().is_empty()
+                && !maps.contains(&rel)
+            {
+                maps.push(rel);
+            }
+        }
+        let flags = build_flags(self.job, &maps);
+        let words = |tool: &crate::toolchain::model::Tool| -> Vec<String> {
+            std::iter::once(tool.program.as_os_str())
+                .chain(tool.args.iter().map(|a| a.as_os_str()))
+                .map(|w| w.to_string_lossy().into_owned())
+                .collect()
+        };
+        let mut c = words(&tc.cc);
+        c.extend(tc.target_flags());
+        let mut c_args = flags.cflags;
+        c_args.extend(
+            flags
+                .include_dirs
+                .iter()
+                .map(|d| format!("-I{}", d.display())),
+        );
+        let mut c_link_args = flags.ldflags;
+        c_link_args.extend(flags.lib_dirs.iter().map(|d| format!("-L{}", d.display())));
+        c_link_args.extend(flags.recipe_ldflags);
+        let recipe = &self.job.recipe;
+        super::meson::CrossFile {
+            c,
+            ar: words(&tc.ar),
+            strip: find_strip(tc, env),
+            pkg_config: self.run.host.tools.get("pkg-config").cloned(),
+            exe_wrapper: super::meson::exe_wrapper(tc.target, env),
+            pkg_config_libdir: pkg_config_dirs(&self.job.prefix, &self.job.dep_prefixes),
+            c_args,
+            c_link_args,
+            options: super::meson::default_options(
+                &self.prefix,
+                recipe.is_project() && self.prefix == "/usr",
+                !recipe.is_project(),
+            ),
+            target: Some(tc.target),
+        }
+    }
+
+    /// `meson setup` in a fresh build folder (a folder set up before is only set up
+    /// again when its settings changed or its setup never finished: it goes whole), with
+    /// the machine files beside meson's own and copied into the logs.
+    fn meson_setup(&self) -> Result<()> {
+        let build = self.meson_dir();
+        if build.exists() {
+            std::fs::remove_dir_all(&build).map_err(Error::io("cannot clear", &build))?;
+        }
+        std::fs::create_dir_all(&build).map_err(Error::io("cannot create", &build))?;
+        let cross = build.join("muslbuild-cross.ini");
+        let text = self.meson_cross_file(&build).text();
+        std::fs::write(&cross, &text).map_err(Error::io("cannot write", &cross))?;
+        let _ = std::fs::write(self.logs.join("meson-cross.ini"), &text);
+        let mut setup = self
+            .meson_cmd()
+            .arg("setup")
+            .arg("--cross-file")
+            .arg(&cross);
+        if let Some(cc) = &self.run.host.build_cc {
+            let words = shlex::split(cc).unwrap_or_else(|| vec![cc.clone()]);
+            let native = build.join("muslbuild-native.ini");
+            let text = super::meson::native_file(&words);
+            std::fs::write(&native, &text).map_err(Error::io("cannot write", &native))?;
+            setup = setup.arg("--native-file").arg(native);
+        }
+        let setup = setup.arg(&build).arg(self.src).args(
+            self.job
+                .recipe
+                .configure
+                .args
+                .iter()
+                .map(|a| self.expand(a)),
+        );
+        self.step("meson-setup", 1, |_| setup)
     }
 
     fn cmake_configure(&self) -> Result<()> {

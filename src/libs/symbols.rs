@@ -170,12 +170,21 @@ pub(crate) fn unused_by_program(
     Ok(out)
 }
 
-/// The checks in a config.log that answered "no" and name one of `words` (`-lreadline`,
-/// `readline.h`), as configure printed them: `checking for readline in -lreadline... no`.
+/// The checks in a config.log (or meson-log.txt) that answered "no" and name one of
+/// `words` (`-lreadline`, `readline.h`), as configure printed them: `checking for
+/// readline in -lreadline... no`; as meson did: `Library readline found: NO`.
 pub(crate) fn failed_checks(config_log: &str, words: &[String]) -> Vec<String> {
     let mut found = Vec::new();
     let mut checking: Option<&str> = None;
     for line in config_log.lines() {
+        if let Some(check) = meson_no(line)
+            && (words.iter().any(|w| mentions(check, w)) || names_library(check, words))
+        {
+            if !found.iter().any(|f| f == check) {
+                found.push(check.to_string());
+            }
+            continue;
+        }
         // config.log: `configure:5120: checking for readline in -lreadline`, later
         // `configure:5145: result: no`.
         let rest = line.split_once(": ").map_or(line, |(_, r)| r);
@@ -193,6 +202,25 @@ pub(crate) fn failed_checks(config_log: &str, words: &[String]) -> Vec<String> {
         }
     }
     found
+}
+
+/// A meson check that answered no: `Run-time dependency zlib found: NO (tried
+/// pkgconfig)`, `Has header "readline/readline.h" : NO`.
+fn meson_no(line: &str) -> Option<&str> {
+    let line = line.trim_end();
+    let answer = line
+        .find(" found: NO")
+        .map(|at| &line[at + " found: ".len()..])
+        .or_else(|| line.strip_suffix(": NO").map(|_| "NO"))?;
+    answer.starts_with("NO").then_some(line)
+}
+
+/// meson's `Library z found: NO` names the library by its link name (`-lz`).
+fn names_library(check: &str, words: &[String]) -> bool {
+    check
+        .strip_prefix("Library ")
+        .and_then(|rest| rest.split_once(" found"))
+        .is_some_and(|(name, _)| words.iter().any(|w| *w == format!("-l{name}")))
 }
 
 /// `word` as a whole word in `text` (`-lz` must not match `-lzstd`).
@@ -328,6 +356,33 @@ configure:5260: result: no
         assert_eq!(
             failed_checks(log, &zlib),
             ["checking for deflate in -lz... no"]
+        );
+    }
+
+    #[test]
+    fn failed_checks_are_picked_from_meson_log() {
+        let log = "\
+Run-time dependency zlib found: NO (tried pkgconfig and system)
+Library z found: NO
+Library zstd found: NO
+Has header \"readline/readline.h\" : NO 
+Has header \"zlib.h\" : YES 
+Checking for function \"deflate\" with dependency zlib: NO 
+Library readline found: YES
+";
+        let zlib = ["-lz", "zlib.h", "zlib"].map(String::from);
+        assert_eq!(
+            failed_checks(log, &zlib),
+            [
+                "Run-time dependency zlib found: NO (tried pkgconfig and system)",
+                "Library z found: NO",
+                "Checking for function \"deflate\" with dependency zlib: NO"
+            ]
+        );
+        let readline = ["-lreadline", "readline.h", "readline"].map(String::from);
+        assert_eq!(
+            failed_checks(log, &readline),
+            ["Has header \"readline/readline.h\" : NO"]
         );
     }
 

@@ -6,12 +6,13 @@
 //! configure inputs (the configure script, arguments, flags, environment, toolchain,
 //! dependencies' keys; not the sources, not `programs`):
 //!
-//! - `build/`: the configured build tree. Autotools (VPATH) and cmake build out of tree,
+//! - `build/`: the configured build tree. Autotools (VPATH), cmake and meson build out of tree,
 //!   reading the folder in place, so file times are the user's own and `make` sees an
 //!   edit by its time; a plain Makefile (or a tree that needs `bootstrap`, a newer
 //!   `config.sub`, or was configured in place) builds in a copy, synced by size and time,
 //!   times kept.
-//! - `configured`: written once configure succeeded; a later build runs only `make`.
+//! - `configured`: written once configure succeeded; a later build runs only `make`
+//!   (`meson compile`, which sets itself up again when a `meson.build` changed).
 //! - `install/`: the staged install (`DESTDIR` root), published by rename, with a record
 //!   of the folder's content hash it was made from. The same hash again runs nothing.
 
@@ -43,7 +44,8 @@ pub(crate) fn install_root(entry: &Path) -> PathBuf {
 
 /// The files whose contents decide how a project is configured: its configure script
 /// and what generates it, or the top-level CMakeLists.txt. A plain Makefile has none
-/// (make reads it again every time).
+/// (make reads it again every time), nor has meson: its build files regenerate the
+/// build themselves when a `meson.build` changes, inside `meson compile`.
 pub(crate) fn configure_inputs(recipe: &Recipe) -> Result<String> {
     let Some(dir) = &recipe.path else {
         return Ok(String::new());
@@ -53,7 +55,7 @@ pub(crate) fn configure_inputs(recipe: &Recipe) -> Result<String> {
             &["configure", "configure.ac", "configure.in"]
         }
         BuildSystem::Cmake => &["CMakeLists.txt"],
-        BuildSystem::Make => &[],
+        BuildSystem::Make | BuildSystem::Meson => &[],
     };
     let mut parts = Vec::new();
     for name in names {
@@ -88,7 +90,7 @@ enum Layout {
 fn layout(recipe: &Recipe, src: &Path, target: Target, ctx: &Ctx) -> Result<Layout> {
     Ok(match recipe.build {
         _ if recipe.in_tree => Layout::Copy,
-        BuildSystem::Cmake => Layout::OutOfTree,
+        BuildSystem::Cmake | BuildSystem::Meson => Layout::OutOfTree,
         BuildSystem::Autotools
             if recipe.bootstrap.is_empty()
                 // VPATH configure refuses a folder configured in place.
@@ -221,12 +223,8 @@ fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
         ));
     }
     // Linked with symbols: the declared libraries are checked, then stripped.
-    let (unused, per_program) = super::symbols::check_and_strip(
-        job,
-        stage.path(),
-        &tree.join("config.log"),
-        run.ctx.temps(),
-    )?;
+    let (unused, per_program) =
+        super::symbols::check_and_strip(job, stage.path(), &runner.checks_log(), run.ctx.temps())?;
     publish(cache, job, stage, &unused, &per_program)
 }
 

@@ -32,11 +32,11 @@ pub(super) fn check_buildable(
         None => Err(at.error(
             name.span(),
             format!(
-                "cannot tell how to build `{}` (no configure, CMakeLists.txt or Makefile in {})",
+                "cannot tell how to build `{}` (no configure, meson.build, CMakeLists.txt or Makefile in {})",
                 name.get_ref(),
                 dir.display()
             ),
-            "add `build = \"autotools\"` (or configure, make, cmake)",
+            "add `build = \"autotools\"` (or configure, make, cmake, meson)",
         )),
     }
 }
@@ -71,7 +71,7 @@ pub(super) fn check_bootstrap(
 }
 
 pub(super) fn check_build_system(build: &Spanned<String>, at: &Positions<'_>) -> Result<()> {
-    const SYSTEMS: &[&str] = &["autotools", "configure", "make", "cmake"];
+    const SYSTEMS: &[&str] = &["autotools", "configure", "make", "cmake", "meson"];
     if SYSTEMS.contains(&build.get_ref().as_str()) {
         return Ok(());
     }
@@ -81,7 +81,7 @@ pub(super) fn check_build_system(build: &Spanned<String>, at: &Positions<'_>) ->
     Err(at.error(
         build.span(),
         format!("unknown build system `{}`", build.get_ref()),
-        format!("{hint}use autotools, configure, make or cmake, or leave `build` out to guess it from the folder"),
+        format!("{hint}use autotools, configure, make, cmake or meson, or leave `build` out to guess it from the folder"),
     ))
 }
 

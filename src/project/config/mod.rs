@@ -605,7 +605,7 @@ sources = ["hello.c"]
 # A vendored C library, built per target with its own build system.
 # [lib.greet]
 # path = "vendor/greet"
-# build = "make"               # autotools, configure, make or cmake; guessed when left out
+# build = "make"               # autotools, configure, make, cmake or meson; guessed when left out
 # deps = ["zlib"]
 # exports = { libs = ["greet"] }
 
