@@ -1,6 +1,6 @@
 //! The corpus: real programs from Debian's source packages (less, htop, the Lua 5.4
 //! interpreter, the sqlite3 shell), built as `[vendor.NAME]` projects with zig for
-//! x86_64, aarch64 and armv7. The project files are `tests/corpus/<program>/`; the
+//! x86_64, aarch64 and armv7; fribidi with meson and the GCC toolchains. The project files are `tests/corpus/<program>/`; the
 //! sources are unpacked from `target/test-sources` (scripts/setup-test-env.sh puts them
 //! there), never committed. Every artifact must be static and stripped, hold no cache,
 //! build or temporary path, and run under qemu in an empty environment; a declared
@@ -57,6 +57,10 @@ const LUA: Program = Program {
 const SQLITE3: Program = Program {
     name: "sqlite3",
     archive: "sqlite3_3.40.1.orig.tar.xz",
+};
+const FRIBIDI: Program = Program {
+    name: "fribidi",
+    archive: "fribidi_1.0.8.orig.tar.bz2",
 };
 
 /// `<dir>/<program>/`: the project file from tests/corpus and the unpacked sources.
@@ -469,4 +473,88 @@ fn zlib_offline_without_sources_names_every_accepted_archive() {
         "{err}"
     );
     assert!(err.contains("--source-dir"), "{err}");
+}
+
+/// fribidi with `build = "meson"` (a cross file per target, its table generators built
+/// with the build machine's compiler): static, stripped, clean, and it reorders
+/// right-to-left text under qemu. An edit of one source runs `meson compile` (no
+/// `meson setup`) and compiles that file alone; an unchanged folder runs nothing.
+#[test]
+fn fribidi_built_with_meson_reorders_text_and_rebuilds_only_an_edit() {
+    require("qemu-aarch64-static", "qemu-user-static");
+    require("qemu-arm-static", "qemu-user-static");
+    require("meson", "meson");
+    require("ninja", "ninja-build");
+    require("musl-gcc", "musl-tools");
+    require("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu");
+    require("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf");
+    let env = TestEnv::new();
+    let root = project(env.path(), &FRIBIDI);
+    build(&env, &root, &env.cache());
+    // CapRTL: capital letters are right-to-left characters.
+    let reorder = |qemu: Option<&str>, binary: &Path| {
+        let mut cmd = binary_command(qemu, binary);
+        cmd.env_clear().args(["--charset", "CapRTL"]);
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"car is THE CAR in arabic\n")
+            .unwrap();
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{binary:?}: {output:?}");
+        stdout(&output)
+    };
+    for (target, qemu) in TARGETS {
+        let binary = artifact(&root, target, "fribidi");
+        check_clean(&binary, target, &[&env.cache(), env.path()]);
+        assert_eq!(
+            reorder(qemu, &binary),
+            "car is RAC EHT in arabic\n",
+            "{target}"
+        );
+    }
+
+    let main = root.join("fribidi-1.0.8/bin/fribidi-main.c");
+    let text = std::fs::read_to_string(&main).unwrap();
+    let edited = text.replace(
+        "Display version information and exit",
+        "Say which FriBidi this is",
+    );
+    assert_ne!(text, edited);
+    std::fs::write(&main, edited).unwrap();
+    let again = |what: &str| {
+        let output = success(
+            env.muslbuild()
+                .current_dir(&root)
+                .args(["build", "--strict", "-v"]),
+        );
+        let err = stderr(&output);
+        let commands: Vec<&str> = err.lines().filter(|l| l.starts_with("+ ")).collect();
+        eprintln!("{what}: {} commands", commands.len());
+        let commands = commands.join("\n");
+        (err, commands)
+    };
+    let (err, commands) = again("edit");
+    assert_eq!(commands.matches(" compile -C ").count(), 3, "{commands}");
+    assert!(!commands.contains(" setup "), "set up again:\n{commands}");
+    // ninja's own lines (`[1/2] … -c …/bin/fribidi-main.c`): the edited file, no other.
+    assert_eq!(err.matches("fribidi-main.c.o -c ").count(), 3, "{err}");
+    assert!(
+        !err.contains("fribidi-bidi.c"),
+        "the library was compiled again:\n{err}"
+    );
+    for (target, qemu) in TARGETS {
+        let help = run_binary_args(qemu, &artifact(&root, target, "fribidi"), &["--help"]);
+        assert!(
+            stdout(&help).contains("Say which FriBidi this is"),
+            "{target}: {help:?}"
+        );
+    }
+    let (err, commands) = again("no-op");
+    assert!(commands.is_empty(), "an unchanged folder ran:\n{commands}");
+    assert_eq!(err.matches("project fribidi for ").count(), 3, "{err}");
+    assert_eq!(err.matches(": cached, stripped").count(), 3, "{err}");
 }

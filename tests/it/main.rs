@@ -11,6 +11,7 @@ mod image_trust;
 mod install;
 mod libs;
 mod merge;
+mod meson;
 mod objects;
 mod project;
 mod registry;

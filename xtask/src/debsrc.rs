@@ -77,6 +77,14 @@ pub const SOURCES: &[Pinned] = &[
         "less_590.orig.tar.gz",
         "6aadf54be8bf57d0e2999a3c5d67b1de63808bb90deb8f77b028eafae3a08e10",
     ),
+    // A meson project whose build runs generators made with the build machine's
+    // compiler (`native: true`): the corpus's `build = "meson"`.
+    pin(
+        "fribidi",
+        "1.0.8-2.1",
+        "fribidi_1.0.8.orig.tar.bz2",
+        "94c7b68d86ad2a9613b4dcffe7bbeb03523d63b5b37918bdf2e4ef34195c1e6c",
+    ),
 ];
 
 /// What the set-up needs from apt; the real one runs `apt-cache` and `apt-get`, the

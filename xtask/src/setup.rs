@@ -41,6 +41,9 @@ const APT_PACKAGES: &[&str] = &[
     "bison",
     "texinfo",
     "cmake",
+    // `build = "meson"` (meson runs ninja)
+    "meson",
+    "ninja-build",
     "tcl",
     "gcc",
     "tar",
