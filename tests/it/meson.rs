@@ -15,14 +15,17 @@ import('pkgconfig').generate(lib, name: 'greet', description: 'says hello')
 ";
 
 /// Finds `greet` and asks for `shout` (declared, but it installs no `.pc` file) and for
-/// `leak` (a `.pc` file only the caller's PKG_CONFIG_PATH has).
+/// `leak` (a `.pc` file only the caller's PKG_CONFIG_PATH has); `greet_prefix` comes
+/// from `{prefix:greet}` in `configure.args`.
 const HELLO_MESON: &str = "project('hello', 'c')
 greet = dependency('greet')
 shout = dependency('shout', required: false)
 leak = dependency('leak', required: false)
+greet_headers = import('fs').is_file(get_option('greet_prefix') / 'include' / 'greet.h')
 defs = [
   '-DSYSCONFDIR=\"@0@\"'.format(get_option('prefix') / get_option('sysconfdir')),
   '-DLEAK=@0@'.format(leak.found() ? 1 : 0),
+  '-DPLACEHOLDER=@0@'.format(greet_headers ? 1 : 0),
 ]
 executable('hello', 'hello.c', dependencies: [greet, shout], c_args: defs, install: true)
 ";
@@ -57,8 +60,12 @@ fn a_meson_project_links_a_meson_library_through_confined_pkg_config() {
     env.write("shout/shout.c", "int shout(void) { return 1; }\n");
     env.write("hello/meson.build", HELLO_MESON);
     env.write(
+        "hello/meson_options.txt",
+        "option('greet_prefix', type: 'string', value: '')\n",
+    );
+    env.write(
         "hello/hello.c",
-        "#include <stdio.h>\n#include <greet.h>\nint main(void) { printf(\"%s sysconf=%s leak=%d\\n\", greet(), SYSCONFDIR, LEAK); return 0; }\n",
+        "#include <stdio.h>\n#include <greet.h>\nint main(void) { printf(\"%s sysconf=%s leak=%d placeholder=%d\\n\", greet(), SYSCONFDIR, LEAK, PLACEHOLDER); return 0; }\n",
     );
     env.write(
         "host-pc/leak.pc",
@@ -66,7 +73,7 @@ fn a_meson_project_links_a_meson_library_through_confined_pkg_config() {
     );
     env.write(
         "muslbuild.toml",
-        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n\n[lib.greet]\npath = \"greet\"\nexports = { libs = [\"greet\"], pkg_config = [\"greet\"] }\n\n[lib.shout]\npath = \"shout\"\n\n[vendor.hello]\npath = \"hello\"\nbuild = \"meson\"\nlibs = [\"greet\", \"shout\"]\nprograms = [\"hello\"]\n",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n\n[lib.greet]\npath = \"greet\"\nexports = { libs = [\"greet\"], pkg_config = [\"greet\"] }\n\n[lib.shout]\npath = \"shout\"\n\n[vendor.hello]\npath = \"hello\"\nbuild = \"meson\"\nlibs = [\"greet\", \"shout\"]\nconfigure = { args = [\"-Dgreet_prefix={prefix:greet}\"] }\nprograms = [\"hello\"]\n",
     );
     let output = success(
         env.muslbuild()
@@ -87,7 +94,7 @@ fn a_meson_project_links_a_meson_library_through_confined_pkg_config() {
     let run = run_binary(None, &file, b"");
     assert_eq!(
         stdout(&run),
-        "hello from greet sysconf=/etc leak=0\n",
+        "hello from greet sysconf=/etc leak=0 placeholder=1\n",
         "{}",
         stderr(&run)
     );
