@@ -24,7 +24,7 @@ Examples:
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
 9 download or checksum failure, 10 a library could not be built, 11 muslbuild.toml is
-invalid, 12 a required program is missing, 13 the image cannot be made as asked,
+invalid, 12 a required program is missing or too old, 13 the image cannot be made as asked,
 14 a registry unreachable, refusing the credentials or failing a push,
 130/143 interrupted by SIGINT/SIGTERM (children killed, temporary files removed).
 See the README for the full table.";
