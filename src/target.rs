@@ -118,6 +118,9 @@ struct Spec {
     qemu: [&'static str; 2],
     /// `CMAKE_SYSTEM_PROCESSOR`.
     processor: &'static str,
+    /// The Linux kernel's `ARCH` (`make headers_install ARCH=…`): targets that share one
+    /// share the same UAPI headers (i386 and x86_64; armv5, armv6 and armv7).
+    kernel_arch: &'static str,
     /// The pinned baseline in words.
     baseline: &'static str,
 }
@@ -170,6 +173,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_X86_64.0, ElfBaseline::None),
         qemu: ["qemu-x86_64", "qemu-x86_64-static"],
         processor: "x86_64",
+        kernel_arch: "x86",
         baseline: "x86-64",
     },
     Spec {
@@ -188,6 +192,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_AARCH64.0, ElfBaseline::None),
         qemu: ["qemu-aarch64", "qemu-aarch64-static"],
         processor: "aarch64",
+        kernel_arch: "arm64",
         baseline: "ARMv8-A",
     },
     Spec {
@@ -227,6 +232,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv7l",
+        kernel_arch: "arm",
         baseline: "ARMv7-A, Thumb-2, VFPv3-D16, hard float, no NEON (Debian armhf)",
     },
     Spec {
@@ -253,6 +259,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(false, true, e::EM_386.0, ElfBaseline::None),
         qemu: ["qemu-i386", "qemu-i386-static"],
         processor: "i686",
+        kernel_arch: "x86",
         baseline: "i686, no MMX or SSE (Pentium Pro)",
     },
     Spec {
@@ -286,6 +293,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv5te",
+        kernel_arch: "arm",
         baseline: "ARMv5TE (ARM926EJ-S), soft float, no FPU (Debian armel)",
     },
     Spec {
@@ -321,6 +329,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv6l",
+        kernel_arch: "arm",
         baseline: "ARMv6 (ARM1176JZF-S, Raspberry Pi 1 and Zero), VFPv2, hard float, no Thumb-2",
     },
     Spec {
@@ -339,6 +348,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_RISCV.0, ElfBaseline::RiscvLp64d),
         qemu: ["qemu-riscv64", "qemu-riscv64-static"],
         processor: "riscv64",
+        kernel_arch: "riscv",
         baseline: "RV64GC, LP64D",
     },
     Spec {
@@ -357,6 +367,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_PPC64.0, ElfBaseline::PowerElfV2),
         qemu: ["qemu-ppc64le", "qemu-ppc64le-static"],
         processor: "ppc64le",
+        kernel_arch: "powerpc",
         baseline: "POWER8, ELFv2",
     },
     Spec {
@@ -375,6 +386,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, false, e::EM_S390.0, ElfBaseline::None),
         qemu: ["qemu-s390x", "qemu-s390x-static"],
         processor: "s390x",
+        kernel_arch: "s390",
         baseline: "z196 (arch9), big-endian",
     },
     Spec {
@@ -403,6 +415,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-mips64el", "qemu-mips64el-static"],
         processor: "mips64el",
+        kernel_arch: "mips",
         baseline: "MIPS64r2, n64 ABI, hard float",
     },
     Spec {
@@ -425,6 +438,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_LOONGARCH.0, ElfBaseline::LoongArchLp64d),
         qemu: ["qemu-loongarch64", "qemu-loongarch64-static"],
         processor: "loongarch64",
+        kernel_arch: "loongarch",
         baseline: "LA64 base (no LSX/LASX), LP64D",
     },
 ];
@@ -555,6 +569,12 @@ impl Target {
     /// `CMAKE_SYSTEM_PROCESSOR` for a cross build.
     pub(crate) fn cmake_processor(self) -> &'static str {
         self.spec().processor
+    }
+
+    /// The Linux kernel's name for the architecture (`ARCH=arm64`): what a set of kernel
+    /// UAPI headers is made for.
+    pub(crate) fn kernel_arch(self) -> &'static str {
+        self.spec().kernel_arch
     }
 
     /// Spellings accepted on the command line besides the name and the GNU, musl-cross

@@ -297,6 +297,9 @@ pub(crate) fn command(
                 cflags.push(format!("-I{}", dir.display()));
             }
             cflags.extend(cgo.flags.cflags.iter().cloned());
+            // After every include folder: the program's own copies of kernel headers win.
+            cflags.extend(tc.kernel_header_map());
+            cflags.extend(tc.kernel_header_flags());
             let mut cldflags = vec!["-O2".to_string()];
             for dir in &cgo.flags.lib_dirs {
                 cldflags.push(format!("-L{}", dir.display()));

@@ -23,6 +23,8 @@ pub(crate) struct LibOptions {
     pub(crate) source_dirs: Vec<PathBuf>,
     /// `--keep-failed`.
     pub(crate) keep_failed: bool,
+    /// `--kernel-headers VERSION`.
+    pub(crate) kernel_headers: Option<String>,
 }
 
 impl LibOptions {
@@ -51,6 +53,23 @@ impl LibOptions {
         };
         super::check_names(&request)?;
         Ok(request)
+    }
+
+    /// `request` with the kernel headers `--kernel-headers` pins, unpacked for every
+    /// target (found in the source folders) before anything is built.
+    pub(crate) fn pin_kernel_headers(
+        &self,
+        request: &mut crate::toolchain::ToolchainRequest,
+        targets: &[crate::target::Target],
+        ctx: &Ctx,
+    ) -> Result<()> {
+        request.kernel_headers = super::kheaders::prepare(
+            self.kernel_headers.as_deref(),
+            targets,
+            &source_dirs(&self.source_dirs, &ctx.env),
+            ctx,
+        )?;
+        Ok(())
     }
 
     pub(crate) fn is_empty(&self) -> bool {
@@ -154,11 +173,12 @@ fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
             .unwrap_or_else(|_| s.to_string())
     };
     let path = |p: &Path| q(&p.display().to_string());
-    let cppflags: Vec<String> = set
+    let mut cppflags: Vec<String> = set
         .include_dirs
         .iter()
         .map(|d| format!("-I{}", path(d)))
         .collect();
+    cppflags.extend(toolchain.kernel_header_flags().iter().map(|f| q(f)));
     // What a vendored program gets: section GC and stripped at link time.
     let mut ldflags = job::ldflags(toolchain, job::Output::Programs, true);
     ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
@@ -177,7 +197,11 @@ fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
         ),
         (
             "CFLAGS",
-            job::cflags(toolchain, job::Output::Programs).join(" "),
+            job::cflags(toolchain, job::Output::Programs)
+                .into_iter()
+                .chain(toolchain.kernel_header_map())
+                .collect::<Vec<_>>()
+                .join(" "),
         ),
         ("CPPFLAGS", cppflags.join(" ")),
         ("LDFLAGS", ldflags.join(" ")),

@@ -212,6 +212,12 @@ pub(crate) fn cross_env(
     for (dir, name) in job.dep_prefixes.iter().zip(&job.dep_names) {
         cflags.push(format!("-ffile-prefix-map={}=/{name}", dir.display()));
     }
+    cflags.extend(tc.kernel_header_map());
+    // cmake reads no CPPFLAGS: its compile lines put CFLAGS after the project's own
+    // include folders, where the pinned kernel headers belong.
+    if job.recipe.build == BuildSystem::Cmake {
+        cflags.extend(tc.kernel_header_flags());
+    }
     cflags.extend(
         job.recipe
             .cflags
@@ -219,11 +225,14 @@ pub(crate) fn cross_env(
             .map(|f| expand_dep_prefixes(job, f)),
     );
     set("CFLAGS", cflags.join(" "));
-    let cppflags: Vec<String> = job
+    let mut cppflags: Vec<String> = job
         .dep_prefixes
         .iter()
         .map(|p| format!("-I{}", quote_path(&p.join("include"))))
         .collect();
+    // After the libraries' headers; automake puts CPPFLAGS after the project's own
+    // include folders, and configure's preprocessor checks read CPPFLAGS alone.
+    cppflags.extend(tc.kernel_header_flags());
     set("CPPFLAGS", cppflags.join(" "));
     // Programs link with their symbols: after the install, symbols::check_and_strip
     // checks the declared libraries against them, then strips (unless `strip = false`).

@@ -289,7 +289,11 @@ fn compile_flags(program: &CProgram, toolchain: &Toolchain, ctx: &Ctx) -> Cmd {
     for define in &program.defines {
         cmd = cmd.arg(format!("-D{define}"));
     }
+    // Pinned kernel headers after every include folder of the program, its libraries
+    // and its flags: a program's own copies of kernel headers win, as over /usr/include.
     cmd.args(&program.cflags)
+        .args(toolchain.kernel_header_map())
+        .args(toolchain.kernel_header_flags())
 }
 
 /// Static, section GC, strip (or zig's symbols), library folders, the user's link flags,

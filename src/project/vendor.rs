@@ -190,6 +190,28 @@ pub(super) fn install_vendored(
     })
 }
 
+/// The toolchain request of a project's builds for `targets`: `choice`, with the
+/// kernel headers `kernel_headers` pins (`--kernel-headers`, else the file's
+/// `kernel-headers`) unpacked for them, looked for in the project's source folders.
+pub(super) fn toolchain_request(
+    project: &Project,
+    choice: crate::toolchain::Choice,
+    cc: Option<String>,
+    kernel_headers: Option<&str>,
+    targets: &[Target],
+    ctx: &crate::context::Ctx,
+) -> crate::error::Result<crate::toolchain::ToolchainRequest> {
+    let mut request = crate::toolchain::ToolchainRequest::new(choice, cc);
+    let source_dirs = lib_request(project, Vec::new(), None, false, &ctx.env).source_dirs;
+    request.kernel_headers = libs::kheaders::prepare(
+        kernel_headers.or(project.kernel_headers.as_deref()),
+        targets,
+        &source_dirs,
+        ctx,
+    )?;
+    Ok(request)
+}
+
 pub(super) fn lib_request(
     project: &Project,
     names: Vec<String>,
