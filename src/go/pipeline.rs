@@ -468,6 +468,11 @@ fn build_one(
             version: label.clone(),
             label,
             origin: None,
+            kernel_headers: settings
+                .cgo
+                .as_ref()
+                .and_then(|cgo| cgo.toolchain.kernel_headers.as_ref())
+                .map(|h| h.package.clone()),
         },
         caching: Caching::Keyed {
             key,

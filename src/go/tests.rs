@@ -188,6 +188,7 @@ fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
         ranlib: Tool::new("/opt/my zig/zig").with_args(["ranlib"]),
         version: "0.17.1".into(),
         fingerprint: String::new(),
+        kernel_headers: None,
     };
     let settings = GoSettings {
         ldflags: vec!["-extldflags=-Wl,-z,now".into()],

@@ -179,6 +179,7 @@ pub(super) fn install_vendored(
             origin: dist
                 .sbom_plan()
                 .map(|_| crate::toolchain::origin::origin(tc)),
+            kernel_headers: tc.kernel_headers.as_ref().map(|h| h.package.clone()),
         },
         caching: Caching::Outside {
             reused: matches!(outcome.state, libs::LibState::Cached),

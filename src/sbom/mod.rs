@@ -195,6 +195,8 @@ pub(crate) struct Subject<'a> {
     pub(crate) tool_version: &'a str,
     pub(crate) supplier: Option<&'a str>,
     pub(crate) origin: Option<&'a ToolOrigin>,
+    /// The pinned Linux kernel headers its C was compiled with.
+    pub(crate) kernel_headers: Option<&'a KernelHeadersPackage>,
 }
 
 /// Checks a supplier as SPDX writes one; returns why it is refused.

@@ -281,3 +281,55 @@ pub(crate) fn file_stamp(path: &Path) -> String {
         Err(_) => "missing".to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers() -> KernelHeaders {
+        KernelHeaders {
+            version: "6.1".into(),
+            release: "6.1.176".into(),
+            include: PathBuf::from("/c/kh/include"),
+            dirs: vec!["asm".into(), "asm-generic".into(), "linux".into()],
+            key: "k".into(),
+            package: crate::sbom::KernelHeadersPackage {
+                package: "linux-libc-dev".into(),
+                version: "6.1.176-1".into(),
+                arch: "amd64".into(),
+                release: "6.1.176".into(),
+                sha256: "ee".into(),
+                license: "GPL-2.0-only WITH Linux-syscall-note".into(),
+                supplier: "Organization: Debian".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn gcc_gets_a_system_folder_and_zig_an_include_folder_of_system_headers() {
+        let gcc = Toolchain::musl_gcc_for_tests(Target::X86_64, "f");
+        assert!(gcc.kernel_header_flags().is_empty());
+        assert_eq!(gcc.kernel_header_map(), None);
+        let pinned = gcc.clone().with_kernel_headers(headers());
+        assert_eq!(pinned.kernel_header_flags(), ["-isystem", "/c/kh/include"]);
+        assert_ne!(pinned.fingerprint, gcc.fingerprint);
+        let zig = Toolchain {
+            flavor: Flavor::Zig,
+            ..gcc
+        }
+        .with_kernel_headers(headers());
+        assert_eq!(
+            zig.kernel_header_flags(),
+            [
+                "-I/c/kh/include",
+                "--system-header-prefix=asm/",
+                "--system-header-prefix=asm-generic/",
+                "--system-header-prefix=linux/"
+            ]
+        );
+        assert_eq!(
+            zig.kernel_header_map().as_deref(),
+            Some("-ffile-prefix-map=/c/kh/include=/linux-headers-6.1.176")
+        );
+    }
+}
