@@ -5,6 +5,7 @@
 //! built from arguments.
 
 mod bench;
+mod debbin;
 mod debsrc;
 mod echoed;
 mod measure;
