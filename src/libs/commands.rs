@@ -80,7 +80,9 @@ impl LibOptions {
 /// `muslbuild lib list`.
 pub(crate) fn list(options: &LibOptions, env: &Env) -> Result<String> {
     let request = options.request(env)?;
-    Ok(catalog_table(&request.catalog()))
+    let mut text = catalog_table(&request.catalog());
+    text.push_str(&super::kheaders::listing());
+    Ok(text)
 }
 
 /// `muslbuild lib build`: the libraries for every toolchain, and the report.

@@ -29,7 +29,6 @@ pub(crate) const TOOLCHAIN_OWN: &str = "toolchain";
 #[serde(deny_unknown_fields)]
 struct Catalog {
     name: String,
-    #[allow(dead_code)]
     description: String,
     license: String,
     supplier: String,
@@ -72,6 +71,27 @@ pub(crate) fn versions() -> Vec<(String, String, Vec<Target>)> {
         .iter()
         .map(|v| (v.version.clone(), v.release.clone(), covered(v)))
         .collect()
+}
+
+/// `lib list`'s lines about them: each version, what it is, the targets it covers.
+pub(crate) fn listing() -> String {
+    let catalog = catalog();
+    let mut out = format!(
+        "\n{} ({}; --kernel-headers VERSION, kernel-headers = \"VERSION\"):\n",
+        catalog.name, catalog.description
+    );
+    for v in &catalog.versions {
+        out.push_str(&format!(
+            "  {:<6} {} {} {} ({}): {}\n",
+            v.version,
+            v.release,
+            catalog.package,
+            v.debian_version,
+            v.suite,
+            names(&covered(v))
+        ));
+    }
+    out
 }
 
 fn covered(version: &Version) -> Vec<Target> {
