@@ -23,7 +23,7 @@ int main(void) {
 "#;
 
 /// The folder with Debian's `linux-libc-dev` 6.1 packages for the tests' architectures.
-pub(crate) fn kernel_header_packages() -> PathBuf {
+pub fn kernel_header_packages() -> PathBuf {
     let dir = repo_root().join("target/test-sources");
     for arch in ["amd64", "arm64", "armhf"] {
         let file = dir.join(format!("linux-libc-dev_6.1.176-1_{arch}.deb"));
