@@ -222,6 +222,14 @@ pub enum Error {
         actual: String,
     },
 
+    /// A pinned kernel headers version that has no set for a target's architecture.
+    #[error("kernel headers {version} have no set for {target} (the kernel's {})", target.kernel_arch())]
+    NoKernelHeaders {
+        version: String,
+        target: Target,
+        help: String,
+    },
+
     #[error("no source archive for {library} ({archive})")]
     SourceNotFound {
         library: String,
@@ -375,6 +383,7 @@ impl Error {
             | Error::LibrarySpec { .. }
             | Error::SourceChecksum { .. }
             | Error::SourceNotFound { .. }
+            | Error::NoKernelHeaders { .. }
             | Error::LibraryBuild { .. }
             | Error::UnusedLibrary { .. } => exit::LIBRARY,
             Error::MissingHostTool { .. } | Error::HostToolTooOld { .. } => exit::MISSING_PROGRAM,
@@ -431,7 +440,9 @@ impl Error {
                 "known libraries: {}; `muslbuild lib list` describes them, and --vendor-lib NAME=DIR builds your own",
                 known.join(", ")
             ),
-            Error::LibrarySpec { help, .. } | Error::UnusedLibrary { help, .. } => help.clone(),
+            Error::LibrarySpec { help, .. }
+            | Error::UnusedLibrary { help, .. }
+            | Error::NoKernelHeaders { help, .. } => help.clone(),
             Error::SourceChecksum { .. } => "the archive was changed or is another release; it was not built. Delete it, or put the genuine upstream archive in the --source-dir folder".into(),
             Error::SourceNotFound {
                 looked_in, reason, ..

@@ -121,6 +121,9 @@ struct Spec {
     /// meson's `cpu_family` (its reference table's names: `arm` for every 32-bit ARM,
     /// `x86` for i686, `ppc64` and `mips64` whatever the endianness).
     meson_family: &'static str,
+    /// The Linux kernel's `ARCH` (`make headers_install ARCH=…`): targets that share one
+    /// share the same UAPI headers (i386 and x86_64; armv5, armv6 and armv7).
+    kernel_arch: &'static str,
     /// The pinned baseline in words.
     baseline: &'static str,
 }
@@ -174,6 +177,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-x86_64", "qemu-x86_64-static"],
         processor: "x86_64",
         meson_family: "x86_64",
+        kernel_arch: "x86",
         baseline: "x86-64",
     },
     Spec {
@@ -193,6 +197,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-aarch64", "qemu-aarch64-static"],
         processor: "aarch64",
         meson_family: "aarch64",
+        kernel_arch: "arm64",
         baseline: "ARMv8-A",
     },
     Spec {
@@ -233,6 +238,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv7l",
         meson_family: "arm",
+        kernel_arch: "arm",
         baseline: "ARMv7-A, Thumb-2, VFPv3-D16, hard float, no NEON (Debian armhf)",
     },
     Spec {
@@ -260,6 +266,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-i386", "qemu-i386-static"],
         processor: "i686",
         meson_family: "x86",
+        kernel_arch: "x86",
         baseline: "i686, no MMX or SSE (Pentium Pro)",
     },
     Spec {
@@ -294,6 +301,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv5te",
         meson_family: "arm",
+        kernel_arch: "arm",
         baseline: "ARMv5TE (ARM926EJ-S), soft float, no FPU (Debian armel)",
     },
     Spec {
@@ -330,6 +338,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv6l",
         meson_family: "arm",
+        kernel_arch: "arm",
         baseline: "ARMv6 (ARM1176JZF-S, Raspberry Pi 1 and Zero), VFPv2, hard float, no Thumb-2",
     },
     Spec {
@@ -349,6 +358,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-riscv64", "qemu-riscv64-static"],
         processor: "riscv64",
         meson_family: "riscv64",
+        kernel_arch: "riscv",
         baseline: "RV64GC, LP64D",
     },
     Spec {
@@ -368,6 +378,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-ppc64le", "qemu-ppc64le-static"],
         processor: "ppc64le",
         meson_family: "ppc64",
+        kernel_arch: "powerpc",
         baseline: "POWER8, ELFv2",
     },
     Spec {
@@ -387,6 +398,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-s390x", "qemu-s390x-static"],
         processor: "s390x",
         meson_family: "s390x",
+        kernel_arch: "s390",
         baseline: "z196 (arch9), big-endian",
     },
     Spec {
@@ -416,6 +428,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-mips64el", "qemu-mips64el-static"],
         processor: "mips64el",
         meson_family: "mips64",
+        kernel_arch: "mips",
         baseline: "MIPS64r2, n64 ABI, hard float",
     },
     Spec {
@@ -439,6 +452,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-loongarch64", "qemu-loongarch64-static"],
         processor: "loongarch64",
         meson_family: "loongarch64",
+        kernel_arch: "loongarch",
         baseline: "LA64 base (no LSX/LASX), LP64D",
     },
 ];
@@ -574,6 +588,12 @@ impl Target {
     /// meson's `cpu_family` for a cross file's `[host_machine]`.
     pub(crate) fn meson_cpu_family(self) -> &'static str {
         self.spec().meson_family
+    }
+
+    /// The Linux kernel's name for the architecture (`ARCH=arm64`): what a set of kernel
+    /// UAPI headers is made for.
+    pub(crate) fn kernel_arch(self) -> &'static str {
+        self.spec().kernel_arch
     }
 
     /// Spellings accepted on the command line besides the name and the GNU, musl-cross

@@ -222,6 +222,13 @@ pub(crate) struct LibArgs {
     /// Keep a failed library build's whole tree (its path is printed)
     #[arg(long)]
     pub(crate) keep_failed: bool,
+
+    /// Linux UAPI headers (linux/, asm/) of this version for every C compile — programs,
+    /// libraries, cgo — instead of each toolchain's own: 6.1, or `toolchain` (the
+    /// default). Taken from Debian's linux-libc-dev package of each target's
+    /// architecture, found in --source-dir folders (`muslbuild lib list` shows versions)
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) kernel_headers: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -356,6 +363,11 @@ pub(crate) struct ProjectArgs {
     /// musl-gcc, or a path to a compiler
     #[arg(long, value_name = "auto|musl-cross|zig|musl-gcc|PATH")]
     pub(crate) toolchain: Option<String>,
+
+    /// Linux UAPI headers instead of the file's [project] kernel-headers: a version
+    /// (6.1), or `toolchain` for each toolchain's own
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) kernel_headers: Option<String>,
 
     /// Build at most N things at once (default: the number of CPUs)
     #[arg(short = 'j', long, value_name = "N")]

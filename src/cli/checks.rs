@@ -87,10 +87,7 @@ pub(crate) fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::Toolc
             "--cc names one compiler for every target; --toolchain picks a provider (auto, musl-cross, zig, musl-gcc) — give one of them",
         ));
     }
-    Ok(toolchain::ToolchainRequest {
-        choice,
-        cc: args.cc.clone(),
-    })
+    Ok(toolchain::ToolchainRequest::new(choice, args.cc.clone()))
 }
 
 /// Each target's C toolchain, resolved before anything is built.
@@ -129,6 +126,7 @@ pub(crate) fn lib_options(args: &LibArgs, names: &[String]) -> LibOptions {
         lib_files: args.lib_files.clone(),
         source_dirs: args.source_dirs.clone(),
         keep_failed: args.keep_failed,
+        kernel_headers: args.kernel_headers.clone(),
     }
 }
 

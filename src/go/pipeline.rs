@@ -297,6 +297,9 @@ pub(crate) fn command(
                 cflags.push(format!("-I{}", dir.display()));
             }
             cflags.extend(cgo.flags.cflags.iter().cloned());
+            // After every include folder: the program's own copies of kernel headers win.
+            cflags.extend(tc.kernel_header_map());
+            cflags.extend(tc.kernel_header_flags());
             let mut cldflags = vec!["-O2".to_string()];
             for dir in &cgo.flags.lib_dirs {
                 cldflags.push(format!("-L{}", dir.display()));
@@ -465,6 +468,11 @@ fn build_one(
             version: label.clone(),
             label,
             origin: None,
+            kernel_headers: settings
+                .cgo
+                .as_ref()
+                .and_then(|cgo| cgo.toolchain.kernel_headers.as_ref())
+                .map(|h| h.package.clone()),
         },
         caching: Caching::Keyed {
             key,

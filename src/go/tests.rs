@@ -188,6 +188,7 @@ fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
         ranlib: Tool::new("/opt/my zig/zig").with_args(["ranlib"]),
         version: "0.17.1".into(),
         fingerprint: String::new(),
+        kernel_headers: None,
     };
     let settings = GoSettings {
         ldflags: vec!["-extldflags=-Wl,-z,now".into()],
@@ -222,6 +223,33 @@ fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
         text.contains(
             r#""-ldflags=-s -w -buildid= -linkmode=external '-extldflags=-static -s -Wl,-z,now'""#
         ),
+        "{text}"
+    );
+    // Pinned kernel headers come after every include folder and the user's flags.
+    let mut pinned = settings.clone();
+    if let Some(cgo) = &mut pinned.cgo {
+        cgo.toolchain = zig
+            .clone()
+            .with_kernel_headers(crate::toolchain::KernelHeaders {
+                version: "6.1".into(),
+                release: "6.1.176".into(),
+                include: PathBuf::from("/c/kh"),
+                dirs: vec!["linux".into()],
+                key: "k".into(),
+                package: crate::sbom::KernelHeadersPackage {
+                    package: "linux-libc-dev".into(),
+                    version: "6.1.176-1".into(),
+                    arch: "armhf".into(),
+                    release: "6.1.176".into(),
+                    sha256: "ee".into(),
+                    license: "GPL-2.0-only WITH Linux-syscall-note".into(),
+                    supplier: "Organization: Debian".into(),
+                },
+            });
+    }
+    let text = shown(&pinned, Target::Armv7);
+    assert!(
+        text.contains("CGO_CFLAGS='-O2 -I/p/include -DUSER -ffile-prefix-map=/c/kh=/linux-headers-6.1.176 -I/c/kh --system-header-prefix=linux/'"),
         "{text}"
     );
     // Without --cgo, -extldflags has no linker to go to.

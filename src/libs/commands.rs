@@ -23,6 +23,8 @@ pub(crate) struct LibOptions {
     pub(crate) source_dirs: Vec<PathBuf>,
     /// `--keep-failed`.
     pub(crate) keep_failed: bool,
+    /// `--kernel-headers VERSION`.
+    pub(crate) kernel_headers: Option<String>,
 }
 
 impl LibOptions {
@@ -53,6 +55,23 @@ impl LibOptions {
         Ok(request)
     }
 
+    /// `request` with the kernel headers `--kernel-headers` pins, unpacked for every
+    /// target (found in the source folders) before anything is built.
+    pub(crate) fn pin_kernel_headers(
+        &self,
+        request: &mut crate::toolchain::ToolchainRequest,
+        targets: &[crate::target::Target],
+        ctx: &Ctx,
+    ) -> Result<()> {
+        request.kernel_headers = super::kheaders::prepare(
+            self.kernel_headers.as_deref(),
+            targets,
+            &source_dirs(&self.source_dirs, &ctx.env),
+            ctx,
+        )?;
+        Ok(())
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.libs.is_empty() && self.vendor_libs.is_empty() && self.lib_files.is_empty()
     }
@@ -61,7 +80,9 @@ impl LibOptions {
 /// `muslbuild lib list`.
 pub(crate) fn list(options: &LibOptions, env: &Env) -> Result<String> {
     let request = options.request(env)?;
-    Ok(catalog_table(&request.catalog()))
+    let mut text = catalog_table(&request.catalog());
+    text.push_str(&super::kheaders::listing());
+    Ok(text)
 }
 
 /// `muslbuild lib build`: the libraries for every toolchain, and the report.
@@ -154,11 +175,12 @@ fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
             .unwrap_or_else(|_| s.to_string())
     };
     let path = |p: &Path| q(&p.display().to_string());
-    let cppflags: Vec<String> = set
+    let mut cppflags: Vec<String> = set
         .include_dirs
         .iter()
         .map(|d| format!("-I{}", path(d)))
         .collect();
+    cppflags.extend(toolchain.kernel_header_flags().iter().map(|f| q(f)));
     // What a vendored program gets: section GC and stripped at link time.
     let mut ldflags = job::ldflags(toolchain, job::Output::Programs, true);
     ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
@@ -177,7 +199,11 @@ fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
         ),
         (
             "CFLAGS",
-            job::cflags(toolchain, job::Output::Programs).join(" "),
+            job::cflags(toolchain, job::Output::Programs)
+                .into_iter()
+                .chain(toolchain.kernel_header_map())
+                .collect::<Vec<_>>()
+                .join(" "),
         ),
         ("CPPFLAGS", cppflags.join(" ")),
         ("LDFLAGS", ldflags.join(" ")),
@@ -298,6 +324,36 @@ mod tests {
         assert!(
             text.contains("-mfpu=vfpv3-d16") || text.contains("-march=armv7-a"),
             "{text}"
+        );
+        // Pinned kernel headers: after the libraries' headers, and mapped away.
+        let headers = crate::toolchain::KernelHeaders {
+            version: "6.1".into(),
+            release: "6.1.176".into(),
+            include: PathBuf::from("/c/libs/kh/include"),
+            dirs: vec!["linux".into()],
+            key: "k".into(),
+            package: crate::sbom::KernelHeadersPackage {
+                package: "linux-libc-dev".into(),
+                version: "6.1.176-1".into(),
+                arch: "armhf".into(),
+                release: "6.1.176".into(),
+                sha256: "ee".into(),
+                license: "GPL-2.0-only WITH Linux-syscall-note".into(),
+                supplier: "Organization: Debian".into(),
+            },
+        };
+        let pinned = lib_env_lines(
+            &set,
+            &toolchain(Target::Armv7, "f").with_kernel_headers(headers),
+            &Env::from_vars([("PATH", "/nonexistent")], PathBuf::from("/")),
+        );
+        assert!(
+            pinned.contains("export CPPFLAGS='-I/c/libs/a/include -isystem /c/libs/kh/include'\n"),
+            "{pinned}"
+        );
+        assert!(
+            pinned.contains("-ffile-prefix-map=/c/libs/kh/include=/linux-headers-6.1.176"),
+            "{pinned}"
         );
     }
 }

@@ -139,6 +139,7 @@ mod tests {
             ranlib: Tool::new("ranlib"),
             version: "1".into(),
             fingerprint: "f".into(),
+            kernel_headers: None,
         }
     }
 

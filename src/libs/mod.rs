@@ -8,6 +8,7 @@ mod build;
 pub(crate) mod commands;
 pub(crate) mod host;
 mod job;
+pub(crate) mod kheaders;
 mod meson;
 pub(crate) mod recipe;
 pub(crate) mod source;

@@ -194,6 +194,12 @@ pub(crate) fn build_flags(job: &LibBuild, maps: &[PathBuf]) -> BuildFlags {
     for (dir, name) in job.dep_prefixes.iter().zip(&job.dep_names) {
         cflags.push(format!("-ffile-prefix-map={}=/{name}", dir.display()));
     }
+    cflags.extend(tc.kernel_header_map());
+    // cmake reads no CPPFLAGS: its compile lines put CFLAGS after the project's own
+    // include folders, where the pinned kernel headers belong.
+    if job.recipe.build == BuildSystem::Cmake {
+        cflags.extend(tc.kernel_header_flags());
+    }
     cflags.extend(
         job.recipe
             .cflags
@@ -282,11 +288,14 @@ pub(crate) fn cross_env(
     );
     // Unquoted: configure splits CFLAGS on spaces and never removes quotes.
     set("CFLAGS", flags.cflags.join(" "));
-    let cppflags: Vec<String> = flags
+    let mut cppflags: Vec<String> = flags
         .include_dirs
         .iter()
         .map(|d| format!("-I{}", quote_path(d)))
         .collect();
+    // After the libraries' headers; automake puts CPPFLAGS after the project's own
+    // include folders, and configure's preprocessor checks read CPPFLAGS alone.
+    cppflags.extend(tc.kernel_header_flags());
     set("CPPFLAGS", cppflags.join(" "));
     let mut ldflags = flags.ldflags;
     ldflags.extend(
@@ -740,6 +749,8 @@ impl Runner<'_> {
                 .iter()
                 .map(|d| format!("-I{}", d.display())),
         );
+        // After every include folder, as CPPFLAGS has them for the other build systems.
+        c_args.extend(tc.kernel_header_flags());
         let mut c_link_args = flags.ldflags;
         c_link_args.extend(flags.lib_dirs.iter().map(|d| format!("-L{}", d.display())));
         c_link_args.extend(flags.recipe_ldflags);

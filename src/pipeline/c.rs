@@ -53,6 +53,7 @@ fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Resu
             origin: dist
                 .sbom_plan()
                 .map(|_| crate::toolchain::origin::origin(&toolchain)),
+            kernel_headers: toolchain.kernel_headers.as_ref().map(|h| h.package.clone()),
         },
         caching: Caching::Keyed {
             key,
@@ -289,7 +290,11 @@ fn compile_flags(program: &CProgram, toolchain: &Toolchain, ctx: &Ctx) -> Cmd {
     for define in &program.defines {
         cmd = cmd.arg(format!("-D{define}"));
     }
+    // Pinned kernel headers after every include folder of the program, its libraries
+    // and its flags: a program's own copies of kernel headers win, as over /usr/include.
     cmd.args(&program.cflags)
+        .args(toolchain.kernel_header_map())
+        .args(toolchain.kernel_header_flags())
 }
 
 /// Static, section GC, strip (or zig's symbols), library folders, the user's link flags,
@@ -430,6 +435,85 @@ mod tests {
         let (kept, none) = defines_in_header(cmd.arg("-UNAME3"), dir.path(), ctx.temps()).unwrap();
         assert!(none.is_none());
         assert_eq!(kept.get_args().len(), 10_004);
+    }
+
+    fn pinned_6_1(include: &Path) -> crate::toolchain::KernelHeaders {
+        crate::toolchain::KernelHeaders {
+            version: "6.1".into(),
+            release: "6.1.176".into(),
+            include: include.to_path_buf(),
+            dirs: vec!["asm".into(), "linux".into()],
+            key: "k61".into(),
+            package: crate::sbom::KernelHeadersPackage {
+                package: "linux-libc-dev".into(),
+                version: "6.1.176-1".into(),
+                arch: "amd64".into(),
+                release: "6.1.176".into(),
+                sha256: "ee".into(),
+                license: "GPL-2.0-only WITH Linux-syscall-note".into(),
+                supplier: "Organization: Debian".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn without_kernel_headers_a_plain_hello_is_keyed_and_compiled_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Ctx::for_tests(dir.path());
+        let source = dir.path().join("hello.c");
+        std::fs::write(&source, "int main(void) { return 0; }\n").unwrap();
+        let program = CProgram {
+            name: "hello".into(),
+            sources: vec![source.clone()],
+            strip: true,
+            ..CProgram::default()
+        };
+        let toolchain = Toolchain::musl_gcc_for_tests(Target::X86_64, "f");
+        let (key, shown) = key(&program, &toolchain, &ctx).unwrap();
+        // The command muslbuild ran before kernel headers existed, word for word: the
+        // cache keys of every build that pins none stay what they were.
+        assert_eq!(
+            shown,
+            format!(
+                "SOURCE_DATE_EPOCH=0 /usr/bin/musl-gcc -Os -ffunction-sections -fdata-sections {} -static '-Wl,--gc-sections' -s -o OUT",
+                source.display()
+            )
+        );
+        let pinned = toolchain.with_kernel_headers(pinned_6_1(Path::new("/c/libs/kh/include")));
+        let (pinned_key, pinned_shown) = super::key(&program, &pinned, &ctx).unwrap();
+        assert_ne!(pinned_key, key, "the headers are in the key");
+        assert!(
+            pinned_shown.contains(" -isystem /c/libs/kh/include "),
+            "{pinned_shown}"
+        );
+    }
+
+    #[test]
+    fn kernel_headers_come_after_every_include_folder_and_flag() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = Ctx::for_tests(dir.path());
+        let program = CProgram {
+            name: "tool".into(),
+            sources: vec![dir.path().join("tool.c")],
+            include_dirs: vec![PathBuf::from("/src/bundled/uapi")],
+            cflags: vec!["-I/src/more".into()],
+            ..CProgram::default()
+        };
+        let zig = Toolchain {
+            flavor: Flavor::Zig,
+            ..Toolchain::musl_gcc_for_tests(Target::Aarch64, "f")
+        }
+        .with_kernel_headers(pinned_6_1(Path::new("/c/kh")));
+        let args: Vec<String> = compile_flags(&program, &zig, &ctx)
+            .get_args()
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let at = |flag: &str| args.iter().position(|a| a == flag).expect(flag);
+        assert!(at("/src/bundled/uapi") < at("-I/c/kh"), "{args:?}");
+        assert!(at("-I/src/more") < at("-I/c/kh"), "{args:?}");
+        assert!(args.contains(&"--system-header-prefix=linux/".to_string()));
+        assert!(args.contains(&"-ffile-prefix-map=/c/kh=/linux-headers-6.1.176".to_string()));
     }
 
     #[test]

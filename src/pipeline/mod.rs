@@ -39,6 +39,8 @@ pub(crate) struct MadeBy {
     pub(crate) label: String,
     /// Where the C toolchain came from, for the SBOM (`None`: unknown, or no SBOM).
     pub(crate) origin: Option<crate::sbom::ToolOrigin>,
+    /// The pinned kernel headers the C compiles used, for the SBOM.
+    pub(crate) kernel_headers: Option<crate::sbom::KernelHeadersPackage>,
 }
 
 /// How an artifact relates to the build cache.
@@ -119,7 +121,7 @@ pub(crate) fn finish_target(
         }
         entry.send_to_remote(&made_by.label, ctx)?;
     }
-    let origin = made_by.origin;
+    let (origin, kernel_headers) = (made_by.origin, made_by.kernel_headers);
     let artifact = Artifact {
         name: name.to_string(),
         target: target.name().to_string(),
@@ -154,6 +156,7 @@ pub(crate) fn finish_target(
             tool_version: &artifact.toolchain_version,
             supplier: plan.supplier.as_deref(),
             origin: origin.as_ref(),
+            kernel_headers: kernel_headers.as_ref(),
         };
         let mut sources = plan.sources(name).to_vec();
         sources.extend(plan.headers(name, &read));

@@ -226,13 +226,12 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
                         ),
                     )
                 })?;
-            let request = toolchain::ToolchainRequest {
-                choice: match project.toolchain.parse()? {
-                    Choice::Path(path) => Choice::Path(project.root.join(path)),
-                    other => other,
-                },
-                cc: None,
+            let choice = match project.toolchain.parse()? {
+                Choice::Path(path) => Choice::Path(project.root.join(path)),
+                other => other,
             };
+            let request =
+                super::vendor::toolchain_request(&project, choice, None, None, &[target], ctx)?;
             let toolchain = toolchain::resolve(target, &request, ctx)?;
             let libs = super::vendor::lib_request(
                 &project,

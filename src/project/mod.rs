@@ -38,6 +38,8 @@ pub(crate) struct Options {
     /// Replaces `[project] toolchain`.
     pub(crate) toolchain: Option<String>,
     pub(crate) cc: Option<String>,
+    /// Replaces `[project] kernel-headers` (`toolchain`: each toolchain's own).
+    pub(crate) kernel_headers: Option<String>,
     pub(crate) check_reproducible: bool,
     /// `--offline`: Go downloads no modules either.
     pub(crate) offline: bool,
@@ -180,10 +182,25 @@ fn build(
             other => other,
         },
     };
-    let request = toolchain::ToolchainRequest {
-        choice,
-        cc: options.cc.clone(),
+    // Kernel headers only matter where C is compiled: a Go-only project needs none.
+    let compiles_c = project.c.iter().any(|c| names.contains(&c.program.name))
+        || project
+            .vendor
+            .iter()
+            .any(|v| v.programs.iter().any(|p| names.contains(p)))
+        || project.go.iter().any(|g| names.contains(&g.name) && g.cgo);
+    let kernel_headers = match compiles_c {
+        true => options.kernel_headers.as_deref(),
+        false => Some(libs::kheaders::TOOLCHAIN_OWN),
     };
+    let request = vendor::toolchain_request(
+        project,
+        choice,
+        options.cc.clone(),
+        kernel_headers,
+        &targets,
+        ctx,
+    )?;
     let image_spec = if options.names.is_empty() {
         project
             .image

@@ -179,6 +179,7 @@ pub(super) fn install_vendored(
             origin: dist
                 .sbom_plan()
                 .map(|_| crate::toolchain::origin::origin(tc)),
+            kernel_headers: tc.kernel_headers.as_ref().map(|h| h.package.clone()),
         },
         caching: Caching::Outside {
             reused: matches!(outcome.state, libs::LibState::Cached),
@@ -188,6 +189,28 @@ pub(super) fn install_vendored(
         crate::pipeline::cache::restore(&found, staged)?;
         Ok(Vec::new())
     })
+}
+
+/// The toolchain request of a project's builds for `targets`: `choice`, with the
+/// kernel headers `kernel_headers` pins (`--kernel-headers`, else the file's
+/// `kernel-headers`) unpacked for them, looked for in the project's source folders.
+pub(super) fn toolchain_request(
+    project: &Project,
+    choice: crate::toolchain::Choice,
+    cc: Option<String>,
+    kernel_headers: Option<&str>,
+    targets: &[Target],
+    ctx: &crate::context::Ctx,
+) -> crate::error::Result<crate::toolchain::ToolchainRequest> {
+    let mut request = crate::toolchain::ToolchainRequest::new(choice, cc);
+    let source_dirs = lib_request(project, Vec::new(), None, false, &ctx.env).source_dirs;
+    request.kernel_headers = libs::kheaders::prepare(
+        kernel_headers.or(project.kernel_headers.as_deref()),
+        targets,
+        &source_dirs,
+        ctx,
+    )?;
+    Ok(request)
 }
 
 pub(super) fn lib_request(

@@ -45,6 +45,22 @@ pub(crate) struct Source {
     pub(crate) debian: Option<(String, String)>,
 }
 
+/// The Linux kernel headers an artifact was compiled with: a Debian binary package
+/// (`linux-libc-dev`) of one architecture, as pinned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct KernelHeadersPackage {
+    pub(crate) package: String,
+    /// Debian's version (`6.1.176-1`).
+    pub(crate) version: String,
+    /// Debian's architecture (`arm64`).
+    pub(crate) arch: String,
+    /// The kernel release the headers are (`6.1.176`).
+    pub(crate) release: String,
+    pub(crate) sha256: String,
+    pub(crate) license: String,
+    pub(crate) supplier: String,
+}
+
 /// The components of every artifact a run builds, per name and target, and the
 /// document's time (`SOURCE_DATE_EPOCH`, else 0): never the wall clock.
 #[derive(Clone, Debug, Default)]
@@ -179,6 +195,8 @@ pub(crate) struct Subject<'a> {
     pub(crate) tool_version: &'a str,
     pub(crate) supplier: Option<&'a str>,
     pub(crate) origin: Option<&'a ToolOrigin>,
+    /// The pinned Linux kernel headers its C was compiled with.
+    pub(crate) kernel_headers: Option<&'a KernelHeadersPackage>,
 }
 
 /// Checks a supplier as SPDX writes one; returns why it is refused.

@@ -55,6 +55,16 @@ pub(crate) fn statement(
             "digest": {"sha256": component.recipe_sha256},
         }));
     }
+    if let Some(headers) = subject.kernel_headers {
+        dependencies.push(json!({
+            "name": format!("{}-{}", headers.package, headers.version),
+            "uri": format!(
+                "pkg:deb/debian/{}@{}?arch={}",
+                headers.package, headers.version, headers.arch
+            ),
+            "digest": {"sha256": headers.sha256},
+        }));
+    }
     if let Some(go) = go {
         for module in go.main.iter().chain(&go.deps) {
             let mut entry = json!({
@@ -122,6 +132,7 @@ mod tests {
             tool_version: "0.17.1",
             supplier: None,
             origin: None,
+            kernel_headers: None,
         };
         let source = SourceFile {
             name: "./hello.c".into(),

@@ -5,13 +5,14 @@
 use serde_json::{Value, json};
 
 use super::gobuild::{GoBuildInfo, GoModule};
-use super::{Component, SourceFile, Subject};
+use super::{Component, KernelHeadersPackage, SourceFile, Subject};
 use crate::sys::hash::sha256_hex;
 use crate::sys::time::rfc3339;
 
 pub(crate) const ARTIFACT_ID: &str = "SPDXRef-Package-artifact";
 const TOOLCHAIN_ID: &str = "SPDXRef-Package-toolchain";
 const LIBC_ID: &str = "SPDXRef-Package-libc";
+const KERNEL_HEADERS_ID: &str = "SPDXRef-Package-kernel-headers";
 const NOASSERTION: &str = "NOASSERTION";
 
 /// The document's bytes (pretty JSON and a final newline).
@@ -49,6 +50,15 @@ pub(crate) fn document(
         let id = format!("SPDXRef-Package-lib-{i}");
         packages.push(library(&id, component));
         relationships.push(relation(ARTIFACT_ID, "STATIC_LINK", &id));
+    }
+    if let Some(headers) = subject.kernel_headers {
+        packages.push(kernel_headers(headers));
+        // Compiled in (constants, structure layouts), never linked.
+        relationships.push(relation(
+            KERNEL_HEADERS_ID,
+            "BUILD_DEPENDENCY_OF",
+            ARTIFACT_ID,
+        ));
     }
     // The namespace must be unique per document and reproducible: derived from what the
     // document says, never from a random id or the time.
@@ -280,6 +290,31 @@ fn library(id: &str, component: &Component) -> Value {
     package
 }
 
+/// The pinned kernel headers: Debian's binary package, named as scanners match it
+/// (`pkg:deb/debian/linux-libc-dev@6.1.176-1?arch=arm64`).
+fn kernel_headers(headers: &KernelHeadersPackage) -> Value {
+    json!({
+        "SPDXID": KERNEL_HEADERS_ID,
+        "name": headers.package,
+        "versionInfo": headers.version,
+        "supplier": headers.supplier,
+        "downloadLocation": NOASSERTION,
+        "filesAnalyzed": false,
+        "primaryPackagePurpose": "SOURCE",
+        "licenseConcluded": headers.license,
+        "licenseDeclared": headers.license,
+        "copyrightText": NOASSERTION,
+        "checksums": [{"algorithm": "SHA256", "checksumValue": headers.sha256}],
+        "comment": format!("Linux {} UAPI headers (linux/, asm/), compiled in", headers.release),
+        "externalRefs": [purl(&format!(
+            "pkg:deb/debian/{}@{}?arch={}",
+            percent_encode(&headers.package),
+            percent_encode(&headers.version),
+            percent_encode(&headers.arch)
+        ))],
+    })
+}
+
 fn purl(locator: &str) -> Value {
     json!({
         "referenceCategory": "PACKAGE-MANAGER",
@@ -323,6 +358,7 @@ mod tests {
             tool_version: "0.17.1",
             supplier: None,
             origin: None,
+            kernel_headers: None,
         }
     }
 
@@ -356,5 +392,43 @@ mod tests {
         assert_eq!(recorded_sha256(&a).as_deref(), Some("ab"));
         let other = document(&subject(), &[], &[], None, 0);
         assert_ne!(a, other, "the namespace follows the content");
+    }
+
+    #[test]
+    fn pinned_kernel_headers_are_a_build_dependency_named_by_their_debian_package() {
+        let headers = KernelHeadersPackage {
+            package: "linux-libc-dev".into(),
+            version: "6.1.176-1".into(),
+            arch: "arm64".into(),
+            release: "6.1.176".into(),
+            sha256: "ee".into(),
+            license: "GPL-2.0-only WITH Linux-syscall-note".into(),
+            supplier: "Organization: Debian".into(),
+        };
+        let with = Subject {
+            kernel_headers: Some(&headers),
+            ..subject()
+        };
+        let doc: Value = serde_json::from_slice(&document(&with, &[], &[], None, 0)).unwrap();
+        let package = doc["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["SPDXID"] == KERNEL_HEADERS_ID)
+            .expect("a package for the headers");
+        assert_eq!(package["versionInfo"], "6.1.176-1");
+        assert_eq!(package["checksums"][0]["checksumValue"], "ee");
+        assert_eq!(
+            package["externalRefs"][0]["referenceLocator"],
+            "pkg:deb/debian/linux-libc-dev@6.1.176-1?arch=arm64"
+        );
+        assert!(doc["relationships"].as_array().unwrap().contains(&json!({
+            "spdxElementId": KERNEL_HEADERS_ID,
+            "relationshipType": "BUILD_DEPENDENCY_OF",
+            "relatedSpdxElement": ARTIFACT_ID,
+        })));
+        // Without pinned headers, nothing about them.
+        let plain = String::from_utf8(document(&subject(), &[], &[], None, 0)).unwrap();
+        assert!(!plain.contains("linux-libc-dev"));
     }
 }

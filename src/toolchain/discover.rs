@@ -77,6 +77,7 @@ impl Candidate {
             ranlib: self.ranlib.clone(),
             version,
             fingerprint,
+            kernel_headers: None,
         }
     }
 }

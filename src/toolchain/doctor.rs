@@ -34,10 +34,7 @@ pub(crate) fn doctor(manifest: &Manifest, ctx: &Ctx) -> Result<String> {
             format!(", mirrors {}", settings.mirrors.join(" "))
         }
     );
-    let request = ToolchainRequest {
-        choice: Choice::Auto,
-        cc: None,
-    };
+    let request = ToolchainRequest::new(Choice::Auto, None);
     for target in Target::ALL {
         let _ = writeln!(out, "\n{target}:");
         let mut picked = false;

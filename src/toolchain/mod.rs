@@ -18,7 +18,9 @@ use std::path::Path;
 
 pub(crate) use discover::Candidate;
 pub use installed::installed_bin_dirs;
-pub(crate) use model::{Choice, Flavor, Provider, Toolchain, ToolchainRequest, file_stamp};
+pub(crate) use model::{
+    Choice, Flavor, KernelHeaders, Provider, Toolchain, ToolchainRequest, file_stamp,
+};
 pub(crate) use probe::python_package_program;
 pub(crate) use probe::{Verdict, probe};
 
@@ -68,7 +70,14 @@ pub(crate) fn resolve_found(
             Verdict::Usable {
                 version,
                 fingerprint,
-            } => return support::with_support(candidate.toolchain(version, fingerprint), ctx),
+            } => {
+                let toolchain =
+                    support::with_support(candidate.toolchain(version, fingerprint), ctx)?;
+                return Ok(match request.kernel_headers_for(target) {
+                    Some(headers) => toolchain.with_kernel_headers(headers.clone()),
+                    None => toolchain,
+                });
+            }
             Verdict::Unusable { reason, .. } => {
                 rejected.push(format!("{} ({reason})", candidate.describe()))
             }
@@ -124,10 +133,7 @@ fn check_can_build(target: Target, request: &ToolchainRequest, ctx: &Ctx) -> Res
     let Some(reason) = cannot_build(provider, target) else {
         return Ok(());
     };
-    let auto = ToolchainRequest {
-        choice: Choice::Auto,
-        cc: None,
-    };
+    let auto = ToolchainRequest::new(Choice::Auto, None);
     let found = found_here(&candidates(target, &auto, ctx));
     Err(Error::ToolchainCannotBuild {
         provider: provider.name(),
@@ -228,10 +234,7 @@ mod tests {
 
     #[test]
     fn help_names_concrete_commands() {
-        let request = ToolchainRequest {
-            choice: Choice::Auto,
-            cc: None,
-        };
+        let request = ToolchainRequest::new(Choice::Auto, None);
         let help = no_toolchain_help(Target::Aarch64, &request);
         assert!(help.contains("pip install ziglang"), "{help}");
         assert!(help.contains("dpkg --add-architecture arm64"), "{help}");

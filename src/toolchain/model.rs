@@ -136,6 +136,30 @@ pub(crate) struct Toolchain {
     pub(crate) ranlib: Tool,
     pub(crate) version: String,
     pub(crate) fingerprint: String,
+    /// Pinned Linux UAPI headers (`--kernel-headers`, `kernel-headers`); `None`: the
+    /// toolchain's own, as it has them (zig's recent set, a sysroot's, or none).
+    pub(crate) kernel_headers: Option<KernelHeaders>,
+}
+
+/// Linux kernel UAPI headers of a pinned version, unpacked for one kernel architecture:
+/// what a compile for a target of that architecture includes as `<linux/…>` and
+/// `<asm/…>`, whatever its toolchain bundles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub(crate) struct KernelHeaders {
+    /// As pinned: `6.1`.
+    pub(crate) version: String,
+    /// What the headers are: `6.1.176`.
+    pub(crate) release: String,
+    /// The folder holding `linux/`, `asm/`, `asm-generic/`…
+    pub(crate) include: PathBuf,
+    /// Its top-level folders (`linux`, `asm`, …).
+    pub(crate) dirs: Vec<String>,
+    /// The set's identity (version, release, the package's sha256): it joins the
+    /// fingerprint, so everything compiled with the headers is keyed by them.
+    pub(crate) key: String,
+    /// What an SBOM says of them.
+    #[serde(skip)]
+    pub(crate) package: crate::sbom::KernelHeadersPackage,
 }
 
 impl Toolchain {
@@ -152,7 +176,55 @@ impl Toolchain {
             ranlib: Tool::new("ranlib"),
             version: "12".into(),
             fingerprint: fingerprint.into(),
+            kernel_headers: None,
         }
+    }
+
+    /// The flags that make compiles find the pinned kernel headers (none without any).
+    /// They go after every `-I` of the program and its libraries, so a project's own
+    /// copies of kernel headers still win, as they would over `/usr/include`. gcc takes
+    /// them as a system folder, searched after every `-I` and before the sysroot that a
+    /// musl-cross gcc keeps its own `linux/` in (Debian's musl-gcc has none). zig passes
+    /// its own libc folders, its recent `linux/` among them, before any user `-isystem`
+    /// (ziglang/zig#13496), so zig gets `-I` with each top-level folder declared a
+    /// system header prefix: searched first, silent as system headers are. The sets
+    /// share no file name with musl's headers, so musl's own are found as before.
+    pub(crate) fn kernel_header_flags(&self) -> Vec<String> {
+        let Some(headers) = &self.kernel_headers else {
+            return Vec::new();
+        };
+        let dir = headers.include.display().to_string();
+        match self.flavor {
+            Flavor::Gcc => vec!["-isystem".into(), dir],
+            Flavor::Zig => std::iter::once(format!("-I{dir}"))
+                .chain(
+                    headers
+                        .dirs
+                        .iter()
+                        .map(|d| format!("--system-header-prefix={d}/")),
+                )
+                .collect(),
+        }
+    }
+
+    /// `-ffile-prefix-map` for the pinned headers: their folder is in the cache, whose
+    /// path differs per machine and must not reach an artifact (debug info, `__FILE__`).
+    pub(crate) fn kernel_header_map(&self) -> Option<String> {
+        self.kernel_headers.as_ref().map(|h| {
+            format!(
+                "-ffile-prefix-map={}=/linux-headers-{}",
+                h.include.display(),
+                h.release
+            )
+        })
+    }
+
+    /// The toolchain with `headers` pinned: its fingerprint takes their identity.
+    pub(crate) fn with_kernel_headers(mut self, headers: KernelHeaders) -> Toolchain {
+        self.fingerprint =
+            crate::sys::hash::key([self.fingerprint.as_str(), "kernel-headers", &headers.key]);
+        self.kernel_headers = Some(headers);
+        self
     }
 
     /// Flags every compile and link for this target gets, before the user's: they pin
@@ -177,6 +249,27 @@ pub(crate) struct ToolchainRequest {
     pub(crate) choice: Choice,
     /// `--cc`: one compiler for every target, used as given.
     pub(crate) cc: Option<String>,
+    /// Pinned kernel headers per target (`--kernel-headers`, `kernel-headers`), already
+    /// unpacked; a target not listed keeps its toolchain's own.
+    pub(crate) kernel_headers: Vec<(Target, KernelHeaders)>,
+}
+
+impl ToolchainRequest {
+    /// `choice` (and `cc`) with the toolchain's own kernel headers.
+    pub(crate) fn new(choice: Choice, cc: Option<String>) -> ToolchainRequest {
+        ToolchainRequest {
+            choice,
+            cc,
+            kernel_headers: Vec::new(),
+        }
+    }
+
+    pub(crate) fn kernel_headers_for(&self, target: Target) -> Option<&KernelHeaders> {
+        self.kernel_headers
+            .iter()
+            .find(|(t, _)| *t == target)
+            .map(|(_, h)| h)
+    }
 }
 
 pub(crate) fn file_stamp(path: &Path) -> String {
@@ -186,5 +279,57 @@ pub(crate) fn file_stamp(path: &Path) -> String {
             format!("{}:{}:{}", meta.len(), meta.mtime(), meta.mtime_nsec())
         }
         Err(_) => "missing".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers() -> KernelHeaders {
+        KernelHeaders {
+            version: "6.1".into(),
+            release: "6.1.176".into(),
+            include: PathBuf::from("/c/kh/include"),
+            dirs: vec!["asm".into(), "asm-generic".into(), "linux".into()],
+            key: "k".into(),
+            package: crate::sbom::KernelHeadersPackage {
+                package: "linux-libc-dev".into(),
+                version: "6.1.176-1".into(),
+                arch: "amd64".into(),
+                release: "6.1.176".into(),
+                sha256: "ee".into(),
+                license: "GPL-2.0-only WITH Linux-syscall-note".into(),
+                supplier: "Organization: Debian".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn gcc_gets_a_system_folder_and_zig_an_include_folder_of_system_headers() {
+        let gcc = Toolchain::musl_gcc_for_tests(Target::X86_64, "f");
+        assert!(gcc.kernel_header_flags().is_empty());
+        assert_eq!(gcc.kernel_header_map(), None);
+        let pinned = gcc.clone().with_kernel_headers(headers());
+        assert_eq!(pinned.kernel_header_flags(), ["-isystem", "/c/kh/include"]);
+        assert_ne!(pinned.fingerprint, gcc.fingerprint);
+        let zig = Toolchain {
+            flavor: Flavor::Zig,
+            ..gcc
+        }
+        .with_kernel_headers(headers());
+        assert_eq!(
+            zig.kernel_header_flags(),
+            [
+                "-I/c/kh/include",
+                "--system-header-prefix=asm/",
+                "--system-header-prefix=asm-generic/",
+                "--system-header-prefix=linux/"
+            ]
+        );
+        assert_eq!(
+            zig.kernel_header_map().as_deref(),
+            Some("-ffile-prefix-map=/c/kh/include=/linux-headers-6.1.176")
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! The corpus: real programs from Debian's source packages (less, htop, the Lua 5.4
 //! interpreter, the sqlite3 shell), built as `[vendor.NAME]` projects with zig for
-//! x86_64, aarch64 and armv7; fribidi with meson and the GCC toolchains. The project files are `tests/corpus/<program>/`; the
+//! x86_64, aarch64 and armv7; fribidi with meson and the GCC toolchains; and strace 6.1,
+//! which needs the kernel headers of its time (`kernel-headers = "6.1"`), with musl-gcc
+//! for x86_64 (tracing for real) and zig for aarch64 and armv7. The project files are
+//! `tests/corpus/<program>/`; the
 //! sources are unpacked from `target/test-sources` (scripts/setup-test-env.sh puts them
 //! there), never committed. Every artifact must be static and stripped, hold no cache,
 //! build or temporary path, and run under qemu in an empty environment; a declared
@@ -54,6 +57,10 @@ const LUA: Program = Program {
     name: "lua",
     archive: "lua5.4_5.4.4.orig.tar.gz",
 };
+const STRACE: Program = Program {
+    name: "strace",
+    archive: "strace_6.1.orig.tar.xz",
+};
 const SQLITE3: Program = Program {
     name: "sqlite3",
     archive: "sqlite3_3.40.1.orig.tar.xz",
@@ -87,12 +94,18 @@ fn project(dir: &Path, program: &Program) -> PathBuf {
 
 /// `muslbuild build --strict --json` in `root` with `home` as the cache.
 fn build(env: &TestEnv, root: &Path, home: &Path) -> serde_json::Value {
+    build_with(env, root, home, &[])
+}
+
+/// The same with more arguments (`--toolchain`, `--target`).
+fn build_with(env: &TestEnv, root: &Path, home: &Path, args: &[&str]) -> serde_json::Value {
     let output = success(
         env.muslbuild()
             .current_dir(root)
             .env("MUSLBUILD_HOME", home)
             .env("MUSLBUILD_SOURCE_DIRS", test_sources())
-            .args(["build", "--strict", "--json"]),
+            .args(["build", "--strict", "--json"])
+            .args(args),
     );
     let err = stderr(&output);
     // --strict already fails on it; this names the other way it could show.
@@ -557,4 +570,104 @@ fn fribidi_built_with_meson_reorders_text_and_rebuilds_only_an_edit() {
     assert!(commands.is_empty(), "an unchanged folder ran:\n{commands}");
     assert_eq!(err.matches("project fribidi for ").count(), 3, "{err}");
     assert_eq!(err.matches(": cached, stripped").count(), 3, "{err}");
+}
+
+/// strace 6.1's project pins the 6.1 kernel headers (`kernel-headers = "6.1"`): without
+/// them it builds with neither toolchain. Its SBOM names the package they came from.
+fn check_strace(root: &Path, target: &str, arch: &str, env: &TestEnv) -> PathBuf {
+    let binary = artifact(root, target, "strace");
+    check_clean(&binary, target, &[&env.cache(), env.path()]);
+    let sbom = std::fs::read_to_string(binary.with_file_name("strace.spdx.json")).unwrap();
+    assert!(
+        sbom.contains(&format!(
+            "pkg:deb/debian/linux-libc-dev@6.1.176-1?arch={arch}"
+        )),
+        "{target}: {sbom}"
+    );
+    binary
+}
+
+#[test]
+fn strace_6_1_with_musl_gcc_and_pinned_headers_traces_a_static_hello() {
+    require("musl-gcc", "musl-tools");
+    crate::kheaders::kernel_header_packages();
+    let env = TestEnv::new();
+    let root = project(env.path(), &STRACE);
+    build_with(
+        &env,
+        &root,
+        &env.cache(),
+        &["--toolchain", "musl-gcc", "--target", "x86_64"],
+    );
+    let strace = check_strace(&root, "x86_64", "amd64", &env);
+    let version = run_binary_args(None, &strace, &["-V"]);
+    assert!(
+        stdout(&version).starts_with("strace -- version 6.1\n"),
+        "{version:?}"
+    );
+    // A real trace, natively: the hello's write shows up with its bytes.
+    env.write(
+        "hello.c",
+        "#include <unistd.h>\nint main(void) { write(1, \"traced\\n\", 7); return 0; }\n",
+    );
+    success(
+        env.muslbuild()
+            .args(["-t", "x86_64", "--toolchain", "musl-gcc", "hello.c"]),
+    );
+    let hello = env.path().join("dist/x86_64/hello");
+    let traced = success(
+        Command::new(&strace)
+            .env_clear()
+            .args(["-f", "-e", "trace=write,exit_group"])
+            .arg(&hello),
+    );
+    assert_eq!(stdout(&traced), "traced\n");
+    let log = stderr(&traced);
+    // strace pads the result to a column: `write(1, "traced\n", 7)      = 7`.
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("write(1, \"traced\\n\", 7)") && l.ends_with("= 7")),
+        "{log}"
+    );
+    assert!(log.contains("exit_group(0)"), "{log}");
+}
+
+#[test]
+fn strace_6_1_with_zig_and_pinned_headers_for_aarch64_and_armv7() {
+    require_qemu();
+    crate::kheaders::kernel_header_packages();
+    let env = TestEnv::new();
+    let root = project(env.path(), &STRACE);
+    build_with(
+        &env,
+        &root,
+        &env.cache(),
+        &["--toolchain", "zig", "--target", "aarch64,armv7"],
+    );
+    for (target, arch, qemu) in [
+        ("aarch64", "arm64", "qemu-aarch64-static"),
+        ("armv7", "armhf", "qemu-arm-static"),
+    ] {
+        let strace = check_strace(&root, target, arch, &env);
+        let version = run_binary_args(Some(qemu), &strace, &["-V"]);
+        assert!(
+            stdout(&version).starts_with("strace -- version 6.1\n"),
+            "{target}: {version:?}"
+        );
+        // qemu-user implements no ptrace (ENOSYS): strace says so rather than trace
+        // (the trace itself is checked natively, on x86_64 with musl-gcc).
+        let mut cmd = Command::new(require(qemu, "qemu-user-static"));
+        let refused = cmd
+            .env_clear()
+            .arg(&strace)
+            .args(["-e", "trace=write", "/bin/true"])
+            .output()
+            .unwrap();
+        assert!(!refused.status.success(), "{target}: {refused:?}");
+        assert!(
+            stderr(&refused).contains("PTRACE_TRACEME: Function not implemented"),
+            "{target}: {}",
+            stderr(&refused)
+        );
+    }
 }

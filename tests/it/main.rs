@@ -9,6 +9,7 @@ mod http;
 mod image;
 mod image_trust;
 mod install;
+mod kheaders;
 mod libs;
 mod merge;
 mod meson;

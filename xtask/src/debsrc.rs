@@ -72,6 +72,12 @@ pub const SOURCES: &[Pinned] = &[
         "3829c742a835a0426db41bb039d1b976420c21ec65e93b35cd9bfd2d57f44ac8",
     ),
     pin(
+        "strace",
+        "6.1-0.1",
+        "strace_6.1.orig.tar.xz",
+        "2579e9cec37dbb786f6ea0bebd15f40dd561ef2bde2a2a2ecdce5963b01859fd",
+    ),
+    pin(
         "less",
         "590-2.1~deb12u2",
         "less_590.orig.tar.gz",

@@ -1,7 +1,8 @@
 //! `cargo xtask setup`: installs everything the real-toolchain tests need on a Debian
 //! bookworm machine (as root) — musl-gcc, GNU cross gcc + musl specs, zig, Go and the SPDX
 //! validators (pip), qemu-user, skopeo/umoci, library build tools — and fetches the
-//! library and corpus sources from Debian's source packages. The deb-src entries for
+//! library and corpus sources from Debian's source packages (and the kernel headers'
+//! binary packages muslbuild pins, `apt-get download`). The deb-src entries for
 //! those are derived from the `deb` archives this machine's apt is configured with (a
 //! company mirror or proxy included), never from a host of our own. Idempotent: a second run only re-checks.
 //!
@@ -11,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use xshell::{Shell, cmd};
 
-use crate::{Result, debsrc};
+use crate::{Result, debbin, debsrc};
 
 const APT_PACKAGES: &[&str] = &[
     "musl-tools",
@@ -119,6 +120,12 @@ pub fn run(args: &[String]) -> Result {
     let mut failures = Vec::new();
     for pin in debsrc::SOURCES {
         if let Err(e) = debsrc::fetch(&apt, &sources, pin) {
+            failures.push(e.to_string());
+        }
+    }
+    let catalog = std::fs::read_to_string(crate::repo_root().join("recipes/linux-headers.toml"))?;
+    for pin in debbin::pins(&catalog, debbin::TEST_ARCHES)? {
+        if let Err(e) = debbin::fetch(&sh, &sources, &pin) {
             failures.push(e.to_string());
         }
     }

@@ -31,7 +31,7 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
     }
     checks::sbom_supplier(args.sbom_supplier.as_deref())?;
     let targets = checks::targets(&args.targets)?;
-    let request = checks::toolchain_request(&args.toolchain)?;
+    let mut request = checks::toolchain_request(&args.toolchain)?;
     let is_go = args
         .inputs
         .first()
@@ -43,6 +43,13 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
             "add --cgo if the program calls C through `import \"C\"`",
         ));
     }
+    if is_go && !args.cgo && lib_options.kernel_headers.is_some() {
+        return Err(Error::usage(
+            "--kernel-headers is for C compiles, and a Go program without cgo compiles no C",
+            "add --cgo if the program calls C through `import \"C\"`, or drop --kernel-headers",
+        ));
+    }
+    lib_options.pin_kernel_headers(&mut request, &targets, ctx)?;
     let (dist, results, libraries) = if is_go {
         build_go(args, &targets, &request, &lib_options, ctx)?
     } else {

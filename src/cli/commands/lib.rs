@@ -21,8 +21,9 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
             Ok(())
         }
         LibCommand::Build(args) => {
-            let (options, targets, request) = checked(args)?;
+            let (options, targets, mut request) = checked(args)?;
             options.request(&ctx.env)?;
+            options.pin_kernel_headers(&mut request, &targets, ctx)?;
             let toolchains = checks::resolve_all(&targets, &request, ctx)?;
             let prepared = libs::commands::build(&options, &toolchains, ctx)?;
             out.report(&prepared.outcomes, || {
@@ -42,6 +43,8 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
                 ));
             };
             options.request(&ctx.env)?;
+            let mut request = request;
+            options.pin_kernel_headers(&mut request, &targets, ctx)?;
             let toolchain = toolchain::resolve(target, &request, ctx)?;
             // The export lines are the command's whole point: printed even with -q.
             out.text(&libs::commands::env_lines(&options, &toolchain, ctx)?)

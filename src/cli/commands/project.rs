@@ -35,6 +35,14 @@ pub(crate) fn run(
         targets,
         toolchain: args.toolchain.clone(),
         cc: None,
+        kernel_headers: match &args.kernel_headers {
+            Some(version) => {
+                crate::libs::kheaders::check_version(version)
+                    .map_err(|(message, help)| Error::usage(message, help))?;
+                Some(version.clone())
+            }
+            None => None,
+        },
         check_reproducible: args.check_reproducible,
         offline: global.offline,
         keep_failed: args.keep_failed,

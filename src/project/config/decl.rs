@@ -51,6 +51,8 @@ pub(super) struct RawProject {
     pub(super) source_dirs: Vec<PathBuf>,
     /// `sbom = false`: no SPDX document beside each artifact.
     pub(super) sbom: Option<bool>,
+    /// `kernel-headers = "6.1"`: Linux UAPI headers of that version for every compile.
+    pub(super) kernel_headers: Option<Spanned<String>>,
 }
 
 /// `targets`: a list, or one string (`"all"`, `"x86_64,armv7"`). Read as a value and

@@ -44,6 +44,9 @@ pub(crate) struct Project {
     /// Write an SBOM beside each artifact (`sbom`, true unless set false).
     pub(crate) sbom: bool,
     pub(crate) toolchain: String,
+    /// `kernel-headers`: a pinned version of the Linux UAPI headers (checked), or `None`
+    /// for each toolchain's own.
+    pub(crate) kernel_headers: Option<String>,
     pub(crate) source_dirs: Vec<PathBuf>,
     pub(crate) c: Vec<CArtifact>,
     pub(crate) go: Vec<GoArtifact>,
@@ -134,6 +137,14 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
             value.get_ref().clone()
         }
         None => "auto".into(),
+    };
+    let kernel_headers = match &raw.project.kernel_headers {
+        Some(value) => {
+            crate::libs::kheaders::check_version(value.get_ref())
+                .map_err(|(message, help)| at.error(value.span(), message, help))?;
+            Some(value.get_ref().clone()).filter(|v| v != crate::libs::kheaders::TOOLCHAIN_OWN)
+        }
+        None => None,
     };
 
     // Names: one namespace for every artifact, another for libraries.
@@ -381,6 +392,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         file: file.to_path_buf(),
         targets,
         toolchain,
+        kernel_headers,
         c,
         go,
         vendor,
@@ -584,6 +596,9 @@ targets = ["x86_64", "aarch64", "armv7"]
 out-dir = "dist"
 # auto, musl-cross, zig, musl-gcc, or a path to a compiler.
 toolchain = "auto"
+# Linux UAPI headers (linux/, asm/) of this version for every compile instead of each
+# toolchain's own; `muslbuild lib list` shows the versions.
+# kernel-headers = "6.1"
 
 # A C program: `[c.NAME]` builds dist/<target>/NAME.
 [c.hello]

@@ -1,5 +1,5 @@
-//! Reading the two archive families, tar (plain or compressed) and zip, entry by entry
-//! into the checks of `Unpacker`.
+//! Reading the archive families, tar (plain or compressed), zip and Debian packages (an
+//! `ar` archive around a compressed tar), entry by entry into the checks of `Unpacker`.
 
 use std::io::Read;
 use std::path::Path;
@@ -69,6 +69,32 @@ impl Unpacker<'_> {
             }
         }
         Ok(())
+    }
+
+    /// A Debian binary package: `debian-binary`, `control.tar.*`, then `data.tar.*`,
+    /// members of an `ar` archive. Only the files (`data.tar`) are unpacked.
+    pub(super) fn deb(&mut self, reader: &mut impl Read) -> Result<()> {
+        let mut archive = ar::Archive::new(reader);
+        while let Some(member) = archive.next_entry() {
+            let member = member.map_err(|e| self.read_error(e))?;
+            let name = String::from_utf8_lossy(member.header().identifier()).into_owned();
+            match name.as_str() {
+                "data.tar.xz" => return self.tar(lzma_rust2::XzReader::new(member, true)),
+                "data.tar.gz" => return self.tar(flate2::read::MultiGzDecoder::new(member)),
+                "data.tar" => return self.tar(member),
+                other if other.starts_with("data.tar") => {
+                    return Err(self.refuse(
+                        other,
+                        "is compressed in a way muslbuild does not read (it reads xz and gzip)",
+                    ));
+                }
+                _ => {}
+            }
+        }
+        Err(self.refuse(
+            "data.tar",
+            "is missing: this is not a Debian binary package",
+        ))
     }
 
     /// Zip's central directory is at the end, so the whole file is read into memory

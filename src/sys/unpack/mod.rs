@@ -34,6 +34,9 @@ pub(crate) enum Format {
     /// A zip file; Python wheels are zips.
     #[serde(rename = "zip", alias = "whl")]
     Zip,
+    /// A Debian binary package: an `ar` archive whose `data.tar.*` member holds the files.
+    #[serde(rename = "deb")]
+    Deb,
 }
 
 impl Format {
@@ -50,6 +53,8 @@ impl Format {
             Some(Format::Tar)
         } else if name.ends_with(".zip") || name.ends_with(".whl") {
             Some(Format::Zip)
+        } else if name.ends_with(".deb") {
+            Some(Format::Deb)
         } else {
             None
         }
@@ -58,7 +63,7 @@ impl Format {
     /// The format from the first bytes (cached sources are named by hash, not suffix);
     /// anything unrecognised is taken as a plain tar, whose reader then refuses it.
     pub(crate) fn sniff(path: &Path) -> Result<Format> {
-        let mut magic = [0u8; 6];
+        let mut magic = [0u8; 8];
         let mut file = File::open(path).map_err(Error::io("cannot read", path))?;
         let n = file
             .read(&mut magic)
@@ -72,6 +77,8 @@ impl Format {
             Format::TarBz2
         } else if magic.starts_with(b"PK\x03\x04") {
             Format::Zip
+        } else if magic.starts_with(b"!<arch>\n") {
+            Format::Deb
         } else {
             Format::Tar
         })
@@ -132,6 +139,7 @@ pub(crate) fn unpack_checked(
         Format::TarBz2 => out.tar(bzip2::read::MultiBzDecoder::new(&mut reader)),
         Format::Tar => out.tar(&mut reader),
         Format::Zip => out.zip(&mut reader),
+        Format::Deb => out.deb(&mut reader),
     }?;
     out.check_all_links()?;
     if let Some(expected) = sha256 {

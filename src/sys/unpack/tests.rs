@@ -346,3 +346,85 @@ fn missing_root_is_an_error() {
     let (_dir, result) = try_unpack(&[("a/x", T::Regular, "", b"x")], "b");
     assert!(result.unwrap_err().to_string().contains("holds nothing"));
 }
+
+/// A Debian binary package: `debian-binary`, `control.tar.gz`, then the data member.
+fn deb(data_member: &str, data: &[u8]) -> Vec<u8> {
+    let mut builder = ar::Builder::new(Vec::new());
+    for (name, bytes) in [
+        ("debian-binary", &b"2.0\n"[..]),
+        (
+            "control.tar.gz",
+            &tar_gz(&[("./control", T::Regular, "", b"Package: x\n")])[..],
+        ),
+        (data_member, data),
+    ] {
+        let header = ar::Header::new(name.as_bytes().to_vec(), bytes.len() as u64);
+        builder.append(&header, bytes).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+#[test]
+fn a_debian_package_unpacks_its_data_member_under_a_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("linux-libc-dev_1_amd64.deb");
+    let data = tar_gz(&[
+        ("./usr/include/linux/x.h", T::Regular, "", b"#define X 1\n"),
+        (
+            "./usr/include/x86_64-linux-gnu/asm/y.h",
+            T::Regular,
+            "",
+            b"y",
+        ),
+        ("./usr/share/doc/copyright", T::Regular, "", b"GPL"),
+    ]);
+    std::fs::write(&package, deb("data.tar.gz", &data)).unwrap();
+    assert_eq!(Format::sniff(&package).unwrap(), Format::Deb);
+    assert_eq!(Format::from_name("a_1_arm64.deb"), Some(Format::Deb));
+    let dest = dir.path().join("out");
+    std::fs::create_dir(&dest).unwrap();
+    let sha = crate::sys::download::sha256_file(&package).unwrap();
+    unpack_checked(
+        &package,
+        Format::Deb,
+        "usr/include",
+        &dest,
+        Some(&sha),
+        Limits::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        std::fs::read(dest.join("linux/x.h")).unwrap(),
+        b"#define X 1\n"
+    );
+    assert!(dest.join("x86_64-linux-gnu/asm/y.h").is_file());
+    assert!(!dest.join("share").exists() && !dest.join("control").exists());
+
+    // The checks are the tar's: an escaping member in the data is refused.
+    let hostile = tar_gz(&[("./usr/include/../../../etc/x", T::Regular, "", b"x")]);
+    std::fs::write(&package, deb("data.tar.gz", &hostile)).unwrap();
+    let out = dir.path().join("hostile");
+    std::fs::create_dir(&out).unwrap();
+    let err = unpack(&package, Format::Deb, "usr/include", &out).unwrap_err();
+    assert!(matches!(err, Error::UnsafeArchive { .. }), "{err:?}");
+}
+
+#[test]
+fn a_debian_package_muslbuild_cannot_read_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let package = dir.path().join("p.deb");
+    std::fs::write(&package, deb("data.tar.zst", b"zstd bytes")).unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).unwrap();
+    let err = unpack(&package, Format::Deb, "", &out).unwrap_err();
+    assert!(
+        err.to_string().contains("data.tar.zst") && format!("{err:?}").contains("xz and gzip"),
+        "{err:?}"
+    );
+    std::fs::write(&package, b"!<arch>\n").unwrap();
+    let err = unpack(&package, Format::Deb, "", &out).unwrap_err();
+    assert!(
+        format!("{err:?}").contains("not a Debian binary package"),
+        "{err:?}"
+    );
+}

@@ -6,6 +6,7 @@ mod core;
 mod corpus;
 mod go;
 mod install;
+mod kheaders;
 mod libs;
 mod objects;
 mod platforms;
@@ -110,6 +111,7 @@ pub fn run(args: &[String]) -> Result {
             "sbom" => sbom::run(&bench, rest)?,
             "remote" => remote::run(&bench, rest)?,
             "platforms" => platforms::run(&bench, rest)?,
+            "kheaders" => kheaders::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
         }
         println!();
