@@ -245,6 +245,35 @@ pub enum Error {
         kept: Vec<PathBuf>,
     },
 
+    /// A build step ran one of the target's programs, which this machine cannot run:
+    /// one line naming the step and the program; `why` and `help` say what is missing.
+    #[error(
+        "building {subject} for {target} failed at `{step}`: it runs `{program}`, a program built for {target}, which this machine cannot run: {why}"
+    )]
+    ForeignProgram {
+        subject: String,
+        target: Target,
+        step: &'static str,
+        program: String,
+        why: String,
+        help: String,
+        log: PathBuf,
+        /// qemu-user is what is missing (exit 12), not a kernel feature or a setting.
+        missing_program: bool,
+    },
+
+    /// `emulate = true` where this machine cannot run the target's programs.
+    #[error(
+        "{subject} for {target} asks for emulation (`emulate = true`), which this machine cannot give: {why}"
+    )]
+    EmulationUnavailable {
+        subject: String,
+        target: Target,
+        why: String,
+        help: String,
+        missing_program: bool,
+    },
+
     #[error("`{tool}` is needed to build {needed_by} but was not found")]
     MissingHostTool {
         tool: String,
@@ -366,6 +395,18 @@ impl Error {
             | Error::LibraryBuild { .. }
             | Error::UnusedLibrary { .. } => exit::LIBRARY,
             Error::MissingHostTool { .. } => exit::MISSING_PROGRAM,
+            Error::ForeignProgram {
+                missing_program, ..
+            }
+            | Error::EmulationUnavailable {
+                missing_program, ..
+            } => {
+                if *missing_program {
+                    exit::MISSING_PROGRAM
+                } else {
+                    exit::LIBRARY
+                }
+            }
             Error::CacheUnsafe { .. } | Error::CacheDamaged { .. } => exit::IO,
         }
     }
@@ -454,6 +495,10 @@ impl Error {
             Error::MissingHostTool { package, .. } => {
                 format!("install it: apt-get install {package}")
             }
+            Error::ForeignProgram { help, log, .. } => {
+                format!("{help}; the step's log is {}", log.display())
+            }
+            Error::EmulationUnavailable { help, .. } => help.clone(),
             Error::CacheUnsafe { path, .. } => format!(
                 "anyone who can write there could change what muslbuild builds: make it yours and private (`chmod go-w {}`), or choose another cache with MUSLBUILD_HOME",
                 path.display()

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::image::ImageSpec;
-use crate::libs::recipe::{ConfigureSpec, MakeSpec};
+use crate::libs::recipe::{ConfigureSpec, Emulate, MakeSpec};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +51,8 @@ pub(super) struct RawProject {
     pub(super) source_dirs: Vec<PathBuf>,
     /// `sbom = false`: no SPDX document beside each artifact.
     pub(super) sbom: Option<bool>,
+    /// The default `emulate` of this file's `[vendor.NAME]` and `[lib.NAME]` tables.
+    pub(super) emulate: Option<Emulate>,
 }
 
 /// `targets`: a list, or one string (`"all"`, `"x86_64,armv7"`). Read as a value and
@@ -167,6 +169,8 @@ pub(super) struct RawVendor {
     /// Build in a copy of the folder, for a build system that cannot build out of tree.
     #[serde(default)]
     pub(super) in_tree: bool,
+    /// Run the target's programs through qemu-user in the build's steps (`auto`).
+    pub(super) emulate: Option<Emulate>,
 }
 
 pub(super) fn yes() -> bool {
@@ -208,6 +212,7 @@ pub(super) struct LibDecl {
     pub(super) prefix: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) bootstrap: Vec<String>,
+    pub(super) emulate: Option<Emulate>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -125,6 +125,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         .unwrap_or_default();
 
     let targets = parse_targets(&raw.project.targets, text, &at)?;
+    let emulate = raw.project.emulate.unwrap_or_default();
     let toolchain = match &raw.project.toolchain {
         Some(value) => {
             value
@@ -228,7 +229,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         }
         check_prefix(decl.prefix.as_ref(), &at)?;
         check_bootstrap(&decl.bootstrap, name, &at)?;
-        libs.push(recipe::lib_recipe(name.get_ref(), &dir, decl));
+        libs.push(recipe::lib_recipe(name.get_ref(), &dir, decl, emulate));
     }
     check_cycles(&raw.lib, &at)?;
 
@@ -336,7 +337,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         vendor.push(VendorProject {
             name: name.get_ref().clone(),
             programs: decl.programs.iter().map(|p| p.get_ref().clone()).collect(),
-            recipe: recipe::vendor_recipe(name.get_ref(), &path, decl),
+            recipe: recipe::vendor_recipe(name.get_ref(), &path, decl, emulate),
         });
     }
 
