@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::env::Env;
+use crate::error::Lacking;
 use crate::sys::process::binfmt::{PrivateBinfmt, Registration, SetupFailure, Stage};
 use crate::sys::process::{Cmd, StartFailure};
 use crate::target::Target;
@@ -213,6 +214,15 @@ impl Unavailable {
     /// setting (10).
     pub(crate) fn is_missing_program(&self) -> bool {
         matches!(self, Unavailable::NoQemu { .. })
+    }
+
+    /// All of it, as an error carries it.
+    pub(crate) fn lacking(&self, target: Target) -> Box<Lacking> {
+        Box::new(Lacking {
+            why: self.why(target),
+            help: self.help(target),
+            program: self.is_missing_program(),
+        })
     }
 }
 

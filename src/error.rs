@@ -246,32 +246,23 @@ pub enum Error {
     },
 
     /// A build step ran one of the target's programs, which this machine cannot run:
-    /// one line naming the step and the program; `why` and `help` say what is missing.
-    #[error(
-        "building {subject} for {target} failed at `{step}`: it runs `{program}`, a program built for {target}, which this machine cannot run: {why}"
-    )]
+    /// one line naming the step and the program; `lacking` says what is missing.
+    #[error("building {subject} for {target} failed at `{step}`: it runs `{program}`, a program built for {target}, which this machine cannot run: {}", lacking.why)]
     ForeignProgram {
         subject: String,
         target: Target,
         step: &'static str,
         program: String,
-        why: String,
-        help: String,
         log: PathBuf,
-        /// qemu-user is what is missing (exit 12), not a kernel feature or a setting.
-        missing_program: bool,
+        lacking: Box<Lacking>,
     },
 
     /// `emulate = true` where this machine cannot run the target's programs.
-    #[error(
-        "{subject} for {target} asks for emulation (`emulate = true`), which this machine cannot give: {why}"
-    )]
+    #[error("{subject} for {target} asks for emulation (`emulate = true`), which this machine cannot give: {}", lacking.why)]
     EmulationUnavailable {
         subject: String,
         target: Target,
-        why: String,
-        help: String,
-        missing_program: bool,
+        lacking: Box<Lacking>,
     },
 
     #[error("`{tool}` is needed to build {needed_by} but was not found")]
@@ -286,6 +277,16 @@ pub enum Error {
 
     #[error("{count} cache entr{} damaged, first {first}", if *count == 1 { "y is" } else { "ies are" })]
     CacheDamaged { count: usize, first: String },
+}
+
+/// What this machine lacks to run a target's programs: the end of an error's line, its
+/// `help:`, and whether a program is what is missing (exit 12) rather than a kernel
+/// feature or a setting (10).
+#[derive(Debug)]
+pub struct Lacking {
+    pub(crate) why: String,
+    pub(crate) help: String,
+    pub(crate) program: bool,
 }
 
 /// The outputs whose place the user chooses, each with its option.
@@ -395,13 +396,8 @@ impl Error {
             | Error::LibraryBuild { .. }
             | Error::UnusedLibrary { .. } => exit::LIBRARY,
             Error::MissingHostTool { .. } => exit::MISSING_PROGRAM,
-            Error::ForeignProgram {
-                missing_program, ..
-            }
-            | Error::EmulationUnavailable {
-                missing_program, ..
-            } => {
-                if *missing_program {
+            Error::ForeignProgram { lacking, .. } | Error::EmulationUnavailable { lacking, .. } => {
+                if lacking.program {
                     exit::MISSING_PROGRAM
                 } else {
                     exit::LIBRARY
@@ -495,10 +491,10 @@ impl Error {
             Error::MissingHostTool { package, .. } => {
                 format!("install it: apt-get install {package}")
             }
-            Error::ForeignProgram { help, log, .. } => {
-                format!("{help}; the step's log is {}", log.display())
+            Error::ForeignProgram { lacking, log, .. } => {
+                format!("{}; the step's log is {}", lacking.help, log.display())
             }
-            Error::EmulationUnavailable { help, .. } => help.clone(),
+            Error::EmulationUnavailable { lacking, .. } => lacking.help.clone(),
             Error::CacheUnsafe { path, .. } => format!(
                 "anyone who can write there could change what muslbuild builds: make it yours and private (`chmod go-w {}`), or choose another cache with MUSLBUILD_HOME",
                 path.display()

@@ -45,9 +45,7 @@ pub(crate) fn check_required<'a>(
             return Err(Error::EmulationUnavailable {
                 subject: job.recipe.subject(),
                 target,
-                why: why.why(target),
-                help: why.help(target),
-                missing_program: why.is_missing_program(),
+                lacking: why.lacking(target),
             });
         }
     }
@@ -75,10 +73,8 @@ pub(crate) fn foreign_program_failure(
         target,
         step,
         program,
-        why: why.why(target),
-        help: why.help(target),
         log: log.to_path_buf(),
-        missing_program: why.is_missing_program(),
+        lacking: why.lacking(target),
     })
 }
 
