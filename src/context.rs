@@ -104,8 +104,18 @@ impl Ctx {
     /// How `target`'s programs run on this machine (natively, through qemu-user in a
     /// private binfmt_misc, or not), found once per run.
     pub(crate) fn emulation(&self, target: Target) -> &Emulation {
-        self.emulation[target as usize]
-            .get_or_init(|| emulation::probe(target, &self.env, |qemu| self.command(qemu)))
+        self.emulation[target as usize].get_or_init(|| {
+            let found = emulation::probe(target, &self.env, |qemu| self.command(qemu));
+            if let Emulation::Unavailable(why) = &found
+                && self.ui.echoes_commands()
+            {
+                eprintln!(
+                    "muslbuild: {target} programs cannot run here ({}): build steps run without emulation, and one that runs a {target} program fails naming it",
+                    why.why(target)
+                );
+            }
+            found
+        })
     }
 
     /// A command to run `program`: echoed under `-v`, killed with muslbuild.

@@ -48,11 +48,6 @@ pub(crate) enum Unavailable {
 }
 
 impl Emulation {
-    /// Whether the target's programs need an emulator here.
-    pub(crate) fn is_foreign(&self) -> bool {
-        !matches!(self, Emulation::Native)
-    }
-
     /// The emulator a build system that asks should be told (cmake's
     /// `CMAKE_CROSSCOMPILING_EMULATOR`, meson's `exe_wrapper`): qemu-user when it runs
     /// here, even where the kernel allows no private binfmt_misc — a build system that
@@ -168,6 +163,9 @@ impl Unavailable {
                 Stage::UserNamespace | Stage::IdMap => {
                     format!("this machine allows no user namespaces ({failure})")
                 }
+                Stage::Mount if failure.errno == libc::ENODEV => {
+                    format!("this kernel ({release}) has no binfmt_misc loaded ({failure})")
+                }
                 Stage::MountPropagation | Stage::Mount => format!(
                     "this kernel ({release}) cannot mount a binfmt_misc inside a user namespace ({failure})"
                 ),
@@ -196,6 +194,10 @@ impl Unavailable {
             Unavailable::Kernel { failure, .. } => match failure.stage {
                 Stage::UserNamespace | Stage::IdMap => format!(
                     "allow user namespaces (sysctl user.max_user_namespaces > 0; kernel.unprivileged_userns_clone=1 on older Debian kernels; kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu; a container's seccomp profile may forbid them), {SYSTEM_WIDE}"
+                ),
+                // A module is not loaded from inside a user namespace.
+                Stage::Mount if failure.errno == libc::ENODEV => format!(
+                    "load it once as root (`modprobe binfmt_misc`; on Linux 6.7 or newer a user namespace may then mount its own), {SYSTEM_WIDE}"
                 ),
                 Stage::MountPropagation | Stage::Mount => format!(
                     "a binfmt_misc private to a user namespace needs Linux 6.7 or newer; upgrade the kernel, {SYSTEM_WIDE}"

@@ -10,18 +10,22 @@ use std::path::{Path, PathBuf};
 use super::job::LibBuild;
 use super::recipe::Emulate;
 use crate::context::Ctx;
-use crate::emulation::{Emulation, Unavailable};
+use crate::emulation::{self, Emulation, Unavailable};
 use crate::error::{Error, Result};
 use crate::target::Target;
 
 /// How `job`'s steps run the target's programs: the machine's answer, unless the build
 /// says `emulate = false`.
 pub(crate) fn for_job(ctx: &Ctx, job: &LibBuild) -> Emulation {
-    let here = ctx.emulation(job.target());
-    match job.recipe.emulate {
-        Emulate::Off if here.is_foreign() => Emulation::Unavailable(Unavailable::Off),
-        _ => here.clone(),
+    if job.recipe.emulate == Emulate::Off {
+        // Not even asked: with emulation off, nothing is started to find out.
+        return if emulation::is_native(job.target()) {
+            Emulation::Native
+        } else {
+            Emulation::Unavailable(Unavailable::Off)
+        };
     }
+    ctx.emulation(job.target()).clone()
 }
 
 /// The emulator to name to a build system that runs the target's programs itself:

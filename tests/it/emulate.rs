@@ -255,3 +255,62 @@ install(TARGETS tool DESTINATION bin)
     );
     assert_eq!(stdout(&run), "probed 32, word bits 32\n");
 }
+
+/// The private binfmt_misc needs no privilege: the same build as an ordinary user (the
+/// tests' own user, or `nobody` when they run as root), with the GNU cross gcc and the
+/// musl specs, which any user can run; muslbuild itself is copied to where that user
+/// may execute it.
+#[test]
+fn an_unprivileged_user_gets_the_same_private_binfmt_misc() {
+    require_qemu();
+    require("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf");
+    let env = TestEnv::new();
+    make_project(&env, "\"armv7\"", "");
+    let text = std::fs::read_to_string(env.path().join("muslbuild.toml"))
+        .unwrap()
+        .replace("toolchain = \"zig\"", "toolchain = \"musl-gcc\"");
+    std::fs::write(env.path().join("muslbuild.toml"), text).unwrap();
+    let muslbuild = env.path().join("muslbuild");
+    std::fs::copy(env!("CARGO_BIN_EXE_muslbuild"), &muslbuild).unwrap();
+    let mut cmd = std::process::Command::new(&muslbuild);
+    cmd.current_dir(env.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("HOME", env.path())
+        .env("TMPDIR", env.path())
+        .env("MUSLBUILD_HOME", env.path().join("home"))
+        .env("MUSLBUILD_OFFLINE", "1")
+        .args(["build", "-v"]);
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        const NOBODY: u32 = 65534;
+        chown_tree(env.path(), NOBODY);
+        use std::os::unix::process::CommandExt;
+        cmd.uid(NOBODY).gid(NOBODY);
+    }
+    let output = cmd.output().unwrap();
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(
+        err.contains("+ # emulated: runs in a private binfmt_misc (muslbuild-armv7 -> /"),
+        "{err}"
+    );
+    let run = run_binary(
+        Some("qemu-arm-static"),
+        &env.path().join("dist/armv7/tool"),
+        b"",
+    );
+    assert_eq!(stdout(&run), "probed 0, word bits 32\n");
+}
+
+fn chown_tree(dir: &Path, uid: u32) {
+    std::os::unix::fs::chown(dir, Some(uid), Some(uid)).unwrap();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            chown_tree(&path, uid);
+        } else {
+            std::os::unix::fs::lchown(&path, Some(uid), Some(uid)).unwrap();
+        }
+    }
+}

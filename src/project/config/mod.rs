@@ -585,6 +585,9 @@ targets = ["x86_64", "aarch64", "armv7"]
 out-dir = "dist"
 # auto, musl-cross, zig, musl-gcc, or a path to a compiler.
 toolchain = "auto"
+# Vendored builds that run what they build (a generator, a test suite) run the target's
+# programs through qemu-user in a binfmt_misc private to each step: "auto", true, false.
+# emulate = "auto"
 
 # A C program: `[c.NAME]` builds dist/<target>/NAME.
 [c.hello]
