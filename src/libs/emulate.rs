@@ -94,6 +94,14 @@ fn foreign_program(log: &str, dir: &Path, target: Target) -> Option<String> {
             folders.push(entered);
             continue;
         }
+        // cmake does not even try without an emulator: `try_run() invoked in
+        // cross-compiling mode, please set the following cache variables appropriately`.
+        if line
+            .to_ascii_lowercase()
+            .contains("try_run() invoked in cross-compiling mode")
+        {
+            return Some("try_run's test program".into());
+        }
         let parts: Vec<&str> = line.split(": ").map(str::trim).collect();
         // `sh: 1: ./gen: Exec format error`, bash's `./gen: cannot execute binary file:
         // Exec format error`, Python's `OSError: [Errno 8] Exec format error: './gen'`: the
@@ -237,6 +245,16 @@ mod tests {
         assert_eq!(
             foreign_program(python, dir.path(), Target::Armv7).as_deref(),
             Some("./gen_tables")
+        );
+    }
+
+    #[test]
+    fn cmake_without_an_emulator_refuses_try_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = "-- Detecting C compile features - done\nCMake Error: try_run() invoked in cross-compiling mode, please set the following cache variables appropriately:\n   PROBE_RAN (advanced)\n";
+        assert_eq!(
+            foreign_program(log, dir.path(), Target::Armv7).as_deref(),
+            Some("try_run's test program")
         );
     }
 

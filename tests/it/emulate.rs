@@ -254,6 +254,18 @@ install(TARGETS tool DESTINATION bin)
         b"",
     );
     assert_eq!(stdout(&run), "probed 32, word bits 32\n");
+
+    // Without the emulator cmake refuses try_run; the error says what it could not run.
+    let file = env.path().join("muslbuild.toml");
+    let text = std::fs::read_to_string(&file).unwrap() + "emulate = false\n";
+    std::fs::write(&file, text).unwrap();
+    let output = build(&env, &["-q"]);
+    assert_eq!(output.status.code(), Some(10), "{}", stderr(&output));
+    let (error, _) = one_error_line(&output);
+    assert_eq!(
+        error,
+        "muslbuild: error: building project probed for armv7 failed at `configure`: it runs `try_run's test program`, a program built for armv7, which this machine cannot run: emulation is off (`emulate = false`)"
+    );
 }
 
 /// The private binfmt_misc needs no privilege: the same build as an ordinary user (the
