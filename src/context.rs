@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::cache::Cache;
 use crate::cache::remote::{Remote, RemoteConfig};
+use crate::emulation::{self, Emulation};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::jobs::Jobs;
@@ -15,6 +16,7 @@ use crate::sys::download::NetSettings;
 use crate::sys::fs::Temps;
 use crate::sys::process::{Cmd, Supervisor};
 use crate::sys::ui::Ui;
+use crate::target::Target;
 
 pub(crate) struct Ctx {
     pub(crate) env: Env,
@@ -25,6 +27,8 @@ pub(crate) struct Ctx {
     pub(crate) supervisor: Arc<Supervisor>,
     /// The shared remote cache, once configured (environment or project file).
     remote: OnceLock<Remote>,
+    /// How each target's programs run here, found the first time a build asks.
+    emulation: [OnceLock<Emulation>; Target::ALL.len()],
 }
 
 impl Ctx {
@@ -45,6 +49,7 @@ impl Ctx {
             net,
             supervisor,
             remote: OnceLock::new(),
+            emulation: Default::default(),
         }
     }
 
@@ -59,6 +64,7 @@ impl Ctx {
             supervisor: Arc::clone(&self.supervisor),
             // A build into a fresh cache (`--check-reproducible`) takes nothing from afar.
             remote: OnceLock::new(),
+            emulation: Default::default(),
         }
     }
 
@@ -93,6 +99,23 @@ impl Ctx {
             ));
         }
         Ok(())
+    }
+
+    /// How `target`'s programs run on this machine (natively, through qemu-user in a
+    /// private binfmt_misc, or not), found once per run.
+    pub(crate) fn emulation(&self, target: Target) -> &Emulation {
+        self.emulation[target as usize].get_or_init(|| {
+            let found = emulation::probe(target, &self.env, |qemu| self.command(qemu));
+            if let Emulation::Unavailable(why) = &found
+                && self.ui.echoes_commands()
+            {
+                eprintln!(
+                    "muslbuild: {target} programs cannot run here ({}): build steps run without emulation, and one that runs a {target} program fails naming it",
+                    why.why(target)
+                );
+            }
+            found
+        })
     }
 
     /// A command to run `program`: echoed under `-v`, killed with muslbuild.

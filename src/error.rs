@@ -253,6 +253,26 @@ pub enum Error {
         kept: Vec<PathBuf>,
     },
 
+    /// A build step ran one of the target's programs, which this machine cannot run:
+    /// one line naming the step and the program; `lacking` says what is missing.
+    #[error("building {subject} for {target} failed at `{step}`: it runs `{program}`, a program built for {target}, which this machine cannot run: {}", lacking.why)]
+    ForeignProgram {
+        subject: String,
+        target: Target,
+        step: &'static str,
+        program: String,
+        log: PathBuf,
+        lacking: Box<Lacking>,
+    },
+
+    /// `emulate = true` where this machine cannot run the target's programs.
+    #[error("{subject} for {target} asks for emulation (`emulate = true`), which this machine cannot give: {}", lacking.why)]
+    EmulationUnavailable {
+        subject: String,
+        target: Target,
+        lacking: Box<Lacking>,
+    },
+
     #[error("`{tool}` is needed to build {needed_by} but was not found")]
     MissingHostTool {
         tool: String,
@@ -277,6 +297,16 @@ pub enum Error {
 
     #[error("{count} cache entr{} damaged, first {first}", if *count == 1 { "y is" } else { "ies are" })]
     CacheDamaged { count: usize, first: String },
+}
+
+/// What this machine lacks to run a target's programs: the end of an error's line, its
+/// `help:`, and whether a program is what is missing (exit 12) rather than a kernel
+/// feature or a setting (10).
+#[derive(Debug)]
+pub struct Lacking {
+    pub(crate) why: String,
+    pub(crate) help: String,
+    pub(crate) program: bool,
 }
 
 /// The outputs whose place the user chooses, each with its option.
@@ -387,6 +417,13 @@ impl Error {
             | Error::LibraryBuild { .. }
             | Error::UnusedLibrary { .. } => exit::LIBRARY,
             Error::MissingHostTool { .. } | Error::HostToolTooOld { .. } => exit::MISSING_PROGRAM,
+            Error::ForeignProgram { lacking, .. } | Error::EmulationUnavailable { lacking, .. } => {
+                if lacking.program {
+                    exit::MISSING_PROGRAM
+                } else {
+                    exit::LIBRARY
+                }
+            }
             Error::CacheUnsafe { .. } | Error::CacheDamaged { .. } => exit::IO,
         }
     }
@@ -478,6 +515,10 @@ impl Error {
                 format!("install it: apt-get install {package}")
             }
             Error::HostToolTooOld { help, .. } => help.to_string(),
+            Error::ForeignProgram { lacking, log, .. } => {
+                format!("{}; the step's log is {}", lacking.help, log.display())
+            }
+            Error::EmulationUnavailable { lacking, .. } => lacking.help.clone(),
             Error::CacheUnsafe { path, .. } => format!(
                 "anyone who can write there could change what muslbuild builds: make it yours and private (`chmod go-w {}`), or choose another cache with MUSLBUILD_HOME",
                 path.display()

@@ -5,6 +5,7 @@ pub mod cache;
 pub mod cli;
 pub(crate) mod context;
 pub(crate) mod dist;
+pub(crate) mod emulation;
 pub mod env;
 pub mod error;
 pub(crate) mod go;

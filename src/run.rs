@@ -33,11 +33,8 @@ pub(crate) fn runner(target: Target, env: &Env) -> Result<Option<PathBuf>> {
     if Target::host() == Some(target) {
         return Ok(None);
     }
-    let path = env.path().cloned().unwrap_or_default();
-    for name in target.qemu_names() {
-        if let Ok(found) = which::which_in(name, Some(&path), &env.cwd) {
-            return Ok(Some(found));
-        }
+    if let Some(found) = crate::emulation::find_qemu(target, env) {
+        return Ok(Some(found));
     }
     let [user, user_static] = target.qemu_names();
     Err(Error::ProgramNotFound {

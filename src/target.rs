@@ -574,6 +574,35 @@ impl Target {
         self.spec().elf
     }
 
+    /// The first 20 bytes of this target's executables as binfmt_misc matches them:
+    /// `(magic, mask)`. Class, endianness and machine must match; `e_type` may be
+    /// `ET_EXEC` or `ET_DYN` (static-pie); the OS ABI and ABI version bytes are free
+    /// (toolchains write 0 or 3, and 0 or 1 on mips), the padding must be zero — the
+    /// shape of qemu's own `qemu-binfmt-conf.sh` entries.
+    pub(crate) fn binfmt_magic(self) -> ([u8; 20], [u8; 20]) {
+        let elf = self.elf();
+        let mut magic = [0u8; 20];
+        let mut mask = [0xffu8; 20];
+        magic[..4].copy_from_slice(b"\x7fELF");
+        magic[4] = if elf.class64 { 2 } else { 1 };
+        magic[5] = if elf.little_endian { 1 } else { 2 };
+        magic[6] = 1;
+        mask[7] = 0;
+        mask[8] = 0;
+        let (exec, exec_mask) = ([0, 2], [0xff, 0xfe]);
+        let machine = elf.machine.to_be_bytes();
+        let order = |mut two: [u8; 2]| {
+            if elf.little_endian {
+                two.reverse();
+            }
+            two
+        };
+        magic[16..18].copy_from_slice(&order(exec));
+        mask[16..18].copy_from_slice(&order(exec_mask));
+        magic[18..20].copy_from_slice(&order(machine));
+        (magic, mask)
+    }
+
     /// The qemu-user programs that run this target's binaries on another host: Debian's
     /// `qemu-user` name, then `qemu-user-static`'s.
     pub(crate) fn qemu_names(self) -> [&'static str; 2] {

@@ -13,7 +13,6 @@ use super::host::HostTools;
 use super::job::LibBuild;
 use super::recipe::BuildSystem;
 use crate::context::Ctx;
-use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::target::Target;
 use crate::toolchain::Flavor;
@@ -104,15 +103,6 @@ pub(crate) fn check_before_builds<'a>(
         None => first.recipe.subject(),
     };
     check_version(meson, &said, with_zig.is_some(), &needed_by)
-}
-
-/// The program meson runs the target's binaries with (its compiler sanity check, test
-/// programs and generators built for the host machine): the target's qemu-user where
-/// this machine cannot run them natively, none when no qemu is installed (meson then
-/// says which step needed one). The one place that decides it: emulation settings
-/// belong here.
-pub(crate) fn exe_wrapper(target: Target, env: &Env) -> Option<PathBuf> {
-    crate::run::runner(target, env).ok().flatten()
 }
 
 /// What a cross file says, as values.

@@ -6,6 +6,7 @@
 
 mod build;
 pub(crate) mod commands;
+pub(crate) mod emulate;
 pub(crate) mod host;
 mod job;
 pub(crate) mod kheaders;
@@ -370,6 +371,7 @@ fn prepare_all(request: &LibRequest, toolchains: &[Toolchain], ctx: &Ctx) -> Res
     for job in pending.iter().flatten() {
         vendor::check_buildable(&job.recipe)?;
     }
+    emulate::check_required(ctx, pending.iter().flatten())?;
     for job in pending.iter_mut().flatten() {
         job.archives = job
             .recipe

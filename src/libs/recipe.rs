@@ -214,6 +214,72 @@ pub(crate) struct Recipe {
     /// Makefile.in without VPATH): built in a copy of its folder instead.
     #[serde(default, skip_serializing_if = "is_false")]
     pub(crate) in_tree: bool,
+    /// Whether the build's steps may run the target's programs through qemu-user
+    /// (`emulate`). Left out of the key when "auto", so recipes from before the setting
+    /// keep their prefixes.
+    #[serde(default, skip_serializing_if = "Emulate::is_auto")]
+    pub(crate) emulate: Emulate,
+}
+
+/// `emulate = "auto" | true | false`: whether a build's steps run the target's programs
+/// (a Makefile's generator, a configure script's test program) through qemu-user in a
+/// binfmt_misc private to the step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Emulate {
+    /// Where this machine can; where it cannot, a step that runs a target program fails
+    /// naming it and what is missing.
+    #[default]
+    Auto,
+    /// Always: a machine that cannot is an error before anything is built.
+    On,
+    /// Never: steps run as they would without muslbuild's help.
+    Off,
+}
+
+impl Emulate {
+    fn is_auto(&self) -> bool {
+        *self == Emulate::Auto
+    }
+}
+
+impl Serialize for Emulate {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Emulate::Auto => serializer.serialize_str("auto"),
+            Emulate::On => serializer.serialize_bool(true),
+            Emulate::Off => serializer.serialize_bool(false),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Emulate {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Emulate, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Emulate;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("true, false or \"auto\"")
+            }
+            fn visit_bool<E: serde::de::Error>(self, on: bool) -> std::result::Result<Emulate, E> {
+                Ok(if on { Emulate::On } else { Emulate::Off })
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                value: &str,
+            ) -> std::result::Result<Emulate, E> {
+                match value {
+                    "auto" => Ok(Emulate::Auto),
+                    other => Err(E::invalid_value(serde::de::Unexpected::Str(other), &self)),
+                }
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 fn yes() -> bool {
@@ -429,6 +495,7 @@ pub(crate) fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         prefix: None,
         bootstrap: Vec::new(),
         in_tree: false,
+        emulate: Emulate::Auto,
     };
     recipe.validate(&origin)?;
     Ok(recipe)

@@ -6,10 +6,12 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use super::emulate;
 use super::host::{AUTOTOOLS_MISC, HostTools};
 use super::job::{LibBuild, cflags, ldflags};
 use super::recipe::{BuildSystem, Recipe};
 use crate::context::Ctx;
+use crate::emulation::Emulation;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::sys::process::Cmd;
@@ -425,6 +427,8 @@ pub(crate) struct Runner<'a> {
 }
 
 impl Runner<'_> {
+    /// A step's command: the cross environment, and for a foreign target a binfmt_misc
+    /// of its own where the target's programs run through qemu-user.
     fn cmd(&self, program: impl AsRef<std::ffi::OsStr>) -> Cmd {
         let mut cmd = self
             .run
@@ -434,6 +438,9 @@ impl Runner<'_> {
             .current_dir(self.dir);
         for (k, v) in cross_env(self.job, self.run.host, &self.run.ctx.env, &self.maps) {
             cmd = cmd.env(k, v);
+        }
+        if let Emulation::Binfmt { binfmt, .. } = emulate::for_job(self.run.ctx, self.job) {
+            cmd = cmd.private_binfmt(binfmt);
         }
         cmd
     }
@@ -475,6 +482,17 @@ impl Runner<'_> {
         self.run.progress.step(&self.job.recipe.label(), step);
         let log = self.logs.join(format!("{step}.log"));
         cmd(held.count()).run_logged(&log).map_err(|err| match err {
+            Error::CommandFailed { log: Some(_), .. }
+                if let Some(foreign) = emulate::foreign_program_failure(
+                    self.run.ctx,
+                    self.job,
+                    step,
+                    &log,
+                    self.dir,
+                ) =>
+            {
+                foreign
+            }
             // The log's first line is the (long) command itself; the help points to it.
             Error::CommandFailed { tail, .. } => {
                 self.failure(step, crate::sys::process::without_command_line(&tail))
@@ -712,6 +730,11 @@ impl Runner<'_> {
         for (k, v) in meson_env(self.job, &self.run.ctx.env) {
             cmd = cmd.env(k, v);
         }
+        // meson runs the target's programs through `exe_wrapper`; scripts a project runs
+        // in its own steps may start them directly.
+        if let Emulation::Binfmt { binfmt, .. } = emulate::for_job(self.run.ctx, self.job) {
+            cmd = cmd.private_binfmt(binfmt);
+        }
         cmd
     }
 
@@ -760,7 +783,7 @@ impl Runner<'_> {
             ar: words(&tc.ar),
             strip: find_strip(tc, env),
             pkg_config: self.run.host.tools.get("pkg-config").cloned(),
-            exe_wrapper: super::meson::exe_wrapper(tc.target, env),
+            exe_wrapper: emulate::exe_wrapper(self.run.ctx, self.job),
             pkg_config_libdir: pkg_config_dirs(&self.job.prefix, &self.job.dep_prefixes),
             c_args,
             c_link_args,
@@ -845,6 +868,11 @@ impl Runner<'_> {
                     .args
                     .is_empty()
                     .then(|| format!("-DCMAKE_AR={}", tc.ar.program.display())),
+            )
+            // try_run and custom commands that run the target's programs go through it.
+            .args(
+                emulate::exe_wrapper(self.run.ctx, self.job)
+                    .map(|qemu| format!("-DCMAKE_CROSSCOMPILING_EMULATOR={}", qemu.display())),
             )
             .args(recipe.configure.args.iter().map(|a| self.expand(a)));
         self.step("configure", 1, |_| configure)

@@ -246,3 +246,84 @@ fn meson_cpu_families_are_names_meson_knows() {
     assert_eq!(Target::Ppc64le.meson_cpu_family(), "ppc64");
     assert_eq!(Target::Mips64el.meson_cpu_family(), "mips64");
 }
+
+/// What binfmt_misc compares: the header's first 20 bytes under the mask.
+fn binfmt_matches(target: Target, header: &[u8; 20]) -> bool {
+    let (magic, mask) = target.binfmt_magic();
+    (0..20).all(|i| header[i] & mask[i] == magic[i])
+}
+
+/// An ELF header's first 20 bytes as a linker writes them.
+fn header(class64: bool, little_endian: bool, e_type: u16, machine: u16, osabi: u8) -> [u8; 20] {
+    let mut h = [0u8; 20];
+    h[..4].copy_from_slice(b"\x7fELF");
+    h[4] = if class64 { 2 } else { 1 };
+    h[5] = if little_endian { 1 } else { 2 };
+    h[6] = 1;
+    h[7] = osabi;
+    let (t, m) = if little_endian {
+        (e_type.to_le_bytes(), machine.to_le_bytes())
+    } else {
+        (e_type.to_be_bytes(), machine.to_be_bytes())
+    };
+    h[16..18].copy_from_slice(&t);
+    h[18..20].copy_from_slice(&m);
+    h
+}
+
+#[test]
+fn binfmt_magic_is_qemus_for_the_rows_qemu_ships() {
+    // Debian's qemu-user-static registrations (/usr/lib/binfmt.d), magic and mask
+    // byte for byte, but for the two ABI bytes muslbuild leaves free.
+    let hex = |s: &str| -> Vec<u8> {
+        s.split("\\x")
+            .skip(1)
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
+    };
+    let aarch64 = hex(
+        "\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\xb7\\x00",
+    );
+    let arm = hex(
+        "\\x7f\\x45\\x4c\\x46\\x01\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x28\\x00",
+    );
+    let s390x = hex(
+        "\\x7f\\x45\\x4c\\x46\\x02\\x02\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x16",
+    );
+    let loongarch64 = hex(
+        "\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x02\\x01",
+    );
+    assert_eq!(Target::Aarch64.binfmt_magic().0.to_vec(), aarch64);
+    assert_eq!(Target::Armv7.binfmt_magic().0.to_vec(), arm);
+    assert_eq!(Target::S390x.binfmt_magic().0.to_vec(), s390x);
+    assert_eq!(Target::Loongarch64.binfmt_magic().0.to_vec(), loongarch64);
+    let be_mask = hex(
+        "\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\x00\\x00\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xff\\xfe\\xff\\xff",
+    );
+    assert_eq!(Target::S390x.binfmt_magic().1.to_vec(), be_mask);
+}
+
+#[test]
+fn each_targets_binfmt_entry_takes_its_executables_and_no_other_machines() {
+    for target in Target::ALL {
+        let elf = target.elf();
+        for (e_type, osabi) in [(2, 0), (3, 0), (2, 3)] {
+            let own = header(elf.class64, elf.little_endian, e_type, elf.machine, osabi);
+            assert!(binfmt_matches(target, &own), "{target} e_type {e_type}");
+        }
+        // Relocatable objects and core files are not programs.
+        let object = header(elf.class64, elf.little_endian, 1, elf.machine, 0);
+        assert!(!binfmt_matches(target, &object), "{target} takes a .o");
+        for other in Target::ALL {
+            let o = other.elf();
+            let same_machine = (o.class64, o.little_endian, o.machine)
+                == (elf.class64, elf.little_endian, elf.machine);
+            let theirs = header(o.class64, o.little_endian, 2, o.machine, 0);
+            assert_eq!(
+                binfmt_matches(target, &theirs),
+                same_machine,
+                "{target}'s entry and {other}'s executables"
+            );
+        }
+    }
+}

@@ -1,8 +1,10 @@
 //! The corpus: real programs from Debian's source packages (less, htop, the Lua 5.4
 //! interpreter, the sqlite3 shell), built as `[vendor.NAME]` projects with zig for
-//! x86_64, aarch64 and armv7; fribidi with meson and the GCC toolchains; and strace 6.1,
+//! x86_64, aarch64 and armv7; fribidi with meson and the GCC toolchains; strace 6.1,
 //! which needs the kernel headers of its time (`kernel-headers = "6.1"`), with musl-gcc
-//! for x86_64 (tracing for real) and zig for aarch64 and armv7. The project files are
+//! for x86_64 (tracing for real) and zig for aarch64 and armv7; and programs whose builds
+//! run what they build (bc's generator, bzip2's test suite), for foreign targets only, so
+//! the build itself runs under qemu-user. The project files are
 //! `tests/corpus/<program>/`; the
 //! sources are unpacked from `target/test-sources` (scripts/setup-test-env.sh puts them
 //! there), never committed. Every artifact must be static and stripped, hold no cache,
@@ -68,6 +70,14 @@ const SQLITE3: Program = Program {
 const FRIBIDI: Program = Program {
     name: "fribidi",
     archive: "fribidi_1.0.8.orig.tar.bz2",
+};
+const BC: Program = Program {
+    name: "bc",
+    archive: "bc_1.07.1.orig.tar.gz",
+};
+const BZIP2: Program = Program {
+    name: "bzip2",
+    archive: "bzip2_1.0.8.orig.tar.gz",
 };
 
 /// `<dir>/<program>/`: the project file from tests/corpus and the unpacked sources.
@@ -670,4 +680,127 @@ fn strace_6_1_with_zig_and_pinned_headers_for_aarch64_and_armv7() {
             stderr(&refused)
         );
     }
+}
+
+/// The step logs of a project built in `home` for `target` (one build there).
+fn step_log(home: &Path, project: &str, target: &str, step: &str) -> String {
+    let logs = home.join("logs/libs");
+    let dir = std::fs::read_dir(&logs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{project}-{target}-"))
+        })
+        .unwrap_or_else(|| panic!("no logs of {project} for {target} in {}", logs.display()));
+    std::fs::read_to_string(dir.join(format!("{step}.log"))).unwrap()
+}
+
+/// bc's Makefile links `fbc` with the target's compiler and runs it to turn the math
+/// library (`libmath.b`) into `libmath.h`: for aarch64 and armv7 that runs under
+/// qemu-user in the make step's private binfmt_misc, and the calculator it makes knows
+/// `a()` (arctangent) from that library. A fresh cache home, so the build really runs.
+#[test]
+fn bc_builds_its_math_library_under_qemu_and_computes_pi() {
+    require_qemu();
+    let env = TestEnv::new();
+    let root = project(env.path(), &BC);
+    let home = env.path().join("home");
+    build(&env, &root, &home);
+    for (target, qemu) in TARGETS.into_iter().filter(|(_, q)| q.is_some()) {
+        let make = step_log(&home, "bc", target, "make");
+        assert!(
+            make.contains("# emulated: runs in a private binfmt_misc (muslbuild-"),
+            "{target}: {make}"
+        );
+        assert!(
+            make.contains("./fbc -c"),
+            "{target}: fbc never ran:\n{make}"
+        );
+        for name in ["bc", "dc"] {
+            check_clean(&artifact(&root, target, name), target, &[&home, env.path()]);
+        }
+        let pi = run_binary_args_stdin(
+            qemu,
+            &artifact(&root, target, "bc"),
+            &["-l"],
+            b"scale=20; 4*a(1)\n",
+        );
+        assert_eq!(stdout(&pi), "3.14159265358979323844\n", "{target}");
+        let sum =
+            run_binary_args_stdin(qemu, &artifact(&root, target, "dc"), &[], b"2 3 + 7 * p\n");
+        assert_eq!(stdout(&sum), "35\n", "{target}");
+    }
+}
+
+/// bzip2's default make target runs its own test: the bzip2 just linked compresses and
+/// decompresses three sample files and `cmp` compares them with the shipped ones. For
+/// armv7 that test runs under qemu-user during the build; the program then round-trips
+/// a file of its own.
+#[test]
+fn bzip2_runs_its_test_suite_under_qemu_during_the_build() {
+    require_qemu();
+    let env = TestEnv::new();
+    let root = project(env.path(), &BZIP2);
+    let home = env.path().join("home");
+    build(&env, &root, &home);
+    let make = step_log(&home, "bzip2", "armv7", "make");
+    assert!(
+        make.contains("# emulated: runs in a private binfmt_misc (muslbuild-armv7 -> "),
+        "{make}"
+    );
+    assert!(
+        make.contains("./bzip2 -ds < sample3.bz2 > sample3.tst"),
+        "{make}"
+    );
+    assert!(make.contains("cmp sample3.tst sample3.ref"), "{make}");
+    assert!(
+        make.contains("If you got this far and the 'cmp's didn't complain"),
+        "{make}"
+    );
+    let binary = artifact(&root, "armv7", "bzip2");
+    check_clean(&binary, "armv7", &[&home, env.path()]);
+    check_clean(
+        &artifact(&root, "armv7", "bzip2recover"),
+        "armv7",
+        &[&home, env.path()],
+    );
+    let text = "a line bzip2 compresses, again and again and again\n".repeat(50);
+    let packed = run_binary_args_stdin(Some("qemu-arm-static"), &binary, &["-9"], text.as_bytes());
+    assert!(
+        packed.status.success() && packed.stdout.starts_with(b"BZh9"),
+        "{packed:?}"
+    );
+    assert!(
+        packed.stdout.len() < text.len() / 4,
+        "{} bytes",
+        packed.stdout.len()
+    );
+    let unpacked = run_binary_args_stdin(Some("qemu-arm-static"), &binary, &["-d"], &packed.stdout);
+    assert_eq!(stdout(&unpacked), text);
+}
+
+fn run_binary_args_stdin(
+    qemu: Option<&str>,
+    binary: &Path,
+    args: &[&str],
+    input: &[u8],
+) -> std::process::Output {
+    let mut cmd = binary_command(qemu, binary);
+    cmd.env_clear()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().unwrap();
+    // A program may stop reading early; its output is what the test compares.
+    let _ = writer.join();
+    output
 }

@@ -99,6 +99,52 @@ fn wait_for_compiler(child: &mut Child, source: &Path) -> std::thread::JoinHandl
     )
 }
 
+/// A foreign target's build step runs in a user and mount namespace of its own, where
+/// the target's program runs under qemu-user; it still dies with muslbuild: `kill -9`
+/// (the reaper kills its process group) and SIGINT (exit 130). The program is an armv7
+/// sleeper the Makefile builds and runs; it says when it runs.
+#[test]
+fn kill_9_and_sigint_during_an_emulated_step_leave_no_process() {
+    musl_gcc();
+    require("qemu-arm-static", "qemu-user-static");
+    require("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf");
+    let env = TestEnv::new();
+    let started = env.path().join("started");
+    env.write(
+        "slow/sleeper.c",
+        "#include <stdio.h>\n#include <stdlib.h>\n#include <unistd.h>\n\
+         int main(int argc, char **argv) { fclose(fopen(argv[2], \"w\")); sleep(atoi(argv[1])); return 0; }\n",
+    );
+    env.write(
+        "slow/Makefile",
+        &format!(
+            "all: sleeper\n\t$(CURDIR)/sleeper 30 '{}'\nsleeper: sleeper.c\n\t$(CC) $(CFLAGS) $(LDFLAGS) -o sleeper sleeper.c\ninstall:\n\ttrue\n",
+            started.display()
+        ),
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"armv7\"]\ntoolchain = \"musl-gcc\"\n[vendor.slow]\npath = \"slow\"\nbuild = \"make\"\nprograms = [\"sleeper\"]\n",
+    );
+    for (signal, code) in [(libc::SIGKILL, None), (libc::SIGINT, Some(130))] {
+        std::fs::remove_file(&started).ok();
+        let home = env.path().join(format!("home-{signal}"));
+        let child = spawn_quiet(env.muslbuild().env("MUSLBUILD_HOME", &home).arg("build"));
+        crate::support::wait_for_file(&started, "the armv7 sleeper never ran");
+        let running = processes_mentioning(&home);
+        assert!(
+            running
+                .iter()
+                .any(|(_, cmdline)| cmdline.contains("qemu-arm") && cmdline.contains("sleeper 30")),
+            "the sleeper is not running under qemu: {running:?}"
+        );
+        kill(&child, signal);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), code, "{}", stderr(&out));
+        assert_no_stray_processes(&home);
+    }
+}
+
 /// Temporary entries of process `pid` under `dir` (one level).
 fn temps_of(dir: &Path, pid: u32) -> Vec<PathBuf> {
     let prefix = format!(".tmp-{pid}-");

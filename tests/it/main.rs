@@ -3,6 +3,7 @@
 
 mod c;
 mod corpus;
+mod emulate;
 mod fault;
 mod go;
 mod http;

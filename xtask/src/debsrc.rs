@@ -91,6 +91,19 @@ pub const SOURCES: &[Pinned] = &[
         "fribidi_1.0.8.orig.tar.bz2",
         "94c7b68d86ad2a9613b4dcffe7bbeb03523d63b5b37918bdf2e4ef34195c1e6c",
     ),
+    // Programs whose builds run what they build (bc's generator, bzip2's test suite).
+    pin(
+        "bc",
+        "1.07.1-3",
+        "bc_1.07.1.orig.tar.gz",
+        "62adfca89b0a1c0164c2cdca59ca210c1d44c3ffc46daf9931cf4942664cb02a",
+    ),
+    pin(
+        "bzip2",
+        "1.0.8-5",
+        "bzip2_1.0.8.orig.tar.gz",
+        "ab5a03176ee106d3f0fa90e381da478ddae405918153cca248e682cd0c4a2269",
+    ),
 ];
 
 /// What the set-up needs from apt; the real one runs `apt-cache` and `apt-get`, the

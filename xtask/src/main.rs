@@ -17,7 +17,7 @@ use std::process::ExitCode;
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
-    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|platforms|kheaders|all> [ARGS]
+    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|emulate|platforms|kheaders|all> [ARGS]
 
   core [RUNS]            hello per toolchain: overhead against the compiler command, sizes
   go [RUNS]              Go overhead against the same `go build`, cache miss and hit; sizes
@@ -29,6 +29,7 @@ const USAGE: &str =
   objects [RUNS]         a 50-file C program per object against make -j: cold, one edit, no-op
   sbom [RUNS]            a warm build with SBOM and provenance against --no-sbom
   remote [RUNS|push]     a cold repl build with a warm remote cache against none; push unchanged vs first
+  emulate [RUNS [TARGET]] a cold less build with emulate = \"auto\" against false: time, same bytes
   platforms [TARGETS]    every target cold: first zig compile, hello/Go/repl sizes, library recipes' time
   kheaders [TARGETS]     strace 6.1 with pinned 6.1 kernel headers, zig and musl-gcc x three targets, cold;
                          musl-gcc x86_64 against configure + make by hand

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::image::ImageSpec;
-use crate::libs::recipe::{ConfigureSpec, MakeSpec};
+use crate::libs::recipe::{ConfigureSpec, Emulate, MakeSpec};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -53,6 +53,8 @@ pub(super) struct RawProject {
     pub(super) sbom: Option<bool>,
     /// `kernel-headers = "6.1"`: Linux UAPI headers of that version for every compile.
     pub(super) kernel_headers: Option<Spanned<String>>,
+    /// The default `emulate` of this file's `[vendor.NAME]` and `[lib.NAME]` tables.
+    pub(super) emulate: Option<Emulate>,
 }
 
 /// `targets`: a list, or one string (`"all"`, `"x86_64,armv7"`). Read as a value and
@@ -169,6 +171,8 @@ pub(super) struct RawVendor {
     /// Build in a copy of the folder, for a build system that cannot build out of tree.
     #[serde(default)]
     pub(super) in_tree: bool,
+    /// Run the target's programs through qemu-user in the build's steps (`auto`).
+    pub(super) emulate: Option<Emulate>,
 }
 
 pub(super) fn yes() -> bool {
@@ -210,6 +214,7 @@ pub(super) struct LibDecl {
     pub(super) prefix: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) bootstrap: Vec<String>,
+    pub(super) emulate: Option<Emulate>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

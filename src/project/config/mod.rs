@@ -128,6 +128,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         .unwrap_or_default();
 
     let targets = parse_targets(&raw.project.targets, text, &at)?;
+    let emulate = raw.project.emulate.unwrap_or_default();
     let toolchain = match &raw.project.toolchain {
         Some(value) => {
             value
@@ -239,7 +240,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         }
         check_prefix(decl.prefix.as_ref(), &at)?;
         check_bootstrap(&decl.bootstrap, name, &at)?;
-        libs.push(recipe::lib_recipe(name.get_ref(), &dir, decl));
+        libs.push(recipe::lib_recipe(name.get_ref(), &dir, decl, emulate));
     }
     check_cycles(&raw.lib, &at)?;
 
@@ -347,7 +348,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         vendor.push(VendorProject {
             name: name.get_ref().clone(),
             programs: decl.programs.iter().map(|p| p.get_ref().clone()).collect(),
-            recipe: recipe::vendor_recipe(name.get_ref(), &path, decl),
+            recipe: recipe::vendor_recipe(name.get_ref(), &path, decl, emulate),
         });
     }
 
@@ -599,6 +600,9 @@ toolchain = "auto"
 # Linux UAPI headers (linux/, asm/) of this version for every compile instead of each
 # toolchain's own; `muslbuild lib list` shows the versions.
 # kernel-headers = "6.1"
+# Vendored builds that run what they build (a generator, a test suite) run the target's
+# programs through qemu-user in a binfmt_misc private to each step: "auto", true, false.
+# emulate = "auto"
 
 # A C program: `[c.NAME]` builds dist/<target>/NAME.
 [c.hello]

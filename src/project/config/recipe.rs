@@ -7,7 +7,7 @@ use std::path::Path;
 use toml::Spanned;
 
 use super::decl::{LibDecl, RawVendor};
-use crate::libs::recipe::{BuildSystem, Exports, Recipe};
+use crate::libs::recipe::{BuildSystem, Emulate, Exports, Recipe};
 
 /// What every folder built with its own build system starts from: no sources, named
 /// and described after its folder, built the declared way or the way the folder shows.
@@ -40,11 +40,12 @@ fn from_folder(name: &str, dir: &Path, build: Option<&Spanned<String>>) -> Recip
         prefix: None,
         bootstrap: Vec::new(),
         in_tree: false,
+        emulate: Emulate::Auto,
     }
 }
 
-/// A `[lib.NAME]` table; `dir` is its folder, absolute.
-pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl) -> Recipe {
+/// A `[lib.NAME]` table; `dir` is its folder, absolute; `emulate` the project's default.
+pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl, emulate: Emulate) -> Recipe {
     let base = from_folder(name, dir, decl.build.as_ref());
     Recipe {
         version: decl.version.clone().unwrap_or(base.version.clone()),
@@ -71,13 +72,14 @@ pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl) -> Recipe {
         strip: decl.strip,
         prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
         bootstrap: decl.bootstrap.clone(),
+        emulate: decl.emulate.unwrap_or(emulate),
         ..base
     }
 }
 
 /// A `[vendor.NAME]` table; `dir` is its folder, absolute. Its `programs` are the
-/// recipe's exports; its `libs` its dependencies.
-pub(super) fn vendor_recipe(name: &str, dir: &Path, decl: &RawVendor) -> Recipe {
+/// recipe's exports; its `libs` its dependencies; `emulate` the project's default.
+pub(super) fn vendor_recipe(name: &str, dir: &Path, decl: &RawVendor, emulate: Emulate) -> Recipe {
     Recipe {
         deps: decl.libs.iter().map(|l| l.get_ref().clone()).collect(),
         host_tools: decl.host_tools.clone(),
@@ -94,6 +96,7 @@ pub(super) fn vendor_recipe(name: &str, dir: &Path, decl: &RawVendor) -> Recipe 
         prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
         bootstrap: decl.bootstrap.clone(),
         in_tree: decl.in_tree,
+        emulate: decl.emulate.unwrap_or(emulate),
         ..from_folder(name, dir, decl.build.as_ref())
     }
 }

@@ -287,3 +287,40 @@ fn lib_tables_become_recipes_with_the_folder_as_their_defaults() {
     assert_eq!(w.make.args, ["A=b"]);
     assert_eq!(w.exports.libs, ["w"]);
 }
+
+#[test]
+fn emulate_is_project_wide_and_each_table_may_say_otherwise() {
+    use crate::libs::recipe::Emulate;
+    let files = [
+        ("t/Makefile", "all:\n"),
+        ("u/Makefile", "all:\n"),
+        ("g/Makefile", "all:\n"),
+    ];
+    let (_d, result) = project(
+        &files,
+        "[project]\nemulate = false\n[vendor.t]\npath = \"t\"\nprograms = [\"t\"]\n[vendor.u]\npath = \"u\"\nprograms = [\"u\"]\nemulate = \"auto\"\n[lib.g]\npath = \"g\"\nemulate = true\n",
+    );
+    let p = result.unwrap();
+    let vendor = |name: &str| p.vendor.iter().find(|v| v.name == name).unwrap();
+    assert_eq!(vendor("t").recipe.emulate, Emulate::Off);
+    assert_eq!(vendor("u").recipe.emulate, Emulate::Auto);
+    assert_eq!(p.libs[0].emulate, Emulate::On);
+    // "auto" is the default and stays out of the cache key: a recipe from before the
+    // setting keys the same.
+    let (_d, result) = project(&files, "[vendor.t]\npath = \"t\"\nprograms = [\"t\"]\n");
+    let recipe = &result.unwrap().vendor[0].recipe;
+    assert_eq!(recipe.emulate, Emulate::Auto);
+    assert!(!serde_json::to_string(recipe).unwrap().contains("emulate"));
+    assert!(
+        serde_json::to_string(&vendor("t").recipe)
+            .unwrap()
+            .contains("\"emulate\":false")
+    );
+    let (_d, result) = project(
+        &files,
+        "[vendor.t]\npath = \"t\"\nprograms = [\"t\"]\nemulate = \"yes\"\n",
+    );
+    let (line, column, message, _) = config_error(result);
+    assert_eq!((line, column), (4, 11));
+    assert!(message.contains("true, false or \"auto\""), "{message}");
+}

@@ -6,7 +6,11 @@
 //! Children die with muslbuild: each leads its own process group (so a whole `make` tree
 //! can be killed at once), gets `PR_SET_PDEATHSIG`, and is registered with the run's
 //! `Supervisor` (interrupts, the reaper) while it runs.
+//!
+//! A command may run with a binfmt_misc of its own (`binfmt.rs`), where a foreign
+//! machine's executables run through qemu-user: set up in the child before exec.
 
+pub(crate) mod binfmt;
 mod supervisor;
 
 pub use supervisor::Supervisor;
@@ -21,6 +25,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::sys::ui::Ui;
+use binfmt::{PrivateBinfmt, SetupFailure};
 use supervisor::Tracked;
 
 /// How many lines of a failed step's log are shown.
@@ -41,11 +46,21 @@ pub(crate) struct Cmd {
     supervisor: Arc<Supervisor>,
     /// Whether to echo the command (`-v`) and stream a logged step's output.
     ui: Ui,
+    /// Run in a binfmt_misc of its own, with these interpreters registered.
+    binfmt: Option<Arc<PrivateBinfmt>>,
 }
 
 /// Above this many bytes of arguments a logged command that allows it gets a response
 /// file: well below the kernel's limit for one argument (128 KiB) and for all (ARG_MAX).
 const RESPONSE_FILE_ABOVE: usize = 96 * 1024;
+
+/// Why `Cmd::try_start` could not start a command.
+#[derive(Debug)]
+pub(crate) enum StartFailure {
+    /// Its private binfmt_misc could not be set up.
+    Binfmt(SetupFailure),
+    Other(std::io::Error),
+}
 
 #[derive(Debug)]
 pub(crate) struct Output {
@@ -76,7 +91,15 @@ impl Cmd {
             cwd: None,
             missing_hint: None,
             response_from: None,
+            binfmt: None,
         }
+    }
+
+    /// Runs the command (and everything it starts) in a user and mount namespace of its
+    /// own whose binfmt_misc has `binfmt`'s interpreters registered.
+    pub(crate) fn private_binfmt(mut self, binfmt: Arc<PrivateBinfmt>) -> Cmd {
+        self.binfmt = Some(binfmt);
+        self
     }
 
     /// The arguments added after this call may be passed in a response file (`@file`)
@@ -188,13 +211,19 @@ impl Cmd {
     fn command(&self) -> Command {
         let mut command = Command::new(&self.program);
         let parent = std::process::id();
-        // SAFETY: only async-signal-safe calls (setpgid, prctl, getppid, _exit) run
-        // between fork and exec.
+        let binfmt = self.binfmt.clone();
+        // SAFETY: only async-signal-safe calls (setpgid, the namespace set-up's unshare,
+        // open, write, close and mount on buffers made before the fork, prctl, getppid,
+        // _exit) run between fork and exec.
         unsafe {
             command.pre_exec(move || {
                 if libc::setpgid(0, 0) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
+                if let Some(binfmt) = &binfmt {
+                    binfmt.enter().map_err(SetupFailure::packed)?;
+                }
+                // After the namespaces: a change of credentials may clear the setting.
                 libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong);
                 // The parent may have died before the line above took effect.
                 if libc::getppid() as u32 != parent {
@@ -216,6 +245,14 @@ impl Cmd {
     }
 
     fn spawn_error(&self, err: std::io::Error) -> Error {
+        if let Some(failure) = SetupFailure::from_spawn_error(&err) {
+            return Error::CommandFailed {
+                command: self.display(),
+                status: format!("could not set up its private binfmt_misc: {failure}"),
+                log: None,
+                tail: String::new(),
+            };
+        }
         if err.kind() == std::io::ErrorKind::NotFound {
             Error::ProgramNotFound {
                 program: self.program.to_string_lossy().into_owned(),
@@ -236,8 +273,44 @@ impl Cmd {
 
     fn announce(&self) {
         if self.ui.echoes_commands() {
+            if let Some(note) = self.binfmt_note() {
+                eprintln!("+ {note}");
+            }
             eprintln!("+ {}", self.display());
         }
+    }
+
+    /// `# emulated: ...`, the line `-v` and a step's log show before an emulated command.
+    fn binfmt_note(&self) -> Option<String> {
+        let binfmt = self.binfmt.as_ref()?;
+        let interpreters: Vec<String> = binfmt
+            .registrations()
+            .iter()
+            .map(|r| format!("{} -> {}", r.name, r.interpreter.display()))
+            .collect();
+        Some(format!(
+            "# emulated: runs in a private binfmt_misc ({})",
+            interpreters.join(", ")
+        ))
+    }
+
+    /// Starts the command with its output discarded and waits for it, to learn whether it
+    /// can start at all: a private binfmt_misc that cannot be set up comes back as what
+    /// failed, for an error that says what the machine lacks.
+    pub(crate) fn try_start(&self) -> std::result::Result<ExitStatus, StartFailure> {
+        let mut command = self.command();
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let reaper = self.supervisor.reaper();
+        command.args(&self.args);
+        let mut child = command.spawn().map_err(|err| {
+            SetupFailure::from_spawn_error(&err)
+                .map_or(StartFailure::Other(err), StartFailure::Binfmt)
+        })?;
+        let _tracked = self.supervisor.track(child.id() as i32, reaper, None);
+        child.wait().map_err(StartFailure::Other)
     }
 
     /// Runs to completion, capturing stdout and stderr, and returns them whatever the
@@ -297,6 +370,9 @@ impl Cmd {
         }
         let mut file = File::create(log).map_err(Error::io("cannot create the log file", log))?;
         let _ = writeln!(file, "$ {}", self.display());
+        if let Some(note) = self.binfmt_note() {
+            let _ = writeln!(file, "{note}");
+        }
         let mut command = self.command();
         command.stdin(Stdio::null());
         if self.ui.echoes_commands() {

@@ -4,6 +4,7 @@
 
 mod core;
 mod corpus;
+mod emulate;
 mod go;
 mod install;
 mod kheaders;
@@ -92,7 +93,7 @@ pub fn run(args: &[String]) -> Result {
     let names: Vec<&str> = match name.as_str() {
         "all" => vec![
             "core", "go", "project", "objects", "vendor", "libs", "install", "corpus", "sbom",
-            "remote",
+            "remote", "emulate",
         ],
         one => vec![one],
     };
@@ -110,6 +111,7 @@ pub fn run(args: &[String]) -> Result {
             "install" => install::run(&bench, rest)?,
             "sbom" => sbom::run(&bench, rest)?,
             "remote" => remote::run(&bench, rest)?,
+            "emulate" => emulate::run(&bench, rest)?,
             "platforms" => platforms::run(&bench, rest)?,
             "kheaders" => kheaders::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
