@@ -118,6 +118,10 @@ struct Spec {
     qemu: [&'static str; 2],
     /// `CMAKE_SYSTEM_PROCESSOR`.
     processor: &'static str,
+    /// The Linux kernel's `ARCH` (`make ARCH=arm64 headers_install`): its `arch/` folder,
+    /// or for x86 the name that also says the word size (`x86_64`, `i386`), both of which
+    /// the kernel's Makefile maps to `arch/x86`.
+    linux: &'static str,
     /// The pinned baseline in words.
     baseline: &'static str,
 }
@@ -170,6 +174,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_X86_64.0, ElfBaseline::None),
         qemu: ["qemu-x86_64", "qemu-x86_64-static"],
         processor: "x86_64",
+        linux: "x86_64",
         baseline: "x86-64",
     },
     Spec {
@@ -188,6 +193,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_AARCH64.0, ElfBaseline::None),
         qemu: ["qemu-aarch64", "qemu-aarch64-static"],
         processor: "aarch64",
+        linux: "arm64",
         baseline: "ARMv8-A",
     },
     Spec {
@@ -227,6 +233,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv7l",
+        linux: "arm",
         baseline: "ARMv7-A, Thumb-2, VFPv3-D16, hard float, no NEON (Debian armhf)",
     },
     Spec {
@@ -253,6 +260,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(false, true, e::EM_386.0, ElfBaseline::None),
         qemu: ["qemu-i386", "qemu-i386-static"],
         processor: "i686",
+        linux: "i386",
         baseline: "i686, no MMX or SSE (Pentium Pro)",
     },
     Spec {
@@ -286,6 +294,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv5te",
+        linux: "arm",
         baseline: "ARMv5TE (ARM926EJ-S), soft float, no FPU (Debian armel)",
     },
     Spec {
@@ -321,6 +330,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv6l",
+        linux: "arm",
         baseline: "ARMv6 (ARM1176JZF-S, Raspberry Pi 1 and Zero), VFPv2, hard float, no Thumb-2",
     },
     Spec {
@@ -339,6 +349,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_RISCV.0, ElfBaseline::RiscvLp64d),
         qemu: ["qemu-riscv64", "qemu-riscv64-static"],
         processor: "riscv64",
+        linux: "riscv",
         baseline: "RV64GC, LP64D",
     },
     Spec {
@@ -357,6 +368,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_PPC64.0, ElfBaseline::PowerElfV2),
         qemu: ["qemu-ppc64le", "qemu-ppc64le-static"],
         processor: "ppc64le",
+        linux: "powerpc",
         baseline: "POWER8, ELFv2",
     },
     Spec {
@@ -375,6 +387,7 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, false, e::EM_S390.0, ElfBaseline::None),
         qemu: ["qemu-s390x", "qemu-s390x-static"],
         processor: "s390x",
+        linux: "s390",
         baseline: "z196 (arch9), big-endian",
     },
     Spec {
@@ -403,6 +416,7 @@ const SPECS: [Spec; 11] = [
         ),
         qemu: ["qemu-mips64el", "qemu-mips64el-static"],
         processor: "mips64el",
+        linux: "mips",
         baseline: "MIPS64r2, n64 ABI, hard float",
     },
     Spec {
@@ -425,8 +439,23 @@ const SPECS: [Spec; 11] = [
         elf: elf(true, true, e::EM_LOONGARCH.0, ElfBaseline::LoongArchLp64d),
         qemu: ["qemu-loongarch64", "qemu-loongarch64-static"],
         processor: "loongarch64",
+        linux: "loongarch",
         baseline: "LA64 base (no LSX/LASX), LP64D",
     },
+];
+
+/// The fields of `{target.FIELD}` in a recipe's or project's arguments, flags and
+/// environment (`Target::placeholder`), with what each gives for armv7.
+pub(crate) const PLACEHOLDER_FIELDS: &[(&str, &str)] = &[
+    ("gnu", "armv7l-linux-musleabihf: the GNU triple, autoconf's --host"),
+    ("zig", "arm-linux-musleabihf: zig's -target"),
+    ("rust", "armv7-unknown-linux-musleabihf: Rust's triple"),
+    ("goarch", "arm: GOARCH"),
+    ("oci-arch", "arm: the OCI platform's architecture"),
+    ("oci-variant", "v7: the OCI platform's variant, empty where there is none"),
+    ("bits", "32: the pointer width"),
+    ("endian", "little (or big)"),
+    ("linux-arch", "arm: the Linux kernel's ARCH (arm64, riscv, powerpc, …)"),
 ];
 
 /// Names that several targets could claim: refused with the candidates named, never
@@ -557,6 +586,44 @@ impl Target {
         self.spec().processor
     }
 
+    /// The Linux kernel's name for the architecture, as its `ARCH=` takes it.
+    pub(crate) fn linux_arch(self) -> &'static str {
+        self.spec().linux
+    }
+
+    /// 32 or 64: the width of a pointer (the ELF class).
+    pub(crate) fn pointer_bits(self) -> u32 {
+        if self.spec().elf.class64 { 64 } else { 32 }
+    }
+
+    /// `little` or `big`.
+    pub(crate) fn endianness(self) -> &'static str {
+        if self.spec().elf.little_endian {
+            "little"
+        } else {
+            "big"
+        }
+    }
+
+    /// The value of the build-file placeholder `{target}` (`field` None) or
+    /// `{target.FIELD}`, one of `PLACEHOLDER_FIELDS`; None for another field.
+    pub(crate) fn placeholder(self, field: Option<&str>) -> Option<String> {
+        let value = match field {
+            None => self.name().to_string(),
+            Some("gnu") => self.gnu_triple().to_string(),
+            Some("zig") => self.zig_triple().to_string(),
+            Some("rust") => self.rust_triple().to_string(),
+            Some("goarch") => self.go_arch().goarch.to_string(),
+            Some("oci-arch") => self.oci_platform().0.to_string(),
+            Some("oci-variant") => self.oci_platform().1.unwrap_or_default().to_string(),
+            Some("bits") => self.pointer_bits().to_string(),
+            Some("endian") => self.endianness().to_string(),
+            Some("linux-arch") => self.linux_arch().to_string(),
+            Some(_) => return None,
+        };
+        Some(value)
+    }
+
     /// Spellings accepted on the command line besides the name and the GNU, musl-cross
     /// and Rust triples, for `muslbuild targets` and errors.
     pub(crate) fn aliases(self) -> &'static [&'static str] {
@@ -578,6 +645,7 @@ impl Target {
             go: self.go_arch(),
             oci: self.oci_platform_string(),
             qemu: self.qemu_names()[0],
+            linux_arch: self.linux_arch(),
             baseline: self.baseline(),
         }
     }
@@ -622,6 +690,7 @@ pub struct TargetNames {
     pub go: GoArch,
     pub oci: String,
     pub qemu: &'static str,
+    pub linux_arch: &'static str,
     pub baseline: &'static str,
 }
 

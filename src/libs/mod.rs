@@ -8,6 +8,7 @@ mod build;
 pub(crate) mod commands;
 pub(crate) mod host;
 mod job;
+pub(crate) mod placeholder;
 pub(crate) mod recipe;
 pub(crate) mod source;
 mod step;
@@ -185,6 +186,8 @@ pub(crate) fn plan(
     let recipes = catalog.closure(names)?;
     let mut jobs: Vec<LibBuild> = Vec::new();
     for recipe in recipes {
+        // What this target builds: its own table added, the other targets' gone.
+        let recipe = &recipe.for_target(toolchain.target);
         let content = match &recipe.path {
             Some(dir) => source::hash_folder(dir)?,
             None => String::new(),
@@ -560,6 +563,34 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a[1].key, e[1].key);
+    }
+
+    #[test]
+    fn a_targets_table_is_part_of_that_targets_key_only() {
+        let cache = Cache::new(PathBuf::from("/c"));
+        let names = vec!["zlib".to_string()];
+        let key = |catalog: &Catalog, target: Target| {
+            plan(catalog, &names, &toolchain(target, "f"), &cache).unwrap()[0]
+                .key
+                .clone()
+        };
+        let plain = Catalog::new(Vec::new());
+        let mut zlib = plain.get("zlib").unwrap().clone();
+        // No table serialises as before tables existed: keys of old prefixes still hold.
+        assert!(!serde_json::to_string(&zlib).unwrap().contains("\"target\""));
+        zlib.target.insert(
+            Target::Armv7,
+            recipe::TargetSettings {
+                cflags: vec!["-mno-unaligned-access".into()],
+                ..Default::default()
+            },
+        );
+        let with_armv7 = Catalog::new(vec![zlib]);
+        assert_eq!(key(&plain, Target::Aarch64), key(&with_armv7, Target::Aarch64));
+        assert_ne!(key(&plain, Target::Armv7), key(&with_armv7, Target::Armv7));
+        let jobs = plan(&with_armv7, &names, &toolchain(Target::Armv7, "f"), &cache).unwrap();
+        assert_eq!(jobs[0].recipe.cflags, ["-mno-unaligned-access"]);
+        assert!(jobs[0].recipe.target.is_empty());
     }
 
     #[test]

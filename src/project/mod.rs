@@ -54,6 +54,11 @@ pub(crate) struct Options {
 /// `muslbuild build` in `project_file`'s folder.
 pub(crate) fn run(project_file: &Path, options: &Options, ctx: &Ctx) -> Result<Report> {
     let project = config::load(project_file)?;
+    if ctx.ui.says_progress() {
+        for warning in &project.warnings {
+            eprintln!("muslbuild: warning: {warning}");
+        }
+    }
     if let Some(remote) = &project.remote_cache {
         ctx.use_remote_cache(remote.clone())?;
     }
@@ -209,9 +214,15 @@ fn build(
         all.extend(vendor_recipes.iter().cloned());
         let catalog = libs::Catalog::new(all);
         let wanted: Vec<String> = vendor_recipes.iter().map(|r| r.name.clone()).collect();
-        let closure = catalog.closure(&wanted)?;
-        libs::host::check_host_tools(closure.iter().copied(), env)?;
-        for recipe in closure {
+        // As each target builds them: its own table added (a `bootstrap` given per
+        // target names its program there).
+        let resolved: Vec<Recipe> = catalog
+            .closure(&wanted)?
+            .into_iter()
+            .flat_map(|recipe| targets.iter().map(|&t| recipe.for_target(t)))
+            .collect();
+        libs::host::check_host_tools(&resolved, env)?;
+        for recipe in &resolved {
             libs::vendor::check_buildable(recipe)?;
         }
     }

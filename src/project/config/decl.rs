@@ -9,7 +9,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::image::ImageSpec;
-use crate::libs::recipe::{ConfigureSpec, MakeSpec};
+use crate::libs::recipe::{ConfigureSpec, MakeSpec, TargetSettings};
+
+/// `[lib.NAME.target.TARGET]` / `[vendor.NAME.target.TARGET]`: what one target adds,
+/// keyed by any spelling of it (parsed, with its position, by the loader).
+pub(super) type PerTarget = BTreeMap<Spanned<String>, TargetSettings>;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -167,6 +171,8 @@ pub(super) struct RawVendor {
     /// Build in a copy of the folder, for a build system that cannot build out of tree.
     #[serde(default)]
     pub(super) in_tree: bool,
+    #[serde(default)]
+    pub(super) target: PerTarget,
 }
 
 pub(super) fn yes() -> bool {
@@ -208,6 +214,8 @@ pub(super) struct LibDecl {
     pub(super) prefix: Option<Spanned<String>>,
     #[serde(default)]
     pub(super) bootstrap: Vec<String>,
+    #[serde(default)]
+    pub(super) target: PerTarget,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

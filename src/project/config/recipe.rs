@@ -2,12 +2,18 @@
 //! that `libs` plans, keys and builds — made once, at load, and carried as it is.
 //! A recipe is part of its build's cache key, so these values must not drift.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use toml::Spanned;
 
 use super::decl::{LibDecl, RawVendor};
-use crate::libs::recipe::{BuildSystem, Exports, Recipe};
+use crate::libs::recipe::{BuildSystem, Exports, Recipe, TargetSettings};
+use crate::target::Target;
+
+/// A table's `[target.NAME]` tables, their names parsed (by the loader, which reports
+/// a bad one with its position).
+pub(super) type Targets = BTreeMap<Target, TargetSettings>;
 
 /// What every folder built with its own build system starts from: no sources, named
 /// and described after its folder, built the declared way or the way the folder shows.
@@ -40,11 +46,12 @@ fn from_folder(name: &str, dir: &Path, build: Option<&Spanned<String>>) -> Recip
         prefix: None,
         bootstrap: Vec::new(),
         in_tree: false,
+        target: BTreeMap::new(),
     }
 }
 
 /// A `[lib.NAME]` table; `dir` is its folder, absolute.
-pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl) -> Recipe {
+pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl, target: Targets) -> Recipe {
     let base = from_folder(name, dir, decl.build.as_ref());
     Recipe {
         version: decl.version.clone().unwrap_or(base.version.clone()),
@@ -71,13 +78,19 @@ pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl) -> Recipe {
         strip: decl.strip,
         prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
         bootstrap: decl.bootstrap.clone(),
+        target,
         ..base
     }
 }
 
 /// A `[vendor.NAME]` table; `dir` is its folder, absolute. Its `programs` are the
 /// recipe's exports; its `libs` its dependencies.
-pub(super) fn vendor_recipe(name: &str, dir: &Path, decl: &RawVendor) -> Recipe {
+pub(super) fn vendor_recipe(
+    name: &str,
+    dir: &Path,
+    decl: &RawVendor,
+    target: Targets,
+) -> Recipe {
     Recipe {
         deps: decl.libs.iter().map(|l| l.get_ref().clone()).collect(),
         host_tools: decl.host_tools.clone(),
@@ -94,6 +107,7 @@ pub(super) fn vendor_recipe(name: &str, dir: &Path, decl: &RawVendor) -> Recipe 
         prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
         bootstrap: decl.bootstrap.clone(),
         in_tree: decl.in_tree,
+        target,
         ..from_folder(name, dir, decl.build.as_ref())
     }
 }
