@@ -447,15 +447,24 @@ const SPECS: [Spec; 11] = [
 /// The fields of `{target.FIELD}` in a recipe's or project's arguments, flags and
 /// environment (`Target::placeholder`), with what each gives for armv7.
 pub(crate) const PLACEHOLDER_FIELDS: &[(&str, &str)] = &[
-    ("gnu", "armv7l-linux-musleabihf: the GNU triple, autoconf's --host"),
+    (
+        "gnu",
+        "armv7l-linux-musleabihf: the GNU triple, autoconf's --host",
+    ),
     ("zig", "arm-linux-musleabihf: zig's -target"),
     ("rust", "armv7-unknown-linux-musleabihf: Rust's triple"),
     ("goarch", "arm: GOARCH"),
     ("oci-arch", "arm: the OCI platform's architecture"),
-    ("oci-variant", "v7: the OCI platform's variant, empty where there is none"),
+    (
+        "oci-variant",
+        "v7: the OCI platform's variant, empty where there is none",
+    ),
     ("bits", "32: the pointer width"),
     ("endian", "little (or big)"),
-    ("linux-arch", "arm: the Linux kernel's ARCH (arm64, riscv, powerpc, …)"),
+    (
+        "linux-arch",
+        "arm: the Linux kernel's ARCH (arm64, riscv, powerpc, …)",
+    ),
 ];
 
 /// Names that several targets could claim: refused with the candidates named, never

@@ -121,10 +121,15 @@ fn parse<'a>(token: &Token<'a>) -> Option<Placeholder<'a>> {
 
 /// Every placeholder a string may hold in `place`, as written, for messages.
 pub(crate) fn known(place: Place) -> Vec<String> {
-    let mut names: Vec<String> = ["{prefix}", "{prefix:NAME}", "{build_cc}", "{host_tool:NAME}"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let mut names: Vec<String> = [
+        "{prefix}",
+        "{prefix:NAME}",
+        "{build_cc}",
+        "{host_tool:NAME}",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     if place == Place::Arguments {
         names.extend(VARIABLES.iter().map(|(n, _)| format!("{{{n}}}")));
     }
@@ -165,12 +170,9 @@ pub(crate) fn check(
                 if dependencies.is_some_and(|d| !d.iter().any(|d| d == name)) =>
             {
                 let dependencies = dependencies.unwrap_or_default();
-                let hint = crate::error::suggest(
-                    name,
-                    dependencies.iter().map(String::as_str),
-                )
-                .map(|s| format!("did you mean `{{prefix:{s}}}`? "))
-                .unwrap_or_default();
+                let hint = crate::error::suggest(name, dependencies.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{{prefix:{s}}}`? "))
+                    .unwrap_or_default();
                 return Err(problem(
                     format!("`{written}` names `{name}`, which is not among its libraries"),
                     if dependencies.is_empty() {
@@ -194,12 +196,9 @@ pub(crate) fn check(
             Some(_) => {}
             None => {
                 let known = known(place);
-                let hint = crate::error::suggest(
-                    &written,
-                    known.iter().map(String::as_str),
-                )
-                .map(|s| format!("did you mean `{s}`? "))
-                .unwrap_or_default();
+                let hint = crate::error::suggest(&written, known.iter().map(String::as_str))
+                    .map(|s| format!("did you mean `{s}`? "))
+                    .unwrap_or_default();
                 return Err(problem(
                     format!("unknown placeholder `{written}`"),
                     format!("{hint}the placeholders are {}", known.join(", ")),
@@ -212,7 +211,10 @@ pub(crate) fn check(
 
 /// `text` with each placeholder replaced by `value` of it; one `value` has no answer
 /// for stays as written.
-pub(crate) fn expand(text: &str, mut value: impl FnMut(Placeholder<'_>) -> Option<String>) -> String {
+pub(crate) fn expand(
+    text: &str,
+    mut value: impl FnMut(Placeholder<'_>) -> Option<String>,
+) -> String {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     for token in tokens(text) {
@@ -255,10 +257,13 @@ mod tests {
 
     #[test]
     fn expansion_replaces_what_it_knows_and_leaves_the_rest() {
-        let out = expand("linux-{target.linux-arch} ${HOME} {prefix}/ssl {x}", |p| match p {
-            Placeholder::Prefix => Some("/p".into()),
-            p => target_value(Target::Aarch64, p),
-        });
+        let out = expand(
+            "linux-{target.linux-arch} ${HOME} {prefix}/ssl {x}",
+            |p| match p {
+                Placeholder::Prefix => Some("/p".into()),
+                p => target_value(Target::Aarch64, p),
+            },
+        );
         assert_eq!(out, "linux-arm64 ${HOME} /p/ssl {x}");
     }
 
@@ -273,13 +278,17 @@ mod tests {
             }
         }
         assert_eq!(
-            expand("{target}/{target.oci-arch}{target.oci-variant}/{target.bits}/{target.endian}", |p| {
-                target_value(Target::Armv7, p)
-            }),
+            expand(
+                "{target}/{target.oci-arch}{target.oci-variant}/{target.bits}/{target.endian}",
+                |p| { target_value(Target::Armv7, p) }
+            ),
             "armv7/armv7/32/little"
         );
         assert_eq!(
-            expand("{target.linux-arch} {target.endian}", |p| target_value(Target::S390x, p)),
+            expand("{target.linux-arch} {target.endian}", |p| target_value(
+                Target::S390x,
+                p
+            )),
             "s390 big"
         );
     }
@@ -289,8 +298,12 @@ mod tests {
         let problem = check("--host={target.gnuu}", Place::Arguments, None).unwrap_err();
         assert_eq!(problem.range, 7..20);
         assert!(problem.message.contains("`{target.gnuu}`"), "{problem:?}");
-        assert!(problem.help.contains("did you mean `{target.gnu}`?"), "{problem:?}");
-        let problem = check("{prefix:readlin}", Place::Flags, Some(&["readline".into()])).unwrap_err();
+        assert!(
+            problem.help.contains("did you mean `{target.gnu}`?"),
+            "{problem:?}"
+        );
+        let problem =
+            check("{prefix:readlin}", Place::Flags, Some(&["readline".into()])).unwrap_err();
         assert!(problem.help.contains("`{prefix:readline}`"), "{problem:?}");
         assert!(check("{cflags}", Place::Flags, None).is_err());
         assert!(check("{prefix:anything}", Place::Flags, None).is_ok());

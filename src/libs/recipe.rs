@@ -256,11 +256,9 @@ fn per_target<'de, D: serde::Deserializer<'de>>(
     let mut tables = BTreeMap::new();
     let mut spelled: BTreeMap<Target, String> = BTreeMap::new();
     for (name, settings) in written {
-        let target: Target = name
-            .parse()
-            .map_err(|e: crate::target::TargetParseError| {
-                D::Error::custom(format!("[target.{name}]: {e}; {}", e.help()))
-            })?;
+        let target: Target = name.parse().map_err(|e: crate::target::TargetParseError| {
+            D::Error::custom(format!("[target.{name}]: {e}; {}", e.help()))
+        })?;
         if let Some(first) = spelled.insert(target, name.clone()) {
             return Err(D::Error::custom(format!(
                 "[target.{first}] and [target.{name}] both name {target}"
@@ -407,7 +405,10 @@ impl Recipe {
         let mut resolved = self.clone();
         let tables = std::mem::take(&mut resolved.target);
         if let Some(add) = tables.get(&target) {
-            resolved.configure.args.extend(add.configure.args.iter().cloned());
+            resolved
+                .configure
+                .args
+                .extend(add.configure.args.iter().cloned());
             resolved.make.args.extend(add.make.args.iter().cloned());
             resolved.cflags.extend(add.cflags.iter().cloned());
             resolved.ldflags.extend(add.ldflags.iter().cloned());
@@ -776,7 +777,8 @@ mod tests {
 
     #[test]
     fn recipes_take_per_target_tables_under_any_target_name() {
-        let head = "name = \"x\"\nbuild = \"make\"\npath = \"/\"\nbootstrap = [\"perl\", \"Configure\"]\n";
+        let head =
+            "name = \"x\"\nbuild = \"make\"\npath = \"/\"\nbootstrap = [\"perl\", \"Configure\"]\n";
         let recipe = Recipe::parse(
             &format!("{head}[target.armhf]\nbootstrap = [\"linux-armv4\"]\n[target.\"linux/amd64\"]\nbootstrap = [\"linux-x86_64\"]\n"),
             "test",
@@ -790,12 +792,9 @@ mod tests {
             recipe.for_target(Target::X86_64).bootstrap,
             ["perl", "Configure", "linux-x86_64"]
         );
-        let err = Recipe::parse(
-            &format!("{head}[target.arm64]\n[target.aarch64]\n"),
-            "test",
-        )
-        .unwrap_err()
-        .to_string();
+        let err = Recipe::parse(&format!("{head}[target.arm64]\n[target.aarch64]\n"), "test")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("both name aarch64"), "{err}");
         let err = Recipe::parse(&format!("{head}[target.sparc]\n"), "test")
             .unwrap_err()
@@ -806,7 +805,11 @@ mod tests {
             "test",
         )
         .unwrap_err();
-        assert!(err.to_string().contains("unknown placeholder `{target.arch}`"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("unknown placeholder `{target.arch}`"),
+            "{err}"
+        );
         assert!(err.help().contains("did you mean"), "{}", err.help());
     }
 

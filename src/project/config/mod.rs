@@ -416,12 +416,12 @@ fn per_target(
     let mut in_order: Vec<_> = tables.iter().collect();
     in_order.sort_by_key(|(name, _)| name.span().start);
     for (name, settings) in in_order {
-        let target: Target = name
-            .get_ref()
-            .parse()
-            .map_err(|e: crate::target::TargetParseError| {
-                at.error(name.span(), e.to_string(), e.help())
-            })?;
+        let target: Target =
+            name.get_ref()
+                .parse()
+                .map_err(|e: crate::target::TargetParseError| {
+                    at.error(name.span(), e.to_string(), e.help())
+                })?;
         if let Some(first) = named.insert(target, name) {
             let (line, column) = at.line_column(first.span().start);
             return Err(at.error(
@@ -432,9 +432,7 @@ fn per_target(
                     first.get_ref(),
                     name.get_ref()
                 ),
-                format!(
-                    "the first is at line {line}, column {column}; merge them into one"
-                ),
+                format!("the first is at line {line}, column {column}; merge them into one"),
             ));
         }
         if !project_targets.is_empty() && !project_targets.contains(&target) {

@@ -85,12 +85,7 @@ pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl, target: Targets
 
 /// A `[vendor.NAME]` table; `dir` is its folder, absolute. Its `programs` are the
 /// recipe's exports; its `libs` its dependencies.
-pub(super) fn vendor_recipe(
-    name: &str,
-    dir: &Path,
-    decl: &RawVendor,
-    target: Targets,
-) -> Recipe {
+pub(super) fn vendor_recipe(name: &str, dir: &Path, decl: &RawVendor, target: Targets) -> Recipe {
     Recipe {
         deps: decl.libs.iter().map(|l| l.get_ref().clone()).collect(),
         host_tools: decl.host_tools.clone(),
