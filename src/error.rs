@@ -60,6 +60,15 @@ pub enum Error {
         help: String,
     },
 
+    /// `--strict`: an artifact names folders of the build machine. `found` is
+    /// `verify::paths::summary` of them.
+    #[error("{artifact} for {target} names folders of the build machine: {found}")]
+    BuildPaths {
+        artifact: String,
+        target: Target,
+        found: String,
+    },
+
     #[error("no usable musl toolchain for {target} (looked for: {looked_for})")]
     NoToolchain {
         target: Target,
@@ -339,7 +348,7 @@ impl Error {
                 exit::INPUT
             }
             Error::Compile { .. } => exit::COMPILE,
-            Error::Verify { .. } => exit::VERIFY,
+            Error::Verify { .. } | Error::BuildPaths { .. } => exit::VERIFY,
             Error::NoToolchain { .. } | Error::ToolchainCannotBuild { .. } => exit::NO_TOOLCHAIN,
             Error::ProgramNotFound { .. } => exit::MISSING_PROGRAM,
             Error::CommandFailed { .. } => exit::INTERNAL,
@@ -454,6 +463,7 @@ impl Error {
             Error::MissingHostTool { package, .. } => {
                 format!("install it: apt-get install {package}")
             }
+            Error::BuildPaths { .. } => BUILD_PATHS_HELP.into(),
             Error::CacheUnsafe { path, .. } => format!(
                 "anyone who can write there could change what muslbuild builds: make it yours and private (`chmod go-w {}`), or choose another cache with MUSLBUILD_HOME",
                 path.display()
@@ -475,6 +485,10 @@ impl Error {
         }
     }
 }
+
+/// What to do about an artifact that names build-machine folders, as a warning or (with
+/// `--strict`) an error says it.
+pub(crate) const BUILD_PATHS_HELP: &str = "a path that exists only where the program was built (a CA bundle or data folder under a library's prefix, a file in the checkout) is not there in a FROM scratch image: configure it for where the program runs (`--openssldir=/etc/ssl`, `--datadir=/usr/share/NAME`, `prefix`), or keep the string out (`-ffile-prefix-map`); `muslbuild verify` shows them again";
 
 impl Error {
     /// `muslbuild: error: …`, the tool's own output (diagnostics, a log tail) if any, then

@@ -520,6 +520,41 @@ fn report(outcome: &LibOutcome, ctx: &Ctx) {
     }
 }
 
+/// What a path inside the cache (`below`: relative to its root) belongs to, as a
+/// message says it: a library's prefix or build tree, a vendored project's build tree or
+/// staged install — named from the entry's own record, so a leaked setting
+/// (`--openssldir={prefix}/ssl`) points at the library that has it.
+pub(crate) fn cache_origin(cache: &Cache, below: &str) -> String {
+    let mut parts = below.split('/');
+    let (kind, entry, inside) = (parts.next(), parts.next(), parts.next());
+    let recorded_name = |record: PathBuf| -> Option<String> {
+        let bytes = std::fs::read(record.join(cache::COMPLETE)).ok()?;
+        let record: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        record["name"].as_str().map(str::to_string)
+    };
+    match (kind, entry) {
+        (Some("libs"), Some(entry)) if entry.starts_with(".tmp") => {
+            "the temporary build tree of a library".into()
+        }
+        (Some("libs"), Some(entry)) => match recorded_name(cache.dir("libs").join(entry)) {
+            Some(name) => format!("the prefix of library {name}"),
+            None => format!("the cache's libs/{entry}"),
+        },
+        (Some("vendor"), Some(entry)) => {
+            let folder = cache.dir("vendor").join(entry);
+            let what = match inside {
+                Some("install") => "the staged install",
+                _ => "the build tree",
+            };
+            match recorded_name(vendor::install_root(&folder)) {
+                Some(name) => format!("{what} of vendored project {name}"),
+                None => format!("{what} in the cache's vendor/{entry}"),
+            }
+        }
+        _ => "the muslbuild cache".into(),
+    }
+}
+
 /// Fails early, with the known names, if a requested library does not exist.
 pub(crate) fn check_names(request: &LibRequest) -> Result<()> {
     request.catalog().closure(&request.names).map(|_| ())
@@ -586,7 +621,10 @@ mod tests {
             },
         );
         let with_armv7 = Catalog::new(vec![zlib]);
-        assert_eq!(key(&plain, Target::Aarch64), key(&with_armv7, Target::Aarch64));
+        assert_eq!(
+            key(&plain, Target::Aarch64),
+            key(&with_armv7, Target::Aarch64)
+        );
         assert_ne!(key(&plain, Target::Armv7), key(&with_armv7, Target::Armv7));
         let jobs = plan(&with_armv7, &names, &toolchain(Target::Armv7, "f"), &cache).unwrap();
         assert_eq!(jobs[0].recipe.cflags, ["-mno-unaligned-access"]);

@@ -43,7 +43,8 @@ pub(crate) struct Options {
     pub(crate) offline: bool,
     /// `--keep-failed`: a failed library or vendored build keeps its tree.
     pub(crate) keep_failed: bool,
-    /// `--strict`: a declared library no vendored program uses is an error.
+    /// `--strict`: a declared library no vendored program uses, or an artifact naming a
+    /// build-machine folder, is an error.
     pub(crate) strict: bool,
     /// `--no-sbom`: no SBOMs, whatever the file says.
     pub(crate) no_sbom: bool,
@@ -326,7 +327,15 @@ fn build(
         }
         plan
     });
-    let dist = Dist::prepare(out_dir, ctx)?.with_sbom(sbom);
+    let project_root = ctx.env.cwd.join(&project.root);
+    let dist = Dist::prepare(out_dir, ctx)?
+        .with_sbom(sbom)
+        .with_path_check(crate::verify::paths::PathCheck::of_machine(
+            env,
+            ctx.cache.root(),
+            &project_root,
+            options.strict,
+        ));
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     let mut keep = |kind: ArtifactKind, results: Vec<(Target, Result<Built>)>| {
