@@ -1,6 +1,7 @@
 //! One integration test binary, so the suite links once. Each module tests one stage
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
+mod buildpaths;
 mod c;
 mod corpus;
 mod fault;
