@@ -232,6 +232,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         check_prefix(decl.prefix.as_ref(), &at)?;
         check_bootstrap(&decl.bootstrap, name, &at)?;
         let per_target = per_target(&decl.target, ("lib", name), &targets, &at, &mut warnings)?;
+        check_target_bootstraps(&decl.bootstrap, &decl.target, name, &at)?;
         libs.push(recipe::lib_recipe(name.get_ref(), &dir, decl, per_target));
     }
     check_cycles(&raw.lib, &at)?;
@@ -341,6 +342,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         check_prefix(decl.prefix.as_ref(), &at)?;
         check_bootstrap(&decl.bootstrap, name, &at)?;
         let per_target = per_target(&decl.target, ("vendor", name), &targets, &at, &mut warnings)?;
+        check_target_bootstraps(&decl.bootstrap, &decl.target, name, &at)?;
         let recipe = recipe::vendor_recipe(name.get_ref(), &path, decl, per_target);
         check_placeholders(&recipe, name, &libs, &at)?;
         vendor.push(VendorProject {
@@ -446,6 +448,34 @@ fn per_target(
         parsed.insert(target, settings.clone());
     }
     Ok(parsed)
+}
+
+/// A target's `bootstrap` is the whole command where the table has none: its first
+/// word is then a program name too.
+fn check_target_bootstraps(
+    common: &[String],
+    tables: &decl::PerTarget,
+    owner: &Spanned<String>,
+    at: &Positions<'_>,
+) -> Result<()> {
+    if !common.is_empty() {
+        return Ok(());
+    }
+    for (name, settings) in tables {
+        check_bootstrap(&settings.bootstrap, owner, at).map_err(|_| {
+            at.error(
+                name.span(),
+                format!(
+                    "`bootstrap` of `{}` for {} starts with `{}`, which is not a program name",
+                    owner.get_ref(),
+                    name.get_ref(),
+                    settings.bootstrap[0]
+                ),
+                "give the command as a list, one word per element: bootstrap = [\"./Configure\", \"linux-armv4\"] (it never goes through a shell)",
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Every placeholder of a `[lib]` or `[vendor]` table (its per-target tables included)

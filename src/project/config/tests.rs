@@ -397,6 +397,17 @@ fn per_target_tables_are_checked_where_they_are_written() {
     );
     let (_, _, message, _) = config_error(result);
     assert!(message.contains("unknown key `targets`"), "{message}");
+    // A target's bootstrap is a whole command when there is no common one.
+    let (_d, result) = project(
+        &files,
+        &format!("{head}[vendor.t.target.x86_64]\nbootstrap = [\"perl Configure\"]\n"),
+    );
+    let (line, column, message, _) = config_error(result);
+    assert_eq!((line, column), (6, 18));
+    assert!(
+        message.contains("for x86_64 starts with `perl Configure`"),
+        "{message}"
+    );
     // A target the project does not build: a warning, with its position.
     let (_d, result) = project(
         &files,
