@@ -632,6 +632,40 @@ mod tests {
     }
 
     #[test]
+    fn a_path_in_the_cache_is_named_after_the_entry_it_is_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let entry = cache.dir("libs").join("openssl-3.0.17-x86_64-0123");
+        std::fs::create_dir_all(&entry).unwrap();
+        std::fs::write(entry.join(cache::COMPLETE), r#"{"name": "openssl"}"#).unwrap();
+        let install = vendor::install_root(&cache.dir("vendor").join("tool-armv7-4567"));
+        std::fs::create_dir_all(&install).unwrap();
+        std::fs::write(install.join(cache::COMPLETE), r#"{"name": "tool"}"#).unwrap();
+        let origin = |below: &str| cache_origin(&cache, below);
+        assert_eq!(
+            origin("libs/openssl-3.0.17-x86_64-0123/ssl/cert.pem"),
+            "the prefix of library openssl"
+        );
+        assert_eq!(
+            origin("libs/gone-1-x86_64-89ab/x"),
+            "the cache's libs/gone-1-x86_64-89ab"
+        );
+        assert_eq!(
+            origin("libs/.tmp-12-abc/src/x.c"),
+            "the temporary build tree of a library"
+        );
+        assert_eq!(
+            origin("vendor/tool-armv7-4567/build/data"),
+            "the build tree of vendored project tool"
+        );
+        assert_eq!(
+            origin("vendor/tool-armv7-4567/install/usr/share/tool"),
+            "the staged install of vendored project tool"
+        );
+        assert_eq!(origin("builds/x"), "the muslbuild cache");
+    }
+
+    #[test]
     fn link_order_puts_dependents_first() {
         let cache = Cache::new(PathBuf::from("/c"));
         let jobs = plan(
