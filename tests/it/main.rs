@@ -13,6 +13,7 @@ mod install;
 mod libs;
 mod merge;
 mod objects;
+mod pertarget;
 mod project;
 mod registry;
 mod remote_cache;

@@ -77,6 +77,14 @@ pub const SOURCES: &[Pinned] = &[
         "less_590.orig.tar.gz",
         "6aadf54be8bf57d0e2999a3c5d67b1de63808bb90deb8f77b028eafae3a08e10",
     ),
+    // OpenSSL 3 with its assembler for three targets, and a TLS client linking it
+    // (tests/it/pertarget.rs: per-target tables, build paths).
+    pin(
+        "openssl",
+        "3.0.17-1~deb12u2",
+        "openssl_3.0.17.orig.tar.gz",
+        "dfdd77e4ea1b57ff3a6dbde6b0bdc3f31db5ac99e7fdd4eaf9e1fbb6ec2db8ce",
+    ),
 ];
 
 /// What the set-up needs from apt; the real one runs `apt-cache` and `apt-get`, the
