@@ -159,10 +159,41 @@ impl Hit<'_> {
 /// bytes that is longer says enough by then.
 const MAX_STRING: usize = 240;
 
-/// Every distinct string of `bytes` that starts with one of the folders as a whole path
-/// (`/home/al/proj` matches `/home/al/proj/data` and `/home/al/proj`, not
-/// `/home/al/project`); a string inside nested folders is the innermost folder's.
+/// Every distinct string of an ELF file's loaded bytes (what the loader maps: a path the
+/// program can open is there, debug information and `.comment` are not) that starts
+/// with one of the folders as a whole path (`/home/al/proj` matches `/home/al/proj/data`
+/// and `/home/al/proj`, not `/home/al/project`); a string inside nested folders is the
+/// innermost folder's. A file that is not ELF is scanned whole.
 pub(crate) fn scan<'a>(bytes: &[u8], folders: &'a [Folder]) -> Vec<Hit<'a>> {
+    let mut hits: Vec<Hit<'a>> = Vec::new();
+    for range in loaded(bytes) {
+        for hit in scan_range(&bytes[range], folders) {
+            if !hits.iter().any(|h| h.string == hit.string) {
+                hits.push(hit);
+            }
+        }
+    }
+    hits.sort_by(|a, b| a.string.cmp(&b.string));
+    hits
+}
+
+/// The file ranges of the loadable segments, or the whole file when it is no ELF.
+fn loaded(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
+    use object::{Object, ObjectSegment};
+    let Ok(file) = object::File::parse(bytes) else {
+        return vec![0..bytes.len()];
+    };
+    file.segments()
+        .filter_map(|segment| {
+            let (offset, size) = segment.file_range();
+            let start = usize::try_from(offset).ok()?;
+            let end = start.checked_add(usize::try_from(size).ok()?)?;
+            (end <= bytes.len() && start < end).then_some(start..end)
+        })
+        .collect()
+}
+
+fn scan_range<'a>(bytes: &[u8], folders: &'a [Folder]) -> Vec<Hit<'a>> {
     let mut starts: Vec<(usize, &Folder)> = Vec::new();
     for folder in folders {
         let needle = folder.path.to_string_lossy();
@@ -194,7 +225,6 @@ pub(crate) fn scan<'a>(bytes: &[u8], folders: &'a [Folder]) -> Vec<Hit<'a>> {
             hits.push(Hit { string, folder });
         }
     }
-    hits.sort_by(|a, b| a.string.cmp(&b.string));
     hits
 }
 
@@ -263,6 +293,47 @@ compiler: cc -I/home/al/proj/include -O2\0/home/al/project/x\0/home/alice\0\
             ]
         );
         assert_eq!(hits[0].below_folder(), "libs/ssl-3-x86_64-ab/ssl/cert.pem");
+    }
+
+    /// A 64-bit little-endian ELF whose one PT_LOAD maps `loaded`; `unloaded` follows it
+    /// in the file, as debug information does.
+    fn elf(loaded: &[u8], unloaded: &[u8]) -> Vec<u8> {
+        let mut file = vec![0u8; 64 + 56];
+        file[..7].copy_from_slice(b"\x7fELF\x02\x01\x01");
+        let mut put = |at: usize, value: u64, width: usize| {
+            file[at..at + width].copy_from_slice(&value.to_le_bytes()[..width]);
+        };
+        put(16, 2, 2); // ET_EXEC
+        put(18, 62, 2); // EM_X86_64
+        put(20, 1, 4);
+        put(32, 64, 8); // e_phoff
+        put(52, 64, 2);
+        put(54, 56, 2);
+        put(56, 1, 2); // one program header
+        put(58, 64, 2);
+        put(64, 1, 4); // PT_LOAD
+        put(68, 4, 4);
+        put(72, 120, 8); // p_offset
+        put(80, 0x400000, 8);
+        put(88, 0x400000, 8);
+        put(96, loaded.len() as u64, 8);
+        put(104, loaded.len() as u64, 8);
+        put(112, 0x1000, 8);
+        file.extend_from_slice(loaded);
+        file.extend_from_slice(unloaded);
+        file
+    }
+
+    #[test]
+    fn only_what_the_loader_maps_is_scanned() {
+        let folders = [folder("/home/al/proj", FolderKind::Project)];
+        let file = elf(
+            b"\0/home/al/proj/data/words\0",
+            b"\0/home/al/proj/src/main.c\0(debug info)",
+        );
+        let hits = scan(&file, &folders);
+        let found: Vec<&str> = hits.iter().map(|h| h.string.as_str()).collect();
+        assert_eq!(found, ["/home/al/proj/data/words"]);
     }
 
     #[test]
