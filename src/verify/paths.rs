@@ -181,7 +181,7 @@ pub(crate) fn scan<'a>(bytes: &[u8], folders: &'a [Folder]) -> Vec<Hit<'a>> {
 fn loaded(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
     use object::{Object, ObjectSegment};
     let Ok(file) = object::File::parse(bytes) else {
-        return vec![0..bytes.len()];
+        return std::iter::once(0..bytes.len()).collect();
     };
     file.segments()
         .filter_map(|segment| {
