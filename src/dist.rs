@@ -321,6 +321,10 @@ pub(crate) struct Verification {
     pub(crate) static_pie: bool,
     pub(crate) stripped: bool,
     pub(crate) machine: String,
+    /// Strings in the file that name build-machine folders (the cache, the project, the
+    /// temporary or home folder), with what each points into; absent when there is none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) build_paths: Vec<crate::verify::paths::BuildPath>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -332,6 +336,9 @@ pub(crate) struct Dist {
     root: PathBuf,
     /// What the SBOMs say besides each artifact's own facts; `None`: no SBOMs.
     sbom: Option<crate::sbom::Plan>,
+    /// The build-machine folders no artifact should name, and whether one that does is
+    /// an error.
+    path_check: crate::verify::paths::PathCheck,
     /// Where staged files are registered, so that an interrupt removes them.
     temps: Arc<Temps>,
 }
@@ -356,8 +363,25 @@ impl Dist {
         Ok(Dist {
             root: root.to_path_buf(),
             sbom: None,
+            path_check: crate::verify::paths::PathCheck::of_machine(
+                &ctx.env,
+                ctx.cache.root(),
+                &ctx.env.cwd,
+                false,
+            ),
             temps: Arc::clone(temps),
         })
+    }
+
+    /// Checks artifacts for `check`'s folders from now on (a project's folder, and
+    /// `--strict`), instead of the working folder's without `--strict`.
+    pub(crate) fn with_path_check(mut self, check: crate::verify::paths::PathCheck) -> Dist {
+        self.path_check = check;
+        self
+    }
+
+    pub(crate) fn path_check(&self) -> &crate::verify::paths::PathCheck {
+        &self.path_check
     }
 
     /// Writes an SBOM beside every artifact from now on (`--no-sbom` leaves `None`).
@@ -536,6 +560,7 @@ mod tests {
                 static_pie: false,
                 stripped: true,
                 machine: "x86-64".into(),
+                build_paths: Vec::new(),
             },
         }
     }
@@ -575,6 +600,34 @@ mod tests {
         ] {
             assert!(check_name(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn build_paths_are_recorded_only_when_found_and_old_manifests_still_read() {
+        let clean = artifact("x86_64/hello", "a");
+        let json = serde_json::to_value(&clean).unwrap();
+        assert!(json["verification"].get("build_paths").is_none(), "{json}");
+        let mut leaky = clean.clone();
+        leaky
+            .verification
+            .build_paths
+            .push(crate::verify::paths::BuildPath {
+                string: "/home/al/proj/data".into(),
+                origin: "the project folder".into(),
+            });
+        let json = serde_json::to_value(&leaky).unwrap();
+        assert_eq!(
+            json["verification"]["build_paths"][0]["origin"],
+            "the project folder"
+        );
+        // A manifest written before the field existed.
+        let mut old = serde_json::to_value(&clean).unwrap();
+        old["verification"]
+            .as_object_mut()
+            .unwrap()
+            .remove("build_paths");
+        let read: Artifact = serde_json::from_value(old).unwrap();
+        assert!(read.verification.build_paths.is_empty());
     }
 
     #[test]

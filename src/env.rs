@@ -255,6 +255,11 @@ impl Env {
         .collect()
     }
 
+    /// `HOME`, when set.
+    pub(crate) fn home(&self) -> Option<PathBuf> {
+        self.get("HOME").map(PathBuf::from)
+    }
+
     /// Where scratch folders go: `TMPDIR`, else `/tmp` (what `std::env::temp_dir` reads,
     /// read here so that nothing else looks at the environment).
     pub(crate) fn temp_dir(&self) -> PathBuf {

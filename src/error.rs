@@ -60,6 +60,15 @@ pub enum Error {
         help: String,
     },
 
+    /// `--strict`: an artifact names folders of the build machine. `found` is
+    /// `verify::paths::summary` of them.
+    #[error("{artifact} for {target} names folders of the build machine: {found}")]
+    BuildPaths {
+        artifact: String,
+        target: Target,
+        found: String,
+    },
+
     #[error("no usable musl toolchain for {target} (looked for: {looked_for})")]
     NoToolchain {
         target: Target,
@@ -223,7 +232,7 @@ pub enum Error {
     },
 
     /// A pinned kernel headers version that has no set for a target's architecture.
-    #[error("kernel headers {version} have no set for {target} (the kernel's {})", target.kernel_arch())]
+    #[error("kernel headers {version} have no set for {target} (the kernel's {})", target.linux_srcarch())]
     NoKernelHeaders {
         version: String,
         target: Target,
@@ -389,7 +398,7 @@ impl Error {
                 exit::INPUT
             }
             Error::Compile { .. } => exit::COMPILE,
-            Error::Verify { .. } => exit::VERIFY,
+            Error::Verify { .. } | Error::BuildPaths { .. } => exit::VERIFY,
             Error::NoToolchain { .. } | Error::ToolchainCannotBuild { .. } => exit::NO_TOOLCHAIN,
             Error::ProgramNotFound { .. } => exit::MISSING_PROGRAM,
             Error::CommandFailed { .. } => exit::INTERNAL,
@@ -519,6 +528,7 @@ impl Error {
                 format!("{}; the step's log is {}", lacking.help, log.display())
             }
             Error::EmulationUnavailable { lacking, .. } => lacking.help.clone(),
+            Error::BuildPaths { .. } => BUILD_PATHS_HELP.into(),
             Error::CacheUnsafe { path, .. } => format!(
                 "anyone who can write there could change what muslbuild builds: make it yours and private (`chmod go-w {}`), or choose another cache with MUSLBUILD_HOME",
                 path.display()
@@ -540,6 +550,10 @@ impl Error {
         }
     }
 }
+
+/// What to do about an artifact that names build-machine folders, as a warning or (with
+/// `--strict`) an error says it.
+pub(crate) const BUILD_PATHS_HELP: &str = "a path that exists only where the program was built (a CA bundle or data folder under a library's prefix, a file in the checkout) is not there in a FROM scratch image: configure it for where the program runs (`--openssldir=/etc/ssl`, `--datadir=/usr/share/NAME`, `prefix`), or keep the string out (`-ffile-prefix-map`); `muslbuild verify` shows them again";
 
 impl Error {
     /// `muslbuild: error: …`, the tool's own output (diagnostics, a log tail) if any, then
@@ -565,4 +579,15 @@ pub(crate) fn first_of(errors: Vec<Error>) -> Result<()> {
         Some(first) => Err(first),
         None => Ok(()),
     }
+}
+
+/// The closest known word, when it is close enough to be a likely typo: every
+/// did-you-mean in an error's `help:` line.
+pub(crate) fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    known
+        .into_iter()
+        .map(|k| (strsim::jaro_winkler(word, k), k))
+        .filter(|(score, _)| *score >= 0.7)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
 }

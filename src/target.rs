@@ -121,9 +121,11 @@ struct Spec {
     /// meson's `cpu_family` (its reference table's names: `arm` for every 32-bit ARM,
     /// `x86` for i686, `ppc64` and `mips64` whatever the endianness).
     meson_family: &'static str,
-    /// The Linux kernel's `ARCH` (`make headers_install ARCH=…`): targets that share one
-    /// share the same UAPI headers (i386 and x86_64; armv5, armv6 and armv7).
-    kernel_arch: &'static str,
+    /// The Linux kernel's `ARCH` (`make ARCH=arm64 headers_install`), then its `arch/`
+    /// folder (`SRCARCH`): they differ on x86 only, where `ARCH` also says the word size
+    /// (`x86_64`, `i386`) and both map to `arch/x86`. UAPI headers are per folder, so
+    /// targets that share one (i386 and x86_64; armv5, armv6 and armv7) share them.
+    linux: (&'static str, &'static str),
     /// The pinned baseline in words.
     baseline: &'static str,
 }
@@ -177,7 +179,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-x86_64", "qemu-x86_64-static"],
         processor: "x86_64",
         meson_family: "x86_64",
-        kernel_arch: "x86",
+        linux: ("x86_64", "x86"),
         baseline: "x86-64",
     },
     Spec {
@@ -197,7 +199,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-aarch64", "qemu-aarch64-static"],
         processor: "aarch64",
         meson_family: "aarch64",
-        kernel_arch: "arm64",
+        linux: ("arm64", "arm64"),
         baseline: "ARMv8-A",
     },
     Spec {
@@ -238,7 +240,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv7l",
         meson_family: "arm",
-        kernel_arch: "arm",
+        linux: ("arm", "arm"),
         baseline: "ARMv7-A, Thumb-2, VFPv3-D16, hard float, no NEON (Debian armhf)",
     },
     Spec {
@@ -266,7 +268,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-i386", "qemu-i386-static"],
         processor: "i686",
         meson_family: "x86",
-        kernel_arch: "x86",
+        linux: ("i386", "x86"),
         baseline: "i686, no MMX or SSE (Pentium Pro)",
     },
     Spec {
@@ -301,7 +303,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv5te",
         meson_family: "arm",
-        kernel_arch: "arm",
+        linux: ("arm", "arm"),
         baseline: "ARMv5TE (ARM926EJ-S), soft float, no FPU (Debian armel)",
     },
     Spec {
@@ -338,7 +340,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-arm", "qemu-arm-static"],
         processor: "armv6l",
         meson_family: "arm",
-        kernel_arch: "arm",
+        linux: ("arm", "arm"),
         baseline: "ARMv6 (ARM1176JZF-S, Raspberry Pi 1 and Zero), VFPv2, hard float, no Thumb-2",
     },
     Spec {
@@ -358,7 +360,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-riscv64", "qemu-riscv64-static"],
         processor: "riscv64",
         meson_family: "riscv64",
-        kernel_arch: "riscv",
+        linux: ("riscv", "riscv"),
         baseline: "RV64GC, LP64D",
     },
     Spec {
@@ -378,7 +380,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-ppc64le", "qemu-ppc64le-static"],
         processor: "ppc64le",
         meson_family: "ppc64",
-        kernel_arch: "powerpc",
+        linux: ("powerpc", "powerpc"),
         baseline: "POWER8, ELFv2",
     },
     Spec {
@@ -398,7 +400,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-s390x", "qemu-s390x-static"],
         processor: "s390x",
         meson_family: "s390x",
-        kernel_arch: "s390",
+        linux: ("s390", "s390"),
         baseline: "z196 (arch9), big-endian",
     },
     Spec {
@@ -428,7 +430,7 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-mips64el", "qemu-mips64el-static"],
         processor: "mips64el",
         meson_family: "mips64",
-        kernel_arch: "mips",
+        linux: ("mips", "mips"),
         baseline: "MIPS64r2, n64 ABI, hard float",
     },
     Spec {
@@ -452,9 +454,32 @@ const SPECS: [Spec; 11] = [
         qemu: ["qemu-loongarch64", "qemu-loongarch64-static"],
         processor: "loongarch64",
         meson_family: "loongarch64",
-        kernel_arch: "loongarch",
+        linux: ("loongarch", "loongarch"),
         baseline: "LA64 base (no LSX/LASX), LP64D",
     },
+];
+
+/// The fields of `{target.FIELD}` in a recipe's or project's arguments, flags and
+/// environment (`Target::placeholder`), with what each gives for armv7.
+pub(crate) const PLACEHOLDER_FIELDS: &[(&str, &str)] = &[
+    (
+        "gnu",
+        "armv7l-linux-musleabihf: the GNU triple, autoconf's --host",
+    ),
+    ("zig", "arm-linux-musleabihf: zig's -target"),
+    ("rust", "armv7-unknown-linux-musleabihf: Rust's triple"),
+    ("goarch", "arm: GOARCH"),
+    ("oci-arch", "arm: the OCI platform's architecture"),
+    (
+        "oci-variant",
+        "v7: the OCI platform's variant, empty where there is none",
+    ),
+    ("bits", "32: the pointer width"),
+    ("endian", "little (or big)"),
+    (
+        "linux-arch",
+        "arm: the Linux kernel's ARCH (arm64, riscv, powerpc, …)",
+    ),
 ];
 
 /// Names that several targets could claim: refused with the candidates named, never
@@ -619,10 +644,47 @@ impl Target {
         self.spec().meson_family
     }
 
-    /// The Linux kernel's name for the architecture (`ARCH=arm64`): what a set of kernel
-    /// UAPI headers is made for.
-    pub(crate) fn kernel_arch(self) -> &'static str {
-        self.spec().kernel_arch
+    /// The Linux kernel's name for the architecture, as its `ARCH=` takes it.
+    pub(crate) fn linux_arch(self) -> &'static str {
+        self.spec().linux.0
+    }
+
+    /// The kernel's `arch/` folder (`SRCARCH`): what a set of UAPI headers is made for.
+    pub(crate) fn linux_srcarch(self) -> &'static str {
+        self.spec().linux.1
+    }
+
+    /// 32 or 64: the width of a pointer (the ELF class).
+    pub(crate) fn pointer_bits(self) -> u32 {
+        if self.spec().elf.class64 { 64 } else { 32 }
+    }
+
+    /// `little` or `big`.
+    pub(crate) fn endianness(self) -> &'static str {
+        if self.spec().elf.little_endian {
+            "little"
+        } else {
+            "big"
+        }
+    }
+
+    /// The value of the build-file placeholder `{target}` (`field` None) or
+    /// `{target.FIELD}`, one of `PLACEHOLDER_FIELDS`; None for another field.
+    pub(crate) fn placeholder(self, field: Option<&str>) -> Option<String> {
+        let value = match field {
+            None => self.name().to_string(),
+            Some("gnu") => self.gnu_triple().to_string(),
+            Some("zig") => self.zig_triple().to_string(),
+            Some("rust") => self.rust_triple().to_string(),
+            Some("goarch") => self.go_arch().goarch.to_string(),
+            Some("oci-arch") => self.oci_platform().0.to_string(),
+            Some("oci-variant") => self.oci_platform().1.unwrap_or_default().to_string(),
+            Some("bits") => self.pointer_bits().to_string(),
+            Some("endian") => self.endianness().to_string(),
+            Some("linux-arch") => self.linux_arch().to_string(),
+            Some(_) => return None,
+        };
+        Some(value)
     }
 
     /// Spellings accepted on the command line besides the name and the GNU, musl-cross
@@ -646,6 +708,7 @@ impl Target {
             go: self.go_arch(),
             oci: self.oci_platform_string(),
             qemu: self.qemu_names()[0],
+            linux_arch: self.linux_arch(),
             baseline: self.baseline(),
         }
     }
@@ -690,6 +753,7 @@ pub struct TargetNames {
     pub go: GoArch,
     pub oci: String,
     pub qemu: &'static str,
+    pub linux_arch: &'static str,
     pub baseline: &'static str,
 }
 

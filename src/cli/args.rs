@@ -159,6 +159,12 @@ pub(crate) struct BuildArgs {
     #[arg(long)]
     pub(crate) no_strip: bool,
 
+    /// An artifact that names a folder of this machine (the cache, this folder, the
+    /// temporary or home folder: a path that is not there in a scratch image) is an
+    /// error (exit 5), not a warning
+    #[arg(long)]
+    pub(crate) strict: bool,
+
     /// Write no SPDX SBOM beside each artifact (dist/<target>/<name>.spdx.json)
     #[arg(long)]
     pub(crate) no_sbom: bool,
@@ -382,8 +388,9 @@ pub(crate) struct ProjectArgs {
     #[arg(long)]
     pub(crate) keep_failed: bool,
 
-    /// A declared library that no vendored program uses is an error (exit 10), not a
-    /// warning
+    /// Warnings are errors: a declared library that no vendored program uses (exit 10),
+    /// an artifact that names a folder of this machine — the cache, the project, the
+    /// temporary or home folder — (exit 5)
     #[arg(long)]
     pub(crate) strict: bool,
 
@@ -416,6 +423,11 @@ pub(crate) struct VerifyArgs {
     /// Also check each file's sha256 against its SBOM (FILE.spdx.json)
     #[arg(long)]
     pub(crate) sbom: bool,
+
+    /// A file that names a folder of this machine (the muslbuild cache, this folder, the
+    /// temporary or home folder) fails (exit 5); without it, such paths are reported
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -101,8 +101,7 @@ fn fresh_logs(job: &LibBuild, cache: &Cache) -> Result<PathBuf> {
 fn build_in(job: &LibBuild, run: &TargetRun<'_>, work: &Path, logs: &Path) -> Result<()> {
     let cache = &run.ctx.cache;
     run.progress.step(&job.recipe.label(), "unpack");
-    let src = prepare_tree(run.ctx, job, work, logs)?;
-    step::check_configure_script(&job.recipe, &src)?;
+    let src = unpack_tree(job, work, logs)?;
     let stage = work.join("stage");
     let runner = Runner {
         job,
@@ -113,6 +112,16 @@ fn build_in(job: &LibBuild, run: &TargetRun<'_>, work: &Path, logs: &Path) -> Re
         prefix: job.prefix.display().to_string(),
         maps: vec![work.to_path_buf()],
     };
+    runner.bootstrap()?;
+    if job.recipe.build == BuildSystem::Autotools {
+        step::refresh_config_scripts(
+            run.ctx,
+            &src,
+            job.target(),
+            &logs.join("config-scripts.log"),
+        )?;
+    }
+    step::check_configure_script(&job.recipe, &src)?;
     runner.configure()?;
     runner.compile()?;
     runner.install(&stage)?;
@@ -143,10 +152,9 @@ fn build_in(job: &LibBuild, run: &TargetRun<'_>, work: &Path, logs: &Path) -> Re
     )
 }
 
-/// Unpacks the archives (or copies the vendored folder) into `work/src` and refreshes
-/// stale autoconf helper scripts.
-fn prepare_tree(ctx: &Ctx, job: &LibBuild, work: &Path, logs: &Path) -> Result<PathBuf> {
-    let src = match &job.recipe.path {
+/// Unpacks the archives (or copies the vendored folder) into `work/src`.
+fn unpack_tree(job: &LibBuild, work: &Path, logs: &Path) -> Result<PathBuf> {
+    Ok(match &job.recipe.path {
         Some(dir) => {
             let dest = work.join("src").join(&job.recipe.name);
             source::copy_folder(dir, &dest)?;
@@ -164,12 +172,7 @@ fn prepare_tree(ctx: &Ctx, job: &LibBuild, work: &Path, logs: &Path) -> Result<P
             }
             main.expect("a recipe with archives has at least one")
         }
-    };
-    step::bootstrap(ctx, job, &src, logs)?;
-    if job.recipe.build == BuildSystem::Autotools {
-        step::refresh_config_scripts(ctx, &src, job.target(), &logs.join("config-scripts.log"))?;
-    }
-    Ok(src)
+    })
 }
 
 /// Compatibility names and a check that every exported library really was installed.

@@ -51,7 +51,7 @@ struct Version {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ArchSet {
-    /// The kernel's `ARCH` (`Target::kernel_arch`).
+    /// The kernel's `ARCH` (`Target::linux_srcarch`).
     kernel: String,
     /// The Debian architecture whose package it is.
     debian: String,
@@ -97,7 +97,7 @@ pub(crate) fn listing() -> String {
 fn covered(version: &Version) -> Vec<Target> {
     Target::ALL
         .into_iter()
-        .filter(|t| version.arches.iter().any(|a| a.kernel == t.kernel_arch()))
+        .filter(|t| version.arches.iter().any(|a| a.kernel == t.linux_srcarch()))
         .collect()
 }
 
@@ -145,7 +145,7 @@ pub(crate) fn prepare(
         let Some(arch) = pinned
             .arches
             .iter()
-            .find(|a| a.kernel == target.kernel_arch())
+            .find(|a| a.kernel == target.linux_srcarch())
         else {
             return Err(Error::NoKernelHeaders {
                 version: version.to_string(),
@@ -317,7 +317,7 @@ mod tests {
     fn the_catalog_parses_and_names_real_architectures() {
         let catalog = catalog();
         assert!(!catalog.versions.is_empty());
-        let kernels: Vec<&str> = Target::ALL.iter().map(|t| t.kernel_arch()).collect();
+        let kernels: Vec<&str> = Target::ALL.iter().map(|t| t.linux_srcarch()).collect();
         for version in &catalog.versions {
             for arch in &version.arches {
                 assert!(kernels.contains(&arch.kernel.as_str()), "{}", arch.kernel);

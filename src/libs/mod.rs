@@ -11,6 +11,7 @@ pub(crate) mod host;
 mod job;
 pub(crate) mod kheaders;
 mod meson;
+pub(crate) mod placeholder;
 pub(crate) mod recipe;
 pub(crate) mod source;
 mod step;
@@ -188,6 +189,8 @@ pub(crate) fn plan(
     let recipes = catalog.closure(names)?;
     let mut jobs: Vec<LibBuild> = Vec::new();
     for recipe in recipes {
+        // What this target builds: its own table added, the other targets' gone.
+        let recipe = &recipe.for_target(toolchain.target);
         let content = match &recipe.path {
             Some(dir) => source::hash_folder(dir)?,
             None => String::new(),
@@ -526,6 +529,41 @@ fn report(outcome: &LibOutcome, ctx: &Ctx) {
     }
 }
 
+/// What a path inside the cache (`below`: relative to its root) belongs to, as a
+/// message says it: a library's prefix or build tree, a vendored project's build tree or
+/// staged install — named from the entry's own record, so a leaked setting
+/// (`--openssldir={prefix}/ssl`) points at the library that has it.
+pub(crate) fn cache_origin(cache: &Cache, below: &str) -> String {
+    let mut parts = below.split('/');
+    let (kind, entry, inside) = (parts.next(), parts.next(), parts.next());
+    let recorded_name = |record: PathBuf| -> Option<String> {
+        let bytes = std::fs::read(record.join(cache::COMPLETE)).ok()?;
+        let record: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        record["name"].as_str().map(str::to_string)
+    };
+    match (kind, entry) {
+        (Some("libs"), Some(entry)) if entry.starts_with(".tmp") => {
+            "the temporary build tree of a library".into()
+        }
+        (Some("libs"), Some(entry)) => match recorded_name(cache.dir("libs").join(entry)) {
+            Some(name) => format!("the prefix of library {name}"),
+            None => format!("the cache's libs/{entry}"),
+        },
+        (Some("vendor"), Some(entry)) => {
+            let folder = cache.dir("vendor").join(entry);
+            let what = match inside {
+                Some("install") => "the staged install",
+                _ => "the build tree",
+            };
+            match recorded_name(vendor::install_root(&folder)) {
+                Some(name) => format!("{what} of vendored project {name}"),
+                None => format!("{what} in the cache's vendor/{entry}"),
+            }
+        }
+        _ => "the muslbuild cache".into(),
+    }
+}
+
 /// Fails early, with the known names, if a requested library does not exist.
 pub(crate) fn check_names(request: &LibRequest) -> Result<()> {
     request.catalog().closure(&request.names).map(|_| ())
@@ -569,6 +607,71 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a[1].key, e[1].key);
+    }
+
+    #[test]
+    fn a_targets_table_is_part_of_that_targets_key_only() {
+        let cache = Cache::new(PathBuf::from("/c"));
+        let names = vec!["zlib".to_string()];
+        let key = |catalog: &Catalog, target: Target| {
+            plan(catalog, &names, &toolchain(target, "f"), &cache).unwrap()[0]
+                .key
+                .clone()
+        };
+        let plain = Catalog::new(Vec::new());
+        let mut zlib = plain.get("zlib").unwrap().clone();
+        // No table serialises as before tables existed: keys of old prefixes still hold.
+        assert!(!serde_json::to_string(&zlib).unwrap().contains("\"target\""));
+        zlib.target.insert(
+            Target::Armv7,
+            recipe::TargetSettings {
+                cflags: vec!["-mno-unaligned-access".into()],
+                ..Default::default()
+            },
+        );
+        let with_armv7 = Catalog::new(vec![zlib]);
+        assert_eq!(
+            key(&plain, Target::Aarch64),
+            key(&with_armv7, Target::Aarch64)
+        );
+        assert_ne!(key(&plain, Target::Armv7), key(&with_armv7, Target::Armv7));
+        let jobs = plan(&with_armv7, &names, &toolchain(Target::Armv7, "f"), &cache).unwrap();
+        assert_eq!(jobs[0].recipe.cflags, ["-mno-unaligned-access"]);
+        assert!(jobs[0].recipe.target.is_empty());
+    }
+
+    #[test]
+    fn a_path_in_the_cache_is_named_after_the_entry_it_is_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let entry = cache.dir("libs").join("openssl-3.0.17-x86_64-0123");
+        std::fs::create_dir_all(&entry).unwrap();
+        std::fs::write(entry.join(cache::COMPLETE), r#"{"name": "openssl"}"#).unwrap();
+        let install = vendor::install_root(&cache.dir("vendor").join("tool-armv7-4567"));
+        std::fs::create_dir_all(&install).unwrap();
+        std::fs::write(install.join(cache::COMPLETE), r#"{"name": "tool"}"#).unwrap();
+        let origin = |below: &str| cache_origin(&cache, below);
+        assert_eq!(
+            origin("libs/openssl-3.0.17-x86_64-0123/ssl/cert.pem"),
+            "the prefix of library openssl"
+        );
+        assert_eq!(
+            origin("libs/gone-1-x86_64-89ab/x"),
+            "the cache's libs/gone-1-x86_64-89ab"
+        );
+        assert_eq!(
+            origin("libs/.tmp-12-abc/src/x.c"),
+            "the temporary build tree of a library"
+        );
+        assert_eq!(
+            origin("vendor/tool-armv7-4567/build/data"),
+            "the build tree of vendored project tool"
+        );
+        assert_eq!(
+            origin("vendor/tool-armv7-4567/install/usr/share/tool"),
+            "the staged install of vendored project tool"
+        );
+        assert_eq!(origin("builds/x"), "the muslbuild cache");
     }
 
     #[test]

@@ -8,7 +8,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use super::placeholder::{self, Place};
 use crate::error::{Error, Result};
+use crate::target::Target;
 
 const BUILT_IN: &[(&str, &str)] = &[
     ("ncurses.toml", include_str!("../../recipes/ncurses.toml")),
@@ -219,6 +221,15 @@ pub(crate) struct Recipe {
     /// keep their prefixes.
     #[serde(default, skip_serializing_if = "Emulate::is_auto")]
     pub(crate) emulate: Emulate,
+    /// What each target adds to the settings above (`[target.aarch64]`, any name
+    /// `muslbuild targets` lists). A build is planned from `for_target`'s recipe, in
+    /// which this is empty: one target's table is no part of another target's key.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "per_target"
+    )]
+    pub(crate) target: BTreeMap<Target, TargetSettings>,
 }
 
 /// `emulate = "auto" | true | false`: whether a build's steps run the target's programs
@@ -280,6 +291,58 @@ impl<'de> Deserialize<'de> for Emulate {
         }
         deserializer.deserialize_any(Visitor)
     }
+}
+
+/// What a `[target.NAME]` table adds for one target: its lists come after the common
+/// ones (`configure.args`, `make.args`, `cflags`, `ldflags`, and `bootstrap`'s words,
+/// which make the whole command when the common one is empty); its `env` entries win
+/// over the common ones.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TargetSettings {
+    #[serde(default)]
+    pub(crate) configure: ArgsOnly,
+    #[serde(default)]
+    pub(crate) make: ArgsOnly,
+    #[serde(default)]
+    pub(crate) cflags: Vec<String>,
+    #[serde(default)]
+    pub(crate) ldflags: Vec<String>,
+    #[serde(default)]
+    pub(crate) env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub(crate) bootstrap: Vec<String>,
+}
+
+/// `configure` and `make` in a target's table: only their arguments differ per target.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ArgsOnly {
+    #[serde(default)]
+    pub(crate) args: Vec<String>,
+}
+
+/// `[target.NAME]` tables keyed by any spelling of a target; two spellings of one target
+/// are refused (the second would silently replace the first).
+fn per_target<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<BTreeMap<Target, TargetSettings>, D::Error> {
+    use serde::de::Error as _;
+    let written: BTreeMap<String, TargetSettings> = BTreeMap::deserialize(deserializer)?;
+    let mut tables = BTreeMap::new();
+    let mut spelled: BTreeMap<Target, String> = BTreeMap::new();
+    for (name, settings) in written {
+        let target: Target = name.parse().map_err(|e: crate::target::TargetParseError| {
+            D::Error::custom(format!("[target.{name}]: {e}; {}", e.help()))
+        })?;
+        if let Some(first) = spelled.insert(target, name.clone()) {
+            return Err(D::Error::custom(format!(
+                "[target.{first}] and [target.{name}] both name {target}"
+            )));
+        }
+        tables.insert(target, settings);
+    }
+    Ok(tables)
 }
 
 fn yes() -> bool {
@@ -367,7 +430,70 @@ impl Recipe {
                 return Err(bad(format!("symlink `{link}` must stay inside the prefix")));
             }
         }
+        // `{prefix:NAME}` may name any library of the closure, which only the catalog
+        // knows; the project file, which knows every library, checks it.
+        for (text, place) in self.placeholder_strings() {
+            placeholder::check(text, place, None).map_err(|problem| Error::LibrarySpec {
+                origin: origin.to_string(),
+                reason: format!("in `{text}`: {}", problem.message),
+                help: problem.help,
+            })?;
+        }
         Ok(())
+    }
+
+    /// Every string that may hold placeholders, common and per target, with where it
+    /// is used.
+    pub(crate) fn placeholder_strings(&self) -> Vec<(&str, Place)> {
+        let mut strings: Vec<(&str, Place)> = Vec::new();
+        let settings = std::iter::once((
+            &self.configure.args,
+            &self.make.args,
+            &self.bootstrap,
+            &self.cflags,
+            &self.ldflags,
+            &self.env,
+        ))
+        .chain(self.target.values().map(|t| {
+            (
+                &t.configure.args,
+                &t.make.args,
+                &t.bootstrap,
+                &t.cflags,
+                &t.ldflags,
+                &t.env,
+            )
+        }));
+        for (configure, make, bootstrap, cflags, ldflags, env) in settings {
+            for arg in configure.iter().chain(make).chain(bootstrap) {
+                strings.push((arg, Place::Arguments));
+            }
+            for flag in cflags.iter().chain(ldflags).chain(env.values()) {
+                strings.push((flag, Place::Flags));
+            }
+        }
+        strings
+    }
+
+    /// The recipe one target builds: its `[target.NAME]` table added to the common
+    /// settings, and no table left.
+    pub(crate) fn for_target(&self, target: Target) -> Recipe {
+        let mut resolved = self.clone();
+        let tables = std::mem::take(&mut resolved.target);
+        if let Some(add) = tables.get(&target) {
+            resolved
+                .configure
+                .args
+                .extend(add.configure.args.iter().cloned());
+            resolved.make.args.extend(add.make.args.iter().cloned());
+            resolved.cflags.extend(add.cflags.iter().cloned());
+            resolved.ldflags.extend(add.ldflags.iter().cloned());
+            resolved
+                .env
+                .extend(add.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+            resolved.bootstrap.extend(add.bootstrap.iter().cloned());
+        }
+        resolved
     }
 
     /// What a consumer links, `-l` names: the exports, or the library's own name.
@@ -496,6 +622,7 @@ pub(crate) fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         bootstrap: Vec::new(),
         in_tree: false,
         emulate: Emulate::Auto,
+        target: BTreeMap::new(),
     };
     recipe.validate(&origin)?;
     Ok(recipe)
@@ -744,6 +871,44 @@ mod tests {
             Some(dir.path().join("vendor").as_path())
         );
         assert_eq!(recipes[0].deps, ["zlib"]);
+    }
+
+    #[test]
+    fn recipes_take_per_target_tables_under_any_target_name() {
+        let head =
+            "name = \"x\"\nbuild = \"make\"\npath = \"/\"\nbootstrap = [\"perl\", \"Configure\"]\n";
+        let recipe = Recipe::parse(
+            &format!("{head}[target.armhf]\nbootstrap = [\"linux-armv4\"]\n[target.\"linux/amd64\"]\nbootstrap = [\"linux-x86_64\"]\n"),
+            "test",
+        )
+        .unwrap();
+        assert_eq!(
+            recipe.for_target(Target::Armv7).bootstrap,
+            ["perl", "Configure", "linux-armv4"]
+        );
+        assert_eq!(
+            recipe.for_target(Target::X86_64).bootstrap,
+            ["perl", "Configure", "linux-x86_64"]
+        );
+        let err = Recipe::parse(&format!("{head}[target.arm64]\n[target.aarch64]\n"), "test")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("both name aarch64"), "{err}");
+        let err = Recipe::parse(&format!("{head}[target.sparc]\n"), "test")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown target `sparc`"), "{err}");
+        let err = Recipe::parse(
+            &format!("{head}[target.x86_64]\ncflags = [\"-DARCH={{target.arch}}\"]\n"),
+            "test",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("unknown placeholder `{target.arch}`"),
+            "{err}"
+        );
+        assert!(err.help().contains("did you mean"), "{}", err.help());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::emulate;
 use super::host::{AUTOTOOLS_MISC, HostTools};
 use super::job::{LibBuild, cflags, ldflags};
+use super::placeholder::{self, Placeholder};
 use super::recipe::{BuildSystem, Recipe};
 use crate::context::Ctx;
 use crate::emulation::Emulation;
@@ -63,30 +64,6 @@ pub(crate) fn check_configure_script(recipe: &Recipe, src: &Path) -> Result<()> 
         });
     }
     Ok(())
-}
-
-/// Runs the recipe's `bootstrap` command (argv, never a shell) in `tree`, a copy.
-pub(crate) fn bootstrap(ctx: &Ctx, job: &LibBuild, tree: &Path, logs: &Path) -> Result<()> {
-    let Some((program, args)) = job.recipe.bootstrap.split_first() else {
-        return Ok(());
-    };
-    let log = logs.join("bootstrap.log");
-    ctx.command(program)
-        .args(args)
-        .current_dir(tree)
-        .env("LC_ALL", "C")
-        .run_logged(&log)
-        .map_err(|err| match err {
-            Error::CommandFailed { tail, .. } => Error::LibraryBuild {
-                subject: job.recipe.subject(),
-                target: job.target(),
-                step: "bootstrap",
-                log,
-                tail: crate::sys::process::without_command_line(&tail),
-                kept: Vec::new(),
-            },
-            other => other,
-        })
 }
 
 /// Replaces every `config.sub` that rejects the target's triple (and its
@@ -184,7 +161,7 @@ pub(crate) struct BuildFlags {
 
 /// `maps` are folders whose absolute paths must not reach the output (the build and
 /// source trees).
-pub(crate) fn build_flags(job: &LibBuild, maps: &[PathBuf]) -> BuildFlags {
+pub(crate) fn build_flags(job: &LibBuild, host: &HostTools, maps: &[PathBuf]) -> BuildFlags {
     let tc = &job.toolchain;
     let output = job.output();
     let mut cflags = cflags(tc, output);
@@ -202,12 +179,7 @@ pub(crate) fn build_flags(job: &LibBuild, maps: &[PathBuf]) -> BuildFlags {
     if job.recipe.build == BuildSystem::Cmake {
         cflags.extend(tc.kernel_header_flags());
     }
-    cflags.extend(
-        job.recipe
-            .cflags
-            .iter()
-            .map(|f| expand_dep_prefixes(job, f)),
-    );
+    cflags.extend(job.recipe.cflags.iter().map(|f| expand_flag(job, host, f)));
     BuildFlags {
         cflags,
         include_dirs: job.dep_prefixes.iter().map(|p| p.join("include")).collect(),
@@ -219,7 +191,7 @@ pub(crate) fn build_flags(job: &LibBuild, maps: &[PathBuf]) -> BuildFlags {
             .recipe
             .ldflags
             .iter()
-            .map(|f| expand_dep_prefixes(job, f))
+            .map(|f| expand_flag(job, host, f))
             .collect(),
     }
 }
@@ -249,7 +221,7 @@ fn passed_on(job: &LibBuild, env: &Env) -> Vec<(String, OsString)> {
 /// What every build system's steps get after the tools: pkg-config confined to the
 /// declared libraries, the C locale, the reproducible date, and the recipe's own
 /// variables last (they win).
-fn confined(job: &LibBuild, env: &Env) -> Vec<(String, OsString)> {
+fn confined(job: &LibBuild, host: &HostTools, env: &Env) -> Vec<(String, OsString)> {
     let mut vars = Vec::new();
     let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
     set(
@@ -262,7 +234,7 @@ fn confined(job: &LibBuild, env: &Env) -> Vec<(String, OsString)> {
     set("LC_ALL", "C".into());
     set("SOURCE_DATE_EPOCH", env.source_date_epoch().to_string());
     for (k, v) in &job.recipe.env {
-        set(k, expand_dep_prefixes(job, v));
+        set(k, expand_flag(job, host, v));
     }
     vars
 }
@@ -278,7 +250,7 @@ pub(crate) fn cross_env(
     maps: &[PathBuf],
 ) -> Vec<(String, OsString)> {
     let tc = &job.toolchain;
-    let flags = build_flags(job, maps);
+    let flags = build_flags(job, host, maps);
     let mut vars = passed_on(job, env);
     let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
     set("CC", cc_words(tc));
@@ -317,15 +289,15 @@ pub(crate) fn cross_env(
         set("BUILD_CC", cc.clone());
         set("HOSTCC", cc.clone());
     }
-    vars.extend(confined(job, env));
+    vars.extend(confined(job, host, env));
     vars
 }
 
 /// meson's environment: no `CC`, `CFLAGS` or `LDFLAGS` (meson would read them too, for
 /// one machine or the other); everything it needs is in the cross and native files.
-pub(crate) fn meson_env(job: &LibBuild, env: &Env) -> Vec<(String, OsString)> {
+pub(crate) fn meson_env(job: &LibBuild, host: &HostTools, env: &Env) -> Vec<(String, OsString)> {
     let mut vars = passed_on(job, env);
-    vars.extend(confined(job, env));
+    vars.extend(confined(job, host, env));
     vars
 }
 
@@ -336,13 +308,42 @@ fn knows_option(script: &Path, option: &str) -> bool {
         .is_ok_and(|text| text.windows(option.len()).any(|w| w == option.as_bytes()))
 }
 
-/// `{prefix:NAME}`: the prefix of the dependency NAME (any library of the closure).
-pub(crate) fn expand_dep_prefixes(job: &LibBuild, arg: &str) -> String {
-    let mut out = arg.to_string();
-    for (name, dep) in job.dep_names.iter().zip(&job.dep_prefixes) {
-        out = out.replace(&format!("{{prefix:{name}}}"), &dep.display().to_string());
+/// `{prefix}` as a build sees it: a library's prefix in the cache, or the runtime prefix
+/// a project is configured for.
+fn build_prefix(job: &LibBuild) -> String {
+    if job.recipe.is_project() {
+        job.recipe.runtime_prefix().to_string()
+    } else {
+        job.prefix.display().to_string()
     }
-    out
+}
+
+/// What a placeholder stands for in `job`'s build, except the variables muslbuild sets
+/// (`{cc}`, `{cflags}`…), which only arguments take (`Runner::expand`).
+fn value_of(job: &LibBuild, host: &HostTools, placeholder: Placeholder<'_>) -> Option<String> {
+    match placeholder {
+        Placeholder::Prefix => Some(build_prefix(job)),
+        Placeholder::DependencyPrefix(name) => job
+            .dep_names
+            .iter()
+            .zip(&job.dep_prefixes)
+            .find(|(n, _)| *n == name)
+            .map(|(_, dep)| dep.display().to_string()),
+        Placeholder::BuildCc => Some(host.build_cc.clone().unwrap_or_else(|| "cc".into())),
+        Placeholder::HostTool(name) => Some(
+            host.tools
+                .get(name)
+                .map_or_else(|| name.to_string(), |p| p.display().to_string()),
+        ),
+        Placeholder::Target(_) => placeholder::target_value(job.target(), placeholder),
+        Placeholder::Variable(_) => None,
+    }
+}
+
+/// A flag or `env` value with its placeholders expanded (`{prefix:NAME}`,
+/// `{target.gnu}`…).
+fn expand_flag(job: &LibBuild, host: &HostTools, text: &str) -> String {
+    placeholder::expand(text, |p| value_of(job, host, p))
 }
 
 fn quote(s: &str) -> String {
@@ -501,51 +502,47 @@ impl Runner<'_> {
         })
     }
 
+    /// An argument with its placeholders expanded: everything `expand_flag` knows, and
+    /// the tools and flags muslbuild sets, for Makefiles that define their own in terms
+    /// of other variables (`MYLDFLAGS={ldflags}`) or with flags inside (`AR={ar} rcu`).
+    /// The environment is worked out once (it looks programs up on PATH), and only when
+    /// an argument asks for it.
     fn expand(&self, arg: &str) -> String {
-        let host = self.run.host;
-        let mut out = arg.replace("{prefix}", &self.prefix);
-        // The tools and flags muslbuild sets, for Makefiles that define their own in terms
-        // of other variables (`MYLDFLAGS={ldflags}`) or with flags inside (`AR={ar} rcu`).
-        // The environment is worked out once (it looks programs up on PATH), and only when
-        // an argument asks for it.
         let mut vars = None;
-        for (name, var) in [
-            ("{cc}", "CC"),
-            ("{ar}", "AR"),
-            ("{ranlib}", "RANLIB"),
-            ("{cflags}", "CFLAGS"),
-            ("{cppflags}", "CPPFLAGS"),
-            ("{ldflags}", "LDFLAGS"),
-            ("{libs}", "LIBS"),
-        ] {
-            if out.contains(name) {
+        placeholder::expand(arg, |p| match p {
+            Placeholder::Prefix => Some(self.prefix.clone()),
+            Placeholder::Variable(var) => {
                 let vars = vars.get_or_insert_with(|| {
-                    cross_env(self.job, host, &self.run.ctx.env, &self.maps)
+                    cross_env(self.job, self.run.host, &self.run.ctx.env, &self.maps)
                 });
-                let value = vars
-                    .iter()
-                    .rev()
-                    .find(|(k, _)| k == var)
-                    .map(|(_, v)| v.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                out = out.replace(name, &value);
+                Some(
+                    vars.iter()
+                        .rev()
+                        .find(|(k, _)| k == var)
+                        .map(|(_, v)| v.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                )
             }
-        }
-        out = out.replace("{build_cc}", host.build_cc.as_deref().unwrap_or("cc"));
-        out = expand_dep_prefixes(self.job, &out);
-        while let Some(start) = out.find("{host_tool:") {
-            let Some(len) = out[start..].find('}') else {
-                break;
-            };
-            let name = &out[start + "{host_tool:".len()..start + len];
-            let path = host
-                .tools
-                .get(name)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| name.to_string());
-            out.replace_range(start..start + len + 1, &path);
-        }
-        out
+            other => value_of(self.job, self.run.host, other),
+        })
+    }
+
+    /// The recipe's `bootstrap` command (argv, never a shell), run where configure
+    /// will run, in a copy of the folder, with the build's environment and its
+    /// placeholders expanded: a configure step of the folder's own that `build` does
+    /// not drive (`perl ./Configure {target.gnu} --prefix={prefix}`) sees `CC` and the
+    /// flags.
+    pub(crate) fn bootstrap(&self) -> Result<()> {
+        let Some((program, args)) = self.job.recipe.bootstrap.split_first() else {
+            return Ok(());
+        };
+        // muslbuild configures next, with --host: an autogen.sh that would run
+        // configure itself is asked not to (the convention most of them honour).
+        let command = self
+            .cmd(self.expand(program))
+            .args(args.iter().map(|a| self.expand(a)))
+            .env("NOCONFIGURE", "1");
+        self.step("bootstrap", 1, |_| command)
     }
 
     /// `make -jN` with muslbuild's variables first and the recipe's `make.args` after
@@ -727,7 +724,7 @@ impl Runner<'_> {
             .command(meson)
             .env_clear()
             .current_dir(self.dir);
-        for (k, v) in meson_env(self.job, &self.run.ctx.env) {
+        for (k, v) in meson_env(self.job, self.run.host, &self.run.ctx.env) {
             cmd = cmd.env(k, v);
         }
         // meson runs the target's programs through `exe_wrapper`; scripts a project runs
@@ -756,7 +753,7 @@ impl Runner<'_> {
                 maps.push(rel);
             }
         }
-        let flags = build_flags(self.job, &maps);
+        let flags = build_flags(self.job, self.run.host, &maps);
         let words = |tool: &crate::toolchain::model::Tool| -> Vec<String> {
             std::iter::once(tool.program.as_os_str())
                 .chain(tool.args.iter().map(|a| a.as_os_str()))

@@ -190,10 +190,7 @@ fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
     let how = format!("{} {layout:?}", job.key);
     if std::fs::read_to_string(&configured).ok().as_deref() != Some(how.as_str()) {
         if layout == Layout::Copy {
-            if !job.recipe.bootstrap.is_empty() {
-                run.progress.step(&job.recipe.label(), "bootstrap");
-            }
-            step::bootstrap(run.ctx, job, &tree, &logs)?;
+            runner.bootstrap()?;
             if job.recipe.build == BuildSystem::Autotools {
                 step::refresh_config_scripts(
                     run.ctx,

@@ -10,12 +10,14 @@ pub(crate) mod objects;
 
 use std::path::{Path, PathBuf};
 
+use crate::cache::Cache;
 use crate::context::Ctx;
 use crate::dist::{Artifact, Dist, Verification};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::jobs::Jobs;
 use crate::target::Target;
 use crate::verify;
+use crate::verify::paths::{self, BuildPath, FolderKind, PathCheck};
 
 use self::cache::BuildEntry;
 
@@ -115,6 +117,26 @@ pub(crate) fn finish_target(
             .collect(),
     };
     let report = verify::verify_file(&staged, Some(target))?.into_result()?;
+    let bytes = std::fs::read(&staged).map_err(Error::io("cannot read", &staged))?;
+    let build_paths = build_paths(&bytes, dist.path_check(), &ctx.cache);
+    drop(bytes);
+    if !build_paths.is_empty() {
+        let artifact = Dist::relative_path(target, name);
+        let found = paths::summary(&build_paths);
+        if dist.path_check().strict {
+            return Err(Error::BuildPaths {
+                artifact,
+                target,
+                found,
+            });
+        }
+        if ctx.ui.says_progress() {
+            eprintln!(
+                "muslbuild: warning: {artifact} names folders of the build machine: {found}\nhelp: {}",
+                crate::error::BUILD_PATHS_HELP
+            );
+        }
+    }
     if let Some(entry) = entry {
         if !restored {
             entry.store(&ctx.cache, &staged, &deps)?;
@@ -136,6 +158,7 @@ pub(crate) fn finish_target(
             static_pie: report.static_pie,
             stripped: report.stripped,
             machine: verify::short_kind_name(target),
+            build_paths,
         },
     };
     // The SBOM and provenance, unless they are off (`--no-sbom`, `sbom = false`).
@@ -185,6 +208,21 @@ pub(crate) fn finish_target(
         toolchain: made_by.label,
         cached,
     })
+}
+
+/// The strings of an artifact that name the build machine's folders, each with what
+/// it points into (inside the cache: the library or project whose entry it is).
+pub(crate) fn build_paths(bytes: &[u8], check: &PathCheck, cache: &Cache) -> Vec<BuildPath> {
+    paths::scan(bytes, check.folders())
+        .into_iter()
+        .map(|hit| BuildPath {
+            origin: match hit.folder.kind {
+                FolderKind::Cache => crate::libs::cache_origin(cache, hit.below_folder()),
+                _ => hit.folder_description().to_string(),
+            },
+            string: hit.string,
+        })
+        .collect()
 }
 
 /// Builds every target on its own thread, each holding `slots` of the `-j` budget while

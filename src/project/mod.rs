@@ -45,7 +45,8 @@ pub(crate) struct Options {
     pub(crate) offline: bool,
     /// `--keep-failed`: a failed library or vendored build keeps its tree.
     pub(crate) keep_failed: bool,
-    /// `--strict`: a declared library no vendored program uses is an error.
+    /// `--strict`: a declared library no vendored program uses, or an artifact naming a
+    /// build-machine folder, is an error.
     pub(crate) strict: bool,
     /// `--no-sbom`: no SBOMs, whatever the file says.
     pub(crate) no_sbom: bool,
@@ -56,6 +57,11 @@ pub(crate) struct Options {
 /// `muslbuild build` in `project_file`'s folder.
 pub(crate) fn run(project_file: &Path, options: &Options, ctx: &Ctx) -> Result<Report> {
     let project = config::load(project_file)?;
+    if ctx.ui.says_progress() {
+        for warning in &project.warnings {
+            eprintln!("muslbuild: warning: {warning}");
+        }
+    }
     if let Some(remote) = &project.remote_cache {
         ctx.use_remote_cache(remote.clone())?;
     }
@@ -226,9 +232,15 @@ fn build(
         all.extend(vendor_recipes.iter().cloned());
         let catalog = libs::Catalog::new(all);
         let wanted: Vec<String> = vendor_recipes.iter().map(|r| r.name.clone()).collect();
-        let closure = catalog.closure(&wanted)?;
-        libs::host::check_host_tools(closure.iter().copied(), env)?;
-        for recipe in closure {
+        // As each target builds them: its own table added (a `bootstrap` given per
+        // target names its program there).
+        let resolved: Vec<Recipe> = catalog
+            .closure(&wanted)?
+            .into_iter()
+            .flat_map(|recipe| targets.iter().map(|&t| recipe.for_target(t)))
+            .collect();
+        libs::host::check_host_tools(&resolved, env)?;
+        for recipe in &resolved {
             libs::vendor::check_buildable(recipe)?;
         }
     }
@@ -332,7 +344,15 @@ fn build(
         }
         plan
     });
-    let dist = Dist::prepare(out_dir, ctx)?.with_sbom(sbom);
+    let project_root = ctx.env.cwd.join(&project.root);
+    let dist = Dist::prepare(out_dir, ctx)?
+        .with_sbom(sbom)
+        .with_path_check(crate::verify::paths::PathCheck::of_machine(
+            env,
+            ctx.cache.root(),
+            &project_root,
+            options.strict,
+        ));
     let mut reports = Vec::new();
     let mut errors = Vec::new();
     let mut keep = |kind: ArtifactKind, results: Vec<(Target, Result<Built>)>| {

@@ -5,6 +5,7 @@
 
 mod baseline;
 mod elf;
+pub(crate) mod paths;
 
 use std::path::{Path, PathBuf};
 
@@ -27,6 +28,10 @@ pub struct Report {
     pub static_pie: bool,
     pub ok: bool,
     pub problems: Vec<String>,
+    /// Strings naming build-machine folders (`muslbuild verify` fills it in; the ELF
+    /// checks here know no folders).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub build_paths: Vec<paths::BuildPath>,
     #[serde(skip)]
     pub(crate) help: String,
 }
@@ -62,6 +67,7 @@ pub fn verify_bytes(path: &Path, bytes: &[u8], target: Option<Target>) -> Report
         static_pie: false,
         ok: false,
         problems: Vec::new(),
+        build_paths: Vec::new(),
         help: String::new(),
     };
     let facts = match read_facts(bytes) {

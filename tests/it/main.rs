@@ -1,6 +1,7 @@
 //! One integration test binary, so the suite links once. Each module tests one stage
 //! against real toolchains, qemu, skopeo and umoci; `support` holds the shared `TestEnv`.
 
+mod buildpaths;
 mod c;
 mod corpus;
 mod emulate;
@@ -15,6 +16,7 @@ mod libs;
 mod merge;
 mod meson;
 mod objects;
+mod pertarget;
 mod project;
 mod registry;
 mod remote_cache;

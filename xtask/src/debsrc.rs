@@ -104,6 +104,14 @@ pub const SOURCES: &[Pinned] = &[
         "bzip2_1.0.8.orig.tar.gz",
         "ab5a03176ee106d3f0fa90e381da478ddae405918153cca248e682cd0c4a2269",
     ),
+    // OpenSSL 3 with its assembler for three targets, and a TLS client linking it
+    // (tests/it/pertarget.rs: per-target tables, build paths).
+    pin(
+        "openssl",
+        "3.0.17-1~deb12u2",
+        "openssl_3.0.17.orig.tar.gz",
+        "dfdd77e4ea1b57ff3a6dbde6b0bdc3f31db5ac99e7fdd4eaf9e1fbb6ec2db8ce",
+    ),
 ];
 
 /// What the set-up needs from apt; the real one runs `apt-cache` and `apt-get`, the

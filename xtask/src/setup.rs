@@ -53,6 +53,11 @@ const APT_PACKAGES: &[&str] = &[
     "xz-utils",
     "dpkg-dev",
     "curl",
+    // OpenSSL's Configure (perl), the loopback TLS server and test CA (openssl), and
+    // `ar t` on the library's archives (binutils): tests/it/pertarget.rs
+    "perl",
+    "openssl",
+    "binutils",
 ];
 /// Zig and Go for the builds; the SPDX validators the SBOM tests run.
 const PIP_PACKAGES: &[&str] = &[

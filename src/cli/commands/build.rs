@@ -161,12 +161,14 @@ fn build_c(
     let sources = c_sources(&args.inputs, ctx)?;
     let program = c_program(args, sources, ctx)?;
     let libraries = prepare_libraries(lib_options, targets, request, ctx)?;
-    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?.with_sbom(
-        sbom_plan(args, &program.name, libraries.as_ref(), ctx).map(|mut plan| {
-            plan.add_sources(&program.name, &program.sources, &ctx.env.cwd);
-            plan
-        }),
-    );
+    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?
+        .with_sbom(
+            sbom_plan(args, &program.name, libraries.as_ref(), ctx).map(|mut plan| {
+                plan.add_sources(&program.name, &program.sources, &ctx.env.cwd);
+                plan
+            }),
+        )
+        .with_path_check(path_check(args, ctx));
     let results = c_pipeline::build_c(
         &CBuild {
             program: &program,
@@ -322,12 +324,9 @@ fn build_go(
     } else {
         None
     };
-    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir), ctx)?.with_sbom(sbom_plan(
-        args,
-        &plan.program.name,
-        libraries.as_ref(),
-        ctx,
-    ));
+    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir), ctx)?
+        .with_sbom(sbom_plan(args, &plan.program.name, libraries.as_ref(), ctx))
+        .with_path_check(path_check(args, ctx));
     let on = go::GoTargets {
         targets,
         toolchain: request,
@@ -402,4 +401,14 @@ fn sbom_plan(
         plan.add(name, prepared.components());
     }
     Some(plan)
+}
+
+/// The folders no artifact of a build in this folder should name, and `--strict`.
+fn path_check(args: &BuildArgs, ctx: &Ctx) -> crate::verify::paths::PathCheck {
+    crate::verify::paths::PathCheck::of_machine(
+        &ctx.env,
+        ctx.cache.root(),
+        &ctx.env.cwd,
+        args.strict,
+    )
 }

@@ -1,6 +1,7 @@
 //! `muslbuild verify FILE…`: each file checked for being a static executable of the
-//! expected (or its own) architecture; with `--sbom`, also for being the file its SBOM
-//! describes.
+//! expected (or its own) architecture, and for strings naming this machine's folders
+//! (reported; with `--strict` a failure); with `--sbom`, also for being the file its
+//! SBOM describes.
 
 use crate::cli::VerifyArgs;
 use crate::cli::checks;
@@ -17,6 +18,12 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
         .as_deref()
         .map(str::parse::<Target>)
         .transpose()?;
+    let check = crate::verify::paths::PathCheck::of_machine(
+        &ctx.env,
+        ctx.cache.root(),
+        &ctx.env.cwd,
+        args.strict,
+    );
     let mut reports = Vec::new();
     for file in &args.files {
         let path = checks::absolute(&ctx.env, file);
@@ -37,6 +44,18 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
         }
         let mut report = verify::verify_file(&path, target)?;
         report.path = file.clone();
+        let bytes = std::fs::read(&path).map_err(Error::io("cannot read", &path))?;
+        report.build_paths = crate::pipeline::build_paths(&bytes, &check, &ctx.cache);
+        if check.strict && !report.build_paths.is_empty() {
+            report.ok = false;
+            report.problems.push(format!(
+                "it names folders of the build machine: {}",
+                crate::verify::paths::summary(&report.build_paths)
+            ));
+            if report.help.is_empty() {
+                report.help = crate::error::BUILD_PATHS_HELP.into();
+            }
+        }
         if let Some(problem) = args
             .sbom
             .then(|| sbom_problem(&path, &report.sha256))
@@ -88,10 +107,17 @@ fn human_line(r: &verify::Report) -> String {
     } else {
         "not stripped"
     };
-    format!(
+    let mut line = format!(
         "ok   {}  {target} {linking}, {symbols}, {}  sha256:{}\n",
         r.path.display(),
         human_size(r.size),
         r.sha256
-    )
+    );
+    for found in &r.build_paths {
+        line.push_str(&format!(
+            "     names a build-machine path: {} ({})\n",
+            found.string, found.origin
+        ));
+    }
+    line
 }

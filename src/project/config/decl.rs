@@ -9,7 +9,11 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::image::ImageSpec;
-use crate::libs::recipe::{ConfigureSpec, Emulate, MakeSpec};
+use crate::libs::recipe::{ConfigureSpec, Emulate, MakeSpec, TargetSettings};
+
+/// `[lib.NAME.target.TARGET]` / `[vendor.NAME.target.TARGET]`: what one target adds,
+/// keyed by any spelling of it (parsed, with its position, by the loader).
+pub(super) type PerTarget = BTreeMap<Spanned<String>, TargetSettings>;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -173,6 +177,8 @@ pub(super) struct RawVendor {
     pub(super) in_tree: bool,
     /// Run the target's programs through qemu-user in the build's steps (`auto`).
     pub(super) emulate: Option<Emulate>,
+    #[serde(default)]
+    pub(super) target: PerTarget,
 }
 
 pub(super) fn yes() -> bool {
@@ -215,6 +221,8 @@ pub(super) struct LibDecl {
     #[serde(default)]
     pub(super) bootstrap: Vec<String>,
     pub(super) emulate: Option<Emulate>,
+    #[serde(default)]
+    pub(super) target: PerTarget,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]

@@ -56,6 +56,8 @@ pub(crate) struct Project {
     pub(crate) image: Option<ImageSpec>,
     /// `[cache] remote` (and `read-only`), checked.
     pub(crate) remote_cache: Option<RemoteConfig>,
+    /// What is worth saying but builds anyway (`file:line:column: …`), for the caller.
+    pub(crate) warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -129,6 +131,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
 
     let targets = parse_targets(&raw.project.targets, text, &at)?;
     let emulate = raw.project.emulate.unwrap_or_default();
+    let mut warnings = Vec::new();
     let toolchain = match &raw.project.toolchain {
         Some(value) => {
             value
@@ -240,9 +243,20 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         }
         check_prefix(decl.prefix.as_ref(), &at)?;
         check_bootstrap(&decl.bootstrap, name, &at)?;
-        libs.push(recipe::lib_recipe(name.get_ref(), &dir, decl, emulate));
+        let per_target = per_target(&decl.target, ("lib", name), &targets, &at, &mut warnings)?;
+        check_target_bootstraps(&decl.bootstrap, &decl.target, name, &at)?;
+        libs.push(recipe::lib_recipe(
+            name.get_ref(),
+            &dir,
+            decl,
+            per_target,
+            emulate,
+        ));
     }
     check_cycles(&raw.lib, &at)?;
+    for (recipe, (name, _)) in libs.iter().zip(&raw.lib) {
+        check_placeholders(recipe, name, &libs, &at)?;
+    }
 
     let mut c = Vec::new();
     for (name, decl) in &raw.c {
@@ -345,10 +359,14 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         }
         check_prefix(decl.prefix.as_ref(), &at)?;
         check_bootstrap(&decl.bootstrap, name, &at)?;
+        let per_target = per_target(&decl.target, ("vendor", name), &targets, &at, &mut warnings)?;
+        check_target_bootstraps(&decl.bootstrap, &decl.target, name, &at)?;
+        let recipe = recipe::vendor_recipe(name.get_ref(), &path, decl, per_target, emulate);
+        check_placeholders(&recipe, name, &libs, &at)?;
         vendor.push(VendorProject {
             name: name.get_ref().clone(),
             programs: decl.programs.iter().map(|p| p.get_ref().clone()).collect(),
-            recipe: recipe::vendor_recipe(name.get_ref(), &path, decl, emulate),
+            recipe,
         });
     }
 
@@ -399,7 +417,111 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         vendor,
         libs,
         image: raw.image,
+        warnings,
     })
+}
+
+/// A table's `[target.NAME]` tables, each name parsed as `--target` parses it; two
+/// names of one target are an error, and a table for a target `[project] targets` does
+/// not list a warning (its settings wait for `--target`).
+fn per_target(
+    tables: &decl::PerTarget,
+    (kind, owner): (&str, &Spanned<String>),
+    project_targets: &[Target],
+    at: &Positions<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<recipe::Targets> {
+    let mut parsed: recipe::Targets = BTreeMap::new();
+    let mut named: BTreeMap<Target, &Spanned<String>> = BTreeMap::new();
+    // In the file's order, so that "the first" is the one written first.
+    let mut in_order: Vec<_> = tables.iter().collect();
+    in_order.sort_by_key(|(name, _)| name.span().start);
+    for (name, settings) in in_order {
+        let target: Target =
+            name.get_ref()
+                .parse()
+                .map_err(|e: crate::target::TargetParseError| {
+                    at.error(name.span(), e.to_string(), e.help())
+                })?;
+        if let Some(first) = named.insert(target, name) {
+            let (line, column) = at.line_column(first.span().start);
+            return Err(at.error(
+                name.span(),
+                format!(
+                    "[{kind}.{}] has two tables for {target}: `{}` and `{}`",
+                    owner.get_ref(),
+                    first.get_ref(),
+                    name.get_ref()
+                ),
+                format!("the first is at line {line}, column {column}; merge them into one"),
+            ));
+        }
+        if !project_targets.is_empty() && !project_targets.contains(&target) {
+            let (line, column) = at.line_column(name.span().start);
+            warnings.push(format!(
+                "{}:{line}:{column}: [{kind}.{}] has settings for {target}, which [project] targets does not list: they apply only when --target builds it",
+                at.file.display(),
+                owner.get_ref(),
+            ));
+        }
+        parsed.insert(target, settings.clone());
+    }
+    Ok(parsed)
+}
+
+/// A target's `bootstrap` is the whole command where the table has none: its first
+/// word is then a program name too.
+fn check_target_bootstraps(
+    common: &[String],
+    tables: &decl::PerTarget,
+    owner: &Spanned<String>,
+    at: &Positions<'_>,
+) -> Result<()> {
+    if !common.is_empty() {
+        return Ok(());
+    }
+    for (name, settings) in tables {
+        check_bootstrap(&settings.bootstrap, owner, at).map_err(|_| {
+            at.error(
+                name.span(),
+                format!(
+                    "`bootstrap` of `{}` for {} starts with `{}`, which is not a program name",
+                    owner.get_ref(),
+                    name.get_ref(),
+                    settings.bootstrap[0]
+                ),
+                "give the command as a list, one word per element: bootstrap = [\"./Configure\", \"linux-armv4\"] (it never goes through a shell)",
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Every placeholder of a `[lib]` or `[vendor]` table (its per-target tables included)
+/// is one muslbuild knows, and a `{prefix:NAME}` names a library of its closure. The
+/// error points at the placeholder, found in the text from the table on.
+fn check_placeholders(
+    recipe: &Recipe,
+    owner: &Spanned<String>,
+    libs: &[Recipe],
+    at: &Positions<'_>,
+) -> Result<()> {
+    let catalog = crate::libs::Catalog::new(libs.to_vec());
+    let closure: Vec<String> = catalog
+        .closure(&recipe.deps)
+        .map(|c| c.iter().map(|r| r.name.clone()).collect())
+        .unwrap_or_default();
+    for (text, place) in recipe.placeholder_strings() {
+        if let Err(problem) = crate::libs::placeholder::check(text, place, Some(&closure)) {
+            let token = &text[problem.range.clone()];
+            let from = owner.span().start;
+            let span = at.text[from..]
+                .find(token)
+                .map_or(owner.span(), |i| from + i..from + i + token.len());
+            return Err(at.error(span, problem.message, problem.help));
+        }
+    }
+    Ok(())
 }
 
 /// `targets`, each target once, in the order first named.

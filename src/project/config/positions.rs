@@ -105,12 +105,4 @@ impl Positions<'_> {
     }
 }
 
-/// The closest known word, when it is close enough to be a likely typo.
-pub(crate) fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    known
-        .into_iter()
-        .map(|k| (strsim::jaro_winkler(word, k), k))
-        .filter(|(score, _)| *score >= 0.7)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
-}
+pub(crate) use crate::error::suggest;

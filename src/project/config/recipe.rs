@@ -2,12 +2,18 @@
 //! that `libs` plans, keys and builds — made once, at load, and carried as it is.
 //! A recipe is part of its build's cache key, so these values must not drift.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use toml::Spanned;
 
 use super::decl::{LibDecl, RawVendor};
-use crate::libs::recipe::{BuildSystem, Emulate, Exports, Recipe};
+use crate::libs::recipe::{BuildSystem, Emulate, Exports, Recipe, TargetSettings};
+use crate::target::Target;
+
+/// A table's `[target.NAME]` tables, their names parsed (by the loader, which reports
+/// a bad one with its position).
+pub(super) type Targets = BTreeMap<Target, TargetSettings>;
 
 /// What every folder built with its own build system starts from: no sources, named
 /// and described after its folder, built the declared way or the way the folder shows.
@@ -41,11 +47,18 @@ fn from_folder(name: &str, dir: &Path, build: Option<&Spanned<String>>) -> Recip
         bootstrap: Vec::new(),
         in_tree: false,
         emulate: Emulate::Auto,
+        target: BTreeMap::new(),
     }
 }
 
 /// A `[lib.NAME]` table; `dir` is its folder, absolute; `emulate` the project's default.
-pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl, emulate: Emulate) -> Recipe {
+pub(super) fn lib_recipe(
+    name: &str,
+    dir: &Path,
+    decl: &LibDecl,
+    target: Targets,
+    emulate: Emulate,
+) -> Recipe {
     let base = from_folder(name, dir, decl.build.as_ref());
     Recipe {
         version: decl.version.clone().unwrap_or(base.version.clone()),
@@ -73,13 +86,20 @@ pub(super) fn lib_recipe(name: &str, dir: &Path, decl: &LibDecl, emulate: Emulat
         prefix: decl.prefix.as_ref().map(|p| p.get_ref().clone()),
         bootstrap: decl.bootstrap.clone(),
         emulate: decl.emulate.unwrap_or(emulate),
+        target,
         ..base
     }
 }
 
 /// A `[vendor.NAME]` table; `dir` is its folder, absolute. Its `programs` are the
 /// recipe's exports; its `libs` its dependencies; `emulate` the project's default.
-pub(super) fn vendor_recipe(name: &str, dir: &Path, decl: &RawVendor, emulate: Emulate) -> Recipe {
+pub(super) fn vendor_recipe(
+    name: &str,
+    dir: &Path,
+    decl: &RawVendor,
+    target: Targets,
+    emulate: Emulate,
+) -> Recipe {
     Recipe {
         deps: decl.libs.iter().map(|l| l.get_ref().clone()).collect(),
         host_tools: decl.host_tools.clone(),
@@ -97,6 +117,7 @@ pub(super) fn vendor_recipe(name: &str, dir: &Path, decl: &RawVendor, emulate: E
         bootstrap: decl.bootstrap.clone(),
         in_tree: decl.in_tree,
         emulate: decl.emulate.unwrap_or(emulate),
+        target,
         ..from_folder(name, dir, decl.build.as_ref())
     }
 }

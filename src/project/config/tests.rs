@@ -324,3 +324,177 @@ fn emulate_is_project_wide_and_each_table_may_say_otherwise() {
     assert_eq!((line, column), (4, 11));
     assert!(message.contains("true, false or \"auto\""), "{message}");
 }
+
+#[test]
+fn per_target_tables_add_to_the_common_settings_of_their_target_only() {
+    let files = [("ossl/Makefile", "all:\n")];
+    let toml = r#"[project]
+targets = ["x86_64", "arm64", "armhf"]
+
+[lib.ossl]
+path = "ossl"
+build = "make"
+bootstrap = ["perl", "./Configure", "--prefix={prefix}"]
+make = { args = ["V=1"] }
+cflags = ["-DCOMMON"]
+env = { A = "common", B = "common" }
+
+[lib.ossl.target.x86_64]
+bootstrap = ["linux-x86_64"]
+
+[lib.ossl.target.aarch64]
+bootstrap = ["linux-{target.linux-arch}"]
+make = { args = ["ARCH={target.linux-arch}"] }
+cflags = ["-DONLY_ARM64"]
+env = { B = "arm64" }
+
+[vendor.tool]
+path = "ossl"
+programs = ["tool"]
+libs = ["ossl"]
+target."linux/arm/v7" = { configure = { args = ["--with-ssl={prefix:ossl}"] }, ldflags = ["-Wl,-z,norelro"] }
+"#;
+    let (_d, result) = project(&files, toml);
+    let p = result.unwrap();
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let lib = &p.libs[0];
+    let arm64 = lib.for_target(Target::Aarch64);
+    assert_eq!(
+        arm64.bootstrap,
+        [
+            "perl",
+            "./Configure",
+            "--prefix={prefix}",
+            "linux-{target.linux-arch}"
+        ]
+    );
+    assert_eq!(arm64.make.args, ["V=1", "ARCH={target.linux-arch}"]);
+    assert_eq!(arm64.cflags, ["-DCOMMON", "-DONLY_ARM64"]);
+    assert_eq!(arm64.env.get("A").map(String::as_str), Some("common"));
+    assert_eq!(arm64.env.get("B").map(String::as_str), Some("arm64"));
+    assert!(arm64.target.is_empty());
+    let x86 = lib.for_target(Target::X86_64);
+    assert_eq!(
+        x86.bootstrap.last().map(String::as_str),
+        Some("linux-x86_64")
+    );
+    assert_eq!(x86.cflags, ["-DCOMMON"]);
+    assert_eq!(x86.env.get("B").map(String::as_str), Some("common"));
+    // A target without a table builds the common settings.
+    assert_eq!(lib.for_target(Target::Armv7).bootstrap.len(), 3);
+    let tool = p.vendor[0].recipe.for_target(Target::Armv7);
+    assert_eq!(tool.configure.args, ["--with-ssl={prefix:ossl}"]);
+    assert_eq!(tool.ldflags, ["-Wl,-z,norelro"]);
+    assert!(
+        p.vendor[0]
+            .recipe
+            .for_target(Target::X86_64)
+            .ldflags
+            .is_empty()
+    );
+}
+
+#[test]
+fn per_target_tables_are_checked_where_they_are_written() {
+    let files = [("t/Makefile", "all:\n")];
+    let head = "[project]\ntargets = [\"x86_64\", \"aarch64\"]\n[vendor.t]\npath = \"t\"\nprograms = [\"t\"]\n";
+    // An unknown target, with the list of targets.
+    let (_d, result) = project(
+        &files,
+        &format!("{head}[vendor.t.target.sparc]\ncflags = []\n"),
+    );
+    let (line, column, message, help) = config_error(result);
+    assert_eq!((line, column), (6, 18));
+    assert!(message.contains("unknown target `sparc`"), "{message}");
+    assert!(help.contains("x86_64, aarch64"), "{help}");
+    // Two spellings of one target.
+    let (_d, result) = project(
+        &files,
+        &format!(
+            "{head}target.arm64 = {{ cflags = [\"-DA\"] }}\ntarget.aarch64 = {{ cflags = [\"-DB\"] }}\n"
+        ),
+    );
+    let (line, _, message, help) = config_error(result);
+    assert_eq!(line, 7);
+    assert!(message.contains("two tables for aarch64"), "{message}");
+    assert!(help.contains("line 6"), "{help}");
+    // A key a target's table does not take, with a did-you-mean.
+    let (_d, result) = project(
+        &files,
+        &format!("{head}[vendor.t.target.x86_64]\ncflag = []\n"),
+    );
+    let (line, _, message, help) = config_error(result);
+    assert_eq!(line, 7);
+    assert!(message.contains("unknown key `cflag`"), "{message}");
+    assert!(help.contains("did you mean `cflags`?"), "{help}");
+    // Only arguments differ per target.
+    let (_d, result) = project(
+        &files,
+        &format!("{head}[vendor.t.target.x86_64]\nmake = {{ targets = [\"all\"] }}\n"),
+    );
+    let (_, _, message, _) = config_error(result);
+    assert!(message.contains("unknown key `targets`"), "{message}");
+    // A target's bootstrap is a whole command when there is no common one.
+    let (_d, result) = project(
+        &files,
+        &format!("{head}[vendor.t.target.x86_64]\nbootstrap = [\"perl Configure\"]\n"),
+    );
+    let (line, column, message, _) = config_error(result);
+    assert_eq!((line, column), (6, 18));
+    assert!(
+        message.contains("for x86_64 starts with `perl Configure`"),
+        "{message}"
+    );
+    // A target the project does not build: a warning, with its position.
+    let (_d, result) = project(
+        &files,
+        &format!("{head}[vendor.t.target.riscv64]\ncflags = []\n"),
+    );
+    let warnings = result.unwrap().warnings;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("muslbuild.toml:6:18: [vendor.t] has settings for riscv64"));
+}
+
+#[test]
+fn unknown_placeholders_are_errors_at_their_position() {
+    let files = [("t/Makefile", "all:\n")];
+    let head = "[vendor.t]\npath = \"t\"\nprograms = [\"t\"]\nlibs = [\"readline\"]\n";
+    let (_d, result) = project(
+        &files,
+        &format!(
+            "{head}[vendor.t.target.armv7]\nconfigure = {{ args = [\"--host={{target.gnuu}}\"] }}\n"
+        ),
+    );
+    let (line, column, message, help) = config_error(result);
+    assert_eq!((line, column), (6, 31));
+    assert!(
+        message.contains("unknown placeholder `{target.gnuu}`"),
+        "{message}"
+    );
+    assert!(help.contains("did you mean `{target.gnu}`?"), "{help}");
+    // `{prefix:NAME}` names a library of the closure (ncurses comes with readline).
+    let (_d, result) = project(
+        &files,
+        &format!("{head}cflags = [\"-I{{prefix:ncurses}}/include\", \"-I{{prefix:zlb}}\"]\n"),
+    );
+    let (line, _, message, help) = config_error(result);
+    assert_eq!(line, 5);
+    assert!(message.contains("`{prefix:zlb}` names `zlb`"), "{message}");
+    assert!(help.contains("ncurses, readline"), "{help}");
+    // Flags cannot name the variables they are part of.
+    let (_d, result) = project(&files, &format!("{head}env = {{ X = \"{{cflags}}\" }}\n"));
+    let (_, _, message, help) = config_error(result);
+    assert!(
+        message.contains("`{cflags}` cannot be used in flags"),
+        "{message}"
+    );
+    assert!(help.contains("CFLAGS"), "{help}");
+    // Shell and make variables are not placeholders.
+    let (_d, result) = project(
+        &files,
+        &format!(
+            "{head}make = {{ args = [\"INSTALL_TOP=$(DESTDIR){{prefix}}\", \"X=${{HOME}}\"] }}\n"
+        ),
+    );
+    result.unwrap();
+}

@@ -1,0 +1,253 @@
+//! Per-target tables and target placeholders on a real library: OpenSSL 3 from Debian's
+//! source package, built with its assembler for x86_64, aarch64 and armv7, each target
+//! named in OpenSSL's own words (`linux-x86_64`, `linux-aarch64`, `linux-armv4`) by a
+//! `[lib.openssl.target.TARGET]` table, and a TLS client linking it that verifies a
+//! loopback `openssl s_server`'s certificate (under qemu for the foreign targets). The
+//! project file is `tests/openssl/muslbuild.toml`.
+//!
+//! The same build carries the build-path check's real case: x86_64 is configured as a
+//! new user would (`--openssldir={prefix}/ssl`), so its client names the library's
+//! prefix in the cache: a warning naming the library, a manifest entry, and with
+//! `--strict` exit 5; the other two, configured for `/etc/ssl`, name nothing.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::support::{
+    TestEnv, binary_command, repo_root, require, stderr, stdout, success, wait_for_line,
+};
+
+/// (target, qemu, the module only OpenSSL's assembler for that target makes)
+const TARGETS: [(&str, Option<&str>, &str); 3] = [
+    ("x86_64", None, "libcrypto-lib-aesni-x86_64.o"),
+    (
+        "aarch64",
+        Some("qemu-aarch64-static"),
+        "libcrypto-lib-aesv8-armx.o",
+    ),
+    (
+        "armv7",
+        Some("qemu-arm-static"),
+        "libcrypto-lib-bsaes-armv7.o",
+    ),
+];
+
+const ARCHIVE: &str = "openssl_3.0.17.orig.tar.gz";
+
+/// `<dir>`: the project file and client from tests/openssl, the sources unpacked.
+fn project(dir: &Path) {
+    for file in ["muslbuild.toml", "tls_client.c"] {
+        std::fs::copy(repo_root().join("tests/openssl").join(file), dir.join(file)).unwrap();
+    }
+    let archive = repo_root().join("target/test-sources").join(ARCHIVE);
+    assert!(
+        archive.is_file(),
+        "prerequisite {} is missing: run `cargo xtask setup` (it runs `apt-get source --download-only openssl`)",
+        archive.display()
+    );
+    success(
+        Command::new(require("tar", "tar"))
+            .arg("-xf")
+            .arg(&archive)
+            .arg("-C")
+            .arg(dir),
+    );
+}
+
+/// A CA and a certificate for `localhost` it signs, made with the machine's openssl.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = require("openssl", "openssl");
+    let run = |args: &[&str]| success(Command::new(&openssl).args(args).current_dir(dir));
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"],
+        &ec[..],
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=muslbuild test CA",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"],
+        &ec[..],
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ],
+    ]
+    .concat());
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+/// A free loopback port (bound, then released for the server).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn build_json(env: &TestEnv, root: &Path, args: &[&str]) -> (serde_json::Value, String) {
+    let output = success(
+        env.muslbuild()
+            .current_dir(root)
+            .args(["build", "-j2", "--json"])
+            .args(args),
+    );
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json report: {e}\n{}", stdout(&output)));
+    (report, stderr(&output))
+}
+
+#[test]
+fn openssl_with_its_assembler_for_three_targets_named_in_its_own_words() {
+    let env = TestEnv::new();
+    let root = env.path().join("tls");
+    std::fs::create_dir_all(&root).unwrap();
+    project(&root);
+    let (report, err) = build_json(&env, &root, &[]);
+
+    // Each target's libcrypto holds its assembler module: Configure got the target's
+    // own name (a generic target has none).
+    let ar = require("ar", "binutils");
+    for (target, _, module) in TARGETS {
+        let library = report["libraries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["name"] == "openssl" && l["target"] == target)
+            .unwrap_or_else(|| panic!("no openssl for {target} in {report}"));
+        let archive = Path::new(library["prefix"].as_str().unwrap()).join("lib/libcrypto.a");
+        let members = stdout(&success(Command::new(&ar).arg("t").arg(&archive)));
+        assert!(
+            members.lines().any(|m| m == module),
+            "{target}: {module} is not in {}",
+            archive.display()
+        );
+    }
+
+    // The naive x86_64 configuration names the library's prefix; the others nothing.
+    assert!(
+        err.contains("warning: x86_64/tls-client names folders of the build machine"),
+        "{err}"
+    );
+    assert!(err.contains("(the prefix of library openssl)"), "{err}");
+    assert!(!err.contains("aarch64/tls-client names"), "{err}");
+    assert!(!err.contains("armv7/tls-client names"), "{err}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root.join("dist/manifest.json")).unwrap()).unwrap();
+    for entry in manifest["artifacts"].as_array().unwrap() {
+        let found = entry["verification"]["build_paths"].as_array();
+        if entry["target"] == "x86_64" {
+            let found = found.unwrap_or_else(|| panic!("nothing recorded: {entry}"));
+            assert!(
+                found.iter().any(|p| {
+                    let s = p["string"].as_str().unwrap();
+                    s.contains("/libs/openssl-")
+                        && s.ends_with("/ssl/cert.pem")
+                        && p["origin"] == "the prefix of library openssl"
+                }),
+                "{entry}"
+            );
+        } else {
+            assert!(found.is_none(), "{entry}");
+        }
+    }
+
+    // Every client makes a TLS connection to a loopback server and verifies it.
+    let (ca, cert, key) = certificates(env.path());
+    for (target, qemu, _) in TARGETS {
+        let port = free_port();
+        let mut server = Command::new(require("openssl", "openssl"))
+            .args(["s_server", "-rev", "-naccept", "1", "-accept"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("-cert")
+            .arg(&cert)
+            .arg("-key")
+            .arg(&key)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let served = wait_for_line(server.stdout.take().unwrap(), "ACCEPT", "openssl s_server");
+        let client = root.join("dist").join(target).join("tls-client");
+        let output = binary_command(qemu, &client)
+            .env_clear()
+            .arg(port.to_string())
+            .arg(&ca)
+            .arg("localhost")
+            .output()
+            .unwrap();
+        let status = server.wait().unwrap();
+        let log = served.join().unwrap();
+        assert!(
+            output.status.success(),
+            "{target}: {}\n{}\nserver: {log}",
+            stdout(&output),
+            stderr(&output)
+        );
+        let said = stdout(&output);
+        assert!(
+            said.contains("verified; server said: slt revo olleh"),
+            "{target}: {said}"
+        );
+        assert!(status.success(), "{target}: server {status}: {log}");
+    }
+
+    // --strict: the same build, every library cached, fails on the x86_64 client.
+    let output = env
+        .muslbuild()
+        .current_dir(&root)
+        .args(["build", "--strict"])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("x86_64/tls-client for x86_64 names folders"),
+        "{err}"
+    );
+    assert!(!err.contains("building library openssl"), "{err}");
+}
