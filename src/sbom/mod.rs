@@ -3,7 +3,6 @@
 //! builds) and the document made from them (`spdx.rs`). Pure data: nothing here spawns a
 //! process or reads the environment, so the same facts always give the same bytes.
 
-pub(crate) mod gobuild;
 pub(crate) mod image;
 pub(crate) mod provenance;
 pub(crate) mod spdx;

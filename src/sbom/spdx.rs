@@ -4,13 +4,13 @@
 
 use serde_json::{Value, json};
 
-use super::gobuild::{GoBuildInfo, GoModule};
 use super::{Component, SourceFile, Subject};
 use crate::sys::hash::sha256_hex;
 use crate::sys::time::rfc3339;
+use crate::verify::gobuild::{GoBuildInfo, GoModule};
 
 pub(crate) const ARTIFACT_ID: &str = "SPDXRef-Package-artifact";
-const TOOLCHAIN_ID: &str = "SPDXRef-Package-toolchain";
+pub(crate) const TOOLCHAIN_ID: &str = "SPDXRef-Package-toolchain";
 const LIBC_ID: &str = "SPDXRef-Package-libc";
 const NOASSERTION: &str = "NOASSERTION";
 
