@@ -474,7 +474,7 @@ fn build_one(
     };
     crate::pipeline::finish_target(job, dist, ctx, |staged, _| {
         let name = &program.name;
-        let log = ctx.cache.dir("logs").join(format!("{name}-{target}.log"));
+        let log = ctx.cache.log_file(&format!("{name}-{target}.log"));
         // What the build reads, from the package's own files where that is enough (no `go`
         // spawned beside the build); else from `go list -deps`, which does not depend on
         // the build's output: running it beside the build hides most of its cost (it
@@ -590,8 +590,7 @@ fn list_deps(
     args.extend(program.package.iter().cloned());
     let log = ctx
         .cache
-        .dir("logs")
-        .join(format!("{}-{target}.deps.log", program.name));
+        .log_file(&format!("{}-{target}.deps.log", program.name));
     let output = build.with_args(args).output().map_err(|e| match e {
         Error::CommandFailed {
             command,

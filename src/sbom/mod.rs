@@ -193,6 +193,20 @@ pub(crate) fn check_supplier(text: &str) -> std::result::Result<(), String> {
     }
 }
 
+/// The toolchain (provider and version, as the manifest names them) an SBOM muslbuild
+/// wrote says built its artifact.
+pub(crate) fn recorded_toolchain(document: &[u8]) -> Option<(String, String)> {
+    let doc: serde_json::Value = serde_json::from_slice(document).ok()?;
+    let toolchain = doc["packages"]
+        .as_array()?
+        .iter()
+        .find(|p| p["SPDXID"] == spdx::TOOLCHAIN_ID)?;
+    Some((
+        toolchain["name"].as_str()?.to_string(),
+        toolchain["versionInfo"].as_str()?.to_string(),
+    ))
+}
+
 /// The artifact's sha256 as its SBOM records it (`verify --sbom`), or `None` when the
 /// document is not one muslbuild wrote.
 pub(crate) fn recorded_sha256(document: &[u8]) -> Option<String> {
