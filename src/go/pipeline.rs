@@ -289,15 +289,23 @@ pub(crate) fn command(
                 .chain(tc.cc.args.iter().map(|a| a.to_string_lossy().into_owned()))
                 .collect();
             // The CPU pin goes into CC itself so cgo's compiles, its probes and the
-            // final link all get it.
-            cc.extend(tc.target_flags());
+            // final link all get it — unless cgo's compiles need other ones than the
+            // link (armv7 with zig: ARM mode for Go's runtime/cgo assembly, and a
+            // Thumb-2 musl).
+            let (mut cflags, mut cldflags) = match tc.cgo_compile_flags() {
+                None => {
+                    cc.extend(tc.target_flags());
+                    (Vec::new(), Vec::new())
+                }
+                Some(compile) => (compile, tc.target_flags()),
+            };
             // zig cc without -O is a debug build with the UB sanitizer on.
-            let mut cflags = vec!["-O2".to_string()];
+            cflags.push("-O2".to_string());
             for dir in &cgo.flags.include_dirs {
                 cflags.push(format!("-I{}", dir.display()));
             }
             cflags.extend(cgo.flags.cflags.iter().cloned());
-            let mut cldflags = vec!["-O2".to_string()];
+            cldflags.push("-O2".to_string());
             for dir in &cgo.flags.lib_dirs {
                 cldflags.push(format!("-L{}", dir.display()));
             }
