@@ -663,14 +663,16 @@ mod tests {
     fn a_full_disk_is_named_with_what_was_needed() {
         let dir = tempfile::tempdir().unwrap();
         let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
-        let err = Error::write_output(OutputPlace::OutDir, dir.path().join("x"))(full)
-            .needing(17_728);
+        let err =
+            Error::write_output(OutputPlace::OutDir, dir.path().join("x"))(full).needing(17_728);
         assert_eq!(err.exit_code(), exit::IO);
         let mount = crate::sys::space::room_at(dir.path()).unwrap().mount;
         let text = err.to_string();
         assert!(
-            text.contains(&format!("mounted at {} is full (ENOSPC): ", mount.display()))
-                && text.ends_with(" free, 17.3 KiB needed"),
+            text.contains(&format!(
+                "mounted at {} is full (ENOSPC): ",
+                mount.display()
+            )) && text.ends_with(" free, 17.3 KiB needed"),
             "{text}"
         );
         let help = err.help();

@@ -38,10 +38,10 @@ pub(crate) fn room_at(path: &Path) -> Option<Room> {
     if unsafe { libc::statvfs(name.as_ptr(), &mut stats) } != 0 {
         return None;
     }
-    Some(Room {
-        mount,
-        free: u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize)),
-    })
+    // The fields are 32-bit where muslbuild itself is a 32-bit program.
+    #[allow(clippy::useless_conversion)]
+    let free = u64::from(stats.f_bavail).saturating_mul(u64::from(stats.f_frsize));
+    Some(Room { mount, free })
 }
 
 /// Whether a failed write ran out of room: the file system is full (ENOSPC) or the
