@@ -49,6 +49,8 @@ const APT_PACKAGES: &[&str] = &[
     "xz-utils",
     "dpkg-dev",
     "curl",
+    // `man -l` renders the pages `cargo xtask man` writes, in its test
+    "man-db",
 ];
 /// Zig and Go for the builds; the SPDX validators the SBOM tests run.
 const PIP_PACKAGES: &[&str] = &[
