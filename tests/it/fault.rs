@@ -661,8 +661,8 @@ fn a_damaged_manifest_is_rebuilt_from_the_files_never_emptied() {
     assert_eq!(assert_dist_consistent(&dist), 2);
 }
 
-/// The case: `--out-dir` on a tiny tmpfs (mounted in a user and mount namespace
-/// of the test's own, so no root is needed and nothing is left mounted). A warm build
+/// The case: `--out-dir` on a tiny tmpfs (mounted in a mount namespace of the
+/// test's own — with a user namespace when not root — so nothing is left mounted). A warm build
 /// copies its 17 KiB artifact from the build cache into a dist with 8 KiB: exit 8, the
 /// file system named with its mount point, the free and the needed bytes, and a help
 /// that says what to free or where to write instead; no temporary file is left.
@@ -683,8 +683,17 @@ fn a_full_disk_is_named_with_the_bytes_needed() {
     let cmd = build(&env);
     let muslbuild = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    // Root mounts in a mount namespace of its own; anyone else first maps itself to root
+    // in a user namespace. Either way the mount is private and ends with the namespace.
+    // SAFETY: geteuid reads the process's effective uid and cannot fail.
+    let namespaces: &[&str] = if unsafe { libc::geteuid() } == 0 {
+        &["--mount"]
+    } else {
+        &["--user", "--map-root-user", "--mount"]
+    };
     let out = Command::new(unshare)
-        .args(["--user", "--map-root-user", "--mount", "sh", "-c"])
+        .args(namespaces)
+        .args(["sh", "-c"])
         // The mount fails the test loudly (exit 99); the dist is copied out before the
         // namespace, and the tmpfs with it, go away.
         .arg(
@@ -707,7 +716,7 @@ fn a_full_disk_is_named_with_the_bytes_needed() {
     assert_ne!(
         out.status.code(),
         Some(99),
-        "this test mounts a small tmpfs in a user and mount namespace (`unshare -rm`), which this machine refuses: {err}"
+        "this test mounts a small tmpfs in a mount namespace (`unshare {namespaces:?}`), which this machine refuses: {err}"
     );
     assert_eq!(out.status.code(), Some(8), "{err}");
     let first = err.lines().next().unwrap_or_default();
