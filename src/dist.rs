@@ -8,6 +8,9 @@
 //! checksums are rewritten, then the record is removed. Whoever takes the lock next and
 //! finds a record left by a killed process settles it from the file actually present
 //! (`recover`), so a reader under the lock always sees file, manifest and checksums agree.
+//! A `manifest.json` that cannot be read is never taken for an empty one: the lock holder
+//! rebuilds the records from the files present, each verified again and named by the
+//! SBOM beside it, or refuses (`rebuild_records`), so no record is dropped unseen.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -19,6 +22,7 @@ use crate::context::Ctx;
 use crate::error::{Error, OutputPlace, Result};
 use crate::sys::fs::{Temps, write_atomic};
 use crate::sys::hash::sha256_hex;
+use crate::sys::ui::Ui;
 use crate::target::Target;
 
 pub(crate) const MANIFEST: &str = "manifest.json";
@@ -64,16 +68,127 @@ pub(crate) struct DistLock {
     _dir: File,
 }
 
-/// Locks `root` (which must exist) and settles what a killed process left unfinished, so
-/// that the caller reads a consistent manifest, checksums and files. `muslbuild image`
-/// holds it while it reads.
-pub(crate) fn lock(root: &Path, temps: &Temps) -> Result<DistLock> {
+/// Locks `root` (which must exist) and settles what a killed process left unfinished (and
+/// a manifest that cannot be read), so that the caller reads a consistent manifest,
+/// checksums and files. `muslbuild image` holds it while it reads.
+pub(crate) fn lock(root: &Path, temps: &Temps, ui: Ui) -> Result<DistLock> {
     let dir = File::open(root).map_err(Error::io("cannot read the output directory", root))?;
     dir.lock()
         .map_err(Error::io("cannot lock the output directory", root))?;
+    settle_damaged_manifest(root, temps, ui)?;
     recover(root, temps)?;
     recover_image_sboms(root)?;
     Ok(DistLock { _dir: dir })
+}
+
+/// A `manifest.json` that is there but is not a manifest (truncated by a full disk, a
+/// crash of another tool, an edit): its records are rebuilt from the files present and
+/// said on stderr, or the damage is refused naming the file that cannot be recorded.
+/// Never is it taken for an empty manifest, which would drop every record.
+fn settle_damaged_manifest(root: &Path, temps: &Temps, ui: Ui) -> Result<()> {
+    let path = root.join(MANIFEST);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(());
+    };
+    let Err(damage) = serde_json::from_slice::<Manifest>(&bytes) else {
+        return Ok(());
+    };
+    let (mut manifest, left_out) = rebuild_records(root, &path, &damage.to_string())?;
+    write_records(root, &mut manifest, temps)?;
+    if ui.says_progress() {
+        eprintln!(
+            "muslbuild: warning: {} could not be read ({damage}); its records were rebuilt from the files in {} ({} artifacts), each verified again and named by its SBOM",
+            path.display(),
+            root.display(),
+            manifest.artifacts.len()
+        );
+        for (file, why) in left_out {
+            eprintln!(
+                "muslbuild: warning: {} is not recorded: {why}",
+                file.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The records of every artifact in `root`, read from the files: each `<target>/<name>`
+/// that verifies as a static executable of its folder's target, with the toolchain its
+/// SBOM names (the SBOM must describe those very bytes). A file that does not verify was
+/// never installed by muslbuild (only verified files are) and is returned with the reason
+/// instead; a verified one without an SBOM that describes it cannot be recorded honestly,
+/// and is refused.
+fn rebuild_records(
+    root: &Path,
+    manifest_path: &Path,
+    damage: &str,
+) -> Result<(Manifest, Vec<(PathBuf, String)>)> {
+    let mut manifest = Manifest::default();
+    let mut left_out = Vec::new();
+    for target in Target::ALL {
+        let folder = root.join(target.name());
+        if !std::fs::symlink_metadata(&folder).is_ok_and(|m| m.is_dir()) {
+            continue;
+        }
+        let entries = std::fs::read_dir(&folder)
+            .map_err(Error::io("cannot read the output directory", &folder))?;
+        let mut names: Vec<std::ffi::OsString> = entries.flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        for file_name in names {
+            let file = folder.join(&file_name);
+            let name = file_name.to_string_lossy();
+            let is_record = crate::sbom::SUFFIXES.iter().any(|s| name.ends_with(s));
+            if is_record || crate::sys::fs::temp_owner(&file_name).is_some() {
+                continue;
+            }
+            if !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file())
+                || check_name(&name).is_err()
+            {
+                left_out.push((file, "not a plain file muslbuild names".into()));
+                continue;
+            }
+            let bytes = std::fs::read(&file).map_err(Error::io("cannot read", &file))?;
+            let report = crate::verify::verify_bytes(&file, &bytes, Some(target));
+            if !report.ok {
+                left_out.push((file, report.problems.join("; ")));
+                continue;
+            }
+            let refuse = |why: &str| Error::DamagedManifest {
+                manifest: manifest_path.to_path_buf(),
+                damage: damage.to_string(),
+                file: file.clone(),
+                why: why.to_string(),
+            };
+            let sbom = std::fs::read(sbom_path(&file))
+                .map_err(|_| refuse("it has no SBOM beside it to say what built it"))?;
+            if crate::sbom::recorded_sha256(&sbom).as_deref() != Some(report.sha256.as_str()) {
+                return Err(refuse("the SBOM beside it describes other bytes"));
+            }
+            let (toolchain, toolchain_version) = crate::sbom::recorded_toolchain(&sbom)
+                .ok_or_else(|| refuse("the SBOM beside it names no toolchain"))?;
+            manifest.artifacts.push(Artifact {
+                name: name.into_owned(),
+                target: target.name().to_string(),
+                path: Dist::relative_path(target, &file_name.to_string_lossy()),
+                size: report.size,
+                sha256: report.sha256.clone(),
+                toolchain,
+                toolchain_version,
+                verification: Verification {
+                    ok: true,
+                    is_static: true,
+                    static_pie: report.static_pie,
+                    stripped: report.stripped,
+                    machine: crate::verify::short_kind_name(target),
+                    // What folders count is the build's to know (its project, cache and
+                    // temporary folders), not the dist's: `muslbuild verify` finds them
+                    // again, and the next build of the artifact records them.
+                    build_paths: Vec::new(),
+                },
+            });
+        }
+    }
+    Ok((manifest, left_out))
 }
 
 /// The folder of the image SBOMs, `dist/sbom/`, one `image-<target>.spdx.json` per
@@ -334,6 +449,8 @@ pub(crate) struct Manifest {
 
 pub(crate) struct Dist {
     root: PathBuf,
+    /// Whether a rebuilt manifest is said on stderr.
+    ui: Ui,
     /// What the SBOMs say besides each artifact's own facts; `None`: no SBOMs.
     sbom: Option<crate::sbom::Plan>,
     /// The build-machine folders no artifact should name, and whether one that does is
@@ -359,9 +476,10 @@ impl Dist {
             .tempfile_in(root)
             .map_err(unwritable)?;
         crate::sys::fs::sweep_dead_temps(root);
-        drop(lock(root, temps)?);
+        drop(lock(root, temps, ctx.ui)?);
         Ok(Dist {
             root: root.to_path_buf(),
+            ui: ctx.ui,
             sbom: None,
             path_check: crate::verify::paths::PathCheck::of_machine(
                 &ctx.env,
@@ -427,7 +545,7 @@ impl Dist {
         let dest = self.root.join(&artifact.path);
         let dir = dest.parent().expect("artifact has a folder");
         std::fs::create_dir_all(dir).map_err(Error::write_output(OutputPlace::OutDir, dir))?;
-        let _lock = lock(&self.root, &self.temps)?;
+        let _lock = lock(&self.root, &self.temps, self.ui)?;
         let mut manifest = self.read_manifest();
         let previous = manifest
             .artifacts
@@ -497,7 +615,7 @@ impl Dist {
     /// same target and name, dropping entries whose file is gone), then rewrites manifest
     /// and checksums.
     pub(crate) fn record(&self, built: &[Artifact]) -> Result<Manifest> {
-        let _lock = lock(&self.root, &self.temps)?;
+        let _lock = lock(&self.root, &self.temps, self.ui)?;
         let mut manifest = self.read_manifest();
         manifest.artifacts.retain(|old| {
             !built.iter().any(|new| new.path == old.path) && self.root.join(&old.path).is_file()
@@ -651,7 +769,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dist.root().join("x86_64/hello"), b"new").unwrap();
-        drop(lock(dist.root(), &dist.temps).unwrap());
+        drop(lock(dist.root(), &dist.temps, dist.ui).unwrap());
         assert_eq!(dist.read_manifest().artifacts, vec![new.clone()]);
         assert!(!dist.root().join(JOURNAL).exists());
         // Killed before the rename: the previous entry stays.
@@ -665,7 +783,7 @@ mod tests {
             serde_json::to_vec(&journal).unwrap(),
         )
         .unwrap();
-        drop(lock(dist.root(), &dist.temps).unwrap());
+        drop(lock(dist.root(), &dist.temps, dist.ui).unwrap());
         assert_eq!(dist.read_manifest().artifacts, vec![new.clone()]);
         let sums = std::fs::read_to_string(dist.root().join(CHECKSUMS)).unwrap();
         assert_eq!(sums, format!("{}  x86_64/hello\n", new.sha256));
@@ -694,7 +812,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(&sbom, b"new sbom").unwrap();
-        drop(lock(dist.root(), &dist.temps).unwrap());
+        drop(lock(dist.root(), &dist.temps, dist.ui).unwrap());
         assert_eq!(dist.read_manifest().artifacts, vec![old]);
         assert!(
             !sbom.exists(),
@@ -721,7 +839,7 @@ mod tests {
         assert!(killed.is_err());
         let sbom = dist.root().join("sbom/image-x86_64.spdx.json");
         assert!(sbom.is_file() && dist.root().join(IMAGE_JOURNAL).is_file());
-        drop(lock(dist.root(), &dist.temps).unwrap());
+        drop(lock(dist.root(), &dist.temps, dist.ui).unwrap());
         assert!(
             !sbom.exists(),
             "an SBOM of an image not in its layout was kept"
@@ -769,7 +887,7 @@ mod tests {
             serde_json::to_vec(&journal).unwrap(),
         )
         .unwrap();
-        drop(lock(dist.root(), &dist.temps).unwrap());
+        drop(lock(dist.root(), &dist.temps, dist.ui).unwrap());
         assert_eq!(std::fs::read(&outside).unwrap(), b"keep");
         assert!(!dist.root().join(JOURNAL).exists());
     }

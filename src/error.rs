@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use crate::sys::space::{Room, Shortage};
+use crate::sys::ui::human_size;
 use crate::target::{Target, TargetParseError};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -111,6 +113,15 @@ pub enum Error {
         help: String,
     },
 
+    /// `dist/manifest.json` cannot be read and a file's record cannot be rebuilt.
+    #[error("`{}` is damaged ({damage}) and `{}` cannot be recorded again: {why}", manifest.display(), file.display())]
+    DamagedManifest {
+        manifest: PathBuf,
+        damage: String,
+        file: PathBuf,
+        why: String,
+    },
+
     /// The dist folder does not hold what `muslbuild image` needs.
     #[error("{message}")]
     ImageInput { message: String, help: String },
@@ -128,6 +139,19 @@ pub enum Error {
         what: &'static str,
         path: PathBuf,
         source: std::io::Error,
+    },
+
+    /// A write ran out of room: its file system is full (ENOSPC) or the quota on it is
+    /// used up (EDQUOT). `needed` is the size of what was being written, when known;
+    /// `place` the output option that chose the folder, if one did.
+    #[error("{what} `{}`: {}", path.display(), shortage_text(*shortage, room.as_ref(), *needed))]
+    OutOfRoom {
+        what: &'static str,
+        path: PathBuf,
+        shortage: Shortage,
+        room: Option<Room>,
+        needed: Option<u64>,
+        place: Option<OutputPlace>,
     },
 
     /// An output the user chose cannot be written: the help names the option to change.
@@ -331,21 +355,79 @@ pub enum OutputPlace {
 
 impl std::fmt::Display for OutputPlace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            OutputPlace::OutDir => "cannot write the output directory",
-            OutputPlace::OciLayout => "cannot write the OCI layout",
-            OutputPlace::OciArchive => "cannot write the OCI archive",
-        })
+        f.write_str(self.what())
     }
 }
 
 impl OutputPlace {
+    fn what(self) -> &'static str {
+        match self {
+            OutputPlace::OutDir => "cannot write the output directory",
+            OutputPlace::OciLayout => "cannot write the OCI layout",
+            OutputPlace::OciArchive => "cannot write the OCI archive",
+        }
+    }
+
     fn help(self) -> &'static str {
         match self {
             OutputPlace::OutDir => "choose a writable folder with --out-dir DIR",
             OutputPlace::OciLayout => "choose a writable folder with --oci-layout DIR",
             OutputPlace::OciArchive => "choose a writable path with --oci-archive FILE",
         }
+    }
+
+    /// The option that moves this output elsewhere.
+    fn option(self) -> &'static str {
+        match self {
+            OutputPlace::OutDir => "--out-dir DIR",
+            OutputPlace::OciLayout => "--oci-layout DIR",
+            OutputPlace::OciArchive => "--oci-archive FILE",
+        }
+    }
+}
+
+/// The error for a write that ran out of room, with the file system measured now (while
+/// the partial file still takes its space), or `None` for any other failure.
+fn out_of_room(
+    what: &'static str,
+    path: &std::path::Path,
+    source: &std::io::Error,
+    place: Option<OutputPlace>,
+) -> Option<Error> {
+    let shortage = crate::sys::space::out_of_room(source)?;
+    Some(Error::OutOfRoom {
+        what,
+        path: path.to_path_buf(),
+        shortage,
+        room: crate::sys::space::room_at(path),
+        needed: None,
+        place,
+    })
+}
+
+/// `the file system mounted at /mnt is full (ENOSPC): 0 B free, 6.3 KiB needed`.
+fn shortage_text(shortage: Shortage, room: Option<&Room>, needed: Option<u64>) -> String {
+    let at = room.map_or(String::new(), |r| {
+        format!(" mounted at {}", r.mount.display())
+    });
+    let needed = needed.map_or(String::new(), |n| format!(", {} needed", human_size(n)));
+    match shortage {
+        Shortage::Full => format!(
+            "the file system{at} is full (ENOSPC){}",
+            match room {
+                Some(r) => format!(": {} free{needed}", human_size(r.free)),
+                None if needed.is_empty() => String::new(),
+                None => format!(":{}", needed.trim_start_matches(',')),
+            }
+        ),
+        Shortage::Quota => format!(
+            "the disk quota on the file system{at} is used up (EDQUOT){}",
+            if needed.is_empty() {
+                String::new()
+            } else {
+                format!(":{}", needed.trim_start_matches(','))
+            }
+        ),
     }
 }
 
@@ -371,7 +453,10 @@ impl Error {
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::Io { what, path, source }
+        move |source| match out_of_room(what, &path, &source, None) {
+            Some(full) => full,
+            None => Error::Io { what, path, source },
+        }
     }
 
     /// `map_err(Error::write_output(OutputPlace::OutDir, dir))`.
@@ -380,11 +465,49 @@ impl Error {
         path: impl Into<PathBuf>,
     ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
-        move |source| Error::WriteOutput {
-            place,
-            path,
-            source,
+        move |source| match out_of_room(place.what(), &path, &source, Some(place)) {
+            Some(full) => full,
+            None => Error::WriteOutput {
+                place,
+                path,
+                source,
+            },
         }
+    }
+
+    /// An I/O failure writing an output the user placed: its help names the option.
+    pub(crate) fn at_place(self, at: OutputPlace) -> Error {
+        match self {
+            Error::Io { path, source, .. } => Error::WriteOutput {
+                place: at,
+                path,
+                source,
+            },
+            Error::OutOfRoom {
+                what,
+                path,
+                shortage,
+                room,
+                needed,
+                place: None,
+            } => Error::OutOfRoom {
+                what,
+                path,
+                shortage,
+                room,
+                needed,
+                place: Some(at),
+            },
+            other => other,
+        }
+    }
+
+    /// Says how many bytes the failed write was for, when it failed for want of room.
+    pub(crate) fn needing(mut self, bytes: u64) -> Error {
+        if let Error::OutOfRoom { needed, .. } = &mut self {
+            *needed = Some(bytes);
+        }
+        self
     }
 
     pub(crate) fn usage(message: impl Into<String>, help: impl Into<String>) -> Error {
@@ -403,12 +526,14 @@ impl Error {
             Error::ProgramNotFound { .. } => exit::MISSING_PROGRAM,
             Error::CommandFailed { .. } => exit::INTERNAL,
             Error::Run { .. } => exit::RUN,
-            Error::Io { .. } | Error::WriteOutput { .. } => exit::IO,
+            Error::Io { .. } | Error::WriteOutput { .. } | Error::OutOfRoom { .. } => exit::IO,
             Error::NotGoPackage { .. } => exit::INPUT,
             Error::NoGo { .. } | Error::GoTooOld { .. } => exit::NO_TOOLCHAIN,
             Error::GoFlagRefused { .. } => exit::USAGE,
             Error::GoModuleUnavailable { .. } => exit::DOWNLOAD,
-            Error::MissingArtifact { .. } | Error::ImageInput { .. } => exit::INPUT,
+            Error::MissingArtifact { .. }
+            | Error::ImageInput { .. }
+            | Error::DamagedManifest { .. } => exit::INPUT,
             Error::ImageContent { .. } => exit::IMAGE,
             Error::Registry { .. } => exit::REGISTRY,
             Error::ChecksumMismatch { .. }
@@ -544,6 +669,34 @@ impl Error {
                 log.display()
             ),
             Error::WriteOutput { place, .. } => place.help().into(),
+            Error::DamagedManifest { manifest, file, .. } => format!(
+                "nothing was changed; restore {} from a backup, or move {} out of the folder and build it again (every other artifact's record is rebuilt from its file and SBOM)",
+                manifest.display(),
+                file.display()
+            ),
+            Error::OutOfRoom {
+                room,
+                needed,
+                place,
+                ..
+            } => {
+                let on = room
+                    .as_ref()
+                    .map_or("that file system".to_string(), |r| r.mount.display().to_string());
+                let free = match needed {
+                    Some(n) => format!("free at least {} on {on}", human_size(*n)),
+                    None => format!("free space on {on}"),
+                };
+                match place {
+                    Some(place) => format!(
+                        "{free}, or write it to a file system with room: {}",
+                        place.option()
+                    ),
+                    None => format!(
+                        "{free} (if muslbuild's cache is there, `muslbuild cache prune --max-size SIZE` shrinks it), or move what is written there: --out-dir DIR for the artifacts, MUSLBUILD_HOME for the cache"
+                    ),
+                }
+            }
             Error::Io { .. } => {
                 "check that the path exists and that you may read and write it".into()
             }
@@ -590,4 +743,42 @@ pub(crate) fn suggest<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) 
         .filter(|(score, _)| *score >= 0.7)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_named_with_what_was_needed() {
+        let dir = tempfile::tempdir().unwrap();
+        let full = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let err =
+            Error::write_output(OutputPlace::OutDir, dir.path().join("x"))(full).needing(17_728);
+        assert_eq!(err.exit_code(), exit::IO);
+        let mount = crate::sys::space::room_at(dir.path()).unwrap().mount;
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!(
+                "mounted at {} is full (ENOSPC): ",
+                mount.display()
+            )) && text.ends_with(" free, 17.3 KiB needed"),
+            "{text}"
+        );
+        let help = err.help();
+        assert!(help.starts_with("free at least 17.3 KiB on "), "{help}");
+        assert!(help.ends_with("--out-dir DIR"), "{help}");
+
+        let quota = std::io::Error::from_raw_os_error(libc::EDQUOT);
+        let err = Error::io("cannot write", dir.path())(quota);
+        assert!(err.to_string().contains("quota"), "{err}");
+        assert!(err.help().contains("MUSLBUILD_HOME"), "{}", err.help());
+
+        // Any other failure keeps its own message and help.
+        let denied = std::io::Error::from_raw_os_error(libc::EACCES);
+        assert!(matches!(
+            Error::io("cannot write", dir.path())(denied).needing(1),
+            Error::Io { .. }
+        ));
+    }
 }

@@ -108,6 +108,9 @@ struct Spec {
     debian: Option<Debian>,
     zig: &'static str,
     zig_cpu: &'static [&'static str],
+    /// zig's CPU flags for cgo's C compiles where they differ from `zig_cpu` (empty: the
+    /// same).
+    zig_cgo_cpu: &'static [&'static str],
     gcc_cpu: &'static [&'static str],
     rust: &'static str,
     /// Set wherever Go has a variable for it, so an inherited `GOAMD64=v3` or
@@ -171,6 +174,7 @@ const SPECS: [Spec; 11] = [
         debian: debian("x86_64-linux-gnu", "x86_64-linux-musl", "amd64"),
         zig: "x86_64-linux-musl",
         zig_cpu: &[],
+        zig_cgo_cpu: &[],
         gcc_cpu: &[],
         rust: "x86_64-unknown-linux-musl",
         go: go("amd64", Some(("GOAMD64", "v1"))),
@@ -191,6 +195,7 @@ const SPECS: [Spec; 11] = [
         debian: debian("aarch64-linux-gnu", "aarch64-linux-musl", "arm64"),
         zig: "aarch64-linux-musl",
         zig_cpu: &[],
+        zig_cgo_cpu: &[],
         gcc_cpu: &[],
         rust: "aarch64-unknown-linux-musl",
         go: go("arm64", Some(("GOARM64", "v8.0"))),
@@ -205,7 +210,13 @@ const SPECS: [Spec; 11] = [
     Spec {
         target: Target::Armv7,
         name: "armv7",
-        aliases: &["armv7l", "armhf", "arm/v7", "linux/arm/v7"],
+        aliases: &[
+            "armv7l",
+            "armhf",
+            "arm/v7",
+            "linux/arm/v7",
+            "thumb-linux-musleabihf",
+        ],
         gnu: "armv7l-linux-musleabihf",
         musl_cross: &[
             "armv7l-linux-musleabihf",
@@ -214,9 +225,16 @@ const SPECS: [Spec; 11] = [
             "armv7-unknown-linux-musleabihf",
         ],
         debian: debian("arm-linux-gnueabihf", "arm-linux-musleabihf", "armhf"),
-        zig: "arm-linux-musleabihf",
+        // Thumb-2, as Debian's armhf is built: zig ignores `-mthumb`, its `thumb` triple
+        // makes the program and the musl zig builds for it Thumb code (hello 5,316 ->
+        // 4,092 bytes).
+        zig: "thumb-linux-musleabihf",
         // zig's default assumes NEON; boards without it die with SIGILL.
         zig_cpu: &["-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon"],
+        // Go compiles runtime/cgo's assembly, ARM code, with `-marm`, which zig ignores:
+        // cgo's compiles ask for ARM mode here; the link (zig's musl, libraries) stays
+        // Thumb-2, and the two interwork on every ARMv7.
+        zig_cgo_cpu: &["-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon-thumb_mode"],
         gcc_cpu: &[
             "-march=armv7-a",
             "-mfpu=vfpv3-d16",
@@ -259,6 +277,7 @@ const SPECS: [Spec; 11] = [
         debian: debian("i686-linux-gnu", "i386-linux-musl", "i386"),
         zig: "x86-linux-musl",
         zig_cpu: &["-mcpu=i686"],
+        zig_cgo_cpu: &[],
         gcc_cpu: &["-march=i686"],
         rust: "i686-unknown-linux-musl",
         // Go's default GO386=sse2 needs a Pentium 4; the baseline is the Pentium Pro.
@@ -285,6 +304,7 @@ const SPECS: [Spec; 11] = [
         debian: debian("arm-linux-gnueabi", "arm-linux-musleabi", "armel"),
         zig: "arm-linux-musleabi",
         zig_cpu: &["-mcpu=arm926ej_s"],
+        zig_cgo_cpu: &[],
         gcc_cpu: &["-march=armv5te", "-mfloat-abi=soft", "-marm"],
         rust: "armv5te-unknown-linux-musleabi",
         go: go("arm", Some(("GOARM", "5"))),
@@ -321,6 +341,7 @@ const SPECS: [Spec; 11] = [
         debian: None,
         zig: "arm-linux-musleabihf",
         zig_cpu: &["-mcpu=arm1176jzf_s"],
+        zig_cgo_cpu: &[],
         gcc_cpu: &["-march=armv6kz", "-mfpu=vfpv2", "-mfloat-abi=hard", "-marm"],
         // Rust's `arm-unknown-linux-musleabihf` is this: ARMv6, VFPv2, hard float.
         rust: "arm-unknown-linux-musleabihf",
@@ -352,6 +373,7 @@ const SPECS: [Spec; 11] = [
         debian: debian("riscv64-linux-gnu", "riscv64-linux-musl", "riscv64"),
         zig: "riscv64-linux-musl",
         zig_cpu: &["-mcpu=baseline_rv64"],
+        zig_cgo_cpu: &[],
         gcc_cpu: &["-march=rv64gc", "-mabi=lp64d"],
         rust: "riscv64gc-unknown-linux-musl",
         go: go("riscv64", Some(("GORISCV64", "rva20u64"))),
@@ -372,6 +394,7 @@ const SPECS: [Spec; 11] = [
         debian: debian("powerpc64le-linux-gnu", "powerpc64le-linux-musl", "ppc64el"),
         zig: "powerpc64le-linux-musl",
         zig_cpu: &["-mcpu=pwr8"],
+        zig_cgo_cpu: &[],
         gcc_cpu: &["-mcpu=power8"],
         rust: "powerpc64le-unknown-linux-musl",
         go: go("ppc64le", Some(("GOPPC64", "power8"))),
@@ -392,6 +415,7 @@ const SPECS: [Spec; 11] = [
         debian: debian("s390x-linux-gnu", "s390x-linux-musl", "s390x"),
         zig: "s390x-linux-musl",
         zig_cpu: &["-mcpu=z196"],
+        zig_cgo_cpu: &[],
         gcc_cpu: &["-march=z196"],
         rust: "s390x-unknown-linux-musl",
         go: go("s390x", None),
@@ -415,6 +439,7 @@ const SPECS: [Spec; 11] = [
         // n64 code is PIC whatever is asked (implicit -mabicalls); saying so keeps zig
         // from passing -fno-PIC, which clang ignores with a warning on every compile.
         zig_cpu: &["-mcpu=mips64r2", "-fPIC"],
+        zig_cgo_cpu: &[],
         gcc_cpu: &["-march=mips64r2", "-mabi=64"],
         rust: "mips64el-unknown-linux-muslabi64",
         go: go("mips64le", Some(("GOMIPS64", "hardfloat"))),
@@ -446,6 +471,7 @@ const SPECS: [Spec; 11] = [
         // qemu-loongarch64 lack: SIGILL. generic_la64 alone has no FPU, so LLVM falls back
         // to the soft-float ABI (LP64S, warning on every file): f and d give LP64D.
         zig_cpu: &["-mcpu=generic_la64+f+d"],
+        zig_cgo_cpu: &[],
         gcc_cpu: &["-march=loongarch64", "-mabi=lp64d"],
         rust: "loongarch64-unknown-linux-musl",
         go: go("loong64", None),
@@ -570,6 +596,12 @@ impl Target {
     /// zig's, the same way (mips64el's add `-fPIC`: see its row).
     pub(crate) fn zig_cpu_flags(self) -> &'static [&'static str] {
         self.spec().zig_cpu
+    }
+
+    /// zig's CPU flags for cgo's C compiles, where they differ from `zig_cpu_flags`
+    /// (armv7: ARM mode, which Go's runtime/cgo assembly needs).
+    pub(crate) fn zig_cgo_cpu_flags(self) -> Option<&'static [&'static str]> {
+        Some(self.spec().zig_cgo_cpu).filter(|flags| !flags.is_empty())
     }
 
     /// The pinned baseline in words, for listings and errors.

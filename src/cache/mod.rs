@@ -6,7 +6,14 @@
 //! changed, added or missing file, a symlink in place of a folder, a folder writable by
 //! others) is never used: muslbuild names the file, and the entry is rebuilt (or
 //! reinstalled) and replaced. `muslbuild cache verify` hashes everything.
-//! Also the atomic file write that `dist/` uses.
+//!
+//! Each entry has two locks in `locks/`, named after its folder: `entry-<name>.lock`,
+//! which its builder holds exclusively while it makes or replaces it, and
+//! `entry-<name>.use`, which every process that looks an entry up holds shared for the
+//! rest of its run (`is_complete` takes it: a run uses what it looked up). `cache prune`
+//! removes an entry only when it gets both exclusively, without waiting: an entry being
+//! built or used is kept. Builders never take `.use`, so a process that uses an entry and
+//! then rebuilds it (found damaged) cannot wait on itself.
 
 mod entry;
 pub(crate) mod remote;
@@ -15,9 +22,10 @@ pub(crate) mod verify;
 pub(crate) use entry::{CONTENTS, check_unpacked, checked_text, read_checked_text};
 pub use entry::{Damage, Depth, check_entry};
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
@@ -56,6 +64,8 @@ pub(crate) struct Seen {
     intact: Mutex<Vec<PathBuf>>,
     /// Damaged entries already reported.
     warned: Mutex<Vec<PathBuf>>,
+    /// The `.use` locks this run holds (shared), by lock name: one open file each.
+    pins: Mutex<HashMap<String, File>>,
 }
 
 impl Cache {
@@ -124,6 +134,84 @@ impl Cache {
         Ok(file)
     }
 
+    /// The name of the locks of the entry that holds `path`: its folder's name under its
+    /// kind (`libs/<entry>/include/…` → `entry-<entry>`), which its build's log folder
+    /// shares (`logs/libs/<entry>`); `None` for a path outside the cache's folders.
+    fn entry_lock_name(&self, path: &Path) -> Option<String> {
+        let mut parts = path
+            .strip_prefix(&self.root)
+            .ok()?
+            .components()
+            .map(|c| match c {
+                Component::Normal(name) => Some(name.to_string_lossy()),
+                _ => None,
+            });
+        let kind = parts.next()??;
+        let mut name = parts.next()??;
+        if kind == "logs" && name == "libs" {
+            name = parts.next()??;
+        }
+        Some(format!("entry-{name}"))
+    }
+
+    /// The builder's lock of the entry at `entry`, taken exclusively (waiting, and saying
+    /// so, while another process builds it).
+    pub(crate) fn lock_entry(&self, entry: &Path, what: &str) -> Result<File> {
+        let name = self
+            .entry_lock_name(entry)
+            .expect("an entry is inside its cache");
+        self.lock_announced(&name, what)
+    }
+
+    /// Marks the entry holding `path` as used by this run, until it ends: a shared lock
+    /// that `cache prune` cannot take while it is held. Waits only while a prune removes
+    /// that very entry (a rename), after which the caller finds it gone and makes it
+    /// again. Best effort: where no lock can be made, prune can take the entry, as before.
+    pub(crate) fn pin(&self, path: &Path) {
+        let Some(name) = self.entry_lock_name(path) else {
+            return;
+        };
+        let mut pins = self.seen.pins.lock().unwrap_or_else(|e| e.into_inner());
+        if pins.contains_key(&name) {
+            return;
+        }
+        let dir = self.dir("locks");
+        if std::fs::create_dir_all(&dir).is_err() {
+            return;
+        }
+        let Ok(file) = File::create(dir.join(format!("{name}.use"))) else {
+            return;
+        };
+        if file.lock_shared().is_ok() {
+            pins.insert(name, file);
+        }
+    }
+
+    /// Both locks of the entry at `entry`, exclusively, if no process builds or uses it
+    /// (`None` then); never waits. What `cache prune` holds while it removes an entry.
+    pub(crate) fn try_take_entry(&self, entry: &Path) -> Result<Option<[File; 2]>> {
+        let Some(name) = self.entry_lock_name(entry) else {
+            return Ok(None);
+        };
+        let dir = self.dir("locks");
+        std::fs::create_dir_all(&dir)
+            .map_err(Error::io("cannot create the cache directory", &dir))?;
+        let take = |suffix: &str| -> Result<Option<File>> {
+            let path = dir.join(format!("{name}.{suffix}"));
+            let file =
+                File::create(&path).map_err(Error::io("cannot create the lock file", &path))?;
+            match file.try_lock() {
+                Ok(()) => Ok(Some(file)),
+                Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => Err(Error::io("cannot lock", &path)(e)),
+            }
+        };
+        let Some(building) = take("lock")? else {
+            return Ok(None);
+        };
+        Ok(take("use")?.map(|using| [building, using]))
+    }
+
     /// `lock`, saying "waiting for WHAT" on stderr when another process holds it, so a
     /// build that seems stuck says why.
     pub(crate) fn lock_announced(&self, name: &str, what: &str) -> Result<File> {
@@ -178,9 +266,18 @@ impl Cache {
 
     /// Whether `entry` is published and intact. A damaged entry is reported once per run
     /// (naming the file) and counts as absent, so the caller builds it again and
-    /// `publish_dir` replaces it.
+    /// `publish_dir` replaces it. The entry is pinned first (`pin`): whatever the answer,
+    /// this run uses it (or makes it) from now on.
     pub(crate) fn is_complete(&self, entry: &Path) -> bool {
+        self.pin(entry);
         is_complete_in(&self.seen, self.ui, entry)
+    }
+
+    /// `logs/<name>`, pinned like an entry: a running step's log is not pruned under it.
+    pub(crate) fn log_file(&self, name: &str) -> PathBuf {
+        let path = self.dir("logs").join(name);
+        self.pin(&path);
+        path
     }
 
     /// Says once per run that an entry is damaged and will not be used.
@@ -273,11 +370,7 @@ fn publish_in(seen: &Seen, temp: tempfile::TempDir, dest: &Path, record: &str) -
     let temp = temp.keep();
     std::fs::rename(&temp, dest).map_err(|source| {
         let _ = std::fs::remove_dir_all(&temp);
-        Error::Io {
-            what: "cannot move into place",
-            path: dest.to_path_buf(),
-            source,
-        }
+        Error::io("cannot move into place", dest)(source)
     })
 }
 

@@ -1,9 +1,13 @@
 //! Every command-line flag of every subcommand (clap definitions only); `cli::run` turns
 //! them into work.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
+
+use crate::target::Target;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -20,6 +24,8 @@ Examples:
   muslbuild init && muslbuild build             a muslbuild.toml project: every artifact, every target, the image
   muslbuild targets                             every accepted target name
   muslbuild cache stats                         sizes of the cache folders; `cache prune --max-size 2G` bounds them
+  muslbuild completions bash > ~/.local/share/bash-completion/completions/muslbuild
+                                                tab completion (also zsh, fish, elvish, powershell)
 
 Exit codes: 0 ok, 1 internal, 2 usage, 3 bad input file, 4 compile/link error,
 5 verification failed, 6 no usable toolchain, 7 --run failed, 8 file system,
@@ -53,6 +59,32 @@ pub struct Cli {
     pub(crate) build: BuildArgs,
 }
 
+/// `--target`'s value as written (one name, an alias or a comma-separated list, parsed
+/// once by `Target::parse_list` where the command checks its flags), offering the
+/// canonical names and `all` to shell completion.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TargetNames;
+
+impl TypedValueParser for TargetNames {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let names = Target::ALL
+            .into_iter()
+            .map(|t| PossibleValue::new(t.name()));
+        Some(Box::new(names.chain([PossibleValue::new("all")])))
+    }
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct GlobalArgs {
     /// Print every command run (copy-pastable) and stream build logs
@@ -83,7 +115,7 @@ pub(crate) struct TargetArgs {
     /// mips64el, loongarch64, `all`, or any alias (amd64, arm64, armhf, 386, armel,
     /// linux/arm/v6, ppc64el, mips64le, loong64, GNU/Rust triples; `muslbuild targets`
     /// lists them); comma-separated or repeated. Default: this machine's
-    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    #[arg(short = 't', long = "target", value_name = "TARGET", value_parser = TargetNames, hide_possible_values = true)]
     pub(crate) targets: Vec<String>,
 }
 
@@ -309,6 +341,21 @@ pub(crate) enum Command {
     /// Inspect, check and bound the cache (builds, libraries, logs, sources, toolchains)
     #[command(subcommand)]
     Cache(CacheCommand),
+
+    /// Print the tab-completion script for a shell
+    ///
+    /// It completes subcommands, options and target names. Bash: `muslbuild completions
+    /// bash > ~/.local/share/bash-completion/completions/muslbuild`; zsh: the output as
+    /// `_muslbuild` in a folder of $fpath; fish: as
+    /// ~/.config/fish/completions/muslbuild.fish.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell the script is for
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
 }
 
 /// `muslbuild cache …`; each command lives in `commands::cache`.
@@ -362,7 +409,7 @@ pub(crate) struct ProjectArgs {
     pub(crate) file: PathBuf,
 
     /// Targets instead of the file's [project] targets
-    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    #[arg(short = 't', long = "target", value_name = "TARGET", value_parser = TargetNames, hide_possible_values = true)]
     pub(crate) targets: Vec<String>,
 
     /// Toolchain instead of the file's [project] toolchain: auto, musl-cross, zig,
@@ -417,7 +464,7 @@ pub(crate) struct VerifyArgs {
     pub(crate) files: Vec<PathBuf>,
 
     /// Expected target (default: whatever the ELF header says, checked for being static)
-    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    #[arg(short = 't', long = "target", value_name = "TARGET", value_parser = TargetNames, hide_possible_values = true)]
     pub(crate) target: Option<String>,
 
     /// Also check each file's sha256 against its SBOM (FILE.spdx.json)
@@ -566,7 +613,7 @@ pub(crate) struct ImageArgs {
     pub(crate) from: Vec<PathBuf>,
 
     /// Targets to include (default: every target in the dist manifest)
-    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    #[arg(short = 't', long = "target", value_name = "TARGET", value_parser = TargetNames, hide_possible_values = true)]
     pub(crate) targets: Vec<String>,
 
     /// Artifact to ship, as NAME or NAME=/PATH (default: all, at /NAME); repeatable
@@ -664,6 +711,19 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_is_a_subcommand_and_target_takes_any_spelling() {
+        let cli = Cli::try_parse_from(["muslbuild", "completions", "bash"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Completions(ref c)) if c.shell == clap_complete::Shell::Bash),
+            "{cli:?}"
+        );
+        assert!(Cli::try_parse_from(["muslbuild", "completions", "tcsh"]).is_err());
+        // Completion offers the canonical names; the flag still takes lists and aliases.
+        let cli = Cli::try_parse_from(["muslbuild", "-t", "armhf,linux/arm64", "a.c"]).unwrap();
+        assert_eq!(cli.build.targets.targets, vec!["armhf,linux/arm64"]);
     }
 
     #[test]

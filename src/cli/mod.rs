@@ -19,11 +19,23 @@ use crate::error::Result;
 use crate::sys::download::NetSettings;
 use crate::sys::process::Supervisor;
 use crate::sys::ui::{Ui, Verbosity};
-use commands::{build, cache, image, init, lib, project, sbom, targets, toolchain, verify};
+use commands::{
+    build, cache, completions, image, init, lib, project, sbom, targets, toolchain, verify,
+};
 use print::Printer;
+
+/// The command line as clap describes it: what completion scripts and man pages
+/// (`cargo xtask man`) are generated from.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}
 
 /// Runs the parsed command line: the one `Ctx` is made here and passed down.
 pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
+    // Printing a completion script needs no cache, environment or toolchain.
+    if let Some(Command::Completions(args)) = &cli.command {
+        return completions::run(args, &mut Printer::stdout(&cli.global));
+    }
     let ctx = context(&cli, env, supervisor)?;
     ctx.cache.sweep_dead_temps();
     ctx.cache.check_folders()?;
@@ -41,6 +53,7 @@ pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
         Some(Command::Build(args)) => project::run(args, &cli.global, out, &ctx),
         Some(Command::Cache(command)) => cache::run(command, out, &ctx),
         Some(Command::Init) => init::run(out, &ctx),
+        Some(Command::Completions(args)) => completions::run(args, out),
         // `muslbuild` alone in a project folder builds the project.
         None if cli.build.inputs.is_empty()
             && crate::project::config::find(&ctx.env.cwd).is_some() =>

@@ -289,10 +289,18 @@ pub(crate) fn command(
                 .chain(tc.cc.args.iter().map(|a| a.to_string_lossy().into_owned()))
                 .collect();
             // The CPU pin goes into CC itself so cgo's compiles, its probes and the
-            // final link all get it.
-            cc.extend(tc.target_flags());
+            // final link all get it — unless cgo's compiles need other ones than the
+            // link (armv7 with zig: ARM mode for Go's runtime/cgo assembly, and a
+            // Thumb-2 musl).
+            let (mut cflags, mut cldflags) = match tc.cgo_compile_flags() {
+                None => {
+                    cc.extend(tc.target_flags());
+                    (Vec::new(), Vec::new())
+                }
+                Some(compile) => (compile, tc.target_flags()),
+            };
             // zig cc without -O is a debug build with the UB sanitizer on.
-            let mut cflags = vec!["-O2".to_string()];
+            cflags.push("-O2".to_string());
             for dir in &cgo.flags.include_dirs {
                 cflags.push(format!("-I{}", dir.display()));
             }
@@ -300,7 +308,7 @@ pub(crate) fn command(
             // After every include folder: the program's own copies of kernel headers win.
             cflags.extend(tc.kernel_header_map());
             cflags.extend(tc.kernel_header_flags());
-            let mut cldflags = vec!["-O2".to_string()];
+            cldflags.push("-O2".to_string());
             for dir in &cgo.flags.lib_dirs {
                 cldflags.push(format!("-L{}", dir.display()));
             }
@@ -482,7 +490,7 @@ fn build_one(
     };
     crate::pipeline::finish_target(job, dist, ctx, |staged, _| {
         let name = &program.name;
-        let log = ctx.cache.dir("logs").join(format!("{name}-{target}.log"));
+        let log = ctx.cache.log_file(&format!("{name}-{target}.log"));
         // What the build reads, from the package's own files where that is enough (no `go`
         // spawned beside the build); else from `go list -deps`, which does not depend on
         // the build's output: running it beside the build hides most of its cost (it
@@ -598,8 +606,7 @@ fn list_deps(
     args.extend(program.package.iter().cloned());
     let log = ctx
         .cache
-        .dir("logs")
-        .join(format!("{}-{target}.deps.log", program.name));
+        .log_file(&format!("{}-{target}.deps.log", program.name));
     let output = build.with_args(args).output().map_err(|e| match e {
         Error::CommandFailed {
             command,

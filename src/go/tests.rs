@@ -183,7 +183,7 @@ fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
         provider: Provider::Zig,
         flavor: Flavor::Zig,
         origin: "PATH".into(),
-        cc: Tool::new("/opt/my zig/zig").with_args(["cc", "-target", "arm-linux-musleabihf"]),
+        cc: Tool::new("/opt/my zig/zig").with_args(["cc", "-target", "thumb-linux-musleabihf"]),
         ar: Tool::new("/opt/my zig/zig").with_args(["ar"]),
         ranlib: Tool::new("/opt/my zig/zig").with_args(["ranlib"]),
         version: "0.17.1".into(),
@@ -205,20 +205,41 @@ fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
         ..GoSettings::default()
     };
     let text = shown(&settings, Target::Armv7);
-    let cpu = zig.target_flags().join(" ");
-    // Go splits CC itself; a path with a space survives in Go's quoting.
+    // Go splits CC itself; a path with a space survives in Go's quoting. armv7's cgo
+    // compiles are ARM code (Go's runtime/cgo assembly), its link the Thumb-2 musl.
     assert!(
-        text.contains(&format!(
-            "CC=\"'/opt/my zig/zig' cc -target arm-linux-musleabihf {cpu}\""
-        )),
+        text.contains("CC=\"'/opt/my zig/zig' cc -target thumb-linux-musleabihf\""),
         "{text}"
     );
     assert!(text.contains("CGO_ENABLED=1"), "{text}");
     assert!(
-        text.contains("CGO_CFLAGS='-O2 -I/p/include -DUSER'"),
+        text.contains(
+            "CGO_CFLAGS='-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon-thumb_mode -O2 -I/p/include -DUSER'"
+        ),
         "{text}"
     );
-    assert!(text.contains("CGO_LDFLAGS='-O2 -L/p/lib -lz'"), "{text}");
+    assert!(
+        text.contains("CGO_LDFLAGS='-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon -O2 -L/p/lib -lz'"),
+        "{text}"
+    );
+    // Elsewhere the pin is in CC, for compiles, probes and the link alike.
+    let i386 = Toolchain {
+        target: Target::I386,
+        cc: Tool::new("/opt/zig").with_args(["cc", "-target", "x86-linux-musl"]),
+        ..zig.clone()
+    };
+    let settings_i386 = GoSettings {
+        cgo: Some(Cgo {
+            toolchain: i386,
+            flags: CgoFlags::default(),
+        }),
+        ..GoSettings::default()
+    };
+    let text_i386 = shown(&settings_i386, Target::I386);
+    assert!(
+        text_i386.contains("CC='/opt/zig cc -target x86-linux-musl -mcpu=i686'"),
+        "{text_i386}"
+    );
     assert!(
         text.contains(
             r#""-ldflags=-s -w -buildid= -linkmode=external '-extldflags=-static -s -Wl,-z,now'""#
@@ -249,7 +270,9 @@ fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
     }
     let text = shown(&pinned, Target::Armv7);
     assert!(
-        text.contains("CGO_CFLAGS='-O2 -I/p/include -DUSER -ffile-prefix-map=/c/kh=/linux-headers-6.1.176 -I/c/kh --system-header-prefix=linux/'"),
+        // armv7's cgo compiles start with the ARM-mode CPU words (Go's runtime/cgo
+        // assembly is ARM code); the headers come after everything else.
+        text.contains(" -O2 -I/p/include -DUSER -ffile-prefix-map=/c/kh=/linux-headers-6.1.176 -I/c/kh --system-header-prefix=linux/'"),
         "{text}"
     );
     // Without --cgo, -extldflags has no linker to go to.

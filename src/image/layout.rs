@@ -99,16 +99,7 @@ pub(crate) fn write_layout(dir: &Path, image: &Image, temps: &Temps) -> Result<(
 pub(crate) fn write_archive(path: &Path, image: &Image, mtime: u64, temps: &Temps) -> Result<()> {
     let bytes = archive_bytes(image, mtime);
     prepare_archive(path)?;
-    write_atomic(temps, path, &bytes).map_err(|e| match e {
-        Error::Io {
-            path: p, source, ..
-        } => Error::WriteOutput {
-            place: OutputPlace::OciArchive,
-            path: p,
-            source,
-        },
-        other => other,
-    })
+    write_atomic(temps, path, &bytes).map_err(|e| e.at_place(OutputPlace::OciArchive))
 }
 
 /// Creates the archive's folder and proves it writable, before anything is written.
@@ -149,14 +140,7 @@ pub(crate) fn archive_bytes(image: &Image, mtime: u64) -> Vec<u8> {
 }
 
 fn retag(e: Error) -> Error {
-    match e {
-        Error::Io { path, source, .. } => Error::WriteOutput {
-            place: WRITE_LAYOUT,
-            path,
-            source,
-        },
-        other => other,
-    }
+    e.at_place(WRITE_LAYOUT)
 }
 
 /// The descriptors of an existing `index.json` that name other tags (or none).

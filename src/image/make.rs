@@ -171,7 +171,7 @@ fn make_from(
     let mut _dist_locks = Vec::new();
     for dir in &sources {
         if dir.is_dir() {
-            _dist_locks.push(crate::dist::lock(dir, ctx.temps())?);
+            _dist_locks.push(crate::dist::lock(dir, ctx.temps(), ctx.ui)?);
         }
     }
     let merged = (!from.is_empty()).then(|| merge_dists(from)).transpose()?;
@@ -254,7 +254,7 @@ fn make_from(
     } else {
         std::fs::create_dir_all(out_dir)
             .map_err(Error::write_output(OutputPlace::OutDir, out_dir))?;
-        Some(crate::dist::lock(out_dir, ctx.temps())?)
+        Some(crate::dist::lock(out_dir, ctx.temps(), ctx.ui)?)
     };
     let named: Vec<(String, Vec<u8>)> = documents
         .iter()

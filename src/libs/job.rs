@@ -108,8 +108,8 @@ impl LibBuild {
 
     /// The entry's lock; a wait on another process says so.
     pub(crate) fn lock(&self, cache: &Cache) -> Result<std::fs::File> {
-        cache.lock_announced(
-            &format!("lib-{}", self.key),
+        cache.lock_entry(
+            &self.prefix,
             &format!("{} for {}", self.recipe.subject(), self.target()),
         )
     }

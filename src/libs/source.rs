@@ -265,11 +265,8 @@ fn copy_into_cache(cache: &Cache, from: &Path, to: &Path) -> Result<()> {
         .tempfile_in(dir)
         .map_err(Error::io("cannot write into", dir))?;
     std::fs::copy(from, temp.path()).map_err(Error::io("cannot copy", from))?;
-    temp.persist(to).map_err(|e| Error::Io {
-        what: "cannot write",
-        path: to.to_path_buf(),
-        source: e.error,
-    })?;
+    temp.persist(to)
+        .map_err(|e| Error::io("cannot write", to)(e.error))?;
     Ok(())
 }
 

@@ -65,7 +65,7 @@ fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Resu
         if program.sources.len() > 1 {
             return build_objects_and_link(&program, &toolchain, staged, staging, build, ctx);
         }
-        let log = ctx.cache.dir("logs").join(format!("{name}-{target}.log"));
+        let log = ctx.cache.log_file(&format!("{name}-{target}.log"));
         let depfile = staging.join(".deps.d");
         let cmd = command(&program, &toolchain, staged, ctx)
             .arg("-MD")
@@ -113,6 +113,7 @@ fn build_objects_and_link(
         });
     }
     let objects = objects::build_objects(&jobs, build.bypass_cache, ctx, |job| {
+        ctx.cache.pin(&job.log);
         run(job.cmd.clone(), &job.what, toolchain, &job.log, ctx)
     })?;
     let paths: Vec<PathBuf> = objects.iter().map(|o| o.path.clone()).collect();
@@ -132,7 +133,7 @@ fn build_objects_and_link(
         &crate::sys::hash::key(key),
     );
     if !entry.restore_hit(build.bypass_cache, staged, (name, target), &shown, ctx)? {
-        let log = logs.join(format!("{name}-{target}.log"));
+        let log = ctx.cache.log_file(&format!("{name}-{target}.log"));
         run(cmd, name, toolchain, &log, ctx)?;
         if !build.bypass_cache {
             entry.store(&ctx.cache, staged, &[])?;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::remote::{Kind, Remote};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
-use crate::error::{Error, Result};
+use crate::error::{Error, OutputPlace, Result};
 use crate::target::Target;
 
 /// Bumped when what a key covers changes, so old entries are not reused.
@@ -29,10 +29,9 @@ pub(crate) struct Dep {
     pub(crate) sha256: String,
 }
 
-/// One artifact's entry in the build cache: where it lives, and the lock that guards it.
+/// One artifact's entry in the build cache.
 pub(crate) struct BuildEntry {
     dir: PathBuf,
-    lock: String,
     /// The cache it is in, which remembers the entries it found intact.
     cache: Cache,
     name: String,
@@ -48,7 +47,6 @@ impl BuildEntry {
             dir: cache
                 .dir("builds")
                 .join(format!("{name}-{target}-{}", &key[..32])),
-            lock: format!("build-{}", &key[..32]),
             cache: cache.clone(),
             name: name.to_string(),
             target,
@@ -56,11 +54,16 @@ impl BuildEntry {
         }
     }
 
+    /// `hello for aarch64`: what a wait on another process's build of it names.
+    fn what(&self) -> String {
+        format!("{} for {}", self.name, self.target)
+    }
+
     /// Takes the entry from the shared remote cache when this machine has none and the
     /// remote has it (checked and published like a local one); its recorded inputs are
     /// then checked by `lookup_with_deps` as always.
     fn take_from_remote(&self, remote: &Remote) -> Result<()> {
-        let _lock = self.cache.lock(&self.lock)?;
+        let _lock = self.cache.lock_entry(&self.dir, &self.what())?;
         if self.cache.is_complete(&self.dir) {
             return Ok(());
         }
@@ -154,7 +157,7 @@ impl BuildEntry {
         }
         recorded.sort_by(|a, b| a.path.cmp(&b.path));
         recorded.dedup();
-        let _lock = cache.lock(&self.lock)?;
+        let _lock = cache.lock_entry(&self.dir, &self.what())?;
         let temp = cache.temp_dir("builds")?;
         let copy = temp.path().join(ARTIFACT);
         std::fs::copy(artifact, &copy).map_err(Error::io("cannot write", &copy))?;
@@ -199,7 +202,10 @@ impl BuildEntry {
 /// Copies a cached artifact to `staged` (in dist's staging folder, so that installing
 /// it is still a rename and dist never shares an inode with the cache).
 pub(crate) fn restore(cached: &Path, staged: &Path) -> Result<()> {
-    std::fs::copy(cached, staged).map_err(Error::io("cannot write", staged))?;
+    std::fs::copy(cached, staged).map_err(|e| {
+        let size = std::fs::metadata(cached).map_or(0, |m| m.len());
+        Error::write_output(OutputPlace::OutDir, staged)(e).needing(size)
+    })?;
     Ok(())
 }
 

@@ -170,7 +170,7 @@ pub(crate) fn finish_target(
             .starts_with("go")
             .then(|| std::fs::read(&staged).ok())
             .flatten()
-            .and_then(|elf| crate::sbom::gobuild::read(&elf));
+            .and_then(|elf| crate::verify::gobuild::read(&elf));
         let subject = crate::sbom::Subject {
             name,
             target,

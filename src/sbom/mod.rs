@@ -3,7 +3,6 @@
 //! builds) and the document made from them (`spdx.rs`). Pure data: nothing here spawns a
 //! process or reads the environment, so the same facts always give the same bytes.
 
-pub(crate) mod gobuild;
 pub(crate) mod image;
 pub(crate) mod provenance;
 pub(crate) mod spdx;
@@ -210,6 +209,20 @@ pub(crate) fn check_supplier(text: &str) -> std::result::Result<(), String> {
             "`{text}` is not `Organization: NAME` or `Person: NAME`"
         )),
     }
+}
+
+/// The toolchain (provider and version, as the manifest names them) an SBOM muslbuild
+/// wrote says built its artifact.
+pub(crate) fn recorded_toolchain(document: &[u8]) -> Option<(String, String)> {
+    let doc: serde_json::Value = serde_json::from_slice(document).ok()?;
+    let toolchain = doc["packages"]
+        .as_array()?
+        .iter()
+        .find(|p| p["SPDXID"] == spdx::TOOLCHAIN_ID)?;
+    Some((
+        toolchain["name"].as_str()?.to_string(),
+        toolchain["versionInfo"].as_str()?.to_string(),
+    ))
 }
 
 /// The artifact's sha256 as its SBOM records it (`verify --sbom`), or `None` when the

@@ -6,8 +6,8 @@
 
 use serde_json::json;
 
-use super::gobuild::GoBuildInfo;
 use super::{Component, SourceFile, Subject};
+use crate::verify::gobuild::GoBuildInfo;
 
 pub(crate) fn statement(
     subject: &Subject<'_>,

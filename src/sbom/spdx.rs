@@ -4,13 +4,13 @@
 
 use serde_json::{Value, json};
 
-use super::gobuild::{GoBuildInfo, GoModule};
 use super::{Component, KernelHeadersPackage, SourceFile, Subject};
 use crate::sys::hash::sha256_hex;
 use crate::sys::time::rfc3339;
+use crate::verify::gobuild::{GoBuildInfo, GoModule};
 
 pub(crate) const ARTIFACT_ID: &str = "SPDXRef-Package-artifact";
-const TOOLCHAIN_ID: &str = "SPDXRef-Package-toolchain";
+pub(crate) const TOOLCHAIN_ID: &str = "SPDXRef-Package-toolchain";
 const LIBC_ID: &str = "SPDXRef-Package-libc";
 const KERNEL_HEADERS_ID: &str = "SPDXRef-Package-kernel-headers";
 const NOASSERTION: &str = "NOASSERTION";
@@ -24,21 +24,29 @@ pub(crate) fn document(
     epoch: u64,
 ) -> Vec<u8> {
     let mut packages = vec![artifact(subject), toolchain(subject), libc(subject)];
+    // What made the artifact (toolchain, sources) is related both ways a reader needs:
+    // by the precise SPDX relationship, and by `DEPENDS_ON` from the artifact ("depends
+    // on the presence of B in order to build", SPDX 2.3 §11.1), which is what tools walk
+    // from the described package (the NTIA checker follows DESCRIBES, CONTAINS,
+    // DEPENDS_ON and the links) — without it both are floating.
     let mut relationships = vec![
         relation("SPDXRef-DOCUMENT", "DESCRIBES", ARTIFACT_ID),
         relation(TOOLCHAIN_ID, "BUILD_TOOL_OF", ARTIFACT_ID),
+        built_with(TOOLCHAIN_ID, "BUILD_TOOL_OF"),
         relation(ARTIFACT_ID, "STATIC_LINK", LIBC_ID),
     ];
     for (i, source) in sources.iter().enumerate() {
         let id = format!("SPDXRef-Package-source-{i}");
         packages.push(source_file(&id, source, subject.supplier));
         relationships.push(relation(ARTIFACT_ID, "GENERATED_FROM", &id));
+        relationships.push(built_with(&id, "GENERATED_FROM"));
     }
     if let Some(go) = go {
         if let Some(main) = &go.main {
             let id = "SPDXRef-Package-go-main";
             packages.push(go_module(id, main, subject.supplier));
             relationships.push(relation(ARTIFACT_ID, "GENERATED_FROM", id));
+            relationships.push(built_with(id, "GENERATED_FROM"));
         }
         for (i, dep) in go.deps.iter().enumerate() {
             let id = format!("SPDXRef-Package-go-{i}");
@@ -331,6 +339,15 @@ fn relation(from: &str, kind: &str, to: &str) -> Value {
     })
 }
 
+/// The artifact `DEPENDS_ON` what it was built with, pointing at the precise relation.
+fn built_with(what: &str, precise: &str) -> Value {
+    let mut relation = relation(ARTIFACT_ID, "DEPENDS_ON", what);
+    relation["comment"] = json!(format!(
+        "needed to build it, not at run time (see {precise})"
+    ));
+    relation
+}
+
 /// A purl qualifier value: everything but unreserved characters percent-encoded.
 pub(crate) fn percent_encode(text: &str) -> String {
     text.bytes()
@@ -430,5 +447,62 @@ mod tests {
         // Without pinned headers, nothing about them.
         let plain = String::from_utf8(document(&subject(), &[], &[], None, 0)).unwrap();
         assert!(!plain.contains("linux-libc-dev"));
+    }
+
+    /// Every package is reached from the document through the relationships SBOM
+    /// consumers walk (as the NTIA checker's graph does), and the build relations stay.
+    #[test]
+    fn every_package_is_reachable_from_the_described_artifact() {
+        let sources = [SourceFile {
+            name: "./hello.c".into(),
+            sha256: "12".into(),
+        }];
+        let module = |path: &str| GoModule {
+            path: path.into(),
+            version: "v1.0.0".into(),
+            sum: None,
+        };
+        let go = GoBuildInfo {
+            go_version: "go1.27.3".into(),
+            main: Some(module("example.com/hello")),
+            deps: vec![module("example.com/dep")],
+            settings: vec![],
+        };
+        let doc: Value =
+            serde_json::from_slice(&document(&subject(), &sources, &[], Some(&go), 0)).unwrap();
+        let relations: Vec<(&str, &str, &str)> = doc["relationships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["spdxElementId"].as_str().unwrap(),
+                    r["relationshipType"].as_str().unwrap(),
+                    r["relatedSpdxElement"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let walked = ["DESCRIBES", "CONTAINS", "DEPENDS_ON", "STATIC_LINK"];
+        let mut reached = vec!["SPDXRef-DOCUMENT"];
+        let mut i = 0;
+        while i < reached.len() {
+            for (from, kind, to) in &relations {
+                if *from == reached[i] && walked.contains(kind) && !reached.contains(to) {
+                    reached.push(to);
+                }
+            }
+            i += 1;
+        }
+        for package in doc["packages"].as_array().unwrap() {
+            let id = package["SPDXID"].as_str().unwrap();
+            assert!(reached.contains(&id), "{id} is floating: {relations:?}");
+        }
+        for kept in [
+            (TOOLCHAIN_ID, "BUILD_TOOL_OF", ARTIFACT_ID),
+            (ARTIFACT_ID, "GENERATED_FROM", "SPDXRef-Package-source-0"),
+            (ARTIFACT_ID, "GENERATED_FROM", "SPDXRef-Package-go-main"),
+        ] {
+            assert!(relations.contains(&kept), "{kept:?} is gone");
+        }
     }
 }

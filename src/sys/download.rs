@@ -264,13 +264,7 @@ fn attempt_once(
 ) -> Result<(), Failure> {
     let io_fatal = |what: &'static str| {
         let path = part.to_path_buf();
-        move |e: std::io::Error| {
-            Failure::Fatal(Error::Io {
-                what,
-                path,
-                source: e,
-            })
-        }
+        move |e: std::io::Error| Failure::Fatal(Error::io(what, path)(e))
     };
     let mut file = OpenOptions::new()
         .read(true)

@@ -120,18 +120,15 @@ pub(crate) fn write_atomic(temps: &Temps, path: &Path, bytes: &[u8]) -> Result<(
         .tempfile_in(dir)
         .map_err(Error::io("cannot write into", dir))?;
     temp.write_all(bytes)
-        .map_err(Error::io("cannot write", path))?;
+        .map_err(|e| Error::io("cannot write", path)(e).needing(bytes.len() as u64))?;
     // tempfile creates files 0600; outputs are meant to be read by others (and copied
     // into images) like any file the user's umask would allow.
     use std::os::unix::fs::PermissionsExt;
     temp.as_file()
         .set_permissions(std::fs::Permissions::from_mode(0o644))
         .map_err(Error::io("cannot write", path))?;
-    temp.persist(path).map_err(|e| Error::Io {
-        what: "cannot write",
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
+    temp.persist(path)
+        .map_err(|e| Error::io("cannot write", path)(e.error))?;
     Ok(())
 }
 

@@ -52,9 +52,10 @@ fn every_listed_alias_parses_to_its_target() {
             assert_eq!(prefix.parse::<Target>(), Ok(target), "prefix {prefix}");
         }
     }
-    // zig spells armv6 and armv7 alike (the CPU flag tells them apart), so its
-    // triple names a target only where it is unique.
+    // zig's armv6 triple is the GNU name of armv7 (the CPU flag tells them apart), so
+    // its triple names a target only where it is unique.
     assert_eq!("arm-linux-musleabihf".parse(), Ok(Target::Armv7));
+    assert_eq!("thumb-linux-musleabihf".parse(), Ok(Target::Armv7));
     for target in Target::ALL.into_iter().filter(|&t| t != Target::Armv6) {
         assert_eq!(
             target.zig_triple().parse::<Target>(),

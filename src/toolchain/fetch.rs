@@ -66,7 +66,7 @@ pub(crate) fn pip_fetch(
         help: "install python3 with pip (it fetches zig from the Python package index), or choose `--provider musl-cross`".into(),
     })?;
     let temp = cache.temp_dir("downloads")?;
-    let log = cache.dir("logs").join(format!("pip-{}.log", entry.name));
+    let log = cache.log_file(&format!("pip-{}.log", entry.name));
     if ctx.ui.says_progress() {
         eprintln!(
             "muslbuild: python3 -m pip download {requirement} (the log is {})",

@@ -237,6 +237,18 @@ impl Toolchain {
         flags.iter().map(|s| s.to_string()).collect()
     }
 
+    /// The CPU flags cgo's C compiles take instead of `target_flags`, where they differ
+    /// (`None`: the same for compiles and the link).
+    pub(crate) fn cgo_compile_flags(&self) -> Option<Vec<String>> {
+        match self.flavor {
+            Flavor::Zig => self
+                .target
+                .zig_cgo_cpu_flags()
+                .map(|flags| flags.iter().map(|s| s.to_string()).collect()),
+            Flavor::Gcc => None,
+        }
+    }
+
     /// `zig 0.17.1`, `musl-gcc 12.2.0`: what the user sees beside an artifact.
     pub(crate) fn label(&self) -> String {
         format!("{} {}", self.provider, self.version)

@@ -30,9 +30,7 @@ pub(crate) fn with_support(toolchain: Toolchain, ctx: &Ctx) -> Result<Toolchain>
     let name = format!("support-{key}");
     let entry = ctx.cache.dir("builds").join(&name);
     if !ctx.cache.is_complete(&entry) {
-        let _lock = ctx
-            .cache
-            .lock_announced(&name, "the armv5 atomics archive")?;
+        let _lock = ctx.cache.lock_entry(&entry, "the armv5 atomics archive")?;
         if !ctx.cache.is_complete(&entry) {
             build_sync_archive(&toolchain, &entry, ctx)?;
         }

@@ -1,6 +1,8 @@
 //! The target's pinned CPU and ABI against what the ELF records of them: ARM build
-//! attributes, and `e_flags` on MIPS, LoongArch, RISC-V and ppc64. Where the ELF says
-//! nothing (x86, s390x, the instructions themselves) nothing is claimed.
+//! attributes, `e_flags` on MIPS, LoongArch, RISC-V and ppc64, and in a Go binary the
+//! baseline variable Go built it for (`GOARM`, `GOAMD64`, `GO386`…, from its build
+//! info). Where the ELF says nothing (C on x86 or s390x, the instructions themselves)
+//! nothing is claimed.
 
 use object::elf as e;
 
@@ -10,6 +12,12 @@ use crate::target::{ArmBaseline, ElfBaseline, Target};
 /// Why the file needs more than `target`'s baseline; empty when it does not (or the ELF
 /// cannot tell).
 pub(super) fn check(facts: &ElfFacts, target: Target) -> Vec<String> {
+    let mut problems = elf_records(facts, target);
+    problems.extend(go(facts, target));
+    problems
+}
+
+fn elf_records(facts: &ElfFacts, target: Target) -> Vec<String> {
     match target.elf().baseline {
         ElfBaseline::None => Vec::new(),
         ElfBaseline::Arm(baseline) => arm(facts, target, baseline),
@@ -25,6 +33,80 @@ pub(super) fn check(facts: &ElfFacts, target: Target) -> Vec<String> {
         ElfBaseline::LoongArchLp64d => loongarch(facts.flags),
         ElfBaseline::RiscvLp64d => riscv(facts.flags),
         ElfBaseline::PowerElfV2 => power(facts.flags),
+    }
+}
+
+/// The baseline variable of the target's GOARCH as Go recorded it, against the one the
+/// target pins: a pure Go binary carries no ARM attributes or ABI flags of its own, so
+/// this is the only place a GOARM=7 program says it is not for ARMv5 boards.
+fn go(facts: &ElfFacts, target: Target) -> Vec<String> {
+    let Some((variable, pinned)) = target.go_arch().variable else {
+        return Vec::new();
+    };
+    let Some(value) = facts.go_setting(variable) else {
+        return Vec::new();
+    };
+    let platform = target.oci_platform_string();
+    match go_within(variable, value, pinned) {
+        Some(true) => Vec::new(),
+        Some(false) => vec![format!(
+            "it is Go built with {variable}={value}, beyond the {platform} baseline ({variable}={pinned}): it would die with SIGILL on boards without those instructions"
+        )],
+        None => vec![format!(
+            "it is Go built with {variable}={value}, a value muslbuild cannot hold against the {platform} baseline ({variable}={pinned})"
+        )],
+    }
+}
+
+/// Whether Go code built with `variable=value` runs where `variable=pinned` does; `None`
+/// when either is not a value muslbuild knows how to order.
+fn go_within(variable: &str, value: &str, pinned: &str) -> Option<bool> {
+    match variable {
+        // `7`, `6,softfloat`: the architecture, and whether it uses the FPU (5 does not
+        // unless asked, 6 and 7 do unless asked).
+        "GOARM" => {
+            let arm = |text: &str| -> Option<(u32, bool)> {
+                let (level, float) = text.split_once(',').unwrap_or((text, ""));
+                let level: u32 = level.parse().ok()?;
+                let hard = match float {
+                    "" => level > 5,
+                    "hardfloat" => true,
+                    "softfloat" => false,
+                    _ => return None,
+                };
+                Some((level, hard))
+            };
+            let ((level, hard), (max, fpu)) = (arm(value)?, arm(pinned)?);
+            Some(level <= max && (!hard || fpu))
+        }
+        // `v8.2,lse,crypto`: an ARMv8.x or v9.x level and optional extensions.
+        "GOARM64" => {
+            let arm64 = |text: &str| -> Option<((u32, u32), Vec<String>)> {
+                let mut parts = text.split(',');
+                let (major, minor) = parts.next()?.strip_prefix('v')?.split_once('.')?;
+                let level = (major.parse().ok()?, minor.parse().ok()?);
+                Some((level, parts.map(str::to_string).collect()))
+            };
+            let ((level, extensions), (max, allowed)) = (arm64(value)?, arm64(pinned)?);
+            Some(level <= max && extensions.iter().all(|e| allowed.contains(e)))
+        }
+        _ => Some(go_rank(variable, value)? <= go_rank(variable, pinned)?),
+    }
+}
+
+/// The order of the values of Go's single-axis baseline variables, oldest CPUs first.
+fn go_rank(variable: &str, value: &str) -> Option<u32> {
+    let listed = |values: &[&str]| values.iter().position(|v| *v == value).map(|i| i as u32);
+    match variable {
+        "GOAMD64" => value.strip_prefix('v')?.parse().ok(),
+        "GOPPC64" => value.strip_prefix("power")?.parse().ok(),
+        "GORISCV64" => value.strip_prefix("rva")?.strip_suffix("u64")?.parse().ok(),
+        // SSE2 needs a Pentium 4; softfloat runs on the i686 baseline.
+        "GO386" => listed(&["softfloat", "sse2"]),
+        // Pure Go with softfloat uses no FPU and runs on any MIPS64; there is no C ABI
+        // in it to disagree with the hard-float one.
+        "GOMIPS64" => listed(&["softfloat", "hardfloat"]),
+        _ => None,
     }
 }
 

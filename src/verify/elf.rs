@@ -32,6 +32,9 @@ pub struct ElfFacts {
     /// Built by Go (a `.go.buildinfo` section), with or without cgo: Go's own objects do
     /// not carry the C ABI flags of MIPS, LoongArch, RISC-V or ppc64 in `e_flags`.
     pub go: bool,
+    /// The `build` settings Go recorded in that section (`GOARCH=arm`, `GOARM=7`…): the
+    /// baseline Go compiled for, which nothing else in a Go binary states.
+    pub go_settings: Vec<(String, String)>,
     /// Linked with glibc, read from what glibc's own startup code and libc.a leave in
     /// every program and musl never does: the `NT_GNU_ABI_TAG` note of glibc's `crt1.o`
     /// (in a `PT_NOTE` segment, so it survives stripping the section headers) or one of
@@ -126,10 +129,21 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         .is_empty();
     let machine = header.e_machine(endian).0;
     let mut go_buildinfo = false;
+    let mut go_settings = Vec::new();
     let mut arm_attributes = false;
     for section in sections.iter() {
         let name = sections.section_name(endian, section).unwrap_or_default();
-        go_buildinfo |= name == b".go.buildinfo";
+        if name == b".go.buildinfo" {
+            go_buildinfo = true;
+            // Build info Go 1.18 and newer write; an older one's is behind pointers and
+            // says nothing here.
+            go_settings = section
+                .data(endian, bytes)
+                .ok()
+                .and_then(super::gobuild::parse)
+                .map(|info| info.settings)
+                .unwrap_or_default();
+        }
         if name.starts_with(b"__libc_") {
             glibc.get_or_insert_with(|| {
                 format!("glibc's `{}` section", String::from_utf8_lossy(name))
@@ -173,8 +187,16 @@ fn facts<H: FileHeader<Endian = Endianness>>(
         mips,
         pure_go: go_buildinfo && !arm_attributes,
         go: go_buildinfo,
+        go_settings,
         glibc,
     })
+}
+
+impl ElfFacts {
+    /// A `build` setting Go recorded (`GOARM`), if the file is Go and recorded it.
+    pub(crate) fn go_setting(&self, key: &str) -> Option<&str> {
+        super::gobuild::setting(&self.go_settings, key)
+    }
 }
 
 /// `Elf_MIPS_ABIFlags_v0`: u16 version, u8 isa_level, isa_rev, gpr_size, cpr1_size,

@@ -5,6 +5,7 @@
 
 mod baseline;
 mod elf;
+pub(crate) mod gobuild;
 pub(crate) mod paths;
 
 use std::path::{Path, PathBuf};
@@ -91,15 +92,16 @@ pub fn verify_bytes(path: &Path, bytes: &[u8], target: Option<Target>) -> Report
 
 /// The target a file was built for, read from it: machine, class and endianness, and
 /// where several targets share those (ARM), the oldest baseline the file meets — an
-/// ARMv6 file is an armv6 one, though armv7 boards run it too. Without attributes (pure
-/// Go) or when none fits, the first in `Target::ALL` (armv7): its refusal says what is
-/// missing.
+/// ARMv6 file is an armv6 one, though armv7 boards run it too (for pure Go, its GOARM
+/// says). Without either, or when none fits, the first in `Target::ALL` (armv7): its
+/// refusal says what is missing.
 pub(crate) fn target_of(facts: &ElfFacts) -> Option<Target> {
     let candidates: Vec<Target> = Target::ALL
         .into_iter()
         .filter(|t| same_kind(facts, *t))
         .collect();
-    let has_arch = facts.arm.as_ref().is_some_and(|a| a.cpu_arch.is_some());
+    let has_arch = facts.arm.as_ref().is_some_and(|a| a.cpu_arch.is_some())
+        || facts.go_setting("GOARM").is_some();
     candidates
         .iter()
         .copied()

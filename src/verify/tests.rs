@@ -57,8 +57,85 @@ fn arm_facts(attrs: ArmAttributes) -> ElfFacts {
         mips: None,
         pure_go: false,
         go: false,
+        go_settings: vec![],
         glibc: None,
     }
+}
+
+/// A pure Go binary for `target` with these `build` settings from its build info.
+fn go_facts(target: Target, settings: &[(&str, &str)]) -> ElfFacts {
+    let arm = (target.elf().machine == elf::EM_ARM.0).then(ArmAttributes::default);
+    ElfFacts {
+        pure_go: true,
+        go: true,
+        go_settings: settings
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        arm,
+        ..facts_of(target, 0)
+    }
+}
+
+#[test]
+fn go_built_for_a_newer_baseline_is_refused_with_its_setting() {
+    // Go's own linker writes no ARM attributes: its GOARM is the only record.
+    let v7 = go_facts(Target::Armv7, &[("GOARCH", "arm"), ("GOARM", "7")]);
+    assert!(check(&v7, Some(Target::Armv7)).0.is_empty());
+    let (problems, help) = check(&v7, Some(Target::Armv5));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains("GOARM=7, beyond the linux/arm/v5 baseline (GOARM=5)"),
+        "{problems:?}"
+    );
+    assert!(help.contains("armv5 target"), "{help}");
+    assert_eq!(target_of(&v7), Some(Target::Armv7));
+    // The oldest ARM target a GOARM fits is the one named without --target.
+    let v5 = go_facts(Target::Armv5, &[("GOARM", "5")]);
+    assert_eq!(target_of(&v5), Some(Target::Armv5));
+    assert_eq!(
+        target_of(&go_facts(Target::Armv6, &[("GOARM", "6")])),
+        Some(Target::Armv6)
+    );
+    // ARMv6 code without the FPU still needs ARMv6; ARMv5 with the FPU needs one.
+    let soft6 = go_facts(Target::Armv5, &[("GOARM", "6,softfloat")]);
+    assert!(!check(&soft6, Some(Target::Armv5)).0.is_empty());
+    assert!(check(&soft6, Some(Target::Armv6)).0.is_empty());
+    let hard5 = go_facts(Target::Armv5, &[("GOARM", "5,hardfloat")]);
+    assert!(!check(&hard5, Some(Target::Armv5)).0.is_empty());
+    assert!(check(&hard5, Some(Target::Armv6)).0.is_empty());
+
+    for (target, variable, newer, same) in [
+        (Target::X86_64, "GOAMD64", "v3", "v1"),
+        (Target::I386, "GO386", "sse2", "softfloat"),
+        (Target::Ppc64le, "GOPPC64", "power9", "power8"),
+        (Target::Riscv64, "GORISCV64", "rva22u64", "rva20u64"),
+        (Target::Aarch64, "GOARM64", "v8.2", "v8.0"),
+        (Target::Aarch64, "GOARM64", "v8.0,lse", "v8.0"),
+    ] {
+        let facts = go_facts(target, &[(variable, newer)]);
+        let (problems, _) = check(&facts, Some(target));
+        assert!(
+            problems.len() == 1 && problems[0].contains(&format!("{variable}={newer}")),
+            "{target}: {problems:?}"
+        );
+        assert!(
+            check(&go_facts(target, &[(variable, same)]), Some(target))
+                .0
+                .is_empty()
+        );
+    }
+    // Soft float runs on a MIPS64 with an FPU; a value muslbuild cannot order is refused.
+    let soft = go_facts(Target::Mips64el, &[("GOMIPS64", "softfloat")]);
+    assert!(check(&soft, Some(Target::Mips64el)).0.is_empty());
+    let future = go_facts(Target::X86_64, &[("GOAMD64", "x5")]);
+    assert!(check(&future, Some(Target::X86_64)).0[0].contains("cannot hold"));
+    // Without build info (not Go, or a Go before 1.18) nothing is claimed.
+    assert!(
+        check(&go_facts(Target::Armv5, &[]), Some(Target::Armv5))
+            .0
+            .is_empty()
+    );
 }
 
 #[test]

@@ -509,6 +509,300 @@ fn cache_stats_and_prune_keep_builds_libs_logs_under_the_bound() {
     assert!(stderr(&bad).contains("help:"));
 }
 
+/// `cache prune` beside a running build: a project whose vendored program links a
+/// vendored library is held inside its `make` (a fifo its Makefile reads) while prune
+/// runs with no room at all. What that build uses (the library's prefix and logs) and
+/// makes (its own logs) is kept and named; an idle entry of an earlier build goes. The
+/// build then finishes and runs; once it is over, prune takes the rest.
+#[test]
+fn cache_prune_beside_a_running_build_keeps_what_it_uses() {
+    musl_gcc();
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let started = env.path().join("started");
+    let release = env.path().join("release");
+    env.write("greet/greet.h", "const char *greet(void);\n");
+    env.write(
+        "greet/greet.c",
+        "#include \"greet.h\"\nconst char *greet(void) { return \"greetings\"; }\n",
+    );
+    env.write(
+        "greet/Makefile",
+        "libgreet.a: greet.c greet.h\n\t$(CC) $(CFLAGS) -c greet.c -o greet.o && $(AR) rcs $@ greet.o\n\
+         install: libgreet.a\n\tmkdir -p $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include\n\
+         \tcp libgreet.a $(DESTDIR)$(PREFIX)/lib/ && cp greet.h $(DESTDIR)$(PREFIX)/include/\n",
+    );
+    env.write(
+        "slow/Makefile",
+        &format!(
+            "slow: slow.c\n\tif [ -p '{release}' ]; then touch '{started}'; cat '{release}' >/dev/null; fi\n\
+             \t$(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) -o slow slow.c $(LIBS)\n\
+             install: slow\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin && cp slow $(DESTDIR)$(PREFIX)/bin/\n",
+            release = release.display(),
+            started = started.display()
+        ),
+    );
+    let program = |word: &str| {
+        env.write(
+            "slow/slow.c",
+            &format!(
+                "#include <stdio.h>\n#include <greet.h>\nint main(void) {{ printf(\"%s {word}\\n\", greet()); return 0; }}\n"
+            ),
+        );
+    };
+    program("once");
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\ntoolchain = \"musl-gcc\"\n\
+         [lib.greet]\npath = \"greet\"\nbuild = \"make\"\n\
+         [vendor.slow]\npath = \"slow\"\nbuild = \"make\"\nlibs = [\"greet\"]\nprograms = [\"slow\"]\n",
+    );
+    let muslbuild = || {
+        let mut cmd = env.muslbuild();
+        cmd.env("MUSLBUILD_HOME", &home);
+        cmd
+    };
+    // An earlier build's entry, idle from now on.
+    success(
+        build(&env)
+            .env("MUSLBUILD_HOME", &home)
+            .arg(example("hello.c")),
+    );
+    success(muslbuild().arg("build"));
+
+    // The edit makes `make` run again, and block.
+    program("again");
+    crate::support::fifo(&release);
+    let running = muslbuild()
+        .arg("build")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    crate::support::wait_for_file(&started, "the vendored build never reached make");
+    let out = success(muslbuild().args(["--json", "cache", "prune", "--max-size", "0"]));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let names = |key: &str| -> Vec<String> {
+        report[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let path = Path::new(p.as_str().unwrap());
+                let parent = path
+                    .parent()
+                    .unwrap()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy();
+                format!("{parent}/{}", path.file_name().unwrap().to_string_lossy())
+            })
+            .collect()
+    };
+    let (removed, kept) = (names("removed"), names("in_use"));
+    let has = |list: &[String], prefix: &str| list.iter().any(|n| n.starts_with(prefix));
+    assert!(
+        has(&kept, "libs/greet-") && has(&kept, "libs/slow-"),
+        "kept: {kept:?}, removed: {removed:?}"
+    );
+    assert!(
+        has(&removed, "builds/hello-x86_64-") && !has(&removed, "libs/greet-"),
+        "removed: {removed:?}"
+    );
+    let greet: Vec<_> = std::fs::read_dir(home.join("libs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("greet-"))
+        .collect();
+    assert_eq!(greet.len(), 1, "the library the build uses is gone");
+    let human = success(muslbuild().args(["cache", "prune", "--max-size", "0"]));
+    assert!(
+        stdout(&human).contains("in use by a running build, kept: "),
+        "{}",
+        stdout(&human)
+    );
+
+    // Opening the pipe for writing ends the Makefile's `cat`: the build goes on.
+    std::fs::write(&release, "").unwrap();
+    let finished = running.wait_with_output().unwrap();
+    assert!(finished.status.success(), "{}", stderr(&finished));
+    let ran = run_binary(None, &env.path().join("dist/x86_64/slow"), b"");
+    assert_eq!(stdout(&ran), "greetings again\n");
+    assert_dist_consistent(&env.path().join("dist"));
+
+    let out = success(muslbuild().args(["--json", "cache", "prune", "--max-size", "0"]));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["in_use"], serde_json::json!([]), "{report:#}");
+    assert!(
+        std::fs::read_dir(home.join("libs"))
+            .unwrap()
+            .flatten()
+            .all(|e| !e.file_name().to_string_lossy().starts_with("greet-")),
+        "{report:#}"
+    );
+}
+
+/// The issue's case: `manifest.json` truncated to `{"garbage": ` while `x86_64/hello` is
+/// on disk. The next build rebuilds the records from the files (each verified again,
+/// named by its SBOM) and says so, so `hello` stays in the manifest, the checksums and
+/// the next image; an artifact that has no SBOM to say what built it is refused, naming
+/// it, with nothing changed.
+#[test]
+fn a_damaged_manifest_is_rebuilt_from_the_files_never_emptied() {
+    musl_gcc();
+    let env = TestEnv::new();
+    success(build(&env).arg(example("hello.c")));
+    let dist = env.path().join("dist");
+    let garbage = b"{\"garbage\": ";
+    std::fs::write(dist.join("manifest.json"), garbage).unwrap();
+    let other = env.write("other.c", "int main(void) { return 0; }\n");
+    let out = success(build(&env).arg(&other));
+    let err = stderr(&out);
+    assert!(
+        err.contains("manifest.json could not be read") && err.contains("(1 artifacts)"),
+        "{err}"
+    );
+    assert_eq!(assert_dist_consistent(&dist), 2);
+    let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).unwrap();
+    assert!(sums.contains("  x86_64/hello\n"), "{sums}");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dist.join("manifest.json")).unwrap()).unwrap();
+    let hello = manifest["artifacts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["path"] == "x86_64/hello")
+        .expect("hello's record is back");
+    assert_eq!(hello["toolchain"], "musl-gcc", "{hello}");
+    assert_eq!(hello["verification"]["static"], true, "{hello}");
+    // The image packs both: its Dockerfile copies what each platform's layer holds.
+    success(env.muslbuild().args(["image", "--no-sbom"]));
+    let dockerfile = std::fs::read_to_string(dist.join("Dockerfile")).unwrap();
+    for name in ["hello", "other"] {
+        assert!(
+            dockerfile.contains(&format!("COPY [\"x86_64/{name}\",\"/{name}\"]")),
+            "the image leaves {name} out:\n{dockerfile}"
+        );
+    }
+
+    // An artifact built without an SBOM cannot be recorded again: refused, untouched.
+    success(build(&env).args(["--no-sbom", "-o", "bare"]).arg(&other));
+    std::fs::write(dist.join("manifest.json"), garbage).unwrap();
+    let sums_before = std::fs::read(dist.join("SHA256SUMS")).unwrap();
+    let out = build(&env).arg(&other).output().unwrap();
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let first = err.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("muslbuild: error: ")
+            && first.contains("manifest.json` is damaged")
+            && first.contains("x86_64/bare` cannot be recorded again"),
+        "{err}"
+    );
+    assert!(err.contains("help: nothing was changed"), "{err}");
+    assert_eq!(std::fs::read(dist.join("manifest.json")).unwrap(), garbage);
+    assert_eq!(std::fs::read(dist.join("SHA256SUMS")).unwrap(), sums_before);
+    std::fs::remove_file(dist.join("x86_64/bare")).unwrap();
+    success(build(&env).arg(&other));
+    assert_eq!(assert_dist_consistent(&dist), 2);
+}
+
+/// The issue's case: `--out-dir` on a tiny tmpfs (mounted in a mount namespace of the
+/// test's own — with a user namespace when not root — so nothing is left mounted). A warm build
+/// copies its 17 KiB artifact from the build cache into a dist with 8 KiB: exit 8, the
+/// file system named with its mount point, the free and the needed bytes, and a help
+/// that says what to free or where to write instead; no temporary file is left.
+#[test]
+fn a_full_disk_is_named_with_the_bytes_needed() {
+    musl_gcc();
+    let unshare = require("unshare", "util-linux");
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    success(
+        build(&env)
+            .env("MUSLBUILD_HOME", &home)
+            .arg(example("hello.c")),
+    );
+    let small = env.path().join("small");
+    let kept = env.path().join("kept");
+    std::fs::create_dir_all(&small).unwrap();
+    let cmd = build(&env);
+    let muslbuild = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    // Root mounts in a mount namespace of its own; anyone else first maps itself to root
+    // in a user namespace. Either way the mount is private and ends with the namespace.
+    // SAFETY: geteuid reads the process's effective uid and cannot fail.
+    let namespaces: &[&str] = if unsafe { libc::geteuid() } == 0 {
+        &["--mount"]
+    } else {
+        &["--user", "--map-root-user", "--mount"]
+    };
+    let out = Command::new(unshare)
+        .args(namespaces)
+        .args(["sh", "-c"])
+        // The mount fails the test loudly (exit 99); the dist is copied out before the
+        // namespace, and the tmpfs with it, go away.
+        .arg(
+            "mount -t tmpfs -o size=8k tmpfs \"$1\" || exit 99; d=\"$1\"; k=\"$2\"; shift 2; \
+             \"$@\"; s=$?; cp -a \"$d/dist\" \"$k\"; exit $s",
+        )
+        .arg("sh")
+        .arg(&small)
+        .arg(&kept)
+        .arg(muslbuild)
+        .args(args)
+        .arg("--out-dir")
+        .arg(small.join("dist"))
+        .arg(example("hello.c"))
+        .current_dir(env.path())
+        .env("MUSLBUILD_HOME", &home)
+        .output()
+        .unwrap();
+    let err = stderr(&out);
+    assert_ne!(
+        out.status.code(),
+        Some(99),
+        "this test mounts a small tmpfs in a mount namespace (`unshare {namespaces:?}`), which this machine refuses: {err}"
+    );
+    assert_eq!(out.status.code(), Some(8), "{err}");
+    let first = err.lines().next().unwrap_or_default();
+    let mount = format!("mounted at {} is full (ENOSPC)", small.display());
+    assert!(
+        first.starts_with("muslbuild: error: cannot write the output directory")
+            && first.contains(&mount)
+            && first.contains(" free, 17.3 KiB needed"),
+        "{err}"
+    );
+    let help = err
+        .lines()
+        .find(|l| l.starts_with("help: "))
+        .unwrap_or_default();
+    assert!(
+        help.contains(&format!("free at least 17.3 KiB on {}", small.display()))
+            && help.contains("--out-dir DIR"),
+        "{err}"
+    );
+    let left: Vec<_> = walkdir(&kept);
+    assert!(
+        left.iter()
+            .all(|p| !p.to_string_lossy().contains(".tmp-") && !p.ends_with("x86_64/hello")),
+        "left in dist/: {left:?}"
+    );
+}
+
+/// Every file under `dir`.
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            found.extend(walkdir(&entry.path()));
+        } else {
+            found.push(entry.path());
+        }
+    }
+    found
+}
+
 #[test]
 fn install_from_over_an_installed_toolchain_is_verified_never_ignored() {
     let f = Fixture::new();

@@ -152,6 +152,77 @@ fn net_and_user_program_is_dynamic_with_plain_go_build_and_static_with_muslbuild
     assert!(sums.contains("armv7/netuser"), "{sums}");
 }
 
+/// Go's own linker writes no ARM attributes and no ABI flags: `verify` reads the baseline
+/// Go built for from the build info. The case (a GOARM=7 program, muslbuild's own
+/// armv7 build, checked as armv5), and GOAMD64=v3 on this machine's arch, built by `go`
+/// directly as muslbuild would with that variable inherited.
+#[test]
+fn go_built_for_a_newer_baseline_than_the_target_fails_verify() {
+    let env = TestEnv::new();
+    success(
+        muslbuild(&env)
+            .args(["--target", "armv7"])
+            .arg(example("go/hello")),
+    );
+    let v7 = env.path().join("dist/armv7/hello");
+    let verify = |target: &str, file: &Path| {
+        muslbuild(&env)
+            .args(["verify", "--target", target])
+            .arg(file)
+            .output()
+            .unwrap()
+    };
+    success(
+        muslbuild(&env)
+            .args(["verify", "--target", "armv7"])
+            .arg(&v7),
+    );
+    let named = success(muslbuild(&env).args(["verify", "--json"]).arg(&v7));
+    assert!(
+        stdout(&named).contains("\"target\": \"armv7\""),
+        "{}",
+        stdout(&named)
+    );
+    for (target, platform) in [("armv5", "linux/arm/v5"), ("armv6", "linux/arm/v6")] {
+        let out = verify(target, &v7);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(5), "{target}: {err}");
+        assert!(
+            err.lines().next().unwrap_or_default().contains(&format!(
+                "it is Go built with GOARM=7, beyond the {platform} baseline"
+            )),
+            "{target}: {err}"
+        );
+        assert!(
+            err.contains(&format!("help: build it with muslbuild's {target} target")),
+            "{err}"
+        );
+    }
+
+    let v3 = env.path().join("hello-v3");
+    success(
+        Command::new(go_binary())
+            .current_dir(example("go/hello"))
+            .env("GOPROXY", "off")
+            .env("GOTOOLCHAIN", "local")
+            .env("GOFLAGS", "-mod=mod")
+            .env("CGO_ENABLED", "0")
+            .env("GOOS", "linux")
+            .env("GOARCH", "amd64")
+            .env("GOAMD64", "v3")
+            .args(["build", "-trimpath", "-ldflags=-s -w -buildid=", "-o"])
+            .arg(&v3)
+            .arg("."),
+    );
+    let out = verify("x86_64", &v3);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(5), "{err}");
+    assert!(
+        err.contains("GOAMD64=v3, beyond the linux/amd64 baseline (GOAMD64=v1)"),
+        "{err}"
+    );
+}
+
 #[test]
 fn cgo_program_is_static_on_every_target_and_runs() {
     let env = TestEnv::new();

@@ -21,6 +21,7 @@ mod project;
 mod registry;
 mod remote_cache;
 mod sbom;
+mod shell;
 mod strip;
 mod support;
 mod targets;

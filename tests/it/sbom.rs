@@ -24,22 +24,42 @@ fn validate(sbom: &Path) {
     );
 }
 
-/// The NTIA minimum elements, as the NTIA's conformance checker reports them.
-fn assert_ntia_conformant(sbom: &Path) {
+/// The NTIA conformance checker's JSON report on `sbom`.
+fn ntia_report(sbom: &Path) -> serde_json::Value {
     let checker = require("ntia-checker", "pip ntia-conformance-checker");
     let output = std::process::Command::new(checker)
         .args(["-r", "json"])
         .arg(sbom)
         .output()
         .unwrap();
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("ntia-checker printed no JSON ({e}): {}", stderr(&output)));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("ntia-checker printed no JSON ({e}): {}", stderr(&output)))
+}
+
+/// Every package is reachable from the described one: the checker ignores (and names)
+/// "floating" packages, which a consumer walking the document's graph never sees.
+fn assert_nothing_floating(sbom: &Path) {
+    let report = ntia_report(sbom);
+    let floating = &report["graphValidation"]["floatingComponents"];
+    assert_eq!(
+        floating["floatingComponentCount"],
+        0,
+        "{} has packages no relationship reaches: {floating:#}",
+        sbom.display()
+    );
+}
+
+/// The NTIA minimum elements, as the NTIA's conformance checker reports them, for every
+/// package of the document.
+fn assert_ntia_conformant(sbom: &Path) {
+    let report = ntia_report(sbom);
     assert_eq!(
         report["isNtiaConformant"],
         true,
         "{} misses NTIA minimum elements: {report:#}",
         sbom.display()
     );
+    assert_nothing_floating(sbom);
 }
 
 fn hello_sbom(env: &TestEnv) -> PathBuf {
@@ -53,6 +73,7 @@ fn a_c_hello_gets_a_valid_sbom_the_same_from_two_folders() {
     let (a, b) = (TestEnv::new(), TestEnv::new());
     let (first, second) = (hello_sbom(&a), hello_sbom(&b));
     validate(&first);
+    assert_nothing_floating(&first);
     let text = std::fs::read_to_string(&first).unwrap();
     assert!(
         text.contains("\"./hello.c\"") && text.contains("\"GENERATED_FROM\""),
@@ -252,6 +273,7 @@ fn a_go_program_names_its_modules_from_its_build_info() {
     );
     let sbom = env.path().join("dist/x86_64/greeter.spdx.json");
     validate(&sbom);
+    assert_nothing_floating(&sbom);
     let text = std::fs::read_to_string(&sbom).unwrap();
     for purl in [
         "pkg:golang/example.com/greet@v0.1.0",
@@ -325,6 +347,7 @@ fn an_image_has_a_valid_sbom_per_platform_attached_to_its_manifest() {
             .path()
             .join(format!("dist/sbom/image-{target}.spdx.json"));
         validate(&sbom);
+        assert_nothing_floating(&sbom);
         let document: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&sbom).unwrap()).unwrap();
 

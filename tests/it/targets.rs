@@ -342,6 +342,60 @@ fn gcc_flags_of_the_arm_targets_give_their_baselines() {
     assert_eq!(v7.advanced_simd_arch, None, "no NEON: {v7:?}");
 }
 
+/// armv7 is Thumb-2, as Debian's armhf: with zig (its `thumb` triple, which builds its musl
+/// as Thumb too) and with the GNU cross gcc + musl specs (`-mthumb`). Read from the file:
+/// `main`'s address has the Thumb bit, and so does the entry point (musl's `_start`). The
+/// baseline check stays true: armv7 takes it, armv6 refuses it for Thumb-2.
+#[test]
+fn armv7_code_is_thumb2_with_zig_and_gcc() {
+    use object::{Object, ObjectSymbol};
+    let qemu = require("qemu-arm-static", "qemu-user-static");
+    zig();
+    require("arm-linux-gnueabihf-gcc", "gcc-arm-linux-gnueabihf");
+    let env = TestEnv::new();
+    let hello = crate::support::example("hello.c");
+    for toolchain in ["zig", "musl-gcc"] {
+        success(
+            env.muslbuild()
+                .args(["--target", "armv7", "--no-strip", "--toolchain", toolchain])
+                .args(["-o", toolchain])
+                .arg(&hello),
+        );
+        let path = env.path().join("dist/armv7").join(toolchain);
+        let bytes = std::fs::read(&path).unwrap();
+        let file = object::File::parse(&*bytes).unwrap();
+        let main = file
+            .symbols()
+            .find(|s| s.name() == Ok("main"))
+            .unwrap_or_else(|| panic!("{toolchain}: no `main` symbol"));
+        assert_eq!(main.address() & 1, 1, "{toolchain}: main is ARM code");
+        assert_eq!(file.entry() & 1, 1, "{toolchain}: _start is ARM code");
+        let report = verify_bytes(&path, &bytes, Some("armv7".parse().unwrap()));
+        assert!(
+            report.problems.is_empty(),
+            "{toolchain}: {:?}",
+            report.problems
+        );
+        let v6 = verify_bytes(&path, &bytes, Some("armv6".parse().unwrap()));
+        assert!(
+            v6.problems.iter().any(|p| p.contains("Thumb-2")),
+            "{toolchain}: {:?}",
+            v6.problems
+        );
+        let ran = run_binary(Some(qemu.to_str().unwrap()), &path, b"");
+        assert_eq!(
+            stdout(&ran),
+            "Hello World\n",
+            "{toolchain}: {}",
+            stderr(&ran)
+        );
+        println!(
+            "armv7 hello, {toolchain}, unstripped: {} bytes",
+            bytes.len()
+        );
+    }
+}
+
 /// zig's armv5 libc calls `__sync_*` atomics that ARMv5 lacks and zig does not define;
 /// muslbuild links its own (on the kernel's user helpers). A program that allocates,
 /// sets the environment and uses the atomics on bytes, halfwords and words (the byte's

@@ -1,13 +1,14 @@
 //! The project's own harnesses, run with `cargo xtask …` (alias in .cargo/config.toml):
 //! `bench NAME` prints one benchmark's figures as ratios against the direct compiler or the
 //! hand-written equivalent, measured in the same run; `setup` installs what the
-//! real-toolchain tests need. Commands go through `xshell`, never through a shell string
+//! real-toolchain tests need; `man` writes the man pages. Commands go through `xshell`, never through a shell string
 //! built from arguments.
 
 mod bench;
 mod debbin;
 mod debsrc;
 mod echoed;
+mod man;
 mod measure;
 mod setup;
 
@@ -18,6 +19,8 @@ type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
     "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|emulate|platforms|kheaders|all> [ARGS]
+       cargo xtask man [DIR]   one man page per command and subcommand (default DIR: target/man)
+       cargo xtask setup       install what the real-toolchain tests need (root)
 
   core [RUNS]            hello per toolchain: overhead against the compiler command, sizes
   go [RUNS]              Go overhead against the same `go build`, cache miss and hit; sizes
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("bench") => bench::run(&args[1..]),
         Some("setup") => setup::run(&args[1..]),
+        Some("man") => man::run(&args[1..]),
         _ => Err(USAGE.into()),
     };
     match result {

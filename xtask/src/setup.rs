@@ -58,6 +58,8 @@ const APT_PACKAGES: &[&str] = &[
     "perl",
     "openssl",
     "binutils",
+    // `man -l` renders the pages `cargo xtask man` writes, in its test
+    "man-db",
 ];
 /// Zig and Go for the builds; the SPDX validators the SBOM tests run.
 const PIP_PACKAGES: &[&str] = &[

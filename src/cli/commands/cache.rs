@@ -2,6 +2,8 @@
 //! and `logs/` under a size bound, least recently used first (like ccache's
 //! `max_size`). An entry's last use is its folder's mtime, which a cache hit refreshes
 //! (`cache::mark_used`); the other folders (toolchains, sources) have their own commands.
+//! Prune runs beside builds: it removes an entry only with both its locks in hand
+//! (`Cache::try_take_entry`), and keeps (and names) one a running build makes or uses.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -128,6 +130,9 @@ pub(crate) fn run(command: &CacheCommand, out: &mut Printer, ctx: &Ctx) -> Resul
                 for path in &report.removed {
                     text += &format!("removed: {}\n", path.display());
                 }
+                for path in &report.in_use {
+                    text += &format!("in use by a running build, kept: {}\n", path.display());
+                }
                 text + &format!(
                     "builds/, libs/, logs/: {} (bound {}), {} removed\n",
                     human_size(report.after),
@@ -202,27 +207,44 @@ pub(crate) struct PruneReport {
     pub(crate) before: u64,
     pub(crate) after: u64,
     pub(crate) removed: Vec<PathBuf>,
+    /// Entries the bound would have removed, kept because a running build makes or
+    /// uses them.
+    pub(crate) in_use: Vec<PathBuf>,
 }
 
 /// Removes the least recently used entries of `builds/`, `libs/` and `logs/` until
-/// together they take at most `max` bytes. Each entry leaves by one rename into a
-/// temporary name before it is deleted, so an interrupted prune leaves no half entry
-/// (the next run sweeps the rest).
+/// together they take at most `max` bytes. Each entry leaves only while prune holds both
+/// its locks (none of them waited for: an entry a running build makes or uses is kept
+/// and reported), by one rename into a temporary name before it is deleted, so an
+/// interrupted prune leaves no half entry (the next run sweeps the rest).
 pub(crate) fn prune(cache: &Cache, max: u64) -> Result<PruneReport> {
     cache.sweep_dead_temps();
     let mut all: Vec<Entry> = PRUNED_KINDS
         .iter()
         .flat_map(|kind| entries(&cache.dir(kind)))
+        // A library build's logs are a folder per entry (`logs/libs/<entry>`), each
+        // locked with its entry; `logs/libs` itself is not one.
+        .flat_map(|e| {
+            if e.path == cache.dir("logs").join("libs") {
+                entries(&e.path)
+            } else {
+                vec![e]
+            }
+        })
         .filter(|e| crate::sys::fs::temp_owner(e.path.file_name().unwrap_or_default()).is_none())
         .collect();
     let before: u64 = all.iter().map(|e| e.bytes).sum();
     all.sort_by_key(|e| e.used);
     let mut total = before;
-    let mut removed = Vec::new();
+    let (mut removed, mut in_use) = (Vec::new(), Vec::new());
     for entry in all {
         if total <= max {
             break;
         }
+        let Some(_locks) = cache.try_take_entry(&entry.path)? else {
+            in_use.push(entry.path);
+            continue;
+        };
         remove(cache, &entry.path)?;
         total -= entry.bytes;
         removed.push(entry.path);
@@ -232,6 +254,7 @@ pub(crate) fn prune(cache: &Cache, max: u64) -> Result<PruneReport> {
         before,
         after: total,
         removed,
+        in_use,
     })
 }
 
@@ -354,5 +377,39 @@ mod tests {
         let stats = stats(&cache);
         assert_eq!(stats.folders[1].name, "libs");
         assert_eq!(stats.folders[1].entries, 1);
+    }
+
+    /// Another holder of the locks (flock treats each open file apart, so a second
+    /// `Cache` stands for another process): an entry it uses or builds is kept and
+    /// named, and a library's log folder goes with its entry's locks.
+    #[test]
+    fn prune_keeps_what_another_run_uses_or_builds() {
+        let root = tempfile::tempdir().unwrap();
+        let cache = Cache::new(root.path().to_path_buf());
+        let used = cache.dir("libs").join("used-x86_64-1");
+        let building = cache.dir("builds").join("hello-x86_64-2");
+        let idle = cache.dir("builds").join("old-x86_64-3");
+        let used_logs = cache.dir("logs").join("libs").join("used-x86_64-1");
+        for dir in [&used, &building, &idle, &used_logs] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::write(dir.join("f"), b"x").unwrap();
+        }
+        let other = Cache::new(root.path().to_path_buf());
+        assert!(!other.is_complete(&used), "looking an entry up pins it");
+        let lock = other.lock_entry(&building, "hello").unwrap();
+        let report = prune(&cache, 0).unwrap();
+        assert_eq!(report.removed, vec![idle.clone()]);
+        let mut kept = report.in_use.clone();
+        kept.sort();
+        let mut expected = vec![used.clone(), building.clone(), used_logs.clone()];
+        expected.sort();
+        assert_eq!(kept, expected);
+        assert!(used.exists() && building.exists() && used_logs.exists());
+        // When the other run is over, all of it goes.
+        drop((other, lock));
+        let report = prune(&cache, 0).unwrap();
+        assert_eq!(report.removed.len(), 3, "{report:?}");
+        assert!(report.in_use.is_empty());
+        assert!(!used.exists() && !building.exists() && !used_logs.exists());
     }
 }

@@ -2,6 +2,7 @@
 
 pub(crate) mod build;
 pub(crate) mod cache;
+pub(crate) mod completions;
 pub(crate) mod image;
 pub(crate) mod init;
 pub(crate) mod lib;

@@ -1,6 +1,8 @@
-//! The module list Go writes into every binary it links (what `go version -m` prints),
-//! read in process from the `.go.buildinfo` section: no `go` is run, so a warm build's
-//! SBOM costs no process.
+//! The build info Go writes into every binary it links (what `go version -m` prints),
+//! read in process from the `.go.buildinfo` section: no `go` is run. Its modules go into
+//! the SBOM (a warm build's costs no process); its `build` settings (`GOARCH=arm`,
+//! `GOARM=7`) are what `verify` holds against a target's baseline, since Go's own linker
+//! writes no ARM attributes or ABI flags that would say it.
 
 use object::{Object, ObjectSection};
 
@@ -19,6 +21,16 @@ pub(crate) struct GoBuildInfo {
     pub(crate) go_version: String,
     pub(crate) main: Option<GoModule>,
     pub(crate) deps: Vec<GoModule>,
+    /// The `build` lines that set a value: `-trimpath=true`, `GOARCH=arm`, `GOARM=7`…
+    pub(crate) settings: Vec<(String, String)>,
+}
+
+/// The value of `key` among `build` settings.
+pub(crate) fn setting<'a>(settings: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    settings
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
@@ -33,7 +45,8 @@ pub(crate) fn read(elf: &[u8]) -> Option<GoBuildInfo> {
     parse(section.data().ok()?)
 }
 
-fn parse(data: &[u8]) -> Option<GoBuildInfo> {
+/// The build info in the bytes of a `.go.buildinfo` section.
+pub(crate) fn parse(data: &[u8]) -> Option<GoBuildInfo> {
     if !data.starts_with(MAGIC) || data.len() < 32 {
         return None;
     }
@@ -67,6 +80,11 @@ fn parse(data: &[u8]) -> Option<GoBuildInfo> {
             "=>" => {
                 if let Some(last) = info.deps.last_mut() {
                     *last = module();
+                }
+            }
+            "build" => {
+                if let Some((key, value)) = fields.get(1).and_then(|f| f.split_once('=')) {
+                    info.settings.push((key.to_string(), value.to_string()));
                 }
             }
             _ => {}
@@ -116,14 +134,17 @@ mod tests {
     fn modules_and_replacements_are_read() {
         let data = section(
             "go1.27.3",
-            "path\texample.com/x\nmod\texample.com/x\t(devel)\t\ndep\ta.org/b\tv1.0.0\th1:abc=\n=>\t./b\t(devel)\t\ndep\tc.org/d\tv0.2.0\th1:def=\nbuild\t-trimpath=true\n",
+            "path\texample.com/x\nmod\texample.com/x\t(devel)\t\ndep\ta.org/b\tv1.0.0\th1:abc=\n=>\t./b\t(devel)\t\ndep\tc.org/d\tv0.2.0\th1:def=\nbuild\t-trimpath=true\nbuild\tGOARCH=arm\nbuild\tGOARM=6,softfloat\n",
         );
         let info = parse(&data).unwrap();
         assert_eq!(info.go_version, "go1.27.3");
-        assert_eq!(info.main.unwrap().path, "example.com/x");
+        assert_eq!(info.main.as_ref().unwrap().path, "example.com/x");
         assert_eq!(info.deps.len(), 2);
         assert_eq!(info.deps[0].path, "./b");
         assert_eq!(info.deps[1].sum.as_deref(), Some("h1:def="));
+        assert_eq!(setting(&info.settings, "GOARM"), Some("6,softfloat"));
+        assert_eq!(setting(&info.settings, "-trimpath"), Some("true"));
+        assert_eq!(setting(&info.settings, "GOAMD64"), None);
         assert!(parse(b"not build info").is_none());
     }
 }
