@@ -22,6 +22,12 @@ use crate::sys::ui::{Ui, Verbosity};
 use commands::{build, cache, image, init, lib, project, sbom, targets, toolchain, verify};
 use print::Printer;
 
+/// When muslbuild was started as a build's compiler (`muslbuild zig-cc ZIG ARGS…`), runs
+/// that and returns its exit code. Called before anything else: it runs once per compile.
+pub fn run_as_compiler(env: &Env) -> Option<std::process::ExitCode> {
+    commands::zig_cc::run_if_called(env)
+}
+
 /// Runs the parsed command line: the one `Ctx` is made here and passed down.
 pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
     let ctx = context(&cli, env, supervisor)?;

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
+use crate::toolchain::zigld::{self, NotesFile};
 
 /// One target's run of builds: what every step of it shares.
 pub(crate) struct TargetRun<'a> {
@@ -195,7 +196,7 @@ pub(crate) fn cross_env(
         *path = joined;
     }
     let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
-    set("CC", cc_words(tc));
+    set("CC", cc_words(tc, env));
     set("AR", tc.ar.to_shell_words());
     set("RANLIB", tc.ranlib.to_shell_words());
     set(
@@ -292,8 +293,8 @@ fn quote_path(p: &Path) -> String {
 
 /// `CC` with the target's CPU flags inside it, so that steps which ignore `CFLAGS` (some
 /// link lines, configure's preprocessor checks) still compile for the right CPU.
-pub(crate) fn cc_words(tc: &Toolchain) -> String {
-    let mut words = tc.cc.to_shell_words();
+pub(crate) fn cc_words(tc: &Toolchain, env: &Env) -> String {
+    let mut words = tc.cc_for_builds(env).to_shell_words();
     for flag in tc.target_flags() {
         words.push(' ');
         words.push_str(&flag);
@@ -367,7 +368,19 @@ impl Runner<'_> {
         for (k, v) in cross_env(self.job, self.run.host, &self.run.ctx.env, &self.maps) {
             cmd = cmd.env(k, v);
         }
+        if let Some(notes) = self.zig_notes() {
+            cmd = cmd.env("MUSLBUILD_ZIG_NOTES", notes.path);
+        }
         cmd
+    }
+
+    /// Where the `zig-cc` wrapper records what it did to this build's linker options
+    /// (zig toolchains only).
+    fn zig_notes(&self) -> Option<NotesFile> {
+        NotesFile::for_toolchain(
+            &self.job.toolchain,
+            self.logs.join("zig-linker-notes.jsonl"),
+        )
     }
 
     /// A step's failure, as the user sees it; configure's own logs are copied beside
@@ -400,15 +413,43 @@ impl Runner<'_> {
         }
     }
 
-    /// Runs one step holding `slots` of the `-j` budget (a make's `-j`, else one).
+    /// Runs one step holding `slots` of the `-j` budget (a make's `-j`, else one). With
+    /// zig, what its wrapper dropped or rewrote is said under `-v`, and a failure that is
+    /// a linker option zig cannot take is said as that.
     fn step(&self, step: &'static str, slots: usize, cmd: impl FnOnce(usize) -> Cmd) -> Result<()> {
         let held = self.run.ctx.jobs.acquire_n(slots);
         self.run.progress.step(&self.job.recipe.label(), step);
         let log = self.logs.join(format!("{step}.log"));
-        cmd(held.count()).run_logged(&log).map_err(|err| match err {
+        let notes = self.zig_notes();
+        if let Some(notes) = &notes {
+            notes.clear();
+        }
+        let result = cmd(held.count()).run_logged(&log);
+        let who = format!(
+            "{} for {} ({step})",
+            self.job.recipe.subject(),
+            self.job.target()
+        );
+        let records = notes
+            .as_ref()
+            .map(|n| n.finish(self.run.ctx.ui, &who))
+            .unwrap_or_default();
+        result.map_err(|err| match err {
             // The log's first line is the (long) command itself; the help points to it.
             Error::CommandFailed { tail, .. } => {
-                self.failure(step, crate::sys::process::without_command_line(&tail))
+                let tail = crate::sys::process::without_command_line(&tail);
+                match notes
+                    .is_some()
+                    .then(|| zigld::refusal_in(&tail, &records))
+                    .flatten()
+                {
+                    Some(refusal) => crate::toolchain::linker_arg_refused(
+                        self.job.recipe.subject(),
+                        self.job.target(),
+                        refusal,
+                    ),
+                    None => self.failure(step, tail),
+                }
             }
             other => other,
         })
@@ -483,15 +524,23 @@ impl Runner<'_> {
         }
     }
 
-    /// Plain Makefiles get the compiler on make's command line (it beats `CC = gcc` in
-    /// the file); flags come from the environment (so the file's own `CFLAGS +=` work).
+    /// Plain Makefiles get the tools on make's command line (it beats `CC = gcc` or
+    /// kconfig's `STRIP = $(CROSS_COMPILE)strip` in the file, which would be the host's);
+    /// flags come from the environment (so the file's own `CFLAGS +=` work). `STRIP` only
+    /// when one that reads the target's ELF exists: a Makefile that strips into a new
+    /// file (`$(STRIP) -s a -o b`) gets nothing from `true`.
     fn make_tools(&self) -> Vec<String> {
         let tc = &self.job.toolchain;
-        vec![
-            format!("CC={}", cc_words(tc)),
+        let env = &self.run.ctx.env;
+        let mut tools = vec![
+            format!("CC={}", cc_words(tc, env)),
             format!("AR={}", tc.ar.to_shell_words()),
             format!("RANLIB={}", tc.ranlib.to_shell_words()),
-        ]
+        ];
+        if let Some(strip) = find_strip(tc, env) {
+            tools.push(format!("STRIP={}", strip.display()));
+        }
+        tools
     }
 
     /// `make`'s `PREFIX`/`prefix` for plain Makefiles: at install, and for programs also

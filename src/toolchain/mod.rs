@@ -13,6 +13,7 @@ pub(crate) mod model;
 pub(crate) mod origin;
 pub mod probe;
 mod support;
+pub mod zigld;
 
 use std::path::Path;
 
@@ -110,6 +111,39 @@ pub(crate) fn cannot_build(provider: Provider, target: Target) -> Option<String>
         }
         _ => None,
     }
+}
+
+/// A linker option zig cannot take, as the user sees it: what passed it, and the GCC
+/// toolchains that can build `target` (GNU ld takes every GNU ld option).
+pub(crate) fn linker_arg_refused(
+    subject: String,
+    target: Target,
+    refusal: zigld::Refusal,
+) -> Error {
+    let mut gccs = vec![format!(
+        "a musl-cross `{}-gcc` (`--toolchain musl-cross`)",
+        target.gnu_triple()
+    )];
+    if cannot_build(Provider::MuslGcc, target).is_none() {
+        gccs.push(match target.debian() {
+            Some(debian) if Target::host() != Some(target) => format!(
+                "Debian's `{}-gcc` with musl-dev:{}'s specs (`--toolchain musl-gcc`)",
+                debian.gnu_prefix, debian.arch
+            ),
+            _ => "Debian's musl-gcc (`--toolchain musl-gcc`)".to_string(),
+        });
+    }
+    Error::LinkerArgRefused(Box::new(crate::error::RefusedLinkerArg {
+        subject,
+        target,
+        option: refusal.option,
+        given: refusal.given,
+        why: refusal.why,
+        help: format!(
+            "GNU ld takes it: link with a GCC toolchain, {}; or leave the option out",
+            gccs.join(" or ")
+        ),
+    }))
 }
 
 /// `--toolchain P` where P can never build the target: said before anything is looked

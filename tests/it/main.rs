@@ -21,3 +21,4 @@ mod support;
 mod targets;
 mod trust;
 mod vendor;
+mod zigld;
