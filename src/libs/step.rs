@@ -70,7 +70,13 @@ pub(crate) fn bootstrap(ctx: &Ctx, job: &LibBuild, tree: &Path, logs: &Path) -> 
         return Ok(());
     };
     let log = logs.join("bootstrap.log");
-    ctx.command(program)
+    // The project's own script (`./Configure`) is the copy's, whatever the cwd.
+    let program = if super::host::is_host_program(program) {
+        PathBuf::from(program)
+    } else {
+        tree.join(program)
+    };
+    ctx.command(&program)
         .args(args)
         .current_dir(tree)
         .env("LC_ALL", "C")
