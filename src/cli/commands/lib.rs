@@ -22,7 +22,7 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
         }
         LibCommand::Build(args) => {
             let (options, targets, request) = checked(args)?;
-            options.request(&ctx.env)?;
+            libs::check_sources_at_hand(&options.request(&ctx.env)?, &targets, ctx)?;
             let toolchains = checks::resolve_all(&targets, &request, ctx)?;
             let prepared = libs::commands::build(&options, &toolchains, ctx)?;
             out.report(&prepared.outcomes, || {
@@ -41,7 +41,7 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
                     "give a single --target (`muslbuild targets` lists them)",
                 ));
             };
-            options.request(&ctx.env)?;
+            libs::check_sources_at_hand(&options.request(&ctx.env)?, &targets, ctx)?;
             let toolchain = toolchain::resolve(target, &request, ctx)?;
             // The export lines are the command's whole point: printed even with -q.
             out.text(&libs::commands::env_lines(&options, &toolchain, ctx)?)
