@@ -189,6 +189,7 @@ pub(crate) fn build(
                     format!("`{}` (cgo)", program.name),
                     target,
                     refusal,
+                    Some(log),
                 ));
             }
             if let Some(need) = required_go(&text) {

@@ -453,6 +453,7 @@ impl Runner<'_> {
                         self.job.recipe.subject(),
                         self.job.target(),
                         refusal,
+                        Some(&log),
                     ),
                     None => self.failure(step, tail),
                 }

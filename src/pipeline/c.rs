@@ -218,7 +218,7 @@ impl CProgram {
         for flags in [&mut self.cflags, &mut self.ldflags] {
             let args: Vec<std::ffi::OsString> = flags.iter().map(Into::into).collect();
             let translation = toolchain::zigld::translate(&args, &read).map_err(|refusal| {
-                toolchain::linker_arg_refused(format!("`{}`", self.name), target, refusal)
+                toolchain::linker_arg_refused(format!("`{}`", self.name), target, refusal, None)
             })?;
             if ctx.ui.echoes_commands() {
                 for note in &translation.notes {
@@ -360,6 +360,7 @@ fn run(cmd: Cmd, what: &str, toolchain: &Toolchain, log: &Path, ctx: &Ctx) -> Re
                 format!("`{what}`"),
                 toolchain.target,
                 refusal,
+                Some(log),
             ))
         }
         Err(Error::CommandFailed { tail, .. }) => Err(Error::Compile {

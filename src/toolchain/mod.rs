@@ -115,10 +115,12 @@ pub(crate) fn cannot_build(provider: Provider, target: Target) -> Option<String>
 
 /// A linker option zig cannot take, as the user sees it: what passed it, and the GCC
 /// toolchains that can build `target` (GNU ld takes every GNU ld option).
+/// `log`, when a build step ran and failed on it, is named for the rest of its output.
 pub(crate) fn linker_arg_refused(
     subject: String,
     target: Target,
     refusal: zigld::Refusal,
+    log: Option<&Path>,
 ) -> Error {
     let mut gccs = vec![format!(
         "a musl-cross `{}-gcc` (`--toolchain musl-cross`)",
@@ -140,8 +142,10 @@ pub(crate) fn linker_arg_refused(
         given: refusal.given,
         why: refusal.why,
         help: format!(
-            "GNU ld takes it: link with a GCC toolchain, {}; or leave the option out",
-            gccs.join(" or ")
+            "GNU ld takes it: link with a GCC toolchain, {}; or leave the option out{}",
+            gccs.join(" or "),
+            log.map(|l| format!(" (the step's log is {})", l.display()))
+                .unwrap_or_default()
         ),
     }))
 }
