@@ -77,6 +77,12 @@ pub const SOURCES: &[Pinned] = &[
         "less_590.orig.tar.gz",
         "6aadf54be8bf57d0e2999a3c5d67b1de63808bb90deb8f77b028eafae3a08e10",
     ),
+    pin(
+        "busybox",
+        "1:1.35.0-4+deb12u1",
+        "busybox_1.35.0.orig.tar.bz2",
+        "faeeb244c35a348a334f4a59e44626ee870fb07b6884d68c10ae8bc19f83a694",
+    ),
 ];
 
 /// What the set-up needs from apt; the real one runs `apt-cache` and `apt-get`, the

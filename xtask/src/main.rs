@@ -16,7 +16,7 @@ use std::process::ExitCode;
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
-    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|platforms|all> [ARGS]
+    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|platforms|busybox|all> [ARGS]
 
   core [RUNS]            hello per toolchain: overhead against the compiler command, sizes
   go [RUNS]              Go overhead against the same `go build`, cache miss and hit; sizes
@@ -29,6 +29,7 @@ const USAGE: &str =
   sbom [RUNS]            a warm build with SBOM and provenance against --no-sbom
   remote [RUNS|push]     a cold repl build with a warm remote cache against none; push unchanged vs first
   platforms [TARGETS]    every target cold: first zig compile, hello/Go/repl sizes, library recipes' time
+  busybox [TARGETS]      busybox defconfig with zig: muslbuild (GNU ld options translated) against make by hand
 
 MUSLBUILD_BIN=path measures that binary instead of a fresh `cargo build --release`.";
 
