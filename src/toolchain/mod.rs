@@ -265,6 +265,40 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_linker_option_names_the_gcc_toolchains_of_its_target() {
+        let refusal = || zigld::Refusal {
+            option: "--defsym x=1".into(),
+            given: "-Wl,--defsym,x=1".into(),
+            why: "it defines a symbol's value at link time".into(),
+        };
+        let help = |target| match linker_arg_refused("`t`".into(), target, refusal(), None) {
+            Error::LinkerArgRefused(refused) => {
+                assert_eq!(refused.target, target);
+                refused.help
+            }
+            other => panic!("{other:?}"),
+        };
+        let aarch64 = help(Target::Aarch64);
+        assert!(aarch64.contains("`aarch64-linux-musl-gcc`"), "{aarch64}");
+        assert!(
+            aarch64.contains("`aarch64-linux-gnu-gcc` with musl-dev:arm64's specs"),
+            "{aarch64}"
+        );
+        // No Debian musl for loongarch64: a musl-cross gcc only.
+        let loong = help(Target::Loongarch64);
+        assert!(
+            loong.contains("musl-cross") && !loong.contains("--toolchain musl-gcc"),
+            "{loong}"
+        );
+        let err = linker_arg_refused("`t`".into(), Target::Armv7, refusal(), None);
+        assert_eq!(err.exit_code(), 6);
+        assert_eq!(
+            err.to_string(),
+            "`t` for armv7 passes `--defsym x=1` (as `-Wl,--defsym,x=1`), which zig's linker cannot take: it defines a symbol's value at link time"
+        );
+    }
+
+    #[test]
     fn help_names_concrete_commands() {
         let request = ToolchainRequest {
             choice: Choice::Auto,

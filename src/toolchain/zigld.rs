@@ -867,6 +867,42 @@ mod tests {
     }
 
     #[test]
+    fn zigs_own_refusals_are_read_from_its_output() {
+        let said = "x.c:1: warning: w\nerror: unsupported linker arg: --no-relax\n";
+        let refusal = refused_by_zig(said).unwrap();
+        assert_eq!(refusal.option, "--no-relax");
+        assert!(refusal.given.is_empty());
+        let said = "error: unsupported linker extension flag: -z nognustack";
+        assert_eq!(refused_by_zig(said).unwrap().option, "-z nognustack");
+        assert_eq!(refused_by_zig("ld.lld: error: undefined symbol: f"), None);
+    }
+
+    #[test]
+    fn notes_are_recorded_once_and_a_refusal_is_known_by_what_the_output_shows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.jsonl");
+        assert!(read_records(&path).is_empty());
+        let dropped = Record::Note(run(&["-Wl,--stats"]).unwrap().notes.remove(0));
+        let probe = Record::Refused(run(&["-Wl,--defsym,probe=1"]).unwrap_err());
+        let link = Record::Refused(run(&["-Wl,-z,muldefs"]).unwrap_err());
+        // Two calls of a parallel make append the same note: it is read once.
+        append_records(&path, &[dropped.clone(), probe.clone()]).unwrap();
+        append_records(&path, &[dropped.clone(), link.clone()]).unwrap();
+        std::fs::write(
+            &path,
+            std::fs::read_to_string(&path).unwrap() + "not a record\n",
+        )
+        .unwrap();
+        assert_eq!(read_records(&path), [dropped, probe, link.clone()]);
+        // A configure test's refusal that the failed step's output does not show is
+        // not why it failed; the link's is.
+        let output = "cc -Wl,-z,muldefs -o tool tool.c\nmuslbuild: error: ...";
+        let found = refusal_in(output, &read_records(&path)).unwrap();
+        assert_eq!(Record::Refused(found), link);
+        assert_eq!(refusal_in("make: *** Error 2", &read_records(&path)), None);
+    }
+
+    #[test]
     fn every_rule_is_matched_by_its_own_spelling() {
         for rule in RULES {
             let written = match (rule.name.len(), rule.operand) {
