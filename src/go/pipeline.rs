@@ -157,11 +157,41 @@ pub(crate) fn build(
     ctx: &Ctx,
 ) -> Result<()> {
     go.check_supports(target)?;
-    let cmd = command(program, target, go, settings, output, ctx)?;
-    match cmd.run_logged(log) {
+    let mut cmd = command(program, target, go, settings, output, ctx)?;
+    // cgo's compiles and its external link go through zig's wrapper (`cc_for_builds`);
+    // what it did is said under -v, a refused linker option as that.
+    let notes = settings.cgo.as_ref().and_then(|cgo| {
+        toolchain::zigld::NotesFile::for_toolchain(
+            &cgo.toolchain,
+            log.with_extension("zig-notes.jsonl"),
+        )
+    });
+    if let Some(notes) = &notes {
+        notes.clear();
+        cmd = cmd.env("MUSLBUILD_ZIG_NOTES", &notes.path);
+    }
+    let result = cmd.run_logged(log);
+    let who = format!("`{}` for {target} (cgo)", program.name);
+    let records = notes
+        .as_ref()
+        .map(|n| n.finish(ctx.ui, &who))
+        .unwrap_or_default();
+    match result {
         Ok(()) => Ok(()),
         Err(Error::CommandFailed { tail, .. }) => {
             let text = std::fs::read_to_string(log).unwrap_or_else(|_| tail.clone());
+            if let Some(refusal) = notes
+                .is_some()
+                .then(|| toolchain::zigld::refusal_in(&text, &records))
+                .flatten()
+            {
+                return Err(toolchain::linker_arg_refused(
+                    format!("`{}` (cgo)", program.name),
+                    target,
+                    refusal,
+                    Some(log),
+                ));
+            }
             if let Some(need) = required_go(&text) {
                 return Err(Error::GoTooOld {
                     version: go.version.clone(),
@@ -285,9 +315,16 @@ pub(crate) fn command(
         None => cmd = cmd.env("CGO_ENABLED", "0"),
         Some(cgo) => {
             let tc = &cgo.toolchain;
-            let mut cc: Vec<String> = std::iter::once(tc.cc.program.to_string_lossy().into_owned())
-                .chain(tc.cc.args.iter().map(|a| a.to_string_lossy().into_owned()))
-                .collect();
+            let compiler = tc.cc_for_builds(&ctx.env);
+            let mut cc: Vec<String> =
+                std::iter::once(compiler.program.to_string_lossy().into_owned())
+                    .chain(
+                        compiler
+                            .args
+                            .iter()
+                            .map(|a| a.to_string_lossy().into_owned()),
+                    )
+                    .collect();
             // The CPU pin goes into CC itself so cgo's compiles, its probes and the
             // final link all get it — unless cgo's compiles need other ones than the
             // link (armv7 with zig: ARM mode for Go's runtime/cgo assembly, and a

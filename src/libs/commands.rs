@@ -188,7 +188,7 @@ fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
     let strip = step::find_strip(toolchain, env);
     let build_triple = host::build_triple();
     let vars = [
-        ("CC", step::cc_words(toolchain)),
+        ("CC", step::cc_words(toolchain, env)),
         ("AR", toolchain.ar.to_shell_words()),
         ("RANLIB", toolchain.ranlib.to_shell_words()),
         (

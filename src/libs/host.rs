@@ -97,9 +97,16 @@ pub(crate) fn check_host_tools<'a>(
                 None => {}
             }
         }
-        for tool in recipe.host_tools.iter().chain(recipe.bootstrap.first()) {
+        // A bootstrap program named by a path (`./Configure`, `scripts/gen.sh`) is the
+        // project's own file, run in its copy of the folder; only a bare name is a host
+        // program found on PATH.
+        let bootstrap = recipe.bootstrap.first().filter(|p| is_host_program(p));
+        for tool in recipe.host_tools.iter().chain(bootstrap) {
             host.tools
                 .insert(tool.clone(), find(tool).ok_or_else(|| missing(tool, &by))?);
+        }
+        if let Some(program) = recipe.bootstrap.first().filter(|p| !is_host_program(p)) {
+            check_own_program(recipe, program)?;
         }
         if recipe.build == BuildSystem::Autotools
             && recipe.path.is_none()
@@ -124,6 +131,32 @@ pub(crate) fn check_host_tools<'a>(
     }
     host.make = make.unwrap_or_else(|| PathBuf::from(make_name));
     Ok(host)
+}
+
+/// A bare program name (`autoreconf`) is the build machine's, found on `PATH`; one with
+/// a `/` (`./Configure`, `scripts/gen.sh`) is a file of the project.
+pub(crate) fn is_host_program(program: &str) -> bool {
+    !program.contains('/')
+}
+
+/// A `bootstrap` program of the project's own (`./Configure`): it must be in the
+/// project's folder, where its copy will run it.
+fn check_own_program(recipe: &Recipe, program: &str) -> Result<()> {
+    let Some(dir) = &recipe.path else {
+        return Ok(());
+    };
+    let file = dir.join(program);
+    if file.is_file() {
+        return Ok(());
+    }
+    Err(Error::LibrarySpec {
+        origin: format!("for {}", recipe.subject()),
+        reason: format!(
+            "its `bootstrap` runs `{program}`, which is not a file in {}",
+            dir.display()
+        ),
+        help: "a bootstrap program with a `/` is the project's own file, relative to its folder; a bare name (`autoreconf`) is found on PATH".into(),
+    })
 }
 
 /// The build machine's GNU triple for `--build`. Only its difference from `--host`

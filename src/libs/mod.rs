@@ -306,6 +306,45 @@ fn link_set(jobs: &[LibBuild]) -> LinkSet {
     set
 }
 
+/// Offline, every source archive the request needs must be at hand — in the cache or a
+/// source folder — and that is checked before any toolchain is looked for: finding a
+/// missing archive after probing a cold zig for three targets took minutes. A library
+/// that has a complete prefix for every target (of its name and version) is built
+/// already and needs none. Online, a missing archive is downloaded when it is needed.
+pub(crate) fn check_sources_at_hand(
+    request: &LibRequest,
+    targets: &[Target],
+    ctx: &Ctx,
+) -> Result<()> {
+    if !ctx.net.offline || request.names.is_empty() {
+        return Ok(());
+    }
+    let catalog =
+        source::with_sources_at_hand(request.catalog(), &request.source_dirs, &ctx.cache)?;
+    for recipe in catalog.closure(&request.names)? {
+        if recipe.path.is_some() || targets.iter().all(|&t| built_before(&ctx.cache, recipe, t)) {
+            continue;
+        }
+        for spec in &recipe.sources {
+            // Offline this copies from a source folder at most: the later build finds it.
+            source::obtain(&recipe.name, spec, &request.source_dirs, ctx)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the cache holds a complete prefix of `recipe` for `target`, whatever its key
+/// (its folder is named `NAME-VERSION-TARGET-KEY`).
+fn built_before(cache: &Cache, recipe: &Recipe, target: Target) -> bool {
+    let stem = format!("{}-{}-{}-", recipe.name, recipe.version, target.name());
+    std::fs::read_dir(cache.dir("libs")).is_ok_and(|entries| {
+        entries.flatten().any(|entry| {
+            entry.file_name().to_string_lossy().starts_with(&stem)
+                && cache.is_complete(&entry.path())
+        })
+    })
+}
+
 /// Makes sure every requested library (and its dependencies) exists for every toolchain:
 /// cached prefixes are taken as they are; the others are checked (host tools, sources)
 /// before anything starts, then built, targets in parallel.

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
+use crate::toolchain::zigld::{self, NotesFile};
 
 /// One target's run of builds: what every step of it shares.
 pub(crate) struct TargetRun<'a> {
@@ -253,7 +254,7 @@ pub(crate) fn cross_env(
     let flags = build_flags(job, host, maps);
     let mut vars = passed_on(job, env);
     let mut set = |k: &str, v: String| vars.push((k.to_string(), OsString::from(v)));
-    set("CC", cc_words(tc));
+    set("CC", cc_words(tc, env));
     set("AR", tc.ar.to_shell_words());
     set("RANLIB", tc.ranlib.to_shell_words());
     set(
@@ -358,8 +359,8 @@ fn quote_path(p: &Path) -> String {
 
 /// `CC` with the target's CPU flags inside it, so that steps which ignore `CFLAGS` (some
 /// link lines, configure's preprocessor checks) still compile for the right CPU.
-pub(crate) fn cc_words(tc: &Toolchain) -> String {
-    let mut words = tc.cc.to_shell_words();
+pub(crate) fn cc_words(tc: &Toolchain, env: &Env) -> String {
+    let mut words = tc.cc_for_builds(env).to_shell_words();
     for flag in tc.target_flags() {
         words.push(' ');
         words.push_str(&flag);
@@ -443,7 +444,19 @@ impl Runner<'_> {
         if let Emulation::Binfmt { binfmt, .. } = emulate::for_job(self.run.ctx, self.job) {
             cmd = cmd.private_binfmt(binfmt);
         }
+        if let Some(notes) = self.zig_notes() {
+            cmd = cmd.env("MUSLBUILD_ZIG_NOTES", notes.path);
+        }
         cmd
+    }
+
+    /// Where the `zig-cc` wrapper records what it did to this build's linker options
+    /// (zig toolchains only).
+    fn zig_notes(&self) -> Option<NotesFile> {
+        NotesFile::for_toolchain(
+            &self.job.toolchain,
+            self.logs.join("zig-linker-notes.jsonl"),
+        )
     }
 
     /// A step's failure, as the user sees it; configure's own logs are copied beside
@@ -477,12 +490,28 @@ impl Runner<'_> {
         }
     }
 
-    /// Runs one step holding `slots` of the `-j` budget (a make's `-j`, else one).
+    /// Runs one step holding `slots` of the `-j` budget (a make's `-j`, else one). With
+    /// zig, what its wrapper dropped or rewrote is said under `-v`, and a failure that is
+    /// a linker option zig cannot take is said as that.
     fn step(&self, step: &'static str, slots: usize, cmd: impl FnOnce(usize) -> Cmd) -> Result<()> {
         let held = self.run.ctx.jobs.acquire_n(slots);
         self.run.progress.step(&self.job.recipe.label(), step);
         let log = self.logs.join(format!("{step}.log"));
-        cmd(held.count()).run_logged(&log).map_err(|err| match err {
+        let notes = self.zig_notes();
+        if let Some(notes) = &notes {
+            notes.clear();
+        }
+        let result = cmd(held.count()).run_logged(&log);
+        let who = format!(
+            "{} for {} ({step})",
+            self.job.recipe.subject(),
+            self.job.target()
+        );
+        let records = notes
+            .as_ref()
+            .map(|n| n.finish(self.run.ctx.ui, &who))
+            .unwrap_or_default();
+        result.map_err(|err| match err {
             Error::CommandFailed { log: Some(_), .. }
                 if let Some(foreign) = emulate::foreign_program_failure(
                     self.run.ctx,
@@ -496,7 +525,20 @@ impl Runner<'_> {
             }
             // The log's first line is the (long) command itself; the help points to it.
             Error::CommandFailed { tail, .. } => {
-                self.failure(step, crate::sys::process::without_command_line(&tail))
+                let tail = crate::sys::process::without_command_line(&tail);
+                match notes
+                    .is_some()
+                    .then(|| zigld::refusal_in(&tail, &records))
+                    .flatten()
+                {
+                    Some(refusal) => crate::toolchain::linker_arg_refused(
+                        self.job.recipe.subject(),
+                        self.job.target(),
+                        refusal,
+                        Some(&log),
+                    ),
+                    None => self.failure(step, tail),
+                }
             }
             other => other,
         })
@@ -538,8 +580,16 @@ impl Runner<'_> {
         };
         // muslbuild configures next, with --host: an autogen.sh that would run
         // configure itself is asked not to (the convention most of them honour).
+        // A program named by a path (`./Configure`) is the project's own, in this copy;
+        // only a bare name is a host program found on PATH.
+        let program = self.expand(program);
+        let program = if super::host::is_host_program(&program) {
+            PathBuf::from(program)
+        } else {
+            self.dir.join(program)
+        };
         let command = self
-            .cmd(self.expand(program))
+            .cmd(program)
             .args(args.iter().map(|a| self.expand(a)))
             .env("NOCONFIGURE", "1");
         self.step("bootstrap", 1, |_| command)
@@ -567,15 +617,23 @@ impl Runner<'_> {
         }
     }
 
-    /// Plain Makefiles get the compiler on make's command line (it beats `CC = gcc` in
-    /// the file); flags come from the environment (so the file's own `CFLAGS +=` work).
+    /// Plain Makefiles get the tools on make's command line (it beats `CC = gcc` or
+    /// kconfig's `STRIP = $(CROSS_COMPILE)strip` in the file, which would be the host's);
+    /// flags come from the environment (so the file's own `CFLAGS +=` work). `STRIP` only
+    /// when one that reads the target's ELF exists: a Makefile that strips into a new
+    /// file (`$(STRIP) -s a -o b`) gets nothing from `true`.
     fn make_tools(&self) -> Vec<String> {
         let tc = &self.job.toolchain;
-        vec![
-            format!("CC={}", cc_words(tc)),
+        let env = &self.run.ctx.env;
+        let mut tools = vec![
+            format!("CC={}", cc_words(tc, env)),
             format!("AR={}", tc.ar.to_shell_words()),
             format!("RANLIB={}", tc.ranlib.to_shell_words()),
-        ]
+        ];
+        if let Some(strip) = find_strip(tc, env) {
+            tools.push(format!("STRIP={}", strip.display()));
+        }
+        tools
     }
 
     /// `make`'s `PREFIX`/`prefix` for plain Makefiles: at install, and for programs also
@@ -760,7 +818,9 @@ impl Runner<'_> {
                 .map(|w| w.to_string_lossy().into_owned())
                 .collect()
         };
-        let mut c = words(&tc.cc);
+        // zig goes through muslbuild's `zig-cc` wrapper here too: a project's
+        // `link_args` may carry GNU ld options zig's linker refuses.
+        let mut c = words(&tc.cc_for_builds(env));
         c.extend(tc.target_flags());
         let mut c_args = flags.cflags;
         c_args.extend(

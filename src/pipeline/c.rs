@@ -38,6 +38,9 @@ pub(crate) fn build_c(build: &CBuild<'_>, dist: &Dist, ctx: &Ctx) -> Vec<(Target
 fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Result<Built> {
     let toolchain = toolchain::resolve(target, build.toolchain, ctx)?;
     let mut program = build.program.clone();
+    if toolchain.flavor == Flavor::Zig {
+        program.translate_for_zig(target, ctx)?;
+    }
     if let Some(set) = build.libraries.and_then(|p| p.link_set(target)) {
         program.link_libraries(set);
     }
@@ -209,6 +212,30 @@ pub(crate) struct CProgram {
 }
 
 impl CProgram {
+    /// The user's flags as zig's linker takes them (`toolchain::zigld`): a harmless GNU
+    /// ld option dropped or rewritten (said with `-v`), a meaningful one refused before
+    /// anything runs. Done before the key, so the key and `-v` show what zig gets.
+    fn translate_for_zig(&mut self, target: Target, ctx: &Ctx) -> Result<()> {
+        let read = |path: &Path| std::fs::read(ctx.env.cwd.join(path)).ok();
+        for flags in [&mut self.cflags, &mut self.ldflags] {
+            let args: Vec<std::ffi::OsString> = flags.iter().map(Into::into).collect();
+            let translation = toolchain::zigld::translate(&args, &read).map_err(|refusal| {
+                toolchain::linker_arg_refused(format!("`{}`", self.name), target, refusal, None)
+            })?;
+            if ctx.ui.echoes_commands() {
+                for note in &translation.notes {
+                    eprintln!("muslbuild: `{}` for {target}: {note}", self.name);
+                }
+            }
+            *flags = translation
+                .args
+                .iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+        }
+        Ok(())
+    }
+
     /// Adds a target's libraries: their headers and archives come after the user's own
     /// `-I`/`-L`, and their link names after the user's `-l`, dependents first.
     pub(crate) fn link_libraries(&mut self, set: &crate::libs::LinkSet) {
@@ -330,6 +357,18 @@ fn run(cmd: Cmd, what: &str, toolchain: &Toolchain, log: &Path, ctx: &Ctx) -> Re
     let (cmd, _header) = defines_in_header(cmd, dir, ctx.temps())?;
     match cmd.run_logged(log) {
         Ok(()) => Ok(()),
+        // An option the table does not know, refused by zig itself.
+        Err(Error::CommandFailed { tail, .. })
+            if let Some(refusal) = toolchain::zigld::refused_by_zig(&tail)
+                && toolchain.flavor == Flavor::Zig =>
+        {
+            Err(toolchain::linker_arg_refused(
+                format!("`{what}`"),
+                toolchain.target,
+                refusal,
+                Some(log),
+            ))
+        }
         Err(Error::CommandFailed { tail, .. }) => Err(Error::Compile {
             stage: if is_link_failure(&tail) {
                 "linking"

@@ -259,6 +259,23 @@ fn build(
             .go
             .iter()
             .any(|g| names.contains(&g.name) && !g.libs.is_empty());
+    if wants_toolchains {
+        // Offline, a library source nobody can have is said before any toolchain is
+        // looked for (a cold zig's probes take minutes).
+        let mut wanted: Vec<String> = Vec::new();
+        for c in project.c.iter().filter(|c| names.contains(&c.program.name)) {
+            wanted.extend(c.libs.iter().cloned());
+        }
+        for g in project.go.iter().filter(|g| names.contains(&g.name)) {
+            wanted.extend(g.libs.iter().cloned());
+        }
+        wanted.extend(vendor_recipes.iter().map(|r| r.name.clone()));
+        wanted.sort();
+        wanted.dedup();
+        let mut request = lib_request(project, wanted, None, options.keep_failed, env);
+        request.vendored.extend(vendor_recipes.iter().cloned());
+        libs::check_sources_at_hand(&request, &targets, ctx)?;
+    }
     let toolchains = if wants_toolchains {
         targets
             .iter()

@@ -13,6 +13,7 @@ pub(crate) mod model;
 pub(crate) mod origin;
 pub mod probe;
 mod support;
+pub mod zigld;
 
 use std::path::Path;
 
@@ -119,6 +120,43 @@ pub(crate) fn cannot_build(provider: Provider, target: Target) -> Option<String>
         }
         _ => None,
     }
+}
+
+/// A linker option zig cannot take, as the user sees it: what passed it, and the GCC
+/// toolchains that can build `target` (GNU ld takes every GNU ld option).
+/// `log`, when a build step ran and failed on it, is named for the rest of its output.
+pub(crate) fn linker_arg_refused(
+    subject: String,
+    target: Target,
+    refusal: zigld::Refusal,
+    log: Option<&Path>,
+) -> Error {
+    let mut gccs = vec![format!(
+        "a musl-cross `{}-gcc` (`--toolchain musl-cross`)",
+        target.gnu_triple()
+    )];
+    if cannot_build(Provider::MuslGcc, target).is_none() {
+        gccs.push(match target.debian() {
+            Some(debian) if Target::host() != Some(target) => format!(
+                "Debian's `{}-gcc` with musl-dev:{}'s specs (`--toolchain musl-gcc`)",
+                debian.gnu_prefix, debian.arch
+            ),
+            _ => "Debian's musl-gcc (`--toolchain musl-gcc`)".to_string(),
+        });
+    }
+    Error::LinkerArgRefused(Box::new(crate::error::RefusedLinkerArg {
+        subject,
+        target,
+        option: refusal.option,
+        given: refusal.given,
+        why: refusal.why,
+        help: format!(
+            "GNU ld takes it: link with a GCC toolchain, {}; or leave the option out{}",
+            gccs.join(" or "),
+            log.map(|l| format!(" (the step's log is {})", l.display()))
+                .unwrap_or_default()
+        ),
+    }))
 }
 
 /// `--toolchain P` where P can never build the target: said before anything is looked
@@ -230,6 +268,40 @@ mod tests {
         assert!(reason.contains("no cross musl for loongarch64"), "{reason}");
         // Debian has no armv6: its armel is v5 soft float, its armhf v7.
         assert!(cannot_build(Provider::MuslGcc, Target::Armv6).is_some());
+    }
+
+    #[test]
+    fn a_refused_linker_option_names_the_gcc_toolchains_of_its_target() {
+        let refusal = || zigld::Refusal {
+            option: "--defsym x=1".into(),
+            given: "-Wl,--defsym,x=1".into(),
+            why: "it defines a symbol's value at link time".into(),
+        };
+        let help = |target| match linker_arg_refused("`t`".into(), target, refusal(), None) {
+            Error::LinkerArgRefused(refused) => {
+                assert_eq!(refused.target, target);
+                refused.help
+            }
+            other => panic!("{other:?}"),
+        };
+        let aarch64 = help(Target::Aarch64);
+        assert!(aarch64.contains("`aarch64-linux-musl-gcc`"), "{aarch64}");
+        assert!(
+            aarch64.contains("`aarch64-linux-gnu-gcc` with musl-dev:arm64's specs"),
+            "{aarch64}"
+        );
+        // No Debian musl for loongarch64: a musl-cross gcc only.
+        let loong = help(Target::Loongarch64);
+        assert!(
+            loong.contains("musl-cross") && !loong.contains("--toolchain musl-gcc"),
+            "{loong}"
+        );
+        let err = linker_arg_refused("`t`".into(), Target::Armv7, refusal(), None);
+        assert_eq!(err.exit_code(), 6);
+        assert_eq!(
+            err.to_string(),
+            "`t` for armv7 passes `--defsym x=1` (as `-Wl,--defsym,x=1`), which zig's linker cannot take: it defines a symbol's value at link time"
+        );
     }
 
     #[test]

@@ -249,6 +249,19 @@ impl Toolchain {
         }
     }
 
+    /// The compiler handed to build systems (`CC=` for configure, make, cmake, cgo): zig
+    /// goes through muslbuild itself (`muslbuild zig-cc ZIG cc -target …`), which
+    /// translates the GNU ld options zig's linker refuses (`zigld`); a GCC goes as it is.
+    pub(crate) fn cc_for_builds(&self, env: &crate::env::Env) -> Tool {
+        match (self.flavor, env.program()) {
+            (Flavor::Zig, Some(muslbuild)) => Tool::new(muslbuild)
+                .with_args([OsString::from(super::zigld::WRAPPER_COMMAND)])
+                .with_args([self.cc.program.clone().into_os_string()])
+                .with_args(self.cc.args.iter().cloned()),
+            _ => self.cc.clone(),
+        }
+    }
+
     /// `zig 0.17.1`, `musl-gcc 12.2.0`: what the user sees beside an artifact.
     pub(crate) fn label(&self) -> String {
         format!("{} {}", self.provider, self.version)

@@ -63,6 +63,10 @@ const STRACE: Program = Program {
     name: "strace",
     archive: "strace_6.1.orig.tar.xz",
 };
+const BUSYBOX: Program = Program {
+    name: "busybox",
+    archive: "busybox_1.35.0.orig.tar.bz2",
+};
 const SQLITE3: Program = Program {
     name: "sqlite3",
     archive: "sqlite3_3.40.1.orig.tar.xz",
@@ -278,6 +282,52 @@ fn htop_reports_its_version_for_every_target() {
             stdout(&output).starts_with("htop 3.2.2"),
             "{target}: {output:?}"
         );
+    }
+}
+
+/// busybox, a kconfig program, built by its own Makefiles with zig for every target:
+/// its link line's GNU ld options that zig refuses are dropped (and named by `-v`), its
+/// partial links (`$(CC) -nostdlib -r`) pass, the project's own configuration script runs
+/// as `bootstrap`, and the applets work.
+#[test]
+fn busybox_builds_with_its_gnu_ld_link_line_and_its_applets_run_for_every_target() {
+    require_qemu();
+    let env = TestEnv::new();
+    let root = project(env.path(), &BUSYBOX);
+    let script = root.join("busybox-1.35.0/configure-applets");
+    std::fs::copy(
+        repo_root().join("tests/corpus/busybox/configure-applets"),
+        &script,
+    )
+    .unwrap();
+    let output = success(
+        env.muslbuild()
+            .current_dir(&root)
+            .args(["build", "--strict", "--json", "-v"]),
+    );
+    let err = stderr(&output);
+    for target in ["x86_64", "aarch64", "armv7"] {
+        for dropped in ["--warn-common", "-Map busybox_unstripped.map", "--verbose"] {
+            let said = format!("project busybox for {target} (make): dropped {dropped} (");
+            assert!(err.contains(&said), "`{said}` not in the -v output");
+        }
+    }
+    for (target, qemu) in TARGETS {
+        let binary = artifact(&root, target, "busybox");
+        check_clean(&binary, target, &[&env.cache(), env.path()]);
+        let run = |args: &[&str]| stdout(&run_binary_args(qemu, &binary, args));
+        assert_eq!(run(&["echo", "hello", target]), format!("hello {target}\n"));
+        assert_eq!(run(&["seq", "3"]), "1\n2\n3\n", "{target}");
+        assert_eq!(run(&["expr", "6", "*", "7"]), "42\n", "{target}");
+        assert_eq!(
+            run(&["basename", "/usr/bin/busybox"]),
+            "busybox\n",
+            "{target}"
+        );
+        let applets = run(&["--list"]);
+        for applet in ["cat", "ls", "sort", "tr", "wc"] {
+            assert!(applets.lines().any(|l| l == applet), "{target}: {applets}");
+        }
     }
 }
 

@@ -27,3 +27,4 @@ mod support;
 mod targets;
 mod trust;
 mod vendor;
+mod zigld;

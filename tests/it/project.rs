@@ -571,3 +571,36 @@ fn readline_and_a_vendored_project_build_run_cache_and_reproduce() {
     assert_eq!(hashes(&other), hashes(&changed));
     assert_eq!(other["image"]["digest"], changed["image"]["digest"]);
 }
+
+/// Offline, a library whose source archive is nowhere at hand is said before any
+/// toolchain work: three targets, a cold cache, and not one process spawned (`-v` echoes
+/// every one) — the probes of a cold zig would take minutes.
+#[test]
+fn a_missing_library_source_offline_is_said_before_any_toolchain_work() {
+    let env = TestEnv::new();
+    env.write("hello.c", "int main(void) { return 0; }\n");
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\", \"aarch64\", \"armv7\"]\ntoolchain = \"zig\"\n\n[c.hello]\nsources = [\"hello.c\"]\nlibs = [\"zlib\"]\n",
+    );
+    let output = env
+        .muslbuild()
+        .env("MUSLBUILD_HOME", env.path().join("cold-cache"))
+        .env_remove("MUSLBUILD_SOURCE_DIRS")
+        .args(["build", "-v"])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(10), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("muslbuild: error: no source archive for zlib")),
+        "{err}"
+    );
+    assert!(err.contains("help: "), "{err}");
+    assert!(
+        !err.lines().any(|l| l.starts_with("+ ")),
+        "a process ran before the source was found missing:\n{err}"
+    );
+    assert!(!env.path().join("dist").exists());
+}

@@ -1073,3 +1073,48 @@ fn a_program_linked_through_libtool_is_static() {
         assert_eq!(stdout(&run), "linked by libtool\n", "{target}");
     }
 }
+
+/// `bootstrap = ["./gen-makefile"]` names the project's own script: it is not a host
+/// program to look for on PATH (no `apt-get install ./gen-makefile`), it runs in the
+/// copy; a script the folder does not have is said before any build, with no apt hint.
+#[test]
+fn a_bootstrap_script_of_the_project_is_its_own_file_not_a_host_tool() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let script = env.write(
+        "hello/gen-makefile",
+        "#!/bin/sh\nprintf 'hello: hello.c\\n\\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ hello.c\\ninstall: hello\\n\\tmkdir -p $(DESTDIR)$(PREFIX)/bin\\n\\tcp hello $(DESTDIR)$(PREFIX)/bin/\\n' > Makefile\n",
+    );
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    env.write(
+        "hello/hello.c",
+        "#include <stdio.h>\nint main(void) { puts(\"bootstrapped\"); return 0; }\n",
+    );
+    let file = |bootstrap: &str| {
+        project_file(
+            "\"x86_64\"",
+            "musl-gcc",
+            "\"hello\"",
+            &format!("build = \"make\"\nbootstrap = [\"{bootstrap}\"]\n"),
+        )
+    };
+    env.write("muslbuild.toml", &file("./gen-makefile"));
+    success(env.muslbuild().arg("build"));
+    let run = run_binary(None, &env.path().join("dist/x86_64/hello"), b"");
+    assert_eq!(stdout(&run), "bootstrapped\n");
+    assert!(
+        !env.path().join("hello/Makefile").exists(),
+        "it ran in the folder"
+    );
+
+    env.write("muslbuild.toml", &file("scripts/no-such-script"));
+    let output = env.muslbuild().arg("build").output().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(10), "{err}");
+    assert!(
+        err.contains("its `bootstrap` runs `scripts/no-such-script`, which is not a file in"),
+        "{err}"
+    );
+    assert!(!err.contains("apt-get"), "{err}");
+    assert!(!err.contains("building"), "{err}");
+}

@@ -112,6 +112,12 @@ pub const SOURCES: &[Pinned] = &[
         "openssl_3.0.17.orig.tar.gz",
         "dfdd77e4ea1b57ff3a6dbde6b0bdc3f31db5ac99e7fdd4eaf9e1fbb6ec2db8ce",
     ),
+    pin(
+        "busybox",
+        "1:1.35.0-4+deb12u1",
+        "busybox_1.35.0.orig.tar.bz2",
+        "faeeb244c35a348a334f4a59e44626ee870fb07b6884d68c10ae8bc19f83a694",
+    ),
 ];
 
 /// What the set-up needs from apt; the real one runs `apt-cache` and `apt-get`, the

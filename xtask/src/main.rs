@@ -18,7 +18,7 @@ use std::process::ExitCode;
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
-    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|emulate|platforms|kheaders|all> [ARGS]
+    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|emulate|platforms|kheaders|busybox|all> [ARGS]
        cargo xtask man [DIR]   one man page per command and subcommand (default DIR: target/man)
        cargo xtask setup       install what the real-toolchain tests need (root)
 
@@ -36,6 +36,7 @@ const USAGE: &str =
   platforms [TARGETS]    every target cold: first zig compile, hello/Go/repl sizes, library recipes' time
   kheaders [TARGETS]     strace 6.1 with pinned 6.1 kernel headers, zig and musl-gcc x three targets, cold;
                          musl-gcc x86_64 against configure + make by hand
+  busybox [TARGETS]      busybox defconfig with zig: muslbuild (GNU ld options translated) against make by hand
 
 MUSLBUILD_BIN=path measures that binary instead of a fresh `cargo build --release`.";
 

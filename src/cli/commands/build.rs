@@ -146,7 +146,7 @@ fn prepare_libraries(
     if options.is_empty() {
         return Ok(None);
     }
-    options.request(&ctx.env)?;
+    libs::check_sources_at_hand(&options.request(&ctx.env)?, targets, ctx)?;
     let toolchains = checks::resolve_all(targets, request, ctx)?;
     libs::commands::prepare_programs(options, &toolchains, ctx)
 }

@@ -11,3 +11,4 @@ pub(crate) mod sbom;
 pub(crate) mod targets;
 pub(crate) mod toolchain;
 pub(crate) mod verify;
+pub(crate) mod zig_cc;

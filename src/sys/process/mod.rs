@@ -414,6 +414,51 @@ impl Cmd {
     }
 }
 
+/// Hands this process over to `program` (`exec`), the way the `zig-cc` wrapper gives
+/// way to zig: zig stays in the build's process group, takes its signals, and its exit
+/// status is the build's. Not a child, so no `Supervisor`: the wrapper runs before one
+/// exists, and the build that called it is supervised already. When the arguments past
+/// the first `keep` are too long for one command line (a response file was expanded),
+/// they go into a response file in `temp_dir` and `program` runs as a child until it
+/// ends (the file must outlive it). Returns the code to exit with.
+pub(crate) fn replace_process(
+    program: &OsStr,
+    args: &[OsString],
+    keep: usize,
+    temp_dir: &Path,
+) -> Result<u8> {
+    let not_started = |err: std::io::Error| Error::CommandFailed {
+        command: quote(program),
+        status: format!("could not start: {err}"),
+        log: None,
+        tail: String::new(),
+    };
+    let keep = keep.min(args.len());
+    if args.iter().map(|a| a.len() + 1).sum::<usize>() <= RESPONSE_FILE_ABOVE {
+        return Err(not_started(Command::new(program).args(args).exec()));
+    }
+    let mut file = tempfile::Builder::new()
+        .prefix(".muslbuild-zig-cc-")
+        .suffix(".rsp")
+        .tempfile_in(temp_dir)
+        .map_err(Error::io("cannot write a response file in", temp_dir))?;
+    file.write_all(&response_file(&args[keep..]))
+        .map_err(Error::io("cannot write", file.path()))?;
+    let mut at = OsString::from("@");
+    at.push(file.path());
+    let status = Command::new(program)
+        .args(&args[..keep])
+        .arg(at)
+        .status()
+        .map_err(not_started)?;
+    use std::os::unix::process::ExitStatusExt;
+    Ok(match (status.code(), status.signal()) {
+        (Some(code), _) => code.clamp(0, 255) as u8,
+        (None, Some(signal)) => (128 + signal).clamp(0, 255) as u8,
+        _ => 1,
+    })
+}
+
 /// Arguments in the response-file syntax gcc (libiberty) and clang share: separated by
 /// newlines, with every whitespace, quote and backslash escaped by a backslash. Bytes
 /// are written as they are, so non-UTF-8 paths survive.

@@ -2,6 +2,7 @@
 //! (the compiler command it runs, `go build`, a hand-written script, curl) in one run and
 //! prints the ratio. None of them asserts on time.
 
+mod busybox;
 mod core;
 mod corpus;
 mod emulate;
@@ -114,6 +115,7 @@ pub fn run(args: &[String]) -> Result {
             "emulate" => emulate::run(&bench, rest)?,
             "platforms" => platforms::run(&bench, rest)?,
             "kheaders" => kheaders::run(&bench, rest)?,
+            "busybox" => busybox::run(&bench, rest)?,
             other => return Err(format!("no benchmark `{other}`\n{}", crate::USAGE).into()),
         }
         println!();
