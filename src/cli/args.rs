@@ -408,8 +408,9 @@ pub(crate) struct VerifyArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ToolchainCommand {
-    /// Show every toolchain found per target, its version and probe verdict, and which
-    /// one `--toolchain auto` would use
+    /// Show every toolchain found or installed per target, at once: the probe verdicts
+    /// already known, which one `--toolchain auto` uses, and what is not probed yet
+    /// (`--probe` probes it)
     List(ToolchainListArgs),
 
     /// Download, verify (sha256) and install toolchains into the cache
@@ -469,8 +470,16 @@ pub(crate) struct ToolchainManifestArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ToolchainListArgs {
-    #[command(flatten)]
-    pub(crate) targets: TargetArgs,
+    /// Target(s) to list: any `muslbuild targets` name, `all`; comma-separated or
+    /// repeated. Default: every target
+    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    pub(crate) targets: Vec<String>,
+
+    /// Also probe every candidate not probed yet (can it link a static musl
+    /// executable?), showing progress per target. A zig's first probe for a target
+    /// builds that target's libc: a minute or more each, once
+    #[arg(long)]
+    pub(crate) probe: bool,
 
     #[command(flatten)]
     pub(crate) toolchain: ToolchainArgs,

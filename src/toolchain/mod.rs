@@ -20,7 +20,7 @@ pub(crate) use discover::Candidate;
 pub use installed::installed_bin_dirs;
 pub(crate) use model::{Choice, Flavor, Provider, Toolchain, ToolchainRequest, file_stamp};
 pub(crate) use probe::python_package_program;
-pub(crate) use probe::{Verdict, probe};
+pub(crate) use probe::{Verdict, known, probe, probe_announced};
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
