@@ -304,17 +304,17 @@ pub(crate) enum CacheCommand {
     /// Show the size of each cache folder
     Stats,
 
-    /// Keep builds/, libs/ and logs/ under a size bound, removing the least recently
-    /// used entries first
+    /// Keep builds/, libs/, logs/ and zig/ (zig's per-target libc) under a size bound,
+    /// removing the least recently used entries first
     Prune(CachePruneArgs),
 
     /// Hash every file of every cache entry and compare it with what the entry recorded
     /// when it was published; names each damaged file (exit 8 when one is)
     Verify,
 
-    /// List the library and build entries: this machine's, or with --remote those of the
-    /// shared remote cache (MUSLBUILD_REMOTE_CACHE, `[cache] remote`) with their
-    /// annotations
+    /// List the library, build and zig libc entries: this machine's, or with --remote
+    /// those of the shared remote cache (MUSLBUILD_REMOTE_CACHE, `[cache] remote`) with
+    /// their annotations
     Ls(CacheLsArgs),
 }
 
@@ -327,7 +327,7 @@ pub(crate) struct CacheLsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CachePruneArgs {
-    /// The bound for builds/, libs/ and logs/ together: bytes, or K/M/G/T (binary
+    /// The bound for builds/, libs/, logs/ and zig/ together: bytes, or K/M/G/T (binary
     /// units); default 5GiB
     #[arg(long, value_name = "SIZE")]
     pub(crate) max_size: Option<String>,

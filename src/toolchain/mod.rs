@@ -13,6 +13,7 @@ pub(crate) mod model;
 pub(crate) mod origin;
 pub mod probe;
 mod support;
+mod zig_libc;
 
 use std::path::Path;
 

@@ -170,22 +170,33 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -
             candidate.target
         );
     }
+    let toolchain = candidate.toolchain(version.clone(), String::new());
+    // zig's first compile for a target builds its libc: taken from (or sent to) the
+    // remote cache when there is one.
+    let libc = match candidate.flavor {
+        Flavor::Zig => {
+            super::zig_libc::before_probe(candidate, &version, &toolchain.target_flags(), ctx)?
+        }
+        Flavor::Gcc => None,
+    };
     let dir = ctx.cache.temp_dir("probes")?;
     let source = dir.path().join("probe.c");
     std::fs::write(&source, PROBE_SOURCE)
         .map_err(crate::error::Error::io("cannot write", &source))?;
     let exe = dir.path().join("probe");
-    let toolchain = candidate.toolchain(version.clone(), String::new());
-    let output = toolchain
+    let mut command = toolchain
         .cc
         .command(ctx)
         .args(toolchain.target_flags())
-        .args(["-Os", "-static"])
+        .args(super::zig_libc::PROBE_FLAGS)
         .arg(&source)
         .arg("-o")
         .arg(&exe)
-        .current_dir(dir.path())
-        .output_any_status()?;
+        .current_dir(dir.path());
+    if let Some(capture) = &libc {
+        command = command.env("ZIG_GLOBAL_CACHE_DIR", capture.zig_cache());
+    }
+    let output = command.output_any_status()?;
     if !output.status.success() {
         let text = format!("{}{}", output.stdout_text(), output.stderr_text());
         let reason = if text.contains("glibc, not musl") {
@@ -204,6 +215,9 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -
             version,
             reason: report.problems.join("; "),
         });
+    }
+    if let Some(capture) = libc {
+        capture.finish(ctx)?;
     }
     let fingerprint = crate::sys::hash::key([identity.as_bytes(), version.as_bytes()]);
     Ok(Verdict::Usable {
