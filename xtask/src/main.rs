@@ -28,6 +28,7 @@ const USAGE: &str =
   objects [RUNS]         a 50-file C program per object against make -j: cold, one edit, no-op
   sbom [RUNS]            a warm build with SBOM and provenance against --no-sbom
   remote [RUNS|push]     a cold repl build with a warm remote cache against none; push unchanged vs first
+  remote libc [TARGETS]  hello with zig on fresh machines: zig's libc from a warm remote cache vs built
   platforms [TARGETS]    every target cold: first zig compile, hello/Go/repl sizes, library recipes' time
 
 MUSLBUILD_BIN=path measures that binary instead of a fresh `cargo build --release`.";

@@ -39,8 +39,8 @@ fn overhead(b: &Bench, runs: usize) -> Result {
         "overhead: warm-toolchain build of examples/hello.c for x86_64, median of {runs}, zig installed in the cache"
     );
     println!(
-        "{:<32} {:>10} {:>10} {:>7} {:>10}",
-        "toolchain", "muslbuild", "direct", "ratio", "cache hit"
+        "{:<32} {:>10} {:>10} {:>7} {:>10} | CPU: {:>10} {:>10} {:>7}",
+        "toolchain", "muslbuild", "direct", "ratio", "cache hit", "muslbuild", "direct", "ratio"
     );
     let cases = [
         ("zig (Python's ziglang)", "zig", None),
@@ -100,11 +100,14 @@ fn overhead(b: &Bench, runs: usize) -> Result {
             hits.push(sample);
         }
         println!(
-            "{label:<32} {:>10} {:>10} {:>7} {:>10}",
+            "{label:<32} {:>10} {:>10} {:>7} {:>10} |      {:>10} {:>10} {:>7}",
             ms(ours.wall()),
             ms(direct.wall()),
             ratio(ours.wall(), direct.wall()),
-            ms(hits.wall())
+            ms(hits.wall()),
+            ms(ours.cpu()),
+            ms(direct.cpu()),
+            ratio(ours.cpu(), direct.cpu())
         );
     }
     Ok(())
