@@ -27,8 +27,8 @@
 //! Without a remote cache nothing here runs: zig's global cache serves this machine.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::os::unix::fs::MetadataExt;
+use std::fs::{File, Permissions};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use siphasher::sip128::{Hasher128, SipHasher13};
@@ -258,6 +258,7 @@ fn zig_sha256(zig: &Path, ctx: &Ctx) -> Option<String> {
 /// manifest is restamped against that zig lib folder on its way in (`restamp`).
 fn seed(from: &Path, global: &Path, folders: &[&str], lib_dir: Option<&Path>) -> Result<()> {
     let mut sources = Sources::default();
+    let prefix = format!(".tmp-{}-", std::process::id());
     for folder in folders {
         let source = from.join(folder);
         let Ok(items) = std::fs::read_dir(&source) else {
@@ -271,34 +272,43 @@ fn seed(from: &Path, global: &Path, folders: &[&str], lib_dir: Option<&Path>) ->
             if std::fs::symlink_metadata(&target).is_ok() {
                 continue;
             }
-            let temp = dest.join(format!(
-                ".tmp-{}-{}",
-                std::process::id(),
-                item.file_name().to_string_lossy()
-            ));
             let kind = item
                 .file_type()
                 .map_err(Error::io("cannot read", &item.path()))?;
+            // A unique name beside it (targets seed side by side, and zig's parsed
+            // sources in `z/` are the same for every target), `.tmp-<pid>-` so that a
+            // killed run's leftovers are recognisably ours.
+            let mut staging = tempfile::Builder::new();
+            staging.prefix(&prefix);
             let placed = if kind.is_dir() {
-                copy_dir(&item.path(), &temp).and_then(|()| std::fs::rename(&temp, &target))
+                staging.tempdir_in(&dest).and_then(|temp| {
+                    copy_into(&item.path(), temp.path())?;
+                    // zig's own modes (a temporary folder starts private).
+                    std::fs::set_permissions(temp.path(), Permissions::from_mode(0o755))?;
+                    // Renaming over a folder fails unless it is empty: theirs stays.
+                    std::fs::rename(temp.path(), &target)?;
+                    let _ = temp.keep();
+                    Ok(())
+                })
             } else if kind.is_file() {
-                std::fs::copy(item.path(), &temp)
-                    .and_then(|_| match lib_dir {
-                        Some(lib) if *folder == "h" => restamp_file(&temp, lib, &mut sources),
-                        _ => Ok(()),
-                    })
-                    .and_then(|()| std::fs::hard_link(&temp, &target))
-                    .and_then(|()| std::fs::remove_file(&temp))
+                staging.tempfile_in(&dest).and_then(|temp| {
+                    std::fs::copy(item.path(), temp.path())?;
+                    std::fs::set_permissions(temp.path(), Permissions::from_mode(0o644))?;
+                    if let (Some(lib), &"h") = (lib_dir, folder) {
+                        restamp_file(temp.path(), lib, &mut sources)?;
+                    }
+                    // A link, not a rename: never over a file zig placed meanwhile.
+                    temp.persist_noclobber(&target)
+                        .map(drop)
+                        .map_err(|e| e.error)
+                })
             } else {
                 continue;
             };
-            if let Err(e) = placed {
-                let _ = std::fs::remove_dir_all(&temp);
-                let _ = std::fs::remove_file(&temp);
-                // Another process placed the same name meanwhile: theirs stays.
-                if std::fs::symlink_metadata(&target).is_err() {
-                    return Err(Error::io("cannot copy into zig's cache", &target)(e));
-                }
+            if let Err(e) = placed
+                && std::fs::symlink_metadata(&target).is_err()
+            {
+                return Err(Error::io("cannot copy into zig's cache", &target)(e));
             }
         }
     }
@@ -393,14 +403,15 @@ fn restamp(manifest: &mut [u8], lib_dir: &Path, sources: &mut Sources) -> usize 
     stamps.len()
 }
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir(to)?;
+/// Copies what folder `from` holds into the existing folder `to`.
+fn copy_into(from: &Path, to: &Path) -> std::io::Result<()> {
     for item in std::fs::read_dir(from)? {
         let item = item?;
         let kind = item.file_type()?;
         let target = to.join(item.file_name());
         if kind.is_dir() {
-            copy_dir(&item.path(), &target)?;
+            std::fs::create_dir(&target)?;
+            copy_into(&item.path(), &target)?;
         } else if kind.is_file() {
             std::fs::copy(item.path(), &target)?;
         }
