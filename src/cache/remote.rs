@@ -194,7 +194,8 @@ impl Remote {
         Ok(())
     }
 
-    fn is_down(&self) -> bool {
+    /// Whether the registry failed earlier in this run (it is not asked again).
+    pub(crate) fn is_down(&self) -> bool {
         self.down.load(Ordering::SeqCst)
     }
 

@@ -118,7 +118,7 @@ pub(crate) fn before_probe(
     flags: &[String],
     ctx: &Ctx,
 ) -> Result<Option<Capture>> {
-    let Some(remote) = ctx.remote() else {
+    let Some(remote) = ctx.remote().filter(|remote| !remote.is_down()) else {
         return Ok(None);
     };
     let zig = &candidate.cc.program;
@@ -161,7 +161,8 @@ pub(crate) fn before_probe(
         crate::cache::mark_used(&entry);
         return Ok(None);
     }
-    if !remote.writable() {
+    // A registry that failed the fetch above is said and left alone: no capture for it.
+    if !remote.writable() || remote.is_down() {
         return Ok(None);
     }
     let record = serde_json::json!({
