@@ -57,6 +57,9 @@ pub(crate) struct Seen {
     intact: Mutex<Vec<PathBuf>>,
     /// Damaged entries already reported.
     warned: Mutex<Vec<PathBuf>>,
+    /// Held while an installed toolchain is checked: targets resolve side by side and
+    /// would each check the same zig; the others wait and find it remembered.
+    sealed_check: Mutex<()>,
 }
 
 impl Cache {
@@ -270,6 +273,12 @@ fn is_complete_in(seen: &Seen, ui: Ui, entry: &Path, seal: Option<PathBuf>) -> b
         return false;
     }
     let intact = || seen.intact.lock().unwrap_or_else(|e| e.into_inner());
+    if intact().iter().any(|p| p == entry) {
+        return true;
+    }
+    let _one_at_a_time = seal
+        .is_some()
+        .then(|| seen.sealed_check.lock().unwrap_or_else(|e| e.into_inner()));
     if intact().iter().any(|p| p == entry) {
         return true;
     }
