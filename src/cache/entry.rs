@@ -1,6 +1,7 @@
 //! What a published entry holds and whether it still does: the contents record written
 //! at publication (every file's hash, mode and stamp), the check every use makes against
-//! it, and the checked one-line records (`probes/`).
+//! it, the seal that lets a use of a large entry (an installed toolchain) skip most of
+//! that check, and the checked one-line records (`probes/`).
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -45,6 +46,9 @@ struct Item {
 
 /// The file listing what a published entry holds (`CONTENTS_HEADER`), beside `COMPLETE`.
 pub(crate) const CONTENTS: &str = ".muslbuild-contents";
+
+/// The first line of a seal (`write_seal`).
+const SEAL_HEADER: &str = "muslbuild-seal 1";
 
 /// The first line of a contents record. The rest is one line per file, sorted by name,
 /// tab-separated: kind, mode (octal), size, inode, mtime ns, ctime ns, content, name. A
@@ -214,14 +218,180 @@ pub(super) fn record_contents(dir: &Path) -> Result<()> {
     std::fs::write(&record, text).map_err(Error::io("cannot write", &record))
 }
 
-/// Checks a published entry against its contents record: the entry is a real folder, not
-/// writable by others, and holds exactly the recorded files with their modes and hashes.
-/// With `Depth::Stamps` a file whose stamp matches is not read.
-pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage> {
-    let damage = |file: &Path, reason: &str| Damage {
+/// The stamp of one sealed item: kind, mode, size (files) and inode, mtime, ctime.
+type Sealed = (char, u32, u64, (u64, i64, i64));
+
+fn sealed_item(meta: &std::fs::Metadata) -> Sealed {
+    let kind = kind_of(meta);
+    let size = if kind == 'f' { meta.len() } else { 0 };
+    (kind, meta.mode() & 0o7777, size, stamp_of(meta))
+}
+
+/// Seals a published entry (an installed toolchain), or one whose seal no longer held
+/// and whose files all checked out: the stamps of its top-level items, of every folder
+/// at any depth and of every program (a file with an execute bit), so that a use stats
+/// those (a thousand for zig) instead of every file (20,000). Adding, removing or
+/// renaming a file anywhere changes its folder's stamp; editing a program changes its
+/// own. An edit in place of another file (a header, an archive) leaves the seal whole:
+/// `cache verify`, which hashes everything, finds it. The seal is kept outside the
+/// entry (`seal`), so the entry holds what it held when published. An entry with a
+/// name the seal cannot hold (`%`, not UTF-8) gets none and is checked file by file.
+pub(super) fn write_seal(entry: &Path, seal: &Path) -> std::io::Result<()> {
+    let mut text = format!("{SEAL_HEADER}\n");
+    let contents = std::fs::symlink_metadata(entry.join(CONTENTS))?;
+    let files = walk(entry)?;
+    let sealed = files
+        .iter()
+        .map(|(name, _, meta)| (name.as_str(), meta))
+        .chain([(CONTENTS, &contents)]);
+    for (name, meta) in sealed {
+        if name.contains('%') {
+            return Ok(());
+        }
+        let (kind, mode, size, (ino, mtime, ctime)) = sealed_item(meta);
+        let program = kind == 'f' && mode & 0o111 != 0;
+        if name.contains('/') && kind != 'd' && !program {
+            continue;
+        }
+        text.push_str(&format!(
+            "{kind}\t{mode:o}\t{size}\t{ino}\t{mtime}\t{ctime}\t{name}\n"
+        ));
+    }
+    let folder = seal.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder)?;
+    // Beside it, then renamed over the old one: a reader sees one seal or the other.
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".tmp-{}-seal-", std::process::id()))
+        .tempfile_in(folder)?;
+    std::io::Write::write_all(&mut temp, text.as_bytes())?;
+    // Readable like the entry's records, for whoever may use the cache.
+    temp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    temp.persist(seal).map(drop).map_err(|e| e.error)
+}
+
+fn parse_seal_line(line: &str) -> Option<(Sealed, &str)> {
+    let mut fields = line.splitn(7, '\t');
+    let mut next = || fields.next();
+    let kind = next()?.chars().next()?;
+    let mode = u32::from_str_radix(next()?, 8).ok()?;
+    let size = next()?.parse().ok()?;
+    let stamp = (
+        next()?.parse().ok()?,
+        next()?.parse().ok()?,
+        next()?.parse().ok()?,
+    );
+    Some(((kind, mode, size, stamp), next()?))
+}
+
+/// The sealed stamp of `name` (relative) inside the open folder `folder`, not following
+/// a link: `fstatat` from the entry walks half the path a lookup from `/` walks, and a
+/// use of zig makes 1,300 of them.
+fn sealed_item_at(folder: &std::fs::File, name: &str) -> Option<Sealed> {
+    use std::os::fd::AsRawFd;
+    let name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: a zeroed `stat` is a valid value for `fstatat` to fill.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: the folder's descriptor is open for this call, the name is NUL-terminated,
+    // and `st` is a valid, exclusively borrowed buffer.
+    let rc = unsafe {
+        libc::fstatat(
+            folder.as_raw_fd(),
+            name.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if rc != 0 {
+        return None;
+    }
+    let kind = match st.st_mode & libc::S_IFMT {
+        libc::S_IFLNK => 'l',
+        libc::S_IFDIR => 'd',
+        libc::S_IFREG => 'f',
+        _ => '?',
+    };
+    let size = if kind == 'f' { st.st_size as u64 } else { 0 };
+    let stamp = (
+        st.st_ino,
+        st.st_mtime * 1_000_000_000 + st.st_mtime_nsec,
+        st.st_ctime * 1_000_000_000 + st.st_ctime_nsec,
+    );
+    Some((kind, st.st_mode & 0o7777, size, stamp))
+}
+
+/// Whether the entry's seal holds: every sealed item has its recorded stamp and the
+/// top level holds exactly the sealed names (the completion and contents records among
+/// them, so a new entry in the same place, or a seal left by a removed one, never
+/// holds). False when there is no seal.
+fn seal_holds(entry: &Path, seal: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(seal) else {
+        return false;
+    };
+    let mut lines = text.lines();
+    if lines.next() != Some(SEAL_HEADER) {
+        return false;
+    }
+    let Ok(folder) = std::fs::File::open(entry) else {
+        return false;
+    };
+    let mut top: Vec<&str> = Vec::new();
+    for line in lines {
+        let Some((want, name)) = parse_seal_line(line) else {
+            return false;
+        };
+        if sealed_item_at(&folder, name) != Some(want) {
+            return false;
+        }
+        if !name.contains('/') {
+            top.push(name);
+        }
+    }
+    let Ok(items) = std::fs::read_dir(entry) else {
+        return false;
+    };
+    let mut found = Vec::with_capacity(top.len());
+    for item in items {
+        let Ok(item) = item else {
+            return false;
+        };
+        match item.file_name().into_string() {
+            Ok(name) => found.push(name),
+            Err(_) => return false,
+        }
+    }
+    found.sort();
+    top.sort_unstable();
+    found == top
+}
+
+/// The check a use makes. An entry with a seal (an installed toolchain) whose seal
+/// holds is trusted on it; else every file's stamp is compared and every file whose
+/// stamp differs hashed (`check_entry`), and an entry that passes is sealed again with
+/// what it holds now, so the next use is cheap again (an entry copied from another
+/// machine, or installed by a muslbuild without seals: checked in full once).
+pub(crate) fn check_in_use(entry: &Path, seal: Option<&Path>) -> std::result::Result<(), Damage> {
+    check_folder(entry)?;
+    if seal.is_some_and(|seal| seal_holds(entry, seal)) {
+        return Ok(());
+    }
+    check_entry(entry, Depth::Stamps)?;
+    if let Some(seal) = seal {
+        // Best effort: a cache this user may only read is checked in full every time.
+        let _ = write_seal(entry, seal);
+    }
+    Ok(())
+}
+
+fn damage(file: &Path, reason: &str) -> Damage {
+    Damage {
         file: file.to_path_buf(),
         reason: reason.to_string(),
-    };
+    }
+}
+
+/// The entry itself: a real folder, not writable by others.
+fn check_folder(entry: &Path) -> std::result::Result<(), Damage> {
     let meta = std::fs::symlink_metadata(entry)
         .map_err(|e| damage(entry, &format!("cannot be read: {e}")))?;
     if meta.file_type().is_symlink() {
@@ -233,6 +403,14 @@ pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage
     if meta.mode() & 0o002 != 0 {
         return Err(damage(entry, "is writable by others"));
     }
+    Ok(())
+}
+
+/// Checks a published entry against its contents record: the entry is a real folder, not
+/// writable by others, and holds exactly the recorded files with their modes and hashes.
+/// With `Depth::Stamps` a file whose stamp matches is not read.
+pub fn check_entry(entry: &Path, depth: Depth) -> std::result::Result<(), Damage> {
+    check_folder(entry)?;
     let record = entry.join(CONTENTS);
     let text = std::fs::read_to_string(&record).unwrap_or_default();
     let recorded = parse_contents(&text).ok_or_else(|| {

@@ -43,6 +43,7 @@ pub(crate) const KINDS: &[&str] = &[
     "vendor",
     "builds",
     "probes",
+    "zig",
 ];
 
 /// The cache at `root`. Clones share what the run has learnt about entries.
@@ -66,6 +67,9 @@ pub(crate) struct Seen {
     warned: Mutex<Vec<PathBuf>>,
     /// The `.use` locks this run holds (shared), by lock name: one open file each.
     pins: Mutex<HashMap<String, File>>,
+    /// Held while an installed toolchain is checked: targets resolve side by side and
+    /// would each check the same zig; the others wait and find it remembered.
+    sealed_check: Mutex<()>,
 }
 
 impl Cache {
@@ -107,7 +111,7 @@ impl Cache {
         {
             return Err(refuse(&self.root, "is writable by others"));
         }
-        for kind in KINDS.iter().chain(["locks", "logs"].iter()) {
+        for kind in KINDS.iter().chain(["locks", "logs", "seals"].iter()) {
             let dir = self.dir(kind);
             let Ok(meta) = std::fs::symlink_metadata(&dir) else {
                 continue;
@@ -270,7 +274,42 @@ impl Cache {
     /// this run uses it (or makes it) from now on.
     pub(crate) fn is_complete(&self, entry: &Path) -> bool {
         self.pin(entry);
-        is_complete_in(&self.seen, self.ui, entry)
+        is_complete_in(&self.seen, self.ui, entry, self.seal_of(entry))
+    }
+
+    /// Where the seal of `entry` is kept (`entry::write_seal`): installed toolchains
+    /// only, 20,000 files for zig that a use would otherwise stat one by one. Entries
+    /// elsewhere (a few files to a few hundred) are checked file by file, and their
+    /// folders' times mark their last use. Outside the entry, so that the entry holds
+    /// exactly what it held when published.
+    pub(crate) fn seal_of(&self, entry: &Path) -> Option<PathBuf> {
+        let toolchains = self.dir("toolchains");
+        if entry.parent() != Some(toolchains.as_path()) {
+            return None;
+        }
+        Some(self.dir("seals").join(entry.file_name()?))
+    }
+
+    /// Removes the seals of toolchains that are no longer installed (a stale seal never
+    /// holds, it only takes room). Returns the paths removed.
+    pub(crate) fn sweep_seals(&self) -> Vec<PathBuf> {
+        let Ok(items) = std::fs::read_dir(self.dir("seals")) else {
+            return Vec::new();
+        };
+        let mut removed = Vec::new();
+        for item in items.flatten() {
+            let name = item.file_name();
+            let entry = self.dir("toolchains").join(&name);
+            // Hidden names are seals being written (`.tmp-<pid>-…`, swept with the
+            // other temporaries once their process is gone).
+            if !name.as_encoded_bytes().starts_with(b".")
+                && !std::fs::symlink_metadata(entry.join(COMPLETE)).is_ok_and(|m| m.is_file())
+                && std::fs::remove_file(item.path()).is_ok()
+            {
+                removed.push(item.path());
+            }
+        }
+        removed
     }
 
     /// `logs/<name>`, pinned like an entry: a running step's log is not pruned under it.
@@ -294,7 +333,13 @@ impl Cache {
         dest: &Path,
         record: &str,
     ) -> Result<()> {
-        publish_in(&self.seen, temp, dest, record)
+        publish_in(&self.seen, temp, dest, record)?;
+        if let Some(seal) = self.seal_of(dest) {
+            // A seal that cannot be written costs the next use a full check, which
+            // writes it then.
+            let _ = entry::write_seal(dest, &seal);
+        }
+        Ok(())
     }
 }
 
@@ -307,6 +352,8 @@ pub(crate) const TEMP_KINDS: &[&str] = &[
     "sources",
     "toolchains",
     "downloads",
+    "seals",
+    "zig",
 ];
 
 /// Notes that a cache entry was just used, for `cache prune`'s least-recently-used
@@ -318,7 +365,7 @@ pub(crate) fn mark_used(entry: &Path) {
     }
 }
 
-fn is_complete_in(seen: &Seen, ui: Ui, entry: &Path) -> bool {
+fn is_complete_in(seen: &Seen, ui: Ui, entry: &Path, seal: Option<PathBuf>) -> bool {
     if !std::fs::symlink_metadata(entry.join(COMPLETE)).is_ok_and(|m| m.is_file()) {
         return false;
     }
@@ -326,7 +373,13 @@ fn is_complete_in(seen: &Seen, ui: Ui, entry: &Path) -> bool {
     if intact().iter().any(|p| p == entry) {
         return true;
     }
-    match check_entry(entry, Depth::Stamps) {
+    let _one_at_a_time = seal
+        .is_some()
+        .then(|| seen.sealed_check.lock().unwrap_or_else(|e| e.into_inner()));
+    if intact().iter().any(|p| p == entry) {
+        return true;
+    }
+    match entry::check_in_use(entry, seal.as_deref()) {
         Ok(()) => {
             intact().push(entry.to_path_buf());
             true

@@ -1,5 +1,5 @@
-//! The shared remote cache: library prefixes and build-cache entries kept as OCI artifacts
-//! in a registry (`MUSLBUILD_REMOTE_CACHE=oci://HOST[:PORT]/REPO`, or `[cache] remote`),
+//! The shared remote cache: library prefixes, build-cache entries and zig's per-target
+//! libc kept as OCI artifacts in a registry (`MUSLBUILD_REMOTE_CACHE=oci://HOST[:PORT]/REPO`, or `[cache] remote`),
 //! so that a fresh CI machine takes what another one built.
 //!
 //! An entry is one image manifest tagged `<kind>-<key>` (the local cache key): a config
@@ -43,18 +43,23 @@ pub(crate) const KIND: &str = "muslbuild.kind";
 pub(crate) const PREFIX: &str = "muslbuild.prefix";
 pub(crate) const REAL_PREFIX: &str = "muslbuild.prefix.real";
 
-/// What kind of entry: a library prefix (`libs/`) or an artifact (`builds/`).
+/// What kind of entry: a library prefix (`libs/`), an artifact (`builds/`), or the libc
+/// zig builds for a target (`zig/`, `toolchain::zig_libc`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Lib,
     Build,
+    ZigLibc,
 }
 
 impl Kind {
+    const ALL: [Kind; 3] = [Kind::Lib, Kind::Build, Kind::ZigLibc];
+
     fn name(self) -> &'static str {
         match self {
             Kind::Lib => "lib",
             Kind::Build => "build",
+            Kind::ZigLibc => "zig",
         }
     }
 
@@ -62,6 +67,7 @@ impl Kind {
         match self {
             Kind::Lib => "libs",
             Kind::Build => "builds",
+            Kind::ZigLibc => "zig",
         }
     }
 }
@@ -188,7 +194,8 @@ impl Remote {
         Ok(())
     }
 
-    fn is_down(&self) -> bool {
+    /// Whether the registry failed earlier in this run (it is not asked again).
+    pub(crate) fn is_down(&self) -> bool {
         self.down.load(Ordering::SeqCst)
     }
 
@@ -415,7 +422,10 @@ impl Remote {
         let mut tags = client.tags()?;
         tags.sort();
         for tag in tags {
-            if !(tag.starts_with("lib-") || tag.starts_with("build-")) {
+            let ours = Kind::ALL
+                .iter()
+                .any(|kind| tag.starts_with(&format!("{}-", kind.name())));
+            if !ours {
                 continue;
             }
             let Some((digest, bytes)) = client.manifest(&tag, MANIFEST)? else {

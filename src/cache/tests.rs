@@ -185,3 +185,112 @@ fn temps_of_dead_processes_are_swept_and_live_ones_kept() {
     assert!(mine.path().is_dir());
     assert!(foreign.is_dir(), "a name without a pid is left alone");
 }
+
+/// A toolchain-like entry in `toolchains/`: a program, a data file deep inside.
+fn installed(cache: &Cache) -> PathBuf {
+    let temp = cache.temp_dir("toolchains").unwrap();
+    std::fs::create_dir_all(temp.path().join("bin")).unwrap();
+    std::fs::create_dir_all(temp.path().join("lib/include/sys")).unwrap();
+    let cc = temp.path().join("bin/cc");
+    std::fs::write(&cc, b"#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&cc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(temp.path().join("lib/include/sys/types.h"), b"int x;\n").unwrap();
+    let dest = cache.dir("toolchains").join("cc-1");
+    cache.publish_dir(temp, &dest, "{}").unwrap();
+    dest
+}
+
+/// Whether a fresh run (nothing remembered) finds the entry intact.
+fn intact_in_a_new_run(root: &Path, entry: &Path) -> bool {
+    cache_at(root).is_complete(entry)
+}
+
+#[test]
+fn an_installed_toolchain_is_trusted_on_its_seal() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = cache_at(root.path());
+    let entry = installed(&cache);
+    let seal = cache.seal_of(&entry).unwrap();
+    assert!(seal.is_file(), "publishing seals an installed toolchain");
+    assert!(seal.starts_with(cache.dir("seals")), "outside the entry");
+    assert!(intact_in_a_new_run(root.path(), &entry));
+    // Entries elsewhere have none: their folders' times mark their last use.
+    assert_eq!(cache.seal_of(&published(&cache)), None);
+
+    // An edit in place of a file that is neither a program nor at the top level keeps
+    // the seal whole: trusted by a use, found by `cache verify`'s hashing. This is the
+    // price of not statting 20,000 files per run (README "Cache").
+    let header = entry.join("lib/include/sys/types.h");
+    std::fs::write(&header, b"int y;\n").unwrap();
+    assert!(intact_in_a_new_run(root.path(), &entry));
+    let damage = check_entry(&entry, Depth::Contents).unwrap_err();
+    assert!(damage.file.ends_with("types.h"), "{damage}");
+}
+
+#[test]
+fn what_breaks_an_installed_toolchains_seal_is_checked_file_by_file() {
+    type Tamper = fn(&Path);
+    let cases: &[(&str, Tamper)] = &[
+        ("a program edited in place", |e| {
+            std::fs::write(e.join("bin/cc"), b"#!/bin/sh\nexit 1\n").unwrap()
+        }),
+        ("a file added deep inside", |e| {
+            std::fs::write(e.join("lib/include/sys/evil.h"), b"").unwrap()
+        }),
+        ("a file replaced by a rename", |e| {
+            std::fs::write(e.join("lib/include/sys/new"), b"int y;\n").unwrap();
+            std::fs::rename(
+                e.join("lib/include/sys/new"),
+                e.join("lib/include/sys/types.h"),
+            )
+            .unwrap();
+        }),
+        ("the install record edited", |e| {
+            std::fs::write(e.join(super::COMPLETE), b"{\"x\":1}").unwrap()
+        }),
+        ("a folder removed", |e| {
+            std::fs::remove_file(e.join("lib/include/sys/types.h")).unwrap();
+            std::fs::remove_dir(e.join("lib/include/sys")).unwrap();
+        }),
+    ];
+    for (what, tamper) in cases {
+        let root = tempfile::tempdir().unwrap();
+        let cache = cache_at(root.path());
+        let entry = installed(&cache);
+        tamper(&entry);
+        assert!(
+            !intact_in_a_new_run(root.path(), &entry),
+            "{what}: went unnoticed"
+        );
+    }
+}
+
+#[test]
+fn an_unsealed_or_copied_toolchain_is_checked_in_full_once_then_sealed() {
+    let root = tempfile::tempdir().unwrap();
+    let cache = cache_at(root.path());
+    let entry = installed(&cache);
+    let seal = cache.seal_of(&entry).unwrap();
+    // Installed by a muslbuild without seals: no seal, a full check, then a seal.
+    std::fs::remove_file(&seal).unwrap();
+    assert!(intact_in_a_new_run(root.path(), &entry));
+    assert!(seal.is_file());
+    // A seal that does not hold (here: a folder's stamp changed by a file that came
+    // and went) costs one full check, which finds the files intact and seals again.
+    let before = std::fs::read(&seal).unwrap();
+    std::fs::write(entry.join("lib/tmp"), b"").unwrap();
+    std::fs::remove_file(entry.join("lib/tmp")).unwrap();
+    assert!(intact_in_a_new_run(root.path(), &entry));
+    assert_ne!(std::fs::read(&seal).unwrap(), before, "sealed again");
+    // A seal left by a removed toolchain never vouches for a new one in its place.
+    let kept = std::fs::read(&seal).unwrap();
+    std::fs::remove_dir_all(&entry).unwrap();
+    let entry = installed(&cache);
+    std::fs::write(&seal, &kept).unwrap();
+    std::fs::write(entry.join("bin/cc"), b"#!/bin/sh\nexit 1\n").unwrap();
+    assert!(!intact_in_a_new_run(root.path(), &entry));
+    // Seals of toolchains no longer installed are swept.
+    std::fs::remove_dir_all(&entry).unwrap();
+    assert_eq!(cache.sweep_seals(), vec![seal.clone()]);
+    assert!(!seal.exists());
+}

@@ -55,7 +55,7 @@ pub(crate) type ProbeCheck = fn(identity: &str, text: &str) -> Option<bool>;
 
 pub(crate) fn verify(cache: &Cache, probe_checks: &[ProbeCheck]) -> Report {
     let mut report = Report::default();
-    for kind in ["toolchains", "libs", "builds"] {
+    for kind in ["toolchains", "libs", "builds", "zig"] {
         let mut count = 0;
         for entry in visible(&cache.dir(kind)) {
             // An entry without its completion record does not exist (and is never used).

@@ -364,17 +364,17 @@ pub(crate) enum CacheCommand {
     /// Show the size of each cache folder
     Stats,
 
-    /// Keep builds/, libs/ and logs/ under a size bound, removing the least recently
-    /// used entries first
+    /// Keep builds/, libs/, logs/ and zig/ (zig's per-target libc) under a size bound,
+    /// removing the least recently used entries first
     Prune(CachePruneArgs),
 
     /// Hash every file of every cache entry and compare it with what the entry recorded
     /// when it was published; names each damaged file (exit 8 when one is)
     Verify,
 
-    /// List the library and build entries: this machine's, or with --remote those of the
-    /// shared remote cache (MUSLBUILD_REMOTE_CACHE, `[cache] remote`) with their
-    /// annotations
+    /// List the library, build and zig libc entries: this machine's, or with --remote
+    /// those of the shared remote cache (MUSLBUILD_REMOTE_CACHE, `[cache] remote`) with
+    /// their annotations
     Ls(CacheLsArgs),
 }
 
@@ -387,7 +387,7 @@ pub(crate) struct CacheLsArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CachePruneArgs {
-    /// The bound for builds/, libs/ and logs/ together: bytes, or K/M/G/T (binary
+    /// The bound for builds/, libs/, logs/ and zig/ together: bytes, or K/M/G/T (binary
     /// units); default 5GiB
     #[arg(long, value_name = "SIZE")]
     pub(crate) max_size: Option<String>,
@@ -479,8 +479,9 @@ pub(crate) struct VerifyArgs {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ToolchainCommand {
-    /// Show every toolchain found per target, its version and probe verdict, and which
-    /// one `--toolchain auto` would use
+    /// Show every toolchain found or installed per target, at once: the probe verdicts
+    /// already known, which one `--toolchain auto` uses, and what is not probed yet
+    /// (`--probe` probes it)
     List(ToolchainListArgs),
 
     /// Download, verify (sha256) and install toolchains into the cache
@@ -540,8 +541,16 @@ pub(crate) struct ToolchainManifestArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ToolchainListArgs {
-    #[command(flatten)]
-    pub(crate) targets: TargetArgs,
+    /// Target(s) to list: any `muslbuild targets` name, `all`; comma-separated or
+    /// repeated. Default: every target
+    #[arg(short = 't', long = "target", value_name = "TARGET")]
+    pub(crate) targets: Vec<String>,
+
+    /// Also probe every candidate not probed yet (can it link a static musl
+    /// executable?), showing progress per target. A zig's first probe for a target
+    /// builds that target's libc: a minute or more each, once
+    #[arg(long)]
+    pub(crate) probe: bool,
 
     #[command(flatten)]
     pub(crate) toolchain: ToolchainArgs,

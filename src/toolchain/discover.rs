@@ -1,12 +1,14 @@
 //! Finds toolchain candidates for a target, in the design's order: overrides, musl-cross
 //! GCC (on PATH or installed in the cache), zig, the distribution's musl. Finding is cheap
-//! (PATH look-ups and stats); whether a candidate works is `probe`'s job, and so is the one
-//! question that needs a process: where Python's `ziglang` package keeps its zig.
+//! (PATH look-ups and stats; an installed toolchain by its completion record, its
+//! entry checked only once `probe` gets to it); whether a candidate works is `probe`'s
+//! job, and so is the one question that needs a process: where Python's `ziglang`
+//! package keeps its zig.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use super::installed::{installed_bin_dirs, installed_zigs};
+use super::installed::{published, published_zigs};
 use super::model::{Choice, Flavor, Provider, Tool, Toolchain, ToolchainRequest, file_stamp};
 use crate::cache::Cache;
 use crate::env::Env;
@@ -24,6 +26,8 @@ pub(crate) struct Candidate {
     /// Size and mtime of the files that make up the compiler: a change invalidates the
     /// cached probe.
     pub(crate) stamp: String,
+    /// The cache entry it is installed in, checked before it is probed or used.
+    pub(crate) entry: Option<PathBuf>,
 }
 
 impl Candidate {
@@ -54,7 +58,13 @@ impl Candidate {
             ar,
             ranlib,
             stamp,
+            entry: None,
         }
+    }
+
+    fn installed_in(mut self, entry: PathBuf) -> Candidate {
+        self.entry = Some(entry);
+        self
     }
 
     pub(crate) fn describe(&self) -> String {
@@ -142,23 +152,23 @@ pub(crate) fn candidates(
     }
 
     // 2. musl-cross GCC: on PATH first, then installed in the cache.
-    let installed = installed_bin_dirs(cache);
+    let installed = published(cache);
     for prefix in target.musl_cross_prefixes() {
         let name = format!("{prefix}-gcc");
         // Only PATH can hold the distribution's wrapper; a set in the cache was installed
         // as musl-cross from the manifest.
         let on_path = find(&name)
             .filter(|p| !is_distro_wrapper(p))
-            .map(|p| (p, "PATH".to_string()));
+            .map(|p| (p, "PATH", None));
         let in_cache = installed
             .iter()
-            .map(|dir| dir.join(&name))
-            .find(|p| p.is_file())
-            .map(|p| (p, "the muslbuild cache".to_string()));
-        for (gcc, origin) in on_path.into_iter().chain(in_cache) {
+            .map(|entry| (entry.join("bin").join(&name), entry))
+            .find(|(gcc, _)| gcc.is_file())
+            .map(|(gcc, entry)| (gcc, "the muslbuild cache", Some(entry.clone())));
+        for (gcc, origin, entry) in on_path.into_iter().chain(in_cache) {
             let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
             let (ar, ranlib) = (tool("ar"), tool("ranlib"));
-            found.push(Candidate::new(
+            let candidate = Candidate::new(
                 target,
                 Provider::MuslCross,
                 Flavor::Gcc,
@@ -166,33 +176,33 @@ pub(crate) fn candidates(
                 Tool::new(&gcc),
                 ar,
                 ranlib,
-            ));
+            );
+            found.push(match entry {
+                Some(entry) => candidate.installed_in(entry),
+                None => candidate,
+            });
         }
     }
 
     // 3. zig: on PATH, the one inside Python's `ziglang` package, then installed ones.
     let zigs = find("zig")
-        .map(|p| (p, "PATH".to_string()))
+        .map(|p| (p, "PATH", None))
         .into_iter()
-        .chain(zig_in_python.map(|p| (p, "python3 -m ziglang".to_string())))
+        .chain(zig_in_python.map(|p| (p, "python3 -m ziglang", None)))
         .chain(
-            installed_zigs(cache)
+            published_zigs(cache)
                 .into_iter()
-                .map(|p| (p, "the muslbuild cache".to_string())),
+                .map(|(zig, entry)| (zig, "the muslbuild cache", Some(entry))),
         );
-    for (zig, origin) in zigs {
+    for (zig, origin, entry) in zigs {
         let cc = Tool::new(&zig).with_args(["cc", "-target", target.zig_triple()]);
         let ar = Tool::new(&zig).with_args(["ar"]);
         let ranlib = Tool::new(&zig).with_args(["ranlib"]);
-        found.push(Candidate::new(
-            target,
-            Provider::Zig,
-            Flavor::Zig,
-            origin,
-            cc,
-            ar,
-            ranlib,
-        ));
+        let candidate = Candidate::new(target, Provider::Zig, Flavor::Zig, origin, cc, ar, ranlib);
+        found.push(match entry {
+            Some(entry) => candidate.installed_in(entry),
+            None => candidate,
+        });
     }
 
     // 4. The distribution's musl.

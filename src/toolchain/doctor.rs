@@ -102,7 +102,7 @@ pub(crate) fn doctor(manifest: &Manifest, ctx: &Ctx) -> Result<String> {
         .map(|root| PathBuf::from(root).join("bin").join("go"))
         .filter(|p| p.is_file())
         .or_else(|| which::which_in("go", Some(&path), &env.cwd).ok())
-        .or_else(|| installed_go(cache));
+        .or_else(|| installed_go(cache).map(|(go, _)| go));
     match go {
         Some(go) => {
             let _ = writeln!(out, "  ok   {}", go.display());

@@ -9,6 +9,10 @@ use super::manifest::{Manifest, ManifestProvider, Want};
 use crate::cache::{self, Cache};
 use crate::error::{Error, Result};
 
+/// Why an installed toolchain is passed over (`Cache::is_complete` named the file).
+pub(crate) const DAMAGED_ENTRY: &str =
+    "its cache entry is damaged (named above); it is installed again when needed";
+
 /// The completion record of an installed toolchain (JSON, in `.muslbuild-complete`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct InstallRecord {
@@ -60,13 +64,8 @@ pub(crate) fn read_record(dir: &Path) -> Option<InstallRecord> {
 
 /// Every installed toolchain (complete entries only), by name.
 pub(crate) fn installed(cache: &Cache) -> Vec<InstallRecord> {
-    let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else {
-        return Vec::new();
-    };
-    let mut records: Vec<InstallRecord> = entries
-        .flatten()
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| e.path())
+    let mut records: Vec<InstallRecord> = published(cache)
+        .into_iter()
         .filter(|p| cache.is_complete(p))
         .filter_map(|p| read_record(&p))
         .collect();
@@ -74,16 +73,18 @@ pub(crate) fn installed(cache: &Cache) -> Vec<InstallRecord> {
     records
 }
 
-/// The `go` of an installed Go toolchain, newest install first.
-pub(crate) fn installed_go(cache: &Cache) -> Option<PathBuf> {
-    let mut gos: Vec<InstallRecord> = installed(cache)
-        .into_iter()
+/// The `go` of an installed Go toolchain (newest install first) and its entry,
+/// unchecked (see `published`): its user checks the entry when it picks it.
+pub(crate) fn installed_go(cache: &Cache) -> Option<(PathBuf, PathBuf)> {
+    let mut gos: Vec<InstallRecord> = published(cache)
+        .iter()
+        .filter_map(|dir| read_record(dir))
         .filter(|r| r.provider == ManifestProvider::Go)
         .collect();
     gos.sort_by_key(|r| std::cmp::Reverse(r.installed_at));
     gos.into_iter()
-        .map(|r| r.dir.join("bin").join("go"))
-        .find(|p| p.is_file())
+        .map(|r| (r.dir.join("bin").join("go"), r.dir))
+        .find(|(go, _)| go.is_file())
 }
 
 /// Lines for `toolchain list`: the installed toolchains, with where they came from.
@@ -150,6 +151,9 @@ fn remove_entry(cache: &Cache, dir: &Path) -> Result<()> {
         .unwrap_or_default();
     let hidden = parent.join(format!("{}removed-{name}", cache.temp_prefix(parent)));
     std::fs::rename(dir, &hidden).map_err(Error::io("cannot remove", dir))?;
+    if let Some(seal) = cache.seal_of(dir) {
+        let _ = std::fs::remove_file(seal);
+    }
     std::fs::remove_dir_all(&hidden).map_err(Error::io("cannot remove", &hidden))
 }
 
@@ -192,6 +196,7 @@ pub(crate) fn prune(manifest: &Manifest, cache: &Cache) -> Result<Vec<PathBuf>> 
             }
         }
     }
+    removed.extend(cache.sweep_seals());
     let downloads = cache.dir("downloads");
     if let Ok(entries) = std::fs::read_dir(&downloads) {
         for entry in entries.flatten() {
@@ -243,10 +248,23 @@ pub(crate) fn lock_name(entry: &str) -> String {
     format!("toolchain-{entry}")
 }
 
-/// The bin directories of toolchains installed in the cache (complete entries only).
-/// Hidden names are an install's or a removal's temporary folders: a process killed
-/// between writing the record and the rename leaves one that looks complete.
+/// The bin directories of toolchains installed in the cache (complete, intact entries
+/// only).
 pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
+    published(cache)
+        .into_iter()
+        .filter(|entry| cache.is_complete(entry))
+        .map(|entry| entry.join("bin"))
+        .filter(|p| p.is_dir())
+        .collect()
+}
+
+/// The entry folders in `toolchains/` that carry a completion record, in name order,
+/// unchecked: one `read_dir` and a stat each, so discovery can name what is installed
+/// and leave the check of an entry (20,000 files for zig) to the moment it is chosen
+/// (`probe`). Hidden names are an install's or a removal's temporary folders: a process
+/// killed between writing the record and the rename leaves one that looks complete.
+pub(crate) fn published(cache: &Cache) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(cache.dir("toolchains")) else {
         return Vec::new();
     };
@@ -254,19 +272,18 @@ pub fn installed_bin_dirs(cache: &Cache) -> Vec<PathBuf> {
         .filter_map(|e| e.ok())
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
         .map(|e| e.path())
-        .filter(|p| cache.is_complete(p))
-        .map(|p| p.join("bin"))
-        .filter(|p| p.is_dir())
+        .filter(|p| std::fs::symlink_metadata(p.join(cache::COMPLETE)).is_ok_and(|m| m.is_file()))
         .collect();
     dirs.sort();
     dirs
 }
 
-/// The `zig` of every zig installed in the cache.
-pub(crate) fn installed_zigs(cache: &Cache) -> Vec<PathBuf> {
-    installed_bin_dirs(cache)
+/// The `zig` of every zig installed in the cache, with its entry, unchecked (see
+/// `published`).
+pub(crate) fn published_zigs(cache: &Cache) -> Vec<(PathBuf, PathBuf)> {
+    published(cache)
         .into_iter()
-        .map(|dir| dir.join("zig"))
-        .filter(|p| p.is_file())
+        .map(|entry| (entry.join("bin").join("zig"), entry))
+        .filter(|(zig, _)| zig.is_file())
         .collect()
 }

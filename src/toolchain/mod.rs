@@ -13,6 +13,7 @@ pub(crate) mod model;
 pub(crate) mod origin;
 pub mod probe;
 mod support;
+mod zig_libc;
 pub mod zigld;
 
 use std::path::Path;
@@ -23,7 +24,7 @@ pub(crate) use model::{
     Choice, Flavor, KernelHeaders, Provider, Toolchain, ToolchainRequest, file_stamp,
 };
 pub(crate) use probe::python_package_program;
-pub(crate) use probe::{Verdict, probe};
+pub(crate) use probe::{Verdict, known, probe, probe_announced};
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};

@@ -36,7 +36,46 @@ int main(void) { puts("muslbuild probe"); return 0; }
 "#;
 
 pub(crate) fn probe(candidate: &Candidate, ctx: &Ctx) -> Result<Verdict> {
+    probe_announced(candidate, ctx, true)
+}
+
+/// `probe`; `announce`: say on stderr that a zig is about to build a target's libc (a
+/// caller showing its own progress says it otherwise).
+pub(crate) fn probe_announced(candidate: &Candidate, ctx: &Ctx, announce: bool) -> Result<Verdict> {
     let cache = &ctx.cache;
+    if let Some(verdict) = damaged(candidate, ctx) {
+        return Ok(verdict);
+    }
+    let (identity, record) = record_of(candidate, cache);
+    if let Some(verdict) = read_record(cache, &record, &identity) {
+        return Ok(verdict);
+    }
+    let verdict = run_probe(candidate, ctx, &identity, announce)?;
+    // A verdict reached before anything ran (no version) finds no folder yet.
+    let probes = cache.dir("probes");
+    std::fs::create_dir_all(&probes).map_err(crate::error::Error::io("cannot create", &probes))?;
+    let json = serde_json::to_vec_pretty(&Record {
+        check: record_check(&identity, &verdict),
+        verdict: verdict.clone(),
+    })
+    .expect("verdict serialises");
+    crate::sys::fs::write_atomic(ctx.temps(), &record, &json)?;
+    Ok(verdict)
+}
+
+/// The verdict already known for `candidate`, without running anything: its probe
+/// record, or unusable when its cache entry is damaged. `None`: not probed yet.
+pub(crate) fn known(candidate: &Candidate, ctx: &Ctx) -> Option<Verdict> {
+    if let Some(verdict) = damaged(candidate, ctx) {
+        return Some(verdict);
+    }
+    let (identity, record) = record_of(candidate, &ctx.cache);
+    read_record(&ctx.cache, &record, &identity)
+}
+
+/// A candidate's identity (what is probed: provider, target, command, the compiler's
+/// stamp, the CPU-pinning flags) and the record its verdict is kept in.
+fn record_of(candidate: &Candidate, cache: &Cache) -> (String, PathBuf) {
     let identity = crate::sys::hash::key([
         candidate.provider.name().as_bytes(),
         candidate.target.name().as_bytes(),
@@ -50,17 +89,19 @@ pub(crate) fn probe(candidate: &Candidate, ctx: &Ctx) -> Result<Verdict> {
             .as_bytes(),
     ]);
     let record = cache.dir("probes").join(format!("{identity}.json"));
-    if let Some(verdict) = read_record(cache, &record, &identity) {
-        return Ok(verdict);
-    }
-    let verdict = run_probe(candidate, ctx, &identity)?;
-    let json = serde_json::to_vec_pretty(&Record {
-        check: record_check(&identity, &verdict),
-        verdict: verdict.clone(),
+    (identity, record)
+}
+
+/// An installed candidate whose cache entry is damaged: unusable, and not recorded (a
+/// reinstall replaces the entry). The entry is checked here, when the choice gets to it,
+/// not by discovery: a zig found earlier in the order never costs the installed one's
+/// check.
+fn damaged(candidate: &Candidate, ctx: &Ctx) -> Option<Verdict> {
+    let entry = candidate.entry.as_ref()?;
+    (!ctx.cache.is_complete(entry)).then(|| Verdict::Unusable {
+        version: "?".into(),
+        reason: super::installed::DAMAGED_ENTRY.into(),
     })
-    .expect("verdict serialises");
-    crate::sys::fs::write_atomic(ctx.temps(), &record, &json)?;
-    Ok(verdict)
 }
 
 /// A probe record: the verdict and a hash binding it to the candidate's identity, so a
@@ -113,7 +154,7 @@ pub(crate) fn read_record(cache: &Cache, path: &Path, identity: &str) -> Option<
     }
 }
 
-fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str) -> Result<Verdict> {
+fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -> Result<Verdict> {
     let version = match version_of(candidate, ctx) {
         Ok(v) => v,
         Err(reason) => {
@@ -123,28 +164,39 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str) -> Result<Verdict
             });
         }
     };
-    if ctx.ui.says_progress() && candidate.flavor == Flavor::Zig {
+    if announce && ctx.ui.says_progress() && candidate.flavor == Flavor::Zig {
         eprintln!(
             "muslbuild: checking zig {version} for {} (its first use for a target builds musl, about a minute)",
             candidate.target
         );
     }
+    let toolchain = candidate.toolchain(version.clone(), String::new());
+    // zig's first compile for a target builds its libc: taken from (or sent to) the
+    // remote cache when there is one.
+    let libc = match candidate.flavor {
+        Flavor::Zig => {
+            super::zig_libc::before_probe(candidate, &version, &toolchain.target_flags(), ctx)?
+        }
+        Flavor::Gcc => None,
+    };
     let dir = ctx.cache.temp_dir("probes")?;
     let source = dir.path().join("probe.c");
     std::fs::write(&source, PROBE_SOURCE)
         .map_err(crate::error::Error::io("cannot write", &source))?;
     let exe = dir.path().join("probe");
-    let toolchain = candidate.toolchain(version.clone(), String::new());
-    let output = toolchain
+    let mut command = toolchain
         .cc
         .command(ctx)
         .args(toolchain.target_flags())
-        .args(["-Os", "-static"])
+        .args(super::zig_libc::PROBE_FLAGS)
         .arg(&source)
         .arg("-o")
         .arg(&exe)
-        .current_dir(dir.path())
-        .output_any_status()?;
+        .current_dir(dir.path());
+    if let Some(capture) = &libc {
+        command = command.env("ZIG_GLOBAL_CACHE_DIR", capture.zig_cache());
+    }
+    let output = command.output_any_status()?;
     if !output.status.success() {
         let text = format!("{}{}", output.stdout_text(), output.stderr_text());
         let reason = if text.contains("glibc, not musl") {
@@ -163,6 +215,9 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str) -> Result<Verdict
             version,
             reason: report.problems.join("; "),
         });
+    }
+    if let Some(capture) = libc {
+        capture.finish(ctx)?;
     }
     let fingerprint = crate::sys::hash::key([identity.as_bytes(), version.as_bytes()]);
     Ok(Verdict::Usable {

@@ -519,14 +519,99 @@ fn zig_path() -> String {
 }
 
 #[test]
+fn toolchain_list_answers_at_once_and_probes_only_when_asked() {
+    use std::os::unix::fs::PermissionsExt;
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    // A FAKE zig, the only thing on PATH: it records every argument list it is run
+    // with. Listing must run it for nothing (a real zig's first probe for a target
+    // builds that target's libc).
+    let bin = env.path().join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let calls = env.path().join("fake-zig-calls");
+    let zig = bin.join("zig");
+    std::fs::write(
+        &zig,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\n[ \"$1\" = version ] && {{ echo 0.0.0-fake; exit 0; }}\nexit 1\n",
+            calls.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let list = |args: &[&str]| {
+        env.muslbuild()
+            .env("MUSLBUILD_HOME", &home)
+            .env("PATH", &bin)
+            .args(["-v", "toolchain", "list"])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let output = list(&[]);
+    let (text, err) = (stdout(&output), stderr(&output));
+    assert!(output.status.success(), "{err}");
+    assert!(!calls.exists(), "listing ran the compiler:\n{err}");
+    assert!(!err.contains(&format!("+ {}", zig.display())), "{err}");
+    // Every target by default, as --help says.
+    for target in ["x86_64:", "aarch64:", "armv7:", "mips64el:", "loongarch64:"] {
+        assert!(text.contains(target), "{target} missing:\n{text}");
+    }
+    let line = text
+        .lines()
+        .find(|l| l.contains("-target aarch64-linux-musl"))
+        .unwrap_or_else(|| panic!("no zig line for aarch64:\n{text}"));
+    assert!(
+        line.contains("[PATH] not probed yet") && !line.contains("* "),
+        "{line}"
+    );
+    assert!(text.contains("toolchain list --probe"), "{text}");
+    assert!(
+        !text.contains("no usable toolchain"),
+        "an unprobed candidate may still work:\n{text}"
+    );
+    let output = list(&["--json", "-t", "armv5"]);
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let zig_row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["provider"] == "zig")
+        .unwrap();
+    assert_eq!(zig_row["probed"], false, "{zig_row}");
+    assert_eq!(zig_row["auto"], false, "{zig_row}");
+
+    // --probe runs each candidate of the named targets once, says so per target, and
+    // the verdict is then listed without running anything.
+    let output = list(&["--probe", "-t", "armv5"]);
+    let (text, err) = (stdout(&output), stderr(&output));
+    assert!(output.status.success(), "{err}");
+    let ran = std::fs::read_to_string(&calls).unwrap();
+    assert!(ran.contains("cc -target arm-linux-musleabi"), "{ran}");
+    assert!(
+        err.contains("for armv5: probing") && err.contains("armv5: probed 1 toolchain"),
+        "{err}"
+    );
+    assert!(text.contains("unusable: cannot link"), "{text}");
+    assert!(text.contains("no usable toolchain"), "{text}");
+    std::fs::remove_file(&calls).unwrap();
+    let output = list(&["-t", "armv5"]);
+    assert!(stdout(&output).contains("unusable: cannot link"));
+    assert!(!calls.exists(), "a known verdict is not probed again");
+}
+
+#[test]
 fn toolchain_list_shows_every_candidate_and_the_pick() {
     require_toolchains();
     let env = TestEnv::new();
-    // Named targets: `toolchain list` alone probes all eleven (a zig musl build each).
-    let output = success(
-        env.muslbuild()
-            .args(["toolchain", "list", "-t", "x86_64,aarch64,armv7"]),
-    );
+    // Named targets: `--probe` probes every candidate (a zig musl build each, once).
+    let output = success(env.muslbuild().args([
+        "toolchain",
+        "list",
+        "--probe",
+        "-t",
+        "x86_64,aarch64,armv7",
+    ]));
     let text = stdout(&output);
     println!("{text}");
     for target in ["x86_64:", "aarch64:", "armv7:"] {

@@ -397,3 +397,139 @@ fn a_fresh_machine_compiles_only_the_changed_object_of_a_many_file_program() {
     );
     assert!(env.path().join("dist/x86_64/prog").is_file());
 }
+
+/// A FAKE zig for the orchestration of zig's per-target libc (`toolchain::zig_libc`): a
+/// real zig's first probe for a target builds its libc for a minute or more. This one
+/// answers `version` and `env` (its lib folder from `FAKE_ZIG_LIB`), "builds a libc"
+/// into `$ZIG_GLOBAL_CACHE_DIR` when that cache lacks it (and says so in its call log),
+/// and links by copying a static executable made by the real musl-gcc.
+fn fake_zig(dir: &Path, calls: &Path, linked: &Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let zig = bin.join("zig");
+    let script = format!(
+        r#"#!/bin/sh
+PATH=/usr/bin:/bin
+echo "$*" >> '{calls}'
+lib="${{FAKE_ZIG_LIB:-/opt/fake-zig/lib}}"
+case "$1" in
+version) echo 0.17.1; exit 0;;
+env) printf '.{{\n    .lib_dir = "%s",\n    .global_cache_dir = "%s",\n}}\n' "$lib" "$ZIG_GLOBAL_CACHE_DIR"; exit 0;;
+cc) ;;
+*) exit 1;;
+esac
+c="$ZIG_GLOBAL_CACHE_DIR"
+if [ ! -f "$c/h/libc-manifest" ]; then
+  mkdir -p "$c/o/0123abcd" "$c/h" "$c/z"
+  echo "libc for $lib" > "$c/o/0123abcd/libc.a"
+  echo manifest > "$c/h/libc-manifest"
+  echo parsed > "$c/z/sources"
+  echo "built libc in $c" >> '{calls}'
+fi
+prev=
+for a in "$@"; do [ "$prev" = -o ] && out="$a"; prev="$a"; done
+cp '{linked}' "$out"
+"#,
+        calls = calls.display(),
+        linked = linked.display(),
+    );
+    std::fs::write(&zig, script).unwrap();
+    std::fs::set_permissions(&zig, std::fs::Permissions::from_mode(0o755)).unwrap();
+    bin
+}
+
+#[test]
+fn zigs_libc_for_a_target_is_built_once_and_taken_from_the_remote_cache() {
+    let musl_gcc = require("musl-gcc", "musl-tools");
+    let registry = Registry::start(None);
+    let url = format!("oci://{}/team/muslbuild-cache", registry.host());
+    let env = TestEnv::new();
+    let linked = env.path().join("linked");
+    success(
+        Command::new(musl_gcc)
+            .args(["-static", "-Os"])
+            .arg(example("hello.c"))
+            .arg("-o")
+            .arg(&linked),
+    );
+    let calls = env.path().join("fake-zig-calls");
+    let bin = fake_zig(env.path(), &calls, &linked);
+    let built = || {
+        std::fs::read_to_string(&calls)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("built libc in "))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let probe = |machine: &str, lib: &str| {
+        let home = env.path().join(machine).join("home");
+        let zig_cache = env.path().join(machine).join("zig-cache");
+        let output = with_remote(&env, &home, &url)
+            .env("PATH", &bin)
+            .env("ZIG_GLOBAL_CACHE_DIR", &zig_cache)
+            .env("FAKE_ZIG_LIB", lib)
+            .args(["-v", "toolchain", "list", "--probe", "-t", "x86_64"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        assert!(
+            stdout(&output).contains("* zig"),
+            "the fake zig is usable:\n{}",
+            stdout(&output)
+        );
+        (home, zig_cache, stderr(&output))
+    };
+
+    // Machine A: the probe builds the libc into a zig cache of its own, which becomes
+    // the entry sent to the remote; zig's global cache gets it too (with what zig
+    // remakes in seconds, which is not shared).
+    let (home_a, zig_a, _) = probe("a", "/opt/fake-zig/lib");
+    let built_a = built();
+    assert_eq!(built_a.len(), 1, "{built_a:?}");
+    assert!(
+        built_a[0].contains(&home_a.join("zig").display().to_string()),
+        "{built_a:?}"
+    );
+    assert!(zig_a.join("o/0123abcd/libc.a").is_file());
+    assert!(zig_a.join("h/libc-manifest").is_file());
+    assert!(zig_a.join("z/sources").is_file());
+    let entry = std::fs::read_dir(home_a.join("zig"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .expect("zig/<key>/ in muslbuild's cache");
+    assert!(entry.join("o/0123abcd/libc.a").is_file());
+    assert!(!entry.join("z").exists(), "z/ is not carried");
+    let listed = remote_entries(&env, &home_a, &url);
+    assert!(
+        listed.iter().any(|e| {
+            e["tag"].as_str().is_some_and(|t| t.starts_with("zig-"))
+                && e["annotations"]["muslbuild.target"] == "x86_64"
+                && e["annotations"]["muslbuild.zig.lib-dir"] == "/opt/fake-zig/lib"
+        }),
+        "{listed:#?}"
+    );
+
+    // Machine B, nothing local, the same zig at the same path: the libc comes from the
+    // remote (checked like any entry) into zig's cache, and nothing is built.
+    let (home_b, zig_b, err) = probe("b", "/opt/fake-zig/lib");
+    assert_eq!(built(), built_a, "machine B built a libc:\n{err}");
+    assert!(err.contains("from the remote cache"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(zig_b.join("o/0123abcd/libc.a")).unwrap(),
+        "libc for /opt/fake-zig/lib\n"
+    );
+    assert!(zig_b.join("h/libc-manifest").is_file());
+    crate::support::assert_cache_verifies(&home_b);
+
+    // Machine C, the same zig at another path: zig's names for its libc hash that path,
+    // so the entry would not be found by zig; it is not taken, and C builds its own.
+    let (_, zig_c, _) = probe("c", "/home/runner/fake-zig/lib");
+    assert_eq!(built().len(), 2, "{:?}", built());
+    assert_eq!(
+        std::fs::read_to_string(zig_c.join("o/0123abcd/libc.a")).unwrap(),
+        "libc for /home/runner/fake-zig/lib\n"
+    );
+}

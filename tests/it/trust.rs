@@ -822,6 +822,57 @@ fn a_tampered_toolchain_is_named_and_installed_again() {
 }
 
 #[test]
+fn an_installed_toolchain_is_checked_only_when_the_choice_reaches_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let musl_gcc = require("musl-gcc", "musl-tools");
+    let env = TestEnv::new();
+    let home = env.path().join("home");
+    let bytes = gzip(&tar(&base_entries()));
+    let archive = env.path().join("good.tar.gz");
+    std::fs::write(&archive, &bytes).unwrap();
+    let output = install_from(&env, &home, &archive, &bytes);
+    assert!(output.status.success(), "{}", stderr(&output));
+    // Damaged: a file added inside the installed set.
+    let entry = home.join("toolchains/musl-cross-trust-x86_64");
+    std::fs::write(entry.join("bin/evil"), b"").unwrap();
+    // A musl-cross gcc on PATH comes before the one in the cache: the damaged entry is
+    // never looked at (a zig on PATH spares an installed zig's 20,000 files the same way).
+    let on_path = env.path().join("on-path");
+    std::fs::create_dir_all(&on_path).unwrap();
+    let gcc = on_path.join("x86_64-linux-musl-gcc");
+    std::fs::write(
+        &gcc,
+        format!("#!/bin/sh\nexec '{}' \"$@\"\n", musl_gcc.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&gcc, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let build = |path: &Path| {
+        env.muslbuild()
+            .env("MUSLBUILD_HOME", &home)
+            .env("PATH", path)
+            .args(["--target", "x86_64", "--toolchain", "musl-cross"])
+            .arg(example("hello.c"))
+            .output()
+            .unwrap()
+    };
+    // (musl-gcc is a script that runs gcc from PATH.)
+    let path = std::env::join_paths([on_path.as_path(), Path::new("/usr/bin"), Path::new("/bin")])
+        .unwrap();
+    let output = build(Path::new(&path));
+    let err = stderr(&output);
+    assert!(output.status.success(), "{err}");
+    assert!(!err.contains("damaged"), "{err}");
+    // Without it, the choice reaches the installed set: its check names the file, and
+    // it is not used.
+    let nothing = env.path().join("nothing");
+    std::fs::create_dir_all(&nothing).unwrap();
+    let output = build(&nothing);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(6), "{err}");
+    assert_warned(&err, "bin/evil");
+}
+
+#[test]
 fn cache_folders_writable_by_others_or_linked_out_are_refused() {
     use std::os::unix::fs::PermissionsExt;
     let env = TestEnv::new();

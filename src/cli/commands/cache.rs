@@ -18,9 +18,9 @@ use crate::error::{Error, Result};
 use crate::sys::ui::human_size;
 
 /// The folders `cache stats` reports, in order.
-pub(crate) const STATS_KINDS: &[&str] = &["builds", "libs", "logs", "sources", "toolchains"];
+pub(crate) const STATS_KINDS: &[&str] = &["builds", "libs", "logs", "sources", "toolchains", "zig"];
 /// The folders `cache prune` keeps under the bound: what builds re-create on demand.
-pub(crate) const PRUNED_KINDS: &[&str] = &["builds", "libs", "logs"];
+pub(crate) const PRUNED_KINDS: &[&str] = &["builds", "libs", "logs", "zig"];
 /// `cache prune` without `--max-size`.
 pub(crate) const DEFAULT_MAX_SIZE: &str = "5GiB";
 
@@ -40,6 +40,7 @@ pub(crate) fn run(command: &CacheCommand, out: &mut Printer, ctx: &Ctx) -> Resul
                             note("muslbuild.recipe"),
                             note("org.opencontainers.image.version")
                         ),
+                        "zig" => "libc".to_string(),
                         _ => note("muslbuild.artifact").to_string(),
                     };
                     text += &format!(
@@ -56,7 +57,7 @@ pub(crate) fn run(command: &CacheCommand, out: &mut Printer, ctx: &Ctx) -> Resul
             })
         }
         CacheCommand::Ls(_) => {
-            let listed: Vec<LocalEntry> = ["libs", "builds"]
+            let listed: Vec<LocalEntry> = ["libs", "builds", "zig"]
                 .iter()
                 .flat_map(|&kind| {
                     entries(&cache.dir(kind))
@@ -134,7 +135,7 @@ pub(crate) fn run(command: &CacheCommand, out: &mut Printer, ctx: &Ctx) -> Resul
                     text += &format!("in use by a running build, kept: {}\n", path.display());
                 }
                 text + &format!(
-                    "builds/, libs/, logs/: {} (bound {}), {} removed\n",
+                    "builds/, libs/, logs/, zig/: {} (bound {}), {} removed\n",
                     human_size(report.after),
                     human_size(report.max_size),
                     human_size(report.before - report.after)

@@ -5,11 +5,13 @@ use serde::Serialize;
 
 use crate::cli::print::Printer;
 use crate::cli::{
-    ToolchainCommand, ToolchainInstallArgs, ToolchainListArgs, ToolchainRemoveArgs, checks,
+    TargetArgs, ToolchainCommand, ToolchainInstallArgs, ToolchainListArgs, ToolchainRemoveArgs,
+    checks,
 };
 use crate::context::Ctx;
 use crate::error::Result;
 use crate::go::{self, GoListing};
+use crate::sys::progress;
 use crate::target::Target;
 use crate::toolchain::install::{self as installer, InstallOptions};
 use crate::toolchain::manifest::{ManifestProvider, Want};
@@ -48,9 +50,13 @@ struct CandidateRow {
     origin: String,
     command: String,
     version: String,
+    /// False until the candidate is probed (`--probe`, or a build for the target): its
+    /// `usable` and `version` are then unknown.
+    probed: bool,
     usable: bool,
     reason: Option<String>,
-    /// What `--toolchain auto` picks (C toolchains only).
+    /// What `--toolchain auto` picks (C toolchains only), once the candidates before it
+    /// are known to be unusable.
     auto: bool,
     /// What a build uses: the `auto` pick for C, the Go `go::resolve` picks for Go.
     used: bool,
@@ -65,6 +71,7 @@ impl CandidateRow {
             origin: String::new(),
             command: String::new(),
             version: String::new(),
+            probed: true,
             usable: false,
             reason: Some(reason),
             auto: false,
@@ -73,19 +80,25 @@ impl CandidateRow {
     }
 }
 
-/// Every C toolchain and Go per target, probed; the listing is what the command is for,
-/// so `-q` does not hide it.
+/// Every C toolchain and Go per target, with the verdicts already known: listing spawns
+/// no compiler (a zig's first probe for a target builds its libc), `--probe` does. The
+/// listing is what the command is for, so `-q` does not hide it.
 fn list(args: &ToolchainListArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
-    let targets = if args.targets.targets.is_empty() {
+    let targets = if args.targets.is_empty() {
         Target::ALL.to_vec()
     } else {
-        checks::targets(&args.targets)?
+        checks::targets(&TargetArgs {
+            targets: args.targets.clone(),
+        })?
     };
     let request = checks::toolchain_request(&args.toolchain)?;
+    if args.probe {
+        probe_all(&targets, &request, ctx)?;
+    }
     let gos = go::list(args.toolchain.go.as_deref(), ctx);
     let mut rows = Vec::new();
-    for target in targets {
-        rows.extend(c_rows(target, &request, ctx)?);
+    for &target in &targets {
+        rows.extend(c_rows(target, &request, ctx));
         rows.extend(go_rows(target, &gos, &args.toolchain, ctx));
     }
     if out.is_json() {
@@ -106,38 +119,77 @@ fn list(args: &ToolchainListArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
     Ok(())
 }
 
-fn c_rows(
-    target: Target,
-    request: &toolchain::ToolchainRequest,
-    ctx: &Ctx,
-) -> Result<Vec<CandidateRow>> {
+/// `--probe`: every candidate of every target not probed yet, targets side by side
+/// within `-j`, with one progress line per target.
+fn probe_all(targets: &[Target], request: &toolchain::ToolchainRequest, ctx: &Ctx) -> Result<()> {
+    let board = progress::Board::new(progress::Mode::for_ui(ctx.ui));
+    let results = crate::jobs::per_target(targets, |target| -> Result<()> {
+        let _slot = ctx.jobs.acquire();
+        let line = board.line(target.name());
+        let started = std::time::Instant::now();
+        let mut probed = 0;
+        for candidate in toolchain::candidates(target, request, ctx) {
+            if toolchain::known(&candidate, ctx).is_some() {
+                continue;
+            }
+            line.step(
+                &format!("{} ({})", candidate.provider, candidate.origin),
+                "probing",
+            );
+            toolchain::probe_announced(&candidate, ctx, false)?;
+            probed += 1;
+        }
+        line.finish();
+        if probed > 0 {
+            board.println(&format!(
+                "muslbuild: {target}: probed {probed} toolchain{} in {:.1}s",
+                if probed == 1 { "" } else { "s" },
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        Ok(())
+    });
+    results.into_iter().try_for_each(|(_, result)| result)
+}
+
+/// A target's candidates with their known verdicts. `auto` is starred only when every
+/// candidate before it is known to be unusable; "no usable toolchain" is said only when
+/// all are.
+fn c_rows(target: Target, request: &toolchain::ToolchainRequest, ctx: &Ctx) -> Vec<CandidateRow> {
     let mut rows = Vec::new();
-    let mut picked = false;
+    // Whether auto's pick is settled: one picked, or one not probed yet before any.
+    let mut settled = false;
     for candidate in toolchain::candidates(target, request, ctx) {
-        let (version, reason) = match toolchain::probe(&candidate, ctx)? {
-            Verdict::Usable { version, .. } => (version, None),
-            Verdict::Unusable { version, reason } => (version, Some(reason)),
+        let known = toolchain::known(&candidate, ctx);
+        let (probed, version, reason) = match known {
+            Some(Verdict::Usable { version, .. }) => (true, version, None),
+            Some(Verdict::Unusable { version, reason }) => (true, version, Some(reason)),
+            None => (false, String::new(), Some(NOT_PROBED.to_string())),
         };
-        let auto = reason.is_none() && !picked;
-        picked |= auto;
+        let usable = probed && reason.is_none();
+        let auto = usable && !settled;
+        settled |= auto || !probed;
         rows.push(CandidateRow {
             target,
             provider: candidate.provider.name().to_string(),
             origin: candidate.origin.clone(),
             command: candidate.cc.to_shell_words(),
             version,
-            usable: reason.is_none(),
+            probed,
+            usable,
             reason,
             auto,
             used: auto,
         });
     }
-    if !picked {
+    if !settled {
         let reason = toolchain::no_toolchain_help(target, request);
         rows.push(CandidateRow::none(target, "none", reason));
     }
-    Ok(rows)
+    rows
 }
+
+const NOT_PROBED: &str = "not probed yet";
 
 /// Go builds every target with the same `go`; listed per target because a target may
 /// need a newer Go than another.
@@ -164,6 +216,7 @@ fn go_rows(
                     .toolchain
                     .as_ref()
                     .map_or_else(|_| "?".into(), |g| g.version.clone()),
+                probed: true,
                 usable: checked.is_ok(),
                 auto: false,
                 used: listing.picked && checked.is_ok(),
@@ -195,16 +248,23 @@ fn c_lines(rows: &[&CandidateRow]) -> String {
             continue;
         }
         let mark = if r.auto { "*" } else { " " };
-        let verdict = match &r.reason {
-            None => "usable".to_string(),
-            Some(reason) => format!("unusable: {reason}"),
+        let (version, verdict) = match &r.reason {
+            _ if !r.probed => ("?", NOT_PROBED.to_string()),
+            None => (r.version.as_str(), "usable".to_string()),
+            Some(reason) => (r.version.as_str(), format!("unusable: {reason}")),
         };
         text += &format!(
-            "  {mark} {:<10} {:<8} {}  [{}] {verdict}\n",
-            r.provider, r.version, r.command, r.origin
+            "  {mark} {:<10} {version:<8} {}  [{}] {verdict}\n",
+            r.provider, r.command, r.origin
         );
     }
-    text + "\n* = what --toolchain auto uses (C, and the C side of --cgo)\n"
+    text += "\n* = what --toolchain auto uses (C, and the C side of --cgo)\n";
+    if rows.iter().any(|r| !r.probed) {
+        text += "not probed yet: the first build for that target probes what it needs, and \
+                 `muslbuild toolchain list --probe` probes everything (a zig's first probe for a \
+                 target builds that target's libc: a minute or more)\n";
+    }
+    text
 }
 
 /// Go is shown once, for the first target; another target appears only where it needs a
@@ -306,6 +366,7 @@ mod tests {
             origin: "PATH".into(),
             command: "/usr/bin/go".into(),
             version: version.into(),
+            probed: true,
             usable: reason.is_none(),
             reason: reason.map(str::to_string),
             auto: false,

@@ -1,8 +1,10 @@
 //! hello for x86_64 per toolchain: muslbuild against the very compiler command it runs
 //! (from `-v`), both compiling for real (a fresh `-D` per run), with muslbuild's
-//! build-cache hit beside them; then hello's size per target and toolchain against a
-//! direct `musl-gcc -static` and a glibc `gcc -static` build.
+//! build-cache hit beside them, in a cache holding an installed zig (used, or passed
+//! over for Python's); then hello's size per target and toolchain against a direct
+//! `musl-gcc -static` and a glibc `gcc -static` build.
 
+use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use xshell::cmd;
@@ -24,22 +26,48 @@ fn overhead(b: &Bench, runs: usize) -> Result {
     let hello = b.example("hello.c");
     let muslbuild = &b.muslbuild;
     let nonce = SystemTime::now().duration_since(UNIX_EPOCH)?.as_nanos();
-    println!("overhead: warm-toolchain build of examples/hello.c for x86_64, median of {runs}");
+    let work = b.sh.create_temp_dir()?;
+    // A newcomer's cache: the zig `toolchain install` put there (20,000 files), whether
+    // the build uses it or another zig found earlier in the order.
+    let home = work.path().join("home");
+    b.install_zig(&home, work.path())?;
+    let _home = b.sh.push_env("MUSLBUILD_HOME", &home);
+    // With nothing on PATH there is no Python's ziglang: the installed zig is the pick.
+    let nothing = work.path().join("empty-path");
+    std::fs::create_dir_all(&nothing)?;
     println!(
-        "{:<10} {:>10} {:>10} {:>7} {:>10}",
-        "toolchain", "muslbuild", "direct", "ratio", "cache hit"
+        "overhead: warm-toolchain build of examples/hello.c for x86_64, median of {runs}, zig installed in the cache"
     );
-    for toolchain in ["zig", "musl-gcc"] {
-        let work = b.sh.create_temp_dir()?;
-        let _dir = b.sh.push_dir(work.path());
+    println!(
+        "{:<32} {:>10} {:>10} {:>7} {:>10} | CPU: {:>10} {:>10} {:>7}",
+        "toolchain", "muslbuild", "direct", "ratio", "cache hit", "muslbuild", "direct", "ratio"
+    );
+    let cases = [
+        ("zig (Python's ziglang)", "zig", None),
+        ("zig (the installed one)", "zig", Some(nothing.as_path())),
+        ("musl-gcc", "musl-gcc", None),
+    ];
+    for (label, toolchain, path) in cases {
+        let dir = work.path().join(toolchain);
+        std::fs::create_dir_all(&dir)?;
+        let _dir = b.sh.push_dir(&dir);
+        fn with_path<'a>(cmd: xshell::Cmd<'a>, path: Option<&Path>) -> xshell::Cmd<'a> {
+            match path {
+                Some(path) => cmd.env("PATH", path),
+                None => cmd,
+            }
+        }
         let (mut ours, mut direct, mut hits) =
             (Series::default(), Series::default(), Series::default());
         for i in 0..runs {
             let define = format!("-DBENCH_RUN={toolchain}{i}{nonce}");
             // The untimed -v run shows the command; the direct run compiles its own -D.
-            let echo = cmd!(
-                b.sh,
-                "{muslbuild} -v --toolchain {toolchain} --target x86_64 {define}x {hello}"
+            let echo = with_path(
+                cmd!(
+                    b.sh,
+                    "{muslbuild} -v --toolchain {toolchain} --target x86_64 {define}x {hello}"
+                ),
+                path,
             )
             .quiet()
             .ignore_stdout()
@@ -47,13 +75,16 @@ fn overhead(b: &Bench, runs: usize) -> Result {
             let mut compile =
                 Echoed::find(&echo, |c| c.argv.iter().any(|a| a == "-ffunction-sections"))
                     .ok_or("no compiler command in `muslbuild -v` output")?;
-            compile.set_after("-o", &work.path().join("direct-hello").to_string_lossy());
-            compile.set_after("-MF", &work.path().join("direct-hello.d").to_string_lossy());
+            compile.set_after("-o", &dir.join("direct-hello").to_string_lossy());
+            compile.set_after("-MF", &dir.join("direct-hello.d").to_string_lossy());
             compile.replace_arg(&format!("{define}x"), &format!("{define}y"));
             let build = || {
-                cmd!(
-                    b.sh,
-                    "{muslbuild} -q --toolchain {toolchain} --target x86_64 {define} {hello}"
+                with_path(
+                    cmd!(
+                        b.sh,
+                        "{muslbuild} -q --toolchain {toolchain} --target x86_64 {define} {hello}"
+                    ),
+                    path,
                 )
                 .quiet()
                 .run()
@@ -69,11 +100,14 @@ fn overhead(b: &Bench, runs: usize) -> Result {
             hits.push(sample);
         }
         println!(
-            "{toolchain:<10} {:>10} {:>10} {:>7} {:>10}",
+            "{label:<32} {:>10} {:>10} {:>7} {:>10} |      {:>10} {:>10} {:>7}",
             ms(ours.wall()),
             ms(direct.wall()),
             ratio(ours.wall(), direct.wall()),
-            ms(hits.wall())
+            ms(hits.wall()),
+            ms(ours.cpu()),
+            ms(direct.cpu()),
+            ratio(ours.cpu(), direct.cpu())
         );
     }
     Ok(())

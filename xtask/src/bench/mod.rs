@@ -66,6 +66,41 @@ impl Bench {
         Ok(dir)
     }
 
+    /// Installs zig into the muslbuild cache at `home` the way a newcomer's machine has
+    /// it (`toolchain install`, the built-in manifest's zig entry), from the zig of
+    /// Python's `ziglang` package packed as a wheel-shaped zip in `work`: no network.
+    /// Returns the installed `zig`.
+    pub fn install_zig(&self, home: &Path, work: &Path) -> Result<PathBuf> {
+        let sh = &self.sh;
+        let package = cmd!(
+            sh,
+            "python3 -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))'"
+        )
+        .quiet()
+        .read()
+        .map_err(|e| format!("Python's ziglang package (pip install ziglang): {e}"))?;
+        let wheel = work.join("ziglang.zip");
+        cmd!(sh, "python3 -m zipfile -c {wheel} {package}")
+            .quiet()
+            .run()?;
+        let sha = cmd!(sh, "sha256sum {wheel}").quiet().read()?;
+        let sha = sha.split_whitespace().next().ok_or("no sha256sum output")?;
+        let muslbuild = &self.muslbuild;
+        checked(
+            cmd!(
+                sh,
+                "{muslbuild} -q toolchain install x86_64 --provider zig --from {wheel} --sha256 {sha}"
+            )
+            .env("MUSLBUILD_HOME", home),
+        )?;
+        let _ = std::fs::remove_file(&wheel);
+        let zig = std::fs::read_dir(home.join("toolchains"))?
+            .filter_map(|e| Some(e.ok()?.path().join("bin/zig")))
+            .find(|zig| zig.is_file())
+            .ok_or("`toolchain install` left no bin/zig in the cache")?;
+        Ok(zig)
+    }
+
     /// `muslbuild ARGS` in folder `dir`, quiet; its stdout.
     pub fn muslbuild(&self, dir: &Path, args: &[&str]) -> Result<String> {
         let bin = &self.muslbuild;
@@ -91,6 +126,11 @@ pub fn checked(cmd: xshell::Cmd) -> Result<String> {
 
 pub fn run(args: &[String]) -> Result {
     let (name, rest) = args.split_first().ok_or(crate::USAGE)?;
+    // `cargo xtask` runs under `cargo run`, which points LD_LIBRARY_PATH at the Rust
+    // toolchain's folders; a user's shell has none, and the dynamic loader searching them
+    // costs every measured process (muslbuild, gcc) 1-2 ms.
+    // SAFETY: no other thread runs yet; the benchmarks start theirs later.
+    unsafe { std::env::remove_var("LD_LIBRARY_PATH") };
     let names: Vec<&str> = match name.as_str() {
         "all" => vec![
             "core", "go", "project", "objects", "vendor", "libs", "install", "corpus", "sbom",

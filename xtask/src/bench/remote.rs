@@ -6,6 +6,9 @@
 //!   one. Goal: ratio <= 0.05.
 //! - `image --push` of an unchanged image against its first push (a new repository each
 //!   time, so nothing is there yet); `bench remote push` runs this part alone.
+//! - `bench remote libc [TARGETS]`: hello with zig on a fresh machine (home, zig cache,
+//!   zig copied anew to the same path) with a warm remote cache against without one:
+//!   zig's per-target libc. Goal: ratio <= 0.1.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -60,16 +63,106 @@ impl Drop for Registry {
     }
 }
 
-/// `bench remote [RUNS]`: both parts; `bench remote push`: the pushes only.
+/// `bench remote [RUNS]`: both parts; `bench remote push`: the pushes only; `bench
+/// remote libc [TARGETS]`: zig's per-target libc alone.
 pub fn run(b: &Bench, args: &[String]) -> Result {
     let work = b.sh.create_temp_dir()?;
     let registry = Registry::start(work.path())?;
     let host = format!("127.0.0.1:{}", registry.port);
     let _offline = b.sh.push_env("MUSLBUILD_OFFLINE", "0");
-    if args.first().map(String::as_str) != Some("push") {
-        cold_builds(b, args, work.path(), &host)?;
+    match args.first().map(String::as_str) {
+        Some("push") => {}
+        Some("libc") => return zig_libc(b, &args[1..], work.path(), &host),
+        _ => cold_builds(b, args, work.path(), &host)?,
     }
     pushes(b, work.path(), &host)
+}
+
+/// hello for TARGETS (default all eleven) with zig on a fresh machine: a fresh
+/// `MUSLBUILD_HOME`, a fresh zig cache, and zig copied anew to the same path (what a new
+/// CI runner has: the same zig at the same place, every file with another inode and
+/// mtime). Without a remote cache, zig builds each target's libc; then a machine fills
+/// the remote (it builds each libc once more, into a zig cache of its own, and sends
+/// it); then a fresh machine takes them. Goal: with / without <= 0.1.
+fn zig_libc(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
+    let targets = args.first().map_or("all", String::as_str);
+    let package = xshell::cmd!(
+        b.sh,
+        "python3 -c 'import os, ziglang; print(os.path.dirname(ziglang.__file__))'"
+    )
+    .quiet()
+    .read()
+    .map_err(|e| format!("Python's ziglang package (pip install ziglang): {e}"))?;
+    let remote = format!("oci://{host}/muslbuild-cache");
+    let app = work.join("app");
+    std::fs::create_dir_all(&app)?;
+    std::fs::copy(b.example("hello.c"), app.join("hello.c"))?;
+    let zig = work.join("zig");
+    let path = std::env::join_paths(std::iter::once(zig.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))?;
+    let _path = b.sh.push_env("PATH", &path);
+    let machine = |name: &str, with_remote: bool| -> Result<crate::measure::Sample> {
+        let _ = std::fs::remove_dir_all(&zig);
+        xshell::cmd!(b.sh, "cp -r {package} {zig}").quiet().run()?;
+        let _home =
+            b.sh.push_env("MUSLBUILD_HOME", work.join(name).join("home"));
+        let _zig_cache =
+            b.sh.push_env("ZIG_GLOBAL_CACHE_DIR", work.join(name).join("zig-cache"));
+        let _remote = with_remote.then(|| b.sh.push_env("MUSLBUILD_REMOTE_CACHE", &remote));
+        // A source of its own per machine: the remote's build entries are not what is
+        // measured here, zig's libc is.
+        let define = format!("-DMACHINE_{name}");
+        let out = work.join(name).join("dist");
+        let out = out.to_string_lossy();
+        let build = [
+            "--toolchain",
+            "zig",
+            "--target",
+            targets,
+            "--out-dir",
+            &out,
+            &define,
+            "hello.c",
+        ];
+        let (result, sample) = time(|| b.muslbuild(&app, &build));
+        result?;
+        Ok(sample)
+    };
+    println!(
+        "zig's libc: hello for `{targets}`, each machine fresh (home, zig cache, zig copied anew to the same path)"
+    );
+    let without = machine("without", false)?;
+    let fill = machine("fill", true)?;
+    let with = machine("with", true)?;
+    let sent: u64 = {
+        let _remote = b.sh.push_env("MUSLBUILD_REMOTE_CACHE", &remote);
+        let listed: serde_json::Value =
+            serde_json::from_str(&b.muslbuild(work, &["cache", "ls", "--remote", "--json"])?)?;
+        listed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["tag"].as_str().is_some_and(|t| t.starts_with("zig-")))
+            .filter_map(|e| e["size"].as_u64())
+            .sum()
+    };
+    let row = |what: &str, s: crate::measure::Sample| {
+        println!("  {what:<44} wall {:>8.1} s   CPU {:>8.1} s", s.wall, s.cpu)
+    };
+    row("without a remote cache", without);
+    row("filling it (each libc built, sent)", fill);
+    row("with a warm remote cache", with);
+    println!(
+        "  zig libc entries in the registry: {:.1} MiB compressed",
+        sent as f64 / 1048576.0
+    );
+    println!(
+        "with / without (goal <= 0.1): wall {}, CPU {}",
+        ratio(with.wall, without.wall),
+        ratio(with.cpu, without.cpu)
+    );
+    Ok(())
 }
 
 fn cold_builds(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
