@@ -2,7 +2,9 @@
 //! interpreter, the sqlite3 shell), built as `[vendor.NAME]` projects with zig for
 //! x86_64, aarch64 and armv7; fribidi with meson and the GCC toolchains; strace 6.1,
 //! which needs the kernel headers of its time (`kernel-headers = "6.1"`), with musl-gcc
-//! for x86_64 (tracing for real) and zig for aarch64 and armv7; and programs whose builds
+//! for x86_64, tracing for real (zig for aarch64 and armv7: `cargo xtask bench
+//! kheaders`; tests/it/kheaders.rs compiles against the pinned headers with every
+//! toolchain kind on three targets); and programs whose builds
 //! run what they build (bc's generator, bzip2's test suite), for foreign targets only, so
 //! the build itself runs under qemu-user. The project files are
 //! `tests/corpus/<program>/`; the
@@ -690,46 +692,6 @@ fn strace_6_1_with_musl_gcc_and_pinned_headers_traces_a_static_hello() {
         "{log}"
     );
     assert!(log.contains("exit_group(0)"), "{log}");
-}
-
-#[test]
-fn strace_6_1_with_zig_and_pinned_headers_for_aarch64_and_armv7() {
-    require_qemu();
-    crate::kheaders::kernel_header_packages();
-    let env = TestEnv::new();
-    let root = project(env.path(), &STRACE);
-    build_with(
-        &env,
-        &root,
-        &env.cache(),
-        &["--toolchain", "zig", "--target", "aarch64,armv7"],
-    );
-    for (target, arch, qemu) in [
-        ("aarch64", "arm64", "qemu-aarch64-static"),
-        ("armv7", "armhf", "qemu-arm-static"),
-    ] {
-        let strace = check_strace(&root, target, arch, &env);
-        let version = run_binary_args(Some(qemu), &strace, &["-V"]);
-        assert!(
-            stdout(&version).starts_with("strace -- version 6.1\n"),
-            "{target}: {version:?}"
-        );
-        // qemu-user implements no ptrace (ENOSYS): strace says so rather than trace
-        // (the trace itself is checked natively, on x86_64 with musl-gcc).
-        let mut cmd = Command::new(require(qemu, "qemu-user-static"));
-        let refused = cmd
-            .env_clear()
-            .arg(&strace)
-            .args(["-e", "trace=write", "/bin/true"])
-            .output()
-            .unwrap();
-        assert!(!refused.status.success(), "{target}: {refused:?}");
-        assert!(
-            stderr(&refused).contains("PTRACE_TRACEME: Function not implemented"),
-            "{target}: {}",
-            stderr(&refused)
-        );
-    }
 }
 
 /// The step logs of a project built in `home` for `target` (one build there).

@@ -153,9 +153,10 @@ fn net_and_user_program_is_dynamic_with_plain_go_build_and_static_with_muslbuild
 }
 
 /// Go's own linker writes no ARM attributes and no ABI flags: `verify` reads the baseline
-/// Go built for from the build info. The case (a GOARM=7 program, muslbuild's own
-/// armv7 build, checked as armv5), and GOAMD64=v3 on this machine's arch, built by `go`
-/// directly as muslbuild would with that variable inherited.
+/// Go built for from the build info. The case: a GOARM=7 program, muslbuild's own
+/// armv7 build, checked as armv5 and armv6. (The other variables — GOAMD64, GO386,
+/// GOPPC64, GORISCV64, GOMIPS64, GOARM64 — are the unit tests' `verify::baseline`: a
+/// real GOAMD64=v3 program would compile a Go runtime no other test shares.)
 #[test]
 fn go_built_for_a_newer_baseline_than_the_target_fails_verify() {
     let env = TestEnv::new();
@@ -198,29 +199,6 @@ fn go_built_for_a_newer_baseline_than_the_target_fails_verify() {
             "{err}"
         );
     }
-
-    let v3 = env.path().join("hello-v3");
-    success(
-        Command::new(go_binary())
-            .current_dir(example("go/hello"))
-            .env("GOPROXY", "off")
-            .env("GOTOOLCHAIN", "local")
-            .env("GOFLAGS", "-mod=mod")
-            .env("CGO_ENABLED", "0")
-            .env("GOOS", "linux")
-            .env("GOARCH", "amd64")
-            .env("GOAMD64", "v3")
-            .args(["build", "-trimpath", "-ldflags=-s -w -buildid=", "-o"])
-            .arg(&v3)
-            .arg("."),
-    );
-    let out = verify("x86_64", &v3);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(5), "{err}");
-    assert!(
-        err.contains("GOAMD64=v3, beyond the linux/amd64 baseline (GOAMD64=v1)"),
-        "{err}"
-    );
 }
 
 #[test]

@@ -49,6 +49,8 @@ fn zig_and_musl_gcc_compile_with_the_pinned_6_1_headers() {
     require("musl-gcc", "musl-tools");
     require("python3", "python3 with the ziglang package");
     let qemu = require("qemu-aarch64-static", "qemu-user-static");
+    let qemu_arm = require("qemu-arm-static", "qemu-user-static");
+    require("aarch64-linux-gnu-gcc", "gcc-aarch64-linux-gnu");
     let packages = kernel_header_packages();
     let env = TestEnv::new();
     env.write("uapi.c", UAPI_PROGRAM);
@@ -69,9 +71,13 @@ fn zig_and_musl_gcc_compile_with_the_pinned_6_1_headers() {
         stderr(&zig)
     );
 
-    for (target, toolchain, runner) in [
-        ("x86_64", "musl-gcc", None),
-        ("aarch64", "zig", Some(qemu.to_str().unwrap())),
+    // Three targets, each toolchain kind: the distribution's musl-gcc natively and as
+    // the GNU cross gcc with musl's specs, and zig (whose armv7 is Thumb-2).
+    for (target, toolchain, arch, runner) in [
+        ("x86_64", "musl-gcc", "amd64", None),
+        ("aarch64", "musl-gcc", "arm64", Some(qemu.to_str().unwrap())),
+        ("aarch64", "zig", "arm64", Some(qemu.to_str().unwrap())),
+        ("armv7", "zig", "armhf", Some(qemu_arm.to_str().unwrap())),
     ] {
         let pinned = [
             "-t",
@@ -89,7 +95,6 @@ fn zig_and_musl_gcc_compile_with_the_pinned_6_1_headers() {
         assert_eq!(stdout(&ran), "180 1 6.1\n", "{target} with {toolchain}");
         // The SBOM names the package the headers came from, by its Debian purl.
         let sbom = std::fs::read_to_string(binary.with_file_name("uapi.spdx.json")).unwrap();
-        let arch = if target == "x86_64" { "amd64" } else { "arm64" };
         assert!(
             sbom.contains(&format!(
                 "pkg:deb/debian/linux-libc-dev@6.1.176-1?arch={arch}"
