@@ -249,24 +249,13 @@ fn cgo_uses_the_musl_toolchain_and_a_static_external_link() {
     // Pinned kernel headers come after every include folder and the user's flags.
     let mut pinned = settings.clone();
     if let Some(cgo) = &mut pinned.cgo {
-        cgo.toolchain = zig
-            .clone()
-            .with_kernel_headers(crate::toolchain::KernelHeaders {
-                version: "6.1".into(),
-                release: "6.1.176".into(),
-                include: PathBuf::from("/c/kh"),
-                dirs: vec!["linux".into()],
-                key: "k".into(),
-                package: crate::sbom::KernelHeadersPackage {
-                    package: "linux-libc-dev".into(),
-                    version: "6.1.176-1".into(),
-                    arch: "armhf".into(),
-                    release: "6.1.176".into(),
-                    sha256: "ee".into(),
-                    license: "GPL-2.0-only WITH Linux-syscall-note".into(),
-                    supplier: "Organization: Debian".into(),
-                },
-            });
+        cgo.toolchain =
+            zig.clone()
+                .with_kernel_headers(crate::toolchain::KernelHeaders::for_tests(
+                    "/c/kh",
+                    &["linux"],
+                    "armhf",
+                ));
     }
     let text = shown(&pinned, Target::Armv7);
     assert!(

@@ -326,22 +326,8 @@ mod tests {
             "{text}"
         );
         // Pinned kernel headers: after the libraries' headers, and mapped away.
-        let headers = crate::toolchain::KernelHeaders {
-            version: "6.1".into(),
-            release: "6.1.176".into(),
-            include: PathBuf::from("/c/libs/kh/include"),
-            dirs: vec!["linux".into()],
-            key: "k".into(),
-            package: crate::sbom::KernelHeadersPackage {
-                package: "linux-libc-dev".into(),
-                version: "6.1.176-1".into(),
-                arch: "armhf".into(),
-                release: "6.1.176".into(),
-                sha256: "ee".into(),
-                license: "GPL-2.0-only WITH Linux-syscall-note".into(),
-                supplier: "Organization: Debian".into(),
-            },
-        };
+        let headers =
+            crate::toolchain::KernelHeaders::for_tests("/c/libs/kh/include", &["linux"], "armhf");
         let pinned = lib_env_lines(
             &set,
             &toolchain(Target::Armv7, "f").with_kernel_headers(headers),

@@ -479,20 +479,12 @@ mod tests {
 
     fn pinned_6_1(include: &Path) -> crate::toolchain::KernelHeaders {
         crate::toolchain::KernelHeaders {
-            version: "6.1".into(),
-            release: "6.1.176".into(),
-            include: include.to_path_buf(),
-            dirs: vec!["asm".into(), "linux".into()],
             key: "k61".into(),
-            package: crate::sbom::KernelHeadersPackage {
-                package: "linux-libc-dev".into(),
-                version: "6.1.176-1".into(),
-                arch: "amd64".into(),
-                release: "6.1.176".into(),
-                sha256: "ee".into(),
-                license: "GPL-2.0-only WITH Linux-syscall-note".into(),
-                supplier: "Organization: Debian".into(),
-            },
+            ..crate::toolchain::KernelHeaders::for_tests(
+                include.to_str().unwrap(),
+                &["asm", "linux"],
+                "amd64",
+            )
         }
     }
 

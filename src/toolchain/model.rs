@@ -297,6 +297,29 @@ impl ToolchainRequest {
     }
 }
 
+#[cfg(test)]
+impl KernelHeaders {
+    /// Debian's 6.1 set for `arch`, unpacked at `include` (nothing is read from it).
+    pub(crate) fn for_tests(include: &str, dirs: &[&str], arch: &str) -> KernelHeaders {
+        KernelHeaders {
+            version: "6.1".into(),
+            release: "6.1.176".into(),
+            include: PathBuf::from(include),
+            dirs: dirs.iter().map(|d| d.to_string()).collect(),
+            key: "k".into(),
+            package: crate::sbom::KernelHeadersPackage {
+                package: "linux-libc-dev".into(),
+                version: "6.1.176-1".into(),
+                arch: arch.into(),
+                release: "6.1.176".into(),
+                sha256: "ee".into(),
+                license: "GPL-2.0-only WITH Linux-syscall-note".into(),
+                supplier: "Organization: Debian".into(),
+            },
+        }
+    }
+}
+
 pub(crate) fn file_stamp(path: &Path) -> String {
     match std::fs::metadata(path) {
         Ok(meta) => {
@@ -312,22 +335,7 @@ mod tests {
     use super::*;
 
     fn headers() -> KernelHeaders {
-        KernelHeaders {
-            version: "6.1".into(),
-            release: "6.1.176".into(),
-            include: PathBuf::from("/c/kh/include"),
-            dirs: vec!["asm".into(), "asm-generic".into(), "linux".into()],
-            key: "k".into(),
-            package: crate::sbom::KernelHeadersPackage {
-                package: "linux-libc-dev".into(),
-                version: "6.1.176-1".into(),
-                arch: "amd64".into(),
-                release: "6.1.176".into(),
-                sha256: "ee".into(),
-                license: "GPL-2.0-only WITH Linux-syscall-note".into(),
-                supplier: "Organization: Debian".into(),
-            },
-        }
+        KernelHeaders::for_tests("/c/kh/include", &["asm", "asm-generic", "linux"], "amd64")
     }
 
     #[test]
