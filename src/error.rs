@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use crate::sys::space::{Room, Shortage};
-use crate::sys::ui::human_size;
+use crate::space::human_size;
+use crate::space::{Room, Shortage};
 use crate::target::{Target, TargetParseError};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -412,12 +412,12 @@ fn out_of_room(
     source: &std::io::Error,
     place: Option<OutputPlace>,
 ) -> Option<Error> {
-    let shortage = crate::sys::space::out_of_room(source)?;
+    let shortage = crate::space::out_of_room(source)?;
     Some(Error::OutOfRoom {
         what,
         path: path.to_path_buf(),
         shortage,
-        room: crate::sys::space::room_at(path),
+        room: crate::space::room_at(path),
         needed: None,
         place,
     })
@@ -777,7 +777,7 @@ mod tests {
         let err =
             Error::write_output(OutputPlace::OutDir, dir.path().join("x"))(full).needing(17_728);
         assert_eq!(err.exit_code(), exit::IO);
-        let mount = crate::sys::space::room_at(dir.path()).unwrap().mount;
+        let mount = crate::space::room_at(dir.path()).unwrap().mount;
         let text = err.to_string();
         assert!(
             text.contains(&format!(

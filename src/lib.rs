@@ -16,6 +16,7 @@ pub(crate) mod pipeline;
 pub(crate) mod project;
 pub(crate) mod run;
 pub(crate) mod sbom;
+pub(crate) mod space;
 pub mod strip;
 pub mod sys;
 pub mod target;

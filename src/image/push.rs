@@ -187,7 +187,7 @@ impl Pusher<'_> {
         let line = format!(
             "muslbuild: uploading {what} {} ({})",
             &digest[..digest.len().min(19)],
-            crate::sys::ui::human_size(bytes.len() as u64)
+            crate::space::human_size(bytes.len() as u64)
         );
         match &self.bar {
             Some(bar) => bar.println(line),

@@ -78,7 +78,7 @@ impl Report {
             out.push_str(&format!(
                 "{state} {:<28} {:>9}  {}{}\n",
                 a.file.strip_prefix(cwd).unwrap_or(&a.file).display(),
-                crate::sys::ui::human_size(a.artifact.size),
+                crate::space::human_size(a.artifact.size),
                 a.artifact.toolchain_version_label(),
                 if a.artifact.verification.stripped {
                     ""

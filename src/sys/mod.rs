@@ -7,7 +7,6 @@ pub mod hash;
 pub mod process;
 pub(crate) mod progress;
 pub(crate) mod registry;
-pub mod space;
 pub(crate) mod time;
 pub(crate) mod ui;
 pub(crate) mod unpack;

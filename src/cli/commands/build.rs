@@ -16,7 +16,7 @@ use crate::libs::{self, commands::LibOptions};
 use crate::pipeline::Built;
 use crate::pipeline::c::{self as c_pipeline, CBuild, CProgram};
 use crate::run::{RunOutcome, run_artifact};
-use crate::sys::ui::human_size;
+use crate::space::human_size;
 use crate::target::Target;
 use crate::toolchain;
 

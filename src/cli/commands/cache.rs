@@ -15,7 +15,7 @@ use crate::cli::CacheCommand;
 use crate::cli::print::Printer;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::sys::ui::human_size;
+use crate::space::human_size;
 
 /// The folders `cache stats` reports, in order.
 pub(crate) const STATS_KINDS: &[&str] = &["builds", "libs", "logs", "sources", "toolchains", "zig"];

@@ -8,7 +8,7 @@ use crate::cli::checks;
 use crate::cli::print::Printer;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::sys::ui::human_size;
+use crate::space::human_size;
 use crate::target::Target;
 use crate::verify;
 

@@ -1,5 +1,5 @@
 //! Which file system holds a path and how much room is left on it, for the error that
-//! says a disk is full. Reads metadata only (`stat`, `statvfs`); imports nothing of
+//! says a disk is full, and bytes as people read them. Reads metadata only (`stat`, `statvfs`); imports nothing of
 //! muslbuild's, so `error.rs` can use it.
 
 use std::ffi::CString;
@@ -60,6 +60,17 @@ pub enum Shortage {
     Full,
     /// EDQUOT.
     Quota,
+}
+
+/// Bytes as people read them: `812 B`, `6.8 KiB`, `1.5 MiB`.
+pub(crate) fn human_size(bytes: u64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
+    }
 }
 
 #[cfg(test)]
