@@ -17,6 +17,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+mod notes;
+mod response;
+
+pub(crate) use notes::{NotesFile, Record, append_records, refusal_in, refused_by_zig};
+use response::{expand, is_response_file};
+
 /// `muslbuild zig-cc ZIG ARGS…`: runs `ZIG ARGS…` with its linker arguments translated.
 /// Build systems get it as their `CC` (`Toolchain::cc_for_builds`).
 pub(crate) const WRAPPER_COMMAND: &str = "zig-cc";
@@ -202,114 +208,6 @@ pub(crate) struct Translation {
     pub(crate) args: Vec<OsString>,
     pub(crate) notes: Vec<Note>,
 }
-
-/// One line of a build's notes file (`MUSLBUILD_ZIG_NOTES`, JSON): what the `zig-cc`
-/// wrapper did in one of the build's compiler calls. Concurrent calls (`make -j`)
-/// append whole lines.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub(crate) enum Record {
-    Note(Note),
-    Refused(Refusal),
-}
-
-/// Appends `records` to the notes file, one line each, each in one write.
-pub(crate) fn append_records(path: &Path, records: &[Record]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
-    for record in records {
-        let mut line = serde_json::to_vec(record).expect("a record serialises");
-        line.push(b'\n');
-        file.write_all(&line)?;
-    }
-    Ok(())
-}
-
-/// The records of a notes file, each once, in the order first written (none when there
-/// is no file); a line that does not parse is skipped.
-pub(crate) fn read_records(path: &Path) -> Vec<Record> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut out: Vec<Record> = Vec::new();
-    for record in text
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Record>(line).ok())
-    {
-        if !out.contains(&record) {
-            out.push(record);
-        }
-    }
-    out
-}
-
-/// The notes file of one build step that runs zig through the wrapper: named in the
-/// step's environment (`MUSLBUILD_ZIG_NOTES`), emptied before it runs, read after.
-pub(crate) struct NotesFile {
-    pub(crate) path: std::path::PathBuf,
-}
-
-impl NotesFile {
-    /// The notes file at `path` for a step built with `toolchain`; none unless it is zig.
-    pub(crate) fn for_toolchain(
-        toolchain: &super::Toolchain,
-        path: std::path::PathBuf,
-    ) -> Option<NotesFile> {
-        (toolchain.flavor == super::Flavor::Zig).then_some(NotesFile { path })
-    }
-
-    /// Before the step: what an earlier run recorded goes.
-    pub(crate) fn clear(&self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-
-    /// After the step: its records; with `-v`, each dropped or rewritten option is said
-    /// once, as `muslbuild: WHO: dropped --warn-common (…)`.
-    pub(crate) fn finish(&self, ui: crate::sys::ui::Ui, who: &str) -> Vec<Record> {
-        let records = read_records(&self.path);
-        if ui.echoes_commands() {
-            for record in &records {
-                if let Record::Note(note) = record {
-                    eprintln!("muslbuild: {who}: {note}");
-                }
-            }
-        }
-        records
-    }
-}
-
-/// The refusal a failed step's output shows: one the wrapper recorded and printed
-/// (its argument is in `output`), else one zig made itself (`unsupported linker arg:
-/// X`) for an option the table does not know.
-pub(crate) fn refusal_in(output: &str, records: &[Record]) -> Option<Refusal> {
-    let recorded = records.iter().rev().find_map(|record| match record {
-        Record::Refused(refusal) if output.contains(&refusal.given) => Some(refusal.clone()),
-        _ => None,
-    });
-    recorded.or_else(|| refused_by_zig(output))
-}
-
-/// zig's own words for an option its linker does not know.
-pub(crate) fn refused_by_zig(output: &str) -> Option<Refusal> {
-    const SAID: &[&str] = &[
-        "unsupported linker arg: ",
-        "unsupported linker extension flag: ",
-    ];
-    output.lines().find_map(|line| {
-        SAID.iter().find_map(|said| {
-            let option = line.split_once(said)?.1.trim();
-            (!option.is_empty()).then(|| Refusal {
-                option: option.to_string(),
-                given: String::new(),
-                why: "zig's linker does not know it".into(),
-            })
-        })
-    })
-}
-
-/// How deep response files may name response files (gcc's own limit is similar).
-const MAX_RESPONSE_DEPTH: usize = 16;
 
 /// Translates a `zig cc` command line (the arguments after `zig`). `-Wl,a,b,c` lists,
 /// `-Xlinker x` pairs and the contents of response files (`@file`, read with `read`;
@@ -588,93 +486,6 @@ fn matching<'a>(
     })
 }
 
-/// The command line with every readable response file's contents in place of its
-/// `@file`, each argument marked with the index of the command-line argument it came
-/// from.
-fn expand(args: &[OsString], read: &dyn Fn(&Path) -> Option<Vec<u8>>) -> Vec<(OsString, usize)> {
-    let mut out = Vec::new();
-    for (i, arg) in args.iter().enumerate() {
-        expand_one(arg, i, read, 0, &mut out);
-    }
-    out
-}
-
-fn expand_one(
-    arg: &OsString,
-    origin: usize,
-    read: &dyn Fn(&Path) -> Option<Vec<u8>>,
-    depth: usize,
-    out: &mut Vec<(OsString, usize)>,
-) {
-    let contents = (depth < MAX_RESPONSE_DEPTH)
-        .then(|| arg.as_bytes().strip_prefix(b"@"))
-        .flatten()
-        .filter(|path| !path.is_empty())
-        .and_then(|path| read(Path::new(OsStr::from_bytes(path))));
-    match contents {
-        Some(bytes) => {
-            for inner in parse_response_file(&bytes) {
-                expand_one(&inner, origin, read, depth + 1, out);
-            }
-        }
-        None => out.push((arg.clone(), origin)),
-    }
-}
-
-fn is_response_file(arg: &OsStr, read: &dyn Fn(&Path) -> Option<Vec<u8>>) -> bool {
-    arg.as_bytes()
-        .strip_prefix(b"@")
-        .filter(|p| !p.is_empty())
-        .is_some_and(|p| read(Path::new(OsStr::from_bytes(p))).is_some())
-}
-
-/// A response file's arguments, split as gcc's libiberty (`buildargv`) splits them:
-/// white space separates; single and double quotes group; a backslash takes the next
-/// byte as it is, inside quotes too.
-pub(crate) fn parse_response_file(bytes: &[u8]) -> Vec<OsString> {
-    let mut args = Vec::new();
-    let mut current: Vec<u8> = Vec::new();
-    let mut started = false;
-    let (mut squote, mut dquote, mut escaped) = (false, false, false);
-    for &b in bytes {
-        if escaped {
-            current.push(b);
-            escaped = false;
-        } else if b == b'\\' {
-            escaped = true;
-            started = true;
-        } else if squote {
-            if b == b'\'' {
-                squote = false;
-            } else {
-                current.push(b);
-            }
-        } else if dquote {
-            if b == b'"' {
-                dquote = false;
-            } else {
-                current.push(b);
-            }
-        } else if b.is_ascii_whitespace() {
-            if started {
-                args.push(OsString::from_vec(std::mem::take(&mut current)));
-                started = false;
-            }
-        } else {
-            started = true;
-            match b {
-                b'\'' => squote = true,
-                b'"' => dquote = true,
-                _ => current.push(b),
-            }
-        }
-    }
-    if started {
-        args.push(OsString::from_vec(current));
-    }
-    args
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -851,55 +662,6 @@ mod tests {
         let read = |_: &Path| Some(b"-Wl,--stats @self.rsp".to_vec());
         let t = translate(&os(&["@self.rsp"]), &read).unwrap();
         assert!(t.args.iter().all(|a| a != "-Wl,--stats"), "{:?}", t.args);
-    }
-
-    #[test]
-    fn response_files_split_as_gcc_splits_them() {
-        assert_eq!(
-            parse_response_file(b"a  'b c' \"d\\\"e\" f\\ g ''\n\th"),
-            os(&["a", "b c", "d\"e", "f g", "", "h"])
-        );
-        // What muslbuild writes (sys::process) reads back the same.
-        assert_eq!(
-            parse_response_file(b"-DMSG=\\\"a\\ b\\\"\nx\\\\y.c\n"),
-            os(&["-DMSG=\"a b\"", "x\\y.c"])
-        );
-    }
-
-    #[test]
-    fn zigs_own_refusals_are_read_from_its_output() {
-        let said = "x.c:1: warning: w\nerror: unsupported linker arg: --no-relax\n";
-        let refusal = refused_by_zig(said).unwrap();
-        assert_eq!(refusal.option, "--no-relax");
-        assert!(refusal.given.is_empty());
-        let said = "error: unsupported linker extension flag: -z nognustack";
-        assert_eq!(refused_by_zig(said).unwrap().option, "-z nognustack");
-        assert_eq!(refused_by_zig("ld.lld: error: undefined symbol: f"), None);
-    }
-
-    #[test]
-    fn notes_are_recorded_once_and_a_refusal_is_known_by_what_the_output_shows() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("notes.jsonl");
-        assert!(read_records(&path).is_empty());
-        let dropped = Record::Note(run(&["-Wl,--stats"]).unwrap().notes.remove(0));
-        let probe = Record::Refused(run(&["-Wl,--defsym,probe=1"]).unwrap_err());
-        let link = Record::Refused(run(&["-Wl,-z,muldefs"]).unwrap_err());
-        // Two calls of a parallel make append the same note: it is read once.
-        append_records(&path, &[dropped.clone(), probe.clone()]).unwrap();
-        append_records(&path, &[dropped.clone(), link.clone()]).unwrap();
-        std::fs::write(
-            &path,
-            std::fs::read_to_string(&path).unwrap() + "not a record\n",
-        )
-        .unwrap();
-        assert_eq!(read_records(&path), [dropped, probe, link.clone()]);
-        // A configure test's refusal that the failed step's output does not show is
-        // not why it failed; the link's is.
-        let output = "cc -Wl,-z,muldefs -o tool tool.c\nmuslbuild: error: ...";
-        let found = refusal_in(output, &read_records(&path)).unwrap();
-        assert_eq!(Record::Refused(found), link);
-        assert_eq!(refusal_in("make: *** Error 2", &read_records(&path)), None);
     }
 
     #[test]
