@@ -399,6 +399,20 @@ fn read_manifest_at(root: &Path) -> Manifest {
         .unwrap_or_default()
 }
 
+/// The files a folder's `manifest.json` lists (a folder muslbuild wrote), or `None` when
+/// it has none that parses.
+pub(crate) fn listed_artifacts(root: &Path) -> Option<Vec<PathBuf>> {
+    let bytes = std::fs::read(root.join(MANIFEST)).ok()?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
+    Some(
+        manifest
+            .artifacts
+            .iter()
+            .map(|artifact| root.join(&artifact.path))
+            .collect(),
+    )
+}
+
 /// Rewrites manifest and checksums from `manifest` (sorted first); both describe the same
 /// set of files because both come from this one list, under the lock.
 fn write_records(root: &Path, manifest: &mut Manifest, temps: &Temps) -> Result<()> {

@@ -459,7 +459,8 @@ pub(crate) struct SbomArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// ELF files to check
+    /// ELF files to check, or a folder muslbuild wrote (dist/): every artifact its
+    /// manifest.json lists
     #[arg(required = true, value_name = "FILE")]
     pub(crate) files: Vec<PathBuf>,
 

@@ -297,6 +297,14 @@ fn verify_checks_every_file_and_the_architecture() {
     assert_eq!(reports[0]["target"], "aarch64");
     assert_eq!(reports[0]["ok"], true);
     assert_eq!(reports[0]["stripped"], true);
+    // The folder muslbuild wrote stands for every artifact its manifest lists.
+    let text = stdout(&success(env.muslbuild().args(["verify", "dist"])));
+    for target in ["x86_64", "aarch64"] {
+        assert!(
+            text.contains(&format!("ok   dist/{target}/hello  {target} static")),
+            "{text}"
+        );
+    }
 }
 
 #[test]

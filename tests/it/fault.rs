@@ -953,6 +953,20 @@ fn verify_of_a_missing_file_is_bad_input() {
 }
 
 #[test]
+fn verify_of_a_folder_muslbuild_did_not_write_says_what_it_takes() {
+    let env = TestEnv::new();
+    std::fs::create_dir_all(env.path().join("bin")).unwrap();
+    let out = env.muslbuild().args(["verify", "bin"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`bin` is a folder without a manifest.json"),
+        "{err}"
+    );
+    assert!(err.contains("help: name the executables"), "{err}");
+}
+
+#[test]
 fn a_source_path_that_is_not_utf8_builds_end_to_end() {
     musl_gcc();
     use std::os::unix::ffi::OsStringExt;

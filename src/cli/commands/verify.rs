@@ -1,7 +1,10 @@
-//! `muslbuild verify FILE…`: each file checked for being a static executable of the
+//! `muslbuild verify FILE…` (or a folder muslbuild wrote: the files its manifest lists):
+//! each file checked for being a static executable of the
 //! expected (or its own) architecture, and for strings naming this machine's folders
 //! (reported; with `--strict` a failure); with `--sbom`, also for being the file its
 //! SBOM describes.
+
+use std::path::PathBuf;
 
 use crate::cli::VerifyArgs;
 use crate::cli::checks;
@@ -25,7 +28,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
         args.strict,
     );
     let mut reports = Vec::new();
-    for file in &args.files {
+    for file in &named_files(&args.files, ctx)? {
         let path = checks::absolute(&ctx.env, file);
         if !path.exists() {
             return Err(Error::NoSuchFile {
@@ -79,6 +82,42 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
             .map(|r| r.into_result().unwrap_err())
             .collect(),
     )
+}
+
+/// The files to check: each one named, and for a folder muslbuild wrote (`dist/`), the
+/// artifacts its `manifest.json` lists, in its order.
+fn named_files(files: &[PathBuf], ctx: &Ctx) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for file in files {
+        let path = checks::absolute(&ctx.env, file);
+        if !path.is_dir() {
+            out.push(file.clone());
+            continue;
+        }
+        match crate::dist::listed_artifacts(&path) {
+            Some(listed) if !listed.is_empty() => out.extend(
+                listed
+                    .iter()
+                    .map(|artifact| file.join(artifact.strip_prefix(&path).unwrap_or(artifact))),
+            ),
+            Some(_) => {
+                return Err(Error::usage(
+                    format!(
+                        "`{}` lists no artifacts in its manifest.json",
+                        file.display()
+                    ),
+                    "build something into it first (`muslbuild build`), or name the executables",
+                ));
+            }
+            None => {
+                return Err(Error::usage(
+                    format!("`{}` is a folder without a manifest.json", file.display()),
+                    "name the executables (dist/x86_64/hello), or a folder muslbuild wrote: it lists its artifacts in manifest.json",
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Why the SBOM beside `path` does not describe the file's bytes, if it does not.
