@@ -11,8 +11,11 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use oci_spec::image::{MediaType, Platform};
+
 use crate::error::{Error, Result};
 use crate::image::dist_input::{DistArtifact, read_artifact, read_dist_manifest};
+use crate::sys::oci_layout::{LayoutIndex, parse_index, ref_name};
 use crate::target::Target;
 
 /// Several dist folders read as one: the entries, and the folder each comes from.
@@ -195,11 +198,16 @@ fn parse(bytes: &[u8], path: &Path, what: &str) -> Result<serde_json::Value> {
     serde_json::from_slice(bytes).map_err(|e| bad_input(path, format!("{what} is not JSON: {e}")))
 }
 
-fn platform_target(platform: &serde_json::Value) -> Option<Target> {
-    let text = |key: &str| platform.get(key).and_then(|v| v.as_str());
-    let name = match text("variant") {
-        Some(v) => format!("{}/{}/{v}", text("os")?, text("architecture")?),
-        None => format!("{}/{}", text("os")?, text("architecture")?),
+fn index(bytes: &[u8], path: &Path, what: &str) -> Result<oci_spec::image::ImageIndex> {
+    parse_index(bytes).map_err(|e| bad_input(path, format!("{what} is not JSON: {e}")))
+}
+
+fn platform_target(platform: Option<&Platform>) -> Option<Target> {
+    let platform = platform?;
+    let (os, arch) = (platform.os(), platform.architecture());
+    let name = match platform.variant() {
+        Some(v) => format!("{os}/{arch}/{v}"),
+        None => format!("{os}/{arch}"),
     };
     Target::ALL
         .into_iter()
@@ -217,27 +225,28 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
     let mut referrers = Vec::new();
     for input in inputs {
         let source = Source::open(input)?;
-        let top = parse(&source.index_json, input, "index.json")?;
+        let top = LayoutIndex::parse(&source.index_json)
+            .map_err(|e| bad_input(input, format!("index.json is not JSON: {e}")))?;
         let mut manifests = Vec::new();
         // The referrers tags of this input (`sha256-<hex>` → its referrers index).
         let mut referrer_tags: BTreeMap<String, String> = BTreeMap::new();
-        for entry in top["manifests"].as_array().into_iter().flatten() {
-            let digest = entry["digest"].as_str().unwrap_or_default();
-            let name = entry["annotations"][oci_spec::image::ANNOTATION_REF_NAME].as_str();
+        for entry in top.into_entries() {
+            let digest = entry.digest().to_string();
+            let name = ref_name(&entry);
             if let Some(name) = name.filter(|n| crate::image::oci::is_referrers_tag(n)) {
-                referrer_tags.insert(name.to_string(), digest.to_string());
+                referrer_tags.insert(name.to_string(), digest);
                 continue;
             }
-            if entry["mediaType"].as_str() == Some("application/vnd.oci.image.index.v1+json") {
-                let index = parse(&source.blob(digest)?, input, digest)?;
-                manifests.extend(index["manifests"].as_array().into_iter().flatten().cloned());
+            if *entry.media_type() == MediaType::ImageIndex {
+                let index = index(&source.blob(&digest)?, input, &digest)?;
+                manifests.extend(index.manifests().iter().cloned());
             } else {
-                manifests.push(entry.clone());
+                manifests.push(entry);
             }
         }
         for manifest in manifests {
-            let digest = manifest["digest"].as_str().unwrap_or_default().to_string();
-            let target = platform_target(&manifest["platform"]).ok_or_else(|| {
+            let digest = manifest.digest().to_string();
+            let target = platform_target(manifest.platform().as_ref()).ok_or_else(|| {
                 bad_input(input, format!("manifest {digest} has no platform muslbuild builds (linux/amd64, linux/arm64, linux/arm/v7)"))
             })?;
             match chosen.get(&target) {
@@ -290,9 +299,9 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
             let tag = crate::image::oci::referrers_tag(&digest);
             if let Some(index_digest) = referrer_tags.get(&tag) {
                 let index_bytes = source.blob(index_digest)?;
-                let index = parse(&index_bytes, input, index_digest)?;
-                for referrer in index["manifests"].as_array().into_iter().flatten() {
-                    let d = referrer["digest"].as_str().unwrap_or_default();
+                let index = index(&index_bytes, input, index_digest)?;
+                for referrer in index.manifests() {
+                    let d = &referrer.digest().to_string();
                     let bytes = source.blob(d)?;
                     let manifest = parse(&bytes, input, d)?;
                     for part in std::iter::once(&manifest["config"])
@@ -331,7 +340,8 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
         .iter()
         .map(|p| crate::image::oci::platform_descriptor(p.target, &p.manifest))
         .collect::<Result<Vec<_>>>()?;
-    let (index_bytes, index_json) = crate::image::oci::tagged_index(descriptors, tag, &referrers)?;
+    let (index_bytes, index_json) =
+        crate::image::oci::index_and_layout_json(descriptors, tag, &referrers)?;
     let index = BlobRef::of(&index_bytes);
     blobs.insert(index.digest["sha256:".len()..].to_string(), index_bytes);
     Ok(crate::image::oci::Image {
