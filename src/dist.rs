@@ -284,20 +284,8 @@ fn recover_image_sboms(root: &Path) -> Result<()> {
         return Ok(());
     };
     if let Ok(journal) = serde_json::from_slice::<ImageJournal>(&bytes) {
-        let landed = std::fs::read(journal.layout.join("index.json"))
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .is_some_and(|index| {
-                index["manifests"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .any(|m| {
-                        m["digest"] == journal.index.as_str()
-                            && m["annotations"]["org.opencontainers.image.ref.name"]
-                                == journal.tag.as_str()
-                    })
-            });
+        let landed = crate::sys::oci_layout::LayoutIndex::read(&journal.layout)
+            .is_ok_and(|index| index.names(&journal.index, &journal.tag));
         let dir = root.join(IMAGE_SBOMS);
         if !landed {
             for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {

@@ -8,6 +8,8 @@ pub(crate) mod dist;
 pub(crate) mod emulation;
 pub mod env;
 pub mod error;
+#[cfg(test)]
+mod floors;
 pub(crate) mod go;
 pub(crate) mod image;
 pub(crate) mod jobs;

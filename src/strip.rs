@@ -161,101 +161,118 @@ struct Section {
     entsize: u64,
 }
 
-/// Strips an executable's bytes. Errors are reasons, for `Error::Verify`.
-pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
-    if data.get(..4) != Some(b"\x7fELF") {
-        return Err("not an ELF file".into());
-    }
-    let elf = Layout {
-        wide: match data[4] {
-            1 => false,
-            2 => true,
-            c => return Err(format!("unknown ELF class {c}")),
-        },
-        big: match data.get(5) {
-            Some(1) => false,
-            Some(2) => true,
-            _ => return Err("unknown ELF byte order".into()),
-        },
-    };
-    let kind = elf.u16(data, 16)?;
-    if kind != ET_EXEC && kind != ET_DYN {
-        return Err(format!(
-            "it is not a linked executable (ELF type {kind}, not EXEC or DYN)"
-        ));
-    }
-    // Offsets of the header fields that differ between the classes.
-    let (phoff_at, shoff_at, sizes_at) = if elf.wide { (32, 40, 52) } else { (28, 32, 40) };
-    let phoff = elf.word(data, phoff_at)? as usize;
-    let shoff = elf.word(data, shoff_at)? as usize;
-    let ehsize = elf.u16(data, sizes_at)? as usize;
-    let phentsize = elf.u16(data, sizes_at + 2)? as usize;
-    let phnum = elf.u16(data, sizes_at + 4)? as usize;
-    let shentsize = elf.u16(data, sizes_at + 6)? as usize;
-    let shnum = elf.u16(data, sizes_at + 8)? as usize;
-    let shstrndx = elf.u16(data, sizes_at + 10)? as usize;
-    if phnum == 0 {
-        return Err("it has no program headers".into());
-    }
-    if shoff == 0 {
-        return Ok(Stripped {
-            bytes: data.to_vec(),
-            removed: Vec::new(),
-        });
-    }
-    if shnum == 0 || shstrndx >= shnum {
-        return Err("extended section numbering is not supported".into());
-    }
+/// The ELF header's fields the strip reads, and where the ones it rewrites are.
+struct Header {
+    elf: Layout,
+    phoff: usize,
+    phentsize: usize,
+    phnum: usize,
+    ehsize: usize,
+    shoff: usize,
+    shentsize: usize,
+    shnum: usize,
+    shstrndx: usize,
+    /// Where `e_shoff` is, and where `e_ehsize` and the counts after it start.
+    shoff_at: usize,
+    sizes_at: usize,
+}
 
-    // Everything a loader maps, and the headers themselves, end here.
-    let mut end = ehsize.max(phoff + phnum * phentsize);
-    let mut segments = Vec::with_capacity(phnum);
-    for i in 0..phnum {
-        let at = phoff + i * phentsize;
-        let kind = elf.u32(data, at)?;
-        let (offset, filesz) = if elf.wide {
-            (elf.u64(data, at + 8)?, elf.u64(data, at + 32)?)
-        } else {
-            (
-                u64::from(elf.u32(data, at + 4)?),
-                u64::from(elf.u32(data, at + 16)?),
-            )
-        };
-        if kind == PT_LOAD && filesz > 0 {
-            end = end.max((offset + filesz) as usize);
+impl Header {
+    fn read(data: &[u8]) -> std::result::Result<Header, String> {
+        if data.get(..4) != Some(b"\x7fELF") {
+            return Err("not an ELF file".into());
         }
-        segments.push((at, kind, offset, filesz));
+        let elf = Layout {
+            wide: match data[4] {
+                1 => false,
+                2 => true,
+                c => return Err(format!("unknown ELF class {c}")),
+            },
+            big: match data.get(5) {
+                Some(1) => false,
+                Some(2) => true,
+                _ => return Err("unknown ELF byte order".into()),
+            },
+        };
+        let kind = elf.u16(data, 16)?;
+        if kind != ET_EXEC && kind != ET_DYN {
+            return Err(format!(
+                "it is not a linked executable (ELF type {kind}, not EXEC or DYN)"
+            ));
+        }
+        // Offsets of the header fields that differ between the classes.
+        let (phoff_at, shoff_at, sizes_at) = if elf.wide { (32, 40, 52) } else { (28, 32, 40) };
+        Ok(Header {
+            phoff: elf.word(data, phoff_at)? as usize,
+            shoff: elf.word(data, shoff_at)? as usize,
+            ehsize: elf.u16(data, sizes_at)? as usize,
+            phentsize: elf.u16(data, sizes_at + 2)? as usize,
+            phnum: elf.u16(data, sizes_at + 4)? as usize,
+            shentsize: elf.u16(data, sizes_at + 6)? as usize,
+            shnum: elf.u16(data, sizes_at + 8)? as usize,
+            shstrndx: elf.u16(data, sizes_at + 10)? as usize,
+            shoff_at,
+            sizes_at,
+            elf,
+        })
     }
+}
 
-    let mut sections = Vec::with_capacity(shnum);
-    for i in 0..shnum {
-        let at = shoff + i * shentsize;
-        let w = if elf.wide { 8 } else { 4 };
-        let sh_name = elf.u32(data, at)?;
-        let kind = elf.u32(data, at + 4)?;
-        let flags = elf.word(data, at + 8)?;
-        let addr = elf.word(data, at + 8 + w)?;
-        let offset = elf.word(data, at + 8 + 2 * w)?;
-        let size = elf.word(data, at + 8 + 3 * w)?;
-        let link = elf.u32(data, at + 8 + 4 * w)?;
-        let info = elf.u32(data, at + 12 + 4 * w)?;
-        let align = elf.word(data, at + 16 + 4 * w)?;
-        let entsize = elf.word(data, at + 16 + 5 * w)?;
+/// A program header: where it is in the file, its type, and the bytes it covers.
+#[derive(Clone, Copy)]
+struct Segment {
+    at: usize,
+    kind: u32,
+    offset: u64,
+    filesz: u64,
+}
+
+fn read_segments(data: &[u8], h: &Header) -> std::result::Result<Vec<Segment>, String> {
+    let elf = &h.elf;
+    (0..h.phnum)
+        .map(|i| {
+            let at = h.phoff + i * h.phentsize;
+            let kind = elf.u32(data, at)?;
+            let (offset, filesz) = if elf.wide {
+                (elf.u64(data, at + 8)?, elf.u64(data, at + 32)?)
+            } else {
+                (
+                    u64::from(elf.u32(data, at + 4)?),
+                    u64::from(elf.u32(data, at + 16)?),
+                )
+            };
+            Ok(Segment {
+                at,
+                kind,
+                offset,
+                filesz,
+            })
+        })
+        .collect()
+}
+
+/// The section headers, each with its name from the section-name table.
+fn read_sections(data: &[u8], h: &Header) -> std::result::Result<Vec<Section>, String> {
+    let elf = &h.elf;
+    let w = if elf.wide { 8 } else { 4 };
+    let mut sections = Vec::with_capacity(h.shnum);
+    for i in 0..h.shnum {
+        let at = h.shoff + i * h.shentsize;
         sections.push(Section {
             name: String::new(),
-            sh_name,
-            kind,
-            flags,
-            addr,
-            offset,
-            size,
-            link,
-            info,
-            align,
-            entsize,
+            sh_name: elf.u32(data, at)?,
+            kind: elf.u32(data, at + 4)?,
+            flags: elf.word(data, at + 8)?,
+            addr: elf.word(data, at + 8 + w)?,
+            offset: elf.word(data, at + 8 + 2 * w)?,
+            size: elf.word(data, at + 8 + 3 * w)?,
+            link: elf.u32(data, at + 8 + 4 * w)?,
+            info: elf.u32(data, at + 12 + 4 * w)?,
+            align: elf.word(data, at + 16 + 4 * w)?,
+            entsize: elf.word(data, at + 16 + 5 * w)?,
         });
     }
-    let names = &sections[shstrndx];
+    let names = &sections[h.shstrndx];
     let names = slice(data, names.offset as usize, names.size as usize)?.to_vec();
     for s in &mut sections {
         let start = s.sh_name as usize;
@@ -266,32 +283,58 @@ pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
         s.name =
             String::from_utf8_lossy(names.get(start..start + len).unwrap_or_default()).into_owned();
     }
+    Ok(sections)
+}
 
-    // A segment past the loaded bytes that is exactly an ABI attributes section (RISC-V's
-    // PT_RISCV_ATTRIBUTES, at the very end after the debug info) moves with that section;
-    // keeping the file up to it would keep the debug info's bytes as a hole.
-    let mut moved_segments: Vec<(usize, usize)> = Vec::new();
-    for &(at, kind, offset, filesz) in &segments {
-        if kind == PT_LOAD || filesz == 0 || offset + filesz <= end as u64 {
+/// Where the kept bytes end (everything a loader maps, and the headers themselves), and
+/// the segments that move with their section instead: a segment past the loaded bytes
+/// that is exactly an ABI attributes section (RISC-V's PT_RISCV_ATTRIBUTES, at the very
+/// end after the debug info) — keeping the file up to it would keep the debug info's
+/// bytes as a hole. Each moved segment is (its header's offset, its section's index).
+fn kept_end(
+    h: &Header,
+    segments: &[Segment],
+    sections: &[Section],
+) -> (usize, Vec<(usize, usize)>) {
+    let mut end = h.ehsize.max(h.phoff + h.phnum * h.phentsize);
+    for s in segments {
+        if s.kind == PT_LOAD && s.filesz > 0 {
+            end = end.max((s.offset + s.filesz) as usize);
+        }
+    }
+    let mut moved_segments = Vec::new();
+    for s in segments {
+        if s.kind == PT_LOAD || s.filesz == 0 || s.offset + s.filesz <= end as u64 {
             continue;
         }
-        let attributes = sections.iter().position(|s| {
-            matches!(s.kind, SHT_PROC_ATTRIBUTES | SHT_GNU_ATTRIBUTES)
-                && s.flags & SHF_ALLOC == 0
-                && s.offset == offset
-                && s.size == filesz
+        let attributes = sections.iter().position(|section| {
+            matches!(section.kind, SHT_PROC_ATTRIBUTES | SHT_GNU_ATTRIBUTES)
+                && section.flags & SHF_ALLOC == 0
+                && section.offset == s.offset
+                && section.size == s.filesz
         });
         match attributes {
-            Some(section) => moved_segments.push((at, section)),
-            None => end = end.max((offset + filesz) as usize),
+            Some(section) => moved_segments.push((s.at, section)),
+            None => end = end.max((s.offset + s.filesz) as usize),
         }
     }
-    if end > data.len() {
-        return Err("a segment reaches past the end of the file".into());
-    }
+    (end, moved_segments)
+}
 
-    // Which sections stay, and their new indices.
-    let mut new_index = vec![0u32; shnum];
+/// Which sections stay (loaded ones and ABI attributes), their new indices, and the
+/// names of those that go.
+struct Choice {
+    kept: Vec<usize>,
+    new_index: Vec<u32>,
+    removed: Vec<String>,
+}
+
+fn choose(
+    sections: &[Section],
+    shstrndx: usize,
+    end: usize,
+) -> std::result::Result<Choice, String> {
+    let mut new_index = vec![0u32; sections.len()];
     let mut kept: Vec<usize> = Vec::new();
     let mut removed = Vec::new();
     for (i, s) in sections.iter().enumerate().skip(1) {
@@ -310,42 +353,93 @@ pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
             removed.push(s.name.clone());
         }
     }
-    // Only the section-name table itself would go: nothing to strip.
-    if removed.len() == 1 && removed[0] == sections[shstrndx].name {
-        return Ok(Stripped {
-            bytes: data.to_vec(),
-            removed: Vec::new(),
-        });
-    }
+    Ok(Choice {
+        kept,
+        new_index,
+        removed,
+    })
+}
 
-    let mut out = data[..end].to_vec();
-    let align_to = |out: &mut Vec<u8>, align: u64| {
-        let align = align.max(1) as usize;
-        while !out.len().is_multiple_of(align) {
-            out.push(0);
-        }
+/// Strips an executable's bytes. Errors are reasons, for `Error::Verify`.
+pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
+    let h = Header::read(data)?;
+    if h.phnum == 0 {
+        return Err("it has no program headers".into());
+    }
+    let unchanged = || Stripped {
+        bytes: data.to_vec(),
+        removed: Vec::new(),
     };
-    let mut placed: Vec<Section> = Vec::with_capacity(kept.len());
-    for &i in &kept {
+    if h.shoff == 0 {
+        return Ok(unchanged());
+    }
+    if h.shnum == 0 || h.shstrndx >= h.shnum {
+        return Err("extended section numbering is not supported".into());
+    }
+    let segments = read_segments(data, &h)?;
+    let sections = read_sections(data, &h)?;
+    let (end, moved_segments) = kept_end(&h, &segments, &sections);
+    if end > data.len() {
+        return Err("a segment reaches past the end of the file".into());
+    }
+    let choice = choose(&sections, h.shstrndx, end)?;
+    // Only the section-name table itself would go: nothing to strip.
+    if choice.removed.len() == 1 && choice.removed[0] == sections[h.shstrndx].name {
+        return Ok(unchanged());
+    }
+    let mut out = data[..end].to_vec();
+    let placed = place_kept(&mut out, data, &h, &sections, &choice, &moved_segments)?;
+    write_section_headers(&mut out, &h, placed);
+    Ok(Stripped {
+        bytes: out,
+        removed: choice.removed,
+    })
+}
+
+fn align_to(out: &mut Vec<u8>, align: u64) {
+    let align = align.max(1) as usize;
+    while !out.len().is_multiple_of(align) {
+        out.push(0);
+    }
+}
+
+/// The kept sections with their links renumbered; the attributes sections' bytes (after
+/// the segments) carried over to the end of `out`, their moved segments pointed there.
+fn place_kept(
+    out: &mut Vec<u8>,
+    data: &[u8],
+    h: &Header,
+    sections: &[Section],
+    choice: &Choice,
+    moved_segments: &[(usize, usize)],
+) -> std::result::Result<Vec<Section>, String> {
+    let elf = &h.elf;
+    let mut placed: Vec<Section> = Vec::with_capacity(choice.kept.len());
+    for &i in &choice.kept {
         let mut s = sections[i].clone();
         let loaded = s.flags & SHF_ALLOC != 0;
         if !loaded {
-            // Attributes live after the segments: carry their bytes over.
             let bytes = slice(data, s.offset as usize, s.size as usize)?;
-            align_to(&mut out, s.align);
+            align_to(out, s.align);
             s.offset = out.len() as u64;
             out.extend_from_slice(bytes);
             for &(at, _) in moved_segments.iter().filter(|(_, section)| *section == i) {
-                elf.patch_word(&mut out, at + if elf.wide { 8 } else { 4 }, s.offset);
+                elf.patch_word(out, at + if elf.wide { 8 } else { 4 }, s.offset);
             }
         }
-        s.link = new_index.get(s.link as usize).copied().unwrap_or(0);
+        s.link = choice.new_index.get(s.link as usize).copied().unwrap_or(0);
         if s.flags & SHF_INFO_LINK != 0 || matches!(s.kind, SHT_REL | SHT_RELA) {
-            s.info = new_index.get(s.info as usize).copied().unwrap_or(0);
+            s.info = choice.new_index.get(s.info as usize).copied().unwrap_or(0);
         }
         placed.push(s);
     }
-    // A new section-name table: the kept names, then its own.
+    Ok(placed)
+}
+
+/// A new section-name table (the kept names, then its own), then the section header
+/// table after it, and the ELF header pointed at both.
+fn write_section_headers(out: &mut Vec<u8>, h: &Header, mut placed: Vec<Section>) {
+    let elf = &h.elf;
     let mut strtab = vec![0u8];
     for s in &mut placed {
         s.sh_name = strtab.len() as u32;
@@ -370,32 +464,28 @@ pub(crate) fn strip(data: &[u8]) -> std::result::Result<Stripped, String> {
         entsize: 0,
     });
 
-    align_to(&mut out, if elf.wide { 8 } else { 4 });
+    align_to(out, if elf.wide { 8 } else { 4 });
     let new_shoff = out.len() as u64;
     let header_start = out.len();
     // The null section first.
-    out.resize(header_start + shentsize, 0);
+    out.resize(header_start + h.shentsize, 0);
     for s in &placed {
         let start = out.len();
-        elf.put32(&mut out, s.sh_name);
-        elf.put32(&mut out, s.kind);
-        elf.put_word(&mut out, s.flags);
-        elf.put_word(&mut out, s.addr);
-        elf.put_word(&mut out, s.offset);
-        elf.put_word(&mut out, s.size);
-        elf.put32(&mut out, s.link);
-        elf.put32(&mut out, s.info);
-        elf.put_word(&mut out, s.align);
-        elf.put_word(&mut out, s.entsize);
-        out.resize(start + shentsize, 0);
+        elf.put32(out, s.sh_name);
+        elf.put32(out, s.kind);
+        elf.put_word(out, s.flags);
+        elf.put_word(out, s.addr);
+        elf.put_word(out, s.offset);
+        elf.put_word(out, s.size);
+        elf.put32(out, s.link);
+        elf.put32(out, s.info);
+        elf.put_word(out, s.align);
+        elf.put_word(out, s.entsize);
+        out.resize(start + h.shentsize, 0);
     }
-    elf.patch_word(&mut out, shoff_at, new_shoff);
-    elf.patch16(&mut out, sizes_at + 8, (placed.len() + 1) as u16);
-    elf.patch16(&mut out, sizes_at + 10, placed.len() as u16);
-    Ok(Stripped {
-        bytes: out,
-        removed,
-    })
+    elf.patch_word(out, h.shoff_at, new_shoff);
+    elf.patch16(out, h.sizes_at + 8, (placed.len() + 1) as u16);
+    elf.patch16(out, h.sizes_at + 10, placed.len() as u16);
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::{LibArgs, TargetArgs, ToolchainArgs};
+use crate::cli::args::{LibArgs, TargetArgs, ToolchainArgs};
 use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};

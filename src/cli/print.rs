@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::cli::GlobalArgs;
+use crate::cli::args::GlobalArgs;
 use crate::env::Env;
 use crate::error::{Error, Result};
 

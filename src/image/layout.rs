@@ -9,13 +9,14 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use oci_spec::image::{ANNOTATION_REF_NAME, Descriptor};
+use oci_spec::image::Descriptor;
 
 use crate::error::{Error, OutputPlace, Result};
 use crate::image::layer::{Entry, EntryKind, Tree};
 use crate::image::oci::{Image, index_json, is_referrers_tag};
 use crate::sys::fs::{Temps, write_atomic};
 use crate::sys::hash::sha256_hex;
+use crate::sys::oci_layout::{LayoutIndex, ReadError, parse_index, ref_name};
 
 pub(crate) const OCI_LAYOUT: &[u8] = br#"{"imageLayoutVersion":"1.0.0"}"#;
 
@@ -77,10 +78,9 @@ pub(crate) fn write_layout(dir: &Path, image: &Image, temps: &Temps) -> Result<(
         }
     }
     let index_path = dir.join("index.json");
-    let mut manifests = other_tags(&index_path, &image.tag)?;
+    let mut manifests = other_tags(dir, &image.tag)?;
     keep_live_referrers(&mut manifests, image, &blob_dir);
-    let ours: oci_spec::image::ImageIndex =
-        serde_json::from_slice(&image.index_json).expect("our own index.json parses");
+    let ours = parse_index(&image.index_json).expect("our own index.json parses");
     manifests.extend(ours.manifests().iter().cloned());
     let index = if manifests.len() == ours.manifests().len() {
         image.index_json.clone()
@@ -144,26 +144,26 @@ fn retag(e: Error) -> Error {
 }
 
 /// The descriptors of an existing `index.json` that name other tags (or none).
-fn other_tags(index_path: &Path, tag: &str) -> Result<Vec<Descriptor>> {
-    let Ok(bytes) = std::fs::read(index_path) else {
-        return Ok(Vec::new());
+fn other_tags(layout: &Path, tag: &str) -> Result<Vec<Descriptor>> {
+    let index = match LayoutIndex::read(layout) {
+        Ok(index) => index,
+        Err(ReadError::Unreadable(_)) => return Ok(Vec::new()),
+        Err(ReadError::Invalid(e)) => {
+            return Err(Error::ImageContent {
+                message: format!(
+                    "`{}` is not a valid OCI index: {e}",
+                    layout.join("index.json").display()
+                ),
+                help:
+                    "remove the layout folder (or choose another with --oci-layout) and run again"
+                        .into(),
+            });
+        }
     };
-    let index: oci_spec::image::ImageIndex =
-        serde_json::from_slice(&bytes).map_err(|e| Error::ImageContent {
-            message: format!("`{}` is not a valid OCI index: {e}", index_path.display()),
-            help: "remove the layout folder (or choose another with --oci-layout) and run again"
-                .into(),
-        })?;
     Ok(index
-        .manifests()
-        .iter()
-        .filter(|d| {
-            d.annotations()
-                .as_ref()
-                .and_then(|a| a.get(ANNOTATION_REF_NAME))
-                .is_none_or(|t| t != tag)
-        })
-        .cloned()
+        .into_entries()
+        .into_iter()
+        .filter(|d| ref_name(d) != Some(tag))
         .collect())
 }
 
@@ -171,33 +171,25 @@ fn other_tags(index_path: &Path, tag: &str) -> Result<Vec<Descriptor>> {
 /// this image's platform manifests (the image brings its own, or none with `--no-sbom`)
 /// and those whose manifest no remaining tag names any more.
 fn keep_live_referrers(entries: &mut Vec<Descriptor>, image: &Image, blob_dir: &Path) {
-    let name = |d: &Descriptor| {
-        d.annotations()
-            .as_ref()
-            .and_then(|a| a.get(ANNOTATION_REF_NAME))
-            .cloned()
-    };
     let mut named: BTreeSet<String> = BTreeSet::new();
     for entry in entries.iter() {
-        if name(entry).is_some_and(|n| is_referrers_tag(&n)) {
+        if ref_name(entry).is_some_and(is_referrers_tag) {
             continue;
         }
         let digest = entry.digest().to_string();
         if let Some(hex) = digest.strip_prefix("sha256:")
             && let Ok(bytes) = std::fs::read(blob_dir.join(hex))
-            && let Ok(index) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && let Ok(index) = parse_index(&bytes)
         {
-            for m in index["manifests"].as_array().into_iter().flatten() {
-                named.extend(m["digest"].as_str().map(String::from));
-            }
+            named.extend(index.manifests().iter().map(|m| m.digest().to_string()));
         }
         named.insert(digest);
     }
     for platform in &image.platforms {
         named.remove(&platform.manifest.digest);
     }
-    entries.retain(|d| match name(d) {
-        Some(n) if is_referrers_tag(&n) => named.contains(&n.replacen('-', ":", 1)),
+    entries.retain(|d| match ref_name(d) {
+        Some(n) if is_referrers_tag(n) => named.contains(&n.replacen('-', ":", 1)),
         _ => true,
     });
 }
@@ -262,6 +254,7 @@ mod tests {
     use super::*;
     use crate::image::oci::{ImageConfig, ImageInput, build};
     use crate::target::Target;
+    use oci_spec::image::ANNOTATION_REF_NAME;
 
     fn image(tag: &str, content: &[u8]) -> Image {
         let mut tree = Tree::new();

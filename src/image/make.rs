@@ -16,7 +16,7 @@ use crate::image::essentials;
 use crate::image::extras::{VendorPaths, essentials_tree, extras_tree};
 use crate::image::layer::{Entry, EntryKind, Tree};
 use crate::image::layout::{check_layout_dir, prepare_archive, write_archive, write_layout};
-use crate::image::merge::merge_dists;
+use crate::image::merge::{MergedDist, merge_dists};
 use crate::image::oci::{self, BlobRef, ImageConfig, ImageInput, PlatformImage};
 use crate::image::overrides::ImageOverrides;
 use crate::image::spec;
@@ -161,19 +161,7 @@ fn make_from(
         let dirs: Vec<String> = from.iter().map(|d| d.display().to_string()).collect();
         PathBuf::from(format!("the manifests of --from {}", dirs.join(" ")))
     };
-    let sources: Vec<PathBuf> = if from.is_empty() {
-        vec![out_dir.to_path_buf()]
-    } else {
-        from.to_vec()
-    };
-    // Builds change dist under its lock: reading under it, the manifest and the files
-    // agree, and an interrupted build's transaction is settled first.
-    let mut _dist_locks = Vec::new();
-    for dir in &sources {
-        if dir.is_dir() {
-            _dist_locks.push(crate::dist::lock(dir, ctx.temps(), ctx.ui)?);
-        }
-    }
+    let _dist_locks = lock_sources(out_dir, from, ctx)?;
     let merged = (!from.is_empty()).then(|| merge_dists(from)).transpose()?;
     let dist = match &merged {
         Some(merged) => merged.artifacts.clone(),
@@ -185,40 +173,19 @@ fn make_from(
     let essentials = essentials_tree(spec, env)?;
     let epoch = env.source_date_epoch();
 
-    let mut platforms = Vec::new();
-    // Per target: each artifact's image path, name and SBOM (when it has one of its bytes).
-    let mut artifact_docs: Vec<(Target, ArtifactDocs)> = Vec::new();
-    let mut copies: Vec<(Target, Copies)> = Vec::new();
-    let mut rootfs: Vec<(Target, Tree)> = Vec::new();
-    for target in &plan.targets {
-        let extras = extras_tree(spec, &essentials, *target, vendor, env)?;
-        let mut tree = extras.clone();
-        let mut target_copies = Vec::new();
-        let mut docs = ArtifactDocs::new();
-        for (name, image_path) in &plan.artifacts {
-            let artifact = &plan.files[&(*target, name.clone())];
-            let dir = merged.as_ref().map_or(out_dir, |m| m.dir_of(*target, name));
-            let bytes = read_artifact(dir, &dir.join(crate::dist::MANIFEST), artifact, *target)?;
-            if !spec.no_sbom {
-                docs.insert(
-                    crate::image::layer::normalize(image_path)?,
-                    (name.clone(), artifact_sbom(dir, artifact)),
-                );
-            }
-            let entry = Entry {
-                kind: EntryKind::File(bytes),
-                mode: 0o755,
-                uid: 0,
-                gid: 0,
-            };
-            tree.insert(image_path, entry, &format!("artifact `{name}`"))?;
-            target_copies.push((artifact.path.clone(), image_path.clone()));
-        }
-        platforms.push((*target, tree));
-        artifact_docs.push((*target, docs));
-        copies.push((*target, target_copies));
-        rootfs.push((*target, extras));
-    }
+    let PlatformFiles {
+        platforms,
+        artifact_docs,
+        copies,
+        rootfs,
+    } = platform_files(
+        spec,
+        &plan,
+        (out_dir, merged.as_ref()),
+        &essentials,
+        vendor,
+        env,
+    )?;
 
     let input = ImageInput {
         platforms,
@@ -241,44 +208,13 @@ fn make_from(
         .map(|p| env.cwd.join(p))
         .unwrap_or_else(|| out_dir.join("image"));
     let archive = spec.oci_archive.as_ref().map(|p| env.cwd.join(p));
-    // Every destination is checked before the first is written, so a bad path leaves
-    // nothing behind; then the one-file archive goes first, the layout after it.
-    check_layout_dir(&layout_dir)?;
-    if let Some(archive) = &archive {
-        prepare_archive(archive)?;
-    }
-    // dist/sbom/ changes under dist's lock: with --from, `out_dir` is not one of the
-    // folders read, so it is locked here.
-    let _out_lock = if from.is_empty() {
-        None
-    } else {
-        std::fs::create_dir_all(out_dir)
-            .map_err(Error::write_output(OutputPlace::OutDir, out_dir))?;
-        Some(crate::dist::lock(out_dir, ctx.temps(), ctx.ui)?)
-    };
-    let named: Vec<(String, Vec<u8>)> = documents
-        .iter()
-        .map(|(target, bytes)| {
-            (
-                format!("image-{target}{}", crate::sbom::SUFFIX),
-                bytes.clone(),
-            )
-        })
-        .collect();
-    let paths = crate::dist::install_image_sboms(
+    let destinations = Destinations {
+        layout_dir: &layout_dir,
+        archive: archive.as_deref(),
         out_dir,
-        &layout_dir,
-        &tag,
-        &image.index.digest,
-        &named,
-        ctx.temps(),
-        || {
-            if let Some(archive) = &archive {
-                write_archive(archive, &image, epoch, ctx.temps())?;
-            }
-            write_layout(&layout_dir, &image, ctx.temps())
-        },
-    )?;
+        out_dir_locked: from.is_empty(),
+    };
+    let paths = destinations.write(&image, &documents, epoch, ctx)?;
     let sboms = documents
         .iter()
         .zip(paths)
@@ -291,25 +227,7 @@ fn make_from(
         })
         .collect();
     let dockerfile = if spec.dockerfile.unwrap_or(true) && merged.is_none() {
-        let has_rootfs = rootfs.iter().any(|(_, tree)| tree.paths().next().is_some());
-        if has_rootfs {
-            write_rootfs(&out_dir.join(ROOTFS), &rootfs)?;
-        } else if out_dir.join(ROOTFS).is_dir() {
-            // A rootfs an earlier image wrote would not match this Dockerfile.
-            std::fs::remove_dir_all(out_dir.join(ROOTFS))
-                .map_err(Error::io("cannot replace", out_dir.join(ROOTFS)))?;
-        }
-        let owned: Vec<(Target, dockerfile::Owned)> = rootfs
-            .iter()
-            .map(|(t, tree)| (*t, tree.owned_paths()))
-            .collect();
-        let path = out_dir.join("Dockerfile");
-        write_atomic(
-            ctx.temps(),
-            &path,
-            dockerfile::render(&copies, has_rootfs.then_some(ROOTFS), &owned, &config).as_bytes(),
-        )?;
-        Some(path)
+        Some(write_dockerfile(out_dir, &rootfs, &copies, &config, ctx)?)
     } else {
         None
     };
@@ -323,6 +241,176 @@ fn make_from(
         dockerfile,
         sboms,
     })
+}
+
+/// Builds change dist under its lock: reading under it, the manifest and the files
+/// agree, and an interrupted build's transaction is settled first. The folders read are
+/// `from`, or `out_dir`.
+fn lock_sources(out_dir: &Path, from: &[PathBuf], ctx: &Ctx) -> Result<Vec<crate::dist::DistLock>> {
+    let sources: Vec<PathBuf> = if from.is_empty() {
+        vec![out_dir.to_path_buf()]
+    } else {
+        from.to_vec()
+    };
+    let mut locks = Vec::new();
+    for dir in &sources {
+        if dir.is_dir() {
+            locks.push(crate::dist::lock(dir, ctx.temps(), ctx.ui)?);
+        }
+    }
+    Ok(locks)
+}
+
+/// Each target's files: what its layer holds, and what the SBOMs and the Dockerfile
+/// need to know of them.
+struct PlatformFiles {
+    /// The layer's tree: the artifacts and the extras.
+    platforms: Vec<(Target, Tree)>,
+    /// Each artifact's image path, name and SBOM (when it has one of its bytes).
+    artifact_docs: Vec<(Target, ArtifactDocs)>,
+    /// Each artifact's dist path and image path, for the Dockerfile's `COPY` lines.
+    copies: Vec<(Target, Copies)>,
+    /// The extras alone, for the Dockerfile's `rootfs/`.
+    rootfs: Vec<(Target, Tree)>,
+}
+
+/// Every artifact of the plan read back from its dist folder (`out_dir`, or the merged
+/// folder it comes from) and verified, placed in its target's tree beside the extras.
+fn platform_files(
+    spec: &ImageSpec,
+    plan: &Plan,
+    (out_dir, merged): (&Path, Option<&MergedDist>),
+    essentials: &Tree,
+    vendor: VendorPaths<'_>,
+    env: &crate::env::Env,
+) -> Result<PlatformFiles> {
+    let mut files = PlatformFiles {
+        platforms: Vec::new(),
+        artifact_docs: Vec::new(),
+        copies: Vec::new(),
+        rootfs: Vec::new(),
+    };
+    for target in &plan.targets {
+        let extras = extras_tree(spec, essentials, *target, vendor, env)?;
+        let mut tree = extras.clone();
+        let mut target_copies = Vec::new();
+        let mut docs = ArtifactDocs::new();
+        for (name, image_path) in &plan.artifacts {
+            let artifact = &plan.files[&(*target, name.clone())];
+            let dir = merged.map_or(out_dir, |m| m.dir_of(*target, name));
+            let bytes = read_artifact(dir, &dir.join(crate::dist::MANIFEST), artifact, *target)?;
+            if !spec.no_sbom {
+                docs.insert(
+                    crate::image::layer::normalize(image_path)?,
+                    (name.clone(), artifact_sbom(dir, artifact)),
+                );
+            }
+            let entry = Entry {
+                kind: EntryKind::File(bytes),
+                mode: 0o755,
+                uid: 0,
+                gid: 0,
+            };
+            tree.insert(image_path, entry, &format!("artifact `{name}`"))?;
+            target_copies.push((artifact.path.clone(), image_path.clone()));
+        }
+        files.platforms.push((*target, tree));
+        files.artifact_docs.push((*target, docs));
+        files.copies.push((*target, target_copies));
+        files.rootfs.push((*target, extras));
+    }
+    Ok(files)
+}
+
+/// Where an image goes: its layout, its archive, and `out_dir` (whose `sbom/` takes the
+/// image's SBOMs).
+struct Destinations<'a> {
+    layout_dir: &'a Path,
+    archive: Option<&'a Path>,
+    out_dir: &'a Path,
+    /// Whether `out_dir` is already locked (it is one of the dist folders read).
+    out_dir_locked: bool,
+}
+
+impl Destinations<'_> {
+    /// Writes the image and its SBOMs (`documents`) in one dist transaction; the paths
+    /// of the SBOMs in `dist/sbom/`.
+    fn write(
+        &self,
+        image: &oci::Image,
+        documents: &[(Target, Vec<u8>)],
+        epoch: u64,
+        ctx: &Ctx,
+    ) -> Result<Vec<PathBuf>> {
+        let out_dir = self.out_dir;
+        // Every destination is checked before the first is written, so a bad path leaves
+        // nothing behind; then the one-file archive goes first, the layout after it.
+        check_layout_dir(self.layout_dir)?;
+        if let Some(archive) = self.archive {
+            prepare_archive(archive)?;
+        }
+        // dist/sbom/ changes under dist's lock: with --from, `out_dir` is not one of the
+        // folders read, so it is locked here.
+        let _out_lock = if self.out_dir_locked {
+            None
+        } else {
+            std::fs::create_dir_all(out_dir)
+                .map_err(Error::write_output(OutputPlace::OutDir, out_dir))?;
+            Some(crate::dist::lock(out_dir, ctx.temps(), ctx.ui)?)
+        };
+        let named: Vec<(String, Vec<u8>)> = documents
+            .iter()
+            .map(|(target, bytes)| {
+                (
+                    format!("image-{target}{}", crate::sbom::SUFFIX),
+                    bytes.clone(),
+                )
+            })
+            .collect();
+        crate::dist::install_image_sboms(
+            out_dir,
+            self.layout_dir,
+            &image.tag,
+            &image.index.digest,
+            &named,
+            ctx.temps(),
+            || {
+                if let Some(archive) = self.archive {
+                    write_archive(archive, image, epoch, ctx.temps())?;
+                }
+                write_layout(self.layout_dir, image, ctx.temps())
+            },
+        )
+    }
+}
+
+/// `dist/Dockerfile` for `docker buildx`, and the `rootfs/` folder it copies the extra
+/// files from (removed when there are none: an earlier one would not match).
+fn write_dockerfile(
+    out_dir: &Path,
+    rootfs: &[(Target, Tree)],
+    copies: &[(Target, Copies)],
+    config: &ImageConfig,
+    ctx: &Ctx,
+) -> Result<PathBuf> {
+    let has_rootfs = rootfs.iter().any(|(_, tree)| tree.paths().next().is_some());
+    if has_rootfs {
+        write_rootfs(&out_dir.join(ROOTFS), rootfs)?;
+    } else if out_dir.join(ROOTFS).is_dir() {
+        std::fs::remove_dir_all(out_dir.join(ROOTFS))
+            .map_err(Error::io("cannot replace", out_dir.join(ROOTFS)))?;
+    }
+    let owned: Vec<(Target, dockerfile::Owned)> = rootfs
+        .iter()
+        .map(|(t, tree)| (*t, tree.owned_paths()))
+        .collect();
+    let path = out_dir.join("Dockerfile");
+    write_atomic(
+        ctx.temps(),
+        &path,
+        dockerfile::render(copies, has_rootfs.then_some(ROOTFS), &owned, config).as_bytes(),
+    )?;
+    Ok(path)
 }
 
 /// An image path (as the layer names it) → the artifact's name and its SBOM.

@@ -11,8 +11,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use oci_spec::image::{Descriptor, MediaType, Platform};
+
 use crate::error::{Error, Result};
 use crate::image::dist_input::{DistArtifact, read_artifact, read_dist_manifest};
+use crate::image::oci::{BlobRef, PlatformImage, Referrers};
+use crate::sys::oci_layout::{LayoutIndex, parse_index, ref_name};
 use crate::target::Target;
 
 /// Several dist folders read as one: the entries, and the folder each comes from.
@@ -195,49 +199,137 @@ fn parse(bytes: &[u8], path: &Path, what: &str) -> Result<serde_json::Value> {
     serde_json::from_slice(bytes).map_err(|e| bad_input(path, format!("{what} is not JSON: {e}")))
 }
 
-fn platform_target(platform: &serde_json::Value) -> Option<Target> {
-    let text = |key: &str| platform.get(key).and_then(|v| v.as_str());
-    let name = match text("variant") {
-        Some(v) => format!("{}/{}/{v}", text("os")?, text("architecture")?),
-        None => format!("{}/{}", text("os")?, text("architecture")?),
+fn index(bytes: &[u8], path: &Path, what: &str) -> Result<oci_spec::image::ImageIndex> {
+    parse_index(bytes).map_err(|e| bad_input(path, format!("{what} is not JSON: {e}")))
+}
+
+fn platform_target(platform: Option<&Platform>) -> Option<Target> {
+    let platform = platform?;
+    let (os, arch) = (platform.os(), platform.architecture());
+    let name = match platform.variant() {
+        Some(v) => format!("{os}/{arch}/{v}"),
+        None => format!("{os}/{arch}"),
     };
     Target::ALL
         .into_iter()
         .find(|t| t.oci_platform_string() == name)
 }
 
+/// Blobs by hex digest, gathered from the inputs.
+type Blobs = BTreeMap<String, Vec<u8>>;
+
+fn hex(digest: &str) -> String {
+    digest["sha256:".len().min(digest.len())..].to_string()
+}
+
+impl Source {
+    /// The platform manifests this input tags (an image index's entries, or a manifest
+    /// tagged directly), and its referrers tags (`sha256-<hex>` → its referrers index).
+    fn platform_manifests(&self) -> Result<(Vec<Descriptor>, BTreeMap<String, String>)> {
+        let input = &self.path;
+        let top = LayoutIndex::parse(&self.index_json)
+            .map_err(|e| bad_input(input, format!("index.json is not JSON: {e}")))?;
+        let mut manifests = Vec::new();
+        let mut referrer_tags: BTreeMap<String, String> = BTreeMap::new();
+        for entry in top.into_entries() {
+            let digest = entry.digest().to_string();
+            let name = ref_name(&entry);
+            if let Some(name) = name.filter(|n| crate::image::oci::is_referrers_tag(n)) {
+                referrer_tags.insert(name.to_string(), digest);
+                continue;
+            }
+            if *entry.media_type() == MediaType::ImageIndex {
+                let index = index(&self.blob(&digest)?, input, &digest)?;
+                manifests.extend(index.manifests().iter().cloned());
+            } else {
+                manifests.push(entry);
+            }
+        }
+        Ok((manifests, referrer_tags))
+    }
+
+    /// One platform's image: its manifest, config and layers, each checked and added to
+    /// `blobs`.
+    fn platform_image(
+        &self,
+        target: Target,
+        digest: &str,
+        blobs: &mut Blobs,
+    ) -> Result<PlatformImage> {
+        let input = &self.path;
+        let manifest_bytes = self.blob(digest)?;
+        let parsed = parse(&manifest_bytes, input, digest)?;
+        let config_digest = parsed["config"]["digest"].as_str().unwrap_or_default();
+        let config_bytes = self.blob(config_digest)?;
+        let config = parse(&config_bytes, input, config_digest)?;
+        let mut layer = None;
+        let mut total = (manifest_bytes.len() + config_bytes.len()) as u64;
+        for l in parsed["layers"].as_array().into_iter().flatten() {
+            let d = l["digest"].as_str().unwrap_or_default();
+            let bytes = self.blob(d)?;
+            total += bytes.len() as u64;
+            layer.get_or_insert_with(|| BlobRef::of(&bytes));
+            blobs.insert(hex(d), bytes);
+        }
+        let image = PlatformImage {
+            target,
+            platform: target.oci_platform_string(),
+            manifest: BlobRef::of(&manifest_bytes),
+            config: BlobRef::of(&config_bytes),
+            layer: layer
+                .ok_or_else(|| bad_input(input, format!("manifest {digest} has no layer")))?,
+            diff_id: config["rootfs"]["diff_ids"][0]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            total_size: total,
+        };
+        blobs.insert(hex(config_digest), config_bytes);
+        blobs.insert(hex(digest), manifest_bytes);
+        Ok(image)
+    }
+
+    /// The referrers index `index_digest` of the manifest `subject`, whole: each
+    /// artifact manifest with its config and layers, added to `blobs`.
+    fn referrers(&self, subject: &str, index_digest: &str, blobs: &mut Blobs) -> Result<Referrers> {
+        let input = &self.path;
+        let index_bytes = self.blob(index_digest)?;
+        let index = index(&index_bytes, input, index_digest)?;
+        for referrer in index.manifests() {
+            let d = &referrer.digest().to_string();
+            let bytes = self.blob(d)?;
+            let manifest = parse(&bytes, input, d)?;
+            for part in std::iter::once(&manifest["config"])
+                .chain(manifest["layers"].as_array().into_iter().flatten())
+            {
+                let p = part["digest"].as_str().unwrap_or_default();
+                blobs.insert(hex(p), self.blob(p)?);
+            }
+            blobs.insert(hex(d), bytes);
+        }
+        let referrers = Referrers {
+            subject: subject.to_string(),
+            index: BlobRef::of(&index_bytes),
+        };
+        blobs.insert(hex(index_digest), index_bytes);
+        Ok(referrers)
+    }
+}
+
 /// `muslbuild image merge`: every platform manifest of every input (each input's
 /// tagged images, or all of them) joined into one index tagged `tag`.
 pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::image::oci::Image> {
-    use crate::image::oci::{BlobRef, PlatformImage};
     crate::image::oci::validate_tag(tag)?;
     let mut chosen: BTreeMap<Target, (String, PathBuf)> = BTreeMap::new();
-    let mut blobs: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut blobs = Blobs::new();
     let mut platforms = Vec::new();
     let mut referrers = Vec::new();
     for input in inputs {
         let source = Source::open(input)?;
-        let top = parse(&source.index_json, input, "index.json")?;
-        let mut manifests = Vec::new();
-        // The referrers tags of this input (`sha256-<hex>` → its referrers index).
-        let mut referrer_tags: BTreeMap<String, String> = BTreeMap::new();
-        for entry in top["manifests"].as_array().into_iter().flatten() {
-            let digest = entry["digest"].as_str().unwrap_or_default();
-            let name = entry["annotations"][oci_spec::image::ANNOTATION_REF_NAME].as_str();
-            if let Some(name) = name.filter(|n| crate::image::oci::is_referrers_tag(n)) {
-                referrer_tags.insert(name.to_string(), digest.to_string());
-                continue;
-            }
-            if entry["mediaType"].as_str() == Some("application/vnd.oci.image.index.v1+json") {
-                let index = parse(&source.blob(digest)?, input, digest)?;
-                manifests.extend(index["manifests"].as_array().into_iter().flatten().cloned());
-            } else {
-                manifests.push(entry.clone());
-            }
-        }
+        let (manifests, referrer_tags) = source.platform_manifests()?;
         for manifest in manifests {
-            let digest = manifest["digest"].as_str().unwrap_or_default().to_string();
-            let target = platform_target(&manifest["platform"]).ok_or_else(|| {
+            let digest = manifest.digest().to_string();
+            let target = platform_target(manifest.platform().as_ref()).ok_or_else(|| {
                 bad_input(input, format!("manifest {digest} has no platform muslbuild builds (linux/amd64, linux/arm64, linux/arm/v7)"))
             })?;
             match chosen.get(&target) {
@@ -256,61 +348,12 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
                 None => {}
             }
             chosen.insert(target, (digest.clone(), input.clone()));
-            let manifest_bytes = source.blob(&digest)?;
-            let parsed = parse(&manifest_bytes, input, &digest)?;
-            let config_digest = parsed["config"]["digest"].as_str().unwrap_or_default();
-            let config_bytes = source.blob(config_digest)?;
-            let config = parse(&config_bytes, input, config_digest)?;
-            let mut layer = None;
-            let mut total = (manifest_bytes.len() + config_bytes.len()) as u64;
-            for l in parsed["layers"].as_array().into_iter().flatten() {
-                let d = l["digest"].as_str().unwrap_or_default();
-                let bytes = source.blob(d)?;
-                total += bytes.len() as u64;
-                layer.get_or_insert_with(|| BlobRef::of(&bytes));
-                blobs.insert(d["sha256:".len()..].to_string(), bytes);
-            }
-            platforms.push(PlatformImage {
-                target,
-                platform: target.oci_platform_string(),
-                manifest: BlobRef::of(&manifest_bytes),
-                config: BlobRef::of(&config_bytes),
-                layer: layer
-                    .ok_or_else(|| bad_input(input, format!("manifest {digest} has no layer")))?,
-                diff_id: config["rootfs"]["diff_ids"][0]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string(),
-                total_size: total,
-            });
-            blobs.insert(config_digest["sha256:".len()..].to_string(), config_bytes);
-            blobs.insert(digest["sha256:".len()..].to_string(), manifest_bytes);
+            platforms.push(source.platform_image(target, &digest, &mut blobs)?);
             // The manifest's bytes are kept, so what refers to it (its SBOM) still does:
             // its referrers come along whole.
             let tag = crate::image::oci::referrers_tag(&digest);
             if let Some(index_digest) = referrer_tags.get(&tag) {
-                let index_bytes = source.blob(index_digest)?;
-                let index = parse(&index_bytes, input, index_digest)?;
-                for referrer in index["manifests"].as_array().into_iter().flatten() {
-                    let d = referrer["digest"].as_str().unwrap_or_default();
-                    let bytes = source.blob(d)?;
-                    let manifest = parse(&bytes, input, d)?;
-                    for part in std::iter::once(&manifest["config"])
-                        .chain(manifest["layers"].as_array().into_iter().flatten())
-                    {
-                        let p = part["digest"].as_str().unwrap_or_default();
-                        blobs.insert(
-                            p["sha256:".len().min(p.len())..].to_string(),
-                            source.blob(p)?,
-                        );
-                    }
-                    blobs.insert(d["sha256:".len()..].to_string(), bytes);
-                }
-                referrers.push(crate::image::oci::Referrers {
-                    subject: digest.clone(),
-                    index: BlobRef::of(&index_bytes),
-                });
-                blobs.insert(index_digest["sha256:".len()..].to_string(), index_bytes);
+                referrers.push(source.referrers(&digest, index_digest, &mut blobs)?);
             }
         }
     }
@@ -321,7 +364,7 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
         ));
     }
     platforms.sort_by_key(|p| p.target);
-    let order = |r: &crate::image::oci::Referrers| {
+    let order = |r: &Referrers| {
         platforms
             .iter()
             .position(|p| p.manifest.digest == r.subject)
@@ -331,9 +374,10 @@ pub(crate) fn merge_layouts(inputs: &[PathBuf], tag: &str) -> Result<crate::imag
         .iter()
         .map(|p| crate::image::oci::platform_descriptor(p.target, &p.manifest))
         .collect::<Result<Vec<_>>>()?;
-    let (index_bytes, index_json) = crate::image::oci::tagged_index(descriptors, tag, &referrers)?;
+    let (index_bytes, index_json) =
+        crate::image::oci::index_and_layout_json(descriptors, tag, &referrers)?;
     let index = BlobRef::of(&index_bytes);
-    blobs.insert(index.digest["sha256:".len()..].to_string(), index_bytes);
+    blobs.insert(hex(&index.digest), index_bytes);
     Ok(crate::image::oci::Image {
         tag: tag.to_string(),
         index,

@@ -272,7 +272,7 @@ pub(crate) fn build(input: &ImageInput) -> Result<Image> {
         });
     }
 
-    let (index_bytes, index_json) = tagged_index(manifest_descriptors, &input.tag, &[])?;
+    let (index_bytes, index_json) = index_and_layout_json(manifest_descriptors, &input.tag, &[])?;
     let index = add(index_bytes);
 
     Ok(Image {
@@ -302,7 +302,7 @@ pub(crate) fn platform_descriptor(target: Target, manifest: &BlobRef) -> Result<
 /// The image index over the platform manifests (in target order), and the layout's
 /// `index.json` naming it `tag` (and the referrers tags): one function, so a merge
 /// makes the very bytes a one-machine build makes.
-pub(crate) fn tagged_index(
+pub(crate) fn index_and_layout_json(
     manifests: Vec<Descriptor>,
     tag: &str,
     referrers: &[Referrers],
@@ -454,7 +454,7 @@ pub(crate) fn validate_tag(tag: &str) -> Result<()> {
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> Error {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Error {
     Error::ImageContent {
         message: format!("cannot build the OCI image: {e}"),
         help: "this is a bug in muslbuild; please report it".into(),

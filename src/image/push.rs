@@ -11,11 +11,13 @@
 use std::path::Path;
 use std::time::Duration;
 
+use oci_spec::image::ImageIndex;
 use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::hash::sha256_hex;
+use crate::sys::oci_layout::{LayoutIndex, ReadError, parse_index};
 use crate::sys::registry::{Client, Reference};
 
 const INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -87,11 +89,15 @@ fn read_blob(layout: &Path, digest: &str) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-fn json(bytes: &[u8], what: &str) -> Result<serde_json::Value> {
-    serde_json::from_slice(bytes).map_err(|e| Error::ImageInput {
+fn not_json(what: &str, e: serde_json::Error) -> Error {
+    Error::ImageInput {
         message: format!("{what} is not valid JSON: {e}"),
         help: "rebuild the image with `muslbuild image`".into(),
-    })
+    }
+}
+
+fn json(bytes: &[u8], what: &str) -> Result<serde_json::Value> {
+    serde_json::from_slice(bytes).map_err(|e| not_json(what, e))
 }
 
 fn digests<'a>(value: &'a serde_json::Value, key: &str) -> Vec<(&'a str, &'a str)> {
@@ -105,52 +111,58 @@ fn digests<'a>(value: &'a serde_json::Value, key: &str) -> Vec<(&'a str, &'a str
         .collect()
 }
 
-/// The digest of the index tagged `tag` in the layout's `index.json`.
-pub(crate) fn tagged_index(layout: &Path, tag: &str) -> Result<String> {
+/// The layout's `index.json`, with a push's words for a layout that is not there.
+fn read_layout_index(layout: &Path) -> Result<LayoutIndex> {
     let path = layout.join("index.json");
-    let bytes = std::fs::read(&path).map_err(|e| Error::ImageInput {
-        message: format!("`{}` cannot be read: {e}", path.display()),
-        help: "make the image first: `muslbuild image` writes dist/image".into(),
-    })?;
-    let top = json(&bytes, &path.display().to_string())?;
-    top.get("manifests")
-        .and_then(|m| m.as_array())
-        .into_iter()
-        .flatten()
-        .find(|d| {
-            d.pointer("/annotations/org.opencontainers.image.ref.name")
-                .and_then(|n| n.as_str())
-                == Some(tag)
-        })
-        .and_then(|d| d.get("digest")?.as_str().map(String::from))
+    LayoutIndex::read(layout).map_err(|e| match e {
+        ReadError::Unreadable(e) => Error::ImageInput {
+            message: format!("`{}` cannot be read: {e}", path.display()),
+            help: "make the image first: `muslbuild image` writes dist/image".into(),
+        },
+        ReadError::Invalid(e) => not_json(&path.display().to_string(), e),
+    })
+}
+
+/// An image index blob of the layout (the image's, or a referrers index).
+fn read_index_blob(layout: &Path, digest: &str, what: &str) -> Result<ImageIndex> {
+    parse_index(&read_blob(layout, digest)?).map_err(|e| not_json(what, e))
+}
+
+/// The digest of the index tagged `tag` in the layout's `index.json`.
+fn tagged_index_digest(top: &LayoutIndex, layout: &Path, tag: &str) -> Result<String> {
+    top.tagged(tag)
+        .map(|d| d.digest().to_string())
         .ok_or_else(|| Error::ImageInput {
-            message: format!("`{}` has no image tagged `{tag}`", path.display()),
+            message: format!(
+                "`{}` has no image tagged `{tag}`",
+                layout.join("index.json").display()
+            ),
             help: "push the tag the image was made with (--tag), or make it first".into(),
         })
 }
 
 /// Per platform manifest of `index` that has referrers in the layout (its referrers tag
 /// in `index.json`): the manifest's digest and its referrers index's.
-fn referrers_in_layout(layout: &Path, index: &serde_json::Value) -> Result<Vec<(String, String)>> {
-    let path = layout.join("index.json");
-    let bytes = std::fs::read(&path).map_err(|e| Error::ImageInput {
-        message: format!("`{}` cannot be read: {e}", path.display()),
-        help: "make the image first: `muslbuild image` writes dist/image".into(),
-    })?;
-    let top = json(&bytes, &path.display().to_string())?;
-    let mut out = Vec::new();
-    for (subject, _) in digests(index, "manifests") {
-        let tag = crate::image::oci::referrers_tag(subject);
-        let found = top["manifests"].as_array().into_iter().flatten().find(|d| {
-            d.pointer("/annotations/org.opencontainers.image.ref.name")
-                .and_then(|n| n.as_str())
-                == Some(tag.as_str())
-        });
-        if let Some(digest) = found.and_then(|d| d["digest"].as_str()) {
-            out.push((subject.to_string(), digest.to_string()));
-        }
-    }
-    Ok(out)
+fn referrers_in_layout(top: &LayoutIndex, index: &ImageIndex) -> Vec<(String, String)> {
+    index
+        .manifests()
+        .iter()
+        .filter_map(|manifest| {
+            let subject = manifest.digest().to_string();
+            let tag = crate::image::oci::referrers_tag(&subject);
+            let referrers = top.tagged(&tag)?.digest().to_string();
+            Some((subject, referrers))
+        })
+        .collect()
+}
+
+/// An index's entries as (digest, media type).
+fn entries(index: &ImageIndex) -> Vec<(String, String)> {
+    index
+        .manifests()
+        .iter()
+        .map(|d| (d.digest().to_string(), d.media_type().to_string()))
+        .collect()
 }
 
 struct Pusher<'a> {
@@ -277,15 +289,18 @@ impl Pusher<'_> {
     /// the index under `sha256-<hex>`, merged with what the registry already lists there
     /// (a signature pushed by another tool stays).
     fn referrers(&mut self, subject: &str, index_digest: &str) -> Result<()> {
-        let ours = read_blob(self.layout, index_digest)?;
-        let index = json(&ours, &format!("referrers index {index_digest}"))?;
+        let index = read_index_blob(
+            self.layout,
+            index_digest,
+            &format!("referrers index {index_digest}"),
+        )?;
         let mut kept_by_registry = false;
         if let Some(bar) = &self.bar {
             // An artifact manifest's blobs: the empty config and the document.
-            bar.inc_length(2 * digests(&index, "manifests").len() as u64);
+            bar.inc_length(2 * index.manifests().len() as u64);
         }
-        for (digest, media_type) in digests(&index, "manifests") {
-            kept_by_registry |= self.image(digest, media_type)?;
+        for (digest, media_type) in entries(&index) {
+            kept_by_registry |= self.image(&digest, &media_type)?;
         }
         if kept_by_registry {
             return Ok(());
@@ -313,9 +328,10 @@ impl Pusher<'_> {
         };
         let before = listed.clone();
         let entries = listed["manifests"].as_array_mut().expect("checked above");
-        for ours in index["manifests"].as_array().into_iter().flatten() {
+        for ours in index.manifests() {
+            let ours = serde_json::to_value(ours).map_err(crate::image::oci::internal)?;
             if !entries.iter().any(|e| e["digest"] == ours["digest"]) {
-                entries.push(ours.clone());
+                entries.push(ours);
             }
         }
         if listed == before {
@@ -361,15 +377,16 @@ pub(crate) fn push(
             help: "drop --offline (or MUSLBUILD_OFFLINE) to push".into(),
         });
     }
-    let index_digest = tagged_index(layout, tag)?;
+    let top = read_layout_index(layout)?;
+    let index_digest = tagged_index_digest(&top, layout, tag)?;
     let client = Client::new(
         reference.clone(),
         &options.insecure_registries,
         ctx.net.timeout.max(Duration::from_secs(5)),
         &ctx.env,
     )?;
-    let index = json(&read_blob(layout, &index_digest)?, "the image index")?;
-    let blob_count = digests(&index, "manifests")
+    let index = read_index_blob(layout, &index_digest, "the image index")?;
+    let blob_count = entries(&index)
         .iter()
         .map(|(digest, _)| {
             let manifest = json(&read_blob(layout, digest)?, digest)?;
@@ -401,7 +418,7 @@ pub(crate) fn push(
             manifests_put: 0,
         },
     };
-    for (digest, media_type) in digests(&index, "manifests") {
+    for (digest, media_type) in entries(&index) {
         if media_type != MANIFEST {
             return Err(Error::ImageInput {
                 message: format!(
@@ -410,11 +427,11 @@ pub(crate) fn push(
                 help: "push images made by `muslbuild image` or `muslbuild image merge`".into(),
             });
         }
-        pusher.image(digest, media_type)?;
+        pusher.image(&digest, &media_type)?;
     }
     pusher.manifest(&index_digest, INDEX, &reference.tag)?;
     // After the tag: a registry that refuses OCI 1.1 artifacts still gets the image.
-    for (subject, referrers) in referrers_in_layout(layout, &index)? {
+    for (subject, referrers) in referrers_in_layout(&top, &index) {
         pusher
             .referrers(&subject, &referrers)
             .map_err(|e| match e {

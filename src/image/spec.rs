@@ -200,13 +200,21 @@ pub(crate) fn check(
     default_artifacts: &[String],
     base: &Path,
 ) -> std::result::Result<(), Problem> {
+    check_values(spec)?;
+    check_clashes(&claims(spec, default_artifacts, base)?)
+}
+
+/// The error of the value at `keys`.
+fn at(keys: Vec<Key>) -> impl FnOnce(Error) -> Problem {
+    move |error: Error| Problem {
+        at: keys,
+        error: Box::new(error),
+    }
+}
+
+/// The single values: tag, targets, bin-dir, env, workdir, ports.
+fn check_values(spec: &ImageSpec) -> std::result::Result<(), Problem> {
     use Key::{Field, Index};
-    let at = |keys: Vec<Key>| {
-        move |error: Error| Problem {
-            at: keys,
-            error: Box::new(error),
-        }
-    };
     if let Some(tag) = &spec.tag {
         validate_tag(tag).map_err(at(vec![Field("tag")]))?;
     }
@@ -228,7 +236,18 @@ pub(crate) fn check(
     for (i, port) in spec.ports.iter().enumerate() {
         normalize_port(port).map_err(at(vec![Field("ports"), Index(i)]))?;
     }
+    Ok(())
+}
 
+/// Every path the image's entries claim (artifacts, essentials, files, vendored files,
+/// folders), each with the key that asked for it, the modes and sources checked.
+fn claims(
+    spec: &ImageSpec,
+    default_artifacts: &[String],
+    base: &Path,
+) -> std::result::Result<Vec<Entry>, Problem> {
+    use Key::{Field, Index};
+    let bin_dir = spec.bin_dir.as_deref().unwrap_or("/");
     let mut entries = Vec::new();
     let mut claim = |path: &str, claim: Claim, origin: String, keys: Vec<Key>| {
         let path = normalize(path).map_err(at(keys.clone()))?;
@@ -333,7 +352,7 @@ pub(crate) fn check(
             keys("path"),
         )?;
     }
-    check_clashes(&entries)
+    Ok(entries)
 }
 
 /// Two entries at one path, or an entry under a file: the later one is reported, naming

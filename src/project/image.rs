@@ -139,18 +139,8 @@ fn image_in_place(outcome: &ImageOutcome, written: &[Written]) -> bool {
     let (Some(layout), Some(tag)) = (text("oci_layout").map(PathBuf::from), text("tag")) else {
         return false;
     };
-    let tagged = std::fs::read(layout.join("index.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .and_then(|index| {
-            index["manifests"].as_array().map(|manifests| {
-                manifests.iter().any(|m| {
-                    m["digest"] == outcome.digest.as_str()
-                        && m["annotations"]["org.opencontainers.image.ref.name"] == tag
-                })
-            })
-        })
-        .unwrap_or(false);
+    let tagged = crate::sys::oci_layout::LayoutIndex::read(&layout)
+        .is_ok_and(|index| index.names(&outcome.digest, tag));
     let blob = layout
         .join("blobs/sha256")
         .join(outcome.digest.trim_start_matches("sha256:"));

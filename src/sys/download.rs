@@ -253,6 +253,175 @@ fn fetch_one(
     }
 }
 
+/// One file's transfer: where it comes from, where it goes, how big it may be.
+struct Transfer<'a> {
+    url: &'a str,
+    part: &'a Path,
+    /// The size the manifest lists, when it lists one.
+    size: Option<u64>,
+    /// The most bytes the file may have: its size, or the settings' cap.
+    limit: u64,
+    settings: &'a NetSettings,
+}
+
+impl Transfer<'_> {
+    fn io_fatal(&self, what: &'static str) -> impl Fn(std::io::Error) -> Failure + use<> {
+        let path = self.part.to_path_buf();
+        move |e: std::io::Error| Failure::Fatal(Error::io(what, path.clone())(e))
+    }
+
+    /// The partial file, and how much of it a resume may keep (nothing past the limit).
+    fn open_part(&self) -> Result<(File, u64), Failure> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(self.part)
+            .map_err(self.io_fatal("cannot write"))?;
+        let mut have = file.metadata().map_err(self.io_fatal("cannot read"))?.len();
+        if have > self.limit {
+            file.set_len(0).map_err(self.io_fatal("cannot write"))?;
+            have = 0;
+        }
+        Ok((file, have))
+    }
+
+    /// Where the body starts in the file, from the answer to a request that asked for
+    /// the bytes from `have` on: 0 for a whole file, `have` for the range asked.
+    fn resume_point(
+        &self,
+        response: &ureq::http::Response<ureq::Body>,
+        have: u64,
+        file: &mut File,
+    ) -> Result<u64, Failure> {
+        let status = response.status().as_u16();
+        match status {
+            200 => Ok(0),
+            206 => match content_range_start(
+                response
+                    .headers()
+                    .get("content-range")
+                    .and_then(|v| v.to_str().ok()),
+            ) {
+                Some(start) if start == have => Ok(have),
+                _ => {
+                    file.set_len(0).map_err(self.io_fatal("cannot write"))?;
+                    Err(Failure::Retry(
+                        "the server answered the range request with another range".into(),
+                    ))
+                }
+            },
+            416 => {
+                file.set_len(0).map_err(self.io_fatal("cannot write"))?;
+                Err(Failure::Retry(
+                    "the server refused to resume the partial download".into(),
+                ))
+            }
+            408 | 429 | 500..=599 => Err(Failure::Retry(format!("HTTP {status}"))),
+            _ => Err(Failure::Fatal(Error::Download {
+                url: self.url.to_string(),
+                reason: format!("HTTP {status}{}", response.status().canonical_reason().map(|r| format!(" {r}")).unwrap_or_default()),
+                help: "check the URL; set MUSLBUILD_MIRROR=URL to fetch from a mirror that has the file".into(),
+            })),
+        }
+    }
+
+    /// The hash of the first `start` bytes already on disk (a resume), the rest of the
+    /// file cut; the file positioned at `start`.
+    fn keep_first(&self, file: &mut File, start: u64) -> Result<Sha256, Failure> {
+        let mut hasher = Sha256::new();
+        if start > 0 {
+            file.seek(SeekFrom::Start(0))
+                .map_err(self.io_fatal("cannot read"))?;
+            let mut reader = (&mut *file).take(start);
+            std::io::copy(&mut reader, &mut hasher).map_err(self.io_fatal("cannot read"))?;
+        } else {
+            file.set_len(0).map_err(self.io_fatal("cannot write"))?;
+        }
+        file.seek(SeekFrom::Start(start))
+            .map_err(self.io_fatal("cannot write"))?;
+        Ok(hasher)
+    }
+
+    /// Copies the body into the file after `start`, hashed on the way; the bytes now in
+    /// the file. A broken transfer is worth a retry; a body past the limit is not.
+    fn copy_body(
+        &self,
+        mut body: impl Read,
+        mut file: File,
+        pipe: &HashPipe,
+        start: u64,
+        bar: Option<&indicatif::ProgressBar>,
+    ) -> Result<u64, Failure> {
+        let mut written = start;
+        loop {
+            let mut buf = pipe.buffer();
+            let n = match body.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    let _ = file.sync_data();
+                    if let Some(bar) = bar {
+                        bar.abandon();
+                    }
+                    let timed_out = e.kind() == std::io::ErrorKind::TimedOut
+                        || e.to_string().contains("timeout");
+                    return Err(Failure::Retry(if timed_out {
+                        format!(
+                            "timed out: no data for {:.1}s after {written} bytes",
+                            self.settings.timeout.as_secs_f64()
+                        )
+                    } else {
+                        format!("the transfer broke off after {written} bytes: {e}")
+                    }));
+                }
+            };
+            if written + n as u64 > self.limit {
+                drop(file);
+                let _ = std::fs::remove_file(self.part);
+                return Err(Failure::Fatal(self.too_big()));
+            }
+            buf.truncate(n);
+            file.write_all(&buf)
+                .map_err(self.io_fatal("cannot write"))?;
+            pipe.push(buf);
+            written += n as u64;
+            if let Some(bar) = bar {
+                bar.set_position(written);
+            }
+        }
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        if let Some(size) = self.size.filter(|&size| written < size) {
+            return Err(Failure::Retry(format!(
+                "the body ended after {written} of {size} bytes"
+            )));
+        }
+        file.sync_all().map_err(self.io_fatal("cannot write"))?;
+        Ok(written)
+    }
+
+    fn too_big(&self) -> Error {
+        let limit = self.limit;
+        Error::Download {
+            url: self.url.to_string(),
+            reason: match self.size {
+                Some(size) => format!("the server sent more than the expected {size} bytes"),
+                None => format!(
+                    "the server sent more than {limit} bytes, the most a file of unknown size may have"
+                ),
+            },
+            help: match self.size {
+                Some(_) => "the file on the server is not the one the manifest lists; use another mirror".into(),
+                None => "give the manifest entry its `size`, or raise its `max-size` (docs/toolchains.md)".into(),
+            },
+        }
+    }
+}
+
 fn attempt_once(
     agent: &ureq::Agent,
     url: &str,
@@ -262,138 +431,27 @@ fn attempt_once(
     settings: &NetSettings,
     ui: Ui,
 ) -> Result<(), Failure> {
-    let io_fatal = |what: &'static str| {
-        let path = part.to_path_buf();
-        move |e: std::io::Error| Failure::Fatal(Error::io(what, path)(e))
+    let transfer = Transfer {
+        url,
+        part,
+        size,
+        limit: size.unwrap_or(settings.max_size),
+        settings,
     };
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(part)
-        .map_err(io_fatal("cannot write"))?;
-    let mut have = file.metadata().map_err(io_fatal("cannot read"))?.len();
-    let limit = size.unwrap_or(settings.max_size);
-    if have > limit {
-        file.set_len(0).map_err(io_fatal("cannot write"))?;
-        have = 0;
-    }
+    let (mut file, have) = transfer.open_part()?;
     let mut request = agent.get(url);
     if have > 0 {
         request = request.header("Range", format!("bytes={have}-"));
     }
     let response = request.call().map_err(|e| classify(url, e))?;
-    let status = response.status().as_u16();
-    let start = match status {
-        200 => 0,
-        206 => match content_range_start(
-            response
-                .headers()
-                .get("content-range")
-                .and_then(|v| v.to_str().ok()),
-        ) {
-            Some(start) if start == have => have,
-            _ => {
-                file.set_len(0).map_err(io_fatal("cannot write"))?;
-                return Err(Failure::Retry(
-                    "the server answered the range request with another range".into(),
-                ));
-            }
-        },
-        416 => {
-            file.set_len(0).map_err(io_fatal("cannot write"))?;
-            return Err(Failure::Retry(
-                "the server refused to resume the partial download".into(),
-            ));
-        }
-        408 | 429 | 500..=599 => return Err(Failure::Retry(format!("HTTP {status}"))),
-        _ => {
-            return Err(Failure::Fatal(Error::Download {
-                url: url.to_string(),
-                reason: format!("HTTP {status}{}", response.status().canonical_reason().map(|r| format!(" {r}")).unwrap_or_default()),
-                help: "check the URL; set MUSLBUILD_MIRROR=URL to fetch from a mirror that has the file".into(),
-            }));
-        }
-    };
-
-    let mut hasher = Sha256::new();
+    let start = transfer.resume_point(&response, have, &mut file)?;
     let started = std::time::Instant::now();
-    if start > 0 {
-        // Resuming: the bytes already on disk are part of the hash.
-        file.seek(SeekFrom::Start(0))
-            .map_err(io_fatal("cannot read"))?;
-        let mut reader = (&mut file).take(start);
-        std::io::copy(&mut reader, &mut hasher).map_err(io_fatal("cannot read"))?;
-    } else {
-        file.set_len(0).map_err(io_fatal("cannot write"))?;
-    }
-    file.seek(SeekFrom::Start(start))
-        .map_err(io_fatal("cannot write"))?;
-
+    let hasher = transfer.keep_first(&mut file, start)?;
     let total = size.or_else(|| response.body().content_length().map(|n| n + start));
     let bar = progress_bar(settings, ui, url, total, start);
-    let mut body = response.into_body().into_reader();
     let pipe = HashPipe::new(hasher);
-    let mut written = start;
-    loop {
-        let mut buf = pipe.buffer();
-        let n = match body.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                let _ = file.sync_data();
-                if let Some(bar) = &bar {
-                    bar.abandon();
-                }
-                let timed_out =
-                    e.kind() == std::io::ErrorKind::TimedOut || e.to_string().contains("timeout");
-                return Err(Failure::Retry(if timed_out {
-                    format!(
-                        "timed out: no data for {:.1}s after {written} bytes",
-                        settings.timeout.as_secs_f64()
-                    )
-                } else {
-                    format!("the transfer broke off after {written} bytes: {e}")
-                }));
-            }
-        };
-        if written + n as u64 > limit {
-            drop(file);
-            let _ = std::fs::remove_file(part);
-            return Err(Failure::Fatal(Error::Download {
-                url: url.to_string(),
-                reason: match size {
-                    Some(size) => format!("the server sent more than the expected {size} bytes"),
-                    None => format!(
-                        "the server sent more than {limit} bytes, the most a file of unknown size may have"
-                    ),
-                },
-                help: match size {
-                    Some(_) => "the file on the server is not the one the manifest lists; use another mirror".into(),
-                    None => "give the manifest entry its `size`, or raise its `max-size` (docs/toolchains.md)".into(),
-                },
-            }));
-        }
-        buf.truncate(n);
-        file.write_all(&buf).map_err(io_fatal("cannot write"))?;
-        pipe.push(buf);
-        written += n as u64;
-        if let Some(bar) = &bar {
-            bar.set_position(written);
-        }
-    }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    if let Some(size) = size.filter(|&size| written < size) {
-        return Err(Failure::Retry(format!(
-            "the body ended after {written} of {size} bytes"
-        )));
-    }
-    file.sync_all().map_err(io_fatal("cannot write"))?;
-    drop(file);
+    let body = response.into_body().into_reader();
+    let written = transfer.copy_body(body, file, &pipe, start, bar.as_ref())?;
     let actual = pipe.finish().finish_hex();
     if actual != want {
         let _ = std::fs::remove_file(part);

@@ -1,9 +1,10 @@
 //! The machinery every stage uses: processes, progress, hashes, downloads, archives,
-//! files that appear whole, the OCI registry client.
+//! files that appear whole, the OCI registry client and layout reader.
 
 pub(crate) mod download;
 pub mod fs;
 pub mod hash;
+pub(crate) mod oci_layout;
 pub mod process;
 pub(crate) mod progress;
 pub(crate) mod registry;

@@ -102,143 +102,187 @@ pub(crate) fn candidates(
     cache: &Cache,
     zig_in_python: Option<PathBuf>,
 ) -> Vec<Candidate> {
-    let host = Target::host();
-    let mut found = Vec::new();
-    let path = env.path().cloned().unwrap_or_default();
-    let find = |name: &str| which::which_in(name, Some(&path), &env.cwd).ok();
-
-    // 1. Overrides.
-    let override_cc = match (&request.cc, &request.choice) {
-        (Some(cc), _) => Some(("--cc".to_string(), OsString::from(cc))),
-        (None, Choice::Path(p)) => Some(("--toolchain".to_string(), p.clone().into_os_string())),
-        _ => env
-            .tool_var("CC", target, host)
-            .map(|(name, value)| (format!("${name}"), value.clone())),
+    let search = Search {
+        target,
+        host: Target::host(),
+        env,
+        path: env.path().cloned().unwrap_or_default(),
     };
-    if let Some((origin, value)) = override_cc {
+    let mut found = Vec::new();
+    found.extend(search.override_candidate(request));
+    found.extend(search.musl_cross(cache));
+    found.extend(search.zigs(cache, zig_in_python));
+    found.extend(search.distribution_musl());
+    found
+}
+
+/// Where candidates for one target are looked for.
+struct Search<'a> {
+    target: Target,
+    host: Option<Target>,
+    env: &'a Env,
+    /// `PATH`, as the environment has it.
+    path: std::ffi::OsString,
+}
+
+impl Search<'_> {
+    fn find(&self, name: &str) -> Option<PathBuf> {
+        which::which_in(name, Some(&self.path), &self.env.cwd).ok()
+    }
+
+    /// 1. Overrides: `--cc`, a `--toolchain` path, or the cc-rs variables.
+    fn override_candidate(&self, request: &ToolchainRequest) -> Option<Candidate> {
+        let (target, host, env) = (self.target, self.host, self.env);
+        let find = |name: &str| self.find(name);
+        let (origin, value) = match (&request.cc, &request.choice) {
+            (Some(cc), _) => Some(("--cc".to_string(), OsString::from(cc))),
+            (None, Choice::Path(p)) => {
+                Some(("--toolchain".to_string(), p.clone().into_os_string()))
+            }
+            _ => env
+                .tool_var("CC", target, host)
+                .map(|(name, value)| (format!("${name}"), value.clone())),
+        }?;
         let words = shlex::split(&value.to_string_lossy()).unwrap_or_default();
-        if let Some((program, args)) = words.split_first() {
-            let program = resolve_program(program, &find, &env.cwd);
-            let flavor = if program.file_name().is_some_and(|n| n == "zig") {
-                Flavor::Zig
-            } else {
-                Flavor::Gcc
-            };
-            let cc = Tool::new(program.clone()).with_args(args.iter().cloned());
-            let sibling = |tool: &str| -> Tool {
-                if let Some((_, value)) = env.tool_var(&tool.to_ascii_uppercase(), target, host) {
-                    let words = shlex::split(&value.to_string_lossy()).unwrap_or_default();
-                    if let Some((p, a)) = words.split_first() {
-                        return Tool::new(resolve_program(p, &find, &env.cwd))
-                            .with_args(a.iter().cloned());
-                    }
+        let (program, args) = words.split_first()?;
+        let program = resolve_program(program, &find, &env.cwd);
+        let flavor = if program.file_name().is_some_and(|n| n == "zig") {
+            Flavor::Zig
+        } else {
+            Flavor::Gcc
+        };
+        let cc = Tool::new(program.clone()).with_args(args.iter().cloned());
+        let sibling = |tool: &str| -> Tool {
+            if let Some((_, value)) = env.tool_var(&tool.to_ascii_uppercase(), target, host) {
+                let words = shlex::split(&value.to_string_lossy()).unwrap_or_default();
+                if let Some((p, a)) = words.split_first() {
+                    return Tool::new(resolve_program(p, &find, &env.cwd))
+                        .with_args(a.iter().cloned());
                 }
-                if flavor == Flavor::Zig {
-                    return Tool::new(program.clone()).with_args([tool]);
-                }
-                sibling_tool(&program, tool).unwrap_or_else(|| Tool::new(tool))
-            };
-            let (ar, ranlib) = (sibling("ar"), sibling("ranlib"));
+            }
+            if flavor == Flavor::Zig {
+                return Tool::new(program.clone()).with_args([tool]);
+            }
+            sibling_tool(&program, tool).unwrap_or_else(|| Tool::new(tool))
+        };
+        let (ar, ranlib) = (sibling("ar"), sibling("ranlib"));
+        Some(Candidate::new(
+            target,
+            Provider::Override,
+            flavor,
+            origin,
+            cc,
+            ar,
+            ranlib,
+        ))
+    }
+
+    /// 2. musl-cross GCC: on PATH first, then installed in the cache.
+    fn musl_cross(&self, cache: &Cache) -> Vec<Candidate> {
+        let mut found = Vec::new();
+        let installed = published(cache);
+        for prefix in self.target.musl_cross_prefixes() {
+            let name = format!("{prefix}-gcc");
+            // Only PATH can hold the distribution's wrapper; a set in the cache was
+            // installed as musl-cross from the manifest.
+            let on_path = self
+                .find(&name)
+                .filter(|p| !is_distro_wrapper(p))
+                .map(|p| (p, "PATH", None));
+            let in_cache = installed
+                .iter()
+                .map(|entry| (entry.join("bin").join(&name), entry))
+                .find(|(gcc, _)| gcc.is_file())
+                .map(|(gcc, entry)| (gcc, "the muslbuild cache", Some(entry.clone())));
+            for (gcc, origin, entry) in on_path.into_iter().chain(in_cache) {
+                let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
+                let (ar, ranlib) = (tool("ar"), tool("ranlib"));
+                let candidate = Candidate::new(
+                    self.target,
+                    Provider::MuslCross,
+                    Flavor::Gcc,
+                    origin,
+                    Tool::new(&gcc),
+                    ar,
+                    ranlib,
+                );
+                found.push(match entry {
+                    Some(entry) => candidate.installed_in(entry),
+                    None => candidate,
+                });
+            }
+        }
+        found
+    }
+
+    /// 3. zig: on PATH, the one inside Python's `ziglang` package, then installed ones.
+    fn zigs(&self, cache: &Cache, zig_in_python: Option<PathBuf>) -> Vec<Candidate> {
+        let target = self.target;
+        let zigs = self
+            .find("zig")
+            .map(|p| (p, "PATH", None))
+            .into_iter()
+            .chain(zig_in_python.map(|p| (p, "python3 -m ziglang", None)))
+            .chain(
+                published_zigs(cache)
+                    .into_iter()
+                    .map(|(zig, entry)| (zig, "the muslbuild cache", Some(entry))),
+            );
+        zigs.map(|(zig, origin, entry)| {
+            let cc = Tool::new(&zig).with_args(["cc", "-target", target.zig_triple()]);
+            let ar = Tool::new(&zig).with_args(["ar"]);
+            let ranlib = Tool::new(&zig).with_args(["ranlib"]);
+            let candidate =
+                Candidate::new(target, Provider::Zig, Flavor::Zig, origin, cc, ar, ranlib);
+            match entry {
+                Some(entry) => candidate.installed_in(entry),
+                None => candidate,
+            }
+        })
+        .collect()
+    }
+
+    /// 4. The distribution's musl.
+    ///
+    /// `musl-gcc` for the host, the GNU cross gcc with the specs file of
+    /// `musl-dev:<arch>` for the others.
+    fn distribution_musl(&self) -> Vec<Candidate> {
+        let target = self.target;
+        let mut found = Vec::new();
+        if self.host == Some(target)
+            && let Some(musl_gcc) = self.find("musl-gcc")
+        {
             found.push(Candidate::new(
                 target,
-                Provider::Override,
-                flavor,
-                origin,
+                Provider::MuslGcc,
+                Flavor::Gcc,
+                "PATH",
+                Tool::new(musl_gcc),
+                Tool::new("ar"),
+                Tool::new("ranlib"),
+            ));
+        }
+        let debian_gcc = target.debian().and_then(|debian| {
+            let specs = debian_musl_specs(debian);
+            let gcc = self.find(&format!("{}-gcc", debian.gnu_prefix))?;
+            specs.is_file().then_some((gcc, specs))
+        });
+        if let Some((gcc, specs)) = debian_gcc {
+            let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
+            let (ar, ranlib) = (tool("ar"), tool("ranlib"));
+            let cc = Tool::new(&gcc).with_args([OsString::from("-specs"), specs.into_os_string()]);
+            found.push(Candidate::new(
+                target,
+                Provider::MuslGcc,
+                Flavor::Gcc,
+                "PATH + musl-dev specs",
                 cc,
                 ar,
                 ranlib,
             ));
         }
+        found
     }
-
-    // 2. musl-cross GCC: on PATH first, then installed in the cache.
-    let installed = published(cache);
-    for prefix in target.musl_cross_prefixes() {
-        let name = format!("{prefix}-gcc");
-        // Only PATH can hold the distribution's wrapper; a set in the cache was installed
-        // as musl-cross from the manifest.
-        let on_path = find(&name)
-            .filter(|p| !is_distro_wrapper(p))
-            .map(|p| (p, "PATH", None));
-        let in_cache = installed
-            .iter()
-            .map(|entry| (entry.join("bin").join(&name), entry))
-            .find(|(gcc, _)| gcc.is_file())
-            .map(|(gcc, entry)| (gcc, "the muslbuild cache", Some(entry.clone())));
-        for (gcc, origin, entry) in on_path.into_iter().chain(in_cache) {
-            let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
-            let (ar, ranlib) = (tool("ar"), tool("ranlib"));
-            let candidate = Candidate::new(
-                target,
-                Provider::MuslCross,
-                Flavor::Gcc,
-                origin,
-                Tool::new(&gcc),
-                ar,
-                ranlib,
-            );
-            found.push(match entry {
-                Some(entry) => candidate.installed_in(entry),
-                None => candidate,
-            });
-        }
-    }
-
-    // 3. zig: on PATH, the one inside Python's `ziglang` package, then installed ones.
-    let zigs = find("zig")
-        .map(|p| (p, "PATH", None))
-        .into_iter()
-        .chain(zig_in_python.map(|p| (p, "python3 -m ziglang", None)))
-        .chain(
-            published_zigs(cache)
-                .into_iter()
-                .map(|(zig, entry)| (zig, "the muslbuild cache", Some(entry))),
-        );
-    for (zig, origin, entry) in zigs {
-        let cc = Tool::new(&zig).with_args(["cc", "-target", target.zig_triple()]);
-        let ar = Tool::new(&zig).with_args(["ar"]);
-        let ranlib = Tool::new(&zig).with_args(["ranlib"]);
-        let candidate = Candidate::new(target, Provider::Zig, Flavor::Zig, origin, cc, ar, ranlib);
-        found.push(match entry {
-            Some(entry) => candidate.installed_in(entry),
-            None => candidate,
-        });
-    }
-
-    // 4. The distribution's musl.
-    if host == Some(target)
-        && let Some(musl_gcc) = find("musl-gcc")
-    {
-        found.push(Candidate::new(
-            target,
-            Provider::MuslGcc,
-            Flavor::Gcc,
-            "PATH",
-            Tool::new(musl_gcc),
-            Tool::new("ar"),
-            Tool::new("ranlib"),
-        ));
-    }
-    let debian_gcc = target.debian().and_then(|debian| {
-        let specs = debian_musl_specs(debian);
-        let gcc = find(&format!("{}-gcc", debian.gnu_prefix))?;
-        specs.is_file().then_some((gcc, specs))
-    });
-    if let Some((gcc, specs)) = debian_gcc {
-        let tool = |t: &str| sibling_tool(&gcc, t).unwrap_or_else(|| Tool::new(t));
-        let (ar, ranlib) = (tool("ar"), tool("ranlib"));
-        let cc = Tool::new(&gcc).with_args([OsString::from("-specs"), specs.into_os_string()]);
-        found.push(Candidate::new(
-            target,
-            Provider::MuslGcc,
-            Flavor::Gcc,
-            "PATH + musl-dev specs",
-            cc,
-            ar,
-            ranlib,
-        ));
-    }
-    found
 }
 
 /// What `resolve` looked for, for the no-toolchain error.

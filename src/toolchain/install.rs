@@ -186,6 +186,89 @@ fn install_first(
 }
 
 /// Installs one manifest entry (once, under its lock).
+/// An entry already installed: as it is, unless `from` names another archive than the
+/// one it was installed from (an explicit archive is never ignored: it is verified, and
+/// it is the installed one or the install is refused).
+fn already_installed(
+    entry: &Entry,
+    from: Option<&Path>,
+    sha256: Option<&str>,
+    record: InstallRecord,
+) -> Result<Installation> {
+    if let Some(path) = from {
+        let Some(expected) = sha256 else {
+            return Err(unverified(entry, ""));
+        };
+        verify_local(path, expected, None)?;
+        if *expected != record.sha256 {
+            return Err(Error::usage(
+                format!(
+                    "{} is already installed from {} (sha256 {}), and `{}` is another archive (sha256 {expected})",
+                    entry.name,
+                    record.source,
+                    record.sha256,
+                    path.display()
+                ),
+                format!(
+                    "to replace it: `muslbuild toolchain remove {}`, then install the archive again",
+                    entry.name
+                ),
+            ));
+        }
+    }
+    Ok(Installation {
+        record,
+        fresh: false,
+    })
+}
+
+/// The archive to unpack, verified: where it is, where its bytes came from (for the
+/// record), and whether it was downloaded (then removed once unpacked).
+struct Obtained {
+    archive: PathBuf,
+    source: String,
+    downloaded: bool,
+}
+
+fn obtain_archive(
+    entry: &Entry,
+    from: Option<&Path>,
+    sha256: &str,
+    size: Option<u64>,
+    ctx: &Ctx,
+) -> Result<Obtained> {
+    let obtained = |archive, source, downloaded| Obtained {
+        archive,
+        source,
+        downloaded,
+    };
+    Ok(match from {
+        Some(path) => {
+            verify_local(path, sha256, size)?;
+            obtained(path.to_path_buf(), path.display().to_string(), false)
+        }
+        None if entry.pip.is_some() => {
+            obtained(pip_fetch(entry, sha256, size, ctx)?, entry.source(), true)
+        }
+        None => {
+            let path = ctx.cache.dir("downloads").join(entry.file_name());
+            let net = NetSettings {
+                max_size: entry.max_size.unwrap_or(download::DEFAULT_MAX_SIZE),
+                ..ctx.net.clone()
+            };
+            // The record names where the bytes came from: a mirror, when one served them.
+            let served_by = download::fetch_verified(
+                &net,
+                ctx.ui,
+                &entry.urls,
+                &Expected { sha256, size },
+                &path,
+            )?;
+            obtained(path, served_by.unwrap_or_else(|| entry.source()), true)
+        }
+    })
+}
+
 pub(crate) fn install_entry(
     entry: &Entry,
     from: Option<&Path>,
@@ -201,33 +284,7 @@ pub(crate) fn install_entry(
     if cache.is_complete(&dest)
         && let Some(record) = read_record(&dest)
     {
-        if let Some(path) = from {
-            // An explicit archive is never ignored: it is verified, and it is the
-            // installed one or the install is refused.
-            let Some(expected) = &sha256 else {
-                return Err(unverified(entry, ""));
-            };
-            verify_local(path, expected, None)?;
-            if *expected != record.sha256 {
-                return Err(Error::usage(
-                    format!(
-                        "{} is already installed from {} (sha256 {}), and `{}` is another archive (sha256 {expected})",
-                        entry.name,
-                        record.source,
-                        record.sha256,
-                        path.display()
-                    ),
-                    format!(
-                        "to replace it: `muslbuild toolchain remove {}`, then install the archive again",
-                        entry.name
-                    ),
-                ));
-            }
-        }
-        return Ok(Installation {
-            record,
-            fresh: false,
-        });
+        return already_installed(entry, from, sha256.as_deref(), record);
     }
     let Some(sha256) = sha256 else {
         return Err(unverified(entry, ""));
@@ -239,35 +296,11 @@ pub(crate) fn install_entry(
         None
     };
 
-    let downloads = cache.dir("downloads");
-    let (archive, source, downloaded) = match from {
-        Some(path) => {
-            verify_local(path, &sha256, size)?;
-            (path.to_path_buf(), path.display().to_string(), false)
-        }
-        None if entry.pip.is_some() => {
-            (pip_fetch(entry, &sha256, size, ctx)?, entry.source(), true)
-        }
-        None => {
-            let path = downloads.join(entry.file_name());
-            let net = NetSettings {
-                max_size: entry.max_size.unwrap_or(download::DEFAULT_MAX_SIZE),
-                ..ctx.net.clone()
-            };
-            // The record names where the bytes came from: a mirror, when one served them.
-            let served_by = download::fetch_verified(
-                &net,
-                ctx.ui,
-                &entry.urls,
-                &Expected {
-                    sha256: &sha256,
-                    size,
-                },
-                &path,
-            )?;
-            (path, served_by.unwrap_or_else(|| entry.source()), true)
-        }
-    };
+    let Obtained {
+        archive,
+        source,
+        downloaded,
+    } = obtain_archive(entry, from, &sha256, size, ctx)?;
     let format = from
         .and_then(|p| Format::from_name(&p.to_string_lossy()))
         .unwrap_or(entry.format);

@@ -87,6 +87,12 @@ impl fmt::Display for Provider {
     }
 }
 
+/// `muslbuild zig-cc ZIG ARGS…`: runs `ZIG ARGS…` with its linker arguments translated
+/// (`zigld`). Build systems get it as their `CC` (`Toolchain::cc_for_builds`); it is
+/// defined here, beside its one maker, so the model does not import the translator
+/// that reads it.
+pub(crate) const WRAPPER_COMMAND: &str = "zig-cc";
+
 /// How the driver takes its CPU flags.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -255,7 +261,7 @@ impl Toolchain {
     pub(crate) fn cc_for_builds(&self, env: &crate::env::Env) -> Tool {
         match (self.flavor, env.program()) {
             (Flavor::Zig, Some(muslbuild)) => Tool::new(muslbuild)
-                .with_args([OsString::from(super::zigld::WRAPPER_COMMAND)])
+                .with_args([OsString::from(WRAPPER_COMMAND)])
                 .with_args([self.cc.program.clone().into_os_string()])
                 .with_args(self.cc.args.iter().cloned()),
             _ => self.cc.clone(),

@@ -23,9 +23,7 @@ mod response;
 pub(crate) use notes::{NotesFile, Record, append_records, refusal_in, refused_by_zig};
 use response::{expand, is_response_file};
 
-/// `muslbuild zig-cc ZIG ARGS…`: runs `ZIG ARGS…` with its linker arguments translated.
-/// Build systems get it as their `CC` (`Toolchain::cc_for_builds`).
-pub(crate) const WRAPPER_COMMAND: &str = "zig-cc";
+pub(crate) use crate::toolchain::model::WRAPPER_COMMAND;
 
 /// What a linker option takes after it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -58,10 +58,10 @@ pub(crate) struct NotesFile {
 impl NotesFile {
     /// The notes file at `path` for a step built with `toolchain`; none unless it is zig.
     pub(crate) fn for_toolchain(
-        toolchain: &crate::toolchain::Toolchain,
+        toolchain: &crate::toolchain::model::Toolchain,
         path: std::path::PathBuf,
     ) -> Option<NotesFile> {
-        (toolchain.flavor == crate::toolchain::Flavor::Zig).then_some(NotesFile { path })
+        (toolchain.flavor == crate::toolchain::model::Flavor::Zig).then_some(NotesFile { path })
     }
 
     /// Before the step: what an earlier run recorded goes.
