@@ -13,6 +13,7 @@ pub(crate) mod image;
 pub(crate) mod jobs;
 pub(crate) mod libs;
 pub(crate) mod pipeline;
+pub(crate) mod plan;
 pub(crate) mod project;
 pub(crate) mod run;
 pub(crate) mod sbom;

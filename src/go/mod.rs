@@ -16,7 +16,7 @@ mod toolchain;
 
 pub(crate) use flags::go_split;
 pub(crate) use package::{is_go_input, package};
-pub(crate) use pipeline::{CgoFlags, GoOptions, GoPlan, GoTargets, build_all, plan};
+pub(crate) use pipeline::{CgoFlags, GoOptions, GoPlan, GoTarget, build_one, plan, share_of};
 pub(crate) use toolchain::{GoListing, check_probe_record, list, resolve};
 
 #[cfg(test)]
