@@ -8,7 +8,6 @@ pub(crate) mod dist;
 pub(crate) mod emulation;
 pub mod env;
 pub mod error;
-pub(crate) mod go;
 pub(crate) mod image;
 pub(crate) mod jobs;
 pub(crate) mod libs;

@@ -2,10 +2,11 @@
 //! vendored project's program) ends in the same tail, written once here: stage, verify,
 //! store in the build cache, install into `dist/`, describe it for the manifest (`plan`
 //! runs every target concurrently within the `-j` budget). `c` is the C pipeline,
-//! `cache` the build cache; Go's lives in `crate::go`.
+//! `go` the Go pipeline beside it, `cache` the build cache.
 
 pub(crate) mod c;
 pub(crate) mod cache;
+pub(crate) mod go;
 pub(crate) mod objects;
 
 use std::path::{Path, PathBuf};

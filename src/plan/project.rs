@@ -13,9 +13,9 @@ use super::{
 };
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::go;
 use crate::image::ImageSpec;
 use crate::libs::{self, Recipe};
+use crate::pipeline::go;
 use crate::project::config::Project;
 use crate::project::{
     ArtifactReport, Freshness, Options, Report, Reproducibility, lib_request, vendor_roots,

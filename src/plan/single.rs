@@ -6,9 +6,9 @@ use std::sync::Arc;
 use super::{ArtifactPlan, BuildPlan, CArtifact, GoArtifact, Libraries, Toolchains, sbom_plan};
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::go::GoPlan;
 use crate::libs::{self, commands::LibOptions};
 use crate::pipeline::c::CProgram;
+use crate::pipeline::go::GoPlan;
 use crate::target::Target;
 use crate::toolchain::ToolchainRequest;
 
