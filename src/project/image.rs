@@ -202,6 +202,8 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
     // Prepared on first use, per (vendored project, target): a cached install spawns
     // nothing.
     let roots: RefCell<BTreeMap<(String, Target), PathBuf>> = RefCell::default();
+    // Each target's toolchain resolved once, however many vendored projects it installs.
+    let toolchains: RefCell<BTreeMap<Target, toolchain::Toolchain>> = RefCell::default();
     let vendor_paths = |name: &str, target: Target, source: &str| -> Result<(PathBuf, String)> {
         let key = (name.to_string(), target);
         if !roots.borrow().contains_key(&key) {
@@ -226,15 +228,19 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
                         ),
                     )
                 })?;
-            let request = super::vendor::toolchain_request(
-                &project,
-                project.toolchain.clone(),
-                None,
-                None,
-                &[target],
-                ctx,
-            )?;
-            let toolchain = toolchain::resolve(target, &request, ctx)?;
+            if !toolchains.borrow().contains_key(&target) {
+                let request = super::vendor::toolchain_request(
+                    &project,
+                    project.toolchain.clone(),
+                    None,
+                    None,
+                    &[target],
+                    ctx,
+                )?;
+                let found = toolchain::resolve(target, &request, ctx)?;
+                toolchains.borrow_mut().insert(target, found);
+            }
+            let toolchain = toolchains.borrow()[&target].clone();
             let libs = super::vendor::lib_request(
                 &project,
                 vec![v.name.clone()],
