@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::image::ImageSpec;
 use crate::libs::{self, Recipe};
 use crate::pipeline::go;
-use crate::project::config::Project;
+use crate::project::config::{CArtifact as CDecl, GoArtifact as GoDecl, Project, VendorProject};
 use crate::project::{
     ArtifactReport, Freshness, Options, Report, Reproducibility, lib_request, vendor_roots,
 };
@@ -28,9 +28,12 @@ use crate::target::Target;
 pub(crate) struct ProjectPlan {
     pub(crate) plan: BuildPlan,
     pub(crate) image: Option<ImageSpec>,
-    vendor_roots: BTreeMap<(String, Target), PathBuf>,
+    vendor_roots: VendorRoots,
     extras_key: String,
 }
+
+/// (vendored project, target) -> the root its install is read from.
+type VendorRoots = BTreeMap<(String, Target), PathBuf>;
 
 /// `muslbuild build` for a loaded project: the build, and with `--check-reproducible`
 /// the same build again in a fresh cache, compared.
@@ -146,26 +149,10 @@ impl BuildPlan {
         ctx: &Ctx,
     ) -> Result<ProjectPlan> {
         let env = &ctx.env;
-        let names = selected(project, &options.names)?;
+        let chosen = Selection::of(project, options)?;
         let targets = targets(project, options)?;
-        let c: Vec<_> = project
-            .c
-            .iter()
-            .filter(|c| names.contains(&c.program.name))
-            .collect();
-        let go_decls: Vec<_> = project
-            .go
-            .iter()
-            .filter(|g| names.contains(&g.name))
-            .collect();
-        let vendored: Vec<_> = project
-            .vendor
-            .iter()
-            .filter(|v| v.programs.iter().any(|p| names.contains(p)))
-            .collect();
         // Kernel headers only matter where C is compiled: a Go-only project needs none.
-        let compiles_c = !c.is_empty() || !vendored.is_empty() || go_decls.iter().any(|g| g.cgo);
-        let kernel_headers = match compiles_c {
+        let kernel_headers = match chosen.compiles_c() {
             true => options.kernel_headers.as_deref(),
             false => Some(libs::kheaders::TOOLCHAIN_OWN),
         };
@@ -181,125 +168,49 @@ impl BuildPlan {
             &targets,
             ctx,
         )?;
-        let image_spec = if options.names.is_empty() {
-            project
-                .image
-                .clone()
-                .map(|spec| crate::project::image_spec(project, spec, &targets))
-                .map(|mut spec| {
-                    spec.no_sbom |= options.no_sbom;
-                    spec
-                })
-        } else {
-            None
+        // Only a whole build makes the image.
+        let image_spec = match options.names.is_empty() {
+            true => project.image.clone().map(|spec| {
+                let mut spec = crate::project::image_spec(project, spec, &targets);
+                spec.no_sbom |= options.no_sbom;
+                spec
+            }),
+            false => None,
         };
-        let vendor_recipes: Vec<Recipe> = vendored.iter().map(|v| v.recipe.clone()).collect();
+        let vendor_recipes: Vec<Recipe> =
+            chosen.vendored.iter().map(|v| v.recipe.clone()).collect();
         check_vendored_host_tools(project, &vendor_recipes, &targets, env)?;
-        let go_plans = go_programs(project, &names, &targets, options, ctx)?;
-        // Libraries and vendored projects first, for every target, before anything
-        // reaches dist/: a prefix that is already built costs a completion check.
-        let mut wanted: Vec<String> = Vec::new();
-        for c in &c {
-            wanted.extend(c.libs.iter().cloned());
-        }
-        for g in &go_decls {
-            wanted.extend(g.libs.iter().cloned());
-        }
-        wanted.extend(vendor_recipes.iter().map(|r| r.name.clone()));
-        wanted.sort();
-        wanted.dedup();
+        let go_plans = go_programs(project, &chosen.names, &targets, options, ctx)?;
+        let wanted = chosen.libraries();
         if !wanted.is_empty() {
             // Offline, a library source nobody can have is said before any toolchain is
             // looked for (a cold zig's probes take minutes).
             let mut request = lib_request(project, wanted.clone(), None, options.keep_failed, env);
-            request.vendored.extend(vendor_recipes.iter().cloned());
+            request.vendored.extend(vendor_recipes);
             libs::check_sources_at_hand(&request, &targets, ctx)?;
         }
-        let toolchains = match compiles_c {
+        let toolchains = match chosen.compiles_c() {
             true => Toolchains::resolve(&targets, &request, ctx),
             false => Toolchains::none(),
         };
-        let lib_toolchains = match wanted.is_empty() || options.dry_run {
-            true => Vec::new(),
-            false => toolchains.all()?,
+        let mut preparing = Preparing {
+            project,
+            options,
+            toolchains: match wanted.is_empty() || options.dry_run {
+                true => Vec::new(),
+                false => toolchains.all()?,
+            },
+            outcomes: Vec::new(),
+            ctx,
         };
-        let mut libraries: Vec<libs::LibOutcome> = Vec::new();
-        // One library set per artifact, built for every target; each library is
-        // reported once.
-        let mut prepare = |names: Vec<String>, vendored: Option<Recipe>| -> Result<Libraries> {
-            if names.is_empty() || options.dry_run {
-                return Ok(Libraries {
-                    names,
-                    prepared: None,
-                });
-            }
-            let request = lib_request(project, names.clone(), vendored, options.keep_failed, env);
-            libs::check_names(&request)?;
-            let prepared = libs::prepare(&request, &lib_toolchains, ctx)?;
-            super::gather(&mut libraries, &prepared);
-            Ok(Libraries {
-                names,
-                prepared: Some(prepared),
-            })
-        };
-        let mut artifacts = Vec::new();
-        for c in &c {
-            let mut program = c.program.clone();
-            program.source_date_epoch = env.source_date_epoch();
-            let program = Arc::new(CArtifact {
-                program,
-                libraries: prepare(c.libs.clone(), None)?,
-            });
-            artifacts.extend(targets.iter().map(|&target| ArtifactPlan::C {
-                program: program.clone(),
-                target,
-            }));
-        }
-        for (plan, g) in go_plans.into_iter().zip(&go_decls) {
-            let program = Arc::new(GoArtifact {
-                plan,
-                libraries: prepare(g.libs.clone(), None)?,
-            });
-            artifacts.extend(targets.iter().map(|&target| ArtifactPlan::Go {
-                program: program.clone(),
-                target,
-            }));
-        }
-        let mut installs = Vec::new();
-        for v in &vendored {
-            let libraries = prepare(vec![v.name.clone()], Some(v.recipe.clone()))?;
-            if let Some(prepared) = &libraries.prepared {
-                crate::project::unused_libraries(v, prepared, options.strict, ctx.ui)?;
-            }
-            let project = Arc::new(VendoredArtifact {
-                project: (*v).clone(),
-                libraries,
-            });
-            for &target in &targets {
-                for program in v.programs.iter().filter(|p| names.contains(p)) {
-                    artifacts.push(ArtifactPlan::Vendored {
-                        project: project.clone(),
-                        program: program.clone(),
-                        target,
-                    });
-                }
-            }
-            installs.push(project);
-        }
-        // Every platform's image files besides the artifacts (a vendored file is known
-        // only now that its project is installed) are checked before dist/ is touched.
-        let vendor_roots = vendor_roots(
-            installs
-                .iter()
-                .filter_map(|v| Some((&v.project, v.libraries.prepared.as_ref()?))),
-        );
-        let vendor_paths = |name: &str, target: Target, source: &str| {
-            crate::project::vendor_installed_path(&vendor_roots, name, target, source)
-        };
-        let extras_key = match (&image_spec, options.dry_run) {
-            (Some(spec), false) => crate::image::check_extras(spec, &targets, &vendor_paths, env)?,
-            _ => String::new(),
-        };
+        let (artifacts, installs) = chosen.pairs(go_plans, &targets, &mut preparing)?;
+        let (vendor_roots, extras_key) = image_inputs(
+            image_spec.as_ref(),
+            &installs,
+            &targets,
+            options.dry_run,
+            env,
+        )?;
         let project_root = env.cwd.join(&project.root);
         let plan = BuildPlan {
             sbom: (project.sbom && !options.no_sbom).then(|| {
@@ -320,7 +231,7 @@ impl BuildPlan {
             toolchains,
             out_dir: out_dir.to_path_buf(),
             bypass_cache: false,
-            libraries,
+            libraries: preparing.outcomes,
             artifacts,
         };
         Ok(ProjectPlan {
@@ -328,6 +239,177 @@ impl BuildPlan {
             image: image_spec,
             vendor_roots,
             extras_key,
+        })
+    }
+}
+
+/// Where each vendored project's install lies per target, and the key of every
+/// platform's image files besides the artifacts: checked before dist/ is touched (a
+/// vendored file is known only once its project is installed; not with `--dry-run`).
+fn image_inputs(
+    spec: Option<&ImageSpec>,
+    installs: &[Arc<VendoredArtifact>],
+    targets: &[Target],
+    dry_run: bool,
+    env: &crate::env::Env,
+) -> Result<(VendorRoots, String)> {
+    let roots = vendor_roots(
+        installs
+            .iter()
+            .filter_map(|v| Some((&v.project, v.libraries.prepared.as_ref()?))),
+    );
+    let vendor_paths = |name: &str, target: Target, source: &str| {
+        crate::project::vendor_installed_path(&roots, name, target, source)
+    };
+    let key = match (spec, dry_run) {
+        (Some(spec), false) => crate::image::check_extras(spec, targets, &vendor_paths, env)?,
+        _ => String::new(),
+    };
+    Ok((roots, key))
+}
+
+/// The project's artifacts a build makes: all, or the named ones.
+struct Selection<'a> {
+    names: Vec<String>,
+    c: Vec<&'a CDecl>,
+    go: Vec<&'a GoDecl>,
+    vendored: Vec<&'a VendorProject>,
+}
+
+impl<'a> Selection<'a> {
+    fn of(project: &'a Project, options: &Options) -> Result<Selection<'a>> {
+        let names = selected(project, &options.names)?;
+        Ok(Selection {
+            c: project
+                .c
+                .iter()
+                .filter(|c| names.contains(&c.program.name))
+                .collect(),
+            go: project
+                .go
+                .iter()
+                .filter(|g| names.contains(&g.name))
+                .collect(),
+            vendored: project
+                .vendor
+                .iter()
+                .filter(|v| v.programs.iter().any(|p| names.contains(p)))
+                .collect(),
+            names,
+        })
+    }
+
+    fn compiles_c(&self) -> bool {
+        !self.c.is_empty() || !self.vendored.is_empty() || self.go.iter().any(|g| g.cgo)
+    }
+
+    /// Every library and vendored project the selection needs, each once.
+    fn libraries(&self) -> Vec<String> {
+        let mut wanted: Vec<String> = Vec::new();
+        for c in &self.c {
+            wanted.extend(c.libs.iter().cloned());
+        }
+        for g in &self.go {
+            wanted.extend(g.libs.iter().cloned());
+        }
+        wanted.extend(self.vendored.iter().map(|v| v.recipe.name.clone()));
+        wanted.sort();
+        wanted.dedup();
+        wanted
+    }
+
+    /// One pair per (artifact, target): C programs, Go programs, then vendored
+    /// programs (target by target, as their installs are read), each artifact's
+    /// libraries and vendored projects prepared for every target before anything reaches
+    /// dist/ (a prefix already built costs a completion check). Also the vendored
+    /// projects, for the image's files.
+    fn pairs(
+        &self,
+        go_plans: Vec<go::GoPlan>,
+        targets: &[Target],
+        preparing: &mut Preparing<'_>,
+    ) -> Result<(Vec<ArtifactPlan>, Vec<Arc<VendoredArtifact>>)> {
+        let mut artifacts = Vec::new();
+        for c in &self.c {
+            let mut program = c.program.clone();
+            program.source_date_epoch = preparing.ctx.env.source_date_epoch();
+            let program = Arc::new(CArtifact {
+                program,
+                libraries: preparing.libraries(c.libs.clone(), None)?,
+            });
+            artifacts.extend(targets.iter().map(|&target| ArtifactPlan::C {
+                program: program.clone(),
+                target,
+            }));
+        }
+        for (plan, g) in go_plans.into_iter().zip(&self.go) {
+            let program = Arc::new(GoArtifact {
+                plan,
+                libraries: preparing.libraries(g.libs.clone(), None)?,
+            });
+            artifacts.extend(targets.iter().map(|&target| ArtifactPlan::Go {
+                program: program.clone(),
+                target,
+            }));
+        }
+        let mut installs = Vec::new();
+        for v in &self.vendored {
+            let libraries = preparing.libraries(vec![v.name.clone()], Some(v.recipe.clone()))?;
+            if let Some(prepared) = &libraries.prepared {
+                let strict = preparing.options.strict;
+                crate::project::unused_libraries(v, prepared, strict, preparing.ctx.ui)?;
+            }
+            let install = Arc::new(VendoredArtifact {
+                project: (*v).clone(),
+                libraries,
+            });
+            for &target in targets {
+                for program in v.programs.iter().filter(|p| self.names.contains(p)) {
+                    artifacts.push(ArtifactPlan::Vendored {
+                        project: install.clone(),
+                        program: program.clone(),
+                        target,
+                    });
+                }
+            }
+            installs.push(install);
+        }
+        Ok((artifacts, installs))
+    }
+}
+
+/// Each artifact's library set, built for every target with the plan's toolchains
+/// (not with `--dry-run`); every library reported once in `outcomes`.
+struct Preparing<'a> {
+    project: &'a Project,
+    options: &'a Options,
+    toolchains: Vec<crate::toolchain::Toolchain>,
+    outcomes: Vec<libs::LibOutcome>,
+    ctx: &'a Ctx,
+}
+
+impl Preparing<'_> {
+    fn libraries(&mut self, names: Vec<String>, vendored: Option<Recipe>) -> Result<Libraries> {
+        if names.is_empty() || self.options.dry_run {
+            return Ok(Libraries {
+                names,
+                prepared: None,
+            });
+        }
+        let keep_failed = self.options.keep_failed;
+        let request = lib_request(
+            self.project,
+            names.clone(),
+            vendored,
+            keep_failed,
+            &self.ctx.env,
+        );
+        libs::check_names(&request)?;
+        let prepared = libs::prepare(&request, &self.toolchains, self.ctx)?;
+        super::gather(&mut self.outcomes, &prepared);
+        Ok(Libraries {
+            names,
+            prepared: Some(prepared),
         })
     }
 }
