@@ -10,11 +10,11 @@ pub mod env;
 pub mod error;
 #[cfg(test)]
 mod floors;
-pub(crate) mod go;
 pub(crate) mod image;
 pub(crate) mod jobs;
 pub(crate) mod libs;
 pub(crate) mod pipeline;
+pub(crate) mod plan;
 pub(crate) mod project;
 pub(crate) mod run;
 pub(crate) mod sbom;

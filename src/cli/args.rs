@@ -197,6 +197,12 @@ pub(crate) struct BuildArgs {
     #[arg(long)]
     pub(crate) strict: bool,
 
+    /// Print the plan without building: the targets, each target's toolchain (kind,
+    /// path, version), the libraries and every artifact x target with its output path
+    /// (as JSON with --json)
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+
     /// Write no SPDX SBOM beside each artifact (dist/<target>/<name>.spdx.json)
     #[arg(long)]
     pub(crate) no_sbom: bool,
@@ -430,6 +436,12 @@ pub(crate) struct ProjectArgs {
     /// unless every artifact and the image index are byte for byte the same
     #[arg(long)]
     pub(crate) check_reproducible: bool,
+
+    /// Print the plan without building: the targets, each target's toolchain (kind,
+    /// path, version), the libraries and every artifact x target with its output path
+    /// (as JSON with --json)
+    #[arg(long, conflicts_with = "check_reproducible")]
+    pub(crate) dry_run: bool,
 
     /// Keep a failed library or vendored build's whole tree (its path is printed)
     #[arg(long)]

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::args::{LibArgs, TargetArgs, ToolchainArgs};
-use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::jobs::Jobs;
@@ -88,18 +87,6 @@ pub(crate) fn toolchain_request(args: &ToolchainArgs) -> Result<toolchain::Toolc
         ));
     }
     Ok(toolchain::ToolchainRequest::new(choice, args.cc.clone()))
-}
-
-/// Each target's C toolchain, resolved before anything is built.
-pub(crate) fn resolve_all(
-    targets: &[Target],
-    request: &toolchain::ToolchainRequest,
-    ctx: &Ctx,
-) -> Result<Vec<toolchain::Toolchain>> {
-    targets
-        .iter()
-        .map(|&t| toolchain::resolve(t, request, ctx))
-        .collect()
 }
 
 /// `--cflags`/`--ldflags` values split like a POSIX shell would.

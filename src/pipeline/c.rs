@@ -1,6 +1,6 @@
-//! The C pipeline for one program: per target (concurrently, within the `-j` budget)
-//! resolve a toolchain, compile and link into staging in one driver call (with defaults
-//! for tiny, reproducible, static executables), then the shared tail (`pipeline`). Every
+//! The C pipeline for one program and one target, with the toolchain the plan resolved
+//! for it: compile and link into staging in one driver call (with defaults for tiny,
+//! reproducible, static executables), then the shared tail (`pipeline`). Every
 //! artifact goes through the build cache: an unchanged one is restored without running
 //! the compiler.
 
@@ -17,35 +17,34 @@ use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::{self, Flavor, Toolchain};
 
-pub(crate) struct CBuild<'a> {
-    pub(crate) program: &'a CProgram,
-    pub(crate) targets: &'a [Target],
-    pub(crate) toolchain: &'a toolchain::ToolchainRequest,
-    /// Build even when the cache has the artifact, and do not record it
-    /// (`--check-reproducible`'s second build).
-    pub(crate) bypass_cache: bool,
-    /// Per-target library prefixes (`--lib`), already built.
+/// One C program for one target, as the plan gives it: the target's toolchain (resolved
+/// once for every artifact of the run), the libraries muslbuild built for it (`--lib`),
+/// and whether to bypass the build cache (`--check-reproducible`'s second build: build
+/// even when the cache has it, and do not record it).
+pub(crate) struct CTarget<'a> {
+    pub(crate) toolchain: &'a Toolchain,
     pub(crate) libraries: Option<&'a crate::libs::Prepared>,
+    pub(crate) bypass_cache: bool,
 }
 
-/// Builds every target; the results come back in the order of `targets`.
-pub(crate) fn build_c(build: &CBuild<'_>, dist: &Dist, ctx: &Ctx) -> Vec<(Target, Result<Built>)> {
-    super::per_target(build.targets, &ctx.jobs, 1, |target| {
-        build_one(build, target, dist, ctx)
-    })
-}
-
-fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Result<Built> {
-    let toolchain = toolchain::resolve(target, build.toolchain, ctx)?;
-    let mut program = build.program.clone();
+/// Builds `program` for the target of `on.toolchain` through the shared tail.
+pub(crate) fn build_one(
+    program: &CProgram,
+    on: &CTarget<'_>,
+    dist: &Dist,
+    ctx: &Ctx,
+) -> Result<Built> {
+    let toolchain = on.toolchain;
+    let target = toolchain.target;
+    let mut program = program.clone();
     if toolchain.flavor == Flavor::Zig {
         program.translate_for_zig(target, ctx)?;
     }
-    if let Some(set) = build.libraries.and_then(|p| p.link_set(target)) {
+    if let Some(set) = on.libraries.and_then(|p| p.link_set(target)) {
         program.link_libraries(set);
     }
     let name = &program.name;
-    let (key, shown) = key(&program, &toolchain, ctx)?;
+    let (key, shown) = key(&program, toolchain, ctx)?;
     let job = TargetJob {
         name,
         target,
@@ -55,26 +54,26 @@ fn build_one(build: &CBuild<'_>, target: Target, dist: &Dist, ctx: &Ctx) -> Resu
             label: toolchain.label(),
             origin: dist
                 .sbom_plan()
-                .map(|_| crate::toolchain::origin::origin(&toolchain)),
+                .map(|_| crate::toolchain::origin::origin(toolchain)),
             kernel_headers: toolchain.kernel_headers.as_ref().map(|h| h.package.clone()),
         },
         caching: Caching::Keyed {
             key,
             command: shown,
-            bypass: build.bypass_cache,
+            bypass: on.bypass_cache,
         },
     };
     super::finish_target(job, dist, ctx, |staged, staging| {
         if program.sources.len() > 1 {
-            return build_objects_and_link(&program, &toolchain, staged, staging, build, ctx);
+            return build_objects_and_link(&program, toolchain, staged, staging, on, ctx);
         }
         let log = ctx.cache.log_file(&format!("{name}-{target}.log"));
         let depfile = staging.join(".deps.d");
-        let cmd = command(&program, &toolchain, staged, ctx)
+        let cmd = command(&program, toolchain, staged, ctx)
             .arg("-MD")
             .arg("-MF")
             .arg(&depfile);
-        run(cmd, &program.name, &toolchain, &log, ctx)?;
+        run(cmd, &program.name, toolchain, &log, ctx)?;
         read_depfile(&depfile, ctx)
     })
 }
@@ -87,7 +86,7 @@ fn build_objects_and_link(
     toolchain: &Toolchain,
     staged: &Path,
     staging: &Path,
-    build: &CBuild<'_>,
+    build: &CTarget<'_>,
     ctx: &Ctx,
 ) -> Result<Vec<PathBuf>> {
     let (name, target) = (&program.name, toolchain.target);
@@ -209,6 +208,19 @@ pub(crate) struct CProgram {
     /// Folders whose absolute path must not reach the output (`-ffile-prefix-map`).
     pub(crate) prefix_maps: Vec<PathBuf>,
     pub(crate) source_date_epoch: u64,
+}
+
+/// The folders whose absolute path must not reach a program's output: `base` (the
+/// working or project folder), then each source's folder once.
+pub(crate) fn prefix_maps(base: &Path, sources: &[PathBuf]) -> Vec<PathBuf> {
+    let mut maps = vec![base.to_path_buf()];
+    for source in sources {
+        let dir = source.parent().expect("a source file has a folder");
+        if !maps.iter().any(|m| m == dir) {
+            maps.push(dir.to_path_buf());
+        }
+    }
+    maps
 }
 
 impl CProgram {

@@ -1,11 +1,12 @@
 //! From inputs to a verified artifact in `dist/`. Every kind of program (C, Go, a
 //! vendored project's program) ends in the same tail, written once here: stage, verify,
-//! store in the build cache, install into `dist/`, describe it for the manifest. The
-//! per-target runner (every target concurrently within the `-j` budget) is here too.
-//! `c` is the C pipeline, `cache` the build cache; Go's lives in `crate::go`.
+//! store in the build cache, install into `dist/`, describe it for the manifest (`plan`
+//! runs every target concurrently within the `-j` budget). `c` is the C pipeline,
+//! `go` the Go pipeline beside it, `cache` the build cache.
 
 pub(crate) mod c;
 pub(crate) mod cache;
+pub(crate) mod go;
 pub(crate) mod objects;
 
 use std::path::{Path, PathBuf};
@@ -14,7 +15,6 @@ use crate::cache::Cache;
 use crate::context::Ctx;
 use crate::dist::{Artifact, Dist, Verification};
 use crate::error::{Error, Result};
-use crate::jobs::Jobs;
 use crate::target::Target;
 use crate::verify;
 use crate::verify::paths::{self, BuildPath, FolderKind, PathCheck};
@@ -223,20 +223,6 @@ pub(crate) fn build_paths(bytes: &[u8], check: &PathCheck, cache: &Cache) -> Vec
             string: hit.string,
         })
         .collect()
-}
-
-/// Builds every target on its own thread, each holding `slots` of the `-j` budget while
-/// it runs; the results come back in the order of `targets`.
-pub(crate) fn per_target(
-    targets: &[Target],
-    jobs: &Jobs,
-    slots: usize,
-    build: impl Fn(Target) -> Result<Built> + Sync,
-) -> Vec<(Target, Result<Built>)> {
-    crate::jobs::per_target(targets, |target| {
-        let _held: Vec<_> = (0..slots).map(|_| jobs.acquire()).collect();
-        build(target)
-    })
 }
 
 /// A failed tool's log tail without the command line muslbuild echoed into the log (the

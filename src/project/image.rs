@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use crate::image::{ImageOverrides, ImageReport, ImageSpec};
 use crate::libs;
 use crate::target::Target;
-use crate::toolchain::{self, Choice};
+use crate::toolchain;
 
 /// The Dockerfile's sha256 (it is small) and the archive's size, inode and mtime (it
 /// appears by rename, so a rewrite changes the inode).
@@ -58,7 +58,7 @@ struct ImageRecord {
 /// rebuild's time otherwise). The key covers the spec, the dist manifest (every
 /// artifact's sha256), `SOURCE_DATE_EPOCH`, and the size and mtime of the host files the
 /// essentials copy.
-pub(super) fn make_image(
+pub(crate) fn make_image(
     spec: &ImageSpec,
     out_dir: &Path,
     vendor: crate::image::VendorPaths<'_>,
@@ -154,7 +154,7 @@ fn image_in_place(outcome: &ImageOutcome, written: &[Written]) -> bool {
 /// The project's `[image]` with its defaults: the project's artifacts (not whatever
 /// else an older build left in dist) for the project's targets, paths from the project
 /// folder.
-pub(super) fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Target]) -> ImageSpec {
+pub(crate) fn image_spec(project: &Project, mut spec: ImageSpec, targets: &[Target]) -> ImageSpec {
     if spec.artifacts.is_empty() {
         spec.artifacts = project.artifact_names();
     }
@@ -192,6 +192,8 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
     // Prepared on first use, per (vendored project, target): a cached install spawns
     // nothing.
     let roots: RefCell<BTreeMap<(String, Target), PathBuf>> = RefCell::default();
+    // Each target's toolchain resolved once, however many vendored projects it installs.
+    let toolchains: RefCell<BTreeMap<Target, toolchain::Toolchain>> = RefCell::default();
     let vendor_paths = |name: &str, target: Target, source: &str| -> Result<(PathBuf, String)> {
         let key = (name.to_string(), target);
         if !roots.borrow().contains_key(&key) {
@@ -216,13 +218,19 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
                         ),
                     )
                 })?;
-            let choice = match project.toolchain.parse()? {
-                Choice::Path(path) => Choice::Path(project.root.join(path)),
-                other => other,
-            };
-            let request =
-                super::vendor::toolchain_request(&project, choice, None, None, &[target], ctx)?;
-            let toolchain = toolchain::resolve(target, &request, ctx)?;
+            if !toolchains.borrow().contains_key(&target) {
+                let request = super::vendor::toolchain_request(
+                    &project,
+                    project.toolchain.clone(),
+                    None,
+                    None,
+                    &[target],
+                    ctx,
+                )?;
+                let found = toolchain::resolve(target, &request, ctx)?;
+                toolchains.borrow_mut().insert(target, found);
+            }
+            let toolchain = toolchains.borrow()[&target].clone();
             let libs = super::vendor::lib_request(
                 &project,
                 vec![v.name.clone()],
@@ -234,7 +242,7 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
             let prepared = libs::prepare(&libs, std::slice::from_ref(&toolchain), ctx)?;
             roots
                 .borrow_mut()
-                .extend(super::vendor::vendor_roots(&[(v, prepared)]));
+                .extend(super::vendor::vendor_roots([(v, &prepared)]));
         }
         super::vendor::vendor_installed_path(&roots.borrow(), name, target, source)
     };

@@ -17,8 +17,8 @@ use crate::target::Target;
 use crate::toolchain;
 
 /// (vendored project, target) -> the root its install is read from.
-pub(super) fn vendor_roots(
-    builds: &[(&config::VendorProject, libs::Prepared)],
+pub(crate) fn vendor_roots<'a>(
+    builds: impl IntoIterator<Item = (&'a config::VendorProject, &'a libs::Prepared)>,
 ) -> BTreeMap<(String, Target), PathBuf> {
     let mut roots = BTreeMap::new();
     for (v, prepared) in builds {
@@ -44,7 +44,7 @@ fn vendor_install_root(outcome: &libs::LibOutcome) -> PathBuf {
 
 /// Where installed path `source` (`/etc/foo.conf`) of vendored project `name` lies on
 /// this machine for `target`: the install's root and the path under it.
-pub(super) fn vendor_installed_path(
+pub(crate) fn vendor_installed_path(
     roots: &BTreeMap<(String, Target), PathBuf>,
     name: &str,
     target: Target,
@@ -64,7 +64,7 @@ pub(super) fn vendor_installed_path(
 /// libraries that project declares, less those the link check found this program does
 /// not use (recorded with the staged install as `unused_by_program`; an install
 /// recorded before that check keeps them all).
-pub(super) fn program_components(
+pub(crate) fn program_components(
     v: &config::VendorProject,
     prepared: &libs::Prepared,
     program: &str,
@@ -95,7 +95,7 @@ pub(super) fn program_components(
 /// prefix (`bin/` or `sbin/`) through staging and verification into dist.
 /// What the link check found for a vendored project (recorded with its staged install,
 /// so a cached build warns as the first one did): a warning, or with `--strict` an error.
-pub(super) fn unused_libraries(
+pub(crate) fn unused_libraries(
     v: &config::VendorProject,
     prepared: &libs::Prepared,
     strict: bool,
@@ -130,7 +130,7 @@ pub(super) fn unused_libraries(
     Ok(())
 }
 
-pub(super) fn install_vendored(
+pub(crate) fn install_vendored(
     v: &config::VendorProject,
     program: &str,
     tc: &toolchain::Toolchain,
@@ -194,7 +194,7 @@ pub(super) fn install_vendored(
 /// The toolchain request of a project's builds for `targets`: `choice`, with the
 /// kernel headers `kernel_headers` pins (`--kernel-headers`, else the file's
 /// `kernel-headers`) unpacked for them, looked for in the project's source folders.
-pub(super) fn toolchain_request(
+pub(crate) fn toolchain_request(
     project: &Project,
     choice: crate::toolchain::Choice,
     cc: Option<String>,
@@ -213,7 +213,7 @@ pub(super) fn toolchain_request(
     Ok(request)
 }
 
-pub(super) fn lib_request(
+pub(crate) fn lib_request(
     project: &Project,
     names: Vec<String>,
     extra: Option<Recipe>,

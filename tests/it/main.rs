@@ -17,6 +17,7 @@ mod merge;
 mod meson;
 mod objects;
 mod pertarget;
+mod plan;
 mod project;
 mod registry;
 mod remote_cache;

@@ -9,18 +9,18 @@ use serde::Serialize;
 use crate::cli::print::{Printer, display_path};
 use crate::cli::{BuildArgs, checks};
 use crate::context::Ctx;
-use crate::dist::{Artifact, Dist};
+use crate::dist::Artifact;
 use crate::error::{Error, Result};
-use crate::go;
-use crate::libs::{self, commands::LibOptions};
+use crate::libs;
 use crate::pipeline::Built;
-use crate::pipeline::c::{self as c_pipeline, CBuild, CProgram};
+use crate::pipeline::c::{self as c_pipeline, CProgram};
+use crate::pipeline::go;
+use crate::plan::BuildPlan;
+use crate::plan::describe::Description;
+use crate::plan::single::{self, Program};
 use crate::run::{RunOutcome, run_artifact};
 use crate::space::human_size;
 use crate::target::Target;
-use crate::toolchain;
-
-type TargetResults = Vec<(Target, Result<Built>)>;
 
 pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
     if !args.run && !args.run_args.is_empty() {
@@ -50,21 +50,31 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
         ));
     }
     lib_options.pin_kernel_headers(&mut request, &targets, ctx)?;
-    let (dist, results, libraries) = if is_go {
-        build_go(args, &targets, &request, &lib_options, ctx)?
-    } else {
-        build_c(args, &targets, &request, &lib_options, ctx)?
+    let program = match is_go {
+        true => Program::Go(go_program(args, &targets, ctx)?),
+        false => Program::C(c_program(args, c_sources(&args.inputs, ctx)?, ctx)?),
     };
-    let mut built: Vec<Built> = Vec::new();
-    let mut errors = Vec::new();
-    for (_, result) in results {
-        match result {
-            Ok(b) => built.push(b),
-            Err(e) => errors.push(e),
-        }
+    let plan = BuildPlan::from_args(
+        single::Args {
+            program,
+            targets,
+            request,
+            libs: lib_options,
+            out_dir: checks::absolute(&ctx.env, &args.out_dir),
+            no_sbom: args.no_sbom,
+            sbom_supplier: args.sbom_supplier.clone(),
+            strict: args.strict,
+            dry_run: args.dry_run,
+        },
+        ctx,
+    )?;
+    if args.dry_run {
+        let plan = Description::of(&plan);
+        return out.report(&plan, || plan.human(|p| display_path(&ctx.env, p)));
     }
-    let artifacts: Vec<Artifact> = built.iter().map(|b| b.artifact.clone()).collect();
-    dist.record(&artifacts)?;
+    let executed = crate::plan::execute(&plan, ctx)?;
+    let built: Vec<Built> = executed.built.into_iter().map(|(_, b)| b).collect();
+    let errors = executed.errors;
     for b in &built {
         out.line(format_args!(
             "{:<24} {:>9}  {}  ({})",
@@ -83,7 +93,7 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
         }
     }
     if out.is_json() {
-        out.json(&BuildReport::new(&built, &runs, libraries.as_ref()))?;
+        out.json(&BuildReport::new(&built, &runs, &plan.libraries))?;
     }
     crate::error::first_of(errors)?;
     match built.iter().zip(&runs).find(|(_, o)| !o.success()) {
@@ -118,7 +128,7 @@ impl<'a> BuildReport<'a> {
     fn new(
         built: &'a [Built],
         runs: &'a [RunOutcome],
-        libraries: Option<&'a libs::Prepared>,
+        libraries: &'a [libs::LibOutcome],
     ) -> BuildReport<'a> {
         BuildReport {
             artifacts: built
@@ -130,57 +140,9 @@ impl<'a> BuildReport<'a> {
                     run: runs.get(i),
                 })
                 .collect(),
-            libraries: libraries.map_or(&[], |p| p.outcomes.as_slice()),
+            libraries,
         }
     }
-}
-
-/// The libraries `--lib`/`--vendor-lib`/`--lib-file` name, built (or found) for every
-/// target before anything reaches `dist/`.
-fn prepare_libraries(
-    options: &LibOptions,
-    targets: &[Target],
-    request: &toolchain::ToolchainRequest,
-    ctx: &Ctx,
-) -> Result<Option<libs::Prepared>> {
-    if options.is_empty() {
-        return Ok(None);
-    }
-    libs::check_sources_at_hand(&options.request(&ctx.env)?, targets, ctx)?;
-    let toolchains = checks::resolve_all(targets, request, ctx)?;
-    libs::commands::prepare_programs(options, &toolchains, ctx)
-}
-
-fn build_c(
-    args: &BuildArgs,
-    targets: &[Target],
-    request: &toolchain::ToolchainRequest,
-    lib_options: &LibOptions,
-    ctx: &Ctx,
-) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
-    let sources = c_sources(&args.inputs, ctx)?;
-    let program = c_program(args, sources, ctx)?;
-    let libraries = prepare_libraries(lib_options, targets, request, ctx)?;
-    let dist = Dist::prepare(&checks::absolute(&ctx.env, &args.out_dir), ctx)?
-        .with_sbom(
-            sbom_plan(args, &program.name, libraries.as_ref(), ctx).map(|mut plan| {
-                plan.add_sources(&program.name, &program.sources, &ctx.env.cwd);
-                plan
-            }),
-        )
-        .with_path_check(path_check(args, ctx));
-    let results = c_pipeline::build_c(
-        &CBuild {
-            program: &program,
-            targets,
-            toolchain: request,
-            bypass_cache: false,
-            libraries: libraries.as_ref(),
-        },
-        &dist,
-        ctx,
-    );
-    Ok((dist, results, libraries))
 }
 
 /// Every input must exist and be a C source.
@@ -219,16 +181,7 @@ fn c_program(args: &BuildArgs, sources: Vec<PathBuf>, ctx: &Ctx) -> Result<CProg
     cflags.extend(checks::split_flags(&args.cflags, "--cflags")?);
     let mut ldflags = env.flags("LDFLAGS");
     ldflags.extend(checks::split_flags(&args.ldflags, "--ldflags")?);
-    let mut prefix_maps = vec![env.cwd.clone()];
-    for source in &sources {
-        let dir = source
-            .parent()
-            .expect("absolute path has a parent")
-            .to_path_buf();
-        if !prefix_maps.contains(&dir) {
-            prefix_maps.push(dir);
-        }
-    }
+    let prefix_maps = c_pipeline::prefix_maps(&env.cwd, &sources);
     Ok(CProgram {
         name,
         sources,
@@ -266,13 +219,7 @@ fn utf8_stem(source: &Path) -> Result<&str> {
 }
 
 /// A Go command: the package, flags and Go itself are checked before `dist/` is touched.
-fn build_go(
-    args: &BuildArgs,
-    targets: &[Target],
-    request: &toolchain::ToolchainRequest,
-    lib_options: &LibOptions,
-    ctx: &Ctx,
-) -> Result<(Dist, TargetResults, Option<libs::Prepared>)> {
+fn go_program(args: &BuildArgs, targets: &[Target], ctx: &Ctx) -> Result<go::GoPlan> {
     let env = &ctx.env;
     let mut program = go::package(&args.inputs, &env.cwd)?;
     program.name = checks::artifact_name(args.output.as_deref(), &program.name)?;
@@ -317,24 +264,7 @@ fn build_go(
         no_strip: args.no_strip,
         cgo,
     };
-    let plan = go::plan(program, options, targets[0], ctx)?;
-    // cgo's C libraries (`--lib`), per target, before anything reaches dist/.
-    let libraries = if args.cgo {
-        prepare_libraries(lib_options, targets, request, ctx)?
-    } else {
-        None
-    };
-    let dist = Dist::prepare(&checks::absolute(env, &args.out_dir), ctx)?
-        .with_sbom(sbom_plan(args, &plan.program.name, libraries.as_ref(), ctx))
-        .with_path_check(path_check(args, ctx));
-    let on = go::GoTargets {
-        targets,
-        toolchain: request,
-        libraries: libraries.as_ref(),
-        bypass_cache: false,
-    };
-    let results = go::build_all(&plan, &on, &dist, ctx);
-    Ok((dist, results, libraries))
+    go::plan(program, options, targets[0], ctx)
 }
 
 /// `--goflags` values split the way `go` splits `$GOFLAGS`.
@@ -382,33 +312,4 @@ fn describe_verification(artifact: &Artifact) -> String {
         "not stripped"
     };
     format!("{} {linking}, {symbols}", v.machine)
-}
-
-/// What the SBOMs say of the libraries linked; `None` with `--no-sbom`.
-fn sbom_plan(
-    args: &BuildArgs,
-    name: &str,
-    libraries: Option<&libs::Prepared>,
-    ctx: &Ctx,
-) -> Option<crate::sbom::Plan> {
-    if args.no_sbom {
-        return None;
-    }
-    let mut plan = crate::sbom::Plan::new(ctx.env.source_date_epoch());
-    plan.command = ctx.env.portable_command_line();
-    plan.supplier = args.sbom_supplier.clone();
-    if let Some(prepared) = libraries {
-        plan.add(name, prepared.components());
-    }
-    Some(plan)
-}
-
-/// The folders no artifact of a build in this folder should name, and `--strict`.
-fn path_check(args: &BuildArgs, ctx: &Ctx) -> crate::verify::paths::PathCheck {
-    crate::verify::paths::PathCheck::of_machine(
-        &ctx.env,
-        ctx.cache.root(),
-        &ctx.env.cwd,
-        args.strict,
-    )
 }

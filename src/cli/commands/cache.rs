@@ -96,7 +96,7 @@ pub(crate) fn run(command: &CacheCommand, out: &mut Printer, ctx: &Ctx) -> Resul
             let report = crate::cache::verify::verify(
                 cache,
                 &[
-                    crate::go::check_probe_record,
+                    crate::pipeline::go::check_probe_record,
                     crate::toolchain::probe::check_probe_record,
                 ],
             );

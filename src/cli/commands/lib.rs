@@ -24,7 +24,7 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
             let (options, targets, mut request) = checked(args)?;
             libs::check_sources_at_hand(&options.request(&ctx.env)?, &targets, ctx)?;
             options.pin_kernel_headers(&mut request, &targets, ctx)?;
-            let toolchains = checks::resolve_all(&targets, &request, ctx)?;
+            let toolchains = crate::plan::Toolchains::resolve(&targets, &request, ctx).all()?;
             let prepared = libs::commands::build(&options, &toolchains, ctx)?;
             out.report(&prepared.outcomes, || {
                 prepared

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::cli::print::Printer;
+use crate::cli::print::{Printer, display_path};
 use crate::cli::{GlobalArgs, ProjectArgs, TargetArgs, checks};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -33,7 +33,7 @@ pub(crate) fn run(
     let options = crate::project::Options {
         names: args.names.clone(),
         targets,
-        toolchain: args.toolchain.clone(),
+        toolchain: args.toolchain.as_deref().map(str::parse).transpose()?,
         cc: None,
         kernel_headers: match &args.kernel_headers {
             Some(version) => {
@@ -49,9 +49,24 @@ pub(crate) fn run(
         strict: args.strict,
         no_sbom: args.no_sbom,
         sbom_supplier: checks::sbom_supplier(args.sbom_supplier.as_deref())?,
+        dry_run: args.dry_run,
     };
-    let report =
-        crate::project::run(&file, &options, ctx).map_err(|e| relative_position(e, &env.cwd))?;
+    let project =
+        crate::project::config::load(&file).map_err(|e| relative_position(e, &env.cwd))?;
+    if ctx.ui.says_progress() {
+        for warning in &project.warnings {
+            eprintln!("muslbuild: warning: {warning}");
+        }
+    }
+    if args.dry_run {
+        let planned =
+            crate::plan::BuildPlan::from_project(&project, &options, &project.out_dir, ctx)
+                .map_err(|e| relative_position(e, &env.cwd))?;
+        let plan = crate::plan::describe::Description::of(&planned.plan);
+        return out.report(&plan, || plan.human(|p| display_path(env, p)));
+    }
+    let report = crate::plan::project::run(&project, &options, ctx)
+        .map_err(|e| relative_position(e, &env.cwd))?;
     out.report(&report, || report.human(&env.cwd))
 }
 

@@ -10,7 +10,7 @@ use crate::cli::{
 };
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::go::{self, GoListing};
+use crate::pipeline::go::{self, GoListing};
 use crate::sys::progress;
 use crate::target::Target;
 use crate::toolchain::install::{self as installer, InstallOptions};

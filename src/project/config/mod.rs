@@ -43,7 +43,8 @@ pub(crate) struct Project {
     pub(crate) out_dir: PathBuf,
     /// Write an SBOM beside each artifact (`sbom`, true unless set false).
     pub(crate) sbom: bool,
-    pub(crate) toolchain: String,
+    /// `toolchain`, a compiler path joined to the project's folder.
+    pub(crate) toolchain: crate::toolchain::Choice,
     /// `kernel-headers`: a pinned version of the Linux UAPI headers (checked), or `None`
     /// for each toolchain's own.
     pub(crate) kernel_headers: Option<String>,
@@ -133,14 +134,15 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
     let emulate = raw.project.emulate.unwrap_or_default();
     let mut warnings = Vec::new();
     let toolchain = match &raw.project.toolchain {
-        Some(value) => {
-            value
-                .get_ref()
-                .parse::<crate::toolchain::Choice>()
-                .map_err(|e| at.error(value.span(), e.to_string(), e.help()))?;
-            value.get_ref().clone()
-        }
-        None => "auto".into(),
+        // A compiler path in the file is relative to the file's folder.
+        Some(value) => match value.get_ref().parse::<crate::toolchain::Choice>() {
+            Ok(crate::toolchain::Choice::Path(path)) => {
+                crate::toolchain::Choice::Path(root.join(path))
+            }
+            Ok(choice) => choice,
+            Err(e) => return Err(at.error(value.span(), e.to_string(), e.help())),
+        },
+        None => crate::toolchain::Choice::Auto,
     };
     let kernel_headers = match &raw.project.kernel_headers {
         Some(value) => {
@@ -265,13 +267,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
         for lib in &decl.libs {
             known_lib(lib)?;
         }
-        let mut prefix_maps = vec![root.clone()];
-        for source in &sources {
-            let dir = source.parent().expect("a file has a folder").to_path_buf();
-            if !prefix_maps.contains(&dir) {
-                prefix_maps.push(dir);
-            }
-        }
+        let prefix_maps = crate::pipeline::c::prefix_maps(&root, &sources);
         c.push(CArtifact {
             program: CProgram {
                 name: name.get_ref().clone(),

@@ -6,17 +6,17 @@
 //! make the result dynamic are refused before anything runs.
 //!
 //! `toolchain` finds and probes Go, `package` reads a package without running it,
-//! `flags` merges and refuses the user's flags, `pipeline` builds (with the build cache
+//! `flags` merges and refuses the user's flags, `build` builds (with the build cache
 //! key) through the shared tail.
 
+mod build;
 mod flags;
 mod package;
-mod pipeline;
 mod toolchain;
 
+pub(crate) use build::{CgoFlags, GoOptions, GoPlan, GoTarget, build_one, plan, share_of};
 pub(crate) use flags::go_split;
 pub(crate) use package::{is_go_input, package};
-pub(crate) use pipeline::{CgoFlags, GoOptions, GoPlan, GoTargets, build_all, plan};
 pub(crate) use toolchain::{GoListing, check_probe_record, list, resolve};
 
 #[cfg(test)]

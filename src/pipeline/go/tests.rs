@@ -3,15 +3,15 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use super::build::*;
 use super::flags::*;
 use super::package::*;
-use super::pipeline::*;
 use super::toolchain::*;
 use crate::error::Error;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
 
-/// `pipeline::command` under a test context of its own.
+/// `build::command` under a test context of its own.
 fn command(
     program: &GoProgram,
     target: Target,
@@ -20,7 +20,7 @@ fn command(
     output: &Path,
 ) -> crate::error::Result<crate::sys::process::Cmd> {
     let ctx = crate::context::Ctx::for_tests(Path::new("/nonexistent"));
-    super::pipeline::command(program, target, go, settings, output, &ctx)
+    super::build::command(program, target, go, settings, output, &ctx)
 }
 
 fn program() -> GoProgram {

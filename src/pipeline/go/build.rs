@@ -425,13 +425,16 @@ pub(crate) fn zig_cgo_gap(target: Target) -> Option<&'static str> {
     }
 }
 
-/// Where and how a plan is built: the targets, the C toolchain request cgo uses, the C
-/// libraries muslbuild built for each target (`--lib zlib`, linked after the user's
-/// own), and whether to bypass the build cache (`--check-reproducible`'s second build).
-pub(crate) struct GoTargets<'a> {
-    pub(crate) targets: &'a [Target],
-    pub(crate) toolchain: &'a toolchain::ToolchainRequest,
+/// One Go program for one target, as the plan gives it: cgo's C toolchain (resolved once
+/// for every artifact of the run; `None` without cgo), the C libraries muslbuild built for
+/// the target (`--lib zlib`, linked after the user's own), the build's share of the `-j`
+/// budget (`go build -p`), and whether to bypass the build cache (`--check-reproducible`'s
+/// second build).
+pub(crate) struct GoTarget<'a> {
+    pub(crate) target: Target,
+    pub(crate) toolchain: Option<&'a Toolchain>,
     pub(crate) libraries: Option<&'a libs::Prepared>,
+    pub(crate) share: usize,
     pub(crate) bypass_cache: bool,
 }
 
@@ -442,28 +445,10 @@ pub(crate) fn share_of(total: usize, concurrent: usize) -> usize {
     (total / concurrent).max(1)
 }
 
-/// Builds every target; the results come back in the order of `targets`. A target that
-/// fails leaves nothing in `dist/`.
-pub(crate) fn build_all(
-    plan: &GoPlan,
-    on: &GoTargets<'_>,
-    dist: &Dist,
-    ctx: &Ctx,
-) -> Vec<(Target, Result<Built>)> {
-    let share = share_of(ctx.jobs.total(), on.targets.len());
-    crate::pipeline::per_target(on.targets, &ctx.jobs, share, |target| {
-        build_one(plan, on, target, share, dist, ctx)
-    })
-}
-
-fn build_one(
-    plan: &GoPlan,
-    on: &GoTargets<'_>,
-    target: Target,
-    share: usize,
-    dist: &Dist,
-    ctx: &Ctx,
-) -> Result<Built> {
+/// Builds `plan` for one target through the shared tail. A target that fails leaves
+/// nothing in `dist/`.
+pub(crate) fn build_one(plan: &GoPlan, on: &GoTarget<'_>, dist: &Dist, ctx: &Ctx) -> Result<Built> {
+    let (target, share) = (on.target, on.share);
     let GoPlan {
         program, go, cgo, ..
     } = plan;
@@ -472,7 +457,10 @@ fn build_one(
     settings.jobs = Some(settings.jobs.unwrap_or(share));
     let mut label = go.label();
     if let Some(flags) = cgo {
-        let tc = toolchain::resolve(target, on.toolchain, ctx)?;
+        let tc = on
+            .toolchain
+            .expect("the plan resolves a C toolchain for every cgo build")
+            .clone();
         if tc.flavor == Flavor::Zig
             && let Some(reason) = zig_cgo_gap(target)
         {
