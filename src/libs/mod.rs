@@ -424,7 +424,7 @@ fn prepare_all(request: &LibRequest, toolchains: &[Toolchain], ctx: &Ctx) -> Res
     }
 
     let active = AtomicUsize::new(pending.len());
-    let board = progress::Board::new(progress::Mode::for_ui(ctx.ui));
+    let board = progress::Board::new(ctx.ui);
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<LibOutcome>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pending
@@ -563,9 +563,7 @@ fn component(job: &LibBuild) -> crate::sbom::Component {
 }
 
 fn report(outcome: &LibOutcome, ctx: &Ctx) {
-    if ctx.ui.says_progress() {
-        eprintln!("muslbuild: {}", outcome.line());
-    }
+    ctx.ui.status(outcome.line());
 }
 
 /// What a path inside the cache (`below`: relative to its root) belongs to, as a

@@ -139,14 +139,12 @@ pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
     build_locked(job, run).map(|()| true).map_err(|err| {
         let tree = job.prefix.join("build");
         if run.keep_failed && tree.is_dir() {
-            if run.ctx.ui.says_progress() {
-                eprintln!(
-                    "muslbuild: kept the failed build of {} for {} in {}",
-                    job.recipe.subject(),
-                    job.target(),
-                    tree.display()
-                );
-            }
+            run.ctx.ui.status(format_args!(
+                "kept the failed build of {} for {} in {}",
+                job.recipe.subject(),
+                job.target(),
+                tree.display()
+            ));
             err.with_kept(tree)
         } else {
             err

@@ -222,10 +222,9 @@ impl CProgram {
             let translation = toolchain::zigld::translate(&args, &read).map_err(|refusal| {
                 toolchain::linker_arg_refused(format!("`{}`", self.name), target, refusal, None)
             })?;
-            if ctx.ui.echoes_commands() {
-                for note in &translation.notes {
-                    eprintln!("muslbuild: `{}` for {target}: {note}", self.name);
-                }
+            for note in &translation.notes {
+                ctx.ui
+                    .note(format_args!("`{}` for {target}: {note}", self.name));
             }
             *flags = translation
                 .args

@@ -187,11 +187,9 @@ impl BuildEntry {
         match self.lookup_here_or_remote(ctx)?.map(|(file, _)| file) {
             Some(file) => {
                 restore(&file, staged)?;
-                if ctx.ui.echoes_commands() {
-                    eprintln!(
-                        "muslbuild: {name} for {target} from the build cache, built by:\n  {command}"
-                    );
-                }
+                ctx.ui.note(format_args!(
+                    "{name} for {target} from the build cache, built by:\n  {command}"
+                ));
                 Ok(true)
             }
             None => Ok(false),

@@ -57,10 +57,8 @@ pub(crate) struct Options {
 /// `muslbuild build` in `project_file`'s folder.
 pub(crate) fn run(project_file: &Path, options: &Options, ctx: &Ctx) -> Result<Report> {
     let project = config::load(project_file)?;
-    if ctx.ui.says_progress() {
-        for warning in &project.warnings {
-            eprintln!("muslbuild: warning: {warning}");
-        }
+    for warning in &project.warnings {
+        ctx.ui.warn(warning);
     }
     if let Some(remote) = &project.remote_cache {
         ctx.use_remote_cache(remote.clone())?;
@@ -433,7 +431,7 @@ fn build(
     }
     let artifacts: Vec<Artifact> = reports.iter().map(|r| r.artifact.clone()).collect();
     dist.record(&artifacts)?;
-    crate::error::first_of(errors)?;
+    ctx.ui.first_of(errors)?;
 
     let image = match image_spec {
         Some(mut spec) => {

@@ -164,11 +164,11 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -
             });
         }
     };
-    if announce && ctx.ui.says_progress() && candidate.flavor == Flavor::Zig {
-        eprintln!(
-            "muslbuild: checking zig {version} for {} (its first use for a target builds musl, about a minute)",
+    if announce && candidate.flavor == Flavor::Zig {
+        ctx.ui.status(format_args!(
+            "checking zig {version} for {} (its first use for a target builds musl, about a minute)",
             candidate.target
-        );
+        ));
     }
     let toolchain = candidate.toolchain(version.clone(), String::new());
     // zig's first compile for a target builds its libc: taken from (or sent to) the
