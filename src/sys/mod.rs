@@ -4,6 +4,7 @@
 pub(crate) mod download;
 pub mod fs;
 pub mod hash;
+pub(crate) mod key;
 pub mod process;
 pub(crate) mod progress;
 pub(crate) mod registry;
