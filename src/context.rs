@@ -109,10 +109,10 @@ impl Ctx {
             if let Emulation::Unavailable(why) = &found
                 && self.ui.echoes_commands()
             {
-                eprintln!(
-                    "muslbuild: {target} programs cannot run here ({}): build steps run without emulation, and one that runs a {target} program fails naming it",
+                self.ui.note(format_args!(
+                    "{target} programs cannot run here ({}): build steps run without emulation, and one that runs a {target} program fails naming it",
                     why.why(target)
-                );
+                ));
             }
             found
         })

@@ -95,19 +95,14 @@ fn settle_damaged_manifest(root: &Path, temps: &Temps, ui: Ui) -> Result<()> {
     };
     let (mut manifest, left_out) = rebuild_records(root, &path, &damage.to_string())?;
     write_records(root, &mut manifest, temps)?;
-    if ui.says_progress() {
-        eprintln!(
-            "muslbuild: warning: {} could not be read ({damage}); its records were rebuilt from the files in {} ({} artifacts), each verified again and named by its SBOM",
-            path.display(),
-            root.display(),
-            manifest.artifacts.len()
-        );
-        for (file, why) in left_out {
-            eprintln!(
-                "muslbuild: warning: {} is not recorded: {why}",
-                file.display()
-            );
-        }
+    ui.warn(format_args!(
+        "{} could not be read ({damage}); its records were rebuilt from the files in {} ({} artifacts), each verified again and named by its SBOM",
+        path.display(),
+        root.display(),
+        manifest.artifacts.len()
+    ));
+    for (file, why) in left_out {
+        ui.warn(format_args!("{} is not recorded: {why}", file.display()));
     }
     Ok(())
 }

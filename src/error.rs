@@ -731,27 +731,16 @@ pub(crate) const BUILD_PATHS_HELP: &str = "a path that exists only where the pro
 
 impl Error {
     /// `muslbuild: error: …`, the tool's own output (diagnostics, a log tail) if any, then
-    /// `help: …`, on stderr. Never a backtrace or a `Debug` dump.
-    pub fn print(&self) {
-        eprintln!("muslbuild: error: {self}");
+    /// `help: …`: what `Ui::error` says on stderr. Never a backtrace or a `Debug` dump.
+    pub fn report(&self) -> String {
+        let mut out = format!("muslbuild: error: {self}\n");
         if let Some(details) = self.details() {
             for line in details.lines() {
-                eprintln!("  {line}");
+                out.push_str(&format!("  {line}\n"));
             }
         }
-        eprintln!("help: {}", self.help());
-    }
-}
-
-/// The first error is the command's result (its exit code); the others are printed
-/// before it so none is lost.
-pub(crate) fn first_of(errors: Vec<Error>) -> Result<()> {
-    match errors.into_iter().reduce(|first, other| {
-        other.print();
-        first
-    }) {
-        Some(first) => Err(first),
-        None => Ok(()),
+        out.push_str(&format!("help: {}", self.help()));
+        out
     }
 }
 

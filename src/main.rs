@@ -25,7 +25,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            err.print();
+            cli::print_error(&err);
             ExitCode::from(err.exit_code())
         }
     }

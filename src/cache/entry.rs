@@ -7,7 +7,8 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::sys::hash::{file_sha256, hex, key};
+use crate::sys::hash::{file_sha256, hex};
+use crate::sys::key::{CacheKey, KeyKind};
 
 /// Why a cache entry cannot be trusted: the file and what is wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -512,7 +513,10 @@ pub(crate) fn checked_text(record: &Path, line: &str) -> String {
 
 fn text_check(record: &Path, line: &str) -> String {
     let name = record.file_name().unwrap_or_default().as_encoded_bytes();
-    key([b"muslbuild-record-1".as_slice(), name, line.as_bytes()])
+    CacheKey::new(KeyKind::RecordCheck)
+        .part("name", name)
+        .part("line", line)
+        .finish()
 }
 
 /// The line of a `checked_text` record: `Ok(None)` for an older record without a check

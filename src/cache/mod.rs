@@ -227,12 +227,10 @@ impl Cache {
         match file.try_lock() {
             Ok(()) => return Ok(file),
             Err(std::fs::TryLockError::WouldBlock) => {
-                if self.ui.says_progress() {
-                    eprintln!(
-                        "muslbuild: waiting for {what} (another muslbuild process holds {})",
-                        path.display()
-                    );
-                }
+                self.ui.status(format_args!(
+                    "waiting for {what} (another muslbuild process holds {})",
+                    path.display()
+                ));
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(Error::io("cannot lock", &path)(e));
@@ -397,12 +395,10 @@ fn warn_in(seen: &Seen, ui: Ui, entry: &Path, damage: &Damage) {
         return;
     }
     warned.push(entry.to_path_buf());
-    if ui.says_progress() {
-        eprintln!(
-            "muslbuild: warning: the cache entry {} is damaged: {damage}; it is not used, and is made again",
-            entry.display()
-        );
-    }
+    ui.warn(format_args!(
+        "the cache entry {} is damaged: {damage}; it is not used, and is made again",
+        entry.display()
+    ));
 }
 
 fn publish_in(seen: &Seen, temp: tempfile::TempDir, dest: &Path, record: &str) -> Result<()> {

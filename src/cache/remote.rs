@@ -185,11 +185,11 @@ impl Remote {
                 other => other,
             });
         }
-        if !self.down.swap(true, Ordering::SeqCst) && self.ui.says_progress() {
-            eprintln!(
-                "muslbuild: warning: the remote cache {} cannot be used ({reason}); building locally",
+        if !self.down.swap(true, Ordering::SeqCst) {
+            self.ui.warn(format_args!(
+                "the remote cache {} cannot be used ({reason}); building locally",
                 self.url()
-            );
+            ));
         }
         Ok(())
     }
@@ -226,24 +226,20 @@ impl Remote {
             Ok(staged) => staged,
             Err(Taken::Unavailable(err)) => return self.unavailable(err).map(|()| false),
             Err(Taken::Damaged(reason)) => {
-                if self.ui.says_progress() {
-                    eprintln!(
-                        "muslbuild: warning: the remote cache entry {tag} ({digest}) is damaged: {reason}; it is not used, and is made here"
-                    );
-                }
+                self.ui.warn(format_args!(
+                    "the remote cache entry {tag} ({digest}) is damaged: {reason}; it is not used, and is made here"
+                ));
                 return Ok(false);
             }
             Err(Taken::Local(err)) => return Err(err),
         };
         let (temp, record) = staged;
         cache.publish_dir(temp, dest, &record)?;
-        if self.ui.echoes_commands() {
-            eprintln!(
-                "muslbuild: {} from the remote cache {} ({tag}, {digest})",
-                dest.display(),
-                self.url()
-            );
-        }
+        self.ui.note(format_args!(
+            "{} from the remote cache {} ({tag}, {digest})",
+            dest.display(),
+            self.url()
+        ));
         Ok(true)
     }
 
@@ -385,13 +381,11 @@ impl Remote {
         })();
         match sent {
             Ok(()) => {
-                if self.ui.echoes_commands() {
-                    eprintln!(
-                        "muslbuild: {} sent to the remote cache {} ({tag})",
-                        entry.display(),
-                        self.url()
-                    );
-                }
+                self.ui.note(format_args!(
+                    "{} sent to the remote cache {} ({tag})",
+                    entry.display(),
+                    self.url()
+                ));
                 Ok(())
             }
             Err(err) => self.unavailable(err),

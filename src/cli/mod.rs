@@ -36,6 +36,11 @@ pub fn run_as_compiler(env: &Env) -> Option<std::process::ExitCode> {
     commands::zig_cc::run_if_called(env)
 }
 
+/// `muslbuild: error: …` and its `help:` line on stderr: how `main` ends a failed run.
+pub fn print_error(err: &crate::error::Error) {
+    crate::sys::ui::Ui::default().error(err);
+}
+
 /// Runs the parsed command line: the one `Ctx` is made here and passed down.
 pub fn run(cli: Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<()> {
     // Printing a completion script needs no cache, environment or toolchain.
@@ -99,7 +104,7 @@ fn context(cli: &Cli, env: Env, supervisor: Arc<Supervisor>) -> Result<Ctx> {
     };
     let ctx = Ctx::new(
         env,
-        Ui { verbosity },
+        Ui::new(verbosity),
         net,
         checks::job_count(jobs)?,
         supervisor,

@@ -1,5 +1,5 @@
 //! What a command prints on stdout: human lines, or with `--json` one JSON document
-//! instead. Progress and errors go to stderr (`Error::print`, `sys::progress`); a
+//! instead. Progress and errors go to stderr (`sys::ui::Ui`, which knows the progress board); a
 //! command never writes to stdout except through its `Printer`.
 
 use std::io::{self, Write};

@@ -11,6 +11,7 @@ use crate::image::essentials;
 use crate::image::layer::{Entry, EntryKind, Tree};
 use crate::image::spec::ImageSpec;
 use crate::sys::hash::sha256_hex;
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::target::Target;
 
 /// The scratch essentials, as one tree every platform's tree starts from.
@@ -165,7 +166,7 @@ pub(crate) fn check_extras(
         essentials::add_zoneinfo(&mut Tree::new(), Path::new(essentials::HOST_ZONEINFO))?;
     }
     let bin_dir = spec.bin_dir.as_deref().unwrap_or("/");
-    let mut digests = Vec::new();
+    let mut key = CacheKey::new(KeyKind::ImageExtras);
     for target in targets {
         let mut tree = extras_tree(spec, &Tree::new(), *target, vendor, env)?;
         for item in &spec.artifacts {
@@ -178,9 +179,12 @@ pub(crate) fn check_extras(
             };
             tree.insert(&path, placeholder, &format!("artifact `{name}`"))?;
         }
-        digests.push(format!("{target} {}", sha256_hex(&tree.to_tar(0))));
+        let tar = sha256_hex(&tree.to_tar(0));
+        key = key.group("platform", |k| {
+            k.part("target", target.name()).part("tar", tar)
+        });
     }
-    Ok(sha256_hex(digests.join("\n").as_bytes()))
+    Ok(key.finish())
 }
 
 #[derive(Clone, Copy)]

@@ -203,8 +203,7 @@ impl Pusher<'_> {
         );
         match &self.bar {
             Some(bar) => bar.println(line),
-            None if self.ui.says_progress() => eprintln!("{line}"),
-            None => {}
+            None => self.ui.line(line),
         }
         let mut start = None;
         for from in self.mount_from {

@@ -28,14 +28,12 @@ pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
     match result {
         Err(err) if run.keep_failed => {
             let kept = work.keep();
-            if run.ctx.ui.says_progress() {
-                eprintln!(
-                    "muslbuild: kept the failed build of {} for {} in {}",
-                    job.recipe.subject(),
-                    job.target(),
-                    kept.display()
-                );
-            }
+            run.ctx.ui.status(format_args!(
+                "kept the failed build of {} for {} in {}",
+                job.recipe.subject(),
+                job.target(),
+                kept.display()
+            ));
             Err(err.with_kept(kept))
         }
         other => other.map(|()| true),

@@ -15,13 +15,12 @@ use super::recipe::SourceSpec;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sbom::KernelHeadersPackage;
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::sys::unpack::{self, Format, Limits};
 use crate::target::Target;
 use crate::toolchain::KernelHeaders;
 
 const CATALOG: &str = include_str!("../../recipes/linux-headers.toml");
-/// Bumped when the way a set is unpacked changes, so old entries are not reused.
-const UNPACK_LOGIC: &str = "muslbuild-kernel-headers-1";
 /// The value that keeps each toolchain's own headers (the default).
 pub(crate) const TOOLCHAIN_OWN: &str = "toolchain";
 
@@ -189,13 +188,12 @@ fn unpacked(
     ctx: &Ctx,
 ) -> Result<KernelHeaders> {
     let sha256 = arch.sha256.to_ascii_lowercase();
-    let key = crate::sys::hash::key([
-        UNPACK_LOGIC,
-        version.version.as_str(),
-        version.release.as_str(),
-        arch.kernel.as_str(),
-        sha256.as_str(),
-    ]);
+    let key = CacheKey::new(KeyKind::KernelHeaders)
+        .part("version", &version.version)
+        .part("release", &version.release)
+        .part("kernel-arch", &arch.kernel)
+        .part("sha256", &sha256)
+        .finish();
     let name = format!(
         "{}-{}-{}-{}",
         catalog.name,

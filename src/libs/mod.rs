@@ -8,6 +8,7 @@ mod build;
 pub(crate) mod commands;
 pub(crate) mod emulate;
 pub(crate) mod host;
+mod identity;
 mod job;
 pub(crate) mod kheaders;
 mod meson;
@@ -28,12 +29,10 @@ pub(crate) use recipe::{BuildSystem, Catalog, Recipe};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::sys::progress;
 use crate::target::Target;
 use crate::toolchain::Toolchain;
-
-/// Bumped when the way muslbuild builds libraries changes, so old prefixes are not reused.
-const BUILD_LOGIC: &str = "muslbuild-libs-3";
 
 /// What a build asks for: library names, and the vendored libraries it declares.
 #[derive(Clone, Debug, Default)]
@@ -221,10 +220,8 @@ pub(crate) fn plan(
             // A project's sources are not part of its key: its build tree stays
             // configured across edits (make sees them), and `programs` only chooses
             // what reaches dist/.
-            let mut keyed = recipe.clone();
-            keyed.exports.programs.clear();
             (
-                serde_json::to_string(&keyed).expect("recipes serialise"),
+                identity::recipe_identity(recipe, false),
                 vendor::configure_inputs(recipe)?,
             )
         } else {
@@ -237,21 +234,16 @@ pub(crate) fn plan(
                     .collect::<Vec<_>>()
                     .join(","),
             };
-            (
-                serde_json::to_string(recipe).expect("recipes serialise"),
-                inputs,
-            )
+            (identity::recipe_identity(recipe, true), inputs)
         };
-        let mut parts: Vec<String> = vec![
-            BUILD_LOGIC.into(),
-            identity,
-            inputs,
-            flags,
-            toolchain.fingerprint.clone(),
-            toolchain.target.name().into(),
-        ];
-        parts.extend(dep_jobs.iter().map(|j| j.key.clone()));
-        let key = crate::sys::hash::key(parts);
+        let key = CacheKey::new(KeyKind::LibPrefix)
+            .part("recipe", identity)
+            .part("inputs", inputs)
+            .part("flags", flags)
+            .part("toolchain", &toolchain.fingerprint)
+            .part("target", toolchain.target.name())
+            .list("deps", dep_jobs.iter().map(|j| &j.key))
+            .finish();
         let prefix = if recipe.is_project() {
             vendor::entry(cache, recipe, toolchain.target, &key)
         } else {
@@ -424,7 +416,7 @@ fn prepare_all(request: &LibRequest, toolchains: &[Toolchain], ctx: &Ctx) -> Res
     }
 
     let active = AtomicUsize::new(pending.len());
-    let board = progress::Board::new(progress::Mode::for_ui(ctx.ui));
+    let board = progress::Board::new(ctx.ui);
     let failed = AtomicBool::new(false);
     let results: Vec<Result<Vec<LibOutcome>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = pending
@@ -563,9 +555,7 @@ fn component(job: &LibBuild) -> crate::sbom::Component {
 }
 
 fn report(outcome: &LibOutcome, ctx: &Ctx) {
-    if ctx.ui.says_progress() {
-        eprintln!("muslbuild: {}", outcome.line());
-    }
+    ctx.ui.status(outcome.line());
 }
 
 /// What a path inside the cache (`below`: relative to its root) belongs to, as a

@@ -86,6 +86,16 @@ enum Layout {
     Copy,
 }
 
+impl Layout {
+    /// How the configured marker names it.
+    fn name(self) -> &'static str {
+        match self {
+            Layout::OutOfTree => "out-of-tree",
+            Layout::Copy => "copy",
+        }
+    }
+}
+
 /// Out of tree where the build system supports it and the folder can be used as it is.
 fn layout(recipe: &Recipe, src: &Path, target: Target, ctx: &Ctx) -> Result<Layout> {
     Ok(match recipe.build {
@@ -139,14 +149,12 @@ pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
     build_locked(job, run).map(|()| true).map_err(|err| {
         let tree = job.prefix.join("build");
         if run.keep_failed && tree.is_dir() {
-            if run.ctx.ui.says_progress() {
-                eprintln!(
-                    "muslbuild: kept the failed build of {} for {} in {}",
-                    job.recipe.subject(),
-                    job.target(),
-                    tree.display()
-                );
-            }
+            run.ctx.ui.status(format_args!(
+                "kept the failed build of {} for {} in {}",
+                job.recipe.subject(),
+                job.target(),
+                tree.display()
+            ));
             err.with_kept(tree)
         } else {
             err
@@ -187,7 +195,7 @@ fn build_locked(job: &LibBuild, run: &TargetRun<'_>) -> Result<()> {
     };
     // Configured the same way, or again: a folder configured in place since (VPATH no
     // longer possible) switches to a copy.
-    let how = format!("{} {layout:?}", job.key);
+    let how = format!("{} {}", job.key, layout.name());
     if std::fs::read_to_string(&configured).ok().as_deref() != Some(how.as_str()) {
         if layout == Layout::Copy {
             runner.bootstrap()?;

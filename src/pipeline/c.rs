@@ -13,6 +13,7 @@ use crate::pipeline::cache::{self, BuildEntry};
 use crate::pipeline::objects::{self, ObjectJob};
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
 use crate::sys::fs::Temps;
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::{self, Flavor, Toolchain};
@@ -121,19 +122,16 @@ fn build_objects_and_link(
     let paths: Vec<PathBuf> = objects.iter().map(|o| o.path.clone()).collect();
     let cmd = link_command(program, toolchain, &paths, staged, ctx);
     let shown = cmd.display();
-    let mut key = vec![
-        cache::LOGIC.to_string(),
-        target.name().to_string(),
-        toolchain.fingerprint.clone(),
-        link_command(program, toolchain, &[], Path::new("OUT"), ctx).display(),
-    ];
-    key.extend(objects.iter().map(|o| o.sha256.clone()));
-    let entry = BuildEntry::new(
-        &ctx.cache,
-        &format!("{name}.link"),
-        target,
-        &crate::sys::hash::key(key),
-    );
+    let key = CacheKey::new(KeyKind::CLink)
+        .part("target", target.name())
+        .part("toolchain", &toolchain.fingerprint)
+        .part(
+            "command",
+            link_command(program, toolchain, &[], Path::new("OUT"), ctx).display(),
+        )
+        .list("objects", objects.iter().map(|o| &o.sha256))
+        .finish();
+    let entry = BuildEntry::new(&ctx.cache, &format!("{name}.link"), target, &key);
     if !entry.restore_hit(build.bypass_cache, staged, (name, target), &shown, ctx)? {
         let log = ctx.cache.log_file(&format!("{name}-{target}.log"));
         run(cmd, name, toolchain, &log, ctx)?;
@@ -157,15 +155,16 @@ fn object_key(
     ctx: &Ctx,
 ) -> Result<(String, String)> {
     let command = object_command(program, toolchain, source, Path::new("OUT"), ctx).display();
-    let parts = [
-        cache::LOGIC.to_string(),
-        "object".to_string(),
-        toolchain.target.name().to_string(),
-        toolchain.fingerprint.clone(),
-        command.clone(),
-        crate::sys::hash::file_sha256(source).map_err(Error::io("cannot read", source))?,
-    ];
-    Ok((crate::sys::hash::key(parts), command))
+    let key = CacheKey::new(KeyKind::Object)
+        .part("target", toolchain.target.name())
+        .part("toolchain", &toolchain.fingerprint)
+        .part("command", &command)
+        .part(
+            "source",
+            crate::sys::hash::file_sha256(source).map_err(Error::io("cannot read", source))?,
+        )
+        .finish();
+    Ok((key, command))
 }
 
 /// What decides the artifact before the compiler runs: the exact command line (flags,
@@ -173,18 +172,19 @@ fn object_key(
 /// sources' contents, the toolchain's fingerprint and the target.
 fn key(program: &CProgram, toolchain: &Toolchain, ctx: &Ctx) -> Result<(String, String)> {
     let command = command(program, toolchain, Path::new("OUT"), ctx).display();
-    let mut parts = vec![
-        cache::LOGIC.to_string(),
-        toolchain.target.name().to_string(),
-        toolchain.fingerprint.clone(),
-        command.clone(),
-    ];
+    let mut key = CacheKey::new(KeyKind::CProgram)
+        .part("target", toolchain.target.name())
+        .part("toolchain", &toolchain.fingerprint)
+        .part("command", &command);
     for source in &program.sources {
-        parts.push(source.display().to_string());
-        parts
-            .push(crate::sys::hash::file_sha256(source).map_err(Error::io("cannot read", source))?);
+        let sha256 =
+            crate::sys::hash::file_sha256(source).map_err(Error::io("cannot read", source))?;
+        key = key.group("source", |k| {
+            k.part("path", source.as_os_str().as_encoded_bytes())
+                .part("sha256", sha256)
+        });
     }
-    Ok((crate::sys::hash::key(parts), command))
+    Ok((key.finish(), command))
 }
 
 fn read_depfile(path: &Path, ctx: &Ctx) -> Result<Vec<PathBuf>> {
@@ -234,10 +234,9 @@ impl CProgram {
             let translation = toolchain::zigld::translate(&args, &read).map_err(|refusal| {
                 toolchain::linker_arg_refused(format!("`{}`", self.name), target, refusal, None)
             })?;
-            if ctx.ui.echoes_commands() {
-                for note in &translation.notes {
-                    eprintln!("muslbuild: `{}` for {target}: {note}", self.name);
-                }
+            for note in &translation.notes {
+                ctx.ui
+                    .note(format_args!("`{}` for {target}: {note}", self.name));
             }
             *flags = translation
                 .args

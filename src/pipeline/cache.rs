@@ -13,6 +13,7 @@ use crate::cache::remote::{Kind, Remote};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::{Error, OutputPlace, Result};
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::target::Target;
 
 /// Bumped when what a key covers changes, so old entries are not reused.
@@ -50,7 +51,11 @@ impl BuildEntry {
             cache: cache.clone(),
             name: name.to_string(),
             target,
-            remote_key: crate::sys::hash::key([name, target.name(), key]),
+            remote_key: CacheKey::new(KeyKind::RemoteBuild)
+                .part("name", name)
+                .part("target", target.name())
+                .part("key", key)
+                .finish(),
         }
     }
 
@@ -187,11 +192,9 @@ impl BuildEntry {
         match self.lookup_here_or_remote(ctx)?.map(|(file, _)| file) {
             Some(file) => {
                 restore(&file, staged)?;
-                if ctx.ui.echoes_commands() {
-                    eprintln!(
-                        "muslbuild: {name} for {target} from the build cache, built by:\n  {command}"
-                    );
-                }
+                ctx.ui.note(format_args!(
+                    "{name} for {target} from the build cache, built by:\n  {command}"
+                ));
                 Ok(true)
             }
             None => Ok(false),
@@ -241,7 +244,9 @@ pub(crate) fn file_sha256(path: &Path) -> std::io::Result<String> {
             }
         }
         names.sort();
-        return Ok(crate::sys::hash::key(names));
+        return Ok(CacheKey::new(KeyKind::FolderSources)
+            .list("names", names)
+            .finish());
     }
     Ok(crate::sys::hash::sha256_hex(&std::fs::read(path)?))
 }
@@ -336,7 +341,7 @@ mod tests {
         std::fs::write(&header, "#define A 1\n").unwrap();
         let artifact = dir.path().join("hello");
         std::fs::write(&artifact, b"\x7fELF").unwrap();
-        let key = crate::sys::hash::key(["x"]);
+        let key = CacheKey::new(KeyKind::Object).part("x", "x").finish();
         let entry = BuildEntry::new(&cache, "hello", Target::X86_64, &key);
         assert!(entry.lookup_with_deps().is_none());
         entry

@@ -130,12 +130,10 @@ pub(crate) fn finish_target(
                 found,
             });
         }
-        if ctx.ui.says_progress() {
-            eprintln!(
-                "muslbuild: warning: {artifact} names folders of the build machine: {found}\nhelp: {}",
-                crate::error::BUILD_PATHS_HELP
-            );
-        }
+        ctx.ui.warn(format_args!(
+            "{artifact} names folders of the build machine: {found}\nhelp: {}",
+            crate::error::BUILD_PATHS_HELP
+        ));
     }
     if let Some(entry) = entry {
         if !restored {

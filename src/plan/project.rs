@@ -91,7 +91,7 @@ fn build(
     } = BuildPlan::from_project(project, options, out_dir, ctx)?;
     plan.bypass_cache = bypass_cache;
     let executed = super::execute(&plan, ctx)?;
-    crate::error::first_of(executed.errors)?;
+    ctx.ui.first_of(executed.errors)?;
     let vendor_paths = |name: &str, target: Target, source: &str| {
         crate::project::vendor_installed_path(&vendor_roots, name, target, source)
     };

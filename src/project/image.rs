@@ -14,6 +14,7 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::image::{ImageOverrides, ImageReport, ImageSpec};
 use crate::libs;
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::target::Target;
 use crate::toolchain;
 
@@ -68,14 +69,11 @@ pub(crate) fn make_image(
 ) -> Result<ImageOutcome> {
     let (env, cache) = (&ctx.env, &ctx.cache);
     let manifest = std::fs::read(out_dir.join(crate::dist::MANIFEST)).unwrap_or_default();
-    let mut parts = vec![
-        crate::pipeline::cache::LOGIC.as_bytes().to_vec(),
-        format!("{spec:?}").into_bytes(),
-        extras_key.as_bytes().to_vec(),
-        out_dir.display().to_string().into_bytes(),
-        manifest,
-        env.source_date_epoch().to_string().into_bytes(),
-    ];
+    let mut key = spec_parts(spec, CacheKey::new(KeyKind::Image))
+        .part("extras", extras_key)
+        .part("out-dir", out_dir.as_os_str().as_encoded_bytes())
+        .part("manifest", manifest)
+        .part("source-date-epoch", env.source_date_epoch().to_string());
     let mut host_files: Vec<PathBuf> = Vec::new();
     if spec.ca_certs {
         host_files.extend(env.get("SSL_CERT_FILE").map(PathBuf::from));
@@ -89,12 +87,19 @@ pub(crate) fn make_image(
         host_files.push(crate::image::essentials::HOST_ZONEINFO.into());
     }
     for file in host_files {
-        let stamp = std::fs::metadata(&file)
-            .map(|m| format!("{:?} {}", m.modified().ok(), m.len()))
-            .unwrap_or_default();
-        parts.push(format!("{} {stamp}", file.display()).into_bytes());
+        let meta = std::fs::metadata(&file).ok();
+        let modified = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos().to_string());
+        key = key.group("host-file", |k| {
+            k.part("path", file.as_os_str().as_encoded_bytes())
+                .maybe("modified-ns", modified)
+                .maybe("size", meta.map(|m| m.len().to_string()))
+        });
     }
-    let key = crate::sys::hash::key(parts);
+    let key = key.finish();
     let record_path = cache
         .dir("builds")
         .join(format!("image-{}.json", &key[..32]));
@@ -247,4 +252,88 @@ pub(crate) fn image(args: &ImageOverrides, ctx: &Ctx) -> Result<ImageReport> {
         super::vendor::vendor_installed_path(&roots.borrow(), name, target, source)
     };
     crate::image::run(args, spec, &project.out_dir, &vendor_paths, ctx)
+}
+
+/// Every field of the image's settings, by name. Taken apart field by field, so a setting
+/// added to `ImageSpec` does not compile until it is placed in the key.
+fn spec_parts(spec: &ImageSpec, key: CacheKey) -> CacheKey {
+    let ImageSpec {
+        tag,
+        artifacts,
+        targets,
+        bin_dir,
+        entrypoint,
+        cmd,
+        env,
+        workdir,
+        ports,
+        labels,
+        user,
+        ca_certs,
+        passwd,
+        zoneinfo,
+        oci_layout,
+        oci_archive,
+        dockerfile,
+        files,
+        vendor_files,
+        dirs,
+        no_sbom,
+    } = spec;
+    let mode = |m: &Option<crate::image::spec::Mode>| m.map(|m| format!("{:o}", m.0));
+    let path = |p: &Option<PathBuf>| {
+        p.as_ref()
+            .map(|p| p.as_os_str().as_encoded_bytes().to_vec())
+    };
+    let mut key = key
+        .maybe("tag", tag.as_ref())
+        .list("artifacts", artifacts)
+        .list("targets", targets)
+        .maybe("bin-dir", bin_dir.as_ref())
+        .flag("entrypoint-set", entrypoint.is_some())
+        .list("entrypoint", entrypoint.iter().flatten())
+        .flag("cmd-set", cmd.is_some())
+        .list("cmd", cmd.iter().flatten())
+        .list("env", env)
+        .maybe("workdir", workdir.as_ref())
+        .list("ports", ports)
+        .maybe("user", user.as_ref())
+        .flag("ca-certs", *ca_certs)
+        .flag("passwd", *passwd)
+        .flag("zoneinfo", *zoneinfo)
+        .maybe("oci-layout", path(oci_layout))
+        .maybe("oci-archive", path(oci_archive))
+        .maybe(
+            "dockerfile",
+            dockerfile.map(|d| if d { "yes" } else { "no" }),
+        )
+        .flag("no-sbom", *no_sbom);
+    for (name, value) in labels {
+        key = key.group("label", |k| k.part("name", name).part("value", value));
+    }
+    for f in files {
+        key = key.group("file", |k| {
+            k.part("source", f.source.as_os_str().as_encoded_bytes())
+                .part("path", &f.path)
+                .maybe("mode", mode(&f.mode))
+                .part("owner", format!("{}:{}", f.uid, f.gid))
+        });
+    }
+    for f in vendor_files {
+        key = key.group("vendor-file", |k| {
+            k.part("vendor", &f.vendor)
+                .part("source", &f.source)
+                .maybe("path", f.path.as_ref())
+                .maybe("mode", mode(&f.mode))
+                .part("owner", format!("{}:{}", f.uid, f.gid))
+        });
+    }
+    for d in dirs {
+        key = key.group("dir", |k| {
+            k.part("path", &d.path)
+                .maybe("mode", mode(&d.mode))
+                .part("owner", format!("{}:{}", d.uid, d.gid))
+        });
+    }
+    key
 }

@@ -122,9 +122,7 @@ pub(crate) fn unused_libraries(
                     help: help.into(),
                 });
             }
-            if ui.says_progress() {
-                eprintln!("muslbuild: warning: {message}\nhelp: {help}");
-            }
+            ui.warn(format_args!("{message}\nhelp: {help}"));
         }
     }
     Ok(())

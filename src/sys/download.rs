@@ -144,8 +144,8 @@ pub(crate) fn fetch_verified(
                 return Ok(Some(url.clone()));
             }
             Err(err) => {
-                if ui.says_progress() && candidates.len() > 1 {
-                    eprintln!("muslbuild: {err}");
+                if candidates.len() > 1 {
+                    ui.status(&err);
                 }
                 errors.push(err);
             }
@@ -233,12 +233,10 @@ fn fetch_one(
             Err(Failure::Retry(reason)) if attempt < settings.retries => {
                 let delay =
                     Duration::from_millis(250u64 << attempt.min(5)).min(Duration::from_secs(8));
-                if ui.says_progress() {
-                    eprintln!(
-                        "muslbuild: {url}: {reason}; retrying in {:.1}s",
-                        delay.as_secs_f64()
-                    );
-                }
+                ui.status(format_args!(
+                    "{url}: {reason}; retrying in {:.1}s",
+                    delay.as_secs_f64()
+                ));
                 std::thread::sleep(delay);
                 attempt += 1;
             }
@@ -461,14 +459,12 @@ fn attempt_once(
             actual,
         }));
     }
-    if ui.says_progress() {
-        let secs = started.elapsed().as_secs_f64().max(1e-6);
-        let mb = (written - start) as f64 / 1e6;
-        eprintln!(
-            "muslbuild: downloaded {mb:.1} MB in {secs:.2}s ({:.0} MB/s), sha256 verified",
-            mb / secs
-        );
-    }
+    let secs = started.elapsed().as_secs_f64().max(1e-6);
+    let mb = (written - start) as f64 / 1e6;
+    ui.status(format_args!(
+        "downloaded {mb:.1} MB in {secs:.2}s ({:.0} MB/s), sha256 verified",
+        mb / secs
+    ));
     Ok(())
 }
 
@@ -526,7 +522,7 @@ fn progress_bar(
         } else {
             String::new()
         };
-        eprintln!("muslbuild: downloading {url}{size}{resume}");
+        ui.status(format_args!("downloading {url}{size}{resume}"));
     }
     if !settings.progress || !ui.says_progress() {
         return None;

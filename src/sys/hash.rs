@@ -1,5 +1,6 @@
 //! The one SHA-256 (the `sha2` crate, which uses the CPU's SHA extensions where it has
-//! them): file and byte hashes, the "64 hex digits" check, and cache keys.
+//! them): file and byte hashes, the "64 hex digits" check (cache keys
+//! are built on it in `key.rs`).
 
 use std::io::Read;
 use std::path::Path;
@@ -74,22 +75,6 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// A cache key: the sha256 of every part, each length-prefixed so that no two different
-/// part lists hash alike.
-pub(crate) fn key<I, S>(parts: I) -> String
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<[u8]>,
-{
-    let mut hasher = Hasher::new();
-    for part in parts {
-        let part = part.as_ref();
-        hasher.update(&(part.len() as u64).to_le_bytes());
-        hasher.update(part);
-    }
-    hasher.finish_hex()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,13 +89,6 @@ mod tests {
         let path = dir.path().join("f");
         std::fs::write(&path, vec![7u8; 300_000]).unwrap();
         assert_eq!(file_sha256(&path).unwrap(), sha256_hex(&vec![7u8; 300_000]));
-    }
-
-    #[test]
-    fn keys_separate_parts() {
-        assert_ne!(key(["ab", "c"]), key(["a", "bc"]));
-        assert_eq!(key(["a", "b"]), key(["a", "b"]));
-        assert!(is_sha256_hex(&key(["x"])));
     }
 
     #[test]

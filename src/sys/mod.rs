@@ -4,6 +4,7 @@
 pub(crate) mod download;
 pub mod fs;
 pub mod hash;
+pub(crate) mod key;
 pub(crate) mod oci_layout;
 pub mod process;
 pub(crate) mod progress;

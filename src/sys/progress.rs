@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::sys::ui::{Ui, Verbosity};
 
@@ -35,17 +35,32 @@ impl Mode {
     }
 }
 
-/// The set of live lines of one long operation.
+/// The set of live lines of one long operation. While it draws, whatever `Ui` says is
+/// printed above it.
 pub(crate) struct Board {
     mode: Mode,
+    ui: Ui,
     multi: Option<MultiProgress>,
+    /// The board this one covers while it draws, put back when it ends.
+    covered: Option<MultiProgress>,
 }
 
 impl Board {
-    pub(crate) fn new(mode: Mode) -> Board {
+    /// The board of a run that says what `ui` allows, on this stderr.
+    pub(crate) fn new(ui: Ui) -> Board {
+        Board::with_mode(Mode::for_ui(ui), ui)
+    }
+
+    pub(crate) fn with_mode(mode: Mode, ui: Ui) -> Board {
         let multi = (mode == Mode::Live)
-            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Board { mode, multi }
+            .then(|| MultiProgress::with_draw_target(ui.channel().draw_target()));
+        let covered = multi.as_ref().and_then(|m| ui.channel().drawing(m));
+        Board {
+            mode,
+            ui,
+            multi,
+            covered,
+        }
     }
 
     /// A line for one target (`aarch64`): what it builds changes as it goes.
@@ -63,6 +78,7 @@ impl Board {
         Line {
             name: name.to_string(),
             mode: self.mode,
+            ui: self.ui,
             bar,
             current: Mutex::new(None),
         }
@@ -70,14 +86,14 @@ impl Board {
 
     /// A finished result, printed above the live lines instead of through them.
     pub(crate) fn println(&self, message: &str) {
-        match (&self.multi, self.mode) {
-            (Some(multi), _) => {
-                if multi.println(message).is_err() {
-                    eprintln!("{message}");
-                }
-            }
-            (None, Mode::Hidden) => {}
-            (None, _) => eprintln!("{message}"),
+        self.ui.line(message);
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        if self.multi.is_some() {
+            self.ui.channel().ended(self.covered.take());
         }
     }
 }
@@ -85,6 +101,7 @@ impl Board {
 pub(crate) struct Line {
     name: String,
     mode: Mode,
+    ui: Ui,
     bar: Option<ProgressBar>,
     /// What is being built and the step it is in, with when the step started.
     current: Mutex<Option<(String, String, Instant)>>,
@@ -114,7 +131,8 @@ impl Line {
                     .filter(|(w, _, _)| w == what)
                     .map(|(_, s, at)| format!(" ({s} took {})", seconds(now - at)))
                     .unwrap_or_default();
-                eprintln!("muslbuild: {what} for {}: {step}{took}", self.name);
+                self.ui
+                    .status(format_args!("{what} for {}: {step}{took}", self.name));
             }
             _ => {}
         }
@@ -153,12 +171,38 @@ mod tests {
 
     #[test]
     fn a_line_remembers_its_step() {
-        let board = Board::new(Mode::Hidden);
+        let board = Board::with_mode(Mode::Hidden, Ui::default());
         let line = board.line("armv7");
         line.step("ncurses 6.4", "configure");
         line.step("ncurses 6.4", "make");
         let current = line.current.lock().unwrap();
         let (what, step, _) = current.as_ref().unwrap();
         assert_eq!((what.as_str(), step.as_str()), ("ncurses 6.4", "make"));
+    }
+
+    #[test]
+    fn a_warning_while_the_board_draws_leaves_the_board_intact() {
+        let (ui, screen) = crate::sys::ui::tests::on_screen(Verbosity::Normal);
+        let board = Board::with_mode(Mode::Live, ui);
+        let line = board.line("aarch64");
+        line.step("zlib 1.3", "make");
+        ui.warn("the cache entry x is damaged");
+        board.println("muslbuild: built zlib 1.3 for x86_64");
+        line.step("zlib 1.3", "install");
+        let rows = screen.rows();
+        assert_eq!(
+            rows[..2],
+            [
+                "muslbuild: warning: the cache entry x is damaged",
+                "muslbuild: built zlib 1.3 for x86_64"
+            ]
+        );
+        assert_eq!(rows.len(), 3, "{rows:?}");
+        assert!(rows[2].contains("aarch64") && rows[2].contains("zlib 1.3: install"));
+        drop(line);
+        drop(board);
+        // The board is gone: a line is said straight on.
+        ui.status("done");
+        assert_eq!(screen.rows().last().unwrap(), "muslbuild: done");
     }
 }

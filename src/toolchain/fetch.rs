@@ -67,12 +67,10 @@ pub(crate) fn pip_fetch(
     })?;
     let temp = cache.temp_dir("downloads")?;
     let log = cache.log_file(&format!("pip-{}.log", entry.name));
-    if ctx.ui.says_progress() {
-        eprintln!(
-            "muslbuild: python3 -m pip download {requirement} (the log is {})",
-            log.display()
-        );
-    }
+    ctx.ui.status(format_args!(
+        "python3 -m pip download {requirement} (the log is {})",
+        log.display()
+    ));
     let run = ctx
         .command(&python)
         .args([

@@ -166,14 +166,12 @@ fn install_first(
             Ok(outcome) => return Ok(outcome),
             Err(err) if err.exit_code() == crate::error::exit::DOWNLOAD => {
                 if let Some(next) = entries.get(i + 1) {
-                    if ctx.ui.says_progress() {
-                        eprintln!(
-                            "muslbuild: {err}; trying {} {} ({}) instead",
-                            next.provider.name(),
-                            next.version,
-                            next.source()
-                        );
-                    }
+                    ctx.ui.status(format_args!(
+                        "{err}; trying {} {} ({}) instead",
+                        next.provider.name(),
+                        next.version,
+                        next.source()
+                    ));
                     first_error.get_or_insert(err);
                 } else {
                     return Err(first_error.unwrap_or(err));
@@ -308,13 +306,11 @@ pub(crate) fn install_entry(
         .map_err(Error::io("cannot read", &archive))?
         .len();
 
-    if ctx.ui.says_progress() {
-        eprintln!(
-            "muslbuild: unpacking {} into {}",
-            entry.name,
-            dest.display()
-        );
-    }
+    ctx.ui.status(format_args!(
+        "unpacking {} into {}",
+        entry.name,
+        dest.display()
+    ));
     let toolchains = cache.dir("toolchains");
     std::fs::create_dir_all(&toolchains)
         .map_err(Error::io("cannot create the cache directory", &toolchains))?;
@@ -360,14 +356,12 @@ pub(crate) fn install_entry(
         // Toolchains are large; the unpacked entry is what is kept.
         let _ = std::fs::remove_file(&archive);
     }
-    if ctx.ui.says_progress() {
-        eprintln!(
-            "muslbuild: installed {} {} ({})",
-            entry.provider.name(),
-            entry.version,
-            entry.name
-        );
-    }
+    ctx.ui.status(format_args!(
+        "installed {} {} ({})",
+        entry.provider.name(),
+        entry.version,
+        entry.name
+    ));
     Ok(Installation {
         record,
         fresh: true,
@@ -414,15 +408,13 @@ pub(crate) fn ensure_installed(
             ),
         });
     }
-    if ctx.ui.says_progress() {
-        eprintln!(
-            "muslbuild: no usable toolchain for {target}; installing {} {} ({}) into {}",
-            entry.provider.name(),
-            entry.version,
-            entry.source(),
-            ctx.cache.dir("toolchains").display()
-        );
-    }
+    ctx.ui.status(format_args!(
+        "no usable toolchain for {target}; installing {} {} ({}) into {}",
+        entry.provider.name(),
+        entry.version,
+        entry.source(),
+        ctx.cache.dir("toolchains").display()
+    ));
     Ok(Some(install_first(&entries, None, None, ctx)?.record))
 }
 

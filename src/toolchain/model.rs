@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::target::Target;
 
 /// A program and the leading arguments that make it the tool (cc-rs's `Tool`):
@@ -227,8 +228,10 @@ impl Toolchain {
 
     /// The toolchain with `headers` pinned: its fingerprint takes their identity.
     pub(crate) fn with_kernel_headers(mut self, headers: KernelHeaders) -> Toolchain {
-        self.fingerprint =
-            crate::sys::hash::key([self.fingerprint.as_str(), "kernel-headers", &headers.key]);
+        self.fingerprint = CacheKey::new(KeyKind::WithKernelHeaders)
+            .part("toolchain", &self.fingerprint)
+            .part("kernel-headers", &headers.key)
+            .finish();
         self.kernel_headers = Some(headers);
         self
     }

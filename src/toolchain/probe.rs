@@ -12,6 +12,7 @@ use super::model::{Flavor, file_stamp};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::sys::key::{CacheKey, KeyKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "verdict", rename_all = "kebab-case")]
@@ -76,18 +77,19 @@ pub(crate) fn known(candidate: &Candidate, ctx: &Ctx) -> Option<Verdict> {
 /// A candidate's identity (what is probed: provider, target, command, the compiler's
 /// stamp, the CPU-pinning flags) and the record its verdict is kept in.
 fn record_of(candidate: &Candidate, cache: &Cache) -> (String, PathBuf) {
-    let identity = crate::sys::hash::key([
-        candidate.provider.name().as_bytes(),
-        candidate.target.name().as_bytes(),
-        candidate.cc.to_shell_words().as_bytes(),
-        candidate.stamp.as_bytes(),
+    let identity = CacheKey::new(KeyKind::ProbeIdentity)
+        .part("provider", candidate.provider.name())
+        .part("target", candidate.target.name())
+        .part("cc", candidate.cc.to_shell_words())
+        .part("stamp", &candidate.stamp)
         // The CPU-pinning flags are part of what is probed: a change must re-probe.
-        candidate
-            .toolchain(String::new(), String::new())
-            .target_flags()
-            .join(" ")
-            .as_bytes(),
-    ]);
+        .list(
+            "target-flags",
+            candidate
+                .toolchain(String::new(), String::new())
+                .target_flags(),
+        )
+        .finish();
     let record = cache.dir("probes").join(format!("{identity}.json"));
     (identity, record)
 }
@@ -127,7 +129,10 @@ pub(crate) fn check_probe_record(identity: &str, text: &str) -> Option<bool> {
 
 pub fn record_check(identity: &str, verdict: &Verdict) -> String {
     let json = serde_json::to_string(verdict).expect("verdict serialises");
-    crate::sys::hash::key(["muslbuild-probe-1", identity, &json])
+    CacheKey::new(KeyKind::ProbeCheck)
+        .part("identity", identity)
+        .part("verdict", json)
+        .finish()
 }
 
 /// The record's verdict when its check holds; a record that fails it is reported.
@@ -164,11 +169,11 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -
             });
         }
     };
-    if announce && ctx.ui.says_progress() && candidate.flavor == Flavor::Zig {
-        eprintln!(
-            "muslbuild: checking zig {version} for {} (its first use for a target builds musl, about a minute)",
+    if announce && candidate.flavor == Flavor::Zig {
+        ctx.ui.status(format_args!(
+            "checking zig {version} for {} (its first use for a target builds musl, about a minute)",
             candidate.target
-        );
+        ));
     }
     let toolchain = candidate.toolchain(version.clone(), String::new());
     // zig's first compile for a target builds its libc: taken from (or sent to) the
@@ -219,7 +224,10 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -
     if let Some(capture) = libc {
         capture.finish(ctx)?;
     }
-    let fingerprint = crate::sys::hash::key([identity.as_bytes(), version.as_bytes()]);
+    let fingerprint = CacheKey::new(KeyKind::Fingerprint)
+        .part("identity", identity)
+        .part("version", &version)
+        .finish();
     Ok(Verdict::Usable {
         version,
         fingerprint,
@@ -268,10 +276,10 @@ pub(crate) fn python_package_program(
     let python = find("python3")?;
     let record = ctx.cache.dir("probes").join(format!(
         "{package}-{}",
-        &crate::sys::hash::key([
-            python.as_os_str().as_encoded_bytes(),
-            file_stamp(&python).as_bytes()
-        ])[..16]
+        &CacheKey::new(KeyKind::ProgramStamp)
+            .part("program", python.as_os_str().as_encoded_bytes())
+            .part("stamp", file_stamp(&python))
+            .finish()[..16]
     ));
     if let Ok(text) = std::fs::read_to_string(&record) {
         // The path, then a check binding it to the record's name: an edited path (to

@@ -10,6 +10,7 @@
 use super::model::{Flavor, Toolchain};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::target::Target;
 
 const ARMV5_SYNC_SOURCE: &str = include_str!("armv5_sync.c");
@@ -22,11 +23,11 @@ pub(crate) fn with_support(toolchain: Toolchain, ctx: &Ctx) -> Result<Toolchain>
     if !needs_sync_archive(&toolchain) {
         return Ok(toolchain);
     }
-    let key = crate::sys::hash::key([
-        "muslbuild-armv5-sync-1",
-        toolchain.fingerprint.as_str(),
-        ARMV5_SYNC_SOURCE,
-    ]);
+    let key = CacheKey::new(KeyKind::SupportArchive)
+        .part("archive", "armv5-sync")
+        .part("toolchain", &toolchain.fingerprint)
+        .part("source", ARMV5_SYNC_SOURCE)
+        .finish();
     let name = format!("support-{key}");
     let entry = ctx.cache.dir("builds").join(&name);
     if !ctx.cache.is_complete(&entry) {
@@ -41,7 +42,10 @@ pub(crate) fn with_support(toolchain: Toolchain, ctx: &Ctx) -> Result<Toolchain>
         .cc
         .args
         .push(entry.join(ARMV5_SYNC_ARCHIVE).into_os_string());
-    toolchain.fingerprint = crate::sys::hash::key([toolchain.fingerprint.as_str(), &key]);
+    toolchain.fingerprint = CacheKey::new(KeyKind::WithSupport)
+        .part("toolchain", &toolchain.fingerprint)
+        .part("support-archive", &key)
+        .finish();
     Ok(toolchain)
 }
 

@@ -38,6 +38,7 @@ use super::model::file_stamp;
 use crate::cache::remote::Kind;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::sys::key::{CacheKey, KeyKind};
 
 /// The zig cache folders a libc is carried in. `b/` (generated `builtin.zig`) and `z/`
 /// (parsed zig sources: 19 MB compressed per target, against 2 MB for these two) zig
@@ -129,15 +130,14 @@ pub(crate) fn before_probe(
         return Ok(None);
     };
     let target = candidate.target;
-    let key = crate::sys::hash::key([
-        "muslbuild-zig-libc-1",
-        content.as_str(),
-        version,
-        env.lib_dir.as_str(),
-        target.name(),
-        flags.join(" ").as_str(),
-        PROBE_FLAGS.join(" ").as_str(),
-    ]);
+    let key = CacheKey::new(KeyKind::ZigLibc)
+        .part("zig-sha256", &content)
+        .part("zig-version", version)
+        .part("zig-lib-dir", &env.lib_dir)
+        .part("target", target.name())
+        .list("target-flags", flags)
+        .list("probe-flags", PROBE_FLAGS)
+        .finish();
     let cache = &ctx.cache;
     let entry = cache.dir("zig").join(&key);
     let title = format!("zig {version} libc for {target}");
@@ -229,10 +229,10 @@ fn parse_zig_env(text: &str) -> Option<ZigEnv> {
 fn zig_sha256(zig: &Path, ctx: &Ctx) -> Option<String> {
     let record = ctx.cache.dir("probes").join(format!(
         "zig-sha256-{}",
-        &crate::sys::hash::key([
-            zig.as_os_str().as_encoded_bytes(),
-            file_stamp(zig).as_bytes()
-        ])[..16]
+        &CacheKey::new(KeyKind::ProgramStamp)
+            .part("program", zig.as_os_str().as_encoded_bytes())
+            .part("stamp", file_stamp(zig))
+            .finish()[..16]
     ));
     if let Ok(text) = std::fs::read_to_string(&record) {
         match crate::cache::read_checked_text(&record, &text) {

@@ -95,7 +95,7 @@ pub(crate) fn run(args: &BuildArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> 
     if out.is_json() {
         out.json(&BuildReport::new(&built, &runs, &plan.libraries))?;
     }
-    crate::error::first_of(errors)?;
+    ctx.ui.first_of(errors)?;
     match built.iter().zip(&runs).find(|(_, o)| !o.success()) {
         Some((b, outcome)) => Err(Error::Run {
             target: b.target,

@@ -53,10 +53,8 @@ pub(crate) fn run(
     };
     let project =
         crate::project::config::load(&file).map_err(|e| relative_position(e, &env.cwd))?;
-    if ctx.ui.says_progress() {
-        for warning in &project.warnings {
-            eprintln!("muslbuild: warning: {warning}");
-        }
+    for warning in &project.warnings {
+        ctx.ui.warn(warning);
     }
     if args.dry_run {
         let planned =

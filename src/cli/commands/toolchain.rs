@@ -122,7 +122,7 @@ fn list(args: &ToolchainListArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
 /// `--probe`: every candidate of every target not probed yet, targets side by side
 /// within `-j`, with one progress line per target.
 fn probe_all(targets: &[Target], request: &toolchain::ToolchainRequest, ctx: &Ctx) -> Result<()> {
-    let board = progress::Board::new(progress::Mode::for_ui(ctx.ui));
+    let board = progress::Board::new(ctx.ui);
     let results = crate::jobs::per_target(targets, |target| -> Result<()> {
         let _slot = ctx.jobs.acquire();
         let line = board.line(target.name());

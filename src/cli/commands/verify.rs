@@ -75,7 +75,7 @@ pub(crate) fn run(args: &VerifyArgs, out: &mut Printer, ctx: &Ctx) -> Result<()>
         reports.push(report);
     }
     out.report(&reports, || reports.iter().map(human_line).collect())?;
-    crate::error::first_of(
+    ctx.ui.first_of(
         reports
             .into_iter()
             .filter(|r| !r.ok)

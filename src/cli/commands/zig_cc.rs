@@ -73,7 +73,7 @@ fn run(env: &Env, zig: &OsString, args: &[OsString]) -> ExitCode {
     match replace_process(zig, &translation.args, 1, &env.temp_dir()) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            err.print();
+            crate::sys::ui::Ui::default().error(&err);
             ExitCode::from(err.exit_code())
         }
     }

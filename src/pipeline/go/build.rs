@@ -13,7 +13,8 @@ use crate::context::Ctx;
 use crate::dist::Dist;
 use crate::error::{Error, Result};
 use crate::libs;
-use crate::pipeline::cache;
+use crate::sys::key::{CacheKey, KeyKind};
+
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
 use crate::sys::process::Cmd;
 use crate::target::{GoArch, Target};
@@ -572,23 +573,23 @@ fn cache_key(
     // `-p` changes how fast, not what.
     settings.jobs = None;
     let command = command(program, target, go, &settings, Path::new("OUT"), ctx)?.display();
-    let mut parts = vec![
-        cache::LOGIC.to_string(),
-        "go".into(),
-        target.name().into(),
-        go.version.clone(),
-        go.go.display().to_string(),
-        command.clone(),
-    ];
-    if let Some(cgo) = &settings.cgo {
-        parts.push(cgo.toolchain.fingerprint.clone());
-    }
+    let mut key = CacheKey::new(KeyKind::GoProgram)
+        .part("target", target.name())
+        .part("go-version", &go.version)
+        .part("go", go.go.as_os_str().as_encoded_bytes())
+        .part("command", &command)
+        .maybe(
+            "cgo-toolchain",
+            settings.cgo.as_ref().map(|cgo| &cgo.toolchain.fingerprint),
+        );
     for file in ["go.mod", "go.sum", "go.work", "vendor/modules.txt"] {
         let path = program.dir.join(file);
-        parts.push(file.into());
-        parts.push(crate::sys::hash::file_sha256(&path).unwrap_or_default());
+        key = key.part(
+            file,
+            crate::sys::hash::file_sha256(&path).unwrap_or_default(),
+        );
     }
-    Ok((crate::sys::hash::key(parts), command))
+    Ok((key.finish(), command))
 }
 
 /// Every file the build read outside Go's own standard library (package folders and

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::target::Target;
 use crate::toolchain::file_stamp;
 
@@ -239,13 +240,12 @@ pub(crate) struct ProbeRecord {
 
 /// The check of a Go probe record named `go-<id>.json`.
 pub(crate) fn probe_record_check(id: &str, record: &ProbeRecord) -> String {
-    crate::sys::hash::key([
-        "muslbuild-go-probe-1".as_bytes(),
-        id.as_bytes(),
-        record.goroot.as_os_str().as_encoded_bytes(),
-        record.version.as_bytes(),
-        record.real_stamp.as_bytes(),
-    ])
+    CacheKey::new(KeyKind::GoProbeCheck)
+        .part("id", id)
+        .part("goroot", record.goroot.as_os_str().as_encoded_bytes())
+        .part("version", &record.version)
+        .part("go-stamp", &record.real_stamp)
+        .finish()
 }
 
 /// Whether a Go probe record's check holds.
@@ -275,10 +275,10 @@ fn probe(candidate: &GoCandidate, ctx: &Ctx) -> std::result::Result<GoToolchain,
     {
         return Err(crate::toolchain::installed::DAMAGED_ENTRY.into());
     }
-    let identity = crate::sys::hash::key([
-        program.as_os_str().as_encoded_bytes(),
-        file_stamp(program).as_bytes(),
-    ]);
+    let identity = CacheKey::new(KeyKind::GoProbeIdentity)
+        .part("program", program.as_os_str().as_encoded_bytes())
+        .part("stamp", file_stamp(program))
+        .finish();
     let id = &identity[..32];
     let record_path = cache.dir("probes").join(format!("go-{id}.json"));
     let toolchain = |r: ProbeRecord| GoToolchain {

@@ -274,9 +274,9 @@ impl Cmd {
     fn announce(&self) {
         if self.ui.echoes_commands() {
             if let Some(note) = self.binfmt_note() {
-                eprintln!("+ {note}");
+                self.ui.echo(note);
             }
-            eprintln!("+ {}", self.display());
+            self.ui.echo(self.display());
         }
     }
 

@@ -140,7 +140,10 @@ impl Supervisor {
                 "SIGTERM"
             };
             supervisor.interrupted.store(true, Ordering::SeqCst);
-            eprintln!("muslbuild: interrupted by {name}: stopping, removing temporary files");
+            // Said on the process's stderr whatever -q says: the run ends here.
+            crate::sys::ui::Ui::default().always(format_args!(
+                "muslbuild: interrupted by {name}: stopping, removing temporary files"
+            ));
             supervisor.kill_children();
             supervisor.temps.remove_own();
             std::process::exit(128 + signal);

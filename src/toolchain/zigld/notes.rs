@@ -73,11 +73,9 @@ impl NotesFile {
     /// once, as `muslbuild: WHO: dropped --warn-common (…)`.
     pub(crate) fn finish(&self, ui: crate::sys::ui::Ui, who: &str) -> Vec<Record> {
         let records = read_records(&self.path);
-        if ui.echoes_commands() {
-            for record in &records {
-                if let Record::Note(note) = record {
-                    eprintln!("muslbuild: {who}: {note}");
-                }
+        for record in &records {
+            if let Record::Note(note) = record {
+                ui.note(format_args!("{who}: {note}"));
             }
         }
         records
