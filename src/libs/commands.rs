@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Catalog, LibRequest, LinkSet, Prepared, host, job, step};
+use super::{Catalog, LibRequest, LinkSet, Prepared, build_env, host, job};
 use crate::context::Ctx;
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -185,10 +185,10 @@ fn lib_env_lines(set: &LinkSet, toolchain: &Toolchain, env: &Env) -> String {
     let mut ldflags = job::ldflags(toolchain, job::Output::Programs, true);
     ldflags.extend(set.lib_dirs.iter().map(|d| format!("-L{}", path(d))));
     let libs: Vec<String> = set.libs.iter().map(|l| format!("-l{l}")).collect();
-    let strip = step::find_strip(toolchain, env);
+    let strip = build_env::find_strip(toolchain, env);
     let build_triple = host::build_triple();
     let vars = [
-        ("CC", step::cc_words(toolchain, env)),
+        ("CC", build_env::cc_words(toolchain, env)),
         ("AR", toolchain.ar.to_shell_words()),
         ("RANLIB", toolchain.ranlib.to_shell_words()),
         (

@@ -5,6 +5,7 @@
 //! Targets build in parallel within the `-j` budget.
 
 mod build;
+mod build_env;
 pub(crate) mod commands;
 pub(crate) mod emulate;
 pub(crate) mod host;
