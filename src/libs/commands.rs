@@ -34,10 +34,10 @@ impl LibOptions {
     pub(crate) fn request(&self, env: &Env) -> Result<LibRequest> {
         let mut vendored = Vec::new();
         for value in &self.vendor_libs {
-            vendored.push(super::recipe::parse_vendor_flag(value, &env.cwd)?);
+            vendored.push(super::catalog::parse_vendor_flag(value, &env.cwd)?);
         }
         for file in &self.lib_files {
-            vendored.extend(super::recipe::parse_lib_file(&env.cwd.join(file))?);
+            vendored.extend(super::catalog::parse_lib_file(&env.cwd.join(file))?);
         }
         let mut names = split_names(&self.libs);
         for recipe in &vendored {

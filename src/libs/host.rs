@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn missing_host_tool_names_its_package() {
-        let recipe = super::super::recipe::Catalog::new(Vec::new())
+        let recipe = super::super::Catalog::new(Vec::new())
             .get("ncurses")
             .unwrap()
             .clone();
@@ -235,7 +235,7 @@ mod tests {
     #[test]
     fn meson_needs_meson_and_ninja_and_pkg_config_for_declared_libraries_but_not_make() {
         let dir = tempfile::tempdir().unwrap();
-        let mut recipe = super::super::recipe::parse_vendor_flag(
+        let mut recipe = super::super::catalog::parse_vendor_flag(
             &format!("tool={}:meson", dir.path().display()),
             Path::new("/"),
         )

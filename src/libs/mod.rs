@@ -6,6 +6,7 @@
 
 mod build;
 mod build_env;
+pub(crate) mod catalog;
 pub(crate) mod commands;
 pub(crate) mod emulate;
 pub(crate) mod host;
@@ -24,8 +25,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
+pub(crate) use catalog::Catalog;
 pub(crate) use job::LibBuild;
-pub(crate) use recipe::{BuildSystem, Catalog, Recipe};
+pub(crate) use recipe::{BuildSystem, Recipe};
 
 use crate::cache::{self, Cache};
 use crate::context::Ctx;

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::recipe::{Catalog, Recipe, SourceSpec};
+use super::Catalog;
+use super::recipe::{Recipe, SourceSpec};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -440,7 +441,7 @@ mod tests {
                 version: "1.2".into(),
                 urls: Vec::new(),
             });
-        let mut recipe = super::super::recipe::Catalog::new(Vec::new())
+        let mut recipe = super::super::Catalog::new(Vec::new())
             .get("zlib")
             .unwrap()
             .clone();

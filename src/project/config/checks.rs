@@ -13,7 +13,7 @@ use crate::error::Result;
 /// Library names muslbuild has recipes for; a `libs` entry must be one of these or a
 /// `[lib.NAME]` of the project.
 pub(crate) fn recipe_names() -> Vec<String> {
-    crate::libs::recipe::built_in()
+    crate::libs::catalog::built_in()
         .into_iter()
         .map(|r| r.name)
         .collect()
