@@ -640,7 +640,7 @@ impl Error {
             } => {
                 let dirs: Vec<String> = looked_in.iter().map(|d| d.display().to_string()).collect();
                 format!(
-                    "{reason}; looked in: {}. Put the archive (any name, matched by sha256) in a folder given with --source-dir DIR or MUSLBUILD_SOURCE_DIRS",
+                    "{reason}; looked in: {}. Put the archive (any name, matched by sha256) in a folder given with --source-dir DIR (a project's `source-dirs`) or MUSLBUILD_SOURCE_DIRS",
                     if dirs.is_empty() {
                         "no source folders".to_string()
                     } else {

@@ -443,6 +443,11 @@ pub(crate) struct ProjectArgs {
     #[arg(long, conflicts_with = "check_reproducible")]
     pub(crate) dry_run: bool,
 
+    /// A folder of source archives, found by name or sha256, looked in before the file's
+    /// [project] source-dirs (offline builds; also $MUSLBUILD_SOURCE_DIRS)
+    #[arg(long = "source-dir", value_name = "DIR")]
+    pub(crate) source_dirs: Vec<PathBuf>,
+
     /// Keep a failed library or vendored build's whole tree (its path is printed)
     #[arg(long)]
     pub(crate) keep_failed: bool,

@@ -604,3 +604,35 @@ fn a_missing_library_source_offline_is_said_before_any_toolchain_work() {
     );
     assert!(!env.path().join("dist").exists());
 }
+
+/// `muslbuild build --source-dir DIR`, as the error's help says: DIR is looked in, before
+/// the file's `source-dirs`.
+#[test]
+fn build_takes_source_folders_on_the_command_line() {
+    let env = TestEnv::new();
+    env.write("hello.c", "int main(void) { return 0; }\n");
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"x86_64\"]\nsource-dirs = [\"from-file\"]\n\n[c.hello]\nsources = [\"hello.c\"]\nlibs = [\"zlib\"]\n",
+    );
+    std::fs::create_dir_all(env.path().join("archives")).unwrap();
+    let output = env
+        .muslbuild()
+        .env_remove("MUSLBUILD_SOURCE_DIRS")
+        .args(["build", "--offline", "--source-dir", "archives"])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(10), "{err}");
+    let looked = err
+        .lines()
+        .find_map(|l| l.split_once("looked in: "))
+        .map(|(_, rest)| rest.to_string())
+        .unwrap_or_else(|| panic!("no folders named:\n{err}"));
+    let archives = env.path().join("archives").display().to_string();
+    let from_file = env.path().join("from-file").display().to_string();
+    assert!(
+        looked.find(&archives).unwrap() < looked.find(&from_file).unwrap(),
+        "{looked}"
+    );
+}

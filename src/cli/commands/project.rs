@@ -51,8 +51,14 @@ pub(crate) fn run(
         sbom_supplier: checks::sbom_supplier(args.sbom_supplier.as_deref())?,
         dry_run: args.dry_run,
     };
-    let project =
+    let mut project =
         crate::project::config::load(&file).map_err(|e| relative_position(e, &env.cwd))?;
+    project.source_dirs.splice(
+        0..0,
+        args.source_dirs
+            .iter()
+            .map(|dir| checks::absolute(env, dir)),
+    );
     for warning in &project.warnings {
         ctx.ui.warn(warning);
     }
