@@ -301,17 +301,19 @@ fn link_set(jobs: &[LibBuild]) -> LinkSet {
     set
 }
 
-/// Offline, every source archive the request needs must be at hand — in the cache or a
-/// source folder — and that is checked before any toolchain is looked for: finding a
-/// missing archive after probing a cold zig for three targets took minutes. A library
-/// that has a complete prefix for every target (of its name and version) is built
-/// already and needs none. Online, a missing archive is downloaded when it is needed.
-pub(crate) fn check_sources_at_hand(
+/// Every source archive the request needs is obtained before any toolchain is looked
+/// for: finding a missing archive after probing a cold zig for three targets took
+/// minutes. Offline it must be at hand (the cache or a source folder); online it is
+/// downloaded now instead of later, the same download said first when it fails. A
+/// library that has a complete prefix for every target (of its name and version) is
+/// built already and needs none; with a remote cache one may come built from there, so
+/// online with one nothing is fetched ahead.
+pub(crate) fn obtain_sources_first(
     request: &LibRequest,
     targets: &[Target],
     ctx: &Ctx,
 ) -> Result<()> {
-    if !ctx.net.offline || request.names.is_empty() {
+    if request.names.is_empty() || (!ctx.net.offline && ctx.remote().is_some()) {
         return Ok(());
     }
     let catalog =
@@ -321,7 +323,7 @@ pub(crate) fn check_sources_at_hand(
             continue;
         }
         for spec in &recipe.sources {
-            // Offline this copies from a source folder at most: the later build finds it.
+            // Into the cache, where the later build finds it.
             source::obtain(&recipe.name, spec, &request.source_dirs, ctx)?;
         }
     }

@@ -182,12 +182,12 @@ impl BuildPlan {
         check_vendored_host_tools(project, &vendor_recipes, &targets, env)?;
         let go_plans = go_programs(project, &chosen.names, &targets, options, ctx)?;
         let wanted = chosen.libraries();
-        if !wanted.is_empty() {
-            // Offline, a library source nobody can have is said before any toolchain is
-            // looked for (a cold zig's probes take minutes).
+        if !wanted.is_empty() && (!options.dry_run || ctx.net.offline) {
+            // Sources before toolchains (a cold zig's probes take minutes); a dry run
+            // downloads nothing, offline it still says what is missing.
             let mut request = lib_request(project, wanted.clone(), None, options.keep_failed, env);
             request.vendored.extend(vendor_recipes);
-            libs::check_sources_at_hand(&request, &targets, ctx)?;
+            libs::obtain_sources_first(&request, &targets, ctx)?;
         }
         let toolchains = match chosen.compiles_c() {
             true => Toolchains::resolve(&targets, &request, ctx),

@@ -46,9 +46,11 @@ impl BuildPlan {
         let lib_names = match compiles_c && !args.libs.is_empty() {
             true => {
                 let request = args.libs.request(&ctx.env)?;
-                // Offline, a library source nobody can have is said before any toolchain
-                // is looked for (a cold zig's probes take minutes).
-                libs::check_sources_at_hand(&request, &args.targets, ctx)?;
+                // Sources before toolchains (a cold zig's probes take minutes); a dry run
+                // downloads nothing, offline it still says what is missing.
+                if !args.dry_run || ctx.net.offline {
+                    libs::obtain_sources_first(&request, &args.targets, ctx)?;
+                }
                 request.names
             }
             false => Vec::new(),

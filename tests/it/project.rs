@@ -616,8 +616,10 @@ fn build_takes_source_folders_on_the_command_line() {
         "[project]\ntargets = [\"x86_64\"]\nsource-dirs = [\"from-file\"]\n\n[c.hello]\nsources = [\"hello.c\"]\nlibs = [\"zlib\"]\n",
     );
     std::fs::create_dir_all(env.path().join("archives")).unwrap();
+    // A cold cache: with zlib built in the shared one, no archive would be needed.
     let output = env
         .muslbuild()
+        .env("MUSLBUILD_HOME", env.path().join("cold-cache"))
         .env_remove("MUSLBUILD_SOURCE_DIRS")
         .args(["build", "--offline", "--source-dir", "archives"])
         .output()
@@ -635,4 +637,60 @@ fn build_takes_source_folders_on_the_command_line() {
         looked.find(&archives).unwrap() < looked.find(&from_file).unwrap(),
         "{looked}"
     );
+}
+
+/// Online, a library source is downloaded before any toolchain is looked for: a download
+/// that fails is said before a cold zig is probed for three targets (minutes), and no
+/// process runs. The single-file form, with a recipe file whose archive is on a loopback
+/// server that has nothing.
+#[test]
+fn a_failed_source_download_is_said_before_any_toolchain_work() {
+    let server = crate::http::Server::start();
+    let url = server.url("tiny-1.0.tar.gz");
+    let env = TestEnv::new();
+    env.write("hello.c", "int main(void) { return 0; }\n");
+    env.write(
+        "tiny.toml",
+        &format!(
+            "[[library]]\nname = \"tiny\"\nversion = \"1.0\"\nbuild = \"make\"\n[[library.sources]]\nfile = \"tiny-1.0.tar.gz\"\nurls = [\"{url}\"]\nsha256 = \"{}\"\n",
+            "ab".repeat(32)
+        ),
+    );
+    let output = env
+        .muslbuild()
+        .env("MUSLBUILD_HOME", env.path().join("cold-cache"))
+        .env_remove("MUSLBUILD_SOURCE_DIRS")
+        .env_remove("MUSLBUILD_OFFLINE")
+        .env("MUSLBUILD_HTTP_RETRIES", "0")
+        .args([
+            "-v",
+            "--toolchain",
+            "zig",
+            "--target",
+            "x86_64,aarch64,armv7",
+        ])
+        .args(["--lib-file", "tiny.toml", "--lib", "tiny", "hello.c"])
+        .output()
+        .unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(10), "{err}");
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("muslbuild: error: no source archive for tiny")),
+        "{err}"
+    );
+    let help = err
+        .lines()
+        .find(|l| l.starts_with("help: "))
+        .unwrap_or_else(|| panic!("no help line:\n{err}"));
+    assert!(
+        help.contains(&format!("cannot download {url}: HTTP 404")),
+        "{help}"
+    );
+    assert_eq!(server.requests("tiny-1.0.tar.gz"), 1, "{err}");
+    assert!(
+        !err.lines().any(|l| l.starts_with("+ ")),
+        "a process ran before the download failed:\n{err}"
+    );
+    assert!(!env.path().join("dist").exists());
 }

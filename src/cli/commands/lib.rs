@@ -22,7 +22,7 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
         }
         LibCommand::Build(args) => {
             let (options, targets, mut request) = checked(args)?;
-            libs::check_sources_at_hand(&options.request(&ctx.env)?, &targets, ctx)?;
+            libs::obtain_sources_first(&options.request(&ctx.env)?, &targets, ctx)?;
             options.pin_kernel_headers(&mut request, &targets, ctx)?;
             let toolchains = crate::plan::Toolchains::resolve(&targets, &request, ctx).all()?;
             let prepared = libs::commands::build(&options, &toolchains, ctx)?;
@@ -42,7 +42,7 @@ pub(crate) fn run(command: &LibCommand, out: &mut Printer, ctx: &Ctx) -> Result<
                     "give a single --target (`muslbuild targets` lists them)",
                 ));
             };
-            libs::check_sources_at_hand(&options.request(&ctx.env)?, &targets, ctx)?;
+            libs::obtain_sources_first(&options.request(&ctx.env)?, &targets, ctx)?;
             let mut request = request;
             options.pin_kernel_headers(&mut request, &targets, ctx)?;
             let toolchain = toolchain::resolve(target, &request, ctx)?;
