@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 use super::discover::Candidate;
-use super::model::file_stamp;
+use super::model::program_sha256;
 use crate::cache::remote::Kind;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
@@ -126,7 +126,7 @@ pub(crate) fn before_probe(
     let Some(env) = zig_env(zig, ctx) else {
         return Ok(None);
     };
-    let Some(content) = zig_sha256(zig, ctx) else {
+    let Some(content) = program_sha256(zig, ctx) else {
         return Ok(None);
     };
     let target = candidate.target;
@@ -221,35 +221,6 @@ fn parse_zig_env(text: &str) -> Option<ZigEnv> {
         lib_dir: value("lib_dir")?,
         global_cache_dir: PathBuf::from(value("global_cache_dir")?),
     })
-}
-
-/// The sha256 of the zig binary (its content is part of the key: two zigs of one
-/// version and path are not assumed alike), remembered per path and stamp in `probes/`
-/// with a check, so it is read once (185 MB).
-fn zig_sha256(zig: &Path, ctx: &Ctx) -> Option<String> {
-    let record = ctx.cache.dir("probes").join(format!(
-        "zig-sha256-{}",
-        &CacheKey::new(KeyKind::ProgramStamp)
-            .part("program", zig.as_os_str().as_encoded_bytes())
-            .part("stamp", file_stamp(zig))
-            .finish()[..16]
-    ));
-    if let Ok(text) = std::fs::read_to_string(&record) {
-        match crate::cache::read_checked_text(&record, &text) {
-            Ok(Some(sha)) if crate::sys::hash::is_sha256_hex(sha) => return Some(sha.into()),
-            Err(damage) => ctx.cache.warn_damaged(&record, &damage),
-            _ => {}
-        }
-    }
-    let sha = crate::sys::hash::file_sha256(zig).ok()?;
-    if std::fs::create_dir_all(ctx.cache.dir("probes")).is_ok() {
-        let _ = crate::sys::fs::write_atomic(
-            ctx.temps(),
-            &record,
-            crate::cache::checked_text(&record, &sha).as_bytes(),
-        );
-    }
-    Some(sha)
 }
 
 /// Copies into zig cache `global` what it lacks of `folders` of zig cache `from`: each
