@@ -91,9 +91,10 @@ impl KeyKind {
             KeyKind::LibPrefix => 4,
             // 3: no folder of the checkout, the home or the compiler's install (`Places`).
             KeyKind::Object | KeyKind::CProgram | KeyKind::CLink | KeyKind::GoProgram => 3,
+            // 3: the compiler by its content, not its path; probe records hold a
+            // fingerprint, so the old ones are probed again.
+            KeyKind::Fingerprint | KeyKind::ProbeIdentity => 3,
             KeyKind::Recipe
-            | KeyKind::Fingerprint
-            | KeyKind::ProbeIdentity
             | KeyKind::RemoteBuild
             | KeyKind::FolderSources
             | KeyKind::KernelHeaders

@@ -51,7 +51,7 @@ pub(crate) fn probe_announced(candidate: &Candidate, ctx: &Ctx, announce: bool) 
     if let Some(verdict) = read_record(cache, &record, &identity) {
         return Ok(verdict);
     }
-    let verdict = run_probe(candidate, ctx, &identity, announce)?;
+    let verdict = run_probe(candidate, ctx, announce)?;
     // A verdict reached before anything ran (no version) finds no folder yet.
     let probes = cache.dir("probes");
     std::fs::create_dir_all(&probes).map_err(crate::error::Error::io("cannot create", &probes))?;
@@ -159,7 +159,7 @@ pub(crate) fn read_record(cache: &Cache, path: &Path, identity: &str) -> Option<
     }
 }
 
-fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -> Result<Verdict> {
+fn run_probe(candidate: &Candidate, ctx: &Ctx, announce: bool) -> Result<Verdict> {
     let version = match version_of(candidate, ctx) {
         Ok(v) => v,
         Err(reason) => {
@@ -224,14 +224,47 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -
     if let Some(capture) = libc {
         capture.finish(ctx)?;
     }
-    let fingerprint = CacheKey::new(KeyKind::Fingerprint)
-        .part("identity", identity)
-        .part("version", &version)
-        .finish();
+    let fingerprint = fingerprint(candidate, &version, ctx);
     Ok(Verdict::Usable {
         version,
         fingerprint,
     })
+}
+
+/// A usable toolchain's fingerprint, which every key of what it builds holds: what the
+/// toolchain is, never where — its provider, target and version, the compiler's content,
+/// its leading arguments (a file among them, a specs file, by its content) and the
+/// CPU-pinning flags. The same compiler installed at another path, under another home or
+/// on another machine keeps every key; a changed one changes them. A file that cannot be
+/// read is named by its path: never shared, never confused.
+fn fingerprint(candidate: &Candidate, version: &str, ctx: &Ctx) -> String {
+    let content = |path: &Path| {
+        super::model::program_sha256(path, ctx).map_or_else(
+            || path.as_os_str().as_encoded_bytes().to_vec(),
+            String::into_bytes,
+        )
+    };
+    let args = candidate.cc.args.iter().map(|arg| {
+        let path = Path::new(arg);
+        if path.is_absolute() && path.is_file() {
+            [b"file ".as_slice(), &content(path)].concat()
+        } else {
+            [b"arg ".as_slice(), arg.as_encoded_bytes()].concat()
+        }
+    });
+    CacheKey::new(KeyKind::Fingerprint)
+        .part("provider", candidate.provider.name())
+        .part("target", candidate.target.name())
+        .part("version", version)
+        .part("cc", content(&candidate.cc.program))
+        .list("cc-args", args)
+        .list(
+            "target-flags",
+            candidate
+                .toolchain(String::new(), String::new())
+                .target_flags(),
+        )
+        .finish()
 }
 
 fn first_error_line(text: &str) -> String {
@@ -325,6 +358,59 @@ pub(crate) fn python_package_program(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::key::machines::{self, Machine};
+
+    /// A musl-cross gcc installed in the home, with a specs file beside it.
+    fn installed_gcc(m: &Machine) -> Candidate {
+        let gcc = m.home.join("toolchains/gcc/bin/x86_64-linux-musl-gcc");
+        let specs = m.home.join("toolchains/gcc/musl.specs");
+        Candidate {
+            target: crate::target::Target::X86_64,
+            provider: super::super::model::Provider::MuslCross,
+            flavor: Flavor::Gcc,
+            origin: "test".into(),
+            cc: super::super::model::Tool::new(&gcc)
+                .with_args([std::ffi::OsString::from("-specs"), specs.into()]),
+            ar: super::super::model::Tool::new("ar"),
+            ranlib: super::super::model::Tool::new("ranlib"),
+            stamp: file_stamp(&gcc),
+            entry: None,
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_is_the_compilers_content_wherever_it_is_installed() {
+        let [a, b] = machines::two(|m| {
+            m.write(
+                &m.home,
+                "toolchains/gcc/bin/x86_64-linux-musl-gcc",
+                "a compiler",
+            );
+            m.write(&m.home, "toolchains/gcc/musl.specs", "a specs file");
+        });
+        let print = |m: &Machine, version: &str| fingerprint(&installed_gcc(m), version, &m.ctx());
+        assert_eq!(print(&a, "12.2.0"), print(&b, "12.2.0"));
+        assert_ne!(
+            print(&a, "12.2.0"),
+            print(&a, "12.3.0"),
+            "the version counts"
+        );
+        let before = print(&a, "12.2.0");
+        a.write(&a.home, "toolchains/gcc/musl.specs", "another specs file");
+        assert_ne!(
+            print(&a, "12.2.0"),
+            before,
+            "the specs file's content counts"
+        );
+        a.write(
+            &a.home,
+            "toolchains/gcc/bin/x86_64-linux-musl-gcc",
+            "another compiler",
+        );
+        let edited = print(&a, "12.2.0");
+        assert_ne!(edited, before, "the compiler's content counts");
+        assert_ne!(edited, print(&b, "12.2.0"));
+    }
 
     #[test]
     fn an_edited_record_is_not_believed() {
