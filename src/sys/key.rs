@@ -24,6 +24,9 @@ pub(crate) enum KeyKind {
     FolderSources,
     /// A library's (or vendored project's) installed prefix.
     LibPrefix,
+    /// A vendored project's configured build tree on this machine: its prefix's key and
+    /// the folder it is configured from.
+    VendorTree,
     /// A library recipe as it decides a build.
     Recipe,
     /// One architecture's unpacked kernel headers.
@@ -66,6 +69,7 @@ impl KeyKind {
             KeyKind::RemoteBuild => "remote-build",
             KeyKind::FolderSources => "folder-sources",
             KeyKind::LibPrefix => "lib-prefix",
+            KeyKind::VendorTree => "vendor-tree",
             KeyKind::Recipe => "recipe",
             KeyKind::KernelHeaders => "kernel-headers",
             KeyKind::ZigLibc => "zig-libc",
@@ -87,15 +91,18 @@ impl KeyKind {
     fn version(self) -> u32 {
         match self {
             // Bumped when the way muslbuild builds libraries changes, so old prefixes
-            // are not reused (3 was the last of the positional keys).
-            KeyKind::LibPrefix => 4,
+            // are not reused (3 was the last of the positional keys; 5: no folder of the
+            // machine, a folder's library by its content).
+            KeyKind::LibPrefix => 5,
             // 3: no folder of the checkout, the home or the compiler's install (`Places`).
             KeyKind::Object | KeyKind::CProgram | KeyKind::CLink | KeyKind::GoProgram => 3,
             // 3: the compiler by its content, not its path; probe records hold a
             // fingerprint, so the old ones are probed again.
             KeyKind::Fingerprint | KeyKind::ProbeIdentity => 3,
-            KeyKind::Recipe
-            | KeyKind::RemoteBuild
+            // 3: whether a recipe builds from a folder, not where that folder is.
+            KeyKind::Recipe => 3,
+            KeyKind::VendorTree => 1,
+            KeyKind::RemoteBuild
             | KeyKind::FolderSources
             | KeyKind::KernelHeaders
             | KeyKind::ZigLibc
