@@ -320,6 +320,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn remote_names_and_folder_sources_are_the_same_in_another_checkout_and_home() {
+        let [a, b] = crate::sys::key::machines::two(|m| {
+            m.write(&m.root, "cmd/server/main.go", "package main\n");
+            m.write(&m.root, "cmd/server/util.go", "package main\n");
+            m.write(&m.root, "cmd/server/README", "");
+        });
+        let remote = |m: &crate::sys::key::machines::Machine, key: &str| {
+            BuildEntry::new(&m.ctx().cache, "server", Target::Aarch64, key).remote_key
+        };
+        let key = "0123456789abcdef".repeat(4);
+        assert_eq!(remote(&a, &key), remote(&b, &key));
+        assert_ne!(remote(&a, &key), remote(&a, &"f".repeat(64)));
+        let folder = |m: &crate::sys::key::machines::Machine| {
+            file_sha256(&m.root.join("cmd/server")).unwrap()
+        };
+        assert_eq!(folder(&a), folder(&b));
+        a.write(&a.root, "cmd/server/extra.go", "package main\n");
+        assert_ne!(folder(&a), folder(&b), "a source file added counts");
+    }
+
+    #[test]
     fn depfiles_parse_with_continuations_and_escapes() {
         let text = "/tmp/zig/x-a.o: a.c /usr/include/stdio.h \\\n  inc/my\\ header.h b.h\n";
         assert_eq!(
