@@ -96,9 +96,9 @@ impl KeyKind {
             KeyKind::LibPrefix => 5,
             // 3: no folder of the checkout, the home or the compiler's install (`Places`).
             KeyKind::Object | KeyKind::CProgram | KeyKind::CLink | KeyKind::GoProgram => 3,
-            // 3: the compiler by its content, not its path; probe records hold a
-            // fingerprint, so the old ones are probed again.
-            KeyKind::Fingerprint | KeyKind::ProbeIdentity => 3,
+            // 3: the compiler by its content, not its path; 4: a gcc's parts too.
+            // Probe records hold a fingerprint, so the old ones are probed again.
+            KeyKind::Fingerprint | KeyKind::ProbeIdentity => 4,
             // 3: whether a recipe builds from a folder, not where that folder is.
             KeyKind::Recipe => 3,
             KeyKind::VendorTree => 1,

@@ -233,10 +233,11 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, announce: bool) -> Result<Verdict
 
 /// A usable toolchain's fingerprint, which every key of what it builds holds: what the
 /// toolchain is, never where — its provider, target and version, the compiler's content,
-/// its leading arguments (a file among them, a specs file, by its content) and the
-/// CPU-pinning flags. The same compiler installed at another path, under another home or
-/// on another machine keeps every key; a changed one changes them. A file that cannot be
-/// read is named by its path: never shared, never confused.
+/// its leading arguments (a file among them, a specs file, by its content), for gcc the
+/// files it runs and links (`gcc_parts`), and the CPU-pinning flags. The same compiler
+/// installed at another path, under another home or on another machine keeps every key; a
+/// changed one changes them. A file that cannot be read is named by its path: never
+/// shared, never confused.
 fn fingerprint(candidate: &Candidate, version: &str, ctx: &Ctx) -> String {
     let content = |path: &Path| {
         super::model::program_sha256(path, ctx).map_or_else(
@@ -259,12 +260,55 @@ fn fingerprint(candidate: &Candidate, version: &str, ctx: &Ctx) -> String {
         .part("cc", content(&candidate.cc.program))
         .list("cc-args", args)
         .list(
+            "parts",
+            gcc_parts(candidate, ctx)
+                .iter()
+                .map(|(ask, path)| [ask.as_bytes(), b" ", &content(path)].concat()),
+        )
+        .list(
             "target-flags",
             candidate
                 .toolchain(String::new(), String::new())
                 .target_flags(),
         )
         .finish()
+}
+
+/// What the driver asks for a gcc: a driver (or a `musl-gcc` script) is the same file
+/// across updates of the compiler proper, binutils or the C library, which decide the
+/// bytes as much as it does.
+const GCC_PARTS: &[&str] = &[
+    "-print-prog-name=cc1",
+    "-print-prog-name=as",
+    "-print-prog-name=ld",
+    "-print-libgcc-file-name",
+    "-print-file-name=libc.a",
+];
+
+/// A gcc's parts as its driver finds them with the target's flags (multilib folders
+/// follow them), each with its question: the ones it names by an absolute path to a
+/// file. zig carries its compiler and its libc's sources in its own program and version.
+fn gcc_parts(candidate: &Candidate, ctx: &Ctx) -> Vec<(&'static str, PathBuf)> {
+    if candidate.flavor != Flavor::Gcc {
+        return Vec::new();
+    }
+    let flags = candidate
+        .toolchain(String::new(), String::new())
+        .target_flags();
+    GCC_PARTS
+        .iter()
+        .filter_map(|ask| {
+            let output = candidate
+                .cc
+                .command(ctx)
+                .args(&flags)
+                .arg(ask)
+                .output()
+                .ok()?;
+            let path = PathBuf::from(output.stdout_text().trim());
+            (path.is_absolute() && path.is_file()).then_some((*ask, path))
+        })
+        .collect()
 }
 
 fn first_error_line(text: &str) -> String {
@@ -378,38 +422,55 @@ mod tests {
         }
     }
 
+    /// A fake gcc that answers the driver's questions as gcc does: the compiler proper and
+    /// the C library beside it, a bare name for what it does not know.
+    const FAKE_GCC: &str = r#"#!/bin/sh
+dir=$(dirname "$0")
+for arg; do
+    case "$arg" in
+        -print-prog-name=cc1) echo "$dir/../libexec/cc1"; exit 0 ;;
+        -print-file-name=libc.a) echo "$dir/../lib/libc.a"; exit 0 ;;
+        -print-*=*) echo "${arg#*=}"; exit 0 ;;
+    esac
+done
+echo libgcc.a
+"#;
+
     #[test]
     fn the_fingerprint_is_the_compilers_content_wherever_it_is_installed() {
+        use std::os::unix::fs::PermissionsExt;
+        let gcc = "toolchains/gcc/bin/x86_64-linux-musl-gcc";
         let [a, b] = machines::two(|m| {
-            m.write(
-                &m.home,
-                "toolchains/gcc/bin/x86_64-linux-musl-gcc",
-                "a compiler",
-            );
+            let path = m.write(&m.home, gcc, FAKE_GCC);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
             m.write(&m.home, "toolchains/gcc/musl.specs", "a specs file");
+            m.write(&m.home, "toolchains/gcc/libexec/cc1", "a compiler proper");
+            m.write(&m.home, "toolchains/gcc/lib/libc.a", "a C library");
         });
         let print = |m: &Machine, version: &str| fingerprint(&installed_gcc(m), version, &m.ctx());
+        let parts: Vec<&str> = gcc_parts(&installed_gcc(&a), &a.ctx())
+            .into_iter()
+            .map(|(ask, _)| ask)
+            .collect();
+        assert_eq!(parts, ["-print-prog-name=cc1", "-print-file-name=libc.a"]);
         assert_eq!(print(&a, "12.2.0"), print(&b, "12.2.0"));
         assert_ne!(
             print(&a, "12.2.0"),
             print(&a, "12.3.0"),
             "the version counts"
         );
-        let before = print(&a, "12.2.0");
-        a.write(&a.home, "toolchains/gcc/musl.specs", "another specs file");
-        assert_ne!(
-            print(&a, "12.2.0"),
-            before,
-            "the specs file's content counts"
-        );
-        a.write(
-            &a.home,
-            "toolchains/gcc/bin/x86_64-linux-musl-gcc",
-            "another compiler",
-        );
-        let edited = print(&a, "12.2.0");
-        assert_ne!(edited, before, "the compiler's content counts");
-        assert_ne!(edited, print(&b, "12.2.0"));
+        let mut seen = vec![print(&a, "12.2.0")];
+        for (file, text) in [
+            ("toolchains/gcc/musl.specs", "another specs file"),
+            ("toolchains/gcc/libexec/cc1", "another compiler proper"),
+            ("toolchains/gcc/lib/libc.a", "another C library"),
+            (gcc, &format!("{FAKE_GCC}\n# another driver\n")),
+        ] {
+            a.write(&a.home, file, text);
+            let now = print(&a, "12.2.0");
+            assert!(!seen.contains(&now), "{file}'s content counts");
+            seen.push(now);
+        }
     }
 
     #[test]
