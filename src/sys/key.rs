@@ -273,13 +273,13 @@ impl Places {
     /// `DIR/x`, never `DIRx`).
     pub(crate) fn text(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
-        let mut i = 0;
+        let (mut i, mut word) = (0, 0);
         'scan: while i < text.len() {
-            if starts_path(text, i) {
-                for (place, word) in &self.places {
+            if starts_path(&text[word..i]) {
+                for (place, name) in &self.places {
                     let end = i + place.len();
                     if text[i..].starts_with(place.as_str()) && ends_component(text, end) {
-                        out.push_str(word);
+                        out.push_str(name);
                         i = end;
                         continue 'scan;
                     }
@@ -288,6 +288,9 @@ impl Places {
             let c = text[i..].chars().next().expect("within the text");
             out.push(c);
             i += c.len_utf8();
+            if is_separator(c) {
+                word = i;
+            }
         }
         out
     }
@@ -298,17 +301,9 @@ fn is_separator(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\'' | '"' | '=' | ',' | ':')
 }
 
-/// Whether a path may start at byte `i` of `text`: at a word's start, or after a short
-/// flag glued to it (`-I`, `-isystem`).
-fn starts_path(text: &str, i: usize) -> bool {
-    if !text.is_char_boundary(i) {
-        return false;
-    }
-    let before = &text[..i];
-    let word = match before.rfind(is_separator) {
-        Some(at) => &before[at + 1..],
-        None => before,
-    };
+/// Whether a path may start after `word`, what the current word holds so far: nothing,
+/// or a short flag glued to the path (`-I`, `-isystem`).
+fn starts_path(word: &str) -> bool {
     word.is_empty()
         || (word.starts_with('-')
             && word.len() > 1
