@@ -62,6 +62,7 @@ pub(crate) fn build_one(
             key,
             command: shown,
             bypass: on.bypass_cache,
+            places: program.key_places(toolchain, ctx),
         },
     };
     super::finish_target(job, dist, ctx, |staged, staging| {
@@ -111,7 +112,8 @@ fn build_objects_and_link(
             output,
             depfile,
             log: logs.join(format!("{name}-{target}-{file}.log")),
-            entry: BuildEntry::new(&ctx.cache, &format!("{name}.{stem}.o"), target, &key),
+            entry: BuildEntry::new(&ctx.cache, &format!("{name}.{stem}.o"), target, &key)
+                .with_places(program.key_places(toolchain, ctx)),
             toolchain: toolchain.label(),
         });
     }

@@ -266,6 +266,21 @@ impl Places {
         path.as_os_str().as_encoded_bytes().to_vec()
     }
 
+    /// A path `path` wrote, on this machine: a place's word becomes its folder here.
+    pub(crate) fn resolve(&self, path: &Path) -> std::path::PathBuf {
+        let bytes = path.as_os_str().as_encoded_bytes();
+        for (place, word) in &self.places {
+            if let Some(rest) = bytes.strip_prefix(word.as_bytes())
+                && (rest.is_empty() || rest[0] == b'/')
+            {
+                use std::os::unix::ffi::OsStringExt;
+                let bytes = [place.as_bytes(), rest].concat();
+                return std::path::PathBuf::from(std::ffi::OsString::from_vec(bytes));
+            }
+        }
+        path.to_path_buf()
+    }
+
     /// `text` (a command line as `Cmd::display` shows it, a flag, a list of words) with
     /// every place named by its word where it starts a path: at the start of a word or
     /// after `=`, `,` or `:` (`-ffile-prefix-map=DIR=.`, `-Wl,-L,DIR`), or glued to a

@@ -489,6 +489,7 @@ pub(crate) fn build_one(plan: &GoPlan, on: &GoTarget<'_>, dist: &Dist, ctx: &Ctx
         });
     }
     let (key, command) = cache_key(program, target, go, &settings, ctx)?;
+    let places = key_places(program, go, &settings, ctx);
     let job = TargetJob {
         name: &program.name,
         target,
@@ -512,6 +513,7 @@ pub(crate) fn build_one(plan: &GoPlan, on: &GoTarget<'_>, dist: &Dist, ctx: &Ctx
             key,
             command,
             bypass: on.bypass_cache,
+            places,
         },
     };
     crate::pipeline::finish_target(job, dist, ctx, |staged, _| {
@@ -577,16 +579,7 @@ pub(super) fn cache_key(
     settings.jobs = None;
     settings.gocache = None;
     let command = command(program, target, go, &settings, Path::new("OUT"), ctx)?.display();
-    let mut places = Places::new()
-        .root(&program.dir)
-        .cache(ctx.cache.root())
-        .with(&go.go, "{go}");
-    if let Some(cgo) = &settings.cgo {
-        places = cgo.toolchain.key_places(places);
-    }
-    if let Some(muslbuild) = ctx.env.program() {
-        places = places.with(muslbuild, "{muslbuild}");
-    }
+    let places = key_places(program, go, &settings, ctx);
     let mut key = CacheKey::new(KeyKind::GoProgram)
         .part("target", target.name())
         .part("go-version", &go.version)
@@ -608,6 +601,23 @@ pub(super) fn cache_key(
         );
     }
     Ok((key.finish(), command))
+}
+
+/// The folders a Go key names by words: the module's folder `{root}`, the cache
+/// `{cache}`, Go `{go}`, cgo's compiler `{cc}` and muslbuild (zig's wrapper)
+/// `{muslbuild}`.
+fn key_places(program: &GoProgram, go: &GoToolchain, settings: &GoSettings, ctx: &Ctx) -> Places {
+    let mut places = Places::new()
+        .root(&program.dir)
+        .cache(ctx.cache.root())
+        .with(&go.go, "{go}");
+    if let Some(cgo) = &settings.cgo {
+        places = cgo.toolchain.key_places(places);
+    }
+    if let Some(muslbuild) = ctx.env.program() {
+        places = places.with(muslbuild, "{muslbuild}");
+    }
+    places
 }
 
 /// Every file the build read outside Go's own standard library (package folders and
