@@ -129,6 +129,13 @@ fn a_fresh_machine_takes_every_library_from_the_remote_cache_and_refuses_a_tampe
         }
     }
     assert_eq!(configure_or_make(&text), Vec::<&str>::new(), "{text}");
+    // A's programs too: their keys and the files their entries record name no folder of
+    // A (its working folder, its home), so B compiles and links nothing.
+    let compiled: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("+ ") && l.contains("repl.c"))
+        .collect();
+    assert_eq!(compiled, Vec::<&str>::new(), "{text}");
     crate::support::assert_cache_verifies(&home);
     // The prefix names where it is on this machine, not where it was built.
     let pc = std::fs::read_dir(home.join("libs"))
