@@ -291,3 +291,51 @@ fn add_host(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::image::spec::ProjectFile;
+    use crate::sys::key::machines::{self, Machine};
+
+    #[test]
+    fn the_extras_key_is_the_same_in_another_checkout_and_home() {
+        let [a, b] = machines::two(|m| {
+            m.write(&m.root, "etc/app.conf", "port = 8080\n");
+            m.write(&m.root, "share/data/a.txt", "a\n");
+        });
+        let key = |m: &Machine| {
+            let spec = ImageSpec {
+                passwd: true,
+                files: vec![
+                    ProjectFile {
+                        source: m.root.join("etc/app.conf"),
+                        path: "/etc/app.conf".into(),
+                        mode: None,
+                        uid: 0,
+                        gid: 0,
+                    },
+                    ProjectFile {
+                        source: m.root.join("share/data"),
+                        path: "/usr/share/app".into(),
+                        mode: None,
+                        uid: 0,
+                        gid: 0,
+                    },
+                ],
+                ..ImageSpec::default()
+            };
+            let env = Env::from_vars([("MUSLBUILD_HOME", &m.home)], m.root.clone());
+            check_extras(
+                &spec,
+                &[Target::X86_64, Target::Aarch64],
+                &no_vendored_projects,
+                &env,
+            )
+            .unwrap()
+        };
+        assert_eq!(key(&a), key(&b));
+        a.write(&a.root, "share/data/a.txt", "b\n");
+        assert_ne!(key(&a), key(&b), "a file's content counts");
+    }
+}

@@ -61,10 +61,10 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
         });
     }
     let key = key
-        .maybe(
-            "path",
-            path.as_ref().map(|p| p.as_os_str().as_encoded_bytes()),
-        )
+        // Where the folder is on this machine changes no byte: a library's build copies
+        // it (its content is in the prefix's key), and a project's tree is configured
+        // from it in a folder of its own (`vendor::entry`).
+        .flag("from-folder", path.is_some())
         .list("host-tools", host_tools)
         .flag("needs-build-cc", *needs_build_cc)
         .list("configure.args", &configure.args)
@@ -106,4 +106,38 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
             },
         )
         .finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recipes_identity_names_no_folder_of_the_machine() {
+        let zlib = super::super::catalog::Catalog::new(Vec::new())
+            .get("zlib")
+            .unwrap()
+            .clone();
+        let [a, b] = crate::sys::key::machines::two(|_| {});
+        let from = |m: &crate::sys::key::machines::Machine| Recipe {
+            sources: Vec::new(),
+            path: Some(m.root.join("vendor/zlib")),
+            ..zlib.clone()
+        };
+        assert_eq!(
+            recipe_identity(&from(&a), true),
+            recipe_identity(&from(&b), true)
+        );
+        assert_ne!(
+            recipe_identity(&from(&a), true),
+            recipe_identity(&zlib, true),
+            "a folder is not the archives"
+        );
+        let mut flagged = from(&a);
+        flagged.configure.args.push("--static".into());
+        assert_ne!(
+            recipe_identity(&flagged, true),
+            recipe_identity(&from(&a), true)
+        );
+    }
 }

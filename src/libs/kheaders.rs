@@ -188,19 +188,7 @@ fn unpacked(
     ctx: &Ctx,
 ) -> Result<KernelHeaders> {
     let sha256 = arch.sha256.to_ascii_lowercase();
-    let key = CacheKey::new(KeyKind::KernelHeaders)
-        .part("version", &version.version)
-        .part("release", &version.release)
-        .part("kernel-arch", &arch.kernel)
-        .part("sha256", &sha256)
-        .finish();
-    let name = format!(
-        "{}-{}-{}-{}",
-        catalog.name,
-        version.release,
-        arch.kernel,
-        &key[..16]
-    );
+    let (key, name) = set_key(catalog, version, arch);
     let entry = ctx.cache.dir("libs").join(&name);
     if !ctx.cache.is_complete(&entry) {
         let what = format!("kernel headers {} for {}", version.release, arch.kernel);
@@ -307,9 +295,49 @@ fn top_level_dirs(include: &Path) -> Result<Vec<String>> {
     Ok(dirs)
 }
 
+/// A set's key and its entry's name in `libs/`: the package it is unpacked from (version,
+/// release, kernel `ARCH`, sha256), nothing of the machine.
+fn set_key(catalog: &Catalog, version: &Version, arch: &ArchSet) -> (String, String) {
+    let key = CacheKey::new(KeyKind::KernelHeaders)
+        .part("version", &version.version)
+        .part("release", &version.release)
+        .part("kernel-arch", &arch.kernel)
+        .part("sha256", arch.sha256.to_ascii_lowercase())
+        .finish();
+    let name = format!(
+        "{}-{}-{}-{}",
+        catalog.name,
+        version.release,
+        arch.kernel,
+        &key[..16]
+    );
+    (key, name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sets_key_is_its_package_in_any_home() {
+        let catalog = catalog();
+        let version = &catalog.versions[0];
+        let arch = &version.arches[0];
+        let [a, b] = crate::sys::key::machines::two(|_| {});
+        let entry = |m: &crate::sys::key::machines::Machine| {
+            let (key, name) = set_key(&catalog, version, arch);
+            let places = crate::sys::key::Places::new().cache(&m.home);
+            (key, places.path(&m.ctx().cache.dir("libs").join(name)))
+        };
+        assert_eq!(entry(&a), entry(&b));
+        let other = ArchSet {
+            sha256: "0".repeat(64),
+            kernel: arch.kernel.clone(),
+            debian: arch.debian.clone(),
+            file: arch.file.clone(),
+        };
+        assert_ne!(set_key(&catalog, version, &other).0, entry(&a).0);
+    }
 
     #[test]
     fn the_catalog_parses_and_names_real_architectures() {

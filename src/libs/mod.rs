@@ -606,6 +606,7 @@ pub(crate) fn check_names(request: &LibRequest) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::key::machines::{self, Machine};
 
     fn toolchain(target: Target, fingerprint: &str) -> Toolchain {
         Toolchain::musl_gcc_for_tests(target, fingerprint)
@@ -641,6 +642,75 @@ mod tests {
         )
         .unwrap();
         assert_ne!(a[1].key, e[1].key);
+    }
+
+    /// A `[lib.myz]` library and a `[vendor.tool]` project from folders of a checkout,
+    /// planned with a machine's cache: (library key, its prefix as keys name it,
+    /// project key, its entry as keys name it).
+    fn vendored_on(m: &Machine) -> (String, Vec<u8>, String, Vec<u8>) {
+        let zlib = Catalog::new(Vec::new()).get("zlib").unwrap().clone();
+        let myz = Recipe {
+            name: "myz".into(),
+            sources: Vec::new(),
+            path: Some(m.root.join("vendor/myz")),
+            ..zlib.clone()
+        };
+        let tool = Recipe {
+            name: "tool".into(),
+            sources: Vec::new(),
+            path: Some(m.root.join("vendor/tool")),
+            deps: vec!["myz".into()],
+            build: BuildSystem::Configure,
+            exports: recipe::Exports {
+                programs: vec!["tool".into()],
+                ..Default::default()
+            },
+            ..zlib
+        };
+        let catalog = Catalog::new(vec![myz, tool]);
+        let cache = m.ctx().cache;
+        let jobs = plan(
+            &catalog,
+            &["tool".into()],
+            &toolchain(Target::X86_64, "f"),
+            &cache,
+        )
+        .unwrap();
+        let places = crate::sys::key::Places::new().root(&m.root).cache(&m.home);
+        (
+            jobs[0].key.clone(),
+            places.path(&jobs[0].prefix),
+            jobs[1].key.clone(),
+            places.path(&jobs[1].prefix),
+        )
+    }
+
+    #[test]
+    fn folder_libraries_and_projects_are_keyed_the_same_in_another_checkout_and_home() {
+        let [a, b] = machines::two(|m| {
+            m.write(&m.root, "vendor/myz/zlib.c", "int z;\n");
+            m.write(&m.root, "vendor/tool/configure", "#!/bin/sh\n");
+            m.write(
+                &m.root,
+                "vendor/tool/tool.c",
+                "int main(void) { return 0; }\n",
+            );
+        });
+        let (lib_a, prefix_a, project_a, tree_a) = vendored_on(&a);
+        let (lib_b, prefix_b, project_b, tree_b) = vendored_on(&b);
+        assert_eq!(lib_a, lib_b);
+        assert_eq!(prefix_a, prefix_b);
+        assert_eq!(project_a, project_b);
+        // A project's configured tree reads its folder in place: each checkout has its own.
+        assert_ne!(tree_a, tree_b);
+        // The library's sources count, through their content; the project's configure
+        // script does.
+        a.write(&a.root, "vendor/myz/zlib.c", "int z = 1;\n");
+        let (lib_edited, _, project_after_lib, _) = vendored_on(&a);
+        assert_ne!(lib_edited, lib_a);
+        assert_ne!(project_after_lib, project_a, "a dependency's key counts");
+        a.write(&a.root, "vendor/tool/configure", "#!/bin/sh\nexit 0\n");
+        assert_ne!(vendored_on(&a).2, project_after_lib);
     }
 
     #[test]

@@ -26,15 +26,29 @@ use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::download::sha256_file;
+use crate::sys::key::{CacheKey, KeyKind};
 use crate::target::Target;
 
 const CONFIGURED: &str = "configured";
 
-/// The entry of a project for one toolchain, from its configure key.
+/// The entry of a project for one toolchain: its configure key and the folder it is
+/// configured from. The key names no folder of this machine; the entry does, as its
+/// configured tree reads the project's folder in place: two checkouts of one project
+/// never share a tree.
 pub(crate) fn entry(cache: &Cache, recipe: &Recipe, target: Target, key: &str) -> PathBuf {
+    let tree = CacheKey::new(KeyKind::VendorTree)
+        .part("key", key)
+        .maybe(
+            "folder",
+            recipe
+                .path
+                .as_ref()
+                .map(|p| p.as_os_str().as_encoded_bytes()),
+        )
+        .finish();
     cache
         .dir("vendor")
-        .join(format!("{}-{}-{}", recipe.name, target.name(), &key[..16]))
+        .join(format!("{}-{}-{}", recipe.name, target.name(), &tree[..16]))
 }
 
 /// The staged install (the `DESTDIR` root: `usr/bin/…`, `etc/…`) of a project's entry.

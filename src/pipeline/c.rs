@@ -13,7 +13,7 @@ use crate::pipeline::cache::{self, BuildEntry};
 use crate::pipeline::objects::{self, ObjectJob};
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
 use crate::sys::fs::Temps;
-use crate::sys::key::{CacheKey, KeyKind};
+use crate::sys::key::{CacheKey, KeyKind, Places};
 use crate::sys::process::Cmd;
 use crate::target::Target;
 use crate::toolchain::{self, Flavor, Toolchain};
@@ -62,6 +62,7 @@ pub(crate) fn build_one(
             key,
             command: shown,
             bypass: on.bypass_cache,
+            places: program.key_places(toolchain, ctx),
         },
     };
     super::finish_target(job, dist, ctx, |staged, staging| {
@@ -111,7 +112,8 @@ fn build_objects_and_link(
             output,
             depfile,
             log: logs.join(format!("{name}-{target}-{file}.log")),
-            entry: BuildEntry::new(&ctx.cache, &format!("{name}.{stem}.o"), target, &key),
+            entry: BuildEntry::new(&ctx.cache, &format!("{name}.{stem}.o"), target, &key)
+                .with_places(program.key_places(toolchain, ctx)),
             toolchain: toolchain.label(),
         });
     }
@@ -122,15 +124,8 @@ fn build_objects_and_link(
     let paths: Vec<PathBuf> = objects.iter().map(|o| o.path.clone()).collect();
     let cmd = link_command(program, toolchain, &paths, staged, ctx);
     let shown = cmd.display();
-    let key = CacheKey::new(KeyKind::CLink)
-        .part("target", target.name())
-        .part("toolchain", &toolchain.fingerprint)
-        .part(
-            "command",
-            link_command(program, toolchain, &[], Path::new("OUT"), ctx).display(),
-        )
-        .list("objects", objects.iter().map(|o| &o.sha256))
-        .finish();
+    let sha256: Vec<&str> = objects.iter().map(|o| o.sha256.as_str()).collect();
+    let key = link_key(program, toolchain, &sha256, ctx);
     let entry = BuildEntry::new(&ctx.cache, &format!("{name}.link"), target, &key);
     if !entry.restore_hit(build.bypass_cache, staged, (name, target), &shown, ctx)? {
         let log = ctx.cache.log_file(&format!("{name}-{target}.log"));
@@ -145,9 +140,26 @@ fn build_objects_and_link(
     Ok(deps)
 }
 
+/// A link's key: the objects' sha256, the link command (library folders named by their
+/// keys) with the machine's folders named by their words (`key_places`), the toolchain's
+/// fingerprint and the target.
+fn link_key(program: &CProgram, toolchain: &Toolchain, objects: &[&str], ctx: &Ctx) -> String {
+    CacheKey::new(KeyKind::CLink)
+        .part("target", toolchain.target.name())
+        .part("toolchain", &toolchain.fingerprint)
+        .command(
+            "command",
+            &link_command(program, toolchain, &[], Path::new("OUT"), ctx).display(),
+            &program.key_places(toolchain, ctx),
+        )
+        .list("objects", objects)
+        .finish()
+}
+
 /// An object's key: its compile command (prefix maps, flags, include folders), the
-/// source's path and contents, the toolchain's fingerprint and the target. The headers it
-/// reads are recorded with the entry and checked on each lookup.
+/// source's path and contents, the toolchain's fingerprint and the target, with the
+/// machine's folders named by their words (`key_places`). The headers it reads are
+/// recorded with the entry and checked on each lookup.
 fn object_key(
     program: &CProgram,
     toolchain: &Toolchain,
@@ -158,7 +170,7 @@ fn object_key(
     let key = CacheKey::new(KeyKind::Object)
         .part("target", toolchain.target.name())
         .part("toolchain", &toolchain.fingerprint)
-        .part("command", &command)
+        .command("command", &command, &program.key_places(toolchain, ctx))
         .part(
             "source",
             crate::sys::hash::file_sha256(source).map_err(Error::io("cannot read", source))?,
@@ -169,19 +181,21 @@ fn object_key(
 
 /// What decides the artifact before the compiler runs: the exact command line (flags,
 /// include and library folders, whose cached prefixes are named by their keys), the
-/// sources' contents, the toolchain's fingerprint and the target.
+/// sources' paths and contents, the toolchain's fingerprint and the target, with the
+/// machine's folders named by their words (`key_places`). Returns the key and the
+/// command as it runs.
 fn key(program: &CProgram, toolchain: &Toolchain, ctx: &Ctx) -> Result<(String, String)> {
     let command = command(program, toolchain, Path::new("OUT"), ctx).display();
+    let places = program.key_places(toolchain, ctx);
     let mut key = CacheKey::new(KeyKind::CProgram)
         .part("target", toolchain.target.name())
         .part("toolchain", &toolchain.fingerprint)
-        .part("command", &command);
+        .command("command", &command, &places);
     for source in &program.sources {
         let sha256 =
             crate::sys::hash::file_sha256(source).map_err(Error::io("cannot read", source))?;
         key = key.group("source", |k| {
-            k.part("path", source.as_os_str().as_encoded_bytes())
-                .part("sha256", sha256)
+            k.path("path", source, &places).part("sha256", sha256)
         });
     }
     Ok((key.finish(), command))
@@ -224,6 +238,20 @@ pub(crate) fn prefix_maps(base: &Path, sources: &[PathBuf]) -> Vec<PathBuf> {
 }
 
 impl CProgram {
+    /// The folders this machine's keys of the program name by their words: the base of
+    /// its prefix maps (the project's folder, or where `muslbuild FILE…` started), the
+    /// cache (library prefixes, kernel headers and support archives, each named by its
+    /// own key there), and the compiler, whose content the toolchain's fingerprint holds.
+    /// The outputs are path-free already (prefix maps), so a moved checkout or home
+    /// changes no byte and, named so, no key.
+    fn key_places(&self, toolchain: &Toolchain, ctx: &Ctx) -> Places {
+        let places = toolchain.key_places(Places::new().cache(ctx.cache.root()));
+        match self.prefix_maps.first() {
+            Some(root) => places.root(root),
+            None => places,
+        }
+    }
+
     /// The user's flags as zig's linker takes them (`toolchain::zigld`): a harmless GNU
     /// ld option dropped or rewritten (said with `-v`), a meaningful one refused before
     /// anything runs. Done before the key, so the key and `-v` show what zig gets.
@@ -461,6 +489,7 @@ fn is_link_failure(log: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::key::machines::{self, Machine};
 
     #[test]
     fn many_defines_become_a_forced_include_header() {
@@ -513,8 +542,8 @@ mod tests {
         };
         let toolchain = Toolchain::musl_gcc_for_tests(Target::X86_64, "f");
         let (key, shown) = key(&program, &toolchain, &ctx).unwrap();
-        // The command muslbuild ran before kernel headers existed, word for word: the
-        // cache keys of every build that pins none stay what they were.
+        // The command muslbuild ran before kernel headers existed, word for word: every
+        // build that pins none runs what it ran.
         assert_eq!(
             shown,
             format!(
@@ -557,6 +586,82 @@ mod tests {
         assert!(at("-I/src/more") < at("-I/c/kh"), "{args:?}");
         assert!(args.contains(&"--system-header-prefix=linux/".to_string()));
         assert!(args.contains(&"-ffile-prefix-map=/c/kh=/linux-headers-6.1.176".to_string()));
+    }
+
+    /// A program of two sources in a checkout, with headers of its own, a library's
+    /// headers and archive in the cache, pinned kernel headers there, and its compiler
+    /// installed in the home: every path a key of it could name.
+    fn program_on(m: &Machine, cflags: &[&str]) -> (CProgram, Toolchain, Ctx) {
+        let lib = m.home.join("libs/z-1.3-x86_64-0123456789abcdef");
+        let sources = vec![m.root.join("src/main.c"), m.root.join("src/util.c")];
+        let program = CProgram {
+            name: "tool".into(),
+            include_dirs: vec![m.root.join("include"), lib.join("include")],
+            lib_dirs: vec![lib.join("lib")],
+            libs: vec!["z".into()],
+            cflags: std::iter::once(format!("-I{}", m.root.join("extra").display()))
+                .chain(cflags.iter().map(|f| f.to_string()))
+                .collect(),
+            prefix_maps: prefix_maps(&m.root, &sources),
+            sources,
+            strip: true,
+            ..CProgram::default()
+        };
+        let headers = m.home.join("libs/linux-headers-6.1-x86-0123/include");
+        let toolchain = Toolchain {
+            cc: crate::toolchain::model::Tool::new(
+                m.home.join("toolchains/gcc/bin/x86_64-linux-musl-gcc"),
+            ),
+            ..Toolchain::musl_gcc_for_tests(Target::X86_64, "f")
+        }
+        .with_kernel_headers(pinned_6_1(&headers));
+        (program, toolchain, m.ctx())
+    }
+
+    fn fill(m: &Machine) {
+        m.write(
+            &m.root,
+            "src/main.c",
+            "#include \"util.h\"\nint main(void) { return f(); }\n",
+        );
+        m.write(&m.root, "src/util.c", "int f(void) { return 0; }\n");
+        m.write(&m.root, "include/util.h", "int f(void);\n");
+    }
+
+    /// The program's key, an object's and the link's, on a machine.
+    fn c_keys(m: &Machine, cflags: &[&str]) -> [String; 3] {
+        let (program, toolchain, ctx) = program_on(m, cflags);
+        [
+            key(&program, &toolchain, &ctx).unwrap().0,
+            object_key(&program, &toolchain, &program.sources[1], &ctx)
+                .unwrap()
+                .0,
+            link_key(&program, &toolchain, &["a", "b"], &ctx),
+        ]
+    }
+
+    #[test]
+    fn c_keys_are_the_same_in_another_checkout_and_home() {
+        let [a, b] = machines::two(fill);
+        assert_eq!(c_keys(&a, &[]), c_keys(&b, &[]));
+        // What the machine's words stand for still counts: a flag changes every key,
+        // a source's byte the program's and its object's.
+        let [plain, flagged] = [c_keys(&a, &[]), c_keys(&a, &["-DY"])];
+        for (plain, flagged) in plain.iter().zip(&flagged) {
+            assert_ne!(plain, flagged);
+        }
+        a.write(&a.root, "src/util.c", "int f(void) { return 1; }\n");
+        let edited = c_keys(&a, &[]);
+        assert_ne!(edited[0], plain[0]);
+        assert_ne!(edited[1], plain[1]);
+        // An include folder outside the checkout and the home is a folder of this machine
+        // only: kept as it is, so two of them never share a key.
+        let (mut program, toolchain, ctx) = program_on(&a, &[]);
+        let [x, y] = ["/opt/x/include", "/opt/y/include"].map(|dir| {
+            program.include_dirs[0] = PathBuf::from(dir);
+            key(&program, &toolchain, &ctx).unwrap().0
+        });
+        assert_ne!(x, y);
     }
 
     #[test]

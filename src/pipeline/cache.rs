@@ -2,7 +2,9 @@
 //! The key covers what is known before building (the exact command line, the sources'
 //! contents, the toolchain fingerprint, library prefixes whose names carry their keys);
 //! what is only known after (the headers a compiler read, from its depfile) is recorded in
-//! the entry with each file's sha256 and checked on every lookup. A hit spawns nothing:
+//! the entry with each file's sha256 (named by the words its key uses for the checkout and
+//! the cache, so an entry from another machine is checked against this one's files) and
+//! checked on every lookup. A hit spawns nothing:
 //! the artifact is copied into dist's staging, verified again, and renamed into place.
 
 use std::path::{Path, PathBuf};
@@ -13,7 +15,7 @@ use crate::cache::remote::{Kind, Remote};
 use crate::cache::{self, Cache};
 use crate::context::Ctx;
 use crate::error::{Error, OutputPlace, Result};
-use crate::sys::key::{CacheKey, KeyKind};
+use crate::sys::key::{CacheKey, KeyKind, Places};
 use crate::target::Target;
 
 /// Bumped when what a key covers changes, so old entries are not reused.
@@ -40,6 +42,9 @@ pub(crate) struct BuildEntry {
     /// Its name in the shared remote cache: the key with the artifact's name and target,
     /// as the local folder's name has them.
     remote_key: String,
+    /// The folders its recorded files are named by, as its key names them: an entry made
+    /// in one checkout and home is checked against the same files in another.
+    places: Places,
 }
 
 impl BuildEntry {
@@ -56,7 +61,14 @@ impl BuildEntry {
                 .part("target", target.name())
                 .part("key", key)
                 .finish(),
+            places: Places::new(),
         }
+    }
+
+    /// The entry with the files it records named by `places`' words.
+    pub(crate) fn with_places(mut self, places: Places) -> BuildEntry {
+        self.places = places;
+        self
     }
 
     /// `hello for aarch64`: what a wait on another process's build of it names.
@@ -113,6 +125,7 @@ impl BuildEntry {
         }
         let deps: Vec<Dep> =
             serde_json::from_slice(&std::fs::read(self.dir.join(DEPS)).ok()?).ok()?;
+        let deps = self.resolved(deps);
         for dep in &deps {
             if file_sha256(&dep.path).ok()? != dep.sha256 {
                 return None;
@@ -140,10 +153,22 @@ impl BuildEntry {
     /// The files a complete entry records it was built from, with their sha256 (as
     /// `lookup` just checked them); empty when there is no record.
     pub(crate) fn recorded_deps(&self) -> Vec<Dep> {
-        std::fs::read(self.dir.join(DEPS))
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+        self.resolved(
+            std::fs::read(self.dir.join(DEPS))
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Recorded files at their paths on this machine.
+    fn resolved(&self, deps: Vec<Dep>) -> Vec<Dep> {
+        deps.into_iter()
+            .map(|dep| Dep {
+                path: self.places.resolve(&dep.path),
+                sha256: dep.sha256,
+            })
+            .collect()
     }
 
     /// Records a verified artifact and what it was built from, replacing an older entry.
@@ -155,8 +180,9 @@ impl BuildEntry {
             let Ok(sha256) = file_sha256(path) else {
                 return Ok(());
             };
+            use std::os::unix::ffi::OsStringExt;
             recorded.push(Dep {
-                path: path.clone(),
+                path: PathBuf::from(std::ffi::OsString::from_vec(self.places.path(path))),
                 sha256,
             });
         }
@@ -320,6 +346,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn remote_names_and_folder_sources_are_the_same_in_another_checkout_and_home() {
+        let [a, b] = crate::sys::key::machines::two(|m| {
+            m.write(&m.root, "cmd/server/main.go", "package main\n");
+            m.write(&m.root, "cmd/server/util.go", "package main\n");
+            m.write(&m.root, "cmd/server/README", "");
+        });
+        let remote = |m: &crate::sys::key::machines::Machine, key: &str| {
+            BuildEntry::new(&m.ctx().cache, "server", Target::Aarch64, key).remote_key
+        };
+        let key = "0123456789abcdef".repeat(4);
+        assert_eq!(remote(&a, &key), remote(&b, &key));
+        assert_ne!(remote(&a, &key), remote(&a, &"f".repeat(64)));
+        let folder = |m: &crate::sys::key::machines::Machine| {
+            file_sha256(&m.root.join("cmd/server")).unwrap()
+        };
+        assert_eq!(folder(&a), folder(&b));
+        a.write(&a.root, "cmd/server/extra.go", "package main\n");
+        assert_ne!(folder(&a), folder(&b), "a source file added counts");
+    }
+
+    #[test]
     fn depfiles_parse_with_continuations_and_escapes() {
         let text = "/tmp/zig/x-a.o: a.c /usr/include/stdio.h \\\n  inc/my\\ header.h b.h\n";
         assert_eq!(
@@ -330,6 +377,45 @@ mod tests {
                 PathBuf::from("/w/b.h"),
                 PathBuf::from("/w/inc/my header.h"),
             ]
+        );
+    }
+
+    #[test]
+    fn an_entry_from_another_checkout_and_home_is_checked_against_this_ones_files() {
+        use crate::sys::key::machines::{self, Machine};
+        let [a, b] = machines::two(|m| {
+            m.write(&m.root, "src/a.h", "#define A 1\n");
+            m.write(&m.home, "libs/z-1-x86_64-0123/include/z.h", "int z;\n");
+        });
+        let key = "0123456789abcdef".repeat(4);
+        let entry = |m: &Machine| {
+            let places = Places::new().root(&m.root).cache(&m.home);
+            BuildEntry::new(&m.ctx().cache, "hello", Target::X86_64, &key).with_places(places)
+        };
+        let deps = |m: &Machine| {
+            vec![
+                m.root.join("src/a.h"),
+                m.home.join("libs/z-1-x86_64-0123/include/z.h"),
+            ]
+        };
+        let artifact = a.write(&a.root, "hello", "\x7fELF");
+        entry(&a)
+            .store(&a.ctx().cache, &artifact, &deps(&a))
+            .unwrap();
+        // B takes A's entry as the remote cache would hand it over.
+        let (from, to) = (entry(&a).dir, entry(&b).dir);
+        std::fs::create_dir_all(&to).unwrap();
+        for file in std::fs::read_dir(&from).unwrap() {
+            let file = file.unwrap();
+            std::fs::copy(file.path(), to.join(file.file_name())).unwrap();
+        }
+        let (_, mut found) = entry(&b).lookup_with_deps().expect("a hit on B");
+        found.sort();
+        assert_eq!(found, deps(&b));
+        b.write(&b.root, "src/a.h", "#define A 2\n");
+        assert!(
+            entry(&b).lookup_with_deps().is_none(),
+            "B's own header counts"
         );
     }
 

@@ -54,6 +54,8 @@ pub(crate) enum Caching {
         key: String,
         command: String,
         bypass: bool,
+        /// The folders the key names by words, which the entry's records use too.
+        places: crate::sys::key::Places,
     },
     /// Not in the build cache (a vendored project's program: `libs` caches the whole
     /// install); `reused` says whether that install was already built.
@@ -91,8 +93,9 @@ pub(crate) fn finish_target(
             key,
             command,
             bypass,
+            places,
         } => {
-            let entry = BuildEntry::new(&ctx.cache, name, target, key);
+            let entry = BuildEntry::new(&ctx.cache, name, target, key).with_places(places.clone());
             let hit = entry.restore_hit(*bypass, &staged, (name, target), command, ctx)?;
             ((!*bypass).then_some(entry), hit, hit)
         }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use crate::sys::key::{CacheKey, KeyKind};
+use crate::sys::key::{CacheKey, KeyKind, Places};
 use crate::target::Target;
 
 /// A program and the leading arguments that make it the tool (cc-rs's `Tool`):
@@ -271,6 +271,16 @@ impl Toolchain {
         }
     }
 
+    /// `places` with the compiler's program named `{cc}` in keys: the fingerprint holds
+    /// what it is (its content and version), so where it is installed must not count.
+    pub(crate) fn key_places(&self, places: Places) -> Places {
+        if self.cc.program.is_absolute() {
+            places.with(&self.cc.program, "{cc}")
+        } else {
+            places
+        }
+    }
+
     /// `zig 0.17.1`, `musl-gcc 12.2.0`: what the user sees beside an artifact.
     pub(crate) fn label(&self) -> String {
         format!("{} {}", self.provider, self.version)
@@ -329,6 +339,35 @@ impl KernelHeaders {
     }
 }
 
+/// The sha256 of a program (a compiler's content is part of every key of what it
+/// builds: two of one version and path are not assumed alike), remembered per path and
+/// stamp in `probes/` with a check, so it is read once (zig is 185 MB).
+pub(crate) fn program_sha256(program: &Path, ctx: &Ctx) -> Option<String> {
+    let record = ctx.cache.dir("probes").join(format!(
+        "sha256-{}",
+        &CacheKey::new(KeyKind::ProgramStamp)
+            .part("program", program.as_os_str().as_encoded_bytes())
+            .part("stamp", file_stamp(program))
+            .finish()[..16]
+    ));
+    if let Ok(text) = std::fs::read_to_string(&record) {
+        match crate::cache::read_checked_text(&record, &text) {
+            Ok(Some(sha)) if crate::sys::hash::is_sha256_hex(sha) => return Some(sha.into()),
+            Err(damage) => ctx.cache.warn_damaged(&record, &damage),
+            _ => {}
+        }
+    }
+    let sha = crate::sys::hash::file_sha256(program).ok()?;
+    if std::fs::create_dir_all(ctx.cache.dir("probes")).is_ok() {
+        let _ = crate::sys::fs::write_atomic(
+            ctx.temps(),
+            &record,
+            crate::cache::checked_text(&record, &sha).as_bytes(),
+        );
+    }
+    Some(sha)
+}
+
 pub(crate) fn file_stamp(path: &Path) -> String {
     match std::fs::metadata(path) {
         Ok(meta) => {
@@ -345,6 +384,23 @@ mod tests {
 
     fn headers() -> KernelHeaders {
         KernelHeaders::for_tests("/c/kh/include", &["asm", "asm-generic", "linux"], "amd64")
+    }
+
+    #[test]
+    fn pinned_headers_join_the_fingerprint_by_their_key_not_their_folder() {
+        let [a, b] = crate::sys::key::machines::two(|_| {});
+        let pinned = |m: &crate::sys::key::machines::Machine, key: &str| {
+            let include = m.home.join("libs/linux-headers-6.1-x86-0123/include");
+            let headers = KernelHeaders {
+                key: key.into(),
+                ..KernelHeaders::for_tests(include.to_str().unwrap(), &["linux"], "amd64")
+            };
+            Toolchain::musl_gcc_for_tests(Target::X86_64, "f")
+                .with_kernel_headers(headers)
+                .fingerprint
+        };
+        assert_eq!(pinned(&a, "k61"), pinned(&b, "k61"));
+        assert_ne!(pinned(&a, "k61"), pinned(&a, "k66"));
     }
 
     #[test]

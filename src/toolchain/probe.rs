@@ -51,7 +51,7 @@ pub(crate) fn probe_announced(candidate: &Candidate, ctx: &Ctx, announce: bool) 
     if let Some(verdict) = read_record(cache, &record, &identity) {
         return Ok(verdict);
     }
-    let verdict = run_probe(candidate, ctx, &identity, announce)?;
+    let verdict = run_probe(candidate, ctx, announce)?;
     // A verdict reached before anything ran (no version) finds no folder yet.
     let probes = cache.dir("probes");
     std::fs::create_dir_all(&probes).map_err(crate::error::Error::io("cannot create", &probes))?;
@@ -159,7 +159,7 @@ pub(crate) fn read_record(cache: &Cache, path: &Path, identity: &str) -> Option<
     }
 }
 
-fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -> Result<Verdict> {
+fn run_probe(candidate: &Candidate, ctx: &Ctx, announce: bool) -> Result<Verdict> {
     let version = match version_of(candidate, ctx) {
         Ok(v) => v,
         Err(reason) => {
@@ -224,14 +224,91 @@ fn run_probe(candidate: &Candidate, ctx: &Ctx, identity: &str, announce: bool) -
     if let Some(capture) = libc {
         capture.finish(ctx)?;
     }
-    let fingerprint = CacheKey::new(KeyKind::Fingerprint)
-        .part("identity", identity)
-        .part("version", &version)
-        .finish();
+    let fingerprint = fingerprint(candidate, &version, ctx);
     Ok(Verdict::Usable {
         version,
         fingerprint,
     })
+}
+
+/// A usable toolchain's fingerprint, which every key of what it builds holds: what the
+/// toolchain is, never where — its provider, target and version, the compiler's content,
+/// its leading arguments (a file among them, a specs file, by its content), for gcc the
+/// files it runs and links (`gcc_parts`), and the CPU-pinning flags. The same compiler
+/// installed at another path, under another home or on another machine keeps every key; a
+/// changed one changes them. A file that cannot be read is named by its path: never
+/// shared, never confused.
+fn fingerprint(candidate: &Candidate, version: &str, ctx: &Ctx) -> String {
+    let content = |path: &Path| {
+        super::model::program_sha256(path, ctx).map_or_else(
+            || path.as_os_str().as_encoded_bytes().to_vec(),
+            String::into_bytes,
+        )
+    };
+    let args = candidate.cc.args.iter().map(|arg| {
+        let path = Path::new(arg);
+        if path.is_absolute() && path.is_file() {
+            [b"file ".as_slice(), &content(path)].concat()
+        } else {
+            [b"arg ".as_slice(), arg.as_encoded_bytes()].concat()
+        }
+    });
+    CacheKey::new(KeyKind::Fingerprint)
+        .part("provider", candidate.provider.name())
+        .part("target", candidate.target.name())
+        .part("version", version)
+        .part("cc", content(&candidate.cc.program))
+        .list("cc-args", args)
+        .list(
+            "parts",
+            gcc_parts(candidate, ctx)
+                .iter()
+                .map(|(ask, path)| [ask.as_bytes(), b" ", &content(path)].concat()),
+        )
+        .list(
+            "target-flags",
+            candidate
+                .toolchain(String::new(), String::new())
+                .target_flags(),
+        )
+        .finish()
+}
+
+/// What the driver asks for a gcc: a driver (or a `musl-gcc` script) is the same file
+/// across updates of the compiler proper, binutils or the C library, which decide the
+/// bytes as much as it does.
+const GCC_PARTS: &[&str] = &[
+    "-print-prog-name=cc1",
+    "-print-prog-name=as",
+    "-print-prog-name=ld",
+    "-print-libgcc-file-name",
+    "-print-file-name=libc.a",
+];
+
+/// A gcc's parts as its driver finds them with the target's flags (multilib folders
+/// follow them), each with its question: the ones it names by an absolute path to a
+/// file. zig carries its compiler and its libc's sources in its own program and version.
+fn gcc_parts(candidate: &Candidate, ctx: &Ctx) -> Vec<(&'static str, PathBuf)> {
+    if candidate.flavor != Flavor::Gcc {
+        return Vec::new();
+    }
+    let flags = candidate
+        .toolchain(String::new(), String::new())
+        .target_flags();
+    GCC_PARTS
+        .iter()
+        .filter_map(|ask| {
+            let output = candidate
+                .cc
+                .command(ctx)
+                .args(&flags)
+                .arg(ask)
+                .output()
+                .ok()?;
+            let path = PathBuf::from(output.stdout_text().trim());
+            (path.is_absolute() && path.is_file()).then_some((*ask, path))
+        })
+        .collect()
 }
 
 fn first_error_line(text: &str) -> String {
@@ -325,6 +402,76 @@ pub(crate) fn python_package_program(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::key::machines::{self, Machine};
+
+    /// A musl-cross gcc installed in the home, with a specs file beside it.
+    fn installed_gcc(m: &Machine) -> Candidate {
+        let gcc = m.home.join("toolchains/gcc/bin/x86_64-linux-musl-gcc");
+        let specs = m.home.join("toolchains/gcc/musl.specs");
+        Candidate {
+            target: crate::target::Target::X86_64,
+            provider: super::super::model::Provider::MuslCross,
+            flavor: Flavor::Gcc,
+            origin: "test".into(),
+            cc: super::super::model::Tool::new(&gcc)
+                .with_args([std::ffi::OsString::from("-specs"), specs.into()]),
+            ar: super::super::model::Tool::new("ar"),
+            ranlib: super::super::model::Tool::new("ranlib"),
+            stamp: file_stamp(&gcc),
+            entry: None,
+        }
+    }
+
+    /// A fake gcc that answers the driver's questions as gcc does: the compiler proper and
+    /// the C library beside it, a bare name for what it does not know.
+    const FAKE_GCC: &str = r#"#!/bin/sh
+dir=$(dirname "$0")
+for arg; do
+    case "$arg" in
+        -print-prog-name=cc1) echo "$dir/../libexec/cc1"; exit 0 ;;
+        -print-file-name=libc.a) echo "$dir/../lib/libc.a"; exit 0 ;;
+        -print-*=*) echo "${arg#*=}"; exit 0 ;;
+    esac
+done
+echo libgcc.a
+"#;
+
+    #[test]
+    fn the_fingerprint_is_the_compilers_content_wherever_it_is_installed() {
+        use std::os::unix::fs::PermissionsExt;
+        let gcc = "toolchains/gcc/bin/x86_64-linux-musl-gcc";
+        let [a, b] = machines::two(|m| {
+            let path = m.write(&m.home, gcc, FAKE_GCC);
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            m.write(&m.home, "toolchains/gcc/musl.specs", "a specs file");
+            m.write(&m.home, "toolchains/gcc/libexec/cc1", "a compiler proper");
+            m.write(&m.home, "toolchains/gcc/lib/libc.a", "a C library");
+        });
+        let print = |m: &Machine, version: &str| fingerprint(&installed_gcc(m), version, &m.ctx());
+        let parts: Vec<&str> = gcc_parts(&installed_gcc(&a), &a.ctx())
+            .into_iter()
+            .map(|(ask, _)| ask)
+            .collect();
+        assert_eq!(parts, ["-print-prog-name=cc1", "-print-file-name=libc.a"]);
+        assert_eq!(print(&a, "12.2.0"), print(&b, "12.2.0"));
+        assert_ne!(
+            print(&a, "12.2.0"),
+            print(&a, "12.3.0"),
+            "the version counts"
+        );
+        let mut seen = vec![print(&a, "12.2.0")];
+        for (file, text) in [
+            ("toolchains/gcc/musl.specs", "another specs file"),
+            ("toolchains/gcc/libexec/cc1", "another compiler proper"),
+            ("toolchains/gcc/lib/libc.a", "another C library"),
+            (gcc, &format!("{FAKE_GCC}\n# another driver\n")),
+        ] {
+            a.write(&a.home, file, text);
+            let now = print(&a, "12.2.0");
+            assert!(!seen.contains(&now), "{file}'s content counts");
+            seen.push(now);
+        }
+    }
 
     #[test]
     fn an_edited_record_is_not_believed() {

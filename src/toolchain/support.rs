@@ -23,11 +23,7 @@ pub(crate) fn with_support(toolchain: Toolchain, ctx: &Ctx) -> Result<Toolchain>
     if !needs_sync_archive(&toolchain) {
         return Ok(toolchain);
     }
-    let key = CacheKey::new(KeyKind::SupportArchive)
-        .part("archive", "armv5-sync")
-        .part("toolchain", &toolchain.fingerprint)
-        .part("source", ARMV5_SYNC_SOURCE)
-        .finish();
+    let key = archive_key(&toolchain);
     let name = format!("support-{key}");
     let entry = ctx.cache.dir("builds").join(&name);
     if !ctx.cache.is_complete(&entry) {
@@ -37,16 +33,31 @@ pub(crate) fn with_support(toolchain: Toolchain, ctx: &Ctx) -> Result<Toolchain>
         }
     }
     crate::cache::mark_used(&entry);
-    let mut toolchain = toolchain;
+    Ok(supported(toolchain, &entry, &key))
+}
+
+/// The archive's key: what it is built with and from (no folder: its entry in the
+/// cache is named by it).
+fn archive_key(toolchain: &Toolchain) -> String {
+    CacheKey::new(KeyKind::SupportArchive)
+        .part("archive", "armv5-sync")
+        .part("toolchain", &toolchain.fingerprint)
+        .part("source", ARMV5_SYNC_SOURCE)
+        .finish()
+}
+
+/// `toolchain` linking the archive in `entry`: its fingerprint takes the archive's key,
+/// not the entry's folder (keys name the cache `{cache}` anyway).
+fn supported(mut toolchain: Toolchain, entry: &std::path::Path, key: &str) -> Toolchain {
     toolchain
         .cc
         .args
         .push(entry.join(ARMV5_SYNC_ARCHIVE).into_os_string());
     toolchain.fingerprint = CacheKey::new(KeyKind::WithSupport)
         .part("toolchain", &toolchain.fingerprint)
-        .part("support-archive", &key)
+        .part("support-archive", key)
         .finish();
-    Ok(toolchain)
+    toolchain
 }
 
 fn needs_sync_archive(toolchain: &Toolchain) -> bool {
@@ -86,6 +97,34 @@ fn build_sync_archive(toolchain: &Toolchain, entry: &std::path::Path, ctx: &Ctx)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_support_keys_are_the_same_in_another_home() {
+        let zig = |fingerprint: &str| Toolchain {
+            flavor: Flavor::Zig,
+            ..Toolchain::musl_gcc_for_tests(Target::Armv5, fingerprint)
+        };
+        let [a, b] = crate::sys::key::machines::two(|_| {});
+        let on = |m: &crate::sys::key::machines::Machine, fingerprint: &str| {
+            let toolchain = zig(fingerprint);
+            let key = archive_key(&toolchain);
+            let entry = m.ctx().cache.dir("builds").join(format!("support-{key}"));
+            let supported = supported(toolchain, &entry, &key);
+            let places = crate::sys::key::Places::new().cache(&m.home);
+            let args: Vec<String> = supported
+                .cc
+                .args
+                .iter()
+                .map(|a| places.text(&a.to_string_lossy()))
+                .collect();
+            (key, supported.fingerprint, args)
+        };
+        assert_eq!(on(&a, "f"), on(&b, "f"));
+        let (key, fingerprint, _) = on(&a, "f");
+        let (other_key, other_fingerprint, _) = on(&a, "g");
+        assert_ne!(key, other_key, "the toolchain counts");
+        assert_ne!(fingerprint, other_fingerprint);
+    }
 
     #[test]
     fn only_zig_for_armv5_gets_the_sync_archive() {

@@ -34,11 +34,12 @@ use std::path::{Path, PathBuf};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 use super::discover::Candidate;
-use super::model::file_stamp;
+use super::model::program_sha256;
 use crate::cache::remote::Kind;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::key::{CacheKey, KeyKind};
+use crate::target::Target;
 
 /// The zig cache folders a libc is carried in. `b/` (generated `builtin.zig`) and `z/`
 /// (parsed zig sources: 19 MB compressed per target, against 2 MB for these two) zig
@@ -126,18 +127,11 @@ pub(crate) fn before_probe(
     let Some(env) = zig_env(zig, ctx) else {
         return Ok(None);
     };
-    let Some(content) = zig_sha256(zig, ctx) else {
+    let Some(content) = program_sha256(zig, ctx) else {
         return Ok(None);
     };
     let target = candidate.target;
-    let key = CacheKey::new(KeyKind::ZigLibc)
-        .part("zig-sha256", &content)
-        .part("zig-version", version)
-        .part("zig-lib-dir", &env.lib_dir)
-        .part("target", target.name())
-        .list("target-flags", flags)
-        .list("probe-flags", PROBE_FLAGS)
-        .finish();
+    let key = libc_key(&content, version, &env.lib_dir, target, flags);
     let cache = &ctx.cache;
     let entry = cache.dir("zig").join(&key);
     let title = format!("zig {version} libc for {target}");
@@ -223,33 +217,27 @@ fn parse_zig_env(text: &str) -> Option<ZigEnv> {
     })
 }
 
-/// The sha256 of the zig binary (its content is part of the key: two zigs of one
-/// version and path are not assumed alike), remembered per path and stamp in `probes/`
-/// with a check, so it is read once (185 MB).
-fn zig_sha256(zig: &Path, ctx: &Ctx) -> Option<String> {
-    let record = ctx.cache.dir("probes").join(format!(
-        "zig-sha256-{}",
-        &CacheKey::new(KeyKind::ProgramStamp)
-            .part("program", zig.as_os_str().as_encoded_bytes())
-            .part("stamp", file_stamp(zig))
-            .finish()[..16]
-    ));
-    if let Ok(text) = std::fs::read_to_string(&record) {
-        match crate::cache::read_checked_text(&record, &text) {
-            Ok(Some(sha)) if crate::sys::hash::is_sha256_hex(sha) => return Some(sha.into()),
-            Err(damage) => ctx.cache.warn_damaged(&record, &damage),
-            _ => {}
-        }
-    }
-    let sha = crate::sys::hash::file_sha256(zig).ok()?;
-    if std::fs::create_dir_all(ctx.cache.dir("probes")).is_ok() {
-        let _ = crate::sys::fs::write_atomic(
-            ctx.temps(),
-            &record,
-            crate::cache::checked_text(&record, &sha).as_bytes(),
-        );
-    }
-    Some(sha)
+/// A libc entry's key: zig's content and version, the target and its flags — and the
+/// absolute path of zig's lib folder, which names every file of zig's cache (see the
+/// module's comment): bytes that differ with it, so it stays, and the entry is shared
+/// between machines that have the same zig at the same path. No folder of the checkout
+/// or of muslbuild's cache is in it (a zig installed in the cache is the exception its
+/// lib folder makes).
+fn libc_key(
+    content: &str,
+    version: &str,
+    lib_dir: &str,
+    target: Target,
+    flags: &[String],
+) -> String {
+    CacheKey::new(KeyKind::ZigLibc)
+        .part("zig-sha256", content)
+        .part("zig-version", version)
+        .part("zig-lib-dir", lib_dir)
+        .part("target", target.name())
+        .list("target-flags", flags)
+        .list("probe-flags", PROBE_FLAGS)
+        .finish()
 }
 
 /// Copies into zig cache `global` what it lacks of `folders` of zig cache `from`: each
@@ -423,6 +411,19 @@ fn copy_into(from: &Path, to: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_libc_key_names_zigs_lib_folder_and_nothing_else_of_the_machine() {
+        let flags = vec!["-mcpu=generic".to_string()];
+        let key = |lib_dir: &str, version: &str| {
+            libc_key(&"a".repeat(64), version, lib_dir, Target::Aarch64, &flags)
+        };
+        // Nothing of a checkout or a home goes in: two machines with the same zig at the
+        // same path share it.
+        assert_eq!(key("/usr/lib/zig", "0.17.1"), key("/usr/lib/zig", "0.17.1"));
+        assert_ne!(key("/usr/lib/zig", "0.17.1"), key("/opt/zig/lib", "0.17.1"));
+        assert_ne!(key("/usr/lib/zig", "0.17.1"), key("/usr/lib/zig", "0.17.2"));
+    }
 
     #[test]
     fn zig_env_is_read_as_zon_or_json() {

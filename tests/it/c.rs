@@ -215,7 +215,7 @@ fn json_report_and_manifest_agree_with_the_files() {
 #[test]
 fn verbose_prints_pasteable_commands_and_quiet_prints_nothing() {
     require_toolchains();
-    let env = TestEnv::new();
+    let env = TestEnv::with_own_cache();
     let output = success(
         env.muslbuild()
             .args(["-v", "--toolchain", "musl-gcc", "-DNAME=\"a b\""])

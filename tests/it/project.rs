@@ -153,7 +153,7 @@ fn unpack_and_run(
 
 #[test]
 fn project_builds_everything_then_rebuilds_only_what_changed() {
-    let env = TestEnv::new();
+    let env = TestEnv::with_own_cache();
     write_project(&env);
     let first = build(&env, &[]);
     assert_eq!(first["artifacts"].as_array().unwrap().len(), 12);

@@ -13,12 +13,25 @@ use std::time::{Duration, Instant};
 
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
+    /// A cache of its own instead of the shared one (`with_own_cache`).
+    own_cache: bool,
 }
 
 impl TestEnv {
     pub fn new() -> TestEnv {
         TestEnv {
             dir: tempfile::tempdir().expect("temp dir"),
+            own_cache: false,
+        }
+    }
+
+    /// An env whose cache is its own (`home/` in its folder), for a test that counts what
+    /// is built: keys name no folder of the checkout, so the shared cache holds what
+    /// earlier runs built from the same sources in other folders, and serves it.
+    pub fn with_own_cache() -> TestEnv {
+        TestEnv {
+            own_cache: true,
+            ..TestEnv::new()
         }
     }
 
@@ -29,7 +42,11 @@ impl TestEnv {
     /// The cache lives in the shared test cache so zig's per-target libc and library
     /// builds are paid once per run, not once per test; `fresh_cache` gives a private one.
     pub fn cache(&self) -> PathBuf {
-        shared_cache()
+        if self.own_cache {
+            self.path().join("home")
+        } else {
+            shared_cache()
+        }
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {

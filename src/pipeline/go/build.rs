@@ -13,7 +13,7 @@ use crate::context::Ctx;
 use crate::dist::Dist;
 use crate::error::{Error, Result};
 use crate::libs;
-use crate::sys::key::{CacheKey, KeyKind};
+use crate::sys::key::{CacheKey, KeyKind, Places};
 
 use crate::pipeline::{Built, Caching, MadeBy, TargetJob};
 use crate::sys::process::Cmd;
@@ -489,6 +489,7 @@ pub(crate) fn build_one(plan: &GoPlan, on: &GoTarget<'_>, dist: &Dist, ctx: &Ctx
         });
     }
     let (key, command) = cache_key(program, target, go, &settings, ctx)?;
+    let places = key_places(program, go, &settings, ctx);
     let job = TargetJob {
         name: &program.name,
         target,
@@ -512,6 +513,7 @@ pub(crate) fn build_one(plan: &GoPlan, on: &GoTarget<'_>, dist: &Dist, ctx: &Ctx
             key,
             command,
             bypass: on.bypass_cache,
+            places,
         },
     };
     crate::pipeline::finish_target(job, dist, ctx, |staged, _| {
@@ -558,11 +560,14 @@ pub(crate) fn build_one(plan: &GoPlan, on: &GoTarget<'_>, dist: &Dist, ctx: &Ctx
 }
 
 /// What decides a Go artifact before `go build` runs: the exact command and its
-/// environment (flags, tags, GOARCH, cgo's compiler), Go itself, the C toolchain for
-/// cgo, and the module files that pin every dependency. The packages' own files are
-/// recorded after the build (`list_deps`) and checked on lookup, so a warm build spawns
-/// no `go` at all.
-fn cache_key(
+/// environment (flags, tags, GOARCH, cgo's compiler), Go itself (its version and its
+/// program's content), the C toolchain for cgo, and the module files that pin every
+/// dependency. The packages' own files are recorded after the build (`list_deps`) and
+/// checked on lookup, so a warm build spawns no `go` at all. No folder of this machine
+/// counts (`-trimpath` keeps them out of the output): the command names the module's
+/// folder `{root}`, the cache `{cache}`, Go `{go}`, cgo's compiler `{cc}` and muslbuild
+/// (zig's wrapper) `{muslbuild}`.
+pub(super) fn cache_key(
     program: &GoProgram,
     target: Target,
     go: &GoToolchain,
@@ -570,14 +575,20 @@ fn cache_key(
     ctx: &Ctx,
 ) -> Result<(String, String)> {
     let mut settings = settings.clone();
-    // `-p` changes how fast, not what.
+    // `-p` changes how fast, not what; Go's build cache where, not what.
     settings.jobs = None;
+    settings.gocache = None;
     let command = command(program, target, go, &settings, Path::new("OUT"), ctx)?.display();
+    let places = key_places(program, go, &settings, ctx);
     let mut key = CacheKey::new(KeyKind::GoProgram)
         .part("target", target.name())
         .part("go-version", &go.version)
-        .part("go", go.go.as_os_str().as_encoded_bytes())
-        .part("command", &command)
+        .part(
+            "go",
+            crate::toolchain::model::program_sha256(&go.go, ctx)
+                .unwrap_or_else(|| go.go.display().to_string()),
+        )
+        .command("command", &command, &places)
         .maybe(
             "cgo-toolchain",
             settings.cgo.as_ref().map(|cgo| &cgo.toolchain.fingerprint),
@@ -590,6 +601,23 @@ fn cache_key(
         );
     }
     Ok((key.finish(), command))
+}
+
+/// The folders a Go key names by words: the module's folder `{root}`, the cache
+/// `{cache}`, Go `{go}`, cgo's compiler `{cc}` and muslbuild (zig's wrapper)
+/// `{muslbuild}`.
+fn key_places(program: &GoProgram, go: &GoToolchain, settings: &GoSettings, ctx: &Ctx) -> Places {
+    let mut places = Places::new()
+        .root(&program.dir)
+        .cache(ctx.cache.root())
+        .with(&go.go, "{go}");
+    if let Some(cgo) = &settings.cgo {
+        places = cgo.toolchain.key_places(places);
+    }
+    if let Some(muslbuild) = ctx.env.program() {
+        places = places.with(muslbuild, "{muslbuild}");
+    }
+    places
 }
 
 /// Every file the build read outside Go's own standard library (package folders and

@@ -482,3 +482,57 @@ fn local_files_follow_main_module_imports_only() {
     );
     assert!(local_files(&program, &[], false).is_none());
 }
+
+/// A module in a checkout, Go installed in the home, cgo with a library's folders in the
+/// cache and the compiler installed there too: the Go key on a machine.
+fn go_key_on(m: &crate::sys::key::machines::Machine, tags: &[&str]) -> String {
+    let go_bin = m.write(&m.home, "toolchains/go/bin/go", "the go program");
+    let lib = m.home.join("libs/z-1.3-x86_64-0123456789abcdef");
+    let program = GoProgram {
+        dir: m.root.join("app"),
+        module: Some((m.root.join("app"), "example.com/app".into())),
+        ..program()
+    };
+    let go = GoToolchain {
+        go: go_bin,
+        goroot: m.home.join("toolchains/go"),
+        ..go()
+    };
+    let settings = GoSettings {
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        gocache: Some(m.home.join("go-build")),
+        cgo: Some(Cgo {
+            toolchain: Toolchain {
+                cc: crate::toolchain::model::Tool::new(m.home.join("toolchains/zig/zig")),
+                ..Toolchain::musl_gcc_for_tests(Target::Aarch64, "f")
+            },
+            flags: CgoFlags {
+                include_dirs: vec![lib.join("include"), m.root.join("app/include")],
+                lib_dirs: vec![lib.join("lib")],
+                libs: vec!["z".into()],
+                ..CgoFlags::default()
+            },
+        }),
+        ..GoSettings::default()
+    };
+    cache_key(&program, Target::Aarch64, &go, &settings, &m.ctx())
+        .unwrap()
+        .0
+}
+
+#[test]
+fn the_go_key_is_the_same_in_another_checkout_and_home() {
+    let [a, b] = crate::sys::key::machines::two(|m| {
+        m.write(&m.root, "app/go.mod", "module example.com/app\n");
+        m.write(&m.root, "app/go.sum", "");
+    });
+    assert_eq!(go_key_on(&a, &[]), go_key_on(&b, &[]));
+    assert_ne!(
+        go_key_on(&a, &[]),
+        go_key_on(&a, &["extra"]),
+        "a flag counts"
+    );
+    let before = go_key_on(&a, &[]);
+    a.write(&a.root, "app/go.mod", "module example.com/app\n\ngo 1.22\n");
+    assert_ne!(go_key_on(&a, &[]), before, "go.mod counts");
+}
