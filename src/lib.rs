@@ -4,7 +4,7 @@
 pub mod cache;
 pub mod cli;
 pub(crate) mod context;
-pub(crate) mod dist;
+pub(crate) mod dist_folder;
 pub(crate) mod emulation;
 pub mod env;
 pub mod error;

@@ -23,9 +23,9 @@ pub(crate) fn job_count(jobs: Option<usize>) -> Result<usize> {
     Ok(jobs.unwrap_or_else(Jobs::default_count))
 }
 
-/// `-o NAME`, checked like every artifact name (`dist::check_name`).
+/// `-o NAME`, checked like every artifact name (`dist_folder::check_name`).
 pub(crate) fn output_name(name: &str) -> Result<String> {
-    crate::dist::check_name(name).map_err(|reason| {
+    crate::dist_folder::check_name(name).map_err(|reason| {
         Error::usage(
             format!("-o {name:?} is not a file name: it {reason}"),
             "-o names the executable (dist/<target>/NAME); choose the folder with --out-dir",
@@ -37,7 +37,7 @@ pub(crate) fn output_name(name: &str) -> Result<String> {
 /// A name taken from the input (a source's stem, a Go package's folder), checked like
 /// `-o`.
 pub(crate) fn derived_name(name: &str) -> Result<String> {
-    crate::dist::check_name(name).map_err(|reason| {
+    crate::dist_folder::check_name(name).map_err(|reason| {
         Error::usage(
             format!("the artifact name {name:?} (from the input) {reason}"),
             "name the executable with -o NAME",

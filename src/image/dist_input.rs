@@ -31,8 +31,8 @@ struct DistManifest {
 }
 
 pub(crate) fn read_dist_manifest(out_dir: &Path) -> Result<Vec<DistArtifact>> {
-    let path = out_dir.join(crate::dist::MANIFEST);
-    let bytes = beneath::read(out_dir, crate::dist::MANIFEST).map_err(|e| match e {
+    let path = out_dir.join(crate::dist_folder::MANIFEST);
+    let bytes = beneath::read(out_dir, crate::dist_folder::MANIFEST).map_err(|e| match e {
         Refusal::NotFound => Error::ImageInput {
             message: format!("`{}` does not exist", path.display()),
             help: "build first (muslbuild --target all hello.c), or point --out-dir at the dist folder".into(),
@@ -60,7 +60,7 @@ pub(crate) fn read_artifact(
     target: Target,
 ) -> Result<Vec<u8>> {
     let name = &artifact.name;
-    let expected = crate::dist::Dist::relative_path(target, name);
+    let expected = crate::dist_folder::Dist::relative_path(target, name);
     let refused = |why: String| Error::ImageInput {
         message: format!(
             "`{}` lists `{}` for artifact `{name}` ({target}): {why}",

@@ -156,7 +156,7 @@ fn make_from(
     spec::check_plain(spec, &[], &env.cwd)?;
     // What errors about the artifact list name: the one manifest, or the merged folders.
     let manifest_path = if from.is_empty() {
-        out_dir.join(crate::dist::MANIFEST)
+        out_dir.join(crate::dist_folder::MANIFEST)
     } else {
         let dirs: Vec<String> = from.iter().map(|d| d.display().to_string()).collect();
         PathBuf::from(format!("the manifests of --from {}", dirs.join(" ")))
@@ -246,7 +246,11 @@ fn make_from(
 /// Builds change dist under its lock: reading under it, the manifest and the files
 /// agree, and an interrupted build's transaction is settled first. The folders read are
 /// `from`, or `out_dir`.
-fn lock_sources(out_dir: &Path, from: &[PathBuf], ctx: &Ctx) -> Result<Vec<crate::dist::DistLock>> {
+fn lock_sources(
+    out_dir: &Path,
+    from: &[PathBuf],
+    ctx: &Ctx,
+) -> Result<Vec<crate::dist_folder::DistLock>> {
     let sources: Vec<PathBuf> = if from.is_empty() {
         vec![out_dir.to_path_buf()]
     } else {
@@ -255,7 +259,7 @@ fn lock_sources(out_dir: &Path, from: &[PathBuf], ctx: &Ctx) -> Result<Vec<crate
     let mut locks = Vec::new();
     for dir in &sources {
         if dir.is_dir() {
-            locks.push(crate::dist::lock(dir, ctx.temps(), ctx.ui)?);
+            locks.push(crate::dist_folder::lock(dir, ctx.temps(), ctx.ui)?);
         }
     }
     Ok(locks)
@@ -298,7 +302,12 @@ fn platform_files(
         for (name, image_path) in &plan.artifacts {
             let artifact = &plan.files[&(*target, name.clone())];
             let dir = merged.map_or(out_dir, |m| m.dir_of(*target, name));
-            let bytes = read_artifact(dir, &dir.join(crate::dist::MANIFEST), artifact, *target)?;
+            let bytes = read_artifact(
+                dir,
+                &dir.join(crate::dist_folder::MANIFEST),
+                artifact,
+                *target,
+            )?;
             if !spec.no_sbom {
                 docs.insert(
                     crate::image::layer::normalize(image_path)?,
@@ -356,7 +365,7 @@ impl Destinations<'_> {
         } else {
             std::fs::create_dir_all(out_dir)
                 .map_err(Error::write_output(OutputPlace::OutDir, out_dir))?;
-            Some(crate::dist::lock(out_dir, ctx.temps(), ctx.ui)?)
+            Some(crate::dist_folder::lock(out_dir, ctx.temps(), ctx.ui)?)
         };
         let named: Vec<(String, Vec<u8>)> = documents
             .iter()
@@ -367,7 +376,7 @@ impl Destinations<'_> {
                 )
             })
             .collect();
-        crate::dist::install_image_sboms(
+        crate::dist_folder::install_image_sboms(
             out_dir,
             self.layout_dir,
             &image.tag,

@@ -48,7 +48,7 @@ pub(crate) fn merge_dists(dirs: &[PathBuf]) -> Result<MergedDist> {
     let mut origin: BTreeMap<(Target, String), PathBuf> = BTreeMap::new();
     let mut sums: BTreeMap<(Target, String), String> = BTreeMap::new();
     for dir in dirs {
-        let manifest_path = dir.join(crate::dist::MANIFEST);
+        let manifest_path = dir.join(crate::dist_folder::MANIFEST);
         let entries = read_dist_manifest(dir)?;
         let mut listed = std::collections::BTreeSet::new();
         for entry in entries {
@@ -95,7 +95,7 @@ pub(crate) fn merge_dists(dirs: &[PathBuf]) -> Result<MergedDist> {
                 let relative = format!("{}/{}", target.name(), name.to_string_lossy());
                 if !name.to_string_lossy().starts_with(".tmp-")
                     && !listed.contains(&relative)
-                    && !crate::dist::is_record_of_listed(&relative, |a| listed.contains(a))
+                    && !crate::dist_folder::is_record_of_listed(&relative, |a| listed.contains(a))
                 {
                     return Err(unlisted(dir, &file.path()));
                 }

@@ -385,7 +385,7 @@ impl Recipe {
             )));
         }
         for program in &self.exports.programs {
-            crate::dist::check_name(program)
+            crate::dist_folder::check_name(program)
                 .map_err(|reason| bad(format!("program name {program:?} {reason}")))?;
         }
         if self.sources.is_empty() == self.path.is_none() {

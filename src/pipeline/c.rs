@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::context::Ctx;
-use crate::dist::Dist;
+use crate::dist_folder::Dist;
 use crate::error::{Error, Result};
 use crate::pipeline::cache::{self, BuildEntry};
 use crate::pipeline::objects::{self, ObjectJob};

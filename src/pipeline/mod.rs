@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cache::Cache;
 use crate::context::Ctx;
-use crate::dist::{Artifact, Dist, Verification};
+use crate::dist_folder::{Artifact, Dist, Verification};
 use crate::error::{Error, Result};
 use crate::target::Target;
 use crate::verify;

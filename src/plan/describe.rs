@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::{ArtifactPlan, BuildPlan};
-use crate::dist::Dist;
+use crate::dist_folder::Dist;
 use crate::project::ArtifactKind;
 use crate::target::Target;
 

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use crate::context::Ctx;
-use crate::dist::{Artifact, Dist};
+use crate::dist_folder::{Artifact, Dist};
 use crate::error::{Error, Result};
 use crate::libs;
 use crate::pipeline::Built;

@@ -68,7 +68,7 @@ pub(crate) fn make_image(
     ctx: &Ctx,
 ) -> Result<ImageOutcome> {
     let (env, cache) = (&ctx.env, &ctx.cache);
-    let manifest = std::fs::read(out_dir.join(crate::dist::MANIFEST)).unwrap_or_default();
+    let manifest = std::fs::read(out_dir.join(crate::dist_folder::MANIFEST)).unwrap_or_default();
     let mut key = spec_parts(spec, CacheKey::new(KeyKind::Image))
         .part("extras", extras_key)
         .part("out-dir", out_dir.as_os_str().as_encoded_bytes())

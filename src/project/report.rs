@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::dist::Artifact;
+use crate::dist_folder::Artifact;
 use crate::image::ImageReport;
 use crate::libs;
 use crate::target::Target;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use super::config::{self, Project};
 use crate::context::Ctx;
-use crate::dist::Dist;
+use crate::dist_folder::Dist;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::libs::{self, Recipe};

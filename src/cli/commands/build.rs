@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cli::print::{Printer, display_path};
 use crate::cli::{BuildArgs, checks};
 use crate::context::Ctx;
-use crate::dist::Artifact;
+use crate::dist_folder::Artifact;
 use crate::error::{Error, Result};
 use crate::libs;
 use crate::pipeline::Built;

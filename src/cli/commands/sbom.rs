@@ -8,7 +8,7 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 
 pub(crate) fn run(args: &SbomArgs, out: &mut Printer, ctx: &Ctx) -> Result<()> {
-    let path = crate::dist::sbom_path(&checks::absolute(&ctx.env, &args.file));
+    let path = crate::dist_folder::sbom_path(&checks::absolute(&ctx.env, &args.file));
     let text = std::fs::read_to_string(&path).map_err(|_| Error::NoSuchFile {
         path: path.clone(),
         help: format!(

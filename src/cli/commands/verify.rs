@@ -94,7 +94,7 @@ fn named_files(files: &[PathBuf], ctx: &Ctx) -> Result<Vec<PathBuf>> {
             out.push(file.clone());
             continue;
         }
-        match crate::dist::listed_artifacts(&path) {
+        match crate::dist_folder::listed_artifacts(&path) {
             Some(listed) if !listed.is_empty() => out.extend(
                 listed
                     .iter()
@@ -122,7 +122,7 @@ fn named_files(files: &[PathBuf], ctx: &Ctx) -> Result<Vec<PathBuf>> {
 
 /// Why the SBOM beside `path` does not describe the file's bytes, if it does not.
 fn sbom_problem(path: &std::path::Path, sha256: &str) -> Option<String> {
-    let sbom = crate::dist::sbom_path(path);
+    let sbom = crate::dist_folder::sbom_path(path);
     let Ok(bytes) = std::fs::read(&sbom) else {
         return Some(format!("no SBOM at {}", sbom.display()));
     };

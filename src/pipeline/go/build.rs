@@ -10,7 +10,7 @@ use super::flags::{go_join, merge_user_flags, refused};
 use super::package::GoProgram;
 use super::toolchain::GoToolchain;
 use crate::context::Ctx;
-use crate::dist::Dist;
+use crate::dist_folder::Dist;
 use crate::error::{Error, Result};
 use crate::libs;
 use crate::sys::key::{CacheKey, KeyKind, Places};

@@ -156,7 +156,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
     // Names: one namespace for every artifact, another for libraries.
     let mut artifacts: BTreeMap<String, Range<usize>> = BTreeMap::new();
     let mut claim = |name: &str, span: Range<usize>| -> Result<()> {
-        crate::dist::check_name(name).map_err(|reason| {
+        crate::dist_folder::check_name(name).map_err(|reason| {
             at.error(
                 span.clone(),
                 format!("artifact name {name:?} {reason}"),
