@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Output};
 
 use crate::support::{TestEnv, require, run_binary, stderr, stdout, success, unpack_platform};
 
@@ -590,19 +590,25 @@ fn a_missing_library_source_offline_is_said_before_any_toolchain_work() {
         .args(["build", "-v"])
         .output()
         .unwrap();
-    let err = stderr(&output);
+    source_missing_before_any_process(&output, "zlib", &env);
+}
+
+/// A missing library source said as one error (exit 10) with its `help:` line, which is
+/// returned, before any process ran (`-v` shows each as `+ …`) and with no `dist/`.
+fn source_missing_before_any_process(output: &Output, library: &str, env: &TestEnv) -> String {
+    let err = stderr(output);
     assert_eq!(output.status.code(), Some(10), "{err}");
-    assert!(
-        err.lines()
-            .any(|l| l.starts_with("muslbuild: error: no source archive for zlib")),
-        "{err}"
-    );
-    assert!(err.contains("help: "), "{err}");
+    let said = format!("muslbuild: error: no source archive for {library}");
+    assert!(err.lines().any(|l| l.starts_with(&said)), "{err}");
     assert!(
         !err.lines().any(|l| l.starts_with("+ ")),
         "a process ran before the source was found missing:\n{err}"
     );
     assert!(!env.path().join("dist").exists());
+    err.lines()
+        .find(|l| l.starts_with("help: "))
+        .unwrap_or_else(|| panic!("no help line:\n{err}"))
+        .to_string()
 }
 
 /// `muslbuild build --source-dir DIR`, as the error's help says: DIR is looked in, before
@@ -672,25 +678,10 @@ fn a_failed_source_download_is_said_before_any_toolchain_work() {
         .args(["--lib-file", "tiny.toml", "--lib", "tiny", "hello.c"])
         .output()
         .unwrap();
-    let err = stderr(&output);
-    assert_eq!(output.status.code(), Some(10), "{err}");
-    assert!(
-        err.lines()
-            .any(|l| l.starts_with("muslbuild: error: no source archive for tiny")),
-        "{err}"
-    );
-    let help = err
-        .lines()
-        .find(|l| l.starts_with("help: "))
-        .unwrap_or_else(|| panic!("no help line:\n{err}"));
+    let help = source_missing_before_any_process(&output, "tiny", &env);
     assert!(
         help.contains(&format!("cannot download {url}: HTTP 404")),
         "{help}"
     );
-    assert_eq!(server.requests("tiny-1.0.tar.gz"), 1, "{err}");
-    assert!(
-        !err.lines().any(|l| l.starts_with("+ ")),
-        "a process ran before the download failed:\n{err}"
-    );
-    assert!(!env.path().join("dist").exists());
+    assert_eq!(server.requests("tiny-1.0.tar.gz"), 1, "{help}");
 }
