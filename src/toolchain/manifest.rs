@@ -50,6 +50,18 @@ impl Want {
         for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             if part == "go" {
                 out.push(Want::Go);
+            } else if let Ok(provider @ (ManifestProvider::Zig | ManifestProvider::MuslCross)) =
+                ManifestProvider::parse(part)
+            {
+                // The newcomer's first guess (`toolchain install zig`) names a kind of
+                // toolchain where a target goes.
+                let name = provider.name();
+                return Err(Error::usage(
+                    format!("`{name}` is a kind of toolchain, not a target"),
+                    format!(
+                        "name it with --provider: `muslbuild toolchain install --provider {name} all` (or the targets you build for)"
+                    ),
+                ));
             } else {
                 out.extend(Target::parse_list(part)?.into_iter().map(Want::Target));
             }
@@ -285,6 +297,18 @@ impl Manifest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_provider_where_a_target_goes_points_at_provider() {
+        let err = Want::parse_list("zig").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`zig` is a kind of toolchain, not a target"),
+            "{err}"
+        );
+        assert!(err.help().contains("--provider zig"), "{err}");
+        assert_eq!(Want::parse_list("go,aarch64").unwrap().len(), 2);
+    }
 
     #[test]
     fn embedded_manifest_is_valid_and_honest() {
