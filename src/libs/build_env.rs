@@ -170,11 +170,13 @@ pub(crate) fn meson_env(job: &LibBuild, host: &HostTools, env: &Env) -> Vec<(Str
     vars
 }
 
-/// Whether a configure script mentions an option (as dh_auto_configure checks before it
-/// passes `--runstatedir`).
+/// Whether a configure script takes `--OPTION`: its option parser and help spell it with
+/// the dashes. The bare word is not enough — gnulib's macros set a `runstatedir`
+/// variable in scripts whose autoconf (before 2.70) rejects the option.
 pub(super) fn knows_option(script: &Path, option: &str) -> bool {
+    let spelled = format!("--{option}");
     std::fs::read(script)
-        .is_ok_and(|text| text.windows(option.len()).any(|w| w == option.as_bytes()))
+        .is_ok_and(|text| text.windows(spelled.len()).any(|w| w == spelled.as_bytes()))
 }
 
 /// `{prefix}` as a build sees it: a library's prefix in the cache, or the runtime prefix
@@ -288,6 +290,22 @@ pub(super) fn pkg_config_dirs(prefix: &Path, deps: &[PathBuf]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_option_counts_only_as_the_parser_spells_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("configure");
+        // autoconf 2.69 with gnulib: the variable, not the option.
+        std::fs::write(
+            &script,
+            "runstatedir\nif test \"x$runstatedir\" = x; then\n",
+        )
+        .unwrap();
+        assert!(!knows_option(&script, "runstatedir"));
+        // autoconf 2.70: the option parser's pattern.
+        std::fs::write(&script, "  -runstatedir | --runstatedir | --runstatedi)\n").unwrap();
+        assert!(knows_option(&script, "runstatedir"));
+    }
 
     #[test]
     fn pkg_config_is_confined_to_the_prefixes() {
