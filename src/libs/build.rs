@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use super::job::LibBuild;
-use super::recipe::BuildSystem;
+use super::recipe::{BuildSystem, Recipe};
 use super::source;
 use super::step::{self, Runner, TargetRun};
 use crate::cache::Cache;
@@ -168,9 +168,48 @@ fn unpack_tree(job: &LibBuild, work: &Path, logs: &Path) -> Result<PathBuf> {
                 )?;
                 main.get_or_insert(dir);
             }
-            main.expect("a recipe with archives has at least one")
+            let top = main.expect("a recipe with archives has at least one");
+            let dir = match &job.recipe.subdir {
+                Some(subdir) => top.join(subdir),
+                None => top,
+            };
+            if !dir.is_dir() {
+                return Err(Error::LibrarySpec {
+                    origin: format!("recipe `{}`", job.recipe.name),
+                    reason: format!(
+                        "the archive has no folder `{}`",
+                        job.recipe.subdir.as_deref().unwrap_or_default()
+                    ),
+                    help: "`subdir` names a folder inside the archive's top-level folder".into(),
+                });
+            }
+            apply_edits(&job.recipe, &dir)?;
+            dir
         }
     })
+}
+
+/// The recipe's `edits`, each of whose `from` must occur exactly once: a release that
+/// moved or changed the text stops the build instead of building the default silently.
+fn apply_edits(recipe: &Recipe, dir: &Path) -> Result<()> {
+    for edit in &recipe.edits {
+        let path = dir.join(&edit.file);
+        let text = std::fs::read_to_string(&path).map_err(Error::io("cannot read", &path))?;
+        let found = text.matches(&edit.from).count();
+        if found != 1 {
+            return Err(Error::LibrarySpec {
+                origin: format!("recipe `{}`", recipe.name),
+                reason: format!(
+                    "its edit of `{}` expects {:?} once, found it {found} times",
+                    edit.file, edit.from
+                ),
+                help: "the sources differ from what the recipe was written for: update the edit for this release".into(),
+            });
+        }
+        std::fs::write(&path, text.replacen(&edit.from, &edit.to, 1))
+            .map_err(Error::io("cannot write", &path))?;
+    }
+    Ok(())
 }
 
 /// Compatibility names and a check that every exported library really was installed.
@@ -266,4 +305,45 @@ fn merge_archives(
         std::fs::remove_dir_all(&members).map_err(Error::io("cannot remove", &members))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_edit(from: &str) -> Recipe {
+        let mut recipe = super::super::Catalog::new(Vec::new())
+            .get("openssl")
+            .unwrap()
+            .clone();
+        recipe.edits = vec![super::super::recipe::Edit {
+            file: "conf.h".into(),
+            from: from.into(),
+            to: "\"/etc/ssl/certs/ca-certificates.crt\"".into(),
+            why: String::new(),
+        }];
+        recipe
+    }
+
+    #[test]
+    fn an_edit_applies_once_or_stops_the_build_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let header = dir.path().join("conf.h");
+        std::fs::write(&header, "#define CERT DIR \"/cert.pem\"\n#define KEY 1\n").unwrap();
+        apply_edits(&with_edit("DIR \"/cert.pem\""), dir.path()).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&header).unwrap(),
+            "#define CERT \"/etc/ssl/certs/ca-certificates.crt\"\n#define KEY 1\n"
+        );
+        // Applied already: the text is gone, and a second run says so.
+        let err = apply_edits(&with_edit("DIR \"/cert.pem\""), dir.path()).unwrap_err();
+        assert!(
+            err.to_string().contains("its edit of `conf.h` expects"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("found it 0 times"), "{err}");
+        std::fs::write(&header, "KEY KEY\n").unwrap();
+        let err = apply_edits(&with_edit("KEY"), dir.path()).unwrap_err();
+        assert!(err.to_string().contains("found it 2 times"), "{err}");
+    }
 }

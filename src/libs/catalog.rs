@@ -66,6 +66,8 @@ pub(crate) fn parse_vendor_flag(value: &str, cwd: &Path) -> Result<Recipe> {
         build,
         deps: Vec::new(),
         sources: Vec::new(),
+        subdir: None,
+        edits: Vec::new(),
         path: Some(dir),
         host_tools: Vec::new(),
         needs_build_cc: false,

@@ -18,6 +18,8 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
         build,
         deps,
         sources,
+        subdir,
+        edits,
         path,
         host_tools,
         needs_build_cc,
@@ -52,10 +54,16 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
                 .part("sha256", &source.sha256);
             source.alternatives.iter().fold(k, |k, alt| {
                 k.group("alternative", |k| {
-                    k.part("file", &alt.file)
+                    let k = k
+                        .part("file", &alt.file)
                         .part("sha256", &alt.sha256)
                         .part("version", &alt.version)
-                        .list("urls", &alt.urls)
+                        .list("urls", &alt.urls);
+                    if alt.host_tools.is_empty() {
+                        k
+                    } else {
+                        k.list("host-tools", &alt.host_tools)
+                    }
                 })
             })
         });
@@ -64,7 +72,20 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
         // Where the folder is on this machine changes no byte: a library's build copies
         // it (its content is in the prefix's key), and a project's tree is configured
         // from it in a folder of its own (`vendor::entry`).
-        .flag("from-folder", path.is_some())
+        .flag("from-folder", path.is_some());
+    // Added only when set, so recipes without them keep their keys.
+    let key = match subdir {
+        Some(subdir) => key.part("subdir", subdir),
+        None => key,
+    };
+    let key = edits.iter().fold(key, |k, edit| {
+        k.group("edit", |k| {
+            k.part("file", &edit.file)
+                .part("from", &edit.from)
+                .part("to", &edit.to)
+        })
+    });
+    let key = key
         .list("host-tools", host_tools)
         .flag("needs-build-cc", *needs_build_cc)
         .list("configure.args", &configure.args)

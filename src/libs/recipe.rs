@@ -13,9 +13,17 @@ use crate::error::{Error, Result};
 use crate::target::Target;
 
 pub(super) const BUILT_IN: &[(&str, &str)] = &[
+    ("bzip2.toml", include_str!("../../recipes/bzip2.toml")),
+    ("expat.toml", include_str!("../../recipes/expat.toml")),
+    ("libevent.toml", include_str!("../../recipes/libevent.toml")),
     ("ncurses.toml", include_str!("../../recipes/ncurses.toml")),
+    ("openssl.toml", include_str!("../../recipes/openssl.toml")),
+    ("pcre2.toml", include_str!("../../recipes/pcre2.toml")),
     ("readline.toml", include_str!("../../recipes/readline.toml")),
+    ("sqlite.toml", include_str!("../../recipes/sqlite.toml")),
+    ("xz.toml", include_str!("../../recipes/xz.toml")),
     ("zlib.toml", include_str!("../../recipes/zlib.toml")),
+    ("zstd.toml", include_str!("../../recipes/zstd.toml")),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,6 +114,10 @@ pub(crate) struct AlternativeSource {
     pub(crate) version: String,
     #[serde(default)]
     pub(crate) urls: Vec<String>,
+    /// Host programs this archive's tree needs beyond the recipe's (a distribution's
+    /// full source tree that generates what the release archive ships generated).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) host_tools: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +182,15 @@ pub(crate) struct Recipe {
     pub(crate) deps: Vec<String>,
     #[serde(default)]
     pub(crate) sources: Vec<SourceSpec>,
+    /// The folder inside the unpacked archive that is built (`expat` in a repository
+    /// snapshot whose top level holds more than the library).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) subdir: Option<String>,
+    /// Exact text replacements in the unpacked sources before anything runs: a built-in
+    /// default a build system has no option for (OpenSSL's CA bundle path). Each `from`
+    /// must occur in its file exactly once, else the build stops naming the file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) edits: Vec<Edit>,
     /// A vendored library's folder (absolute once loaded) instead of `sources`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) path: Option<PathBuf>,
@@ -230,6 +251,19 @@ pub(crate) struct Recipe {
         deserialize_with = "per_target"
     )]
     pub(crate) target: BTreeMap<Target, TargetSettings>,
+}
+
+/// One `[[edits]]` entry: in `file` (relative to the folder that is built), `from`
+/// becomes `to`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Edit {
+    pub(crate) file: String,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    /// Why, for whoever reads the recipe; not part of the key.
+    #[serde(default, skip_serializing)]
+    pub(crate) why: String,
 }
 
 /// `emulate = "auto" | true | false`: whether a build's steps run the target's programs
@@ -430,6 +464,38 @@ impl Recipe {
                 return Err(bad(format!("symlink `{link}` must stay inside the prefix")));
             }
         }
+        let inside = |path: &str| {
+            !path.is_empty()
+                && !Path::new(path).is_absolute()
+                && !path.split('/').any(|c| c == "..")
+        };
+        if let Some(subdir) = &self.subdir
+            && !inside(subdir)
+        {
+            return Err(bad(format!(
+                "`subdir = \"{subdir}\"` must be a folder inside the archive"
+            )));
+        }
+        if (self.subdir.is_some() || !self.edits.is_empty()) && self.sources.is_empty() {
+            return Err(bad(
+                "`subdir` and `edits` apply to unpacked archives; a folder is built as it is"
+                    .into(),
+            ));
+        }
+        for edit in &self.edits {
+            if !inside(&edit.file) {
+                return Err(bad(format!(
+                    "edited file `{}` must be inside the sources",
+                    edit.file
+                )));
+            }
+            if edit.from.is_empty() {
+                return Err(bad(format!(
+                    "an edit of `{}` has an empty `from`",
+                    edit.file
+                )));
+            }
+        }
         // `{prefix:NAME}` may name any library of the closure, which only the catalog
         // knows; the project file, which knows every library, checks it.
         for (text, place) in self.placeholder_strings() {
@@ -585,6 +651,124 @@ mod tests {
             "3feb7171f16a84ee82ca18a36d7b9be109a52c04f492a053331d7d1095007c35"
         );
         assert_eq!(catalog.get("zlib").unwrap().version, "1.3.1");
+    }
+
+    /// What the SBOM and an offline build need of every built-in recipe: a license and
+    /// a supplier, and an archive (its own or an alternative) that is the `.orig` tarball
+    /// of Debian bookworm's source package, by sha256 (xtask/src/debsrc.rs pins the same).
+    #[test]
+    fn every_built_in_recipe_is_licensed_and_found_in_debian_sources() {
+        let debian = [
+            (
+                "bzip2",
+                "ab5a03176ee106d3f0fa90e381da478ddae405918153cca248e682cd0c4a2269",
+            ),
+            (
+                "expat",
+                "ab00ee05c7067fd10a35c5d2a4922ebba746ddd50ff83b79c828da17bbdf1757",
+            ),
+            (
+                "libevent",
+                "92e6de1be9ec176428fd2367677e61ceffc2ee1cb119035037a27d346b0403bb",
+            ),
+            (
+                "ncurses",
+                "6931283d9ac87c5073f30b6290c4c75f21632bb4fc3603ac8100812bed248159",
+            ),
+            (
+                "openssl",
+                "dfdd77e4ea1b57ff3a6dbde6b0bdc3f31db5ac99e7fdd4eaf9e1fbb6ec2db8ce",
+            ),
+            (
+                "pcre2",
+                "c33b418e3b936ee3153de2c61cc638e7e4fe3156022a5c77d0711bcbb9d64f1f",
+            ),
+            (
+                "readline",
+                "3feb7171f16a84ee82ca18a36d7b9be109a52c04f492a053331d7d1095007c35",
+            ),
+            (
+                "sqlite",
+                "aaa776260ab4dc976db34aa7891819484c8676b5b2783123ebc6301e2ca5d655",
+            ),
+            (
+                "xz",
+                "5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5",
+            ),
+            (
+                "zlib",
+                "71feb7947e3c00ef125f83b79a4e529bde31171e5babe48b391f06758d1ab0a1",
+            ),
+            (
+                "zstd",
+                "8cf4bbb65e77ec348d052c8d6230eba66d435bddf64c8b5be2fcb16880c19953",
+            ),
+        ];
+        let catalog = Catalog::new(Vec::new());
+        assert_eq!(BUILT_IN.len(), debian.len());
+        for (name, sha256) in debian {
+            let recipe = catalog.get(name).unwrap();
+            assert!(
+                recipe.license.is_some() && recipe.supplier.is_some(),
+                "{name}"
+            );
+            let source = &recipe.sources[0];
+            assert!(!source.urls.is_empty(), "{name} has no upstream URL");
+            let accepted: Vec<&str> = std::iter::once(source.sha256.as_str())
+                .chain(source.alternatives.iter().map(|a| a.sha256.as_str()))
+                .collect();
+            assert!(accepted.contains(&sha256), "{name}: {accepted:?}");
+        }
+    }
+
+    /// OpenSSL's Configure knows every target only by its own name: a target without
+    /// one would configure for the build machine.
+    #[test]
+    fn openssl_names_every_target_in_configures_words() {
+        let openssl = Catalog::new(Vec::new()).get("openssl").unwrap().clone();
+        for target in Target::ALL {
+            let words = openssl.for_target(target).bootstrap;
+            let name = words.last().unwrap();
+            assert!(name.starts_with("linux"), "{target}: {words:?}");
+        }
+        let x86 = openssl.for_target(Target::X86_64).bootstrap;
+        assert_eq!(x86.last().unwrap(), "linux-x86_64");
+        assert!(x86.contains(&"--openssldir=/etc/ssl".to_string()));
+        assert_eq!(openssl.edits.len(), 1);
+    }
+
+    #[test]
+    fn subdir_and_edits_stay_inside_an_archive() {
+        let base = "name = \"x\"\nbuild = \"make\"\n[[sources]]\nfile = \"x.tgz\"\nurls = []\n\
+                    sha256 = \"0000000000000000000000000000000000000000000000000000000000000000\"\n";
+        assert!(Recipe::parse(&format!("subdir = \"lib\"\n{base}"), "t").is_ok());
+        for (bad, says) in [
+            (
+                "subdir = \"../up\"\n",
+                "must be a folder inside the archive",
+            ),
+            ("subdir = \"/abs\"\n", "must be a folder inside the archive"),
+            (
+                "[[edits]]\nfile = \"../x.h\"\nfrom = \"a\"\nto = \"b\"\n",
+                "must be inside the sources",
+            ),
+            (
+                "[[edits]]\nfile = \"x.h\"\nfrom = \"\"\nto = \"b\"\n",
+                "has an empty `from`",
+            ),
+        ] {
+            // Top-level keys before the tables, tables after the base.
+            let text = if bad.starts_with("[[") {
+                format!("{base}{bad}")
+            } else {
+                format!("{bad}{base}")
+            };
+            let err = Recipe::parse(&text, "t").unwrap_err().to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        let folder = "name = \"x\"\nbuild = \"make\"\npath = \"/src/x\"\nsubdir = \"lib\"\n";
+        let err = Recipe::parse(folder, "t").unwrap_err().to_string();
+        assert!(err.contains("apply to unpacked archives"), "{err}");
     }
 
     #[test]

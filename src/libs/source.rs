@@ -216,6 +216,7 @@ pub(crate) fn choose_at_hand(
         if let Some(i) = found.filter(|&i| i > 0) {
             let alternative = source.alternatives[i - 1].clone();
             chosen.version = alternative.version;
+            chosen.host_tools.extend(alternative.host_tools);
             *source = SourceSpec {
                 file: alternative.file,
                 urls: alternative.urls,
@@ -440,6 +441,7 @@ mod tests {
                 sha256: crate::sys::hash::sha256_hex(bytes),
                 version: "1.2".into(),
                 urls: Vec::new(),
+                host_tools: Vec::new(),
             });
         let mut recipe = super::super::Catalog::new(Vec::new())
             .get("zlib")

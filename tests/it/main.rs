@@ -19,6 +19,7 @@ mod objects;
 mod pertarget;
 mod plan;
 mod project;
+mod recipes;
 mod registry;
 mod remote_cache;
 mod sbom;

@@ -112,6 +112,38 @@ pub const SOURCES: &[Pinned] = &[
         "openssl_3.0.17.orig.tar.gz",
         "dfdd77e4ea1b57ff3a6dbde6b0bdc3f31db5ac99e7fdd4eaf9e1fbb6ec2db8ce",
     ),
+    // The built-in library recipes' sources (recipes/*.toml): each recipe is tested on
+    // two targets with a program using it (tests/it/recipes.rs).
+    pin(
+        "libevent",
+        "2.1.12-stable-8",
+        "libevent_2.1.12-stable.orig.tar.gz",
+        "92e6de1be9ec176428fd2367677e61ceffc2ee1cb119035037a27d346b0403bb",
+    ),
+    pin(
+        "pcre2",
+        "10.42-1",
+        "pcre2_10.42.orig.tar.gz",
+        "c33b418e3b936ee3153de2c61cc638e7e4fe3156022a5c77d0711bcbb9d64f1f",
+    ),
+    pin(
+        "xz-utils",
+        "5.4.1-1+deb12u1",
+        "xz-utils_5.4.1.orig.tar.xz",
+        "5d9827aa1875b21c288f78864bb26d2650b436ea8d2cad364e4921eb6266a5a5",
+    ),
+    pin(
+        "libzstd",
+        "1.5.4+dfsg2-5",
+        "libzstd_1.5.4+dfsg2.orig.tar.xz",
+        "8cf4bbb65e77ec348d052c8d6230eba66d435bddf64c8b5be2fcb16880c19953",
+    ),
+    pin(
+        "expat",
+        "2.5.0-1+deb12u2",
+        "expat_2.5.0.orig.tar.gz",
+        "ab00ee05c7067fd10a35c5d2a4922ebba746ddd50ff83b79c828da17bbdf1757",
+    ),
     pin(
         "busybox",
         "1:1.35.0-4+deb12u1",

@@ -31,6 +31,8 @@ fn from_folder(name: &str, dir: &Path, build: Option<&Spanned<String>>) -> Recip
             .unwrap_or(BuildSystem::Make),
         deps: Vec::new(),
         sources: Vec::new(),
+        subdir: None,
+        edits: Vec::new(),
         path: Some(dir.to_path_buf()),
         host_tools: Vec::new(),
         needs_build_cc: false,

@@ -1,0 +1,344 @@
+//! The built-in library recipes on real targets: each one built with zig from Debian's
+//! source packages (offline, `--source-dir`) for x86_64, aarch64 and armv7, and linked
+//! into a program that uses it for real, run natively or under qemu: a compress and
+//! decompress round trip (zlib, bzip2, xz, zstd), an XML parse (expat), a regex match
+//! with the JIT (pcre2), an event-loop timer (libevent), an SQL query with JSON and FTS5
+//! (sqlite), and a TLS client (openssl and zlib) run from a FROM scratch image that
+//! verifies a loopback server with the CA bundle where `--ca-certs` puts it, no
+//! environment set. The programs are in `tests/recipes/`; every target's build of all
+//! eight recipes is `cargo xtask bench libs`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::support::{
+    TestEnv, binary_command, repo_root, require, stderr, stdout, success, unpack_platform,
+    wait_for_line,
+};
+
+/// (target, qemu, OCI architecture)
+const TARGETS: [(&str, Option<&str>, &str); 3] = [
+    ("x86_64", None, "amd64"),
+    ("aarch64", Some("qemu-aarch64-static"), "arm64"),
+    ("armv7", Some("qemu-arm-static"), "arm"),
+];
+
+fn sources() -> PathBuf {
+    let dir = repo_root().join("target/test-sources");
+    for archive in [
+        "bzip2_1.0.8.orig.tar.gz",
+        "xz-utils_5.4.1.orig.tar.xz",
+        "libzstd_1.5.4+dfsg2.orig.tar.xz",
+        "zlib_1.2.13.dfsg.orig.tar.bz2",
+        "expat_2.5.0.orig.tar.gz",
+        "pcre2_10.42.orig.tar.gz",
+        "libevent_2.1.12-stable.orig.tar.gz",
+        "sqlite3_3.40.1.orig.tar.xz",
+        "openssl_3.0.17.orig.tar.gz",
+    ] {
+        assert!(
+            dir.join(archive).is_file(),
+            "prerequisite {} is missing: run `cargo xtask setup` (it runs `apt-get source --download-only` for each recipe's package)",
+            dir.join(archive).display()
+        );
+    }
+    dir
+}
+
+/// A project in `<env>/<name>` with the programs of tests/recipes named in `programs`
+/// (`[c.NAME]` tables), built for every target; returns the project folder and the
+/// build's `--json` report.
+fn build(
+    env: &TestEnv,
+    name: &str,
+    programs: &str,
+    files: &[&str],
+) -> (PathBuf, serde_json::Value) {
+    let root = env.path().join(name);
+    std::fs::create_dir_all(&root).unwrap();
+    for file in files {
+        std::fs::copy(
+            repo_root().join("tests/recipes").join(file),
+            root.join(file),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        root.join("muslbuild.toml"),
+        format!(
+            "[project]\ntargets = [\"x86_64\", \"aarch64\", \"armv7\"]\ntoolchain = \"zig\"\n\n{programs}"
+        ),
+    )
+    .unwrap();
+    let output = success(
+        env.muslbuild()
+            .current_dir(&root)
+            .args(["build", "-j2", "--json", "--strict", "--source-dir"])
+            .arg(sources()),
+    );
+    let report = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("--json report: {e}\n{}", stdout(&output)));
+    (root, report)
+}
+
+fn run(root: &Path, target: &str, qemu: Option<&str>, program: &str) -> String {
+    let binary = root.join("dist").join(target).join(program);
+    let output = binary_command(qemu, &binary).env_clear().output().unwrap();
+    assert!(
+        output.status.success(),
+        "{target}/{program}: {}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// The prefix the report names for `library` on `target`.
+fn prefix(report: &serde_json::Value, library: &str, target: &str) -> PathBuf {
+    let found = report["libraries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == library && l["target"] == target)
+        .unwrap_or_else(|| panic!("no {library} for {target} in {report}"));
+    PathBuf::from(found["prefix"].as_str().unwrap())
+}
+
+#[test]
+fn compression_recipes_round_trip_on_three_targets() {
+    let env = TestEnv::new();
+    let (root, report) = build(
+        &env,
+        "compress",
+        "[c.compress]\nsources = [\"compress.c\"]\nlibs = [\"zlib\", \"bzip2\", \"xz\", \"zstd\"]\n",
+        &["compress.c"],
+    );
+    for (target, qemu, _) in TARGETS {
+        let said = run(&root, target, qemu, "compress");
+        for library in ["zlib", "bzip2", "xz", "zstd"] {
+            assert!(
+                said.contains(&format!("{library}: 100000 -> ")),
+                "{target}: {said}"
+            );
+        }
+        assert!(
+            said.contains("bzip2 1.0.8")
+                && said.contains("xz 5.4.1")
+                && said.contains("zstd 1.5.4"),
+            "{target}: {said}"
+        );
+        // Static linking's details: what libzstd.pc says a static link needs.
+        let pc = std::fs::read_to_string(
+            prefix(&report, "zstd", target).join("lib/pkgconfig/libzstd.pc"),
+        )
+        .unwrap();
+        assert!(pc.contains("Libs.private: -pthread"), "{target}: {pc}");
+    }
+}
+
+#[test]
+fn expat_parses_and_libevent_fires_timers_on_three_targets() {
+    let env = TestEnv::new();
+    let (root, _) = build(
+        &env,
+        "xml-events",
+        "[c.xml]\nsources = [\"xml.c\"]\nlibs = [\"expat\"]\n\n\
+         [c.timer]\nsources = [\"timer.c\"]\nlibs = [\"libevent\"]\n",
+        &["xml.c", "timer.c"],
+    );
+    for (target, qemu, _) in TARGETS {
+        let said = run(&root, target, qemu, "xml");
+        assert_eq!(
+            said, "expat_2.5.0: 4 elements, lang=en, title=Static & tiny, malformed refused=1\n",
+            "{target}"
+        );
+        let said = run(&root, target, qemu, "timer");
+        assert!(
+            said.starts_with("libevent 2.1.12-stable (")
+                && said.ends_with("timer fired 3 times in >= 150 ms\n"),
+            "{target}: {said}"
+        );
+    }
+}
+
+#[test]
+fn pcre2_matches_with_its_jit_and_sqlite_answers_on_three_targets() {
+    let env = TestEnv::new();
+    let (root, _) = build(
+        &env,
+        "regex-sql",
+        "[c.regex]\nsources = [\"regex.c\"]\nlibs = [\"pcre2\"]\n\n\
+         [c.sql]\nsources = [\"sql.c\"]\nlibs = [\"sqlite\"]\n",
+        &["regex.c", "sql.c"],
+    );
+    for (target, qemu, _) in TARGETS {
+        // sljit has a back end for each of the three: the JIT is on, and runs.
+        assert_eq!(
+            run(&root, target, qemu, "regex"),
+            "arch=aarch64 year=2026 jit=yes posix=yes\n",
+            "{target}"
+        );
+        assert_eq!(
+            run(&root, target, qemu, "sql"),
+            "n=3 total=18068\njson=42\nfts=static binaries for every target\n\
+             sqlite 3.40.1 threadsafe=1\n",
+            "{target}"
+        );
+    }
+}
+
+/// A CA and a certificate for `localhost` it signs, made with the machine's openssl.
+fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let openssl = require("openssl", "openssl");
+    let run = |args: &[&str]| success(Command::new(&openssl).args(args).current_dir(dir));
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let ca = [
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=recipes CA",
+    ];
+    run(&[&["req", "-x509"][..], &ec, &ca].concat());
+    let csr = [
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ];
+    run(&[&["req"][..], &ec, &csr].concat());
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+    ]);
+    (
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    )
+}
+
+/// Runs `/tls-client PORT localhost` inside `rootfs` (chroot in a user namespace of its
+/// own, so no root is needed; a foreign target's qemu is copied in beside it), against
+/// a loopback `openssl s_server` that answers once.
+fn handshake(rootfs: &Path, qemu: Option<&str>, cert: &Path, key: &Path) -> (Output, String) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(require("openssl", "openssl"))
+        .args(["s_server", "-rev", "-naccept", "1", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let served = wait_for_line(server.stdout.take().unwrap(), "ACCEPT", "openssl s_server");
+    let mut client = Command::new(require("unshare", "util-linux"));
+    client
+        .args(["--user", "--map-root-user"])
+        .arg(require("chroot", "coreutils"))
+        .arg(rootfs);
+    if let Some(qemu) = qemu {
+        std::fs::copy(require(qemu, "qemu-user-static"), rootfs.join(qemu)).unwrap();
+        client.arg(format!("/{qemu}"));
+    }
+    let output = client
+        .args(["/tls-client", &port.to_string(), "localhost"])
+        .env_clear()
+        .output()
+        .unwrap();
+    // A client that never connected leaves the server waiting: it is done either way.
+    let _ = server.kill();
+    let _ = server.wait();
+    (output, served.join().unwrap())
+}
+
+#[test]
+fn openssl_client_in_a_scratch_image_verifies_with_the_ca_bundle_where_ca_certs_puts_it() {
+    let env = TestEnv::new();
+    let dir = env.path().join("certs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ca, cert, key) = certificates(&dir);
+    let root = env.path().join("tls");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(&ca, root.join("test-ca.pem")).unwrap();
+    let (root, report) = build(
+        &env,
+        "tls",
+        "[c.tls-client]\nsources = [\"tls_client.c\"]\nlibs = [\"openssl\", \"zlib\"]\n\n\
+         [image]\ntag = \"tls:1\"\nartifacts = [\"tls-client\"]\n\
+         files = [{ source = \"test-ca.pem\", path = \"/etc/ssl/certs/ca-certificates.crt\" }]\n",
+        &["tls_client.c"],
+    );
+    let layout = root.join("dist/image");
+    // Configure was given each target's own name: its libcrypto holds that target's
+    // assembler (a generic target has none).
+    let ar = require("ar", "binutils");
+    for (target, module) in [
+        ("x86_64", "libcrypto-lib-aesni-x86_64.o"),
+        ("aarch64", "libcrypto-lib-aesv8-armx.o"),
+        ("armv7", "libcrypto-lib-bsaes-armv7.o"),
+    ] {
+        let archive = prefix(&report, "openssl", target).join("lib/libcrypto.a");
+        let members = stdout(&success(Command::new(&ar).arg("t").arg(&archive)));
+        assert!(
+            members.lines().any(|m| m == module),
+            "{target}: no {module}"
+        );
+    }
+    for (target, qemu, arch) in TARGETS {
+        let variant = (arch == "arm").then_some("v7");
+        let rootfs = unpack_platform(&env, &layout, "tls:1", arch, variant).join("rootfs");
+        assert_eq!(
+            std::fs::read(rootfs.join("etc/ssl/certs/ca-certificates.crt")).unwrap(),
+            std::fs::read(&ca).unwrap(),
+            "{target}"
+        );
+        let (output, log) = handshake(&rootfs, qemu, &cert, &key);
+        let said = stdout(&output);
+        assert!(
+            output.status.success(),
+            "{target}: {said}\n{}\nserver: {log}",
+            stderr(&output)
+        );
+        assert!(
+            said.contains(
+                "verified against /etc/ssl/certs/ca-certificates.crt; server said: 2686eb60 slt revo olleh"
+            ),
+            "{target}: {said}"
+        );
+    }
+}
