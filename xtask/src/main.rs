@@ -18,13 +18,14 @@ use std::process::ExitCode;
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
 
 const USAGE: &str =
-    "usage: cargo xtask bench <core|go|libs|vendor|project|objects|corpus|install|sbom|remote|emulate|platforms|kheaders|busybox|all> [ARGS]
+    "usage: cargo xtask bench <core|go|libs|readline|vendor|project|objects|corpus|install|sbom|remote|emulate|platforms|kheaders|busybox|all> [ARGS]
        cargo xtask man [DIR]   one man page per command and subcommand (default DIR: target/man)
        cargo xtask setup       install what the real-toolchain tests need (root)
 
   core [RUNS]            hello per toolchain: overhead against the compiler command, sizes
   go [RUNS]              Go overhead against the same `go build`, cache miss and hit; sizes
-  libs [RUNS]            ncurses + readline for three targets against a sequential script
+  libs [TARGETS]         every built-in recipe for every target, cold; programs using them run
+  readline [RUNS]        ncurses + readline for three targets against a sequential script
   vendor [TARGETS]       a vendored autotools program: cold, one .c edit, no-op
   project [RUNS]         `muslbuild build` of a C + Go + image project: cold, no-op, one edit
   corpus [PROGRAMS]      tests/corpus programs: cold, edit, no-op, size against Debian's

@@ -13,6 +13,7 @@ mod libs;
 mod objects;
 mod platforms;
 mod project;
+mod readline;
 mod remote;
 mod sbom;
 mod vendor;
@@ -133,7 +134,7 @@ pub fn run(args: &[String]) -> Result {
     unsafe { std::env::remove_var("LD_LIBRARY_PATH") };
     let names: Vec<&str> = match name.as_str() {
         "all" => vec![
-            "core", "go", "project", "objects", "vendor", "libs", "install", "corpus", "sbom",
+            "core", "go", "project", "objects", "vendor", "readline", "install", "corpus", "sbom",
             "remote", "emulate",
         ],
         one => vec![one],
@@ -145,6 +146,7 @@ pub fn run(args: &[String]) -> Result {
             "core" => core::run(&bench, rest)?,
             "go" => go::run(&bench, rest)?,
             "libs" => libs::run(&bench, rest)?,
+            "readline" => readline::run(&bench, rest)?,
             "vendor" => vendor::run(&bench, rest)?,
             "project" => project::run(&bench, rest)?,
             "objects" => objects::run(&bench, rest)?,
