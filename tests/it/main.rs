@@ -4,6 +4,7 @@
 mod buildpaths;
 mod c;
 mod corpus;
+mod credential_helpers;
 mod emulate;
 mod fault;
 mod go;
@@ -20,6 +21,7 @@ mod pertarget;
 mod plan;
 mod project;
 mod registry;
+mod remote_blobs;
 mod remote_cache;
 mod sbom;
 mod shell;

@@ -90,7 +90,7 @@ impl Drop for Registry {
     }
 }
 
-fn push(env: &TestEnv, reference: &str, auth_file: Option<&Path>) -> Command {
+pub(crate) fn push(env: &TestEnv, reference: &str, auth_file: Option<&Path>) -> Command {
     let mut cmd = env.muslbuild();
     // The SBOM referrers have their own test (`pushed_sbom_referrers_…`).
     cmd.args([
@@ -114,7 +114,7 @@ fn push(env: &TestEnv, reference: &str, auth_file: Option<&Path>) -> Command {
     cmd
 }
 
-fn json_push(cmd: &mut Command) -> serde_json::Value {
+pub(crate) fn json_push(cmd: &mut Command) -> serde_json::Value {
     let output = success(cmd.arg("--json"));
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("--json report: {e}\n{}", stdout(&output)))
