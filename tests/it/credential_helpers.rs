@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::image::env_with_dist;
-use crate::registry::{Registry, json_push, push};
+use crate::registry::{FakeRegistry, Registry, json_push, push};
 use crate::support::{TestEnv, require, stderr, success};
 
 /// FAKE: `docker-credential-fakehelper` — logs its arguments and stdin to `calls`, then
-/// answers as `FAKE_HELPER_MODE` says: `ok` (ci:s3cret), `missing` (Docker's "not
-/// found"), `fail` (an error on stderr).
+/// answers as `FAKE_HELPER_MODE` says: `ok` (ci:s3cret), `token` (an identity token),
+/// `missing` (Docker's "not found"), `fail` (an error on stderr).
 fn fake_helper(bin: &Path, calls: &Path) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::create_dir_all(bin).unwrap();
@@ -25,6 +25,7 @@ server=$(cat)
 printf 'argv=%s stdin=%s\n' "$*" "$server" >> '{calls}'
 case "$FAKE_HELPER_MODE" in
 ok) printf '{{"ServerURL":"%s","Username":"ci","Secret":"s3cret"}}\n' "$server";;
+token) printf '{{"ServerURL":"%s","Username":"<token>","Secret":"rt-1"}}\n' "$server";;
 missing) echo "credentials not found in native keychain"; exit 1;;
 *) echo "the keychain is locked" >&2; echo "more detail" >&2; exit 1;;
 esac
@@ -130,6 +131,15 @@ fn credential_helpers_are_run_as_docker_runs_them() {
         )
     );
 
+    // An identity token cannot answer a registry that wants a user and password.
+    let line = refused(&mut setup.push(&reference, store, "token"));
+    assert!(
+        line.contains(
+            "wants a user and password (Basic), but its credentials are an identity token"
+        ),
+        "{line}"
+    );
+
     // A helper that is not on PATH is named.
     let line = refused(&mut setup.push(&reference, r#"{"credsStore":"nosuchhelper"}"#, "ok"));
     assert!(
@@ -143,4 +153,55 @@ fn credential_helpers_are_run_as_docker_runs_them() {
     let open = Registry::start(None);
     json_push(&mut setup.push(&format!("{}/hello:1.0", open.host()), store, "fail"));
     assert_eq!(setup.calls(), Vec::<String>::new());
+}
+
+#[test]
+fn a_helpers_identity_token_is_traded_for_an_access_token_at_the_realm() {
+    // FAKE: a token-auth registry (as Docker Hub, GHCR): every /v2/ request without the
+    // access token gets a Bearer challenge; the realm hands out `acc-9` for a POST with
+    // the refresh token `rt-1` (Docker's OAuth2 flow for identity tokens), nothing else.
+    let fake = FakeRegistry::start(|seen, port| {
+        let close = "Content-Length: 0\r\nConnection: close\r\n\r\n";
+        if seen.target.starts_with("/token") {
+            let form = |pair: &str| seen.body.split('&').any(|p| p == pair);
+            return if seen.method == "POST"
+                && form("grant_type=refresh_token")
+                && form("refresh_token=rt-1")
+            {
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 24\r\nConnection: close\r\n\r\n{\"access_token\":\"acc-9\"}".into()
+            } else {
+                format!("HTTP/1.1 401 Unauthorized\r\n{close}")
+            };
+        }
+        if seen.authorization.as_deref() != Some("Bearer acc-9") {
+            return format!(
+                "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"http://127.0.0.1:{port}/token\",service=\"fake\"\r\n{close}"
+            );
+        }
+        match seen.method.as_str() {
+            "HEAD" if seen.target.contains("/blobs/") => format!("HTTP/1.1 200 OK\r\n{close}"),
+            "PUT" => format!("HTTP/1.1 201 Created\r\n{close}"),
+            _ => format!("HTTP/1.1 404 Not Found\r\n{close}"),
+        }
+    });
+    let setup = Setup::new();
+    let host = format!("127.0.0.1:{}", fake.port);
+    let config = format!(r#"{{"credHelpers":{{"{host}":"fakehelper"}}}}"#);
+    let pushed = json_push(&mut setup.push(&format!("{host}/hello"), &config, "token"));
+    assert_eq!(pushed["push"]["blobs_present"], 6, "{pushed}");
+    assert_eq!(pushed["push"]["manifests_put"], 4, "{pushed}");
+    assert_eq!(setup.calls(), vec![format!("argv=get stdin={host}")]);
+    let seen = fake.seen.lock().unwrap();
+    let asks: Vec<&str> = seen
+        .iter()
+        .filter(|s| s.target.starts_with("/token"))
+        .map(|s| s.body.as_str())
+        .collect();
+    assert_eq!(asks.len(), 1, "one access token serves the push");
+    assert!(
+        asks[0].contains("scope=repository%3Ahello%3Apull%2Cpush")
+            && asks[0].contains("service=fake"),
+        "{}",
+        asks[0]
+    );
 }

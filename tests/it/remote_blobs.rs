@@ -29,6 +29,7 @@ fn hello(env: &TestEnv, url: &str) -> Command {
 }
 
 /// One entry as the registry stored it: its tag, manifest bytes, layer digest and bytes.
+#[derive(Clone)]
 struct Stored {
     tag: String,
     manifest: Vec<u8>,
@@ -125,7 +126,8 @@ fn assert_taken_from_the_remote(env: &TestEnv, text: &str, built: &[u8]) {
 }
 
 #[test]
-fn a_layer_cut_short_or_stalled_is_resumed_with_range_and_one_cut_every_time_gives_up() {
+fn a_cut_or_stalled_layer_is_resumed_with_range_a_layer_past_its_size_refused_and_endless_cuts_give_up()
+ {
     let (env, stored, built) = machine_a();
     let half = stored.layer.len() / 2;
     assert!(half > 100, "a layer of {} bytes", stored.layer.len());
@@ -171,6 +173,28 @@ fn a_layer_cut_short_or_stalled_is_resumed_with_range_and_one_cut_every_time_giv
     assert_eq!(server.requests(&blob_path), 2, "{text}");
     assert_eq!(server.ranges(), vec![format!("bytes={third}-")], "{text}");
     assert_taken_from_the_remote(&env, &text, &built);
+
+    // A manifest whose layer size is less than the blob: the download stops at the
+    // size named, the entry is damaged and not used, and B compiles hello itself.
+    let mut short = stored.clone();
+    let mut doc: serde_json::Value = serde_json::from_slice(&short.manifest).unwrap();
+    let named = stored.layer.len() as u64 - 10;
+    doc["layers"][0]["size"] = named.into();
+    short.manifest = serde_json::to_vec(&doc).unwrap();
+    let (_server, mut cmd, _) = machine_b(&env, &short, Fault::None);
+    let text = stderr(&success(&mut cmd));
+    assert!(
+        text.contains(&format!(
+            "is damaged: the registry sent more than the {named} bytes blob {} may have",
+            stored.layer_digest
+        )),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("+ ") && l.contains("hello.c")),
+        "{text}"
+    );
 
     // A registry that cuts every answer short: a few resumes, then a clear error (with
     // --remote-cache-required; without, one warning and a local build).
