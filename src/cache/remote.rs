@@ -34,7 +34,8 @@ const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const ARTIFACT_TYPE: &str = "application/vnd.muslbuild.cache-entry.v1";
 const CONFIG: &str = "application/vnd.muslbuild.cache-entry.config.v1+json";
 const LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
-/// The most one entry may weigh when downloaded (a large library prefix is tens of MB).
+/// The most one entry may weigh when downloaded (a library prefix is tens of MB, a
+/// build tree several hundred); it goes through a file, never memory.
 const MAX_ENTRY_BYTES: u64 = 2 << 30;
 
 /// The annotation keys an entry carries; `cache ls --remote` shows them.

@@ -188,8 +188,8 @@ impl Client {
                         dest,
                     };
                     let broke = sink.copy(&mut body).map_err(|e| match e {
-                        Copy::Local(err) => err,
-                        Copy::TooBig => Error::Download {
+                        CopyFailure::Local(err) => err,
+                        CopyFailure::TooBig => Error::Download {
                             url: url.clone(),
                             reason: format!(
                                 "the registry sent more than the {cap} bytes blob {digest} may have"
@@ -245,7 +245,7 @@ struct Sink<'a> {
     dest: &'a Path,
 }
 
-enum Copy {
+enum CopyFailure {
     Local(Error),
     TooBig,
 }
@@ -253,7 +253,7 @@ enum Copy {
 impl Sink<'_> {
     /// Copies `body` to the end of the file; `Some(reason)` when the transfer broke off
     /// (worth a resume), `None` when the body ended.
-    fn copy(&mut self, body: &mut impl Read) -> std::result::Result<Option<String>, Copy> {
+    fn copy(&mut self, body: &mut impl Read) -> std::result::Result<Option<String>, CopyFailure> {
         let mut buf = vec![0u8; 256 << 10];
         loop {
             let n = match body.read(&mut buf) {
@@ -268,11 +268,11 @@ impl Sink<'_> {
                 }
             };
             if *self.have + n as u64 > self.cap {
-                return Err(Copy::TooBig);
+                return Err(CopyFailure::TooBig);
             }
             self.file
                 .write_all(&buf[..n])
-                .map_err(|e| Copy::Local(Error::io("cannot write", self.dest)(e)))?;
+                .map_err(|e| CopyFailure::Local(Error::io("cannot write", self.dest)(e)))?;
             self.hasher.update(&buf[..n]);
             *self.have += n as u64;
         }
