@@ -14,6 +14,11 @@ use crate::support::{TestEnv, example, stderr, success};
 
 /// `muslbuild -v` building hello for x86_64 with musl-gcc, the remote cache at `url`.
 fn hello(env: &TestEnv, url: &str) -> Command {
+    build(env, url, "hello.c")
+}
+
+/// `muslbuild -v` building `source` for x86_64 with musl-gcc, the remote cache at `url`.
+fn build(env: &TestEnv, url: &str, source: &str) -> Command {
     let mut cmd = env.muslbuild();
     cmd.env("MUSLBUILD_HOME", env.path().join("home"))
         .env("MUSLBUILD_REMOTE_CACHE", url)
@@ -24,7 +29,7 @@ fn hello(env: &TestEnv, url: &str) -> Command {
         .env_remove("REGISTRY_AUTH_FILE")
         .env_remove("XDG_RUNTIME_DIR")
         .args(["-v", "--target", "x86_64", "--toolchain", "musl-gcc"])
-        .arg("hello.c");
+        .arg(source);
     cmd
 }
 
@@ -214,4 +219,83 @@ fn a_cut_or_stalled_layer_is_resumed_with_range_a_layer_past_its_size_refused_an
     assert!(text.lines().any(|l| l.starts_with("help: ")), "{text}");
     assert_eq!(server.requests(&blob_path), 6, "{text}");
     assert_eq!(server.ranges().len(), 5, "{text}");
+}
+
+#[test]
+fn an_entry_past_the_in_memory_limits_goes_up_in_file_spans_and_comes_back_whole() {
+    let registry = Registry::start(None);
+    let url = format!("oci://{}/cache", registry.host());
+    let env = TestEnv::new();
+    // 6 MiB that gzip cannot shrink, inside the program: its entry's layer is larger
+    // than any body the client reads into memory (4 MiB).
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let data: Vec<u8> = (0..6 << 20)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect();
+    let data_path = env.path().join("data.bin");
+    std::fs::write(&data_path, &data).unwrap();
+    env.write(
+        "big.c",
+        &format!(
+            r#"#include <stdio.h>
+extern const unsigned char blob[], blob_end[];
+__asm__(".section .rodata\n.global blob\n.global blob_end\nblob:\n.incbin \"{}\"\nblob_end:\n.previous\n");
+int main(void) {{
+    unsigned long sum = 0;
+    for (const unsigned char *p = blob; p < blob_end; p++) sum = sum * 31 + *p;
+    printf("%lu %ld\n", sum, (long)(blob_end - blob));
+    return 0;
+}}
+"#,
+            data_path.display()
+        ),
+    );
+    // Machine A sends it in PATCHes of 1 MiB, each a span of the packed file.
+    let output = success(
+        build(&env, &url, "big.c").env("MUSLBUILD_REGISTRY_CHUNK_SIZE", (1 << 20).to_string()),
+    );
+    let built = std::fs::read(env.path().join("dist/x86_64/big")).unwrap();
+    let stored = stored_build_entry(&registry.storage(), "cache");
+    assert!(
+        stored.layer.len() > 6 << 20,
+        "a layer of {} bytes",
+        stored.layer.len()
+    );
+    assert!(
+        registry.count("PATCH") >= 6,
+        "{} PATCHes\n{}",
+        registry.count("PATCH"),
+        stderr(&output)
+    );
+
+    // Machine B, at the same paths: the layer comes down whole, into a file.
+    std::fs::remove_dir_all(env.path().join("home")).unwrap();
+    std::fs::remove_dir_all(env.path().join("dist")).unwrap();
+    let text = stderr(&success(&mut build(&env, &url, "big.c")));
+    assert!(
+        text.lines()
+            .any(|l| l.contains("from the remote cache") && l.contains("build-")),
+        "{text}"
+    );
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("+ ") && l.contains("big.c")),
+        "B compiled it:\n{text}"
+    );
+    let program = env.path().join("dist/x86_64/big");
+    assert_eq!(std::fs::read(&program).unwrap(), built);
+    let ran = crate::support::run_binary(None, &program, b"");
+    assert!(
+        crate::support::stdout(&ran)
+            .trim_end()
+            .ends_with(" 6291456"),
+        "{ran:?}"
+    );
+    crate::support::assert_cache_verifies(&env.path().join("home"));
 }
