@@ -205,3 +205,46 @@ fn a_helpers_identity_token_is_traded_for_an_access_token_at_the_realm() {
         asks[0]
     );
 }
+
+#[test]
+fn the_remote_cache_runs_the_helper_once_per_run_and_sends_with_its_credentials() {
+    let htpasswd = require("htpasswd", "apache2-utils");
+    let setup = Setup::new();
+    let users = setup.env.path().join("htpasswd");
+    let made = success(Command::new(htpasswd).args(["-Bbn", "ci", "s3cret"]));
+    std::fs::write(&users, &made.stdout).unwrap();
+    let registry = Registry::start(Some(&users));
+    let docker = setup.env.path().join("docker");
+    std::fs::create_dir_all(&docker).unwrap();
+    std::fs::write(docker.join("config.json"), r#"{"credsStore":"fakehelper"}"#).unwrap();
+    let mut path = OsString::from(&setup.bin);
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let mut cmd = setup.env.muslbuild();
+    cmd.env("MUSLBUILD_HOME", setup.env.path().join("home"))
+        .env(
+            "MUSLBUILD_REMOTE_CACHE",
+            format!("oci://{}/cache", registry.host()),
+        )
+        .env_remove("MUSLBUILD_REMOTE_CACHE_READ_ONLY")
+        .env_remove("MUSLBUILD_OFFLINE")
+        .env_remove("REGISTRY_AUTH_FILE")
+        .env_remove("XDG_RUNTIME_DIR")
+        .env("DOCKER_CONFIG", &docker)
+        .env("PATH", path)
+        .env("FAKE_HELPER_MODE", "ok")
+        .args(["--target", "x86_64,aarch64", "--toolchain", "musl-gcc"])
+        .arg(crate::support::example("hello.c"));
+    let text = stderr(&success(&mut cmd));
+    assert!(!text.contains("warning"), "{text}");
+    assert_eq!(
+        registry.count("PUT"),
+        2 * 3,
+        "two entries: config, layer, manifest"
+    );
+    assert_eq!(
+        setup.calls(),
+        vec![format!("argv=get stdin={}", registry.host())],
+        "one client for the run, the helper asked once"
+    );
+}
