@@ -27,6 +27,11 @@ pub enum Fault {
     Truncate(usize),
     /// Like `Truncate`, for the next request only.
     TruncateOnce(usize),
+    /// Like `TruncateOnce`, and then `IgnoreRange`.
+    TruncateOnceThenIgnoreRange(usize),
+    /// Answer a `Range` request with the whole body and 200, as servers that do not
+    /// resume do (the `Range` is still recorded).
+    IgnoreRange,
     /// Send the body at about this many bytes per second.
     Throttle(usize),
     /// Answer 302 with `Location: /<path>`.
@@ -165,6 +170,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
             Fault::ServerError(_) | Fault::TruncateOnce(_) | Fault::StallOnce(_) => {
                 Some(Fault::None)
             }
+            Fault::TruncateOnceThenIgnoreRange(_) => Some(Fault::IgnoreRange),
             _ => None,
         };
         if let Some(next) = next {
@@ -188,7 +194,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
         }
         (Some(body), _) => body,
     };
-    let start = range_start.filter(|&s| s <= body.len());
+    let start = range_start
+        .filter(|&s| s <= body.len())
+        .filter(|_| fault != Fault::IgnoreRange);
     let head = match start {
         Some(s) if s == body.len() && !body.is_empty() => {
             return out.write_all(format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", body.len()).as_bytes());
@@ -216,7 +224,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
             let _ = std::io::Read::read(&mut stream, &mut [0u8; 1]);
             Ok(())
         }
-        Fault::Truncate(n) | Fault::TruncateOnce(n) => {
+        Fault::Truncate(n) | Fault::TruncateOnce(n) | Fault::TruncateOnceThenIgnoreRange(n) => {
             out.write_all(&body[..n.min(body.len())])?;
             out.shutdown(std::net::Shutdown::Both)
         }

@@ -144,6 +144,15 @@ fn a_cut_or_stalled_layer_is_resumed_with_range_a_layer_past_its_size_refused_an
     assert_eq!(server.ranges(), vec![format!("bytes={half}-")], "{text}");
     assert_taken_from_the_remote(&env, &text, &built);
 
+    // Cut once, and then the registry does not resume (a 200 with the whole blob to
+    // the `Range` request): the file starts again from the first byte.
+    let (server, mut cmd, blob_path) =
+        machine_b(&env, &stored, Fault::TruncateOnceThenIgnoreRange(half));
+    let text = stderr(&success(&mut cmd));
+    assert_eq!(server.requests(&blob_path), 2, "{text}");
+    assert_eq!(server.ranges(), vec![format!("bytes={half}-")], "{text}");
+    assert_taken_from_the_remote(&env, &text, &built);
+
     // The registry goes silent after a third of the layer: the bytes that came are
     // already in a file in the cache's temporary area (not in memory) while it waits;
     // the read times out, and the rest is asked for from there.
