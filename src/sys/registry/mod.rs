@@ -1,6 +1,7 @@
-//! A client for the OCI Distribution API, as much as a push needs: image references,
-//! credentials from Docker's `config.json` (or `REGISTRY_AUTH_FILE`), Basic and Bearer
-//! token authentication, blob existence checks, monolithic blob uploads and manifests.
+//! A client for the OCI Distribution API, as much as a push and the remote cache need:
+//! image references, Basic and Bearer token authentication (with the credentials
+//! `auth.rs` finds: auth files and the credential helpers they name), manifests and tags;
+//! blobs, streamed to and from files, in `blob.rs`.
 //!
 //! Plain HTTP is used only for loopback hosts and hosts named with
 //! `--insecure-registry`; everything else is HTTPS.
