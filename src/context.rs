@@ -79,6 +79,7 @@ impl Ctx {
             self.net.remote_cache_required,
             &self.env,
             self.net.timeout.min(std::time::Duration::from_secs(10)),
+            &self.supervisor,
             self.ui,
         )?;
         let _ = self.remote.set(remote);

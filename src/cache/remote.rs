@@ -14,9 +14,10 @@
 //! run: the build goes on locally. With `--remote-cache-required` it is an error.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -24,15 +25,17 @@ use serde::Serialize;
 use crate::cache::{COMPLETE, CONTENTS, Cache, check_unpacked};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::sys::hash::sha256_hex;
-use crate::sys::registry::{Client, Reference};
+use crate::sys::hash::{Hasher, sha256_hex};
+use crate::sys::process::Supervisor;
+use crate::sys::registry::{BlobSource, Client, Reference};
 use crate::sys::ui::Ui;
 
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const ARTIFACT_TYPE: &str = "application/vnd.muslbuild.cache-entry.v1";
 const CONFIG: &str = "application/vnd.muslbuild.cache-entry.config.v1+json";
 const LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
-/// The most one entry may weigh when downloaded (a large library prefix is tens of MB).
+/// The most one entry may weigh when downloaded (a library prefix is tens of MB, a
+/// build tree several hundred); it goes through a file, never memory.
 const MAX_ENTRY_BYTES: u64 = 2 << 30;
 
 /// The annotation keys an entry carries; `cache ls --remote` shows them.
@@ -132,10 +135,11 @@ impl Remote {
         required: bool,
         env: &Env,
         timeout: Duration,
+        supervisor: &Arc<Supervisor>,
         ui: Ui,
     ) -> Result<Remote> {
         let reference = config.reference()?;
-        let client = Client::new(reference, &[], timeout, env)?;
+        let client = Client::new(reference, &[], timeout, env, supervisor, ui)?;
         let client = if config.read_only {
             client.pull_only()
         } else {
@@ -275,20 +279,33 @@ impl Remote {
             })
             .ok_or_else(|| Taken::Damaged("its manifest names no sha256 layer".into()))?
             .to_string();
-        let bytes = match self.client().blob(&layer, MAX_ENTRY_BYTES) {
-            Ok(Some(bytes)) => bytes,
-            Ok(None) => return Err(Taken::Damaged(format!("its layer {layer} is missing"))),
+        let size = doc.pointer("/layers/0/size").and_then(|s| s.as_u64());
+        if let Some(size) = size.filter(|&size| size > MAX_ENTRY_BYTES) {
+            return Err(Taken::Damaged(format!(
+                "its layer is {size} bytes, more than the {MAX_ENTRY_BYTES} an entry may have"
+            )));
+        }
+        // Streamed to a file in the cache's temporary area, never held in memory: an
+        // entry may be a library's build tree of several hundred MB.
+        let download = cache.temp_dir("downloads").map_err(Taken::Local)?;
+        let archive = download.path().join("entry.tar.gz");
+        let fetched = self
+            .client()
+            .blob_to_file(&layer, size, MAX_ENTRY_BYTES, &archive);
+        match fetched {
+            Ok(true) => {}
+            Ok(false) => return Err(Taken::Damaged(format!("its layer {layer} is missing"))),
             Err(Error::ChecksumMismatch { .. }) => {
                 return Err(Taken::Damaged(format!(
                     "its layer's bytes do not match their digest {layer}"
                 )));
             }
+            Err(Error::Download { reason, .. }) => return Err(Taken::Damaged(reason)),
+            Err(err @ (Error::Io { .. } | Error::OutOfRoom { .. })) => {
+                return Err(Taken::Local(err));
+            }
             Err(err) => return Err(Taken::Unavailable(err)),
-        };
-        let download = cache.temp_dir("downloads").map_err(Taken::Local)?;
-        let archive = download.path().join("entry.tar.gz");
-        std::fs::write(&archive, &bytes)
-            .map_err(|e| Taken::Local(Error::io("cannot write", &archive)(e)))?;
+        }
         let entry = cache.temp_dir(kind.folder()).map_err(Taken::Local)?;
         crate::sys::unpack::unpack_checked(
             &archive,
@@ -334,6 +351,7 @@ impl Remote {
     /// the entry already. `annotations` name what it is.
     pub(crate) fn store(
         &self,
+        cache: &Cache,
         kind: Kind,
         key: &str,
         entry: &Path,
@@ -348,7 +366,10 @@ impl Remote {
             Ok(true) => return Ok(()),
             Err(err) => return self.unavailable(err),
         }
-        let layer = pack(entry)?;
+        // Packed to a file, hashed as written, and sent from it: never all in memory.
+        let packing = cache.temp_dir("downloads")?;
+        let layer_file = packing.path().join("entry.tar.gz");
+        let (layer_digest, layer_size) = pack(entry, &layer_file)?;
         let mut notes: BTreeMap<String, String> = annotations
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -357,26 +378,31 @@ impl Remote {
         notes.insert(KIND.into(), kind.name().into());
         let config =
             serde_json::to_vec(&serde_json::json!({ "annotations": notes })).expect("json");
-        let descriptor = |media_type: &str, bytes: &[u8]| {
+        let descriptor = |media_type: &str, digest: &str, size: u64| {
             serde_json::json!({
                 "mediaType": media_type,
-                "digest": format!("sha256:{}", sha256_hex(bytes)),
-                "size": bytes.len(),
+                "digest": digest,
+                "size": size,
             })
         };
+        let config_digest = format!("sha256:{}", sha256_hex(&config));
         let manifest = serde_json::to_vec(&serde_json::json!({
             "schemaVersion": 2,
             "mediaType": MANIFEST,
             "artifactType": ARTIFACT_TYPE,
-            "config": descriptor(CONFIG, &config),
-            "layers": [descriptor(LAYER, &layer)],
+            "config": descriptor(CONFIG, &config_digest, config.len() as u64),
+            "layers": [descriptor(LAYER, &layer_digest, layer_size)],
             "annotations": notes,
         }))
         .expect("json");
         let sent = (|| {
             let mut client = self.client();
-            client.upload_blob(&format!("sha256:{}", sha256_hex(&config)), &config)?;
-            client.upload_blob(&format!("sha256:{}", sha256_hex(&layer)), &layer)?;
+            client.upload_blob(&config_digest, BlobSource::Bytes(&config))?;
+            let layer = BlobSource::File {
+                path: &layer_file,
+                len: layer_size,
+            };
+            client.upload_blob(&layer_digest, layer)?;
             client.put_manifest(&tag, MANIFEST, &manifest)
         })();
         match sent {
@@ -459,9 +485,10 @@ enum Taken {
     Local(Error),
 }
 
-/// A published entry folder as one tar.gz: names relative to it, links kept as links,
-/// no owners or times, in name order, so the same entry packs to the same bytes.
-fn pack(entry: &Path) -> Result<Vec<u8>> {
+/// A published entry folder as one tar.gz in `out`: names relative to it, links kept as
+/// links, no owners or times, in name order, so the same entry packs to the same bytes.
+/// Returns the archive's digest (`sha256:…`, hashed as it was written) and size.
+fn pack(entry: &Path, out: &Path) -> Result<(String, u64)> {
     let io = |e: std::io::Error| Error::Io {
         what: "cannot pack the cache entry",
         path: entry.to_path_buf(),
@@ -480,7 +507,13 @@ fn pack(entry: &Path) -> Result<Vec<u8>> {
         }
     }
     files.sort();
-    let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let file = std::fs::File::create(out).map_err(Error::io("cannot write", out))?;
+    let counted = Counted {
+        inner: std::io::BufWriter::new(file),
+        hasher: Hasher::new(),
+        len: 0,
+    };
+    let gz = flate2::write::GzEncoder::new(counted, flate2::Compression::default());
     let mut tar = tar::Builder::new(gz);
     tar.mode(tar::HeaderMode::Deterministic);
     tar.follow_symlinks(false);
@@ -488,7 +521,35 @@ fn pack(entry: &Path) -> Result<Vec<u8>> {
         tar.append_path_with_name(entry.join(rel), rel)
             .map_err(io)?;
     }
-    tar.into_inner().and_then(|gz| gz.finish()).map_err(io)
+    let mut counted = tar.into_inner().and_then(|gz| gz.finish()).map_err(io)?;
+    counted
+        .inner
+        .flush()
+        .map_err(Error::io("cannot write", out))?;
+    Ok((
+        format!("sha256:{}", counted.hasher.finish_hex()),
+        counted.len,
+    ))
+}
+
+/// A writer that hashes and counts what goes through it.
+struct Counted<W> {
+    inner: W,
+    hasher: Hasher,
+    len: u64,
+}
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Rewrites `from` (the prefix an entry was built at) to `to` in the text files of an
@@ -585,10 +646,21 @@ mod tests {
         std::os::unix::fs::symlink("libx.a", temp.path().join("lib/liby.a")).unwrap();
         let dest = cache.dir("libs").join("x");
         cache.publish_dir(temp, &dest, "{}").unwrap();
-        let bytes = pack(&dest).unwrap();
-        assert_eq!(bytes, pack(&dest).unwrap(), "packing is deterministic");
         let archive = dir.path().join("e.tar.gz");
-        std::fs::write(&archive, &bytes).unwrap();
+        let (digest, size) = pack(&dest, &archive).unwrap();
+        let again = dir.path().join("again.tar.gz");
+        assert_eq!(
+            pack(&dest, &again).unwrap(),
+            (digest.clone(), size),
+            "packing is deterministic"
+        );
+        let bytes = std::fs::read(&archive).unwrap();
+        assert_eq!(bytes.len() as u64, size);
+        assert_eq!(
+            digest,
+            format!("sha256:{}", sha256_hex(&bytes)),
+            "hashed as written"
+        );
         let out = dir.path().join("out");
         std::fs::create_dir(&out).unwrap();
         crate::sys::unpack::unpack_checked(

@@ -18,7 +18,7 @@ use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::hash::sha256_hex;
 use crate::sys::oci_layout::{LayoutIndex, ReadError, parse_index};
-use crate::sys::registry::{Client, Reference};
+use crate::sys::registry::{BlobSource, Client, Reference};
 
 const INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -60,33 +60,54 @@ pub(crate) struct PushOptions {
     pub(crate) mount_from: Vec<String>,
 }
 
-/// Reads `sha256:HEX` from the layout, checking that the bytes are what they are named.
+/// Reads `sha256:HEX` (a manifest, an index: small) from the layout, checking that the
+/// bytes are what they are named.
 fn read_blob(layout: &Path, digest: &str) -> Result<Vec<u8>> {
-    let bad = |why: String| {
-        Error::ImageInput {
-        message: why,
-        help: "rebuild the image with `muslbuild image` (or the merge); muslbuild never pushes a blob whose bytes do not match its name".into(),
-    }
-    };
-    let hex = digest
-        .strip_prefix("sha256:")
-        .filter(|h| crate::sys::hash::is_sha256_hex(h))
-        .ok_or_else(|| {
-            bad(format!(
-                "`{digest}` in `{}` is not a sha256 digest",
-                layout.display()
-            ))
-        })?;
-    let path = layout.join("blobs/sha256").join(hex);
+    let (hex, path) = blob_path(layout, digest)?;
     let bytes = std::fs::read(&path)
-        .map_err(|e| bad(format!("blob `{}` cannot be read: {e}", path.display())))?;
+        .map_err(|e| bad_blob(format!("blob `{}` cannot be read: {e}", path.display())))?;
     if sha256_hex(&bytes) != hex {
-        return Err(bad(format!(
+        return Err(bad_blob(format!(
             "blob `{}` does not match its digest",
             path.display()
         )));
     }
     Ok(bytes)
+}
+
+fn blob_path<'d>(layout: &Path, digest: &'d str) -> Result<(&'d str, std::path::PathBuf)> {
+    let hex = digest
+        .strip_prefix("sha256:")
+        .filter(|h| crate::sys::hash::is_sha256_hex(h))
+        .ok_or_else(|| {
+            bad_blob(format!(
+                "`{digest}` in `{}` is not a sha256 digest",
+                layout.display()
+            ))
+        })?;
+    Ok((hex, layout.join("blobs/sha256").join(hex)))
+}
+
+fn bad_blob(why: String) -> Error {
+    Error::ImageInput {
+        message: why,
+        help: "rebuild the image with `muslbuild image` (or the merge); muslbuild never pushes a blob whose bytes do not match its name".into(),
+    }
+}
+
+/// The file of `sha256:HEX` in the layout, hashed as it is read (a layer is not held
+/// in memory): its bytes are what they are named.
+fn checked_blob(layout: &Path, digest: &str) -> Result<std::path::PathBuf> {
+    let (hex, path) = blob_path(layout, digest)?;
+    let actual = crate::sys::hash::file_sha256(&path)
+        .map_err(|e| bad_blob(format!("blob `{}` cannot be read: {e}", path.display())))?;
+    if actual != hex {
+        return Err(bad_blob(format!(
+            "blob `{}` does not match its digest",
+            path.display()
+        )));
+    }
+    Ok(path)
 }
 
 fn not_json(what: &str, e: serde_json::Error) -> Error {
@@ -195,11 +216,16 @@ impl Pusher<'_> {
                 .client
                 .failed(&format!("a check for {what} {digest}"), &head));
         }
-        let bytes = read_blob(self.layout, digest)?;
+        // Checked now, sent later from the file: a race with a writer of the layout
+        // would still be caught, by the registry's own digest check on the PUT.
+        let path = checked_blob(self.layout, digest)?;
+        let len = std::fs::metadata(&path)
+            .map_err(|e| bad_blob(format!("blob `{}` cannot be read: {e}", path.display())))?
+            .len();
         let line = format!(
             "muslbuild: uploading {what} {} ({})",
             &digest[..digest.len().min(19)],
-            crate::space::human_size(bytes.len() as u64)
+            crate::space::human_size(len)
         );
         match &self.bar {
             Some(bar) => bar.println(line),
@@ -235,10 +261,11 @@ impl Pusher<'_> {
                     .failed(&format!("starting the upload of {what} {digest}"), &start));
             }
         };
+        let source = BlobSource::File { path: &path, len };
         self.client
-            .send_blob(&location, digest, &bytes, &format!("{what} {digest}"))?;
+            .send_blob(&location, digest, source, &format!("{what} {digest}"))?;
         self.report.blobs_uploaded += 1;
-        self.report.bytes_uploaded += bytes.len() as u64;
+        self.report.bytes_uploaded += len;
         Ok(())
     }
 
@@ -383,6 +410,8 @@ pub(crate) fn push(
         &options.insecure_registries,
         ctx.net.timeout.max(Duration::from_secs(5)),
         &ctx.env,
+        &ctx.supervisor,
+        ctx.ui,
     )?;
     let index = read_index_blob(layout, &index_digest, "the image index")?;
     let blob_count = entries(&index)

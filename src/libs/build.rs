@@ -84,7 +84,7 @@ pub(crate) fn send_to_remote(job: &LibBuild, ctx: &Ctx) -> Result<()> {
                 .to_string(),
         ),
     ];
-    remote.store(Kind::Lib, &job.key, &job.prefix, &annotations)
+    remote.store(&ctx.cache, Kind::Lib, &job.key, &job.prefix, &annotations)
 }
 
 fn fresh_logs(job: &LibBuild, cache: &Cache) -> Result<PathBuf> {

@@ -113,7 +113,13 @@ impl BuildEntry {
             ("muslbuild.target", self.target.name().to_string()),
             ("muslbuild.toolchain", toolchain.to_string()),
         ];
-        remote.store(Kind::Build, &self.remote_key, &self.dir, &annotations)
+        remote.store(
+            &self.cache,
+            Kind::Build,
+            &self.remote_key,
+            &self.dir,
+            &annotations,
+        )
     }
 
     /// The cached artifact, if the entry is complete and every file it depends on still

@@ -104,7 +104,13 @@ impl Capture {
                 .iter()
                 .map(|(k, v)| (*k, v.clone()))
                 .collect();
-            remote.store(Kind::ZigLibc, &self.key, &self.entry, &annotations)?;
+            remote.store(
+                &ctx.cache,
+                Kind::ZigLibc,
+                &self.key,
+                &self.entry,
+                &annotations,
+            )?;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! A small HTTP/1.1 file server on 127.0.0.1 for download tests, able to misbehave on
-//! purpose: 404, 5xx a given number of times, a stall mid-body, a body cut short, a
-//! throttled body. It honours `Range: bytes=N-` so resumes can be tested, and counts
+//! purpose: 404, 5xx a given number of times, a stall mid-body (every time or once), a
+//! body cut short (every time or once), a throttled body. It honours `Range: bytes=N-` so resumes can be tested, and counts
 //! requests and bytes sent per path. Only the loopback address is ever used.
 
 #![allow(dead_code)]
@@ -21,10 +21,17 @@ pub enum Fault {
     ServerError(u32),
     /// Send the headers and the first N bytes, then go silent (until the server stops).
     Stall(usize),
+    /// Like `Stall`, for the next request only.
+    StallOnce(usize),
     /// Send the headers (full Content-Length) and the first N bytes, then close, every time.
     Truncate(usize),
     /// Like `Truncate`, for the next request only.
     TruncateOnce(usize),
+    /// Like `TruncateOnce`, and then `IgnoreRange`.
+    TruncateOnceThenIgnoreRange(usize),
+    /// Answer a `Range` request with the whole body and 200, as servers that do not
+    /// resume do (the `Range` is still recorded).
+    IgnoreRange,
     /// Send the body at about this many bytes per second.
     Throttle(usize),
     /// Answer 302 with `Location: /<path>`.
@@ -160,7 +167,10 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
         let fault = state.faults.get(&path).cloned().unwrap_or(Fault::None);
         let next = match &fault {
             Fault::ServerError(n) if *n > 1 => Some(Fault::ServerError(n - 1)),
-            Fault::ServerError(_) | Fault::TruncateOnce(_) => Some(Fault::None),
+            Fault::ServerError(_) | Fault::TruncateOnce(_) | Fault::StallOnce(_) => {
+                Some(Fault::None)
+            }
+            Fault::TruncateOnceThenIgnoreRange(_) => Some(Fault::IgnoreRange),
             _ => None,
         };
         if let Some(next) = next {
@@ -184,7 +194,9 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
         }
         (Some(body), _) => body,
     };
-    let start = range_start.filter(|&s| s <= body.len());
+    let start = range_start
+        .filter(|&s| s <= body.len())
+        .filter(|_| fault != Fault::IgnoreRange);
     let head = match start {
         Some(s) if s == body.len() && !body.is_empty() => {
             return out.write_all(format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", body.len()).as_bytes());
@@ -203,7 +215,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
     out.write_all(head.as_bytes())?;
     let body = &body[start.unwrap_or(0)..];
     match fault {
-        Fault::Stall(n) => {
+        Fault::Stall(n) | Fault::StallOnce(n) => {
             out.write_all(&body[..n.min(body.len())])?;
             out.flush()?;
             // Silent until the client hangs up (its read returns), bounded by a minute.
@@ -212,7 +224,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) -> std::io:
             let _ = std::io::Read::read(&mut stream, &mut [0u8; 1]);
             Ok(())
         }
-        Fault::Truncate(n) | Fault::TruncateOnce(n) => {
+        Fault::Truncate(n) | Fault::TruncateOnce(n) | Fault::TruncateOnceThenIgnoreRange(n) => {
             out.write_all(&body[..n.min(body.len())])?;
             out.shutdown(std::net::Shutdown::Both)
         }

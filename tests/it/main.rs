@@ -4,6 +4,7 @@
 mod buildpaths;
 mod c;
 mod corpus;
+mod credential_helpers;
 mod emulate;
 mod fault;
 mod go;
@@ -21,6 +22,7 @@ mod plan;
 mod project;
 mod recipes;
 mod registry;
+mod remote_blobs;
 mod remote_cache;
 mod sbom;
 mod shell;

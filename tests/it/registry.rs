@@ -90,7 +90,7 @@ impl Drop for Registry {
     }
 }
 
-fn push(env: &TestEnv, reference: &str, auth_file: Option<&Path>) -> Command {
+pub(crate) fn push(env: &TestEnv, reference: &str, auth_file: Option<&Path>) -> Command {
     let mut cmd = env.muslbuild();
     // The SBOM referrers have their own test (`pushed_sbom_referrers_…`).
     cmd.args([
@@ -114,7 +114,7 @@ fn push(env: &TestEnv, reference: &str, auth_file: Option<&Path>) -> Command {
     cmd
 }
 
-fn json_push(cmd: &mut Command) -> serde_json::Value {
+pub(crate) fn json_push(cmd: &mut Command) -> serde_json::Value {
     let output = success(cmd.arg("--json"));
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("--json report: {e}\n{}", stdout(&output)))
@@ -563,21 +563,22 @@ fn a_registry_stopped_mid_push_fails_clearly_and_the_next_push_finishes_the_job(
 }
 
 /// One request as a fake registry sees it.
-struct Seen {
-    method: String,
-    target: String,
-    authorization: Option<String>,
+pub(crate) struct Seen {
+    pub(crate) method: String,
+    pub(crate) target: String,
+    pub(crate) authorization: Option<String>,
+    pub(crate) body: String,
 }
 
 /// FAKE: a loopback HTTP server answering each request with what `answer` returns (a
 /// whole HTTP/1.1 response), recording every request.
-struct FakeRegistry {
-    port: u16,
-    seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
+pub(crate) struct FakeRegistry {
+    pub(crate) port: u16,
+    pub(crate) seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>,
 }
 
 impl FakeRegistry {
-    fn start(answer: impl Fn(&Seen, u16) -> String + Send + 'static) -> FakeRegistry {
+    pub(crate) fn start(answer: impl Fn(&Seen, u16) -> String + Send + 'static) -> FakeRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -610,6 +611,7 @@ impl FakeRegistry {
                     method: parts.next().unwrap_or_default().to_string(),
                     target: parts.next().unwrap_or_default().to_string(),
                     authorization,
+                    body: String::from_utf8_lossy(&body).into_owned(),
                 };
                 let mut out = stream;
                 let _ = out.write_all(answer(&seen, port).as_bytes());

@@ -329,6 +329,32 @@ impl Cmd {
         })
     }
 
+    /// `output_any_status` with `input` written to the child's stdin (a credential
+    /// helper reads the server's address there), from a second thread so that a child
+    /// that answers before it has read all cannot block on a full pipe.
+    pub(crate) fn output_with_input(&self, input: &[u8]) -> Result<Output> {
+        self.announce();
+        let mut command = self.command();
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let (mut child, _tracked) = self.spawn(&mut command, None)?;
+        let mut stdin = child.stdin.take().expect("piped");
+        let input = input.to_vec();
+        // A child that exits without reading makes the write fail: its status says more.
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+        let output = child.wait_with_output().map_err(|e| self.spawn_error(e))?;
+        let _ = writer.join();
+        Ok(Output {
+            status: output.status,
+            stdout: output.stdout,
+            stderr: output.stderr,
+        })
+    }
+
     /// Runs to completion; a non-zero exit is an error carrying the captured stderr.
     pub(crate) fn output(&self) -> Result<Output> {
         let output = self.output_any_status()?;
@@ -552,6 +578,16 @@ mod tests {
             cmd.display(),
             "cd '/tmp/my dir' && SOURCE_DATE_EPOCH=0 cc '-DMSG=a b' x.c"
         );
+    }
+
+    #[test]
+    fn input_reaches_stdin_and_the_status_comes_back() {
+        let out = cmd("sh")
+            .args(["-c", "read x; echo \"got $x\"; exit 3"])
+            .output_with_input(b"127.0.0.1:5000\n")
+            .unwrap();
+        assert_eq!(out.stdout_text(), "got 127.0.0.1:5000\n");
+        assert_eq!(out.status.code(), Some(3));
     }
 
     #[test]

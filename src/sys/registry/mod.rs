@@ -1,11 +1,17 @@
-//! A client for the OCI Distribution API, as much as a push needs: image references,
-//! credentials from Docker's `config.json` (or `REGISTRY_AUTH_FILE`), Basic and Bearer
-//! token authentication, blob existence checks, monolithic blob uploads and manifests.
+//! A client for the OCI Distribution API, as much as a push and the remote cache need:
+//! image references, Basic and Bearer token authentication (with the credentials
+//! `auth.rs` finds: auth files and the credential helpers they name), manifests and tags;
+//! blobs, streamed to and from files, in `blob.rs`.
 //!
 //! Plain HTTP is used only for loopback hosts and hosts named with
 //! `--insecure-registry`; everything else is HTTPS.
 
-use std::path::PathBuf;
+mod auth;
+mod blob;
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -13,6 +19,11 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::sys::process::Supervisor;
+use crate::sys::ui::Ui;
+use auth::Credentials;
+
+pub(crate) use blob::BlobSource;
 
 const DOCKER_HUB: &str = "registry-1.docker.io";
 
@@ -106,79 +117,22 @@ impl std::fmt::Display for Reference {
     }
 }
 
-/// Where credentials are looked for, first match wins: `REGISTRY_AUTH_FILE`, podman's
-/// `$XDG_RUNTIME_DIR/containers/auth.json`, `$DOCKER_CONFIG/config.json`,
-/// `~/.docker/config.json`.
-fn auth_files(env: &Env) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    files.extend(env.get("REGISTRY_AUTH_FILE").map(PathBuf::from));
-    files.extend(
-        env.get("XDG_RUNTIME_DIR")
-            .map(|d| PathBuf::from(d).join("containers/auth.json")),
-    );
-    match env.get("DOCKER_CONFIG") {
-        Some(dir) => files.push(PathBuf::from(dir).join("config.json")),
-        None => files.extend(
-            env.get("HOME")
-                .map(|h| PathBuf::from(h).join(".docker/config.json")),
-        ),
-    }
-    files
-}
-
-/// `user:password` for `registry` from the first auth file that names it.
-pub(crate) fn credentials(env: &Env, registry: &str) -> Result<Option<(String, String)>> {
-    for file in auth_files(env) {
-        let Ok(bytes) = std::fs::read(&file) else {
-            continue;
-        };
-        let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-            Error::Usage(
-                format!("`{}` is not a valid auth file: {e}", file.display()),
-                "fix or remove it; it is Docker's config.json format ({\"auths\": {HOST: {\"auth\": BASE64(user:password)}}})".into(),
-            )
-        })?;
-        let Some(auths) = doc.get("auths").and_then(|a| a.as_object()) else {
-            continue;
-        };
-        let hub = registry == DOCKER_HUB;
-        let entry = auths.iter().find(|(key, _)| {
-            let key = key
-                .trim_start_matches("https://")
-                .trim_start_matches("http://");
-            let key = key.split('/').next().unwrap_or(key);
-            key == registry || (hub && (key == "index.docker.io" || key == "docker.io"))
-        });
-        let Some((_, entry)) = entry else { continue };
-        if let Some(auth) = entry.get("auth").and_then(|a| a.as_str()) {
-            let decoded = BASE64
-                .decode(auth.trim())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            if let Some((user, pass)) = decoded.as_deref().and_then(|d| d.split_once(':')) {
-                return Ok(Some((user.to_string(), pass.to_string())));
-            }
-        }
-        let field = |name: &str| entry.get(name).and_then(|v| v.as_str()).map(String::from);
-        if let (Some(user), Some(pass)) = (field("username"), field("password")) {
-            return Ok(Some((user, pass)));
-        }
-    }
-    Ok(None)
-}
-
 /// One registry and repository, with the credentials and the token it has earned.
 pub(crate) struct Client {
     agent: ureq::Agent,
     base: String,
     pub(crate) reference: Reference,
-    basic: Option<String>,
+    /// How to authenticate when asked; a helper is replaced by its answer once run.
+    credentials: Credentials,
     /// The `Authorization` value the registry last accepted (Basic or a Bearer token).
     authorization: Option<String>,
     /// What a token is asked for when the challenge names no scope.
     actions: &'static str,
     /// Blobs larger than this go up in `PATCH` chunks of this size.
-    chunk_size: usize,
+    chunk_size: u64,
+    /// For credential helpers, the one kind of process a registry client starts.
+    supervisor: Arc<Supervisor>,
+    ui: Ui,
 }
 
 /// A response's status, the headers a push reads, and its body (short: errors, tokens).
@@ -194,6 +148,18 @@ pub(crate) struct Reply {
     pub(crate) bytes: Vec<u8>,
 }
 
+/// What a request sends: bytes in memory (manifests, configs), or a span of a file
+/// (a blob: a cache entry may be hundreds of MB, so it is never read into memory).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Payload<'a> {
+    Bytes(&'a [u8]),
+    File {
+        path: &'a Path,
+        offset: u64,
+        len: u64,
+    },
+}
+
 /// How much of a response body `send` reads: errors, tokens, manifests, tag lists.
 const SHORT_BODY: u64 = 4 << 20;
 
@@ -206,14 +172,15 @@ impl Client {
         insecure: &[String],
         timeout: Duration,
         env: &Env,
+        supervisor: &Arc<Supervisor>,
+        ui: Ui,
     ) -> Result<Client> {
         let plain = reference.is_loopback()
             || insecure
                 .iter()
                 .any(|h| h == &reference.registry || h == reference.host());
         let scheme = if plain { "http" } else { "https" };
-        let basic = credentials(env, &reference.registry)?
-            .map(|(u, p)| format!("Basic {}", BASE64.encode(format!("{u}:{p}"))));
+        let credentials = auth::credentials(env, &reference.registry)?;
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(5)
@@ -226,10 +193,12 @@ impl Client {
             agent,
             base: format!("{scheme}://{}", reference.registry),
             reference,
-            basic,
+            credentials,
             authorization: None,
             actions: "pull,push",
-            chunk_size: env.registry_chunk_size().unwrap_or(32 << 20).max(1),
+            chunk_size: env.registry_chunk_size().unwrap_or(32 << 20).max(1) as u64,
+            supervisor: Arc::clone(supervisor),
+            ui,
         })
     }
 
@@ -244,6 +213,15 @@ impl Client {
         format!("{}/v2/{}/{path}", self.base, self.reference.repository)
     }
 
+    /// A path the registry answered with (a `Location`) as a whole URL.
+    fn absolute(&self, url: &str) -> String {
+        if url.starts_with('/') {
+            format!("{}{url}", self.base)
+        } else {
+            url.to_string()
+        }
+    }
+
     /// Sends one request; on a 401 answers the registry's challenge once (Basic, or a
     /// Bearer token from its realm) and sends it again.
     pub(crate) fn send(
@@ -253,32 +231,28 @@ impl Client {
         headers: &[(&str, &str)],
         body: Option<&[u8]>,
     ) -> Result<Reply> {
-        let url = if url.starts_with('/') {
-            format!("{}{url}", self.base)
-        } else {
-            url.to_string()
-        };
-        self.send_limited(method, &url, headers, body, SHORT_BODY)
+        let body = Payload::Bytes(body.unwrap_or_default());
+        self.send_payload(method, url, headers, body)
     }
 
-    /// `send`, reading up to `limit` bytes of the body (a blob); a 5xx is asked again a
-    /// few times, pausing longer each time, since registries fail briefly under load.
-    pub(crate) fn send_limited(
+    /// `send` with a body that may be a span of a file; a 5xx is asked again a few
+    /// times, pausing longer each time, since registries fail briefly under load.
+    pub(crate) fn send_payload(
         &mut self,
         method: &str,
         url: &str,
         headers: &[(&str, &str)],
-        body: Option<&[u8]>,
-        limit: u64,
+        body: Payload<'_>,
     ) -> Result<Reply> {
+        let url = self.absolute(url);
         let mut pause = Duration::from_millis(200);
         let mut attempt = 0;
         loop {
-            let mut reply = self.once(method, url, headers, body, limit)?;
+            let mut reply = self.once(method, &url, headers, body)?;
             if reply.0.status == 401 {
                 let challenge = reply.1.clone().unwrap_or_default();
                 self.authorization = Some(self.answer(&challenge)?);
-                reply = self.once(method, url, headers, body, limit)?;
+                reply = self.once(method, &url, headers, body)?;
                 if reply.0.status == 401 {
                     return Err(self.refused());
                 }
@@ -292,14 +266,60 @@ impl Client {
         }
     }
 
+    /// A `GET` whose body is left unread when it is 200 or 206 (a blob, streamed to a
+    /// file by the caller); the challenge and 5xx handling are `send`'s, and any other
+    /// status comes back read.
+    pub(crate) fn get_streaming(
+        &mut self,
+        url: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<std::result::Result<ureq::http::Response<ureq::Body>, Reply>> {
+        let mut pause = Duration::from_millis(200);
+        let mut attempt = 0;
+        let mut answered = false;
+        loop {
+            let response = self.request("GET", url, headers, Payload::Bytes(&[]))?;
+            let status = response.status().as_u16();
+            if matches!(status, 200 | 206) {
+                return Ok(Ok(response));
+            }
+            let (reply, challenge) = self.read_reply("GET", url, response, SHORT_BODY)?;
+            if status == 401 && !answered {
+                answered = true;
+                self.authorization = Some(self.answer(&challenge.unwrap_or_default())?);
+                continue;
+            }
+            if status == 401 {
+                return Err(self.refused());
+            }
+            if status < 500 || attempt == RETRIES_5XX {
+                return Ok(Err(reply));
+            }
+            attempt += 1;
+            std::thread::sleep(pause);
+            pause *= 2;
+        }
+    }
+
     fn once(
         &self,
         method: &str,
         url: &str,
         headers: &[(&str, &str)],
-        body: Option<&[u8]>,
-        limit: u64,
+        body: Payload<'_>,
     ) -> Result<(Reply, Option<String>)> {
+        let response = self.request(method, url, headers, body)?;
+        self.read_reply(method, url, response, SHORT_BODY)
+    }
+
+    /// Sends one request and returns the response with its body unread.
+    fn request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Payload<'_>,
+    ) -> Result<ureq::http::Response<ureq::Body>> {
         let mut request = ureq::http::Request::builder().method(method).uri(url);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -311,13 +331,35 @@ impl Client {
         {
             request = request.header("Authorization", auth.as_str());
         }
-        let request = request
-            .body(body.map(<[u8]>::to_vec).unwrap_or_default())
-            .map_err(|e| self.unreachable(e.to_string()))?;
-        let mut response = self
-            .agent
-            .run(request)
-            .map_err(|e| self.unreachable(e.to_string()))?;
+        let bad = |e: ureq::http::Error| self.unreachable(e.to_string());
+        let sent = match body {
+            Payload::Bytes(bytes) => self.agent.run(request.body(bytes.to_vec()).map_err(bad)?),
+            Payload::File { path, offset, len } => {
+                let mut file = std::fs::File::open(path).map_err(Error::io("cannot read", path))?;
+                file.seek(SeekFrom::Start(offset))
+                    .map_err(Error::io("cannot read", path))?;
+                if !headers
+                    .iter()
+                    .any(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+                {
+                    request = request.header("Content-Length", len);
+                }
+                let reader = ureq::SendBody::from_owned_reader(file.take(len));
+                self.agent.run(request.body(reader).map_err(bad)?)
+            }
+        };
+        sent.map_err(|e| self.unreachable(e.to_string()))
+    }
+
+    /// The status, the headers a client reads and up to `limit` bytes of the body; the
+    /// `WWW-Authenticate` challenge beside it.
+    fn read_reply(
+        &self,
+        method: &str,
+        url: &str,
+        mut response: ureq::http::Response<ureq::Body>,
+        limit: u64,
+    ) -> Result<(Reply, Option<String>)> {
         let header = |name: &str| {
             response
                 .headers()
@@ -356,11 +398,36 @@ impl Client {
         ))
     }
 
+    /// The credentials, a helper run now if one is configured (once: its answer stays).
+    fn resolved_credentials(&mut self) -> Result<&Credentials> {
+        if let Credentials::Helper(helper) = &self.credentials {
+            self.credentials = helper.get(&self.supervisor, self.ui)?;
+        }
+        Ok(&self.credentials)
+    }
+
     /// The `Authorization` value that answers a `WWW-Authenticate` challenge.
-    fn answer(&self, challenge: &str) -> Result<String> {
+    fn answer(&mut self, challenge: &str) -> Result<String> {
         let (scheme, params) = challenge.split_once(' ').unwrap_or((challenge, ""));
+        let credentials = self.resolved_credentials()?.clone();
+        let basic = match &credentials {
+            Credentials::Basic { user, password } => Some(format!(
+                "Basic {}",
+                BASE64.encode(format!("{user}:{password}"))
+            )),
+            _ => None,
+        };
         if scheme.eq_ignore_ascii_case("basic") {
-            return self.basic.clone().ok_or_else(|| self.refused());
+            if let Credentials::IdentityToken(_) = credentials {
+                return Err(Error::Registry {
+                    message: format!(
+                        "registry {} wants a user and password (Basic), but its credentials are an identity token",
+                        self.reference.registry
+                    ),
+                    help: "an identity token only serves registries with a token service (Bearer); log in to this one with a user and password".into(),
+                });
+            }
+            return basic.ok_or_else(|| self.refused());
         }
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(self.refused());
@@ -378,16 +445,32 @@ impl Client {
         let scope = get("scope").unwrap_or_else(|| {
             format!("repository:{}:{}", self.reference.repository, self.actions)
         });
-        let mut request = self.agent.get(&realm).query("scope", &scope);
-        if let Some(service) = get("service") {
-            request = request.query("service", &service);
-        }
-        if let Some(basic) = &self.basic {
-            request = request.header("Authorization", basic.as_str());
-        }
-        let mut response = request
-            .call()
-            .map_err(|e| self.unreachable(format!("token service {realm}: {e}")))?;
+        let service = get("service");
+        let asked = if let Credentials::IdentityToken(token) = &credentials {
+            // An identity token is an OAuth2 refresh token: the token service trades it
+            // for an access token by POST, as Docker's own client does.
+            let mut form = vec![
+                ("grant_type", "refresh_token"),
+                ("refresh_token", token.as_str()),
+                ("client_id", "muslbuild"),
+                ("scope", scope.as_str()),
+            ];
+            if let Some(service) = &service {
+                form.push(("service", service.as_str()));
+            }
+            self.agent.post(&realm).send_form(form)
+        } else {
+            let mut request = self.agent.get(&realm).query("scope", &scope);
+            if let Some(service) = &service {
+                request = request.query("service", service);
+            }
+            if let Some(basic) = &basic {
+                request = request.header("Authorization", basic.as_str());
+            }
+            request.call()
+        };
+        let mut response =
+            asked.map_err(|e| self.unreachable(format!("token service {realm}: {e}")))?;
         if response.status().as_u16() != 200 {
             return Err(self.refused());
         }
@@ -421,10 +504,10 @@ impl Client {
     }
 
     fn refused(&self) -> Error {
-        let with = if self.basic.is_some() {
-            "refused the credentials"
-        } else {
-            "requires credentials and none were found"
+        let with = match &self.credentials {
+            Credentials::Anonymous => "requires credentials and none were found",
+            Credentials::Helper(_) => "requires credentials",
+            _ => "refused the credentials",
         };
         Error::Registry {
             message: format!(
@@ -432,7 +515,7 @@ impl Client {
                 self.reference.registry, self.reference.repository
             ),
             help: format!(
-                "log in with `docker login {0}` or `podman login {0}`; muslbuild reads REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json",
+                "log in with `docker login {0}` or `podman login {0}`; muslbuild reads REGISTRY_AUTH_FILE, $DOCKER_CONFIG/config.json or ~/.docker/config.json, and runs the credential helpers they name",
                 self.reference.registry
             ),
         }
@@ -459,108 +542,8 @@ impl Client {
     }
 }
 
-/// The few calls a cache entry needs, in the Distribution API's terms.
+/// Manifests and tags, in the Distribution API's terms (blobs: `blob.rs`).
 impl Client {
-    /// Whether the repository holds blob `digest` (`HEAD`).
-    pub(crate) fn has_blob(&mut self, digest: &str) -> Result<bool> {
-        let reply = self.send("HEAD", &self.url(&format!("blobs/{digest}")), &[], None)?;
-        match reply.status {
-            200 => Ok(true),
-            404 => Ok(false),
-            _ => Err(self.failed(&format!("a check for blob {digest}"), &reply)),
-        }
-    }
-
-    /// Uploads `bytes` as blob `digest` unless the repository has it; returns whether it
-    /// sent them. One `POST` for a session, one `PUT` with the digest.
-    pub(crate) fn upload_blob(&mut self, digest: &str, bytes: &[u8]) -> Result<bool> {
-        if self.has_blob(digest)? {
-            return Ok(false);
-        }
-        let start = self.send("POST", &self.url("blobs/uploads/"), &[], Some(&[]))?;
-        let location = match (start.status, &start.location) {
-            (202, Some(location)) => location.clone(),
-            _ => return Err(self.failed(&format!("starting the upload of {digest}"), &start)),
-        };
-        self.send_blob(&location, digest, bytes, digest)?;
-        Ok(true)
-    }
-
-    /// Sends `bytes` into the upload session at `location` and closes it with the digest:
-    /// in one `PUT`, or past the chunk size (`MUSLBUILD_REGISTRY_CHUNK_SIZE`, default
-    /// 32 MiB; proxies in front of registries often cap a request's body) in `PATCH`es
-    /// of that size, each to the session's new `Location`, and a `PUT` with no body.
-    pub(crate) fn send_blob(
-        &mut self,
-        location: &str,
-        digest: &str,
-        bytes: &[u8],
-        what: &str,
-    ) -> Result<()> {
-        let mut location = location.to_string();
-        let mut rest = bytes;
-        if bytes.len() > self.chunk_size {
-            let mut start = 0;
-            while !rest.is_empty() {
-                let (chunk, after) = rest.split_at(rest.len().min(self.chunk_size));
-                let range = format!("{start}-{}", start + chunk.len() - 1);
-                let length = chunk.len().to_string();
-                let reply = self.send(
-                    "PATCH",
-                    &location,
-                    &[
-                        ("Content-Type", "application/octet-stream"),
-                        ("Content-Range", &range),
-                        ("Content-Length", &length),
-                    ],
-                    Some(chunk),
-                )?;
-                location = match (reply.status, reply.location.clone()) {
-                    (202, Some(next)) => next,
-                    _ => return Err(self.failed(&format!("a chunk of {what}"), &reply)),
-                };
-                start += chunk.len();
-                rest = after;
-            }
-        }
-        let separator = if location.contains('?') { '&' } else { '?' };
-        let length = rest.len().to_string();
-        let put = self.send(
-            "PUT",
-            &format!("{location}{separator}digest={digest}"),
-            &[
-                ("Content-Type", "application/octet-stream"),
-                ("Content-Length", &length),
-            ],
-            Some(rest),
-        )?;
-        if put.status != 201 {
-            return Err(self.failed(&format!("the upload of {what}"), &put));
-        }
-        Ok(())
-    }
-
-    /// Blob `digest`, at most `limit` bytes, checked against its digest: `Ok(None)` when
-    /// the registry does not have it, an error naming it when its bytes are not it.
-    pub(crate) fn blob(&mut self, digest: &str, limit: u64) -> Result<Option<Vec<u8>>> {
-        let url = self.url(&format!("blobs/{digest}"));
-        let reply = self.send_limited("GET", &url, &[], None, limit)?;
-        match reply.status {
-            200 => {}
-            404 => return Ok(None),
-            _ => return Err(self.failed(&format!("a download of blob {digest}"), &reply)),
-        }
-        let actual = format!("sha256:{}", crate::sys::hash::sha256_hex(&reply.bytes));
-        if actual != digest {
-            return Err(Error::ChecksumMismatch {
-                url,
-                expected: digest.to_string(),
-                actual,
-            });
-        }
-        Ok(Some(reply.bytes))
-    }
-
     /// The manifest under `name` (a tag or digest) as sent, with its digest; `Ok(None)`
     /// when there is none.
     pub(crate) fn manifest(
@@ -679,9 +662,16 @@ mod tests {
         let env = Env::from_vars(Vec::<(&str, &str)>::new(), "/".into());
         let client = |text: &str, insecure: &[String]| {
             let reference = Reference::parse(text).unwrap();
-            Client::new(reference, insecure, Duration::from_secs(1), &env)
-                .unwrap()
-                .base
+            Client::new(
+                reference,
+                insecure,
+                Duration::from_secs(1),
+                &env,
+                &Supervisor::new(),
+                Ui::default(),
+            )
+            .unwrap()
+            .base
         };
         assert_eq!(client("127.0.0.1:5000/a", &[]), "http://127.0.0.1:5000");
         assert_eq!(client("[::1]:5000/a", &[]), "http://[::1]:5000");
@@ -720,9 +710,15 @@ mod tests {
         .unwrap();
         let env = Env::from_vars([("REGISTRY_AUTH_FILE", file.as_os_str())], "/".into());
         assert_eq!(
-            credentials(&env, "reg.example:5000").unwrap(),
-            Some(("ci".into(), "s3cret:with-colon".into()))
+            auth::credentials(&env, "reg.example:5000").unwrap(),
+            Credentials::Basic {
+                user: "ci".into(),
+                password: "s3cret:with-colon".into()
+            }
         );
-        assert_eq!(credentials(&env, "other.example").unwrap(), None);
+        assert_eq!(
+            auth::credentials(&env, "other.example").unwrap(),
+            Credentials::Anonymous
+        );
     }
 }
