@@ -21,6 +21,7 @@ mod plan;
 mod project;
 mod registry;
 mod remote_cache;
+mod remote_project;
 mod sbom;
 mod shell;
 mod strip;
