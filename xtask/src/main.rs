@@ -35,6 +35,7 @@ const USAGE: &str =
   emulate [RUNS [TARGET]] a cold less build with emulate = \"auto\" against false: time, same bytes
   remote libc [TARGETS]  hello with zig on fresh machines: zig's libc from a warm remote cache vs built
   remote project [TARGETS]  a project with [lib.NAME] and [vendor.NAME], cold on machine B with A's remote cache vs cold
+  remote tls [TARGETS]  tests/openssl ([lib.openssl], a TLS client) the same way
   platforms [TARGETS]    every target cold: first zig compile, hello/Go/repl sizes, library recipes' time
   kheaders [TARGETS]     strace 6.1 with pinned 6.1 kernel headers, zig and musl-gcc x three targets, cold;
                          musl-gcc x86_64 against configure + make by hand

@@ -13,6 +13,8 @@
 //!   two files, a `[lib.NAME]`, a `[vendor.NAME]` linking it and readline) cold on
 //!   machine B (another checkout path, a fresh home) with machine A's remote cache,
 //!   against the same cold build without one. Goal: ratio <= 0.05.
+//! - `bench remote tls [TARGETS]`: the same for tests/openssl (OpenSSL 3 as a
+//!   `[lib.openssl]` with its assembler, a TLS client linking it).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -78,6 +80,7 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
         Some("push") => {}
         Some("libc") => return zig_libc(b, &args[1..], work.path(), &host),
         Some("project") => return project(b, &args[1..], work.path(), &host),
+        Some("tls") => return tls(b, &args[1..], work.path(), &host),
         _ => cold_builds(b, args, work.path(), &host)?,
     }
     pushes(b, work.path(), &host)
@@ -240,12 +243,66 @@ fn write_project(dir: &Path, targets: &str) -> Result {
 /// <= 0.05.
 fn project(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
     let targets = args.first().map_or("x86_64,aarch64,armv7", String::as_str);
+    let a = work.join("a/src/proj");
+    write_project(&a, targets)?;
+    println!(
+        "a project (2 C programs, a [lib.NAME], a [vendor.NAME] with it and readline) for `{targets}`, musl-gcc, -j2:"
+    );
+    two_machines(
+        b,
+        work,
+        host,
+        &[],
+        targets,
+        &["hello", "calc", "tool"],
+        false,
+    )
+}
+
+/// `bench remote tls [TARGETS]`: tests/openssl — OpenSSL 3 as a `[lib.openssl]` built
+/// from Debian's sources with its assembler (zig), and a TLS client linking it — the same
+/// way. x86_64's OpenSSL is configured with its CA folder under its prefix (a folder of
+/// the cache, compiled into libcrypto.a), so B refuses that entry and builds it.
+fn tls(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
+    let targets = args.first().map_or("x86_64,aarch64,armv7", String::as_str);
+    let archive = b.sources()?.join("openssl_3.0.17.orig.tar.gz");
+    if !archive.is_file() {
+        return Err(format!("{} is missing: run `cargo xtask setup`", archive.display()).into());
+    }
+    let a = work.join("a/src/proj");
+    std::fs::create_dir_all(&a)?;
+    for file in ["muslbuild.toml", "tls_client.c"] {
+        std::fs::copy(b.root.join("tests/openssl").join(file), a.join(file))?;
+    }
+    xshell::cmd!(b.sh, "tar -xf {archive} -C {a}")
+        .quiet()
+        .run()?;
+    println!("tests/openssl ([lib.openssl] 3.0.17 and a TLS client) for `{targets}`, zig, -j2:");
+    // B only takes: a writable B whose probe finds no zig libc in the registry would
+    // build one into a zig cache of its own to send it, which is not what is measured.
+    let extra = ["--target", targets];
+    two_machines(b, work, host, &extra, targets, &["tls-client"], true)
+}
+
+/// Machine A (`work/a/src/proj`, already written) builds cold without a remote cache,
+/// then sends everything; machine B (a copy at another path, a fresh home) builds cold
+/// with the remote (only taking from it with `b_read_only`). Prints both, with B's
+/// artifacts compared to A's byte for byte.
+fn two_machines(
+    b: &Bench,
+    work: &Path,
+    host: &str,
+    extra: &[&str],
+    targets: &str,
+    artifacts: &[&str],
+    b_read_only: bool,
+) -> Result {
     let sources = b.sources()?;
     let source_dir = sources.to_string_lossy().into_owned();
     let remote = format!("oci://{host}/muslbuild-cache");
     let a = work.join("a/src/proj");
-    write_project(&a, targets)?;
-    let build = ["build", "-j2", "--source-dir", &source_dir];
+    let mut build = vec!["build", "-j2", "--source-dir", &source_dir];
+    build.extend_from_slice(extra);
     let home_a = work.join("a/home");
     let (result, without) = {
         let _home = b.sh.push_env("MUSLBUILD_HOME", &home_a);
@@ -266,12 +323,14 @@ fn project(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
     let (result, with) = {
         let _home = b.sh.push_env("MUSLBUILD_HOME", work.join("b/home"));
         let _remote = b.sh.push_env("MUSLBUILD_REMOTE_CACHE", &remote);
+        let _read_only =
+            b_read_only.then(|| b.sh.push_env("MUSLBUILD_REMOTE_CACHE_READ_ONLY", "1"));
         time(|| b.muslbuild(&checkout_b, &build))
     };
     result?;
     let mut same = 0;
     for target in targets.split(',') {
-        for name in ["hello", "calc", "tool"] {
+        for name in artifacts {
             let at = |root: &Path| std::fs::read(root.join("dist").join(target).join(name));
             if at(&a)? != at(&checkout_b)? {
                 return Err(format!("{name} for {target} differs between A and B").into());
@@ -282,9 +341,6 @@ fn project(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
     let row = |what: &str, s: crate::measure::Sample| {
         println!("  {what:<48} wall {:>8.2} s   CPU {:>8.2} s", s.wall, s.cpu)
     };
-    println!(
-        "a project (2 C programs, a [lib.NAME], a [vendor.NAME] with it and readline) for `{targets}`, musl-gcc, -j2:"
-    );
     row("A cold, no remote cache (fresh home)", without);
     row("A warm, sending to the remote cache", fill);
     row("B cold (other checkout, fresh home), remote", with);
