@@ -352,6 +352,7 @@ pub(crate) const TEMP_KINDS: &[&str] = &[
     "downloads",
     "seals",
     "zig",
+    "vendor",
 ];
 
 /// Notes that a cache entry was just used, for `cache prune`'s least-recently-used

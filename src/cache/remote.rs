@@ -1,5 +1,5 @@
-//! The shared remote cache: library prefixes, build-cache entries and zig's per-target
-//! libc kept as OCI artifacts in a registry (`MUSLBUILD_REMOTE_CACHE=oci://HOST[:PORT]/REPO`, or `[cache] remote`),
+//! The shared remote cache: library prefixes, build-cache entries, zig's per-target libc
+//! and vendored projects' staged installs kept as OCI artifacts in a registry (`MUSLBUILD_REMOTE_CACHE=oci://HOST[:PORT]/REPO`, or `[cache] remote`),
 //! so that a fresh CI machine takes what another one built.
 //!
 //! An entry is one image manifest tagged `<kind>-<key>` (the local cache key): a config
@@ -46,23 +46,26 @@ pub(crate) const KIND: &str = "muslbuild.kind";
 pub(crate) const PREFIX: &str = "muslbuild.prefix";
 pub(crate) const REAL_PREFIX: &str = "muslbuild.prefix.real";
 
-/// What kind of entry: a library prefix (`libs/`), an artifact (`builds/`), or the libc
-/// zig builds for a target (`zig/`, `toolchain::zig_libc`).
+/// What kind of entry: a library prefix (`libs/`), an artifact (`builds/`), the libc
+/// zig builds for a target (`zig/`, `toolchain::zig_libc`), or a vendored project's
+/// staged install (`vendor/<entry>/install`, `libs::vendor`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
     Lib,
     Build,
     ZigLibc,
+    VendorInstall,
 }
 
 impl Kind {
-    const ALL: [Kind; 3] = [Kind::Lib, Kind::Build, Kind::ZigLibc];
+    const ALL: [Kind; 4] = [Kind::Lib, Kind::Build, Kind::ZigLibc, Kind::VendorInstall];
 
     fn name(self) -> &'static str {
         match self {
             Kind::Lib => "lib",
             Kind::Build => "build",
             Kind::ZigLibc => "zig",
+            Kind::VendorInstall => "vendor",
         }
     }
 
@@ -71,6 +74,7 @@ impl Kind {
             Kind::Lib => "libs",
             Kind::Build => "builds",
             Kind::ZigLibc => "zig",
+            Kind::VendorInstall => "vendor",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `muslbuild cache verify`: every published entry in the cache checked against what it
 //! recorded when it was published, every file hashed (like `nix-store --verify
-//! --check-contents`): toolchains, library prefixes and build outputs by their contents
-//! records, `sources/<sha256>` by their names, probe records by their checks. It only
+//! --check-contents`): toolchains, library prefixes, build outputs and vendored projects'
+//! staged installs by their contents records, `sources/<sha256>` by their names, probe records by their checks. It only
 //! reads; a damaged entry is never used, and the next build that needs it makes it again.
 
 use std::path::{Path, PathBuf};
@@ -55,9 +55,21 @@ pub(crate) type ProbeCheck = fn(identity: &str, text: &str) -> Option<bool>;
 
 pub(crate) fn verify(cache: &Cache, probe_checks: &[ProbeCheck]) -> Report {
     let mut report = Report::default();
-    for kind in ["toolchains", "libs", "builds", "zig"] {
+    // A vendored project's entry holds its configured tree (machine-local, recorded by
+    // nothing) beside its staged install, which is published like any entry.
+    let installs = || {
+        visible(&cache.dir("vendor"))
+            .into_iter()
+            .map(|entry| entry.join("install"))
+            .collect::<Vec<_>>()
+    };
+    for kind in ["toolchains", "libs", "builds", "zig", "vendor"] {
         let mut count = 0;
-        for entry in visible(&cache.dir(kind)) {
+        let entries = match kind {
+            "vendor" => installs(),
+            _ => visible(&cache.dir(kind)),
+        };
+        for entry in entries {
             // An entry without its completion record does not exist (and is never used).
             if std::fs::symlink_metadata(entry.join(cache::COMPLETE)).is_err()
                 && !std::fs::symlink_metadata(&entry).is_ok_and(|m| m.file_type().is_symlink())

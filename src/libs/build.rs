@@ -10,7 +10,6 @@ use super::recipe::{BuildSystem, Recipe};
 use super::source;
 use super::step::{self, Runner, TargetRun};
 use crate::cache::Cache;
-use crate::cache::remote::{Kind, PREFIX, REAL_PREFIX};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::process::Cmd;
@@ -38,53 +37,6 @@ pub(crate) fn build(job: &LibBuild, run: &TargetRun<'_>) -> Result<bool> {
         }
         other => other.map(|()| true),
     }
-}
-
-/// Takes `job`'s prefix from the shared remote cache when it has it (checked, unpacked
-/// and published like a local build); returns whether it did. Vendored projects keep
-/// their build trees here and are never shared.
-pub(crate) fn take_from_remote(job: &LibBuild, ctx: &Ctx) -> Result<bool> {
-    let Some(remote) = ctx.remote().filter(|_| !job.recipe.is_project()) else {
-        return Ok(false);
-    };
-    let _lock = job.lock(&ctx.cache)?;
-    if ctx.cache.is_complete(&job.prefix) {
-        return Ok(true);
-    }
-    let names_key = |record: &str| {
-        serde_json::from_str::<serde_json::Value>(record)
-            .ok()
-            .and_then(|r| r.get("key")?.as_str().map(|k| k == job.key))
-            .unwrap_or(false)
-    };
-    remote.fetch(&ctx.cache, Kind::Lib, &job.key, &job.prefix, &names_key)
-}
-
-/// Sends a prefix just built to the shared remote cache (when one is writable).
-pub(crate) fn send_to_remote(job: &LibBuild, ctx: &Ctx) -> Result<()> {
-    let Some(remote) = ctx.remote().filter(|_| !job.recipe.is_project()) else {
-        return Ok(());
-    };
-    let recipe = &job.recipe;
-    let annotations = [
-        (
-            "org.opencontainers.image.title",
-            format!("{} {} for {}", recipe.name, recipe.version, job.target()),
-        ),
-        ("org.opencontainers.image.version", recipe.version.clone()),
-        ("muslbuild.recipe", recipe.name.clone()),
-        ("muslbuild.target", job.target().name().to_string()),
-        ("muslbuild.toolchain", job.toolchain.label()),
-        (PREFIX, job.prefix.display().to_string()),
-        (
-            REAL_PREFIX,
-            std::fs::canonicalize(&job.prefix)
-                .unwrap_or_else(|_| job.prefix.clone())
-                .display()
-                .to_string(),
-        ),
-    ];
-    remote.store(&ctx.cache, Kind::Lib, &job.key, &job.prefix, &annotations)
 }
 
 fn fresh_logs(job: &LibBuild, cache: &Cache) -> Result<PathBuf> {

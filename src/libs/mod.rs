@@ -16,6 +16,7 @@ pub(crate) mod kheaders;
 mod meson;
 pub(crate) mod placeholder;
 pub(crate) mod recipe;
+mod remote;
 pub(crate) mod source;
 mod step;
 pub(crate) mod symbols;
@@ -383,9 +384,9 @@ fn prepare_all(request: &LibRequest, toolchains: &[Toolchain], ctx: &Ctx) -> Res
             let state = if is_current(cache, job) {
                 cache::mark_used(&job.prefix);
                 // A warm machine fills an empty remote cache too (one HEAD when it has it).
-                build::send_to_remote(job, ctx)?;
+                remote::send(job, ctx)?;
                 LibState::Cached
-            } else if build::take_from_remote(job, ctx)? {
+            } else if remote::take(job, ctx)? {
                 LibState::Remote
             } else {
                 todo.push(job.clone());
@@ -488,7 +489,7 @@ fn build_chain(
         let state = match built {
             Ok(true) => {
                 let seconds = start.elapsed().as_secs_f64();
-                build::send_to_remote(job, run.ctx)?;
+                remote::send(job, run.ctx)?;
                 LibState::Built { seconds }
             }
             Ok(false) => LibState::Cached,

@@ -179,8 +179,12 @@ pub(crate) fn install_vendored(
                 .map(|_| crate::toolchain::origin::origin(tc)),
             kernel_headers: tc.kernel_headers.as_ref().map(|h| h.package.clone()),
         },
+        // From the remote cache, as from this one, nothing of it was built here.
         caching: Caching::Outside {
-            reused: matches!(outcome.state, libs::LibState::Cached),
+            reused: matches!(
+                outcome.state,
+                libs::LibState::Cached | libs::LibState::Remote
+            ),
         },
     };
     crate::pipeline::finish_target(job, dist, ctx, |staged, _| {

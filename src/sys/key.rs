@@ -27,6 +27,9 @@ pub(crate) enum KeyKind {
     /// A vendored project's configured build tree on this machine: its prefix's key and
     /// the folder it is configured from.
     VendorTree,
+    /// A vendored project's staged install as the shared remote cache names it: its
+    /// configure key and its folder's content.
+    VendorInstall,
     /// A library recipe as it decides a build.
     Recipe,
     /// One architecture's unpacked kernel headers.
@@ -70,6 +73,7 @@ impl KeyKind {
             KeyKind::FolderSources => "folder-sources",
             KeyKind::LibPrefix => "lib-prefix",
             KeyKind::VendorTree => "vendor-tree",
+            KeyKind::VendorInstall => "vendor-install",
             KeyKind::Recipe => "recipe",
             KeyKind::KernelHeaders => "kernel-headers",
             KeyKind::ZigLibc => "zig-libc",
@@ -101,7 +105,7 @@ impl KeyKind {
             KeyKind::Fingerprint | KeyKind::ProbeIdentity => 4,
             // 3: whether a recipe builds from a folder, not where that folder is.
             KeyKind::Recipe => 3,
-            KeyKind::VendorTree => 1,
+            KeyKind::VendorTree | KeyKind::VendorInstall => 1,
             KeyKind::RemoteBuild
             | KeyKind::FolderSources
             | KeyKind::KernelHeaders

@@ -24,6 +24,7 @@ mod recipes;
 mod registry;
 mod remote_blobs;
 mod remote_cache;
+mod remote_project;
 mod sbom;
 mod shell;
 mod strip;

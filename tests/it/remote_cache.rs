@@ -16,7 +16,7 @@ const TARGETS: [&str; 3] = ["x86_64", "aarch64", "armv7"];
 
 /// `muslbuild` with the remote cache at `url`, network allowed (the registry is on
 /// 127.0.0.1), and `home` as its cache.
-fn with_remote(env: &TestEnv, home: &Path, url: &str) -> Command {
+pub(crate) fn with_remote(env: &TestEnv, home: &Path, url: &str) -> Command {
     let mut cmd = env.muslbuild();
     cmd.env("MUSLBUILD_HOME", home)
         .env("MUSLBUILD_REMOTE_CACHE", url)
@@ -43,7 +43,7 @@ fn build_repl(cmd: &mut Command) -> &mut Command {
 }
 
 /// Lines `-v` echoed for a configure or make run.
-fn configure_or_make(stderr: &str) -> Vec<&str> {
+pub(crate) fn configure_or_make(stderr: &str) -> Vec<&str> {
     stderr
         .lines()
         .filter(|l| l.starts_with("+ "))
@@ -52,7 +52,7 @@ fn configure_or_make(stderr: &str) -> Vec<&str> {
 }
 
 /// The layer blob of the entry tagged `tag` in the registry's storage.
-fn layer_blob(storage: &Path, repository: &str, tag: &str) -> PathBuf {
+pub(crate) fn layer_blob(storage: &Path, repository: &str, tag: &str) -> PathBuf {
     let v2 = storage.join("docker/registry/v2");
     let blob = |digest: &str| {
         let hex = digest.trim_start_matches("sha256:");
@@ -73,7 +73,7 @@ fn layer_blob(storage: &Path, repository: &str, tag: &str) -> PathBuf {
     blob(manifest["layers"][0]["digest"].as_str().unwrap())
 }
 
-fn remote_entries(env: &TestEnv, home: &Path, url: &str) -> Vec<serde_json::Value> {
+pub(crate) fn remote_entries(env: &TestEnv, home: &Path, url: &str) -> Vec<serde_json::Value> {
     let listed = success(with_remote(env, home, url).args(["cache", "ls", "--remote", "--json"]));
     serde_json::from_slice::<serde_json::Value>(&listed.stdout)
         .unwrap_or_else(|e| panic!("cache ls --remote --json: {e}\n{}", stdout(&listed)))

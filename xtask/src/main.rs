@@ -35,6 +35,8 @@ const USAGE: &str =
   remote [RUNS|push]     a cold repl build with a warm remote cache against none; push unchanged vs first
   emulate [RUNS [TARGET]] a cold less build with emulate = \"auto\" against false: time, same bytes
   remote libc [TARGETS]  hello with zig on fresh machines: zig's libc from a warm remote cache vs built
+  remote project [TARGETS]  a project with [lib.NAME] and [vendor.NAME], cold on machine B with A's remote cache vs cold
+  remote tls [TARGETS]  tests/openssl ([lib.openssl], a TLS client) the same way
   platforms [TARGETS]    every target cold: first zig compile, hello/Go/repl sizes, library recipes' time
   kheaders [TARGETS]     strace 6.1 with pinned 6.1 kernel headers, zig and musl-gcc x three targets, cold;
                          musl-gcc x86_64 against configure + make by hand

@@ -41,6 +41,7 @@ pub(crate) fn run(command: &CacheCommand, out: &mut Printer, ctx: &Ctx) -> Resul
                             note("org.opencontainers.image.version")
                         ),
                         "zig" => "libc".to_string(),
+                        "vendor" => note("muslbuild.project").to_string(),
                         _ => note("muslbuild.artifact").to_string(),
                     };
                     text += &format!(

@@ -9,6 +9,12 @@
 //! - `bench remote libc [TARGETS]`: hello with zig on a fresh machine (home, zig cache,
 //!   zig copied anew to the same path) with a warm remote cache against without one:
 //!   zig's per-target libc. Goal: ratio <= 0.1.
+//! - `bench remote project [TARGETS]`: a project of every kind (two C programs, one of
+//!   two files, a `[lib.NAME]`, a `[vendor.NAME]` linking it and readline) cold on
+//!   machine B (another checkout path, a fresh home) with machine A's remote cache,
+//!   against the same cold build without one. Goal: ratio <= 0.05.
+//! - `bench remote tls [TARGETS]`: the same for tests/openssl (OpenSSL 3 as a
+//!   `[lib.openssl]` with its assembler, a TLS client linking it).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -73,6 +79,8 @@ pub fn run(b: &Bench, args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("push") => {}
         Some("libc") => return zig_libc(b, &args[1..], work.path(), &host),
+        Some("project") => return project(b, &args[1..], work.path(), &host),
+        Some("tls") => return tls(b, &args[1..], work.path(), &host),
         _ => cold_builds(b, args, work.path(), &host)?,
     }
     pushes(b, work.path(), &host)
@@ -159,6 +167,186 @@ fn zig_libc(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
     );
     println!(
         "with / without (goal <= 0.1): wall {}, CPU {}",
+        ratio(with.wall, without.wall),
+        ratio(with.cpu, without.cpu)
+    );
+    Ok(())
+}
+
+/// The project `bench remote project` builds, written into `dir` for `targets`.
+fn write_project(dir: &Path, targets: &str) -> Result {
+    let files: [(&str, String); 10] = [
+        (
+            "muslbuild.toml",
+            format!(
+                "[project]\ntargets = [{}]\ntoolchain = \"musl-gcc\"\n\n\
+                 [c.hello]\nsources = [\"hello.c\"]\n\n\
+                 [c.calc]\nsources = [\"calc/main.c\", \"calc/ops.c\"]\n\n\
+                 [lib.greet]\npath = \"greet\"\nbuild = \"make\"\n\n\
+                 [vendor.tool]\npath = \"tool\"\nbuild = \"make\"\nlibs = [\"greet\", \"readline\"]\nprograms = [\"tool\"]\n",
+                targets
+                    .split(',')
+                    .map(|t| format!("\"{t}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        (
+            "hello.c",
+            "#include <stdio.h>\nint main(void) { puts(\"hi\"); return 0; }\n".into(),
+        ),
+        (
+            "calc/main.c",
+            "#include <stdio.h>\nint twice(int);\nint main(void) { printf(\"%d\\n\", twice(21)); return 0; }\n".into(),
+        ),
+        ("calc/ops.c", "int twice(int x) { return 2 * x; }\n".into()),
+        (
+            "greet/Makefile",
+            "libgreet.a: greet.c greet.h\n\t$(CC) $(CFLAGS) -c greet.c -o greet.o && $(AR) rcs $@ greet.o\n\
+             install: libgreet.a\n\tmkdir -p $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include\n\
+             \tcp libgreet.a $(DESTDIR)$(PREFIX)/lib/ && cp greet.h $(DESTDIR)$(PREFIX)/include/\n".into(),
+        ),
+        ("greet/greet.h", "const char *greet(void);\n".into()),
+        (
+            "greet/greet.c",
+            "const char *greet(void) { return \"hello\"; }\n".into(),
+        ),
+        (
+            "tool/Makefile",
+            "tool: main.o words.o\n\t$(CC) $(CFLAGS) $(LDFLAGS) -o tool main.o words.o $(LIBS)\n\
+             main.o: main.c\n\t$(CC) $(CFLAGS) $(CPPFLAGS) -c main.c\n\
+             words.o: words.c\n\t$(CC) $(CFLAGS) $(CPPFLAGS) -c words.c\n\
+             install: tool\n\tmkdir -p $(DESTDIR)$(PREFIX)/bin && cp tool $(DESTDIR)$(PREFIX)/bin/\n".into(),
+        ),
+        (
+            "tool/main.c",
+            "#include <stdio.h>\n#include <greet.h>\n#include <readline/readline.h>\n\
+             const char *word(void);\n\
+             int main(void) { printf(\"%s %s %x\\n\", greet(), word(), rl_readline_version); return 0; }\n".into(),
+        ),
+        (
+            "tool/words.c",
+            "const char *word(void) { return \"one\"; }\n".into(),
+        ),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().ok_or("a file has a folder")?)?;
+        std::fs::write(path, text)?;
+    }
+    Ok(())
+}
+
+/// `bench remote project [TARGETS]`: the project cold without a remote cache (a fresh
+/// home), then that machine (A) fills the registry, then machine B — the project copied
+/// to another path, a fresh home — builds it cold with the registry. Goal: B / cold
+/// <= 0.05.
+fn project(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
+    let targets = args.first().map_or("x86_64,aarch64,armv7", String::as_str);
+    let a = work.join("a/src/proj");
+    write_project(&a, targets)?;
+    println!(
+        "a project (2 C programs, a [lib.NAME], a [vendor.NAME] with it and readline) for `{targets}`, musl-gcc, -j2:"
+    );
+    two_machines(
+        b,
+        work,
+        host,
+        &[],
+        targets,
+        &["hello", "calc", "tool"],
+        false,
+    )
+}
+
+/// `bench remote tls [TARGETS]`: tests/openssl — OpenSSL 3 as a `[lib.openssl]` built
+/// from Debian's sources with its assembler (zig), and a TLS client linking it — the same
+/// way. x86_64's OpenSSL is configured with its CA folder under its prefix (a folder of
+/// the cache, compiled into libcrypto.a), so B refuses that entry and builds it.
+fn tls(b: &Bench, args: &[String], work: &Path, host: &str) -> Result {
+    let targets = args.first().map_or("x86_64,aarch64,armv7", String::as_str);
+    let archive = b.sources()?.join("openssl_3.0.17.orig.tar.gz");
+    if !archive.is_file() {
+        return Err(format!("{} is missing: run `cargo xtask setup`", archive.display()).into());
+    }
+    let a = work.join("a/src/proj");
+    std::fs::create_dir_all(&a)?;
+    for file in ["muslbuild.toml", "tls_client.c"] {
+        std::fs::copy(b.root.join("tests/openssl").join(file), a.join(file))?;
+    }
+    xshell::cmd!(b.sh, "tar -xf {archive} -C {a}")
+        .quiet()
+        .run()?;
+    println!("tests/openssl ([lib.openssl] 3.0.17 and a TLS client) for `{targets}`, zig, -j2:");
+    // B only takes: a writable B whose probe finds no zig libc in the registry would
+    // build one into a zig cache of its own to send it, which is not what is measured.
+    let extra = ["--target", targets];
+    two_machines(b, work, host, &extra, targets, &["tls-client"], true)
+}
+
+/// Machine A (`work/a/src/proj`, already written) builds cold without a remote cache,
+/// then sends everything; machine B (a copy at another path, a fresh home) builds cold
+/// with the remote (only taking from it with `b_read_only`). Prints both, with B's
+/// artifacts compared to A's byte for byte.
+fn two_machines(
+    b: &Bench,
+    work: &Path,
+    host: &str,
+    extra: &[&str],
+    targets: &str,
+    artifacts: &[&str],
+    b_read_only: bool,
+) -> Result {
+    let sources = b.sources()?;
+    let source_dir = sources.to_string_lossy().into_owned();
+    let remote = format!("oci://{host}/muslbuild-cache");
+    let a = work.join("a/src/proj");
+    let mut build = vec!["build", "-j2", "--source-dir", &source_dir];
+    build.extend_from_slice(extra);
+    let home_a = work.join("a/home");
+    let (result, without) = {
+        let _home = b.sh.push_env("MUSLBUILD_HOME", &home_a);
+        time(|| b.muslbuild(&a, &build))
+    };
+    result?;
+    // Machine A, warm, fills the remote cache: what it has, it sends.
+    let (result, fill) = {
+        let _home = b.sh.push_env("MUSLBUILD_HOME", &home_a);
+        let _remote = b.sh.push_env("MUSLBUILD_REMOTE_CACHE", &remote);
+        time(|| b.muslbuild(&a, &build))
+    };
+    result?;
+    let checkout_b = work.join("b/runner/work/checkout");
+    std::fs::create_dir_all(work.join("b/runner/work"))?;
+    xshell::cmd!(b.sh, "cp -r {a} {checkout_b}").quiet().run()?;
+    std::fs::remove_dir_all(checkout_b.join("dist"))?;
+    let (result, with) = {
+        let _home = b.sh.push_env("MUSLBUILD_HOME", work.join("b/home"));
+        let _remote = b.sh.push_env("MUSLBUILD_REMOTE_CACHE", &remote);
+        let _read_only =
+            b_read_only.then(|| b.sh.push_env("MUSLBUILD_REMOTE_CACHE_READ_ONLY", "1"));
+        time(|| b.muslbuild(&checkout_b, &build))
+    };
+    result?;
+    let mut same = 0;
+    for target in targets.split(',') {
+        for name in artifacts {
+            let at = |root: &Path| std::fs::read(root.join("dist").join(target).join(name));
+            if at(&a)? != at(&checkout_b)? {
+                return Err(format!("{name} for {target} differs between A and B").into());
+            }
+            same += 1;
+        }
+    }
+    let row = |what: &str, s: crate::measure::Sample| {
+        println!("  {what:<48} wall {:>8.2} s   CPU {:>8.2} s", s.wall, s.cpu)
+    };
+    row("A cold, no remote cache (fresh home)", without);
+    row("A warm, sending to the remote cache", fill);
+    row("B cold (other checkout, fresh home), remote", with);
+    println!("  {same} artifacts byte-identical on A and B");
+    println!(
+        "B with the remote / A cold without (goal <= 0.05): wall {}, CPU {}",
         ratio(with.wall, without.wall),
         ratio(with.cpu, without.cpu)
     );
