@@ -239,6 +239,12 @@ impl Remote {
                 ));
                 return Ok(false);
             }
+            Err(Taken::Unmovable(reason)) => {
+                self.ui.warn(format_args!(
+                    "the remote cache entry {tag} cannot move to this machine's cache folder: {reason}; it is made here (a build that compiles its own prefix into a program or library is shared only between machines with the same cache path: give it run-time paths instead)"
+                ));
+                return Ok(false);
+            }
             Err(Taken::Local(err)) => return Err(err),
         };
         let (temp, record) = staged;
@@ -346,7 +352,7 @@ impl Remote {
                 from.as_bytes(),
                 dest.as_os_str().as_encoded_bytes(),
             )
-            .map_err(Taken::Damaged)?;
+            .map_err(Taken::Unmovable)?;
         }
         Ok((entry, record))
     }
@@ -482,10 +488,12 @@ impl Remote {
 }
 
 /// Why an entry was not taken: the registry failed (said once), the entry is damaged
-/// (said per entry), or this machine failed (an error).
+/// (said per entry), it is intact but names the folder it was built in where that
+/// cannot be rewritten (said per entry), or this machine failed (an error).
 enum Taken {
     Unavailable(Error),
     Damaged(String),
+    Unmovable(String),
     Local(Error),
 }
 
