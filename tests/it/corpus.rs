@@ -417,19 +417,19 @@ fn sqlite3_with_readline_and_zlib_natively_and_for_armv7() {
     }
 }
 
-/// The whole corpus (less and htop: autotools, out of tree and bootstrapped in a copy;
-/// lua: a plain Makefile in a copy; sqlite3: autotools with readline and zlib) in one
-/// project file, in another folder, built there with `--check-reproducible` — which
-/// builds everything again, library prefixes included, in a fresh cache at another path
-/// — gives the same bytes as in the first folder: two folders and two cache homes. One
-/// foreign target: the whole corpus three times over is the suite's largest build (20
-/// minutes of one core for two targets), and what makes bytes differ between folders
-/// and caches is the same for every target.
+/// The corpus's build kinds (less and htop: autotools, out of tree and bootstrapped in a
+/// copy; lua: a plain Makefile in a copy) in one project file, in another folder, built
+/// there with `--check-reproducible` — which builds everything again, library prefixes
+/// included, in a fresh cache at another path — gives the same bytes as in the first
+/// folder: two folders and two cache homes. One foreign target, and not sqlite3 (autotools
+/// again, with zlib besides): three times over it was the suite's largest build
+/// (858 s of one thread on a fresh clone with sqlite3), and what makes bytes differ
+/// between folders and caches is the same for every target and program.
 #[test]
 fn corpus_is_byte_identical_from_two_folders_and_two_cache_homes() {
     require_qemu();
     let env = TestEnv::new();
-    let corpus = [&LESS, &HTOP, &LUA, &SQLITE3];
+    let corpus = [&LESS, &HTOP, &LUA];
     let all = |dir: &Path| {
         let root = dir.join("corpus");
         std::fs::create_dir_all(&root).unwrap();
@@ -466,11 +466,9 @@ fn corpus_is_byte_identical_from_two_folders_and_two_cache_homes() {
     for line in [
         "building library ncurses for aarch64",
         "building library readline for aarch64",
-        "building library zlib for aarch64",
         "building project less for aarch64",
         "building project htop for aarch64",
         "building project lua for aarch64",
-        "building project sqlite3 for aarch64",
     ] {
         assert!(err.contains(line), "no `{line}` in:\n{err}");
     }
