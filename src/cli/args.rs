@@ -241,7 +241,8 @@ pub(crate) struct BuildArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct LibArgs {
     /// Build these libraries (and their dependencies) for each target and link them:
-    /// ncurses, readline, zlib; comma-separated or repeated
+    /// openssl, zlib, zstd, xz, bzip2, pcre2, libevent, expat, sqlite, ncurses, readline
+    /// (`muslbuild lib list`); comma-separated or repeated
     #[arg(long = "lib", value_name = "NAME")]
     pub(crate) libs: Vec<String>,
 

@@ -362,7 +362,9 @@ fn unknown_library_is_refused_with_the_known_names() {
         "{text}"
     );
     assert!(
-        text.contains("help: known libraries: ncurses, readline, zlib"),
+        text.contains(
+            "help: known libraries: bzip2, expat, libevent, ncurses, openssl, pcre2, readline, sqlite, xz, zlib, zstd"
+        ),
         "{text}"
     );
 }

@@ -19,6 +19,29 @@ pub(crate) fn recipe_names() -> Vec<String> {
         .collect()
 }
 
+/// The built-in recipes among `linked` (a project's own `[lib.NAME]`s, in `own`, are not
+/// built-in), with the built-in recipes they depend on.
+pub(crate) fn built_in_closure(
+    linked: &std::collections::BTreeSet<String>,
+    own: &std::collections::BTreeSet<String>,
+) -> std::collections::BTreeSet<String> {
+    let built_in = crate::libs::catalog::built_in();
+    let mut todo: Vec<String> = linked
+        .iter()
+        .filter(|n| !own.contains(*n))
+        .cloned()
+        .collect();
+    let mut found = std::collections::BTreeSet::new();
+    while let Some(name) = todo.pop() {
+        if let Some(recipe) = built_in.iter().find(|r| r.name == name)
+            && found.insert(name)
+        {
+            todo.extend(recipe.deps.iter().filter(|d| !own.contains(*d)).cloned());
+        }
+    }
+    found
+}
+
 /// A folder built with its own build system must say which, or show it.
 pub(super) fn check_buildable(
     name: &Spanned<String>,

@@ -196,7 +196,10 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
     }
 
     let lib_names: BTreeSet<String> = raw.lib.keys().map(|k| k.get_ref().clone()).collect();
+    // Every library a table links, for the one clash a vendored project's name can have.
+    let linked = std::cell::RefCell::new(BTreeSet::new());
     let known_lib = |name: &Spanned<String>| -> Result<()> {
+        linked.borrow_mut().insert(name.get_ref().clone());
         if lib_names.contains(name.get_ref()) || recipe_names().contains(name.get_ref()) {
             return Ok(());
         }
@@ -343,7 +346,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
                 "add `programs = [\"NAME\"]`: the installed executables that become artifacts",
             ));
         }
-        if lib_names.contains(name.get_ref()) || recipe_names().contains(name.get_ref()) {
+        if lib_names.contains(name.get_ref()) {
             return Err(at.error(
                 name.span(),
                 format!(
@@ -364,6 +367,21 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Project> {
             programs: decl.programs.iter().map(|p| p.get_ref().clone()).collect(),
             recipe,
         });
+    }
+    // A project may vendor a program that shares its name with a built-in recipe (its
+    // own bzip2), unless it also links that library: the name would then mean both.
+    let linked_built_ins = checks::built_in_closure(&linked.borrow(), &lib_names);
+    for name in raw.vendor.keys() {
+        if linked_built_ins.contains(name.get_ref()) {
+            return Err(at.error(
+                name.span(),
+                format!(
+                    "`{}` is both a vendored project and the built-in library of that name, which this project links",
+                    name.get_ref()
+                ),
+                "give the [vendor.NAME] table another name",
+            ));
+        }
     }
 
     if let Some(spec) = &raw.image {

@@ -498,3 +498,43 @@ fn unknown_placeholders_are_errors_at_their_position() {
     );
     result.unwrap();
 }
+
+/// A vendored program may share its name with a built-in recipe (a project's own
+/// bzip2) as long as the project does not link that library, directly or through
+/// another recipe's dependencies; a project's own `[lib.NAME]` never shares it.
+#[test]
+fn a_vendored_project_may_take_a_built_in_recipes_name_it_does_not_link() {
+    let files = [
+        ("b/Makefile", "all:\n"),
+        ("m.c", "int main(void){return 0;}\n"),
+    ];
+    let vendored = "[vendor.bzip2]\npath = \"b\"\nprograms = [\"bzip2\"]\n";
+    let (_d, result) = project(&files, vendored);
+    assert_eq!(result.unwrap().vendor[0].name, "bzip2");
+    for (linking, name) in [
+        ("[c.m]\nsources = [\"m.c\"]\nlibs = [\"bzip2\"]\n", "bzip2"),
+        (
+            "[c.m]\nsources = [\"m.c\"]\nlibs = [\"readline\"]\n",
+            "ncurses",
+        ),
+    ] {
+        let text = format!("[vendor.{name}]\npath = \"b\"\nprograms = [\"x\"]\n{linking}");
+        let (_, _, message, help) = config_error(project(&files, &text).1);
+        assert!(
+            message.contains(&format!(
+                "`{name}` is both a vendored project and the built-in library of that name"
+            )),
+            "{message}"
+        );
+        assert!(help.contains("another name"), "{help}");
+    }
+    let (_d, result) = project(
+        &files,
+        "[lib.t]\npath = \"b\"\n[vendor.t]\npath = \"b\"\nprograms = [\"x\"]\n",
+    );
+    let (_, _, message, _) = config_error(result);
+    assert!(
+        message.contains("is both a vendored project and a library"),
+        "{message}"
+    );
+}
