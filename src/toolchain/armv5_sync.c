@@ -8,7 +8,10 @@ typedef void (*kuser_dmb_fn)(void);
 #define kuser_cmpxchg (*(kuser_cmpxchg_fn)0xffff0fc0)
 #define kuser_dmb (*(kuser_dmb_fn)0xffff0fa0)
 
-#define EXPORT(name) __asm__(#name) __attribute__((used, visibility("hidden")))
+/* Weak: zig's `cc -c` with an archive among its inputs puts the members an object needs
+ * into that object, so every object of a library that uses atomics carries a copy, and
+ * a program linking two of them must not see two strong definitions. */
+#define EXPORT(name) __asm__(#name) __attribute__((used, weak, visibility("hidden")))
 
 void sync_synchronize(void) EXPORT(__sync_synchronize);
 void sync_synchronize(void) { kuser_dmb(); }

@@ -4,8 +4,9 @@
 //! defines them on the kernel's user helpers; `armv5_sync.c` does the same. It is built
 //! once per toolchain into a cache entry and put into the toolchain's `cc` itself, so
 //! every user of that driver gets it: C programs, library configure tests and builds,
-//! cgo. An archive among a driver's arguments is ignored by `-c` and `-E`, and ld.lld
-//! finds members whatever the archive's position.
+//! cgo. ld.lld finds members whatever the archive's position; zig's `-c` copies the
+//! members an object needs into it, which is why the definitions are weak (a program
+//! linking two such objects of a library would otherwise see each twice).
 
 use super::model::{Flavor, Toolchain};
 use crate::context::Ctx;

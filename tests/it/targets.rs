@@ -452,3 +452,35 @@ int main(void) {
         "no ARM attributes"
     );
 }
+
+/// zig's `cc -c` puts the support archive's members an object needs into the object, so
+/// each object of a program (or a library) that uses atomics carries its own copy: two
+/// such objects link (the definitions are weak) and the atomics still work.
+#[test]
+fn armv5_objects_that_each_use_sync_atomics_link_together() {
+    zig();
+    let qemu = require("qemu-arm-static", "qemu-user-static");
+    let env = TestEnv::new();
+    let counter = env.write(
+        "counter.c",
+        "int hits;\nint hit(void) { return __sync_add_and_fetch(&hits, 2); }\n",
+    );
+    let main = env.write(
+        "twice.c",
+        "#include <stdio.h>\nint hit(void);\nstatic int own;\n\
+         int main(void) { hit(); int last = hit();\n\
+         printf(\"%d %d\\n\", last, __sync_fetch_and_add(&own, 5) + own); return 0; }\n",
+    );
+    success(
+        env.muslbuild()
+            .args(["--target", "armv5", "--toolchain", "zig", "-o", "twice"])
+            .arg(&main)
+            .arg(&counter),
+    );
+    let output = run_binary(
+        Some(qemu.to_str().unwrap()),
+        &env.path().join("dist/armv5/twice"),
+        b"",
+    );
+    assert_eq!(stdout(&output), "4 5\n", "{}", stderr(&output));
+}
