@@ -10,12 +10,12 @@
 //! prefix in the cache: a warning naming the library, a manifest entry, and with
 //! `--strict` exit 5; armv7, configured for `/etc/ssl`, names nothing.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use crate::support::{
-    TestEnv, binary_command, repo_root, require, stderr, stdout, success, wait_for_line,
+    TestEnv, binary_command, certificates, free_port, repo_root, require, stderr, stdout, success,
+    wait_for_line,
 };
 
 /// (target, qemu, the module only OpenSSL's assembler for that target makes)
@@ -49,79 +49,6 @@ fn project(dir: &Path) {
             .arg("-C")
             .arg(dir),
     );
-}
-
-/// A CA and a certificate for `localhost` it signs, made with the machine's openssl.
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let openssl = require("openssl", "openssl");
-    let run = |args: &[&str]| success(Command::new(&openssl).args(args).current_dir(dir));
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    run(&[
-        &["req", "-x509"],
-        &ec[..],
-        &[
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=muslbuild test CA",
-        ],
-    ]
-    .concat());
-    run(&[
-        &["req"],
-        &ec[..],
-        &[
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
-    ]
-    .concat());
-    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    ]);
-    (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server.key"),
-    )
-}
-
-/// A free loopback port (bound, then released for the server).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn build_json(env: &TestEnv, root: &Path, args: &[&str]) -> (serde_json::Value, String) {

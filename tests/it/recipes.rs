@@ -8,13 +8,12 @@
 //! environment set. The programs are in `tests/recipes/`; every target's build of all
 //! eight recipes is `cargo xtask bench libs`.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::support::{
-    TestEnv, binary_command, repo_root, require, stderr, stdout, success, unpack_platform,
-    wait_for_line,
+    TestEnv, binary_command, certificates, free_port, repo_root, require, stderr, stdout, success,
+    unpack_platform, wait_for_line,
 };
 
 /// (target, qemu, OCI architecture)
@@ -188,71 +187,11 @@ fn pcre2_matches_with_its_jit_and_sqlite_answers_on_three_targets() {
     }
 }
 
-/// A CA and a certificate for `localhost` it signs, made with the machine's openssl.
-fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    let openssl = require("openssl", "openssl");
-    let run = |args: &[&str]| success(Command::new(&openssl).args(args).current_dir(dir));
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-    ];
-    let ca = [
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=recipes CA",
-    ];
-    run(&[&["req", "-x509"][..], &ec, &ca].concat());
-    let csr = [
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
-    ];
-    run(&[&["req"][..], &ec, &csr].concat());
-    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
-    run(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    ]);
-    (
-        dir.join("ca.pem"),
-        dir.join("server.pem"),
-        dir.join("server.key"),
-    )
-}
-
 /// Runs `/tls-client PORT localhost` inside `rootfs` (chroot in a user namespace of its
 /// own, so no root is needed; a foreign target's qemu is copied in beside it), against
 /// a loopback `openssl s_server` that answers once.
 fn handshake(rootfs: &Path, qemu: Option<&str>, cert: &Path, key: &Path) -> (Output, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let mut server = Command::new(require("openssl", "openssl"))
         .args(["s_server", "-rev", "-naccept", "1", "-accept"])
         .arg(format!("127.0.0.1:{port}"))
