@@ -11,11 +11,11 @@
 //! `--strict` exit 5; armv7, configured for `/etc/ssl`, names nothing.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::support::{
-    TestEnv, binary_command, certificates, free_port, repo_root, require, stderr, stdout, success,
-    wait_for_line,
+    TestEnv, binary_command, certificates, repo_root, require, reversing_tls_server, stderr,
+    stdout, success,
 };
 
 /// (target, qemu, the module only OpenSSL's assembler for that target makes)
@@ -122,20 +122,7 @@ fn openssl_with_its_assembler_for_two_targets_named_in_its_own_words() {
     // Every client makes a TLS connection to a loopback server and verifies it.
     let (ca, cert, key) = certificates(env.path());
     for (target, qemu, _) in TARGETS {
-        let port = free_port();
-        let mut server = Command::new(require("openssl", "openssl"))
-            .args(["s_server", "-rev", "-naccept", "1", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-cert")
-            .arg(&cert)
-            .arg("-key")
-            .arg(&key)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let served = wait_for_line(server.stdout.take().unwrap(), "ACCEPT", "openssl s_server");
+        let (port, mut server, served) = reversing_tls_server(&cert, &key);
         let client = root.join("dist").join(target).join("tls-client");
         let output = binary_command(qemu, &client)
             .env_clear()

@@ -9,11 +9,11 @@
 //! eight recipes is `cargo xtask bench libs`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use crate::support::{
-    TestEnv, binary_command, certificates, free_port, repo_root, require, stderr, stdout, success,
-    unpack_platform, wait_for_line,
+    TestEnv, binary_command, certificates, repo_root, require, reversing_tls_server, stderr,
+    stdout, success, unpack_platform,
 };
 
 /// (target, qemu, OCI architecture)
@@ -191,20 +191,7 @@ fn pcre2_matches_with_its_jit_and_sqlite_answers_on_three_targets() {
 /// own, so no root is needed; a foreign target's qemu is copied in beside it), against
 /// a loopback `openssl s_server` that answers once.
 fn handshake(rootfs: &Path, qemu: Option<&str>, cert: &Path, key: &Path) -> (Output, String) {
-    let port = free_port();
-    let mut server = Command::new(require("openssl", "openssl"))
-        .args(["s_server", "-rev", "-naccept", "1", "-accept"])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("-cert")
-        .arg(cert)
-        .arg("-key")
-        .arg(key)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let served = wait_for_line(server.stdout.take().unwrap(), "ACCEPT", "openssl s_server");
+    let (port, mut server, served) = reversing_tls_server(cert, key);
     let mut client = Command::new(require("unshare", "util-linux"));
     client
         .args(["--user", "--map-root-user"])

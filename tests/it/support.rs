@@ -486,3 +486,27 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A loopback `openssl s_server -rev` with `cert` and `key` that answers one
+/// connection: its port, the process, and the thread that holds its output (started
+/// once it has said ACCEPT).
+pub fn reversing_tls_server(
+    cert: &Path,
+    key: &Path,
+) -> (u16, std::process::Child, std::thread::JoinHandle<String>) {
+    let port = free_port();
+    let mut server = Command::new(require("openssl", "openssl"))
+        .args(["s_server", "-rev", "-naccept", "1", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(cert)
+        .arg("-key")
+        .arg(key)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let served = wait_for_line(server.stdout.take().unwrap(), "ACCEPT", "openssl s_server");
+    (port, server, served)
+}
