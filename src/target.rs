@@ -111,6 +111,9 @@ struct Spec {
     /// zig's CPU flags for cgo's C compiles where they differ from `zig_cpu` (empty: the
     /// same).
     zig_cgo_cpu: &'static [&'static str],
+    /// Macros clang predefines for this target and GCC does not, which sources read as
+    /// another machine: zig compiles with them undefined, as GCC would.
+    zig_undefine: &'static [&'static str],
     gcc_cpu: &'static [&'static str],
     rust: &'static str,
     /// Set wherever Go has a variable for it, so an inherited `GOAMD64=v3` or
@@ -175,6 +178,7 @@ const SPECS: [Spec; 11] = [
         zig: "x86_64-linux-musl",
         zig_cpu: &[],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &[],
         rust: "x86_64-unknown-linux-musl",
         go: go("amd64", Some(("GOAMD64", "v1"))),
@@ -196,6 +200,7 @@ const SPECS: [Spec; 11] = [
         zig: "aarch64-linux-musl",
         zig_cpu: &[],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &[],
         rust: "aarch64-unknown-linux-musl",
         go: go("arm64", Some(("GOARM64", "v8.0"))),
@@ -235,6 +240,7 @@ const SPECS: [Spec; 11] = [
         // cgo's compiles ask for ARM mode here; the link (zig's musl, libraries) stays
         // Thumb-2, and the two interwork on every ARMv7.
         zig_cgo_cpu: &["-mcpu=generic+v7a+vfp3d16-d32+thumb2-neon-thumb_mode"],
+        zig_undefine: &[],
         gcc_cpu: &[
             "-march=armv7-a",
             "-mfpu=vfpv3-d16",
@@ -278,6 +284,7 @@ const SPECS: [Spec; 11] = [
         zig: "x86-linux-musl",
         zig_cpu: &["-mcpu=i686"],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &["-march=i686"],
         rust: "i686-unknown-linux-musl",
         // Go's default GO386=sse2 needs a Pentium 4; the baseline is the Pentium Pro.
@@ -305,6 +312,7 @@ const SPECS: [Spec; 11] = [
         zig: "arm-linux-musleabi",
         zig_cpu: &["-mcpu=arm926ej_s"],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &["-march=armv5te", "-mfloat-abi=soft", "-marm"],
         rust: "armv5te-unknown-linux-musleabi",
         go: go("arm", Some(("GOARM", "5"))),
@@ -342,6 +350,7 @@ const SPECS: [Spec; 11] = [
         zig: "arm-linux-musleabihf",
         zig_cpu: &["-mcpu=arm1176jzf_s"],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &["-march=armv6kz", "-mfpu=vfpv2", "-mfloat-abi=hard", "-marm"],
         // Rust's `arm-unknown-linux-musleabihf` is this: ARMv6, VFPv2, hard float.
         rust: "arm-unknown-linux-musleabihf",
@@ -374,6 +383,7 @@ const SPECS: [Spec; 11] = [
         zig: "riscv64-linux-musl",
         zig_cpu: &["-mcpu=baseline_rv64"],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &["-march=rv64gc", "-mabi=lp64d"],
         rust: "riscv64gc-unknown-linux-musl",
         go: go("riscv64", Some(("GORISCV64", "rva20u64"))),
@@ -395,6 +405,11 @@ const SPECS: [Spec; 11] = [
         zig: "powerpc64le-linux-musl",
         zig_cpu: &["-mcpu=pwr8"],
         zig_cgo_cpu: &[],
+        // Darwin's names for big-endian PowerPC, which clang also defines on little-endian
+        // Linux. Byte-order checks written for Darwin take `__ppc__` to mean big-endian,
+        // and a database engine built that way read its own pages backwards. GCC, which
+        // Linux sources are tested with, defines neither here.
+        zig_undefine: &["__ppc__", "__POWERPC__"],
         gcc_cpu: &["-mcpu=power8"],
         rust: "powerpc64le-unknown-linux-musl",
         go: go("ppc64le", Some(("GOPPC64", "power8"))),
@@ -416,6 +431,7 @@ const SPECS: [Spec; 11] = [
         zig: "s390x-linux-musl",
         zig_cpu: &["-mcpu=z196"],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &["-march=z196"],
         rust: "s390x-unknown-linux-musl",
         go: go("s390x", None),
@@ -440,6 +456,7 @@ const SPECS: [Spec; 11] = [
         // from passing -fno-PIC, which clang ignores with a warning on every compile.
         zig_cpu: &["-mcpu=mips64r2", "-fPIC"],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &["-march=mips64r2", "-mabi=64"],
         rust: "mips64el-unknown-linux-muslabi64",
         go: go("mips64le", Some(("GOMIPS64", "hardfloat"))),
@@ -472,6 +489,7 @@ const SPECS: [Spec; 11] = [
         // to the soft-float ABI (LP64S, warning on every file): f and d give LP64D.
         zig_cpu: &["-mcpu=generic_la64+f+d"],
         zig_cgo_cpu: &[],
+        zig_undefine: &[],
         gcc_cpu: &["-march=loongarch64", "-mabi=lp64d"],
         rust: "loongarch64-unknown-linux-musl",
         go: go("loong64", None),
@@ -596,6 +614,11 @@ impl Target {
     /// zig's, the same way (mips64el's add `-fPIC`: see its row).
     pub(crate) fn zig_cpu_flags(self) -> &'static [&'static str] {
         self.spec().zig_cpu
+    }
+
+    /// Macros zig must not predefine for this target (`Spec::zig_undefine`).
+    pub(crate) fn zig_undefined_macros(self) -> &'static [&'static str] {
+        self.spec().zig_undefine
     }
 
     /// zig's CPU flags for cgo's C compiles, where they differ from `zig_cpu_flags`

@@ -237,23 +237,29 @@ impl Toolchain {
     }
 
     /// Flags every compile and link for this target gets, before the user's: they pin
-    /// the CPU baseline whatever the toolchain's default is.
+    /// the CPU baseline whatever the toolchain's default is, and with zig they take back
+    /// the macros clang predefines where GCC does not (`Target::zig_undefined_macros`).
+    /// They go into `CC` itself, so a build system that drops `CPPFLAGS` keeps them.
     pub(crate) fn target_flags(&self) -> Vec<String> {
-        let flags = match self.flavor {
-            Flavor::Zig => self.target.zig_cpu_flags(),
-            Flavor::Gcc => self.target.gcc_cpu_flags(),
-        };
-        flags.iter().map(|s| s.to_string()).collect()
+        match self.flavor {
+            Flavor::Zig => with_undefines(self.target, self.target.zig_cpu_flags()),
+            Flavor::Gcc => self
+                .target
+                .gcc_cpu_flags()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
     }
 
-    /// The CPU flags cgo's C compiles take instead of `target_flags`, where they differ
+    /// The flags cgo's C compiles take instead of `target_flags`, where they differ
     /// (`None`: the same for compiles and the link).
     pub(crate) fn cgo_compile_flags(&self) -> Option<Vec<String>> {
         match self.flavor {
             Flavor::Zig => self
                 .target
                 .zig_cgo_cpu_flags()
-                .map(|flags| flags.iter().map(|s| s.to_string()).collect()),
+                .map(|cpu| with_undefines(self.target, cpu)),
             Flavor::Gcc => None,
         }
     }
@@ -285,6 +291,19 @@ impl Toolchain {
     pub(crate) fn label(&self) -> String {
         format!("{} {}", self.provider, self.version)
     }
+}
+
+/// zig's `cpu` flags, then `-U` for each macro it must not predefine for `target`.
+fn with_undefines(target: Target, cpu: &[&str]) -> Vec<String> {
+    cpu.iter()
+        .map(|s| s.to_string())
+        .chain(
+            target
+                .zig_undefined_macros()
+                .iter()
+                .map(|m| format!("-U{m}")),
+        )
+        .collect()
 }
 
 /// Settings that decide which toolchain a target gets.
@@ -429,5 +448,24 @@ mod tests {
             zig.kernel_header_map().as_deref(),
             Some("-ffile-prefix-map=/c/kh/include=/linux-headers-6.1.176")
         );
+    }
+
+    #[test]
+    fn zig_takes_back_darwin_powerpc_macros_on_ppc64le_and_gcc_needs_nothing_taken_back() {
+        let gcc = Toolchain::musl_gcc_for_tests(Target::Ppc64le, "f");
+        assert_eq!(gcc.target_flags(), ["-mcpu=power8"]);
+        let zig = Toolchain {
+            flavor: Flavor::Zig,
+            ..gcc
+        };
+        assert_eq!(
+            zig.target_flags(),
+            ["-mcpu=pwr8", "-U__ppc__", "-U__POWERPC__"]
+        );
+        let aarch64 = Toolchain {
+            flavor: Flavor::Zig,
+            ..Toolchain::musl_gcc_for_tests(Target::Aarch64, "f")
+        };
+        assert!(aarch64.target_flags().iter().all(|f| !f.starts_with("-U")));
     }
 }

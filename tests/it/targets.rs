@@ -484,3 +484,76 @@ fn armv5_objects_that_each_use_sync_atomics_link_together() {
     );
     assert_eq!(stdout(&output), "4 5\n", "{}", stderr(&output));
 }
+
+/// Sources that decide their byte order at compile time test names compilers predefine:
+/// the GCC ones, and older ones from other systems (Darwin's `__ppc__` for big-endian
+/// PowerPC). Whatever each of the eleven targets' compiles predefine must agree with the
+/// order the machine has when the program runs under qemu.
+#[test]
+fn byte_order_names_the_compiler_predefines_agree_with_the_machine_on_every_target() {
+    zig();
+    let mut all: Vec<(&str, Option<&str>)> = vec![
+        ("x86_64", None),
+        ("aarch64", Some("qemu-aarch64-static")),
+        ("armv7", Some("qemu-arm-static")),
+    ];
+    all.extend(NEW_TARGETS.iter().map(|t| (t.0, Some(t.4))));
+    for (_, qemu) in &all {
+        if let Some(qemu) = qemu {
+            require(qemu, "qemu-user-static");
+        }
+    }
+    let env = TestEnv::new();
+    let probe = env.write(
+        "order.c",
+        r#"#include <stdio.h>
+#include <string.h>
+int main(void) {
+    unsigned one = 1;
+    unsigned char first;
+    memcpy(&first, &one, 1);
+    const char *machine = first == 1 ? "little" : "big";
+    const char *said = "nothing";
+#if defined(__ppc__) || defined(__POWERPC__) || defined(__ppc64__) || \
+    defined(__BIG_ENDIAN__) || defined(__ARMEB__) || defined(__AARCH64EB__) || \
+    defined(__MIPSEB__) || defined(_MIPSEB) || defined(__sparc__)
+    said = "big";
+#endif
+#if defined(__LITTLE_ENDIAN__) || defined(__ARMEL__) || defined(__AARCH64EL__) || \
+    defined(__MIPSEL__) || defined(_MIPSEL) || defined(__i386__) || defined(__x86_64__)
+    said = strcmp(said, "big") == 0 ? "both" : "little";
+#endif
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    const char *gcc = "big";
+#else
+    const char *gcc = "little";
+#endif
+    printf("machine %s, __BYTE_ORDER__ %s, other names %s\n", machine, gcc, said);
+    return 0;
+}
+"#,
+    );
+    let targets: Vec<&str> = all.iter().map(|t| t.0).collect();
+    success(
+        env.muslbuild()
+            .args(["--toolchain", "zig", "--target", &targets.join(",")])
+            .arg(&probe),
+    );
+    for (target, qemu) in all {
+        let ran = run_binary(
+            qemu,
+            &env.path().join("dist").join(target).join("order"),
+            b"",
+        );
+        let text = stdout(&ran);
+        let machine = if target == "s390x" { "big" } else { "little" };
+        assert!(
+            text == format!("machine {machine}, __BYTE_ORDER__ {machine}, other names {machine}\n")
+                || text
+                    == format!(
+                        "machine {machine}, __BYTE_ORDER__ {machine}, other names nothing\n"
+                    ),
+            "{target}: {text}"
+        );
+    }
+}
