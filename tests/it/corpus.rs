@@ -13,6 +13,13 @@
 //! build or temporary path, and run under qemu in an empty environment; a declared
 //! readline must really be used (`--strict` makes an unused library an error, and a pty
 //! shows the up-arrow recalling history).
+//!
+//! The real-toolchain tier (CI) builds less, lua, busybox, fribidi, bc and bzip2; htop,
+//! the sqlite3 shell, strace, the corpus's second-folder rebuild and less with an unused
+//! readline are the heavy tier (`cargo test --features heavy`): together they took about
+//! 1,000 s of the suite's two test threads, and each mechanism they exercise has a smaller test in the
+//! real tier (autotools with ncurses: less; kernel headers: kheaders.rs; reproducible
+//! folders and caches: project.rs and vendor.rs; an unused library: meson.rs).
 
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -270,6 +277,10 @@ fn less_shows_a_file_for_every_target() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "heavy"),
+    ignore = "heavy tier: cargo test --features heavy"
+)]
 fn htop_reports_its_version_for_every_target() {
     require_qemu();
     require("autoreconf", "autoconf");
@@ -386,6 +397,10 @@ fn lua_runs_a_script_and_its_readline_recalls_history() {
 /// The native target and the 32-bit foreign one (its one big translation unit is the
 /// suite's slowest compile; the corpus test below builds it for aarch64 too).
 #[test]
+#[cfg_attr(
+    not(feature = "heavy"),
+    ignore = "heavy tier: cargo test --features heavy"
+)]
 fn sqlite3_with_readline_and_zlib_natively_and_for_armv7() {
     require_qemu();
     require("tclsh", "tcl");
@@ -426,6 +441,10 @@ fn sqlite3_with_readline_and_zlib_natively_and_for_armv7() {
 /// (858 s of one thread on a fresh clone with sqlite3), and what makes bytes differ
 /// between folders and caches is the same for every target and program.
 #[test]
+#[cfg_attr(
+    not(feature = "heavy"),
+    ignore = "heavy tier: cargo test --features heavy"
+)]
 fn corpus_is_byte_identical_from_two_folders_and_two_cache_homes() {
     require_qemu();
     let env = TestEnv::new();
@@ -484,6 +503,10 @@ fn corpus_is_byte_identical_from_two_folders_and_two_cache_homes() {
 /// less declared with a readline it never calls: the link check warns, names the
 /// library, and with `--strict` fails with exit 10 — also when the build is cached.
 #[test]
+#[cfg_attr(
+    not(feature = "heavy"),
+    ignore = "heavy tier: cargo test --features heavy"
+)]
 fn a_declared_library_no_program_uses_is_reported_and_strict_fails() {
     require_qemu();
     let env = TestEnv::new();
@@ -650,6 +673,10 @@ fn check_strace(root: &Path, target: &str, arch: &str, env: &TestEnv) -> PathBuf
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "heavy"),
+    ignore = "heavy tier: cargo test --features heavy"
+)]
 fn strace_6_1_with_musl_gcc_and_pinned_headers_traces_a_static_hello() {
     require("musl-gcc", "musl-tools");
     crate::kheaders::kernel_header_packages();

@@ -119,6 +119,10 @@ fn readline_repl_echoes_on_every_target_with_zig() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "heavy"),
+    ignore = "heavy tier: cargo test --features heavy"
+)]
 fn readline_repl_echoes_on_i386_armv6_and_riscv64_with_zig() {
     for (_, qemu) in NEWER {
         require(qemu.unwrap(), "qemu-user-static");

@@ -1,21 +1,25 @@
-//! Per-target tables and target placeholders on a real library: OpenSSL 3 from Debian's
-//! source package, built with its assembler for x86_64 and armv7, each target
-//! named in OpenSSL's own words (`linux-x86_64`, `linux-armv4`) by a
-//! `[lib.openssl.target.TARGET]` table, and a TLS client linking it that verifies a
-//! loopback `openssl s_server`'s certificate (under qemu for the foreign targets). The
-//! project file is `tests/openssl/muslbuild.toml`.
+//! Per-target tables and target placeholders. In the real-toolchain tier: a small project
+//! whose `[lib.NAME]` and `[vendor.NAME]` each take a table per target (make arguments,
+//! flags, `env`, placeholders), built for x86_64, aarch64 and armv7 and run under qemu.
+//! The built-in OpenSSL recipe names each target in Configure's own words with the same
+//! tables (tests/it/recipes.rs: its assembler and a TLS handshake on the three targets).
 //!
-//! The same build carries the build-path check's real case: x86_64 is configured as a
-//! new user would (`--openssldir={prefix}/ssl`), so its client names the library's
-//! prefix in the cache: a warning naming the library, a manifest entry, and with
-//! `--strict` exit 5; armv7, configured for `/etc/ssl`, names nothing.
+//! In the heavy tier: OpenSSL 3 from Debian's source package as a project's own
+//! `[lib.openssl]`, built with its assembler for x86_64 and armv7, each target named in
+//! OpenSSL's own words (`linux-x86_64`, `linux-armv4`) by a `[lib.openssl.target.TARGET]`
+//! table, and a TLS client linking it that verifies a loopback `openssl s_server`'s
+//! certificate (under qemu for the foreign targets). The project file is
+//! `tests/openssl/muslbuild.toml`. The same build carries the build-path check's real case:
+//! x86_64 is configured as a new user would (`--openssldir={prefix}/ssl`), so its client
+//! names the library's prefix in the cache: a warning naming the library, a manifest
+//! entry, and with `--strict` exit 5; armv7, configured for `/etc/ssl`, names nothing.
 
 use std::path::Path;
 use std::process::Command;
 
 use crate::support::{
-    TestEnv, binary_command, certificates, repo_root, require, reversing_tls_server, stderr,
-    stdout, success,
+    TestEnv, binary_command, certificates, repo_root, require, reversing_tls_server, run_binary,
+    stderr, stdout, success,
 };
 
 /// (target, qemu, the module only OpenSSL's assembler for that target makes)
@@ -64,6 +68,10 @@ fn build_json(env: &TestEnv, root: &Path, args: &[&str]) -> (serde_json::Value, 
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "heavy"),
+    ignore = "heavy tier: cargo test --features heavy"
+)]
 fn openssl_with_its_assembler_for_two_targets_named_in_its_own_words() {
     let env = TestEnv::new();
     let root = env.path().join("tls");
@@ -161,4 +169,119 @@ fn openssl_with_its_assembler_for_two_targets_named_in_its_own_words() {
         "{err}"
     );
     assert!(!err.contains("building library openssl"), "{err}");
+}
+
+const WORDS_PROJECT: &str = r#"[project]
+targets = ["x86_64", "aarch64", "armv7"]
+toolchain = "zig"
+
+[lib.words]
+path = "words"
+version = "1.0"
+build = "make"
+make = { args = ["COMMON=all"] }
+exports = { libs = ["words"], headers = ["words.h"] }
+
+[lib.words.target.x86_64]
+make = { args = ["OWN=linux-x86_64"] }
+
+[lib.words.target.aarch64]
+make = { args = ["OWN=linux-aarch64"] }
+
+[lib.words.target.armv7]
+make = { args = ["OWN=linux-armv4"] }
+cflags = ["-DTHUMB_BUILD=1"]
+
+[vendor.show]
+path = "show"
+build = "make"
+libs = ["words"]
+programs = ["show"]
+env = { WHO = "common", ORDER = "{target.endian}" }
+cflags = ["-DBITS={target.bits}"]
+
+[vendor.show.target.armv7]
+env = { WHO = "{target}/{target.linux-arch}/{target.oci-variant}" }
+
+[vendor.show.target.aarch64]
+env = { WHO = "{target.gnu}" }
+"#;
+
+const WORDS_MAKEFILE: &str = "PREFIX ?= /usr/local
+libwords.a: words.o
+\t$(AR) rcs $@ words.o
+words.o: words.c words.h
+\t$(CC) $(CFLAGS) $(CPPFLAGS) -DCOMMON='\"$(COMMON)\"' -DOWN='\"$(OWN)\"' -c words.c -o $@
+install: libwords.a
+\tmkdir -p $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+\tcp libwords.a $(DESTDIR)$(PREFIX)/lib/
+\tcp words.h $(DESTDIR)$(PREFIX)/include/
+";
+
+const WORDS_C: &str = r#"#include "words.h"
+#ifndef THUMB_BUILD
+#define THUMB_BUILD 0
+#endif
+const char *own_words(void) { return OWN; }
+const char *common_words(void) { return COMMON; }
+int thumb_build(void) { return THUMB_BUILD; }
+"#;
+
+const SHOW_MAKEFILE: &str = "PREFIX ?= /usr/local
+show: show.c
+\t$(CC) $(CFLAGS) $(CPPFLAGS) -DWHO='\"$(WHO)\"' -DORDER='\"$(ORDER)\"' $(LDFLAGS) -o $@ show.c $(LIBS)
+install: show
+\tmkdir -p $(DESTDIR)$(PREFIX)/bin
+\tcp show $(DESTDIR)$(PREFIX)/bin/show
+";
+
+const SHOW_C: &str = r#"#include <stdio.h>
+#include <words.h>
+int main(void) {
+    printf("%s %s thumb=%d who=%s order=%s bits=%d ptr=%d\n", own_words(), common_words(),
+           thumb_build(), WHO, ORDER, BITS, (int)(8 * sizeof(void *)));
+    return 0;
+}
+"#;
+
+/// Each target's table reaches its own build only — a library's make arguments and flags,
+/// a vendored program's `env` over the common entry — with the target's names put in for
+/// placeholders; the programs say what they were built with, under qemu.
+#[test]
+fn per_target_tables_and_placeholders_reach_each_target_s_build_only() {
+    let env = TestEnv::new();
+    env.write("muslbuild.toml", WORDS_PROJECT);
+    env.write("words/Makefile", WORDS_MAKEFILE);
+    env.write(
+        "words/words.h",
+        "const char *own_words(void);\nconst char *common_words(void);\nint thumb_build(void);\n",
+    );
+    env.write("words/words.c", WORDS_C);
+    env.write("show/Makefile", SHOW_MAKEFILE);
+    env.write("show/show.c", SHOW_C);
+    success(env.muslbuild().args(["build", "-j2"]));
+    for (target, qemu, said) in [
+        (
+            "x86_64",
+            None,
+            "linux-x86_64 all thumb=0 who=common order=little bits=64 ptr=64\n",
+        ),
+        (
+            "aarch64",
+            Some("qemu-aarch64-static"),
+            "linux-aarch64 all thumb=0 who=aarch64-linux-musl order=little bits=64 ptr=64\n",
+        ),
+        (
+            "armv7",
+            Some("qemu-arm-static"),
+            "linux-armv4 all thumb=1 who=armv7/arm/v7 order=little bits=32 ptr=32\n",
+        ),
+    ] {
+        let ran = run_binary(
+            qemu,
+            &env.path().join("dist").join(target).join("show"),
+            b"",
+        );
+        assert_eq!(stdout(&ran), said, "{target}: {}", stderr(&ran));
+    }
 }
