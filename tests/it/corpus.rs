@@ -17,9 +17,10 @@
 //! The real-toolchain tier (CI) builds less, lua, busybox, fribidi, bc and bzip2; htop,
 //! the sqlite3 shell, strace, the corpus's second-folder rebuild and less with an unused
 //! readline are the heavy tier (`cargo test --features heavy`): together they took about
-//! 1,000 s of the suite's two test threads, and each mechanism they exercise has a smaller test in the
-//! real tier (autotools with ncurses: less; kernel headers: kheaders.rs; reproducible
-//! folders and caches: project.rs and vendor.rs; an unused library: meson.rs).
+//! 1,000 s of the suite's two test threads, and each mechanism they exercise has a
+//! smaller test in the real tier (autotools with ncurses: less; kernel headers:
+//! kheaders.rs; reproducible folders and caches: project.rs and vendor.rs; an unused
+//! library: meson.rs).
 
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};
