@@ -59,11 +59,18 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
                         .part("sha256", &alt.sha256)
                         .part("version", &alt.version)
                         .list("urls", &alt.urls);
-                    if alt.host_tools.is_empty() {
+                    let k = if alt.host_tools.is_empty() {
                         k
                     } else {
                         k.list("host-tools", &alt.host_tools)
-                    }
+                    };
+                    alt.edits.iter().fold(k, |k, edit| {
+                        k.group("edit", |k| {
+                            k.part("file", &edit.file)
+                                .part("from", &edit.from)
+                                .part("to", &edit.to)
+                        })
+                    })
                 })
             })
         });

@@ -118,6 +118,10 @@ pub(crate) struct AlternativeSource {
     /// full source tree that generates what the release archive ships generated).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) host_tools: Vec<String>,
+    /// Edits of this archive's tree, after the recipe's own: its files are not the
+    /// release archive's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) edits: Vec<Edit>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -482,7 +486,12 @@ impl Recipe {
                     .into(),
             ));
         }
-        for edit in &self.edits {
+        let alternative_edits = self
+            .sources
+            .iter()
+            .flat_map(|s| &s.alternatives)
+            .flat_map(|a| &a.edits);
+        for edit in self.edits.iter().chain(alternative_edits) {
             if !inside(&edit.file) {
                 return Err(bad(format!(
                     "edited file `{}` must be inside the sources",

@@ -217,6 +217,7 @@ pub(crate) fn choose_at_hand(
             let alternative = source.alternatives[i - 1].clone();
             chosen.version = alternative.version;
             chosen.host_tools.extend(alternative.host_tools);
+            chosen.edits.extend(alternative.edits);
             *source = SourceSpec {
                 file: alternative.file,
                 urls: alternative.urls,
@@ -442,6 +443,12 @@ mod tests {
                 version: "1.2".into(),
                 urls: Vec::new(),
                 host_tools: Vec::new(),
+                edits: vec![super::super::recipe::Edit {
+                    file: "Makefile".into(),
+                    from: "old".into(),
+                    to: "new".into(),
+                    why: String::new(),
+                }],
             });
         let mut recipe = super::super::Catalog::new(Vec::new())
             .get("zlib")
@@ -478,8 +485,11 @@ mod tests {
             crate::sys::hash::sha256_hex(b"old")
         );
         assert!(chosen.sources[0].alternatives.is_empty());
+        // The alternative's tree comes with its own edits, after the recipe's.
+        assert_eq!(chosen.edits.len(), recipe.edits.len() + 1);
+        assert_eq!(chosen.edits.last().unwrap().file, "Makefile");
 
-        // The own archive wins as soon as it is at hand.
+        // The own archive wins as soon as it is at hand, without the alternative's edits.
         std::fs::write(dir.join("z-1.3.tar.gz"), b"new").unwrap();
         assert_eq!(choose_at_hand(&recipe, dirs, &cache).unwrap(), recipe);
     }
