@@ -2,7 +2,7 @@
 //! makes, named one by one. The struct is taken apart field by field, so a field added
 //! to `Recipe` does not compile until it is placed here, in the key or outside it.
 
-use super::recipe::{Emulate, Recipe};
+use super::recipe::{Edit, Emulate, Recipe};
 use crate::sys::key::{CacheKey, KeyKind};
 
 /// What of `recipe` decides its build. A vendored project's `programs` only choose what
@@ -64,13 +64,7 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
                     } else {
                         k.list("host-tools", &alt.host_tools)
                     };
-                    alt.edits.iter().fold(k, |k, edit| {
-                        k.group("edit", |k| {
-                            k.part("file", &edit.file)
-                                .part("from", &edit.from)
-                                .part("to", &edit.to)
-                        })
-                    })
+                    with_edits(k, &alt.edits)
                 })
             })
         });
@@ -85,13 +79,7 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
         Some(subdir) => key.part("subdir", subdir),
         None => key,
     };
-    let key = edits.iter().fold(key, |k, edit| {
-        k.group("edit", |k| {
-            k.part("file", &edit.file)
-                .part("from", &edit.from)
-                .part("to", &edit.to)
-        })
-    });
+    let key = with_edits(key, edits);
     let key = key
         .list("host-tools", host_tools)
         .flag("needs-build-cc", *needs_build_cc)
@@ -136,6 +124,16 @@ pub(super) fn recipe_identity(recipe: &Recipe, with_programs: bool) -> String {
         .finish()
 }
 
+/// `key` with each edit's file, text and replacement (its `why` is for people).
+fn with_edits(key: CacheKey, edits: &[Edit]) -> CacheKey {
+    edits.iter().fold(key, |k, edit| {
+        k.group("edit", |k| {
+            k.part("file", &edit.file)
+                .part("from", &edit.from)
+                .part("to", &edit.to)
+        })
+    })
+}
 #[cfg(test)]
 mod tests {
     use super::*;
