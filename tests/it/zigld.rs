@@ -288,3 +288,39 @@ fn lib_env_gives_zig_through_the_wrapper() {
     );
     assert!(Path::new(env!("CARGO_BIN_EXE_muslbuild")).is_file());
 }
+
+/// A Makefile that compiles a folder's sources in one call without `-o`, then archives
+/// the objects by name, as GCC names them (`one.o`, `two.o`): zig alone would write one
+/// `one.o` holding both and no `two.o`.
+#[test]
+fn sources_compiled_in_one_call_give_one_object_each_as_with_gcc() {
+    let env = TestEnv::new();
+    env.write(
+        "parts/Makefile",
+        "parts: main.c lib/one.c lib/two.c
+\t$(CC) $(CFLAGS) $(CPPFLAGS) -c lib/one.c lib/two.c
+\t$(AR) rcs libparts.a one.o two.o
+\t$(CC) $(CFLAGS) $(LDFLAGS) -o $@ main.c libparts.a
+install: parts
+\tmkdir -p $(DESTDIR)$(PREFIX)/bin
+\tcp parts $(DESTDIR)$(PREFIX)/bin/
+",
+    );
+    env.write("parts/lib/one.c", "int one(void) { return 1; }\n");
+    env.write("parts/lib/two.c", "int two(void) { return 2; }\n");
+    env.write(
+        "parts/main.c",
+        "#include <stdio.h>\nint one(void);\nint two(void);\nint main(void) { printf(\"%d\\n\", one() + two()); return 0; }\n",
+    );
+    env.write(
+        "muslbuild.toml",
+        "[project]\ntargets = [\"aarch64\"]\ntoolchain = \"zig\"\n[vendor.parts]\npath = \"parts\"\nprograms = [\"parts\"]\n",
+    );
+    success(env.muslbuild().arg("build"));
+    let run = run_binary(
+        Some("qemu-aarch64-static"),
+        &env.path().join("dist/aarch64/parts"),
+        b"",
+    );
+    assert_eq!(stdout(&run), "3\n");
+}

@@ -9,13 +9,15 @@
 //! scripts read a compiler's stderr (libtool takes any output as "option unsupported"),
 //! and a build must not change with `-v`. Run by hand, without that file, it says so on
 //! stderr. A refused option is said on stderr either way and ends the call with exit 6.
+//! A compile of several sources without `-o` runs as one zig compile per source
+//! (`zigld::one_compile_per_source`): zig would write one object for all of them.
 
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 use crate::env::Env;
 use crate::error::exit;
-use crate::sys::process::replace_process;
+use crate::sys::process::{replace_process, run_to_end};
 use crate::toolchain::zigld::{self, Record};
 
 /// Runs the wrapper when muslbuild was started as one; `None` otherwise.
@@ -67,6 +69,19 @@ fn run(env: &Env, zig: &OsString, args: &[OsString]) -> ExitCode {
                 eprintln!("muslbuild: {note}");
             }
         }
+    }
+    if let Some(compiles) = zigld::one_compile_per_source(&translation.args) {
+        for args in compiles {
+            match run_to_end(zig, &args, 1, &env.temp_dir()) {
+                Ok(0) => {}
+                Ok(code) => return ExitCode::from(code),
+                Err(err) => {
+                    crate::sys::ui::Ui::default().error(&err);
+                    return ExitCode::from(err.exit_code());
+                }
+            }
+        }
+        return ExitCode::SUCCESS;
     }
     // The zig subcommand (`cc`) stays on the command line if the rest goes into a
     // response file.

@@ -459,9 +459,34 @@ pub(crate) fn replace_process(
         log: None,
         tail: String::new(),
     };
-    let keep = keep.min(args.len());
     if args.iter().map(|a| a.len() + 1).sum::<usize>() <= RESPONSE_FILE_ABOVE {
         return Err(not_started(Command::new(program).args(args).exec()));
+    }
+    run_to_end(program, args, keep, temp_dir)
+}
+
+/// Runs `program` as a child until it ends, the arguments past the first `keep` in a
+/// response file when they are too long for one command line (see `replace_process`).
+/// Returns its exit code, or 128 + the signal that ended it.
+pub(crate) fn run_to_end(
+    program: &OsStr,
+    args: &[OsString],
+    keep: usize,
+    temp_dir: &Path,
+) -> Result<u8> {
+    let not_started = |err: std::io::Error| Error::CommandFailed {
+        command: quote(program),
+        status: format!("could not start: {err}"),
+        log: None,
+        tail: String::new(),
+    };
+    let keep = keep.min(args.len());
+    if args.iter().map(|a| a.len() + 1).sum::<usize>() <= RESPONSE_FILE_ABOVE {
+        let status = Command::new(program)
+            .args(args)
+            .status()
+            .map_err(not_started)?;
+        return Ok(exit_code(status));
     }
     let mut file = tempfile::Builder::new()
         .prefix(".muslbuild-zig-cc-")
@@ -477,12 +502,16 @@ pub(crate) fn replace_process(
         .arg(at)
         .status()
         .map_err(not_started)?;
+    Ok(exit_code(status))
+}
+
+fn exit_code(status: std::process::ExitStatus) -> u8 {
     use std::os::unix::process::ExitStatusExt;
-    Ok(match (status.code(), status.signal()) {
+    match (status.code(), status.signal()) {
         (Some(code), _) => code.clamp(0, 255) as u8,
         (None, Some(signal)) => (128 + signal).clamp(0, 255) as u8,
         _ => 1,
-    })
+    }
 }
 
 /// Arguments in the response-file syntax gcc (libiberty) and clang share: separated by

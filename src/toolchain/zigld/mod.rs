@@ -18,9 +18,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 mod notes;
+mod per_source;
 mod response;
 
 pub(crate) use notes::{NotesFile, Record, append_records, refusal_in, refused_by_zig};
+pub(crate) use per_source::one_compile_per_source;
 use response::{expand, is_response_file};
 
 pub(crate) use crate::toolchain::model::WRAPPER_COMMAND;
