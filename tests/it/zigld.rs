@@ -109,9 +109,14 @@ fn the_table_is_exactly_what_zig_refuses() {
 #[test]
 fn a_single_file_links_with_harmless_gnu_ld_options_named_by_v() {
     let env = TestEnv::new();
+    // Unique text, so the compile really runs (and its command line is shown) with the
+    // suite's cache warm from an earlier run.
     env.write(
         "hello.c",
-        "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n",
+        &format!(
+            "#include <stdio.h>\n/* {} */\nint main(void) {{ puts(\"hello\"); return 0; }}\n",
+            env.path().display()
+        ),
     );
     let output = success(env.muslbuild().args([
         "-v",

@@ -453,12 +453,7 @@ pub(crate) fn replace_process(
     keep: usize,
     temp_dir: &Path,
 ) -> Result<u8> {
-    let not_started = |err: std::io::Error| Error::CommandFailed {
-        command: quote(program),
-        status: format!("could not start: {err}"),
-        log: None,
-        tail: String::new(),
-    };
+    let not_started = |err| not_started(program, err);
     if args.iter().map(|a| a.len() + 1).sum::<usize>() <= RESPONSE_FILE_ABOVE {
         return Err(not_started(Command::new(program).args(args).exec()));
     }
@@ -474,12 +469,7 @@ pub(crate) fn run_to_end(
     keep: usize,
     temp_dir: &Path,
 ) -> Result<u8> {
-    let not_started = |err: std::io::Error| Error::CommandFailed {
-        command: quote(program),
-        status: format!("could not start: {err}"),
-        log: None,
-        tail: String::new(),
-    };
+    let not_started = |err| not_started(program, err);
     let keep = keep.min(args.len());
     if args.iter().map(|a| a.len() + 1).sum::<usize>() <= RESPONSE_FILE_ABOVE {
         let status = Command::new(program)
@@ -503,6 +493,15 @@ pub(crate) fn run_to_end(
         .status()
         .map_err(not_started)?;
     Ok(exit_code(status))
+}
+
+fn not_started(program: &OsStr, err: std::io::Error) -> Error {
+    Error::CommandFailed {
+        command: quote(program),
+        status: format!("could not start: {err}"),
+        log: None,
+        tail: String::new(),
+    }
 }
 
 fn exit_code(status: std::process::ExitStatus) -> u8 {
