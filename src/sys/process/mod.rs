@@ -454,7 +454,7 @@ pub(crate) fn replace_process(
     temp_dir: &Path,
 ) -> Result<u8> {
     let not_started = |err| not_started(program, err);
-    if args.iter().map(|a| a.len() + 1).sum::<usize>() <= RESPONSE_FILE_ABOVE {
+    if fits_on_command_line(args) {
         return Err(not_started(Command::new(program).args(args).exec()));
     }
     run_to_end(program, args, keep, temp_dir)
@@ -471,7 +471,7 @@ pub(crate) fn run_to_end(
 ) -> Result<u8> {
     let not_started = |err| not_started(program, err);
     let keep = keep.min(args.len());
-    if args.iter().map(|a| a.len() + 1).sum::<usize>() <= RESPONSE_FILE_ABOVE {
+    if fits_on_command_line(args) {
         let status = Command::new(program)
             .args(args)
             .status()
@@ -493,6 +493,10 @@ pub(crate) fn run_to_end(
         .status()
         .map_err(not_started)?;
     Ok(exit_code(status))
+}
+
+fn fits_on_command_line(args: &[OsString]) -> bool {
+    args.iter().map(|a| a.len() + 1).sum::<usize>() <= RESPONSE_FILE_ABOVE
 }
 
 fn not_started(program: &OsStr, err: std::io::Error) -> Error {
